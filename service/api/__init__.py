@@ -1,0 +1,50 @@
+"""The JSON API under /api/v1, documented by the OpenAPI spec at /api/v1/openapi.json."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from flask import Flask, current_app
+from flask_smorest import Api
+from werkzeug.exceptions import HTTPException
+
+from service.api import auth, definitions, processes, tasks
+from service.errors import DomainError, Invalid
+
+
+def init_app(app: Flask) -> None:
+    app.config.update(
+        API_TITLE="Ngày hội toàn dân bảo vệ ANTQ — workflow API",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+    )
+    api = Api(app, spec_kwargs={"info": {"description": __doc__}})
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer"}
+    )
+    for module in (auth, tasks, processes, definitions):
+        api.register_blueprint(module.blp)
+    app.register_error_handler(DomainError, _domain_error)
+    app.register_error_handler(Exception, _unexpected_error)
+
+
+def _body(status: int, **extra: Any) -> dict[str, Any]:
+    return {"code": status, "status": HTTPStatus(status).phrase, **extra}
+
+
+def _domain_error(err: DomainError) -> tuple[dict[str, Any], int]:
+    body = _body(err.status, error=err.code, message=err.message, **err.params)
+    if isinstance(err, Invalid):
+        body["errors"] = {"json": err.errors}
+    return body, err.status
+
+
+def _unexpected_error(err: Exception) -> Any:
+    """Never a traceback to the client: log it and answer 500 in the API's error shape."""
+    if isinstance(err, HTTPException):
+        return err
+    current_app.logger.exception("unexpected error")
+    return _body(500, message="An unexpected error occurred; it has been logged."), 500

@@ -1,0 +1,51 @@
+"""Process definitions: list them; administrators deploy new versions."""
+
+from __future__ import annotations
+
+from flask import request
+from flask.views import MethodView
+
+from service.api.blueprint import BEARER, Blueprint
+from service.api.deps import current_actor, new_uow
+from service.api.schemas import DefinitionSchema
+from service.db.models import ProcessDefinition
+from service.errors import Forbidden, Invalid
+from service.operations.definitions import deploy
+from service.queries.definitions import definitions
+
+blp = Blueprint("definitions", __name__, url_prefix="/api/v1/definitions",
+                description="BPMN process definitions")
+
+MAX_BPMN_BYTES = 5 * 1024 * 1024
+
+
+@blp.route("")
+class Definitions(MethodView):
+    @blp.doc(**BEARER)
+    @blp.response(200, DefinitionSchema(many=True))
+    def get(self) -> list[ProcessDefinition]:
+        """Every deployed version."""
+        current_actor()
+        return definitions(new_uow(write=False))
+
+    @blp.doc(**BEARER, requestBody={"content": {
+        "application/xml": {"schema": {"type": "string"}},
+        "multipart/form-data": {"schema": {"type": "object", "properties": {
+            "file": {"type": "string", "format": "binary"}}}},
+    }})
+    @blp.response(201, DefinitionSchema)
+    @blp.alt_response(200, schema=DefinitionSchema, description="That exact file is deployed")
+    def post(self) -> tuple[ProcessDefinition, int]:
+        """Deploy a BPMN file (administrators): the raw XML as the body, or a multipart `file`.
+
+        400 names the file, the element id, the line and the reason when the diagram is invalid.
+        """
+        if "admin" not in current_actor().roles:
+            raise Forbidden("admin_only", "Only administrators deploy diagrams.")
+        upload = request.files.get("file")
+        filename = (upload.filename if upload else request.args.get("filename")) or "upload.bpmn"
+        xml = upload.read(MAX_BPMN_BYTES + 1) if upload else request.get_data()
+        if not xml or len(xml) > MAX_BPMN_BYTES:
+            raise Invalid({"bpmn": ["Send a BPMN file of at most 5 MB."]})
+        row, created = deploy(new_uow(), filename, xml)
+        return row, 201 if created else 200

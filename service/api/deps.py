@@ -1,0 +1,36 @@
+"""The only place the API touches Flask globals: the unit of work and the calling actor."""
+
+from __future__ import annotations
+
+from flask import current_app, request
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from service.db.uow import UnitOfWork
+from service.errors import Unauthorized
+from service.operations.actors import Actor, load_actor
+
+_SALT = "api-token"
+
+
+def new_uow(*, write: bool = True) -> UnitOfWork:
+    return UnitOfWork(current_app.extensions["session_factory"], write=write)
+
+
+def issue_token(actor: Actor) -> str:
+    signer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
+    return str(signer.dumps({"u": actor.user_id}))
+
+
+def current_actor() -> Actor:
+    """The actor named by the bearer token. :raise Unauthorized: missing, bad or expired."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("token_missing", "Send “Authorization: Bearer <token>”.")
+    signer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
+    try:
+        claims = signer.loads(token, max_age=current_app.config["TOKEN_TTL_SECONDS"])
+    except SignatureExpired as err:
+        raise Unauthorized("token_expired", "The token has expired; ask for a new one.") from err
+    except BadSignature as err:
+        raise Unauthorized("token_invalid", "The token is not valid.") from err
+    return load_actor(new_uow(write=False), int(claims["u"]))

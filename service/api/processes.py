@@ -1,0 +1,46 @@
+"""Process instances: start one, read it, read its history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+
+from service.api.blueprint import BEARER, Blueprint
+from service.api.deps import current_actor, new_uow
+from service.api.schemas import EventSchema, ProcessSchema, StartProcessSchema
+from service.operations.processes import start_process
+from service.queries.processes import history, process_detail
+
+blp = Blueprint("processes", __name__, url_prefix="/api/v1/processes",
+                description="Process instances")
+
+
+@blp.route("")
+class Processes(MethodView):
+    @blp.doc(**BEARER)
+    @blp.arguments(StartProcessSchema)
+    @blp.response(201, ProcessSchema)
+    def post(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Start the newest version of a process in the caller's jurisdiction."""
+        actor = current_actor()
+        process_id = start_process(new_uow(), actor, args["definition"], args["title"])
+        return process_detail(new_uow(write=False), actor, process_id)
+
+
+@blp.route("/<int:process_id>")
+class ProcessResource(MethodView):
+    @blp.doc(**BEARER)
+    @blp.response(200, ProcessSchema)
+    def get(self, process_id: int) -> dict[str, Any]:
+        """A process with its plan and every task so far."""
+        return process_detail(new_uow(write=False), current_actor(), process_id)
+
+
+@blp.route("/<int:process_id>/history")
+class ProcessHistory(MethodView):
+    @blp.doc(**BEARER)
+    @blp.response(200, EventSchema(many=True))
+    def get(self, process_id: int) -> list[dict[str, Any]]:
+        """Every event of the process, in order."""
+        return history(new_uow(write=False), current_actor(), process_id)

@@ -1,0 +1,125 @@
+"""Request and response shapes of the API (the step forms themselves are in service.forms)."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+
+class TokenRequestSchema(Schema):
+    username = fields.String(required=True, validate=validate.Length(1, 80))
+    password = fields.String(required=True, validate=validate.Length(1, 1000))
+
+
+class TokenSchema(Schema):
+    token = fields.String()
+    token_type = fields.String()
+    expires_in = fields.Integer()
+
+
+class MeSchema(Schema):
+    id = fields.Integer(attribute="user_id")
+    username = fields.String()
+    full_name = fields.String()
+    agency = fields.Function(lambda a: {"id": a.agency_id, "name": a.agency_name})
+    roles = fields.Function(lambda a: sorted(a.roles))
+
+
+class AgencyRefSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+
+
+class TaskSchema(Schema):
+    id = fields.Integer()
+    process_id = fields.Integer()
+    process_title = fields.String()
+    step = fields.String()
+    name = fields.String()
+    role = fields.String()
+    agency = fields.Nested(AgencyRefSchema)
+    state = fields.String()
+    created_at = fields.DateTime()
+    completed_at = fields.DateTime(allow_none=True)
+    completed_by = fields.String(allow_none=True)
+    decision = fields.String(allow_none=True)
+    comment = fields.String(allow_none=True)
+
+
+class TaskDetailSchema(TaskSchema):
+    document = fields.Dict()
+    previous = fields.Nested(TaskSchema, allow_none=True)
+
+
+class TaskListArgsSchema(Schema):
+    state = fields.String(load_default="open", validate=validate.OneOf(["open", "completed", "cancelled"]))
+    process = fields.Integer(load_default=None)
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
+    offset = fields.Integer(load_default=0, validate=validate.Range(0))
+
+
+class CompleteTaskSchema(Schema):
+    decision = fields.String(required=True, validate=validate.Length(1, 20))
+    comment = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=5000))
+    data = fields.Dict(load_default=dict)
+
+
+class CompletedSchema(Schema):
+    task_id = fields.Integer()
+    process_id = fields.Integer(attribute="instance_id")
+    status = fields.String()
+    next_steps = fields.List(fields.String())
+
+
+class StartProcessSchema(Schema):
+    definition = fields.String(required=True, validate=validate.Length(1, 100))
+    title = fields.String(required=True, validate=validate.Length(1, 500))
+
+
+class ProcessTaskSchema(Schema):
+    id = fields.Integer()
+    step = fields.String()
+    name = fields.String()
+    role = fields.String()
+    agency = fields.String()
+    state = fields.String()
+    created_at = fields.DateTime()
+    completed_at = fields.DateTime(allow_none=True)
+    completed_by = fields.String(allow_none=True)
+    decision = fields.String(allow_none=True)
+    comment = fields.String(allow_none=True)
+
+
+class ProcessSchema(Schema):
+    id = fields.Integer()
+    title = fields.String()
+    status = fields.String()
+    definition = fields.Dict()
+    jurisdiction = fields.Nested(AgencyRefSchema)
+    bindings = fields.Dict(keys=fields.String(), values=fields.Integer())
+    started_at = fields.DateTime()
+    completed_at = fields.DateTime(allow_none=True)
+    version = fields.Integer()
+    document = fields.Dict()
+    tasks = fields.List(fields.Nested(ProcessTaskSchema))
+
+
+class EventSchema(Schema):
+    seq = fields.Integer()
+    action = fields.String()
+    task_id = fields.Integer(allow_none=True)
+    role = fields.String(allow_none=True)
+    actor = fields.Dict(allow_none=True)
+    agency = fields.String(allow_none=True)
+    data = fields.Dict()
+    created_at = fields.DateTime()
+
+
+class DefinitionSchema(Schema):
+    id = fields.Integer()
+    process_id = fields.String()
+    version = fields.Integer()
+    name = fields.String()
+    filename = fields.String()
+    sha256 = fields.String()
+    roles = fields.List(fields.String())
+    deployed_at = fields.DateTime()

@@ -1,0 +1,57 @@
+"""The caller's tasks: list, open, complete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+
+from service.api.blueprint import BEARER, Blueprint
+from service.api.deps import current_actor, new_uow
+from service.api.schemas import (
+    CompletedSchema,
+    CompleteTaskSchema,
+    TaskDetailSchema,
+    TaskListArgsSchema,
+    TaskSchema,
+)
+from service.operations.tasks import Completed, complete_task
+from service.queries.tasks import inbox, task_detail
+
+blp = Blueprint("tasks", __name__, url_prefix="/api/v1/tasks", description="Human tasks")
+
+
+@blp.route("")
+class Tasks(MethodView):
+    @blp.doc(**BEARER)
+    @blp.arguments(TaskListArgsSchema, location="query")
+    @blp.response(200, TaskSchema(many=True))
+    def get(self, args: dict[str, Any]) -> list[dict[str, Any]]:
+        """The inbox: tasks of the caller's agency in the roles they hold."""
+        return inbox(new_uow(write=False), current_actor(), args["state"], args["process"],
+                     args["limit"], args["offset"])
+
+
+@blp.route("/<int:task_id>")
+class TaskResource(MethodView):
+    @blp.doc(**BEARER)
+    @blp.response(200, TaskDetailSchema)
+    def get(self, task_id: int) -> dict[str, Any]:
+        """One task with the plan it is about (403 for another agency's or role's task)."""
+        return task_detail(new_uow(write=False), current_actor(), task_id)
+
+
+@blp.route("/<int:task_id>/complete")
+class CompleteTask(MethodView):
+    @blp.doc(**BEARER)
+    @blp.arguments(CompleteTaskSchema)
+    @blp.response(200, CompletedSchema)
+    def post(self, args: dict[str, Any], task_id: int) -> Completed:
+        """Complete a task with its step's data and a decision (submit, approve or return).
+
+        A return needs a comment. 403 for another agency's or role's task, 404 for an unknown
+        task, 409 for one already completed or completed concurrently.
+        """
+        actor = current_actor()
+        return complete_task(new_uow(), actor, task_id, args["decision"], args["comment"],
+                             args["data"])

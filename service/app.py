@@ -1,0 +1,26 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from service import api, cli
+from service.config import Settings
+from service.db.session import make_engine, make_session_factory
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        TOKEN_TTL_SECONDS=settings.token_ttl_seconds,
+        JSON_SORT_KEYS=False,
+        DATABASE_URL=settings.database_url,
+    )
+    engine = make_engine(settings.database_url)
+    app.extensions["db_engine"] = engine
+    app.extensions["session_factory"] = make_session_factory(engine)
+    api.init_app(app)
+    cli.init_app(app)
+    return app

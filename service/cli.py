@@ -1,0 +1,69 @@
+"""`flask --app service …` commands: set up the database, deploy diagrams, load demo data."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+
+from service.db.migrate import upgrade
+from service.db.uow import UnitOfWork
+from service.operations.actors import password_hasher
+from service.operations.definitions import deploy
+from service.operations.directory import load_directory
+
+DEMO = Path(__file__).parent / "demo"
+BPMN = Path(__file__).parent.parent / "bpmn"
+DEMO_PASSWORD = "demo-2023"  # noqa: S105  # published in the README; demo data only
+
+
+def init_app(app: Flask) -> None:
+    for command in (init_db, deploy_diagrams, load_demo, create_user):
+        app.cli.add_command(command)
+
+
+def _uow() -> UnitOfWork:
+    return UnitOfWork(current_app.extensions["session_factory"])
+
+
+@click.command("init-db")
+def init_db() -> None:
+    """Create or upgrade the database schema (Alembic)."""
+    upgrade(current_app.config["DATABASE_URL"])
+    click.echo("database at the newest schema")
+
+
+@click.command("deploy-diagrams")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path),
+                default=BPMN)
+def deploy_diagrams(folder: Path) -> None:
+    """Validate and deploy every .bpmn file of FOLDER (default: bpmn/)."""
+    for path in sorted(folder.glob("*.bpmn")):
+        row, created = deploy(_uow(), path.name, path.read_bytes())
+        state = "deployed" if created else "unchanged"
+        click.echo(f"{path.name}: {row.process_id} v{row.version} {state}")
+
+
+@click.command("load-demo")
+def load_demo() -> None:
+    """Load the demo directory (seeds 000–003) with the README's demo password."""
+    directory = tomllib.loads((DEMO / "directory.toml").read_text(encoding="utf-8"))
+    added = load_directory(_uow(), directory, password_hasher().hash(DEMO_PASSWORD))
+    click.echo(f"demo directory: {added} new agencies and users")
+
+
+@click.command("create-user")
+@click.option("--username", required=True)
+@click.option("--full-name", required=True)
+@click.option("--agency", required=True, help="agency code")
+@click.option("--role", "roles", multiple=True)
+@click.password_option()
+def create_user(username: str, full_name: str, agency: str, roles: tuple[str, ...],
+                password: str) -> None:
+    """Create a user in an existing agency."""
+    user = {"username": username, "full_name": full_name, "agency": agency, "roles": list(roles)}
+    added = load_directory(_uow(), {"user": [user]}, password_hasher().hash(password))
+    click.echo(json.dumps({"created": bool(added), "username": username}))

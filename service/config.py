@@ -1,0 +1,38 @@
+"""Settings, each read once from an `APP_*` environment variable, with embedded defaults."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    secret_key: str
+    token_ttl_seconds: int = 8 * 3600
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        """APP_DATABASE_URL (default: SQLite in APP_INSTANCE_DIR), APP_SECRET_KEY (default: a
+        key generated once into APP_INSTANCE_DIR), APP_TOKEN_TTL_SECONDS (default 8 hours)."""
+        instance = Path(os.environ.get("APP_INSTANCE_DIR", "instance")).resolve()
+        instance.mkdir(parents=True, exist_ok=True)
+        return cls(
+            database_url=os.environ.get(
+                "APP_DATABASE_URL", f"sqlite:///{instance / 'antq.sqlite3'}"
+            ),
+            secret_key=os.environ.get("APP_SECRET_KEY") or _instance_secret(instance),
+            token_ttl_seconds=int(os.environ.get("APP_TOKEN_TTL_SECONDS", 8 * 3600)),
+        )
+
+
+def _instance_secret(instance: Path) -> str:
+    """The embedded default's key: made on first start, kept so tokens survive restarts."""
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()

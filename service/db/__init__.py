@@ -1,0 +1,1 @@
+"""Persistence: typed models, sessions, the unit of work, migrations."""

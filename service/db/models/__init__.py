@@ -1,0 +1,9 @@
+"""All tables; import from here so that every mapper is configured."""
+
+from service.db.models.directory import Agency, RoleBinding, User, UserRole
+from service.db.models.processes import Event, ProcessDefinition, ProcessInstance, Task
+
+__all__ = [
+    "Agency", "Event", "ProcessDefinition", "ProcessInstance", "RoleBinding", "Task", "User",
+    "UserRole",
+]

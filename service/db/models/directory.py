@@ -1,0 +1,60 @@
+"""The agency directory: a tree of agencies, which roles each fills, and their users."""
+
+from __future__ import annotations
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from service.db.base import Base
+
+
+class Agency(Base):
+    """A node of the administrative tree: province, district, commune, department, unit…"""
+
+    __tablename__ = "agency"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(20))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"), index=True)
+    abbreviation: Mapped[str | None] = mapped_column(String(20))
+    # The nearest province/district/commune at or above this agency; kept by the directory loader
+    # so that role lookups and access checks need no walk up the tree.
+    jurisdiction_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"), index=True)
+
+    parent: Mapped[Agency | None] = relationship(remote_side=[id], foreign_keys=[parent_id])
+
+
+class RoleBinding(Base):
+    """Which agency fills a chain role (a BPMN lane) for a jurisdiction."""
+
+    __tablename__ = "role_binding"
+    __table_args__ = (UniqueConstraint("jurisdiction_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    jurisdiction_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
+    role: Mapped[str] = mapped_column(String(40))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+
+
+class User(Base):
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    full_name: Mapped[str] = mapped_column(String(255))
+    title: Mapped[str] = mapped_column(String(255), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    agency: Mapped[Agency] = relationship()
+    roles: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan")
+
+
+class UserRole(Base):
+    __tablename__ = "user_role"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(40), primary_key=True)

@@ -1,0 +1,102 @@
+"""Process definitions (versioned), instances (engine state), task rows and events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from service.db.base import Base, utcnow
+from service.db.models.directory import Agency, User
+
+
+class ProcessDefinition(Base):
+    """One deployed version of a BPMN process; never changed once stored."""
+
+    __tablename__ = "process_definition"
+    __table_args__ = (
+        UniqueConstraint("process_id", "version"),
+        UniqueConstraint("process_id", "sha256"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(100))
+    version: Mapped[int]
+    name: Mapped[str] = mapped_column(String(255))
+    filename: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    bpmn: Mapped[str] = mapped_column(Text)
+    roles: Mapped[list[str]]
+    deployed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ProcessInstance(Base):
+    """A running plan: its engine state, its role bindings and its document."""
+
+    __tablename__ = "process_instance"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"), index=True)
+    jurisdiction_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    title: Mapped[str] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    bindings: Mapped[dict[str, Any]]  # role -> agency id
+    document: Mapped[dict[str, Any]]  # the plan as last submitted
+    state: Mapped[str] = mapped_column(Text)  # workflows.Runtime.dump()
+    started_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(default=1)
+
+    definition: Mapped[ProcessDefinition] = relationship()
+    jurisdiction: Mapped[Agency] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}  # a concurrent second writer -> StaleDataError
+
+
+class Task(Base):
+    """A human task, projected from the engine for fast inboxes; written with its instance."""
+
+    __tablename__ = "task"
+    __table_args__ = (Index("ix_task_inbox", "agency_id", "role", "state", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    engine_task_id: Mapped[str] = mapped_column(String(36), unique=True)
+    step: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(40))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
+    state: Mapped[str] = mapped_column(String(20), default="open")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[datetime | None]
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    decision: Mapped[str | None] = mapped_column(String(20))
+    comment: Mapped[str | None] = mapped_column(Text)
+
+    instance: Mapped[ProcessInstance] = relationship()
+    agency: Mapped[Agency] = relationship()
+    completed_by: Mapped[User | None] = relationship()
+
+
+class Event(Base):
+    """An append-only record of one state change of a process instance."""
+
+    __tablename__ = "event"
+    __table_args__ = (UniqueConstraint("instance_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"))
+    seq: Mapped[int]
+    action: Mapped[str] = mapped_column(String(40))
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("task.id"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
+    role: Mapped[str | None] = mapped_column(String(40))
+    data: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    actor: Mapped[User | None] = relationship()
+    agency: Mapped[Agency | None] = relationship()

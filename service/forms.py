@@ -1,0 +1,136 @@
+"""What each step of the chain accepts: one description per step, used by every interface.
+
+Money is whole VND: integers only (`strict`), never floats or strings. Dates are ISO dates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+AWARD_KINDS = {
+    "bang_khen_chu_tich_tinh": "Bằng khen của Chủ tịch UBND tỉnh",
+    "giay_khen": "Giấy khen",
+    "ky_niem_chuong": "Kỷ niệm chương “Bảo vệ an ninh Tổ quốc”",
+}
+MAX_VND = 10**15  # far above any plan; keeps sums inside a signed 64-bit integer
+
+_text = validate.Length(min=1, max=500)
+
+
+def _check_window(data: dict[str, Any]) -> None:
+    if data["end"] < data["start"]:
+        raise ValidationError("The end date is before the start date.", "end")
+
+
+class WindowSchema(Schema):
+    start = fields.Date(required=True)
+    end = fields.Date(required=True)
+
+    @validates_schema
+    def _ordered(self, data: dict[str, Any], **_: Any) -> None:
+        _check_window(data)
+
+
+class SectionSchema(Schema):
+    heading = fields.String(required=True, validate=_text)
+    body = fields.String(required=True, validate=validate.Length(max=50_000))
+
+
+class PilotSiteSchema(WindowSchema):
+    name = fields.String(required=True, validate=_text)
+    agency = fields.String(load_default=None, validate=validate.Length(max=80))
+
+
+class BudgetLineSchema(Schema):
+    item = fields.String(required=True, validate=_text)
+    quantity = fields.Integer(required=True, strict=True, validate=validate.Range(0, 10**9))
+    unit_amount = fields.Integer(required=True, strict=True, validate=validate.Range(0, MAX_VND))
+
+
+class NominationSchema(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(list(AWARD_KINDS)))
+    nominee = fields.String(required=True, validate=_text)
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+    accepted = fields.Boolean(load_default=None, allow_none=True)  # set by the award review
+
+
+class DeadlineSchema(Schema):
+    what = fields.String(required=True, validate=_text)
+    due = fields.Date(required=True)
+
+
+class PlanSchema(Schema):
+    """The plan as the standing body drafts it (seed 000 carries every field)."""
+
+    title = fields.String(required=True, validate=_text)
+    year = fields.Integer(required=True, strict=True, validate=validate.Range(2000, 2100))
+    window = fields.Nested(WindowSchema, required=True)
+    sections = fields.List(fields.Nested(SectionSchema), load_default=list)
+    pilot_sites = fields.List(fields.Nested(PilotSiteSchema), load_default=list)
+    budget_lines = fields.List(fields.Nested(BudgetLineSchema), load_default=list)
+    nominations = fields.List(fields.Nested(NominationSchema), load_default=list)
+    addressed_units = fields.List(fields.String(validate=validate.Length(1, 80)), load_default=list)
+    deadlines = fields.List(fields.Nested(DeadlineSchema), load_default=list)
+
+
+class FinanceAppraisalSchema(Schema):
+    """Finance may replace the budget lines; the history records each changed figure."""
+
+    budget_lines = fields.List(fields.Nested(BudgetLineSchema))
+
+
+class AwardReviewSchema(Schema):
+    """Home Affairs may replace the nominations, marking each accepted or not."""
+
+    nominations = fields.List(fields.Nested(NominationSchema))
+
+
+class SignSchema(Schema):
+    pass
+
+
+@dataclass(frozen=True)
+class StepForm:
+    decisions: tuple[str, ...]
+    schema: type[Schema]
+
+
+STEP_FORMS: dict[str, StepForm] = {
+    "draft_plan": StepForm(("submit",), PlanSchema),
+    "finance_appraisal": StepForm(("approve", "return"), FinanceAppraisalSchema),
+    "award_review": StepForm(("approve", "return"), AwardReviewSchema),
+    "chairman_sign": StepForm(("approve", "return"), SignSchema),
+}
+# A step no form describes (a newly deployed diagram) can still be approved or returned.
+GENERIC_STEP = StepForm(("approve", "return"), SignSchema)
+RETURN = "return"
+
+
+def validate_step(
+    step: str, decision: str, comment: str | None, data: dict[str, Any]
+) -> dict[str, Any]:
+    """Check a completion of `step`; return `data` as JSON-ready values or raise ValidationError.
+
+    Errors are keyed like the request body: `decision`, `comment`, `data.<field>…`.
+    """
+    form = STEP_FORMS.get(step, GENERIC_STEP)
+    errors: dict[str, Any] = {}
+    if decision not in form.decisions:
+        errors["decision"] = [f"Must be one of: {', '.join(form.decisions)}."]
+    if decision == RETURN and not (comment or "").strip():
+        errors["comment"] = ["A return needs a comment saying what to change."]
+    schema = form.schema()
+    try:
+        loaded = schema.load(data)
+    except ValidationError as err:
+        errors["data"] = err.messages
+    if errors:
+        raise ValidationError(errors)
+    return dict(schema.dump(loaded))
+
+
+def budget_total(lines: list[dict[str, Any]]) -> int:
+    return sum(line["quantity"] * line["unit_amount"] for line in lines)

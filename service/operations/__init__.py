@@ -1,0 +1,1 @@
+"""Use cases: plain functions `(uow, actor, …)`, one transaction each, no Flask."""

@@ -1,0 +1,72 @@
+"""Deploying BPMN diagrams as versioned process definitions."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from sqlalchemy import func, select
+
+from service.db.models import ProcessDefinition
+from service.db.uow import UnitOfWork
+from service.errors import Invalid
+from workflows.errors import DiagramInvalid
+from workflows.specs import Definition, load_definition
+
+
+@lru_cache(maxsize=256)
+def _parsed(filename: str, sha256: str, bpmn: str) -> Definition:
+    return load_definition(filename, bpmn.encode())
+
+
+def engine_definition(row: ProcessDefinition) -> Definition:
+    """The parsed definition of a stored version; parsed once per process (content-addressed)."""
+    return _parsed(row.filename, row.sha256, row.bpmn)
+
+
+def deploy(uow: UnitOfWork, filename: str, xml: bytes) -> tuple[ProcessDefinition, bool]:
+    """Store `xml` as the next version of its process unless that exact file is deployed.
+
+    Returns the definition row and whether it is new. A diagram that fails validation is
+    refused with the file, the element id, the line and the reason.
+    """
+    try:
+        xml.decode("utf-8")
+    except UnicodeDecodeError as err:
+        reason = {"file": filename, "element_id": None, "line": None, "reason": "not UTF-8 text"}
+        raise Invalid({"bpmn": [reason]}, "The diagram cannot be deployed.") from err
+    try:
+        definition = load_definition(filename, xml)
+    except DiagramInvalid as err:
+        raise Invalid({"bpmn": [err.params]}, "The diagram cannot be deployed.") from err
+    with uow:
+        existing = uow.session.scalars(
+            select(ProcessDefinition).filter_by(
+                process_id=definition.process_id, sha256=definition.sha256
+            )
+        ).one_or_none()
+        if existing is not None:
+            return existing, False
+        latest = uow.session.scalar(
+            select(func.max(ProcessDefinition.version)).filter_by(
+                process_id=definition.process_id
+            )
+        )
+        row = ProcessDefinition(
+            process_id=definition.process_id, version=(latest or 0) + 1,
+            name=definition.name, filename=filename, sha256=definition.sha256,
+            bpmn=xml.decode(), roles=list(definition.roles),
+        )
+        uow.session.add(row)
+        uow.commit()
+        return row, True
+
+
+def latest(uow: UnitOfWork, process_id: str) -> ProcessDefinition:
+    """The newest version of a process; new instances start on it."""
+    row = uow.session.scalars(
+        select(ProcessDefinition).filter_by(process_id=process_id)
+        .order_by(ProcessDefinition.version.desc()).limit(1)
+    ).one_or_none()
+    if row is None:
+        raise Invalid({"definition": [f"No process “{process_id}” is deployed."]})
+    return row

@@ -1,0 +1,62 @@
+"""Loading the agency directory: the tree, who fills which role, and the users."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from service.db.models import Agency, RoleBinding, User, UserRole
+from service.db.uow import UnitOfWork
+from service.errors import Invalid
+
+JURISDICTION_KINDS = frozenset({"province", "district", "commune"})
+
+
+def load_directory(uow: UnitOfWork, directory: dict[str, Any], password_hash: str) -> int:
+    """Insert the agencies and users of `directory` not yet present; return how many were new.
+
+    `directory` has `agency` entries (code, name, kind, parent, abbreviation, serves) in
+    parent-first order and `user` entries (username, full_name, title, agency, roles). Loading
+    twice changes nothing; every new user gets `password_hash`.
+    """
+    with uow:
+        by_code = {a.code: a for a in uow.session.scalars(select(Agency))}
+        added = 0
+        for entry in directory.get("agency", []):
+            if entry["code"] in by_code:
+                continue
+            parent = by_code.get(entry.get("parent", ""))
+            if "parent" in entry and parent is None:
+                raise Invalid({"agency": {entry["code"]: ["Unknown parent."]}})
+            agency = Agency(
+                code=entry["code"], name=entry["name"], kind=entry["kind"], parent=parent,
+                abbreviation=entry.get("abbreviation"),
+            )
+            uow.session.add(agency)
+            uow.session.flush()
+            agency.jurisdiction_id = (
+                agency.id if agency.kind in JURISDICTION_KINDS
+                else None if parent is None else parent.jurisdiction_id
+            )
+            for role in entry.get("serves", []):
+                uow.session.add(RoleBinding(
+                    jurisdiction_id=agency.jurisdiction_id, role=role, agency_id=agency.id
+                ))
+            by_code[agency.code] = agency
+            added += 1
+        usernames = set(uow.session.scalars(select(User.username)))
+        for entry in directory.get("user", []):
+            if entry["username"] in usernames:
+                continue
+            agency = by_code.get(entry["agency"])
+            if agency is None:
+                raise Invalid({"user": {entry["username"]: ["Unknown agency."]}})
+            uow.session.add(User(
+                username=entry["username"], full_name=entry["full_name"],
+                title=entry.get("title", ""), password_hash=password_hash, agency=agency,
+                roles=[UserRole(role=r) for r in entry.get("roles", [])],
+            ))
+            added += 1
+        uow.commit()
+        return added

@@ -1,0 +1,59 @@
+"""Keeping an instance's rows in step with its engine state, inside the caller's transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from service.db.models import Event, ProcessInstance, Task
+from service.errors import Conflict
+from service.operations.actors import Actor
+from workflows.runtime import Runtime
+
+
+def save_runtime(session: Session, instance: ProcessInstance, runtime: Runtime, now: datetime) -> None:
+    """Store the engine state and project its ready human tasks onto task rows.
+
+    Tasks the engine no longer offers (other than the one just completed by the caller) are
+    cancelled; new ones are bound to the agency that fills their lane in this instance.
+    """
+    instance.state = runtime.dump()
+    ready = {t.id: t for t in runtime.ready_tasks()}
+    open_rows = session.scalars(
+        select(Task).filter_by(instance_id=instance.id, state="open")
+    ).all()
+    for row in open_rows:
+        if ready.pop(row.engine_task_id, None) is None:
+            row.state, row.completed_at = "cancelled", now
+    for task in ready.values():
+        agency_id = instance.bindings.get(task.lane)
+        if agency_id is None:
+            raise Conflict(
+                "role_unbound", f"No agency fills the role “{task.lane}” here.", role=task.lane
+            )
+        session.add(Task(
+            instance_id=instance.id, engine_task_id=task.id, step=task.step, name=task.name,
+            role=task.lane, agency_id=agency_id, created_at=now,
+        ))
+    if runtime.completed and instance.status != "completed":
+        instance.status, instance.completed_at = "completed", now
+
+
+def append_event(
+    session: Session, instance: ProcessInstance, action: str, actor: Actor | None, now: datetime,
+    *, role: str | None = None, task: Task | None = None, data: dict[str, Any] | None = None,
+) -> Event:
+    """Append the next event of this instance's history; events are never changed afterwards."""
+    last = session.scalar(select(func.max(Event.seq)).filter_by(instance_id=instance.id))
+    event = Event(
+        instance_id=instance.id, seq=(last or 0) + 1, action=action,
+        task_id=None if task is None else task.id,
+        actor_id=None if actor is None else actor.user_id,
+        agency_id=None if actor is None else actor.agency_id,
+        role=role, data=data or {}, created_at=now,
+    )
+    session.add(event)
+    return event

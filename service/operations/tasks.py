@@ -1,0 +1,111 @@
+"""Completing a human task: the one path every interface takes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from marshmallow import ValidationError
+from sqlalchemy import select, update
+from sqlalchemy.orm.exc import StaleDataError
+
+from service.db.base import utcnow
+from service.db.models import Agency, ProcessInstance, Task
+from service.db.uow import UnitOfWork
+from service.errors import Conflict, Forbidden, Invalid, NotFound
+from service.forms import validate_step
+from service.operations.actors import Actor
+from service.operations.definitions import engine_definition
+from service.operations.instances import append_event, save_runtime
+from workflows.diff import diff
+from workflows.runtime import Runtime
+
+# Which part of the plan each step may write; the rest of the document is kept as it was.
+_WRITES = {"draft_plan": None, "finance_appraisal": "budget_lines", "award_review": "nominations"}
+
+
+@dataclass(frozen=True)
+class Completed:
+    task_id: int
+    instance_id: int
+    status: str
+    next_steps: list[str]
+
+
+def check_can_act(actor: Actor, task: Task) -> None:
+    """:raise Forbidden: unless the actor is of the task's agency and holds its role."""
+    if task.agency_id != actor.agency_id or task.role not in actor.roles:
+        raise Forbidden("not_your_task", "This task belongs to another agency or role.")
+
+
+def complete_task(
+    uow: UnitOfWork, actor: Actor, task_id: int, decision: str, comment: str | None,
+    data: dict[str, Any],
+) -> Completed:
+    """Complete an open task, advance its process, and record what changed.
+
+    Everything happens in one transaction. The task row is claimed with a compare-and-set and
+    the instance carries a version, so of two simultaneous completions exactly one commits and
+    the other gets 409.
+    """
+    with uow:
+        now = utcnow()
+        task = uow.session.get(Task, task_id)
+        if task is None:
+            raise NotFound("task_not_found", "No such task.")
+        check_can_act(actor, task)
+        if task.state != "open":
+            raise Conflict("task_not_open", f"This task is already {task.state}.", state=task.state)
+        try:
+            values = validate_step(task.step, decision, comment, data)
+        except ValidationError as err:
+            raise Invalid(err.messages_dict) from err  # type: ignore[arg-type]
+        instance = task.instance
+        if task.step == "draft_plan":
+            _check_agencies(uow, values["addressed_units"])
+        claimed = uow.session.execute(
+            update(Task).where(Task.id == task.id, Task.state == "open").values(
+                state="completed", completed_at=now, completed_by_id=actor.user_id,
+                decision=decision, comment=comment,
+            )
+        )
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            raise Conflict("task_not_open", "This task was completed by someone else just now.")
+        try:
+            document = _merge(instance.document, task.step, values)
+            changes = diff(instance.document, document)
+            runtime = Runtime.restore(engine_definition(instance.definition), instance.state)
+            runtime.complete(task.engine_task_id, {"decision": decision})
+            instance.document = document
+            save_runtime(uow.session, instance, runtime, now)
+            append_event(
+                uow.session, instance, "task_completed", actor, now, role=task.role, task=task,
+                data={"step": task.step, "decision": decision, "comment": comment,
+                      "changes": changes},
+            )
+            if runtime.completed:
+                append_event(uow.session, instance, "process_completed", None, now)
+            uow.session.flush()
+        except StaleDataError as err:  # another completion on this instance committed first
+            raise Conflict("instance_busy", "The process changed meanwhile; try again.") from err
+        next_steps = [t.name for t in runtime.ready_tasks()]
+        uow.commit()
+        return Completed(task.id, instance.id, instance.status, next_steps)
+
+
+def _merge(document: dict[str, Any], step: str, values: dict[str, Any]) -> dict[str, Any]:
+    if step not in _WRITES:
+        return document
+    field = _WRITES[step]
+    if field is None:
+        return values
+    if field not in values:
+        return document
+    return {**document, field: values[field]}
+
+
+def _check_agencies(uow: UnitOfWork, codes: list[str]) -> None:
+    known = set(uow.session.scalars(select(Agency.code).where(Agency.code.in_(codes))))
+    unknown = {i: ["Unknown agency code."] for i, code in enumerate(codes) if code not in known}
+    if unknown:
+        raise Invalid({"data": {"addressed_units": unknown}})

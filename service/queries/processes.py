@@ -1,0 +1,79 @@
+"""A process instance and its history, for those who may see it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from service.db.models import Event, ProcessInstance, Task
+from service.db.uow import UnitOfWork
+from service.errors import Forbidden, NotFound
+from service.forms import budget_total
+from service.operations.actors import OVERSEER_ROLES, Actor
+
+
+def document_view(document: dict[str, Any]) -> dict[str, Any]:
+    """The plan as stored, plus its budget total (derived, so never stored)."""
+    if "budget_lines" not in document:
+        return document
+    return {**document, "budget_total": budget_total(document["budget_lines"])}
+
+
+def _visible_instance(uow: UnitOfWork, actor: Actor, process_id: int) -> ProcessInstance:
+    """:raise NotFound: no such process. :raise Forbidden: the actor has no part in it."""
+    instance = uow.session.get(
+        ProcessInstance, process_id,
+        options=[joinedload(ProcessInstance.definition), joinedload(ProcessInstance.jurisdiction)],
+    )
+    if instance is None:
+        raise NotFound("process_not_found", "No such process.")
+    takes_part = actor.agency_id in instance.bindings.values()
+    oversees = bool(actor.roles & OVERSEER_ROLES) and actor.jurisdiction_id == instance.jurisdiction_id
+    if not (takes_part or oversees):
+        raise Forbidden("not_your_process", "Your agency has no part in this process.")
+    return instance
+
+
+def process_detail(uow: UnitOfWork, actor: Actor, process_id: int) -> dict[str, Any]:
+    with uow:
+        instance = _visible_instance(uow, actor, process_id)
+        tasks = uow.session.scalars(
+            select(Task).filter_by(instance_id=instance.id).order_by(Task.id)
+            .options(joinedload(Task.agency), joinedload(Task.completed_by))
+        ).all()
+        return {
+            "id": instance.id, "title": instance.title, "status": instance.status,
+            "definition": {"process_id": instance.definition.process_id,
+                           "version": instance.definition.version},
+            "jurisdiction": {"id": instance.jurisdiction_id, "name": instance.jurisdiction.name},
+            "bindings": instance.bindings, "started_at": instance.started_at,
+            "completed_at": instance.completed_at, "version": instance.version,
+            "document": document_view(instance.document),
+            "tasks": [
+                {"id": t.id, "step": t.step, "name": t.name, "role": t.role,
+                 "agency": t.agency.name, "state": t.state, "created_at": t.created_at,
+                 "completed_at": t.completed_at, "decision": t.decision, "comment": t.comment,
+                 "completed_by": None if t.completed_by is None else t.completed_by.full_name}
+                for t in tasks
+            ],
+        }
+
+
+def history(uow: UnitOfWork, actor: Actor, process_id: int) -> list[dict[str, Any]]:
+    """Every event of the process in order: who, for which agency and role, what, when."""
+    with uow:
+        instance = _visible_instance(uow, actor, process_id)
+        events = uow.session.scalars(
+            select(Event).filter_by(instance_id=instance.id).order_by(Event.seq)
+            .options(joinedload(Event.actor), joinedload(Event.agency))
+        ).all()
+        return [
+            {"seq": e.seq, "action": e.action, "task_id": e.task_id, "role": e.role,
+             "actor": None if e.actor is None else {"id": e.actor.id, "username": e.actor.username,
+                                                    "full_name": e.actor.full_name},
+             "agency": None if e.agency is None else e.agency.name,
+             "data": e.data, "created_at": e.created_at}
+            for e in events
+        ]

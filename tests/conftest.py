@@ -1,0 +1,119 @@
+"""Fixtures shared by the service tests: one app per test, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine
+
+from service.app import create_app
+from service.cli import DEMO, DEMO_PASSWORD
+from service.config import Settings
+from service.db.migrate import upgrade
+from service.db.uow import UnitOfWork
+from service.operations.actors import password_hasher
+from service.operations.definitions import deploy
+from service.operations.directory import load_directory
+
+ROOT = Path(__file__).parents[1]
+DIRECTORY = tomllib.loads((DEMO / "directory.toml").read_text(encoding="utf-8"))
+PLAN_2023 = json.loads((DEMO / "plan_thanh_hoa_2023.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def demo_hash() -> str:
+    return password_hasher().hash(DEMO_PASSWORD)  # argon2 is slow on purpose: hash once
+
+
+def _postgresql_url() -> str:
+    url = os.environ.get("TEST_POSTGRESQL_URL")
+    if url:
+        return url
+    if os.environ.get("REQUIRE_POSTGRESQL"):
+        pytest.fail("REQUIRE_POSTGRESQL is set but TEST_POSTGRESQL_URL is not")
+    pytest.skip("TEST_POSTGRESQL_URL not set")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, migrated, empty database."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'test.sqlite3'}"
+    else:
+        url = _postgresql_url()
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+            conn.exec_driver_sql("CREATE SCHEMA public")
+        engine.dispose()
+    upgrade(url)
+    return url
+
+
+@pytest.fixture
+def app(database_url: str, demo_hash: str) -> Iterator[Flask]:
+    """The service with the demo directory and the shipped diagrams."""
+    app = create_app(Settings(database_url=database_url, secret_key="test-secret"))
+    factory = app.extensions["session_factory"]
+    load_directory(UnitOfWork(factory), DIRECTORY, demo_hash)
+    for path in sorted((ROOT / "bpmn").glob("*.bpmn")):
+        deploy(UnitOfWork(factory), path.name, path.read_bytes())
+    yield app
+    app.extensions["db_engine"].dispose()
+
+
+class ApiClient:
+    """The JSON API as a demo user sees it."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+        self.tokens: dict[str, str] = {}
+
+    def login(self, username: str) -> str:
+        if username not in self.tokens:
+            answer = self.client.post(
+                "/api/v1/auth/token", json={"username": username, "password": DEMO_PASSWORD}
+            )
+            assert answer.status_code == 200, answer.json
+            self.tokens[username] = answer.json["token"]
+        return self.tokens[username]
+
+    def call(self, method: str, path: str, user: str | None, **kwargs: Any) -> Any:
+        headers = {"Authorization": f"Bearer {self.login(user)}"} if user else {}
+        return self.client.open(path, method=method, headers=headers, **kwargs)
+
+    def get(self, path: str, user: str | None, **kwargs: Any) -> Any:
+        return self.call("GET", path, user, **kwargs)
+
+    def post(self, path: str, user: str | None, **kwargs: Any) -> Any:
+        return self.call("POST", path, user, **kwargs)
+
+    def only_task(self, user: str) -> dict[str, Any]:
+        answer = self.get("/api/v1/tasks", user)
+        assert answer.status_code == 200, answer.json
+        (task,) = answer.json
+        return dict(task)
+
+    def complete(self, user: str, task_id: int, decision: str, comment: str | None = None,
+                 data: dict[str, Any] | None = None) -> Any:
+        body = {"decision": decision, "comment": comment, "data": data or {}}
+        return self.post(f"/api/v1/tasks/{task_id}/complete", user, json=body)
+
+    def start_plan(self, user: str = "thanhhoa.congan") -> int:
+        answer = self.post("/api/v1/processes", user,
+                           json={"definition": "plan_chain", "title": PLAN_2023["title"]})
+        assert answer.status_code == 201, answer.json
+        return int(answer.json["id"])
+
+
+@pytest.fixture
+def api(app: Flask) -> ApiClient:
+    return ApiClient(app.test_client())
