@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -23,7 +24,15 @@ def engine_definition(row: ProcessDefinition) -> Definition:
     return _parsed(row.filename, row.sha256, row.bpmn)
 
 
-def deploy(uow: UnitOfWork, filename: str, xml: bytes) -> tuple[ProcessDefinition, bool]:
+def definition_view(row: ProcessDefinition) -> dict[str, Any]:
+    return {
+        "id": row.id, "process_id": row.process_id, "version": row.version, "name": row.name,
+        "filename": row.filename, "sha256": row.sha256, "roles": list(row.roles),
+        "deployed_at": row.deployed_at,
+    }
+
+
+def deploy(uow: UnitOfWork, filename: str, xml: bytes) -> tuple[dict[str, Any], bool]:
     """Store `xml` as the next version of its process unless that exact file is deployed.
 
     Returns the definition row and whether it is new. A diagram that fails validation is
@@ -45,7 +54,7 @@ def deploy(uow: UnitOfWork, filename: str, xml: bytes) -> tuple[ProcessDefinitio
             )
         ).one_or_none()
         if existing is not None:
-            return existing, False
+            return definition_view(existing), False
         latest = uow.session.scalar(
             select(func.max(ProcessDefinition.version)).filter_by(
                 process_id=definition.process_id
@@ -57,8 +66,10 @@ def deploy(uow: UnitOfWork, filename: str, xml: bytes) -> tuple[ProcessDefinitio
             bpmn=xml.decode(), roles=list(definition.roles),
         )
         uow.session.add(row)
+        uow.session.flush()
+        view = definition_view(row)
         uow.commit()
-        return row, True
+        return view, True
 
 
 def latest(uow: UnitOfWork, process_id: str) -> ProcessDefinition:

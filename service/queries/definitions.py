@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 
 from service.db.models import ProcessDefinition
 from service.db.uow import UnitOfWork
+from service.operations.definitions import definition_view
 
 
-def definitions(uow: UnitOfWork) -> list[ProcessDefinition]:
+def definitions(uow: UnitOfWork) -> list[dict[str, Any]]:
     """Every deployed version, newest first within each process."""
     with uow:
-        return list(uow.session.scalars(
+        return [definition_view(row) for row in uow.session.scalars(
             select(ProcessDefinition).order_by(
                 ProcessDefinition.process_id, ProcessDefinition.version.desc()
             )
-        ))
+        )]

@@ -1,0 +1,73 @@
+"""Simultaneous completions over real HTTP: exactly one wins, the rest get 409, nothing doubles."""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.error
+import urllib.request
+from collections import Counter
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+from werkzeug.serving import make_server
+
+from service.db.models import Event, Task
+from tests.conftest import PLAN_2023, ApiClient
+
+POLICE = "thanhhoa.congan"
+RACERS = 8
+
+
+@pytest.fixture
+def base_url(app: Flask) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+
+
+def _post(url: str, token: str, body: dict[str, object]) -> int:
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), method="POST",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as answer:  # noqa: S310  # loopback
+            return int(answer.status)
+    except urllib.error.HTTPError as err:
+        return err.code
+
+
+def test_same_task_completed_at_once(app: Flask, api: ApiClient, base_url: str) -> None:
+    api.start_plan(POLICE)
+    task_id = api.only_task(POLICE)["id"]
+    token = api.login(POLICE)
+    start = threading.Barrier(RACERS)
+    statuses: list[int] = []
+
+    def race() -> None:
+        start.wait()
+        statuses.append(_post(f"{base_url}/api/v1/tasks/{task_id}/complete", token,
+                              {"decision": "submit", "data": PLAN_2023}))
+
+    threads = [threading.Thread(target=race) for _ in range(RACERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert Counter(statuses) == {200: 1, 409: RACERS - 1}
+    with app.extensions["session_factory"]() as session:
+        completions = session.scalar(
+            select(func.count()).select_from(Event).where(Event.task_id == task_id)
+        )
+        finance_tasks = session.scalar(
+            select(func.count()).select_from(Task).where(Task.step == "finance_appraisal")
+        )
+    assert completions == 1
+    assert finance_tasks == 1

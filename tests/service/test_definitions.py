@@ -1,0 +1,60 @@
+"""Deploying diagrams through the API; running instances keep the version they started on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.conftest import ROOT, ApiClient
+
+ADMIN, POLICE = "admin", "thanhhoa.congan"
+CHAIN = (ROOT / "bpmn" / "plan_chain.bpmn").read_bytes()
+
+
+def _deploy(api: ApiClient, xml: bytes, user: str = ADMIN, name: str = "plan_chain.bpmn") -> object:
+    return api.post(f"/api/v1/definitions?filename={name}", user, data=xml,
+                    content_type="application/xml")
+
+
+def test_list_shows_the_deployed_chain(api: ApiClient) -> None:
+    (row,) = api.get("/api/v1/definitions", POLICE).json
+    assert (row["process_id"], row["version"]) == ("plan_chain", 1)
+    assert row["roles"] == ["standing_body", "finance", "home_affairs", "chairman"]
+
+
+def test_only_administrators_deploy(api: ApiClient) -> None:
+    assert _deploy(api, CHAIN, user=POLICE).status_code == 403  # type: ignore[attr-defined]
+
+
+def test_same_file_is_not_a_new_version(api: ApiClient) -> None:
+    answer = _deploy(api, CHAIN)
+    assert (answer.status_code, answer.json["version"]) == (200, 1)  # type: ignore[attr-defined]
+
+
+def test_running_instance_keeps_its_version(api: ApiClient) -> None:
+    old = api.start_plan(POLICE)
+    changed = CHAIN.replace("Xây dựng kế hoạch".encode(), "Dự thảo kế hoạch".encode())
+    upload = api.post("/api/v1/definitions", ADMIN, content_type="multipart/form-data",
+                      data={"file": (__import__("io").BytesIO(changed), "plan_chain.bpmn")})
+    assert (upload.status_code, upload.json["version"]) == (201, 2)
+    new = api.start_plan(POLICE)
+    versions = {p: api.get(f"/api/v1/processes/{p}", POLICE).json["definition"]["version"]
+                for p in (old, new)}
+    assert versions == {old: 1, new: 2}
+    names = {t["process_id"]: t["name"] for t in api.get("/api/v1/tasks", POLICE).json}
+    assert names == {old: "Xây dựng kế hoạch", new: "Dự thảo kế hoạch"}
+
+
+def test_a_broken_diagram_is_refused_with_element_and_reason(api: ApiClient) -> None:
+    broken = CHAIN.replace(b'targetRef="finance_appraisal"', b'targetRef="missing_task"')
+    answer = _deploy(api, broken)
+    assert answer.status_code == 400  # type: ignore[attr-defined]
+    (problem,) = answer.json["errors"]["json"]["bpmn"]  # type: ignore[attr-defined]
+    assert problem["file"] == "plan_chain.bpmn"
+    assert problem["reason"]
+    assert problem["element_id"] or problem["line"]
+
+
+def test_garbage_and_empty_bodies_are_400(api: ApiClient, tmp_path: Path) -> None:
+    assert _deploy(api, b"\xff\xfe not xml").status_code == 400  # type: ignore[attr-defined]
+    assert _deploy(api, b"").status_code == 400  # type: ignore[attr-defined]
+    assert _deploy(api, b"<html><body>hi</body></html>").status_code == 400  # type: ignore[attr-defined]
