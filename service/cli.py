@@ -37,8 +37,9 @@ def init_db() -> None:
 
 
 @click.command("deploy-diagrams")
-@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path),
-                default=BPMN)
+@click.argument(
+    "folder", type=click.Path(exists=True, file_okay=False, path_type=Path), default=BPMN
+)
 def deploy_diagrams(folder: Path) -> None:
     """Validate and deploy every .bpmn file of FOLDER (default: bpmn/)."""
     for path in sorted(folder.glob("*.bpmn")):
@@ -61,8 +62,9 @@ def load_demo() -> None:
 @click.option("--agency", required=True, help="agency code")
 @click.option("--role", "roles", multiple=True)
 @click.password_option()
-def create_user(username: str, full_name: str, agency: str, roles: tuple[str, ...],
-                password: str) -> None:
+def create_user(
+    username: str, full_name: str, agency: str, roles: tuple[str, ...], password: str
+) -> None:
     """Create a user in an existing agency."""
     user = {"username": username, "full_name": full_name, "agency": agency, "roles": list(roles)}
     added = load_directory(_uow(), {"user": [user]}, password_hasher().hash(password))

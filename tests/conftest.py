@@ -102,14 +102,23 @@ class ApiClient:
         (task,) = answer.json
         return dict(task)
 
-    def complete(self, user: str, task_id: int, decision: str, comment: str | None = None,
-                 data: dict[str, Any] | None = None) -> Any:
+    def complete(
+        self,
+        user: str,
+        task_id: int,
+        decision: str,
+        comment: str | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> Any:
         body = {"decision": decision, "comment": comment, "data": data or {}}
         return self.post(f"/api/v1/tasks/{task_id}/complete", user, json=body)
 
     def start_plan(self, user: str = "thanhhoa.congan") -> int:
-        answer = self.post("/api/v1/processes", user,
-                           json={"definition": "plan_chain", "title": PLAN_2023["title"]})
+        answer = self.post(
+            "/api/v1/processes",
+            user,
+            json={"definition": "plan_chain", "title": PLAN_2023["title"]},
+        )
         assert answer.status_code == 201, answer.json
         return int(answer.json["id"])
 

@@ -29,8 +29,10 @@ def diff(old: Any, new: Any, path: str = "") -> list[dict[str, Any]]:
         return changes
     if old == new:
         return []
-    return [{
-        "path": path,
-        "old": None if old is _MISSING else old,
-        "new": None if new is _MISSING else new,
-    }]
+    return [
+        {
+            "path": path,
+            "old": None if old is _MISSING else old,
+            "new": None if new is _MISSING else new,
+        }
+    ]

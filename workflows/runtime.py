@@ -43,9 +43,7 @@ class Runtime:
     @classmethod
     def start(cls, definition: Definition, roles: list[str]) -> Runtime:
         """Start an instance whose bound lanes are `roles`, and run it to its first wait."""
-        workflow = BpmnWorkflow(
-            definition.spec, definition.subprocess_specs, script_engine=_ENGINE
-        )
+        workflow = BpmnWorkflow(definition.spec, definition.subprocess_specs, script_engine=_ENGINE)
         workflow.task_tree.data["roles"] = list(roles)
         runtime = cls(definition, workflow)
         runtime._run_engine()

@@ -14,26 +14,29 @@ from functools import lru_cache
 from types import CodeType
 from typing import Any
 
-from RestrictedPython import (
-    compile_restricted_eval,
-    compile_restricted_exec,
-    limited_builtins,
-    safe_builtins,
-    utility_builtins,
-)
+from RestrictedPython.compile import compile_restricted_eval, compile_restricted_exec
 from RestrictedPython.Eval import default_guarded_getitem, default_guarded_getiter
 from RestrictedPython.Guards import (
     full_write_guard,
     guarded_iter_unpack_sequence,
     guarded_unpack_sequence,
+    safe_builtins,
     safer_getattr,
 )
+from RestrictedPython.Limits import limited_builtins
+from RestrictedPython.Utilities import utility_builtins
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
 _INPLACE: dict[str, Callable[[Any, Any], Any]] = {
-    "+=": operator.iadd, "-=": operator.isub, "*=": operator.imul, "/=": operator.itruediv,
-    "//=": operator.ifloordiv, "%=": operator.imod, "|=": operator.ior, "&=": operator.iand,
+    "+=": operator.iadd,
+    "-=": operator.isub,
+    "*=": operator.imul,
+    "/=": operator.itruediv,
+    "//=": operator.ifloordiv,
+    "%=": operator.imod,
+    "|=": operator.ior,
+    "&=": operator.iand,
 }
 
 
@@ -42,9 +45,18 @@ def _inplace(op: str, left: Any, right: Any) -> Any:
 
 
 _BUILTINS: dict[str, Any] = {
-    **safe_builtins, **limited_builtins, **utility_builtins,
-    "sum": sum, "min": min, "max": max, "any": any, "all": all, "enumerate": enumerate,
-    "dict": dict, "list": list, "sorted": sorted,
+    **safe_builtins,
+    **limited_builtins,
+    **utility_builtins,
+    "sum": sum,
+    "min": min,
+    "max": max,
+    "any": any,
+    "all": all,
+    "enumerate": enumerate,
+    "dict": dict,
+    "list": list,
+    "sorted": sorted,
 }
 _GUARDS: dict[str, Any] = {
     "__builtins__": _BUILTINS,
@@ -95,9 +107,7 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[
         scope = {**_GUARDS, **(external_context or {}), **context}
         return eval(compile_expression(expression), scope)  # noqa: S307  # restricted bytecode
 
-    def execute(
-        self, script: str, context: dict[str, Any], external_context: Any = None
-    ) -> bool:
+    def execute(self, script: str, context: dict[str, Any], external_context: Any = None) -> bool:
         external = external_context or {}
         scope = {**_GUARDS, **external, **context}
         exec(compile_script(script), scope)  # noqa: S102  # restricted bytecode
@@ -105,7 +115,8 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[
             if name not in scope:
                 del context[name]
         context.update(
-            (name, value) for name, value in scope.items()
+            (name, value)
+            for name, value in scope.items()
             if name not in _GUARDS and name not in external and not callable(value)
         )
         return True

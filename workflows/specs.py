@@ -50,9 +50,13 @@ class Definition:
 def load_definition(filename: str, xml: bytes) -> Definition:
     """Parse, validate and check one BPMN file; raise `DiagramInvalid` naming what is wrong."""
     try:
-        tree = etree.fromstring(xml, parser=etree.XMLParser(resolve_entities=False, no_network=True))
+        tree = etree.fromstring(
+            xml, parser=etree.XMLParser(resolve_entities=False, no_network=True)
+        )
     except etree.XMLSyntaxError as err:
-        raise DiagramInvalid(file=filename, element_id=None, line=err.lineno, reason=str(err)) from err
+        raise DiagramInvalid(
+            file=filename, element_id=None, line=err.lineno, reason=str(err)
+        ) from err
     _check_code(filename, tree)
     parser = SpiffBpmnParser(validator=VALIDATOR)
     try:
@@ -62,7 +66,9 @@ def load_definition(filename: str, xml: bytes) -> Definition:
         subprocess_specs = parser.get_subprocess_specs(process_ids[0])
     except ValidationException as err:
         raise DiagramInvalid(
-            file=filename, element_id=err.id, line=err.line_number or None,
+            file=filename,
+            element_id=err.id,
+            line=err.line_number or None,
             reason=str(err).splitlines()[0],
         ) from err
     except DiagramInvalid:
@@ -83,10 +89,14 @@ def load_definition(filename: str, xml: bytes) -> Definition:
 
 
 def _executable_processes(filename: str, tree: Any) -> list[str]:
-    ids = [p.get("id") for p in tree.iterfind("bpmn:process", _NS) if p.get("isExecutable") == "true"]
+    ids = [
+        p.get("id") for p in tree.iterfind("bpmn:process", _NS) if p.get("isExecutable") == "true"
+    ]
     if len(ids) != 1:
         raise DiagramInvalid(
-            file=filename, element_id=None, line=None,
+            file=filename,
+            element_id=None,
+            line=None,
             reason=f"a diagram must hold exactly one executable process, found {len(ids)}",
         )
     return ids
@@ -104,7 +114,9 @@ def _check_code(filename: str, tree: Any) -> None:
             except RestrictedCompileError as err:
                 owner = next((a for a in node.iterancestors() if a.get("id")), node)
                 raise DiagramInvalid(
-                    file=filename, element_id=owner.get("id"), line=node.sourceline,
+                    file=filename,
+                    element_id=owner.get("id"),
+                    line=node.sourceline,
                     reason="script refused: " + "; ".join(err.errors),
                 ) from err
 
@@ -118,7 +130,8 @@ def _check_lanes(filename: str, spec: Any, tree: Any) -> tuple[str, ...]:
         if not task_spec.lane:
             node = tree.find(f".//*[@id='{task_spec.bpmn_id}']")
             raise DiagramInvalid(
-                file=filename, element_id=task_spec.bpmn_id,
+                file=filename,
+                element_id=task_spec.bpmn_id,
                 line=None if node is None else node.sourceline,
                 reason="a user task must lie in a lane named for the role that performs it",
             )

@@ -22,9 +22,7 @@ def init_app(app: Flask) -> None:
         OPENAPI_JSON_PATH="openapi.json",
     )
     api = Api(app, spec_kwargs={"info": {"description": __doc__}})
-    api.spec.components.security_scheme(
-        "bearerAuth", {"type": "http", "scheme": "bearer"}
-    )
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     for module in (auth, tasks, processes, definitions):
         api.register_blueprint(module.blp)
     app.register_error_handler(DomainError, _domain_error)

@@ -22,8 +22,11 @@ class Token(MethodView):
     def post(self, args: dict[str, Any]) -> dict[str, Any]:
         """Exchange a username and password for a bearer token."""
         actor = authenticate(new_uow(write=False), args["username"], args["password"])
-        return {"token": issue_token(actor), "token_type": "Bearer",
-                "expires_in": current_app.config["TOKEN_TTL_SECONDS"]}
+        return {
+            "token": issue_token(actor),
+            "token_type": "Bearer",
+            "expires_in": current_app.config["TOKEN_TTL_SECONDS"],
+        }
 
 
 @blp.route("/me")

@@ -14,4 +14,6 @@ class Blueprint(_Blueprint):  # type: ignore[misc]  # flask_smorest is untyped
     ARGUMENTS_PARSER = _Parser()
 
 
-BEARER = {"security": [{"bearerAuth": []}]}  # @blp.doc(**BEARER) on routes that need a token
+BEARER: dict[str, list[dict[str, list[str]]]] = {
+    "security": [{"bearerAuth": []}]
+}  # @blp.doc(**BEARER) on routes that need a token

@@ -14,8 +14,12 @@ from service.errors import Forbidden, Invalid
 from service.operations.definitions import deploy
 from service.queries.definitions import definitions
 
-blp = Blueprint("definitions", __name__, url_prefix="/api/v1/definitions",
-                description="BPMN process definitions")
+blp = Blueprint(
+    "definitions",
+    __name__,
+    url_prefix="/api/v1/definitions",
+    description="BPMN process definitions",
+)
 
 MAX_BPMN_BYTES = 5 * 1024 * 1024
 
@@ -29,11 +33,20 @@ class Definitions(MethodView):
         current_actor()
         return definitions(new_uow(write=False))
 
-    @blp.doc(**BEARER, requestBody={"content": {
-        "application/xml": {"schema": {"type": "string"}},
-        "multipart/form-data": {"schema": {"type": "object", "properties": {
-            "file": {"type": "string", "format": "binary"}}}},
-    }})
+    @blp.doc(
+        **BEARER,
+        requestBody={
+            "content": {
+                "application/xml": {"schema": {"type": "string"}},
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"file": {"type": "string", "format": "binary"}},
+                    }
+                },
+            }
+        },
+    )
     @blp.response(201, DefinitionSchema)
     @blp.alt_response(200, schema=DefinitionSchema, description="That exact file is deployed")
     def post(self) -> tuple[dict[str, Any], int]:

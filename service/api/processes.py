@@ -12,8 +12,9 @@ from service.api.schemas import EventSchema, ProcessSchema, StartProcessSchema
 from service.operations.processes import start_process
 from service.queries.processes import history, process_detail
 
-blp = Blueprint("processes", __name__, url_prefix="/api/v1/processes",
-                description="Process instances")
+blp = Blueprint(
+    "processes", __name__, url_prefix="/api/v1/processes", description="Process instances"
+)
 
 
 @blp.route("")

@@ -51,7 +51,9 @@ class TaskDetailSchema(TaskSchema):
 
 
 class TaskListArgsSchema(Schema):
-    state = fields.String(load_default="open", validate=validate.OneOf(["open", "completed", "cancelled"]))
+    state = fields.String(
+        load_default="open", validate=validate.OneOf(["open", "completed", "cancelled"])
+    )
     process = fields.Integer(load_default=None)
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
     offset = fields.Integer(load_default=0, validate=validate.Range(0))

@@ -28,8 +28,14 @@ class Tasks(MethodView):
     @blp.response(200, TaskSchema(many=True))
     def get(self, args: dict[str, Any]) -> list[dict[str, Any]]:
         """The inbox: tasks of the caller's agency in the roles they hold."""
-        return inbox(new_uow(write=False), current_actor(), args["state"], args["process"],
-                     args["limit"], args["offset"])
+        return inbox(
+            new_uow(write=False),
+            current_actor(),
+            args["state"],
+            args["process"],
+            args["limit"],
+            args["offset"],
+        )
 
 
 @blp.route("/<int:task_id>")
@@ -53,5 +59,6 @@ class CompleteTask(MethodView):
         task, 409 for one already completed or completed concurrently.
         """
         actor = current_actor()
-        return complete_task(new_uow(), actor, task_id, args["decision"], args["comment"],
-                             args["data"])
+        return complete_task(
+            new_uow(), actor, task_id, args["decision"], args["comment"], args["data"]
+        )

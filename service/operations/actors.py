@@ -35,8 +35,11 @@ def password_hasher() -> PasswordHasher:
 
 def _actor(user: User) -> Actor:
     return Actor(
-        user_id=user.id, username=user.username, full_name=user.full_name,
-        agency_id=user.agency_id, agency_name=user.agency.name,
+        user_id=user.id,
+        username=user.username,
+        full_name=user.full_name,
+        agency_id=user.agency_id,
+        agency_name=user.agency.name,
         jurisdiction_id=user.agency.jurisdiction_id,
         roles=frozenset(r.role for r in user.roles),
     )
@@ -44,7 +47,8 @@ def _actor(user: User) -> Actor:
 
 def _active_user(uow: UnitOfWork, **where: object) -> User | None:
     query = (
-        select(User).filter_by(active=True, **where)
+        select(User)
+        .filter_by(active=True, **where)
         .options(selectinload(User.roles), selectinload(User.agency))
     )
     return uow.session.scalars(query).one_or_none()

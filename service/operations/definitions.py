@@ -26,8 +26,13 @@ def engine_definition(row: ProcessDefinition) -> Definition:
 
 def definition_view(row: ProcessDefinition) -> dict[str, Any]:
     return {
-        "id": row.id, "process_id": row.process_id, "version": row.version, "name": row.name,
-        "filename": row.filename, "sha256": row.sha256, "roles": list(row.roles),
+        "id": row.id,
+        "process_id": row.process_id,
+        "version": row.version,
+        "name": row.name,
+        "filename": row.filename,
+        "sha256": row.sha256,
+        "roles": list(row.roles),
         "deployed_at": row.deployed_at,
     }
 
@@ -56,14 +61,16 @@ def deploy(uow: UnitOfWork, filename: str, xml: bytes) -> tuple[dict[str, Any], 
         if existing is not None:
             return definition_view(existing), False
         latest = uow.session.scalar(
-            select(func.max(ProcessDefinition.version)).filter_by(
-                process_id=definition.process_id
-            )
+            select(func.max(ProcessDefinition.version)).filter_by(process_id=definition.process_id)
         )
         row = ProcessDefinition(
-            process_id=definition.process_id, version=(latest or 0) + 1,
-            name=definition.name, filename=filename, sha256=definition.sha256,
-            bpmn=xml.decode(), roles=list(definition.roles),
+            process_id=definition.process_id,
+            version=(latest or 0) + 1,
+            name=definition.name,
+            filename=filename,
+            sha256=definition.sha256,
+            bpmn=xml.decode(),
+            roles=list(definition.roles),
         )
         uow.session.add(row)
         uow.session.flush()
@@ -75,8 +82,10 @@ def deploy(uow: UnitOfWork, filename: str, xml: bytes) -> tuple[dict[str, Any], 
 def latest(uow: UnitOfWork, process_id: str) -> ProcessDefinition:
     """The newest version of a process; new instances start on it."""
     row = uow.session.scalars(
-        select(ProcessDefinition).filter_by(process_id=process_id)
-        .order_by(ProcessDefinition.version.desc()).limit(1)
+        select(ProcessDefinition)
+        .filter_by(process_id=process_id)
+        .order_by(ProcessDefinition.version.desc())
+        .limit(1)
     ).one_or_none()
     if row is None:
         raise Invalid({"definition": [f"No process “{process_id}” is deployed."]})

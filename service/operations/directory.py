@@ -30,33 +30,46 @@ def load_directory(uow: UnitOfWork, directory: dict[str, Any], password_hash: st
             if "parent" in entry and parent is None:
                 raise Invalid({"agency": {entry["code"]: ["Unknown parent."]}})
             agency = Agency(
-                code=entry["code"], name=entry["name"], kind=entry["kind"], parent=parent,
+                code=entry["code"],
+                name=entry["name"],
+                kind=entry["kind"],
+                parent=parent,
                 abbreviation=entry.get("abbreviation"),
             )
             uow.session.add(agency)
             uow.session.flush()
             agency.jurisdiction_id = (
-                agency.id if agency.kind in JURISDICTION_KINDS
-                else None if parent is None else parent.jurisdiction_id
+                agency.id
+                if agency.kind in JURISDICTION_KINDS
+                else None
+                if parent is None
+                else parent.jurisdiction_id
             )
             for role in entry.get("serves", []):
-                uow.session.add(RoleBinding(
-                    jurisdiction_id=agency.jurisdiction_id, role=role, agency_id=agency.id
-                ))
+                uow.session.add(
+                    RoleBinding(
+                        jurisdiction_id=agency.jurisdiction_id, role=role, agency_id=agency.id
+                    )
+                )
             by_code[agency.code] = agency
             added += 1
         usernames = set(uow.session.scalars(select(User.username)))
         for entry in directory.get("user", []):
             if entry["username"] in usernames:
                 continue
-            agency = by_code.get(entry["agency"])
-            if agency is None:
+            home = by_code.get(entry["agency"])
+            if home is None:
                 raise Invalid({"user": {entry["username"]: ["Unknown agency."]}})
-            uow.session.add(User(
-                username=entry["username"], full_name=entry["full_name"],
-                title=entry.get("title", ""), password_hash=password_hash, agency=agency,
-                roles=[UserRole(role=r) for r in entry.get("roles", [])],
-            ))
+            uow.session.add(
+                User(
+                    username=entry["username"],
+                    full_name=entry["full_name"],
+                    title=entry.get("title", ""),
+                    password_hash=password_hash,
+                    agency=home,
+                    roles=[UserRole(role=r) for r in entry.get("roles", [])],
+                )
+            )
             added += 1
         uow.commit()
         return added

@@ -14,7 +14,9 @@ from service.operations.actors import Actor
 from workflows.runtime import Runtime
 
 
-def save_runtime(session: Session, instance: ProcessInstance, runtime: Runtime, now: datetime) -> None:
+def save_runtime(
+    session: Session, instance: ProcessInstance, runtime: Runtime, now: datetime
+) -> None:
     """Store the engine state and project its ready human tasks onto task rows.
 
     Tasks the engine no longer offers (other than the one just completed by the caller) are
@@ -22,9 +24,7 @@ def save_runtime(session: Session, instance: ProcessInstance, runtime: Runtime, 
     """
     instance.state = runtime.dump()
     ready = {t.id: t for t in runtime.ready_tasks()}
-    open_rows = session.scalars(
-        select(Task).filter_by(instance_id=instance.id, state="open")
-    ).all()
+    open_rows = session.scalars(select(Task).filter_by(instance_id=instance.id, state="open")).all()
     for row in open_rows:
         if ready.pop(row.engine_task_id, None) is None:
             row.state, row.completed_at = "cancelled", now
@@ -34,26 +34,44 @@ def save_runtime(session: Session, instance: ProcessInstance, runtime: Runtime, 
             raise Conflict(
                 "role_unbound", f"No agency fills the role “{task.lane}” here.", role=task.lane
             )
-        session.add(Task(
-            instance_id=instance.id, engine_task_id=task.id, step=task.step, name=task.name,
-            role=task.lane, agency_id=agency_id, created_at=now,
-        ))
+        session.add(
+            Task(
+                instance_id=instance.id,
+                engine_task_id=task.id,
+                step=task.step,
+                name=task.name,
+                role=task.lane,
+                agency_id=agency_id,
+                created_at=now,
+            )
+        )
     if runtime.completed and instance.status != "completed":
         instance.status, instance.completed_at = "completed", now
 
 
 def append_event(
-    session: Session, instance: ProcessInstance, action: str, actor: Actor | None, now: datetime,
-    *, role: str | None = None, task: Task | None = None, data: dict[str, Any] | None = None,
+    session: Session,
+    instance: ProcessInstance,
+    action: str,
+    actor: Actor | None,
+    now: datetime,
+    *,
+    role: str | None = None,
+    task: Task | None = None,
+    data: dict[str, Any] | None = None,
 ) -> Event:
     """Append the next event of this instance's history; events are never changed afterwards."""
     last = session.scalar(select(func.max(Event.seq)).filter_by(instance_id=instance.id))
     event = Event(
-        instance_id=instance.id, seq=(last or 0) + 1, action=action,
+        instance_id=instance.id,
+        seq=(last or 0) + 1,
+        action=action,
         task_id=None if task is None else task.id,
         actor_id=None if actor is None else actor.user_id,
         agency_id=None if actor is None else actor.agency_id,
-        role=role, data=data or {}, created_at=now,
+        role=role,
+        data=data or {},
+        created_at=now,
     )
     session.add(event)
     return event

@@ -38,19 +38,35 @@ def start_process(uow: UnitOfWork, actor: Actor, process_id: str, title: str) ->
             bindings.get(t.lane) != actor.agency_id or t.lane not in actor.roles for t in first
         ):
             raise Forbidden(
-                "not_first_step", "Only the agency and role of the first step may start this process."
+                "not_first_step",
+                "Only the agency and role of the first step may start this process.",
             )
         instance = ProcessInstance(
-            definition_id=row.id, jurisdiction_id=actor.jurisdiction_id, title=title,
-            bindings=bindings, document={}, state="", started_by_id=actor.user_id, started_at=now,
+            definition_id=row.id,
+            jurisdiction_id=actor.jurisdiction_id,
+            title=title,
+            bindings=bindings,
+            document={},
+            state="",
+            started_by_id=actor.user_id,
+            started_at=now,
         )
         uow.session.add(instance)
         uow.session.flush()
         save_runtime(uow.session, instance, runtime, now)
         append_event(
-            uow.session, instance, "process_started", actor, now, role=first[0].lane,
-            data={"definition": row.process_id, "version": row.version, "title": title,
-                  "bindings": bindings},
+            uow.session,
+            instance,
+            "process_started",
+            actor,
+            now,
+            role=first[0].lane,
+            data={
+                "definition": row.process_id,
+                "version": row.version,
+                "title": title,
+                "bindings": bindings,
+            },
         )
         uow.commit()
         return instance.id

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm.exc import StaleDataError
 
 from service.db.base import utcnow
-from service.db.models import Agency, ProcessInstance, Task
+from service.db.models import Agency, Task
 from service.db.uow import UnitOfWork
 from service.errors import Conflict, Forbidden, Invalid, NotFound
 from service.forms import validate_step
@@ -39,7 +39,11 @@ def check_can_act(actor: Actor, task: Task) -> None:
 
 
 def complete_task(
-    uow: UnitOfWork, actor: Actor, task_id: int, decision: str, comment: str | None,
+    uow: UnitOfWork,
+    actor: Actor,
+    task_id: int,
+    decision: str,
+    comment: str | None,
     data: dict[str, Any],
 ) -> Completed:
     """Complete an open task, advance its process, and record what changed.
@@ -59,14 +63,19 @@ def complete_task(
         try:
             values = validate_step(task.step, decision, comment, data)
         except ValidationError as err:
-            raise Invalid(err.messages_dict) from err  # type: ignore[arg-type]
+            raise Invalid(err.messages_dict) from err
         instance = task.instance
         if task.step == "draft_plan":
             _check_agencies(uow, values["addressed_units"])
         claimed = uow.session.execute(
-            update(Task).where(Task.id == task.id, Task.state == "open").values(
-                state="completed", completed_at=now, completed_by_id=actor.user_id,
-                decision=decision, comment=comment,
+            update(Task)
+            .where(Task.id == task.id, Task.state == "open")
+            .values(
+                state="completed",
+                completed_at=now,
+                completed_by_id=actor.user_id,
+                decision=decision,
+                comment=comment,
             )
         )
         if claimed.rowcount != 1:  # type: ignore[attr-defined]
@@ -79,9 +88,19 @@ def complete_task(
             instance.document = document
             save_runtime(uow.session, instance, runtime, now)
             append_event(
-                uow.session, instance, "task_completed", actor, now, role=task.role, task=task,
-                data={"step": task.step, "decision": decision, "comment": comment,
-                      "changes": changes},
+                uow.session,
+                instance,
+                "task_completed",
+                actor,
+                now,
+                role=task.role,
+                task=task,
+                data={
+                    "step": task.step,
+                    "decision": decision,
+                    "comment": comment,
+                    "changes": changes,
+                },
             )
             if runtime.completed:
                 append_event(uow.session, instance, "process_completed", None, now)

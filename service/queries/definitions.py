@@ -14,8 +14,11 @@ from service.operations.definitions import definition_view
 def definitions(uow: UnitOfWork) -> list[dict[str, Any]]:
     """Every deployed version, newest first within each process."""
     with uow:
-        return [definition_view(row) for row in uow.session.scalars(
-            select(ProcessDefinition).order_by(
-                ProcessDefinition.process_id, ProcessDefinition.version.desc()
+        return [
+            definition_view(row)
+            for row in uow.session.scalars(
+                select(ProcessDefinition).order_by(
+                    ProcessDefinition.process_id, ProcessDefinition.version.desc()
+                )
             )
-        )]
+        ]

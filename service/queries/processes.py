@@ -24,13 +24,16 @@ def document_view(document: dict[str, Any]) -> dict[str, Any]:
 def _visible_instance(uow: UnitOfWork, actor: Actor, process_id: int) -> ProcessInstance:
     """:raise NotFound: no such process. :raise Forbidden: the actor has no part in it."""
     instance = uow.session.get(
-        ProcessInstance, process_id,
+        ProcessInstance,
+        process_id,
         options=[joinedload(ProcessInstance.definition), joinedload(ProcessInstance.jurisdiction)],
     )
     if instance is None:
         raise NotFound("process_not_found", "No such process.")
     takes_part = actor.agency_id in instance.bindings.values()
-    oversees = bool(actor.roles & OVERSEER_ROLES) and actor.jurisdiction_id == instance.jurisdiction_id
+    oversees = (
+        bool(actor.roles & OVERSEER_ROLES) and actor.jurisdiction_id == instance.jurisdiction_id
+    )
     if not (takes_part or oversees):
         raise Forbidden("not_your_process", "Your agency has no part in this process.")
     return instance
@@ -40,22 +43,39 @@ def process_detail(uow: UnitOfWork, actor: Actor, process_id: int) -> dict[str, 
     with uow:
         instance = _visible_instance(uow, actor, process_id)
         tasks = uow.session.scalars(
-            select(Task).filter_by(instance_id=instance.id).order_by(Task.id)
+            select(Task)
+            .filter_by(instance_id=instance.id)
+            .order_by(Task.id)
             .options(joinedload(Task.agency), joinedload(Task.completed_by))
         ).all()
         return {
-            "id": instance.id, "title": instance.title, "status": instance.status,
-            "definition": {"process_id": instance.definition.process_id,
-                           "version": instance.definition.version},
+            "id": instance.id,
+            "title": instance.title,
+            "status": instance.status,
+            "definition": {
+                "process_id": instance.definition.process_id,
+                "version": instance.definition.version,
+            },
             "jurisdiction": {"id": instance.jurisdiction_id, "name": instance.jurisdiction.name},
-            "bindings": instance.bindings, "started_at": instance.started_at,
-            "completed_at": instance.completed_at, "version": instance.version,
+            "bindings": instance.bindings,
+            "started_at": instance.started_at,
+            "completed_at": instance.completed_at,
+            "version": instance.version,
             "document": document_view(instance.document),
             "tasks": [
-                {"id": t.id, "step": t.step, "name": t.name, "role": t.role,
-                 "agency": t.agency.name, "state": t.state, "created_at": t.created_at,
-                 "completed_at": t.completed_at, "decision": t.decision, "comment": t.comment,
-                 "completed_by": None if t.completed_by is None else t.completed_by.full_name}
+                {
+                    "id": t.id,
+                    "step": t.step,
+                    "name": t.name,
+                    "role": t.role,
+                    "agency": t.agency.name,
+                    "state": t.state,
+                    "created_at": t.created_at,
+                    "completed_at": t.completed_at,
+                    "decision": t.decision,
+                    "comment": t.comment,
+                    "completed_by": None if t.completed_by is None else t.completed_by.full_name,
+                }
                 for t in tasks
             ],
         }
@@ -66,14 +86,27 @@ def history(uow: UnitOfWork, actor: Actor, process_id: int) -> list[dict[str, An
     with uow:
         instance = _visible_instance(uow, actor, process_id)
         events = uow.session.scalars(
-            select(Event).filter_by(instance_id=instance.id).order_by(Event.seq)
+            select(Event)
+            .filter_by(instance_id=instance.id)
+            .order_by(Event.seq)
             .options(joinedload(Event.actor), joinedload(Event.agency))
         ).all()
         return [
-            {"seq": e.seq, "action": e.action, "task_id": e.task_id, "role": e.role,
-             "actor": None if e.actor is None else {"id": e.actor.id, "username": e.actor.username,
-                                                    "full_name": e.actor.full_name},
-             "agency": None if e.agency is None else e.agency.name,
-             "data": e.data, "created_at": e.created_at}
+            {
+                "seq": e.seq,
+                "action": e.action,
+                "task_id": e.task_id,
+                "role": e.role,
+                "actor": None
+                if e.actor is None
+                else {
+                    "id": e.actor.id,
+                    "username": e.actor.username,
+                    "full_name": e.actor.full_name,
+                },
+                "agency": None if e.agency is None else e.agency.name,
+                "data": e.data,
+                "created_at": e.created_at,
+            }
             for e in events
         ]

@@ -19,28 +19,43 @@ TASK_STATES = ("open", "completed", "cancelled")
 
 def task_view(task: Task) -> dict[str, Any]:
     return {
-        "id": task.id, "process_id": task.instance_id, "process_title": task.instance.title,
-        "step": task.step, "name": task.name, "role": task.role,
+        "id": task.id,
+        "process_id": task.instance_id,
+        "process_title": task.instance.title,
+        "step": task.step,
+        "name": task.name,
+        "role": task.role,
         "agency": {"id": task.agency_id, "name": task.agency.name},
-        "state": task.state, "created_at": task.created_at, "completed_at": task.completed_at,
+        "state": task.state,
+        "created_at": task.created_at,
+        "completed_at": task.completed_at,
         "completed_by": None if task.completed_by is None else task.completed_by.full_name,
-        "decision": task.decision, "comment": task.comment,
+        "decision": task.decision,
+        "comment": task.comment,
     }
 
 
 def inbox(
-    uow: UnitOfWork, actor: Actor, state: str = "open", process_id: int | None = None,
-    limit: int = 50, offset: int = 0,
+    uow: UnitOfWork,
+    actor: Actor,
+    state: str = "open",
+    process_id: int | None = None,
+    limit: int = 50,
+    offset: int = 0,
 ) -> list[dict[str, Any]]:
     """Tasks of the actor's agency in the roles they hold, oldest first."""
     with uow:
         query = (
             select(Task)
-            .where(Task.agency_id == actor.agency_id, Task.role.in_(actor.roles),
-                   Task.state == state)
-            .options(joinedload(Task.instance), joinedload(Task.agency),
-                     joinedload(Task.completed_by))
-            .order_by(Task.created_at, Task.id).limit(limit).offset(offset)
+            .where(
+                Task.agency_id == actor.agency_id, Task.role.in_(actor.roles), Task.state == state
+            )
+            .options(
+                joinedload(Task.instance), joinedload(Task.agency), joinedload(Task.completed_by)
+            )
+            .order_by(Task.created_at, Task.id)
+            .limit(limit)
+            .offset(offset)
         )
         if process_id is not None:
             query = query.where(Task.instance_id == process_id)
@@ -53,14 +68,19 @@ def task_detail(uow: UnitOfWork, actor: Actor, task_id: int) -> dict[str, Any]:
     :raise NotFound: no such task. :raise Forbidden: another agency's or role's task.
     """
     with uow:
-        task = uow.session.get(Task, task_id, options=[joinedload(Task.instance)
-                                                       .joinedload(ProcessInstance.definition)])
+        task = uow.session.get(
+            Task,
+            task_id,
+            options=[joinedload(Task.instance).joinedload(ProcessInstance.definition)],
+        )
         if task is None:
             raise NotFound("task_not_found", "No such task.")
         check_can_act(actor, task)
         previous = uow.session.scalars(
-            select(Task).where(Task.instance_id == task.instance_id, Task.state == "completed")
-            .order_by(Task.completed_at.desc(), Task.id.desc()).limit(1)
+            select(Task)
+            .where(Task.instance_id == task.instance_id, Task.state == "completed")
+            .order_by(Task.completed_at.desc(), Task.id.desc())
+            .limit(1)
         ).one_or_none()
         return {
             **task_view(task),

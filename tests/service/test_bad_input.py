@@ -32,8 +32,11 @@ def field_errors(answer: Any) -> dict[str, Any]:
 
 
 def test_unknown_field_in_the_envelope(api: ApiClient, draft_task: int) -> None:
-    answer = api.post(f"/api/v1/tasks/{draft_task}/complete", POLICE,
-                      json={"decision": "submit", "data": PLAN_2023, "sneaky": 1})
+    answer = api.post(
+        f"/api/v1/tasks/{draft_task}/complete",
+        POLICE,
+        json={"decision": "submit", "data": PLAN_2023, "sneaky": 1},
+    )
     assert field_errors(answer) == {"sneaky": ["Unknown field."]}
 
 
@@ -51,16 +54,18 @@ def test_missing_fields(api: ApiClient, draft_task: int) -> None:
 
 def test_wrong_types_and_floats_for_money(api: ApiClient, draft_task: int) -> None:
     lines = [{"item": "Quà", "quantity": "30", "unit_amount": 1000000.5}]
-    errors = field_errors(api.complete(POLICE, draft_task, "submit",
-                                       data=plan_with(budget_lines=lines, year="2023")))
+    errors = field_errors(
+        api.complete(POLICE, draft_task, "submit", data=plan_with(budget_lines=lines, year="2023"))
+    )
     assert set(errors["data"]) == {"budget_lines", "year"}
     assert set(errors["data"]["budget_lines"]["0"]) == {"quantity", "unit_amount"}
 
 
 def test_negative_amount(api: ApiClient, draft_task: int) -> None:
     lines = [{"item": "Quà", "quantity": 30, "unit_amount": -1}]
-    errors = field_errors(api.complete(POLICE, draft_task, "submit",
-                                       data=plan_with(budget_lines=lines)))
+    errors = field_errors(
+        api.complete(POLICE, draft_task, "submit", data=plan_with(budget_lines=lines))
+    )
     assert "unit_amount" in errors["data"]["budget_lines"]["0"]
 
 
@@ -72,8 +77,9 @@ def test_window_that_ends_before_it_starts(api: ApiClient, draft_task: int) -> N
 
 def test_unknown_addressed_unit(api: ApiClient, draft_task: int) -> None:
     units = ["thanh-hoa-so-tai-chinh", "khong-ton-tai"]
-    errors = field_errors(api.complete(POLICE, draft_task, "submit",
-                                       data=plan_with(addressed_units=units)))
+    errors = field_errors(
+        api.complete(POLICE, draft_task, "submit", data=plan_with(addressed_units=units))
+    )
     assert errors == {"data": {"addressed_units": {"1": ["Unknown agency code."]}}}
 
 
@@ -91,8 +97,12 @@ def test_decision_must_fit_the_step_and_a_return_needs_a_comment(
 
 
 def test_malformed_json(api: ApiClient, draft_task: int) -> None:
-    answer = api.post(f"/api/v1/tasks/{draft_task}/complete", POLICE, data="{not json",
-                      content_type="application/json")
+    answer = api.post(
+        f"/api/v1/tasks/{draft_task}/complete",
+        POLICE,
+        data="{not json",
+        content_type="application/json",
+    )
     assert answer.status_code == 400
 
 
@@ -126,8 +136,9 @@ def test_tokens(api: ApiClient, app: Flask) -> None:
 
 
 def test_only_the_first_steps_agency_starts_a_plan(api: ApiClient) -> None:
-    answer = api.post("/api/v1/processes", FINANCE,
-                      json={"definition": "plan_chain", "title": "Kế hoạch"})
+    answer = api.post(
+        "/api/v1/processes", FINANCE, json={"definition": "plan_chain", "title": "Kế hoạch"}
+    )
     assert answer.status_code == 403
     answer = api.post("/api/v1/processes", POLICE, json={"definition": "nope", "title": "x"})
     assert field_errors(answer) == {"definition": ["No process “nope” is deployed."]}

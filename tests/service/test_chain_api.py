@@ -7,7 +7,10 @@ import copy
 from tests.conftest import PLAN_2023, ApiClient
 
 POLICE, FINANCE, AWARDS, CHAIRMAN = (
-    "thanhhoa.congan", "thanhhoa.taichinh", "thanhhoa.thiduakhenthuong", "thanhhoa.chutich"
+    "thanhhoa.congan",
+    "thanhhoa.taichinh",
+    "thanhhoa.thiduakhenthuong",
+    "thanhhoa.chutich",
 )
 
 
@@ -25,8 +28,9 @@ def test_draft_return_redraft_adjust_approve_sign(api: ApiClient) -> None:
     detail = api.get(f"/api/v1/tasks/{appraisal['id']}", FINANCE).json
     assert detail["document"]["budget_total"] == 165_000_000
     assert detail["document"]["title"] == PLAN_2023["title"]
-    returned = api.complete(FINANCE, appraisal["id"], "return",
-                            comment="Đề nghị làm rõ số suất quà cấp xã.")
+    returned = api.complete(
+        FINANCE, appraisal["id"], "return", comment="Đề nghị làm rõ số suất quà cấp xã."
+    )
     assert returned.status_code == 200, returned.json
 
     redraft = api.only_task(POLICE)
@@ -40,8 +44,13 @@ def test_draft_return_redraft_adjust_approve_sign(api: ApiClient) -> None:
     appraisal = api.only_task(FINANCE)
     lines = copy.deepcopy(PLAN_2023["budget_lines"])
     lines[1]["unit_amount"] = 400_000
-    answer = api.complete(FINANCE, appraisal["id"], "approve", comment="Điều chỉnh mức quà cấp xã.",
-                          data={"budget_lines": lines})
+    answer = api.complete(
+        FINANCE,
+        appraisal["id"],
+        "approve",
+        comment="Điều chỉnh mức quà cấp xã.",
+        data={"budget_lines": lines},
+    )
     assert answer.status_code == 200, answer.json
 
     review = api.only_task(AWARDS)
@@ -63,8 +72,9 @@ def test_draft_return_redraft_adjust_approve_sign(api: ApiClient) -> None:
     who_did_what = [
         (t["step"], t["agency"], t["completed_by"], t["decision"]) for t in process["tasks"]
     ]
-    names = {u: api.get("/api/v1/me", u).json["full_name"] for u in (POLICE, FINANCE, AWARDS,
-                                                                       CHAIRMAN)}
+    names = {
+        u: api.get("/api/v1/me", u).json["full_name"] for u in (POLICE, FINANCE, AWARDS, CHAIRMAN)
+    }
     assert who_did_what == [
         ("draft_plan", "Công an tỉnh Thanh Hóa", names[POLICE], "submit"),
         ("finance_appraisal", "Sở Tài chính tỉnh Thanh Hóa", names[FINANCE], "return"),

@@ -33,11 +33,13 @@ def base_url(app: Flask) -> Iterator[str]:
 
 def _post(url: str, token: str, body: dict[str, object]) -> int:
     request = urllib.request.Request(
-        url, data=json.dumps(body).encode(), method="POST",
+        url,
+        data=json.dumps(body).encode(),
+        method="POST",
         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
     )
     try:
-        with urllib.request.urlopen(request, timeout=60) as answer:  # noqa: S310  # loopback
+        with urllib.request.urlopen(request, timeout=60) as answer:
             return int(answer.status)
     except urllib.error.HTTPError as err:
         return err.code
@@ -52,8 +54,13 @@ def test_same_task_completed_at_once(app: Flask, api: ApiClient, base_url: str) 
 
     def race() -> None:
         start.wait()
-        statuses.append(_post(f"{base_url}/api/v1/tasks/{task_id}/complete", token,
-                              {"decision": "submit", "data": PLAN_2023}))
+        statuses.append(
+            _post(
+                f"{base_url}/api/v1/tasks/{task_id}/complete",
+                token,
+                {"decision": "submit", "data": PLAN_2023},
+            )
+        )
 
     threads = [threading.Thread(target=race) for _ in range(RACERS)]
     for thread in threads:

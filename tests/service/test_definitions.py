@@ -11,8 +11,9 @@ CHAIN = (ROOT / "bpmn" / "plan_chain.bpmn").read_bytes()
 
 
 def _deploy(api: ApiClient, xml: bytes, user: str = ADMIN, name: str = "plan_chain.bpmn") -> object:
-    return api.post(f"/api/v1/definitions?filename={name}", user, data=xml,
-                    content_type="application/xml")
+    return api.post(
+        f"/api/v1/definitions?filename={name}", user, data=xml, content_type="application/xml"
+    )
 
 
 def test_list_shows_the_deployed_chain(api: ApiClient) -> None:
@@ -33,12 +34,18 @@ def test_same_file_is_not_a_new_version(api: ApiClient) -> None:
 def test_running_instance_keeps_its_version(api: ApiClient) -> None:
     old = api.start_plan(POLICE)
     changed = CHAIN.replace("Xây dựng kế hoạch".encode(), "Dự thảo kế hoạch".encode())
-    upload = api.post("/api/v1/definitions", ADMIN, content_type="multipart/form-data",
-                      data={"file": (__import__("io").BytesIO(changed), "plan_chain.bpmn")})
+    upload = api.post(
+        "/api/v1/definitions",
+        ADMIN,
+        content_type="multipart/form-data",
+        data={"file": (__import__("io").BytesIO(changed), "plan_chain.bpmn")},
+    )
     assert (upload.status_code, upload.json["version"]) == (201, 2)
     new = api.start_plan(POLICE)
-    versions = {p: api.get(f"/api/v1/processes/{p}", POLICE).json["definition"]["version"]
-                for p in (old, new)}
+    versions = {
+        p: api.get(f"/api/v1/processes/{p}", POLICE).json["definition"]["version"]
+        for p in (old, new)
+    }
     assert versions == {old: 1, new: 2}
     names = {t["process_id"]: t["name"] for t in api.get("/api/v1/tasks", POLICE).json}
     assert names == {old: "Xây dựng kế hoạch", new: "Dự thảo kế hoạch"}

@@ -21,12 +21,15 @@ def test_scripts_write_task_data_and_leave_no_guards_behind() -> None:
     assert not any(name.startswith("_") for name in context)
 
 
-@pytest.mark.parametrize("source", [
-    "().__class__.__base__.__subclasses__()",
-    "getattr((), '__class__')",
-    "__import__('os')",
-    "open('/etc/passwd').read()",
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "().__class__.__base__.__subclasses__()",
+        "getattr((), '__class__')",
+        "__import__('os')",
+        "open('/etc/passwd').read()",
+    ],
+)
 def test_escapes_are_refused(source: str) -> None:
     with pytest.raises((RestrictedCompileError, NameError)):
         ENV.evaluate(source, {})

@@ -18,7 +18,9 @@ HEAD = """<?xml version="1.0" encoding="UTF-8"?>
 
 def diagram(body: str, lanes: str = "") -> bytes:
     """A one-process diagram: start -> body -> end, with the flows named s1 and s2."""
-    return (HEAD + f"""  <bpmn:process id="p" isExecutable="true">
+    return (
+        HEAD
+        + f"""  <bpmn:process id="p" isExecutable="true">
     {lanes}
     <bpmn:startEvent id="start"><bpmn:outgoing>s1</bpmn:outgoing></bpmn:startEvent>
     {body}
@@ -27,7 +29,8 @@ def diagram(body: str, lanes: str = "") -> bytes:
     <bpmn:sequenceFlow id="s2" sourceRef="work" targetRef="end" />
   </bpmn:process>
 </bpmn:definitions>
-""").encode()
+"""
+    ).encode()
 
 
 def script_task(script: str) -> str:
@@ -56,14 +59,22 @@ def test_not_xml_is_refused_with_its_line() -> None:
 
 
 def test_schema_violation_is_refused() -> None:
-    params = refused(diagram('<bpmn:userTask id="work" bogus="1"><bpmn:incoming>s1</bpmn:incoming>'
-                             "<bpmn:outgoing>s2</bpmn:outgoing></bpmn:userTask>"))
+    params = refused(
+        diagram(
+            '<bpmn:userTask id="work" bogus="1"><bpmn:incoming>s1</bpmn:incoming>'
+            "<bpmn:outgoing>s2</bpmn:outgoing></bpmn:userTask>"
+        )
+    )
     assert "bogus" in str(params["reason"])
 
 
 def test_user_task_outside_any_lane_is_refused() -> None:
-    params = refused(diagram('<bpmn:userTask id="work"><bpmn:incoming>s1</bpmn:incoming>'
-                             "<bpmn:outgoing>s2</bpmn:outgoing></bpmn:userTask>"))
+    params = refused(
+        diagram(
+            '<bpmn:userTask id="work"><bpmn:incoming>s1</bpmn:incoming>'
+            "<bpmn:outgoing>s2</bpmn:outgoing></bpmn:userTask>"
+        )
+    )
     assert params["element_id"] == "work"
     assert "lane" in str(params["reason"])
 
@@ -97,21 +108,29 @@ def test_a_script_that_walks_to_os_is_refused_at_deploy() -> None:
 
 
 def test_an_import_in_a_condition_is_refused_at_deploy() -> None:
-    body = script_task("x = 1").replace("s2", "s9", 2) + """
+    body = (
+        script_task("x = 1").replace("s2", "s9", 2)
+        + """
     <bpmn:exclusiveGateway id="gw" default="s2"><bpmn:incoming>s9</bpmn:incoming>
       <bpmn:outgoing>s2</bpmn:outgoing><bpmn:outgoing>s3</bpmn:outgoing></bpmn:exclusiveGateway>
     <bpmn:sequenceFlow id="s9" sourceRef="work" targetRef="gw" />
     <bpmn:sequenceFlow id="s3" sourceRef="gw" targetRef="end">
       <bpmn:conditionExpression>__import__("os").system("id") == 0</bpmn:conditionExpression>
     </bpmn:sequenceFlow>"""
-    xml = diagram(body).replace(b'sourceRef="work" targetRef="end"', b'sourceRef="gw" targetRef="end"')
+    )
+    xml = diagram(body).replace(
+        b'sourceRef="work" targetRef="end"', b'sourceRef="gw" targetRef="end"'
+    )
     params = refused(xml)
     assert params["element_id"] == "s3"
 
 
 def test_a_plain_script_runs_in_the_sandbox() -> None:
-    definition = load_definition("ok.bpmn", diagram(script_task(
-        "total = sum(q * a for q, a in [(2, 15), (54, 5)])\nlabels = [str(total)]"
-    )))
+    definition = load_definition(
+        "ok.bpmn",
+        diagram(
+            script_task("total = sum(q * a for q, a in [(2, 15), (54, 5)])\nlabels = [str(total)]")
+        ),
+    )
     runtime = Runtime.start(definition, [])
     assert runtime.completed

@@ -7,8 +7,8 @@ import os
 from alembic import context
 from sqlalchemy import create_engine
 
-from service.db.base import Base
 from service.db import models  # noqa: F401  # registers every table on Base.metadata
+from service.db.base import Base
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url") or os.environ["APP_DATABASE_URL"]

@@ -4,6 +4,12 @@ from service.db.models.directory import Agency, RoleBinding, User, UserRole
 from service.db.models.processes import Event, ProcessDefinition, ProcessInstance, Task
 
 __all__ = [
-    "Agency", "Event", "ProcessDefinition", "ProcessInstance", "RoleBinding", "Task", "User",
+    "Agency",
+    "Event",
+    "ProcessDefinition",
+    "ProcessInstance",
+    "RoleBinding",
+    "Task",
+    "User",
     "UserRole",
 ]

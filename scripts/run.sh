@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Set up a fresh machine and start the service on SQLite with the demo data and diagrams.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/bootstrap.sh
+export FLASK_APP=service
+host="${HOST:-127.0.0.1}" port="${PORT:-5000}"
+flask init-db
+flask deploy-diagrams
+flask load-demo
+cat <<MSG
+
+  Service: http://$host:$port/api/v1   (OpenAPI: http://$host:$port/api/v1/openapi.json)
+  Log in:  curl -s -X POST http://$host:$port/api/v1/auth/token \\
+             -H 'Content-Type: application/json' \\
+             -d '{"username": "thanhhoa.congan", "password": "demo-2023"}'
+  Demo users (password demo-2023) are listed in README.md.
+
+MSG
+exec flask run --host "$host" --port "$port"

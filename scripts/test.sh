@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Run every check: lint, types, import contracts, then the tests on SQLite and PostgreSQL.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/bootstrap.sh dev
+ruff check .
+ruff format --check .
+mypy
+lint-imports
+# CI must exercise PostgreSQL; on a developer machine without it those tests are skipped.
+[ "${CI:-}" = "true" ] && export REQUIRE_POSTGRESQL=1
+exec scripts/with-postgres.sh pytest "$@"
