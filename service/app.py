@@ -15,9 +15,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config.update(
         SECRET_KEY=settings.secret_key,
         TOKEN_TTL_SECONDS=settings.token_ttl_seconds,
-        JSON_SORT_KEYS=False,
         DATABASE_URL=settings.database_url,
     )
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Vietnamese as UTF-8, not \u escapes
     engine = make_engine(settings.database_url)
     app.extensions["db_engine"] = engine
     app.extensions["session_factory"] = make_session_factory(engine)

@@ -95,17 +95,17 @@ class SignSchema(Schema):
 @dataclass(frozen=True)
 class StepForm:
     decisions: tuple[str, ...]
-    schema: type[Schema]
+    schema: Schema  # an instance: building a schema costs more than loading with it
 
 
 STEP_FORMS: dict[str, StepForm] = {
-    "draft_plan": StepForm(("submit",), PlanSchema),
-    "finance_appraisal": StepForm(("approve", "return"), FinanceAppraisalSchema),
-    "award_review": StepForm(("approve", "return"), AwardReviewSchema),
-    "chairman_sign": StepForm(("approve", "return"), SignSchema),
+    "draft_plan": StepForm(("submit",), PlanSchema()),
+    "finance_appraisal": StepForm(("approve", "return"), FinanceAppraisalSchema()),
+    "award_review": StepForm(("approve", "return"), AwardReviewSchema()),
+    "chairman_sign": StepForm(("approve", "return"), SignSchema()),
 }
 # A step no form describes (a newly deployed diagram) can still be approved or returned.
-GENERIC_STEP = StepForm(("approve", "return"), SignSchema)
+GENERIC_STEP = StepForm(("approve", "return"), SignSchema())
 RETURN = "return"
 
 
@@ -122,7 +122,7 @@ def validate_step(
         errors["decision"] = [f"Must be one of: {', '.join(form.decisions)}."]
     if decision == RETURN and not (comment or "").strip():
         errors["comment"] = ["A return needs a comment saying what to change."]
-    schema = form.schema()
+    schema = form.schema
     try:
         loaded = schema.load(data)
     except ValidationError as err:

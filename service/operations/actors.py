@@ -8,7 +8,7 @@ from functools import lru_cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from service.db.models import User
 from service.db.uow import UnitOfWork
@@ -49,9 +49,9 @@ def _active_user(uow: UnitOfWork, **where: object) -> User | None:
     query = (
         select(User)
         .filter_by(active=True, **where)
-        .options(selectinload(User.roles), selectinload(User.agency))
+        .options(joinedload(User.roles), joinedload(User.agency))  # one round trip per request
     )
-    return uow.session.scalars(query).one_or_none()
+    return uow.session.scalars(query).unique().one_or_none()
 
 
 def authenticate(uow: UnitOfWork, username: str, password: str) -> Actor:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import func, select
@@ -13,15 +12,17 @@ from service.errors import Invalid
 from workflows.errors import DiagramInvalid
 from workflows.specs import Definition, load_definition
 
-
-@lru_cache(maxsize=256)
-def _parsed(filename: str, sha256: str, bpmn: str) -> Definition:
-    return load_definition(filename, bpmn.encode())
+# Parsed definitions by content hash. Deployed versions never change and are few, so entries
+# are never evicted; a process parses each version at most once.
+_PARSED: dict[str, Definition] = {}
 
 
 def engine_definition(row: ProcessDefinition) -> Definition:
-    """The parsed definition of a stored version; parsed once per process (content-addressed)."""
-    return _parsed(row.filename, row.sha256, row.bpmn)
+    """The parsed definition of a stored version."""
+    definition = _PARSED.get(row.sha256)
+    if definition is None:
+        definition = _PARSED[row.sha256] = load_definition(row.filename, row.bpmn.encode())
+    return definition
 
 
 def definition_view(row: ProcessDefinition) -> dict[str, Any]:

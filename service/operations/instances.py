@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.db.models import Event, ProcessInstance, Task
@@ -22,10 +22,12 @@ def save_runtime(
     Tasks the engine no longer offers (other than the one just completed by the caller) are
     cancelled; new ones are bound to the agency that fills their lane in this instance.
     """
-    instance.state = runtime.dump()
     ready = {t.id: t for t in runtime.ready_tasks()}
     open_rows = session.scalars(select(Task).filter_by(instance_id=instance.id, state="open")).all()
+    instance.state = runtime.dump()
     for row in open_rows:
+        if row.state != "open":  # completed by the caller in this unflushed transaction
+            continue
         if ready.pop(row.engine_task_id, None) is None:
             row.state, row.completed_at = "cancelled", now
     for task in ready.values():
@@ -61,10 +63,10 @@ def append_event(
     data: dict[str, Any] | None = None,
 ) -> Event:
     """Append the next event of this instance's history; events are never changed afterwards."""
-    last = session.scalar(select(func.max(Event.seq)).filter_by(instance_id=instance.id))
+    instance.last_event_seq += 1
     event = Event(
         instance_id=instance.id,
-        seq=(last or 0) + 1,
+        seq=instance.last_event_seq,
         action=action,
         task_id=None if task is None else task.id,
         actor_id=None if actor is None else actor.user_id,

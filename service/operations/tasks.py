@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import select, update
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from service.db.base import utcnow
-from service.db.models import Agency, Task
+from service.db.models import Agency, ProcessInstance, Task
 from service.db.uow import UnitOfWork
 from service.errors import Conflict, Forbidden, Invalid, NotFound
 from service.forms import validate_step
@@ -48,13 +49,17 @@ def complete_task(
 ) -> Completed:
     """Complete an open task, advance its process, and record what changed.
 
-    Everything happens in one transaction. The task row is claimed with a compare-and-set and
-    the instance carries a version, so of two simultaneous completions exactly one commits and
-    the other gets 409.
+    Everything happens in one transaction and one flush. The task row and the instance both
+    carry a version, so of two simultaneous completions exactly one commits and the other gets
+    409 (on PostgreSQL the second UPDATE waits for the first commit, then matches no row).
     """
     with uow:
         now = utcnow()
-        task = uow.session.get(Task, task_id)
+        task = uow.session.get(
+            Task,
+            task_id,
+            options=[joinedload(Task.instance).joinedload(ProcessInstance.definition)],
+        )
         if task is None:
             raise NotFound("task_not_found", "No such task.")
         check_can_act(actor, task)
@@ -67,26 +72,20 @@ def complete_task(
         instance = task.instance
         if task.step == "draft_plan":
             _check_agencies(uow, values["addressed_units"])
-        claimed = uow.session.execute(
-            update(Task)
-            .where(Task.id == task.id, Task.state == "open")
-            .values(
-                state="completed",
-                completed_at=now,
-                completed_by_id=actor.user_id,
-                decision=decision,
-                comment=comment,
-            )
-        )
-        if claimed.rowcount != 1:  # type: ignore[attr-defined]
-            raise Conflict("task_not_open", "This task was completed by someone else just now.")
-        try:
-            document = _merge(instance.document, task.step, values)
-            changes = diff(instance.document, document)
-            runtime = Runtime.restore(engine_definition(instance.definition), instance.state)
-            runtime.complete(task.engine_task_id, {"decision": decision})
-            instance.document = document
+        task.state, task.completed_at, task.completed_by_id = "completed", now, actor.user_id
+        task.decision, task.comment = decision, comment
+        document = _merge(instance.document, task.step, values)
+        runtime = Runtime.restore(engine_definition(instance.definition), instance.state)
+        runtime.complete(task.engine_task_id, {"decision": decision})
+        with uow.session.no_autoflush:  # one flush at the end, not one per query
             save_runtime(uow.session, instance, runtime, now)
+            event = {
+                "step": task.step,
+                "decision": decision,
+                "comment": comment,
+                "changes": diff(instance.document, document),
+            }
+            instance.document = document
             append_event(
                 uow.session,
                 instance,
@@ -95,18 +94,14 @@ def complete_task(
                 now,
                 role=task.role,
                 task=task,
-                data={
-                    "step": task.step,
-                    "decision": decision,
-                    "comment": comment,
-                    "changes": changes,
-                },
+                data=event,
             )
             if runtime.completed:
                 append_event(uow.session, instance, "process_completed", None, now)
+        try:
             uow.session.flush()
-        except StaleDataError as err:  # another completion on this instance committed first
-            raise Conflict("instance_busy", "The process changed meanwhile; try again.") from err
+        except StaleDataError as err:  # another completion of this task or instance came first
+            raise Conflict("task_not_open", "This task or its process changed meanwhile.") from err
         next_steps = [t.name for t in runtime.ready_tasks()]
         uow.commit()
         return Completed(task.id, instance.id, instance.status, next_steps)

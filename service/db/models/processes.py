@@ -27,7 +27,7 @@ class ProcessDefinition(Base):
     name: Mapped[str] = mapped_column(String(255))
     filename: Mapped[str] = mapped_column(String(255))
     sha256: Mapped[str] = mapped_column(String(64))
-    bpmn: Mapped[str] = mapped_column(Text)
+    bpmn: Mapped[str] = mapped_column(Text, deferred=True)  # read only to parse a new version
     roles: Mapped[list[str]]
     deployed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -49,6 +49,8 @@ class ProcessInstance(Base):
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(default=1)
+    # seq of the newest event; bumped under the same version check, so seqs never collide
+    last_event_seq: Mapped[int] = mapped_column(default=0)
 
     definition: Mapped[ProcessDefinition] = relationship()
     jurisdiction: Mapped[Agency] = relationship()
@@ -75,10 +77,13 @@ class Task(Base):
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     decision: Mapped[str | None] = mapped_column(String(20))
     comment: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(default=1)
 
     instance: Mapped[ProcessInstance] = relationship()
     agency: Mapped[Agency] = relationship()
     completed_by: Mapped[User | None] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}  # two completions of one task -> one wins
 
 
 class Event(Base):
