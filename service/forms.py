@@ -15,7 +15,8 @@ AWARD_KINDS = {
     "giay_khen": "Giấy khen",
     "ky_niem_chuong": "Kỷ niệm chương “Bảo vệ an ninh Tổ quốc”",
 }
-MAX_VND = 10**15  # far above any plan; keeps sums inside a signed 64-bit integer
+MAX_VND = 10**12  # a thousand billion đồng per unit: far above any plan line
+MAX_QUANTITY = 10**6  # so that quantity × unit amount stays inside a signed 64-bit integer
 
 _text = validate.Length(min=1, max=500)
 
@@ -46,7 +47,7 @@ class PilotSiteSchema(WindowSchema):
 
 class BudgetLineSchema(Schema):
     item = fields.String(required=True, validate=_text)
-    quantity = fields.Integer(required=True, strict=True, validate=validate.Range(0, 10**9))
+    quantity = fields.Integer(required=True, strict=True, validate=validate.Range(0, MAX_QUANTITY))
     unit_amount = fields.Integer(required=True, strict=True, validate=validate.Range(0, MAX_VND))
 
 

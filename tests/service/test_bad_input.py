@@ -142,3 +142,19 @@ def test_only_the_first_steps_agency_starts_a_plan(api: ApiClient) -> None:
     assert answer.status_code == 403
     answer = api.post("/api/v1/processes", POLICE, json={"definition": "nope", "title": "x"})
     assert field_errors(answer) == {"definition": ["No process “nope” is deployed."]}
+
+
+def test_an_unexpected_failure_is_a_json_500_without_traceback(
+    api: ApiClient, draft_task: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import service.api.tasks
+
+    def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(service.api.tasks, "complete_task", broken)
+    answer = api.complete(POLICE, draft_task, "submit", data=PLAN_2023)
+    assert answer.status_code == 500
+    assert answer.json["code"] == 500
+    assert "secret internals" not in answer.get_data(as_text=True)
+    assert "Traceback" not in answer.get_data(as_text=True)
