@@ -1,10 +1,12 @@
 """All tables; import from here so that every mapper is configured."""
 
+from service.db.models.audit import Checkpoint
 from service.db.models.directory import Agency, RoleBinding, User, UserRole
 from service.db.models.processes import Event, ProcessDefinition, ProcessInstance, Task
 
 __all__ = [
     "Agency",
+    "Checkpoint",
     "Event",
     "ProcessDefinition",
     "ProcessInstance",

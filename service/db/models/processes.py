@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.db.base import Base, utcnow
 from service.db.models.directory import Agency, User
+from workflows.audit import GENESIS
 
 
 class ProcessDefinition(Base):
@@ -51,6 +52,8 @@ class ProcessInstance(Base):
     version: Mapped[int] = mapped_column(default=1)
     # seq of the newest event; bumped under the same version check, so seqs never collide
     last_event_seq: Mapped[int] = mapped_column(default=0)
+    # hash of that event: the chain head, so appending needs no query (workflows.audit)
+    last_event_hash: Mapped[str] = mapped_column(String(64), default=GENESIS)
 
     definition: Mapped[ProcessDefinition] = relationship()
     jurisdiction: Mapped[Agency] = relationship()
@@ -102,6 +105,8 @@ class Event(Base):
     role: Mapped[str | None] = mapped_column(String(40))
     data: Mapped[dict[str, Any]]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    prev_hash: Mapped[str] = mapped_column(String(64))  # the instance's previous event's hash
+    hash: Mapped[str] = mapped_column(String(64))  # over the fields above and prev_hash
 
     actor: Mapped[User | None] = relationship()
     agency: Mapped[Agency | None] = relationship()
