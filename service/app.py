@@ -6,6 +6,7 @@ from flask import Flask
 
 from service import api, cli
 from service.config import Settings
+from service.db.base import utcnow
 from service.db.session import make_engine, make_session_factory
 
 
@@ -21,6 +22,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     engine = make_engine(settings.database_url)
     app.extensions["db_engine"] = engine
     app.extensions["session_factory"] = make_session_factory(engine)
+    app.extensions["clock"] = utcnow  # replaced by tests that move time forward
     api.init_app(app)
     cli.init_app(app)
     return app

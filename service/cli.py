@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import tomllib
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from service.db.uow import UnitOfWork
 from service.operations.actors import password_hasher
 from service.operations.definitions import deploy
 from service.operations.directory import load_directory
+from service.operations.scheduler import tick
 
 DEMO = Path(__file__).parent / "demo"
 BPMN = Path(__file__).parent.parent / "bpmn"
@@ -21,12 +23,14 @@ DEMO_PASSWORD = "demo-2023"  # noqa: S105  # published in the README; demo data 
 
 
 def init_app(app: Flask) -> None:
-    for command in (init_db, deploy_diagrams, load_demo, create_user):
+    for command in (init_db, deploy_diagrams, load_demo, create_user, scheduler):
         app.cli.add_command(command)
 
 
 def _uow() -> UnitOfWork:
-    return UnitOfWork(current_app.extensions["session_factory"])
+    return UnitOfWork(
+        current_app.extensions["session_factory"], clock=current_app.extensions["clock"]
+    )
 
 
 @click.command("init-db")
@@ -69,3 +73,19 @@ def create_user(
     user = {"username": username, "full_name": full_name, "agency": agency, "roles": list(roles)}
     added = load_directory(_uow(), {"user": [user]}, password_hasher().hash(password))
     click.echo(json.dumps({"created": bool(added), "username": username}))
+
+
+@click.command("scheduler")
+@click.option("--once", is_flag=True, help="Run one pass and exit.")
+@click.option("--interval", default=60, show_default=True, help="Seconds between passes.")
+def scheduler(once: bool, interval: int) -> None:
+    """Fire due timers, move deadline states and send reminders, every INTERVAL seconds."""
+    while True:
+        report = tick(_uow)
+        click.echo(
+            f"timers fired: {report.timers_fired}, deadline changes: {report.deadline_changes}, "
+            f"reminders sent: {report.reminders_sent}"
+        )
+        if once:
+            return
+        time.sleep(interval)

@@ -58,9 +58,18 @@ class NominationSchema(Schema):
     accepted = fields.Boolean(load_default=None, allow_none=True)  # set by the award review
 
 
+DEADLINE_KINDS = {
+    "unit_plan": "Kế hoạch của các đơn vị",
+    "award_dossier": "Hồ sơ đề nghị khen thưởng",
+    "unit_report": "Báo cáo kết quả của các đơn vị",
+}
+
+
 class DeadlineSchema(Schema):
     what = fields.String(required=True, validate=_text)
     due = fields.Date(required=True)
+    # what the addressed units are held to; other deadlines are informative
+    kind = fields.String(load_default=None, validate=validate.OneOf(list(DEADLINE_KINDS)))
 
 
 class PlanSchema(Schema):
@@ -93,6 +102,51 @@ class SignSchema(Schema):
     pass
 
 
+class CountSchema(Schema):
+    """How many units of a kind there are, and how many meet the standard."""
+
+    total = fields.Integer(required=True, strict=True, validate=validate.Range(0, 10**7))
+    meeting = fields.Integer(required=True, strict=True, validate=validate.Range(0, 10**7))
+
+    @validates_schema
+    def _at_most_all(self, data: dict[str, Any], **_: Any) -> None:
+        if data["meeting"] > data["total"]:
+            raise ValidationError("Cannot exceed the total (a share above 100%).", "meeting")
+
+
+class SafetySchema(Schema):
+    """Units rated “An toàn về an ninh, trật tự” (Thông tư 124/2021/TT-BCA), by kind."""
+
+    residential_areas = fields.Nested(CountSchema, required=True)
+    communes = fields.Nested(CountSchema, required=True)
+    agencies = fields.Nested(CountSchema, required=True)
+    enterprises = fields.Nested(CountSchema, required=True)
+    schools = fields.Nested(CountSchema, required=True)
+
+
+class FestivalSchema(WindowSchema):
+    place = fields.String(required=True, validate=_text)
+
+
+class AwardCountSchema(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(list(AWARD_KINDS)))
+    count = fields.Integer(required=True, strict=True, validate=validate.Range(0, 10**6))
+
+
+class ReportSchema(Schema):
+    """A unit's result report, following the outline (đề cương) attached to the plan."""
+
+    festivals_held = fields.Integer(required=True, strict=True, validate=validate.Range(0, 10**6))
+    festivals = fields.List(fields.Nested(FestivalSchema), load_default=list)
+    participants = fields.Integer(required=True, strict=True, validate=validate.Range(0, 10**9))
+    safety = fields.Nested(SafetySchema, required=True)
+    # movement classification (Quyết định 510/QĐ-BCA-V05): “Khá” or better among those rated
+    movement = fields.Nested(CountSchema, required=True)
+    awards = fields.List(fields.Nested(AwardCountSchema), load_default=list)
+    budget_spent = fields.Integer(required=True, strict=True, validate=validate.Range(0, MAX_VND))
+    narrative = fields.String(load_default="", validate=validate.Length(max=50_000))
+
+
 @dataclass(frozen=True)
 class StepForm:
     decisions: tuple[str, ...]
@@ -104,6 +158,7 @@ STEP_FORMS: dict[str, StepForm] = {
     "finance_appraisal": StepForm(("approve", "return"), FinanceAppraisalSchema()),
     "award_review": StepForm(("approve", "return"), AwardReviewSchema()),
     "chairman_sign": StepForm(("approve", "return"), SignSchema()),
+    "consolidate_report": StepForm(("submit",), ReportSchema()),
 }
 # A step no form describes (a newly deployed diagram) can still be approved or returned.
 GENERIC_STEP = StepForm(("approve", "return"), SignSchema())

@@ -6,6 +6,7 @@ import json
 import os
 import tomllib
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -58,10 +59,29 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return url
 
 
+class FakeClock:
+    """The service's clock in tests: set or moved forward, never slept on."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
 @pytest.fixture
-def app(database_url: str, demo_hash: str) -> Iterator[Flask]:
-    """The service with the demo directory and the shipped diagrams."""
+def clock() -> FakeClock:
+    return FakeClock(datetime(2023, 4, 20, 2, 0, tzinfo=UTC))  # 09:00 in Thanh Hóa
+
+
+@pytest.fixture
+def app(database_url: str, demo_hash: str, clock: FakeClock) -> Iterator[Flask]:
+    """The service with the demo directory and the shipped diagrams, on the fake clock."""
     app = create_app(Settings(database_url=database_url, secret_key="test-secret"))
+    app.extensions["clock"] = clock
     factory = app.extensions["session_factory"]
     load_directory(UnitOfWork(factory), DIRECTORY, demo_hash)
     for path in sorted((ROOT / "bpmn").glob("*.bpmn")):

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
+from workflows.clock import engine_time
 from workflows.errors import ScriptFailed, TaskNotReady
 from workflows.scripting import script_engine
 from workflows.specs import Definition
@@ -41,12 +45,21 @@ class Runtime:
         self._wf = workflow
 
     @classmethod
-    def start(cls, definition: Definition, roles: list[str]) -> Runtime:
-        """Start an instance whose bound lanes are `roles`, and run it to its first wait."""
+    def start(
+        cls,
+        definition: Definition,
+        roles: list[str],
+        now: datetime,
+        data: Mapping[str, Any] | None = None,
+    ) -> Runtime:
+        """Start an instance whose bound lanes are `roles`, and run it to its first wait.
+
+        `data` seeds the task data (small values only: ids, dates as ISO strings).
+        """
         workflow = BpmnWorkflow(definition.spec, definition.subprocess_specs, script_engine=_ENGINE)
-        workflow.task_tree.data["roles"] = list(roles)
+        workflow.task_tree.data.update(data or {}, roles=list(roles))
         runtime = cls(definition, workflow)
-        runtime._run_engine()
+        runtime._run_engine(now)
         return runtime
 
     @classmethod
@@ -70,7 +83,7 @@ class Runtime:
             for t in self._wf.get_tasks(state=TaskState.READY, manual=True)
         ]
 
-    def complete(self, task_id: str, data: Mapping[str, Any]) -> None:
+    def complete(self, task_id: str, data: Mapping[str, Any], now: datetime) -> None:
         """Complete a ready human task with `data` and run the engine to the next wait."""
         try:
             task = self._wf.get_task_from_id(UUID(task_id))
@@ -80,13 +93,45 @@ class Runtime:
             raise TaskNotReady(task_id=task_id)
         task.set_data(**data)
         try:
-            task.run()
+            with engine_time(now):
+                task.run()
         except SpiffWorkflowException as err:
             raise ScriptFailed(step=task.task_spec.bpmn_id, reason=str(err)) from err
-        self._run_engine()
+        self._run_engine(now)
 
-    def _run_engine(self) -> None:
+    def awaits(self, message: str) -> bool:
+        """Whether the workflow waits for the message named `message`."""
+        return any(
+            e.event_type == "MessageEventDefinition" and e.name == message
+            for e in self._wf.waiting_events()
+        )
+
+    def deliver(self, message: str, now: datetime) -> None:
+        """Hand the workflow a message it waits for, and run on."""
+        self._wf.send_event(BpmnEvent(MessageEventDefinition(message), {}))
+        self._run_engine(now)
+
+    def next_timer(self) -> datetime | None:
+        """When the earliest pending timer falls due, if any."""
+        # timeDate and duration timers carry their due time as an ISO string
+        due = [
+            datetime.fromisoformat(e.value)
+            for e in self._wf.waiting_events()
+            if e.event_type.endswith("EventDefinition")
+            and "Time" in e.event_type
+            and isinstance(e.value, str)
+        ]
+        return min(due, default=None)
+
+    def fire_timers(self, now: datetime) -> None:
+        """Fire the timers due at `now` and run on."""
+        with engine_time(now):
+            self._wf.refresh_timers()
+        self._run_engine(now)
+
+    def _run_engine(self, now: datetime) -> None:
         try:
-            self._wf.do_engine_steps()
+            with engine_time(now):
+                self._wf.do_engine_steps()
         except SpiffWorkflowException as err:
             raise ScriptFailed(step=None, reason=str(err)) from err

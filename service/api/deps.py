@@ -13,7 +13,11 @@ _SALT = "api-token"
 
 
 def new_uow(*, write: bool = True) -> UnitOfWork:
-    return UnitOfWork(current_app.extensions["session_factory"], write=write)
+    return UnitOfWork(
+        current_app.extensions["session_factory"],
+        write=write,
+        clock=current_app.extensions["clock"],
+    )
 
 
 def issue_token(actor: Actor) -> str:

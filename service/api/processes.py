@@ -8,9 +8,17 @@ from flask.views import MethodView
 
 from service.api.blueprint import BEARER, Blueprint
 from service.api.deps import current_actor, new_uow
-from service.api.schemas import EventSchema, ProcessSchema, StartProcessSchema
+from service.api.schemas import (
+    ChildSchema,
+    ConsolidatedSchema,
+    EventSchema,
+    MissingUnitSchema,
+    ProcessSchema,
+    StartProcessSchema,
+)
 from service.operations.processes import start_process
 from service.queries.processes import history, process_detail
+from service.queries.reports import children, consolidated, missing
 
 blp = Blueprint(
     "processes", __name__, url_prefix="/api/v1/processes", description="Process instances"
@@ -45,3 +53,30 @@ class ProcessHistory(MethodView):
     def get(self, process_id: int) -> list[dict[str, Any]]:
         """Every event of the process, in order."""
         return history(new_uow(write=False), current_actor(), process_id)
+
+
+@blp.route("/<int:process_id>/children")
+class ProcessChildren(MethodView):
+    @blp.doc(**BEARER)
+    @blp.response(200, ChildSchema(many=True))
+    def get(self, process_id: int) -> list[dict[str, Any]]:
+        """The units this plan was issued to, each with its status and open steps."""
+        return children(new_uow(write=False), current_actor(), process_id)
+
+
+@blp.route("/<int:process_id>/missing")
+class ProcessMissing(MethodView):
+    @blp.doc(**BEARER)
+    @blp.response(200, MissingUnitSchema(many=True))
+    def get(self, process_id: int) -> list[dict[str, Any]]:
+        """Every unit below this plan, at any depth, that has not reported."""
+        return missing(new_uow(write=False), current_actor(), process_id)
+
+
+@blp.route("/<int:process_id>/consolidated")
+class ProcessConsolidated(MethodView):
+    @blp.doc(**BEARER)
+    @blp.response(200, ConsolidatedSchema)
+    def get(self, process_id: int) -> dict[str, Any]:
+        """The reported figures of the whole tree below this plan, with the targets missed."""
+        return consolidated(new_uow(write=False), current_actor(), process_id)

@@ -43,6 +43,8 @@ class TaskSchema(Schema):
     completed_by = fields.String(allow_none=True)
     decision = fields.String(allow_none=True)
     comment = fields.String(allow_none=True)
+    due_at = fields.DateTime(allow_none=True)
+    deadline_state = fields.String()
 
 
 class TaskDetailSchema(TaskSchema):
@@ -55,6 +57,7 @@ class TaskListArgsSchema(Schema):
         load_default="open", validate=validate.OneOf(["open", "completed", "cancelled"])
     )
     process = fields.Integer(load_default=None)
+    overdue = fields.Boolean(load_default=None, metadata={"description": "only overdue tasks"})
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
     offset = fields.Integer(load_default=0, validate=validate.Range(0))
 
@@ -89,6 +92,8 @@ class ProcessTaskSchema(Schema):
     completed_by = fields.String(allow_none=True)
     decision = fields.String(allow_none=True)
     comment = fields.String(allow_none=True)
+    due_at = fields.DateTime(allow_none=True)
+    deadline_state = fields.String()
 
 
 class ProcessSchema(Schema):
@@ -97,12 +102,69 @@ class ProcessSchema(Schema):
     status = fields.String()
     definition = fields.Dict()
     jurisdiction = fields.Nested(AgencyRefSchema)
+    parent_id = fields.Integer(allow_none=True)
     bindings = fields.Dict(keys=fields.String(), values=fields.Integer())
+    deadlines = fields.Dict()
     started_at = fields.DateTime()
+    issued_at = fields.DateTime(allow_none=True)
     completed_at = fields.DateTime(allow_none=True)
+    children_open = fields.Integer()
     version = fields.Integer()
     document = fields.Dict()
+    report = fields.Dict()
     tasks = fields.List(fields.Nested(ProcessTaskSchema))
+
+
+class OpenStepSchema(Schema):
+    task_id = fields.Integer()
+    name = fields.String()
+    due_at = fields.DateTime(allow_none=True)
+    deadline_state = fields.String()
+
+
+class ChildSchema(Schema):
+    process_id = fields.Integer()
+    unit = fields.String()
+    status = fields.String()
+    reported = fields.Boolean()
+    open_steps = fields.List(fields.Nested(OpenStepSchema))
+
+
+class MissingUnitSchema(Schema):
+    process_id = fields.Integer()
+    unit = fields.String()
+    under = fields.String(allow_none=True)
+
+
+class ShareSchema(Schema):
+    total = fields.Integer()
+    meeting = fields.Integer()
+    share = fields.Float(allow_none=True)
+
+
+class ConsolidatedSchema(Schema):
+    process_id = fields.Integer()
+    units = fields.Integer()
+    reported = fields.Integer()
+    festivals_held = fields.Integer()
+    participants = fields.Integer()
+    budget_spent = fields.Integer()
+    awards = fields.Dict(keys=fields.String(), values=fields.Integer())
+    safety = fields.Dict(keys=fields.String(), values=fields.Nested(ShareSchema))
+    movement = fields.Nested(ShareSchema)
+    targets_missed = fields.List(fields.String())
+    missing = fields.List(fields.Nested(MissingUnitSchema))
+
+
+class NotificationSchema(Schema):
+    id = fields.Integer()
+    task_id = fields.Integer()
+    process_id = fields.Integer()
+    rule = fields.String()
+    audience = fields.String()
+    message = fields.String()
+    channels = fields.List(fields.String())
+    sent_at = fields.DateTime()
 
 
 class EventSchema(Schema):

@@ -28,14 +28,7 @@ class Tasks(MethodView):
     @blp.response(200, TaskSchema(many=True))
     def get(self, args: dict[str, Any]) -> list[dict[str, Any]]:
         """The inbox: tasks of the caller's agency in the roles they hold."""
-        return inbox(
-            new_uow(write=False),
-            current_actor(),
-            args["state"],
-            args["process"],
-            args["limit"],
-            args["offset"],
-        )
+        return inbox(new_uow(write=False), current_actor(), **args)
 
 
 @blp.route("/<int:task_id>")

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from types import TracebackType
 from typing import Self
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
+
+from service.db.base import utcnow
 
 
 class UnitOfWork:
@@ -19,9 +23,20 @@ class UnitOfWork:
 
     session: Session
 
-    def __init__(self, session_factory: sessionmaker[Session], *, write: bool = True) -> None:
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        *,
+        write: bool = True,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
         self._session_factory = session_factory
         self._write = write
+        self._clock = clock
+
+    def now(self) -> datetime:
+        """The time of this unit's changes; tests inject a clock instead of sleeping."""
+        return self._clock()
 
     def __enter__(self) -> Self:
         self.session = self._session_factory()

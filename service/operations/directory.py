@@ -10,15 +10,17 @@ from service.db.models import Agency, RoleBinding, User, UserRole
 from service.db.uow import UnitOfWork
 from service.errors import Invalid
 
-JURISDICTION_KINDS = frozenset({"province", "district", "commune"})
+LEVEL_KINDS = frozenset({"province", "district", "commune"})
 
 
 def load_directory(uow: UnitOfWork, directory: dict[str, Any], password_hash: str) -> int:
     """Insert the agencies and users of `directory` not yet present; return how many were new.
 
-    `directory` has `agency` entries (code, name, kind, parent, abbreviation, serves) in
-    parent-first order and `user` entries (username, full_name, title, agency, roles). Loading
-    twice changes nothing; every new user gets `password_hash`.
+    `directory` has `agency` entries (code, name, kind, parent, abbreviation, serves,
+    level_roles) in parent-first order and `user` entries (username, full_name, title, agency,
+    roles). A level is a province, district or commune, or an agency with `level_roles`;
+    `serves` binds roles at the parent's level. Loading twice changes nothing; every new user
+    gets `password_hash`.
     """
     with uow:
         by_code = {a.code: a for a in uow.session.scalars(select(Agency))}
@@ -38,18 +40,16 @@ def load_directory(uow: UnitOfWork, directory: dict[str, Any], password_hash: st
             )
             uow.session.add(agency)
             uow.session.flush()
-            agency.jurisdiction_id = (
-                agency.id
-                if agency.kind in JURISDICTION_KINDS
-                else None
-                if parent is None
-                else parent.jurisdiction_id
-            )
-            for role in entry.get("serves", []):
+            above = None if parent is None else parent.jurisdiction_id
+            is_level = agency.kind in LEVEL_KINDS or "level_roles" in entry
+            agency.jurisdiction_id = agency.id if is_level else above
+            bindings = [(above, role) for role in entry.get("serves", [])]
+            bindings += [(agency.id, role) for role in entry.get("level_roles", [])]
+            for level_id, role in bindings:
+                if level_id is None:
+                    raise Invalid({"agency": {entry["code"]: ["A root serves no level above it."]}})
                 uow.session.add(
-                    RoleBinding(
-                        jurisdiction_id=agency.jurisdiction_id, role=role, agency_id=agency.id
-                    )
+                    RoleBinding(jurisdiction_id=level_id, role=role, agency_id=agency.id)
                 )
             by_code[agency.code] = agency
             added += 1

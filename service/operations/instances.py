@@ -11,21 +11,33 @@ from sqlalchemy.orm import Session
 from service.db.models import Event, ProcessInstance, Task
 from service.errors import Conflict
 from service.operations.actors import Actor
+from service.operations.deadlines import schedule
 from workflows.audit import event_hash
 from workflows.runtime import Runtime
 
 
 def save_runtime(
-    session: Session, instance: ProcessInstance, runtime: Runtime, now: datetime
+    session: Session,
+    instance: ProcessInstance,
+    runtime: Runtime,
+    now: datetime,
+    *,
+    new: bool = False,
 ) -> None:
     """Store the engine state and project its ready human tasks onto task rows.
 
     Tasks the engine no longer offers (other than the one just completed by the caller) are
-    cancelled; new ones are bound to the agency that fills their lane in this instance.
+    cancelled; new ones are bound to the agency that fills their lane in this instance and get
+    their due time. `new` skips looking for open rows of an instance that has none yet.
     """
     ready = {t.id: t for t in runtime.ready_tasks()}
-    open_rows = session.scalars(select(Task).filter_by(instance_id=instance.id, state="open")).all()
+    open_rows = (
+        []
+        if new
+        else session.scalars(select(Task).filter_by(instance_id=instance.id, state="open")).all()
+    )
     instance.state = runtime.dump()
+    instance.next_timer_at = runtime.next_timer()
     for row in open_rows:
         if row.state != "open":  # completed by the caller in this unflushed transaction
             continue
@@ -37,17 +49,17 @@ def save_runtime(
             raise Conflict(
                 "role_unbound", f"No agency fills the role “{task.lane}” here.", role=task.lane
             )
-        session.add(
-            Task(
-                instance_id=instance.id,
-                engine_task_id=task.id,
-                step=task.step,
-                name=task.name,
-                role=task.lane,
-                agency_id=agency_id,
-                created_at=now,
-            )
+        row = Task(
+            instance_id=instance.id,
+            engine_task_id=task.id,
+            step=task.step,
+            name=task.name,
+            role=task.lane,
+            agency_id=agency_id,
+            created_at=now,
         )
+        schedule(row, instance.deadlines, now)
+        session.add(row)
     if runtime.completed and instance.status != "completed":
         instance.status, instance.completed_at = "completed", now
 

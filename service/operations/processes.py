@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from service.db.base import utcnow
 from service.db.models import ProcessInstance, RoleBinding
 from service.db.uow import UnitOfWork
 from service.errors import Forbidden
@@ -22,7 +21,7 @@ def start_process(uow: UnitOfWork, actor: Actor, process_id: str, title: str) ->
     and role of the first step may start it.
     """
     with uow:
-        now = utcnow()
+        now = uow.now()
         row = latest(uow, process_id)
         definition = engine_definition(row)
         bindings = {
@@ -32,7 +31,7 @@ def start_process(uow: UnitOfWork, actor: Actor, process_id: str, title: str) ->
             )
             if b.role in definition.roles
         }
-        runtime = Runtime.start(definition, sorted(bindings))
+        runtime = Runtime.start(definition, sorted(bindings), now)
         first = runtime.ready_tasks()
         if not first or any(
             bindings.get(t.lane) != actor.agency_id or t.lane not in actor.roles for t in first

@@ -7,20 +7,23 @@ from typing import Any
 
 from marshmallow import ValidationError
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
-from service.db.base import utcnow
 from service.db.models import Agency, ProcessInstance, Task
 from service.db.uow import UnitOfWork
 from service.errors import Conflict, Forbidden, Invalid, NotFound
 from service.forms import validate_step
 from service.operations.actors import Actor
+from service.operations.cascade import UNITS_DONE, issue_plan, report_deadline, report_to_parent
+from service.operations.deadlines import close
 from service.operations.definitions import engine_definition
 from service.operations.instances import append_event, save_runtime
 from workflows.diff import diff
 from workflows.runtime import Runtime
 
+REPORT_STEP = "consolidate_report"  # writes the unit's report, not its plan
 # Which part of the plan each step may write; the rest of the document is kept as it was.
 _WRITES = {"draft_plan": None, "finance_appraisal": "budget_lines", "award_review": "nominations"}
 
@@ -49,12 +52,13 @@ def complete_task(
 ) -> Completed:
     """Complete an open task, advance its process, and record what changed.
 
-    Everything happens in one transaction and one flush. The task row and the instance both
-    carry a version, so of two simultaneous completions exactly one commits and the other gets
-    409 (on PostgreSQL the second UPDATE waits for the first commit, then matches no row).
+    Everything happens in one transaction. The task row is claimed first, by a version-checked
+    UPDATE: of two simultaneous completions exactly one commits and the other gets 409 (on
+    PostgreSQL the second UPDATE waits for the first commit, then matches no row). The instance
+    carries a version too, for completions of two different tasks of one instance.
     """
     with uow:
-        now = utcnow()
+        now = uow.now()
         task = uow.session.get(
             Task,
             task_id,
@@ -71,21 +75,25 @@ def complete_task(
             raise Invalid(err.messages_dict) from err
         instance = task.instance
         if task.step == "draft_plan":
-            _check_agencies(uow, values["addressed_units"])
+            _check_addressed_units(uow, instance, values["addressed_units"])
+        if task.step == REPORT_STEP:
+            _check_festival_dates(instance, values)
         task.state, task.completed_at, task.completed_by_id = "completed", now, actor.user_id
         task.decision, task.comment = decision, comment
+        close(task, now)
+        _flush_or_conflict(uow)  # claim the task first: a concurrent loser stops here
         document = _merge(instance.document, task.step, values)
         runtime = Runtime.restore(engine_definition(instance.definition), instance.state)
-        runtime.complete(task.engine_task_id, {"decision": decision})
+        engine_data = {"decision": decision, "report_deadline": report_deadline(instance, document)}
         with uow.session.no_autoflush:  # one flush at the end, not one per query
-            save_runtime(uow.session, instance, runtime, now)
-            event = {
-                "step": task.step,
-                "decision": decision,
-                "comment": comment,
-                "changes": diff(instance.document, document),
-            }
-            instance.document = document
+            runtime.complete(task.engine_task_id, engine_data, now)
+            event: dict[str, Any] = {"step": task.step, "decision": decision, "comment": comment}
+            if task.step == REPORT_STEP:
+                event["changes"] = diff(instance.report, values)
+                instance.report = values
+            else:
+                event["changes"] = diff(instance.document, document)
+                instance.document = document
             append_event(
                 uow.session,
                 instance,
@@ -96,15 +104,29 @@ def complete_task(
                 task=task,
                 data=event,
             )
+            if runtime.awaits(UNITS_DONE) and instance.issued_at is None:
+                issue_plan(uow.session, instance, runtime, actor, now)
+            save_runtime(uow.session, instance, runtime, now)
             if runtime.completed:
                 append_event(uow.session, instance, "process_completed", None, now)
-        try:
-            uow.session.flush()
-        except StaleDataError as err:  # another completion of this task or instance came first
-            raise Conflict("task_not_open", "This task or its process changed meanwhile.") from err
+                if instance.parent_id is not None:
+                    report_to_parent(uow.session, instance, now)
+        _flush_or_conflict(uow)
         next_steps = [t.name for t in runtime.ready_tasks()]
         uow.commit()
         return Completed(task.id, instance.id, instance.status, next_steps)
+
+
+def _flush_or_conflict(uow: UnitOfWork) -> None:
+    """Flush; a version mismatch or a taken event number means another completion came first."""
+    try:
+        uow.session.flush()
+    except StaleDataError as err:
+        raise Conflict("task_not_open", "This task or its process changed meanwhile.") from err
+    except IntegrityError as err:
+        if "uq_event_instance_id_seq" not in str(err.orig):
+            raise
+        raise Conflict("instance_busy", "The process changed meanwhile; try again.") from err
 
 
 def _merge(document: dict[str, Any], step: str, values: dict[str, Any]) -> dict[str, Any]:
@@ -118,8 +140,41 @@ def _merge(document: dict[str, Any], step: str, values: dict[str, Any]) -> dict[
     return {**document, field: values[field]}
 
 
-def _check_agencies(uow: UnitOfWork, codes: list[str]) -> None:
-    known = set(uow.session.scalars(select(Agency.code).where(Agency.code.in_(codes))))
-    unknown = {i: ["Unknown agency code."] for i, code in enumerate(codes) if code not in known}
-    if unknown:
-        raise Invalid({"data": {"addressed_units": unknown}})
+def _check_addressed_units(uow: UnitOfWork, instance: ProcessInstance, codes: list[str]) -> None:
+    """A plan may address only agencies below its own level, each once."""
+    by_code = {a.code: a for a in uow.session.scalars(select(Agency).where(Agency.code.in_(codes)))}
+    errors: dict[int, list[str]] = {}
+    for index, code in enumerate(codes):
+        agency = by_code.get(code)
+        if agency is None:
+            errors[index] = ["Unknown agency code."]
+        elif codes.index(code) != index:
+            errors[index] = ["Addressed twice."]
+        elif not _is_below(uow, agency, instance.jurisdiction_id):
+            errors[index] = ["Not a unit of this plan's level."]
+    if errors:
+        raise Invalid({"data": {"addressed_units": errors}})
+
+
+def _is_below(uow: UnitOfWork, agency: Agency, level_id: int) -> bool:
+    node = agency.parent
+    while node is not None:
+        if node.id == level_id:
+            return True
+        node = node.parent
+    return False
+
+
+def _check_festival_dates(instance: ProcessInstance, report: dict[str, Any]) -> None:
+    """Festivals reported must fall inside the unit's plan window."""
+    window = instance.document.get("window")
+    if not window:
+        return
+    start, end = window["start"], window["end"]  # ISO dates compare as strings
+    errors = {
+        i: {"start": [f"Outside the plan's window {start} – {end}."]}
+        for i, festival in enumerate(report["festivals"])
+        if festival["start"] < start or festival["end"] > end
+    }
+    if errors:
+        raise Invalid({"data": {"festivals": errors}})

@@ -21,8 +21,12 @@ def document_view(document: dict[str, Any]) -> dict[str, Any]:
     return {**document, "budget_total": budget_total(document["budget_lines"])}
 
 
-def _visible_instance(uow: UnitOfWork, actor: Actor, process_id: int) -> ProcessInstance:
-    """:raise NotFound: no such process. :raise Forbidden: the actor has no part in it."""
+def visible_instance(uow: UnitOfWork, actor: Actor, process_id: int) -> ProcessInstance:
+    """The instance, if the actor's agency takes part in it or in a plan above it, or the
+    actor oversees (supervisor, auditor, admin) the level where it started.
+
+    :raise NotFound: no such process. :raise Forbidden: the actor has no part in it.
+    """
     instance = uow.session.get(
         ProcessInstance,
         process_id,
@@ -30,18 +34,38 @@ def _visible_instance(uow: UnitOfWork, actor: Actor, process_id: int) -> Process
     )
     if instance is None:
         raise NotFound("process_not_found", "No such process.")
-    takes_part = actor.agency_id in instance.bindings.values()
-    oversees = (
-        bool(actor.roles & OVERSEER_ROLES) and actor.jurisdiction_id == instance.jurisdiction_id
-    )
-    if not (takes_part or oversees):
-        raise Forbidden("not_your_process", "Your agency has no part in this process.")
-    return instance
+    overseer = bool(actor.roles & OVERSEER_ROLES)
+    node: ProcessInstance | None = instance
+    while node is not None:
+        if actor.agency_id in node.bindings.values() or (
+            overseer and actor.jurisdiction_id == node.jurisdiction_id
+        ):
+            return instance
+        node = None if node.parent_id is None else uow.session.get(ProcessInstance, node.parent_id)
+    raise Forbidden("not_your_process", "Your agency has no part in this process.")
+
+
+def task_row(task: Task) -> dict[str, Any]:
+    return {
+        "id": task.id,
+        "step": task.step,
+        "name": task.name,
+        "role": task.role,
+        "agency": task.agency.name,
+        "state": task.state,
+        "created_at": task.created_at,
+        "completed_at": task.completed_at,
+        "decision": task.decision,
+        "comment": task.comment,
+        "completed_by": None if task.completed_by is None else task.completed_by.full_name,
+        "due_at": task.due_at,
+        "deadline_state": task.deadline_state,
+    }
 
 
 def process_detail(uow: UnitOfWork, actor: Actor, process_id: int) -> dict[str, Any]:
     with uow:
-        instance = _visible_instance(uow, actor, process_id)
+        instance = visible_instance(uow, actor, process_id)
         tasks = uow.session.scalars(
             select(Task)
             .filter_by(instance_id=instance.id)
@@ -57,34 +81,24 @@ def process_detail(uow: UnitOfWork, actor: Actor, process_id: int) -> dict[str, 
                 "version": instance.definition.version,
             },
             "jurisdiction": {"id": instance.jurisdiction_id, "name": instance.jurisdiction.name},
+            "parent_id": instance.parent_id,
             "bindings": instance.bindings,
+            "deadlines": instance.deadlines,
             "started_at": instance.started_at,
+            "issued_at": instance.issued_at,
             "completed_at": instance.completed_at,
+            "children_open": instance.children_open,
             "version": instance.version,
             "document": document_view(instance.document),
-            "tasks": [
-                {
-                    "id": t.id,
-                    "step": t.step,
-                    "name": t.name,
-                    "role": t.role,
-                    "agency": t.agency.name,
-                    "state": t.state,
-                    "created_at": t.created_at,
-                    "completed_at": t.completed_at,
-                    "decision": t.decision,
-                    "comment": t.comment,
-                    "completed_by": None if t.completed_by is None else t.completed_by.full_name,
-                }
-                for t in tasks
-            ],
+            "report": instance.report,
+            "tasks": [task_row(t) for t in tasks],
         }
 
 
 def history(uow: UnitOfWork, actor: Actor, process_id: int) -> list[dict[str, Any]]:
     """Every event of the process in order: who, for which agency and role, what, when."""
     with uow:
-        instance = _visible_instance(uow, actor, process_id)
+        instance = visible_instance(uow, actor, process_id)
         events = uow.session.scalars(
             select(Event)
             .filter_by(instance_id=instance.id)

@@ -32,6 +32,8 @@ def task_view(task: Task) -> dict[str, Any]:
         "completed_by": None if task.completed_by is None else task.completed_by.full_name,
         "decision": task.decision,
         "comment": task.comment,
+        "due_at": task.due_at,
+        "deadline_state": task.deadline_state,
     }
 
 
@@ -39,7 +41,8 @@ def inbox(
     uow: UnitOfWork,
     actor: Actor,
     state: str = "open",
-    process_id: int | None = None,
+    process: int | None = None,
+    overdue: bool | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> list[dict[str, Any]]:
@@ -57,8 +60,10 @@ def inbox(
             .limit(limit)
             .offset(offset)
         )
-        if process_id is not None:
-            query = query.where(Task.instance_id == process_id)
+        if process is not None:
+            query = query.where(Task.instance_id == process)
+        if overdue is not None:
+            query = query.where((Task.deadline_state == "overdue") == overdue)
         return [task_view(t) for t in uow.session.scalars(query)]
 
 

@@ -61,12 +61,11 @@ def test_draft_return_redraft_adjust_approve_sign(api: ApiClient) -> None:
     signing = api.only_task(CHAIRMAN)
     answer = api.complete(CHAIRMAN, signing["id"], "approve")
     assert answer.status_code == 200, answer.json
-    assert answer.json["status"] == "completed"
-    assert answer.json["next_steps"] == []
+    assert answer.json["next_steps"] == []  # signed and issued: it now waits for the reports
 
     process = api.get(f"/api/v1/processes/{process_id}", POLICE).json
-    assert process["status"] == "completed"
-    assert process["completed_at"] is not None
+    assert process["status"] == "running"
+    assert process["issued_at"] is not None
     assert process["document"]["budget_total"] == 30 * 1_000_000 + 270 * 400_000
     assert [n["accepted"] for n in process["document"]["nominations"]] == [True] * len(nominations)
     who_did_what = [
@@ -94,8 +93,9 @@ def test_draft_return_redraft_adjust_approve_sign(api: ApiClient) -> None:
         ("task_completed", "finance_appraisal", "approve"),
         ("task_completed", "award_review", "approve"),
         ("task_completed", "chairman_sign", "approve"),
-        ("process_completed", None, None),
+        ("plan_issued", None, None),
     ]
+    assert events[-1]["data"]["units"] == PLAN_2023["addressed_units"]
     assert events[2]["data"]["comment"] == "Đề nghị làm rõ số suất quà cấp xã."
     assert events[2]["actor"]["username"] == FINANCE and events[2]["role"] == "finance"
     assert events[4]["data"]["changes"] == [

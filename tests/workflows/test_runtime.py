@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from workflows.errors import TaskNotReady
 from workflows.runtime import Runtime
 from workflows.specs import Definition
 
+NOW = datetime(2023, 7, 1, tzinfo=UTC)
+DEADLINE = datetime(2023, 8, 19, 17, tzinfo=UTC)  # "trước ngày 20/8/2023"
 ALL_ROLES = ["chairman", "finance", "home_affairs", "standing_body"]
 
 
@@ -19,7 +23,7 @@ def _only(runtime: Runtime) -> tuple[str, str]:
 def _act(runtime: Runtime, decision: str) -> Runtime:
     """Complete the one ready task, then go through a dump/restore as the service does."""
     (task,) = runtime.ready_tasks()
-    runtime.complete(task.id, {"decision": decision})
+    runtime.complete(task.id, {"decision": decision, "report_deadline": DEADLINE.isoformat()}, NOW)
     return Runtime.restore(runtime.definition, runtime.dump())
 
 
@@ -28,7 +32,7 @@ def test_chain_lanes_are_the_roles(chain: Definition) -> None:
 
 
 def test_every_review_can_return_to_the_drafter(chain: Definition) -> None:
-    runtime = Runtime.start(chain, ALL_ROLES)
+    runtime = Runtime.start(chain, ALL_ROLES, NOW)
     assert _only(runtime) == ("draft_plan", "standing_body")
     runtime = _act(runtime, "submit")
     assert _only(runtime) == ("finance_appraisal", "finance")
@@ -46,24 +50,51 @@ def test_every_review_can_return_to_the_drafter(chain: Definition) -> None:
     assert _only(runtime) == ("draft_plan", "standing_body")
     for decision in ("submit", "approve", "approve"):
         runtime = _act(runtime, decision)
-    assert not runtime.completed
     runtime = _act(runtime, "approve")
-    assert runtime.completed
     assert runtime.ready_tasks() == []
+    assert runtime.awaits("units_done")
+    assert runtime.next_timer() == DEADLINE
+
+
+def _signed(chain: Definition) -> Runtime:
+    runtime = Runtime.start(chain, ALL_ROLES, NOW)
+    for decision in ("submit", "approve", "approve", "approve"):
+        runtime = _act(runtime, decision)
+    return runtime
+
+
+def test_the_last_report_releases_the_consolidation(chain: Definition) -> None:
+    runtime = _signed(chain)
+    runtime.deliver("units_done", NOW)
+    assert not runtime.awaits("units_done") and runtime.next_timer() is None
+    assert _only(runtime) == ("consolidate_report", "standing_body")
+    runtime = _act(runtime, "submit")
+    assert runtime.completed
+
+
+def test_the_report_deadline_releases_it_too(chain: Definition) -> None:
+    runtime = _signed(chain)
+    runtime.fire_timers(DEADLINE - timedelta(seconds=1))
+    assert runtime.ready_tasks() == [] and runtime.awaits("units_done")
+    runtime.fire_timers(DEADLINE + timedelta(seconds=1))
+    assert _only(runtime) == ("consolidate_report", "standing_body")
+    assert not runtime.awaits("units_done")
 
 
 def test_a_level_without_finance_skips_the_appraisal(chain: Definition) -> None:
-    runtime = _act(Runtime.start(chain, ["chairman", "home_affairs", "standing_body"]), "submit")
+    runtime = _act(
+        Runtime.start(chain, ["chairman", "home_affairs", "standing_body"], NOW), "submit"
+    )
     assert _only(runtime) == ("award_review", "home_affairs")
 
 
 def test_a_level_with_only_police_and_chairman_goes_straight_to_signing(chain: Definition) -> None:
-    runtime = _act(Runtime.start(chain, ["chairman", "standing_body"]), "submit")
+    runtime = _act(Runtime.start(chain, ["chairman", "standing_body"], NOW), "submit")
     assert _only(runtime) == ("chairman_sign", "chairman")
 
 
 def test_state_holds_no_spec_and_restores(chain: Definition) -> None:
-    runtime = Runtime.start(chain, ALL_ROLES)
+    runtime = Runtime.start(chain, ALL_ROLES, NOW)
     state = runtime.dump()
     assert '"spec": {"typename": "SpecRef"}' in state  # referenced, not embedded
     assert "BpmnProcessSpec" not in state
@@ -72,10 +103,10 @@ def test_state_holds_no_spec_and_restores(chain: Definition) -> None:
 
 
 def test_completing_a_task_that_is_not_ready_is_refused(chain: Definition) -> None:
-    runtime = Runtime.start(chain, ALL_ROLES)
+    runtime = Runtime.start(chain, ALL_ROLES, NOW)
     (draft,) = runtime.ready_tasks()
-    runtime.complete(draft.id, {"decision": "submit"})
+    runtime.complete(draft.id, {"decision": "submit"}, NOW)
     with pytest.raises(TaskNotReady):
-        runtime.complete(draft.id, {"decision": "submit"})
+        runtime.complete(draft.id, {"decision": "submit"}, NOW)
     with pytest.raises(TaskNotReady):
-        runtime.complete("not-a-uuid", {})
+        runtime.complete("not-a-uuid", {}, NOW)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -132,5 +133,5 @@ def test_a_plain_script_runs_in_the_sandbox() -> None:
             script_task("total = sum(q * a for q, a in [(2, 15), (54, 5)])\nlabels = [str(total)]")
         ),
     )
-    runtime = Runtime.start(definition, [])
+    runtime = Runtime.start(definition, [], datetime(2023, 7, 1, tzinfo=UTC))
     assert runtime.completed

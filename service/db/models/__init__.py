@@ -2,12 +2,19 @@
 
 from service.db.models.audit import Checkpoint
 from service.db.models.directory import Agency, RoleBinding, User, UserRole
-from service.db.models.processes import Event, ProcessDefinition, ProcessInstance, Task
+from service.db.models.processes import (
+    Event,
+    Notification,
+    ProcessDefinition,
+    ProcessInstance,
+    Task,
+)
 
 __all__ = [
     "Agency",
     "Checkpoint",
     "Event",
+    "Notification",
     "ProcessDefinition",
     "ProcessInstance",
     "RoleBinding",

@@ -46,6 +46,16 @@ class ProcessInstance(Base):
     bindings: Mapped[dict[str, Any]]  # role -> agency id
     document: Mapped[dict[str, Any]]  # the plan as last submitted
     state: Mapped[str] = mapped_column(Text)  # workflows.Runtime.dump()
+    # The cascade: a unit's instance points at the plan that addressed it; the parent counts
+    # the children that have not reported yet, so the last one to report needs no scan.
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    children_open: Mapped[int] = mapped_column(default=0)
+    issued_at: Mapped[datetime | None]  # when the signed plan cascaded to its units
+    deadlines: Mapped[dict[str, Any]] = mapped_column(
+        default=dict
+    )  # set by the parent: plan, report
+    report: Mapped[dict[str, Any]] = mapped_column(default=dict)  # the unit's own result report
+    next_timer_at: Mapped[datetime | None] = mapped_column(index=True)
     started_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[datetime | None]
@@ -65,7 +75,10 @@ class Task(Base):
     """A human task, projected from the engine for fast inboxes; written with its instance."""
 
     __tablename__ = "task"
-    __table_args__ = (Index("ix_task_inbox", "agency_id", "role", "state", "created_at"),)
+    __table_args__ = (
+        Index("ix_task_inbox", "agency_id", "role", "state", "created_at"),
+        Index("ix_task_deadline", "state", "due_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
@@ -80,6 +93,11 @@ class Task(Base):
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     decision: Mapped[str | None] = mapped_column(String(20))
     comment: Mapped[str | None] = mapped_column(Text)
+    due_at: Mapped[datetime | None]
+    due_soon_at: Mapped[datetime | None]
+    # on_time | due_soon | overdue while open; done | done_late once completed. Kept by the
+    # scheduler and the completion, so inboxes and dashboards filter on a column.
+    deadline_state: Mapped[str] = mapped_column(String(20), default="on_time")
     version: Mapped[int] = mapped_column(default=1)
 
     instance: Mapped[ProcessInstance] = relationship()
@@ -110,3 +128,22 @@ class Event(Base):
 
     actor: Mapped[User | None] = relationship()
     agency: Mapped[Agency | None] = relationship()
+
+
+class Notification(Base):
+    """A reminder or escalation sent about a task: the evidence that it was sent."""
+
+    __tablename__ = "notification"
+    __table_args__ = (UniqueConstraint("task_id", "rule", "agency_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id"), index=True)
+    rule: Mapped[str] = mapped_column(String(40))  # the policy rule that fired it
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)  # recipient
+    audience: Mapped[str] = mapped_column(String(20))  # staff | head
+    message: Mapped[str] = mapped_column(Text)
+    channels: Mapped[list[str]]  # in_app, email
+    sent_at: Mapped[datetime]
+    read_at: Mapped[datetime | None]
+
+    task: Mapped[Task] = relationship()

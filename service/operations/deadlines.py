@@ -1,0 +1,157 @@
+"""When tasks fall due, how their deadline state moves, and the reminders the policy sends."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import and_, exists, select, update
+from sqlalchemy.orm import Session, joinedload
+
+from service.db.models import Notification, ProcessInstance, Task
+from workflows.calendar import (
+    add_working_days,
+    due_after_working_days,
+    due_before,
+    local_day,
+)
+
+POLICY_FILE = Path(__file__).parents[1] / "deadline_policy.toml"
+# Steps held to a date the parent plan set for its units (`ProcessInstance.deadlines`).
+DATED_STEPS = {"draft_plan": "plan", "consolidate_report": "report"}
+
+
+@dataclass(frozen=True)
+class Reminder:
+    rule: str
+    working_days: int
+    notify: str  # assignee | head | standing_body
+
+
+@dataclass(frozen=True)
+class Policy:
+    due_soon_working_days: int
+    sla: dict[str, int]
+    reminders: tuple[Reminder, ...]
+
+
+@lru_cache(maxsize=1)
+def policy() -> Policy:
+    raw: dict[str, Any] = tomllib.loads(POLICY_FILE.read_text(encoding="utf-8"))
+    return Policy(
+        due_soon_working_days=raw["due_soon_working_days"],
+        sla=dict(raw["sla"]),
+        reminders=tuple(Reminder(**r) for r in raw["reminder"]),
+    )
+
+
+def last_day(due_at: datetime) -> date:
+    """The last day to act on a task due at `due_at` (the start of the next day)."""
+    return local_day(due_at - timedelta(seconds=1))
+
+
+def schedule(task: Task, deadlines: dict[str, str], created: datetime) -> None:
+    """Set a new task's due time: the parent's date for its step, else the step's SLA."""
+    dated = deadlines.get(DATED_STEPS.get(task.step, ""))
+    if dated:
+        task.due_at = due_before(date.fromisoformat(dated))
+    else:
+        rules = policy().sla
+        task.due_at = due_after_working_days(created, rules.get(task.step, rules["default"]))
+    soon = add_working_days(last_day(task.due_at), -policy().due_soon_working_days)
+    task.due_soon_at = due_before(soon)
+    task.deadline_state = _open_state(task, created)
+
+
+def _open_state(task: Task, now: datetime) -> str:
+    if task.due_at is not None and now >= task.due_at:
+        return "overdue"
+    if task.due_soon_at is not None and now >= task.due_soon_at:
+        return "due_soon"
+    return "on_time"
+
+
+def close(task: Task, now: datetime) -> None:
+    """Record whether a task was done in time."""
+    task.deadline_state = "done_late" if task.due_at and now > task.due_at else "done"
+
+
+def refresh_states(session: Session, now: datetime) -> int:
+    """Move open tasks to due_soon / overdue as time passes; two indexed UPDATEs."""
+    overdue = session.execute(
+        update(Task)
+        .where(Task.state == "open", Task.due_at <= now, Task.deadline_state != "overdue")
+        .values(deadline_state="overdue")
+        .execution_options(synchronize_session=False)
+    )
+    soon = session.execute(
+        update(Task)
+        .where(
+            Task.state == "open",
+            Task.due_soon_at <= now,
+            Task.due_at > now,
+            Task.deadline_state == "on_time",
+        )
+        .values(deadline_state="due_soon")
+        .execution_options(synchronize_session=False)
+    )
+    return int(overdue.rowcount) + int(soon.rowcount)  # type: ignore[attr-defined]
+
+
+def send_reminders(session: Session, now: datetime) -> list[Notification]:
+    """Record every reminder the policy owes as of `now`; each (task, rule) at most once."""
+    today = local_day(now)
+    sent: list[Notification] = []
+    for reminder in policy().reminders:
+        # A superset of the tasks owed this reminder (working days do not invert exactly across
+        # weekends and Tết); the exact test follows in Python.
+        horizon = due_before(add_working_days(today, -reminder.working_days) + timedelta(days=15))
+        candidates = session.scalars(
+            select(Task)
+            .where(
+                Task.state == "open",
+                Task.due_at < horizon,
+                ~exists().where(
+                    and_(Notification.task_id == Task.id, Notification.rule == reminder.rule)
+                ),
+            )
+            .options(joinedload(Task.instance))
+        )
+        for task in candidates:
+            assert task.due_at is not None
+            if today < add_working_days(last_day(task.due_at), reminder.working_days):
+                continue
+            notice = _notice(session, task, reminder, now)
+            session.add(notice)
+            sent.append(notice)
+    return sent
+
+
+def _notice(session: Session, task: Task, reminder: Reminder, now: datetime) -> Notification:
+    agency_id, audience = task.agency_id, "staff"
+    if reminder.notify == "head":
+        audience = "head"
+    elif reminder.notify == "standing_body":
+        level = task.instance
+        if level.parent_id is not None:
+            level = session.get_one(ProcessInstance, level.parent_id)
+        agency_id = level.bindings["standing_body"]
+    assert task.due_at is not None
+    late = "quá hạn" if now >= task.due_at else "đến hạn"
+    message = (
+        f"Nhắc việc ({late}): “{task.name}” — {task.instance.title}; "
+        f"hạn trước ngày {last_day(task.due_at) + timedelta(days=1):%d/%m/%Y}."
+    )
+    return Notification(
+        task_id=task.id,
+        rule=reminder.rule,
+        agency_id=agency_id,
+        audience=audience,
+        message=message,
+        channels=["in_app"],
+        sent_at=now,
+    )

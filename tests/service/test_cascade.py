@@ -1,0 +1,322 @@
+"""The Thanh Hóa plan cascades to its units, who plan and report back by the deadlines."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from service.db.uow import UnitOfWork
+from service.operations.scheduler import tick
+from tests.conftest import PLAN_2023, ApiClient, FakeClock
+
+POLICE = "thanhhoa.congan"
+UNITS = {  # addressed unit code -> its name in the directory
+    "thanh-hoa-so-y-te": "Sở Y tế tỉnh Thanh Hóa",
+    "thanh-hoa-so-lao-dong-tbxh": "Sở Lao động - Thương binh và Xã hội tỉnh Thanh Hóa",
+    "thanh-hoa-so-tttt": "Sở Thông tin và Truyền thông tỉnh Thanh Hóa",
+    "thuong-xuan": "Huyện Thường Xuân",
+    "nga-son": "Huyện Nga Sơn",
+}
+PROVINCE_CHAIN = [POLICE, "thanhhoa.taichinh", "thanhhoa.thiduakhenthuong", "thanhhoa.chutich"]
+DISTRICT_CHAIN = [
+    "thuongxuan.congan",
+    "thuongxuan.taichinh",
+    "thuongxuan.noivu",
+    "thuongxuan.chutich",
+]
+COMMUNE_CHAIN = ["ttthuongxuan.congan", "ttthuongxuan.vanphong", "ttthuongxuan.chutich"]
+
+
+def at(clock: FakeClock, day: str, hour: int = 9) -> None:
+    """Set the clock to `day` at `hour` o'clock in Thanh Hóa (UTC+7)."""
+    clock.now = datetime.fromisoformat(f"{day}T{hour - 7:02d}:00:00+00:00").astimezone(UTC)
+
+
+def unit_plan(title: str, units: list[str] = (), report_due: str = "2023-08-20") -> dict[str, Any]:
+    return {
+        "title": title,
+        "year": 2023,
+        "window": {"start": "2023-07-01", "end": "2023-08-19"},
+        "addressed_units": list(units),
+        "deadlines": [
+            {"what": "Kế hoạch của đơn vị", "due": "2023-05-08", "kind": "unit_plan"},
+            {"what": "Báo cáo kết quả", "due": report_due, "kind": "unit_report"},
+        ],
+    }
+
+
+def count(total: int, meeting: int) -> dict[str, int]:
+    return {"total": total, "meeting": meeting}
+
+
+def report(
+    festivals: int,
+    people: int,
+    budget: int,
+    *,
+    residential=(0, 0),
+    communes=(0, 0),
+    agencies=(0, 0),
+    enterprises=(0, 0),
+    schools=(0, 0),
+    movement=(0, 0),
+    awards: dict[str, int] | None = None,
+) -> dict[str, Any]:
+    return {
+        "festivals_held": festivals,
+        "festivals": [{"place": "Nhà văn hóa", "start": "2023-08-15", "end": "2023-08-15"}],
+        "participants": people,
+        "safety": {
+            "residential_areas": count(*residential),
+            "communes": count(*communes),
+            "agencies": count(*agencies),
+            "enterprises": count(*enterprises),
+            "schools": count(*schools),
+        },
+        "movement": count(*movement),
+        "awards": [{"kind": k, "count": n} for k, n in (awards or {}).items()],
+        "budget_spent": budget,
+        "narrative": "Tổ chức Ngày hội an toàn, đúng kế hoạch.",
+    }
+
+
+def drive(
+    api: ApiClient,
+    process_id: int,
+    users: list[str],
+    plan: dict[str, Any] | None = None,
+    figures: dict[str, Any] | None = None,
+) -> str | None:
+    """Act on this process as `users` until nothing is left for them; return the step left."""
+    while True:
+        found = [
+            (u, t) for u in users for t in api.get(f"/api/v1/tasks?process={process_id}", u).json
+        ]
+        if not found:
+            return None
+        user, task = found[0]
+        step = task["step"]
+        if step == "draft_plan" and plan is not None:
+            decision, data = "submit", plan
+        elif step == "consolidate_report" and figures is not None:
+            decision, data = "submit", figures
+        elif step in ("finance_appraisal", "award_review", "chairman_sign"):
+            decision, data = "approve", {}
+        else:
+            return str(step)
+        answer = api.complete(user, task["id"], decision, data=data)
+        assert answer.status_code == 200, answer.json
+        if step == "consolidate_report":
+            return None
+
+
+def children(api: ApiClient, process_id: int, user: str = POLICE) -> dict[str, dict[str, Any]]:
+    answer = api.get(f"/api/v1/processes/{process_id}/children", user)
+    assert answer.status_code == 200, answer.json
+    return {c["unit"]: c for c in answer.json}
+
+
+def run_scheduler(app: Flask) -> Any:
+    return tick(
+        lambda: UnitOfWork(app.extensions["session_factory"], clock=app.extensions["clock"])
+    )
+
+
+@pytest.fixture
+def province(api: ApiClient, clock: FakeClock) -> int:
+    """The Thanh Hóa 2023 plan, signed on 20/4/2023 and issued to five units."""
+    at(clock, "2023-04-20")
+    plan = copy.deepcopy(PLAN_2023)
+    plan["addressed_units"] = list(UNITS)
+    plan["deadlines"] = [
+        {"what": "Kế hoạch của các đơn vị", "due": "2023-05-10", "kind": "unit_plan"},
+        {"what": "Báo cáo kết quả", "due": "2023-08-20", "kind": "unit_report"},
+    ]
+    process_id = api.start_plan(POLICE)
+    assert drive(api, process_id, PROVINCE_CHAIN, plan) is None
+    return process_id
+
+
+def test_units_plan_report_and_the_province_consolidates(
+    app: Flask, api: ApiClient, clock: FakeClock, province: int
+) -> None:
+    units = children(api, province)
+    assert set(units) == set(UNITS.values())
+    assert all(
+        not c["reported"] and c["open_steps"][0]["name"] == "Xây dựng kế hoạch"
+        for c in units.values()
+    )
+    assert units["Huyện Nga Sơn"]["open_steps"][0]["due_at"] == "2023-05-09T17:00:00+00:00"
+
+    # Sở Y tế: its own small chain (no finance, no awards office), then its report
+    at(clock, "2023-04-25")
+    health = units["Sở Y tế tỉnh Thanh Hóa"]["process_id"]
+    assert (
+        drive(api, health, ["thanhhoa.soyte"], unit_plan("Kế hoạch ngành Y tế"))
+        == "consolidate_report"
+    )
+
+    # Thường Xuân: the district chain, cascading to thị trấn Thường Xuân (no finance step)
+    at(clock, "2023-05-05")
+    district = units["Huyện Thường Xuân"]["process_id"]
+    district_plan = unit_plan(
+        "Kế hoạch huyện Thường Xuân", ["thuong-xuan-tt-thuong-xuan"], report_due="2023-08-16"
+    )
+    assert drive(api, district, DISTRICT_CHAIN, district_plan) is None
+    (commune,) = children(api, district, "thuongxuan.congan").values()
+    commune_id = commune["process_id"]
+    commune_steps = []
+    for user in COMMUNE_CHAIN:
+        task = api.get(f"/api/v1/tasks?process={commune_id}", user).json
+        commune_steps += [t["step"] for t in task]
+        drive(api, commune_id, [user], unit_plan("Kế hoạch thị trấn Thường Xuân"))
+    assert commune_steps == ["draft_plan", "award_review", "chairman_sign"]
+
+    # Sở LĐ-TB&XH plans on time and will report late; Sở TT&TT and Nga Sơn never act
+    at(clock, "2023-05-08")
+    labour = units["Sở Lao động - Thương binh và Xã hội tỉnh Thanh Hóa"]["process_id"]
+    assert (
+        drive(api, labour, ["thanhhoa.soldtbxh"], unit_plan("Kế hoạch ngành LĐ-TB&XH"))
+        == "consolidate_report"
+    )
+
+    # 12/5: the two silent units' plans are overdue; reminders and escalations go out
+    at(clock, "2023-05-12")
+    ticked = run_scheduler(app)
+    assert ticked.timers_fired == 0
+    late = children(api, province)
+    for name in ("Huyện Nga Sơn", "Sở Thông tin và Truyền thông tỉnh Thanh Hóa"):
+        assert late[name]["open_steps"][0]["deadline_state"] == "overdue"
+    assert api.get("/api/v1/tasks?overdue=true", "ngason.congan").json[0]["step"] == "draft_plan"
+    rules = sorted(n["rule"] for n in api.get("/api/v1/notifications", "ngason.congan").json)
+    assert rules == ["before_3", "due_today", "overdue_1"]
+    escalations = api.get("/api/v1/notifications", POLICE).json
+    silent = {
+        late[name]["process_id"]
+        for name in ("Huyện Nga Sơn", "Sở Thông tin và Truyền thông tỉnh Thanh Hóa")
+    }
+    assert {n["process_id"] for n in escalations} == silent
+    assert all(n["rule"] == "overdue_3" and "quá hạn" in n["message"] for n in escalations)
+    assert run_scheduler(app).reminders_sent == 0  # each reminder once
+
+    # August: reports come in
+    at(clock, "2023-08-10")
+    assert (
+        drive(
+            api,
+            health,
+            ["thanhhoa.soyte"],
+            figures=report(
+                3,
+                450,
+                20_000_000,
+                agencies=(12, 11),
+                movement=(10, 9),
+                awards={"giay_khen": 5},
+            ),
+        )
+        is None
+    )
+    at(clock, "2023-08-12")
+    assert (
+        drive(
+            api,
+            commune_id,
+            ["ttthuongxuan.congan"],
+            figures=report(
+                4,
+                1200,
+                15_000_000,
+                residential=(8, 7),
+                communes=(1, 1),
+                agencies=(3, 3),
+                enterprises=(2, 1),
+                schools=(2, 2),
+                movement=(8, 6),
+                awards={"giay_khen": 6},
+            ),
+        )
+        is None
+    )
+    at(clock, "2023-08-16")
+    assert (
+        drive(
+            api,
+            district,
+            ["thuongxuan.congan"],
+            figures=report(
+                1,
+                800,
+                60_000_000,
+                agencies=(10, 9),
+                enterprises=(5, 3),
+                schools=(6, 6),
+                movement=(12, 10),
+                awards={"bang_khen_chu_tich_tinh": 1, "giay_khen": 4},
+            ),
+        )
+        is None
+    )
+    assert api.get(f"/api/v1/tasks?process={province}", POLICE).json == []  # still waiting
+
+    # 21/8: the deadline has passed; the scheduler fires the province's timer
+    at(clock, "2023-08-21")
+    assert run_scheduler(app).timers_fired == 1
+    (consolidation,) = api.get(f"/api/v1/tasks?process={province}", POLICE).json
+    assert consolidation["step"] == "consolidate_report"
+
+    # 22/8: Sở LĐ-TB&XH reports, two days late
+    at(clock, "2023-08-22")
+    assert (
+        drive(
+            api,
+            labour,
+            ["thanhhoa.soldtbxh"],
+            figures=report(
+                1,
+                150,
+                5_000_000,
+                agencies=(4, 4),
+                movement=(4, 3),
+            ),
+        )
+        is None
+    )
+    labour_tasks = api.get(f"/api/v1/processes/{labour}", "thanhhoa.soldtbxh").json["tasks"]
+    assert labour_tasks[-1]["deadline_state"] == "done_late"
+    assert labour_tasks[0]["deadline_state"] == "done"
+
+    figures = api.get(f"/api/v1/processes/{province}/consolidated", POLICE).json
+    assert figures["reported"] == 4 and figures["units"] == 7  # province, 5 units, 1 commune
+    assert (figures["festivals_held"], figures["participants"], figures["budget_spent"]) == (
+        3 + 4 + 1 + 1,
+        450 + 1200 + 800 + 150,
+        100_000_000,
+    )
+    assert figures["awards"] == {"bang_khen_chu_tich_tinh": 1, "giay_khen": 15, "ky_niem_chuong": 0}
+    assert figures["safety"]["agencies"] == {"total": 29, "meeting": 27, "share": 0.931}
+    assert figures["safety"]["enterprises"] == {"total": 7, "meeting": 4, "share": 0.5714}
+    assert figures["safety"]["communes"]["share"] == 1.0
+    assert figures["movement"] == {"total": 34, "meeting": 28, "share": 0.8235}
+    assert figures["targets_missed"] == ["safety.enterprises"]
+    assert sorted(m["unit"] for m in figures["missing"]) == [
+        "Huyện Nga Sơn",
+        "Sở Thông tin và Truyền thông tỉnh Thanh Hóa",
+    ]
+    assert api.get(f"/api/v1/processes/{province}/missing", POLICE).json == figures["missing"]
+
+    # the district sees its own branch only
+    branch = api.get(f"/api/v1/processes/{district}/consolidated", "thuongxuan.congan").json
+    assert (branch["units"], branch["reported"], branch["participants"]) == (2, 2, 2000)
+    assert (
+        api.get(f"/api/v1/processes/{province}/consolidated", "thuongxuan.congan").status_code
+        == 403
+    )
+
+    # the province consolidates and its plan is done
+    assert drive(api, province, [POLICE], figures=report(2, 5000, 45_000_000)) is None
+    assert api.get(f"/api/v1/processes/{province}", POLICE).json["status"] == "completed"

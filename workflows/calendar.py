@@ -1,0 +1,48 @@
+"""Working days on the Vietnamese calendar, and when a dated deadline falls due.
+
+Public holidays (Tết included, with observed days) come from the `holidays` package. Official
+deadlines are written "trước ngày 20/8/2023": due at the start of that day, Vietnam time.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
+
+import holidays
+
+VIETNAM = timezone(timedelta(hours=7), "ICT")  # no daylight saving time in Vietnam
+
+
+@lru_cache(maxsize=64)
+def _holidays(year: int) -> frozenset[date]:
+    return frozenset(holidays.country_holidays("VN", years=year))
+
+
+def is_working_day(day: date) -> bool:
+    return day.weekday() < 5 and day not in _holidays(day.year)
+
+
+def add_working_days(start: date, days: int) -> date:
+    """The day `days` working days after `start` (before it when negative); 0 is `start`."""
+    step = 1 if days >= 0 else -1
+    day, left = start, abs(days)
+    while left:
+        day += timedelta(days=step)
+        if is_working_day(day):
+            left -= 1
+    return day
+
+
+def due_before(day: date) -> datetime:
+    """The instant a deadline "before `day`" falls due: 00:00 of that day in Vietnam."""
+    return datetime.combine(day, time(0), VIETNAM)
+
+
+def local_day(moment: datetime) -> date:
+    return moment.astimezone(VIETNAM).date()
+
+
+def due_after_working_days(created: datetime, days: int) -> datetime:
+    """A deadline of `days` working days from `created`: the end of the last of them."""
+    return due_before(add_working_days(local_day(created), days) + timedelta(days=1))
