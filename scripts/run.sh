@@ -15,6 +15,13 @@ cat <<MSG
              -H 'Content-Type: application/json' \\
              -d '{"username": "thanhhoa.congan", "password": "demo-2023"}'
   Demo users (password demo-2023) are listed in README.md.
+  The scheduler runs alongside (log: ${APP_INSTANCE_DIR:-instance}/scheduler.log).
 
 MSG
-exec flask run --host "$host" --port "$port"
+# The scheduler (timers, deadline states, reminders) runs beside the web server, as its own
+# process, and stops with it.
+log="${APP_INSTANCE_DIR:-instance}/scheduler.log"
+flask scheduler --interval "${SCHEDULER_INTERVAL:-60}" > "$log" 2>&1 &
+scheduler=$!
+trap 'kill "$scheduler" 2>/dev/null || true' EXIT
+flask run --host "$host" --port "$port"

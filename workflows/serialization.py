@@ -10,7 +10,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import (
+    BpmnWorkflowConverter,
+    WorkflowConverter,
+)
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
@@ -22,11 +25,15 @@ class _SpecRef:
 
 class _SpecFreeWorkflowConverter(BpmnWorkflowConverter):  # type: ignore[misc]  # untyped base
     def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
-        dct: dict[str, Any] = super().to_dict(workflow)
+        # BpmnWorkflowConverter.to_dict less its two spec conversions, which would cost half of
+        # every dump only to be thrown away: the tasks and data come from WorkflowConverter.
+        dct: dict[str, Any] = WorkflowConverter.to_dict(self, workflow)
         dct["spec"] = {"typename": "SpecRef"}
         dct["subprocess_specs"] = {
-            name: {"typename": "SpecRef", "name": name} for name in dct["subprocess_specs"]
+            name: {"typename": "SpecRef", "name": name} for name in workflow.subprocess_specs
         }
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
         return dct
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm.exc import StaleDataError
 
 from service.db.models import ProcessInstance
@@ -22,6 +22,7 @@ from workflows.runtime import Runtime
 
 BATCH = 100
 MAX_BATCHES = 100  # per tick; whatever is left waits for the next one
+DEADLINE_JOBS_LOCK = 0x414E5451  # any constant unique to this job
 
 
 @dataclass(frozen=True)
@@ -40,10 +41,27 @@ def tick(new_uow: Callable[[], UnitOfWork]) -> TickReport:
         if batch < BATCH:
             break
     with new_uow() as uow:
+        if not _only_scheduler(uow):
+            return TickReport(fired, 0, 0)
         changes = refresh_states(uow.session, uow.now())
         sent = len(send_reminders(uow.session, uow.now()))
         uow.commit()
     return TickReport(fired, changes, sent)
+
+
+def _only_scheduler(uow: UnitOfWork) -> bool:
+    """Whether this transaction may run the deadline jobs: one scheduler at a time.
+
+    On PostgreSQL a transaction-scoped advisory lock (a busy one means another scheduler is on
+    it: skip this pass); SQLite's BEGIN IMMEDIATE already admits one writer.
+    """
+    if uow.session.get_bind().dialect.name != "postgresql":
+        return True
+    return bool(
+        uow.session.scalar(
+            text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": DEADLINE_JOBS_LOCK}
+        )
+    )
 
 
 def fire_due_timers(uow: UnitOfWork) -> int:

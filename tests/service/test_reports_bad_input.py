@@ -1,0 +1,92 @@
+"""Bad reports are refused with the reason, and the parent's figures stay as they were."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from tests.conftest import ApiClient, FakeClock
+from tests.service.test_cascade import at, drive, report, unit_plan
+
+POLICE, HEALTH = "thanhhoa.congan", "thanhhoa.soyte"
+
+
+@pytest.fixture
+def health_report_task(api: ApiClient, clock: FakeClock) -> tuple[int, int, int]:
+    """(province process, Sở Y tế process, its open report task) after both plans are signed."""
+    at(clock, "2023-04-20")
+    province = api.start_plan(POLICE)
+    plan = unit_plan("Kế hoạch tỉnh", ["thanh-hoa-so-y-te", "thanh-hoa-so-tttt"])
+    assert (
+        drive(
+            api,
+            province,
+            [POLICE, "thanhhoa.taichinh", "thanhhoa.thiduakhenthuong", "thanhhoa.chutich"],
+            plan,
+        )
+        is None
+    )
+    (health,) = [
+        c["process_id"]
+        for c in api.get(f"/api/v1/processes/{province}/children", POLICE).json
+        if "Y tế" in c["unit"]
+    ]
+    assert drive(api, health, [HEALTH], unit_plan("Kế hoạch ngành Y tế")) == "consolidate_report"
+    (task,) = api.get(f"/api/v1/tasks?process={health}", HEALTH).json
+    return province, health, task["id"]
+
+
+def errors_of(answer: Any) -> dict[str, Any]:
+    assert answer.status_code == 400, answer.json
+    return dict(answer.json["errors"]["json"]["data"])
+
+
+def test_shares_above_100_percent_and_negative_counts(
+    api: ApiClient, health_report_task: tuple[int, int, int]
+) -> None:
+    province, _, task = health_report_task
+    before = api.get(f"/api/v1/processes/{province}/consolidated", POLICE).json
+    bad = report(1, 10, 0, agencies=(5, 6), movement=(3, 2))
+    errors = errors_of(api.complete(HEALTH, task, "submit", data=bad))
+    assert errors == {
+        "safety": {"agencies": {"meeting": ["Cannot exceed the total (a share above 100%)."]}}
+    }
+    negative = report(-1, 10, 0)
+    assert "festivals_held" in errors_of(api.complete(HEALTH, task, "submit", data=negative))
+    assert api.get(f"/api/v1/processes/{province}/consolidated", POLICE).json == before
+
+
+def test_festival_outside_the_plan_window(
+    api: ApiClient, health_report_task: tuple[int, int, int]
+) -> None:
+    _, _, task = health_report_task
+    figures = report(1, 10, 0)
+    figures["festivals"] = [{"place": "Hội trường", "start": "2023-09-01", "end": "2023-09-01"}]
+    assert errors_of(api.complete(HEALTH, task, "submit", data=figures)) == {
+        "festivals": {"0": {"start": ["Outside the plan's window 2023-07-01 – 2023-08-19."]}}
+    }
+
+
+def test_another_unit_cannot_report_and_nobody_reports_twice(
+    api: ApiClient, health_report_task: tuple[int, int, int]
+) -> None:
+    province, _, task = health_report_task
+    figures = report(2, 100, 1_000_000)
+    assert api.complete("thanhhoa.sotttt", task, "submit", data=figures).status_code == 403
+    assert api.complete(HEALTH, task, "submit", data=figures).status_code == 200
+    twice = api.complete(HEALTH, task, "submit", data=copy.deepcopy(figures))
+    assert twice.status_code == 409
+    totals = api.get(f"/api/v1/processes/{province}/consolidated", POLICE).json
+    assert (totals["reported"], totals["participants"]) == (1, 100)
+
+
+def test_a_plan_addresses_only_units_below_its_level(api: ApiClient, clock: FakeClock) -> None:
+    at(clock, "2023-04-20")
+    province = api.start_plan(POLICE)
+    (task,) = api.get(f"/api/v1/tasks?process={province}", POLICE).json
+    plan = unit_plan("Kế hoạch", ["bac-giang-so-y-te", "thanh-hoa-so-y-te", "thanh-hoa-so-y-te"])
+    assert errors_of(api.complete(POLICE, task["id"], "submit", data=plan)) == {
+        "addressed_units": {"0": ["Not a unit of this plan's level."], "2": ["Addressed twice."]}
+    }
