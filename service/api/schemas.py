@@ -45,10 +45,16 @@ class TaskSchema(Schema):
     comment = fields.String(allow_none=True)
     due_at = fields.DateTime(allow_none=True)
     deadline_state = fields.String()
+    claimed_by = fields.String(allow_none=True)
+    claimed_by_id = fields.Integer(allow_none=True)
+    on_behalf_of = fields.String(allow_none=True)
+    signing_mark = fields.String(allow_none=True)
+    acting_as = fields.String(metadata={"description": "self, deputy (KT.) or substitute"})
 
 
 class TaskDetailSchema(TaskSchema):
     document = fields.Dict()
+    report = fields.Dict()
     previous = fields.Nested(TaskSchema, allow_none=True)
 
 
@@ -58,6 +64,12 @@ class TaskListArgsSchema(Schema):
     )
     process = fields.Integer(load_default=None)
     overdue = fields.Boolean(load_default=None, metadata={"description": "only overdue tasks"})
+    step = fields.String(load_default=None, validate=validate.Length(1, 100))
+    q = fields.String(
+        load_default=None,
+        validate=validate.Length(1, 200),
+        metadata={"description": "search plan titles, ignoring diacritics"},
+    )
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
     offset = fields.Integer(load_default=0, validate=validate.Range(0))
 
@@ -168,6 +180,7 @@ class NotificationSchema(Schema):
 
 
 class EventSchema(Schema):
+    id = fields.Integer()
     seq = fields.Integer()
     action = fields.String()
     task_id = fields.Integer(allow_none=True)
@@ -176,6 +189,8 @@ class EventSchema(Schema):
     agency = fields.String(allow_none=True)
     data = fields.Dict()
     created_at = fields.DateTime()
+    prev_hash = fields.String(metadata={"description": "hash of the process's previous event"})
+    hash = fields.String(metadata={"description": "SHA-256 over this event and prev_hash"})
 
 
 class DefinitionSchema(Schema):
@@ -187,3 +202,29 @@ class DefinitionSchema(Schema):
     sha256 = fields.String()
     roles = fields.List(fields.String())
     deployed_at = fields.DateTime()
+
+
+class InboxCountsSchema(Schema):
+    open = fields.Integer()
+    overdue = fields.Integer()
+
+
+class DelegationRequestSchema(Schema):
+    substitute = fields.String(required=True, validate=validate.Length(1, 80))
+    starts = fields.Date(required=True)
+    ends = fields.Date(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(["TUQ", "KT"]))
+
+
+class DelegationSchema(Schema):
+    id = fields.Integer()
+    grantor = fields.String()
+    substitute = fields.String()
+    substitute_username = fields.String()
+    kind = fields.String()
+    starts = fields.Date()
+    ends = fields.Date()
+    created_at = fields.DateTime()
+    revoked_at = fields.DateTime(allow_none=True)
+    active = fields.Boolean()
+    granted_by_me = fields.Boolean()

@@ -11,12 +11,13 @@ from service.api.deps import current_actor, new_uow
 from service.api.schemas import (
     CompletedSchema,
     CompleteTaskSchema,
+    InboxCountsSchema,
     TaskDetailSchema,
     TaskListArgsSchema,
     TaskSchema,
 )
-from service.operations.tasks import Completed, complete_task
-from service.queries.tasks import inbox, task_detail
+from service.operations.tasks import Completed, claim_task, complete_task, release_task
+from service.queries.tasks import inbox, inbox_counts, task_detail
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/v1/tasks", description="Human tasks")
 
@@ -29,6 +30,15 @@ class Tasks(MethodView):
     def get(self, args: dict[str, Any]) -> list[dict[str, Any]]:
         """The inbox: tasks of the caller's agency in the roles they hold."""
         return inbox(new_uow(write=False), current_actor(), **args)
+
+
+@blp.route("/counts")
+class TaskCounts(MethodView):
+    @blp.doc(**BEARER)
+    @blp.response(200, InboxCountsSchema)
+    def get(self) -> dict[str, int]:
+        """How many open tasks wait for the caller, and how many are overdue."""
+        return inbox_counts(new_uow(write=False), current_actor())
 
 
 @blp.route("/<int:task_id>")
@@ -55,3 +65,18 @@ class CompleteTask(MethodView):
         return complete_task(
             new_uow(), actor, task_id, args["decision"], args["comment"], args["data"]
         )
+
+
+@blp.route("/<int:task_id>/claim")
+class ClaimTask(MethodView):
+    @blp.doc(**BEARER)
+    @blp.response(204)
+    def post(self, task_id: int) -> None:
+        """Take the task in hand (409 if a colleague holds it)."""
+        claim_task(new_uow(), current_actor(), task_id)
+
+    @blp.doc(**BEARER)
+    @blp.response(204)
+    def delete(self, task_id: int) -> None:
+        """Give the task back to the agency's queue."""
+        release_task(new_uow(), current_actor(), task_id)

@@ -1,8 +1,9 @@
-"""Who is acting: a user with their agency, its jurisdiction and their roles."""
+"""Who is acting: a user with their agency, its level, their roles, and whom they may act for."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 
 from argon2 import PasswordHasher
@@ -10,11 +11,29 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from service.db.models import User
+from service.db.models import Agency, Delegation, User, UserRole
 from service.db.uow import UnitOfWork
 from service.errors import Unauthorized
+from workflows.calendar import local_day
 
 OVERSEER_ROLES = frozenset({"supervisor", "auditor", "admin"})
+DEPUTY_ROLE = "vice_chairman"  # signs the head's tasks “KT.” as a standing rule
+# How an agency's head and deputy are titled on a signature, by the agency's kind.
+HEAD_TITLES = {
+    "committee": ("CHỦ TỊCH", "PHÓ CHỦ TỊCH"),
+    "department": ("GIÁM ĐỐC", "PHÓ GIÁM ĐỐC"),
+}
+OTHER_HEAD = ("THỦ TRƯỞNG", "PHÓ THỦ TRƯỞNG")
+
+
+@dataclass(frozen=True)
+class Grant:
+    """A right to act in `role` for `agency_id` on someone else's behalf."""
+
+    agency_id: int
+    role: str
+    on_behalf_of_id: int | None  # the leader; None for a deputy's standing right
+    mark: str  # what the record reads: "KT. CHỦ TỊCH / PHÓ CHỦ TỊCH", "TUQ. CHỦ TỊCH"
 
 
 @dataclass(frozen=True)
@@ -26,23 +45,18 @@ class Actor:
     agency_name: str
     jurisdiction_id: int | None
     roles: frozenset[str]
+    grants: tuple[Grant, ...] = ()
+
+    def duties(self) -> set[tuple[int, str]]:
+        """Every (agency, role) whose tasks the actor may act on, own or granted."""
+        return {(self.agency_id, r) for r in self.roles} | {
+            (g.agency_id, g.role) for g in self.grants
+        }
 
 
 @lru_cache(maxsize=1)
 def password_hasher() -> PasswordHasher:
     return PasswordHasher()
-
-
-def _actor(user: User) -> Actor:
-    return Actor(
-        user_id=user.id,
-        username=user.username,
-        full_name=user.full_name,
-        agency_id=user.agency_id,
-        agency_name=user.agency.name,
-        jurisdiction_id=user.agency.jurisdiction_id,
-        roles=frozenset(r.role for r in user.roles),
-    )
 
 
 def _active_user(uow: UnitOfWork, **where: object) -> User | None:
@@ -52,6 +66,47 @@ def _active_user(uow: UnitOfWork, **where: object) -> User | None:
         .options(joinedload(User.roles), joinedload(User.agency))  # one round trip per request
     )
     return uow.session.scalars(query).unique().one_or_none()
+
+
+def _actor(uow: UnitOfWork, user: User) -> Actor:
+    roles = frozenset(r.role for r in user.roles)
+    grants: list[Grant] = []
+    if DEPUTY_ROLE in roles:
+        head, deputy = HEAD_TITLES.get(user.agency.kind, OTHER_HEAD)
+        grants.append(Grant(user.agency_id, "chairman", None, f"KT. {head} / {deputy}"))
+    grants += _delegated(uow, user, local_day(uow.now()))
+    return Actor(
+        user_id=user.id,
+        username=user.username,
+        full_name=user.full_name,
+        agency_id=user.agency_id,
+        agency_name=user.agency.name,
+        jurisdiction_id=user.agency.jurisdiction_id,
+        roles=roles,
+        grants=tuple(grants),
+    )
+
+
+def _delegated(uow: UnitOfWork, user: User, today: date) -> list[Grant]:
+    """The grants of leaders who named this user their substitute for today."""
+    rows = uow.session.execute(
+        select(Delegation.kind, User.id, User.agency_id, Agency.kind, UserRole.role)
+        .join(User, User.id == Delegation.grantor_id)
+        .join(Agency, Agency.id == User.agency_id)
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(
+            Delegation.substitute_id == user.id,
+            Delegation.starts <= today,
+            Delegation.ends >= today,
+            Delegation.revoked_at.is_(None),
+        )
+    )
+    grants = []
+    for kind, grantor_id, agency_id, agency_kind, role in rows:
+        head = HEAD_TITLES.get(agency_kind, OTHER_HEAD)[0]
+        mark = f"{kind}. {head}" + (f" / {user.title.upper()}" if user.title else "")
+        grants.append(Grant(agency_id, role, grantor_id, mark))
+    return grants
 
 
 def authenticate(uow: UnitOfWork, username: str, password: str) -> Actor:
@@ -64,13 +119,13 @@ def authenticate(uow: UnitOfWork, username: str, password: str) -> Actor:
             password_hasher().verify(user.password_hash, password)
         except (VerificationError, InvalidHashError) as err:
             raise Unauthorized("bad_credentials", "Wrong username or password.") from err
-        return _actor(user)
+        return _actor(uow, user)
 
 
 def load_actor(uow: UnitOfWork, user_id: int) -> Actor:
-    """The actor behind a token; 401 once the user is disabled or gone."""
+    """The actor behind a token or session; 401 once the user is disabled or gone."""
     with uow:
         user = _active_user(uow, id=user_id)
         if user is None:
             raise Unauthorized("user_inactive", "This account no longer exists or is disabled.")
-        return _actor(user)
+        return _actor(uow, user)

@@ -20,6 +20,7 @@ from service.operations.definitions import engine_definition
 from service.operations.instances import append_event, save_runtime
 from workflows.calendar import due_before
 from workflows.runtime import Runtime
+from workflows.text import fold
 
 UNITS_DONE = "units_done"
 # Every level has someone to draft and someone to sign; a unit with no bindings of its own
@@ -69,6 +70,7 @@ def issue_plan(
             jurisdiction_id=unit.id,
             parent_id=instance.id,
             title=f"{instance.title} — {unit.name}",
+            title_folded=fold(f"{instance.title} — {unit.name}"),
             bindings=bindings,
             document={},
             state="",

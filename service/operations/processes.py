@@ -11,6 +11,7 @@ from service.operations.actors import Actor
 from service.operations.definitions import engine_definition, latest
 from service.operations.instances import append_event, save_runtime
 from workflows.runtime import Runtime
+from workflows.text import fold
 
 
 def start_process(uow: UnitOfWork, actor: Actor, process_id: str, title: str) -> int:
@@ -44,6 +45,7 @@ def start_process(uow: UnitOfWork, actor: Actor, process_id: str, title: str) ->
             definition_id=row.id,
             jurisdiction_id=actor.jurisdiction_id,
             title=title,
+            title_folded=fold(title),
             bindings=bindings,
             document={},
             state="",

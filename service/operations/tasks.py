@@ -15,7 +15,7 @@ from service.db.models import Agency, ProcessInstance, Task
 from service.db.uow import UnitOfWork
 from service.errors import Conflict, Forbidden, Invalid, NotFound
 from service.forms import validate_step
-from service.operations.actors import Actor
+from service.operations.actors import Actor, Grant
 from service.operations.cascade import UNITS_DONE, issue_plan, report_deadline, report_to_parent
 from service.operations.deadlines import close
 from service.operations.definitions import engine_definition
@@ -36,10 +36,52 @@ class Completed:
     next_steps: list[str]
 
 
-def check_can_act(actor: Actor, task: Task) -> None:
-    """:raise Forbidden: unless the actor is of the task's agency and holds its role."""
-    if task.agency_id != actor.agency_id or task.role not in actor.roles:
-        raise Forbidden("not_your_task", "This task belongs to another agency or role.")
+def check_can_act(actor: Actor, task: Task) -> Grant | None:
+    """The grant the actor acts under (None: their own agency and role).
+
+    :raise Forbidden: the task is another agency's or role's, and nobody granted it.
+    """
+    if task.agency_id == actor.agency_id and task.role in actor.roles:
+        return None
+    for grant in actor.grants:
+        if (grant.agency_id, grant.role) == (task.agency_id, task.role):
+            return grant
+    raise Forbidden("not_your_task", "This task belongs to another agency or role.")
+
+
+def claim_task(uow: UnitOfWork, actor: Actor, task_id: int) -> None:
+    """Take an open task in hand so that colleagues of the same role see who is on it.
+
+    :raise Conflict: it is closed, or someone else holds it.
+    """
+    with uow:
+        task = _open_task(uow, actor, task_id)
+        if task.claimed_by_id not in (None, actor.user_id):
+            raise Conflict("task_claimed", "A colleague has taken this task in hand.")
+        task.claimed_by_id, task.claimed_at = actor.user_id, uow.now()
+        _flush_or_conflict(uow)
+        uow.commit()
+
+
+def release_task(uow: UnitOfWork, actor: Actor, task_id: int) -> None:
+    """Give a claimed task back to the agency's queue; only its holder may."""
+    with uow:
+        task = _open_task(uow, actor, task_id)
+        if task.claimed_by_id != actor.user_id:
+            raise Conflict("task_not_claimed_by_you", "You do not hold this task.")
+        task.claimed_by_id, task.claimed_at = None, None
+        _flush_or_conflict(uow)
+        uow.commit()
+
+
+def _open_task(uow: UnitOfWork, actor: Actor, task_id: int) -> Task:
+    task = uow.session.get(Task, task_id)
+    if task is None:
+        raise NotFound("task_not_found", "No such task.")
+    check_can_act(actor, task)
+    if task.state != "open":
+        raise Conflict("task_not_open", f"This task is already {task.state}.", state=task.state)
+    return task
 
 
 def complete_task(
@@ -66,9 +108,11 @@ def complete_task(
         )
         if task is None:
             raise NotFound("task_not_found", "No such task.")
-        check_can_act(actor, task)
+        grant = check_can_act(actor, task)
         if task.state != "open":
             raise Conflict("task_not_open", f"This task is already {task.state}.", state=task.state)
+        if task.claimed_by_id not in (None, actor.user_id):
+            raise Conflict("task_claimed", "A colleague has taken this task in hand.")
         try:
             values = validate_step(task.step, decision, comment, data)
         except ValidationError as err:
@@ -80,6 +124,8 @@ def complete_task(
             _check_festival_dates(instance, values)
         task.state, task.completed_at, task.completed_by_id = "completed", now, actor.user_id
         task.decision, task.comment = decision, comment
+        if grant is not None:
+            task.on_behalf_of_id, task.signing_mark = grant.on_behalf_of_id, grant.mark
         close(task, now)
         _flush_or_conflict(uow)  # claim the task first: a concurrent loser stops here
         document = _merge(instance.document, task.step, values)
@@ -88,6 +134,9 @@ def complete_task(
         with uow.session.no_autoflush:  # one flush at the end, not one per query
             runtime.complete(task.engine_task_id, engine_data, now)
             event: dict[str, Any] = {"step": task.step, "decision": decision, "comment": comment}
+            if grant is not None:  # the use of a delegation is part of the record
+                event["on_behalf_of"] = grant.on_behalf_of_id
+                event["signing_mark"] = grant.mark
             if task.step == REPORT_STEP:
                 event["changes"] = diff(instance.report, values)
                 instance.report = values

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, and_, case, false, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from service.db.models import ProcessInstance, Task
@@ -13,12 +13,14 @@ from service.errors import NotFound
 from service.operations.actors import Actor
 from service.operations.tasks import check_can_act
 from service.queries.processes import document_view
+from workflows.text import fold
 
 TASK_STATES = ("open", "completed", "cancelled")
 
 
-def task_view(task: Task) -> dict[str, Any]:
-    return {
+def task_view(task: Task, actor: Actor | None = None) -> dict[str, Any]:
+    """A task row; with `actor`, also how that actor may act on it."""
+    view = {
         "id": task.id,
         "process_id": task.instance_id,
         "process_title": task.instance.title,
@@ -34,7 +36,26 @@ def task_view(task: Task) -> dict[str, Any]:
         "comment": task.comment,
         "due_at": task.due_at,
         "deadline_state": task.deadline_state,
+        "claimed_by": None if task.claimed_by is None else task.claimed_by.full_name,
+        "claimed_by_id": task.claimed_by_id,
+        "on_behalf_of": None if task.on_behalf_of is None else task.on_behalf_of.full_name,
+        "signing_mark": task.signing_mark,
     }
+    if actor is not None:
+        view["acting_as"] = _acting_as(actor, task)
+    return view
+
+
+def _acting_as(actor: Actor, task: Task) -> str:
+    grant = check_can_act(actor, task)
+    if grant is None:
+        return "self"
+    return "deputy" if grant.on_behalf_of_id is None else "substitute"
+
+
+def _mine(actor: Actor, state: str) -> Select[Task]:
+    duties = [and_(Task.agency_id == agency, Task.role == role) for agency, role in actor.duties()]
+    return select(Task).where(or_(false(), *duties), Task.state == state)
 
 
 def inbox(
@@ -43,28 +64,51 @@ def inbox(
     state: str = "open",
     process: int | None = None,
     overdue: bool | None = None,
+    step: str | None = None,
+    q: str | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> list[dict[str, Any]]:
-    """Tasks of the actor's agency in the roles they hold, oldest first."""
+    """Tasks the actor may act on (own agency and roles, deputy rights, delegations).
+
+    Open tasks come soonest-due first; `q` searches plan titles ignoring diacritics.
+    """
     with uow:
-        query = (
-            select(Task)
-            .where(
-                Task.agency_id == actor.agency_id, Task.role.in_(actor.roles), Task.state == state
-            )
-            .options(
-                joinedload(Task.instance), joinedload(Task.agency), joinedload(Task.completed_by)
-            )
-            .order_by(Task.created_at, Task.id)
-            .limit(limit)
-            .offset(offset)
+        query = _mine(actor, state).options(
+            joinedload(Task.instance),
+            joinedload(Task.agency),
+            joinedload(Task.completed_by),
+            joinedload(Task.claimed_by),
+            joinedload(Task.on_behalf_of),
         )
         if process is not None:
             query = query.where(Task.instance_id == process)
         if overdue is not None:
             query = query.where((Task.deadline_state == "overdue") == overdue)
-        return [task_view(t) for t in uow.session.scalars(query)]
+        if step is not None:
+            query = query.where(Task.step == step)
+        if q:
+            query = query.join(ProcessInstance, ProcessInstance.id == Task.instance_id).where(
+                ProcessInstance.title_folded.contains(fold(q), autoescape=True)
+            )
+        order = (
+            (Task.due_at.is_(None), Task.due_at) if state == "open" else (Task.completed_at.desc(),)
+        )
+        rows = uow.session.scalars(query.order_by(*order, Task.id).limit(limit).offset(offset))
+        return [task_view(t, actor) for t in rows]
+
+
+def inbox_counts(uow: UnitOfWork, actor: Actor) -> dict[str, int]:
+    """How many open tasks wait for the actor, and how many of them are overdue."""
+    with uow:
+        mine = _mine(actor, "open").subquery()
+        total, late = uow.session.execute(
+            select(
+                func.count(),
+                func.coalesce(func.sum(case((mine.c.deadline_state == "overdue", 1), else_=0)), 0),
+            )
+        ).one()
+        return {"open": int(total), "overdue": int(late)}
 
 
 def task_detail(uow: UnitOfWork, actor: Actor, task_id: int) -> dict[str, Any]:
@@ -88,8 +132,9 @@ def task_detail(uow: UnitOfWork, actor: Actor, task_id: int) -> dict[str, Any]:
             .limit(1)
         ).one_or_none()
         return {
-            **task_view(task),
+            **task_view(task, actor),
             "document": document_view(task.instance.document),
+            "report": task.instance.report,
             # what the drafter needs on top when a plan comes back: who returned it and why
             "previous": None if previous is None else task_view(previous),
         }

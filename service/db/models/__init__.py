@@ -1,7 +1,7 @@
 """All tables; import from here so that every mapper is configured."""
 
 from service.db.models.audit import Checkpoint
-from service.db.models.directory import Agency, RoleBinding, User, UserRole
+from service.db.models.directory import Agency, Delegation, RoleBinding, User, UserRole
 from service.db.models.processes import (
     Event,
     Notification,
@@ -12,6 +12,8 @@ from service.db.models.processes import (
 
 __all__ = [
     "Agency",
+    "Checkpoint",
+    "Delegation",
     "Checkpoint",
     "Event",
     "Notification",

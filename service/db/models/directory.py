@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -58,3 +60,25 @@ class UserRole(Base):
 
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), primary_key=True)
     role: Mapped[str] = mapped_column(String(40), primary_key=True)
+
+
+class Delegation(Base):
+    """Ủy quyền: a leader away from `starts` to `ends` names a substitute for their tasks.
+
+    Rows are never deleted: a grant ends by its dates or by `revoked_at`, so the record of who
+    could sign for whom, and when, stays.
+    """
+
+    __tablename__ = "delegation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grantor_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    substitute_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(5))  # TUQ (thừa ủy quyền) | KT (ký thay)
+    starts: Mapped[date]
+    ends: Mapped[date]
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+    grantor: Mapped[User] = relationship(foreign_keys=[grantor_id])
+    substitute: Mapped[User] = relationship(foreign_keys=[substitute_id])

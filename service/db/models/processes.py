@@ -42,6 +42,7 @@ class ProcessInstance(Base):
     definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"), index=True)
     jurisdiction_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
     title: Mapped[str] = mapped_column(String(500))
+    title_folded: Mapped[str] = mapped_column(String(500), server_default="")  # accent-free search
     status: Mapped[str] = mapped_column(String(20), default="running")
     bindings: Mapped[dict[str, Any]]  # role -> agency id
     document: Mapped[dict[str, Any]]  # the plan as last submitted
@@ -93,6 +94,12 @@ class Task(Base):
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     decision: Mapped[str | None] = mapped_column(String(20))
     comment: Mapped[str | None] = mapped_column(Text)
+    # someone has taken the task in hand, so colleagues of the same role see it is being done
+    claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    claimed_at: Mapped[datetime | None]
+    # completed for someone else: a deputy (KT.) or a substitute (TUQ./KT.)
+    on_behalf_of_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    signing_mark: Mapped[str | None] = mapped_column(String(120))
     due_at: Mapped[datetime | None]
     due_soon_at: Mapped[datetime | None]
     # on_time | due_soon | overdue while open; done | done_late once completed. Kept by the
@@ -102,7 +109,9 @@ class Task(Base):
 
     instance: Mapped[ProcessInstance] = relationship()
     agency: Mapped[Agency] = relationship()
-    completed_by: Mapped[User | None] = relationship()
+    completed_by: Mapped[User | None] = relationship(foreign_keys=[completed_by_id])
+    claimed_by: Mapped[User | None] = relationship(foreign_keys=[claimed_by_id])
+    on_behalf_of: Mapped[User | None] = relationship(foreign_keys=[on_behalf_of_id])
 
     __mapper_args__ = {"version_id_col": version}  # two completions of one task -> one wins
 
