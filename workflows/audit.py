@@ -63,6 +63,11 @@ def leaf_hash(entry: bytes) -> bytes:
     return hashlib.sha256(b"\x00" + entry).digest()
 
 
+def event_leaf(event_hash_hex: str) -> bytes:
+    """The leaf hash of an event in the log's tree: its 32-byte hash is the leaf's entry."""
+    return leaf_hash(bytes.fromhex(event_hash_hex))
+
+
 def node_hash(left: bytes, right: bytes) -> bytes:
     return hashlib.sha256(b"\x01" + left + right).digest()
 
@@ -185,17 +190,20 @@ def verify_chain(links: Sequence[Link], head_seq: int, head_hash: str) -> Break 
     one linking to an unknown hash follows a deletion (a seq gap) or an event changed and
     re-hashed.
     """
-    position = {link.hash: i for i, link in enumerate(links)}
+    position = {GENESIS: -1} | {link.hash: i for i, link in enumerate(links)}
     prev, expected = GENESIS, 1
     for i, link in enumerate(links):
         intact = event_hash(link.record, link.prev_hash) == link.hash
         if link.prev_hash == prev and link.seq == expected:
-            if not intact:
-                return Break("modified", link.id, link.seq, "its contents do not match its hash")
             if link.seq > head_seq:
                 return Break("inserted", link.id, link.seq, f"the head is seq {head_seq}")
-            prev, expected = link.hash, expected + 1
-            continue
+            if intact:
+                prev, expected = link.hash, expected + 1
+                continue
+            skipped = i + 1 < len(links) and links[i + 1].prev_hash == prev
+            if skipped:
+                return Break("inserted", link.id, link.seq, "the next event links past it")
+            return Break("modified", link.id, link.seq, "its contents do not match its hash")
         before = position.get(link.prev_hash)
         if before is not None and before > i:
             moved = link if not intact else links[before]  # a moved event's seq no longer hashes
