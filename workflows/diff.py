@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import re
 from typing import Any
 
 _MISSING = object()
@@ -36,3 +38,46 @@ def diff(old: Any, new: Any, path: str = "") -> list[dict[str, Any]]:
             "new": None if new is _MISSING else new,
         }
     ]
+
+
+_STEP = re.compile(r"\[(\d+)\]|\.?([^.\[]+)")  # "lines[1].amount" -> [1], "amount"
+
+
+def patch(document: Any, changes: list[dict[str, Any]]) -> Any:
+    """Apply `diff`'s changes to a copy of `document`, so `patch(a, diff(a, b))` is `b`.
+
+    Up to what a change cannot tell apart: a key or item that is absent, null or empty (compare
+    both sides through `settled`).
+    """
+    result = copy.deepcopy(document)
+    for change in changes:
+        steps = [int(index) if index else key for index, key in _STEP.findall(change["path"])]
+        result = _put(result, steps, copy.deepcopy(change["new"]))
+    return result
+
+
+def _put(node: Any, steps: list[int | str], value: Any) -> Any:
+    if not steps:
+        return value
+    step, rest = steps[0], steps[1:]
+    if isinstance(step, int):
+        items = node if isinstance(node, list) else []
+        items += [None] * (step + 1 - len(items))
+        items[step] = _put(items[step], rest, value)
+        return items
+    mapping = node if isinstance(node, dict) else {}
+    mapping[step] = _put(mapping.get(step), rest, value)
+    return mapping
+
+
+def settled(value: Any) -> Any:
+    """`value` without null or empty members (and lists without such a tail)."""
+    if isinstance(value, dict):
+        kept = {key: settled(item) for key, item in value.items()}
+        return {key: item for key, item in kept.items() if item not in (None, {}, [])}
+    if isinstance(value, list):
+        items = [settled(item) for item in value]
+        while items and items[-1] in (None, {}, []):
+            items.pop()
+        return items
+    return value
