@@ -17,6 +17,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         SECRET_KEY=settings.secret_key,
         TOKEN_TTL_SECONDS=settings.token_ttl_seconds,
         DATABASE_URL=settings.database_url,
+        AUDIT_KEY_PATH=settings.audit_key_path,
+        WITNESS_DIR=settings.witness_dir,
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Vietnamese as UTF-8, not \u escapes
     engine = make_engine(settings.database_url)

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 
+from service.audit_cli import audit
 from service.db.migrate import upgrade
 from service.db.uow import UnitOfWork
 from service.operations.actors import password_hasher
@@ -23,7 +24,7 @@ DEMO_PASSWORD = "demo-2023"  # noqa: S105  # published in the README; demo data 
 
 
 def init_app(app: Flask) -> None:
-    for command in (init_db, deploy_diagrams, load_demo, create_user, scheduler):
+    for command in (init_db, deploy_diagrams, load_demo, create_user, scheduler, audit):
         app.cli.add_command(command)
 
 

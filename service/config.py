@@ -13,11 +13,14 @@ class Settings:
     database_url: str
     secret_key: str
     token_ttl_seconds: int = 8 * 3600
+    audit_key_path: Path = Path("instance/audit_ed25519.pem")  # Ed25519, made on first use
+    witness_dir: Path = Path("instance/witness")  # copies of signed checkpoints: keep it elsewhere
 
     @classmethod
     def from_env(cls) -> Settings:
         """APP_DATABASE_URL (default: SQLite in APP_INSTANCE_DIR), APP_SECRET_KEY (default: a
-        key generated once into APP_INSTANCE_DIR), APP_TOKEN_TTL_SECONDS (default 8 hours)."""
+        key generated once into APP_INSTANCE_DIR), APP_TOKEN_TTL_SECONDS (default 8 hours),
+        APP_AUDIT_KEY_PATH and APP_WITNESS_DIR (default: in APP_INSTANCE_DIR)."""
         instance = Path(os.environ.get("APP_INSTANCE_DIR", "instance")).resolve()
         instance.mkdir(parents=True, exist_ok=True)
         return cls(
@@ -26,6 +29,10 @@ class Settings:
             ),
             secret_key=os.environ.get("APP_SECRET_KEY") or _instance_secret(instance),
             token_ttl_seconds=int(os.environ.get("APP_TOKEN_TTL_SECONDS", 8 * 3600)),
+            audit_key_path=Path(
+                os.environ.get("APP_AUDIT_KEY_PATH", instance / "audit_ed25519.pem")
+            ),
+            witness_dir=Path(os.environ.get("APP_WITNESS_DIR", instance / "witness")),
         )
 
 

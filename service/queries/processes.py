@@ -107,6 +107,7 @@ def history(uow: UnitOfWork, actor: Actor, process_id: int) -> list[dict[str, An
         ).all()
         return [
             {
+                "id": e.id,
                 "seq": e.seq,
                 "action": e.action,
                 "task_id": e.task_id,
@@ -121,6 +122,8 @@ def history(uow: UnitOfWork, actor: Actor, process_id: int) -> list[dict[str, An
                 "agency": None if e.agency is None else e.agency.name,
                 "data": e.data,
                 "created_at": e.created_at,
+                "prev_hash": e.prev_hash,
+                "hash": e.hash,
             }
             for e in events
         ]

@@ -1,0 +1,145 @@
+"""The audit log: verify it, sign a checkpoint, export or replay one process."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, current_app
+from flask.views import MethodView
+from marshmallow import Schema, fields
+
+from service.api.blueprint import BEARER, Blueprint
+from service.api.deps import current_actor, new_uow
+from service.errors import Forbidden, NotFound
+from service.operations.actors import Actor
+from service.operations.audit import checkpoint, latest_checkpoint, verify
+from service.operations.audit_export import export
+from service.operations.replay import replay
+from service.operations.signing import fingerprint, public_pem, verifying_key
+from service.queries.processes import visible_instance
+
+blp = Blueprint("audit", __name__, url_prefix="/api/v1", description="The tamper-evident audit log")
+
+AUDIT_ROLES = frozenset({"auditor", "admin"})
+
+
+class BrokenLinkSchema(Schema):
+    reason = fields.String(metadata={"description": "modified, deleted, inserted, reordered, …"})
+    event_id = fields.Integer(allow_none=True)
+    instance_id = fields.Integer(allow_none=True)
+    seq = fields.Integer(allow_none=True)
+    checkpoint_id = fields.Integer(allow_none=True)
+    detail = fields.String()
+
+
+class VerifySchema(Schema):
+    events_checked = fields.Integer()
+    checkpoints_checked = fields.Integer()
+    witness_copies = fields.Integer()
+    unanchored = fields.Integer(metadata={"description": "events after the latest checkpoint"})
+    first_broken = fields.Nested(BrokenLinkSchema, allow_none=True)
+
+
+class CheckpointSchema(Schema):
+    id = fields.Integer()
+    tree_size = fields.Integer()
+    root_hash = fields.String()
+    note = fields.String(metadata={"description": "the signed text: origin, size, root, time"})
+    signature = fields.String(metadata={"description": "Ed25519, hex"})
+    key_fingerprint = fields.String()
+    created_at = fields.DateTime()
+    public_key = fields.String(allow_none=True, metadata={"description": "PEM, to verify it"})
+
+
+class DivergenceSchema(Schema):
+    what = fields.String()
+    stored = fields.Raw()
+    replayed = fields.Raw()
+
+
+class ReplaySchema(Schema):
+    process_id = fields.Integer()
+    events_replayed = fields.Integer()
+    matches = fields.Boolean()
+    divergences = fields.List(fields.Nested(DivergenceSchema))
+
+
+def _auditor() -> Actor:
+    actor = current_actor()
+    if not actor.roles & AUDIT_ROLES:
+        raise Forbidden("auditors_only", "Only auditors and administrators may do this.")
+    return actor
+
+
+def _with_key(view: dict[str, Any]) -> dict[str, Any]:
+    """The checkpoint and the service's public key, if it is the one that signed it."""
+    key = verifying_key(current_app.config["AUDIT_KEY_PATH"])
+    signer = key is not None and fingerprint(key) == view["key_fingerprint"]
+    return {**view, "public_key": public_pem(key) if key is not None and signer else None}
+
+
+@blp.route("/audit/verify")
+class Verify(MethodView):
+    @blp.doc(**BEARER)
+    @blp.response(200, VerifySchema)
+    def get(self) -> dict[str, Any]:
+        """Verify every event, checkpoint and witness copy (auditors, administrators)."""
+        _auditor()
+        key = verifying_key(current_app.config["AUDIT_KEY_PATH"])
+        return verify(new_uow(write=False), current_app.config["WITNESS_DIR"], key)
+
+
+@blp.route("/audit/checkpoints")
+class Checkpoints(MethodView):
+    @blp.doc(**BEARER)
+    @blp.response(201, CheckpointSchema)
+    def post(self) -> dict[str, Any]:
+        """Sign the Merkle root over every event so far (auditors, administrators)."""
+        _auditor()
+        config = current_app.config
+        return _with_key(checkpoint(new_uow(), config["AUDIT_KEY_PATH"], config["WITNESS_DIR"]))
+
+
+@blp.route("/audit/checkpoints/latest")
+class LatestCheckpoint(MethodView):
+    @blp.doc(**BEARER)
+    @blp.response(200, CheckpointSchema)
+    def get(self) -> dict[str, Any]:
+        """The newest signed root, to print or copy somewhere the operator cannot reach."""
+        _auditor()
+        view = latest_checkpoint(new_uow(write=False))
+        if view is None:
+            raise NotFound("no_checkpoint", "No checkpoint has been signed yet.")
+        return _with_key(view)
+
+
+def _visible(process_id: int) -> None:
+    with new_uow(write=False) as uow:
+        visible_instance(uow, current_actor(), process_id)
+
+
+@blp.route("/processes/<int:process_id>/export")
+class Export(MethodView):
+    @blp.doc(**BEARER)
+    @blp.response(200, description="JSON lines", content_type="application/x-ndjson")
+    def get(self, process_id: int) -> Response:
+        """The process's full audit record, for `tools/verify_export.py` (offline)."""
+        _visible(process_id)
+        config = current_app.config
+        text = export(new_uow(), process_id, config["AUDIT_KEY_PATH"], config["WITNESS_DIR"])
+        name = f"process-{process_id}-audit.jsonl"
+        return Response(
+            text,
+            mimetype="application/x-ndjson",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+
+
+@blp.route("/processes/<int:process_id>/replay")
+class Replay(MethodView):
+    @blp.doc(**BEARER)
+    @blp.response(200, ReplaySchema)
+    def get(self, process_id: int) -> dict[str, Any]:
+        """Re-run the process from its diagram and recorded events; list any divergence."""
+        _visible(process_id)
+        return replay(new_uow(write=False), process_id)

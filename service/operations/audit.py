@@ -1,0 +1,269 @@
+"""Signed checkpoints over the whole audit log, and its verification.
+
+A checkpoint signs the RFC 6962 root over every event hash in id order, so a chain rewritten
+consistently (hashes recomputed) still fails against it. Each checkpoint is also written to the
+witness folder with the event hashes it added: with those copies the verifier can name the first
+event that differs, even when the database and its checkpoints were rewritten and re-signed.
+"""
+
+from __future__ import annotations
+
+from itertools import groupby
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from service.db.models import Checkpoint, Event, ProcessInstance
+from service.db.uow import UnitOfWork
+from service.operations.instances import HASHED, event_record
+from service.operations.signing import (
+    ORIGIN,
+    fingerprint,
+    read_witness,
+    signed_by,
+    signing_key,
+    write_witness,
+)
+from workflows.audit import (
+    GENESIS,
+    Link,
+    checkpoint_note,
+    event_leaf,
+    merkle_root,
+    parse_note,
+    roots_at,
+    verify_chain,
+)
+
+Leaves = list[tuple[int, str]]  # (event id, event hash) in id order: the Merkle tree's leaves
+_LEAVES = select(Event.id, Event.hash).order_by(Event.id)
+_LATEST = select(Checkpoint).order_by(Checkpoint.id.desc()).limit(1)
+
+
+def checkpoint_view(row: Checkpoint) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "tree_size": row.tree_size,
+        "root_hash": row.root_hash,
+        "note": row.note,
+        "signature": row.signature,
+        "key_fingerprint": row.key_fingerprint,
+        "created_at": row.created_at,
+    }
+
+
+def latest_checkpoint(uow: UnitOfWork) -> dict[str, Any] | None:
+    with uow:
+        row = uow.session.scalars(_LATEST).first()
+        return None if row is None else checkpoint_view(row)
+
+
+def checkpoint(uow: UnitOfWork, key_path: Path, witness_dir: Path) -> dict[str, Any]:
+    """Sign the root over every event so far, store it, and write its witness copy.
+
+    With no event since the latest checkpoint, that one is returned unchanged.
+    """
+    key = signing_key(key_path)
+    with uow:
+        now = uow.now()
+        _hold_writers(uow.session)
+        latest = uow.session.scalars(_LATEST).first()
+        leaves = [(int(i), str(h)) for i, h in uow.session.execute(_LEAVES)]
+        if latest is not None and latest.tree_size == len(leaves):
+            return checkpoint_view(latest)
+        root = merkle_root([event_leaf(h) for _, h in leaves]).hex()
+        note = checkpoint_note(ORIGIN, len(leaves), root, now)
+        row = Checkpoint(
+            id=1 if latest is None else latest.id + 1,
+            tree_size=len(leaves),
+            root_hash=root,
+            note=note,
+            signature=key.sign(note.encode("utf-8")).hex(),
+            key_fingerprint=fingerprint(key.public_key()),
+            created_at=now,
+        )
+        uow.session.add(row)
+        uow.commit()
+    added = leaves[0 if latest is None else latest.tree_size :]
+    copy = {k: v for k, v in checkpoint_view(row).items() if k != "created_at"}  # in the note
+    write_witness(witness_dir, {**copy, "leaves": [list(leaf) for leaf in added]})
+    return checkpoint_view(row)
+
+
+def _hold_writers(session: Session) -> None:
+    """Make the log a fixed prefix while it is signed.
+
+    PostgreSQL hands out event ids before commit, so an event with a lower id could commit
+    after the root was taken; SHARE mode waits for every transaction that inserted events and
+    holds new ones until this one ends. On SQLite the writing unit's BEGIN IMMEDIATE did that.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("LOCK TABLE event IN SHARE MODE"))
+        session.execute(text("LOCK TABLE checkpoint IN EXCLUSIVE MODE"))  # one signer at a time
+
+
+def verify(uow: UnitOfWork, witness_dir: Path, key: Ed25519PublicKey | None) -> dict[str, Any]:
+    """Check every chain, every checkpoint and every witness copy, all at one instant."""
+    with uow:
+        if uow.session.get_bind().dialect.name == "postgresql":
+            uow.session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+        else:
+            uow.session.execute(text("BEGIN"))  # else pysqlite runs each SELECT on its own
+        return verify_log(uow.session, witness_dir, key)
+
+
+def verify_log(session: Session, witness_dir: Path, key: Ed25519PublicKey | None) -> dict[str, Any]:
+    """The verification itself, in the caller's transaction; see `verify`.
+
+    Reports counts, the tail no checkpoint covers yet, and the first broken link: a chain's
+    own break first (the most precise), then the first event that differs from the witness
+    copies, then whatever else is wrong with a checkpoint.
+    """
+    heads = {
+        instance_id: (seq, head)
+        for instance_id, seq, head in session.execute(
+            select(
+                ProcessInstance.id,
+                ProcessInstance.last_event_seq,
+                ProcessInstance.last_event_hash,
+            )
+        )
+    }
+    columns = [Event.id, Event.prev_hash, Event.hash, *(getattr(Event, n) for n in HASHED)]
+    rows = session.execute(select(*columns).order_by(Event.instance_id, Event.seq))
+    leaves: Leaves = []
+    places: dict[int, tuple[int, int]] = {}  # event id -> (instance id, seq)
+    breaks: list[dict[str, Any]] = []
+    for instance_id, group in groupby(rows, key=lambda row: int(row.instance_id)):
+        links = [Link(r.id, r.seq, event_record(r), r.prev_hash, r.hash) for r in group]
+        leaves += [(link.id, link.hash) for link in links]
+        places.update((link.id, (instance_id, link.seq)) for link in links)
+        found = verify_chain(links, *heads.pop(instance_id, (0, GENESIS)))
+        if found is not None:
+            breaks.append(_broken(found.reason, found.detail, found.id, instance_id, found.seq))
+    breaks += [
+        _broken("truncated", "every event is gone", None, instance_id, 1)
+        for instance_id, (seq, _) in heads.items()
+        if seq
+    ]
+    leaves.sort()
+    witness = read_witness(witness_dir)
+    breaks += _compare_witness(leaves, witness, places)
+    rows_checked, anchored, problems = _check_checkpoints(session, leaves, witness, key)
+    breaks += problems
+    return {
+        "events_checked": len(leaves),
+        "checkpoints_checked": rows_checked,
+        "witness_copies": len(witness),
+        "unanchored": len(leaves) - anchored,
+        "first_broken": breaks[0] if breaks else None,
+    }
+
+
+def _broken(
+    reason: str,
+    detail: str,
+    event_id: int | None = None,
+    instance_id: int | None = None,
+    seq: int | None = None,
+    checkpoint_id: int | None = None,
+) -> dict[str, Any]:
+    return {
+        "reason": reason,
+        "event_id": event_id,
+        "instance_id": instance_id,
+        "seq": seq,
+        "checkpoint_id": checkpoint_id,
+        "detail": detail,
+    }
+
+
+def _compare_witness(
+    leaves: Leaves, witness: list[dict[str, Any]], places: dict[int, tuple[int, int]]
+) -> list[dict[str, Any]]:
+    """The first event that differs from the leaves the witness copies recorded, if any."""
+    recorded: Leaves = []
+    for number, copy in enumerate(witness, start=1):
+        if copy["id"] != number:  # a gap: later copies cannot be placed in the tree
+            break
+        recorded += [(int(i), str(h)) for i, h in copy["leaves"]]
+    stored = leaves[: len(recorded)]
+    p = next((i for i, (a, b) in enumerate(zip(stored, recorded, strict=False)) if a != b), None)
+    if p is None:
+        if len(stored) == len(recorded):
+            return []
+        return [_broken("truncated", "the witness copies list more", recorded[len(stored)][0])]
+    (event_id, _), (witnessed_id, _) = stored[p], recorded[p]
+    if event_id == witnessed_id:
+        reason, detail = "modified", "its hash differs from the witness copy"
+    elif witnessed_id not in {i for i, _ in leaves}:
+        reason, detail, event_id = "deleted", "the witness copy lists it", witnessed_id
+    elif event_id not in {i for i, _ in recorded}:
+        reason, detail = "inserted", "no witness copy lists it"
+    else:
+        reason, detail = "reordered", "the witness copy lists another event here"
+    instance_id, seq = places.get(event_id, (None, None))
+    return [_broken(reason, detail, event_id, instance_id, seq)]
+
+
+def _check_checkpoints(
+    session: Session, leaves: Leaves, witness: list[dict[str, Any]], key: Ed25519PublicKey | None
+) -> tuple[int, int, list[dict[str, Any]]]:
+    """(checkpoints checked, events they anchor, problems) for the rows and the witness copies."""
+    rows = session.scalars(select(Checkpoint).order_by(Checkpoint.id)).all()
+    stored = {row.id: row for row in rows}
+    notes = [(row.id, row.note, row.signature, "") for row in rows]
+    notes += [(c["id"], c["note"], c["signature"], "witness copy: ") for c in witness]
+    parsed: dict[str, tuple[str, int, str, str]] = {}
+    for _, note, _, _ in notes:
+        try:
+            parsed[note] = parse_note(note)
+        except ValueError:
+            continue
+    roots = roots_at((event_leaf(h) for _, h in leaves), {p[1] for p in parsed.values()})
+    problems = [
+        _broken("deleted", "a gap in checkpoint numbers", checkpoint_id=number)
+        for number in range(1, max(stored, default=0) + 1)
+        if number not in stored
+    ]
+    for copy in witness:
+        row = stored.get(copy["id"])
+        if row is None or (row.note, row.signature) != (copy["note"], copy["signature"]):
+            problems.append(_broken("rewritten", "differs from its witness copy", None, None, None,
+                                    copy["id"]))  # fmt: skip
+    for number, note, signature, source in notes:
+        problem = _check_note(parsed.get(note), note, signature, key, roots)
+        if problem is not None:
+            problems.append(_broken(problem[0], source + problem[1], checkpoint_id=number))
+    for row in rows:
+        fields = parsed.get(row.note)
+        if fields is not None and (row.tree_size, row.root_hash) != fields[1:3]:
+            problems.append(_broken("modified", "its columns differ from its signed note",
+                                    checkpoint_id=row.id))  # fmt: skip
+    anchored = max((parsed[row.note][1] for row in rows if row.note in parsed), default=0)
+    return len(rows), min(anchored, len(leaves)), problems
+
+
+def _check_note(
+    fields: tuple[str, int, str, str] | None,
+    note: str,
+    signature: str,
+    key: Ed25519PublicKey | None,
+    roots: dict[int, bytes],
+) -> tuple[str, str] | None:
+    """(reason, detail) of what is wrong with one signed note, or None."""
+    if fields is None:
+        return "modified", "its note is not a checkpoint note"
+    origin, size, root, _ = fields
+    if key is None:
+        return "unverifiable", "no public key to check its signature"
+    if origin != ORIGIN or not signed_by(key, note, signature):
+        return "modified", f"its signature does not verify with key {fingerprint(key)[:16]}…"
+    if size not in roots:
+        return "truncated", f"it covers {size} events, more than are stored"
+    if roots[size].hex() != root:
+        return "rewritten", f"the first {size} events no longer hash to its root"
+    return None
