@@ -10,4 +10,5 @@ python="${PYTHON:-python3}"
 spec="$root"
 [ -n "${1:-}" ] && spec="$root[$1]"
 "$root/.venv/bin/python" -m pip install --quiet --disable-pip-version-check -e "$spec"
+"$root/.venv/bin/pybabel" compile -d "$root/service/translations" > /dev/null  # .mo: build artefacts
 export PATH="$root/.venv/bin:$PATH"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from service import api, cli
+from service import api, cli, web
 from service.config import Settings
 from service.db.base import utcnow
 from service.db.session import make_engine, make_session_factory
@@ -26,5 +26,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["session_factory"] = make_session_factory(engine)
     app.extensions["clock"] = utcnow  # replaced by tests that move time forward
     api.init_app(app)
+    web.init_app(app)  # after the API: its blueprints are exempted from CSRF
     cli.init_app(app)
     return app

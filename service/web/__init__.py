@@ -1,0 +1,215 @@
+"""The pages: a staff inbox, task forms, process pages, in Vietnamese (English on request).
+
+`init_app` sets the session, CSRF, rate limit, translation and security-header machinery and
+registers the `web` blueprint with its parts. The pages call the same operations and queries as
+the JSON API; they hold no business rules and open no database session of their own.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext, lazy_gettext
+from flask_login import current_user, logout_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from service.errors import DomainError, Invalid, Unauthorized
+from service.web import i18n
+from service.web.catalogs import compile_catalogs
+from service.web.deps import load_user
+from service.web.extensions import babel, csrf, limiter, login_manager
+
+TRANSLATIONS = Path(__file__).parents[1] / "translations"
+CSP = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
+
+
+def init_app(app: Flask) -> None:
+    from service.web import auth, delegations, inbox, notifications, processes, tasks
+
+    lifetime = int(app.config.get("TOKEN_TTL_SECONDS", 8 * 3600))
+    app.config.update(  # Flask has defaults for these: set them outright
+        PERMANENT_SESSION_LIFETIME=timedelta(seconds=lifetime),
+        SESSION_COOKIE_NAME="antq_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        # behind HTTPS in production; plain http://127.0.0.1 in development and tests
+        SESSION_COOKIE_SECURE=os.environ.get("APP_SECURE_COOKIES", "") == "1",
+    )
+    for key, value in {
+        "BABEL_DEFAULT_LOCALE": i18n.DEFAULT_LOCALE,
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
+        "BABEL_TRANSLATION_DIRECTORIES": str(TRANSLATIONS),
+        "LOGIN_RATE_LIMIT": "5 per minute; 30 per hour",
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "WTF_CSRF_TIME_LIMIT": lifetime,
+        "INBOX_PAGE_SIZE": 20,
+    }.items():
+        app.config.setdefault(key, value)
+    compile_catalogs(TRANSLATIONS, app.logger)
+    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
+    csrf.init_app(app)
+    for blueprint in list(app.blueprints.values()):  # the JSON API: bearer tokens, no cookies
+        if (blueprint.url_prefix or "").startswith("/api/"):
+            csrf.exempt(blueprint)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "web.auth.login"
+    login_manager.login_message = lazy_gettext("Please log in to continue.")
+    login_manager.login_message_category = "info"
+    login_manager.user_loader(load_user)
+    web = Blueprint(
+        "web",
+        __name__,
+        template_folder="templates",
+        static_folder="static",
+        static_url_path="/assets",
+    )
+    web.register_error_handler(Exception, _page_error)
+    for part in (auth, inbox, tasks, processes, notifications, delegations):
+        web.register_blueprint(part.bp)
+    app.register_blueprint(web)
+    app.before_request(_expire_session)
+    app.after_request(_security_headers)
+    _pages_for_http_errors(app)
+    app.jinja_env.filters.update(
+        vn_date=i18n.vn_date,
+        vn_datetime=i18n.vn_datetime,
+        money=i18n.money,
+        number=i18n.number,
+        since=i18n.since,
+    )
+    app.jinja_env.globals.update(
+        step_label=lambda code, name=None: i18n.label(i18n.STEPS, code, name),
+        role_label=lambda code: i18n.label(i18n.ROLES, code),
+        decision_label=lambda code: i18n.label(i18n.DECISIONS, code),
+        deadline_label=lambda code: i18n.label(i18n.DEADLINE_STATES, code),
+        status_label=lambda code: i18n.label(i18n.PROCESS_STATUSES, code),
+        action_label=lambda code: i18n.label(i18n.ACTIONS, code),
+        choice_label=lambda code: i18n.label(i18n.CHOICES, code),
+        kind_label=lambda code: i18n.label(i18n.DELEGATION_KINDS, code),
+        html_lang=i18n.html_lang,
+    )
+
+
+def _expire_session() -> ResponseReturnValue | None:
+    """Log out a session older than its lifetime, however active it has been."""
+    if not current_user.is_authenticated:
+        return None
+    started = session.get("login_at")
+    lifetime = current_app.config["PERMANENT_SESSION_LIFETIME"].total_seconds()
+    if started is None or datetime.now(UTC).timestamp() - float(started) > lifetime:
+        logout_user()
+        session.pop("login_at", None)
+        flash(gettext("Your session has expired; please log in again."), "info")
+        if request.blueprint and request.blueprint.startswith("web"):
+            return redirect(url_for("web.auth.login", next=request.full_path))
+    return None
+
+
+def _security_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if (
+        request.blueprint
+        and request.blueprint.startswith("web")
+        and response.mimetype == "text/html"
+    ):
+        headers.setdefault("Cache-Control", "no-store")  # pages show one user's work
+    return response
+
+
+ERROR_TITLES = {
+    400: lazy_gettext("The request could not be understood"),
+    401: lazy_gettext("Please log in"),
+    403: lazy_gettext("You do not have access to this page"),
+    404: lazy_gettext("Page not found"),
+    405: lazy_gettext("This action is not available here"),
+    409: lazy_gettext("Already done"),
+    429: lazy_gettext("Too many attempts"),
+    500: lazy_gettext("Something went wrong"),
+}
+ERROR_TEXTS = {
+    400: lazy_gettext("Please go back and try again."),
+    403: lazy_gettext("This page belongs to another agency or role."),
+    404: lazy_gettext("The address may be mistyped, or the page no longer exists."),
+    405: lazy_gettext("Please go back and use the buttons on the page."),
+    409: lazy_gettext("Someone else changed this a moment ago."),
+    429: lazy_gettext("Please wait a minute before trying again."),
+    500: lazy_gettext("The error has been logged. Please try again in a moment."),
+}
+
+
+def error_page(status: int, message: str | None = None) -> ResponseReturnValue:
+    title = i18n.label({str(k): v for k, v in ERROR_TITLES.items()}, str(status))
+    text = message or i18n.label({str(k): v for k, v in ERROR_TEXTS.items()}, str(status), "")
+    return render_template("error.html", status=status, title=title, message=text), status
+
+
+def _page_error(err: Exception) -> ResponseReturnValue:
+    """Every error on a page becomes a polite page in the user's language."""
+    if isinstance(err, Unauthorized):
+        logout_user()
+        return redirect(url_for("web.auth.login", next=request.full_path))
+    if isinstance(err, DomainError):
+        if isinstance(err, Invalid):
+            return error_page(400)
+        return error_page(err.status, i18n.error_message(err.code, err.message))
+    if isinstance(err, CSRFError):
+        return error_page(
+            400, gettext("The form had expired. Please reload the page and send it again.")
+        )
+    if isinstance(err, HTTPException):
+        return error_page(err.code or 500)
+    current_app.logger.exception("unexpected error on a page")
+    return error_page(500)
+
+
+def _pages_for_http_errors(app: Flask) -> None:
+    """Unknown addresses outside /api/ get the page too; the API keeps its JSON answers."""
+    handlers = app.error_handler_spec[None][None]
+    api_handler: Any = handlers.get(HTTPException)
+
+    def handle(err: HTTPException) -> ResponseReturnValue:
+        if request.path.startswith("/api/") and api_handler is not None:
+            result: ResponseReturnValue = api_handler(err)
+            return result
+        if request.path.startswith("/api/"):
+            return err
+        return _page_error(err)
+
+    app.register_error_handler(HTTPException, handle)

@@ -1,0 +1,26 @@
+"""The Flask extensions of the pages, bound to an app by `service.web.init_app`."""
+
+from __future__ import annotations
+
+from flask import current_app, request
+from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFProtect
+
+babel = Babel()
+csrf = CSRFProtect()
+login_manager = LoginManager()
+limiter = Limiter(get_remote_address, storage_uri="memory://")
+
+
+def login_limit() -> str:
+    """Attempts allowed for one username from one address (config `LOGIN_RATE_LIMIT`)."""
+    return str(current_app.config["LOGIN_RATE_LIMIT"])
+
+
+def login_key() -> str:
+    """Count attempts per address and username, so one clerk's typos lock out nobody else."""
+    username = (request.form.get("username") or "").strip().lower()
+    return f"{get_remote_address()}|{username}"

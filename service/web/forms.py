@@ -1,0 +1,348 @@
+"""Step forms drawn from the step's marshmallow schema, and posted forms read back into data.
+
+The schema in `service.forms.STEP_FORMS` is the one description of a step's fields: the API
+validates with it, and this module walks it to draw the form (`build`) and to turn the posted
+fields back into the nested dict the schema loads (`parse`). Nothing here validates: values
+that do not convert (a word typed as a number) are passed on as typed, so the schema's own
+message comes back and the field shows what was typed.
+
+Names of inputs are dotted paths: `data.budget_lines.0.unit_amount`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from marshmallow import Schema, fields, validate
+from werkzeug.datastructures import MultiDict
+
+from service.web.i18n import CHOICES, ROWS, field_label, label, number, vn_date
+
+MONEY = frozenset({"unit_amount", "budget_spent"})  # Integer fields that are amounts of đồng
+LONG_TEXT = 500  # String fields allowed more than this get a text area
+ROW = "__index__"  # the row number in a row template, replaced by the script
+PRESENT = "__present__"  # marks a list as shown, so that removing every row empties it
+_GROUPED = re.compile(r"^\d{1,3}([. \u00a0]\d{3})+$")
+_DMY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+
+
+@dataclass
+class Node:
+    """One field as drawn: its input name, widget, label, value as typed and its errors."""
+
+    name: str  # the schema's field name
+    path: str  # the input's name: data.budget_lines.0.item
+    kind: str  # text | textarea | integer | money | date | boolean | choice | group | rows | multi
+    label: str
+    required: bool = False
+    value: Any = ""  # a string for inputs; a list of strings for `multi`
+    errors: list[str] = field(default_factory=list)
+    choices: list[tuple[str, str]] = field(default_factory=list)
+    children: list[Node] = field(default_factory=list)  # a group's fields
+    rows: list[Node] = field(default_factory=list)  # a list's rows, each a group
+    template: Node | None = None  # a list's empty row, for the add button
+    row_label: str = ""
+    max_length: int | None = None
+    minimum: int | None = None
+    maximum: int | None = None
+
+    @property
+    def id(self) -> str:
+        return "f-" + self.path.replace(".", "-")
+
+    @property
+    def invalid(self) -> bool:
+        return bool(self.errors) or any(c.invalid for c in self.children + self.rows)
+
+
+def build(
+    schema: Schema,
+    values: Mapping[str, Any] | None,
+    errors: Mapping[str, Any] | None,
+    *,
+    prefix: str = "data",
+    options: Mapping[str, Sequence[tuple[str, str]]] | None = None,
+    parent: str | None = None,
+) -> list[Node]:
+    """The nodes to draw for `schema`, filled with `values` and `errors` (keys as strings).
+
+    `options` gives the choices of a list of strings by field name (e.g. the agencies a plan
+    may address).
+    """
+    values = values or {}
+    errors = errors or {}
+    return [
+        _node(
+            name, f, values.get(name), errors.get(name), f"{prefix}.{name}", options or {}, parent
+        )
+        for name, f in schema.fields.items()
+        if not f.dump_only
+    ]
+
+
+def _node(
+    name: str,
+    f: fields.Field[Any],
+    value: Any,
+    errors: Any,
+    path: str,
+    options: Mapping[str, Sequence[tuple[str, str]]],
+    parent: str | None,
+) -> Node:
+    node = Node(name=name, path=path, kind="text", label=field_label(name, parent))
+    node.required = bool(f.required)
+    if isinstance(f, fields.Nested):
+        node.kind = "group"
+        node.errors = _messages(errors, "_schema")
+        node.children = build(
+            _schema(f),
+            value if isinstance(value, Mapping) else {},
+            errors if isinstance(errors, Mapping) else {},
+            prefix=path,
+            options=options,
+            parent=name,
+        )
+        return node
+    if isinstance(f, fields.List) and isinstance(f.inner, fields.Nested):
+        node.kind = "rows"
+        node.row_label = label(ROWS, name, field_label(name))
+        node.errors = errors if isinstance(errors, list) else _messages(errors, "_schema")
+        inner = _schema(f.inner)
+        rows = value if isinstance(value, list) else []
+        row_errors = errors if isinstance(errors, Mapping) else {}
+        for index, row in enumerate(rows):
+            node.rows.append(
+                _row(inner, row, row_errors.get(str(index)), f"{path}.{index}", options, name)
+            )
+        node.template = _row(inner, {}, None, f"{path}.{ROW}", options, name)
+        return node
+    if isinstance(f, fields.List):
+        node.kind = "multi"
+        node.choices = list(options.get(name, ()))
+        node.value = [str(v) for v in value] if isinstance(value, list) else []
+        node.errors = _item_errors(errors, node.value)
+        return node
+    node.errors = _messages(errors)
+    node.value = _display(f, name, value)
+    one_of = _validator(f, validate.OneOf)
+    length = _validator(f, validate.Length)
+    rng = _validator(f, validate.Range)
+    if length is not None:
+        node.max_length = length.max
+    if rng is not None:
+        node.minimum = None if rng.min is None else int(rng.min)
+        node.maximum = None if rng.max is None else int(rng.max)
+    if one_of is not None:
+        node.kind = "choice"
+        node.choices = [(str(c), label(CHOICES, str(c))) for c in one_of.choices]
+    elif isinstance(f, fields.Boolean):
+        node.kind = "boolean"
+    elif isinstance(f, fields.Date):
+        node.kind = "date"
+    elif isinstance(f, fields.Integer):
+        node.kind = "money" if name in MONEY else "integer"
+    elif length is not None and length.max is not None and length.max > LONG_TEXT:
+        node.kind = "textarea"
+    return node
+
+
+def _row(
+    schema: Schema,
+    value: Any,
+    errors: Any,
+    path: str,
+    options: Mapping[str, Sequence[tuple[str, str]]],
+    parent: str,
+) -> Node:
+    row = Node(name=parent, path=path, kind="group", label="")
+    row.errors = _messages(errors, "_schema")
+    row.children = build(
+        schema,
+        value if isinstance(value, Mapping) else {},
+        errors if isinstance(errors, Mapping) else {},
+        prefix=path,
+        options=options,
+        parent=parent,
+    )
+    return row
+
+
+def _schema(f: fields.Nested) -> Schema:
+    schema = f.schema
+    assert isinstance(schema, Schema)
+    return schema
+
+
+def _validator(f: fields.Field[Any], kind: type[Any]) -> Any:
+    for v in f.validators:
+        if isinstance(v, kind):
+            return v
+    return None
+
+
+def _messages(errors: Any, key: str | None = None) -> list[str]:
+    if isinstance(errors, list):
+        return [str(e) for e in errors if not isinstance(e, dict | list)]
+    if key is not None and isinstance(errors, Mapping):
+        return _messages(errors.get(key))
+    return []
+
+
+def _item_errors(errors: Any, values: list[str]) -> list[str]:
+    """Errors of a list of strings, each item's prefixed with the value it is about."""
+    if isinstance(errors, list):
+        return [str(e) for e in errors]
+    found = []
+    for index, messages in (errors or {}).items():
+        which = values[int(index)] if str(index).isdigit() and int(index) < len(values) else index
+        found += [f"{which}: {m}" for m in _messages(messages)]
+    return found
+
+
+def _display(f: fields.Field[Any], name: str, value: Any) -> str:
+    """A value as the input shows it: 1.000.000 for money, dd/mm/yyyy for dates."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int) and name in MONEY:
+        return number(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(f, fields.Date) and isinstance(value, str | date):
+        return vn_date(value)
+    return str(value)
+
+
+# --- reading a posted form back ---------------------------------------------------------
+
+
+def parse(schema: Schema, form: MultiDict[str, str], prefix: str = "data") -> dict[str, Any]:
+    """The nested dict the schema loads, from inputs named like `build` names them.
+
+    Blank inputs are left out (so the schema says what is missing and fills its defaults),
+    rows left wholly blank are dropped, and values that do not convert are kept as typed.
+    """
+    data: dict[str, Any] = {}
+    for name, f in schema.fields.items():
+        if f.dump_only:
+            continue
+        path = f"{prefix}.{name}"
+        if isinstance(f, fields.Nested):
+            nested = parse(_schema(f), form, path)
+            if nested or f.required:
+                data[name] = nested
+        elif isinstance(f, fields.List) and isinstance(f.inner, fields.Nested):
+            indices = _indices(form, path)
+            rows = [parse(_schema(f.inner), form, f"{path}.{i}") for i in indices]
+            rows = [r for r in rows if r]
+            if rows or f"{path}.{PRESENT}" in form:
+                data[name] = rows
+        elif isinstance(f, fields.List):
+            items = [v.strip() for v in form.getlist(path) if v.strip()]
+            if items or f"{path}.{PRESENT}" in form:
+                data[name] = items
+        else:
+            raw = form.get(path)
+            if raw is None or not raw.strip():
+                continue
+            data[name] = _convert(f, raw.strip())
+    return data
+
+
+def _indices(form: MultiDict[str, str], path: str) -> list[int]:
+    found: set[int] = set()
+    start = f"{path}."
+    for key in form:
+        if key.startswith(start):
+            head = key[len(start) :].split(".", 1)[0]
+            if head.isdigit():
+                found.add(int(head))
+    return sorted(found)
+
+
+def _convert(f: fields.Field[Any], raw: str) -> Any:
+    if isinstance(f, fields.Boolean):
+        return {"true": True, "false": False}.get(raw, raw)
+    if isinstance(f, fields.Integer):
+        if raw.isdigit() or (raw.startswith("-") and raw[1:].isdigit()):
+            return int(raw)
+        if _GROUPED.match(raw):
+            return int(re.sub(r"\D", "", raw))
+        return raw
+    if isinstance(f, fields.Date):
+        match = _DMY.match(raw)
+        parsed = parse_date(raw) if match else None
+        return raw if parsed is None else parsed.isoformat()
+    return raw
+
+
+def parse_date(raw: str) -> date | None:
+    """dd/mm/yyyy (or an ISO date) as a date; None when it is neither."""
+    match = _DMY.match(raw.strip())
+    try:
+        if match:
+            day, month, year = (int(g) for g in match.groups())
+            return date(year, month, day)
+        return date.fromisoformat(raw.strip())
+    except ValueError:
+        return None
+
+
+def budget_total(lines: Any) -> int | None:
+    """The total of budget lines as typed, when every figure is a number."""
+    if not isinstance(lines, list):
+        return 0
+    total = 0
+    for line in lines:
+        quantity, amount = (
+            (line.get("quantity"), line.get("unit_amount"))
+            if isinstance(line, dict)
+            else (None, None)
+        )
+        if not isinstance(quantity, int) or not isinstance(amount, int):
+            return None
+        total += quantity * amount
+    return total
+
+
+# --- adding and removing rows without a script ------------------------------------------
+
+
+def add_row(data: dict[str, Any], path: str, prefix: str = "data") -> None:
+    """Append an empty row to the list at `path` (an input name)."""
+    target = _walk(data, path, prefix, create=True)
+    if isinstance(target, list):
+        target.append({})
+
+
+def remove_row(data: dict[str, Any], path: str, prefix: str = "data") -> None:
+    """Remove the row at `path` (`data.budget_lines.1`)."""
+    head, _, index = path.rpartition(".")
+    target = _walk(data, head, prefix, create=False)
+    if isinstance(target, list) and index.isdigit() and int(index) < len(target):
+        del target[int(index)]
+
+
+def _walk(data: dict[str, Any], path: str, prefix: str, *, create: bool) -> Any:
+    parts = path.split(".")
+    if not parts or parts[0] != prefix:
+        return None
+    node: Any = data
+    for i, part in enumerate(parts[1:]):
+        last = i == len(parts) - 2
+        if isinstance(node, dict):
+            if part not in node:
+                if not create:
+                    return None
+                node[part] = [] if last else {}
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return None
+    return node

@@ -1,0 +1,348 @@
+"""Words and formats of the pages: labels, translated messages, Vietnamese dates and money.
+
+English msgids, Vietnamese by default (`service/translations/vi`). Names of steps, roles,
+decisions and fields live here, keyed by the codes the service uses; a code without a label
+is shown as it is. Dates are dd/mm/yyyy in Vietnam time (UTC+7, no daylight saving), money is
+whole đồng with "." between thousands: "165.000.000 đ".
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
+
+from flask import current_app, session
+from flask_babel import format_timedelta, gettext, lazy_gettext
+
+VIETNAM = timezone(timedelta(hours=7), "ICT")
+LOCALES = ("vi", "en")
+DEFAULT_LOCALE = "vi"
+
+STEPS = {
+    "draft_plan": lazy_gettext("Draft the plan"),
+    "finance_appraisal": lazy_gettext("Budget appraisal"),
+    "award_review": lazy_gettext("Award review"),
+    "chairman_sign": lazy_gettext("Sign and issue"),
+    "consolidate_report": lazy_gettext("Consolidate the report"),
+}
+ROLES = {
+    "standing_body": lazy_gettext("Standing body"),
+    "finance": lazy_gettext("Finance"),
+    "home_affairs": lazy_gettext("Emulation and awards"),
+    "chairman": lazy_gettext("Chairman"),
+    "vice_chairman": lazy_gettext("Vice-chairman"),
+    "unit": lazy_gettext("Unit"),
+    "supervisor": lazy_gettext("Supervisor"),
+    "auditor": lazy_gettext("Inspector"),
+    "admin": lazy_gettext("Administrator"),
+}
+DECISIONS = {
+    "submit": lazy_gettext("Submitted"),
+    "approve": lazy_gettext("Approved"),
+    "return": lazy_gettext("Returned"),
+}
+# What each decision's button says, by step; a step not named here uses the fallback.
+BUTTONS = {
+    ("draft_plan", "submit"): lazy_gettext("Submit for appraisal"),
+    ("finance_appraisal", "approve"): lazy_gettext("Approve the budget"),
+    ("award_review", "approve"): lazy_gettext("Approve the nominations"),
+    ("chairman_sign", "approve"): lazy_gettext("Sign and issue"),
+    ("consolidate_report", "submit"): lazy_gettext("Send the report"),
+}
+FALLBACK_BUTTONS = {
+    "submit": lazy_gettext("Submit"),
+    "approve": lazy_gettext("Approve"),
+    "return": lazy_gettext("Return for revision"),
+}
+ACTIONS = {
+    "process_started": lazy_gettext("Started the process"),
+    "task_completed": lazy_gettext("Completed a step"),
+    "plan_issued": lazy_gettext("Issued the plan to the units"),
+    "units_reported": lazy_gettext("All units have reported"),
+    "timer_fired": lazy_gettext("The reporting deadline passed"),
+    "process_completed": lazy_gettext("Process completed"),
+    "task_claimed": lazy_gettext("Took the task in hand"),
+    "task_released": lazy_gettext("Released the task"),
+    "delegation_granted": lazy_gettext("Named a substitute"),
+    "delegation_revoked": lazy_gettext("Ended a substitution"),
+}
+DEADLINE_STATES = {
+    "on_time": lazy_gettext("On time"),
+    "due_soon": lazy_gettext("Due soon"),
+    "overdue": lazy_gettext("Overdue"),
+    "done": lazy_gettext("Done"),
+    "done_late": lazy_gettext("Done late"),
+}
+PROCESS_STATUSES = {
+    "running": lazy_gettext("In progress"),
+    "completed": lazy_gettext("Completed"),
+    "cancelled": lazy_gettext("Cancelled"),
+}
+DELEGATION_KINDS = {
+    "TUQ": lazy_gettext("TUQ. — signs by authorisation"),
+    "KT": lazy_gettext("KT. — signs in place of"),
+}
+FIELDS = {
+    "title": lazy_gettext("Title"),
+    "year": lazy_gettext("Year"),
+    "window": lazy_gettext("Period"),
+    "start": lazy_gettext("From"),
+    "end": lazy_gettext("To"),
+    "sections": lazy_gettext("Sections"),
+    "heading": lazy_gettext("Heading"),
+    "body": lazy_gettext("Content"),
+    "pilot_sites": lazy_gettext("Pilot sites"),
+    "name": lazy_gettext("Name"),
+    "agency": lazy_gettext("Agency code (optional)"),
+    "budget_lines": lazy_gettext("Budget lines"),
+    "item": lazy_gettext("Item"),
+    "quantity": lazy_gettext("Quantity"),
+    "unit_amount": lazy_gettext("Unit amount (đ)"),
+    "nominations": lazy_gettext("Award nominations"),
+    "kind": lazy_gettext("Kind"),
+    "nominee": lazy_gettext("Nominee"),
+    "reason": lazy_gettext("Achievements"),
+    "accepted": lazy_gettext("Review"),
+    "addressed_units": lazy_gettext("Addressed units"),
+    "deadlines": lazy_gettext("Deadlines"),
+    "what": lazy_gettext("What is due"),
+    "due": lazy_gettext("Due date"),
+    "festivals_held": lazy_gettext("Festivals held"),
+    "festivals": lazy_gettext("Festivals"),
+    "place": lazy_gettext("Place"),
+    "participants": lazy_gettext("Participants"),
+    "safety": lazy_gettext("Rated “safe in security and order”"),
+    "residential_areas": lazy_gettext("Residential areas"),
+    "communes": lazy_gettext("Communes"),
+    "agencies": lazy_gettext("Agencies"),
+    "enterprises": lazy_gettext("Enterprises"),
+    "schools": lazy_gettext("Schools"),
+    "total": lazy_gettext("Total"),
+    "meeting": lazy_gettext("Meeting the standard"),
+    "movement": lazy_gettext("Movement rated “Fair” or better"),
+    "awards": lazy_gettext("Awards"),
+    "count": lazy_gettext("Number"),
+    "budget_spent": lazy_gettext("Budget spent (đ)"),
+    "narrative": lazy_gettext("Narrative"),
+    "decision": lazy_gettext("Decision"),
+    "comment": lazy_gettext("Comment"),
+}
+# Where one field name means different things: "<list or group>.<field>".
+FIELDS_IN = {
+    "nominations.kind": lazy_gettext("Award kind"),
+    "awards.kind": lazy_gettext("Award kind"),
+    "deadlines.kind": lazy_gettext("Binding on the units for"),
+}
+ROWS = {
+    "sections": lazy_gettext("Section"),
+    "pilot_sites": lazy_gettext("Pilot site"),
+    "budget_lines": lazy_gettext("Line"),
+    "nominations": lazy_gettext("Nomination"),
+    "deadlines": lazy_gettext("Deadline"),
+    "festivals": lazy_gettext("Festival"),
+    "awards": lazy_gettext("Award"),
+}
+CHOICES = {
+    "bang_khen_chu_tich_tinh": lazy_gettext("Certificate of merit of the Provincial Chairman"),
+    "giay_khen": lazy_gettext("Certificate of commendation"),
+    "ky_niem_chuong": lazy_gettext("Medal “For the protection of national security”"),
+    "unit_plan": lazy_gettext("Plans of the units"),
+    "award_dossier": lazy_gettext("Award dossiers"),
+    "unit_report": lazy_gettext("Result reports of the units"),
+}
+ERRORS = {
+    "not_your_task": lazy_gettext(
+        "This task belongs to another agency or role. If you think it should be yours, ask "
+        "the agency it is addressed to."
+    ),
+    "not_your_process": lazy_gettext("Your agency takes no part in this process."),
+    "task_not_found": lazy_gettext("There is no such task. It may have been removed."),
+    "process_not_found": lazy_gettext("There is no such process."),
+    "task_not_open": lazy_gettext(
+        "This task has already been completed, perhaps by a colleague a moment ago. Nothing "
+        "you typed was saved over their work."
+    ),
+    "instance_busy": lazy_gettext("The process changed while you were working; please try again."),
+    "task_claimed": lazy_gettext("A colleague has taken this task in hand."),
+    "task_not_claimed_by_you": lazy_gettext("You do not hold this task."),
+    "not_a_leader": lazy_gettext("Only a leader may name a substitute."),
+    "not_your_delegation": lazy_gettext("Only the leader who granted it may end it."),
+    "delegation_not_found": lazy_gettext("There is no such delegation."),
+    "bad_credentials": lazy_gettext("Wrong username or password."),
+}
+# marshmallow's and the service's English messages, as templates: {name} is a value.
+MESSAGES = [
+    ("Missing data for required field.", lazy_gettext("Please fill in this field.")),
+    ("Field may not be null.", lazy_gettext("Please fill in this field.")),
+    ("Not a valid integer.", lazy_gettext("Enter a whole number, e.g. 1.000.000.")),
+    ("Not a valid date.", lazy_gettext("Enter a date as dd/mm/yyyy.")),
+    ("Not a valid string.", lazy_gettext("Enter text.")),
+    ("Not a valid boolean.", lazy_gettext("Choose yes or no.")),
+    ("Not a valid list.", lazy_gettext("Invalid list.")),
+    ("Invalid input type.", lazy_gettext("Invalid value.")),
+    ("Unknown field.", lazy_gettext("Unknown field.")),
+    ("Shorter than minimum length {min}.", lazy_gettext("At least %(min)s characters.")),
+    ("Longer than maximum length {max}.", lazy_gettext("At most %(max)s characters.")),
+    (
+        "Length must be between {min} and {max}.",
+        lazy_gettext("Between %(min)s and %(max)s characters."),
+    ),
+    (
+        "Must be greater than or equal to {min} and less than or equal to {max}.",
+        lazy_gettext("Must be from %(min)s to %(max)s."),
+    ),
+    ("Must be greater than or equal to {min}.", lazy_gettext("Must be at least %(min)s.")),
+    ("Must be less than or equal to {max}.", lazy_gettext("Must be at most %(max)s.")),
+    ("Must be one of: {choices}.", lazy_gettext("Choose one of the options.")),
+    (
+        "The end date is before the start date.",
+        lazy_gettext("The end date is before the start date."),
+    ),
+    (
+        "Cannot exceed the total (a share above 100%).",
+        lazy_gettext("Cannot exceed the total (a share above 100%)."),
+    ),
+    (
+        "A return needs a comment saying what to change.",
+        lazy_gettext("A return needs a comment saying what to change."),
+    ),
+    ("Unknown agency code.", lazy_gettext("Unknown agency code.")),
+    ("Addressed twice.", lazy_gettext("Addressed twice.")),
+    ("Not a unit of this plan's level.", lazy_gettext("Not a unit of this plan's level.")),
+    (
+        "Outside the plan's window {start} – {end}.",
+        lazy_gettext("Outside the plan's period %(start)s – %(end)s."),
+    ),
+    ("No such active user.", lazy_gettext("No such active user.")),
+    ("You cannot name yourself.", lazy_gettext("You cannot name yourself.")),
+    ("The range is already over.", lazy_gettext("The period is already over.")),
+    ("Already submitted.", lazy_gettext("Already submitted.")),
+]
+_PATTERNS = [
+    (
+        re.compile(
+            "".join(
+                f"(?P<{part[1:-1]}>.+?)" if part.startswith("{") else re.escape(part)
+                for part in re.split(r"(\{\w+\})", template)
+                if part
+            )
+        ),
+        translated,
+    )
+    for template, translated in MESSAGES
+]
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def label(codes: dict[str, Any], code: str | None, fallback: str | None = None) -> str:
+    """The translated name of a code, else `fallback`, else the code itself."""
+    if code is None:
+        return fallback or ""
+    found = codes.get(code)
+    return str(found) if found is not None else (fallback or code)
+
+
+def field_label(name: str, parent: str | None = None) -> str:
+    if parent is not None and f"{parent}.{name}" in FIELDS_IN:
+        return str(FIELDS_IN[f"{parent}.{name}"])
+    return label(FIELDS, name, name.replace("_", " ").capitalize())
+
+
+def translate_message(message: str) -> str:
+    """A field error in the user's language; numbers and dates in the Vietnamese form."""
+    for pattern, translated in _PATTERNS:
+        match = pattern.fullmatch(message)
+        if match:
+            values = {k: _present(v) for k, v in match.groupdict().items()}
+            return str(translated) % values if values else str(translated)
+    return message
+
+
+def translate_errors(errors: Any) -> Any:
+    """A marshmallow error tree with every message translated and every key a string."""
+    if isinstance(errors, dict):
+        return {str(k): translate_errors(v) for k, v in errors.items()}
+    if isinstance(errors, list):
+        return [translate_errors(m) for m in errors]
+    return translate_message(str(errors))
+
+
+def error_message(code: str, fallback: str) -> str:
+    return label(ERRORS, code, fallback)
+
+
+def _present(value: str) -> str:
+    if value.isdigit():
+        return number(int(value))
+    if _ISO_DATE.match(value):
+        return vn_date(value)
+    return value
+
+
+# --- formats ----------------------------------------------------------------------------
+
+
+def number(value: int | None) -> str:
+    if value is None:
+        return ""
+    return f"{value:,}".replace(",", ".")
+
+
+def money(value: int | None) -> str:
+    """Whole đồng: 165000000 → "165.000.000 đ"."""
+    return "" if value is None else f"{number(value)} đ"
+
+
+def _local(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(VIETNAM)
+
+
+def vn_date(value: date | datetime | str | None) -> str:
+    """dd/mm/yyyy; a moment is first put in Vietnam time."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value)
+        except ValueError:
+            return str(value)
+    if isinstance(value, datetime):
+        value = _local(value)
+    return f"{value.day:02d}/{value.month:02d}/{value.year}"
+
+
+def vn_datetime(value: datetime | None) -> str:
+    """dd/mm/yyyy HH:MM, Vietnam time."""
+    if value is None:
+        return ""
+    local = _local(value)
+    return f"{vn_date(local)} {local.hour:02d}:{local.minute:02d}"
+
+
+def since(value: datetime | None) -> str:
+    """How long ago, in words ("3 ngày"), by the service's clock."""
+    if value is None:
+        return ""
+    now = current_app.extensions["clock"]()
+    return str(format_timedelta(now - _local(value), granularity="minute", threshold=1.0))
+
+
+def select_locale() -> str:
+    chosen = session.get("lang")
+    return chosen if chosen in LOCALES else DEFAULT_LOCALE
+
+
+def select_timezone() -> str:
+    return "Asia/Ho_Chi_Minh"
+
+
+def html_lang() -> str:
+    return select_locale()
+
+
+def ui_text(message: str) -> str:
+    """Translate a message made at runtime (already a msgid in the catalog)."""
+    return str(gettext(message))

@@ -1,0 +1,63 @@
+"""The inbox: the tasks waiting for the actor, with filters, search and pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required
+
+from service.queries.senders import senders
+from service.queries.tasks import inbox, inbox_counts
+from service.web.deps import current_actor, new_uow
+from service.web.i18n import STEPS
+
+bp = Blueprint("inbox", __name__)
+FIRST_ROLE = "standing_body"  # who drafts plans: offered the "new plan" button
+
+
+@bp.app_context_processor
+def _counts() -> dict[str, Any]:
+    """The counts in the navigation, on every page of a logged-in user."""
+    if not current_user.is_authenticated or not (request.blueprint or "").startswith("web"):
+        return {}
+    return {"counts": inbox_counts(new_uow(write=False), current_actor())}
+
+
+@bp.get("/inbox")
+@login_required
+def index() -> ResponseReturnValue:
+    """The actor's open tasks, soonest due first."""
+    actor = current_actor()
+    args = request.args
+    step = args.get("step") or None
+    process = args.get("process", type=int)
+    overdue = True if args.get("overdue") == "1" else None
+    q = (args.get("q") or "").strip()[:200] or None
+    page = max(1, args.get("page", 1, type=int) or 1)
+    size = int(current_app.config["INBOX_PAGE_SIZE"])
+    rows = inbox(
+        new_uow(write=False),
+        actor,
+        process=process,
+        overdue=overdue,
+        step=step,
+        q=q,
+        limit=size + 1,
+        offset=(page - 1) * size,
+    )
+    more, rows = len(rows) > size, rows[:size]
+    sent = senders(new_uow(write=False), actor, [r["id"] for r in rows])
+    filters = {"step": step or "", "process": process or "", "overdue": overdue, "q": q or ""}
+    return render_template(
+        "inbox.html",
+        rows=rows,
+        senders=sent,
+        filters=filters,
+        steps=list(STEPS),
+        page=page,
+        more=more,
+        filtered=bool(step or process or overdue or q),
+        can_start=FIRST_ROLE in actor.roles,
+    )

@@ -1,0 +1,159 @@
+"""A process: its plan, every event in order, and the BPMN diagram with where it stands."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext
+from flask_login import login_required
+from markupsafe import Markup
+
+from service.errors import Invalid
+from service.operations.actors import Actor
+from service.operations.processes import start_process
+from service.queries.definitions import definitions
+from service.queries.diagram import diagram
+from service.queries.directory import addressable_units
+from service.queries.processes import history, process_detail
+from service.web.deps import current_actor, new_uow
+from service.web.i18n import ROLES, field_label, label, money, number, translate_errors, vn_date
+from workflows.diagram_svg import render_svg
+
+bp = Blueprint("processes", __name__, url_prefix="/processes")
+
+
+@bp.get("/<int:process_id>")
+@login_required
+def show(process_id: int) -> ResponseReturnValue:
+    actor = current_actor()
+    process = process_detail(new_uow(write=False), actor, process_id)
+    events = history(new_uow(write=False), actor, process_id)
+    svg = _svg(actor, process_id, process)
+    steps = {t["step"]: t["name"] for t in process["tasks"]}
+    return render_template(
+        "process.html",
+        process=process,
+        document=process["document"],
+        events=[_event(e) for e in events],
+        steps=steps,
+        svg=Markup(svg),  # noqa: S704  # built by lxml, every text escaped
+        open_tasks=[t for t in process["tasks"] if t["state"] == "open"],
+        unit_names=unit_names(actor, process_id),
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new() -> ResponseReturnValue:
+    """Start a plan at the actor's level; its first task, the draft, opens next."""
+    actor = current_actor()
+    latest: dict[str, dict[str, Any]] = {}
+    for row in definitions(new_uow(write=False)):  # newest version first
+        latest.setdefault(row["process_id"], row)
+    title = (request.form.get("title") or "").strip()
+    chosen = request.form.get("definition") or "plan_chain"
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        if not title:
+            errors = translate_errors({"title": ["Missing data for required field."]})
+        elif chosen in latest:
+            try:
+                process_id = start_process(new_uow(), actor, chosen, title[:500])
+            except Invalid as err:
+                errors = translate_errors(err.errors)
+            else:
+                flash(gettext("The plan is started. Draft it now."), "success")
+                started = process_detail(new_uow(write=False), actor, process_id)
+                first = [t for t in started["tasks"] if t["state"] == "open"]
+                if first:
+                    return redirect(url_for("web.tasks.show", task_id=first[0]["id"]))
+                return redirect(url_for("web.processes.show", process_id=process_id))
+    status = 422 if errors else 200
+    return (
+        render_template(
+            "new_process.html",
+            definitions=list(latest.values()),
+            title=title,
+            definition=chosen,
+            errors=errors,
+        ),
+        status,
+    )
+
+
+def unit_names(actor: Actor, process_id: int) -> dict[str, str]:
+    """Agency codes of the units below a plan, with their names."""
+    return {
+        u["code"]: u["name"] for u in addressable_units(new_uow(write=False), actor, process_id)
+    }
+
+
+@bp.get("/<int:process_id>/diagram.svg")
+@login_required
+def diagram_svg(process_id: int) -> ResponseReturnValue:
+    """The diagram alone, to open full size or save."""
+    actor = current_actor()
+    process = process_detail(new_uow(write=False), actor, process_id)
+    return Response(_svg(actor, process_id, process), mimetype="image/svg+xml")
+
+
+def _svg(actor: Actor, process_id: int, process: dict[str, Any]) -> str:
+    where = diagram(new_uow(write=False), actor, process_id)
+    agencies = {t["role"]: t["agency"] for t in process["tasks"]}
+    lanes = {
+        role: f"{label(ROLES, role)} — {agencies[role]}" if role in agencies else label(ROLES, role)
+        for role in set(ROLES) | set(agencies)
+    }
+    return render_svg(
+        where["bpmn"],
+        open_ids=where["open"],
+        done_ids=where["done"],
+        lane_labels=lanes,
+        status_labels={"open": gettext("in progress"), "done": gettext("done")},
+        title=gettext("Process diagram: %(title)s", title=process["title"]),
+    )
+
+
+def _event(event: dict[str, Any]) -> dict[str, Any]:
+    """An event with its changes put in words: which field, from what, to what."""
+    changes = [
+        {
+            "what": _path_label(c["path"]),
+            "old": _value(c["path"], c.get("old")),
+            "new": _value(c["path"], c.get("new")),
+        }
+        for c in (event.get("data") or {}).get("changes") or []
+    ]
+    return {**event, "changes": changes}
+
+
+def _path_label(path: str) -> str:
+    """`budget_lines[1].unit_amount` → "Dòng kinh phí 2 › Đơn giá"."""
+    parts = []
+    for part in path.split("."):
+        name, _, index = part.partition("[")
+        text = field_label(name) if name else ""
+        if index:
+            text = f"{text} {int(index.rstrip(']')) + 1}"
+        parts.append(text)
+    return " › ".join(p for p in parts if p)
+
+
+def _value(path: str, value: Any) -> str:
+    if value is None:
+        return "—"
+    last = path.rsplit(".", 1)[-1]
+    if isinstance(value, bool):
+        return str(gettext("yes") if value else gettext("no"))
+    if isinstance(value, int) and last in ("unit_amount", "budget_spent"):
+        return money(value)
+    if isinstance(value, int):
+        return number(value)
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+        return vn_date(value)
+    if isinstance(value, dict | list):
+        return str(gettext("(%(count)s items)", count=len(value)))
+    text = str(value)
+    return text if len(text) <= 300 else text[:299] + "…"

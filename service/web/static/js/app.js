@@ -1,0 +1,140 @@
+/* Small enhancements for the pages; every form also works without them. */
+(function () {
+  "use strict";
+
+  function fold(text) {
+    return text.replace(/đ/g, "d").replace(/Đ/g, "D").normalize("NFD")
+      .replace(/[\u0300-\u036f]/g, "").toLowerCase();
+  }
+
+  function toNumber(text) {
+    var clean = String(text || "").trim();
+    if (/^\d{1,3}([.\s\u00a0]\d{3})+$/.test(clean)) clean = clean.replace(/\D/g, "");
+    return /^\d+$/.test(clean) ? parseInt(clean, 10) : null;
+  }
+
+  function grouped(n) {
+    return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ".");
+  }
+
+  /* Budget lines: the amount of each line and the total, as the user types. */
+  function updateBudget(fieldset) {
+    var total = 0, complete = true;
+    fieldset.querySelectorAll("[data-row-list] > [data-row]").forEach(function (row) {
+      var q = row.querySelector('[data-field="quantity"]');
+      var a = row.querySelector('[data-field="unit_amount"]');
+      var out = row.querySelector("[data-line-amount]");
+      var qn = q ? toNumber(q.value) : null, an = a ? toNumber(a.value) : null;
+      if (qn === null || an === null) {
+        complete = false;
+        if (out) out.textContent = "—";
+        return;
+      }
+      total += qn * an;
+      if (out) out.textContent = grouped(qn * an) + " đ";
+    });
+    var totalOut = fieldset.querySelector("[data-budget-total]");
+    if (totalOut) totalOut.textContent = complete ? grouped(total) + " đ" : "—";
+  }
+
+  function renumber(fieldset) {
+    var rows = fieldset.querySelectorAll("[data-row-list] > [data-row]");
+    rows.forEach(function (row, i) {
+      row.querySelectorAll("[data-row-number]").forEach(function (el) { el.textContent = i + 1; });
+    });
+    var count = fieldset.querySelector("[data-row-count]");
+    if (count) count.textContent = "(" + rows.length + ")";
+    if (fieldset.hasAttribute("data-budget")) updateBudget(fieldset);
+  }
+
+  function nextIndex(fieldset) {
+    var path = fieldset.getAttribute("data-rows") + ".";
+    var max = -1;
+    fieldset.querySelectorAll("[data-row-list] [name]").forEach(function (el) {
+      var rest = el.name.slice(path.length).split(".")[0];
+      if (el.name.indexOf(path) === 0 && /^\d+$/.test(rest)) max = Math.max(max, parseInt(rest, 10));
+    });
+    return max + 1;
+  }
+
+  function addRow(fieldset) {
+    var template = fieldset.querySelector("template[data-row-template]");
+    var list = fieldset.querySelector("[data-row-list]");
+    var index = String(nextIndex(fieldset));
+    var html = template.innerHTML.split("__index__").join(index);
+    var holder = document.createElement("ol");
+    holder.innerHTML = html;
+    var row = holder.firstElementChild;
+    list.appendChild(row);
+    renumber(fieldset);
+    var first = row.querySelector("input:not([type=hidden]), select, textarea");
+    if (first) first.focus();
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-add-row], [data-remove-row]");
+    if (!button) return;
+    var fieldset = button.closest("[data-rows]");
+    if (!fieldset) return;
+    event.preventDefault();
+    if (button.hasAttribute("data-add-row")) {
+      addRow(fieldset);
+    } else {
+      var row = button.closest("[data-row]");
+      var focusTarget = row.nextElementSibling || row.previousElementSibling;
+      row.remove();
+      renumber(fieldset);
+      var target = focusTarget ? focusTarget.querySelector("input, select, textarea") : fieldset.querySelector("[data-add-row]");
+      if (target) target.focus();
+    }
+  });
+
+  document.addEventListener("input", function (event) {
+    var fieldset = event.target.closest("[data-budget]");
+    if (fieldset) updateBudget(fieldset);
+    if (event.target.matches("[data-filter]")) {
+      var needle = fold(event.target.value.trim());
+      var list = document.getElementById(event.target.getAttribute("data-filter"));
+      list.querySelectorAll("label").forEach(function (label) {
+        label.hidden = needle !== "" && fold(label.textContent).indexOf(needle) === -1;
+      });
+    }
+  });
+
+  document.addEventListener("change", function (event) {
+    if (event.target.matches('.checklist input[type="checkbox"]')) {
+      var fieldset = event.target.closest("fieldset");
+      var count = fieldset && fieldset.querySelector("[data-checked-count]");
+      if (count) count.textContent = "(" + fieldset.querySelectorAll(".checklist input:checked").length + ")";
+    }
+  });
+
+  /* Money fields read 1.000.000 once the user leaves them. */
+  document.addEventListener("focusout", function (event) {
+    if (event.target.matches("[data-money]")) {
+      var n = toNumber(event.target.value);
+      if (n !== null) event.target.value = grouped(n);
+    }
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-filter]").forEach(function (input) { input.hidden = false; });
+    document.querySelectorAll("[data-budget]").forEach(updateBudget);
+    var errors = document.getElementById("form-errors");
+    var form = document.querySelector("[data-focus]");
+    if (errors) {
+      errors.focus();
+    } else if (form) {
+      var list = document.querySelector('[data-rows="' + form.getAttribute("data-focus") + '"]');
+      var rows = list ? list.querySelectorAll("[data-row-list] > [data-row]") : [];
+      var last = rows.length ? rows[rows.length - 1].querySelector("input, select, textarea") : null;
+      if (last) last.focus();
+    }
+    var current = document.querySelector(".diagram-scroll .bpmn-open");
+    var scroller = document.querySelector(".diagram-scroll");
+    if (current && scroller && current.getBoundingClientRect) {
+      var box = current.getBoundingClientRect(), outer = scroller.getBoundingClientRect();
+      scroller.scrollLeft += box.left - outer.left - outer.width / 2 + box.width / 2;
+    }
+  });
+})();

@@ -1,0 +1,172 @@
+"""One task: the plan it is about, the step's form, and completing it; claim and release."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext
+from flask_login import login_required
+
+from service.errors import Invalid
+from service.forms import GENERIC_STEP, STEP_FORMS, StepForm
+from service.operations.actors import Actor
+from service.operations.tasks import claim_task, complete_task, release_task
+from service.queries.directory import addressable_units
+from service.queries.tasks import task_detail
+from service.web import forms
+from service.web.auth import safe_next
+from service.web.deps import current_actor, new_uow
+from service.web.i18n import BUTTONS, FALLBACK_BUTTONS, label, translate_errors
+
+bp = Blueprint("tasks", __name__, url_prefix="/tasks")
+
+REPORT_STEP = "consolidate_report"  # its form edits the unit's report, not the plan
+
+
+@bp.get("/<int:task_id>")
+@login_required
+def show(task_id: int) -> ResponseReturnValue:
+    """The plan, what came back with it, and the step's form filled with the plan as it is."""
+    actor = current_actor()
+    task = task_detail(new_uow(write=False), actor, task_id)
+    return _render(actor, task, _initial(task), {}, comment="")
+
+
+@bp.post("/<int:task_id>")
+@login_required
+def complete(task_id: int) -> ResponseReturnValue:
+    """Complete the task from its form; on bad input the form comes back with the reasons."""
+    actor = current_actor()
+    task = task_detail(new_uow(write=False), actor, task_id)
+    schema = _step_form(task).schema
+    data = forms.parse(schema, request.form)
+    comment = (request.form.get("comment") or "").strip()
+    if request.form.get("_add"):
+        forms.add_row(data, request.form["_add"])
+        return _render(actor, task, data, {}, comment, focus=request.form["_add"])
+    if request.form.get("_remove"):
+        forms.remove_row(data, request.form["_remove"])
+        return _render(actor, task, data, {}, comment)
+    decision = request.form.get("decision") or ""
+    try:
+        done = complete_task(new_uow(), actor, task_id, decision, comment or None, data)
+    except Invalid as err:
+        return _render(actor, task, data, translate_errors(err.errors), comment, status=422)
+    if done.next_steps:
+        flash(
+            gettext(
+                "Sent. Next step: %(steps)s.",
+                steps=", ".join(done.next_steps),
+            ),
+            "success",
+        )
+    else:
+        flash(gettext("Done. Nothing more is waiting on this step."), "success")
+    return redirect(url_for("web.inbox.index"))
+
+
+@bp.post("/<int:task_id>/claim")
+@login_required
+def claim(task_id: int) -> ResponseReturnValue:
+    """Take the task in hand so colleagues see someone is on it."""
+    claim_task(new_uow(), current_actor(), task_id)
+    flash(gettext("You have taken this task in hand."), "success")
+    return redirect(safe_next(request.form.get("next")))
+
+
+@bp.post("/<int:task_id>/release")
+@login_required
+def release(task_id: int) -> ResponseReturnValue:
+    """Give the task back to the agency's queue."""
+    release_task(new_uow(), current_actor(), task_id)
+    flash(gettext("The task is back in your agency's queue."), "info")
+    return redirect(safe_next(request.form.get("next")))
+
+
+def _initial(task: dict[str, Any]) -> dict[str, Any]:
+    """What the form starts with: the report so far, or the plan's parts the step edits (a
+    first draft starts with the title the plan was started under)."""
+    if task.get("report_round"):
+        source = (task.get("reports") or {}).get(task["report_round"]) or {}
+    elif _form_name(task) == REPORT_STEP:
+        source = task.get("report") or {}
+    else:
+        source = task["document"] or {"title": task["process_title"]}
+    schema = _step_form(task).schema
+    return {name: source[name] for name in schema.fields if name in source}
+
+
+def _form_name(task: dict[str, Any]) -> str:
+    """Which step form the task takes: its `form` where tasks carry one, else its step."""
+    return str(task.get("form") or task["step"])
+
+
+def _step_form(task: dict[str, Any]) -> StepForm:
+    return STEP_FORMS.get(_form_name(task), GENERIC_STEP)
+
+
+def _render(
+    actor: Actor,
+    task: dict[str, Any],
+    values: dict[str, Any],
+    errors: dict[str, Any],
+    comment: str,
+    *,
+    status: int = 200,
+    focus: str | None = None,
+) -> ResponseReturnValue:
+    step_form = _step_form(task)
+    units = addressable_units(new_uow(write=False), actor, task["process_id"])
+    options = {
+        "addressed_units": [(u["code"], ("— " * (u["depth"] - 1)) + u["name"]) for u in units]
+    }
+    nodes = forms.build(step_form.schema, values, errors.get("data"), options=options)
+    decisions = [(d, _button(_form_name(task), d)) for d in step_form.decisions]
+    data_errors = errors.get("data")
+    general = data_errors.get("_schema", []) if isinstance(data_errors, dict) else []
+    return (
+        render_template(
+            "task.html",
+            task=task,
+            document=task["document"],
+            nodes=nodes,
+            decisions=decisions,
+            comment=comment,
+            comment_errors=errors.get("comment", []),
+            decision_errors=errors.get("decision", []),
+            general_errors=general,
+            has_errors=bool(errors),
+            focus=focus,
+            editable=task["state"] == "open",
+            unit_names={u["code"]: u["name"] for u in units},
+            form_title=_form_title(_form_name(task)),
+            budget_total=forms.budget_total(values.get("budget_lines")),
+            current_signing_mark=next(
+                (
+                    g.mark
+                    for g in actor.grants
+                    if (g.agency_id, g.role) == (task["agency"]["id"], task["role"])
+                ),
+                "",
+            ),
+        ),
+        status,
+    )
+
+
+def _button(step: str, decision: str) -> str:
+    found = BUTTONS.get((step, decision))
+    return str(found) if found is not None else label(FALLBACK_BUTTONS, decision)
+
+
+def _form_title(step: str) -> str:
+    titles = {
+        "draft_plan": gettext("Draft the plan"),
+        "finance_appraisal": gettext("Appraise the budget"),
+        "award_review": gettext("Review the award nominations"),
+        "chairman_sign": gettext("Sign and issue the plan"),
+        "consolidate_report": gettext("The result report"),
+    }
+    return str(titles.get(step, gettext("Your decision")))

@@ -1,0 +1,110 @@
+"""The form renderer and parser on the step schemas alone: no app, no database."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from werkzeug.datastructures import MultiDict
+
+from service.forms import STEP_FORMS, PlanSchema
+from service.web.forms import Node, add_row, build, parse, remove_row
+from tests.conftest import PLAN_2023
+from tests.web.conftest import flatten
+
+
+def _by_path(nodes: list[Node]) -> dict[str, Node]:
+    found: dict[str, Node] = {}
+    for node in nodes:
+        found[node.path] = node
+        found.update(_by_path(node.children))
+        for row in node.rows:
+            found.update(_by_path([row]))
+    return found
+
+
+def test_the_posted_plan_reads_back_as_the_dict_the_schema_loads() -> None:
+    schema = STEP_FORMS["draft_plan"].schema
+    parsed = parse(schema, flatten(PLAN_2023))
+    assert schema.load(parsed) == schema.load(PLAN_2023)
+
+
+def test_each_field_gets_its_widget_label_and_value() -> None:
+    nodes = _by_path(
+        build(PlanSchema(), PLAN_2023, None, options={"addressed_units": [("x", "X")]})
+    )
+    kinds = {path: node.kind for path, node in nodes.items()}
+    assert kinds["data.title"] == "text" and kinds["data.year"] == "integer"
+    assert kinds["data.window"] == "group" and kinds["data.window.start"] == "date"
+    assert kinds["data.sections.0.body"] == "textarea"
+    assert (
+        kinds["data.budget_lines"] == "rows" and kinds["data.budget_lines.1.unit_amount"] == "money"
+    )
+    assert kinds["data.nominations.0.kind"] == "choice"
+    assert kinds["data.nominations.0.accepted"] == "boolean"
+    assert kinds["data.addressed_units"] == "multi"
+    assert nodes["data.budget_lines.1.unit_amount"].value == "500.000"
+    assert nodes["data.window.start"].value == "01/07/2023"
+    assert nodes["data.addressed_units"].choices == [("x", "X")]
+    assert nodes["data.budget_lines"].template is not None
+    assert (
+        nodes["data.budget_lines"].template.children[0].path == "data.budget_lines.__index__.item"
+    )
+    rows = [n for n in nodes.values() if n.path.rsplit(".", 1)[-1].isdigit()]
+    assert all(n.label for n in nodes.values() if n not in rows) and not any(n.label for n in rows)
+
+
+def test_errors_land_on_their_fields() -> None:
+    errors: dict[str, Any] = {
+        "budget_lines": {"1": {"unit_amount": ["Nhập số nguyên"]}},
+        "window": {"_schema": ["x"], "end": ["Sai ngày"]},
+        "addressed_units": {"0": ["Mã đơn vị không tồn tại."]},
+    }
+    nodes = _by_path(build(PlanSchema(), PLAN_2023, errors))
+    assert nodes["data.budget_lines.1.unit_amount"].errors == ["Nhập số nguyên"]
+    assert nodes["data.budget_lines"].invalid and not nodes["data.budget_lines.0.item"].errors
+    assert nodes["data.window.end"].errors == ["Sai ngày"] and nodes["data.window"].errors == ["x"]
+    assert nodes["data.addressed_units"].errors == [
+        f"{PLAN_2023['addressed_units'][0]}: Mã đơn vị không tồn tại."
+    ]
+
+
+def test_typed_values_are_converted_or_kept_as_typed() -> None:
+    form = MultiDict(
+        {
+            "data.budget_lines.0.item": "Quà",
+            "data.budget_lines.0.quantity": "1 000",
+            "data.budget_lines.0.unit_amount": "1.000.000",
+            "data.budget_lines.3.item": "Khác",
+            "data.budget_lines.3.quantity": "mười",
+            "data.budget_lines.3.unit_amount": "1.5",
+            "data.budget_lines.5.item": "",
+            "data.window.start": "31/02/2023",
+            "data.window.end": "2023-08-19",
+            "data.year": " 2023 ",
+        }
+    )
+    parsed = parse(PlanSchema(), form)
+    assert parsed["budget_lines"] == [
+        {"item": "Quà", "quantity": 1000, "unit_amount": 1_000_000},
+        {"item": "Khác", "quantity": "mười", "unit_amount": "1.5"},
+    ]  # the blank third row is dropped; bad numbers stay as typed for the schema to refuse
+    assert parsed["window"] == {"start": "31/02/2023", "end": "2023-08-19"}
+    assert parsed["year"] == 2023 and "title" not in parsed
+    assert "addressed_units" not in parsed  # not shown, so not emptied
+
+
+def test_a_list_shown_and_emptied_is_sent_empty() -> None:
+    form = MultiDict(
+        {"data.budget_lines.__present__": "1", "data.addressed_units.__present__": "1"}
+    )
+    assert parse(PlanSchema(), form)["budget_lines"] == []
+    assert parse(PlanSchema(), form)["addressed_units"] == []
+
+
+def test_rows_are_added_and_removed_by_path() -> None:
+    data: dict[str, Any] = {"budget_lines": [{"item": "A"}, {"item": "B"}]}
+    add_row(data, "data.budget_lines")
+    remove_row(data, "data.budget_lines.0")
+    add_row(data, "data.sections")
+    remove_row(data, "data.nowhere.0")
+    assert data == {"budget_lines": [{"item": "B"}, {}], "sections": [{}]}

@@ -1,0 +1,90 @@
+"""Every string of the pages is translated; Vietnamese formats; the English switch."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+from flask import Flask
+
+from service.web.i18n import money, translate_errors, vn_date, vn_datetime
+from tests.web.conftest import Browser
+
+ROOT = Path(__file__).parents[2]
+CATALOGS = ROOT / "service" / "translations"
+
+
+def _catalog(lang: str) -> dict[str, object]:
+    with (CATALOGS / lang / "LC_MESSAGES" / "messages.po").open("rb") as f:
+        return {m.id if isinstance(m.id, str) else m.id[0]: m.string for m in read_po(f) if m.id}
+
+
+def test_every_vietnamese_message_is_translated() -> None:
+    empty = [
+        msgid
+        for msgid, msgstr in _catalog("vi").items()
+        if not (msgstr if isinstance(msgstr, str) else all(msgstr))
+    ]
+    assert empty == []
+
+
+def test_every_message_in_the_code_is_in_both_catalogs() -> None:
+    used = {
+        message if isinstance(message, str) else message[0]
+        for _, _, message, *_ in extract_from_dir(
+            ROOT / "service" / "web",
+            method_map=[("**.py", "python"), ("**/templates/**.html", "jinja2")],
+            keywords={"_": None, "gettext": None, "lazy_gettext": None, "ngettext": (1, 2)},
+        )
+    }
+    for lang in ("vi", "en"):
+        missing = sorted(used - set(_catalog(lang)))
+        assert missing == [], f"{lang}: run pybabel extract/update (README, Web)"
+
+
+def test_vietnamese_dates_times_and_money() -> None:
+    assert money(165_000_000) == "165.000.000 đ" and money(0) == "0 đ"
+    assert vn_date(date(2023, 8, 20)) == "20/08/2023" and vn_date("2023-07-01") == "01/07/2023"
+    late = datetime(2023, 8, 19, 17, 30, tzinfo=UTC)  # 00:30 the next day in Vietnam
+    assert vn_datetime(late) == "20/08/2023 00:30" and vn_date(late) == "20/08/2023"
+
+
+def test_field_errors_are_translated_with_vietnamese_numbers(app: Flask) -> None:
+    with app.test_request_context():
+        errors = translate_errors(
+            {
+                "data": {
+                    "budget_lines": {
+                        0: {
+                            "unit_amount": [
+                                "Must be greater than or equal to 0 and less than "
+                                "or equal to 1000000000000."
+                            ]
+                        }
+                    },
+                    "window": {"end": ["Not a valid date."]},
+                },
+                "comment": ["Something new."],
+            }
+        )
+    assert errors == {
+        "data": {
+            "budget_lines": {"0": {"unit_amount": ["Phải từ 0 đến 1.000.000.000.000."]}},
+            "window": {"end": ["Nhập ngày theo dạng dd/mm/yyyy."]},
+        },
+        "comment": ["Something new."],  # unknown: shown as it came
+    }
+
+
+def test_english_on_request_and_remembered(browser: Browser) -> None:
+    page = browser.get("/login").get_data(as_text=True)
+    assert '<html lang="vi">' in page and "Đăng nhập" in page
+    answer = browser.post("/language", {"lang": "en", "next": "/login"})
+    assert answer.status_code == 302 and answer.location == "/login"
+    browser.login("thanhhoa.congan")
+    page = browser.get("/inbox").get_data(as_text=True)
+    assert '<html lang="en">' in page and ">Inbox" in page and "Log out" in page
+    browser.post("/language", {"lang": "vi", "next": "/inbox"})
+    assert "Hộp việc" in browser.get("/inbox").get_data(as_text=True)
