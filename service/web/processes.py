@@ -41,6 +41,7 @@ def show(process_id: int) -> ResponseReturnValue:
         svg=Markup(svg),  # noqa: S704  # built by lxml, every text escaped
         open_tasks=[t for t in process["tasks"] if t["state"] == "open"],
         unit_names=unit_names(actor, process_id),
+        lanes=_lanes(process),
     )
 
 
@@ -101,11 +102,7 @@ def diagram_svg(process_id: int) -> ResponseReturnValue:
 
 def _svg(actor: Actor, process_id: int, process: dict[str, Any]) -> str:
     where = diagram(new_uow(write=False), actor, process_id)
-    agencies = {t["role"]: t["agency"] for t in process["tasks"]}
-    lanes = {
-        role: f"{label(ROLES, role)} — {agencies[role]}" if role in agencies else label(ROLES, role)
-        for role in set(ROLES) | set(agencies)
-    }
+    lanes = {role: label(ROLES, role) for role in ROLES}
     return render_svg(
         where["bpmn"],
         open_ids=where["open"],
@@ -114,6 +111,14 @@ def _svg(actor: Actor, process_id: int, process: dict[str, Any]) -> str:
         status_labels={"open": gettext("in progress"), "done": gettext("done")},
         title=gettext("Process diagram: %(title)s", title=process["title"]),
     )
+
+
+def _lanes(process: dict[str, Any]) -> list[tuple[str, str]]:
+    """Each lane of the diagram (a role) with the agency that fills it in this process."""
+    agencies: dict[str, str] = {}
+    for task in process["tasks"]:
+        agencies.setdefault(task["role"], task["agency"])
+    return [(label(ROLES, role), agency) for role, agency in agencies.items()]
 
 
 def _event(event: dict[str, Any]) -> dict[str, Any]:

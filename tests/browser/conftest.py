@@ -1,0 +1,95 @@
+"""A live server on 127.0.0.1 and Debian's Chromium driven by Playwright.
+
+No browser is downloaded: the tests use /usr/bin/chromium (`apt-get install chromium`, which
+`.ci/run` does). Without it they are skipped on a developer's machine, and fail in CI.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+from service.app import create_app
+from service.config import Settings
+from service.db.migrate import upgrade
+from service.db.uow import UnitOfWork
+from service.operations.definitions import deploy
+from service.operations.directory import load_directory
+from tests.conftest import DIRECTORY, ROOT, FakeClock
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+def _require_chromium() -> None:
+    missing = None
+    if not CHROMIUM.exists():
+        missing = f"{CHROMIUM} is missing (apt-get install chromium)"
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            missing = "the playwright package is missing (pip install -e '.[dev]')"
+    if missing and os.environ.get("CI") == "true":
+        pytest.fail(f"browser tests must run in CI: {missing}")
+    if missing:
+        pytest.skip(missing)
+
+
+@dataclass
+class LiveServer:
+    url: str
+    app: Flask
+    clock: FakeClock
+
+    def new_uow(self) -> UnitOfWork:
+        return UnitOfWork(self.app.extensions["session_factory"], clock=self.clock)
+
+
+@pytest.fixture
+def live_server(tmp_path: Path, demo_hash: str, clock: FakeClock) -> Iterator[LiveServer]:
+    """The service with the demo directory and diagrams, on SQLite, in a thread."""
+    _require_chromium()
+    url = f"sqlite:///{tmp_path / 'browser.sqlite3'}"
+    upgrade(url)
+    app = create_app(Settings(database_url=url, secret_key="browser-test-secret"))
+    app.config["LOGIN_RATE_LIMIT"] = "1000 per minute"  # one person logs in as many users
+    app.extensions["clock"] = clock
+    factory = app.extensions["session_factory"]
+    load_directory(UnitOfWork(factory), DIRECTORY, demo_hash)
+    for path in sorted((ROOT / "bpmn").glob("*.bpmn")):
+        deploy(UnitOfWork(factory), path.name, path.read_bytes())
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(f"http://127.0.0.1:{server.server_port}", app, clock)
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        app.extensions["db_engine"].dispose()
+
+
+@pytest.fixture
+def chromium(live_server: LiveServer) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
