@@ -97,12 +97,13 @@ def _hold_writers(session: Session) -> None:
     """Make the log a fixed prefix while it is signed.
 
     PostgreSQL hands out event ids before commit, so an event with a lower id could commit
-    after the root was taken; SHARE mode waits for every transaction that inserted events and
-    holds new ones until this one ends. On SQLite the writing unit's BEGIN IMMEDIATE did that.
+    after the root was taken. The function (migration 0002) locks event in SHARE mode, which
+    waits for every transaction that inserted events and holds new ones until this one ends,
+    and checkpoint in EXCLUSIVE mode: one signer at a time. On SQLite the writing unit's
+    BEGIN IMMEDIATE did both.
     """
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("LOCK TABLE event IN SHARE MODE"))
-        session.execute(text("LOCK TABLE checkpoint IN EXCLUSIVE MODE"))  # one signer at a time
+        session.execute(text("SELECT audit_hold_writers()"))
 
 
 def verify(uow: UnitOfWork, witness_dir: Path, key: Ed25519PublicKey | None) -> dict[str, Any]:

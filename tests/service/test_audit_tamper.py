@@ -17,6 +17,7 @@ from sqlalchemy import Executable, insert, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from service.db.models import Checkpoint, Event, ProcessInstance
+from service.db.session import make_engine, make_session_factory
 from service.db.uow import UnitOfWork
 from service.operations.audit import checkpoint, verify
 from service.operations.instances import HASHED, event_record
@@ -77,7 +78,7 @@ def broken(app: Flask) -> tuple[Any, ...]:
 def test_the_walked_log_is_intact(app: Flask, log: dict[str, int]) -> None:
     result = report(app)
     assert result == {
-        "events_checked": 18,
+        "events_checked": 19,
         "checkpoints_checked": 1,
         "witness_copies": 1,
         "unanchored": 0,
@@ -224,34 +225,50 @@ def test_a_deleted_checkpoint_is_found(app: Flask, api: ApiClient, log: dict[str
     assert (found["reason"], found["checkpoint_id"]) == ("deleted", 1)
 
 
-def test_the_postgresql_application_role_has_no_update_or_delete(
-    app: Flask, log: dict[str, int]
+# README, "Audit": migrations run as the owner, the service as a role that cannot change events
+APP_ROLE = [
+    "CREATE ROLE antq_app LOGIN",
+    "GRANT USAGE ON SCHEMA public TO antq_app",
+    "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO antq_app",
+    "GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO antq_app",
+    "REVOKE UPDATE, DELETE, TRUNCATE ON event, checkpoint FROM antq_app",
+]
+
+
+def test_on_postgresql_the_service_role_cannot_change_events_even_without_triggers(
+    app: Flask, api: ApiClient, log: dict[str, int]
 ) -> None:
-    """Run the service as a role granted SELECT and INSERT only: even with the triggers gone
-    (dropped by the owner), its UPDATE and DELETE are refused, and it cannot drop them."""
     engine = app.extensions["db_engine"]
     if engine.dialect.name != "postgresql":
         pytest.skip("SQLite has no roles; there the triggers are the defence")
     with engine.begin() as conn:
-        conn.exec_driver_sql("CREATE ROLE antq_app NOLOGIN")
-        conn.exec_driver_sql("GRANT USAGE ON SCHEMA public TO antq_app")
-        conn.exec_driver_sql("GRANT SELECT, INSERT ON event, checkpoint TO antq_app")
+        for statement in APP_ROLE:
+            conn.exec_driver_sql(statement)
+    as_app = make_engine(engine.url.set(username="antq_app").render_as_string(False))
     try:
-        for statement, as_owner_first in (
+        api.start_plan()  # something new to sign, as the service's role
+        signed = checkpoint(
+            UnitOfWork(make_session_factory(as_app)),
+            app.config["AUDIT_KEY_PATH"],
+            app.config["WITNESS_DIR"],
+        )
+        assert signed["id"] == 2
+        for statement, drop_first in (
             ("UPDATE event SET role = 'auditor'", TRIGGERS["postgresql"]),
             ("DELETE FROM event", TRIGGERS["postgresql"]),
+            ("TRUNCATE event CASCADE", TRIGGERS["postgresql"]),
             ("DELETE FROM checkpoint", TRIGGERS["postgresql"]),
             ("DROP TRIGGER event_append_only ON event", []),
         ):
             with pytest.raises(DBAPIError, match="permission denied|must be owner"):
                 with engine.begin() as conn:
-                    for drop in as_owner_first:  # rolled back with the rest
+                    for drop in drop_first:  # as the owner, rolled back with the rest
                         conn.exec_driver_sql(drop)
                     conn.exec_driver_sql("SET LOCAL ROLE antq_app")
                     conn.exec_driver_sql(statement)
     finally:
+        as_app.dispose()
         with engine.begin() as conn:
-            conn.exec_driver_sql("REVOKE ALL ON event, checkpoint FROM antq_app")
-            conn.exec_driver_sql("REVOKE ALL ON SCHEMA public FROM antq_app")
+            conn.exec_driver_sql("DROP OWNED BY antq_app")
             conn.exec_driver_sql("DROP ROLE antq_app")
     assert report(app)["first_broken"] is None

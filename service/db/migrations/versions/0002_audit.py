@@ -55,12 +55,15 @@ def upgrade() -> None:
     )
     for table in APPEND_ONLY:
         _refuse_changes(table)
+    if op.get_bind().dialect.name == 'postgresql':
+        _let_checkpoints_hold_writers()
 
 
 def downgrade() -> None:
     for table in APPEND_ONLY:
         _allow_changes(table)
     if op.get_bind().dialect.name == 'postgresql':
+        op.execute('DROP FUNCTION audit_hold_writers()')
         op.execute('DROP FUNCTION audit_append_only()')
     op.drop_table('checkpoint')
     with op.batch_alter_table('process_instance', schema=None) as batch_op:
@@ -68,6 +71,18 @@ def downgrade() -> None:
     with op.batch_alter_table('event', schema=None) as batch_op:
         batch_op.drop_column('hash')
         batch_op.drop_column('prev_hash')
+
+
+def _let_checkpoints_hold_writers() -> None:
+    """A checkpoint locks `event` in SHARE mode (service.operations.audit says why), which
+    PostgreSQL allows only to roles that may UPDATE or DELETE it. The service's role should not
+    (README, "Audit"), so the lock is taken by a function that runs with the owner's rights."""
+    schema = op.get_bind().exec_driver_sql('SELECT quote_ident(current_schema())').scalar()
+    op.execute(
+        'CREATE FUNCTION audit_hold_writers() RETURNS void LANGUAGE plpgsql SECURITY DEFINER'
+        f' SET search_path = {schema}, pg_temp AS $$ BEGIN'
+        ' LOCK TABLE event IN SHARE MODE; LOCK TABLE checkpoint IN EXCLUSIVE MODE; END $$'
+    )
 
 
 def _hash_existing_events() -> None:
