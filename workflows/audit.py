@@ -25,26 +25,40 @@ def canonical_json(value: Any) -> bytes:
     and becomes ISO-8601 UTC with microseconds, the precision both databases store. Keys sort by
     code point; JCS sorts by UTF-16 unit, which differs only for keys outside the BMP.
     """
+    _check(value)
     text = json.dumps(
-        _plain(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_utc_text
     )
     return text.encode("utf-8")
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, str | int) or value is None:  # bool is an int
-        return value
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            raise ValueError("a naive datetime has no canonical form")
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    if isinstance(value, Mapping):
-        if not all(isinstance(key, str) for key in value):
-            raise TypeError("canonical JSON keys must be strings")
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(item) for item in value]
-    raise TypeError(f"{type(value).__name__} has no canonical JSON form (floats are refused)")
+_PLAIN = frozenset({str, int, bool, type(None)})
+
+
+def _check(value: Any) -> None:
+    """Refuse what has no single JSON text; walks without copying (verification's hot path)."""
+    kind = type(value)
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) is not str:
+                raise TypeError("canonical JSON keys must be strings")
+            if type(item) not in _PLAIN:
+                _check(item)
+    elif kind is list or kind is tuple:
+        for item in value:
+            if type(item) not in _PLAIN:
+                _check(item)
+    elif kind not in _PLAIN and not isinstance(value, str | int | datetime):
+        raise TypeError(f"{kind.__name__} has no canonical JSON form (floats are refused)")
+    elif isinstance(value, datetime) and value.tzinfo is None:
+        raise ValueError("a naive datetime has no canonical form")
+
+
+def _utc_text(value: Any) -> str:
+    """json.dumps' hook for what it cannot write itself: here, only aware datetimes."""
+    if not isinstance(value, datetime):
+        raise TypeError(f"{type(value).__name__} has no canonical JSON form")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def event_hash(record: Mapping[str, Any], prev_hash: str) -> str:
@@ -232,7 +246,7 @@ def verify_chain(links: Sequence[Link], head_seq: int, head_hash: str) -> Break 
 
 def checkpoint_note(origin: str, tree_size: int, root: str, time: datetime) -> str:
     """The text a checkpoint signs: `origin\\nsize\\nroot\\ntime\\n` (root in hex, time UTC)."""
-    return f"{origin}\n{tree_size}\n{root}\n{_plain(time)}\n"
+    return f"{origin}\n{tree_size}\n{root}\n{_utc_text(time)}\n"
 
 
 def parse_note(note: str) -> tuple[str, int, str, str]:
