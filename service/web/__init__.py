@@ -123,6 +123,8 @@ def init_app(app: Flask) -> None:
 
 def _expire_session() -> ResponseReturnValue | None:
     """Log out a session older than its lifetime, however active it has been."""
+    if request.path.startswith("/api/") or (request.endpoint or "").endswith(".static"):
+        return None  # bearer tokens, and assets: no session to check, no user to load
     if not current_user.is_authenticated:
         return None
     started = session.get("login_at")

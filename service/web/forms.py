@@ -67,21 +67,33 @@ def build(
     prefix: str = "data",
     options: Mapping[str, Sequence[tuple[str, str]]] | None = None,
     parent: str | None = None,
+    hidden: frozenset[str] = frozenset(),
 ) -> list[Node]:
     """The nodes to draw for `schema`, filled with `values` and `errors` (keys as strings).
 
     `options` gives the choices of a list of strings by field name (e.g. the agencies a plan
-    may address).
+    may address); `hidden` names fields this form leaves out, as `list.field` or `field`.
     """
     values = values or {}
     errors = errors or {}
     return [
         _node(
-            name, f, values.get(name), errors.get(name), f"{prefix}.{name}", options or {}, parent
+            name,
+            f,
+            values.get(name),
+            errors.get(name),
+            f"{prefix}.{name}",
+            options or {},
+            parent,
+            hidden,
         )
         for name, f in schema.fields.items()
-        if not f.dump_only
+        if _shown(f, name, parent, hidden)
     ]
+
+
+def _shown(f: fields.Field[Any], name: str, parent: str | None, hidden: frozenset[str]) -> bool:
+    return not f.dump_only and name not in hidden and f"{parent}.{name}" not in hidden
 
 
 def _node(
@@ -92,6 +104,7 @@ def _node(
     path: str,
     options: Mapping[str, Sequence[tuple[str, str]]],
     parent: str | None,
+    hidden: frozenset[str],
 ) -> Node:
     node = Node(name=name, path=path, kind="text", label=field_label(name, parent))
     node.required = bool(f.required)
@@ -105,6 +118,7 @@ def _node(
             prefix=path,
             options=options,
             parent=name,
+            hidden=hidden,
         )
         return node
     if isinstance(f, fields.List) and isinstance(f.inner, fields.Nested):
@@ -115,10 +129,11 @@ def _node(
         rows = value if isinstance(value, list) else []
         row_errors = errors if isinstance(errors, Mapping) else {}
         for index, row in enumerate(rows):
+            at = f"{path}.{index}"
             node.rows.append(
-                _row(inner, row, row_errors.get(str(index)), f"{path}.{index}", options, name)
+                _row(inner, row, row_errors.get(str(index)), at, options, name, hidden)
             )
-        node.template = _row(inner, {}, None, f"{path}.{ROW}", options, name)
+        node.template = _row(inner, {}, None, f"{path}.{ROW}", options, name, hidden)
         return node
     if isinstance(f, fields.List):
         node.kind = "multi"
@@ -157,6 +172,7 @@ def _row(
     path: str,
     options: Mapping[str, Sequence[tuple[str, str]]],
     parent: str,
+    hidden: frozenset[str],
 ) -> Node:
     row = Node(name=parent, path=path, kind="group", label="")
     row.errors = _messages(errors, "_schema")
@@ -167,6 +183,7 @@ def _row(
         prefix=path,
         options=options,
         parent=parent,
+        hidden=hidden,
     )
     return row
 
@@ -221,7 +238,14 @@ def _display(f: fields.Field[Any], name: str, value: Any) -> str:
 # --- reading a posted form back ---------------------------------------------------------
 
 
-def parse(schema: Schema, form: MultiDict[str, str], prefix: str = "data") -> dict[str, Any]:
+def parse(
+    schema: Schema,
+    form: MultiDict[str, str],
+    prefix: str = "data",
+    *,
+    parent: str | None = None,
+    hidden: frozenset[str] = frozenset(),
+) -> dict[str, Any]:
     """The nested dict the schema loads, from inputs named like `build` names them.
 
     Blank inputs are left out (so the schema says what is missing and fills its defaults),
@@ -229,16 +253,17 @@ def parse(schema: Schema, form: MultiDict[str, str], prefix: str = "data") -> di
     """
     data: dict[str, Any] = {}
     for name, f in schema.fields.items():
-        if f.dump_only:
+        if not _shown(f, name, parent, hidden):
             continue
         path = f"{prefix}.{name}"
         if isinstance(f, fields.Nested):
-            nested = parse(_schema(f), form, path)
+            nested = parse(_schema(f), form, path, parent=name, hidden=hidden)
             if nested or f.required:
                 data[name] = nested
         elif isinstance(f, fields.List) and isinstance(f.inner, fields.Nested):
             indices = _indices(form, path)
-            rows = [parse(_schema(f.inner), form, f"{path}.{i}") for i in indices]
+            inner = _schema(f.inner)
+            rows = [parse(inner, form, f"{path}.{i}", parent=name, hidden=hidden) for i in indices]
             rows = [r for r in rows if r]
             if rows or f"{path}.{PRESENT}" in form:
                 data[name] = rows

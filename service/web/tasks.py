@@ -23,6 +23,8 @@ from service.web.i18n import BUTTONS, FALLBACK_BUTTONS, label, translate_errors
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 
 REPORT_STEP = "consolidate_report"  # its form edits the unit's report, not the plan
+# Fields a step's form leaves to a later step: the drafter does not review nominations.
+HIDDEN = {"draft_plan": frozenset({"nominations.accepted"})}
 
 
 @bp.get("/<int:task_id>")
@@ -41,7 +43,7 @@ def complete(task_id: int) -> ResponseReturnValue:
     actor = current_actor()
     task = task_detail(new_uow(write=False), actor, task_id)
     schema = _step_form(task).schema
-    data = forms.parse(schema, request.form)
+    data = forms.parse(schema, request.form, hidden=HIDDEN.get(_form_name(task), frozenset()))
     comment = (request.form.get("comment") or "").strip()
     if request.form.get("_add"):
         forms.add_row(data, request.form["_add"])
@@ -122,7 +124,13 @@ def _render(
     options = {
         "addressed_units": [(u["code"], ("— " * (u["depth"] - 1)) + u["name"]) for u in units]
     }
-    nodes = forms.build(step_form.schema, values, errors.get("data"), options=options)
+    nodes = forms.build(
+        step_form.schema,
+        values,
+        errors.get("data"),
+        options=options,
+        hidden=HIDDEN.get(_form_name(task), frozenset()),
+    )
     decisions = [(d, _button(_form_name(task), d)) for d in step_form.decisions]
     data_errors = errors.get("data")
     general = data_errors.get("_schema", []) if isinstance(data_errors, dict) else []

@@ -108,3 +108,11 @@ def test_rows_are_added_and_removed_by_path() -> None:
     add_row(data, "data.sections")
     remove_row(data, "data.nowhere.0")
     assert data == {"budget_lines": [{"item": "B"}, {}], "sections": [{}]}
+
+
+def test_a_form_may_leave_a_field_to_a_later_step() -> None:
+    hidden = frozenset({"nominations.accepted"})
+    nodes = _by_path(build(PlanSchema(), PLAN_2023, None, hidden=hidden))
+    assert "data.nominations.0.accepted" not in nodes and "data.nominations.0.kind" in nodes
+    form = flatten({"nominations": [{**PLAN_2023["nominations"][0], "accepted": True}]})
+    assert "accepted" not in parse(PlanSchema(), form, hidden=hidden)["nominations"][0]
