@@ -6,7 +6,9 @@ import copy
 from pathlib import Path
 
 from flask import Flask
+from sqlalchemy import func, select
 
+from service.db.models import Event
 from tests.conftest import PLAN_2023, ApiClient, FakeClock
 from tests.service.test_cascade import at, children, drive, report, run_scheduler, unit_plan
 
@@ -58,3 +60,8 @@ def walk(app: Flask, api: ApiClient, clock: FakeClock) -> dict[str, int]:
     assert run_scheduler(app).timers_fired == 1
     assert drive(api, province, [POLICE], figures=report(2, 5000, 45_000_000)) is None
     return {"province": province, "health": health, "silent": silent}
+
+
+def event_count(app: Flask) -> int:
+    with app.extensions["session_factory"]() as session:
+        return int(session.scalar(select(func.count()).select_from(Event)) or 0)
