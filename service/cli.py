@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 import tomllib
@@ -14,6 +15,7 @@ from service.audit_cli import audit
 from service.db.migrate import upgrade
 from service.db.uow import UnitOfWork
 from service.operations.actors import password_hasher
+from service.operations.audit import checkpoint
 from service.operations.definitions import deploy
 from service.operations.directory import load_directory
 from service.operations.scheduler import tick
@@ -79,14 +81,29 @@ def create_user(
 @click.command("scheduler")
 @click.option("--once", is_flag=True, help="Run one pass and exit.")
 @click.option("--interval", default=60, show_default=True, help="Seconds between passes.")
-def scheduler(once: bool, interval: int) -> None:
-    """Fire due timers, move deadline states and send reminders, every INTERVAL seconds."""
-    while True:
+@click.option(
+    "--checkpoint-every",
+    default=15,
+    show_default=True,
+    help="Sign an audit checkpoint every N passes (0: never).",
+)
+def scheduler(once: bool, interval: int, checkpoint_every: int) -> None:
+    """Fire due timers, move deadline states and send reminders, every INTERVAL seconds;
+    sign an audit checkpoint every N passes."""
+    for passes in itertools.count(1):
         report = tick(_uow)
         click.echo(
             f"timers fired: {report.timers_fired}, deadline changes: {report.deadline_changes}, "
             f"reminders sent: {report.reminders_sent}"
         )
+        if checkpoint_every and passes % checkpoint_every == 0:
+            config = current_app.config
+            try:
+                signed = checkpoint(_uow(), config["AUDIT_KEY_PATH"], config["WITNESS_DIR"])
+            except Exception as err:  # timers and reminders go on; the next pass tries again
+                click.echo(f"audit checkpoint failed: {err!r}", err=True)
+            else:
+                click.echo(f"audit checkpoint {signed['id']}: {signed['tree_size']} events")
         if once:
             return
         time.sleep(interval)
