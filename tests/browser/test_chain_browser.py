@@ -192,6 +192,7 @@ def test_the_chain_with_a_return_a_budget_change_and_a_deputys_signature(
     # English, remembered across pages
     page.get_by_role("button", name="English").click()
     assert "Timeline" in page.inner_text("main")
+    police.shot("process-1366-en")
     page.locator('.mainnav a[href="/inbox"]').click()
     assert "Nothing is waiting for you." in page.inner_text("main")
 

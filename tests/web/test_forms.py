@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+import shutil
+from gettext import GNUTranslations
+from pathlib import Path
 from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
-from service.forms import STEP_FORMS, PlanSchema
+from service.forms import STEP_FORMS, PlanSchema, ReportSchema
+from service.web.catalogs import compile_catalogs
 from service.web.forms import Node, add_row, build, parse, remove_row
 from tests.conftest import PLAN_2023
 from tests.web.conftest import flatten
@@ -116,3 +121,38 @@ def test_a_form_may_leave_a_field_to_a_later_step() -> None:
     assert "data.nominations.0.accepted" not in nodes and "data.nominations.0.kind" in nodes
     form = flatten({"nominations": [{**PLAN_2023["nominations"][0], "accepted": True}]})
     assert "accepted" not in parse(PlanSchema(), form, hidden=hidden)["nominations"][0]
+
+
+REPORT = {
+    "festivals_held": 2,
+    "festivals": [{"place": "Nhà văn hóa", "start": "2023-08-15", "end": "2023-08-15"}],
+    "participants": 1200,
+    "safety": {
+        kind: {"total": 10, "meeting": 7}
+        for kind in ("residential_areas", "communes", "agencies", "enterprises", "schools")
+    },
+    "movement": {"total": 10, "meeting": 9},
+    "awards": [{"kind": "giay_khen", "count": 3}],
+    "budget_spent": 25_000_000,
+    "narrative": "Tổ chức Ngày hội an toàn, đúng kế hoạch.",
+}
+
+
+def test_the_report_form_nests_groups_in_groups() -> None:
+    schema = ReportSchema()
+    nodes = _by_path(build(schema, REPORT, None))
+    assert nodes["data.safety"].kind == "group"
+    assert nodes["data.safety.communes"].kind == "group"
+    assert nodes["data.safety.communes.meeting"].kind == "integer"
+    assert nodes["data.budget_spent"].kind == "money" and nodes["data.narrative"].kind == "textarea"
+    assert schema.load(parse(schema, flatten(REPORT))) == schema.load(REPORT)
+
+
+def test_catalogs_compile_from_a_fresh_clone(tmp_path: Path) -> None:
+    po = Path(__file__).parents[2] / "service" / "translations" / "vi" / "LC_MESSAGES"
+    target = tmp_path / "vi" / "LC_MESSAGES"
+    target.mkdir(parents=True)
+    shutil.copy(po / "messages.po", target / "messages.po")
+    compile_catalogs(tmp_path, logging.getLogger("test"))
+    with (target / "messages.mo").open("rb") as mo:
+        assert GNUTranslations(mo).gettext("Inbox") == "Hộp việc"

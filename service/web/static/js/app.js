@@ -130,7 +130,8 @@
       var last = rows.length ? rows[rows.length - 1].querySelector("input, select, textarea") : null;
       if (last) last.focus();
     }
-    var current = document.querySelector(".diagram-scroll .bpmn-open");
+    var done = document.querySelectorAll(".diagram-scroll .bpmn-done");
+    var current = document.querySelector(".diagram-scroll .bpmn-open") || done[done.length - 1];
     var scroller = document.querySelector(".diagram-scroll");
     if (current && scroller && current.getBoundingClientRect) {
       var box = current.getBoundingClientRect(), outer = scroller.getBoundingClientRect();
