@@ -26,10 +26,7 @@ def canonical_json(value: Any) -> bytes:
     code point; JCS sorts by UTF-16 unit, which differs only for keys outside the BMP.
     """
     _check(value)
-    text = json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_utc_text
-    )
-    return text.encode("utf-8")
+    return _ENCODER.encode(value).encode("utf-8")
 
 
 _PLAIN = frozenset({str, int, bool, type(None)})
@@ -59,6 +56,12 @@ def _utc_text(value: Any) -> str:
     if not isinstance(value, datetime):
         raise TypeError(f"{type(value).__name__} has no canonical JSON form")
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+# one encoder for every call: building one per call costs a quarter of the time
+_ENCODER = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_utc_text
+)
 
 
 def event_hash(record: Mapping[str, Any], prev_hash: str) -> str:
