@@ -107,7 +107,10 @@ def _hold_writers(session: Session) -> None:
 
 
 def verify(uow: UnitOfWork, witness_dir: Path, key: Ed25519PublicKey | None) -> dict[str, Any]:
-    """Check every chain, every checkpoint and every witness copy, all at one instant."""
+    """Check every chain, every checkpoint and every witness copy, all at one instant.
+
+    `uow` is a reading unit (write=False): it opens its own snapshot.
+    """
     with uow:
         if uow.session.get_bind().dialect.name == "postgresql":
             uow.session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
@@ -231,10 +234,11 @@ def _check_checkpoints(
         if number not in stored
     ]
     for copy in witness:
-        row = stored.get(copy["id"])
-        if row is None or (row.note, row.signature) != (copy["note"], copy["signature"]):
-            problems.append(_broken("rewritten", "differs from its witness copy", None, None, None,
-                                    copy["id"]))  # fmt: skip
+        row, number = stored.get(copy["id"]), copy["id"]
+        if row is None:
+            problems.append(_broken("deleted", "its witness copy is left", checkpoint_id=number))
+        elif (row.note, row.signature) != (copy["note"], copy["signature"]):
+            problems.append(_broken("rewritten", "it differs from its copy", checkpoint_id=number))
     for number, note, signature, source in notes:
         problem = _check_note(parsed.get(note), note, signature, key, roots)
         if problem is not None:
@@ -242,8 +246,8 @@ def _check_checkpoints(
     for row in rows:
         fields = parsed.get(row.note)
         if fields is not None and (row.tree_size, row.root_hash) != fields[1:3]:
-            problems.append(_broken("modified", "its columns differ from its signed note",
-                                    checkpoint_id=row.id))  # fmt: skip
+            detail = "its columns differ from its signed note"
+            problems.append(_broken("modified", detail, checkpoint_id=row.id))
     anchored = max((parsed[row.note][1] for row in rows if row.note in parsed), default=0)
     return len(rows), min(anchored, len(leaves)), problems
 

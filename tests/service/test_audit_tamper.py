@@ -217,12 +217,15 @@ def test_a_rewrite_resigned_with_the_stolen_key_is_caught_only_by_the_witness(
     assert report(app)["first_broken"] is None
 
 
-def test_a_deleted_checkpoint_is_found(app: Flask, api: ApiClient, log: dict[str, int]) -> None:
+@pytest.mark.parametrize("number", [1, 2])  # a gap in the numbers; the last, seen by its copy
+def test_a_deleted_checkpoint_is_found(
+    app: Flask, api: ApiClient, log: dict[str, int], number: int
+) -> None:
     api.start_plan()
     checkpoint(_uow(app), app.config["AUDIT_KEY_PATH"], app.config["WITNESS_DIR"])
-    as_insider(app, "DELETE FROM checkpoint WHERE id = 1")
+    as_insider(app, "DELETE FROM checkpoint WHERE id = :n", n=number)
     found = report(app)["first_broken"]
-    assert (found["reason"], found["checkpoint_id"]) == ("deleted", 1)
+    assert (found["reason"], found["checkpoint_id"]) == ("deleted", number)
 
 
 # README, "Audit": migrations run as the owner, the service as a role that cannot change events
