@@ -9,7 +9,7 @@ truncated (the line and the reason are printed); 2: the wrong key, or not an exp
 This file deliberately imports nothing of the service. An auditor should not need its code, and
 a verifier that shares the producer's code shares its bugs. The hashing below therefore repeats
 workflows/audit.py (canonical JSON, chain hash, RFC 6962 leaf/node hashes, RFC 9162 inclusion
-check); tests/service/test_audit_export.py checks that the two agree.
+check); tests/tools/test_verify_export.py checks that the two agree.
 """
 
 from __future__ import annotations
