@@ -31,7 +31,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from service.errors import DomainError, Invalid, Unauthorized
-from service.web import i18n
+from service.web import auth, delegations, i18n, inbox, notifications, processes, tasks
 from service.web.catalogs import compile_catalogs
 from service.web.deps import load_user
 from service.web.extensions import babel, csrf, limiter, login_manager
@@ -54,8 +54,6 @@ CSP = "; ".join(
 
 
 def init_app(app: Flask) -> None:
-    from service.web import auth, delegations, inbox, notifications, processes, tasks
-
     lifetime = int(app.config.get("TOKEN_TTL_SECONDS", 8 * 3600))
     app.config.update(  # Flask has defaults for these: set them outright
         PERMANENT_SESSION_LIFETIME=timedelta(seconds=lifetime),
