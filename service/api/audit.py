@@ -11,7 +11,6 @@ from marshmallow import Schema, fields
 from service.api.blueprint import BEARER, Blueprint
 from service.api.deps import current_actor, new_uow
 from service.errors import Forbidden, NotFound
-from service.operations.actors import Actor
 from service.operations.audit import checkpoint, latest_checkpoint, verify
 from service.operations.audit_export import export
 from service.operations.replay import replay
@@ -64,18 +63,17 @@ class ReplaySchema(Schema):
     divergences = fields.List(fields.Nested(DivergenceSchema))
 
 
-def _auditor() -> Actor:
-    actor = current_actor()
-    if not actor.roles & AUDIT_ROLES:
+def _auditor() -> None:
+    if not current_actor().roles & AUDIT_ROLES:
         raise Forbidden("auditors_only", "Only auditors and administrators may do this.")
-    return actor
 
 
 def _with_key(view: dict[str, Any]) -> dict[str, Any]:
     """The checkpoint and the service's public key, if it is the one that signed it."""
     key = verifying_key(current_app.config["AUDIT_KEY_PATH"])
-    signer = key is not None and fingerprint(key) == view["key_fingerprint"]
-    return {**view, "public_key": public_pem(key) if key is not None and signer else None}
+    if key is None or fingerprint(key) != view["key_fingerprint"]:
+        return {**view, "public_key": None}
+    return {**view, "public_key": public_pem(key)}
 
 
 @blp.route("/audit/verify")
@@ -123,7 +121,10 @@ class Export(MethodView):
     @blp.doc(**BEARER)
     @blp.response(200, description="JSON lines", content_type="application/x-ndjson")
     def get(self, process_id: int) -> Response:
-        """The process's full audit record, for `tools/verify_export.py` (offline)."""
+        """The process's full audit record, for `tools/verify_export.py` (offline).
+
+        Signs a checkpoint first if the latest one does not cover every event of the process.
+        """
         _visible(process_id)
         config = current_app.config
         text = export(new_uow(), process_id, config["AUDIT_KEY_PATH"], config["WITNESS_DIR"])

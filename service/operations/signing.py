@@ -22,18 +22,29 @@ ORIGIN = "antq-workflow audit log"  # the first line of every checkpoint note
 
 
 def signing_key(path: Path) -> Ed25519PrivateKey:
-    """The private key at `path`, made on first use (PEM, readable by its owner only)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        key = load_pem_private_key(path.read_bytes(), password=None)
-        if not isinstance(key, Ed25519PrivateKey):
-            raise ValueError(f"{path} holds no Ed25519 private key") from None
-        return key
-    key = Ed25519PrivateKey.generate()
-    with os.fdopen(fd, "wb") as file:
-        file.write(key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()))
+    """The private key at `path`, made on first use (PEM, readable by its owner only).
+
+    A new key is written whole under a temporary name, then linked into place: of two first
+    uses at once, one key wins and both use it.
+    """
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pem = Ed25519PrivateKey.generate().private_bytes(
+            Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()
+        )
+        partial = path.with_name(f".{path.name}.{os.getpid()}")
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as file:
+            file.write(pem)
+        try:
+            os.link(partial, path)
+        except FileExistsError:
+            pass  # another process made it first: use that one
+        finally:
+            partial.unlink()
+    key = load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ValueError(f"{path} holds no Ed25519 private key")
     return key
 
 
