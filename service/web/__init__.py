@@ -113,7 +113,7 @@ def init_app(app: Flask) -> None:
         deadline_label=lambda code: i18n.label(i18n.DEADLINE_STATES, code),
         status_label=lambda code: i18n.label(i18n.PROCESS_STATUSES, code),
         action_label=lambda code: i18n.label(i18n.ACTIONS, code),
-        choice_label=lambda code: i18n.label(i18n.CHOICES, code),
+        choice_label=i18n.choice_label,
         kind_label=lambda code: i18n.label(i18n.DELEGATION_KINDS, code),
         html_lang=i18n.html_lang,
     )

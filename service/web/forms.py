@@ -20,7 +20,7 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 from werkzeug.datastructures import MultiDict
 
-from service.web.i18n import CHOICES, ROWS, field_label, label, number, vn_date
+from service.web.i18n import ROWS, choice_label, field_label, label, number, vn_date
 
 MONEY = frozenset({"unit_amount", "budget_spent"})  # Integer fields that are amounts of đồng
 LONG_TEXT = 500  # String fields allowed more than this get a text area
@@ -153,7 +153,7 @@ def _node(
         node.maximum = None if rng.max is None else int(rng.max)
     if one_of is not None:
         node.kind = "choice"
-        node.choices = [(str(c), label(CHOICES, str(c))) for c in one_of.choices]
+        node.choices = [(str(c), choice_label(str(c))) for c in one_of.choices]
     elif isinstance(f, fields.Boolean):
         node.kind = "boolean"
     elif isinstance(f, fields.Date):

@@ -15,6 +15,8 @@ from typing import Any
 from flask import current_app, session
 from flask_babel import format_timedelta, gettext, lazy_gettext
 
+from service.forms import AWARD_KINDS, DEADLINE_KINDS
+
 VIETNAM = timezone(timedelta(hours=7), "ICT")
 LOCALES = ("vi", "en")
 DEFAULT_LOCALE = "vi"
@@ -150,6 +152,8 @@ CHOICES = {
     "unit_plan": lazy_gettext("Plans of the units"),
     "award_dossier": lazy_gettext("Award dossiers"),
     "unit_report": lazy_gettext("Result reports of the units"),
+    "half_year_report": lazy_gettext("Half-year reports of the units"),
+    "annual_report": lazy_gettext("Annual reports of the units"),
 }
 ERRORS = {
     "not_your_task": lazy_gettext(
@@ -241,6 +245,11 @@ def label(codes: dict[str, Any], code: str | None, fallback: str | None = None) 
         return fallback or ""
     found = codes.get(code)
     return str(found) if found is not None else (fallback or code)
+
+
+def choice_label(code: str) -> str:
+    """A choice's name; a code the pages do not know yet keeps the schema's own name."""
+    return label(CHOICES, code, AWARD_KINDS.get(code) or DEADLINE_KINDS.get(code))
 
 
 def field_label(name: str, parent: str | None = None) -> str:
