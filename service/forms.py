@@ -62,6 +62,8 @@ DEADLINE_KINDS = {
     "unit_plan": "Kế hoạch của các đơn vị",
     "award_dossier": "Hồ sơ đề nghị khen thưởng",
     "unit_report": "Báo cáo kết quả của các đơn vị",
+    "half_year_report": "Báo cáo sơ kết 6 tháng của các đơn vị",
+    "annual_report": "Báo cáo tổng kết năm của các đơn vị",
 }
 
 
@@ -166,13 +168,14 @@ RETURN = "return"
 
 
 def validate_step(
-    step: str, decision: str, comment: str | None, data: dict[str, Any]
+    form_name: str, decision: str, comment: str | None, data: dict[str, Any]
 ) -> dict[str, Any]:
-    """Check a completion of `step`; return `data` as JSON-ready values or raise ValidationError.
+    """Check a completion with the step form `form_name` (a task's `form`); return `data` as
+    JSON-ready values or raise ValidationError.
 
     Errors are keyed like the request body: `decision`, `comment`, `data.<field>…`.
     """
-    form = STEP_FORMS.get(step, GENERIC_STEP)
+    form = STEP_FORMS.get(form_name, GENERIC_STEP)
     errors: dict[str, Any] = {}
     if decision not in form.decisions:
         errors["decision"] = [f"Must be one of: {', '.join(form.decisions)}."]

@@ -35,6 +35,20 @@ class ReadyTask:
     step: str  # the BPMN element id, e.g. "finance_appraisal"
     name: str  # the BPMN element name, e.g. "Thẩm định kinh phí"
     lane: str
+    form: str  # which form the step uses: its `form` property, else its id
+    report_round: str | None  # for a report step: which round it reports (`report_round`)
+
+
+def _ready(spec: Any, task_id: str) -> ReadyTask:
+    properties = spec.extensions.get("properties", {})
+    return ReadyTask(
+        task_id,
+        spec.bpmn_id,
+        spec.bpmn_name or "",
+        spec.lane,
+        properties.get("form", spec.bpmn_id),
+        properties.get("report_round"),
+    )
 
 
 class Runtime:
@@ -79,7 +93,7 @@ class Runtime:
 
     def ready_tasks(self) -> list[ReadyTask]:
         return [
-            ReadyTask(str(t.id), t.task_spec.bpmn_id, t.task_spec.bpmn_name or "", t.task_spec.lane)
+            _ready(t.task_spec, str(t.id))
             for t in self._wf.get_tasks(state=TaskState.READY, manual=True)
         ]
 

@@ -42,6 +42,7 @@ class Definition:
     filename: str
     sha256: str
     roles: tuple[str, ...]  # lane names, in the order they first appear
+    report_rounds: tuple[str, ...]  # the `report_round` properties of its report steps
     spec: Any = field(repr=False)
     subprocess_specs: dict[str, Any] = field(repr=False)
     serializer: BpmnWorkflowSerializer = field(repr=False)
@@ -76,12 +77,18 @@ def load_definition(filename: str, xml: bytes) -> Definition:
     except Exception as err:  # noqa: BLE001  # any diagram a modeller produces must give a reason
         raise DiagramInvalid(file=filename, element_id=None, line=None, reason=repr(err)) from err
     roles = _check_lanes(filename, spec, tree)
+    rounds = [
+        p["report_round"]
+        for t in spec.task_specs.values()
+        if "report_round" in (p := getattr(t, "extensions", {}).get("properties", {}))
+    ]
     return Definition(
         process_id=spec.name,
         name=spec.description or spec.name,
         filename=filename,
         sha256=hashlib.sha256(xml).hexdigest(),
         roles=roles,
+        report_rounds=tuple(dict.fromkeys(rounds)),
         spec=spec,
         subprocess_specs=subprocess_specs,
         serializer=make_serializer(spec, subprocess_specs),

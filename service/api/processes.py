@@ -14,6 +14,7 @@ from service.api.schemas import (
     EventSchema,
     MissingUnitSchema,
     ProcessSchema,
+    RoundArgsSchema,
     StartProcessSchema,
 )
 from service.operations.processes import start_process
@@ -67,16 +68,18 @@ class ProcessChildren(MethodView):
 @blp.route("/<int:process_id>/missing")
 class ProcessMissing(MethodView):
     @blp.doc(**BEARER)
+    @blp.arguments(RoundArgsSchema, location="query")
     @blp.response(200, MissingUnitSchema(many=True))
-    def get(self, process_id: int) -> list[dict[str, Any]]:
-        """Every unit below this plan, at any depth, that has not reported."""
-        return missing(new_uow(write=False), current_actor(), process_id)
+    def get(self, args: dict[str, Any], process_id: int) -> list[dict[str, Any]]:
+        """Every unit below this plan, at any depth, that has not reported in the round."""
+        return missing(new_uow(write=False), current_actor(), process_id, args["round"])
 
 
 @blp.route("/<int:process_id>/consolidated")
 class ProcessConsolidated(MethodView):
     @blp.doc(**BEARER)
+    @blp.arguments(RoundArgsSchema, location="query")
     @blp.response(200, ConsolidatedSchema)
-    def get(self, process_id: int) -> dict[str, Any]:
-        """The reported figures of the whole tree below this plan, with the targets missed."""
-        return consolidated(new_uow(write=False), current_actor(), process_id)
+    def get(self, args: dict[str, Any], process_id: int) -> dict[str, Any]:
+        """A round's reported figures of the whole tree below this plan, with targets missed."""
+        return consolidated(new_uow(write=False), current_actor(), process_id, args["round"])

@@ -34,6 +34,8 @@ class TaskSchema(Schema):
     process_id = fields.Integer()
     process_title = fields.String()
     step = fields.String()
+    form = fields.String(metadata={"description": "the step form it takes"})
+    report_round = fields.String(allow_none=True)
     name = fields.String()
     role = fields.String()
     agency = fields.Nested(AgencyRefSchema)
@@ -54,7 +56,7 @@ class TaskSchema(Schema):
 
 class TaskDetailSchema(TaskSchema):
     document = fields.Dict()
-    report = fields.Dict()
+    reports = fields.Dict(metadata={"description": "the unit's reports so far, by round"})
     previous = fields.Nested(TaskSchema, allow_none=True)
 
 
@@ -120,10 +122,9 @@ class ProcessSchema(Schema):
     started_at = fields.DateTime()
     issued_at = fields.DateTime(allow_none=True)
     completed_at = fields.DateTime(allow_none=True)
-    children_open = fields.Integer()
     version = fields.Integer()
     document = fields.Dict()
-    report = fields.Dict()
+    reports = fields.Dict(metadata={"description": "the unit's own reports, by round"})
     tasks = fields.List(fields.Nested(ProcessTaskSchema))
 
 
@@ -138,7 +139,7 @@ class ChildSchema(Schema):
     process_id = fields.Integer()
     unit = fields.String()
     status = fields.String()
-    reported = fields.Boolean()
+    reported = fields.List(fields.String(), metadata={"description": "rounds reported"})
     open_steps = fields.List(fields.Nested(OpenStepSchema))
 
 
@@ -154,8 +155,17 @@ class ShareSchema(Schema):
     share = fields.Float(allow_none=True)
 
 
+class RoundArgsSchema(Schema):
+    round = fields.String(
+        load_default=None,
+        validate=validate.Length(1, 40),
+        metadata={"description": "report round; default: the plan's first"},
+    )
+
+
 class ConsolidatedSchema(Schema):
     process_id = fields.Integer()
+    round = fields.String()
     units = fields.Integer()
     reported = fields.Integer()
     festivals_held = fields.Integer()

@@ -1,9 +1,11 @@
-"""Issuing a signed plan to its units, and their reports flowing back up.
+"""Issuing a signed plan to its units, and their reports flowing back up, round by round.
 
 Each addressed unit gets its own instance of the same diagram, bound to the agencies of its own
 level and linked to the plan that addressed it: a completion never loads more than one small
-workflow, however many units a plan reaches. The parent waits for the message `units_done`,
-sent when its last child reports, or for its report deadline (a BPMN timer).
+workflow, however many units a plan reaches. A report round R is a report step (property
+`report_round` = R) preceded by a wait for the message `reports_R`, with a timer on the
+variable `deadline_R`: the plan goes on when its last unit has reported in that round, or at
+the deadline, whichever comes first.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from service.db.models import Agency, ProcessInstance, RoleBinding
+from service.db.models import Agency, ProcessInstance, ReportRound, RoleBinding
 from service.operations.actors import Actor
 from service.operations.definitions import engine_definition
 from service.operations.instances import append_event, save_runtime
@@ -22,26 +24,47 @@ from workflows.calendar import due_before
 from workflows.runtime import Runtime
 from workflows.text import fold
 
-UNITS_DONE = "units_done"
 # Every level has someone to draft and someone to sign; a unit with no bindings of its own
 # (a school, an enterprise) fills both lanes itself.
 REQUIRED_ROLES = ("standing_body", "chairman")
+# Which deadline of a plan holds its units to each report round, and to their own plan.
+ROUND_DEADLINES = {
+    "result": "unit_report",
+    "half_year": "half_year_report",
+    "annual": "annual_report",
+}
+PLAN_DEADLINE = "unit_plan"
 
 
-def report_deadline(instance: ProcessInstance, document: dict[str, Any]) -> str:
-    """When this instance stops waiting for its units' reports (the timer's ISO time)."""
-    for deadline in document.get("deadlines", []):
-        if deadline.get("kind") == "unit_report":
-            return due_before(date.fromisoformat(deadline["due"])).isoformat()
-    if "report" in instance.deadlines:
-        return due_before(date.fromisoformat(instance.deadlines["report"])).isoformat()
-    end = date.fromisoformat(document["window"]["end"])
-    return due_before(end + timedelta(days=1)).isoformat()
+def message(round_: str) -> str:
+    return f"reports_{round_}"
+
+
+def engine_deadlines(instance: ProcessInstance, document: dict[str, Any]) -> dict[str, str]:
+    """`deadline_<round>` for the diagram's timers: when this plan stops waiting for a round.
+
+    The plan's own deadline for its units, else the one its parent set for it, else the day
+    after the plan's window.
+    """
+    own = {d["kind"]: d["due"] for d in document.get("deadlines", []) if d.get("kind")}
+    fallback = document.get("window", {}).get("end")
+    values = {}
+    for round_, kind in ROUND_DEADLINES.items():
+        if kind in own:
+            due = due_before(date.fromisoformat(own[kind]))
+        elif round_ in instance.deadlines:
+            due = due_before(date.fromisoformat(instance.deadlines[round_]))
+        elif fallback:
+            due = due_before(date.fromisoformat(fallback) + timedelta(days=1))
+        else:
+            continue
+        values[f"deadline_{round_}"] = due.isoformat()
+    return values
 
 
 def unit_deadlines(document: dict[str, Any]) -> dict[str, str]:
-    """The dates a plan holds its units to: their own plan, and their result report."""
-    kinds = {"unit_plan": "plan", "unit_report": "report"}
+    """The dates a plan holds its units to: "plan" for their own plan, then each round."""
+    kinds = {PLAN_DEADLINE: "plan"} | {kind: r for r, kind in ROUND_DEADLINES.items()}
     return {
         kinds[d["kind"]]: d["due"] for d in document.get("deadlines", []) if d.get("kind") in kinds
     }
@@ -50,7 +73,7 @@ def unit_deadlines(document: dict[str, Any]) -> dict[str, str]:
 def issue_plan(
     session: Session, instance: ProcessInstance, runtime: Runtime, actor: Actor, now: datetime
 ) -> None:
-    """Start one child instance per addressed unit; with none, stop waiting at once."""
+    """Start one child instance per addressed unit and open the plan's report rounds."""
     codes: list[str] = instance.document.get("addressed_units", [])
     by_code = {a.code: a for a in session.scalars(select(Agency).where(Agency.code.in_(codes)))}
     units = [by_code[code] for code in codes]
@@ -65,12 +88,13 @@ def issue_plan(
     children = []
     for unit in units:
         bindings = {role: unit.id for role in REQUIRED_ROLES} | bound[unit.id]
+        title = f"{instance.title} — {unit.name}"
         child = ProcessInstance(
             definition_id=instance.definition_id,
             jurisdiction_id=unit.id,
             parent_id=instance.id,
-            title=f"{instance.title} — {unit.name}",
-            title_folded=fold(f"{instance.title} — {unit.name}"),
+            title=title,
+            title_folded=fold(title),
             bindings=bindings,
             document={},
             state="",
@@ -80,6 +104,10 @@ def issue_plan(
         )
         children.append((child, Runtime.start(definition, sorted(bindings), now), unit))
     session.add_all(child for child, _, _ in children)
+    session.add_all(
+        ReportRound(instance_id=instance.id, round=r, open=len(children))
+        for r in definition.report_rounds
+    )
     session.flush()  # the children's ids, for their task rows and events
     for child, child_runtime, unit in children:
         save_runtime(session, child, child_runtime, now, new=True)
@@ -97,7 +125,7 @@ def issue_plan(
                 "deadlines": deadlines,
             },
         )
-    instance.children_open, instance.issued_at = len(children), now
+    instance.issued_at = now
     append_event(
         session,
         instance,
@@ -107,26 +135,38 @@ def issue_plan(
         role="chairman",
         data={"units": codes, "deadlines": deadlines},
     )
-    if not children:
-        runtime.deliver(UNITS_DONE, now)
 
 
-def report_to_parent(session: Session, child: ProcessInstance, now: datetime) -> None:
-    """Count a finished child off; the last one wakes its parent if it still waits."""
+def release_finished_rounds(
+    session: Session, instance: ProcessInstance, runtime: Runtime, now: datetime
+) -> None:
+    """Stop waiting for any round in which no unit is left to report (or none was addressed)."""
+    if instance.issued_at is None:
+        return
+    for round_ in engine_definition(instance.definition).report_rounds:
+        if not runtime.awaits(message(round_)):
+            continue
+        left = session.get(ReportRound, (instance.id, round_), populate_existing=True)
+        if left is None or left.open == 0:
+            runtime.deliver(message(round_), now)
+            append_event(session, instance, "units_reported", None, now, data={"round": round_})
+
+
+def report_to_parent(session: Session, child: ProcessInstance, round_: str, now: datetime) -> None:
+    """Count a unit's report off its parent's round; the last one wakes the parent."""
     assert child.parent_id is not None
-    remaining = session.execute(  # row-locks the parent: of two last children, one sees 0
-        update(ProcessInstance)
-        .where(ProcessInstance.id == child.parent_id)
-        .values(children_open=ProcessInstance.children_open - 1)
-        .returning(ProcessInstance.children_open)
+    remaining = session.execute(  # row-locks the counter: of two last reports, one sees 0
+        update(ReportRound)
+        .where(ReportRound.instance_id == child.parent_id, ReportRound.round == round_)
+        .values(open=ReportRound.open - 1)
+        .returning(ReportRound.open)
         .execution_options(synchronize_session=False)
-    ).scalar_one()
-    if remaining:
+    ).scalar_one_or_none()
+    if remaining != 0:
         return
     parent = session.get_one(ProcessInstance, child.parent_id, populate_existing=True)
     runtime = Runtime.restore(engine_definition(parent.definition), parent.state)
-    if not runtime.awaits(UNITS_DONE):  # the report deadline passed first
+    if not runtime.awaits(message(round_)):  # the deadline passed first
         return
-    runtime.deliver(UNITS_DONE, now)
+    release_finished_rounds(session, parent, runtime, now)
     save_runtime(session, parent, runtime, now)
-    append_event(session, parent, "units_reported", None, now)

@@ -21,8 +21,6 @@ from workflows.calendar import (
 )
 
 POLICY_FILE = Path(__file__).parents[1] / "deadline_policy.toml"
-# Steps held to a date the parent plan set for its units (`ProcessInstance.deadlines`).
-DATED_STEPS = {"draft_plan": "plan", "consolidate_report": "report"}
 
 
 @dataclass(frozen=True)
@@ -55,13 +53,14 @@ def last_day(due_at: datetime) -> date:
 
 
 def schedule(task: Task, deadlines: dict[str, str], created: datetime) -> None:
-    """Set a new task's due time: the parent's date for its step, else the step's SLA."""
-    dated = deadlines.get(DATED_STEPS.get(task.step, ""))
+    """Set a new task's due time: the date the parent set for a unit's own plan or for a report
+    round, else the SLA of the step's form."""
+    dated = deadlines.get(task.report_round or ("plan" if task.form == "draft_plan" else ""))
     if dated:
         task.due_at = due_before(date.fromisoformat(dated))
     else:
         rules = policy().sla
-        task.due_at = due_after_working_days(created, rules.get(task.step, rules["default"]))
+        task.due_at = due_after_working_days(created, rules.get(task.form, rules["default"]))
     soon = add_working_days(last_day(task.due_at), -policy().due_soon_working_days)
     task.due_soon_at = due_before(soon)
     task.deadline_state = _open_state(task, created)

@@ -57,6 +57,8 @@ def save_runtime(
             role=task.lane,
             agency_id=agency_id,
             created_at=now,
+            form=task.form,
+            report_round=task.report_round,
         )
         schedule(row, instance.deadlines, now)
         session.add(row)

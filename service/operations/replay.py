@@ -16,9 +16,8 @@ from sqlalchemy.orm import joinedload
 from service.db.models import Event, ProcessInstance, Task
 from service.db.uow import UnitOfWork
 from service.errors import NotFound
-from service.operations.cascade import UNITS_DONE, report_deadline
+from service.operations.cascade import engine_deadlines, message
 from service.operations.definitions import engine_definition
-from service.operations.tasks import REPORT_STEP
 from workflows.diff import patch, settled
 from workflows.errors import WorkflowError
 from workflows.runtime import Runtime
@@ -68,7 +67,7 @@ class _Replay:
         self.definition = engine_definition(instance.definition)
         self.runtime: Runtime | None = None
         self.document: Any = {}
-        self.report: Any = {}
+        self.reports: dict[str, Any] = {}
         self.count = 0
 
     def apply(self, event: Event) -> None:
@@ -79,10 +78,9 @@ class _Replay:
             elif event.action == "task_completed":
                 self._complete(event)
             elif event.action == "plan_issued":
-                if not data["units"]:  # no unit to wait for: it went on at once
-                    self._runtime(event).deliver(UNITS_DONE, now)
+                pass  # the children are their own instances; rounds open below
             elif event.action == "units_reported":
-                self._runtime(event).deliver(UNITS_DONE, now)
+                self._runtime(event).deliver(message(data["round"]), now)
             elif event.action == "timer_fired":
                 self._runtime(event).fire_timers(now)
             elif event.action == "process_completed":
@@ -105,13 +103,15 @@ class _Replay:
         if not ready:
             offered = sorted(t.step for t in runtime.ready_tasks())
             raise _Diverged(f"event {event.seq}: task_completed", step, f"ready: {offered}")
-        if step == REPORT_STEP:
-            self.report = patch(self.report, event.data["changes"])
+        if "round" in event.data:
+            round_ = event.data["round"]
+            self.reports[round_] = patch(self.reports.get(round_, {}), event.data["changes"])
         else:
             self.document = patch(self.document, event.data["changes"])
-        decision = event.data["decision"]
-        deadline = report_deadline(self.instance, self.document)
-        engine_data = {"decision": decision, "report_deadline": deadline}
+        engine_data = {
+            "decision": event.data["decision"],
+            **engine_deadlines(self.instance, self.document),
+        }
         runtime.complete(ready[0].id, engine_data, event.created_at)
 
 
@@ -136,7 +136,7 @@ def _compare(
         ("completed (status)", instance.status == "completed", runtime.completed),
         ("next timer", stored.next_timer(), runtime.next_timer()),
         ("plan", settled(instance.document), settled(replayed.document)),
-        ("report", settled(instance.report), settled(replayed.report)),
+        ("reports", settled(instance.reports), settled(replayed.reports)),
     ]
     return [
         {"what": what, "stored": _plain(old), "replayed": _plain(new)}

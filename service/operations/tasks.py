@@ -16,15 +16,21 @@ from service.db.uow import UnitOfWork
 from service.errors import Conflict, Forbidden, Invalid, NotFound
 from service.forms import validate_step
 from service.operations.actors import Actor, Grant
-from service.operations.cascade import UNITS_DONE, issue_plan, report_deadline, report_to_parent
+from service.operations.cascade import (
+    engine_deadlines,
+    issue_plan,
+    message,
+    release_finished_rounds,
+    report_to_parent,
+)
 from service.operations.deadlines import close
 from service.operations.definitions import engine_definition
 from service.operations.instances import append_event, save_runtime
 from workflows.diff import diff
 from workflows.runtime import Runtime
 
-REPORT_STEP = "consolidate_report"  # writes the unit's report, not its plan
-# Which part of the plan each step may write; the rest of the document is kept as it was.
+# Which part of the plan each step's form may write; the rest of the document is kept as it
+# was. Report steps write the unit's report for their round instead.
 _WRITES = {"draft_plan": None, "finance_appraisal": "budget_lines", "award_review": "nominations"}
 
 
@@ -114,13 +120,13 @@ def complete_task(
         if task.claimed_by_id not in (None, actor.user_id):
             raise Conflict("task_claimed", "A colleague has taken this task in hand.")
         try:
-            values = validate_step(task.step, decision, comment, data)
+            values = validate_step(task.form, decision, comment, data)
         except ValidationError as err:
             raise Invalid(err.messages_dict) from err
         instance = task.instance
-        if task.step == "draft_plan":
+        if task.form == "draft_plan":
             _check_addressed_units(uow, instance, values["addressed_units"])
-        if task.step == REPORT_STEP:
+        if task.report_round is not None:
             _check_festival_dates(instance, values)
         task.state, task.completed_at, task.completed_by_id = "completed", now, actor.user_id
         task.decision, task.comment = decision, comment
@@ -128,18 +134,20 @@ def complete_task(
             task.on_behalf_of_id, task.signing_mark = grant.on_behalf_of_id, grant.mark
         close(task, now)
         _flush_or_conflict(uow)  # claim the task first: a concurrent loser stops here
-        document = _merge(instance.document, task.step, values)
-        runtime = Runtime.restore(engine_definition(instance.definition), instance.state)
-        engine_data = {"decision": decision, "report_deadline": report_deadline(instance, document)}
+        document = _merge(instance.document, task.form, values)
+        definition = engine_definition(instance.definition)
+        runtime = Runtime.restore(definition, instance.state)
+        engine_data = {"decision": decision, **engine_deadlines(instance, document)}
         with uow.session.no_autoflush:  # one flush at the end, not one per query
             runtime.complete(task.engine_task_id, engine_data, now)
             event: dict[str, Any] = {"step": task.step, "decision": decision, "comment": comment}
             if grant is not None:  # the use of a delegation is part of the record
                 event["on_behalf_of"] = grant.on_behalf_of_id
                 event["signing_mark"] = grant.mark
-            if task.step == REPORT_STEP:
-                event["changes"] = diff(instance.report, values)
-                instance.report = values
+            if task.report_round is not None:
+                event["round"] = task.report_round
+                event["changes"] = diff(instance.reports.get(task.report_round, {}), values)
+                instance.reports = {**instance.reports, task.report_round: values}
             else:
                 event["changes"] = diff(instance.document, document)
                 instance.document = document
@@ -153,13 +161,15 @@ def complete_task(
                 task=task,
                 data=event,
             )
-            if runtime.awaits(UNITS_DONE) and instance.issued_at is None:
+            waiting = any(runtime.awaits(message(r)) for r in definition.report_rounds)
+            if waiting and instance.issued_at is None:  # just signed: issue it to its units
                 issue_plan(uow.session, instance, runtime, actor, now)
+            release_finished_rounds(uow.session, instance, runtime, now)
             save_runtime(uow.session, instance, runtime, now)
             if runtime.completed:
                 append_event(uow.session, instance, "process_completed", None, now)
-                if instance.parent_id is not None:
-                    report_to_parent(uow.session, instance, now)
+            if task.report_round is not None and instance.parent_id is not None:
+                report_to_parent(uow.session, instance, task.report_round, now)
         _flush_or_conflict(uow)
         next_steps = [t.name for t in runtime.ready_tasks()]
         uow.commit()
@@ -178,10 +188,10 @@ def _flush_or_conflict(uow: UnitOfWork) -> None:
         raise Conflict("instance_busy", "The process changed meanwhile; try again.") from err
 
 
-def _merge(document: dict[str, Any], step: str, values: dict[str, Any]) -> dict[str, Any]:
-    if step not in _WRITES:
+def _merge(document: dict[str, Any], form: str, values: dict[str, Any]) -> dict[str, Any]:
+    if form not in _WRITES:
         return document
-    field = _WRITES[step]
+    field = _WRITES[form]
     if field is None:
         return values
     if field not in values:

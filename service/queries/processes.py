@@ -87,10 +87,9 @@ def process_detail(uow: UnitOfWork, actor: Actor, process_id: int) -> dict[str, 
             "started_at": instance.started_at,
             "issued_at": instance.issued_at,
             "completed_at": instance.completed_at,
-            "children_open": instance.children_open,
             "version": instance.version,
             "document": document_view(instance.document),
-            "report": instance.report,
+            "reports": instance.reports,
             "tasks": [task_row(t) for t in tasks],
         }
 

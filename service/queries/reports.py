@@ -10,8 +10,10 @@ from sqlalchemy.orm import aliased
 
 from service.db.models import Agency, ProcessInstance, Task
 from service.db.uow import UnitOfWork
+from service.errors import Invalid
 from service.forms import AWARD_KINDS
 from service.operations.actors import Actor
+from service.operations.definitions import engine_definition
 from service.queries.processes import visible_instance
 
 SAFETY_KINDS = ("residential_areas", "communes", "agencies", "enterprises", "schools")
@@ -25,7 +27,7 @@ class _Unit:
     parent_id: int | None
     unit: str
     status: str
-    report: dict[str, Any]
+    reports: dict[str, Any]  # by round
 
 
 def _subtree(uow: UnitOfWork, root_id: int) -> list[_Unit]:
@@ -39,7 +41,7 @@ def _subtree(uow: UnitOfWork, root_id: int) -> list[_Unit]:
             ProcessInstance.parent_id,
             Agency.name,
             ProcessInstance.status,
-            ProcessInstance.report,
+            ProcessInstance.reports,
         )
         .join(tree, tree.c.id == ProcessInstance.id)
         .join(Agency, Agency.id == ProcessInstance.jurisdiction_id)
@@ -68,7 +70,7 @@ def children(uow: UnitOfWork, actor: Actor, process_id: int) -> list[dict[str, A
                 "process_id": child.id,
                 "unit": name,
                 "status": child.status,
-                "reported": child.status == "completed",
+                "reported": list(child.reports),
                 "open_steps": [
                     {
                         "task_id": t.id,
@@ -83,32 +85,46 @@ def children(uow: UnitOfWork, actor: Actor, process_id: int) -> list[dict[str, A
         ]
 
 
-def missing(uow: UnitOfWork, actor: Actor, process_id: int) -> list[dict[str, Any]]:
-    """Every unit below this plan, at any depth, that has not sent its result report."""
+def missing(
+    uow: UnitOfWork, actor: Actor, process_id: int, round_: str | None = None
+) -> list[dict[str, Any]]:
+    """Every unit below this plan, at any depth, that has not reported in the round."""
     with uow:
-        visible_instance(uow, actor, process_id)
-        return _missing(_subtree(uow, process_id), process_id)
+        round_ = _round(visible_instance(uow, actor, process_id), round_)
+        return _missing(_subtree(uow, process_id), process_id, round_)
 
 
-def _missing(units: list[_Unit], root_id: int) -> list[dict[str, Any]]:
+def _round(instance: ProcessInstance, round_: str | None) -> str:
+    """The round asked for, or the plan's first. :raise Invalid: a round it does not have."""
+    rounds = engine_definition(instance.definition).report_rounds
+    if round_ is None and rounds:
+        return rounds[0]
+    if round_ not in rounds:
+        raise Invalid({"round": [f"Must be one of: {', '.join(rounds)}."]})
+    return round_
+
+
+def _missing(units: list[_Unit], root_id: int, round_: str) -> list[dict[str, Any]]:
     names = {u.instance_id: u.unit for u in units}
     return [
         {"process_id": u.instance_id, "unit": u.unit, "under": names.get(u.parent_id or 0)}
         for u in units
-        if u.instance_id != root_id and u.status != "completed"
+        if u.instance_id != root_id and round_ not in u.reports
     ]
 
 
-def consolidated(uow: UnitOfWork, actor: Actor, process_id: int) -> dict[str, Any]:
+def consolidated(
+    uow: UnitOfWork, actor: Actor, process_id: int, round_: str | None = None
+) -> dict[str, Any]:
     """The reported figures of this plan's whole tree, summed, with shares and missed targets.
 
     Each unit reports its own figures, so a level's total is its own report plus every unit
     below it; shares are recomputed from the summed counts, never averaged.
     """
     with uow:
-        visible_instance(uow, actor, process_id)
+        round_ = _round(visible_instance(uow, actor, process_id), round_)
         units = _subtree(uow, process_id)
-    reports = [u.report for u in units if u.report]
+    reports = [u.reports[round_] for u in units if round_ in u.reports]
     totals: dict[str, Any] = {
         key: sum(r[key] for r in reports)
         for key in ("festivals_held", "participants", "budget_spent")
@@ -128,6 +144,7 @@ def consolidated(uow: UnitOfWork, actor: Actor, process_id: int) -> dict[str, An
         missed.append("movement")
     return {
         "process_id": process_id,
+        "round": round_,
         "units": len(units),
         "reported": len(reports),
         **totals,
@@ -135,7 +152,7 @@ def consolidated(uow: UnitOfWork, actor: Actor, process_id: int) -> dict[str, An
         "safety": safety,
         "movement": movement,
         "targets_missed": missed,
-        "missing": _missing(units, process_id),
+        "missing": _missing(units, process_id, round_),
     }
 
 

@@ -25,6 +25,8 @@ def task_view(task: Task, actor: Actor | None = None) -> dict[str, Any]:
         "process_id": task.instance_id,
         "process_title": task.instance.title,
         "step": task.step,
+        "form": task.form,
+        "report_round": task.report_round,
         "name": task.name,
         "role": task.role,
         "agency": {"id": task.agency_id, "name": task.agency.name},
@@ -134,7 +136,7 @@ def task_detail(uow: UnitOfWork, actor: Actor, task_id: int) -> dict[str, Any]:
         return {
             **task_view(task, actor),
             "document": document_view(task.instance.document),
-            "report": task.instance.report,
+            "reports": task.instance.reports,
             # what the drafter needs on top when a plan comes back: who returned it and why
             "previous": None if previous is None else task_view(previous),
         }

@@ -17,9 +17,10 @@ def _deploy(api: ApiClient, xml: bytes, user: str = ADMIN, name: str = "plan_cha
 
 
 def test_list_shows_the_deployed_chain(api: ApiClient) -> None:
-    (row,) = api.get("/api/v1/definitions", POLICE).json
-    assert (row["process_id"], row["version"]) == ("plan_chain", 1)
-    assert row["roles"] == ["standing_body", "finance", "home_affairs", "chairman"]
+    rows = {r["process_id"]: r for r in api.get("/api/v1/definitions", POLICE).json}
+    assert set(rows) == {"plan_chain", "movement_plan"}
+    assert rows["plan_chain"]["version"] == 1
+    assert rows["plan_chain"]["roles"] == ["standing_body", "finance", "home_affairs", "chairman"]
 
 
 def test_only_administrators_deploy(api: ApiClient) -> None:

@@ -23,7 +23,7 @@ def _only(runtime: Runtime) -> tuple[str, str]:
 def _act(runtime: Runtime, decision: str) -> Runtime:
     """Complete the one ready task, then go through a dump/restore as the service does."""
     (task,) = runtime.ready_tasks()
-    runtime.complete(task.id, {"decision": decision, "report_deadline": DEADLINE.isoformat()}, NOW)
+    runtime.complete(task.id, {"decision": decision, "deadline_result": DEADLINE.isoformat()}, NOW)
     return Runtime.restore(runtime.definition, runtime.dump())
 
 
@@ -52,7 +52,7 @@ def test_every_review_can_return_to_the_drafter(chain: Definition) -> None:
         runtime = _act(runtime, decision)
     runtime = _act(runtime, "approve")
     assert runtime.ready_tasks() == []
-    assert runtime.awaits("units_done")
+    assert runtime.awaits("reports_result")
     assert runtime.next_timer() == DEADLINE
 
 
@@ -65,8 +65,8 @@ def _signed(chain: Definition) -> Runtime:
 
 def test_the_last_report_releases_the_consolidation(chain: Definition) -> None:
     runtime = _signed(chain)
-    runtime.deliver("units_done", NOW)
-    assert not runtime.awaits("units_done") and runtime.next_timer() is None
+    runtime.deliver("reports_result", NOW)
+    assert not runtime.awaits("reports_result") and runtime.next_timer() is None
     assert _only(runtime) == ("consolidate_report", "standing_body")
     runtime = _act(runtime, "submit")
     assert runtime.completed
@@ -75,10 +75,10 @@ def test_the_last_report_releases_the_consolidation(chain: Definition) -> None:
 def test_the_report_deadline_releases_it_too(chain: Definition) -> None:
     runtime = _signed(chain)
     runtime.fire_timers(DEADLINE - timedelta(seconds=1))
-    assert runtime.ready_tasks() == [] and runtime.awaits("units_done")
+    assert runtime.ready_tasks() == [] and runtime.awaits("reports_result")
     runtime.fire_timers(DEADLINE + timedelta(seconds=1))
     assert _only(runtime) == ("consolidate_report", "standing_body")
-    assert not runtime.awaits("units_done")
+    assert not runtime.awaits("reports_result")
 
 
 def test_a_level_without_finance_skips_the_appraisal(chain: Definition) -> None:

@@ -7,6 +7,7 @@ from service.db.models.processes import (
     Notification,
     ProcessDefinition,
     ProcessInstance,
+    ReportRound,
     Task,
 )
 
@@ -19,6 +20,7 @@ __all__ = [
     "Notification",
     "ProcessDefinition",
     "ProcessInstance",
+    "ReportRound",
     "RoleBinding",
     "Task",
     "User",

@@ -47,15 +47,11 @@ class ProcessInstance(Base):
     bindings: Mapped[dict[str, Any]]  # role -> agency id
     document: Mapped[dict[str, Any]]  # the plan as last submitted
     state: Mapped[str] = mapped_column(Text)  # workflows.Runtime.dump()
-    # The cascade: a unit's instance points at the plan that addressed it; the parent counts
-    # the children that have not reported yet, so the last one to report needs no scan.
+    # The cascade: a unit's instance points at the plan that addressed it.
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"), index=True)
-    children_open: Mapped[int] = mapped_column(default=0)
     issued_at: Mapped[datetime | None]  # when the signed plan cascaded to its units
-    deadlines: Mapped[dict[str, Any]] = mapped_column(
-        default=dict
-    )  # set by the parent: plan, report
-    report: Mapped[dict[str, Any]] = mapped_column(default=dict)  # the unit's own result report
+    deadlines: Mapped[dict[str, Any]] = mapped_column(default=dict)  # from the parent, by kind
+    reports: Mapped[dict[str, Any]] = mapped_column(default=dict)  # own reports, by round
     next_timer_at: Mapped[datetime | None] = mapped_column(index=True)
     started_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -86,6 +82,8 @@ class Task(Base):
     engine_task_id: Mapped[str] = mapped_column(String(36), unique=True)
     step: Mapped[str] = mapped_column(String(100))
     name: Mapped[str] = mapped_column(String(255))
+    form: Mapped[str] = mapped_column(String(100))  # which step form it takes (service.forms)
+    report_round: Mapped[str | None] = mapped_column(String(40))  # set on report steps
     role: Mapped[str] = mapped_column(String(40))
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
     state: Mapped[str] = mapped_column(String(20), default="open")
@@ -114,6 +112,20 @@ class Task(Base):
     on_behalf_of: Mapped[User | None] = relationship(foreign_keys=[on_behalf_of_id])
 
     __mapper_args__ = {"version_id_col": version}  # two completions of one task -> one wins
+
+
+class ReportRound(Base):
+    """How many of a plan's units have yet to report in a round; the last one wakes the plan.
+
+    A counter, not a scan: the child that takes it to zero holds the row lock, so of two last
+    reports exactly one sees zero.
+    """
+
+    __tablename__ = "report_round"
+
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), primary_key=True)
+    round: Mapped[str] = mapped_column(String(40), primary_key=True)
+    open: Mapped[int]
 
 
 class Event(Base):
