@@ -8,6 +8,7 @@ from service import api, cli, web
 from service.config import Settings
 from service.db.base import utcnow
 from service.db.session import make_engine, make_session_factory
+from service.mail import SmtpMailer
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -19,6 +20,11 @@ def create_app(settings: Settings | None = None) -> Flask:
         DATABASE_URL=settings.database_url,
         AUDIT_KEY_PATH=settings.audit_key_path,
         WITNESS_DIR=settings.witness_dir,
+    )
+    app.extensions["mailer"] = (
+        None
+        if settings.smtp_host is None
+        else SmtpMailer(settings.smtp_host, settings.smtp_port, settings.smtp_sender)
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Vietnamese as UTF-8, not \u escapes
     engine = make_engine(settings.database_url)

@@ -68,12 +68,24 @@ def load_demo() -> None:
 @click.option("--full-name", required=True)
 @click.option("--agency", required=True, help="agency code")
 @click.option("--role", "roles", multiple=True)
+@click.option("--email", default=None, help="for e-mailed reminders")
 @click.password_option()
 def create_user(
-    username: str, full_name: str, agency: str, roles: tuple[str, ...], password: str
+    username: str,
+    full_name: str,
+    agency: str,
+    roles: tuple[str, ...],
+    email: str | None,
+    password: str,
 ) -> None:
     """Create a user in an existing agency."""
-    user = {"username": username, "full_name": full_name, "agency": agency, "roles": list(roles)}
+    user = {
+        "username": username,
+        "full_name": full_name,
+        "agency": agency,
+        "roles": list(roles),
+        "email": email,
+    }
     added = load_directory(_uow(), {"user": [user]}, password_hasher().hash(password))
     click.echo(json.dumps({"created": bool(added), "username": username}))
 
@@ -91,10 +103,10 @@ def scheduler(once: bool, interval: int, checkpoint_every: int) -> None:
     """Fire due timers, move deadline states and send reminders, every INTERVAL seconds;
     sign an audit checkpoint every N passes."""
     for passes in itertools.count(1):
-        report = tick(_uow)
+        report = tick(_uow, current_app.extensions["mailer"])
         click.echo(
             f"timers fired: {report.timers_fired}, deadline changes: {report.deadline_changes}, "
-            f"reminders sent: {report.reminders_sent}"
+            f"reminders sent: {report.reminders_sent}, e-mails sent: {report.emails_sent}"
         )
         if checkpoint_every and passes % checkpoint_every == 0:
             config = current_app.config

@@ -15,12 +15,16 @@ class Settings:
     token_ttl_seconds: int = 8 * 3600
     audit_key_path: Path = Path("instance/audit_ed25519.pem")  # Ed25519, made on first use
     witness_dir: Path = Path("instance/witness")  # copies of signed checkpoints: keep it elsewhere
+    smtp_host: str | None = None  # reminders also go by e-mail when set
+    smtp_port: int = 25
+    smtp_sender: str = "ngayhoi-antq@localhost"
 
     @classmethod
     def from_env(cls) -> Settings:
         """APP_DATABASE_URL (default: SQLite in APP_INSTANCE_DIR), APP_SECRET_KEY (default: a
         key generated once into APP_INSTANCE_DIR), APP_TOKEN_TTL_SECONDS (default 8 hours),
-        APP_AUDIT_KEY_PATH and APP_WITNESS_DIR (default: in APP_INSTANCE_DIR)."""
+        APP_AUDIT_KEY_PATH and APP_WITNESS_DIR (default: in APP_INSTANCE_DIR), APP_SMTP_HOST,
+        APP_SMTP_PORT and APP_SMTP_SENDER (default: no e-mail)."""
         instance = Path(os.environ.get("APP_INSTANCE_DIR", "instance")).resolve()
         instance.mkdir(parents=True, exist_ok=True)
         return cls(
@@ -33,6 +37,9 @@ class Settings:
                 os.environ.get("APP_AUDIT_KEY_PATH", instance / "audit_ed25519.pem")
             ),
             witness_dir=Path(os.environ.get("APP_WITNESS_DIR", instance / "witness")),
+            smtp_host=os.environ.get("APP_SMTP_HOST") or None,
+            smtp_port=int(os.environ.get("APP_SMTP_PORT", 25)),
+            smtp_sender=os.environ.get("APP_SMTP_SENDER", cls.smtp_sender),
         )
 
 

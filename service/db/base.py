@@ -48,4 +48,5 @@ class Base(DeclarativeBase):
         datetime: UTCDateTime,
         dict[str, Any]: JSON,
         list[str]: JSON,
+        list[str] | None: JSON,
     }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import smtplib
 import tomllib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -12,7 +14,9 @@ from typing import Any
 from sqlalchemy import and_, exists, select, update
 from sqlalchemy.orm import Session, joinedload
 
-from service.db.models import Notification, ProcessInstance, Task
+from service.db.models import Notification, ProcessInstance, Task, User
+from service.db.uow import UnitOfWork
+from service.mail import Mailer
 from workflows.calendar import (
     add_working_days,
     due_after_working_days,
@@ -21,6 +25,8 @@ from workflows.calendar import (
 )
 
 POLICY_FILE = Path(__file__).parents[1] / "deadline_policy.toml"
+HEAD_ROLES = frozenset({"chairman", "vice_chairman"})
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -154,3 +160,50 @@ def _notice(session: Session, task: Task, reminder: Reminder, now: datetime) -> 
         channels=["in_app"],
         sent_at=now,
     )
+
+
+def email_pending(uow: UnitOfWork, mailer: Mailer, limit: int = 100) -> int:
+    """E-mail the reminders not yet e-mailed to the users of their agency who have an address.
+
+    Runs after the reminders are committed (an outbox): a failed send is tried again on the next
+    pass, and the addresses and time of each one that went are recorded on the notification.
+    """
+    session, now = uow.session, uow.now()
+    pending = session.scalars(
+        select(Notification)
+        .where(Notification.emailed_at.is_(None))
+        .options(joinedload(Notification.task))
+        .order_by(Notification.id)
+        .limit(limit)
+    ).all()
+    sent = 0
+    for notice in pending:
+        to = _addresses(session, notice)
+        if not to:
+            continue
+        try:
+            mailer.send(to, notice.message.split(" — ")[0], notice.message)
+        except (OSError, smtplib.SMTPException):
+            logger.warning("reminder %s not e-mailed; retried on the next pass", notice.id)
+            break  # the relay is down: the rest waits too
+        notice.emailed_to, notice.emailed_at = to, now
+        notice.channels = [*notice.channels, "email"]
+        uow.commit()  # one by one, so a crash re-sends at most one
+        sent += 1
+    return sent
+
+
+def _addresses(session: Session, notice: Notification) -> list[str]:
+    users = (
+        session.scalars(
+            select(User)
+            .where(User.agency_id == notice.agency_id, User.active, User.email.is_not(None))
+            .options(joinedload(User.roles))
+        )
+        .unique()
+        .all()
+    )
+    if notice.audience == "head":  # the head and deputies, when the agency has them
+        heads = [u for u in users if {r.role for r in u.roles} & HEAD_ROLES]
+        users = heads or users
+    return sorted(u.email for u in users if u.email)

@@ -17,8 +17,8 @@ def load_directory(uow: UnitOfWork, directory: dict[str, Any], password_hash: st
     """Insert the agencies and users of `directory` not yet present; return how many were new.
 
     `directory` has `agency` entries (code, name, kind, parent, abbreviation, serves,
-    level_roles) in parent-first order and `user` entries (username, full_name, title, agency,
-    roles). A level is a province, district or commune, or an agency with `level_roles`;
+    level_roles) in parent-first order and `user` entries (username, full_name, title, email,
+    agency, roles). A level is a province, district or commune, or an agency with `level_roles`;
     `serves` binds roles at the parent's level. Loading twice changes nothing; every new user
     gets `password_hash`.
     """
@@ -65,6 +65,7 @@ def load_directory(uow: UnitOfWork, directory: dict[str, Any], password_hash: st
                     username=entry["username"],
                     full_name=entry["full_name"],
                     title=entry.get("title", ""),
+                    email=entry.get("email"),
                     password_hash=password_hash,
                     agency=home,
                     roles=[UserRole(role=r) for r in entry.get("roles", [])],

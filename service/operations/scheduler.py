@@ -15,7 +15,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from service.db.models import ProcessInstance
 from service.db.uow import UnitOfWork
-from service.operations.deadlines import refresh_states, send_reminders
+from service.mail import Mailer
+from service.operations.deadlines import email_pending, refresh_states, send_reminders
 from service.operations.definitions import engine_definition
 from service.operations.instances import append_event, save_runtime
 from workflows.runtime import Runtime
@@ -30,10 +31,12 @@ class TickReport:
     timers_fired: int
     deadline_changes: int
     reminders_sent: int
+    emails_sent: int = 0
 
 
-def tick(new_uow: Callable[[], UnitOfWork]) -> TickReport:
-    """One pass of every scheduled job, each batch in its own transaction."""
+def tick(new_uow: Callable[[], UnitOfWork], mailer: Mailer | None = None) -> TickReport:
+    """One pass of every scheduled job, each batch in its own transaction; reminders are also
+    e-mailed when a mailer is given."""
     fired = 0
     for _ in range(MAX_BATCHES):
         batch = fire_due_timers(new_uow())
@@ -46,7 +49,8 @@ def tick(new_uow: Callable[[], UnitOfWork]) -> TickReport:
         changes = refresh_states(uow.session, uow.now())
         sent = len(send_reminders(uow.session, uow.now()))
         uow.commit()
-    return TickReport(fired, changes, sent)
+        emailed = 0 if mailer is None else email_pending(uow, mailer)
+    return TickReport(fired, changes, sent, emailed)
 
 
 def _only_scheduler(uow: UnitOfWork) -> bool:

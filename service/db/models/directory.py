@@ -47,6 +47,7 @@ class User(Base):
     username: Mapped[str] = mapped_column(String(80), unique=True)
     full_name: Mapped[str] = mapped_column(String(255))
     title: Mapped[str] = mapped_column(String(255), default="")
+    email: Mapped[str | None] = mapped_column(String(255))  # for reminders, when SMTP is set
     password_hash: Mapped[str] = mapped_column(String(255))
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)

@@ -165,6 +165,8 @@ class Notification(Base):
     message: Mapped[str] = mapped_column(Text)
     channels: Mapped[list[str]]  # in_app, email
     sent_at: Mapped[datetime]
+    emailed_to: Mapped[list[str] | None]  # the addresses it went to, once it did
+    emailed_at: Mapped[datetime | None]
     read_at: Mapped[datetime | None]
 
     task: Mapped[Task] = relationship()
