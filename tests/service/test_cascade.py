@@ -320,3 +320,36 @@ def test_units_plan_report_and_the_province_consolidates(
     # the province consolidates and its plan is done
     assert drive(api, province, [POLICE], figures=report(2, 5000, 45_000_000)) is None
     assert api.get(f"/api/v1/processes/{province}", POLICE).json["status"] == "completed"
+
+
+def test_without_the_district_level_a_province_addresses_communes(
+    app: Flask, api: ApiClient, clock: FakeClock
+) -> None:
+    """1 July 2025: districts are gone. Moving communes under the province is a directory
+    change; the same diagram then runs province → commune."""
+    from sqlalchemy import select, update
+
+    from service.db.models import Agency
+
+    with app.extensions["session_factory"]() as session:
+        province_id = session.scalar(select(Agency.id).where(Agency.code == "thanh-hoa"))
+        session.execute(
+            update(Agency)
+            .where(Agency.code == "thuong-xuan-tt-thuong-xuan")
+            .values(parent_id=province_id)
+        )
+        session.commit()
+    at(clock, "2025-07-10")
+    province = api.start_plan(POLICE)
+    plan = unit_plan("Kế hoạch 2025", ["thuong-xuan-tt-thuong-xuan"])
+    plan.update(year=2025, window={"start": "2025-07-15", "end": "2025-08-19"})
+    plan["deadlines"] = [{"what": "Báo cáo", "due": "2025-08-20", "kind": "unit_report"}]
+    assert drive(api, province, PROVINCE_CHAIN, plan) is None
+    (commune,) = children(api, province).values()
+    assert commune["unit"] == "Thị trấn Thường Xuân"
+    assert (
+        api.get(f"/api/v1/tasks?process={commune['process_id']}", "ttthuongxuan.congan").json[0][
+            "step"
+        ]
+        == "draft_plan"
+    )
