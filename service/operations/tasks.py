@@ -149,7 +149,10 @@ def complete_task(
                 event["changes"] = diff(instance.reports.get(task.report_round, {}), values)
                 instance.reports = {**instance.reports, task.report_round: values}
             else:
-                event["changes"] = diff(instance.document, document)
+                # a step that writes nothing keeps the very same document: nothing to compare
+                event["changes"] = (
+                    [] if document is instance.document else diff(instance.document, document)
+                )
                 instance.document = document
             append_event(
                 uow.session,
