@@ -6,20 +6,25 @@ from typing import Any
 
 from sqlalchemy import select
 
-from service.db.models import Agency, User
+from service.db.models import Agency, ProcessInstance, User
 from service.db.uow import UnitOfWork
+from service.errors import NotFound
 from service.operations.actors import Actor
-from service.queries.processes import visible_instance
 
 
-def addressable_units(uow: UnitOfWork, actor: Actor, process_id: int) -> list[dict[str, Any]]:
+def addressable_units(uow: UnitOfWork, process_id: int) -> list[dict[str, Any]]:
     """The agencies below the level of a plan, in tree order, each with its depth (1: directly
     below). These are the units a plan may address.
 
-    :raise NotFound: no such process. :raise Forbidden: the actor has no part in it.
+    The directory is no secret, so this checks no rights: whoever may see the task (its own
+    agency, a deputy, a substitute) sees the names of the units it addresses.
+
+    :raise NotFound: no such process.
     """
     with uow:
-        instance = visible_instance(uow, actor, process_id)
+        instance = uow.session.get(ProcessInstance, process_id)
+        if instance is None:
+            raise NotFound("process_not_found", "No such process.")
         agencies = uow.session.execute(
             select(Agency.id, Agency.parent_id, Agency.code, Agency.name).order_by(Agency.id)
         ).all()
@@ -36,11 +41,22 @@ def addressable_units(uow: UnitOfWork, actor: Actor, process_id: int) -> list[di
 
 
 def colleagues(uow: UnitOfWork, actor: Actor) -> list[dict[str, Any]]:
-    """The other active users of the actor's agency: whom a leader may name a substitute."""
+    """The other active users of the actor's agency and of its sibling agencies (for a
+    provincial committee: its office, the departments, the police…), the actor's own agency
+    first: whom a leader may name a substitute."""
     with uow:
-        users = uow.session.scalars(
-            select(User)
-            .where(User.agency_id == actor.agency_id, User.active, User.id != actor.user_id)
-            .order_by(User.full_name)
-        )
-        return [{"username": u.username, "full_name": u.full_name, "title": u.title} for u in users]
+        parent = select(Agency.parent_id).where(Agency.id == actor.agency_id).scalar_subquery()
+        rows = uow.session.execute(
+            select(User, Agency.name)
+            .join(Agency, Agency.id == User.agency_id)
+            .where(
+                (Agency.id == actor.agency_id) | (Agency.parent_id == parent),
+                User.active,
+                User.id != actor.user_id,
+            )
+            .order_by(Agency.id != actor.agency_id, Agency.name, User.full_name)
+        ).all()
+        return [
+            {"username": u.username, "full_name": u.full_name, "title": u.title, "agency": name}
+            for u, name in rows
+        ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -71,11 +70,18 @@ def _render(
             "delegations.html",
             rows=delegations(new_uow(write=False), actor),
             leader=leader,
-            people=colleagues(new_uow(write=False), actor) if leader else [],
+            people=_by_agency(colleagues(new_uow(write=False), actor)) if leader else [],
             kinds=KINDS,
             form=form,
             errors=errors,
-            today=date.today(),
         ),
         status,
     )
+
+
+def _by_agency(people: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """People grouped by agency, in the order they come (the leader's own agency first)."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for person in people:
+        groups.setdefault(person["agency"], []).append(person)
+    return list(groups.items())

@@ -86,9 +86,7 @@ def new() -> ResponseReturnValue:
 
 def unit_names(actor: Actor, process_id: int) -> dict[str, str]:
     """Agency codes of the units below a plan, with their names."""
-    return {
-        u["code"]: u["name"] for u in addressable_units(new_uow(write=False), actor, process_id)
-    }
+    return {u["code"]: u["name"] for u in addressable_units(new_uow(write=False), process_id)}
 
 
 @bp.get("/<int:process_id>/diagram.svg")

@@ -120,7 +120,7 @@ def _render(
     focus: str | None = None,
 ) -> ResponseReturnValue:
     step_form = _step_form(task)
-    units = addressable_units(new_uow(write=False), actor, task["process_id"])
+    units = addressable_units(new_uow(write=False), task["process_id"])
     options = {
         "addressed_units": [(u["code"], ("— " * (u["depth"] - 1)) + u["name"]) for u in units]
     }

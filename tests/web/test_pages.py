@@ -87,3 +87,36 @@ def test_a_leader_names_a_substitute_and_ends_it(new_browser: object) -> None:
     assert police.post(f"/delegations/{grant_id}/revoke").status_code == 403
     assert chairman.post(f"/delegations/{grant_id}/revoke").status_code == 302
     assert "Đã chấm dứt" in chairman.get("/delegations").get_data(as_text=True)
+
+
+def test_a_substitute_signs_tuq_within_the_dates(
+    api: ApiClient, new_browser: object, clock: FakeClock
+) -> None:
+    office = "thanhhoa.vanphong"  # Văn phòng UBND tỉnh: another agency of the same level
+    api.start_plan(POLICE)
+    draft = api.only_task(POLICE)
+    assert api.complete(POLICE, draft["id"], "submit", data=PLAN_2023).status_code == 200
+    for user, step in ((FINANCE, "approve"), ("thanhhoa.thiduakhenthuong", "approve")):
+        assert api.complete(user, api.only_task(user)["id"], step).status_code == 200
+    chairman, substitute = new_browser(), new_browser()  # type: ignore[operator]
+    chairman.login(CHAIRMAN)
+    assert "Văn phòng Ủy ban nhân dân tỉnh Thanh Hóa" in chairman.get("/delegations").get_data(
+        as_text=True
+    )
+    form = {"substitute": office, "starts": "20/04/2023", "ends": "21/04/2023", "kind": "TUQ"}
+    assert chairman.post("/delegations", form).status_code == 302
+    substitute.login(office)
+    inbox = substitute.get("/inbox").get_data(as_text=True)
+    assert "Ký ban hành" in inbox and "badge-neutral" in inbox  # on someone's behalf
+    signing = api.only_task(CHAIRMAN)
+    page = substitute.get(f"/tasks/{signing['id']}").get_data(as_text=True)
+    print(page[page.find("<main") : page.find("<main") + 2500])
+    assert "Bạn ký thay" in page and "TUQ. CHỦ TỊCH" in page
+    clock.advance(days=3)  # the range is over: the rights end with it
+    assert substitute.get(f"/tasks/{signing['id']}").status_code == 403
+    clock.advance(days=-3)
+    assert substitute.complete(signing["id"], "approve").status_code == 302
+    police = new_browser()  # type: ignore[operator]
+    police.login(POLICE)
+    process = police.get(f"/processes/{signing['process_id']}").get_data(as_text=True)
+    assert "TUQ. CHỦ TỊCH" in process and "Phạm Quang Minh" in process
