@@ -198,6 +198,18 @@ def test_the_chain_with_a_return_a_budget_change_and_a_deputys_signature(
     page.locator('.mainnav a[href="/inbox"]').click()
     assert "Nothing is waiting for you." in page.inner_text("main")
 
+    chairman = Person(chromium, live_server, "thanhhoa.chutich")
+    chairman.goto("/delegations")
+    chairman.page.select_option("#substitute", "thanhhoa.vanphong")
+    chairman.page.fill("#starts", "20/05/2023")
+    chairman.page.fill("#ends", "19/05/2023")
+    chairman.page.get_by_role("button", name="Ủy quyền", exact=True).click()
+    assert "Ngày kết thúc trước ngày bắt đầu." in chairman.page.inner_text("main")
+    chairman.page.fill("#ends", "25/05/2023")
+    chairman.page.get_by_role("button", name="Ủy quyền", exact=True).click()
+    assert "Đang hiệu lực" in chairman.page.inner_text("main")
+    chairman.shot("delegations-1366")
+
     phone = Person(chromium, live_server, FINANCE, viewport=PHONE)
     phone.goto("/inbox")
     phone.shot("inbox-phone")
@@ -205,7 +217,7 @@ def test_the_chain_with_a_return_a_budget_change_and_a_deputys_signature(
     phone.shot("process-phone")
     phone.goto("/notifications")
     phone.shot("notifications-phone")
-    for person in (police, finance, awards, deputy, phone):
+    for person in (police, finance, awards, deputy, chairman, phone):
         person.close()
 
 
