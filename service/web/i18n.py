@@ -27,6 +27,8 @@ STEPS = {
     "award_review": lazy_gettext("Award review"),
     "chairman_sign": lazy_gettext("Sign and issue"),
     "consolidate_report": lazy_gettext("Consolidate the report"),
+    "report_half_year": lazy_gettext("Half-year report"),
+    "report_annual": lazy_gettext("Annual report"),
 }
 ROLES = {
     "standing_body": lazy_gettext("Standing body"),
