@@ -17,6 +17,7 @@ from service.queries.definitions import definitions
 from service.queries.diagram import diagram
 from service.queries.directory import addressable_units
 from service.queries.processes import history, process_detail
+from service.queries.reports import children
 from service.web.deps import current_actor, new_uow
 from service.web.i18n import ROLES, field_label, label, money, number, translate_errors, vn_date
 from workflows.diagram_svg import render_svg
@@ -42,6 +43,7 @@ def show(process_id: int) -> ResponseReturnValue:
         open_tasks=[t for t in process["tasks"] if t["state"] == "open"],
         unit_names=unit_names(actor, process_id),
         lanes=_lanes(process),
+        units=children(new_uow(write=False), actor, process_id) if process["issued_at"] else [],
     )
 
 

@@ -47,3 +47,7 @@ def test_a_unit_sends_its_half_year_report_from_the_page(
     assert browser.complete(task["id"], "submit", report).status_code == 302
     history = browser.get(f"/processes/{unit['process_id']}").get_data(as_text=True)
     assert "Báo cáo sơ kết 6 tháng" in history and "300" in history
+    browser.login(POLICE)
+    parent = browser.get(f"/processes/{province}").get_data(as_text=True)
+    assert "Các đơn vị thực hiện" in parent and "Sở Y tế tỉnh Thanh Hóa" in parent
+    assert f'href="/processes/{unit["process_id"]}"' in parent
