@@ -4,31 +4,55 @@ from __future__ import annotations
 
 from typing import Any
 
+from lxml import etree
 from sqlalchemy import select
 
 from service.db.models import ProcessDefinition, Task
 from service.db.uow import UnitOfWork
 from service.operations.actors import Actor
+from service.operations.definitions import engine_definition
 from service.queries.processes import visible_instance
+from workflows.runtime import Runtime
+
+_BPMN = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL"}
 
 
 def diagram(uow: UnitOfWork, actor: Actor, process_id: int) -> dict[str, Any]:
-    """The BPMN XML the instance runs on, with the ids of its open and its done steps.
+    """The BPMN XML the instance runs on, with the ids of its open steps (human tasks, and
+    receive tasks whose message the engine waits for) and of its done steps.
 
     :raise NotFound: no such process. :raise Forbidden: the actor has no part in it.
     """
     with uow:
         instance = visible_instance(uow, actor, process_id)
-        bpmn = uow.session.scalars(
-            select(ProcessDefinition.bpmn).where(ProcessDefinition.id == instance.definition_id)
+        row = uow.session.scalars(
+            select(ProcessDefinition).where(ProcessDefinition.id == instance.definition_id)
         ).one()
+        bpmn = row.bpmn
         steps = uow.session.execute(
             select(Task.step, Task.state).where(Task.instance_id == instance.id)
         ).all()
         open_steps = {step for step, state in steps if state == "open"}
+        if instance.state and instance.status == "running":
+            runtime = Runtime.restore(engine_definition(row), instance.state)
+            open_steps |= {
+                element for element, message in _receive_tasks(bpmn) if runtime.awaits(message)
+            }
         return {
             "bpmn": bpmn,
             "open": sorted(open_steps),
             "done": sorted({step for step, state in steps if state == "completed"} - open_steps),
             "status": instance.status,
         }
+
+
+def _receive_tasks(bpmn: str) -> list[tuple[str, str]]:
+    """(receive task id, name of the message it waits for) for each receive task."""
+    tree = etree.fromstring(
+        bpmn.encode(), parser=etree.XMLParser(resolve_entities=False, no_network=True)
+    )
+    messages = {m.get("id"): m.get("name") for m in tree.iterfind(".//bpmn:message", _BPMN)}
+    return [
+        (task.get("id") or "", messages.get(task.get("messageRef")) or "")
+        for task in tree.iterfind(".//bpmn:receiveTask", _BPMN)
+    ]

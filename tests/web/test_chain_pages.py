@@ -97,6 +97,8 @@ def test_draft_return_redraft_adjust_accept_and_sign_on_behalf(
     assert "500.000 đ" in process and "400.000 đ" in process  # what Finance changed
     assert "Trịnh Quốc Khánh" in process and "KT. CHỦ TỊCH" in process
     assert 'class="bpmn-node bpmn-userTask bpmn-done"' in process
+    # signed and issued: the engine now waits for the units' reports, and the diagram says so
+    assert 'class="bpmn-node bpmn-receiveTask bpmn-open" data-element-id="await_reports"' in process
     assert process.count("<svg") >= 1 and "<script" not in process.split("<svg", 1)[1]
 
 
