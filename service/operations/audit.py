@@ -39,8 +39,10 @@ from workflows.audit import (
 )
 
 Leaves = list[tuple[int, str]]  # (event id, event hash) in id order: the Merkle tree's leaves
-_LEAVES = select(Event.id, Event.hash).order_by(Event.id)
-_LATEST = select(Checkpoint).order_by(Checkpoint.id.desc()).limit(1)
+LEAVES = select(Event.id, Event.hash).order_by(Event.id)
+LATEST_CHECKPOINT = select(Checkpoint).order_by(Checkpoint.id.desc()).limit(1)
+# what a verifier reads of each event: its id, both hashes, and the hashed fields
+CHAIN_COLUMNS = (Event.id, Event.prev_hash, Event.hash, *(getattr(Event, n) for n in HASHED))
 
 
 def checkpoint_view(row: Checkpoint) -> dict[str, Any]:
@@ -57,7 +59,7 @@ def checkpoint_view(row: Checkpoint) -> dict[str, Any]:
 
 def latest_checkpoint(uow: UnitOfWork) -> dict[str, Any] | None:
     with uow:
-        row = uow.session.scalars(_LATEST).first()
+        row = uow.session.scalars(LATEST_CHECKPOINT).first()
         return None if row is None else checkpoint_view(row)
 
 
@@ -70,8 +72,8 @@ def checkpoint(uow: UnitOfWork, key_path: Path, witness_dir: Path) -> dict[str, 
     with uow:
         now = uow.now()
         _hold_writers(uow.session)
-        latest = uow.session.scalars(_LATEST).first()
-        leaves = [(int(i), str(h)) for i, h in uow.session.execute(_LEAVES)]
+        latest = uow.session.scalars(LATEST_CHECKPOINT).first()
+        leaves = [(int(i), str(h)) for i, h in uow.session.execute(LEAVES)]
         if latest is not None and latest.tree_size == len(leaves):
             return checkpoint_view(latest)
         root = merkle_root([event_leaf(h) for _, h in leaves]).hex()
@@ -136,8 +138,7 @@ def verify_log(session: Session, witness_dir: Path, key: Ed25519PublicKey | None
             )
         )
     }
-    columns = [Event.id, Event.prev_hash, Event.hash, *(getattr(Event, n) for n in HASHED)]
-    rows = session.execute(select(*columns).order_by(Event.instance_id, Event.seq))
+    rows = session.execute(select(*CHAIN_COLUMNS).order_by(Event.instance_id, Event.seq))
     leaves: Leaves = []
     places: dict[int, tuple[int, int]] = {}  # event id -> (instance id, seq)
     breaks: list[dict[str, Any]] = []

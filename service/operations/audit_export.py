@@ -17,8 +17,8 @@ from sqlalchemy.orm import joinedload
 from service.db.models import Checkpoint, Event, ProcessInstance
 from service.db.uow import UnitOfWork
 from service.errors import NotFound
-from service.operations.audit import checkpoint
-from service.operations.instances import HASHED, event_record
+from service.operations.audit import CHAIN_COLUMNS, LATEST_CHECKPOINT, LEAVES, checkpoint
+from service.operations.instances import event_record
 from service.operations.signing import ORIGIN, fingerprint, public_pem, signing_key
 from workflows.audit import canonical_json, event_leaf, inclusion_proof, tree_levels
 
@@ -52,13 +52,13 @@ def _lines(uow: UnitOfWork, process_id: int) -> list[dict[str, Any]]:
     instance = session.get_one(
         ProcessInstance, process_id, options=[joinedload(ProcessInstance.definition)]
     )
-    signed = session.scalars(select(Checkpoint).order_by(Checkpoint.id.desc())).first()
+    signed = session.scalars(LATEST_CHECKPOINT).first()
     size = 0 if signed is None else signed.tree_size
-    leaves = session.execute(select(Event.id, Event.hash).order_by(Event.id).limit(size)).all()
+    leaves = session.execute(LEAVES.limit(size)).all()
     place = {event_id: i for i, (event_id, _) in enumerate(leaves)}
     levels = tree_levels([event_leaf(h) for _, h in leaves]) if leaves else []
-    columns = [Event.id, Event.prev_hash, Event.hash, *(getattr(Event, n) for n in HASHED)]
-    rows = session.execute(select(*columns).filter_by(instance_id=process_id).order_by(Event.seq))
+    query = select(*CHAIN_COLUMNS).filter_by(instance_id=process_id).order_by(Event.seq)
+    rows = session.execute(query)
     events = [
         {
             "id": row.id,

@@ -19,8 +19,8 @@ from sqlalchemy.exc import DBAPIError
 from service.db.models import Checkpoint, Event, ProcessInstance
 from service.db.session import make_engine, make_session_factory
 from service.db.uow import UnitOfWork
-from service.operations.audit import checkpoint, verify
-from service.operations.instances import HASHED, event_record
+from service.operations.audit import CHAIN_COLUMNS, checkpoint, verify
+from service.operations.instances import event_record
 from service.operations.signing import signing_key, verifying_key
 from tests.conftest import ApiClient, FakeClock
 from tests.service.audit_walk import audited, event_count, walk
@@ -63,8 +63,7 @@ def as_insider(app: Flask, *statements: str | Executable, **params: Any) -> None
 
 
 def events(app: Flask, process_id: int) -> list[Any]:
-    columns = [Event.id, Event.prev_hash, Event.hash, *(getattr(Event, n) for n in HASHED)]
-    query = select(*columns).filter_by(instance_id=process_id).order_by(Event.seq)
+    query = select(*CHAIN_COLUMNS).filter_by(instance_id=process_id).order_by(Event.seq)
     with app.extensions["session_factory"]() as session:
         return list(session.execute(query))
 
