@@ -68,7 +68,8 @@ def init_app(app: Flask) -> None:
         "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
         "BABEL_TRANSLATION_DIRECTORIES": str(TRANSLATIONS),
         "LOGIN_RATE_LIMIT": "5 per minute; 30 per hour",
-        "RATELIMIT_STORAGE_URI": "memory://",
+        # one process: in memory; several (gunicorn workers): e.g. redis://…
+        "RATELIMIT_STORAGE_URI": os.environ.get("APP_RATELIMIT_STORAGE_URI", "memory://"),
         "WTF_CSRF_TIME_LIMIT": lifetime,
         "INBOX_PAGE_SIZE": 20,
     }.items():

@@ -12,7 +12,7 @@ from flask_wtf.csrf import CSRFProtect
 babel = Babel()
 csrf = CSRFProtect()
 login_manager = LoginManager()
-limiter = Limiter(get_remote_address, storage_uri="memory://")
+limiter = Limiter(get_remote_address)  # storage: config RATELIMIT_STORAGE_URI
 
 
 def login_limit() -> str:
