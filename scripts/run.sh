@@ -10,7 +10,8 @@ flask deploy-diagrams
 flask load-demo
 cat <<MSG
 
-  Service: http://$host:$port/api/v1   (OpenAPI: http://$host:$port/api/v1/openapi.json)
+  Web:     http://$host:$port/          (log in as a demo user, e.g. thanhhoa.congan / demo-2023)
+  API:     http://$host:$port/api/v1    (OpenAPI: http://$host:$port/api/v1/openapi.json)
   Log in:  curl -s -X POST http://$host:$port/api/v1/auth/token \\
              -H 'Content-Type: application/json' \\
              -d '{"username": "thanhhoa.congan", "password": "demo-2023"}'

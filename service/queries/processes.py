@@ -22,8 +22,8 @@ def document_view(document: dict[str, Any]) -> dict[str, Any]:
 
 
 def visible_instance(uow: UnitOfWork, actor: Actor, process_id: int) -> ProcessInstance:
-    """The instance, if the actor's agency takes part in it or in a plan above it, or the
-    actor oversees (supervisor, auditor, admin) the level where it started.
+    """The instance, if the actor's agency (or one the actor substitutes for) takes part in it
+    or in a plan above it, or the actor oversees (supervisor, auditor, admin) its level.
 
     :raise NotFound: no such process. :raise Forbidden: the actor has no part in it.
     """
@@ -35,9 +35,10 @@ def visible_instance(uow: UnitOfWork, actor: Actor, process_id: int) -> ProcessI
     if instance is None:
         raise NotFound("process_not_found", "No such process.")
     overseer = bool(actor.roles & OVERSEER_ROLES)
+    agencies = {agency for agency, _ in actor.duties()}
     node: ProcessInstance | None = instance
     while node is not None:
-        if actor.agency_id in node.bindings.values() or (
+        if agencies & set(node.bindings.values()) or (
             overseer and actor.jurisdiction_id == node.jurisdiction_id
         ):
             return instance

@@ -78,6 +78,7 @@ def test_a_substitute_signs_during_the_range_only(api: ApiClient, clock: FakeClo
     at(clock, "2023-04-25")
     (task,) = api.get("/api/v1/tasks?step=chairman_sign", substitute).json
     assert task["acting_as"] == "substitute"
+    assert api.get(f"/api/v1/processes/{process}", substitute).status_code == 200
     at(clock, "2023-04-29")  # the range is over: the right is gone
     assert api.complete(substitute, task["id"], "approve").status_code == 403
     at(clock, "2023-04-26")
