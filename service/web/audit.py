@@ -1,0 +1,76 @@
+"""The auditor's page: verify the whole log in one click, sign and show the latest root,
+export or replay one process."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_login import login_required
+
+from service.errors import Forbidden
+from service.operations.audit import checkpoint, latest_checkpoint, verify
+from service.operations.audit_export import export
+from service.operations.replay import replay
+from service.operations.signing import fingerprint, verifying_key
+from service.queries.processes import visible_instance
+from service.web.deps import current_actor, new_uow
+
+bp = Blueprint("audit", __name__)
+
+AUDIT_ROLES = frozenset({"auditor", "admin"})
+
+
+def _auditor() -> None:
+    if not current_actor().roles & AUDIT_ROLES:
+        raise Forbidden("auditors_only", "Only auditors and administrators may do this.")
+
+
+@bp.route("/audit", methods=["GET", "POST"])
+@login_required
+def index() -> ResponseReturnValue:
+    """GET shows the latest signed root; POST verifies the log or signs a checkpoint."""
+    _auditor()
+    config = current_app.config
+    report: dict[str, Any] | None = None
+    if request.method == "POST" and request.form.get("action") == "checkpoint":
+        checkpoint(new_uow(), config["AUDIT_KEY_PATH"], config["WITNESS_DIR"])
+    elif request.method == "POST":
+        key = verifying_key(config["AUDIT_KEY_PATH"])
+        report = verify(new_uow(write=False), config["WITNESS_DIR"], key)
+    key = verifying_key(config["AUDIT_KEY_PATH"])
+    return render_template(
+        "audit.html",
+        report=report,
+        latest=latest_checkpoint(new_uow(write=False)),
+        key_fingerprint=None if key is None else fingerprint(key),
+    )
+
+
+def _visible(process_id: int) -> None:
+    with new_uow(write=False) as uow:
+        visible_instance(uow, current_actor(), process_id)
+
+
+@bp.get("/processes/<int:process_id>/audit-export")
+@login_required
+def export_process(process_id: int) -> ResponseReturnValue:
+    """The process's full record as JSON lines, to check offline with tools/verify_export.py."""
+    _visible(process_id)
+    config = current_app.config
+    text = export(new_uow(), process_id, config["AUDIT_KEY_PATH"], config["WITNESS_DIR"])
+    name = f"process-{process_id}-audit.jsonl"
+    return Response(
+        text,
+        mimetype="application/x-ndjson",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@bp.get("/processes/<int:process_id>/replay")
+@login_required
+def replay_process(process_id: int) -> ResponseReturnValue:
+    """Re-run the process from its diagram and events and compare with what is stored."""
+    _visible(process_id)
+    return render_template("replay.html", result=replay(new_uow(write=False), process_id))
