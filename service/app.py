@@ -17,6 +17,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config.update(
         SECRET_KEY=settings.secret_key,
         TOKEN_TTL_SECONDS=settings.token_ttl_seconds,
+        IDLE_TIMEOUT_SECONDS=settings.idle_timeout_seconds,
         DATABASE_URL=settings.database_url,
         AUDIT_KEY_PATH=settings.audit_key_path,
         WITNESS_DIR=settings.witness_dir,

@@ -13,6 +13,7 @@ class Settings:
     database_url: str
     secret_key: str
     token_ttl_seconds: int = 8 * 3600
+    idle_timeout_seconds: int = 30 * 60  # a page session unused this long ends
     audit_key_path: Path = Path("instance/audit_ed25519.pem")  # Ed25519, made on first use
     witness_dir: Path = Path("instance/witness")  # copies of signed checkpoints: keep it elsewhere
     smtp_host: str | None = None  # reminders also go by e-mail when set
@@ -23,6 +24,7 @@ class Settings:
     def from_env(cls) -> Settings:
         """APP_DATABASE_URL (default: SQLite in APP_INSTANCE_DIR), APP_SECRET_KEY (default: a
         key generated once into APP_INSTANCE_DIR), APP_TOKEN_TTL_SECONDS (default 8 hours),
+        APP_IDLE_TIMEOUT_SECONDS (default 30 minutes),
         APP_AUDIT_KEY_PATH and APP_WITNESS_DIR (default: in APP_INSTANCE_DIR), APP_SMTP_HOST,
         APP_SMTP_PORT and APP_SMTP_SENDER (default: no e-mail)."""
         instance = Path(os.environ.get("APP_INSTANCE_DIR", "instance")).resolve()
@@ -33,6 +35,7 @@ class Settings:
             ),
             secret_key=os.environ.get("APP_SECRET_KEY") or _instance_secret(instance),
             token_ttl_seconds=int(os.environ.get("APP_TOKEN_TTL_SECONDS", 8 * 3600)),
+            idle_timeout_seconds=int(os.environ.get("APP_IDLE_TIMEOUT_SECONDS", 30 * 60)),
             audit_key_path=Path(
                 os.environ.get("APP_AUDIT_KEY_PATH", instance / "audit_ed25519.pem")
             ),

@@ -22,7 +22,7 @@ def new_uow(*, write: bool = True) -> UnitOfWork:
 
 def issue_token(actor: Actor) -> str:
     signer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
-    return str(signer.dumps({"u": actor.user_id}))
+    return str(signer.dumps({"u": actor.user_id, "e": actor.session_epoch}))
 
 
 def current_actor() -> Actor:
@@ -37,4 +37,4 @@ def current_actor() -> Actor:
         raise Unauthorized("token_expired", "The token has expired; ask for a new one.") from err
     except BadSignature as err:
         raise Unauthorized("token_invalid", "The token is not valid.") from err
-    return load_actor(new_uow(write=False), int(claims["u"]))
+    return load_actor(new_uow(write=False), int(claims["u"]), int(claims.get("e", -1)))

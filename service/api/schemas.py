@@ -8,6 +8,11 @@ from marshmallow import Schema, fields, validate
 class TokenRequestSchema(Schema):
     username = fields.String(required=True, validate=validate.Length(1, 80))
     password = fields.String(required=True, validate=validate.Length(1, 1000))
+    otp = fields.String(
+        load_default=None,
+        validate=validate.Length(1, 32),
+        metadata={"description": "the 6-digit code or a recovery code, for users who need one"},
+    )
 
 
 class TokenSchema(Schema):

@@ -1,7 +1,14 @@
 """All tables; import from here so that every mapper is configured."""
 
 from service.db.models.audit import Checkpoint
-from service.db.models.directory import Agency, Delegation, RoleBinding, User, UserRole
+from service.db.models.directory import (
+    Agency,
+    Delegation,
+    RecoveryCode,
+    RoleBinding,
+    User,
+    UserRole,
+)
 from service.db.models.processes import (
     Event,
     Notification,
@@ -20,6 +27,7 @@ __all__ = [
     "Notification",
     "ProcessDefinition",
     "ProcessInstance",
+    "RecoveryCode",
     "ReportRound",
     "RoleBinding",
     "Task",
