@@ -48,6 +48,10 @@ class Actor:
     jurisdiction_id: int | None
     roles: frozenset[str]
     grants: tuple[Grant, ...] = ()
+    # The levels an overseer (supervisor, auditor, admin) watches: their agency's own and the
+    # one it sits in (the provincial People's Committee office is a level of its own, for the
+    # plans it drafts, and sits in the province).
+    overseen: frozenset[int] = frozenset()
     session_epoch: int = 0  # sessions and tokens of an older epoch are ended
     otp_enrolled: bool = False
 
@@ -92,6 +96,14 @@ def actor_of(uow: UnitOfWork, user: User) -> Actor:
         jurisdiction_id=user.agency.jurisdiction_id,
         roles=roles,
         grants=tuple(grants),
+        overseen=frozenset(
+            j
+            for j in (
+                user.agency.jurisdiction_id,
+                user.agency.parent and user.agency.parent.jurisdiction_id,
+            )
+            if j is not None
+        ),
         session_epoch=user.session_epoch,
         otp_enrolled=user.totp_secret is not None,
     )
