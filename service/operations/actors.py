@@ -87,6 +87,7 @@ def actor_of(uow: UnitOfWork, user: User) -> Actor:
         head, deputy = HEAD_TITLES.get(user.agency.kind, OTHER_HEAD)
         grants.append(Grant(user.agency_id, "chairman", None, f"KT. {head} / {deputy}"))
     grants += _delegated(uow, user, local_day(uow.now()))
+    above = None if user.agency.parent is None else user.agency.parent.jurisdiction_id
     return Actor(
         user_id=user.id,
         username=user.username,
@@ -96,14 +97,7 @@ def actor_of(uow: UnitOfWork, user: User) -> Actor:
         jurisdiction_id=user.agency.jurisdiction_id,
         roles=roles,
         grants=tuple(grants),
-        overseen=frozenset(
-            j
-            for j in (
-                user.agency.jurisdiction_id,
-                user.agency.parent and user.agency.parent.jurisdiction_id,
-            )
-            if j is not None
-        ),
+        overseen=frozenset(j for j in (user.agency.jurisdiction_id, above) if j is not None),
         session_epoch=user.session_epoch,
         otp_enrolled=user.totp_secret is not None,
     )
