@@ -10,6 +10,7 @@ from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
 from service.api import audit, auth, definitions, delegations, notifications, processes, tasks
+from service.api.schemas import ErrorSchema
 from service.errors import DomainError, Invalid
 
 
@@ -21,12 +22,16 @@ def init_app(app: Flask) -> None:
         OPENAPI_URL_PREFIX="/api/v1",
         OPENAPI_JSON_PATH="openapi.json",
     )
-    api = Api(app, spec_kwargs={"info": {"description": __doc__}})
+    api = _Api(app, spec_kwargs={"info": {"description": __doc__}})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     for module in (auth, tasks, processes, definitions, notifications, delegations, audit):
         api.register_blueprint(module.blp)
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(Exception, _unexpected_error)
+
+
+class _Api(Api):  # type: ignore[misc]  # flask_smorest is untyped
+    ERROR_SCHEMA = ErrorSchema
 
 
 def _body(status: int, **extra: Any) -> dict[str, Any]:

@@ -75,7 +75,9 @@ def active_user(uow: UnitOfWork, **where: object) -> User | None:
     query = (
         select(User)
         .filter_by(active=True, **where)
-        .options(joinedload(User.roles), joinedload(User.agency))  # one round trip per request
+        .options(  # one round trip per request
+            joinedload(User.roles), joinedload(User.agency).joinedload(Agency.parent)
+        )
     )
     return uow.session.scalars(query).unique().one_or_none()
 
