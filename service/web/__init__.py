@@ -81,10 +81,10 @@ def init_app(app: Flask) -> None:
         if (blueprint.url_prefix or "").startswith("/api/"):
             csrf.exempt(blueprint)
     limiter.init_app(app)
-    # the API's token request is a login too (its limits are looked up by the view's name)
-    limiter.limit(login_limit, key_func=login_key, methods=["POST"])(
-        app.view_functions["auth.Token"]
-    )
+    # the API's token request is a login too: the same limit, wrapped around its view
+    token = limiter.limit(login_limit, key_func=login_key, methods=["POST"])
+    view: Any = app.view_functions["auth.Token"]
+    app.view_functions["auth.Token"] = token(view)
     login_manager.init_app(app)
     login_manager.login_view = "web.auth.login"
     login_manager.login_message = lazy_gettext("Please log in to continue.")
