@@ -10,6 +10,7 @@ from service.config import Settings
 from service.db.base import MAX_ID, utcnow
 from service.db.session import make_engine, make_session_factory
 from service.mail import SmtpMailer
+from service.text_input import refuse_unstorable_text
 
 
 class DatabaseId(IntegerConverter):
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["db_engine"] = engine
     app.extensions["session_factory"] = make_session_factory(engine)
     app.extensions["clock"] = utcnow  # replaced by tests that move time forward
+    app.before_request(refuse_unstorable_text)
     api.init_app(app)
     web.init_app(app)  # after the API: its blueprints are exempted from CSRF
     cli.init_app(app)
