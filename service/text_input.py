@@ -48,8 +48,9 @@ def refuse_unstorable_text() -> None:
     found: dict[str, Any] = {}
     for source in (request.args, request.form):
         for key, values in source.lists():
-            if _unstorable(key) or any(_unstorable(v) for v in values):
-                found[_shown(key)] = [REASON]
+            name = key or ""  # a multipart part may come without a name
+            if _unstorable(name) or any(_unstorable(v) for v in values):
+                found[_shown(name)] = [REASON]
     body = _errors(request.get_json(silent=True)) if request.is_json else None
     if body is not None:
         found.update(body if isinstance(body, dict) else {"_schema": body})
