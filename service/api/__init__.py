@@ -5,11 +5,12 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
 from service.api import audit, auth, definitions, delegations, notifications, processes, tasks
+from service.api.deps import current_actor
 from service.api.schemas import ErrorSchema
 from service.errors import DomainError, Invalid
 
@@ -28,6 +29,18 @@ def init_app(app: Flask) -> None:
         api.register_blueprint(module.blp)
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(Exception, _unexpected_error)
+    app.before_request(_authenticate)
+
+
+PUBLIC = frozenset({"auth.Token", "api-docs.openapi_json"})
+
+
+def _authenticate() -> None:
+    """Every API route but these needs a valid token, checked before its input is: a caller
+    without one learns 401 and nothing about what the route would accept."""
+    endpoint = request.endpoint
+    if request.path.startswith("/api/") and endpoint is not None and endpoint not in PUBLIC:
+        current_actor()
 
 
 class _Api(Api):  # type: ignore[misc]  # flask_smorest is untyped

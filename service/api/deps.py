@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import current_app, g, request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from service.db.uow import UnitOfWork
@@ -26,7 +26,17 @@ def issue_token(actor: Actor) -> str:
 
 
 def current_actor() -> Actor:
-    """The actor named by the bearer token. :raise Unauthorized: missing, bad or expired."""
+    """The actor named by the bearer token, loaded once per request.
+
+    :raise Unauthorized: missing, bad or expired.
+    """
+    if "actor" not in g:
+        g.actor = _actor_of_token()
+    actor: Actor = g.actor
+    return actor
+
+
+def _actor_of_token() -> Actor:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("token_missing", "Send “Authorization: Bearer <token>”.")

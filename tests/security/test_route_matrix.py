@@ -222,6 +222,17 @@ def test_every_route_is_in_the_table(app: Flask) -> None:
     assert sorted(set(TABLE) - routes) == [], "routes in TABLE that no longer exist"
 
 
+def test_nobody_learns_what_a_route_accepts_before_signing_in(app: Flask) -> None:
+    client = app.test_client()
+    world = World(process=1, open_task=1, done_task=1, delegation=1, bpmn=b"")
+    public = {("GET", "/api/v1/openapi.json"), ("POST", "/api/v1/auth/token")}
+    for method, rule in set(_routes(app)) - public:
+        if rule.startswith("/api/"):
+            path = _path(rule, world) + "?no_such_parameter=1"
+            with client.open(path, method=method, data="{", content_type="application/json") as a:
+                assert a.status_code == 401, (method, rule, a.status_code)
+
+
 @pytest.fixture
 def world(app: Flask, api: ApiClient, clock: FakeClock, tmp_path: Path) -> World:
     app.config.update(AUDIT_KEY_PATH=tmp_path / "key.pem", WITNESS_DIR=tmp_path / "witness")
