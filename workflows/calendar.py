@@ -45,10 +45,17 @@ def _working_days_before(year: int) -> tuple[int, ...]:
     return (*counts, seen)
 
 
+@lru_cache(maxsize=64)
+def _working_days_before_year(year: int) -> int:
+    return sum(_working_days_before(y)[-1] for y in range(2000, year))
+
+
 def _working_ordinal(day: date) -> int:
     """Working days from 1/1/2000 to `day` (excluded): differences give durations in O(1)."""
-    before = sum(_working_days_before(year)[-1] for year in range(2000, day.year))
-    return before + _working_days_before(day.year)[day.timetuple().tm_yday - 1]
+    return (
+        _working_days_before_year(day.year)
+        + _working_days_before(day.year)[day.timetuple().tm_yday - 1]
+    )
 
 
 def working_days_between(start: date, end: date) -> int:

@@ -2,10 +2,11 @@
 not reported, how the days went, and how it compares with last year's cycle.
 
 A campaign is a plan and everything that cascaded from it, at any depth. Every figure comes from
-task rows and instances, selected through one recursive query over the campaign's instances;
-only the columns a figure needs are read. Durations are whole working days on the Vietnamese
-calendar (`workflows.calendar.working_days_between`); percentiles are nearest-rank, so each is
-a wait some task really had.
+task rows and instances, selected through one recursive query over the campaign's instances
+and grouped in the database (by day in Vietnam where durations are needed): what reaches
+Python is bounded by steps, agencies and days, not by the number of tasks. Durations are whole
+working days on the Vietnamese calendar (`workflows.calendar.working_days_between`);
+percentiles are nearest-rank, so each is a wait some task really had.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import aliased
 
+from service.db.functions import vietnam_day
 from service.db.models import Agency, ProcessDefinition, ProcessInstance, Task
 from service.db.uow import UnitOfWork
 from service.errors import Forbidden, Invalid
@@ -103,12 +105,18 @@ def _tasks(campaign_id: int, *columns: Any) -> Select[Any]:
     return select(*columns).join(tree, tree.c.id == Task.instance_id)
 
 
-def percentile(values: list[int], share: float) -> int | None:
-    """Nearest-rank percentile: the smallest value at least `share` of the values reach."""
-    if not values:
+def percentile(counts: Counter[int], share: float) -> int | None:
+    """Nearest-rank percentile of values given with how often each occurs: the smallest value
+    that at least `share` of them reach."""
+    total = counts.total()
+    if not total:
         return None
-    ordered = sorted(values)
-    return ordered[max(math.ceil(share * len(ordered)), 1) - 1]
+    rank, seen = max(math.ceil(share * total), 1), 0
+    for value in sorted(counts):
+        seen += counts[value]
+        if seen >= rank:
+            return value
+    raise AssertionError("unreachable: the ranks add up to the total")
 
 
 # ── which step holds the chain, which agency is slow ─────────────────────────────────────
@@ -188,12 +196,14 @@ def _figures(uow: UnitOfWork, campaign_id: int, key: Any, label: Any) -> list[di
         .join(Agency, Agency.id == Task.agency_id)
         .group_by(key, label)
     ).all()
-    waits: dict[Any, list[int]] = defaultdict(list)
+    waits: dict[Any, Counter[int]] = defaultdict(Counter)
     today = local_day(uow.now())
-    for value, created in uow.session.execute(
-        _tasks(campaign_id, key, Task.created_at).where(Task.state == "open")
+    for value, created, count in uow.session.execute(
+        _tasks(campaign_id, key, vietnam_day(Task.created_at), func.count())
+        .where(Task.state == "open")
+        .group_by(key, vietnam_day(Task.created_at))
     ):
-        waits[value].append(working_days_between(local_day(created), today))
+        waits[value][working_days_between(created, today)] += count
     return [
         {
             "key": value,
@@ -329,27 +339,38 @@ def trend(
         raise Invalid({"to": ["Must not be before “from”."]})
     with uow:
         found = campaign(uow, actor, campaign_id)
-        rows = uow.session.execute(
-            _tasks(campaign_id, Task.created_at, Task.completed_at, Task.due_at)
-        ).all()
+        late = and_(
+            Task.due_at.is_not(None),
+            or_(Task.completed_at.is_(None), Task.completed_at > Task.due_at),
+        )
+        # a task may open already overdue: it counts from the later of the two
+        overdue_from = case(
+            (late, case((Task.due_at > Task.created_at, Task.due_at), else_=Task.created_at))
+        )
+        groups = [
+            vietnam_day(Task.created_at),
+            vietnam_day(Task.completed_at),
+            vietnam_day(overdue_from),
+        ]
+        rows = uow.session.execute(_tasks(campaign_id, *groups, func.count()).group_by(*groups))
         today = local_day(uow.now())
+        opened: Counter[date] = Counter()
+        closed: Counter[date] = Counter()
+        overdue: Counter[date] = Counter()  # +1 the day a task falls overdue, -1 when it closes
+        for created, completed, late_from, count in rows:
+            opened[created] += count
+            if completed is not None:
+                closed[completed] += count
+            if late_from is not None:
+                overdue[late_from] += count
+                if completed is not None:
+                    overdue[completed] -= count
     start = start or local_day(found.started_at)
     end = end or today
     if end < start:
         raise Invalid({"to": ["Must not be before “from”."]})
     if (end - start).days > TREND_MAX_DAYS:
         raise Invalid({"to": [f"At most {TREND_MAX_DAYS} days after “from”."]})
-    opened: Counter[date] = Counter()
-    closed: Counter[date] = Counter()
-    overdue: Counter[date] = Counter()  # +1 the day a task falls overdue, -1 the day it closes
-    for created, completed, due in rows:
-        opened[local_day(created)] += 1
-        if completed is not None:
-            closed[local_day(completed)] += 1
-        if due is not None and (completed is None or completed > due):
-            overdue[local_day(max(due, created))] += 1  # a task may open already overdue
-            if completed is not None:
-                overdue[local_day(completed)] -= 1
     days, running = [], sum(n for day, n in overdue.items() if day < start)
     day = start
     while day <= end:
@@ -390,16 +411,17 @@ def compare(uow: UnitOfWork, actor: Actor, campaign_id: int) -> dict[str, Any]:
 def _summary(uow: UnitOfWork, found: Campaign) -> dict[str, Any]:
     """The figures that say whether a cycle went faster: per step, the median working days a
     task took to complete; per campaign, units, reports, lateness and round trips."""
-    took: dict[str, list[int]] = defaultdict(list)
+    took: dict[str, Counter[int]] = defaultdict(Counter)
     names: dict[str, str] = {}
+    days = (vietnam_day(Task.created_at), vietnam_day(Task.completed_at))
     done = uow.session.execute(
-        _tasks(found.id, Task.step, Task.name, Task.created_at, Task.completed_at).where(
-            Task.state == "completed"
-        )
+        _tasks(found.id, Task.step, Task.name, *days, func.count())
+        .where(Task.state == "completed")
+        .group_by(Task.step, Task.name, *days)
     )
-    for step, name, created, completed in done:
+    for step, name, created, completed, count in done:
         names[step] = name
-        took[step].append(working_days_between(local_day(created), local_day(completed)))
+        took[step][working_days_between(created, completed)] += count
     tree = _tree(found.id)
     units, approved = uow.session.execute(
         select(
