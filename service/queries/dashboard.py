@@ -18,7 +18,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, and_, case, func, or_, select
-from sqlalchemy.orm import aliased
 
 from service.db.functions import vietnam_day
 from service.db.models import Agency, ProcessDefinition, ProcessInstance, Task
@@ -26,6 +25,7 @@ from service.db.uow import UnitOfWork
 from service.errors import Forbidden, Invalid
 from service.operations.actors import Actor
 from service.operations.definitions import engine_definition
+from service.queries.reports import subtree, subtree_ids
 from workflows.calendar import due_before, local_day, working_days_between
 
 SUPERVISOR_ROLES = frozenset({"supervisor", "admin"})
@@ -93,15 +93,8 @@ def _year(document: dict[str, Any], started_at: datetime) -> int:
     return year if isinstance(year, int) else local_day(started_at).year
 
 
-def _tree(campaign_id: int) -> Any:
-    """The ids of the campaign's instances, at any depth: a recursive CTE."""
-    tree = select(ProcessInstance.id).where(ProcessInstance.id == campaign_id).cte(recursive=True)
-    child = aliased(ProcessInstance)
-    return tree.union_all(select(child.id).where(child.parent_id == tree.c.id))
-
-
 def _tasks(campaign_id: int, *columns: Any) -> Select[Any]:
-    tree = _tree(campaign_id)
+    tree = subtree_ids(campaign_id)
     return select(*columns).join(tree, tree.c.id == Task.instance_id)
 
 
@@ -235,21 +228,7 @@ def units(
         raise Invalid({"only": [f"Must be one of: {', '.join(UNIT_FILTERS)}."]})
     with uow:
         round_ = campaign(uow, actor, campaign_id).round
-        tree = _tree(campaign_id)
-        instances = uow.session.execute(
-            select(
-                ProcessInstance.id,
-                ProcessInstance.parent_id,
-                Agency.name,
-                ProcessInstance.status,
-                ProcessInstance.issued_at,
-                ProcessInstance.deadlines,
-                ProcessInstance.reports,
-            )
-            .join(tree, tree.c.id == ProcessInstance.id)
-            .join(Agency, Agency.id == ProcessInstance.jurisdiction_id)
-            .order_by(ProcessInstance.id)
-        ).all()
+        instances = subtree(uow, campaign_id)
         flags = uow.session.execute(
             _tasks(
                 campaign_id,
@@ -269,17 +248,18 @@ def units(
         now = uow.now()
     by_instance = {i: (sub, plan_late, report_late) for i, sub, plan_late, report_late in flags}
     nodes: dict[int, dict[str, Any]] = {}
-    for id_, parent, name, status, issued, deadlines, reports in instances:
-        submitted, plan_late, report_late = by_instance.get(id_, (0, 0, 0))
-        due = deadlines.get(round_)
-        reported = round_ in reports
-        nodes[id_] = {
-            "process_id": id_,
+    for unit in instances:
+        submitted, plan_late, report_late = by_instance.get(unit.instance_id, (0, 0, 0))
+        due = unit.deadlines.get(round_)
+        reported = round_ in unit.reports
+        parent = unit.parent_id
+        nodes[unit.instance_id] = {
+            "process_id": unit.instance_id,
             "parent_id": parent if parent in nodes else None,
-            "unit": name,
-            "status": status,
+            "unit": unit.unit,
+            "status": unit.status,
             "plan_submitted": submitted > 0,
-            "plan_approved": issued is not None,
+            "plan_approved": unit.issued_at is not None,
             "reported": reported,
             "report_due": due,
             "late": bool(plan_late or report_late),
@@ -290,12 +270,12 @@ def units(
             "depth": 0 if parent not in nodes else nodes[parent]["depth"] + 1,
         }
     for node in reversed(list(nodes.values())):  # children come after parents: roll up
-        parent = nodes.get(node["parent_id"] or 0)
-        if parent is None:
+        above = nodes.get(node["parent_id"] or 0)
+        if above is None:
             continue
-        parent["below"]["units"] += 1 + node["below"]["units"]
+        above["below"]["units"] += 1 + node["below"]["units"]
         for flag in ("plan_submitted", "plan_approved", "reported", "late", "missing"):
-            parent["below"][flag] += node[flag] + node["below"][flag]
+            above["below"][flag] += node[flag] + node["below"][flag]
     if only != "all":
         keep = {i for i, n in nodes.items() if n[only]}
         for id_ in list(keep):
@@ -422,7 +402,7 @@ def _summary(uow: UnitOfWork, found: Campaign) -> dict[str, Any]:
     for step, name, created, completed, count in done:
         names[step] = name
         took[step][working_days_between(created, completed)] += count
-    tree = _tree(found.id)
+    tree = subtree_ids(found.id)
     units, approved = uow.session.execute(
         select(
             func.count(),

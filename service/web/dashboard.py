@@ -129,18 +129,18 @@ def _yes(flag: bool) -> str:
     return "Có" if flag else "Chưa"
 
 
-def _steps(campaign_id: int, args: dict[str, Any]) -> tuple[str, Table]:
-    rows = dashboard.steps(_read(), current_actor(), campaign_id)
-    return "Theo bước", (
-        (
-            "Bước",
-            "Đang mở",
-            "Chờ - trung vị (ngày làm việc)",
-            "Chờ - P90 (ngày làm việc)",
-            "Quá hạn",
-            "Số lần trả lại",
-            "Đã xong",
-        ),
+FIGURES = (
+    "Chờ - trung vị (ngày làm việc)",
+    "Chờ - P90 (ngày làm việc)",
+    "Quá hạn",
+    "Số lần trả lại",
+    "Đã xong",
+)
+
+
+def _figures(first: str, rows: list[dict[str, Any]]) -> Table:
+    return (
+        (first, "Đang mở", *FIGURES),
         [
             (
                 r["name"],
@@ -156,31 +156,14 @@ def _steps(campaign_id: int, args: dict[str, Any]) -> tuple[str, Table]:
     )
 
 
+def _steps(campaign_id: int, args: dict[str, Any]) -> tuple[str, Table]:
+    rows = dashboard.steps(_read(), current_actor(), campaign_id)
+    return "Theo bước", _figures("Bước", rows)
+
+
 def _agencies(campaign_id: int, args: dict[str, Any]) -> tuple[str, Table]:
     found = dashboard.agencies(_read(), current_actor(), campaign_id, args["sort"])
-    return "Theo cơ quan", (
-        (
-            "Cơ quan",
-            "Đang mở",
-            "Chờ - trung vị (ngày làm việc)",
-            "Chờ - P90 (ngày làm việc)",
-            "Quá hạn",
-            "Số lần trả lại",
-            "Đã xong",
-        ),
-        [
-            (
-                r["name"],
-                r["open"],
-                r["wait_p50"],
-                r["wait_p90"],
-                r["overdue"],
-                r["returns"],
-                r["done"],
-            )
-            for r in found["agencies"]
-        ],
-    )
+    return "Theo cơ quan", _figures("Cơ quan", found["agencies"])
 
 
 def _units(campaign_id: int, args: dict[str, Any]) -> tuple[str, Table]:
