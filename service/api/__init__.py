@@ -9,7 +9,16 @@ from flask import Flask, current_app
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
-from service.api import audit, auth, definitions, delegations, notifications, processes, tasks
+from service.api import (
+    audit,
+    auth,
+    definitions,
+    delegations,
+    documents,
+    notifications,
+    processes,
+    tasks,
+)
 from service.errors import DomainError, Invalid
 
 
@@ -23,7 +32,16 @@ def init_app(app: Flask) -> None:
     )
     api = Api(app, spec_kwargs={"info": {"description": __doc__}})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
-    for module in (auth, tasks, processes, definitions, notifications, delegations, audit):
+    for module in (
+        auth,
+        tasks,
+        processes,
+        documents,
+        definitions,
+        notifications,
+        delegations,
+        audit,
+    ):
         api.register_blueprint(module.blp)
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(Exception, _unexpected_error)

@@ -6,7 +6,15 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from service.documents.layout import Block, Heading, OfficialDocument, Paragraph, Signature, Table, vnd
+from service.documents.layout import (
+    Block,
+    Heading,
+    OfficialDocument,
+    Paragraph,
+    Signature,
+    Table,
+    vnd,
+)
 from service.forms import AWARD_KINDS, budget_total
 
 ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII")
@@ -54,7 +62,9 @@ def plan_document(
         body += _paragraphs(section["body"])
     lines = plan.get("budget_lines", [])
     if lines:
-        body.append(Heading(f"{ROMAN[min(len(plan.get('sections', [])), len(ROMAN) - 1)]}. KINH PHÍ"))
+        body.append(
+            Heading(f"{ROMAN[min(len(plan.get('sections', [])), len(ROMAN) - 1)]}. KINH PHÍ")
+        )
         body.append(
             Table(
                 columns=("TT", "Nội dung", "Số suất", "Mức (đồng)", "Thành tiền (đồng)"),

@@ -115,7 +115,12 @@ def official_document(
     issuer = _issuer(agency)
     if report is None:
         units = plan.get("addressed_units", [])
-        names = {code: name for code, name in session.execute(select(Agency.code, Agency.name).where(Agency.code.in_(units)))}
+        names = {
+            code: name
+            for code, name in session.execute(
+                select(Agency.code, Agency.name).where(Agency.code.in_(units))
+            )
+        }
         recipients = [names[code] for code in units if code in names]
         return plan_document(issuer, plan, signing, recipients + [_archive(session, instance)])
     asked_by = session.get(ProcessInstance, instance.parent_id) if instance.parent_id else instance
@@ -151,6 +156,6 @@ def _place(agency: Agency) -> str:
 
 
 def _archive(session: Session, instance: ProcessInstance) -> str:
-    """"Lưu: VT, CAT": the records office, and the unit that drafted (the standing body)."""
+    """ "Lưu: VT, CAT": the records office, and the unit that drafted (the standing body)."""
     drafter = session.get(Agency, instance.bindings.get("standing_body", 0))
     return f"Lưu: VT, {drafter.abbreviation}" if drafter and drafter.abbreviation else "Lưu: VT"

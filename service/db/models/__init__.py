@@ -1,8 +1,8 @@
 """All tables; import from here so that every mapper is configured."""
 
 from service.db.models.audit import Checkpoint
-from service.db.models.documents import Document, Register
 from service.db.models.directory import Agency, Delegation, RoleBinding, User, UserRole
+from service.db.models.documents import Document, Register
 from service.db.models.processes import (
     Event,
     Notification,
