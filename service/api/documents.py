@@ -23,7 +23,15 @@ from service.queries.documents import (
 
 MAX_CHECK_BYTES = 20 * 1024 * 1024
 FILES: dict[str, Any] = {"content": {mimetype: {} for mimetype in MIMETYPES.values()}}
-FORMAT = {"parameters": [{"in": "path", "name": "fmt", "schema": {"enum": list(MIMETYPES)}}]}
+
+
+def _file_doc(description: str) -> dict[str, Any]:
+    """OpenAPI for a download: the `fmt` it takes and the two file types it answers with."""
+    return {
+        "parameters": [{"in": "path", "name": "fmt", "schema": {"enum": list(MIMETYPES)}}],
+        "responses": {200: {"description": description, **FILES}},
+    }
+
 
 blp = Blueprint("documents", __name__, url_prefix="/api/v1", description="Signed documents")
 
@@ -45,8 +53,7 @@ class ProcessDocuments(MethodView):
 
 @blp.route("/documents/<int:document_id>/<any(docx, pdf):fmt>")
 class DocumentFile(MethodView):
-    @blp.doc(**BEARER, **FORMAT)
-    @blp.response(200, description="The file exactly as signed", **FILES)
+    @blp.doc(**BEARER, **_file_doc("The file exactly as signed"))
     def get(self, document_id: int, fmt: str) -> Response:
         """Download a signed document as DOCX or PDF; its SHA-256 is the one in the audit log."""
         return send(document_file(new_uow(write=False), current_actor(), document_id, fmt))
@@ -54,8 +61,7 @@ class DocumentFile(MethodView):
 
 @blp.route("/processes/<int:process_id>/draft/<any(docx, pdf):fmt>")
 class DraftFile(MethodView):
-    @blp.doc(**BEARER, **FORMAT)
-    @blp.response(200, description="The unnumbered draft (Số:    /KH-…)", **FILES)
+    @blp.doc(**BEARER, **_file_doc("The unnumbered draft (Số:    /KH-…)"))
     def get(self, process_id: int, fmt: str) -> Response:
         """The plan as it stands, laid out as it will be issued but without number or date."""
         return send(draft_file(new_uow(write=False), current_actor(), process_id, fmt))
