@@ -342,3 +342,34 @@ class CycleSchema(Schema):
 class CompareSchema(Schema):
     campaign = fields.Nested(CycleSchema)
     previous = fields.Nested(CycleSchema, allow_none=True)
+
+
+class DocumentSchema(Schema):
+    """A signed document: its number in the issuer's register and the hashes of its files."""
+
+    id = fields.Integer()
+    process_id = fields.Integer()
+    kind = fields.String(metadata={"description": "KH (kế hoạch) or BC (báo cáo)"})
+    number = fields.Integer()
+    symbol = fields.String(metadata={"example": "KH-BCĐ"})
+    number_line = fields.String(metadata={"example": "Số: 180/KH-BCĐ"})
+    year = fields.Integer()
+    subject = fields.String()
+    issuer = fields.String()
+    signed_at = fields.DateTime()
+    signed_by = fields.String()
+    signing_mark = fields.String(allow_none=True)
+    docx_sha256 = fields.String()
+    pdf_sha256 = fields.String()
+
+
+class DocumentCheckSchema(Schema):
+    """Whether an uploaded file is a signed document, byte for byte."""
+
+    sha256 = fields.String()
+    matches = fields.Boolean()
+    format = fields.String(metadata={"description": "docx or pdf, when it matches"})
+    recorded = fields.Boolean(
+        metadata={"description": "the audit log recorded this very hash at signing"}
+    )
+    document = fields.Nested(DocumentSchema, allow_none=True)

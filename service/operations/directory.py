@@ -16,11 +16,11 @@ LEVEL_KINDS = frozenset({"province", "district", "commune"})
 def load_directory(uow: UnitOfWork, directory: dict[str, Any], password_hash: str) -> int:
     """Insert the agencies and users of `directory` not yet present; return how many were new.
 
-    `directory` has `agency` entries (code, name, kind, parent, abbreviation, serves,
-    level_roles) in parent-first order and `user` entries (username, full_name, title, email,
-    agency, roles). A level is a province, district or commune, or an agency with `level_roles`;
-    `serves` binds roles at the parent's level. Loading twice changes nothing; every new user
-    gets `password_hash`.
+    `directory` has `agency` entries (code, name, kind, parent, abbreviation, issuer_name,
+    parent_body, head_title, serves, level_roles) in parent-first order and `user` entries
+    (username, full_name, title, email, agency, roles). A level is a province, district or
+    commune, or an agency with `level_roles`; `serves` binds roles at the parent's level.
+    Loading twice changes nothing; every new user gets `password_hash`.
     """
     with uow:
         by_code = {a.code: a for a in uow.session.scalars(select(Agency))}
@@ -37,6 +37,9 @@ def load_directory(uow: UnitOfWork, directory: dict[str, Any], password_hash: st
                 kind=entry["kind"],
                 parent=parent,
                 abbreviation=entry.get("abbreviation"),
+                issuer_name=entry.get("issuer_name"),
+                parent_body=entry.get("parent_body"),
+                head_title=entry.get("head_title"),
             )
             uow.session.add(agency)
             uow.session.flush()

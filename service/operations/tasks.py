@@ -25,6 +25,7 @@ from service.operations.cascade import (
 )
 from service.operations.deadlines import close
 from service.operations.definitions import engine_definition
+from service.operations.documents import issue_document
 from service.operations.instances import append_event, save_runtime
 from workflows.diff import diff
 from workflows.runtime import Runtime
@@ -32,6 +33,7 @@ from workflows.runtime import Runtime
 # Which part of the plan each step's form may write; the rest of the document is kept as it
 # was. Report steps write the unit's report for their round instead.
 _WRITES = {"draft_plan": None, "finance_appraisal": "budget_lines", "award_review": "nominations"}
+SIGNING_FORM = "chairman_sign"  # its approval issues the plan as a numbered document
 
 
 @dataclass(frozen=True)
@@ -164,6 +166,10 @@ def complete_task(
                 task=task,
                 data=event,
             )
+            if task.form == SIGNING_FORM and decision == "approve":
+                issue_document(uow.session, instance, task, actor, now)
+            elif task.report_round is not None:
+                issue_document(uow.session, instance, task, actor, now, report=values)
             waiting = any(runtime.awaits(message(r)) for r in definition.report_rounds)
             if waiting and instance.issued_at is None:  # just signed: issue it to its units
                 issue_plan(uow.session, instance, runtime, actor, now)

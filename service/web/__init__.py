@@ -36,6 +36,7 @@ from service.web import (
     auth,
     dashboard,
     delegations,
+    documents,
     i18n,
     inbox,
     notifications,
@@ -104,7 +105,17 @@ def init_app(app: Flask) -> None:
         static_url_path="/assets",
     )
     web.register_error_handler(Exception, _page_error)
-    for part in (auth, inbox, tasks, processes, notifications, delegations, audit, dashboard):
+    for part in (
+        auth,
+        inbox,
+        tasks,
+        processes,
+        documents,
+        notifications,
+        delegations,
+        audit,
+        dashboard,
+    ):
         web.register_blueprint(part.bp)
     app.register_blueprint(web)
     app.before_request(_expire_session)

@@ -2,6 +2,7 @@
 
 from service.db.models.audit import Checkpoint
 from service.db.models.directory import Agency, Delegation, RoleBinding, User, UserRole
+from service.db.models.documents import Document, Register
 from service.db.models.processes import (
     Event,
     Notification,
@@ -15,11 +16,12 @@ __all__ = [
     "Agency",
     "Checkpoint",
     "Delegation",
-    "Checkpoint",
+    "Document",
     "Event",
     "Notification",
     "ProcessDefinition",
     "ProcessInstance",
+    "Register",
     "ReportRound",
     "RoleBinding",
     "Task",
