@@ -2,6 +2,7 @@
 
 from service.db.models.audit import Checkpoint
 from service.db.models.directory import Agency, Delegation, RoleBinding, User, UserRole
+from service.db.models.idempotency import IdempotencyKey
 from service.db.models.processes import (
     Event,
     Notification,
@@ -15,8 +16,8 @@ __all__ = [
     "Agency",
     "Checkpoint",
     "Delegation",
-    "Checkpoint",
     "Event",
+    "IdempotencyKey",
     "Notification",
     "ProcessDefinition",
     "ProcessInstance",
