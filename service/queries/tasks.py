@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Select, and_, case, false, func, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from service.db.models import ProcessInstance, Task
 from service.db.uow import UnitOfWork
@@ -76,12 +76,14 @@ def inbox(
     Open tasks come soonest-due first; `q` searches plan titles ignoring diacritics.
     """
     with uow:
+        # The page's rows are loaded by id afterwards (selectinload), not joined: joined, every
+        # open task of the agency would be read with its plan before the sort picks the page.
         query = _mine(actor, state).options(
-            joinedload(Task.instance),
-            joinedload(Task.agency),
-            joinedload(Task.completed_by),
-            joinedload(Task.claimed_by),
-            joinedload(Task.on_behalf_of),
+            selectinload(Task.instance),
+            selectinload(Task.agency),
+            selectinload(Task.completed_by),
+            selectinload(Task.claimed_by),
+            selectinload(Task.on_behalf_of),
         )
         if process is not None:
             query = query.where(Task.instance_id == process)
@@ -94,7 +96,7 @@ def inbox(
                 ProcessInstance.title_folded.contains(fold(q), autoescape=True)
             )
         order = (
-            (Task.due_at.is_(None), Task.due_at) if state == "open" else (Task.completed_at.desc(),)
+            (Task.due_at.asc().nulls_last(),) if state == "open" else (Task.completed_at.desc(),)
         )
         rows = uow.session.scalars(query.order_by(*order, Task.id).limit(limit).offset(offset))
         return [task_view(t, actor) for t in rows]

@@ -1,4 +1,4 @@
-"""idempotency keys
+"""idempotency keys; the inbox index in due order
 
 Revision ID: 0008_idempotency
 Revises: 0005
@@ -27,7 +27,14 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_idempotency_key')),
     sa.UniqueConstraint('user_id', 'key', name=op.f('uq_idempotency_key_user_id_key'))
     )
+    with op.batch_alter_table('task', schema=None) as batch_op:
+        batch_op.drop_index('ix_task_inbox')
+        batch_op.create_index('ix_task_inbox', ['agency_id', 'role', 'state', 'due_at', 'id'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('task', schema=None) as batch_op:
+        batch_op.drop_index('ix_task_inbox')
+        batch_op.create_index('ix_task_inbox', ['agency_id', 'role', 'state', 'created_at'], unique=False)
+
     op.drop_table('idempotency_key')
