@@ -7,16 +7,20 @@ and the same request gets that result instead of a second change.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service.db.models import IdempotencyKey
 from service.db.uow import UnitOfWork
 from service.errors import Conflict, DomainError
+
+# How long a key is remembered: the draft leaves expiry to the server; a client retries within
+# minutes, and after a day a retried completion finds its task done anyway (409).
+KEEP_KEYS = timedelta(hours=24)
 
 
 class KeyReused(DomainError):
@@ -79,3 +83,8 @@ def remember(
         raise Conflict(
             "idempotency_key_in_use", "Another attempt with this key came first."
         ) from err
+
+
+def forget_old_keys(session: Session, now: datetime) -> None:
+    """Delete keys older than KEEP_KEYS; the scheduler does, each pass."""
+    session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < now - KEEP_KEYS))

@@ -6,7 +6,9 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from service.db.models import Event, IdempotencyKey, ProcessInstance, Task
-from tests.conftest import PLAN_2023, ApiClient
+from service.db.uow import UnitOfWork
+from service.operations.scheduler import tick
+from tests.conftest import PLAN_2023, ApiClient, FakeClock
 
 POLICE = "thanhhoa.congan"
 
@@ -85,3 +87,20 @@ def test_a_retried_start_starts_one_process(app: Flask, api: ApiClient) -> None:
     assert (first.status_code, again.status_code, other_user.status_code) == (201, 201, 201)
     assert again.json["id"] == first.json["id"] != other_user.json["id"]  # keys are per user
     assert _count(app, table=ProcessInstance) == 2
+
+
+def test_the_scheduler_forgets_keys_after_a_day(
+    app: Flask, api: ApiClient, clock: FakeClock
+) -> None:
+    api.start_plan(POLICE)
+    api.start_plan(POLICE)
+    first, second = (task["id"] for task in api.get("/api/v1/tasks", POLICE).json)
+    assert _complete(api, first, "old", PLAN_2023).status_code == 200
+    clock.advance(hours=23)
+    assert _complete(api, second, "new", PLAN_2023).status_code == 200
+    clock.advance(hours=2)
+
+    tick(lambda: UnitOfWork(app.extensions["session_factory"], clock=clock))
+
+    with app.extensions["session_factory"]() as session:
+        assert session.scalars(select(IdempotencyKey.key)).all() == ["new"]

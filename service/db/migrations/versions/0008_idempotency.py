@@ -27,6 +27,9 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_idempotency_key')),
     sa.UniqueConstraint('user_id', 'key', name=op.f('uq_idempotency_key_user_id_key'))
     )
+    with op.batch_alter_table('idempotency_key', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_idempotency_key_created_at'), ['created_at'], unique=False)
+
     with op.batch_alter_table('task', schema=None) as batch_op:
         batch_op.drop_index('ix_task_inbox')
         batch_op.create_index('ix_task_inbox', ['agency_id', 'role', 'state', 'due_at', 'id'], unique=False)
@@ -36,5 +39,8 @@ def downgrade() -> None:
     with op.batch_alter_table('task', schema=None) as batch_op:
         batch_op.drop_index('ix_task_inbox')
         batch_op.create_index('ix_task_inbox', ['agency_id', 'role', 'state', 'created_at'], unique=False)
+
+    with op.batch_alter_table('idempotency_key', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_idempotency_key_created_at'))
 
     op.drop_table('idempotency_key')
