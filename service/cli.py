@@ -10,15 +10,19 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
+from sqlalchemy import func, select
 
 from service.audit_cli import audit
 from service.db.migrate import upgrade
+from service.db.models import ProcessInstance
 from service.db.uow import UnitOfWork
+from service.demo import campaigns
 from service.operations.actors import password_hasher
 from service.operations.audit import checkpoint
 from service.operations.definitions import deploy
 from service.operations.directory import load_directory
 from service.operations.scheduler import tick
+from workflows.calendar import local_day
 
 DEMO = Path(__file__).parent / "demo"
 BPMN = Path(__file__).parent.parent / "bpmn"
@@ -57,10 +61,17 @@ def deploy_diagrams(folder: Path) -> None:
 
 @click.command("load-demo")
 def load_demo() -> None:
-    """Load the demo directory (seeds 000–003) with the README's demo password."""
+    """Load the demo directory (seeds 000–003) with the README's demo password, and on an
+    empty database two years of the Thanh Hóa campaign (for the supervisors' dashboard)."""
     directory = tomllib.loads((DEMO / "directory.toml").read_text(encoding="utf-8"))
     added = load_directory(_uow(), directory, password_hasher().hash(DEMO_PASSWORD))
     click.echo(f"demo directory: {added} new agencies and users")
+    factory = current_app.extensions["session_factory"]
+    with factory() as session:
+        if session.scalar(select(func.count()).select_from(ProcessInstance)):
+            return  # the demo campaigns are played once, on an empty database
+    played = campaigns.play(factory, local_day(current_app.extensions["clock"]()))
+    click.echo(f"demo campaigns: {played} years of the Thanh Hóa plan, ending today")
 
 
 @click.command("create-user")

@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 from service.api import (
     audit,
     auth,
+    dashboard,
     definitions,
     delegations,
     health,
@@ -33,7 +34,17 @@ def init_app(app: Flask) -> None:
     )
     api = Api(app, spec_kwargs={"info": {"description": __doc__}})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
-    for module in (auth, tasks, processes, definitions, notifications, delegations, audit, health):
+    for module in (
+        auth,
+        tasks,
+        processes,
+        definitions,
+        notifications,
+        delegations,
+        audit,
+        dashboard,
+        health,
+    ):
         api.register_blueprint(module.blp)
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(Exception, _unexpected_error)

@@ -243,3 +243,107 @@ class DelegationSchema(Schema):
     revoked_at = fields.DateTime(allow_none=True)
     active = fields.Boolean()
     granted_by_me = fields.Boolean()
+
+
+class CampaignArgsSchema(Schema):
+    campaign = fields.Integer(required=True, metadata={"description": "the plan's process id"})
+
+
+class AgencyArgsSchema(CampaignArgsSchema):
+    sort = fields.String(
+        load_default="wait_p90",
+        metadata={"description": "wait_p90, wait_p50, open, overdue, returns or agency"},
+    )
+
+
+class UnitArgsSchema(CampaignArgsSchema):
+    show = fields.String(
+        data_key="only", load_default="all", metadata={"description": "all, late or missing"}
+    )
+
+
+class TrendArgsSchema(CampaignArgsSchema):
+    start = fields.Date(data_key="from", load_default=None)
+    end = fields.Date(data_key="to", load_default=None)
+
+
+class CampaignSchema(Schema):
+    id = fields.Integer()
+    title = fields.String()
+    started_at = fields.DateTime()
+
+
+class FiguresSchema(Schema):
+    key = fields.Raw(metadata={"description": "the step id or the agency id"})
+    name = fields.String()
+    open = fields.Integer()
+    overdue = fields.Integer()
+    returns = fields.Integer(metadata={"description": "round trips: returned at this step"})
+    done = fields.Integer()
+    wait_p50 = fields.Integer(allow_none=True, metadata={"description": "working days"})
+    wait_p90 = fields.Integer(allow_none=True, metadata={"description": "working days"})
+
+
+class WaitingTaskSchema(Schema):
+    task_id = fields.Integer()
+    step = fields.String()
+    agency = fields.String()
+    process_id = fields.Integer()
+    title = fields.String()
+    created_at = fields.DateTime()
+    waited = fields.Integer(metadata={"description": "working days"})
+    due_at = fields.DateTime(allow_none=True)
+    deadline_state = fields.String()
+
+
+class AgencyFiguresSchema(Schema):
+    agencies = fields.List(fields.Nested(FiguresSchema))
+    longest_waiting = fields.List(fields.Nested(WaitingTaskSchema))
+
+
+class UnitProgressSchema(Schema):
+    process_id = fields.Integer()
+    parent_id = fields.Integer(allow_none=True)
+    depth = fields.Integer()
+    unit = fields.String()
+    status = fields.String()
+    plan_submitted = fields.Boolean()
+    plan_approved = fields.Boolean()
+    reported = fields.Boolean()
+    report_due = fields.String(allow_none=True)
+    late = fields.Boolean()
+    missing = fields.Boolean()
+    below = fields.Dict(keys=fields.String(), values=fields.Integer())
+
+
+class TrendDaySchema(Schema):
+    day = fields.Date()
+    opened = fields.Integer()
+    closed = fields.Integer()
+    overdue = fields.Integer()
+
+
+class StepTookSchema(Schema):
+    step = fields.String()
+    name = fields.String()
+    took_p50 = fields.Integer(allow_none=True, metadata={"description": "working days"})
+    done = fields.Integer()
+
+
+class CycleSchema(Schema):
+    id = fields.Integer()
+    title = fields.String()
+    year = fields.Integer()
+    units = fields.Integer()
+    plans_approved = fields.Integer()
+    reports = fields.Integer()
+    report_tasks = fields.Integer()
+    returns = fields.Integer()
+    done_late = fields.Integer()
+    overdue = fields.Integer()
+    steps = fields.List(fields.Nested(StepTookSchema))
+
+
+class CompareSchema(Schema):
+    campaign = fields.Nested(CycleSchema)
+    previous = fields.Nested(CycleSchema, allow_none=True)
