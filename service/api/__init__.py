@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask, current_app
 from flask_smorest import Api
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from service.api import (
@@ -16,6 +17,7 @@ from service.api import (
     definitions,
     delegations,
     documents,
+    health,
     notifications,
     processes,
     tasks,
@@ -43,6 +45,7 @@ def init_app(app: Flask) -> None:
         delegations,
         audit,
         dashboard,
+        health,
     ):
         api.register_blueprint(module.blp)
     app.register_error_handler(DomainError, _domain_error)
@@ -64,5 +67,11 @@ def _unexpected_error(err: Exception) -> Any:
     """Never a traceback to the client: log it and answer 500 in the API's error shape."""
     if isinstance(err, HTTPException):
         return err
+    if isinstance(err, OperationalError | InterfaceError):
+        # the database is restarting or unreachable: not our bug, and retryable. A commit cut
+        # off may or may not have landed; a retry with its Idempotency-Key finds out.
+        current_app.logger.warning("database unavailable: %s", err.orig)
+        body = _body(503, error="database_unavailable", message="The database is unavailable.")
+        return body, 503, {"Retry-After": "1"}
     current_app.logger.exception("unexpected error")
     return _body(500, message="An unexpected error occurred; it has been logged."), 500

@@ -16,6 +16,11 @@ class TokenSchema(Schema):
     expires_in = fields.Integer()
 
 
+class HealthSchema(Schema):
+    status = fields.String(metadata={"enum": ["ok", "unavailable"]})
+    database = fields.String(metadata={"enum": ["ok", "unreachable"]})
+
+
 class MeSchema(Schema):
     id = fields.Integer(attribute="user_id")
     username = fields.String()

@@ -3,6 +3,7 @@
 from service.db.models.audit import Checkpoint
 from service.db.models.directory import Agency, Delegation, RoleBinding, User, UserRole
 from service.db.models.documents import Document, Register
+from service.db.models.idempotency import IdempotencyKey
 from service.db.models.processes import (
     Event,
     Notification,
@@ -18,6 +19,7 @@ __all__ = [
     "Delegation",
     "Document",
     "Event",
+    "IdempotencyKey",
     "Notification",
     "ProcessDefinition",
     "ProcessInstance",
