@@ -1,6 +1,6 @@
 """What one task completion costs: engine alone, the service operation, and through HTTP.
 
-    .venv/bin/python benchmarks/completion.py [--plans 100] [--database-url URL]
+    .venv/bin/python -m benchmarks.completion [--plans 100] [--clients 8] [--database-url URL]
 
 Prints medians and throughput; asserts nothing (figures, not tests).
 """
@@ -10,17 +10,13 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import os
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
+import threading
 import time
 import tomllib
-import urllib.request
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -38,15 +34,16 @@ from service.operations.actors import authenticate, password_hasher
 from service.operations.definitions import deploy
 from service.operations.directory import load_directory
 from service.operations.processes import start_process
+from tests.gunicorn_server import Gunicorn
 from workflows.runtime import Runtime
 from workflows.specs import load_definition
 
 PLAN = json.loads((DEMO / "plan_thanh_hoa_2023.json").read_text(encoding="utf-8"))
-CHAIN = [  # (user, decision, data) for one plan, approved first time
-    ("thanhhoa.congan", "submit", PLAN),
-    ("thanhhoa.taichinh", "approve", {}),
-    ("thanhhoa.thiduakhenthuong", "approve", {}),
-    ("thanhhoa.chutich", "approve", {}),
+CHAIN = [  # (user, decision, data, step) for one plan, approved first time
+    ("thanhhoa.congan", "submit", PLAN, "draft_plan"),
+    ("thanhhoa.taichinh", "approve", {}, "finance_appraisal"),
+    ("thanhhoa.thiduakhenthuong", "approve", {}, "award_review"),
+    ("thanhhoa.chutich", "approve", {}, "chairman_sign"),
 ]
 
 
@@ -97,91 +94,82 @@ def make_service(database_url: str) -> Any:
     return app, factory, police
 
 
-@contextmanager
-def gunicorn(database_url: str, workers: int) -> Iterator[str]:
-    """The service under gunicorn (gthread workers, so connections stay open) on loopback."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {**os.environ, "APP_DATABASE_URL": database_url, "APP_SECRET_KEY": "bench"}
-    server = subprocess.Popen(  # noqa: S603  # our own executable, fixed arguments
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-w",
-            str(workers),
-            "-k",
-            "gthread",
-            "-b",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-            "service:create_app()",
-        ],
-        env=env,
-    )
-    base = f"http://127.0.0.1:{port}/api/v1"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/openapi.json", timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+class Client:
+    """One client's keep-alive connection to the API (gthread workers keep it open)."""
 
+    def __init__(self, port: int) -> None:
+        self.connection = http.client.HTTPConnection("127.0.0.1", port)
 
-def http_figures(base: str, plans: int) -> tuple[float, float]:
-    """List + open + submit per task, over loopback HTTP, one client."""
-
-    host, port = base.split("//")[1].split("/")[0].split(":")
-    prefix = "/" + base.split("//")[1].split("/", 1)[1]
-    connection = http.client.HTTPConnection(host, int(port))  # kept alive by gthread workers
-
-    def call(method: str, path: str, token: str | None = None, body: Any = None) -> Any:
+    def call(self, method: str, path: str, token: str | None = None, body: Any = None) -> Any:
         headers = {"Content-Type": "application/json"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
         payload = None if body is None else json.dumps(body).encode()
-        connection.request(method, prefix + path, body=payload, headers=headers)
-        answer = connection.getresponse()
+        try:
+            self.connection.request(method, "/api/v1" + path, body=payload, headers=headers)
+            answer = self.connection.getresponse()
+        except http.client.RemoteDisconnected:  # the server closed an idle keep-alive: reopen
+            self.connection.close()
+            self.connection.request(method, "/api/v1" + path, body=payload, headers=headers)
+            answer = self.connection.getresponse()
         content = answer.read()
         assert answer.status < 300, content
         return json.loads(content)
 
-    otp = pyotp.TOTP(DEMO_TOTP_SECRET).now()  # each user signs in once: one code serves all
-    login = {"password": DEMO_PASSWORD, "otp": otp}
-    tokens = {
-        user: call("POST", "/auth/token", body={"username": user, **login})["token"]
-        for user, _, _ in CHAIN
+
+def tokens(app: Any) -> dict[str, str]:
+    """Each chain user's token, asked for once in process (a signer's code works only once)
+    and good for every server below: they share the database and the secret key."""
+    client = app.test_client()
+    login = {"password": DEMO_PASSWORD, "otp": pyotp.TOTP(DEMO_TOTP_SECRET).now()}
+    return {
+        user: client.post("/api/v1/auth/token", json={"username": user, **login}).json["token"]
+        for user, *_ in CHAIN
     }
+
+
+def percentile(samples: list[float], share: float) -> float:
+    return statistics.quantiles(samples, n=100, method="inclusive")[round(share * 100) - 1]
+
+
+def http_figures(port: int, plans: int, clients: int, keys: dict[str, str]) -> dict[str, float]:
+    """Start `plans` plans, then walk each through the chain: at every step the clients share
+    the step's open tasks, and each task is opened and completed (GET + POST). Latency is the
+    POST's; throughput counts completions over the whole run."""
+    setup = Client(port)
     for _ in range(plans):
-        call(
+        setup.call(
             "POST",
             "/processes",
-            tokens["thanhhoa.congan"],
-            {"definition": "plan_chain", "title": PLAN["title"]},
+            keys["thanhhoa.congan"],
+            {"definition": "plan_chain", "title": "b"},
         )
-    latencies = []
+    local = threading.local()
+    latencies: list[float] = []
+
+    def complete(job: tuple[str, str, dict[str, Any], int]) -> None:
+        user, decision, data, task_id = job
+        if not hasattr(local, "client"):
+            local.client = Client(port)
+        local.client.call("GET", f"/tasks/{task_id}", keys[user])
+        began = time.perf_counter()
+        local.client.call(
+            "POST", f"/tasks/{task_id}/complete", keys[user], {"decision": decision, "data": data}
+        )
+        latencies.append((time.perf_counter() - began) * 1000)
+
     began = time.perf_counter()
-    for user, decision, data in CHAIN:
-        for _ in range(plans):
-            start = time.perf_counter()
-            task = call("GET", "/tasks?limit=1", tokens[user])[0]
-            call("GET", f"/tasks/{task['id']}", tokens[user])
-            call(
-                "POST",
-                f"/tasks/{task['id']}/complete",
-                tokens[user],
-                {"decision": decision, "data": data},
-            )
-            latencies.append((time.perf_counter() - start) * 1000)
+    with ThreadPoolExecutor(clients) as pool:
+        for user, decision, data, step in CHAIN:
+            inbox = setup.call("GET", f"/tasks?step={step}&limit={plans}", keys[user])
+            list(pool.map(complete, [(user, decision, data, task["id"]) for task in inbox]))
     elapsed = time.perf_counter() - began
-    return len(latencies) / elapsed, statistics.median(latencies)
+    return {
+        "per_second": len(latencies) / elapsed,
+        "p50": percentile(latencies, 0.50),
+        "p95": percentile(latencies, 0.95),
+        "p99": percentile(latencies, 0.99),
+    }
 
 
 def operation_figure(factory: Any, police: Any, plans: int) -> float:
@@ -205,6 +193,7 @@ def operation_figure(factory: Any, police: Any, plans: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--plans", type=int, default=100)
+    parser.add_argument("--clients", type=int, default=8, help="client threads")
     parser.add_argument("--database-url")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -212,9 +201,16 @@ def main() -> None:
         spiff_ms, runtime_ms = engine_figures()
         app, factory, police = make_service(url)
         operation_ms = operation_figure(factory, police, args.plans)
+        keys = tokens(app)
         app.extensions["db_engine"].dispose()
-        with gunicorn(url, workers=1) as base:
-            per_second, cycle_ms = http_figures(base, args.plans)
+        runs = {}
+        for workers, clients in ((1, 1), (1, args.clients), (4, args.clients)):
+            server = Gunicorn(url, "bench", Path(tmp), workers=workers)
+            server.start()
+            try:
+                runs[workers, clients] = http_figures(server.port, args.plans, clients, keys)
+            finally:
+                server.stop()
     print(f"database: {url.split(':')[0]}")
     print(f"engine load-complete-save, SpiffWorkflow serializer : {spiff_ms:6.2f} ms (median)")
     print(f"engine load-complete-save, workflows.Runtime        : {runtime_ms:6.2f} ms (median)")
@@ -222,10 +218,14 @@ def main() -> None:
         f"service complete_task operation (one transaction)   : {operation_ms:6.2f} ms (median)"
         f"  = {operation_ms / spiff_ms:.1f}x SpiffWorkflow alone"
     )
-    print(
-        f"HTTP list + open + submit, gunicorn, 1 worker      : {cycle_ms:6.2f} ms (median)"
-        f"  -> {per_second:.0f} tasks/s"
-    )
+    for (workers, clients), run in runs.items():
+        alone = run["p50"] / spiff_ms  # with one client, nothing queues: the HTTP service's cost
+        print(
+            f"HTTP open + complete, gunicorn {workers} worker(s), {clients} client(s): "
+            f"{run['per_second']:5.0f} completions/s, POST p50 {run['p50']:.1f} ms, "
+            f"p95 {run['p95']:.1f} ms, p99 {run['p99']:.1f} ms"
+            + (f"  (p50 = {alone:.0f}x SpiffWorkflow alone)" if clients == 1 else "")
+        )
 
 
 if __name__ == "__main__":

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from flask import Flask
+from sqlalchemy import Engine
 from werkzeug.routing import IntegerConverter, Map
 
 from service import api, cli, web
-from service.config import Settings
+from service.cli import DEMO_PASSWORD
+from service.config import MIN_SECRET_KEY, Settings, UnsafeConfiguration
 from service.db.base import MAX_ID, utcnow
 from service.db.session import make_engine, make_session_factory
+from service.db.uow import UnitOfWork
 from service.mail import SmtpMailer
+from service.operations.actors import users_with_password
 from service.text_input import refuse_unstorable_text
 
 
@@ -40,6 +44,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Vietnamese as UTF-8, not \u escapes
     engine = make_engine(settings.database_url)
+    if settings.production:
+        _refuse_demo_settings(settings, engine)
     app.extensions["db_engine"] = engine
     app.extensions["session_factory"] = make_session_factory(engine)
     app.extensions["clock"] = utcnow  # replaced by tests that move time forward
@@ -48,3 +54,22 @@ def create_app(settings: Settings | None = None) -> Flask:
     web.init_app(app)  # after the API: its blueprints are exempted from CSRF
     cli.init_app(app)
     return app
+
+
+def _refuse_demo_settings(settings: Settings, engine: Engine) -> None:
+    """:raise UnsafeConfiguration: no APP_SECRET_KEY of its own, or demo passwords in use."""
+    if len(settings.secret_key) < MIN_SECRET_KEY:
+        raise UnsafeConfiguration(
+            f"APP_ENV=production needs APP_SECRET_KEY of at least {MIN_SECRET_KEY} characters, "
+            "the same for every web process and scheduler "
+            "(e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(48))')."
+        )
+    demo = users_with_password(UnitOfWork(make_session_factory(engine), write=False), DEMO_PASSWORD)
+    engine.dispose()  # gunicorn forks after this (preload_app): no connection crosses the fork
+    if demo:
+        raise UnsafeConfiguration(
+            f"APP_ENV=production refuses to start: {len(demo)} users still have the demo "
+            f"password ({', '.join(demo[:5])}{', …' if len(demo) > 5 else ''}); "
+            "the demo directory (flask load-demo) is for trying the service only: start "
+            "production from an empty database and add users with create-user."
+        )

@@ -10,10 +10,13 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
+from sqlalchemy import func, select
 
 from service.audit_cli import audit
 from service.db.migrate import upgrade
+from service.db.models import ProcessInstance
 from service.db.uow import UnitOfWork
+from service.demo import campaigns
 from service.errors import NotFound
 from service.operations.actors import password_hasher
 from service.operations.audit import checkpoint
@@ -21,6 +24,7 @@ from service.operations.definitions import deploy
 from service.operations.directory import load_directory
 from service.operations.scheduler import tick
 from service.operations.second_factor import disable_user as disable
+from workflows.calendar import local_day
 
 DEMO = Path(__file__).parent / "demo"
 BPMN = Path(__file__).parent.parent / "bpmn"
@@ -66,11 +70,18 @@ def deploy_diagrams(folder: Path) -> None:
     help="Enrol administrators and signers with the README's demo TOTP secret.",
 )
 def load_demo(demo_otp: bool) -> None:
-    """Load the demo directory (seeds 000–003) with the README's demo password."""
+    """Load the demo directory (seeds 000–003) with the README's demo password, and on an
+    empty database two years of the Thanh Hóa campaign (for the supervisors' dashboard)."""
     directory = tomllib.loads((DEMO / "directory.toml").read_text(encoding="utf-8"))
     secret = DEMO_TOTP_SECRET if demo_otp else None
     added = load_directory(_uow(), directory, password_hasher().hash(DEMO_PASSWORD), secret)
     click.echo(f"demo directory: {added} new agencies and users")
+    factory = current_app.extensions["session_factory"]
+    with factory() as session:
+        if session.scalar(select(func.count()).select_from(ProcessInstance)):
+            return  # the demo campaigns are played once, on an empty database
+    played = campaigns.play(factory, local_day(current_app.extensions["clock"]()))
+    click.echo(f"demo campaigns: {played} years of the Thanh Hóa plan, ending today")
 
 
 @click.command("create-user")

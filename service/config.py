@@ -7,11 +7,18 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+MIN_SECRET_KEY = 32  # characters of APP_SECRET_KEY in production
+
+
+class UnsafeConfiguration(RuntimeError):
+    """Production refuses to start with demo settings; the message says what to change."""
+
 
 @dataclass(frozen=True)
 class Settings:
     database_url: str
     secret_key: str
+    production: bool = False  # APP_ENV=production: refuse demo secrets and passwords
     token_ttl_seconds: int = 8 * 3600
     idle_timeout_seconds: int = 30 * 60  # a page session unused this long ends
     audit_key_path: Path = Path("instance/audit_ed25519.pem")  # Ed25519, made on first use
@@ -22,18 +29,23 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
-        """APP_DATABASE_URL (default: SQLite in APP_INSTANCE_DIR), APP_SECRET_KEY (default: a
-        key generated once into APP_INSTANCE_DIR), APP_TOKEN_TTL_SECONDS (default 8 hours),
+        """APP_ENV (production, or anything else for development), APP_DATABASE_URL (default:
+        SQLite in APP_INSTANCE_DIR), APP_SECRET_KEY (default outside production: a key generated
+        once into APP_INSTANCE_DIR), APP_TOKEN_TTL_SECONDS (default 8 hours),
         APP_IDLE_TIMEOUT_SECONDS (default 30 minutes),
         APP_AUDIT_KEY_PATH and APP_WITNESS_DIR (default: in APP_INSTANCE_DIR), APP_SMTP_HOST,
         APP_SMTP_PORT and APP_SMTP_SENDER (default: no e-mail)."""
         instance = Path(os.environ.get("APP_INSTANCE_DIR", "instance")).resolve()
         instance.mkdir(parents=True, exist_ok=True)
+        production = os.environ.get("APP_ENV") == "production"
+        # Several processes and machines must share one key, so production takes no default.
+        default_key = "" if production else _instance_secret(instance)
         return cls(
             database_url=os.environ.get(
                 "APP_DATABASE_URL", f"sqlite:///{instance / 'antq.sqlite3'}"
             ),
-            secret_key=os.environ.get("APP_SECRET_KEY") or _instance_secret(instance),
+            secret_key=os.environ.get("APP_SECRET_KEY") or default_key,
+            production=production,
             token_ttl_seconds=int(os.environ.get("APP_TOKEN_TTL_SECONDS", 8 * 3600)),
             idle_timeout_seconds=int(os.environ.get("APP_IDLE_TIMEOUT_SECONDS", 30 * 60)),
             audit_key_path=Path(

@@ -130,6 +130,7 @@ class ApiClient:
 
     def call(self, method: str, path: str, user: str | None, **kwargs: Any) -> Any:
         headers = {"Authorization": f"Bearer {self.login(user)}"} if user else {}
+        headers.update(kwargs.pop("headers", {}))
         return self.client.open(path, method=method, headers=headers, **kwargs)
 
     def get(self, path: str, user: str | None, **kwargs: Any) -> Any:

@@ -34,6 +34,36 @@ def add_working_days(start: date, days: int) -> date:
     return day
 
 
+@lru_cache(maxsize=64)
+def _working_days_before(year: int) -> tuple[int, ...]:
+    """For each day of `year` (by ordinal within the year), how many of its days before it work."""
+    counts, day, seen = [], date(year, 1, 1), 0
+    while day.year == year:
+        counts.append(seen)
+        seen += is_working_day(day)
+        day += timedelta(days=1)
+    return (*counts, seen)
+
+
+@lru_cache(maxsize=64)
+def _working_days_before_year(year: int) -> int:
+    return sum(_working_days_before(y)[-1] for y in range(2000, year))
+
+
+def _working_ordinal(day: date) -> int:
+    """Working days from 1/1/2000 to `day` (excluded): differences give durations in O(1)."""
+    return (
+        _working_days_before_year(day.year)
+        + _working_days_before(day.year)[day.timetuple().tm_yday - 1]
+    )
+
+
+def working_days_between(start: date, end: date) -> int:
+    """Working days after `start` up to and including `end`: 0 the same day, 1 from Friday to
+    Monday. How long a task waited, in the unit deadlines are set in."""
+    return _working_ordinal(end + timedelta(days=1)) - _working_ordinal(start + timedelta(days=1))
+
+
 def due_before(day: date) -> datetime:
     """The instant a deadline "before `day`" falls due: 00:00 of that day in Vietnam."""
     return datetime.combine(day, time(0), VIETNAM)

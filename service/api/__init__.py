@@ -7,9 +7,21 @@ from typing import Any
 
 from flask import Flask, current_app, request
 from flask_smorest import Api
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from service.api import audit, auth, definitions, delegations, notifications, processes, tasks
+from service.api import (
+    audit,
+    auth,
+    dashboard,
+    definitions,
+    delegations,
+    documents,
+    health,
+    notifications,
+    processes,
+    tasks,
+)
 from service.api.deps import current_actor
 from service.api.schemas import ErrorSchema
 from service.errors import DomainError, Invalid
@@ -25,14 +37,25 @@ def init_app(app: Flask) -> None:
     )
     api = _Api(app, spec_kwargs={"info": {"description": __doc__}})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
-    for module in (auth, tasks, processes, definitions, notifications, delegations, audit):
+    for module in (
+        auth,
+        tasks,
+        processes,
+        documents,
+        definitions,
+        notifications,
+        delegations,
+        audit,
+        dashboard,
+        health,
+    ):
         api.register_blueprint(module.blp)
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(Exception, _unexpected_error)
     app.before_request(_authenticate)
 
 
-PUBLIC = frozenset({"auth.Token", "api-docs.openapi_json"})
+PUBLIC = frozenset({"auth.Token", "api-docs.openapi_json", "health.Health"})
 
 
 def _authenticate() -> None:
@@ -62,5 +85,11 @@ def _unexpected_error(err: Exception) -> Any:
     """Never a traceback to the client: log it and answer 500 in the API's error shape."""
     if isinstance(err, HTTPException):
         return err
+    if isinstance(err, OperationalError | InterfaceError):
+        # the database is restarting or unreachable: not our bug, and retryable. A commit cut
+        # off may or may not have landed; a retry with its Idempotency-Key finds out.
+        current_app.logger.warning("database unavailable: %s", err.orig)
+        body = _body(503, error="database_unavailable", message="The database is unavailable.")
+        return body, 503, {"Retry-After": "1"}
     current_app.logger.exception("unexpected error")
     return _body(500, message="An unexpected error occurred; it has been logged."), 500

@@ -8,6 +8,7 @@ from flask.views import MethodView
 
 from service.api.blueprint import BEARER, Blueprint
 from service.api.deps import current_actor, new_uow
+from service.api.idempotency import DOC, once
 from service.api.schemas import (
     ChildSchema,
     ConsolidatedSchema,
@@ -28,13 +29,22 @@ blp = Blueprint(
 
 @blp.route("")
 class Processes(MethodView):
-    @blp.doc(**BEARER)
+    @blp.doc(**BEARER, **DOC)
     @blp.arguments(StartProcessSchema)
     @blp.response(201, ProcessSchema)
     def post(self, args: dict[str, Any]) -> dict[str, Any]:
-        """Start the newest version of a process in the caller's jurisdiction."""
+        """Start the newest version of a process in the caller's jurisdiction.
+
+        With an Idempotency-Key, a retry of the same request starts nothing and answers with
+        the process the first attempt started.
+        """
         actor = current_actor()
-        process_id = start_process(new_uow(), actor, args["definition"], args["title"])
+        process_id = once(
+            actor,
+            args,
+            lambda key: start_process(new_uow(), actor, args["definition"], args["title"], key),
+            lambda result: int(result["id"]),
+        )
         return process_detail(new_uow(write=False), actor, process_id)
 
 

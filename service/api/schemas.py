@@ -37,6 +37,11 @@ class TokenSchema(Schema):
     expires_in = fields.Integer()
 
 
+class HealthSchema(Schema):
+    status = fields.String(metadata={"enum": ["ok", "unavailable"]})
+    database = fields.String(metadata={"enum": ["ok", "unreachable"]})
+
+
 class MeSchema(Schema):
     id = fields.Integer(attribute="user_id")
     username = fields.String()
@@ -259,3 +264,138 @@ class DelegationSchema(Schema):
     revoked_at = fields.DateTime(allow_none=True)
     active = fields.Boolean()
     granted_by_me = fields.Boolean()
+
+
+class CampaignArgsSchema(Schema):
+    campaign = fields.Integer(required=True, metadata={"description": "the plan's process id"})
+
+
+class AgencyArgsSchema(CampaignArgsSchema):
+    sort = fields.String(
+        load_default="wait_p90",
+        metadata={"description": "wait_p90, wait_p50, open, overdue, returns or agency"},
+    )
+
+
+class UnitArgsSchema(CampaignArgsSchema):
+    show = fields.String(
+        data_key="only", load_default="all", metadata={"description": "all, late or missing"}
+    )
+
+
+class TrendArgsSchema(CampaignArgsSchema):
+    start = fields.Date(data_key="from", load_default=None)
+    end = fields.Date(data_key="to", load_default=None)
+
+
+class CampaignSchema(Schema):
+    id = fields.Integer()
+    title = fields.String()
+    started_at = fields.DateTime()
+
+
+class FiguresSchema(Schema):
+    key = fields.Raw(metadata={"description": "the step id or the agency id"})
+    name = fields.String()
+    open = fields.Integer()
+    overdue = fields.Integer()
+    returns = fields.Integer(metadata={"description": "round trips: returned at this step"})
+    done = fields.Integer()
+    wait_p50 = fields.Integer(allow_none=True, metadata={"description": "working days"})
+    wait_p90 = fields.Integer(allow_none=True, metadata={"description": "working days"})
+
+
+class WaitingTaskSchema(Schema):
+    task_id = fields.Integer()
+    step = fields.String()
+    agency = fields.String()
+    process_id = fields.Integer()
+    title = fields.String()
+    created_at = fields.DateTime()
+    waited = fields.Integer(metadata={"description": "working days"})
+    due_at = fields.DateTime(allow_none=True)
+    deadline_state = fields.String()
+
+
+class AgencyFiguresSchema(Schema):
+    agencies = fields.List(fields.Nested(FiguresSchema))
+    longest_waiting = fields.List(fields.Nested(WaitingTaskSchema))
+
+
+class UnitProgressSchema(Schema):
+    process_id = fields.Integer()
+    parent_id = fields.Integer(allow_none=True)
+    depth = fields.Integer()
+    unit = fields.String()
+    status = fields.String()
+    plan_submitted = fields.Boolean()
+    plan_approved = fields.Boolean()
+    reported = fields.Boolean()
+    report_due = fields.String(allow_none=True)
+    late = fields.Boolean()
+    missing = fields.Boolean()
+    below = fields.Dict(keys=fields.String(), values=fields.Integer())
+
+
+class TrendDaySchema(Schema):
+    day = fields.Date()
+    opened = fields.Integer()
+    closed = fields.Integer()
+    overdue = fields.Integer()
+
+
+class StepTookSchema(Schema):
+    step = fields.String()
+    name = fields.String()
+    took_p50 = fields.Integer(allow_none=True, metadata={"description": "working days"})
+    done = fields.Integer()
+
+
+class CycleSchema(Schema):
+    id = fields.Integer()
+    title = fields.String()
+    year = fields.Integer()
+    units = fields.Integer()
+    plans_approved = fields.Integer()
+    reports = fields.Integer()
+    report_tasks = fields.Integer()
+    returns = fields.Integer()
+    done_late = fields.Integer()
+    overdue = fields.Integer()
+    steps = fields.List(fields.Nested(StepTookSchema))
+
+
+class CompareSchema(Schema):
+    campaign = fields.Nested(CycleSchema)
+    previous = fields.Nested(CycleSchema, allow_none=True)
+
+
+class DocumentSchema(Schema):
+    """A signed document: its number in the issuer's register and the hashes of its files."""
+
+    id = fields.Integer()
+    process_id = fields.Integer()
+    kind = fields.String(metadata={"description": "KH (kế hoạch) or BC (báo cáo)"})
+    number = fields.Integer()
+    symbol = fields.String(metadata={"example": "KH-BCĐ"})
+    number_line = fields.String(metadata={"example": "Số: 180/KH-BCĐ"})
+    year = fields.Integer()
+    subject = fields.String()
+    issuer = fields.String()
+    signed_at = fields.DateTime()
+    signed_by = fields.String()
+    signing_mark = fields.String(allow_none=True)
+    docx_sha256 = fields.String()
+    pdf_sha256 = fields.String()
+
+
+class DocumentCheckSchema(Schema):
+    """Whether an uploaded file is a signed document, byte for byte."""
+
+    sha256 = fields.String()
+    matches = fields.Boolean()
+    format = fields.String(metadata={"description": "docx or pdf, when it matches"})
+    recorded = fields.Boolean(
+        metadata={"description": "the audit log recorded this very hash at signing"}
+    )
+    document = fields.Nested(DocumentSchema, allow_none=True)

@@ -8,6 +8,7 @@ from flask.views import MethodView
 
 from service.api.blueprint import BEARER, Blueprint
 from service.api.deps import current_actor, new_uow
+from service.api.idempotency import DOC, once
 from service.api.schemas import (
     CompletedSchema,
     CompleteTaskSchema,
@@ -52,18 +53,24 @@ class TaskResource(MethodView):
 
 @blp.route("/<int:task_id>/complete")
 class CompleteTask(MethodView):
-    @blp.doc(**BEARER)
+    @blp.doc(**BEARER, **DOC)
     @blp.arguments(CompleteTaskSchema)
     @blp.response(200, CompletedSchema)
     def post(self, args: dict[str, Any], task_id: int) -> Completed:
         """Complete a task with its step's data and a decision (submit, approve or return).
 
         A return needs a comment. 403 for another agency's or role's task, 404 for an unknown
-        task, 409 for one already completed or completed concurrently.
+        task, 409 for one already completed or completed concurrently. With an Idempotency-Key,
+        a retry of the same request answers as the first attempt did.
         """
         actor = current_actor()
-        return complete_task(
-            new_uow(), actor, task_id, args["decision"], args["comment"], args["data"]
+        return once(
+            actor,
+            args,
+            lambda key: complete_task(
+                new_uow(), actor, task_id, args["decision"], args["comment"], args["data"], key
+            ),
+            lambda result: Completed(**result),
         )
 
 

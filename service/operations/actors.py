@@ -140,13 +140,33 @@ def authenticate(uow: UnitOfWork, username: str, password: str) -> Actor:
         return actor_of(uow, user)
 
 
-def load_actor(uow: UnitOfWork, user_id: int, session_epoch: int) -> Actor:
-    """The actor behind a token or session of `session_epoch`; 401 once the user is disabled or
-    gone, or the epoch has moved on since it was issued."""
+def users_with_password(uow: UnitOfWork, password: str) -> list[str]:
+    """Active users whose password is `password`: one Argon2 check per distinct hash (the
+    demo directory shares one), so it costs about a tenth of a second per user otherwise."""
+    with uow:
+        by_hash: dict[str, list[str]] = {}
+        for username, hashed in uow.session.execute(
+            select(User.username, User.password_hash).filter_by(active=True)
+        ):
+            by_hash.setdefault(hashed, []).append(username)
+    found = []
+    for hashed, usernames in by_hash.items():
+        try:
+            password_hasher().verify(hashed, password)
+        except (VerificationError, InvalidHashError):
+            continue
+        found += usernames
+    return sorted(found)
+
+
+def load_actor(uow: UnitOfWork, user_id: int, session_epoch: int | None = None) -> Actor:
+    """The actor behind a token or session of `session_epoch` (None: no session, a command
+    acting in process); 401 once the user is disabled or gone, or the epoch has moved on since
+    the session was issued."""
     with uow:
         user = active_user(uow, id=user_id)
         if user is None:
             raise Unauthorized("user_inactive", "This account no longer exists or is disabled.")
-        if user.session_epoch != session_epoch:
+        if session_epoch is not None and user.session_epoch != session_epoch:
             raise Unauthorized("session_ended", "This session has ended; please log in again.")
         return actor_of(uow, user)

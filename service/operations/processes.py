@@ -9,12 +9,19 @@ from service.db.uow import UnitOfWork
 from service.errors import Forbidden
 from service.operations.actors import Actor
 from service.operations.definitions import engine_definition, latest
+from service.operations.idempotency import Idempotency, remember
 from service.operations.instances import append_event, save_runtime
 from workflows.runtime import Runtime
 from workflows.text import fold
 
 
-def start_process(uow: UnitOfWork, actor: Actor, process_id: str, title: str) -> int:
+def start_process(
+    uow: UnitOfWork,
+    actor: Actor,
+    process_id: str,
+    title: str,
+    idempotency: Idempotency | None = None,
+) -> int:
     """Start the newest version of `process_id` in the actor's jurisdiction; return its id.
 
     Each lane is bound to the agency that fills that role in the jurisdiction; lanes with no
@@ -69,5 +76,6 @@ def start_process(uow: UnitOfWork, actor: Actor, process_id: str, title: str) ->
                 "bindings": bindings,
             },
         )
+        remember(uow.session, idempotency, {"id": instance.id}, now)
         uow.commit()
         return instance.id

@@ -77,8 +77,8 @@ class _Replay:
                 self.runtime = Runtime.start(self.definition, sorted(data["bindings"]), now)
             elif event.action == "task_completed":
                 self._complete(event)
-            elif event.action == "plan_issued":
-                pass  # the children are their own instances; rounds open below
+            elif event.action in ("plan_issued", "document_issued"):
+                pass  # children are their own instances, rounds open below; files stay as signed
             elif event.action == "units_reported":
                 self._runtime(event).deliver(message(data["round"]), now)
             elif event.action == "timer_fired":

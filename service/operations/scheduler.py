@@ -1,4 +1,5 @@
-"""The scheduler's work: fire due BPMN timers, move deadline states, send reminders.
+"""The scheduler's work: fire due BPMN timers, move deadline states, send reminders, forget
+old idempotency keys.
 
 Idempotent and safe to run in several processes at once: timers are taken with
 `SELECT … FOR UPDATE SKIP LOCKED` on PostgreSQL (SQLite has one writer at a time anyway), and
@@ -18,6 +19,7 @@ from service.db.uow import UnitOfWork
 from service.mail import Mailer
 from service.operations.deadlines import email_pending, refresh_states, send_reminders
 from service.operations.definitions import engine_definition
+from service.operations.idempotency import forget_old_keys
 from service.operations.instances import append_event, save_runtime
 from workflows.runtime import Runtime
 
@@ -48,6 +50,7 @@ def tick(new_uow: Callable[[], UnitOfWork], mailer: Mailer | None = None) -> Tic
             return TickReport(fired, 0, 0)
         changes = refresh_states(uow.session, uow.now())
         sent = len(send_reminders(uow.session, uow.now()))
+        forget_old_keys(uow.session, uow.now())
         uow.commit()
         emailed = 0 if mailer is None else email_pending(uow, mailer)
     return TickReport(fired, changes, sent, emailed)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from marshmallow import ValidationError
@@ -25,6 +25,8 @@ from service.operations.cascade import (
 )
 from service.operations.deadlines import close
 from service.operations.definitions import engine_definition
+from service.operations.documents import issue_document
+from service.operations.idempotency import Idempotency, remember
 from service.operations.instances import append_event, save_runtime
 from workflows.diff import diff
 from workflows.runtime import Runtime
@@ -32,6 +34,7 @@ from workflows.runtime import Runtime
 # Which part of the plan each step's form may write; the rest of the document is kept as it
 # was. Report steps write the unit's report for their round instead.
 _WRITES = {"draft_plan": None, "finance_appraisal": "budget_lines", "award_review": "nominations"}
+SIGNING_FORM = "chairman_sign"  # its approval issues the plan as a numbered document
 
 
 @dataclass(frozen=True)
@@ -97,13 +100,15 @@ def complete_task(
     decision: str,
     comment: str | None,
     data: dict[str, Any],
+    idempotency: Idempotency | None = None,
 ) -> Completed:
     """Complete an open task, advance its process, and record what changed.
 
-    Everything happens in one transaction. The task row is claimed first, by a version-checked
-    UPDATE: of two simultaneous completions exactly one commits and the other gets 409 (on
-    PostgreSQL the second UPDATE waits for the first commit, then matches no row). The instance
-    carries a version too, for completions of two different tasks of one instance.
+    Everything happens in one transaction, the idempotency key's result included. The task row
+    is claimed first, by a version-checked UPDATE: of two simultaneous completions exactly one
+    commits and the other gets 409 (on PostgreSQL the second UPDATE waits for the first commit,
+    then matches no row). The instance carries a version too, for completions of two different
+    tasks of one instance.
     """
     with uow:
         now = uow.now()
@@ -164,6 +169,10 @@ def complete_task(
                 task=task,
                 data=event,
             )
+            if task.form == SIGNING_FORM and decision == "approve":
+                issue_document(uow.session, instance, task, actor, now)
+            elif task.report_round is not None:
+                issue_document(uow.session, instance, task, actor, now, report=values)
             waiting = any(runtime.awaits(message(r)) for r in definition.report_rounds)
             if waiting and instance.issued_at is None:  # just signed: issue it to its units
                 issue_plan(uow.session, instance, runtime, actor, now)
@@ -174,9 +183,12 @@ def complete_task(
             if task.report_round is not None and instance.parent_id is not None:
                 report_to_parent(uow.session, instance, task.report_round, now)
         _flush_or_conflict(uow)
-        next_steps = [t.name for t in runtime.ready_tasks()]
+        completed = Completed(
+            task.id, instance.id, instance.status, [t.name for t in runtime.ready_tasks()]
+        )
+        remember(uow.session, idempotency, asdict(completed), now)
         uow.commit()
-        return Completed(task.id, instance.id, instance.status, next_steps)
+        return completed
 
 
 def _flush_or_conflict(uow: UnitOfWork) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -22,32 +23,43 @@ MOVEMENT_TARGET = 0.8  # more than 80 % rated “Khá” or better
 
 
 @dataclass(frozen=True)
-class _Unit:
+class Unit:
     instance_id: int
     parent_id: int | None
     unit: str
     status: str
+    issued_at: datetime | None
+    deadlines: dict[str, str]  # from the parent, by round
     reports: dict[str, Any]  # by round
 
 
-def _subtree(uow: UnitOfWork, root_id: int) -> list[_Unit]:
-    """The instance and every instance it cascaded to, at any depth (one recursive query)."""
+def subtree_ids(root_id: int) -> Any:
+    """The ids of an instance and of every instance it cascaded to, at any depth: a recursive
+    CTE, to join with."""
     tree = select(ProcessInstance.id).where(ProcessInstance.id == root_id).cte(recursive=True)
     child = aliased(ProcessInstance)
-    tree = tree.union_all(select(child.id).where(child.parent_id == tree.c.id))
+    return tree.union_all(select(child.id).where(child.parent_id == tree.c.id))
+
+
+def subtree(uow: UnitOfWork, root_id: int) -> list[Unit]:
+    """The instance and every instance it cascaded to, at any depth, parents before their
+    units (one recursive query; ids grow down the tree)."""
+    tree = subtree_ids(root_id)
     rows = uow.session.execute(
         select(
             ProcessInstance.id,
             ProcessInstance.parent_id,
             Agency.name,
             ProcessInstance.status,
+            ProcessInstance.issued_at,
+            ProcessInstance.deadlines,
             ProcessInstance.reports,
         )
         .join(tree, tree.c.id == ProcessInstance.id)
         .join(Agency, Agency.id == ProcessInstance.jurisdiction_id)
         .order_by(ProcessInstance.id)
     )
-    return [_Unit(*row) for row in rows]
+    return [Unit(*row) for row in rows]
 
 
 def children(uow: UnitOfWork, actor: Actor, process_id: int) -> list[dict[str, Any]]:
@@ -91,7 +103,7 @@ def missing(
     """Every unit below this plan, at any depth, that has not reported in the round."""
     with uow:
         round_ = _round(visible_instance(uow, actor, process_id), round_)
-        return _missing(_subtree(uow, process_id), process_id, round_)
+        return _missing(subtree(uow, process_id), process_id, round_)
 
 
 def _round(instance: ProcessInstance, round_: str | None) -> str:
@@ -104,7 +116,7 @@ def _round(instance: ProcessInstance, round_: str | None) -> str:
     return round_
 
 
-def _missing(units: list[_Unit], root_id: int, round_: str) -> list[dict[str, Any]]:
+def _missing(units: list[Unit], root_id: int, round_: str) -> list[dict[str, Any]]:
     names = {u.instance_id: u.unit for u in units}
     return [
         {"process_id": u.instance_id, "unit": u.unit, "under": names.get(u.parent_id or 0)}
@@ -123,7 +135,7 @@ def consolidated(
     """
     with uow:
         round_ = _round(visible_instance(uow, actor, process_id), round_)
-        units = _subtree(uow, process_id)
+        units = subtree(uow, process_id)
     reports = [u.reports[round_] for u in units if round_ in u.reports]
     totals: dict[str, Any] = {
         key: sum(r[key] for r in reports)

@@ -76,13 +76,7 @@ def inbox(
     Open tasks come soonest-due first; `q` searches plan titles ignoring diacritics.
     """
     with uow:
-        query = _mine(actor, state).options(
-            joinedload(Task.instance),
-            joinedload(Task.agency),
-            joinedload(Task.completed_by),
-            joinedload(Task.claimed_by),
-            joinedload(Task.on_behalf_of),
-        )
+        query = _mine(actor, state)
         if process is not None:
             query = query.where(Task.instance_id == process)
         if overdue is not None:
@@ -94,9 +88,26 @@ def inbox(
                 ProcessInstance.title_folded.contains(fold(q), autoescape=True)
             )
         order = (
-            (Task.due_at.is_(None), Task.due_at) if state == "open" else (Task.completed_at.desc(),)
+            (Task.due_at.asc().nulls_last(), Task.id)
+            if state == "open"
+            else (Task.completed_at.desc(), Task.id)
         )
-        rows = uow.session.scalars(query.order_by(*order, Task.id).limit(limit).offset(offset))
+        # The page's ids first (ix_task_inbox, in due order, stops after `limit`), then those
+        # rows with their plans: joined before the page is cut, every open task of the agency
+        # would be read with its plan and sorted.
+        page = query.with_only_columns(Task.id).order_by(*order).limit(limit).offset(offset)
+        rows = uow.session.scalars(
+            select(Task)
+            .where(Task.id.in_(page.scalar_subquery()))
+            .options(
+                joinedload(Task.instance),
+                joinedload(Task.agency),
+                joinedload(Task.completed_by),
+                joinedload(Task.claimed_by),
+                joinedload(Task.on_behalf_of),
+            )
+            .order_by(*order)
+        )
         return [task_view(t, actor) for t in rows]
 
 

@@ -31,7 +31,18 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from service.errors import DomainError, Invalid, Unauthorized
-from service.web import audit, auth, delegations, i18n, inbox, notifications, processes, tasks
+from service.web import (
+    audit,
+    auth,
+    dashboard,
+    delegations,
+    documents,
+    i18n,
+    inbox,
+    notifications,
+    processes,
+    tasks,
+)
 from service.web.catalogs import compile_catalogs
 from service.web.deps import load_user
 from service.web.extensions import babel, csrf, limiter, login_key, login_limit, login_manager
@@ -98,7 +109,17 @@ def init_app(app: Flask) -> None:
         static_url_path="/assets",
     )
     web.register_error_handler(Exception, _page_error)
-    for part in (auth, inbox, tasks, processes, notifications, delegations, audit):
+    for part in (
+        auth,
+        inbox,
+        tasks,
+        processes,
+        documents,
+        notifications,
+        delegations,
+        audit,
+        dashboard,
+    ):
         web.register_blueprint(part.bp)
     app.register_blueprint(web)
     app.before_request(_expire_session)

@@ -16,6 +16,7 @@ from service.operations.processes import start_process
 from service.queries.definitions import definitions
 from service.queries.diagram import diagram
 from service.queries.directory import addressable_units
+from service.queries.documents import process_documents
 from service.queries.processes import history, process_detail
 from service.queries.reports import children
 from service.web.deps import current_actor, new_uow
@@ -44,6 +45,7 @@ def show(process_id: int) -> ResponseReturnValue:
         unit_names=unit_names(actor, process_id),
         lanes=_lanes(process),
         units=children(new_uow(write=False), actor, process_id) if process["issued_at"] else [],
+        documents=process_documents(new_uow(write=False), actor, process_id),
     )
 
 

@@ -9,6 +9,7 @@ a new route has to be classified before it ships.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -21,6 +22,7 @@ from flask.testing import FlaskClient
 from werkzeug.datastructures import Headers
 
 from tests.conftest import PLAN_2023, ROOT, ApiClient, FakeClock
+from tests.service.test_documents import documents, to_signature
 from tests.web.conftest import Browser
 
 # Who calls: one demo user per role of Thanh Hóa, a Bắc Giang user, nobody.
@@ -45,6 +47,7 @@ PLAN_READERS = frozenset(
     | {"home_affairs", "auditor"}
 )
 AUDITORS = frozenset({"admin", "auditor"})
+SUPERVISORS = frozenset({"admin", "supervisor"})  # the dashboards
 # Who may start a plan: a standing body, at its own level (a department plans for itself).
 STARTERS = frozenset({"supervisor", "standing_body", "finance", "home_affairs", "unit"})
 STARTERS |= {"other_agency"}
@@ -84,6 +87,7 @@ class World:
     open_task: int  # Finance's appraisal
     done_task: int  # the Công an's draft
     delegation: int  # the chairman's, to the office
+    document: int  # the province's signed plan of an earlier cycle
     bpmn: bytes
 
 
@@ -96,6 +100,10 @@ def _json(body: Any) -> Request:
 
 def _none(w: World) -> dict[str, Any]:
     return {}
+
+
+def _campaign(w: World) -> dict[str, Any]:
+    return {"query_string": {"campaign": w.process}}
 
 
 # (method, rule) → (path's ids, the request, who may). Writes send input that is refused
@@ -151,6 +159,26 @@ TABLE: dict[tuple[str, str], tuple[Request, Rule]] = {
         _json({"decision": "no-such-decision"}),
         Rule(frozenset({"finance"}), ok=400),
     ),
+    ("GET", "/api/v1/health"): (_none, Rule(EVERYONE)),
+    ("GET", "/api/v1/dashboard/campaigns"): (_none, Rule(SUPERVISORS)),
+    ("GET", "/api/v1/dashboard/steps"): (_campaign, Rule(SUPERVISORS)),
+    ("GET", "/api/v1/dashboard/agencies"): (_campaign, Rule(SUPERVISORS)),
+    ("GET", "/api/v1/dashboard/units"): (_campaign, Rule(SUPERVISORS)),
+    ("GET", "/api/v1/dashboard/trend"): (_campaign, Rule(SUPERVISORS)),
+    ("GET", "/api/v1/dashboard/compare"): (_campaign, Rule(SUPERVISORS)),
+    ("GET", "/api/v1/processes/<int:process_id>/documents"): (_none, Rule(PLAN_READERS)),
+    ("GET", "/api/v1/processes/<int:process_id>/draft/<any(docx, pdf):fmt>"): (
+        _none,
+        Rule(PLAN_READERS),
+    ),
+    ("GET", "/api/v1/documents/<int:document_id>/<any(docx, pdf):fmt>"): (
+        _none,
+        Rule(PLAN_READERS),
+    ),
+    ("POST", "/api/v1/documents/check"): (
+        lambda w: {"data": {"file": (io.BytesIO(b"not a document"), "x.docx")}},
+        Rule(SIGNED_IN),
+    ),
     ("GET", "/api/v1/audit/verify"): (_none, Rule(AUDITORS)),
     ("POST", "/api/v1/audit/checkpoints"): (_none, Rule(AUDITORS, ok=201)),
     ("GET", "/api/v1/audit/checkpoints/latest"): (_none, Rule(AUDITORS)),
@@ -196,6 +224,17 @@ TABLE: dict[tuple[str, str], tuple[Request, Rule]] = {
     ),
     ("POST", "/tasks/<int:task_id>/claim"): (_none, Rule(frozenset({"finance"}), ok=302)),
     ("POST", "/tasks/<int:task_id>/release"): (_none, Rule(frozenset({"finance"}), ok=302)),
+    ("GET", "/dashboard"): (_none, Rule(SUPERVISORS, ok=302)),  # to the latest campaign
+    ("GET", "/dashboard/<int:campaign_id>"): (_none, Rule(SUPERVISORS)),
+    ("GET", "/dashboard/<int:campaign_id>/trend.svg"): (_none, Rule(SUPERVISORS)),
+    ("GET", "/dashboard/<int:campaign_id>/<view>.<fmt>"): (_none, Rule(SUPERVISORS)),
+    ("GET", "/processes/<int:process_id>/draft/<any(docx, pdf):fmt>"): (_none, Rule(PLAN_READERS)),
+    ("GET", "/documents/<int:document_id>/<any(docx, pdf):fmt>"): (_none, Rule(PLAN_READERS)),
+    ("GET", "/documents/check"): (_none, Rule(SIGNED_IN)),
+    ("POST", "/documents/check"): (
+        lambda w: {"data": {"file": (io.BytesIO(b"not a document"), "x.docx")}},
+        Rule(SIGNED_IN),
+    ),
     ("GET", "/audit"): (_none, Rule(AUDITORS)),
     ("POST", "/audit"): (_none, Rule(AUDITORS)),
 }
@@ -206,6 +245,10 @@ def _path(rule: str, world: World) -> str:
         rule.replace("<int:process_id>", str(world.process))
         .replace("<int:task_id>", str(world.open_task))
         .replace("<int:delegation_id>", str(world.delegation))
+        .replace("<int:campaign_id>", str(world.process))
+        .replace("<int:document_id>", str(world.document))
+        .replace("<any(docx, pdf):fmt>", "docx")
+        .replace("<view>.<fmt>", "steps.csv")
         .replace("<path:filename>", "css/app.css")
     )
 
@@ -224,8 +267,9 @@ def test_every_route_is_in_the_table(app: Flask) -> None:
 
 def test_nobody_learns_what_a_route_accepts_before_signing_in(app: Flask) -> None:
     client = app.test_client()
-    world = World(process=1, open_task=1, done_task=1, delegation=1, bpmn=b"")
+    world = World(process=1, open_task=1, done_task=1, delegation=1, document=1, bpmn=b"")
     public = {("GET", "/api/v1/openapi.json"), ("POST", "/api/v1/auth/token")}
+    public |= {("GET", "/api/v1/health")}
     for method, rule in set(_routes(app)) - public:
         if rule.startswith("/api/"):
             path = _path(rule, world) + "?no_such_parameter=1"
@@ -237,10 +281,14 @@ def test_nobody_learns_what_a_route_accepts_before_signing_in(app: Flask) -> Non
 def world(app: Flask, api: ApiClient, clock: FakeClock, tmp_path: Path) -> World:
     app.config.update(AUDIT_KEY_PATH=tmp_path / "key.pem", WITNESS_DIR=tmp_path / "witness")
     app.config["LOGIN_RATE_LIMIT"] = "1000 per minute"  # one test logs in as everyone
+    signing = to_signature(api)  # an earlier plan, signed: its document
+    assert api.complete("thanhhoa.chutich", signing, "approve").status_code == 200
+    signed = api.get(f"/api/v1/tasks/{signing}", "thanhhoa.chutich").json["process_id"]
+    (document, *_) = documents(api, signed)
     process = api.start_plan("thanhhoa.congan")
-    draft = api.only_task("thanhhoa.congan")
+    (draft,) = api.get(f"/api/v1/tasks?process={process}", "thanhhoa.congan").json
     assert api.complete("thanhhoa.congan", draft["id"], "submit", data=PLAN_2023).status_code == 200
-    appraisal = api.only_task("thanhhoa.taichinh")
+    (appraisal,) = api.get(f"/api/v1/tasks?process={process}", "thanhhoa.taichinh").json
     today = clock().date()
     grant = api.post(
         "/api/v1/delegations",
@@ -254,7 +302,7 @@ def world(app: Flask, api: ApiClient, clock: FakeClock, tmp_path: Path) -> World
     )
     assert grant.status_code == 201, grant.json
     bpmn = (ROOT / "bpmn" / "plan_chain.bpmn").read_bytes()
-    return World(process, appraisal["id"], draft["id"], grant.json["id"], bpmn)
+    return World(process, appraisal["id"], draft["id"], grant.json["id"], document["id"], bpmn)
 
 
 class Caller:

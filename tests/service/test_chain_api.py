@@ -93,6 +93,7 @@ def test_draft_return_redraft_adjust_approve_sign(api: ApiClient) -> None:
         ("task_completed", "finance_appraisal", "approve"),
         ("task_completed", "award_review", "approve"),
         ("task_completed", "chairman_sign", "approve"),
+        ("document_issued", None, None),
         ("plan_issued", None, None),
     ]
     assert events[-1]["data"]["units"] == PLAN_2023["addressed_units"]

@@ -9,6 +9,8 @@ from service.db.models.directory import (
     User,
     UserRole,
 )
+from service.db.models.documents import Document, Register
+from service.db.models.idempotency import IdempotencyKey
 from service.db.models.processes import (
     Event,
     Notification,
@@ -22,12 +24,14 @@ __all__ = [
     "Agency",
     "Checkpoint",
     "Delegation",
-    "Checkpoint",
+    "Document",
     "Event",
+    "IdempotencyKey",
     "Notification",
     "ProcessDefinition",
     "ProcessInstance",
     "RecoveryCode",
+    "Register",
     "ReportRound",
     "RoleBinding",
     "Task",

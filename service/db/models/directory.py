@@ -21,6 +21,12 @@ class Agency(Base):
     kind: Mapped[str] = mapped_column(String(20))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"), index=True)
     abbreviation: Mapped[str | None] = mapped_column(String(20))
+    # How its documents are headed (Nghị định 30/2020): the issuing body's name, when it issues
+    # as another body (a committee as its Steering Committee), the body above it, and the title
+    # of its head in the signing block.
+    issuer_name: Mapped[str | None] = mapped_column(String(255))
+    parent_body: Mapped[str | None] = mapped_column(String(255))
+    head_title: Mapped[str | None] = mapped_column(String(80))
     # The nearest province/district/commune at or above this agency; kept by the directory loader
     # so that role lookups and access checks need no walk up the tree.
     jurisdiction_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"), index=True)

@@ -73,7 +73,8 @@ class Task(Base):
 
     __tablename__ = "task"
     __table_args__ = (
-        Index("ix_task_inbox", "agency_id", "role", "state", "created_at"),
+        # an inbox page walks this in order and stops after its rows, however many are open
+        Index("ix_task_inbox", "agency_id", "role", "state", "due_at", "id"),
         Index("ix_task_deadline", "state", "due_at"),
     )
 

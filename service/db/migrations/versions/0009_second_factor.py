@@ -1,7 +1,7 @@
 """second factor and session epochs
 
 Revision ID: 0009_second_factor
-Revises: 0005
+Revises: 0008_idempotency
 Create Date: 2026-11-24 09:00:00.000000
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0009_second_factor'
-down_revision = '0005'
+down_revision = '0008_idempotency'
 branch_labels = None
 depends_on = None
 

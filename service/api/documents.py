@@ -1,0 +1,94 @@
+"""Signed documents: list, download as signed, preview a draft, check a file in hand."""
+
+from __future__ import annotations
+
+from io import BytesIO
+from typing import Any
+
+from flask import Response, request, send_file
+from flask.views import MethodView
+
+from service.api.blueprint import BEARER, Blueprint
+from service.api.deps import current_actor, new_uow
+from service.api.schemas import DocumentCheckSchema, DocumentSchema
+from service.errors import Invalid
+from service.queries.documents import (
+    MIMETYPES,
+    File,
+    check_file,
+    document_file,
+    draft_file,
+    process_documents,
+)
+
+MAX_CHECK_BYTES = 20 * 1024 * 1024
+FILES: dict[str, Any] = {"content": {mimetype: {} for mimetype in MIMETYPES.values()}}
+
+
+def _file_doc(description: str) -> dict[str, Any]:
+    """OpenAPI for a download: the `fmt` it takes and the two file types it answers with."""
+    return {
+        "parameters": [{"in": "path", "name": "fmt", "schema": {"enum": list(MIMETYPES)}}],
+        "responses": {200: {"description": description, **FILES}},
+    }
+
+
+blp = Blueprint("documents", __name__, url_prefix="/api/v1", description="Signed documents")
+
+
+def send(file: File) -> Response:
+    return send_file(
+        BytesIO(file.content), mimetype=file.mimetype, as_attachment=True, download_name=file.name
+    )
+
+
+@blp.route("/processes/<int:process_id>/documents")
+class ProcessDocuments(MethodView):
+    @blp.doc(**BEARER)
+    @blp.response(200, DocumentSchema(many=True))
+    def get(self, process_id: int) -> list[dict[str, Any]]:
+        """The documents the process issued: the signed plan (KH), its reports (BC)."""
+        return process_documents(new_uow(write=False), current_actor(), process_id)
+
+
+@blp.route("/documents/<int:document_id>/<any(docx, pdf):fmt>")
+class DocumentFile(MethodView):
+    @blp.doc(**BEARER, **_file_doc("The file exactly as signed"))
+    def get(self, document_id: int, fmt: str) -> Response:
+        """Download a signed document as DOCX or PDF; its SHA-256 is the one in the audit log."""
+        return send(document_file(new_uow(write=False), current_actor(), document_id, fmt))
+
+
+@blp.route("/processes/<int:process_id>/draft/<any(docx, pdf):fmt>")
+class DraftFile(MethodView):
+    @blp.doc(**BEARER, **_file_doc("The unnumbered draft (Số:    /KH-…)"))
+    def get(self, process_id: int, fmt: str) -> Response:
+        """The plan as it stands, laid out as it will be issued but without number or date."""
+        return send(draft_file(new_uow(write=False), current_actor(), process_id, fmt))
+
+
+@blp.route("/documents/check")
+class DocumentCheck(MethodView):
+    @blp.doc(
+        **BEARER,
+        requestBody={
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"file": {"type": "string", "format": "binary"}},
+                    }
+                }
+            }
+        },
+    )
+    @blp.response(200, DocumentCheckSchema)
+    def post(self) -> dict[str, Any]:
+        """Is this file (multipart `file`) a signed document, byte for byte, as the audit log
+        recorded it at signing?"""
+        current_actor()
+        upload = request.files.get("file")
+        content = upload.read(MAX_CHECK_BYTES + 1) if upload else b""
+        if not content or len(content) > MAX_CHECK_BYTES:
+            raise Invalid({"file": ["Send a DOCX or PDF file of at most 20 MB."]})
+        return check_file(new_uow(write=False), content)

@@ -1,0 +1,317 @@
+"""Two years of the Thanh Hóa campaign, played through the service's own operations so that a
+new supervisor sees a meaningful dashboard at once.
+
+Last year's cycle is finished: every unit reported (two late) and the province consolidated.
+This year's is in its last stretch: the province plan was returned twice before the Chairman
+signed; some units reported on time, Sở LĐ-TB&XH planned late, Sở TT&TT never acted, Quan Sơn's
+plan waits at its Chairman, xã Nga Liên has not reported. The dates are placed around `today`,
+so the figures read as they would in a live year.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.db.models import Agency, ProcessInstance, Task, User, UserRole
+from service.db.uow import UnitOfWork
+from service.operations.actors import load_actor
+from service.operations.processes import start_process
+from service.operations.scheduler import tick
+from service.operations.tasks import complete_task
+from workflows.calendar import VIETNAM
+
+PLAN = Path(__file__).parent / "plan_thanh_hoa_2023.json"
+PROVINCE_POLICE = "thanhhoa.congan"
+APPROVALS = ("finance_appraisal", "award_review", "chairman_sign")
+
+
+@dataclass
+class Script:
+    """What one unit does in a cycle, in days from the cycle's start."""
+
+    plan_on: int | None  # the day its plan is drafted; None: never
+    returns: dict[str, str] = field(default_factory=dict)  # step -> comment, once each
+    stop_at: str | None = None  # the plan waits here, never completed
+    report_on: int | None = None  # the day it reports; None: never
+    units: dict[str, Script] = field(default_factory=dict)  # by agency code
+
+
+def _cycles(*, this_year: bool) -> Script:
+    """Days from the start: unit plans are due on day 40, reports on day 95."""
+    if not this_year:
+        return Script(
+            0,
+            {"finance_appraisal": "Đề nghị làm rõ số suất quà cấp xã."},
+            report_on=100,
+            units={
+                "thanh-hoa-van-phong-ubnd": Script(31, report_on=85),
+                "thanh-hoa-so-tai-chinh": Script(33, report_on=88),
+                "thanh-hoa-ban-thi-dua-khen-thuong": Script(35, report_on=90),
+                "thanh-hoa-so-y-te": Script(30, report_on=80),
+                "thanh-hoa-so-lao-dong-tbxh": Script(38, report_on=93),
+                "thanh-hoa-so-tttt": Script(44, report_on=98),
+                "thuong-xuan": Script(
+                    28,
+                    {"finance_appraisal": "Dự toán chưa khớp định mức chi."},
+                    report_on=91,
+                    units={"thuong-xuan-tt-thuong-xuan": Script(50, report_on=86)},
+                ),
+                "nga-son": Script(
+                    36,
+                    report_on=94,
+                    units={"nga-son-nga-lien": Script(52, report_on=97)},
+                ),
+                "quan-son": Script(
+                    39,
+                    report_on=92,
+                    units={"quan-son-son-ha": Script(55, report_on=89)},
+                ),
+            },
+        )
+    return Script(
+        0,
+        {
+            "finance_appraisal": "Đề nghị làm rõ số suất quà cấp xã.",
+            "award_review": "Bổ sung thành tích của tập thể được đề nghị khen thưởng.",
+        },
+        units={
+            "thanh-hoa-van-phong-ubnd": Script(27, report_on=85),
+            "thanh-hoa-so-tai-chinh": Script(29, report_on=90),
+            "thanh-hoa-ban-thi-dua-khen-thuong": Script(31, report_on=93),
+            "thanh-hoa-so-y-te": Script(26, report_on=82),
+            "thanh-hoa-so-lao-dong-tbxh": Script(44),
+            "thanh-hoa-so-tttt": Script(None),
+            "thuong-xuan": Script(
+                25,
+                {"finance_appraisal": "Dự toán chưa khớp định mức chi."},
+                report_on=92,
+                units={"thuong-xuan-tt-thuong-xuan": Script(45, report_on=88)},
+            ),
+            "nga-son": Script(42, report_on=94, units={"nga-son-nga-lien": Script(55)}),
+            "quan-son": Script(32, stop_at="chairman_sign"),
+        },
+    )
+
+
+def play(session_factory: sessionmaker[Session], today: date) -> int:
+    """Play last year's and this year's cycles around `today`; return the campaigns started."""
+    player = _Player(session_factory)
+    for years_back in (1, 0):
+        end = _shift_year(today, -years_back)
+        player.cycle(end - timedelta(days=100), end.year, _cycles(this_year=years_back == 0))
+    day = player.now.astimezone(VIETNAM).date()
+    while day < today:  # the scheduler's daily passes since the last day of work
+        day += timedelta(days=1)
+        player.at(datetime.combine(day, time(8), VIETNAM))
+    return 2
+
+
+def _shift_year(day: date, years: int) -> date:
+    return day.replace(year=day.year + years) if (day.month, day.day) != (2, 29) else day
+
+
+class _Player:
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        self._factory = session_factory
+        self.now = datetime.now(UTC)
+        self._actions: list[tuple[datetime, Callable[[], None]]] = []
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self._factory, clock=lambda: self.now)
+
+    def at(self, moment: datetime) -> None:
+        """Run the scheduler as of `moment`: timers fire, deadlines move, reminders go out."""
+        self.now = moment
+        tick(self.uow)
+
+    def cycle(self, start: date, year: int, script: Script) -> None:
+        plan = _province_plan(start, year)
+        when = _moment(start, 0)
+        self.now = when
+        with self.uow() as uow:
+            police = _user(uow.session, PROVINCE_POLICE)
+        process = start_process(
+            self.uow(), load_actor(self.uow(), police), "plan_chain", plan["title"]
+        )
+        self._schedule(process, start, script, plan, year)
+        while self._actions:  # in time order; a signed plan queues its units' work
+            self._actions.sort(key=lambda a: a[0])
+            moment, action = self._actions.pop(0)
+            if moment.date() != self.now.date():
+                self.at(moment)  # the scheduler's pass of the day, before the day's work
+            self.now = moment
+            action()
+
+    def queue(self, moment: datetime, action: Callable[[], None]) -> None:
+        self._actions.append((moment, action))
+
+    def _schedule(
+        self, process: int, start: date, script: Script, plan: dict[str, Any], year: int
+    ) -> None:
+        """Queue the unit's plan chain from `plan_on`; once signed, its units' scripts and its
+        report on `report_on`."""
+        if script.plan_on is None:
+            return
+
+        def signed() -> None:
+            self._cascade(process, start, script, year)
+            if script.report_on is not None:
+                report = _Act(self, process, _report(start, year, process))
+                self.queue(_moment(start, script.report_on), report.run)
+
+        chain = _Act(self, process, plan, dict(script.returns), script.stop_at, signed)
+        self.queue(_moment(start, script.plan_on), chain.run)
+
+    def _cascade(self, process: int, start: date, script: Script, year: int) -> None:
+        with self.uow() as uow:
+            children = dict(
+                uow.session.execute(
+                    select(Agency.code, ProcessInstance.id)
+                    .join(Agency, Agency.id == ProcessInstance.jurisdiction_id)
+                    .where(ProcessInstance.parent_id == process)
+                ).all()
+            )
+        for code, unit in script.units.items():
+            plan = _unit_plan(start, year, list(unit.units))
+            self._schedule(children[code], start, unit, plan, year)
+
+
+@dataclass
+class _Act:
+    """The next step of one process, done by a user of the task's agency and role: a draft is
+    submitted, a review approves unless `returns` holds a comment for it (used once), a report
+    is sent. A plan chain takes one step a day until it is signed, then calls `signed`."""
+
+    player: _Player
+    process: int
+    data: dict[str, Any]
+    returns: dict[str, str] = field(default_factory=dict)
+    stop_at: str | None = None
+    signed: Callable[[], None] | None = None
+
+    def run(self) -> None:
+        with self.player.uow() as uow:
+            task = uow.session.scalars(
+                select(Task).where(Task.instance_id == self.process, Task.state == "open")
+            ).first()
+            if task is None:
+                raise RuntimeError(f"process {self.process} has no open task: see the script")
+            user = uow.session.scalars(
+                select(User.id)
+                .join(UserRole, UserRole.user_id == User.id)
+                .where(User.agency_id == task.agency_id, UserRole.role == task.role)
+                .order_by(User.id)
+            ).first()
+            task_id, step = task.id, task.step
+        if step == self.stop_at:
+            return
+        if user is None:
+            raise RuntimeError(f"nobody in the demo directory can act on task {task_id}")
+        comment = self.returns.pop(step, None)
+        decision = "return" if comment else "approve" if step in APPROVALS else "submit"
+        data = self.data if decision == "submit" else {}
+        actor = load_actor(self.player.uow(), user)
+        complete_task(self.player.uow(), actor, task_id, decision, comment, data)
+        if self.signed is None:
+            return
+        with self.player.uow() as uow:
+            instance = uow.session.get(ProcessInstance, self.process)
+            issued = instance is not None and instance.issued_at is not None
+        if issued:
+            self.signed()
+        else:
+            self.player.queue(self.player.now + timedelta(days=1), self.run)
+
+
+def _moment(start: date, day: int, hour: int = 9) -> datetime:
+    return datetime.combine(start + timedelta(days=day), time(hour), VIETNAM).astimezone(UTC)
+
+
+def _dates(start: date) -> dict[str, str]:
+    return {
+        "unit_plan": (start + timedelta(days=40)).isoformat(),
+        "unit_report": (start + timedelta(days=95)).isoformat(),
+        "window_start": (start + timedelta(days=60)).isoformat(),
+        "window_end": (start + timedelta(days=75)).isoformat(),
+    }
+
+
+def _province_plan(start: date, year: int) -> dict[str, Any]:
+    text = PLAN.read_text(encoding="utf-8").replace("2023", str(year))
+    plan: dict[str, Any] = json.loads(text)
+    dates = _dates(start)
+    plan["year"] = year
+    plan["window"] = {"start": dates["window_start"], "end": dates["window_end"]}
+    for site in plan["pilot_sites"]:
+        site["start"] = site["end"] = dates["window_start"]
+    plan["deadlines"] = [
+        {"what": "Kế hoạch của các đơn vị", "due": dates["unit_plan"], "kind": "unit_plan"},
+        {
+            "what": "Báo cáo kết quả gửi Công an tỉnh",
+            "due": dates["unit_report"],
+            "kind": "unit_report",
+        },
+    ]
+    return plan
+
+
+def _unit_plan(start: date, year: int, units: list[str]) -> dict[str, Any]:
+    dates = _dates(start)
+    deadlines = [
+        {
+            "what": "Báo cáo kết quả",
+            "due": (start + timedelta(days=90)).isoformat(),
+            "kind": "unit_report",
+        }
+    ]
+    if units:
+        deadlines.insert(
+            0,
+            {
+                "what": "Kế hoạch của đơn vị",
+                "due": (start + timedelta(days=58)).isoformat(),
+                "kind": "unit_plan",
+            },
+        )
+    return {
+        "title": f"Kế hoạch tổ chức Ngày hội toàn dân bảo vệ ANTQ năm {year}",
+        "year": year,
+        "window": {"start": dates["window_start"], "end": dates["window_end"]},
+        "addressed_units": units,
+        "deadlines": deadlines,
+    }
+
+
+def _report(start: date, year: int, process: int) -> dict[str, Any]:
+    """Plausible figures, varied by unit so that the roll-up is not uniform."""
+    n = process % 7 + 1
+    held = (start + timedelta(days=62)).isoformat()
+    return {
+        "festivals_held": n,
+        "festivals": [{"place": "Nhà văn hóa thôn", "start": held, "end": held}],
+        "participants": 300 * n,
+        "safety": {
+            "residential_areas": {"total": 10 * n, "meeting": 9 * n - 1},
+            "communes": {"total": n, "meeting": n},
+            "agencies": {"total": 5 * n, "meeting": 4 * n},
+            "enterprises": {"total": 3 * n, "meeting": 2 * n},
+            "schools": {"total": 2 * n, "meeting": 2 * n},
+        },
+        "movement": {"total": 10 * n, "meeting": 8 * n + 1},
+        "awards": [{"kind": "giay_khen", "count": n}],
+        "budget_spent": 5_000_000 * n,
+        "narrative": f"Tổ chức Ngày hội năm {year} an toàn, thiết thực, đúng kế hoạch.",
+    }
+
+
+def _user(session: Session, username: str) -> int:
+    user = session.scalars(select(User.id).where(User.username == username)).one()
+    return int(user)

@@ -1,0 +1,180 @@
+"""What a plan or a report says, laid out as an official document: one builder per kind."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from service.documents.layout import (
+    Block,
+    Heading,
+    OfficialDocument,
+    Paragraph,
+    Signature,
+    Table,
+    vnd,
+)
+from service.forms import AWARD_KINDS, budget_total
+
+ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII")
+ROUND_SUBJECTS = {"result": "Kết quả", "half_year": "Sơ kết 6 tháng", "annual": "Tổng kết năm"}
+SAFETY_KINDS = {
+    "residential_areas": "Khu dân cư",
+    "communes": "Xã, phường, thị trấn",
+    "agencies": "Cơ quan",
+    "enterprises": "Doanh nghiệp",
+    "schools": "Cơ sở giáo dục",
+}
+
+
+@dataclass(frozen=True)
+class Issuer:
+    """The body that issues and numbers the document, as the directory describes it."""
+
+    name: str  # printed in capitals: "BAN CHỈ ĐẠO 138", "SỞ Y TẾ"
+    parent_body: str | None  # "UBND TỈNH THANH HÓA"
+    abbreviation: str | None  # "BCĐ"
+    place: str  # "Thanh Hóa"
+    head_title: str  # "TRƯỞNG BAN", "GIÁM ĐỐC"
+
+    def symbol(self, kind: str) -> str:
+        return f"{kind}-{self.abbreviation}" if self.abbreviation else kind
+
+
+@dataclass(frozen=True)
+class Signing:
+    """Who signed, when, under which number; None fields on a draft."""
+
+    number: int | None
+    signed_on: date | None
+    signer: str
+    mark: str | None  # "KT. CHỦ TỊCH / PHÓ CHỦ TỊCH" when signed for someone
+
+
+def plan_document(
+    issuer: Issuer, plan: dict[str, Any], signing: Signing, recipients: list[str]
+) -> OfficialDocument:
+    """KẾ HOẠCH: the plan's sections, then its budget table with the total."""
+    body: list[Block] = []
+    for section in plan.get("sections", []):
+        body.append(Heading(section["heading"]))
+        body += _paragraphs(section["body"])
+    lines = plan.get("budget_lines", [])
+    if lines:
+        body.append(
+            Heading(f"{ROMAN[min(len(plan.get('sections', [])), len(ROMAN) - 1)]}. KINH PHÍ")
+        )
+        body.append(
+            Table(
+                columns=("TT", "Nội dung", "Số suất", "Mức (đồng)", "Thành tiền (đồng)"),
+                rows=tuple(
+                    (
+                        str(i),
+                        line["item"],
+                        vnd(line["quantity"]),
+                        vnd(line["unit_amount"]),
+                        vnd(line["quantity"] * line["unit_amount"]),
+                    )
+                    for i, line in enumerate(lines, 1)
+                ),
+                total=("", "Tổng cộng", "", "", vnd(budget_total(lines))),
+                numeric=(2, 3, 4),
+            )
+        )
+    return _document(issuer, "KH", plan["title"], int(plan["year"]), body, signing, recipients)
+
+
+def report_document(
+    issuer: Issuer,
+    plan_title: str,
+    year: int,
+    round_: str,
+    report: dict[str, Any],
+    signing: Signing,
+    recipients: list[str],
+) -> OfficialDocument:
+    """BÁO CÁO: the figures of a round's report, then its narrative."""
+    subject = f"{ROUND_SUBJECTS.get(round_, 'Kết quả')} {plan_title[:1].lower()}{plan_title[1:]}"
+    body: list[Block] = [
+        Heading("I. KẾT QUẢ THỰC HIỆN"),
+        Paragraph(
+            f"Số Ngày hội đã tổ chức: {vnd(report['festivals_held'])}; "
+            f"số lượt người tham gia: {vnd(report['participants'])}."
+        ),
+    ]
+    if report.get("festivals"):
+        body.append(
+            Table(
+                columns=("TT", "Địa điểm", "Từ ngày", "Đến ngày"),
+                rows=tuple(
+                    (str(i), f["place"], _day(f["start"]), _day(f["end"]))
+                    for i, f in enumerate(report["festivals"], 1)
+                ),
+            )
+        )
+    body.append(Paragraph("Kết quả xếp loại “An toàn về an ninh, trật tự”:"))
+    body.append(
+        Table(
+            columns=("Loại", "Tổng số", "Đạt", "Tỷ lệ"),
+            rows=tuple(
+                (label, vnd(c["total"]), vnd(c["meeting"]), _share(c["meeting"], c["total"]))
+                for key, label in SAFETY_KINDS.items()
+                for c in [report["safety"][key]]
+            ),
+            numeric=(1, 2, 3),
+        )
+    )
+    movement = report["movement"]
+    body.append(
+        Paragraph(
+            f"Phong trào toàn dân bảo vệ ANTQ xếp loại Khá trở lên: {vnd(movement['meeting'])}/"
+            f"{vnd(movement['total'])} ({_share(movement['meeting'], movement['total'])})."
+        )
+    )
+    for award in report.get("awards", []):
+        label = AWARD_KINDS.get(award["kind"], award["kind"])
+        body.append(Paragraph(f"{label}: {vnd(award['count'])}."))
+    body.append(Paragraph(f"Kinh phí đã sử dụng: {vnd(report['budget_spent'])} đồng."))
+    if report.get("narrative"):
+        body.append(Heading("II. ĐÁNH GIÁ CHUNG"))
+        body += _paragraphs(report["narrative"])
+    return _document(issuer, "BC", subject, year, body, signing, recipients)
+
+
+def _document(
+    issuer: Issuer,
+    kind: str,
+    subject: str,
+    year: int,
+    body: list[Block],
+    signing: Signing,
+    recipients: list[str],
+) -> OfficialDocument:
+    authority = tuple(signing.mark.split(" / ")) if signing.mark else (issuer.head_title,)
+    return OfficialDocument(
+        parent_body=issuer.parent_body,
+        issuer=issuer.name,
+        kind=kind,
+        symbol=issuer.symbol(kind),
+        number=signing.number,
+        place=issuer.place,
+        year=year if signing.signed_on is None else signing.signed_on.year,
+        signed_on=signing.signed_on,
+        subject=subject,
+        body=tuple(body),
+        signature=Signature(authority, signing.signer),
+        recipients=tuple(recipients),
+    )
+
+
+def _paragraphs(text: str) -> list[Block]:
+    return [Paragraph(line.strip()) for line in text.split("\n") if line.strip()]
+
+
+def _day(iso: str) -> str:
+    return date.fromisoformat(iso).strftime("%d/%m/%Y")
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.1f}%".replace(".", ",") if whole else "—"

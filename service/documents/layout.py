@@ -1,0 +1,77 @@
+"""What every official document carries (Nghị định 30/2020/NĐ-CP, Phụ lục I), kind-neutral."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+MOTTO = ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc")
+# The document kinds a register numbers, with the name printed above the subject.
+KINDS = {"KH": "KẾ HOẠCH", "BC": "BÁO CÁO"}
+
+
+@dataclass(frozen=True)
+class Heading:
+    text: str
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    text: str
+
+
+@dataclass(frozen=True)
+class Table:
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    total: tuple[str, ...] | None = None  # the bold last row ("Tổng cộng")
+    numeric: tuple[int, ...] = ()  # right-aligned columns
+
+
+Block = Heading | Paragraph | Table
+
+
+@dataclass(frozen=True)
+class Signature:
+    """The signing block: the authority lines ("KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH") and the name."""
+
+    authority: tuple[str, ...]
+    name: str  # empty on a draft
+
+
+@dataclass(frozen=True)
+class OfficialDocument:
+    parent_body: str | None  # cơ quan chủ quản, printed above the issuer
+    issuer: str
+    kind: str  # a key of KINDS
+    symbol: str  # "KH-BCĐ"
+    number: int | None  # None while a draft: "Số:    /KH-BCĐ"
+    place: str  # "Thanh Hóa"
+    year: int
+    signed_on: date | None
+    subject: str
+    body: tuple[Block, ...]
+    signature: Signature
+    recipients: tuple[str, ...]  # Nơi nhận, "Lưu: VT, …" last
+
+    @property
+    def number_line(self) -> str:
+        return f"Số: {self.number if self.number is not None else '     '}/{self.symbol}"
+
+    @property
+    def date_line(self) -> str:
+        """ "Thanh Hóa, ngày 13 tháng 7 năm 2023": a leading zero for days 1–9 and months 1–2."""
+        if self.signed_on is None:
+            return f"{self.place}, ngày      tháng      năm {self.year}"
+        day, month = self.signed_on.day, self.signed_on.month
+        month_text = f"{month:02d}" if month < 3 else str(month)
+        return f"{self.place}, ngày {day:02d} tháng {month_text} năm {self.signed_on.year}"
+
+    @property
+    def kind_name(self) -> str:
+        return KINDS[self.kind]
+
+
+def vnd(value: int) -> str:
+    """165000000 → "165.000.000"."""
+    return f"{value:,}".replace(",", ".")

@@ -1,0 +1,161 @@
+"""Issuing a signed plan or report as an official document: its number, its files, its hashes.
+
+Called inside the signing's transaction. The number comes from the agency's register by one
+upsert, which holds the register row until the signing commits: simultaneous signings get
+consecutive numbers, and a signing that fails or rolls back gives its number back (no gaps).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from service.db.models import Agency, Document, ProcessInstance, Register, Task
+from service.documents.content import Issuer, Signing, plan_document, report_document
+from service.documents.docx import write_docx
+from service.documents.layout import OfficialDocument
+from service.documents.pdf import write_pdf
+from service.operations.actors import HEAD_TITLES, OTHER_HEAD, Actor
+from service.operations.directory import LEVEL_KINDS
+from service.operations.instances import append_event
+from workflows.calendar import local_day
+
+# "Tỉnh Thanh Hóa" → "Thanh Hóa": the place name in the date line (địa danh).
+_LEVEL_PREFIX = re.compile(r"^(Tỉnh|Thành phố|Thị xã|Thị trấn|Huyện|Quận|Xã|Phường)\s+")
+
+
+def take_number(session: Session, agency_id: int, year: int, kind: str) -> int:
+    """The next number in the agency's register for the year and kind, starting at 1."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = (
+        insert(Register)
+        .values(agency_id=agency_id, year=year, kind=kind, last_number=1)
+        .on_conflict_do_update(
+            index_elements=["agency_id", "year", "kind"],
+            set_={"last_number": Register.last_number + 1},
+        )
+        .returning(Register.last_number)
+    )
+    return int(session.execute(statement).scalar_one())
+
+
+def issue_document(
+    session: Session,
+    instance: ProcessInstance,
+    task: Task,
+    actor: Actor,
+    now: datetime,
+    report: dict[str, Any] | None = None,
+) -> Document:
+    """Number, render and store the document a signing completes; record its hashes.
+
+    A plan (KH) when `report` is None, else the report (BC) of the task's round.
+    """
+    kind = "KH" if report is None else "BC"
+    agency = session.get_one(Agency, task.agency_id)
+    day = local_day(now)
+    number = take_number(session, agency.id, day.year, kind)
+    signing = Signing(number, day, actor.full_name, task.signing_mark)
+    document = official_document(session, instance, agency, signing, report, task.report_round)
+    docx, pdf = write_docx(document, created=now), write_pdf(document)
+    row = Document(
+        instance_id=instance.id,
+        task_id=task.id,
+        agency_id=agency.id,
+        year=day.year,
+        kind=kind,
+        number=number,
+        symbol=document.symbol,
+        subject=document.subject,
+        signed_at=now,
+        signed_by_id=actor.user_id,
+        signing_mark=task.signing_mark,
+        docx_sha256=hashlib.sha256(docx).hexdigest(),
+        pdf_sha256=hashlib.sha256(pdf).hexdigest(),
+        docx=docx,
+        pdf=pdf,
+    )
+    session.add(row)
+    append_event(
+        session,
+        instance,
+        "document_issued",
+        actor,
+        now,
+        role=task.role,
+        task=task,
+        data={
+            "kind": kind,
+            "number": number,
+            "symbol": document.symbol,
+            "year": day.year,
+            "docx_sha256": row.docx_sha256,
+            "pdf_sha256": row.pdf_sha256,
+        },
+    )
+    return row
+
+
+def official_document(
+    session: Session,
+    instance: ProcessInstance,
+    agency: Agency,
+    signing: Signing,
+    report: dict[str, Any] | None = None,
+    round_: str | None = None,
+) -> OfficialDocument:
+    """The plan (or, given a report, the report) as `agency` issues it; a draft has no number."""
+    plan = instance.document
+    issuer = _issuer(agency)
+    if report is None:
+        units = plan.get("addressed_units", [])
+        names = {
+            code: name
+            for code, name in session.execute(
+                select(Agency.code, Agency.name).where(Agency.code.in_(units))
+            )
+        }
+        recipients = [names[code] for code in units if code in names]
+        return plan_document(issuer, plan, signing, recipients + [_archive(session, instance)])
+    asked_by = session.get(ProcessInstance, instance.parent_id) if instance.parent_id else instance
+    assert asked_by is not None
+    head = session.get_one(Agency, asked_by.bindings["chairman"])
+    return report_document(
+        issuer,
+        plan.get("title", instance.title),
+        int(plan.get("year", local_day(instance.started_at).year)),
+        round_ or "result",
+        report,
+        signing,
+        [f"{head.name} (để b/c)", _archive(session, instance)],
+    )
+
+
+def _issuer(agency: Agency) -> Issuer:
+    default_head = HEAD_TITLES.get(agency.kind, OTHER_HEAD)[0]
+    return Issuer(
+        name=agency.issuer_name or agency.name.upper(),
+        parent_body=agency.parent_body,
+        abbreviation=agency.abbreviation,
+        place=_place(agency),
+        head_title=agency.head_title or default_head,
+    )
+
+
+def _place(agency: Agency) -> str:
+    node: Agency | None = agency
+    while node is not None and node.kind not in LEVEL_KINDS:
+        node = node.parent
+    return _LEVEL_PREFIX.sub("", (node or agency).name)
+
+
+def _archive(session: Session, instance: ProcessInstance) -> str:
+    """ "Lưu: VT, CAT": the records office, and the unit that drafted (the standing body)."""
+    drafter = session.get(Agency, instance.bindings.get("standing_body", 0))
+    return f"Lưu: VT, {drafter.abbreviation}" if drafter and drafter.abbreviation else "Lưu: VT"

@@ -1,0 +1,445 @@
+"""A campaign as its supervisor sees it: which step holds it, which agency is slow, who has
+not reported, how the days went, and how it compares with last year's cycle.
+
+A campaign is a plan and everything that cascaded from it, at any depth. Every figure comes from
+task rows and instances, selected through one recursive query over the campaign's instances
+and grouped in the database (by day in Vietnam where durations are needed): what reaches
+Python is bounded by steps, agencies and days, not by the number of tasks. Durations are whole
+working days on the Vietnamese calendar (`workflows.calendar.working_days_between`);
+percentiles are nearest-rank, so each is a wait some task really had.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, and_, case, func, or_, select
+
+from service.db.functions import vietnam_day
+from service.db.models import Agency, ProcessDefinition, ProcessInstance, Task
+from service.db.uow import UnitOfWork
+from service.errors import Forbidden, Invalid
+from service.operations.actors import Actor
+from service.operations.definitions import engine_definition
+from service.queries.reports import subtree, subtree_ids
+from workflows.calendar import due_before, local_day, working_days_between
+
+SUPERVISOR_ROLES = frozenset({"supervisor", "admin"})
+AGENCY_SORTS = ("wait_p90", "wait_p50", "open", "overdue", "returns", "agency")
+UNIT_FILTERS = ("all", "late", "missing")
+TREND_MAX_DAYS = 400
+PLAN_STEP = "draft_plan"
+LATE_STATES = ("overdue", "done_late")
+
+
+@dataclass(frozen=True)
+class Campaign:
+    id: int
+    title: str
+    unit: str
+    year: int
+    started_at: datetime
+    round: str  # the report round the units' progress is measured by
+
+
+def campaigns(uow: UnitOfWork, actor: Actor) -> list[dict[str, Any]]:
+    """The plans a supervisor may open a dashboard for: those of their own jurisdiction."""
+    _require_supervisor(actor)
+    with uow:
+        rows = uow.session.execute(
+            select(ProcessInstance.id, ProcessInstance.title, ProcessInstance.started_at)
+            .where(ProcessInstance.jurisdiction_id.in_(actor.overseen))
+            .order_by(ProcessInstance.started_at.desc())
+        ).all()
+    return [{"id": i, "title": t, "started_at": s} for i, t, s in rows]
+
+
+def campaign(uow: UnitOfWork, actor: Actor, campaign_id: int) -> Campaign:
+    """The campaign, if the actor supervises its level or one above it.
+
+    :raise Invalid: no such campaign. :raise Forbidden: another jurisdiction's campaign.
+    """
+    _require_supervisor(actor)
+    instance = uow.session.get(ProcessInstance, campaign_id)
+    if instance is None:
+        raise Invalid({"campaign": ["No such campaign."]})
+    node: ProcessInstance | None = instance
+    while node is not None and node.jurisdiction_id not in actor.overseen:
+        node = None if node.parent_id is None else uow.session.get(ProcessInstance, node.parent_id)
+    if node is None:
+        raise Forbidden("not_your_campaign", "This campaign is outside your jurisdiction.")
+    rounds = engine_definition(instance.definition).report_rounds
+    return Campaign(
+        id=instance.id,
+        title=instance.title,
+        unit=instance.jurisdiction.name,
+        year=_year(instance.document, instance.started_at),
+        started_at=instance.started_at,
+        round=rounds[0] if rounds else "",
+    )
+
+
+def _require_supervisor(actor: Actor) -> None:
+    if not actor.roles & SUPERVISOR_ROLES:
+        raise Forbidden("not_a_supervisor", "Dashboards are for supervisors.")
+
+
+def _year(document: dict[str, Any], started_at: datetime) -> int:
+    year = document.get("year")
+    return year if isinstance(year, int) else local_day(started_at).year
+
+
+def _tasks(campaign_id: int, *columns: Any) -> Select[Any]:
+    tree = subtree_ids(campaign_id)
+    return select(*columns).join(tree, tree.c.id == Task.instance_id)
+
+
+def percentile(counts: Counter[int], share: float) -> int | None:
+    """Nearest-rank percentile of values given with how often each occurs: the smallest value
+    that at least `share` of them reach."""
+    total = counts.total()
+    if not total:
+        return None
+    rank, seen = max(math.ceil(share * total), 1), 0
+    for value in sorted(counts):
+        seen += counts[value]
+        if seen >= rank:
+            return value
+    raise AssertionError("unreachable: the ranks add up to the total")
+
+
+# ── which step holds the chain, which agency is slow ─────────────────────────────────────
+
+
+def steps(uow: UnitOfWork, actor: Actor, campaign_id: int) -> list[dict[str, Any]]:
+    """Per step: open tasks, how long they have waited, how many are overdue, round trips."""
+    with uow:
+        campaign(uow, actor, campaign_id)
+        return _figures(uow, campaign_id, Task.step, Task.name)
+
+
+def agencies(
+    uow: UnitOfWork, actor: Actor, campaign_id: int, sort: str = "wait_p90"
+) -> dict[str, Any]:
+    """The same figures per agency, sorted, and the ten open tasks that have waited longest."""
+    if sort not in AGENCY_SORTS:
+        raise Invalid({"sort": [f"Must be one of: {', '.join(AGENCY_SORTS)}."]})
+    with uow:
+        campaign(uow, actor, campaign_id)
+        rows = _figures(uow, campaign_id, Task.agency_id, Agency.name)
+        longest = uow.session.execute(
+            _tasks(
+                campaign_id,
+                Task.id,
+                Task.name,
+                Agency.name,
+                ProcessInstance.id,
+                ProcessInstance.title,
+                Task.created_at,
+                Task.due_at,
+                Task.deadline_state,
+            )
+            .join(Agency, Agency.id == Task.agency_id)
+            .join(ProcessInstance, ProcessInstance.id == Task.instance_id)
+            .where(Task.state == "open")
+            .order_by(Task.created_at, Task.id)
+            .limit(10)
+        ).all()
+    today = local_day(uow.now())
+    if sort == "agency":
+        rows.sort(key=lambda r: r["name"])
+    else:
+        rows.sort(key=lambda r: (-(r[sort] or 0), r["name"]))
+    return {
+        "agencies": rows,
+        "longest_waiting": [
+            {
+                "task_id": task_id,
+                "step": step,
+                "agency": agency,
+                "process_id": process_id,
+                "title": title,
+                "created_at": created,
+                "waited": working_days_between(local_day(created), today),
+                "due_at": due,
+                "deadline_state": state,
+            }
+            for task_id, step, agency, process_id, title, created, due, state in longest
+        ],
+    }
+
+
+def _figures(uow: UnitOfWork, campaign_id: int, key: Any, label: Any) -> list[dict[str, Any]]:
+    """Counts per `key` in SQL; waits from the open tasks' start times (the open ones only,
+    so at most a few per unit), in working days up to today."""
+    counts = uow.session.execute(
+        _tasks(
+            campaign_id,
+            key,
+            label,
+            func.count().filter(Task.state == "open"),
+            func.count().filter(and_(Task.state == "open", Task.deadline_state == "overdue")),
+            func.count().filter(Task.decision == "return"),
+            func.count().filter(Task.state == "completed"),
+        )
+        .join(Agency, Agency.id == Task.agency_id)
+        .group_by(key, label)
+    ).all()
+    waits: dict[Any, Counter[int]] = defaultdict(Counter)
+    today = local_day(uow.now())
+    for value, created, count in uow.session.execute(
+        _tasks(campaign_id, key, vietnam_day(Task.created_at), func.count())
+        .where(Task.state == "open")
+        .group_by(key, vietnam_day(Task.created_at))
+    ):
+        waits[value][working_days_between(created, today)] += count
+    return [
+        {
+            "key": value,
+            "name": name,
+            "open": open_,
+            "overdue": overdue,
+            "returns": returns,
+            "done": done,
+            "wait_p50": percentile(waits[value], 0.5),
+            "wait_p90": percentile(waits[value], 0.9),
+        }
+        for value, name, open_, overdue, returns, done in counts
+    ]
+
+
+# ── who has not reported ─────────────────────────────────────────────────────────────────
+
+
+def units(
+    uow: UnitOfWork, actor: Actor, campaign_id: int, only: str = "all"
+) -> list[dict[str, Any]]:
+    """The campaign's units as a tree, parents first, each with its progress and the counts of
+    the units below it; `only="late"` or `"missing"` keeps those and the branches above them.
+
+    A unit is late when a step of its plan or its report was done (or is still open) after its
+    due time; it is missing when the report's deadline has passed without one.
+    """
+    if only not in UNIT_FILTERS:
+        raise Invalid({"only": [f"Must be one of: {', '.join(UNIT_FILTERS)}."]})
+    with uow:
+        round_ = campaign(uow, actor, campaign_id).round
+        instances = subtree(uow, campaign_id)
+        flags = uow.session.execute(
+            _tasks(
+                campaign_id,
+                Task.instance_id,
+                func.count().filter(and_(Task.step == PLAN_STEP, Task.decision == "submit")),
+                func.count().filter(
+                    and_(Task.report_round.is_(None), Task.deadline_state.in_(LATE_STATES))
+                ),
+                func.count().filter(
+                    and_(
+                        Task.report_round == round_,
+                        Task.deadline_state.in_(LATE_STATES),
+                    )
+                ),
+            ).group_by(Task.instance_id)
+        ).all()
+        now = uow.now()
+    by_instance = {i: (sub, plan_late, report_late) for i, sub, plan_late, report_late in flags}
+    nodes: dict[int, dict[str, Any]] = {}
+    for unit in instances:
+        submitted, plan_late, report_late = by_instance.get(unit.instance_id, (0, 0, 0))
+        due = unit.deadlines.get(round_)
+        reported = round_ in unit.reports
+        parent = unit.parent_id
+        nodes[unit.instance_id] = {
+            "process_id": unit.instance_id,
+            "parent_id": parent if parent in nodes else None,
+            "unit": unit.unit,
+            "status": unit.status,
+            "plan_submitted": submitted > 0,
+            "plan_approved": unit.issued_at is not None,
+            "reported": reported,
+            "report_due": due,
+            "late": bool(plan_late or report_late),
+            "missing": not reported
+            and due is not None
+            and due_before(date.fromisoformat(due)) <= now,
+            "below": Counter[str](),
+            "depth": 0 if parent not in nodes else nodes[parent]["depth"] + 1,
+        }
+    for node in reversed(list(nodes.values())):  # children come after parents: roll up
+        above = nodes.get(node["parent_id"] or 0)
+        if above is None:
+            continue
+        above["below"]["units"] += 1 + node["below"]["units"]
+        for flag in ("plan_submitted", "plan_approved", "reported", "late", "missing"):
+            above["below"][flag] += node[flag] + node["below"][flag]
+    if only != "all":
+        keep = {i for i, n in nodes.items() if n[only]}
+        for id_ in list(keep):
+            parent_id = nodes[id_]["parent_id"]
+            while parent_id is not None and parent_id not in keep:
+                keep.add(parent_id)
+                parent_id = nodes[parent_id]["parent_id"]
+        nodes = {i: n for i, n in nodes.items() if i in keep}
+    flagged = ("units", "plan_submitted", "plan_approved", "reported", "late", "missing")
+    return [
+        {**node, "below": {flag: node["below"][flag] for flag in flagged}}
+        for node in _depth_first(nodes)
+    ]
+
+
+def _depth_first(nodes: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
+    children: dict[int | None, list[dict[str, Any]]] = defaultdict(list)
+    for node in nodes.values():
+        children[node["parent_id"]].append(node)
+    ordered: list[dict[str, Any]] = []
+    stack = list(reversed(children[None]))
+    while stack:
+        node = stack.pop()
+        ordered.append(node)
+        stack.extend(reversed(children[node["process_id"]]))
+    return ordered
+
+
+# ── how the days went ────────────────────────────────────────────────────────────────────
+
+
+def trend(
+    uow: UnitOfWork,
+    actor: Actor,
+    campaign_id: int,
+    start: date | None = None,
+    end: date | None = None,
+) -> list[dict[str, Any]]:
+    """Per day (Vietnam time): tasks opened, tasks closed, and tasks overdue at the day's end."""
+    if start is not None and end is not None and end < start:
+        raise Invalid({"to": ["Must not be before “from”."]})
+    with uow:
+        found = campaign(uow, actor, campaign_id)
+        late = and_(
+            Task.due_at.is_not(None),
+            or_(Task.completed_at.is_(None), Task.completed_at > Task.due_at),
+        )
+        # a task may open already overdue: it counts from the later of the two
+        overdue_from = case(
+            (late, case((Task.due_at > Task.created_at, Task.due_at), else_=Task.created_at))
+        )
+        groups = [
+            vietnam_day(Task.created_at),
+            vietnam_day(Task.completed_at),
+            vietnam_day(overdue_from),
+        ]
+        rows = uow.session.execute(_tasks(campaign_id, *groups, func.count()).group_by(*groups))
+        today = local_day(uow.now())
+        opened: Counter[date] = Counter()
+        closed: Counter[date] = Counter()
+        overdue: Counter[date] = Counter()  # +1 the day a task falls overdue, -1 when it closes
+        for created, completed, late_from, count in rows:
+            opened[created] += count
+            if completed is not None:
+                closed[completed] += count
+            if late_from is not None:
+                overdue[late_from] += count
+                if completed is not None:
+                    overdue[completed] -= count
+    start = start or local_day(found.started_at)
+    end = end or today
+    if end < start:
+        raise Invalid({"to": ["Must not be before “from”."]})
+    if (end - start).days > TREND_MAX_DAYS:
+        raise Invalid({"to": [f"At most {TREND_MAX_DAYS} days after “from”."]})
+    days, running = [], sum(n for day, n in overdue.items() if day < start)
+    day = start
+    while day <= end:
+        running += overdue[day]
+        days.append({"day": day, "opened": opened[day], "closed": closed[day], "overdue": running})
+        day += timedelta(days=1)
+    return days
+
+
+# ── this year against last year ──────────────────────────────────────────────────────────
+
+
+def compare(uow: UnitOfWork, actor: Actor, campaign_id: int) -> dict[str, Any]:
+    """This campaign's figures beside last year's cycle of the same plan at the same level."""
+    with uow:
+        this = campaign(uow, actor, campaign_id)
+        instance = uow.session.get(ProcessInstance, campaign_id)
+        assert instance is not None  # campaign() found it
+        candidates = uow.session.execute(
+            select(ProcessInstance.id, ProcessInstance.document, ProcessInstance.started_at)
+            .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
+            .where(
+                ProcessInstance.jurisdiction_id == instance.jurisdiction_id,
+                ProcessDefinition.process_id == instance.definition.process_id,
+                ProcessInstance.id != campaign_id,
+            )
+        ).all()
+        previous = next(
+            (i for i, doc, started in candidates if _year(doc, started) == this.year - 1), None
+        )
+        figures = _summary(uow, this)
+        before = None
+        if previous is not None:
+            before = _summary(uow, campaign(uow, actor, previous))
+    return {"campaign": figures, "previous": before}
+
+
+def _summary(uow: UnitOfWork, found: Campaign) -> dict[str, Any]:
+    """The figures that say whether a cycle went faster: per step, the median working days a
+    task took to complete; per campaign, units, reports, lateness and round trips."""
+    took: dict[str, Counter[int]] = defaultdict(Counter)
+    names: dict[str, str] = {}
+    days = (vietnam_day(Task.created_at), vietnam_day(Task.completed_at))
+    done = uow.session.execute(
+        _tasks(found.id, Task.step, Task.name, *days, func.count())
+        .where(Task.state == "completed")
+        .group_by(Task.step, Task.name, *days)
+    )
+    for step, name, created, completed, count in done:
+        names[step] = name
+        took[step][working_days_between(created, completed)] += count
+    tree = subtree_ids(found.id)
+    units, approved = uow.session.execute(
+        select(
+            func.count(),
+            func.count().filter(ProcessInstance.issued_at.is_not(None)),
+        )
+        .select_from(ProcessInstance)
+        .join(tree, tree.c.id == ProcessInstance.id)
+    ).one()
+    totals = uow.session.execute(
+        _tasks(
+            found.id,
+            func.count().filter(Task.decision == "return"),
+            func.count().filter(Task.deadline_state == "done_late"),
+            func.count().filter(Task.deadline_state == "overdue"),
+            func.count().filter(and_(Task.report_round == found.round, Task.state == "completed")),
+            func.sum(case((Task.report_round == found.round, 1), else_=0)),
+        )
+    ).one()
+    returns, done_late, overdue, reports, report_tasks = totals
+    return {
+        "id": found.id,
+        "title": found.title,
+        "year": found.year,
+        "units": units,
+        "plans_approved": approved,
+        "reports": reports,
+        "report_tasks": report_tasks or 0,
+        "returns": returns,
+        "done_late": done_late,
+        "overdue": overdue,
+        "steps": [
+            {
+                "step": step,
+                "name": names[step],
+                "took_p50": percentile(days, 0.5),
+                "done": len(days),
+            }
+            for step, days in sorted(took.items())
+        ],
+    }

@@ -1,0 +1,128 @@
+"""Signed documents: list a process's, download one as signed, preview a draft, check a file."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload, undefer
+
+from service.db.models import Agency, Document, Event
+from service.db.uow import UnitOfWork
+from service.documents.content import Signing
+from service.documents.docx import write_docx
+from service.documents.pdf import write_pdf
+from service.errors import Conflict, NotFound
+from service.operations.actors import Actor
+from service.operations.documents import official_document
+from service.queries.processes import visible_instance
+
+MIMETYPES = {
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "pdf": "application/pdf",
+}
+
+
+@dataclass(frozen=True)
+class File:
+    name: str
+    mimetype: str
+    content: bytes
+
+
+def document_row(document: Document) -> dict[str, Any]:
+    return {
+        "id": document.id,
+        "process_id": document.instance_id,
+        "kind": document.kind,
+        "number": document.number,
+        "symbol": document.symbol,
+        "number_line": f"Số: {document.number}/{document.symbol}",
+        "year": document.year,
+        "subject": document.subject,
+        "issuer": document.agency.name,
+        "signed_at": document.signed_at,
+        "signed_by": document.signed_by.full_name,
+        "signing_mark": document.signing_mark,
+        "docx_sha256": document.docx_sha256,
+        "pdf_sha256": document.pdf_sha256,
+    }
+
+
+def process_documents(uow: UnitOfWork, actor: Actor, process_id: int) -> list[dict[str, Any]]:
+    """The documents a process has issued, oldest first."""
+    with uow:
+        visible_instance(uow, actor, process_id)
+        rows = uow.session.scalars(
+            select(Document)
+            .where(Document.instance_id == process_id)
+            .options(joinedload(Document.agency), joinedload(Document.signed_by))
+            .order_by(Document.id)
+        )
+        return [document_row(row) for row in rows]
+
+
+def document_file(uow: UnitOfWork, actor: Actor, document_id: int, fmt: str) -> File:
+    """The file exactly as signed (its hash is in the audit log).
+
+    :raise NotFound: no such document. :raise Forbidden: not the actor's process.
+    """
+    with uow:
+        document = uow.session.get(Document, document_id, options=[undefer(getattr(Document, fmt))])
+        if document is None:
+            raise NotFound("document_not_found", "No such document.")
+        visible_instance(uow, actor, document.instance_id)
+        name = f"{document.number}-{document.symbol}-{document.year}.{fmt}"
+        return File(name, MIMETYPES[fmt], getattr(document, fmt))
+
+
+def draft_file(uow: UnitOfWork, actor: Actor, process_id: int, fmt: str) -> File:
+    """The plan as it would be issued, unnumbered and unsigned ("Số:    /KH-BCĐ").
+
+    :raise Conflict: nothing drafted yet.
+    """
+    with uow:
+        instance = visible_instance(uow, actor, process_id)
+        if "title" not in instance.document:
+            raise Conflict("no_draft", "Nothing has been drafted yet.")
+        signer = uow.session.get_one(Agency, instance.bindings["chairman"])
+        document = official_document(uow.session, instance, signer, Signing(None, None, "", None))
+        content = write_docx(document) if fmt == "docx" else write_pdf(document)
+        return File(f"du-thao-{process_id}.{fmt}", MIMETYPES[fmt], content)
+
+
+def check_file(uow: UnitOfWork, content: bytes) -> dict[str, Any]:
+    """Whether `content` is, byte for byte, a signed document: its SHA-256, the document it
+    matches, and whether that hash is the one the audit log recorded at signing.
+
+    What it answers is printed on the file itself, so anyone signed in may ask.
+    """
+    digest = hashlib.sha256(content).hexdigest()
+    with uow:
+        document = uow.session.scalars(
+            select(Document)
+            .where(or_(Document.docx_sha256 == digest, Document.pdf_sha256 == digest))
+            .options(joinedload(Document.agency), joinedload(Document.signed_by))
+        ).first()
+        if document is None:
+            return {"sha256": digest, "matches": False, "document": None, "recorded": False}
+        recorded = uow.session.scalars(
+            select(Event.data).where(
+                Event.instance_id == document.instance_id,
+                Event.task_id == document.task_id,
+                Event.action == "document_issued",
+            )
+        ).first()
+        in_log = recorded is not None and digest in (
+            recorded.get("docx_sha256"),
+            recorded.get("pdf_sha256"),
+        )
+        return {
+            "sha256": digest,
+            "matches": True,
+            "document": document_row(document),
+            "recorded": in_log,
+            "format": "docx" if digest == document.docx_sha256 else "pdf",
+        }

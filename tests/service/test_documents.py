@@ -1,0 +1,229 @@
+"""Signing numbers the plan in its agency's register and issues it as DOCX and PDF."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pypdfium2
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+from werkzeug.serving import make_server
+
+from service.db.models import Document, Register
+from tests.conftest import PLAN_2023, ROOT, ApiClient
+from tests.service.documents_read import docx_text, pdf_text
+
+POLICE, FINANCE, AWARDS = "thanhhoa.congan", "thanhhoa.taichinh", "thanhhoa.thiduakhenthuong"
+CHAIRMAN, DEPUTY = "thanhhoa.chutich", "thanhhoa.phochutich"
+ARTIFACTS = ROOT / "test-artifacts" / "documents"
+RECIPIENTS = [
+    "Văn phòng Ủy ban nhân dân tỉnh Thanh Hóa",
+    "Sở Tài chính tỉnh Thanh Hóa",
+    "Ban Thi đua - Khen thưởng tỉnh Thanh Hóa",
+    "Sở Y tế tỉnh Thanh Hóa",
+    "Sở Lao động - Thương binh và Xã hội tỉnh Thanh Hóa",
+    "Sở Thông tin và Truyền thông tỉnh Thanh Hóa",
+    "Huyện Thường Xuân",
+    "Huyện Nga Sơn",
+    "Huyện Quan Sơn",
+    "Lưu: VT, CAT.",
+]
+
+
+def to_signature(api: ApiClient, plan: dict[str, Any] = PLAN_2023) -> int:
+    """Start a plan and approve it up to the Chairman's signature; return the signing task."""
+    process_id = api.start_plan(POLICE)
+    steps = [(POLICE, "submit", plan), (FINANCE, "approve", {}), (AWARDS, "approve", {})]
+    for user, decision, data in steps:
+        task = next(t for t in api.get("/api/v1/tasks", user).json if t["process_id"] == process_id)
+        answer = api.complete(user, task["id"], decision, data=data)
+        assert answer.status_code == 200, answer.json
+    tasks = api.get(f"/api/v1/processes/{process_id}", CHAIRMAN).json["tasks"]
+    return int(next(t["id"] for t in tasks if t["state"] == "open"))
+
+
+def documents(api: ApiClient, process_id: int) -> list[dict[str, Any]]:
+    answer = api.get(f"/api/v1/processes/{process_id}/documents", POLICE)
+    assert answer.status_code == 200, answer.json
+    return list(answer.json)
+
+
+def download(api: ApiClient, document_id: int, fmt: str) -> bytes:
+    answer = api.get(f"/api/v1/documents/{document_id}/{fmt}", POLICE)
+    assert answer.status_code == 200
+    return bytes(answer.data)
+
+
+def test_the_signed_plan_reads_back_from_docx_and_pdf(api: ApiClient) -> None:
+    task_id = to_signature(api)
+    answer = api.complete(CHAIRMAN, task_id, "approve")
+    assert answer.status_code == 200, answer.json
+    (doc,) = documents(api, answer.json["process_id"])
+    assert (doc["number_line"], doc["signed_by"], doc["kind"]) == (
+        "Số: 1/KH-BCĐ",
+        "Đỗ Minh Tuấn",
+        "KH",
+    )
+    expected = [
+        "UBND TỈNH THANH HÓA",
+        "BAN CHỈ ĐẠO 138",
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "Độc lập - Tự do - Hạnh phúc",
+        "Số: 1/KH-BCĐ",
+        "Thanh Hóa, ngày 20 tháng 4 năm 2023",  # the fake clock's day in Vietnam
+        "KẾ HOẠCH",
+        PLAN_2023["title"],
+        "I. MỤC ĐÍCH, YÊU CẦU",
+        "II. NỘI DUNG THỰC HIỆN",
+        "V. KINH PHÍ",
+        "Tổng cộng",
+        "165.000.000",
+        "Nơi nhận:",
+        "TRƯỞNG BAN",
+        "Đỗ Minh Tuấn",
+    ] + [f"- {name}" for name in RECIPIENTS]
+    docx, pdf = download(api, doc["id"], "docx"), download(api, doc["id"], "pdf")
+    for text in (docx_text(docx), pdf_text(pdf)):
+        assert [line for line in expected if line not in text] == []
+    assert hashlib.sha256(docx).hexdigest() == doc["docx_sha256"]
+    assert hashlib.sha256(pdf).hexdigest() == doc["pdf_sha256"]
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    pages = pypdfium2.PdfDocument(pdf)
+    try:
+        pages[0].render(scale=1.5).to_pil().save(ARTIFACTS / "plan-page-1.png")
+        last = len(pages) - 1
+        pages[last].render(scale=1.5).to_pil().save(ARTIFACTS / "plan-last-page.png")
+    finally:
+        pages.close()
+
+
+def test_the_audit_log_holds_the_hashes_and_a_file_in_hand_is_checked(api: ApiClient) -> None:
+    answer = api.complete(CHAIRMAN, to_signature(api), "approve")
+    process_id = answer.json["process_id"]
+    (doc,) = documents(api, process_id)
+    history = api.get(f"/api/v1/processes/{process_id}/history", POLICE).json
+    (issued,) = [e for e in history if e["action"] == "document_issued"]
+    assert (issued["data"]["docx_sha256"], issued["data"]["pdf_sha256"]) == (
+        doc["docx_sha256"],
+        doc["pdf_sha256"],
+    )
+    pdf = download(api, doc["id"], "pdf")
+
+    def check(content: bytes) -> dict[str, Any]:
+        files = {"file": (io.BytesIO(content), "van-ban.pdf")}
+        reply = api.post("/api/v1/documents/check", AWARDS, data=files)
+        assert reply.status_code == 200, reply.json
+        return dict(reply.json)
+
+    same = check(pdf)
+    assert (same["matches"], same["recorded"], same["format"]) == (True, True, "pdf")
+    assert same["document"]["number_line"] == "Số: 1/KH-BCĐ"
+    changed = check(pdf + b"\n")  # one byte more: no longer the signed file
+    assert (changed["matches"], changed["document"]) == (False, None)
+    empty = api.post("/api/v1/documents/check", AWARDS, data={})
+    assert empty.status_code == 400 and "file" in empty.json["errors"]["json"]
+
+
+def test_a_deputy_signs_kt_and_a_draft_has_no_number(api: ApiClient) -> None:
+    task_id = to_signature(api)
+    process_id = api.get(f"/api/v1/tasks/{task_id}", DEPUTY).json["process_id"]
+    draft = api.get(f"/api/v1/processes/{process_id}/draft/docx", POLICE)
+    assert draft.status_code == 200
+    text = docx_text(draft.data)
+    assert "Số: /KH-BCĐ" in text and "Thanh Hóa, ngày tháng năm 2023" in text
+
+    assert api.complete(DEPUTY, task_id, "approve").status_code == 200
+    (doc,) = documents(api, process_id)
+    text = docx_text(download(api, doc["id"], "docx"))
+    assert "KT. CHỦ TỊCH\nPHÓ CHỦ TỊCH" in text
+    assert "Trịnh Quốc Khánh" in text and doc["signing_mark"] == "KT. CHỦ TỊCH / PHÓ CHỦ TỊCH"
+
+
+def _register(app: Flask) -> tuple[int | None, int]:
+    with app.extensions["session_factory"]() as session:
+        last = session.scalar(select(func.max(Register.last_number)))
+        count = session.scalar(select(func.count()).select_from(Document))
+    return last, int(count or 0)
+
+
+def test_refused_signings_consume_no_number(app: Flask, api: ApiClient) -> None:
+    process_id = api.start_plan(POLICE)
+    draft = api.only_task(POLICE)["id"]
+    early = api.complete(CHAIRMAN, draft, "submit", data=PLAN_2023)  # not approved: not theirs
+    assert (early.status_code, early.json["error"]) == (403, "not_your_task")
+    api.complete(POLICE, draft, "submit", data=PLAN_2023)
+    api.complete(FINANCE, api.only_task(FINANCE)["id"], "approve")
+    api.complete(AWARDS, api.only_task(AWARDS)["id"], "approve")
+    sign = api.only_task(CHAIRMAN)["id"]
+    other = api.complete("bacgiang.chutich", sign, "approve")  # another province's chairman
+    assert (other.status_code, other.json["error"]) == (403, "not_your_task")
+    assert _register(app) == (None, 0)
+
+    assert api.complete(CHAIRMAN, sign, "approve").status_code == 200
+    again = api.complete(CHAIRMAN, sign, "approve")
+    assert (again.status_code, again.json["error"]) == (409, "task_not_open")
+    assert _register(app) == (1, 1)
+    assert [d["number"] for d in documents(api, process_id)] == [1]
+
+
+@pytest.fixture
+def base_url(app: Flask) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+
+
+def _sign(url: str, token: str) -> tuple[int, dict[str, Any]]:
+    request = urllib.request.Request(
+        url,
+        data=json.dumps({"decision": "approve"}).encode(),
+        method="POST",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=300) as answer:
+            return int(answer.status), json.loads(answer.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read())
+
+
+@pytest.mark.postgresql
+def test_twenty_plans_signed_at_once_get_numbers_1_to_20(
+    app: Flask, api: ApiClient, base_url: str, database_url: str
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("row locks under real concurrency: PostgreSQL")
+    small = {**PLAN_2023, "addressed_units": [], "sections": PLAN_2023["sections"][:1]}
+    tasks = [to_signature(api, small) for _ in range(20)]
+    token = api.login(CHAIRMAN)
+    start = threading.Barrier(len(tasks))
+    answers: list[tuple[int, dict[str, Any]]] = []
+
+    def sign(task_id: int) -> None:
+        start.wait()
+        answers.append(_sign(f"{base_url}/api/v1/tasks/{task_id}/complete", token))
+
+    threads = [threading.Thread(target=sign, args=(task_id,)) for task_id in tasks]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert [status for status, _ in answers] == [200] * 20, answers
+    with app.extensions["session_factory"]() as session:
+        numbers = sorted(session.scalars(select(Document.number)))
+        last = session.scalar(select(Register.last_number))
+    assert numbers == list(range(1, 21))
+    assert last == 20
