@@ -7,7 +7,7 @@ export FLASK_APP=service
 host="${HOST:-127.0.0.1}" port="${PORT:-5000}"
 flask init-db
 flask deploy-diagrams
-flask load-demo
+flask load-demo --demo-otp
 cat <<MSG
 
   Web:     http://$host:$port/          (log in as a demo user, e.g. thanhhoa.congan / demo-2023)

@@ -17,20 +17,24 @@ from service.db.migrate import upgrade
 from service.db.models import ProcessInstance
 from service.db.uow import UnitOfWork
 from service.demo import campaigns
+from service.errors import NotFound
 from service.operations.actors import password_hasher
 from service.operations.audit import checkpoint
 from service.operations.definitions import deploy
 from service.operations.directory import load_directory
 from service.operations.scheduler import tick
+from service.operations.second_factor import disable_user as disable
 from workflows.calendar import local_day
 
 DEMO = Path(__file__).parent / "demo"
 BPMN = Path(__file__).parent.parent / "bpmn"
 DEMO_PASSWORD = "demo-2023"  # noqa: S105  # published in the README; demo data only
+DEMO_TOTP_SECRET = "NGAYHOITOANDANBAOVEANNINHTOQUOCX"  # noqa: S105  # published in the README; demo data only
 
 
 def init_app(app: Flask) -> None:
-    for command in (init_db, deploy_diagrams, load_demo, create_user, scheduler, audit):
+    commands = (init_db, deploy_diagrams, load_demo, create_user, disable_user, scheduler, audit)
+    for command in commands:
         app.cli.add_command(command)
 
 
@@ -60,11 +64,17 @@ def deploy_diagrams(folder: Path) -> None:
 
 
 @click.command("load-demo")
-def load_demo() -> None:
+@click.option(
+    "--demo-otp",
+    is_flag=True,
+    help="Enrol administrators and signers with the README's demo TOTP secret.",
+)
+def load_demo(demo_otp: bool) -> None:
     """Load the demo directory (seeds 000–003) with the README's demo password, and on an
     empty database two years of the Thanh Hóa campaign (for the supervisors' dashboard)."""
     directory = tomllib.loads((DEMO / "directory.toml").read_text(encoding="utf-8"))
-    added = load_directory(_uow(), directory, password_hasher().hash(DEMO_PASSWORD))
+    secret = DEMO_TOTP_SECRET if demo_otp else None
+    added = load_directory(_uow(), directory, password_hasher().hash(DEMO_PASSWORD), secret)
     click.echo(f"demo directory: {added} new agencies and users")
     factory = current_app.extensions["session_factory"]
     with factory() as session:
@@ -99,6 +109,17 @@ def create_user(
     }
     added = load_directory(_uow(), {"user": [user]}, password_hasher().hash(password))
     click.echo(json.dumps({"created": bool(added), "username": username}))
+
+
+@click.command("disable-user")
+@click.argument("username")
+def disable_user(username: str) -> None:
+    """Disable a user; their sessions and tokens end at their next request."""
+    try:
+        disable(_uow(), username)
+    except NotFound as err:
+        raise click.ClickException(f"no user {username!r}") from err
+    click.echo(json.dumps({"disabled": username}))
 
 
 @click.command("scheduler")

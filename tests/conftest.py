@@ -10,23 +10,44 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, select
 
 from service.app import create_app
-from service.cli import DEMO, DEMO_PASSWORD
+from service.cli import DEMO, DEMO_PASSWORD, DEMO_TOTP_SECRET
 from service.config import Settings
 from service.db.migrate import upgrade
+from service.db.models import User
 from service.db.uow import UnitOfWork
-from service.operations.actors import password_hasher
+from service.operations.actors import SECOND_FACTOR_ROLES, password_hasher
 from service.operations.definitions import deploy
 from service.operations.directory import load_directory
+from service.operations.second_factor import STEP_SECONDS
 
 ROOT = Path(__file__).parents[1]
 DIRECTORY = tomllib.loads((DEMO / "directory.toml").read_text(encoding="utf-8"))
 PLAN_2023 = json.loads((DEMO / "plan_thanh_hoa_2023.json").read_text(encoding="utf-8"))
+# Administrators and signers: enrolled with the demo TOTP secret, as `load-demo --demo-otp` does.
+SECOND_FACTOR_USERS = frozenset(
+    u["username"] for u in DIRECTORY["user"] if SECOND_FACTOR_ROLES.intersection(u["roles"])
+)
+
+
+def fresh_code(app: Flask, username: str) -> str:
+    """The code the user's phone shows; when this step's code was used already, wait for the
+    next step as a person would (the fake clock moves on, nobody sleeps)."""
+    clock = app.extensions["clock"]
+    with UnitOfWork(app.extensions["session_factory"], write=False) as uow:
+        user = uow.session.scalars(select(User).filter_by(username=username)).one()
+        secret, last = user.totp_secret, user.totp_last_step
+    assert secret is not None, f"{username} has no second factor"
+    step = int(clock().timestamp()) // STEP_SECONDS
+    if last is not None and step <= last:
+        clock.advance(seconds=(last + 1 - step) * STEP_SECONDS)
+    return str(pyotp.TOTP(secret, interval=STEP_SECONDS).at(clock()))
 
 
 @pytest.fixture(scope="session")
@@ -83,7 +104,7 @@ def app(database_url: str, demo_hash: str, clock: FakeClock) -> Iterator[Flask]:
     app = create_app(Settings(database_url=database_url, secret_key="test-secret"))
     app.extensions["clock"] = clock
     factory = app.extensions["session_factory"]
-    load_directory(UnitOfWork(factory), DIRECTORY, demo_hash)
+    load_directory(UnitOfWork(factory), DIRECTORY, demo_hash, DEMO_TOTP_SECRET)
     for path in sorted((ROOT / "bpmn").glob("*.bpmn")):
         deploy(UnitOfWork(factory), path.name, path.read_bytes())
     yield app
@@ -99,9 +120,10 @@ class ApiClient:
 
     def login(self, username: str) -> str:
         if username not in self.tokens:
-            answer = self.client.post(
-                "/api/v1/auth/token", json={"username": username, "password": DEMO_PASSWORD}
-            )
+            body = {"username": username, "password": DEMO_PASSWORD}
+            if username in SECOND_FACTOR_USERS:
+                body["otp"] = fresh_code(self.client.application, username)
+            answer = self.client.post("/api/v1/auth/token", json=body)
             assert answer.status_code == 200, answer.json
             self.tokens[username] = answer.json["token"]
         return self.tokens[username]

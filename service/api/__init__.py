@@ -5,7 +5,7 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from flask_smorest import Api
 from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
@@ -22,6 +22,8 @@ from service.api import (
     processes,
     tasks,
 )
+from service.api.deps import current_actor
+from service.api.schemas import ErrorSchema
 from service.errors import DomainError, Invalid
 
 
@@ -33,7 +35,7 @@ def init_app(app: Flask) -> None:
         OPENAPI_URL_PREFIX="/api/v1",
         OPENAPI_JSON_PATH="openapi.json",
     )
-    api = Api(app, spec_kwargs={"info": {"description": __doc__}})
+    api = _Api(app, spec_kwargs={"info": {"description": __doc__}})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     for module in (
         auth,
@@ -50,6 +52,22 @@ def init_app(app: Flask) -> None:
         api.register_blueprint(module.blp)
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(Exception, _unexpected_error)
+    app.before_request(_authenticate)
+
+
+PUBLIC = frozenset({"auth.Token", "api-docs.openapi_json", "health.Health"})
+
+
+def _authenticate() -> None:
+    """Every API route but these needs a valid token, checked before its input is: a caller
+    without one learns 401 and nothing about what the route would accept."""
+    endpoint = request.endpoint
+    if request.path.startswith("/api/") and endpoint is not None and endpoint not in PUBLIC:
+        current_actor()
+
+
+class _Api(Api):  # type: ignore[misc]  # flask_smorest is untyped
+    ERROR_SCHEMA = ErrorSchema
 
 
 def _body(status: int, **extra: Any) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import current_app, g, request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from service.db.uow import UnitOfWork
@@ -22,11 +22,21 @@ def new_uow(*, write: bool = True) -> UnitOfWork:
 
 def issue_token(actor: Actor) -> str:
     signer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
-    return str(signer.dumps({"u": actor.user_id}))
+    return str(signer.dumps({"u": actor.user_id, "e": actor.session_epoch}))
 
 
 def current_actor() -> Actor:
-    """The actor named by the bearer token. :raise Unauthorized: missing, bad or expired."""
+    """The actor named by the bearer token, loaded once per request.
+
+    :raise Unauthorized: missing, bad or expired.
+    """
+    if "actor" not in g:
+        g.actor = _actor_of_token()
+    actor: Actor = g.actor
+    return actor
+
+
+def _actor_of_token() -> Actor:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("token_missing", "Send “Authorization: Bearer <token>”.")
@@ -37,4 +47,4 @@ def current_actor() -> Actor:
         raise Unauthorized("token_expired", "The token has expired; ask for a new one.") from err
     except BadSignature as err:
         raise Unauthorized("token_invalid", "The token is not valid.") from err
-    return load_actor(new_uow(write=False), int(claims["u"]))
+    return load_actor(new_uow(write=False), int(claims["u"]), int(claims.get("e", -1)))

@@ -2,12 +2,33 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import INCLUDE, Schema, fields, validate
+
+from service.db.base import MAX_ID
+
+
+class ErrorSchema(Schema):
+    """Every error answer, as the spec documents it (flask-smorest's, plus our `error` code and
+    the parameters some errors carry)."""
+
+    class Meta:
+        unknown = INCLUDE  # e.g. a conflict's `current_version`
+
+    code = fields.Integer(metadata={"description": "HTTP status code"})
+    status = fields.String(metadata={"description": "HTTP status name"})
+    error = fields.String(metadata={"description": "what went wrong, e.g. not_your_task"})
+    message = fields.String(metadata={"description": "the same in words"})
+    errors = fields.Dict(metadata={"description": "bad input: the reasons for each field"})
 
 
 class TokenRequestSchema(Schema):
     username = fields.String(required=True, validate=validate.Length(1, 80))
     password = fields.String(required=True, validate=validate.Length(1, 1000))
+    otp = fields.String(
+        load_default=None,
+        validate=validate.Length(1, 32),
+        metadata={"description": "the 6-digit code or a recovery code, for users who need one"},
+    )
 
 
 class TokenSchema(Schema):
@@ -69,7 +90,7 @@ class TaskListArgsSchema(Schema):
     state = fields.String(
         load_default="open", validate=validate.OneOf(["open", "completed", "cancelled"])
     )
-    process = fields.Integer(load_default=None)
+    process = fields.Integer(load_default=None, validate=validate.Range(1, MAX_ID))
     overdue = fields.Boolean(load_default=None, metadata={"description": "only overdue tasks"})
     step = fields.String(load_default=None, validate=validate.Length(1, 100))
     q = fields.String(
@@ -78,7 +99,7 @@ class TaskListArgsSchema(Schema):
         metadata={"description": "search plan titles, ignoring diacritics"},
     )
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
-    offset = fields.Integer(load_default=0, validate=validate.Range(0))
+    offset = fields.Integer(load_default=0, validate=validate.Range(0, MAX_ID))
 
 
 class CompleteTaskSchema(Schema):

@@ -18,6 +18,8 @@ from workflows.calendar import local_day
 
 OVERSEER_ROLES = frozenset({"supervisor", "auditor", "admin"})
 DEPUTY_ROLE = "vice_chairman"  # signs the head's tasks “KT.” as a standing rule
+# Administrators and those who sign log in with a second factor (ASVS 5.0 6.3.2).
+SECOND_FACTOR_ROLES = frozenset({"admin", "chairman", DEPUTY_ROLE})
 # How an agency's head and deputy are titled on a signature, by the agency's kind.
 HEAD_TITLES = {
     "committee": ("CHỦ TỊCH", "PHÓ CHỦ TỊCH"),
@@ -46,6 +48,16 @@ class Actor:
     jurisdiction_id: int | None
     roles: frozenset[str]
     grants: tuple[Grant, ...] = ()
+    # The levels an overseer (supervisor, auditor, admin) watches: their agency's own and the
+    # one it sits in (the provincial People's Committee office is a level of its own, for the
+    # plans it drafts, and sits in the province).
+    overseen: frozenset[int] = frozenset()
+    session_epoch: int = 0  # sessions and tokens of an older epoch are ended
+    otp_enrolled: bool = False
+
+    @property
+    def needs_second_factor(self) -> bool:
+        return self.otp_enrolled or bool(self.roles & SECOND_FACTOR_ROLES)
 
     def duties(self) -> set[tuple[int, str]]:
         """Every (agency, role) whose tasks the actor may act on, own or granted."""
@@ -59,22 +71,25 @@ def password_hasher() -> PasswordHasher:
     return PasswordHasher()
 
 
-def _active_user(uow: UnitOfWork, **where: object) -> User | None:
+def active_user(uow: UnitOfWork, **where: object) -> User | None:
     query = (
         select(User)
         .filter_by(active=True, **where)
-        .options(joinedload(User.roles), joinedload(User.agency))  # one round trip per request
+        .options(  # one round trip per request
+            joinedload(User.roles), joinedload(User.agency).joinedload(Agency.parent)
+        )
     )
     return uow.session.scalars(query).unique().one_or_none()
 
 
-def _actor(uow: UnitOfWork, user: User) -> Actor:
+def actor_of(uow: UnitOfWork, user: User) -> Actor:
     roles = frozenset(r.role for r in user.roles)
     grants: list[Grant] = []
     if DEPUTY_ROLE in roles:
         head, deputy = HEAD_TITLES.get(user.agency.kind, OTHER_HEAD)
         grants.append(Grant(user.agency_id, "chairman", None, f"KT. {head} / {deputy}"))
     grants += _delegated(uow, user, local_day(uow.now()))
+    above = None if user.agency.parent is None else user.agency.parent.jurisdiction_id
     return Actor(
         user_id=user.id,
         username=user.username,
@@ -84,6 +99,9 @@ def _actor(uow: UnitOfWork, user: User) -> Actor:
         jurisdiction_id=user.agency.jurisdiction_id,
         roles=roles,
         grants=tuple(grants),
+        overseen=frozenset(j for j in (user.agency.jurisdiction_id, above) if j is not None),
+        session_epoch=user.session_epoch,
+        otp_enrolled=user.totp_secret is not None,
     )
 
 
@@ -112,14 +130,14 @@ def _delegated(uow: UnitOfWork, user: User, today: date) -> list[Grant]:
 def authenticate(uow: UnitOfWork, username: str, password: str) -> Actor:
     """The actor for a username and password; the same 401 whichever of the two is wrong."""
     with uow:
-        user = _active_user(uow, username=username)
+        user = active_user(uow, username=username)
         try:
             if user is None:
                 raise VerificationError
             password_hasher().verify(user.password_hash, password)
         except (VerificationError, InvalidHashError) as err:
             raise Unauthorized("bad_credentials", "Wrong username or password.") from err
-        return _actor(uow, user)
+        return actor_of(uow, user)
 
 
 def users_with_password(uow: UnitOfWork, password: str) -> list[str]:
@@ -141,10 +159,14 @@ def users_with_password(uow: UnitOfWork, password: str) -> list[str]:
     return sorted(found)
 
 
-def load_actor(uow: UnitOfWork, user_id: int) -> Actor:
-    """The actor behind a token or session; 401 once the user is disabled or gone."""
+def load_actor(uow: UnitOfWork, user_id: int, session_epoch: int | None = None) -> Actor:
+    """The actor behind a token or session of `session_epoch` (None: no session, a command
+    acting in process); 401 once the user is disabled or gone, or the epoch has moved on since
+    the session was issued."""
     with uow:
-        user = _active_user(uow, id=user_id)
+        user = active_user(uow, id=user_id)
         if user is None:
             raise Unauthorized("user_inactive", "This account no longer exists or is disabled.")
-        return _actor(uow, user)
+        if session_epoch is not None and user.session_epoch != session_epoch:
+            raise Unauthorized("session_ended", "This session has ended; please log in again.")
+        return actor_of(uow, user)

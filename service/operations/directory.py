@@ -9,18 +9,26 @@ from sqlalchemy import select
 from service.db.models import Agency, RoleBinding, User, UserRole
 from service.db.uow import UnitOfWork
 from service.errors import Invalid
+from service.operations.actors import SECOND_FACTOR_ROLES
 
 LEVEL_KINDS = frozenset({"province", "district", "commune"})
 
 
-def load_directory(uow: UnitOfWork, directory: dict[str, Any], password_hash: str) -> int:
+def load_directory(
+    uow: UnitOfWork,
+    directory: dict[str, Any],
+    password_hash: str,
+    totp_secret: str | None = None,
+) -> int:
     """Insert the agencies and users of `directory` not yet present; return how many were new.
 
     `directory` has `agency` entries (code, name, kind, parent, abbreviation, issuer_name,
     parent_body, head_title, serves, level_roles) in parent-first order and `user` entries
     (username, full_name, title, email, agency, roles). A level is a province, district or
     commune, or an agency with `level_roles`; `serves` binds roles at the parent's level.
-    Loading twice changes nothing; every new user gets `password_hash`.
+    Loading twice changes nothing; every new user gets `password_hash`,
+    and, with `totp_secret` (the published demo secret), every new user who must log in with a
+    second factor is enrolled with it.
     """
     with uow:
         by_code = {a.code: a for a in uow.session.scalars(select(Agency))}
@@ -72,6 +80,9 @@ def load_directory(uow: UnitOfWork, directory: dict[str, Any], password_hash: st
                     password_hash=password_hash,
                     agency=home,
                     roles=[UserRole(role=r) for r in entry.get("roles", [])],
+                    totp_secret=totp_secret
+                    if SECOND_FACTOR_ROLES.intersection(entry.get("roles", []))
+                    else None,
                 )
             )
             added += 1

@@ -52,7 +52,7 @@ def campaigns(uow: UnitOfWork, actor: Actor) -> list[dict[str, Any]]:
     with uow:
         rows = uow.session.execute(
             select(ProcessInstance.id, ProcessInstance.title, ProcessInstance.started_at)
-            .where(ProcessInstance.jurisdiction_id == actor.jurisdiction_id)
+            .where(ProcessInstance.jurisdiction_id.in_(actor.overseen))
             .order_by(ProcessInstance.started_at.desc())
         ).all()
     return [{"id": i, "title": t, "started_at": s} for i, t, s in rows]
@@ -68,7 +68,7 @@ def campaign(uow: UnitOfWork, actor: Actor, campaign_id: int) -> Campaign:
     if instance is None:
         raise Invalid({"campaign": ["No such campaign."]})
     node: ProcessInstance | None = instance
-    while node is not None and node.jurisdiction_id != actor.jurisdiction_id:
+    while node is not None and node.jurisdiction_id not in actor.overseen:
         node = None if node.parent_id is None else uow.session.get(ProcessInstance, node.parent_id)
     if node is None:
         raise Forbidden("not_your_campaign", "This campaign is outside your jurisdiction.")

@@ -39,7 +39,7 @@ def visible_instance(uow: UnitOfWork, actor: Actor, process_id: int) -> ProcessI
     node: ProcessInstance | None = instance
     while node is not None:
         if agencies & set(node.bindings.values()) or (
-            overseer and actor.jurisdiction_id == node.jurisdiction_id
+            overseer and node.jurisdiction_id in actor.overseen
         ):
             return instance
         node = None if node.parent_id is None else uow.session.get(ProcessInstance, node.parent_id)

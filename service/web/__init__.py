@@ -45,7 +45,7 @@ from service.web import (
 )
 from service.web.catalogs import compile_catalogs
 from service.web.deps import load_user
-from service.web.extensions import babel, csrf, limiter, login_manager
+from service.web.extensions import babel, csrf, limiter, login_key, login_limit, login_manager
 
 TRANSLATIONS = Path(__file__).parents[1] / "translations"
 CSP = "; ".join(
@@ -92,6 +92,10 @@ def init_app(app: Flask) -> None:
         if (blueprint.url_prefix or "").startswith("/api/"):
             csrf.exempt(blueprint)
     limiter.init_app(app)
+    # the API's token request is a login too: the same limit, wrapped around its view
+    token = limiter.limit(login_limit, key_func=login_key, methods=["POST"])
+    view: Any = app.view_functions["auth.Token"]
+    app.view_functions["auth.Token"] = token(view)
     login_manager.init_app(app)
     login_manager.login_view = "web.auth.login"
     login_manager.login_message = lazy_gettext("Please log in to continue.")
@@ -142,16 +146,26 @@ def init_app(app: Flask) -> None:
 
 
 def _expire_session() -> ResponseReturnValue | None:
-    """Log out a session older than its lifetime, however active it has been."""
+    """Log out a session older than its lifetime, however active it has been, or left unused
+    longer than the idle timeout."""
     if request.path.startswith("/api/") or (request.endpoint or "").endswith(".static"):
         return None  # bearer tokens, and assets: no session to check, no user to load
     if not current_user.is_authenticated:
         return None
-    started = session.get("login_at")
+    now = datetime.now(UTC).timestamp()
+    started, seen = session.get("login_at"), session.get("seen_at")
     lifetime = current_app.config["PERMANENT_SESSION_LIFETIME"].total_seconds()
-    if started is None or datetime.now(UTC).timestamp() - float(started) > lifetime:
+    idle = current_app.config["IDLE_TIMEOUT_SECONDS"]
+    session["seen_at"] = now
+    if (
+        started is None
+        or seen is None
+        or now - float(started) > lifetime
+        or now - float(seen) > idle
+    ):
         logout_user()
-        session.pop("login_at", None)
+        for key in ("login_at", "seen_at", "epoch"):
+            session.pop(key, None)
         flash(gettext("Your session has expired; please log in again."), "info")
         if request.blueprint and request.blueprint.startswith("web"):
             return redirect(url_for("web.auth.login", next=request.full_path))

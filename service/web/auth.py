@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlsplit
 
+import qrcode
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_login import current_user, login_required, login_user, logout_user
+from qrcode.image.svg import SvgPathImage
 
 from service.errors import Unauthorized
-from service.operations.actors import authenticate
+from service.operations import second_factor
+from service.operations.actors import Actor, authenticate
 from service.web.deps import SessionUser, new_uow
-from service.web.extensions import limiter, login_key, login_limit
+from service.web.extensions import limiter, login_key, login_limit, pending_key
 from service.web.i18n import LOCALES
 
 bp = Blueprint("auth", __name__)
@@ -28,10 +33,14 @@ def safe_next(target: str | None, default: str = "web.inbox.index") -> str:
     return url_for(default)
 
 
+PENDING_SECONDS = 300  # between the password and the code
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(login_limit, key_func=login_key, methods=["POST"])
 def login() -> ResponseReturnValue:
-    """The login form; on success, back to the page that asked for it."""
+    """The login form; on success, the second factor when the user needs one, then back to the
+    page that asked for it."""
     next_url = request.values.get("next")
     if current_user.is_authenticated and request.method == "GET":
         return redirect(safe_next(next_url))
@@ -44,26 +53,104 @@ def login() -> ResponseReturnValue:
         except Unauthorized:
             error = gettext("Wrong username or password.")
         else:
-            lang = session.get("lang")
-            session.clear()  # a new session for the new login: no fixation
-            if lang:
-                session["lang"] = lang
-            session.permanent = True
-            session["login_at"] = datetime.now(UTC).timestamp()
-            login_user(SessionUser(actor))
-            return redirect(safe_next(next_url))
+            if not actor.needs_second_factor:
+                _start_session(actor)
+                return redirect(safe_next(next_url))
+            _new_session(pending={"u": actor.user_id, "name": actor.username, "at": _now()})
+            step = "web.auth.code" if actor.otp_enrolled else "web.auth.enrol"
+            return redirect(url_for(step, next=next_url))
     status = 401 if error else 200
     return render_template("login.html", error=error, username=username, next=next_url), status
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@limiter.limit(login_limit, key_func=pending_key, methods=["POST"])
+def code() -> ResponseReturnValue:
+    """The second step for an enrolled user: the authenticator's code, or a recovery code."""
+    next_url = request.values.get("next")
+    user_id = _pending_user()
+    if user_id is None:
+        return redirect(url_for("web.auth.login", next=next_url))
+    error = None
+    if request.method == "POST":
+        try:
+            actor = second_factor.verify(new_uow(), user_id, request.form.get("code") or "")
+        except Unauthorized:
+            error = gettext("The code is not valid. Enter the current code from your app.")
+        else:
+            _start_session(actor)
+            return redirect(safe_next(next_url))
+    status = 401 if error else 200
+    return render_template("login_code.html", error=error, next=next_url), status
+
+
+@bp.route("/login/enrol", methods=["GET", "POST"])
+@limiter.limit(login_limit, key_func=pending_key, methods=["POST"])
+def enrol() -> ResponseReturnValue:
+    """First login of an administrator or signer: scan the secret, confirm with a first code,
+    and keep the recovery codes shown once."""
+    next_url = request.values.get("next")
+    user_id = _pending_user()
+    if user_id is None:
+        return redirect(url_for("web.auth.login", next=next_url))
+    pending = session["pending"]
+    secret = pending.setdefault("secret", second_factor.new_secret())
+    session.modified = True
+    error = None
+    if request.method == "POST":
+        try:
+            actor, codes = second_factor.enrol(
+                new_uow(), user_id, secret, request.form.get("code") or ""
+            )
+        except Unauthorized:
+            error = gettext("The code is not valid. Enter the current code from your app.")
+        else:
+            _start_session(actor)
+            return render_template("recovery_codes.html", codes=codes, next=safe_next(next_url))
+    uri = second_factor.provisioning_uri(secret, pending["name"])
+    svg = qrcode.make(uri, image_factory=SvgPathImage).to_string()
+    qr = "data:image/svg+xml;base64," + base64.b64encode(svg).decode()
+    status = 401 if error else 200
+    page = render_template(
+        "login_enrol.html", error=error, next=next_url, secret=secret, uri=uri, qr=qr
+    )
+    return page, status
+
+
+def _now() -> float:
+    return datetime.now(UTC).timestamp()
+
+
+def _new_session(**values: Any) -> None:
+    """Clear the session, whatever it held, keeping only the language: no fixation."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    session.update(values)
+
+
+def _pending_user() -> int | None:
+    """The user who gave the right password a moment ago and owes the second factor."""
+    pending = session.get("pending")
+    if not pending or _now() - float(pending["at"]) > PENDING_SECONDS:
+        session.pop("pending", None)
+        return None
+    return int(pending["u"])
+
+
+def _start_session(actor: Actor) -> None:
+    now = _now()
+    _new_session(login_at=now, seen_at=now, epoch=actor.session_epoch)
+    session.permanent = True
+    login_user(SessionUser(actor))
 
 
 @bp.post("/logout")
 @login_required
 def logout() -> ResponseReturnValue:
-    lang = session.get("lang")
     logout_user()
-    session.clear()
-    if lang:
-        session["lang"] = lang
+    _new_session()
     flash(gettext("You have logged out."), "info")
     return redirect(url_for("web.auth.login"))
 

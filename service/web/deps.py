@@ -6,7 +6,7 @@ bearer token.
 
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, session
 from flask_login import UserMixin, current_user
 
 from service.db.uow import UnitOfWork
@@ -33,9 +33,11 @@ class SessionUser(UserMixin):  # type: ignore[misc]  # Flask-Login ships no type
 
 
 def load_user(user_id: str) -> SessionUser | None:
-    """Flask-Login's user loader: None (logged out) once the user is disabled or gone."""
+    """Flask-Login's user loader: None (logged out) once the user is disabled or gone, or their
+    sessions were ended."""
     try:
-        return SessionUser(load_actor(new_uow(write=False), int(user_id)))
+        epoch = int(session.get("epoch", -1))
+        return SessionUser(load_actor(new_uow(write=False), int(user_id), epoch))
     except (Unauthorized, ValueError):
         return None
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import current_app, request, session
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -21,6 +21,17 @@ def login_limit() -> str:
 
 
 def login_key() -> str:
-    """Count attempts per address and username, so one clerk's typos lock out nobody else."""
-    username = (request.form.get("username") or "").strip().lower()
-    return f"{get_remote_address()}|{username}"
+    """Count attempts per address and username, so one clerk's typos lock out nobody else
+    (the login form, and the API's token request)."""
+    if request.is_json:
+        body = request.get_json(silent=True)
+        username = body.get("username") if isinstance(body, dict) else None
+    else:
+        username = request.form.get("username")
+    return f"{get_remote_address()}|{str(username or '').strip().lower()}"
+
+
+def pending_key() -> str:
+    """Count second-factor attempts per user, whichever address they come from."""
+    pending = session.get("pending") or {}
+    return f"otp|{pending.get('u', get_remote_address())}"

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
+from service.db.base import MAX_ID
 from service.queries.senders import senders
 from service.queries.tasks import inbox, inbox_counts
 from service.web.deps import current_actor, new_uow
@@ -25,6 +26,14 @@ def _counts() -> dict[str, Any]:
     return {"counts": inbox_counts(new_uow(write=False), current_actor())}
 
 
+def _positive(name: str) -> int | None:
+    """A number from the query string; past the database's integers it is bad input."""
+    value = request.args.get(name, type=int)
+    if value is not None and not 0 < value <= MAX_ID:
+        abort(400)
+    return value
+
+
 @bp.get("/inbox")
 @login_required
 def index() -> ResponseReturnValue:
@@ -32,11 +41,13 @@ def index() -> ResponseReturnValue:
     actor = current_actor()
     args = request.args
     step = args.get("step") or None
-    process = args.get("process", type=int)
+    process = _positive("process")
     overdue = True if args.get("overdue") == "1" else None
     q = (args.get("q") or "").strip()[:200] or None
-    page = max(1, args.get("page", 1, type=int) or 1)
     size = int(current_app.config["INBOX_PAGE_SIZE"])
+    page = max(1, _positive("page") or 1)
+    if page > MAX_ID // size:
+        abort(400)
     rows = inbox(
         new_uow(write=False),
         actor,

@@ -18,6 +18,7 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from service.app import create_app
+from service.cli import DEMO_TOTP_SECRET
 from service.config import Settings
 from service.db.migrate import upgrade
 from service.db.uow import UnitOfWork
@@ -64,7 +65,7 @@ def live_server(tmp_path: Path, demo_hash: str, clock: FakeClock) -> Iterator[Li
     app.config["LOGIN_RATE_LIMIT"] = "1000 per minute"  # one person logs in as many users
     app.extensions["clock"] = clock
     factory = app.extensions["session_factory"]
-    load_directory(UnitOfWork(factory), DIRECTORY, demo_hash)
+    load_directory(UnitOfWork(factory), DIRECTORY, demo_hash, DEMO_TOTP_SECRET)
     for path in sorted((ROOT / "bpmn").glob("*.bpmn")):
         deploy(UnitOfWork(factory), path.name, path.read_bytes())
     server = make_server("127.0.0.1", 0, app, threaded=True)

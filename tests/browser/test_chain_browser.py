@@ -9,7 +9,7 @@ import pytest
 from service.cli import DEMO_PASSWORD
 from service.operations.scheduler import tick
 from tests.browser.conftest import ARTIFACTS, LiveServer
-from tests.conftest import PLAN_2023
+from tests.conftest import PLAN_2023, SECOND_FACTOR_USERS, fresh_code
 
 pytestmark = pytest.mark.browser
 
@@ -39,6 +39,10 @@ class Person:
         self.page.fill("#username", username)
         self.page.fill("#password", DEMO_PASSWORD)
         self.page.get_by_role("button", name="Đăng nhập").click()
+        if username in SECOND_FACTOR_USERS:
+            self.page.wait_for_url("**/login/code**")
+            self.page.fill("#code", fresh_code(server.app, username))
+            self.page.get_by_role("button", name="Xác nhận").click()
         self.page.wait_for_url("**/inbox")
 
     def _console(self, message: Any) -> None:

@@ -13,6 +13,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.test import TestResponse
 
 from service.cli import DEMO_PASSWORD
+from tests.conftest import SECOND_FACTOR_USERS, fresh_code
 
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -74,6 +75,10 @@ class Browser:
         if next:
             data["next"] = next
         answer = self.post("/login", data)
+        if username in SECOND_FACTOR_USERS and answer.location.startswith("/login/code"):
+            self.get(answer.location)  # the pending session's form token
+            code = fresh_code(self.client.application, username)
+            answer = self.post(answer.location, {"code": code})
         self.get("/inbox")  # the session changed: take the new form token
         return answer
 

@@ -42,6 +42,17 @@ def test_wrong_passwords_are_refused_then_rate_limited(browser: Browser) -> None
     assert other.status_code == 302  # one user's typos lock out nobody else
 
 
+def test_wrong_passwords_for_a_token_are_rate_limited_too(api: ApiClient) -> None:
+    def token(username: str, password: str) -> int:
+        body = {"username": username, "password": password}
+        return int(api.client.post("/api/v1/auth/token", json=body).status_code)
+
+    assert [token(POLICE, "wrong") for _ in range(6)] == [401] * 5 + [429]
+    assert token(POLICE, "demo-2023") == 429  # the right password waits its minute too
+    assert token(FINANCE.upper(), "wrong") == 401  # another user is not held up
+    assert api.login(FINANCE)
+
+
 def test_forms_without_the_csrf_token_are_refused(api: ApiClient, browser: Browser) -> None:
     answer = browser.post("/login", {"username": POLICE, "password": "demo-2023"}, csrf=False)
     assert answer.status_code == 400

@@ -1,7 +1,14 @@
 """All tables; import from here so that every mapper is configured."""
 
 from service.db.models.audit import Checkpoint
-from service.db.models.directory import Agency, Delegation, RoleBinding, User, UserRole
+from service.db.models.directory import (
+    Agency,
+    Delegation,
+    RecoveryCode,
+    RoleBinding,
+    User,
+    UserRole,
+)
 from service.db.models.documents import Document, Register
 from service.db.models.idempotency import IdempotencyKey
 from service.db.models.processes import (
@@ -23,6 +30,7 @@ __all__ = [
     "Notification",
     "ProcessDefinition",
     "ProcessInstance",
+    "RecoveryCode",
     "Register",
     "ReportRound",
     "RoleBinding",

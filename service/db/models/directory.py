@@ -57,9 +57,15 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
+    # Every session and token carries the epoch it was issued in; bumping it (disabling the user,
+    # enrolling a second factor) ends them all at their next request.
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
+    totp_secret: Mapped[str | None] = mapped_column(String(64))  # base32; None: not enrolled
+    totp_last_step: Mapped[int | None]  # the last accepted 30-s step: a code works once
 
     agency: Mapped[Agency] = relationship()
     roles: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan")
+    recovery_codes: Mapped[list[RecoveryCode]] = relationship(cascade="all, delete-orphan")
 
 
 class UserRole(Base):
@@ -67,6 +73,16 @@ class UserRole(Base):
 
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), primary_key=True)
     role: Mapped[str] = mapped_column(String(40), primary_key=True)
+
+
+class RecoveryCode(Base):
+    """A one-time code for a lost phone, stored as an Argon2 hash; used once, then deleted."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(255))
 
 
 class Delegation(Base):
