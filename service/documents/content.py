@@ -151,7 +151,6 @@ def _document(
     signing: Signing,
     recipients: list[str],
 ) -> OfficialDocument:
-    authority = tuple(signing.mark.split(" / ")) if signing.mark else (issuer.head_title,)
     return OfficialDocument(
         parent_body=issuer.parent_body,
         issuer=issuer.name,
@@ -163,9 +162,23 @@ def _document(
         signed_on=signing.signed_on,
         subject=subject,
         body=tuple(body),
-        signature=Signature(authority, signing.signer),
+        signature=Signature(_authority(issuer.head_title, signing.mark), signing.signer),
         recipients=tuple(recipients),
     )
+
+
+def _authority(head: str, mark: str | None) -> tuple[str, ...]:
+    """The lines above the signature, in the issuing body's titles (Nghị định 30, Điều 8): the
+    head signs as "TRƯỞNG BAN"; a deputy "KT. TRƯỞNG BAN / PHÓ TRƯỞNG BAN"; a substitute
+    "TUQ. TRƯỞNG BAN" above their own title. The recorded mark says how, not in whose titles:
+    a vice-chairman signs a Ban Chỉ đạo's plan as its deputy head."""
+    if mark is None:
+        return (head,)
+    prefix, _, rest = mark.partition(". ")
+    _, _, own_title = rest.partition(" / ")
+    if prefix == "KT":
+        return (f"KT. {head}", f"PHÓ {head}")
+    return (f"{prefix}. {head}", own_title) if own_title else (f"{prefix}. {head}",)
 
 
 def _paragraphs(text: str) -> list[Block]:
