@@ -19,7 +19,6 @@ from service.operations.actors import Actor, Grant
 from service.operations.cascade import (
     engine_deadlines,
     issue_plan,
-    message,
     release_finished_rounds,
     report_to_parent,
 )
@@ -169,12 +168,14 @@ def complete_task(
                 task=task,
                 data=event,
             )
-            if task.form == SIGNING_FORM and decision == "approve":
+            signed = task.form == SIGNING_FORM and decision == "approve"
+            if signed:
                 issue_document(uow.session, instance, task, actor, now)
             elif task.report_round is not None:
                 issue_document(uow.session, instance, task, actor, now, report=values)
-            waiting = any(runtime.awaits(message(r)) for r in definition.report_rounds)
-            if waiting and instance.issued_at is None:  # just signed: issue it to its units
+            # signed: issue it to its units, even when its report deadline has passed already
+            # (the engine has then fired the timer, and the standing body consolidates at once)
+            if signed and instance.issued_at is None and definition.report_rounds:
                 issue_plan(uow.session, instance, runtime, actor, now)
             release_finished_rounds(uow.session, instance, runtime, now)
             save_runtime(uow.session, instance, runtime, now)

@@ -353,3 +353,19 @@ def test_without_the_district_level_a_province_addresses_communes(
         ]
         == "draft_plan"
     )
+
+
+def test_a_plan_signed_after_its_report_deadline_still_reaches_its_units(
+    api: ApiClient, clock: FakeClock
+) -> None:
+    """Signed on 1/9 with reports due before 20/8: the units still get their tasks (already
+    late), and the standing body may consolidate at once."""
+    at(clock, "2023-09-01")
+    plan = copy.deepcopy(PLAN_2023)
+    plan["addressed_units"] = ["thanh-hoa-so-y-te", "nga-son"]
+    plan["deadlines"] = [{"what": "Báo cáo kết quả", "due": "2023-08-20", "kind": "unit_report"}]
+    process_id = api.start_plan(POLICE)
+    assert drive(api, process_id, PROVINCE_CHAIN, plan) == "consolidate_report"
+    units = children(api, process_id)
+    assert set(units) == {"Sở Y tế tỉnh Thanh Hóa", "Huyện Nga Sơn"}
+    assert all(u["open_steps"][0]["name"] == "Xây dựng kế hoạch" for u in units.values())
