@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import tomllib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -15,6 +16,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, select
+from werkzeug.serving import make_server
 
 from service.app import create_app
 from service.cli import DEMO, DEMO_PASSWORD, DEMO_TOTP_SECRET
@@ -169,3 +171,14 @@ class ApiClient:
 @pytest.fixture
 def api(app: Flask) -> ApiClient:
     return ApiClient(app.test_client())
+
+
+@pytest.fixture
+def base_url(app: Flask) -> Iterator[str]:
+    """The app served on a free loopback port, for tests that need real concurrent HTTP."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()

@@ -7,28 +7,15 @@ import threading
 import urllib.error
 import urllib.request
 from collections import Counter
-from collections.abc import Iterator
 
-import pytest
 from flask import Flask
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from service.db.models import Event, Task
 from tests.conftest import PLAN_2023, ApiClient
 
 POLICE = "thanhhoa.congan"
 RACERS = 8
-
-
-@pytest.fixture
-def base_url(app: Flask) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
 
 
 def _post(

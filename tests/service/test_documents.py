@@ -8,14 +8,12 @@ import json
 import threading
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from typing import Any
 
 import pypdfium2
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from service.db.models import Document, Register
 from tests.conftest import PLAN_2023, ROOT, ApiClient
@@ -174,16 +172,6 @@ def test_refused_signings_consume_no_number(app: Flask, api: ApiClient) -> None:
     assert (again.status_code, again.json["error"]) == (409, "task_not_open")
     assert _register(app) == (1, 1)
     assert [d["number"] for d in documents(api, process_id)] == [1]
-
-
-@pytest.fixture
-def base_url(app: Flask) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
 
 
 def _sign(url: str, token: str) -> tuple[int, dict[str, Any]]:
