@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from io import BytesIO
 from typing import Any
 
-from flask import Response, current_app
+from flask import Response, current_app, send_file
 from flask.views import MethodView
 from marshmallow import Schema, fields
 
@@ -128,11 +129,11 @@ class Export(MethodView):
         _visible(process_id)
         config = current_app.config
         text = export(new_uow(), process_id, config["AUDIT_KEY_PATH"], config["WITNESS_DIR"])
-        name = f"process-{process_id}-audit.jsonl"
-        return Response(
-            text,
+        return send_file(
+            BytesIO(text.encode()),
             mimetype="application/x-ndjson",
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+            as_attachment=True,
+            download_name=f"process-{process_id}-audit.jsonl",
         )
 
 

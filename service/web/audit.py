@@ -3,9 +3,10 @@ export or replay one process."""
 
 from __future__ import annotations
 
+from io import BytesIO
 from typing import Any
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, current_app, render_template, request, send_file
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
@@ -60,11 +61,11 @@ def export_process(process_id: int) -> ResponseReturnValue:
     _visible(process_id)
     config = current_app.config
     text = export(new_uow(), process_id, config["AUDIT_KEY_PATH"], config["WITNESS_DIR"])
-    name = f"process-{process_id}-audit.jsonl"
-    return Response(
-        text,
+    return send_file(
+        BytesIO(text.encode()),
         mimetype="application/x-ndjson",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        as_attachment=True,
+        download_name=f"process-{process_id}-audit.jsonl",
     )
 
 

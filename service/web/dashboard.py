@@ -4,9 +4,10 @@ the trend and last year's cycle; each table downloadable as CSV and Excel, the t
 from __future__ import annotations
 
 from datetime import date
+from io import BytesIO
 from typing import Any
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 from marshmallow import Schema, ValidationError, fields
@@ -120,9 +121,7 @@ def download(campaign_id: int, view: str, fmt: str) -> ResponseReturnValue:
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
     )
-    return Response(
-        body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'}
-    )
+    return send_file(BytesIO(body), mimetype=mimetype, as_attachment=True, download_name=name)
 
 
 def _yes(flag: bool) -> str:
