@@ -10,6 +10,8 @@ so the figures read as they would in a live year.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -101,8 +103,8 @@ def _cycles(*, this_year: bool) -> Script:
     )
 
 
-def play(session_factory: sessionmaker[Session], today: date) -> int:
-    """Play last year's and this year's cycles around `today`; return the campaigns started."""
+def play(session_factory: sessionmaker[Session], today: date) -> None:
+    """Play last year's and this year's cycles around `today`."""
     player = _Player(session_factory)
     for years_back in (1, 0):
         end = _shift_year(today, -years_back)
@@ -111,18 +113,20 @@ def play(session_factory: sessionmaker[Session], today: date) -> int:
     while day < today:  # the scheduler's daily passes since the last day of work
         day += timedelta(days=1)
         player.at(datetime.combine(day, time(8), VIETNAM))
-    return 2
 
 
 def _shift_year(day: date, years: int) -> date:
-    return day.replace(year=day.year + years) if (day.month, day.day) != (2, 29) else day
+    if (day.month, day.day) == (2, 29):
+        day = day.replace(day=28)  # no 29 February in the other year, most likely
+    return day.replace(year=day.year + years)
 
 
 class _Player:
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._factory = session_factory
         self.now = datetime.now(UTC)
-        self._actions: list[tuple[datetime, Callable[[], None]]] = []
+        self._actions: list[tuple[datetime, int, Callable[[], None]]] = []  # a heap
+        self._queued = itertools.count()  # ties keep their order
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self._factory, clock=lambda: self.now)
@@ -134,8 +138,7 @@ class _Player:
 
     def cycle(self, start: date, year: int, script: Script) -> None:
         plan = _province_plan(start, year)
-        when = _moment(start, 0)
-        self.now = when
+        self.now = _moment(start, 0)
         with self.uow() as uow:
             police = _user(uow.session, PROVINCE_POLICE)
         process = start_process(
@@ -143,15 +146,14 @@ class _Player:
         )
         self._schedule(process, start, script, plan, year)
         while self._actions:  # in time order; a signed plan queues its units' work
-            self._actions.sort(key=lambda a: a[0])
-            moment, action = self._actions.pop(0)
+            moment, _, action = heapq.heappop(self._actions)
             if moment.date() != self.now.date():
                 self.at(moment)  # the scheduler's pass of the day, before the day's work
             self.now = moment
             action()
 
     def queue(self, moment: datetime, action: Callable[[], None]) -> None:
-        self._actions.append((moment, action))
+        heapq.heappush(self._actions, (moment, next(self._queued), action))
 
     def _schedule(
         self, process: int, start: date, script: Script, plan: dict[str, Any], year: int
