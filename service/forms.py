@@ -1,11 +1,10 @@
-"""What each step of the chain accepts: one description per step, used by every interface.
+"""The fields each step of the chain accepts (service.steps says which kind takes which).
 
 Money is whole VND: integers only (`strict`), never floats or strings. Dates are ISO dates.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -147,48 +146,6 @@ class ReportSchema(Schema):
     awards = fields.List(fields.Nested(AwardCountSchema), load_default=list)
     budget_spent = fields.Integer(required=True, strict=True, validate=validate.Range(0, MAX_VND))
     narrative = fields.String(load_default="", validate=validate.Length(max=50_000))
-
-
-@dataclass(frozen=True)
-class StepForm:
-    decisions: tuple[str, ...]
-    schema: Schema  # an instance: building a schema costs more than loading with it
-
-
-STEP_FORMS: dict[str, StepForm] = {
-    "draft_plan": StepForm(("submit",), PlanSchema()),
-    "finance_appraisal": StepForm(("approve", "return"), FinanceAppraisalSchema()),
-    "award_review": StepForm(("approve", "return"), AwardReviewSchema()),
-    "chairman_sign": StepForm(("approve", "return"), SignSchema()),
-    "consolidate_report": StepForm(("submit",), ReportSchema()),
-}
-# A step no form describes (a newly deployed diagram) can still be approved or returned.
-GENERIC_STEP = StepForm(("approve", "return"), SignSchema())
-RETURN = "return"
-
-
-def validate_step(
-    form_name: str, decision: str, comment: str | None, data: dict[str, Any]
-) -> dict[str, Any]:
-    """Check a completion with the step form `form_name` (a task's `form`); return `data` as
-    JSON-ready values or raise ValidationError.
-
-    Errors are keyed like the request body: `decision`, `comment`, `data.<field>…`.
-    """
-    form = STEP_FORMS.get(form_name, GENERIC_STEP)
-    errors: dict[str, Any] = {}
-    if decision not in form.decisions:
-        errors["decision"] = [f"Must be one of: {', '.join(form.decisions)}."]
-    if decision == RETURN and not (comment or "").strip():
-        errors["comment"] = ["A return needs a comment saying what to change."]
-    schema = form.schema
-    try:
-        loaded = schema.load(data)
-    except ValidationError as err:
-        errors["data"] = err.messages
-    if errors:
-        raise ValidationError(errors)
-    return dict(schema.dump(loaded))
 
 
 def budget_total(lines: list[dict[str, Any]]) -> int:

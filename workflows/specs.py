@@ -34,6 +34,16 @@ _CODE = (
 
 
 @dataclass(frozen=True)
+class UserTask:
+    """What the service must know of a user task to accept the diagram."""
+
+    element_id: str
+    form: str  # the step kind it names: its `form` property, else its id
+    report_round: str | None
+    line: int | None
+
+
+@dataclass(frozen=True)
 class Definition:
     """One deployable process from one BPMN file."""
 
@@ -43,6 +53,7 @@ class Definition:
     sha256: str
     roles: tuple[str, ...]  # lane names, in the order they first appear
     report_rounds: tuple[str, ...]  # the `report_round` properties of its report steps
+    user_tasks: tuple[UserTask, ...]
     spec: Any = field(repr=False)
     subprocess_specs: dict[str, Any] = field(repr=False)
     serializer: BpmnWorkflowSerializer = field(repr=False)
@@ -89,10 +100,29 @@ def load_definition(filename: str, xml: bytes) -> Definition:
         sha256=hashlib.sha256(xml).hexdigest(),
         roles=roles,
         report_rounds=tuple(dict.fromkeys(rounds)),
+        user_tasks=_user_tasks(spec, tree),
         spec=spec,
         subprocess_specs=subprocess_specs,
         serializer=make_serializer(spec, subprocess_specs),
     )
+
+
+def _user_tasks(spec: Any, tree: Any) -> tuple[UserTask, ...]:
+    found = []
+    for task_spec in spec.task_specs.values():
+        if not task_spec.manual:
+            continue
+        properties = getattr(task_spec, "extensions", {}).get("properties", {})
+        node = tree.find(f".//*[@id='{task_spec.bpmn_id}']")
+        found.append(
+            UserTask(
+                element_id=task_spec.bpmn_id,
+                form=properties.get("form", task_spec.bpmn_id),
+                report_round=properties.get("report_round"),
+                line=None if node is None else node.sourceline,
+            )
+        )
+    return tuple(found)
 
 
 def _executable_processes(filename: str, tree: Any) -> list[str]:

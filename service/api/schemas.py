@@ -1,4 +1,4 @@
-"""Request and response shapes of the API (the step forms themselves are in service.forms)."""
+"""Request and response shapes of the API (the step forms themselves are in service.steps)."""
 
 from __future__ import annotations
 

@@ -28,11 +28,11 @@ from service.operations.actors import load_actor
 from service.operations.processes import start_process
 from service.operations.scheduler import tick
 from service.operations.tasks import complete_task
+from service.steps import kind_of
 from workflows.calendar import VIETNAM
 
 PLAN = Path(__file__).parent / "plan_thanh_hoa_2023.json"
 PROVINCE_POLICE = "thanhhoa.congan"
-APPROVALS = ("finance_appraisal", "award_review", "chairman_sign")
 
 
 @dataclass
@@ -212,13 +212,13 @@ class _Act:
                 .where(User.agency_id == task.agency_id, UserRole.role == task.role)
                 .order_by(User.id)
             ).first()
-            task_id, step = task.id, task.step
+            task_id, step, kind = task.id, task.step, kind_of(task.form)
         if step == self.stop_at:
             return
         if user is None:
             raise RuntimeError(f"nobody in the demo directory can act on task {task_id}")
         comment = self.returns.pop(step, None)
-        decision = "return" if comment else "approve" if step in APPROVALS else "submit"
+        decision = "return" if comment else kind.decisions[0]
         data = self.data if decision == "submit" else {}
         actor = load_actor(self.player.uow(), user)
         complete_task(self.player.uow(), actor, task_id, decision, comment, data)

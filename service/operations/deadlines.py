@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, joinedload
 from service.db.models import Notification, ProcessInstance, Task, User
 from service.db.uow import UnitOfWork
 from service.mail import Mailer
+from service.steps import kind_of
 from workflows.calendar import (
     add_working_days,
     due_after_working_days,
@@ -61,7 +62,7 @@ def last_day(due_at: datetime) -> date:
 def schedule(task: Task, deadlines: dict[str, str], created: datetime) -> None:
     """Set a new task's due time: the date the parent set for a unit's own plan or for a report
     round, else the SLA of the step's form."""
-    dated = deadlines.get(task.report_round or ("plan" if task.form == "draft_plan" else ""))
+    dated = deadlines.get(task.report_round or kind_of(task.form).deadline_key or "")
     if dated:
         task.due_at = due_before(date.fromisoformat(dated))
     else:

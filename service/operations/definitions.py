@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from service.db.models import ProcessDefinition
 from service.db.uow import UnitOfWork
 from service.errors import Invalid
+from service.steps import KINDS
 from workflows.errors import DiagramInvalid
 from workflows.specs import Definition, load_definition
 
@@ -53,6 +54,9 @@ def deploy(uow: UnitOfWork, filename: str, xml: bytes) -> tuple[dict[str, Any], 
         definition = load_definition(filename, xml)
     except DiagramInvalid as err:
         raise Invalid({"bpmn": [err.params]}, "The diagram cannot be deployed.") from err
+    problems = _unknown_kinds(definition)
+    if problems:
+        raise Invalid({"bpmn": problems}, "The diagram cannot be deployed.")
     with uow:
         existing = uow.session.scalars(
             select(ProcessDefinition).filter_by(
@@ -78,6 +82,32 @@ def deploy(uow: UnitOfWork, filename: str, xml: bytes) -> tuple[dict[str, Any], 
         view = definition_view(row)
         uow.commit()
         return view, True
+
+
+def _unknown_kinds(definition: Definition) -> list[dict[str, Any]]:
+    """Every user task must name a step kind of service.steps (a plain approve-or-return step
+    names `review`); a report kind needs its round and only a report kind has one."""
+    problems = []
+    for task in definition.user_tasks:
+        kind = KINDS.get(task.form)
+        if kind is None:
+            reason = (
+                f"the user task names no known step kind (“{task.form}”): set its `form` "
+                f"property to one of {', '.join(sorted(KINDS))}"
+            )
+        elif kind.writes_report != (task.report_round is not None):
+            reason = "a report step needs a `report_round` property, and only a report step has one"
+        else:
+            continue
+        problems.append(
+            {
+                "file": definition.filename,
+                "element_id": task.element_id,
+                "line": task.line,
+                "reason": reason,
+            }
+        )
+    return problems
 
 
 def latest(uow: UnitOfWork, process_id: str) -> ProcessDefinition:

@@ -14,7 +14,6 @@ from sqlalchemy.orm.exc import StaleDataError
 from service.db.models import Agency, ProcessInstance, Task
 from service.db.uow import UnitOfWork
 from service.errors import Conflict, Forbidden, Invalid, NotFound
-from service.forms import validate_step
 from service.operations.actors import Actor, Grant
 from service.operations.cascade import (
     engine_deadlines,
@@ -27,13 +26,9 @@ from service.operations.definitions import engine_definition
 from service.operations.documents import issue_document
 from service.operations.idempotency import Idempotency, remember
 from service.operations.instances import append_event, save_runtime
+from service.steps import Decision, kind_of, merge, validate_step
 from workflows.diff import diff
 from workflows.runtime import Runtime
-
-# Which part of the plan each step's form may write; the rest of the document is kept as it
-# was. Report steps write the unit's report for their round instead.
-_WRITES = {"draft_plan": None, "finance_appraisal": "budget_lines", "award_review": "nominations"}
-SIGNING_FORM = "chairman_sign"  # its approval issues the plan as a numbered document
 
 
 @dataclass(frozen=True)
@@ -128,7 +123,8 @@ def complete_task(
         except ValidationError as err:
             raise Invalid(err.messages_dict) from err
         instance = task.instance
-        if task.form == "draft_plan":
+        kind = kind_of(task.form)
+        if "addressed_units" in values:
             _check_addressed_units(uow, instance, values["addressed_units"])
         if task.report_round is not None:
             _check_festival_dates(instance, values)
@@ -138,7 +134,7 @@ def complete_task(
             task.on_behalf_of_id, task.signing_mark = grant.on_behalf_of_id, grant.mark
         close(task, now)
         _flush_or_conflict(uow)  # claim the task first: a concurrent loser stops here
-        document = _merge(instance.document, task.form, values)
+        document = merge(kind, instance.document, values)
         definition = engine_definition(instance.definition)
         runtime = Runtime.restore(definition, instance.state)
         engine_data = {"decision": decision, **engine_deadlines(instance, document)}
@@ -168,7 +164,7 @@ def complete_task(
                 task=task,
                 data=event,
             )
-            signed = task.form == SIGNING_FORM and decision == "approve"
+            signed = kind.signs_plan and decision == Decision.APPROVE
             if signed:
                 issue_document(uow.session, instance, task, actor, now)
             elif task.report_round is not None:
@@ -202,17 +198,6 @@ def _flush_or_conflict(uow: UnitOfWork) -> None:
         if "uq_event_instance_id_seq" not in str(err.orig):
             raise
         raise Conflict("instance_busy", "The process changed meanwhile; try again.") from err
-
-
-def _merge(document: dict[str, Any], form: str, values: dict[str, Any]) -> dict[str, Any]:
-    if form not in _WRITES:
-        return document
-    field = _WRITES[form]
-    if field is None:
-        return values
-    if field not in values:
-        return document
-    return {**document, field: values[field]}
 
 
 def _check_addressed_units(uow: UnitOfWork, instance: ProcessInstance, codes: list[str]) -> None:

@@ -26,13 +26,13 @@ from service.errors import Forbidden, Invalid
 from service.operations.actors import Actor
 from service.operations.definitions import engine_definition
 from service.queries.reports import subtree, subtree_ids
+from service.steps import PLAN_KINDS
 from workflows.calendar import due_before, local_day, working_days_between
 
 SUPERVISOR_ROLES = frozenset({"supervisor", "admin"})
 AGENCY_SORTS = ("wait_p90", "wait_p50", "open", "overdue", "returns", "agency")
 UNIT_FILTERS = ("all", "late", "missing")
 TREND_MAX_DAYS = 400
-PLAN_STEP = "draft_plan"
 LATE_STATES = ("overdue", "done_late")
 
 
@@ -233,7 +233,7 @@ def units(
             _tasks(
                 campaign_id,
                 Task.instance_id,
-                func.count().filter(and_(Task.step == PLAN_STEP, Task.decision == "submit")),
+                func.count().filter(and_(Task.form.in_(PLAN_KINDS), Task.decision == "submit")),
                 func.count().filter(
                     and_(Task.report_round.is_(None), Task.deadline_state.in_(LATE_STATES))
                 ),

@@ -1,6 +1,6 @@
 """Step forms drawn from the step's marshmallow schema, and posted forms read back into data.
 
-The schema in `service.forms.STEP_FORMS` is the one description of a step's fields: the API
+A step kind's schema (`service.steps.KINDS`) is the one description of a step's fields: the API
 validates with it, and this module walks it to draw the form (`build`) and to turn the posted
 fields back into the nested dict the schema loads (`parse`). Nothing here validates: values
 that do not convert (a word typed as a number) are passed on as typed, so the schema's own

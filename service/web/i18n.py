@@ -16,17 +16,14 @@ from flask import current_app, session
 from flask_babel import format_timedelta, gettext, lazy_gettext
 
 from service.forms import AWARD_KINDS, DEADLINE_KINDS
+from service.steps import KINDS
 
 VIETNAM = timezone(timedelta(hours=7), "ICT")
 LOCALES = ("vi", "en")
 DEFAULT_LOCALE = "vi"
 
-STEPS = {
-    "draft_plan": lazy_gettext("Draft the plan"),
-    "finance_appraisal": lazy_gettext("Budget appraisal"),
-    "award_review": lazy_gettext("Award review"),
-    "chairman_sign": lazy_gettext("Sign and issue"),
-    "consolidate_report": lazy_gettext("Consolidate the report"),
+# Step names by kind (service.steps), and the movement plan's report steps by their own ids.
+STEPS = {key: lazy_gettext(kind.label) for key, kind in KINDS.items()} | {
     "report_half_year": lazy_gettext("Half-year report"),
     "report_annual": lazy_gettext("Annual report"),
 }
@@ -45,19 +42,6 @@ DECISIONS = {
     "submit": lazy_gettext("Submitted"),
     "approve": lazy_gettext("Approved"),
     "return": lazy_gettext("Returned"),
-}
-# What each decision's button says, by step; a step not named here uses the fallback.
-BUTTONS = {
-    ("draft_plan", "submit"): lazy_gettext("Submit for appraisal"),
-    ("finance_appraisal", "approve"): lazy_gettext("Approve the budget"),
-    ("award_review", "approve"): lazy_gettext("Approve the nominations"),
-    ("chairman_sign", "approve"): lazy_gettext("Sign and issue"),
-    ("consolidate_report", "submit"): lazy_gettext("Send the report"),
-}
-FALLBACK_BUTTONS = {
-    "submit": lazy_gettext("Submit"),
-    "approve": lazy_gettext("Approve"),
-    "return": lazy_gettext("Return for revision"),
 }
 ACTIONS = {
     "process_started": lazy_gettext("Started the process"),

@@ -10,21 +10,17 @@ from flask_babel import gettext
 from flask_login import login_required
 
 from service.errors import Invalid
-from service.forms import GENERIC_STEP, STEP_FORMS, StepForm
 from service.operations.actors import Actor
 from service.operations.tasks import claim_task, complete_task, release_task
 from service.queries.directory import addressable_units
 from service.queries.tasks import task_detail
+from service.steps import StepKind, button, kind_of
 from service.web import forms
 from service.web.auth import safe_next
 from service.web.deps import current_actor, new_uow
-from service.web.i18n import BUTTONS, FALLBACK_BUTTONS, label, translate_errors
+from service.web.i18n import translate_errors
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
-
-REPORT_STEP = "consolidate_report"  # its form edits the unit's report, not the plan
-# Fields a step's form leaves to a later step: the drafter does not review nominations.
-HIDDEN = {"draft_plan": frozenset({"nominations.accepted"})}
 
 
 @bp.get("/<int:task_id>")
@@ -42,8 +38,8 @@ def complete(task_id: int) -> ResponseReturnValue:
     """Complete the task from its form; on bad input the form comes back with the reasons."""
     actor = current_actor()
     task = task_detail(new_uow(write=False), actor, task_id)
-    schema = _step_form(task).schema
-    data = forms.parse(schema, request.form, hidden=HIDDEN.get(_form_name(task), frozenset()))
+    kind = _kind(task)
+    data = forms.parse(kind.schema, request.form, hidden=kind.hidden)
     comment = (request.form.get("comment") or "").strip()
     if request.form.get("_add"):
         forms.add_row(data, request.form["_add"])
@@ -92,21 +88,15 @@ def _initial(task: dict[str, Any]) -> dict[str, Any]:
     first draft starts with the title the plan was started under)."""
     if task.get("report_round"):
         source = (task.get("reports") or {}).get(task["report_round"]) or {}
-    elif _form_name(task) == REPORT_STEP:
+    elif _kind(task).writes_report:
         source = task.get("report") or {}
     else:
         source = task["document"] or {"title": task["process_title"]}
-    schema = _step_form(task).schema
-    return {name: source[name] for name in schema.fields if name in source}
+    return {name: source[name] for name in _kind(task).schema.fields if name in source}
 
 
-def _form_name(task: dict[str, Any]) -> str:
-    """Which step form the task takes: its `form` where tasks carry one, else its step."""
-    return str(task.get("form") or task["step"])
-
-
-def _step_form(task: dict[str, Any]) -> StepForm:
-    return STEP_FORMS.get(_form_name(task), GENERIC_STEP)
+def _kind(task: dict[str, Any]) -> StepKind:
+    return kind_of(str(task["form"]))
 
 
 def _render(
@@ -119,19 +109,19 @@ def _render(
     status: int = 200,
     focus: str | None = None,
 ) -> ResponseReturnValue:
-    step_form = _step_form(task)
+    kind = _kind(task)
     units = addressable_units(new_uow(write=False), task["process_id"])
     options = {
         "addressed_units": [(u["code"], ("— " * (u["depth"] - 1)) + u["name"]) for u in units]
     }
     nodes = forms.build(
-        step_form.schema,
+        kind.schema,
         values,
         errors.get("data"),
         options=options,
-        hidden=HIDDEN.get(_form_name(task), frozenset()),
+        hidden=kind.hidden,
     )
-    decisions = [(d, _button(_form_name(task), d)) for d in step_form.decisions]
+    decisions = [(d, gettext(button(kind, d))) for d in kind.decisions]
     data_errors = errors.get("data")
     general = data_errors.get("_schema", []) if isinstance(data_errors, dict) else []
     return (
@@ -149,7 +139,7 @@ def _render(
             focus=focus,
             editable=task["state"] == "open",
             unit_names={u["code"]: u["name"] for u in units},
-            form_title=_form_title(_form_name(task)),
+            form_title=gettext(kind.title),
             budget_total=forms.budget_total(values.get("budget_lines")),
             current_signing_mark=next(
                 (
@@ -162,19 +152,3 @@ def _render(
         ),
         status,
     )
-
-
-def _button(step: str, decision: str) -> str:
-    found = BUTTONS.get((step, decision))
-    return str(found) if found is not None else label(FALLBACK_BUTTONS, decision)
-
-
-def _form_title(step: str) -> str:
-    titles = {
-        "draft_plan": gettext("Draft the plan"),
-        "finance_appraisal": gettext("Appraise the budget"),
-        "award_review": gettext("Review the award nominations"),
-        "chairman_sign": gettext("Sign and issue the plan"),
-        "consolidate_report": gettext("The result report"),
-    }
-    return str(titles.get(step, gettext("Your decision")))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.conftest import ROOT, ApiClient
+from tests.conftest import PLAN_2023, ROOT, ApiClient
 
 ADMIN, POLICE = "admin", "thanhhoa.congan"
 CHAIN = (ROOT / "bpmn" / "plan_chain.bpmn").read_bytes()
@@ -66,3 +66,30 @@ def test_garbage_and_empty_bodies_are_400(api: ApiClient, tmp_path: Path) -> Non
     assert _deploy(api, b"\xff\xfe not xml").status_code == 400  # type: ignore[attr-defined]
     assert _deploy(api, b"").status_code == 400  # type: ignore[attr-defined]
     assert _deploy(api, b"<html><body>hi</body></html>").status_code == 400  # type: ignore[attr-defined]
+
+
+def test_a_user_task_of_no_known_kind_is_refused_naming_it(api: ApiClient) -> None:
+    """A step the service would not know how to show or check is not deployed silently."""
+    renamed = CHAIN.replace(b"finance_appraisal", b"budget_check")
+    answer = _deploy(api, renamed)
+    assert answer.status_code == 400  # type: ignore[attr-defined]
+    (problem,) = answer.json["errors"]["json"]["bpmn"]  # type: ignore[attr-defined]
+    assert problem["element_id"] == "budget_check" and problem["line"]
+    assert "budget_check" in problem["reason"] and "review" in problem["reason"]
+    # naming the generic kind deploys it: a step that approves or returns, with no fields
+    generic = renamed.replace(
+        'name="Thẩm định kinh phí">'.encode(),
+        b'name="Ki\xe1\xbb\x83m tra">'
+        b"<bpmn:extensionElements><spiffworkflow:properties>"
+        b'<spiffworkflow:property name="form" value="review" />'
+        b"</spiffworkflow:properties></bpmn:extensionElements>",
+    )
+    assert _deploy(api, generic).status_code == 201  # type: ignore[attr-defined]
+    api.start_plan(POLICE)
+    (task,) = api.get("/api/v1/tasks", POLICE).json
+    plan = {"decision": "submit", "data": PLAN_2023}
+    assert api.post(f"/api/v1/tasks/{task['id']}/complete", POLICE, json=plan).status_code == 200
+    (check,) = api.get("/api/v1/tasks", "thanhhoa.taichinh").json
+    assert check["step"] == "budget_check"
+    done = api.complete("thanhhoa.taichinh", check["id"], "approve")
+    assert done.status_code == 200, done.json

@@ -10,7 +10,8 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
-from service.forms import STEP_FORMS, PlanSchema, ReportSchema
+from service.forms import PlanSchema, ReportSchema
+from service.steps import KINDS
 from service.web.catalogs import compile_catalogs
 from service.web.forms import Node, add_row, build, parse, remove_row
 from tests.conftest import PLAN_2023
@@ -28,7 +29,7 @@ def _by_path(nodes: list[Node]) -> dict[str, Node]:
 
 
 def test_the_posted_plan_reads_back_as_the_dict_the_schema_loads() -> None:
-    schema = STEP_FORMS["draft_plan"].schema
+    schema = KINDS["draft_plan"].schema
     parsed = parse(schema, flatten(PLAN_2023))
     assert schema.load(parsed) == schema.load(PLAN_2023)
 
