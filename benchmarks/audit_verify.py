@@ -22,11 +22,11 @@ from typing import Any
 from sqlalchemy import insert, select, update
 
 from benchmarks.completion import make_service
+from service.db.audit_log import event_record
 from service.db.models import Event, ProcessInstance
 from service.db.uow import UnitOfWork
 from service.operations.audit import CHAIN_COLUMNS, checkpoint, verify
 from service.operations.audit_export import export
-from service.operations.instances import event_record
 from service.operations.processes import start_process
 from service.operations.signing import verifying_key
 from workflows.audit import Link, event_hash, event_leaf, merkle_root, verify_chain

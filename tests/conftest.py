@@ -24,17 +24,18 @@ from service.config import Settings
 from service.db.migrate import upgrade
 from service.db.models import User
 from service.db.uow import UnitOfWork
-from service.operations.actors import SECOND_FACTOR_ROLES, password_hasher
+from service.operations.actors import password_hasher
 from service.operations.definitions import deploy
 from service.operations.directory import load_directory
 from service.operations.second_factor import STEP_SECONDS
+from service.permissions import Right, may
 
 ROOT = Path(__file__).parents[1]
 DIRECTORY = tomllib.loads((DEMO / "directory.toml").read_text(encoding="utf-8"))
 PLAN_2023 = json.loads((DEMO / "plan_thanh_hoa_2023.json").read_text(encoding="utf-8"))
 # Administrators and signers: enrolled with the demo TOTP secret, as `load-demo --demo-otp` does.
 SECOND_FACTOR_USERS = frozenset(
-    u["username"] for u in DIRECTORY["user"] if SECOND_FACTOR_ROLES.intersection(u["roles"])
+    u["username"] for u in DIRECTORY["user"] if may(frozenset(u["roles"]), Right.SECOND_FACTOR)
 )
 
 

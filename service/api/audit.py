@@ -11,16 +11,15 @@ from marshmallow import Schema, fields
 
 from service.api.blueprint import BEARER, Blueprint
 from service.api.deps import current_actor, new_uow
-from service.errors import Forbidden, NotFound
+from service.errors import NotFound
 from service.operations.audit import checkpoint, latest_checkpoint, verify
 from service.operations.audit_export import export
 from service.operations.replay import replay
 from service.operations.signing import fingerprint, public_pem, verifying_key
+from service.permissions import Right, require
 from service.queries.processes import visible_instance
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1", description="The tamper-evident audit log")
-
-AUDIT_ROLES = frozenset({"auditor", "admin"})
 
 
 class BrokenLinkSchema(Schema):
@@ -65,8 +64,7 @@ class ReplaySchema(Schema):
 
 
 def _auditor() -> None:
-    if not current_actor().roles & AUDIT_ROLES:
-        raise Forbidden("auditors_only", "Only auditors and administrators may do this.")
+    require(current_actor(), Right.VERIFY_LOG)
 
 
 def _with_key(view: dict[str, Any]) -> dict[str, Any]:

@@ -1,16 +1,30 @@
-"""The unit of work: one transaction per operation, rolled back unless committed."""
+"""The unit of work: one transaction per operation, rolled back unless committed, and the audit
+events the operation recorded, written at its commit in the same transaction."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
+from service.db.audit_log import Acting, append, directory_chain
 from service.db.base import utcnow
+from service.db.models import ProcessInstance, Task
+
+
+@dataclass(frozen=True)
+class _Recorded:
+    action: str
+    actor: Acting | None
+    instance: ProcessInstance | None
+    role: str | None
+    task: Task | None
+    data: dict[str, Any] | None
 
 
 class UnitOfWork:
@@ -33,12 +47,14 @@ class UnitOfWork:
         self._session_factory = session_factory
         self._write = write
         self._clock = clock
+        self._recorded: list[_Recorded] = []
 
     def now(self) -> datetime:
         """The time of this unit's changes; tests inject a clock instead of sleeping."""
         return self._clock()
 
     def __enter__(self) -> Self:
+        self._recorded = []
         self.session = self._session_factory()
         if self._write and self.session.get_bind().dialect.name == "sqlite":
             self.session.execute(text("BEGIN IMMEDIATE"))
@@ -53,5 +69,34 @@ class UnitOfWork:
         self.session.rollback()  # a no-op after commit()
         self.session.close()
 
+    def record(
+        self,
+        action: str,
+        actor: Acting | None,
+        *,
+        instance: ProcessInstance | None = None,
+        role: str | None = None,
+        task: Task | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> None:
+        """Record what this unit changes: the event joins the instance's chain (or, with no
+        instance, the directory's) when the unit commits, in the same transaction."""
+        self._recorded.append(_Recorded(action, actor, instance, role, task, data))
+
     def commit(self) -> None:
+        if self._recorded:
+            self.session.flush()  # the ids the events refer to
+            for r in self._recorded:
+                head = r.instance if r.instance is not None else directory_chain(self.session)
+                append(
+                    self.session,
+                    head,
+                    r.action,
+                    r.actor,
+                    self.now(),
+                    role=r.role,
+                    task=r.task,
+                    data=r.data,
+                )
+            self._recorded = []
         self.session.commit()

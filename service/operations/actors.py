@@ -14,12 +14,9 @@ from sqlalchemy.orm import joinedload
 from service.db.models import Agency, Delegation, User, UserRole
 from service.db.uow import UnitOfWork
 from service.errors import Unauthorized
+from service.permissions import HEAD_ROLE, Right, may
 from workflows.calendar import local_day
 
-OVERSEER_ROLES = frozenset({"supervisor", "auditor", "admin"})
-DEPUTY_ROLE = "vice_chairman"  # signs the head's tasks “KT.” as a standing rule
-# Administrators and those who sign log in with a second factor (ASVS 5.0 6.3.2).
-SECOND_FACTOR_ROLES = frozenset({"admin", "chairman", DEPUTY_ROLE})
 # How an agency's head and deputy are titled on a signature, by the agency's kind.
 HEAD_TITLES = {
     "committee": ("CHỦ TỊCH", "PHÓ CHỦ TỊCH"),
@@ -57,7 +54,7 @@ class Actor:
 
     @property
     def needs_second_factor(self) -> bool:
-        return self.otp_enrolled or bool(self.roles & SECOND_FACTOR_ROLES)
+        return self.otp_enrolled or may(self, Right.SECOND_FACTOR)
 
     def duties(self) -> set[tuple[int, str]]:
         """Every (agency, role) whose tasks the actor may act on, own or granted."""
@@ -85,9 +82,9 @@ def active_user(uow: UnitOfWork, **where: object) -> User | None:
 def actor_of(uow: UnitOfWork, user: User) -> Actor:
     roles = frozenset(r.role for r in user.roles)
     grants: list[Grant] = []
-    if DEPUTY_ROLE in roles:
+    if may(roles, Right.DEPUTIZE):
         head, deputy = HEAD_TITLES.get(user.agency.kind, OTHER_HEAD)
-        grants.append(Grant(user.agency_id, "chairman", None, f"KT. {head} / {deputy}"))
+        grants.append(Grant(user.agency_id, HEAD_ROLE, None, f"KT. {head} / {deputy}"))
     grants += _delegated(uow, user, local_day(uow.now()))
     above = None if user.agency.parent is None else user.agency.parent.jurisdiction_id
     return Actor(

@@ -16,9 +16,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from service.db.models import Checkpoint, Event, ProcessInstance
+from service.db.audit_log import DIRECTORY_CHAIN, HASHED, event_record
+from service.db.models import AuditChain, Checkpoint, Event, ProcessInstance
 from service.db.uow import UnitOfWork
-from service.operations.instances import HASHED, event_record
 from service.operations.signing import (
     ORIGIN,
     fingerprint,
@@ -128,7 +128,7 @@ def verify_log(session: Session, witness_dir: Path, key: Ed25519PublicKey | None
     own break first (the most precise), then the first event that differs from the witness
     copies, then whatever else is wrong with a checkpoint.
     """
-    heads = {
+    heads: dict[int | None, tuple[int, str]] = {
         instance_id: (seq, head)
         for instance_id, seq, head in session.execute(
             select(
@@ -138,11 +138,19 @@ def verify_log(session: Session, witness_dir: Path, key: Ed25519PublicKey | None
             )
         )
     }
-    rows = session.execute(select(*CHAIN_COLUMNS).order_by(Event.instance_id, Event.seq))
+    for seq, head in session.execute(
+        select(AuditChain.last_event_seq, AuditChain.last_event_hash).filter_by(
+            name=DIRECTORY_CHAIN
+        )
+    ):
+        heads[None] = (seq, head)  # the directory's chain: events of no process
+    rows = session.execute(
+        select(*CHAIN_COLUMNS).order_by(Event.instance_id.nulls_first(), Event.seq)
+    )
     leaves: Leaves = []
-    places: dict[int, tuple[int, int]] = {}  # event id -> (instance id, seq)
+    places: dict[int, tuple[int | None, int]] = {}  # event id -> (instance id, seq)
     breaks: list[dict[str, Any]] = []
-    for instance_id, group in groupby(rows, key=lambda row: int(row.instance_id)):
+    for instance_id, group in groupby(rows, key=lambda row: row.instance_id):
         links = [Link(r.id, r.seq, event_record(r), r.prev_hash, r.hash) for r in group]
         leaves += [(link.id, link.hash) for link in links]
         places.update((link.id, (instance_id, link.seq)) for link in links)
@@ -187,7 +195,7 @@ def _broken(
 
 
 def _compare_witness(
-    leaves: Leaves, witness: list[dict[str, Any]], places: dict[int, tuple[int, int]]
+    leaves: Leaves, witness: list[dict[str, Any]], places: dict[int, tuple[int | None, int]]
 ) -> list[dict[str, Any]]:
     """The first event that differs from the leaves the witness copies recorded, if any."""
     recorded: Leaves = []

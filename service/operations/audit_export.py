@@ -14,11 +14,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
+from service.db.audit_log import event_record
 from service.db.models import Checkpoint, Event, ProcessInstance
 from service.db.uow import UnitOfWork
 from service.errors import NotFound
 from service.operations.audit import CHAIN_COLUMNS, LATEST_CHECKPOINT, LEAVES, checkpoint
-from service.operations.instances import event_record
 from service.operations.signing import ORIGIN, fingerprint, public_pem, signing_key
 from workflows.audit import canonical_json, event_leaf, inclusion_proof, tree_levels
 

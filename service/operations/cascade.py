@@ -20,13 +20,14 @@ from service.db.models import Agency, ProcessInstance, ReportRound, RoleBinding
 from service.operations.actors import Actor
 from service.operations.definitions import engine_definition
 from service.operations.instances import append_event, save_runtime
+from service.permissions import HEAD_ROLE, Role
 from workflows.calendar import due_before
 from workflows.runtime import Runtime
 from workflows.text import fold
 
 # Every level has someone to draft and someone to sign; a unit with no bindings of its own
 # (a school, an enterprise) fills both lanes itself.
-REQUIRED_ROLES = ("standing_body", "chairman")
+REQUIRED_ROLES = (Role.STANDING_BODY.value, HEAD_ROLE)
 # Which deadline of a plan holds its units to each report round, and to their own plan.
 ROUND_DEADLINES = {
     "result": "unit_report",
@@ -117,7 +118,7 @@ def issue_plan(
             "process_started",
             actor,
             now,
-            role="chairman",
+            role=HEAD_ROLE,
             data={
                 "parent": instance.id,
                 "unit": unit.code,
@@ -132,7 +133,7 @@ def issue_plan(
         "plan_issued",
         actor,
         now,
-        role="chairman",
+        role=HEAD_ROLE,
         data={"units": codes, "deadlines": deadlines},
     )
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, joinedload
 from service.db.models import Notification, ProcessInstance, Task, User
 from service.db.uow import UnitOfWork
 from service.mail import Mailer
+from service.permissions import Right, Role, may
 from service.steps import kind_of
 from workflows.calendar import (
     add_working_days,
@@ -26,7 +27,6 @@ from workflows.calendar import (
 )
 
 POLICY_FILE = Path(__file__).parents[1] / "deadline_policy.toml"
-HEAD_ROLES = frozenset({"chairman", "vice_chairman"})
 logger = logging.getLogger(__name__)
 
 
@@ -145,7 +145,7 @@ def _notice(session: Session, task: Task, reminder: Reminder, now: datetime) -> 
         level = task.instance
         if level.parent_id is not None:
             level = session.get_one(ProcessInstance, level.parent_id)
-        agency_id = level.bindings["standing_body"]
+        agency_id = level.bindings[Role.STANDING_BODY]
     assert task.due_at is not None
     late = "quá hạn" if now >= task.due_at else "đến hạn"
     message = (
@@ -205,6 +205,6 @@ def _addresses(session: Session, notice: Notification) -> list[str]:
         .all()
     )
     if notice.audience == "head":  # the head and deputies, when the agency has them
-        heads = [u for u in users if {r.role for r in u.roles} & HEAD_ROLES]
+        heads = [u for u in users if may({r.role for r in u.roles}, Right.RECEIVE_ESCALATIONS)]
         users = heads or users
     return sorted(u.email for u in users if u.email)

@@ -9,6 +9,8 @@ from sqlalchemy import func, select
 from service.db.models import ProcessDefinition
 from service.db.uow import UnitOfWork
 from service.errors import Invalid
+from service.operations.actors import Actor
+from service.permissions import Right, require
 from service.steps import KINDS
 from workflows.errors import DiagramInvalid
 from workflows.specs import Definition, load_definition
@@ -39,12 +41,19 @@ def definition_view(row: ProcessDefinition) -> dict[str, Any]:
     }
 
 
-def deploy(uow: UnitOfWork, filename: str, xml: bytes) -> tuple[dict[str, Any], bool]:
+def deploy(
+    uow: UnitOfWork, filename: str, xml: bytes, actor: Actor | None = None
+) -> tuple[dict[str, Any], bool]:
     """Store `xml` as the next version of its process unless that exact file is deployed.
 
     Returns the definition row and whether it is new. A diagram that fails validation is
-    refused with the file, the element id, the line and the reason.
+    refused with the file, the element id, the line and the reason. `actor` is the
+    administrator deploying; None is the command line (`deploy-diagrams`, set-up).
+
+    :raise Forbidden: the actor may not deploy.
     """
+    if actor is not None:
+        require(actor, Right.DEPLOY)
     try:
         xml.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -80,6 +89,17 @@ def deploy(uow: UnitOfWork, filename: str, xml: bytes) -> tuple[dict[str, Any], 
         uow.session.add(row)
         uow.session.flush()
         view = definition_view(row)
+        uow.record(
+            "definition_deployed",
+            actor,
+            data={
+                "process_id": row.process_id,
+                "version": row.version,
+                "filename": filename,
+                "sha256": row.sha256,
+                "by": "command line" if actor is None else actor.username,
+            },
+        )
         uow.commit()
         return view, True
 

@@ -10,11 +10,10 @@ from service.db.models import Delegation, User
 from service.db.uow import UnitOfWork
 from service.errors import Forbidden, Invalid, NotFound
 from service.operations.actors import Actor
+from service.permissions import Right, require
 from workflows.calendar import local_day
 
 KINDS = ("TUQ", "KT")  # thừa ủy quyền, ký thay
-# Roles whose holders may hand their tasks to a substitute.
-LEADER_ROLES = frozenset({"chairman", "vice_chairman"})
 
 
 def grant_delegation(
@@ -26,8 +25,7 @@ def grant_delegation(
         errors["kind"] = [f"Must be one of: {', '.join(KINDS)}."]
     if ends < starts:
         errors["ends"] = ["The end date is before the start date."]
-    if not actor.roles & LEADER_ROLES:
-        raise Forbidden("not_a_leader", "Only a leader may name a substitute.")
+    require(actor, Right.NAME_SUBSTITUTE)
     with uow:
         substitute = uow.session.scalars(
             select(User).filter_by(username=substitute_username, active=True)
@@ -52,6 +50,18 @@ def grant_delegation(
         uow.session.add(grant)
         uow.session.flush()
         grant_id = grant.id
+        uow.record(
+            "delegation_granted",
+            actor,
+            data={
+                "delegation": grant_id,
+                "grantor": actor.username,
+                "substitute": substitute.username,
+                "kind": kind,
+                "starts": starts.isoformat(),
+                "ends": ends.isoformat(),
+            },
+        )
         uow.commit()
         return grant_id
 
@@ -66,4 +76,5 @@ def revoke_delegation(uow: UnitOfWork, actor: Actor, delegation_id: int) -> None
             raise Forbidden("not_your_delegation", "Only the leader who granted it may end it.")
         if grant.revoked_at is None:
             grant.revoked_at = uow.now()
+            uow.record("delegation_revoked", actor, data={"delegation": grant.id})
         uow.commit()

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from service.db.models import Agency, RoleBinding, User, UserRole
 from service.db.uow import UnitOfWork
 from service.errors import Invalid
-from service.operations.actors import SECOND_FACTOR_ROLES
+from service.permissions import Right, may
 
 LEVEL_KINDS = frozenset({"province", "district", "commune"})
 
@@ -81,7 +81,7 @@ def load_directory(
                     agency=home,
                     roles=[UserRole(role=r) for r in entry.get("roles", [])],
                     totp_secret=totp_secret
-                    if SECOND_FACTOR_ROLES.intersection(entry.get("roles", []))
+                    if may(frozenset(entry.get("roles", [])), Right.SECOND_FACTOR)
                     else None,
                 )
             )

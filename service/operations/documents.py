@@ -24,6 +24,7 @@ from service.documents.pdf import write_pdf
 from service.operations.actors import HEAD_TITLES, OTHER_HEAD, Actor
 from service.operations.directory import LEVEL_KINDS
 from service.operations.instances import append_event
+from service.permissions import HEAD_ROLE, Role
 from workflows.calendar import local_day
 
 # "Tỉnh Thanh Hóa" → "Thanh Hóa": the place name in the date line (địa danh).
@@ -125,7 +126,7 @@ def official_document(
         return plan_document(issuer, plan, signing, recipients + [_archive(session, instance)])
     asked_by = session.get(ProcessInstance, instance.parent_id) if instance.parent_id else instance
     assert asked_by is not None
-    head = session.get_one(Agency, asked_by.bindings["chairman"])
+    head = session.get_one(Agency, asked_by.bindings[HEAD_ROLE])
     return report_document(
         issuer,
         plan.get("title", instance.title),
@@ -157,5 +158,5 @@ def _place(agency: Agency) -> str:
 
 def _archive(session: Session, instance: ProcessInstance) -> str:
     """ "Lưu: VT, CAT": the records office, and the unit that drafted (the standing body)."""
-    drafter = session.get(Agency, instance.bindings.get("standing_body", 0))
+    drafter = session.get(Agency, instance.bindings.get(Role.STANDING_BODY, 0))
     return f"Lưu: VT, {drafter.abbreviation}" if drafter and drafter.abbreviation else "Lưu: VT"

@@ -8,11 +8,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.db.audit_log import append
 from service.db.models import Event, ProcessInstance, Task
 from service.errors import Conflict
 from service.operations.actors import Actor
 from service.operations.deadlines import schedule
-from workflows.audit import event_hash
 from workflows.runtime import Runtime
 
 
@@ -77,43 +77,5 @@ def append_event(
     task: Task | None = None,
     data: dict[str, Any] | None = None,
 ) -> Event:
-    """Append the next event of this instance's history; events are never changed afterwards.
-
-    The event is chained to the instance's head (`last_event_hash`), which moves with the seq
-    under the instance's version check: two writers can never both extend the same head.
-    """
-    instance.last_event_seq += 1
-    event = Event(
-        instance_id=instance.id,
-        seq=instance.last_event_seq,
-        action=action,
-        task_id=None if task is None else task.id,
-        actor_id=None if actor is None else actor.user_id,
-        agency_id=None if actor is None else actor.agency_id,
-        role=role,
-        data=data or {},
-        created_at=now,
-        prev_hash=instance.last_event_hash,
-    )
-    event.hash = instance.last_event_hash = event_hash(event_record(event), event.prev_hash)
-    session.add(event)
-    return event
-
-
-# The fields an event's hash covers; migration 0002 hashed the events it found with the same.
-HASHED = (
-    "instance_id",
-    "seq",
-    "action",
-    "task_id",
-    "actor_id",
-    "agency_id",
-    "role",
-    "data",
-    "created_at",
-)
-
-
-def event_record(event: Any) -> dict[str, Any]:
-    """The hashed fields of an event: an `Event`, or a result row with the same columns."""
-    return {name: getattr(event, name) for name in HASHED}
+    """Append the next event of this instance's history (service.db.audit_log.append)."""
+    return append(session, instance, action, actor, now, role=role, task=task, data=data)

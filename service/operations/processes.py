@@ -11,6 +11,7 @@ from service.operations.actors import Actor
 from service.operations.definitions import engine_definition, latest
 from service.operations.idempotency import Idempotency, remember
 from service.operations.instances import append_event, save_runtime
+from service.permissions import Right, require
 from workflows.runtime import Runtime
 from workflows.text import fold
 
@@ -26,8 +27,9 @@ def start_process(
 
     Each lane is bound to the agency that fills that role in the jurisdiction; lanes with no
     agency are left out of `roles`, so the diagram's gateways skip their steps. Only the agency
-    and role of the first step may start it.
+    and role of the first step may start it, and only a drafter (Right.START_PLAN).
     """
+    require(actor, Right.START_PLAN)
     with uow:
         now = uow.now()
         row = latest(uow, process_id)

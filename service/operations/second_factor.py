@@ -73,6 +73,7 @@ def enrol(uow: UnitOfWork, user_id: int, secret: str, code: str) -> tuple[Actor,
         user.session_epoch += 1
         user.recovery_codes = [RecoveryCode(code_hash=password_hasher().hash(c)) for c in codes]
         actor = actor_of(uow, user)
+        uow.record("second_factor_enrolled", actor, data={"user": user.username})
         uow.commit()
         return actor, codes
 
@@ -119,4 +120,5 @@ def disable_user(uow: UnitOfWork, username: str) -> None:
             raise NotFound("user_not_found", "No such user.")
         user.active = False
         user.session_epoch += 1
+        uow.record("user_disabled", None, data={"user": username, "by": "command line"})
         uow.commit()

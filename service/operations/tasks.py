@@ -61,9 +61,12 @@ def claim_task(uow: UnitOfWork, actor: Actor, task_id: int) -> None:
         task = _open_task(uow, actor, task_id)
         if task.claimed_by_id not in (None, actor.user_id):
             raise Conflict("task_claimed", "A colleague has taken this task in hand.")
+        if task.claimed_by_id == actor.user_id:
+            return  # already in hand: nothing changes, nothing to record
         task.claimed_by_id, task.claimed_at = actor.user_id, uow.now()
+        uow.record("task_claimed", actor, instance=task.instance, role=task.role, task=task)
         _flush_or_conflict(uow)
-        uow.commit()
+        _commit_or_conflict(uow)
 
 
 def release_task(uow: UnitOfWork, actor: Actor, task_id: int) -> None:
@@ -73,8 +76,9 @@ def release_task(uow: UnitOfWork, actor: Actor, task_id: int) -> None:
         if task.claimed_by_id != actor.user_id:
             raise Conflict("task_not_claimed_by_you", "You do not hold this task.")
         task.claimed_by_id, task.claimed_at = None, None
+        uow.record("task_released", actor, instance=task.instance, role=task.role, task=task)
         _flush_or_conflict(uow)
-        uow.commit()
+        _commit_or_conflict(uow)
 
 
 def _open_task(uow: UnitOfWork, actor: Actor, task_id: int) -> Task:
@@ -197,6 +201,15 @@ def _flush_or_conflict(uow: UnitOfWork) -> None:
     except IntegrityError as err:
         if "uq_event_instance_id_seq" not in str(err.orig):
             raise
+        raise Conflict("instance_busy", "The process changed meanwhile; try again.") from err
+
+
+def _commit_or_conflict(uow: UnitOfWork) -> None:
+    """Commit; the recorded events move the instance's chain head, so a completion of the same
+    process at the same moment is a conflict, not a lost event."""
+    try:
+        uow.commit()
+    except StaleDataError as err:
         raise Conflict("instance_busy", "The process changed meanwhile; try again.") from err
 
 

@@ -25,11 +25,11 @@ from service.db.uow import UnitOfWork
 from service.errors import Forbidden, Invalid
 from service.operations.actors import Actor
 from service.operations.definitions import engine_definition
+from service.permissions import Right, require
 from service.queries.reports import subtree, subtree_ids
 from service.steps import PLAN_KINDS
 from workflows.calendar import due_before, local_day, working_days_between
 
-SUPERVISOR_ROLES = frozenset({"supervisor", "admin"})
 AGENCY_SORTS = ("wait_p90", "wait_p50", "open", "overdue", "returns", "agency")
 UNIT_FILTERS = ("all", "late", "missing")
 TREND_MAX_DAYS = 400
@@ -84,8 +84,7 @@ def campaign(uow: UnitOfWork, actor: Actor, campaign_id: int) -> Campaign:
 
 
 def _require_supervisor(actor: Actor) -> None:
-    if not actor.roles & SUPERVISOR_ROLES:
-        raise Forbidden("not_a_supervisor", "Dashboards are for supervisors.")
+    require(actor, Right.SEE_DASHBOARD)
 
 
 def _year(document: dict[str, Any], started_at: datetime) -> int:

@@ -17,6 +17,7 @@ from service.documents.pdf import write_pdf
 from service.errors import Conflict, NotFound
 from service.operations.actors import Actor
 from service.operations.documents import official_document
+from service.permissions import HEAD_ROLE
 from service.queries.processes import visible_instance
 
 MIMETYPES = {
@@ -87,7 +88,7 @@ def draft_file(uow: UnitOfWork, actor: Actor, process_id: int, fmt: str) -> File
         instance = visible_instance(uow, actor, process_id)
         if "title" not in instance.document:
             raise Conflict("no_draft", "Nothing has been drafted yet.")
-        signer = uow.session.get_one(Agency, instance.bindings["chairman"])
+        signer = uow.session.get_one(Agency, instance.bindings[HEAD_ROLE])
         document = official_document(uow.session, instance, signer, Signing(None, None, "", None))
         content = write_docx(document) if fmt == "docx" else write_pdf(document)
         return File(f"du-thao-{process_id}.{fmt}", MIMETYPES[fmt], content)

@@ -11,7 +11,8 @@ from service.db.models import Event, ProcessInstance, Task
 from service.db.uow import UnitOfWork
 from service.errors import Forbidden, NotFound
 from service.forms import budget_total
-from service.operations.actors import OVERSEER_ROLES, Actor
+from service.operations.actors import Actor
+from service.permissions import Right, may
 
 
 def document_view(document: dict[str, Any]) -> dict[str, Any]:
@@ -34,7 +35,7 @@ def visible_instance(uow: UnitOfWork, actor: Actor, process_id: int) -> ProcessI
     )
     if instance is None:
         raise NotFound("process_not_found", "No such process.")
-    overseer = bool(actor.roles & OVERSEER_ROLES)
+    overseer = may(actor, Right.OVERSEE)
     agencies = {agency for agency, _ in actor.duties()}
     node: ProcessInstance | None = instance
     while node is not None:

@@ -10,22 +10,19 @@ from flask import Blueprint, current_app, render_template, request, send_file
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
-from service.errors import Forbidden
 from service.operations.audit import checkpoint, latest_checkpoint, verify
 from service.operations.audit_export import export
 from service.operations.replay import replay
 from service.operations.signing import fingerprint, verifying_key
+from service.permissions import Right, require
 from service.queries.processes import visible_instance
 from service.web.deps import current_actor, new_uow
 
 bp = Blueprint("audit", __name__)
 
-AUDIT_ROLES = frozenset({"auditor", "admin"})
-
 
 def _auditor() -> None:
-    if not current_actor().roles & AUDIT_ROLES:
-        raise Forbidden("auditors_only", "Only auditors and administrators may do this.")
+    require(current_actor(), Right.VERIFY_LOG)
 
 
 @bp.route("/audit", methods=["GET", "POST"])

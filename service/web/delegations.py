@@ -11,7 +11,8 @@ from flask_login import login_required
 
 from service.errors import Invalid
 from service.operations.actors import Actor
-from service.operations.delegations import KINDS, LEADER_ROLES, grant_delegation, revoke_delegation
+from service.operations.delegations import KINDS, grant_delegation, revoke_delegation
+from service.permissions import Right, may
 from service.queries.delegations import delegations
 from service.queries.directory import colleagues
 from service.web.deps import current_actor, new_uow
@@ -64,7 +65,7 @@ def revoke(delegation_id: int) -> ResponseReturnValue:
 def _render(
     actor: Actor, form: dict[str, str], errors: dict[str, Any], status: int = 200
 ) -> ResponseReturnValue:
-    leader = bool(actor.roles & LEADER_ROLES)
+    leader = may(actor, Right.NAME_SUBSTITUTE)
     return (
         render_template(
             "delegations.html",

@@ -9,13 +9,13 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from service.db.base import MAX_ID
+from service.permissions import Right, may
 from service.queries.senders import senders
 from service.queries.tasks import inbox, inbox_counts
 from service.web.deps import current_actor, new_uow
 from service.web.i18n import STEPS
 
 bp = Blueprint("inbox", __name__)
-FIRST_ROLE = "standing_body"  # who drafts plans: offered the "new plan" button
 
 
 @bp.app_context_processor
@@ -70,5 +70,5 @@ def index() -> ResponseReturnValue:
         page=page,
         more=more,
         filtered=bool(step or process or overdue or q),
-        can_start=FIRST_ROLE in actor.roles,
+        can_start=may(actor, Right.START_PLAN),
     )

@@ -21,7 +21,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.datastructures import Headers
 
-from tests.conftest import PLAN_2023, ROOT, ApiClient, FakeClock
+from service.permissions import Right, may
+from tests.conftest import DIRECTORY, PLAN_2023, ROOT, ApiClient, FakeClock
 from tests.service.test_documents import documents, to_signature
 from tests.web.conftest import Browser
 
@@ -46,12 +47,20 @@ PLAN_READERS = frozenset(
     {"admin", "supervisor", "chairman", "vice_chairman", "standing_body", "finance"}
     | {"home_affairs", "auditor"}
 )
-AUDITORS = frozenset({"admin", "auditor"})
-SUPERVISORS = frozenset({"admin", "supervisor"})  # the dashboards
+ROLES_OF = {u["username"]: frozenset(u["roles"]) for u in DIRECTORY["user"]}
+
+
+def holding(right: Right) -> frozenset[str]:
+    """The callers whose directory roles give them `right`, as the rights table says."""
+    return frozenset(c for c, user in CALLERS.items() if user and may(ROLES_OF[user], right))
+
+
+AUDITORS = holding(Right.VERIFY_LOG)
+SUPERVISORS = holding(Right.SEE_DASHBOARD)  # the dashboards
 # Who may start a plan: a standing body, at its own level (a department plans for itself).
-STARTERS = frozenset({"supervisor", "standing_body", "finance", "home_affairs", "unit"})
-STARTERS |= {"other_agency"}
-LEADERS = frozenset({"chairman", "vice_chairman", "supervisor", "finance", "home_affairs", "unit"})
+STARTERS = holding(Right.START_PLAN)
+LEADERS = holding(Right.NAME_SUBSTITUTE)
+DEPLOYERS = holding(Right.DEPLOY)
 
 
 @dataclass(frozen=True)
@@ -122,7 +131,7 @@ TABLE: dict[tuple[str, str], tuple[Request, Rule]] = {
     ("GET", "/api/v1/definitions"): (_none, Rule(SIGNED_IN)),
     ("POST", "/api/v1/definitions"): (
         lambda w: {"data": w.bpmn, "content_type": "application/xml"},
-        Rule(frozenset({"admin"})),
+        Rule(DEPLOYERS),
     ),
     ("GET", "/api/v1/delegations"): (_none, Rule(SIGNED_IN)),
     ("POST", "/api/v1/delegations"): (

@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from sqlalchemy import Connection, delete, insert, update
 from sqlalchemy.orm import Session
 
+from service.db.audit_log import event_record
 from service.db.models import Event
 from service.operations.audit import checkpoint, verify_log
-from service.operations.instances import event_record
 from service.operations.signing import verifying_key
 from tests.conftest import PLAN_2023, ApiClient, FakeClock
 from tests.service.audit_walk import audited, walk

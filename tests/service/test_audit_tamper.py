@@ -16,11 +16,11 @@ from flask import Flask
 from sqlalchemy import Executable, insert, select, text, update
 from sqlalchemy.exc import DBAPIError
 
+from service.db.audit_log import event_record
 from service.db.models import Checkpoint, Event, ProcessInstance
 from service.db.session import make_engine, make_session_factory
 from service.db.uow import UnitOfWork
 from service.operations.audit import CHAIN_COLUMNS, checkpoint, verify
-from service.operations.instances import event_record
 from service.operations.signing import signing_key, verifying_key
 from tests.conftest import ApiClient, FakeClock
 from tests.service.audit_walk import audited, event_count, walk

@@ -1,6 +1,6 @@
 """All tables; import from here so that every mapper is configured."""
 
-from service.db.models.audit import Checkpoint
+from service.db.models.audit import AuditChain, Checkpoint
 from service.db.models.directory import (
     Agency,
     Delegation,
@@ -22,6 +22,7 @@ from service.db.models.processes import (
 
 __all__ = [
     "Agency",
+    "AuditChain",
     "Checkpoint",
     "Delegation",
     "Document",

@@ -130,13 +130,14 @@ class ReportRound(Base):
 
 
 class Event(Base):
-    """An append-only record of one state change of a process instance."""
+    """An append-only record of one state change of a process instance or of the directory."""
 
     __tablename__ = "event"
     __table_args__ = (UniqueConstraint("instance_id", "seq"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"))
+    # None: an event of the directory's chain (service.db.audit_log), not of a process
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))
     seq: Mapped[int]
     action: Mapped[str] = mapped_column(String(40))
     task_id: Mapped[int | None] = mapped_column(ForeignKey("task.id"))

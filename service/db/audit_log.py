@@ -1,0 +1,93 @@
+"""Appending to the audit log's hash chains, inside the caller's transaction.
+
+Each process has its own chain, its head kept on the instance row. Changes that belong to no
+process (deployed diagrams, substitutions, second factors) form one more chain, the
+directory's, its head in `audit_chain`; its events have no instance.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.db.models import AuditChain, Event, ProcessInstance, Task
+from workflows.audit import event_hash
+
+DIRECTORY_CHAIN = "directory"
+
+# The fields an event's hash covers; migration 0002 hashed the events it found with the same.
+HASHED = (
+    "instance_id",
+    "seq",
+    "action",
+    "task_id",
+    "actor_id",
+    "agency_id",
+    "role",
+    "data",
+    "created_at",
+)
+
+
+class Acting(Protocol):
+    """Who acts: an `Actor` of service.operations, seen from here."""
+
+    @property
+    def user_id(self) -> int: ...
+
+    @property
+    def agency_id(self) -> int: ...
+
+
+def event_record(event: Any) -> dict[str, Any]:
+    """The hashed fields of an event: an `Event`, or a result row with the same columns."""
+    return {name: getattr(event, name) for name in HASHED}
+
+
+def append(
+    session: Session,
+    head: ProcessInstance | AuditChain,
+    action: str,
+    actor: Acting | None,
+    now: datetime,
+    *,
+    role: str | None = None,
+    task: Task | None = None,
+    data: dict[str, Any] | None = None,
+) -> Event:
+    """Append the next event of `head`'s chain; events are never changed afterwards.
+
+    The event is chained to the head's `last_event_hash`, which moves with the seq under the
+    head row's version check: two writers can never both extend the same head.
+    """
+    head.last_event_seq += 1
+    event = Event(
+        instance_id=head.id if isinstance(head, ProcessInstance) else None,
+        seq=head.last_event_seq,
+        action=action,
+        task_id=None if task is None else task.id,
+        actor_id=None if actor is None else actor.user_id,
+        agency_id=None if actor is None else actor.agency_id,
+        role=role,
+        data=data or {},
+        created_at=now,
+        prev_hash=head.last_event_hash,
+    )
+    event.hash = head.last_event_hash = event_hash(event_record(event), event.prev_hash)
+    session.add(event)
+    return event
+
+
+def directory_chain(session: Session) -> AuditChain:
+    """The directory chain's head, locked until the transaction ends (PostgreSQL; SQLite's
+    writing unit holds the whole database already)."""
+    chain = session.scalars(
+        select(AuditChain).filter_by(name=DIRECTORY_CHAIN).with_for_update()
+    ).one_or_none()
+    if chain is None:  # the migration creates it; a database built by metadata may not have it
+        chain = AuditChain(name=DIRECTORY_CHAIN, last_event_seq=0)
+        session.add(chain)
+    return chain

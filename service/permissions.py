@@ -1,0 +1,92 @@
+"""Who may do what: the one table of roles × rights.
+
+Roles are held by users in the directory; a diagram's lanes name the roles that act on its
+steps, and each process binds every lane to an agency (service.operations.processes), so
+acting on a step is "your agency fills the step's lane and you hold its role" — checked per
+task. Everything else a role allows is listed here. Operations take the actor and ask `require`;
+pages ask `may` what to show; the route × role test derives its expectations from `RIGHTS`.
+
+Reading a process is by participation (service.queries.processes.visible_instance): the
+agencies bound in it or in a plan above it, and those holding `OVERSEE` for its level.
+Exporting and replaying a process's audit record is open to everyone who may read the process:
+the record of a plan is evidence for each agency that took part in it.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Protocol
+
+from service.errors import Forbidden
+
+
+class Role(StrEnum):
+    STANDING_BODY = "standing_body"  # drafts plans and consolidates reports (the Police)
+    FINANCE = "finance"
+    HOME_AFFAIRS = "home_affairs"
+    CHAIRMAN = "chairman"  # the head of the agency: signs
+    VICE_CHAIRMAN = "vice_chairman"  # a deputy: signs the head's tasks “KT.”
+    UNIT = "unit"
+    SUPERVISOR = "supervisor"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+
+
+class Right(StrEnum):
+    START_PLAN = "start_plan"  # also: the agency must fill the first step's lane
+    OVERSEE = "oversee"  # read every process of the levels one watches
+    SEE_DASHBOARD = "see_dashboard"
+    VERIFY_LOG = "verify_log"  # verify the audit log, read and sign its checkpoints
+    DEPLOY = "deploy"  # deploy BPMN diagrams
+    NAME_SUBSTITUTE = "name_substitute"  # ủy quyền: hand one's tasks to a substitute
+    DEPUTIZE = "deputize"  # sign the head's tasks “KT.” as a standing rule
+    RECEIVE_ESCALATIONS = "receive_escalations"  # overdue tasks of the agency reach them
+    SECOND_FACTOR = "second_factor"  # must log in with a second factor (ASVS 5.0 6.3.2)
+
+
+RIGHTS: dict[Right, frozenset[Role]] = {
+    Right.START_PLAN: frozenset({Role.STANDING_BODY}),
+    Right.OVERSEE: frozenset({Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN}),
+    Right.SEE_DASHBOARD: frozenset({Role.SUPERVISOR, Role.ADMIN}),
+    Right.VERIFY_LOG: frozenset({Role.AUDITOR, Role.ADMIN}),
+    Right.DEPLOY: frozenset({Role.ADMIN}),
+    Right.NAME_SUBSTITUTE: frozenset({Role.CHAIRMAN, Role.VICE_CHAIRMAN}),
+    Right.DEPUTIZE: frozenset({Role.VICE_CHAIRMAN}),
+    Right.RECEIVE_ESCALATIONS: frozenset({Role.CHAIRMAN, Role.VICE_CHAIRMAN}),
+    Right.SECOND_FACTOR: frozenset({Role.ADMIN, Role.CHAIRMAN, Role.VICE_CHAIRMAN}),
+}
+# The role a deputy acts in for the head (Right.DEPUTIZE).
+HEAD_ROLE: str = Role.CHAIRMAN.value  # a plain str: it is stored and hashed
+
+# What a refusal says, by right: (error code, message).
+_REFUSALS: dict[Right, tuple[str, str]] = {
+    Right.START_PLAN: ("not_a_drafter", "Only a standing body starts a plan."),
+    Right.OVERSEE: ("not_an_overseer", "Only supervisors, inspectors and administrators may."),
+    Right.SEE_DASHBOARD: ("supervisors_only", "Only supervisors and administrators see this."),
+    Right.VERIFY_LOG: ("auditors_only", "Only auditors and administrators may do this."),
+    Right.DEPLOY: ("admin_only", "Only administrators deploy diagrams."),
+    Right.NAME_SUBSTITUTE: ("not_a_leader", "Only a leader may name a substitute."),
+    Right.DEPUTIZE: ("not_a_deputy", "Only a deputy signs for the head."),
+    Right.RECEIVE_ESCALATIONS: ("not_a_head", "Only the head of an agency may."),
+    Right.SECOND_FACTOR: ("not_a_signer", "Only administrators and signers may."),
+}
+
+
+class HasRoles(Protocol):
+    @property
+    def roles(self) -> frozenset[str]: ...
+
+
+def holders(right: Right) -> frozenset[Role]:
+    return RIGHTS[right]
+
+
+def may(who: HasRoles | frozenset[str] | set[str], right: Right) -> bool:
+    roles = who if isinstance(who, frozenset | set) else who.roles
+    return not RIGHTS[right].isdisjoint(roles)
+
+
+def require(who: HasRoles, right: Right) -> None:
+    """:raise Forbidden: none of the actor's roles has `right`."""
+    if not may(who, right):
+        raise Forbidden(*_REFUSALS[right])
