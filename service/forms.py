@@ -73,6 +73,18 @@ class DeadlineSchema(Schema):
     kind = fields.String(load_default=None, validate=validate.OneOf(list(DEADLINE_KINDS)))
 
 
+class TargetsSchema(Schema):
+    """What the plan holds its units to, in percent (seed 004: "từ 80% trở lên" of units rated
+    safe, "trên 80%" of the movement rated Khá or better)."""
+
+    safety_at_least = fields.Integer(
+        load_default=None, allow_none=True, strict=True, validate=validate.Range(0, 100)
+    )
+    movement_above = fields.Integer(
+        load_default=None, allow_none=True, strict=True, validate=validate.Range(0, 100)
+    )
+
+
 class PlanSchema(Schema):
     """The plan as the standing body drafts it (seed 000 carries every field)."""
 
@@ -85,6 +97,7 @@ class PlanSchema(Schema):
     nominations = fields.List(fields.Nested(NominationSchema), load_default=list)
     addressed_units = fields.List(fields.String(validate=validate.Length(1, 80)), load_default=list)
     deadlines = fields.List(fields.Nested(DeadlineSchema), load_default=list)
+    targets = fields.Nested(TargetsSchema, load_default=None, allow_none=True)
 
 
 class FinanceAppraisalSchema(Schema):
@@ -146,6 +159,8 @@ class ReportSchema(Schema):
     awards = fields.List(fields.Nested(AwardCountSchema), load_default=list)
     budget_spent = fields.Integer(required=True, strict=True, validate=validate.Range(0, MAX_VND))
     narrative = fields.String(load_default="", validate=validate.Length(max=50_000))
+    # why a figure is below what the units reported together (service.consolidation)
+    adjustment_reason = fields.String(load_default="", validate=validate.Length(max=5000))
 
 
 def budget_total(lines: list[dict[str, Any]]) -> int:

@@ -83,6 +83,14 @@ class TaskSchema(Schema):
 class TaskDetailSchema(TaskSchema):
     document = fields.Dict()
     reports = fields.Dict(metadata={"description": "the unit's reports so far, by round"})
+    units = fields.List(
+        fields.Dict(),
+        metadata={"description": "a report step: each direct unit, late or not, and its report"},
+    )
+    units_sum = fields.Dict(
+        allow_none=True,
+        metadata={"description": "a report step: the direct units' reports added up"},
+    )
     previous = fields.Nested(TaskSchema, allow_none=True)
 
 
@@ -189,19 +197,39 @@ class RoundArgsSchema(Schema):
     )
 
 
-class ConsolidatedSchema(Schema):
-    process_id = fields.Integer()
-    round = fields.String()
-    units = fields.Integer()
-    reported = fields.Integer()
+class ReportFiguresSchema(Schema):
     festivals_held = fields.Integer()
     participants = fields.Integer()
     budget_spent = fields.Integer()
     awards = fields.Dict(keys=fields.String(), values=fields.Integer())
     safety = fields.Dict(keys=fields.String(), values=fields.Nested(ShareSchema))
     movement = fields.Nested(ShareSchema)
-    targets_missed = fields.List(fields.String())
-    missing = fields.List(fields.Nested(MissingUnitSchema))
+    targets_missed = fields.List(
+        fields.String(), metadata={"description": "the plan's targets these figures miss"}
+    )
+
+
+class UnitFiguresSchema(Schema):
+    process_id = fields.Integer()
+    unit = fields.String()
+    late = fields.Boolean(metadata={"description": "reported after its deadline"})
+    figures = fields.Nested(
+        ReportFiguresSchema, allow_none=True, metadata={"description": "null: not yet"}
+    )
+
+
+class ConsolidatedSchema(ReportFiguresSchema):
+    """The level's figures: as signed once it has reported (`signed`), else the sum of its
+    direct units' reports. A unit's report already holds its own units', so none is counted
+    twice."""
+
+    process_id = fields.Integer()
+    round = fields.String()
+    signed = fields.Boolean()
+    units = fields.Integer(metadata={"description": "direct units addressed"})
+    reported = fields.Integer(metadata={"description": "direct units that reported"})
+    by_unit = fields.List(fields.Nested(UnitFiguresSchema))
+    missing = fields.List(fields.Nested(MissingUnitSchema), metadata={"description": "any depth"})
 
 
 class NotificationSchema(Schema):

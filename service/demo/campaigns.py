@@ -22,9 +22,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from service.consolidation import sum_reports
 from service.db.models import Agency, ProcessInstance, Task, User, UserRole
 from service.db.uow import UnitOfWork
 from service.operations.actors import load_actor
+from service.operations.cascade import unit_reports
 from service.operations.processes import start_process
 from service.operations.scheduler import tick
 from service.operations.tasks import complete_task
@@ -213,13 +215,20 @@ class _Act:
                 .order_by(User.id)
             ).first()
             task_id, step, kind = task.id, task.step, kind_of(task.form)
+            data = self.data
+            if task.report_round is not None:  # a level reports its own and its units' figures
+                units = unit_reports(uow.session, self.process, task.report_round)
+                reported = [u.report for u in units if u.report is not None]
+                if reported:
+                    added = sum_reports([self.data, *reported])
+                    data = {**added, "festivals": data["festivals"], "narrative": data["narrative"]}
         if step == self.stop_at:
             return
         if user is None:
             raise RuntimeError(f"nobody in the demo directory can act on task {task_id}")
         comment = self.returns.pop(step, None)
         decision = "return" if comment else kind.decisions[0]
-        data = self.data if decision == "submit" else {}
+        data = data if decision == "submit" else {}
         actor = load_actor(self.player.uow(), user)
         complete_task(self.player.uow(), actor, task_id, decision, comment, data)
         if self.signed is None:

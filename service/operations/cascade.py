@@ -10,13 +10,14 @@ the deadline, whichever comes first.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from service.db.models import Agency, ProcessInstance, ReportRound, RoleBinding
+from service.db.models import Agency, ProcessInstance, ReportRound, RoleBinding, Task
 from service.operations.actors import Actor
 from service.operations.definitions import engine_definition
 from service.operations.instances import append_event, save_runtime
@@ -35,6 +36,37 @@ ROUND_DEADLINES = {
     "annual": "annual_report",
 }
 PLAN_DEADLINE = "unit_plan"
+
+
+@dataclass(frozen=True)
+class UnitReport:
+    """A direct unit of a plan and what it reported in a round (None: not yet)."""
+
+    process_id: int
+    unit: str
+    report: dict[str, Any] | None
+    late: bool
+
+
+def unit_reports(session: Session, instance_id: int, round_: str) -> list[UnitReport]:
+    """The plan's direct units in the order addressed, with their reports for `round_`: each
+    already holds its own units' figures, so nothing below them is added again."""
+    rows = session.execute(
+        select(ProcessInstance.id, Agency.name, ProcessInstance.reports)
+        .join(Agency, Agency.id == ProcessInstance.jurisdiction_id)
+        .where(ProcessInstance.parent_id == instance_id)
+        .order_by(ProcessInstance.id)
+    ).all()
+    late = set(
+        session.scalars(
+            select(Task.instance_id).where(
+                Task.instance_id.in_([r.id for r in rows]),
+                Task.report_round == round_,
+                Task.deadline_state == "done_late",
+            )
+        )
+    )
+    return [UnitReport(i, name, reports.get(round_), i in late) for i, name, reports in rows]
 
 
 def message(round_: str) -> str:

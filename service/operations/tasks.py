@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
+from service.consolidation import below_units, sum_reports
 from service.db.models import Agency, ProcessInstance, Task
 from service.db.uow import UnitOfWork
 from service.errors import Conflict, Forbidden, Invalid, NotFound
@@ -20,6 +21,7 @@ from service.operations.cascade import (
     issue_plan,
     release_finished_rounds,
     report_to_parent,
+    unit_reports,
 )
 from service.operations.deadlines import close
 from service.operations.definitions import engine_definition
@@ -130,8 +132,10 @@ def complete_task(
         kind = kind_of(task.form)
         if "addressed_units" in values:
             _check_addressed_units(uow, instance, values["addressed_units"])
+        prefill: dict[str, Any] | None = None
         if task.report_round is not None:
             _check_festival_dates(instance, values)
+            prefill = _check_against_units(uow, instance, task.report_round, values)
         task.state, task.completed_at, task.completed_by_id = "completed", now, actor.user_id
         task.decision, task.comment = decision, comment
         if grant is not None:
@@ -151,6 +155,8 @@ def complete_task(
             if task.report_round is not None:
                 event["round"] = task.report_round
                 event["changes"] = diff(instance.reports.get(task.report_round, {}), values)
+                if prefill is not None:  # what the level changed of the units' sums it opened with
+                    event["changed_from_units"] = diff(prefill, values)
                 instance.reports = {**instance.reports, task.report_round: values}
             else:
                 # a step that writes nothing keeps the very same document: nothing to compare
@@ -236,6 +242,43 @@ def _is_below(uow: UnitOfWork, agency: Agency, level_id: int) -> bool:
             return True
         node = node.parent
     return False
+
+
+def _check_against_units(
+    uow: UnitOfWork, instance: ProcessInstance, round_: str, report: dict[str, Any]
+) -> dict[str, Any] | None:
+    """A consolidated report holds at least what its units reported together, unless it says
+    why; returns those sums (None: no unit has reported).
+
+    :raise Invalid: a figure below the units' sum, with no reason given.
+    """
+    reported = [u.report for u in unit_reports(uow.session, instance.id, round_) if u.report]
+    if not reported:
+        return None
+    sums = sum_reports(reported)
+    low = below_units(report, sums)
+    if low and not report.get("adjustment_reason", "").strip():
+        errors: dict[str, Any] = {}
+        for path, total in low.items():
+            node = errors
+            *parents, leaf = path.split(".")
+            if parents == ["awards"]:  # a list of rows: the row of that kind, else the list
+                rows = [a["kind"] for a in report["awards"]]
+                awards = errors.setdefault("awards", {})
+                if leaf in rows:
+                    awards[rows.index(leaf)] = {"count": [_below(total)]}
+                else:
+                    awards.setdefault("_schema", []).append(_below(total))
+                continue
+            for part in parents:
+                node = node.setdefault(part, {})
+            node[leaf] = [_below(total)]
+        raise Invalid({"data": errors})
+    return sums
+
+
+def _below(total: int) -> str:
+    return f"Below what the units reported together ({total}): correct it or give the reason."
 
 
 def _check_festival_dates(instance: ProcessInstance, report: dict[str, Any]) -> None:

@@ -9,17 +9,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
+from service.consolidation import sum_reports, summary
 from service.db.models import Agency, ProcessInstance, Task
 from service.db.uow import UnitOfWork
 from service.errors import Invalid
-from service.forms import AWARD_KINDS
 from service.operations.actors import Actor
+from service.operations.cascade import unit_reports
 from service.operations.definitions import engine_definition
 from service.queries.processes import visible_instance
-
-SAFETY_KINDS = ("residential_areas", "communes", "agencies", "enterprises", "schools")
-SAFETY_TARGET = 0.8  # at least 80 % rated “An toàn về ANTT” (seed 004)
-MOVEMENT_TARGET = 0.8  # more than 80 % rated “Khá” or better
 
 
 @dataclass(frozen=True)
@@ -128,51 +125,48 @@ def _missing(units: list[Unit], root_id: int, round_: str) -> list[dict[str, Any
 def consolidated(
     uow: UnitOfWork, actor: Actor, process_id: int, round_: str | None = None
 ) -> dict[str, Any]:
-    """The reported figures of this plan's whole tree, summed, with shares and missed targets.
+    """This level's figures for the round, with each direct unit's, who is missing (at any
+    depth) and the plan's targets missed.
 
-    Each unit reports its own figures, so a level's total is its own report plus every unit
-    below it; shares are recomputed from the summed counts, never averaged.
+    Once the level has reported, its figures are what it signed (its own activities plus its
+    units', as it consolidated them); until then, the sum of its direct units' reports. A
+    unit's report already holds its own units' figures, so nothing is counted twice.
     """
     with uow:
-        round_ = _round(visible_instance(uow, actor, process_id), round_)
-        units = subtree(uow, process_id)
-    reports = [u.reports[round_] for u in units if round_ in u.reports]
-    totals: dict[str, Any] = {
-        key: sum(r[key] for r in reports)
-        for key in ("festivals_held", "participants", "budget_spent")
-    }
-    awards = dict.fromkeys(AWARD_KINDS, 0)
-    for report in reports:
-        for award in report["awards"]:
-            awards[award["kind"]] += award["count"]
-    safety = {kind: _share([r["safety"][kind] for r in reports]) for kind in SAFETY_KINDS}
-    movement = _share([r["movement"] for r in reports])
-    missed = [
-        f"safety.{kind}"
-        for kind, s in safety.items()
-        if s["share"] is not None and s["share"] < SAFETY_TARGET
-    ]
-    if movement["share"] is not None and movement["share"] <= MOVEMENT_TARGET:
-        missed.append("movement")
+        instance = visible_instance(uow, actor, process_id)
+        round_ = _round(instance, round_)
+        units = unit_reports(uow.session, process_id, round_)
+        tree = subtree(uow, process_id)
+        targets = _targets(uow, instance)
+        own = instance.reports.get(round_)
+    reported = [u.report for u in units if u.report is not None]
+    figures = own if own is not None else sum_reports(reported)
     return {
         "process_id": process_id,
         "round": round_,
+        "signed": own is not None,
         "units": len(units),
-        "reported": len(reports),
-        **totals,
-        "awards": awards,
-        "safety": safety,
-        "movement": movement,
-        "targets_missed": missed,
-        "missing": _missing(units, process_id, round_),
+        "reported": len(reported),
+        **summary(figures, targets),
+        "by_unit": [
+            {
+                "process_id": u.process_id,
+                "unit": u.unit,
+                "late": u.late,
+                "figures": None if u.report is None else summary(u.report, targets),
+            }
+            for u in units
+        ],
+        "missing": _missing(tree, process_id, round_),
     }
 
 
-def _share(counts: list[dict[str, int]]) -> dict[str, Any]:
-    total = sum(c["total"] for c in counts)
-    meeting = sum(c["meeting"] for c in counts)
-    return {
-        "total": total,
-        "meeting": meeting,
-        "share": None if total == 0 else round(meeting / total, 4),
-    }
+def _targets(uow: UnitOfWork, instance: ProcessInstance) -> dict[str, int | None]:
+    """The targets of the nearest plan up the tree that sets them."""
+    node: ProcessInstance | None = instance
+    while node is not None:
+        targets = node.document.get("targets")
+        if targets:
+            return dict(targets)
+        node = None if node.parent_id is None else uow.session.get(ProcessInstance, node.parent_id)
+    return {}

@@ -7,10 +7,12 @@ from typing import Any
 from sqlalchemy import Select, and_, case, false, func, or_, select
 from sqlalchemy.orm import joinedload
 
+from service.consolidation import sum_reports
 from service.db.models import ProcessInstance, Task
 from service.db.uow import UnitOfWork
 from service.errors import NotFound
 from service.operations.actors import Actor
+from service.operations.cascade import unit_reports
 from service.operations.tasks import check_can_act
 from service.queries.processes import document_view
 from workflows.text import fold
@@ -144,10 +146,23 @@ def task_detail(uow: UnitOfWork, actor: Actor, task_id: int) -> dict[str, Any]:
             .order_by(Task.completed_at.desc(), Task.id.desc())
             .limit(1)
         ).one_or_none()
+        units = (
+            []
+            if task.report_round is None
+            else unit_reports(uow.session, task.instance_id, task.report_round)
+        )
+        reported = [u.report for u in units if u.report is not None]
         return {
             **task_view(task, actor),
             "document": document_view(task.instance.document),
             "reports": task.instance.reports,
+            # a report step: what the direct units reported, and their sums, which the form
+            # starts with (the level adds its own activities)
+            "units": [
+                {"process_id": u.process_id, "unit": u.unit, "late": u.late, "report": u.report}
+                for u in units
+            ],
+            "units_sum": sum_reports(reported) if reported else None,
             # what the drafter needs on top when a plan comes back: who returned it and why
             "previous": None if previous is None else task_view(previous),
         }

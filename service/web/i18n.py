@@ -117,6 +117,10 @@ FIELDS = {
     "count": lazy_gettext("Number"),
     "budget_spent": lazy_gettext("Budget spent (đ)"),
     "narrative": lazy_gettext("Narrative"),
+    "adjustment_reason": lazy_gettext("Why a figure is below what the units reported"),
+    "targets": lazy_gettext("Targets"),
+    "safety_at_least": lazy_gettext("Units rated safe, at least (%)"),
+    "movement_above": lazy_gettext("Movement rated Good or better, above (%)"),
     "decision": lazy_gettext("Decision"),
     "comment": lazy_gettext("Comment"),
 }
@@ -212,6 +216,12 @@ MESSAGES = [
     ("You cannot name yourself.", lazy_gettext("You cannot name yourself.")),
     ("The range is already over.", lazy_gettext("The period is already over.")),
     ("Already submitted.", lazy_gettext("Already submitted.")),
+    (
+        "Below what the units reported together ({sum}): correct it or give the reason.",
+        lazy_gettext(
+            "Below what the units reported together (%(sum)s): correct it or give the reason."
+        ),
+    ),
 ]
 _PATTERNS = [
     (

@@ -14,7 +14,7 @@ from service.operations.actors import Actor
 from service.operations.tasks import claim_task, complete_task, release_task
 from service.queries.directory import addressable_units
 from service.queries.tasks import task_detail
-from service.steps import StepKind, button, kind_of
+from service.steps import StepKind, Writes, button, kind_of
 from service.web import forms
 from service.web.auth import safe_next
 from service.web.deps import current_actor, new_uow
@@ -87,7 +87,8 @@ def _initial(task: dict[str, Any]) -> dict[str, Any]:
     """What the form starts with: the report so far, or the plan's parts the step edits (a
     first draft starts with the title the plan was started under)."""
     if task.get("report_round"):
-        source = (task.get("reports") or {}).get(task["report_round"]) or {}
+        reports = task.get("reports") or {}
+        source = reports.get(task["report_round"]) or task.get("units_sum") or {}
     elif _kind(task).writes_report:
         source = task.get("report") or {}
     else:
@@ -140,6 +141,7 @@ def _render(
             editable=task["state"] == "open",
             unit_names={u["code"]: u["name"] for u in units},
             form_title=gettext(kind.title),
+            writes_plan=kind.writes is Writes.PLAN,
             budget_total=forms.budget_total(values.get("budget_lines")),
             current_signing_mark=next(
                 (

@@ -10,7 +10,15 @@ from sqlalchemy import func, select
 
 from service.db.models import Event
 from tests.conftest import PLAN_2023, ApiClient, FakeClock
-from tests.service.test_cascade import at, children, drive, report, run_scheduler, unit_plan
+from tests.service.test_cascade import (
+    at,
+    children,
+    drive,
+    report,
+    run_scheduler,
+    unit_plan,
+    with_units,
+)
 
 POLICE, FINANCE = "thanhhoa.congan", "thanhhoa.taichinh"
 AUDITOR = "thanhhoa.thanhtra"
@@ -58,7 +66,8 @@ def walk(app: Flask, api: ApiClient, clock: FakeClock) -> dict[str, int]:
     assert drive(api, health, ["thanhhoa.soyte"], figures=report(3, 450, 20_000_000)) is None
     at(clock, "2023-08-21")
     assert run_scheduler(app).timers_fired == 1
-    assert drive(api, province, [POLICE], figures=report(2, 5000, 45_000_000)) is None
+    own = report(2, 5000, 45_000_000)
+    assert drive(api, province, [POLICE], figures=with_units(api, POLICE, province, own)) is None
     return {"province": province, "health": health, "silent": silent}
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from service.consolidation import sum_reports
 from service.db.uow import UnitOfWork
 from service.operations.scheduler import tick
 from tests.conftest import PLAN_2023, ApiClient, FakeClock
@@ -114,6 +115,17 @@ def drive(
             return None  # one report per call
 
 
+def with_units(api: ApiClient, user: str, process_id: int, own: dict[str, Any]) -> dict[str, Any]:
+    """A level's report as it consolidates: its own figures plus what the units' reports add
+    up to, which its open report task offers (its festivals and narrative stay its own)."""
+    (task,) = api.get(f"/api/v1/tasks?process={process_id}", user).json
+    units = api.get(f"/api/v1/tasks/{task['id']}", user).json["units_sum"]
+    if units is None:
+        return own
+    added = sum_reports([own, units])
+    return {**added, "festivals": own["festivals"], "narrative": own["narrative"]}
+
+
 def children(api: ApiClient, process_id: int, user: str = POLICE) -> dict[str, dict[str, Any]]:
     answer = api.get(f"/api/v1/processes/{process_id}/children", user)
     assert answer.status_code == 200, answer.json
@@ -136,6 +148,7 @@ def province(api: ApiClient, clock: FakeClock) -> int:
         {"what": "Kế hoạch của các đơn vị", "due": "2023-05-10", "kind": "unit_plan"},
         {"what": "Báo cáo kết quả", "due": "2023-08-20", "kind": "unit_report"},
     ]
+    plan["targets"] = {"safety_at_least": 80, "movement_above": 80}  # as seed 004 sets them
     process_id = api.start_plan(POLICE)
     assert drive(api, process_id, PROVINCE_CHAIN, plan) is None
     return process_id
@@ -243,24 +256,39 @@ def test_units_plan_report_and_the_province_consolidates(
         is None
     )
     at(clock, "2023-08-16")
-    assert (
-        drive(
-            api,
-            district,
-            ["thuongxuan.congan"],
-            figures=report(
-                1,
-                800,
-                60_000_000,
-                agencies=(10, 9),
-                enterprises=(5, 3),
-                schools=(6, 6),
-                movement=(12, 10),
-                awards={"bang_khen_chu_tich_tinh": 1, "giay_khen": 4},
-            ),
-        )
-        is None
+    # the district's consolidation opens with its commune's figures; it cannot report less
+    # without saying why, and reports its own activities on top (as seeds 001 and 002 do)
+    (consolidation,) = api.get(f"/api/v1/tasks?process={district}", "thuongxuan.congan").json
+    opened = api.get(f"/api/v1/tasks/{consolidation['id']}", "thuongxuan.congan").json
+    assert [(u["unit"], u["report"]["participants"]) for u in opened["units"]] == [
+        ("Thị trấn Thường Xuân", 1200)
+    ]
+    assert opened["units_sum"]["participants"] == 1200
+    assert opened["units_sum"]["safety"]["enterprises"] == {"total": 2, "meeting": 1}
+    own_only = report(1, 800, 60_000_000, agencies=(10, 9), movement=(12, 10))
+    lower = api.complete("thuongxuan.congan", consolidation["id"], "submit", data=own_only)
+    assert lower.status_code == 400
+    assert lower.json["errors"]["json"]["data"]["participants"] == [
+        "Below what the units reported together (1200): correct it or give the reason."
+    ]
+    assert lower.json["errors"]["json"]["data"]["safety"]["schools"]["total"]
+    district_report = report(
+        1 + 4,
+        800 + 1200,
+        60_000_000 + 15_000_000,
+        residential=(8, 7),
+        communes=(1, 1),
+        agencies=(10 + 3, 9 + 3),
+        enterprises=(5 + 2, 3 + 1),
+        schools=(6 + 2, 6 + 2),
+        movement=(12 + 8, 10 + 6),
+        awards={"bang_khen_chu_tich_tinh": 1, "giay_khen": 4 + 6},
     )
+    assert drive(api, district, ["thuongxuan.congan"], figures=district_report) is None
+    history = api.get(f"/api/v1/processes/{district}/history", "thuongxuan.congan").json
+    (reported,) = [e for e in history if e["action"] == "task_completed" and "round" in e["data"]]
+    changes = reported["data"]["changed_from_units"]
+    assert {"path": "participants", "old": 1200, "new": 2000} in changes  # from the prefill
     assert api.get(f"/api/v1/tasks?process={province}", POLICE).json == []  # still waiting
 
     # 21/8: the deadline has passed; the scheduler fires the province's timer
@@ -291,7 +319,13 @@ def test_units_plan_report_and_the_province_consolidates(
     assert labour_tasks[0]["deadline_state"] == "done"
 
     figures = api.get(f"/api/v1/processes/{province}/consolidated", POLICE).json
-    assert figures["reported"] == 4 and figures["units"] == 7  # province, 5 units, 1 commune
+    # not signed yet: the direct units' reports added up (the district's holds its commune's)
+    assert (figures["signed"], figures["reported"], figures["units"]) == (False, 3, 5)
+    assert [(u["unit"], u["late"]) for u in figures["by_unit"] if u["figures"]] == [
+        ("Sở Y tế tỉnh Thanh Hóa", False),
+        ("Sở Lao động - Thương binh và Xã hội tỉnh Thanh Hóa", True),
+        ("Huyện Thường Xuân", False),
+    ]
     assert (figures["festivals_held"], figures["participants"], figures["budget_spent"]) == (
         3 + 4 + 1 + 1,
         450 + 1200 + 800 + 150,
@@ -311,15 +345,29 @@ def test_units_plan_report_and_the_province_consolidates(
 
     # the district sees its own branch only
     branch = api.get(f"/api/v1/processes/{district}/consolidated", "thuongxuan.congan").json
-    assert (branch["units"], branch["reported"], branch["participants"]) == (2, 2, 2000)
+    assert (branch["signed"], branch["units"], branch["reported"]) == (True, 1, 1)
+    assert branch["participants"] == 2000  # what the district signed, its commune included
     assert (
         api.get(f"/api/v1/processes/{province}/consolidated", "thuongxuan.congan").status_code
         == 403
     )
 
-    # the province consolidates and its plan is done
-    assert drive(api, province, [POLICE], figures=report(2, 5000, 45_000_000)) is None
+    # the province consolidates from the prefilled sums plus its own, and its plan is done
+    opened = api.get(f"/api/v1/tasks/{consolidation['id']}", POLICE).json
+    own = {**opened["units_sum"], "narrative": "Tổng hợp toàn tỉnh."}
+    own["festivals_held"] += 2
+    own["participants"] += 5000
+    own["budget_spent"] += 45_000_000
+    assert drive(api, province, [POLICE], figures=own) is None
     assert api.get(f"/api/v1/processes/{province}", POLICE).json["status"] == "completed"
+    signed = api.get(f"/api/v1/processes/{province}/consolidated", POLICE).json
+    assert signed["signed"] is True
+    assert (signed["festivals_held"], signed["participants"], signed["budget_spent"]) == (
+        9 + 2,
+        2600 + 5000,
+        145_000_000,
+    )
+    assert signed["safety"] == figures["safety"] and signed["awards"] == figures["awards"]
 
 
 def test_without_the_district_level_a_province_addresses_communes(

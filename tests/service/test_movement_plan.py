@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 
 from tests.conftest import ApiClient, FakeClock
-from tests.service.test_cascade import at, drive, report, run_scheduler
+from tests.service.test_cascade import at, drive, report, run_scheduler, with_units
 
 POLICE = "thanhhoa.congan"
 CHAIN = [POLICE, "thanhhoa.taichinh", "thanhhoa.thiduakhenthuong", "thanhhoa.chutich"]
@@ -79,7 +79,8 @@ def test_two_report_rounds_with_their_deadlines(
     assert [m["unit"] for m in half_year["missing"]] == [
         "Sở Lao động - Thương binh và Xã hội tỉnh Thanh Hóa"
     ]
-    assert drive(api, province, [POLICE], figures=year_report(2000, 8)) is None
+    own = year_report(2000, 8)
+    assert drive(api, province, [POLICE], figures=with_units(api, POLICE, province, own)) is None
 
     # the year: both report before 15/11, so the last report wakes the province at once
     at(clock, "2025-11-05")
@@ -101,5 +102,9 @@ def test_two_report_rounds_with_their_deadlines(
         api.get(f"/api/v1/processes/{province}/consolidated?round=weekly", POLICE).status_code
         == 400
     )
-    assert drive(api, province, [POLICE], figures=year_report(3000, 9)) is None
+    own = year_report(3000, 9)
+    assert drive(api, province, [POLICE], figures=with_units(api, POLICE, province, own)) is None
+    signed = api.get(f"/api/v1/processes/{province}/consolidated?round=annual", POLICE).json
+    assert (signed["signed"], signed["participants"]) == (True, 650 + 3000)
+    assert signed["safety"]["agencies"] == {"total": 30, "meeting": 26, "share": 0.8667}
     assert api.get(f"/api/v1/processes/{province}", POLICE).json["status"] == "completed"

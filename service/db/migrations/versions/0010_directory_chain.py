@@ -22,7 +22,7 @@ def _sqlite_append_only() -> None:
     if op.get_bind().dialect.name != 'sqlite':
         return
     for action in ('UPDATE', 'DELETE'):
-        op.execute(f'CREATE TRIGGER event_no_{action.lower()} BEFORE {action} ON event'
+        op.execute(f'CREATE TRIGGER IF NOT EXISTS event_no_{action.lower()} BEFORE {action} ON event'
                    f" BEGIN SELECT RAISE(ABORT, 'event is append-only: {action} refused'); END")
 
 
@@ -37,13 +37,17 @@ def upgrade() -> None:
     sa.Column('version', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('name', name=op.f('pk_audit_chain'))
     )
-    op.bulk_insert(chain, [{'name': 'directory', 'last_event_seq': 0, 'last_event_hash': GENESIS, 'version': 1}])
+    # the head of directory events already stored (upgrading again after a downgrade)
+    event = sa.table('event', sa.column('instance_id'), sa.column('seq'), sa.column('hash'))
+    last = op.get_bind().execute(
+        sa.select(event.c.seq, event.c.hash).where(event.c.instance_id.is_(None))
+        .order_by(event.c.seq.desc()).limit(1)
+    ).first()
+    op.bulk_insert(chain, [{'name': 'directory', 'last_event_seq': last.seq if last else 0,
+                            'last_event_hash': last.hash if last else GENESIS, 'version': 1}])
 
 
 def downgrade() -> None:
-    # the directory's events cannot go back into a log that requires a process: refuse to lose
-    # them silently (the append-only triggers refuse the DELETE as well)
+    # Events of no process stay, and so may instance_id be empty: the log is append-only, and
+    # upgrading again finds the directory chain's head from them.
     op.drop_table('audit_chain')
-    with op.batch_alter_table('event', schema=None) as batch_op:
-        batch_op.alter_column('instance_id', existing_type=sa.Integer(), nullable=False)
-    _sqlite_append_only()
