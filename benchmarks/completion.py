@@ -42,7 +42,12 @@ PLAN = json.loads((DEMO / "plan_thanh_hoa_2023.json").read_text(encoding="utf-8"
 CHAIN = [  # (user, decision, data, step) for one plan, approved first time
     ("thanhhoa.congan", "submit", PLAN, "draft_plan"),
     ("thanhhoa.taichinh", "approve", {}, "finance_appraisal"),
-    ("thanhhoa.thiduakhenthuong", "approve", {}, "award_review"),
+    (
+        "thanhhoa.thiduakhenthuong",
+        "approve",
+        {"nominations": [{**n, "accepted": True} for n in PLAN["nominations"]]},
+        "award_review",
+    ),
     ("thanhhoa.chutich", "approve", {}, "chairman_sign"),
 ]
 

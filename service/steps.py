@@ -60,8 +60,12 @@ class StepKind:
     # a dated deadline of the parent that binds it ("plan": the unit's own plan); report steps
     # are bound by their round instead
     deadline_key: str | None = None
-    # fields of the schema this step leaves to a later one
+    # fields of the schema this step leaves to a later one ("<list>.<field>"): not taken from it
     hidden: frozenset[str] = frozenset()
+    # approving it needs a verdict (accepted or not) on every nomination of the plan
+    needs_verdicts: bool = False
+    # the person who drafted the plan may not complete it (separation of duties)
+    not_by_drafter: bool = False
 
     @property
     def writes_report(self) -> bool:
@@ -101,6 +105,7 @@ KINDS: dict[str, StepKind] = {
             label=N_("Award review"),
             title=N_("Review the award nominations"),
             buttons={Decision.APPROVE: N_("Approve the nominations")},
+            needs_verdicts=True,
         ),
         StepKind(
             "chairman_sign",
@@ -111,6 +116,7 @@ KINDS: dict[str, StepKind] = {
             title=N_("Sign and issue the plan"),
             buttons={Decision.APPROVE: N_("Sign and issue")},
             signs_plan=True,
+            not_by_drafter=True,
         ),
         StepKind(
             "consolidate_report",
@@ -183,7 +189,12 @@ def validate_step(
         errors["data"] = err.messages
     if errors:
         raise ValidationError(errors)
-    return dict(kind.schema.dump(loaded))
+    values = dict(kind.schema.dump(loaded))
+    for path in kind.hidden:  # left to a later step: whatever was sent is not taken
+        rows, name = path.split(".")
+        for row in values.get(rows) or []:
+            row[name] = None
+    return values
 
 
 def merge(kind: StepKind, document: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:

@@ -216,6 +216,7 @@ class _Act:
             ).first()
             task_id, step, kind = task.id, task.step, kind_of(task.form)
             data = self.data
+            nominations = task.instance.document.get("nominations", [])
             if task.report_round is not None:  # a level reports its own and its units' figures
                 units = unit_reports(uow.session, self.process, task.report_round)
                 reported = [u.report for u in units if u.report is not None]
@@ -228,7 +229,10 @@ class _Act:
             raise RuntimeError(f"nobody in the demo directory can act on task {task_id}")
         comment = self.returns.pop(step, None)
         decision = "return" if comment else kind.decisions[0]
-        data = data if decision == "submit" else {}
+        if kind.needs_verdicts and decision == "approve":  # every nomination accepted
+            data = {"nominations": [{**n, "accepted": True} for n in nominations]}
+        elif decision != "submit":
+            data = {}
         actor = load_actor(self.player.uow(), user)
         complete_task(self.player.uow(), actor, task_id, decision, comment, data)
         if self.signed is None:

@@ -28,7 +28,7 @@ from service.operations.definitions import engine_definition
 from service.operations.documents import issue_document
 from service.operations.idempotency import Idempotency, remember
 from service.operations.instances import append_event, save_runtime
-from service.steps import Decision, kind_of, merge, validate_step
+from service.steps import PLAN_KINDS, Decision, kind_of, merge, validate_step
 from workflows.diff import diff
 from workflows.runtime import Runtime
 
@@ -143,6 +143,10 @@ def complete_task(
         close(task, now)
         _flush_or_conflict(uow)  # claim the task first: a concurrent loser stops here
         document = merge(kind, instance.document, values)
+        if kind.needs_verdicts and decision == Decision.APPROVE:
+            _check_verdicts(document)
+        if kind.not_by_drafter:
+            _check_not_drafter(uow, instance, actor)
         definition = engine_definition(instance.definition)
         runtime = Runtime.restore(definition, instance.state)
         engine_data = {"decision": decision, **engine_deadlines(instance, document)}
@@ -279,6 +283,33 @@ def _check_against_units(
 
 def _below(total: int) -> str:
     return f"Below what the units reported together ({total}): correct it or give the reason."
+
+
+def _check_verdicts(document: dict[str, Any]) -> None:
+    """:raise Invalid: a nomination has no verdict yet."""
+    pending = {
+        i: {"accepted": ["Give a verdict: accepted or not."]}
+        for i, nomination in enumerate(document.get("nominations", []))
+        if nomination.get("accepted") is None
+    }
+    if pending:
+        raise Invalid({"data": {"nominations": pending}})
+
+
+def _check_not_drafter(uow: UnitOfWork, instance: ProcessInstance, actor: Actor) -> None:
+    """:raise Forbidden: the actor submitted the plan as it now stands."""
+    drafter = uow.session.scalar(
+        select(Task.completed_by_id)
+        .where(
+            Task.instance_id == instance.id,
+            Task.form.in_(PLAN_KINDS),
+            Task.state == "completed",
+        )
+        .order_by(Task.completed_at.desc(), Task.id.desc())
+        .limit(1)
+    )
+    if drafter == actor.user_id:
+        raise Forbidden("drafter_cannot_sign", "Whoever drafted a plan may not sign it.")
 
 
 def _check_festival_dates(instance: ProcessInstance, report: dict[str, Any]) -> None:

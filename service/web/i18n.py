@@ -165,6 +165,9 @@ ERRORS = {
     "task_claimed": lazy_gettext("A colleague has taken this task in hand."),
     "task_not_claimed_by_you": lazy_gettext("You do not hold this task."),
     "not_a_leader": lazy_gettext("Only a leader may name a substitute."),
+    "drafter_cannot_sign": lazy_gettext(
+        "You drafted this plan, so you may not sign it: the head or a deputy signs."
+    ),
     "not_your_delegation": lazy_gettext("Only the leader who granted it may end it."),
     "delegation_not_found": lazy_gettext("There is no such delegation."),
     "bad_credentials": lazy_gettext("Wrong username or password."),
@@ -216,6 +219,7 @@ MESSAGES = [
     ("You cannot name yourself.", lazy_gettext("You cannot name yourself.")),
     ("The range is already over.", lazy_gettext("The period is already over.")),
     ("Already submitted.", lazy_gettext("Already submitted.")),
+    ("Give a verdict: accepted or not.", lazy_gettext("Give a verdict: accepted or not.")),
     (
         "Below what the units reported together ({sum}): correct it or give the reason.",
         lazy_gettext(

@@ -33,7 +33,11 @@ def _to_signature(server: LiveServer) -> int:
     for user, decision, data in (
         ("thanhhoa.congan", "submit", PLAN_2023),
         ("thanhhoa.taichinh", "approve", {}),
-        ("thanhhoa.thiduakhenthuong", "approve", {}),
+        (
+            "thanhhoa.thiduakhenthuong",
+            "approve",
+            {"nominations": [{**n, "accepted": True} for n in PLAN_2023["nominations"]]},
+        ),
     ):
         with server.app.extensions["session_factory"]() as session:
             task_id = session.scalars(

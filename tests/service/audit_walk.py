@@ -59,9 +59,9 @@ def walk(app: Flask, api: ApiClient, clock: FakeClock) -> dict[str, int]:
     units = children(api, province)
     health, silent = units[HEALTH]["process_id"], units[SILENT]["process_id"]
     at(clock, "2023-04-25")
-    assert drive(api, health, ["thanhhoa.soyte"], unit_plan("Kế hoạch ngành Y tế")) == (
-        "consolidate_report"
-    )
+    assert drive(
+        api, health, ["thanhhoa.soyte", "thanhhoa.soyte.giamdoc"], unit_plan("Kế hoạch ngành Y tế")
+    ) == ("consolidate_report")
     at(clock, "2023-08-10")
     assert drive(api, health, ["thanhhoa.soyte"], figures=report(3, 450, 20_000_000)) is None
     at(clock, "2023-08-21")

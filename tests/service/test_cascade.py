@@ -85,6 +85,12 @@ def report(
     }
 
 
+def verdicts(api: ApiClient, user: str, task_id: int, accepted: bool = True) -> dict[str, Any]:
+    """The award review's data: the plan's nominations, each with a verdict."""
+    document = api.get(f"/api/v1/tasks/{task_id}", user).json["document"]
+    return {"nominations": [{**n, "accepted": accepted} for n in document.get("nominations", [])]}
+
+
 def drive(
     api: ApiClient,
     process_id: int,
@@ -105,7 +111,9 @@ def drive(
             decision, data = "submit", plan
         elif task["form"] == "consolidate_report" and figures is not None:
             decision, data = "submit", figures
-        elif step in ("finance_appraisal", "award_review", "chairman_sign"):
+        elif step == "award_review":
+            decision, data = "approve", verdicts(api, user, task["id"])
+        elif step in ("finance_appraisal", "chairman_sign"):
             decision, data = "approve", {}
         else:
             return str(step)
@@ -169,7 +177,12 @@ def test_units_plan_report_and_the_province_consolidates(
     at(clock, "2023-04-25")
     health = units["Sở Y tế tỉnh Thanh Hóa"]["process_id"]
     assert (
-        drive(api, health, ["thanhhoa.soyte"], unit_plan("Kế hoạch ngành Y tế"))
+        drive(
+            api,
+            health,
+            ["thanhhoa.soyte", "thanhhoa.soyte.giamdoc"],
+            unit_plan("Kế hoạch ngành Y tế"),
+        )
         == "consolidate_report"
     )
 
@@ -193,7 +206,12 @@ def test_units_plan_report_and_the_province_consolidates(
     at(clock, "2023-05-08")
     labour = units["Sở Lao động - Thương binh và Xã hội tỉnh Thanh Hóa"]["process_id"]
     assert (
-        drive(api, labour, ["thanhhoa.soldtbxh"], unit_plan("Kế hoạch ngành LĐ-TB&XH"))
+        drive(
+            api,
+            labour,
+            ["thanhhoa.soldtbxh", "thanhhoa.soldtbxh.giamdoc"],
+            unit_plan("Kế hoạch ngành LĐ-TB&XH"),
+        )
         == "consolidate_report"
     )
 
@@ -222,7 +240,7 @@ def test_units_plan_report_and_the_province_consolidates(
         drive(
             api,
             health,
-            ["thanhhoa.soyte"],
+            ["thanhhoa.soyte", "thanhhoa.soyte.giamdoc"],
             figures=report(
                 3,
                 450,
@@ -303,7 +321,7 @@ def test_units_plan_report_and_the_province_consolidates(
         drive(
             api,
             labour,
-            ["thanhhoa.soldtbxh"],
+            ["thanhhoa.soldtbxh", "thanhhoa.soldtbxh.giamdoc"],
             figures=report(
                 1,
                 150,

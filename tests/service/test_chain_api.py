@@ -3,7 +3,18 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from service.db.models import Task
+from service.db.uow import UnitOfWork
+from service.errors import Forbidden
+from service.operations.actors import load_actor
+from service.operations.processes import start_process
+from service.operations.tasks import complete_task
 from tests.conftest import PLAN_2023, ApiClient
 
 POLICE, FINANCE, AWARDS, CHAIRMAN = (
@@ -103,3 +114,59 @@ def test_draft_return_redraft_adjust_approve_sign(api: ApiClient) -> None:
         {"path": "budget_lines[1].unit_amount", "old": 500_000, "new": 400_000}
     ]
     assert events[3]["data"]["changes"] == []  # the redraft resubmitted the same plan
+
+
+def test_the_award_review_gives_every_nomination_a_verdict(api: ApiClient) -> None:
+    """A nomination left unreviewed cannot pass; the drafter cannot decide verdicts."""
+    api.start_plan(POLICE)
+    decided = {
+        **PLAN_2023,
+        "nominations": [{**n, "accepted": True} for n in PLAN_2023["nominations"]],
+    }
+    assert (
+        api.complete(POLICE, api.only_task(POLICE)["id"], "submit", data=decided).status_code == 200
+    )
+    assert api.complete(FINANCE, api.only_task(FINANCE)["id"], "approve").status_code == 200
+    review = api.only_task(AWARDS)
+    detail = api.get(f"/api/v1/tasks/{review['id']}", AWARDS).json
+    assert [n["accepted"] for n in detail["document"]["nominations"]] == [None, None, None]
+    nominations = [{**n, "accepted": True} for n in PLAN_2023["nominations"]]
+    nominations[1]["accepted"] = None  # forgotten
+    answer = api.complete(AWARDS, review["id"], "approve", data={"nominations": nominations})
+    assert answer.status_code == 400
+    assert answer.json["errors"]["json"]["data"] == {
+        "nominations": {"1": {"accepted": ["Give a verdict: accepted or not."]}}
+    }
+    assert api.complete(AWARDS, review["id"], "approve").status_code == 400  # none reviewed
+    nominations[1]["accepted"] = False
+    answer = api.complete(AWARDS, review["id"], "approve", data={"nominations": nominations})
+    assert answer.status_code == 200, answer.json
+
+
+def test_whoever_drafted_a_plan_cannot_sign_it(app: Flask, api: ApiClient) -> None:
+    """Separation of duties: a department's head signs what its staff drafted. A head who also
+    drafts (given both roles) may draft, but then someone else signs."""
+    assert "chairman" not in api.get("/api/v1/me", "thanhhoa.soyte").json["roles"]
+    new_uow = lambda: UnitOfWork(app.extensions["session_factory"], clock=app.extensions["clock"])  # noqa: E731
+    head = load_actor(new_uow(), api.get("/api/v1/me", "thanhhoa.soyte.giamdoc").json["id"])
+    both = replace(head, roles=head.roles | {"standing_body"})
+    process = start_process(new_uow(), both, "plan_chain", "Kế hoạch của Sở Y tế")
+    plan = {**PLAN_2023, "addressed_units": [], "nominations": []}
+    with new_uow() as uow:
+        (draft,) = uow.session.scalars(select(Task.id).filter_by(instance_id=process, state="open"))
+    complete_task(new_uow(), both, draft, "submit", None, plan)
+    with new_uow() as uow:
+        (sign,) = uow.session.scalars(select(Task).filter_by(instance_id=process, state="open"))
+        assert sign.form == "chairman_sign"
+        sign_id = sign.id
+    with pytest.raises(Forbidden) as refused:
+        complete_task(new_uow(), both, sign_id, "approve", None, {})
+    assert refused.value.code == "drafter_cannot_sign"
+    answer = api.complete("thanhhoa.soyte.giamdoc", sign_id, "return", comment="Làm lại.")
+    assert answer.status_code == 403  # the same person, through the API
+    staff = api.complete(
+        "thanhhoa.soyte", api.only_task("thanhhoa.soyte")["id"], "submit", data=plan
+    )
+    assert staff.status_code == 200, staff.json  # his staff redrafts; now he may sign
+    (sign_again,) = api.get("/api/v1/tasks", "thanhhoa.soyte.giamdoc").json
+    assert api.complete("thanhhoa.soyte.giamdoc", sign_again["id"], "approve").status_code == 200

@@ -61,7 +61,8 @@ def campaign(app: Flask, api: ApiClient, clock: FakeClock) -> dict[str, int]:
     at(clock, "2023-04-20")
     act(api, "thanhhoa.taichinh", province, "approve")
     at(clock, "2023-04-21")
-    act(api, "thanhhoa.thiduakhenthuong", province, "approve")
+    reviewed = [{**n, "accepted": True} for n in plan["nominations"]]
+    act(api, "thanhhoa.thiduakhenthuong", province, "approve", data={"nominations": reviewed})
     at(clock, "2023-04-24")
     act(api, "thanhhoa.chutich", province, "approve")
     units = {name: c["process_id"] for name, c in children(api, province).items()}
@@ -69,7 +70,7 @@ def campaign(app: Flask, api: ApiClient, clock: FakeClock) -> dict[str, int]:
     at(clock, "2023-04-25")
     own = unit_plan("Kế hoạch ngành Y tế")
     act(api, "thanhhoa.soyte", units[HEALTH], "submit", data=own)
-    act(api, "thanhhoa.soyte", units[HEALTH], "approve")
+    act(api, "thanhhoa.soyte.giamdoc", units[HEALTH], "approve")
     at(clock, "2023-05-12")
     district_plan = unit_plan("Kế hoạch huyện Thường Xuân", ["thuong-xuan-tt-thuong-xuan"])
     act(api, "thuongxuan.congan", units[DISTRICT], "submit", data=district_plan)

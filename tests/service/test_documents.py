@@ -39,7 +39,8 @@ RECIPIENTS = [
 def to_signature(api: ApiClient, plan: dict[str, Any] = PLAN_2023) -> int:
     """Start a plan and approve it up to the Chairman's signature; return the signing task."""
     process_id = api.start_plan(POLICE)
-    steps = [(POLICE, "submit", plan), (FINANCE, "approve", {}), (AWARDS, "approve", {})]
+    reviewed = {"nominations": [{**n, "accepted": True} for n in plan["nominations"]]}
+    steps = [(POLICE, "submit", plan), (FINANCE, "approve", {}), (AWARDS, "approve", reviewed)]
     for user, decision, data in steps:
         task = next(t for t in api.get("/api/v1/tasks", user).json if t["process_id"] == process_id)
         answer = api.complete(user, task["id"], decision, data=data)
@@ -161,7 +162,8 @@ def test_refused_signings_consume_no_number(app: Flask, api: ApiClient) -> None:
     assert (early.status_code, early.json["error"]) == (403, "not_your_task")
     api.complete(POLICE, draft, "submit", data=PLAN_2023)
     api.complete(FINANCE, api.only_task(FINANCE)["id"], "approve")
-    api.complete(AWARDS, api.only_task(AWARDS)["id"], "approve")
+    reviewed = {"nominations": [{**n, "accepted": True} for n in PLAN_2023["nominations"]]}
+    api.complete(AWARDS, api.only_task(AWARDS)["id"], "approve", data=reviewed)
     sign = api.only_task(CHAIRMAN)["id"]
     other = api.complete("bacgiang.chutich", sign, "approve")  # another province's chairman
     assert (other.status_code, other.json["error"]) == (403, "not_your_task")

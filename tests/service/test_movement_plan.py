@@ -13,6 +13,8 @@ from tests.service.test_cascade import at, drive, report, run_scheduler, with_un
 POLICE = "thanhhoa.congan"
 CHAIN = [POLICE, "thanhhoa.taichinh", "thanhhoa.thiduakhenthuong", "thanhhoa.chutich"]
 HEALTH, LABOUR = "thanhhoa.soyte", "thanhhoa.soldtbxh"
+# the heads who sign the departments' plans (their staff draft them)
+HEADS = {HEALTH: "thanhhoa.soyte.giamdoc", LABOUR: "thanhhoa.soldtbxh.giamdoc"}
 
 
 def movement_plan(units: list[str]) -> dict[str, Any]:
@@ -63,7 +65,10 @@ def test_two_report_rounds_with_their_deadlines(
 
     at(clock, "2025-03-20")
     for process, user in ((health, HEALTH), (labour, LABOUR)):
-        assert drive(api, process, [user], unit_plan("Kế hoạch thực hiện")) == "report_half_year"
+        assert (
+            drive(api, process, [user, HEADS[user]], unit_plan("Kế hoạch thực hiện"))
+            == "report_half_year"
+        )
     (half,) = api.get(f"/api/v1/tasks?process={health}", HEALTH).json
     assert (half["report_round"], half["due_at"]) == ("half_year", "2025-06-15T17:00:00+00:00")
 

@@ -33,7 +33,8 @@ def health_report_task(api: ApiClient, clock: FakeClock) -> tuple[int, int, int]
         for c in api.get(f"/api/v1/processes/{province}/children", POLICE).json
         if "Y tế" in c["unit"]
     ]
-    assert drive(api, health, [HEALTH], unit_plan("Kế hoạch ngành Y tế")) == "consolidate_report"
+    signers = [HEALTH, "thanhhoa.soyte.giamdoc"]  # its staff drafts, its director signs
+    assert drive(api, health, signers, unit_plan("Kế hoạch ngành Y tế")) == "consolidate_report"
     (task,) = api.get(f"/api/v1/tasks?process={health}", HEALTH).json
     return province, health, task["id"]
 

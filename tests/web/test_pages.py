@@ -96,8 +96,11 @@ def test_a_substitute_signs_tuq_within_the_dates(
     api.start_plan(POLICE)
     draft = api.only_task(POLICE)
     assert api.complete(POLICE, draft["id"], "submit", data=PLAN_2023).status_code == 200
-    for user, step in ((FINANCE, "approve"), ("thanhhoa.thiduakhenthuong", "approve")):
-        assert api.complete(user, api.only_task(user)["id"], step).status_code == 200
+    reviewed = {"nominations": [{**n, "accepted": True} for n in PLAN_2023["nominations"]]}
+    for user, data in ((FINANCE, {}), ("thanhhoa.thiduakhenthuong", reviewed)):
+        assert (
+            api.complete(user, api.only_task(user)["id"], "approve", data=data).status_code == 200
+        )
     chairman, substitute = new_browser(), new_browser()  # type: ignore[operator]
     chairman.login(CHAIRMAN)
     assert "Văn phòng Ủy ban nhân dân tỉnh Thanh Hóa" in chairman.get("/delegations").get_data(

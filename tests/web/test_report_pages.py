@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from tests.conftest import ApiClient, FakeClock
 from tests.service.test_cascade import at, drive
-from tests.service.test_movement_plan import CHAIN, HEALTH, POLICE, movement_plan, unit_plan
+from tests.service.test_movement_plan import (
+    CHAIN,
+    HEADS,
+    HEALTH,
+    POLICE,
+    movement_plan,
+    unit_plan,
+)
 from tests.service.test_movement_plan import year_report as figures
 from tests.web.conftest import Browser
 
@@ -22,9 +29,9 @@ def test_a_unit_sends_its_half_year_report_from_the_page(
     assert drive(api, province, CHAIN, movement_plan(["thanh-hoa-so-y-te"])) is None
     (unit,) = api.get(f"/api/v1/processes/{province}/children", POLICE).json
     at(clock, "2025-03-20")
-    assert drive(api, unit["process_id"], [HEALTH], unit_plan("Kế hoạch thực hiện")) == (
-        "report_half_year"
-    )
+    assert drive(
+        api, unit["process_id"], [HEALTH, HEADS[HEALTH]], unit_plan("Kế hoạch thực hiện")
+    ) == ("report_half_year")
     (task,) = api.get(f"/api/v1/tasks?process={unit['process_id']}", HEALTH).json
 
     browser.login(HEALTH)
