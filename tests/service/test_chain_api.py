@@ -164,9 +164,4 @@ def test_whoever_drafted_a_plan_cannot_sign_it(app: Flask, api: ApiClient) -> No
     assert refused.value.code == "drafter_cannot_sign"
     answer = api.complete("thanhhoa.soyte.giamdoc", sign_id, "return", comment="Làm lại.")
     assert answer.status_code == 403  # the same person, through the API
-    staff = api.complete(
-        "thanhhoa.soyte", api.only_task("thanhhoa.soyte")["id"], "submit", data=plan
-    )
-    assert staff.status_code == 200, staff.json  # his staff redrafts; now he may sign
-    (sign_again,) = api.get("/api/v1/tasks", "thanhhoa.soyte.giamdoc").json
-    assert api.complete("thanhhoa.soyte.giamdoc", sign_again["id"], "approve").status_code == 200
+    # (the usual way round, staff drafts and the head signs, is walked in test_cascade)
