@@ -8,6 +8,7 @@ import multiprocessing
 import signal
 import time
 import tomllib
+from datetime import timedelta
 from pathlib import Path
 from types import FrameType
 
@@ -25,7 +26,7 @@ from service.operations.actors import password_hasher
 from service.operations.audit import checkpoint
 from service.operations.definitions import deploy
 from service.operations.directory import load_directory
-from service.operations.rendering import any_due, render_pending, worker_name
+from service.operations.rendering import LEASE, any_due, render_pending, worker_name
 from service.operations.scheduler import tick
 from service.operations.second_factor import disable_user as disable
 from workflows.calendar import local_day
@@ -176,8 +177,14 @@ def scheduler(once: bool, interval: int, checkpoint_every: int) -> None:
 @click.option(
     "--interval", default=1.0, show_default=True, help="Seconds between looks at an empty queue."
 )
+@click.option(
+    "--lease",
+    default=int(LEASE.total_seconds()),
+    show_default=True,
+    help="Seconds a job stays with its worker; then another may take it.",
+)
 @click.option("--once", is_flag=True, help="Render every document due now, then exit.")
-def render_worker(processes: int, batch: int, interval: float, once: bool) -> None:
+def render_worker(processes: int, batch: int, interval: float, lease: int, once: bool) -> None:
     """Render signed documents (DOCX, PDF) and record their hashes in the audit log.
 
     Several processes (and machines, on PostgreSQL) may run at once: each takes its own jobs.
@@ -185,7 +192,7 @@ def render_worker(processes: int, batch: int, interval: float, once: bool) -> No
     the batch in hand.
     """
     if once or processes <= 1:
-        _render_loop(batch, interval, once)
+        _render_loop(batch, interval, lease, once)
         return
     app = current_app._get_current_object()  # type: ignore[attr-defined]  # for the children
     app.extensions["db_engine"].dispose()  # no connection crosses the fork
@@ -203,25 +210,27 @@ def render_worker(processes: int, batch: int, interval: float, once: bool) -> No
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     for _ in range(processes):
-        children.append(context.Process(target=_render_child, args=(app, batch, interval)))
+        children.append(context.Process(target=_render_child, args=(app, batch, interval, lease)))
         children[-1].start()
     while not stopping:  # a child that died (killed, out of memory) is replaced
         for index, child in enumerate(children):
             if not child.is_alive() and not stopping:
                 click.echo(f"render worker {child.pid} exited ({child.exitcode}): restarting")
-                children[index] = context.Process(target=_render_child, args=(app, batch, interval))
+                children[index] = context.Process(
+                    target=_render_child, args=(app, batch, interval, lease)
+                )
                 children[index].start()
         time.sleep(1)
     for child in children:
         child.join()
 
 
-def _render_child(app: Flask, batch: int, interval: float) -> None:
+def _render_child(app: Flask, batch: int, interval: float, lease: int) -> None:
     with app.app_context():
-        _render_loop(batch, interval, once=False)
+        _render_loop(batch, interval, lease, once=False)
 
 
-def _render_loop(batch: int, interval: float, once: bool) -> None:
+def _render_loop(batch: int, interval: float, lease: int, once: bool) -> None:
     stopping = False
 
     def stop(signum: int, frame: FrameType | None) -> None:
@@ -233,7 +242,9 @@ def _render_loop(batch: int, interval: float, once: bool) -> None:
     click.echo(f"render worker {name}: ready")
     while not stopping:
         if any_due(_uow(write=False)):
-            report = render_pending(_uow, batch, batch=batch, worker=name)
+            report = render_pending(
+                _uow, batch, batch=batch, worker=name, lease=timedelta(seconds=lease)
+            )
             if report.rendered or report.failed or report.dropped:
                 click.echo(
                     f"render worker {name}: rendered {report.rendered}, failed {report.failed}, "

@@ -82,7 +82,9 @@ def any_due(uow: UnitOfWork) -> bool:
         return uow.session.scalar(select(RenderJob.id).where(*_due(uow.now())).limit(1)) is not None
 
 
-def take_jobs(uow: UnitOfWork, limit: int, worker: str | None = None) -> list[Taken]:
+def take_jobs(
+    uow: UnitOfWork, limit: int, worker: str | None = None, lease: timedelta = LEASE
+) -> list[Taken]:
     """Take up to `limit` due jobs for one lease, oldest first."""
     with uow:
         now, session = uow.now(), uow.session
@@ -102,7 +104,7 @@ def take_jobs(uow: UnitOfWork, limit: int, worker: str | None = None) -> list[Ta
                 continue
             job.attempts += 1
             job.token, job.taken_by = str(uuid.uuid4()), worker or worker_name()
-            job.run_after = now + LEASE
+            job.run_after = now + lease
             taken.append(job)
         contents = {
             row.id: (row.content, row.signed_at)
@@ -211,6 +213,7 @@ def render_pending(
     *,
     batch: int = 4,
     worker: str | None = None,
+    lease: timedelta = LEASE,
 ) -> RenderReport:
     """Render due jobs, `batch` taken at a time, until none is due or `limit` were taken.
 
@@ -219,7 +222,7 @@ def render_pending(
     rendered = failed = dropped = 0
     while limit is None or rendered + failed + dropped < limit:
         size = batch if limit is None else min(batch, limit - rendered - failed - dropped)
-        taken = take_jobs(new_uow(), size, worker)
+        taken = take_jobs(new_uow(), size, worker, lease)
         if not taken:
             break
         for job in taken:

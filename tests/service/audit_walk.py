@@ -9,7 +9,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from service.db.models import Event
-from tests.conftest import PLAN_2023, ApiClient, FakeClock
+from tests.conftest import PLAN_2023, ApiClient, FakeClock, render_documents
 from tests.service.test_cascade import at, children, drive, report, run_scheduler, unit_plan
 
 POLICE, FINANCE = "thanhhoa.congan", "thanhhoa.taichinh"
@@ -59,6 +59,7 @@ def walk(app: Flask, api: ApiClient, clock: FakeClock) -> dict[str, int]:
     at(clock, "2023-08-21")
     assert run_scheduler(app).timers_fired == 1
     assert drive(api, province, [POLICE], figures=report(2, 5000, 45_000_000)) is None
+    assert render_documents(app).rendered == 4  # their hashes join the chains (document_rendered)
     return {"province": province, "health": health, "silent": silent}
 
 
