@@ -194,7 +194,6 @@ class RenderWorker:
         self.process = subprocess.Popen(  # noqa: S603  # our interpreter, fixed arguments
             [*command, "--interval", "0.2"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL
         )
-        self.url = database_url
 
     def wait_idle(self, factory: Any) -> float:
         """Seconds until every document is rendered."""

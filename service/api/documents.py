@@ -43,7 +43,7 @@ NOT_READY = {
         "headers": {"Retry-After": {"schema": {"type": "integer"}}},
         **PENDING,
     },
-    503: {"description": "Its rendering failed; an administrator has been told", **PENDING},
+    503: {"description": "Its rendering failed (five attempts): tell an administrator", **PENDING},
 }
 
 

@@ -130,17 +130,16 @@ def check_file(uow: UnitOfWork, content: bytes) -> dict[str, Any]:
         ).first()
         if document is None:
             return {"sha256": digest, "matches": False, "document": None, "recorded": False}
+        # documents rendered at signing, before render jobs, have their hashes in
+        # document_issued; the others in document_rendered
         recorded = uow.session.scalars(
             select(Event.data).where(
                 Event.instance_id == document.instance_id,
                 Event.task_id == document.task_id,
-                Event.action == "document_rendered",
+                Event.action.in_(("document_rendered", "document_issued")),
             )
-        ).first()
-        in_log = recorded is not None and digest in (
-            recorded.get("docx_sha256"),
-            recorded.get("pdf_sha256"),
-        )
+        ).all()
+        in_log = any(digest in (r.get("docx_sha256"), r.get("pdf_sha256")) for r in recorded)
         return {
             "sha256": digest,
             "matches": True,
