@@ -188,8 +188,8 @@ def render_worker(processes: int, batch: int, interval: float, lease: int, once:
     """Render signed documents (DOCX, PDF) and record their hashes in the audit log.
 
     Several processes (and machines, on PostgreSQL) may run at once: each takes its own jobs.
-    A job whose worker was killed is taken again when its lease expires. SIGTERM stops after
-    the batch in hand.
+    A job whose worker was killed is taken again when its lease expires. SIGTERM or SIGINT
+    stops after the batch in hand.
     """
     if once or processes <= 1:
         _render_loop(batch, interval, lease, once)
@@ -226,6 +226,7 @@ def render_worker(processes: int, batch: int, interval: float, lease: int, once:
 
 
 def _render_child(app: Flask, batch: int, interval: float, lease: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which stops us
     with app.app_context():
         _render_loop(batch, interval, lease, once=False)
 
@@ -238,6 +239,8 @@ def _render_loop(batch: int, interval: float, lease: int, once: bool) -> None:
         stopping = True
 
     signal.signal(signal.SIGTERM, stop)
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        signal.signal(signal.SIGINT, stop)  # Ctrl-C too: the document in hand is finished
     name = worker_name()
     click.echo(f"render worker {name}: ready")
     while not stopping:
