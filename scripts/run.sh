@@ -16,13 +16,17 @@ cat <<MSG
              -H 'Content-Type: application/json' \\
              -d '{"username": "thanhhoa.congan", "password": "demo-2023"}'
   Demo users (password demo-2023) are listed in README.md.
-  The scheduler runs alongside (log: ${APP_INSTANCE_DIR:-instance}/scheduler.log).
+  The scheduler runs alongside (log: ${APP_INSTANCE_DIR:-instance}/scheduler.log),
+  and the render worker, which prepares signed documents (log: …/render-worker.log).
 
 MSG
-# The scheduler (timers, deadline states, reminders) runs beside the web server, as its own
-# process, and stops with it.
-log="${APP_INSTANCE_DIR:-instance}/scheduler.log"
-flask scheduler --interval "${SCHEDULER_INTERVAL:-60}" > "$log" 2>&1 &
+# The scheduler (timers, deadline states, reminders) and the render worker (the DOCX and PDF of
+# each signed document, seconds after the signing) run beside the web server, each as its own
+# process, and stop with it.
+instance="${APP_INSTANCE_DIR:-instance}"
+flask scheduler --interval "${SCHEDULER_INTERVAL:-60}" > "$instance/scheduler.log" 2>&1 &
 scheduler=$!
-trap 'kill "$scheduler" 2>/dev/null || true' EXIT
+flask render-worker > "$instance/render-worker.log" 2>&1 &
+renderer=$!
+trap 'kill "$scheduler" "$renderer" 2>/dev/null || true' EXIT
 flask run --host "$host" --port "$port"

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import itertools
 import json
+import multiprocessing
+import signal
 import time
 import tomllib
+from datetime import timedelta
 from pathlib import Path
+from types import FrameType
 
 import click
 from flask import Flask, current_app
@@ -22,6 +26,7 @@ from service.operations.actors import password_hasher
 from service.operations.audit import checkpoint
 from service.operations.definitions import deploy
 from service.operations.directory import load_directory
+from service.operations.rendering import LEASE, any_due, render_pending, worker_name
 from service.operations.scheduler import tick
 from service.operations.second_factor import disable_user as disable
 from workflows.calendar import local_day
@@ -33,14 +38,25 @@ DEMO_TOTP_SECRET = "NGAYHOITOANDANBAOVEANNINHTOQUOCX"  # noqa: S105  # published
 
 
 def init_app(app: Flask) -> None:
-    commands = (init_db, deploy_diagrams, load_demo, create_user, disable_user, scheduler, audit)
+    commands = (
+        init_db,
+        deploy_diagrams,
+        load_demo,
+        create_user,
+        disable_user,
+        scheduler,
+        render_worker,
+        audit,
+    )
     for command in commands:
         app.cli.add_command(command)
 
 
-def _uow() -> UnitOfWork:
+def _uow(write: bool = True) -> UnitOfWork:
     return UnitOfWork(
-        current_app.extensions["session_factory"], clock=current_app.extensions["clock"]
+        current_app.extensions["session_factory"],
+        write=write,
+        clock=current_app.extensions["clock"],
     )
 
 
@@ -82,6 +98,8 @@ def load_demo(demo_otp: bool) -> None:
             return  # the demo campaigns are played once, on an empty database
     campaigns.play(factory, local_day(current_app.extensions["clock"]()))
     click.echo("demo campaigns: two years of the Thanh Hóa plan, ending today")
+    rendered = render_pending(_uow).rendered  # the campaigns' documents, ready from the start
+    click.echo(f"demo documents: {rendered} rendered")
 
 
 @click.command("create-user")
@@ -148,6 +166,95 @@ def scheduler(once: bool, interval: int, checkpoint_every: int) -> None:
                 click.echo(f"audit checkpoint failed: {err!r}", err=True)
             else:
                 click.echo(f"audit checkpoint {signed['id']}: {signed['tree_size']} events")
+        if once:
+            return
+        time.sleep(interval)
+
+
+@click.command("render-worker")
+@click.option("--processes", default=1, show_default=True, help="Worker processes.")
+@click.option("--batch", default=4, show_default=True, help="Jobs taken at once by a process.")
+@click.option(
+    "--interval", default=1.0, show_default=True, help="Seconds between looks at an empty queue."
+)
+@click.option(
+    "--lease",
+    default=int(LEASE.total_seconds()),
+    show_default=True,
+    help="Seconds a job stays with its worker; then another may take it.",
+)
+@click.option("--once", is_flag=True, help="Render every document due now, then exit.")
+def render_worker(processes: int, batch: int, interval: float, lease: int, once: bool) -> None:
+    """Render signed documents (DOCX, PDF) and record their hashes in the audit log.
+
+    Several processes (and machines, on PostgreSQL) may run at once: each takes its own jobs.
+    A job whose worker was killed is taken again when its lease expires. SIGTERM or SIGINT
+    stops after the batch in hand.
+    """
+    if once or processes <= 1:
+        _render_loop(batch, interval, lease, once)
+        return
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # for the children
+    app.extensions["db_engine"].dispose()  # no connection crosses the fork
+    context = multiprocessing.get_context("fork")
+    children: list[multiprocessing.process.BaseProcess] = []
+    stopping = False
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+        for child in children:
+            if child.is_alive():
+                child.terminate()  # SIGTERM: each finishes its batch
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for _ in range(processes):
+        children.append(context.Process(target=_render_child, args=(app, batch, interval, lease)))
+        children[-1].start()
+    while not stopping:  # a child that died (killed, out of memory) is replaced
+        for index, child in enumerate(children):
+            if not child.is_alive() and not stopping:
+                click.echo(f"render worker {child.pid} exited ({child.exitcode}): restarting")
+                children[index] = context.Process(
+                    target=_render_child, args=(app, batch, interval, lease)
+                )
+                children[index].start()
+        time.sleep(1)
+    for child in children:
+        child.join()
+
+
+def _render_child(app: Flask, batch: int, interval: float, lease: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which stops us
+    with app.app_context():
+        _render_loop(batch, interval, lease, once=False)
+
+
+def _render_loop(batch: int, interval: float, lease: int, once: bool) -> None:
+    stopping = False
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        signal.signal(signal.SIGINT, stop)  # Ctrl-C too: the document in hand is finished
+    name = worker_name()
+    click.echo(f"render worker {name}: ready")
+    while not stopping:
+        if any_due(_uow(write=False)):
+            report = render_pending(
+                _uow, batch, batch=batch, worker=name, lease=timedelta(seconds=lease)
+            )
+            if report.rendered or report.failed or report.dropped:
+                click.echo(
+                    f"render worker {name}: rendered {report.rendered}, failed {report.failed}, "
+                    f"dropped {report.dropped}"
+                )
+            if report.rendered + report.failed + report.dropped:
+                continue  # more may be due: look again at once
         if once:
             return
         time.sleep(interval)

@@ -27,6 +27,7 @@ from service.db.uow import UnitOfWork
 from service.operations.actors import password_hasher
 from service.operations.definitions import deploy
 from service.operations.directory import load_directory
+from service.operations.rendering import RenderReport, render_pending
 from service.operations.second_factor import STEP_SECONDS
 from service.permissions import Right, may
 
@@ -51,6 +52,13 @@ def fresh_code(app: Flask, username: str) -> str:
     if last is not None and step <= last:
         clock.advance(seconds=(last + 1 - step) * STEP_SECONDS)
     return str(pyotp.TOTP(secret, interval=STEP_SECONDS).at(clock()))
+
+
+def render_documents(app: Flask, limit: int | None = None) -> RenderReport:
+    """Run the render worker's pending jobs in process, on the app's clock: what the worker
+    process does within seconds of a signing."""
+    factory, clock = app.extensions["session_factory"], app.extensions["clock"]
+    return render_pending(lambda: UnitOfWork(factory, clock=clock), limit)
 
 
 @pytest.fixture(scope="session")

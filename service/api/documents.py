@@ -5,16 +5,18 @@ from __future__ import annotations
 from io import BytesIO
 from typing import Any
 
-from flask import Response, request, send_file
+from flask import Response, jsonify, request, send_file
 from flask.views import MethodView
 
 from service.api.blueprint import BEARER, Blueprint
 from service.api.deps import current_actor, new_uow
-from service.api.schemas import DocumentCheckSchema, DocumentSchema
+from service.api.schemas import DocumentCheckSchema, DocumentPendingSchema, DocumentSchema
 from service.errors import Invalid
 from service.queries.documents import (
     MIMETYPES,
+    RETRY_AFTER,
     File,
+    Pending,
     check_file,
     document_file,
     draft_file,
@@ -25,18 +27,38 @@ MAX_CHECK_BYTES = 20 * 1024 * 1024
 FILES: dict[str, Any] = {"content": {mimetype: {} for mimetype in MIMETYPES.values()}}
 
 
-def _file_doc(description: str) -> dict[str, Any]:
+def _file_doc(description: str, responses: dict[int, Any] | None = None) -> dict[str, Any]:
     """OpenAPI for a download: the `fmt` it takes and the two file types it answers with."""
     return {
         "parameters": [{"in": "path", "name": "fmt", "schema": {"enum": list(MIMETYPES)}}],
-        "responses": {200: {"description": description, **FILES}},
+        "responses": {200: {"description": description, **FILES}, **(responses or {})},
     }
+
+
+PENDING = {"content": {"application/json": {"schema": DocumentPendingSchema}}}
+NOT_READY = {
+    202: {
+        "description": "Being prepared (rendered by the worker within seconds of the signing): "
+        f"ask again after `Retry-After` ({RETRY_AFTER}) seconds",
+        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+        **PENDING,
+    },
+    503: {"description": "Its rendering failed (five attempts): tell an administrator", **PENDING},
+}
 
 
 blp = Blueprint("documents", __name__, url_prefix="/api/v1", description="Signed documents")
 
 
-def send(file: File) -> Response:
+def send(file: File | Pending) -> Response:
+    if isinstance(file, Pending):
+        answer = jsonify(file.body())
+        if file.state == "failed":
+            answer.status_code = 503
+        else:
+            answer.status_code = 202
+            answer.headers["Retry-After"] = str(RETRY_AFTER)
+        return answer
     return send_file(
         BytesIO(file.content), mimetype=file.mimetype, as_attachment=True, download_name=file.name
     )
@@ -53,9 +75,11 @@ class ProcessDocuments(MethodView):
 
 @blp.route("/documents/<int:document_id>/<any(docx, pdf):fmt>")
 class DocumentFile(MethodView):
-    @blp.doc(**BEARER, **_file_doc("The file exactly as signed"))
+    @blp.doc(**BEARER, **_file_doc("The file exactly as signed", NOT_READY))
     def get(self, document_id: int, fmt: str) -> Response:
-        """Download a signed document as DOCX or PDF; its SHA-256 is the one in the audit log."""
+        """Download a signed document as DOCX or PDF; its SHA-256 is the one in the audit log.
+
+        Until the worker has rendered it (seconds after the signing): 202 and `Retry-After`."""
         return send(document_file(new_uow(write=False), current_actor(), document_id, fmt))
 
 
@@ -85,7 +109,7 @@ class DocumentCheck(MethodView):
     @blp.response(200, DocumentCheckSchema)
     def post(self) -> dict[str, Any]:
         """Is this file (multipart `file`) a signed document, byte for byte, as the audit log
-        recorded it at signing?"""
+        recorded it when it was rendered?"""
         current_actor()
         upload = request.files.get("file")
         content = upload.read(MAX_CHECK_BYTES + 1) if upload else b""

@@ -413,8 +413,23 @@ class DocumentSchema(Schema):
     signed_at = fields.DateTime()
     signed_by = fields.String()
     signing_mark = fields.String(allow_none=True)
-    docx_sha256 = fields.String()
-    pdf_sha256 = fields.String()
+    state = fields.String(
+        metadata={
+            "enum": ["rendering", "ready", "failed"],
+            "description": "rendering: numbered and signed, its files are being prepared "
+            "(seconds); ready: both files and their hashes are there; failed: rendering failed",
+        }
+    )
+    docx_sha256 = fields.String(allow_none=True, metadata={"description": "null until ready"})
+    pdf_sha256 = fields.String(allow_none=True, metadata={"description": "null until ready"})
+
+
+class DocumentPendingSchema(Schema):
+    """A document whose files are not ready: being prepared, or their rendering failed."""
+
+    id = fields.Integer()
+    state = fields.String(metadata={"enum": ["rendering", "failed"]})
+    message = fields.String()
 
 
 class DocumentCheckSchema(Schema):
@@ -424,6 +439,6 @@ class DocumentCheckSchema(Schema):
     matches = fields.Boolean()
     format = fields.String(metadata={"description": "docx or pdf, when it matches"})
     recorded = fields.Boolean(
-        metadata={"description": "the audit log recorded this very hash at signing"}
+        metadata={"description": "the audit log recorded this very hash when it was rendered"}
     )
     document = fields.Nested(DocumentSchema, allow_none=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 MOTTO = ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc")
 # The document kinds a register numbers, with the name printed above the subject.
@@ -75,3 +76,69 @@ class OfficialDocument:
 def vnd(value: int) -> str:
     """165000000 → "165.000.000"."""
     return f"{value:,}".replace(",", ".")
+
+
+def to_data(doc: OfficialDocument) -> dict[str, Any]:
+    """The document as plain JSON data: what signing freezes and a renderer lays out later."""
+    return {
+        "parent_body": doc.parent_body,
+        "issuer": doc.issuer,
+        "kind": doc.kind,
+        "symbol": doc.symbol,
+        "number": doc.number,
+        "place": doc.place,
+        "year": doc.year,
+        "signed_on": None if doc.signed_on is None else doc.signed_on.isoformat(),
+        "subject": doc.subject,
+        "body": [_block_data(block) for block in doc.body],
+        "signature": {"authority": list(doc.signature.authority), "name": doc.signature.name},
+        "recipients": list(doc.recipients),
+    }
+
+
+def from_data(data: dict[str, Any]) -> OfficialDocument:
+    """The inverse of `to_data`: from_data(to_data(doc)) == doc."""
+    signed_on = data["signed_on"]
+    return OfficialDocument(
+        parent_body=data["parent_body"],
+        issuer=data["issuer"],
+        kind=data["kind"],
+        symbol=data["symbol"],
+        number=data["number"],
+        place=data["place"],
+        year=data["year"],
+        signed_on=None if signed_on is None else date.fromisoformat(signed_on),
+        subject=data["subject"],
+        body=tuple(_block(item) for item in data["body"]),
+        signature=Signature(tuple(data["signature"]["authority"]), data["signature"]["name"]),
+        recipients=tuple(data["recipients"]),
+    )
+
+
+def _block_data(block: Block) -> dict[str, Any]:
+    if isinstance(block, Heading):
+        return {"heading": block.text}
+    if isinstance(block, Paragraph):
+        return {"paragraph": block.text}
+    return {
+        "table": {
+            "columns": list(block.columns),
+            "rows": [list(row) for row in block.rows],
+            "total": None if block.total is None else list(block.total),
+            "numeric": list(block.numeric),
+        }
+    }
+
+
+def _block(data: dict[str, Any]) -> Block:
+    if "heading" in data:
+        return Heading(data["heading"])
+    if "paragraph" in data:
+        return Paragraph(data["paragraph"])
+    table = data["table"]
+    return Table(
+        columns=tuple(table["columns"]),
+        rows=tuple(tuple(row) for row in table["rows"]),
+        total=None if table["total"] is None else tuple(table["total"]),
+        numeric=tuple(table["numeric"]),
+    )

@@ -1,13 +1,14 @@
-"""Issuing a signed plan or report as an official document: its number, its files, its hashes.
+"""Issuing a signed plan or report as an official document: its number and its content.
 
 Called inside the signing's transaction. The number comes from the agency's register by one
 upsert, which holds the register row until the signing commits: simultaneous signings get
 consecutive numbers, and a signing that fails or rolls back gives its number back (no gaps).
+The files are not made here: the signing stores the document's content and a render job, and
+a worker (service.operations.rendering) renders them after the commit, outside the lock.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 from datetime import datetime
 from typing import Any
@@ -16,11 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from service.db.models import Agency, Document, ProcessInstance, Register, Task
+from service.db.models import Agency, Document, ProcessInstance, Register, RenderJob, Task
 from service.documents.content import Issuer, Signing, plan_document, report_document
-from service.documents.docx import write_docx
-from service.documents.layout import OfficialDocument
-from service.documents.pdf import write_pdf
+from service.documents.layout import OfficialDocument, to_data
 from service.operations.actors import HEAD_TITLES, OTHER_HEAD, Actor
 from service.operations.directory import LEVEL_KINDS
 from service.operations.instances import append_event
@@ -54,9 +53,11 @@ def issue_document(
     now: datetime,
     report: dict[str, Any] | None = None,
 ) -> Document:
-    """Number, render and store the document a signing completes; record its hashes.
+    """Number the document a signing completes, freeze its content, and queue its rendering.
 
-    A plan (KH) when `report` is None, else the report (BC) of the task's round.
+    A plan (KH) when `report` is None, else the report (BC) of the task's round. The content is
+    what the files will show, taken from the directory now: renaming an agency later does not
+    change a signed document.
     """
     kind = "KH" if report is None else "BC"
     agency = session.get_one(Agency, task.agency_id)
@@ -64,7 +65,6 @@ def issue_document(
     number = take_number(session, agency.id, day.year, kind)
     signing = Signing(number, day, actor.full_name, task.signing_mark)
     document = official_document(session, instance, agency, signing, report, task.report_round)
-    docx, pdf = write_docx(document, created=now), write_pdf(document)
     row = Document(
         instance_id=instance.id,
         task_id=task.id,
@@ -77,12 +77,11 @@ def issue_document(
         signed_at=now,
         signed_by_id=actor.user_id,
         signing_mark=task.signing_mark,
-        docx_sha256=hashlib.sha256(docx).hexdigest(),
-        pdf_sha256=hashlib.sha256(pdf).hexdigest(),
-        docx=docx,
-        pdf=pdf,
+        state="rendering",
+        content=to_data(document),
     )
     session.add(row)
+    session.add(RenderJob(document=row, created_at=now, run_after=now))
     append_event(
         session,
         instance,
@@ -96,8 +95,6 @@ def issue_document(
             "number": number,
             "symbol": document.symbol,
             "year": day.year,
-            "docx_sha256": row.docx_sha256,
-            "pdf_sha256": row.pdf_sha256,
         },
     )
     return row

@@ -77,7 +77,7 @@ class _Replay:
                 self.runtime = Runtime.start(self.definition, sorted(data["bindings"]), now)
             elif event.action == "task_completed":
                 self._complete(event)
-            elif event.action in ("plan_issued", "document_issued"):
+            elif event.action in ("plan_issued", "document_issued", "document_rendered"):
                 pass  # children are their own instances, rounds open below; files stay as signed
             elif event.action == "units_reported":
                 self._runtime(event).deliver(message(data["round"]), now)

@@ -20,6 +20,7 @@ from service.operations.documents import official_document
 from service.permissions import HEAD_ROLE
 from service.queries.processes import visible_instance
 
+RETRY_AFTER = 2  # seconds: a document is rendered within a few after its signing
 MIMETYPES = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "pdf": "application/pdf",
@@ -31,6 +32,22 @@ class File:
     name: str
     mimetype: str
     content: bytes
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A document whose files are not there: being rendered, or their rendering failed."""
+
+    document_id: int
+    process_id: int
+    state: str  # rendering | failed
+
+    def body(self) -> dict[str, Any]:
+        if self.state == "failed":
+            message = "The document's files could not be prepared; tell an administrator."
+        else:
+            message = "The document is being prepared; try again in a few seconds."
+        return {"id": self.document_id, "state": self.state, "message": message}
 
 
 def document_row(document: Document) -> dict[str, Any]:
@@ -47,6 +64,7 @@ def document_row(document: Document) -> dict[str, Any]:
         "signed_at": document.signed_at,
         "signed_by": document.signed_by.full_name,
         "signing_mark": document.signing_mark,
+        "state": document.state,
         "docx_sha256": document.docx_sha256,
         "pdf_sha256": document.pdf_sha256,
     }
@@ -65,18 +83,22 @@ def process_documents(uow: UnitOfWork, actor: Actor, process_id: int) -> list[di
         return [document_row(row) for row in rows]
 
 
-def document_file(uow: UnitOfWork, actor: Actor, document_id: int, fmt: str) -> File:
+def document_file(uow: UnitOfWork, actor: Actor, document_id: int, fmt: str) -> File | Pending:
     """The file exactly as signed (its hash is in the audit log).
 
     :raise NotFound: no such document. :raise Forbidden: not the actor's process.
+    Pending while its files are being rendered, or when their rendering failed.
     """
     with uow:
         document = uow.session.get(Document, document_id, options=[undefer(getattr(Document, fmt))])
         if document is None:
             raise NotFound("document_not_found", "No such document.")
         visible_instance(uow, actor, document.instance_id)
+        content = getattr(document, fmt)
+        if content is None:
+            return Pending(document.id, document.instance_id, document.state)
         name = f"{document.number}-{document.symbol}-{document.year}.{fmt}"
-        return File(name, MIMETYPES[fmt], getattr(document, fmt))
+        return File(name, MIMETYPES[fmt], content)
 
 
 def draft_file(uow: UnitOfWork, actor: Actor, process_id: int, fmt: str) -> File:
@@ -96,7 +118,7 @@ def draft_file(uow: UnitOfWork, actor: Actor, process_id: int, fmt: str) -> File
 
 def check_file(uow: UnitOfWork, content: bytes) -> dict[str, Any]:
     """Whether `content` is, byte for byte, a signed document: its SHA-256, the document it
-    matches, and whether that hash is the one the audit log recorded at signing.
+    matches, and whether that hash is the one the audit log recorded when it was rendered.
 
     What it answers is printed on the file itself, so anyone signed in may ask.
     """
@@ -109,17 +131,16 @@ def check_file(uow: UnitOfWork, content: bytes) -> dict[str, Any]:
         ).first()
         if document is None:
             return {"sha256": digest, "matches": False, "document": None, "recorded": False}
+        # documents rendered at signing, before render jobs, have their hashes in
+        # document_issued; the others in document_rendered
         recorded = uow.session.scalars(
             select(Event.data).where(
                 Event.instance_id == document.instance_id,
                 Event.task_id == document.task_id,
-                Event.action == "document_issued",
+                Event.action.in_(("document_rendered", "document_issued")),
             )
-        ).first()
-        in_log = recorded is not None and digest in (
-            recorded.get("docx_sha256"),
-            recorded.get("pdf_sha256"),
-        )
+        ).all()
+        in_log = any(digest in (r.get("docx_sha256"), r.get("pdf_sha256")) for r in recorded)
         return {
             "sha256": digest,
             "matches": True,

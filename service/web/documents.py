@@ -5,11 +5,11 @@ from __future__ import annotations
 from io import BytesIO
 from typing import Any
 
-from flask import Blueprint, render_template, request, send_file
+from flask import Blueprint, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
-from service.queries.documents import File, check_file, document_file, draft_file
+from service.queries.documents import File, Pending, check_file, document_file, draft_file
 from service.web.deps import current_actor, new_uow
 
 bp = Blueprint("documents", __name__)
@@ -26,7 +26,12 @@ def _send(file: File) -> ResponseReturnValue:
 @bp.get("/documents/<int:document_id>/<any(docx, pdf):fmt>")
 @login_required
 def download(document_id: int, fmt: str) -> ResponseReturnValue:
-    return _send(document_file(new_uow(write=False), current_actor(), document_id, fmt))
+    """The file as signed; while it is being prepared, the process page, which says so."""
+    file = document_file(new_uow(write=False), current_actor(), document_id, fmt)
+    if isinstance(file, Pending):
+        target = url_for("web.processes.show", process_id=file.process_id)
+        return redirect(f"{target}#documents-title", 303)
+    return _send(file)
 
 
 @bp.get("/processes/<int:process_id>/draft/<any(docx, pdf):fmt>")

@@ -48,6 +48,7 @@ ACTIONS = {
     "task_completed": lazy_gettext("Completed a step"),
     "plan_issued": lazy_gettext("Issued the plan to the units"),
     "document_issued": lazy_gettext("Numbered and issued the document"),
+    "document_rendered": lazy_gettext("Prepared the document's files (DOCX, PDF)"),
     "units_reported": lazy_gettext("All units have reported"),
     "timer_fired": lazy_gettext("The reporting deadline passed"),
     "process_completed": lazy_gettext("Process completed"),

@@ -16,7 +16,7 @@ from service.operations.processes import start_process
 from service.operations.tasks import complete_task
 from tests.browser.conftest import ARTIFACTS, LiveServer
 from tests.browser.test_chain_browser import Person
-from tests.conftest import PLAN_2023
+from tests.conftest import PLAN_2023, render_documents
 from tests.service.documents_read import docx_text, pdf_text
 
 pytestmark = pytest.mark.browser
@@ -62,7 +62,15 @@ def test_sign_the_demo_plan_and_download_both_files(
     police = Person(chromium, live_server, "thanhhoa.congan")
     police.goto(f"/processes/{process_id}")
     section = police.page.locator("#documents-title").locator("..")
+    # numbered at once; its files come from the render worker, run here in process
     assert "Số: 1/KH-BCĐ" in section.inner_text()
+    assert "Đang chuẩn bị văn bản…" in section.inner_text()
+    police.shot("documents-preparing-1366")
+    assert render_documents(live_server.app).rendered == 1
+    police.goto(f"/processes/{process_id}")
+    section = police.page.locator("#documents-title").locator("..")
+    assert "Số: 1/KH-BCĐ" in section.inner_text()
+    assert "Đang chuẩn bị văn bản…" not in section.inner_text()
     files = {}
     for fmt, link in (("docx", "Tải DOCX"), ("pdf", "Tải PDF")):
         with police.page.expect_download() as download:

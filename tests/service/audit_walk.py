@@ -9,7 +9,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from service.db.models import Event
-from tests.conftest import PLAN_2023, ApiClient, FakeClock
+from tests.conftest import PLAN_2023, ApiClient, FakeClock, render_documents
 from tests.service.test_cascade import (
     at,
     children,
@@ -68,6 +68,7 @@ def walk(app: Flask, api: ApiClient, clock: FakeClock) -> dict[str, int]:
     assert run_scheduler(app).timers_fired == 1
     own = report(2, 5000, 45_000_000)
     assert drive(api, province, [POLICE], figures=with_units(api, POLICE, province, own)) is None
+    assert render_documents(app).rendered == 4  # their hashes join the chains (document_rendered)
     return {"province": province, "health": health, "silent": silent}
 
 

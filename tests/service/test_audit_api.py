@@ -95,7 +95,8 @@ def test_an_export_verifies_offline_and_a_tampered_one_names_its_line(
     key.write_text(api.get("/api/v1/audit/checkpoints/latest", AUDITOR).json["public_key"])
     result = offline(export, key)
     assert (result.returncode, result.stdout.split(":")[0]) == (0, "intact"), result.stderr
-    assert "13 events of process" in result.stdout  # with the plan and the report issued
+    # with the plan and the report issued, and both rendered (document_rendered)
+    assert "15 events of process" in result.stdout
 
     lines = answer.data.decode().splitlines(keepends=True)
     cases: dict[str, tuple[list[str], int, str]] = {

@@ -16,7 +16,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from service.db.models import Document, Register
-from tests.conftest import PLAN_2023, ROOT, ApiClient
+from tests.conftest import PLAN_2023, ROOT, ApiClient, render_documents
 from tests.service.documents_read import docx_text, pdf_text
 
 POLICE, FINANCE, AWARDS = "thanhhoa.congan", "thanhhoa.taichinh", "thanhhoa.thiduakhenthuong"
@@ -49,7 +49,10 @@ def to_signature(api: ApiClient, plan: dict[str, Any] = PLAN_2023) -> int:
     return int(next(t["id"] for t in tasks if t["state"] == "open"))
 
 
-def documents(api: ApiClient, process_id: int) -> list[dict[str, Any]]:
+def documents(api: ApiClient, process_id: int, render: bool = True) -> list[dict[str, Any]]:
+    """The process's documents, once the render worker has run (unless `render` is False)."""
+    if render:
+        render_documents(api.client.application)
     answer = api.get(f"/api/v1/processes/{process_id}/documents", POLICE)
     assert answer.status_code == 200, answer.json
     return list(answer.json)
@@ -111,7 +114,9 @@ def test_the_audit_log_holds_the_hashes_and_a_file_in_hand_is_checked(api: ApiCl
     (doc,) = documents(api, process_id)
     history = api.get(f"/api/v1/processes/{process_id}/history", POLICE).json
     (issued,) = [e for e in history if e["action"] == "document_issued"]
-    assert (issued["data"]["docx_sha256"], issued["data"]["pdf_sha256"]) == (
+    assert issued["data"] == {"kind": "KH", "number": 1, "symbol": "KH-BCĐ", "year": 2023}
+    (rendered,) = [e for e in history if e["action"] == "document_rendered"]
+    assert (rendered["data"]["docx_sha256"], rendered["data"]["pdf_sha256"]) == (
         doc["docx_sha256"],
         doc["pdf_sha256"],
     )
@@ -173,7 +178,7 @@ def test_refused_signings_consume_no_number(app: Flask, api: ApiClient) -> None:
     again = api.complete(CHAIRMAN, sign, "approve")
     assert (again.status_code, again.json["error"]) == (409, "task_not_open")
     assert _register(app) == (1, 1)
-    assert [d["number"] for d in documents(api, process_id)] == [1]
+    assert [d["number"] for d in documents(api, process_id, render=False)] == [1]
 
 
 def _sign(url: str, token: str) -> tuple[int, dict[str, Any]]:

@@ -9,7 +9,7 @@ from service.db.models.directory import (
     User,
     UserRole,
 )
-from service.db.models.documents import Document, Register
+from service.db.models.documents import Document, Register, RenderJob
 from service.db.models.idempotency import IdempotencyKey
 from service.db.models.processes import (
     Event,
@@ -33,6 +33,7 @@ __all__ = [
     "ProcessInstance",
     "RecoveryCode",
     "Register",
+    "RenderJob",
     "ReportRound",
     "RoleBinding",
     "Task",

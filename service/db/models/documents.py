@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.db.base import Base
@@ -28,10 +29,13 @@ class Register(Base):
 
 
 class Document(Base):
-    """A signed document as it was issued: its number and the exact bytes of both files.
+    """A signed document as it was issued: its number, its content, the exact bytes of both files.
 
-    The bytes are stored, not re-rendered: the hashes recorded in the audit log at signing
-    must match every later download, whatever the fonts or libraries become.
+    Signing stores the number and `content`, the document as it will be laid out (frozen then:
+    a later change to the directory cannot alter it), in state "rendering", with a render job.
+    A worker renders the DOCX and PDF from `content` alone, stores their bytes and hashes ("ready")
+    and records the hashes in the audit log; the bytes are never re-rendered afterwards, so every
+    download matches the hashes, whatever the fonts or libraries become.
     """
 
     __tablename__ = "document"
@@ -49,10 +53,43 @@ class Document(Base):
     signed_at: Mapped[datetime]
     signed_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     signing_mark: Mapped[str | None] = mapped_column(String(120))
-    docx_sha256: Mapped[str] = mapped_column(String(64), index=True)
-    pdf_sha256: Mapped[str] = mapped_column(String(64), index=True)
-    docx: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
-    pdf: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    state: Mapped[str] = mapped_column(String(10), default="rendering")  # rendering|ready|failed
+    # the layout's data (service.documents.layout.to_data); None for documents rendered at
+    # signing, before render jobs
+    content: Mapped[dict[str, Any] | None] = mapped_column(deferred=True)
+    rendered_at: Mapped[datetime | None]
+    docx_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    pdf_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    docx: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    pdf: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
 
     agency: Mapped[Agency] = relationship()
     signed_by: Mapped[User] = relationship()
+
+
+class RenderJob(Base):
+    """Render a document's files: taken by a worker for a lease, retried with backoff.
+
+    Takeable while not done and not failed and `run_after` has passed. Taking it sets a fresh
+    `token` and moves `run_after` to the end of the lease, so a worker killed mid-job leaves a
+    job that is taken again once the lease expires; only the holder of the current token may
+    store a result, so two renderers never both store one.
+    """
+
+    __tablename__ = "render_job"
+    # the due jobs are the few with done_at and failed_at null: found without a scan of the
+    # done ones, on both databases
+    __table_args__ = (Index("ix_render_job_due", "done_at", "failed_at", "run_after"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id"), unique=True)
+    created_at: Mapped[datetime]
+    run_after: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(default=0)
+    token: Mapped[str | None] = mapped_column(String(36))
+    taken_by: Mapped[str | None] = mapped_column(String(120))  # host:pid of the last taker
+    last_error: Mapped[str | None] = mapped_column(Text)
+    done_at: Mapped[datetime | None]
+    failed_at: Mapped[datetime | None]
+
+    document: Mapped[Document] = relationship()
