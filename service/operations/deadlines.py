@@ -23,6 +23,7 @@ from workflows.calendar import (
     add_working_days,
     due_after_working_days,
     due_before,
+    last_day,
     local_day,
 )
 
@@ -52,11 +53,6 @@ def policy() -> Policy:
         sla=dict(raw["sla"]),
         reminders=tuple(Reminder(**r) for r in raw["reminder"]),
     )
-
-
-def last_day(due_at: datetime) -> date:
-    """The last day to act on a task due at `due_at` (the start of the next day)."""
-    return local_day(due_at - timedelta(seconds=1))
 
 
 def schedule(task: Task, deadlines: dict[str, str], created: datetime) -> None:
