@@ -15,7 +15,7 @@ from service.errors import Invalid
 from service.forms import AWARD_KINDS
 from service.operations.actors import Actor
 from service.operations.definitions import engine_definition
-from service.queries.processes import visible_instance
+from service.queries.processes import due_fields, visible_instance
 
 SAFETY_KINDS = ("residential_areas", "communes", "agencies", "enterprises", "schools")
 SAFETY_TARGET = 0.8  # at least 80 % rated “An toàn về ANTT” (seed 004)
@@ -87,7 +87,7 @@ def children(uow: UnitOfWork, actor: Actor, process_id: int) -> list[dict[str, A
                     {
                         "task_id": t.id,
                         "name": t.name,
-                        "due_at": t.due_at,
+                        **due_fields(t.due_at),
                         "deadline_state": t.deadline_state,
                     }
                     for t in open_tasks.get(child.id, [])
