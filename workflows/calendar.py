@@ -1,7 +1,9 @@
 """Working days on the Vietnamese calendar, and when a dated deadline falls due.
 
-Public holidays (Tết included, with observed days) come from the `holidays` package. Official
-deadlines are written "trước ngày 20/8/2023": due at the start of that day, Vietnam time.
+Public holidays (Tết included, with observed days) come from the `holidays` package; the
+Government's swaps of a weekday off for a Saturday worked (ngày làm bù) are the table
+`MAKE_UP_DAYS` below. Official deadlines are written "trước ngày 20/8/2023": due at the start of
+that day, Vietnam time, so the last day to act is the day before (`last_day`).
 """
 
 from __future__ import annotations
@@ -13,13 +15,32 @@ import holidays
 
 VIETNAM = timezone(timedelta(hours=7), "ICT")  # no daylight saving time in Vietnam
 
+# Ngày làm bù: a weekend day worked in exchange for a weekday off, for civil servants and public
+# employees (the public sector the service runs in), as the Government announced them. Each
+# entry: the weekend day worked -> the weekday off in its place. The weekday off is treated as
+# a holiday here even where the `holidays` package already has it.
+MAKE_UP_DAYS: dict[date, date] = {
+    # Công văn 2450/VPCP-KGVX (Văn phòng Chính phủ, 04/2024): off Monday 29/4/2024, worked
+    # Saturday 4/5/2024.
+    date(2024, 5, 4): date(2024, 4, 29),
+    # Thông báo 6150/TB-LĐTBXH (Bộ Lao động - Thương binh và Xã hội, 11/2024, lịch nghỉ lễ năm
+    # 2025): off Friday 2/5/2025, worked Saturday 26/4/2025.
+    date(2025, 4, 26): date(2025, 5, 2),
+}
+_DAYS_OFF_IN_EXCHANGE = frozenset(MAKE_UP_DAYS.values())
+
 
 @lru_cache(maxsize=64)
 def _holidays(year: int) -> frozenset[date]:
-    return frozenset(holidays.country_holidays("VN", years=year))
+    swapped = {day for day in _DAYS_OFF_IN_EXCHANGE if day.year == year}
+    return frozenset(holidays.country_holidays("VN", years=year)) | swapped
 
 
 def is_working_day(day: date) -> bool:
+    """Monday to Friday except public holidays and days off in exchange; a make-up Saturday
+    works."""
+    if day in MAKE_UP_DAYS:
+        return True
     return day.weekday() < 5 and day not in _holidays(day.year)
 
 
@@ -71,6 +92,12 @@ def due_before(day: date) -> datetime:
 
 def local_day(moment: datetime) -> date:
     return moment.astimezone(VIETNAM).date()
+
+
+def last_day(due_at: datetime) -> date:
+    """The last day to act on what falls due at `due_at`: the day before a deadline "before
+    `day`" (due at its first instant), Vietnam time."""
+    return local_day(due_at - timedelta(microseconds=1))
 
 
 def due_after_working_days(created: datetime, days: int) -> datetime:

@@ -7,6 +7,26 @@ from marshmallow import INCLUDE, Schema, fields, validate
 from service.db.base import MAX_ID
 
 
+def _due_at() -> fields.DateTime:
+    return fields.DateTime(
+        allow_none=True,
+        metadata={
+            "description": "the instant it falls due; a dated deadline “trước ngày D” falls due "
+            "at 00:00 of D, Vietnam time (UTC+7)"
+        },
+    )
+
+
+def _last_day() -> fields.Date:
+    return fields.Date(
+        allow_none=True,
+        metadata={
+            "description": "the last day to act, Vietnam time: the day before `due_at`'s day "
+            "when it falls due at midnight (“hết ngày …”); null without a deadline"
+        },
+    )
+
+
 class ErrorSchema(Schema):
     """Every error answer, as the spec documents it (flask-smorest's, plus our `error` code and
     the parameters some errors carry)."""
@@ -71,7 +91,8 @@ class TaskSchema(Schema):
     completed_by = fields.String(allow_none=True)
     decision = fields.String(allow_none=True)
     comment = fields.String(allow_none=True)
-    due_at = fields.DateTime(allow_none=True)
+    due_at = _due_at()
+    last_day = _last_day()
     deadline_state = fields.String()
     claimed_by = fields.String(allow_none=True)
     claimed_by_id = fields.Integer(allow_none=True)
@@ -140,7 +161,8 @@ class ProcessTaskSchema(Schema):
     completed_by = fields.String(allow_none=True)
     decision = fields.String(allow_none=True)
     comment = fields.String(allow_none=True)
-    due_at = fields.DateTime(allow_none=True)
+    due_at = _due_at()
+    last_day = _last_day()
     deadline_state = fields.String()
 
 
@@ -165,7 +187,8 @@ class ProcessSchema(Schema):
 class OpenStepSchema(Schema):
     task_id = fields.Integer()
     name = fields.String()
-    due_at = fields.DateTime(allow_none=True)
+    due_at = _due_at()
+    last_day = _last_day()
     deadline_state = fields.String()
 
 
@@ -341,7 +364,8 @@ class WaitingTaskSchema(Schema):
     title = fields.String()
     created_at = fields.DateTime()
     waited = fields.Integer(metadata={"description": "working days"})
-    due_at = fields.DateTime(allow_none=True)
+    due_at = _due_at()
+    last_day = _last_day()
     deadline_state = fields.String()
 
 
@@ -359,7 +383,11 @@ class UnitProgressSchema(Schema):
     plan_submitted = fields.Boolean()
     plan_approved = fields.Boolean()
     reported = fields.Boolean()
-    report_due = fields.String(allow_none=True)
+    report_due = fields.String(
+        allow_none=True,
+        metadata={"description": "the report's deadline as the plan writes it: before this day"},
+    )
+    report_last_day = _last_day()
     late = fields.Boolean()
     missing = fields.Boolean()
     below = fields.Dict(keys=fields.String(), values=fields.Integer())

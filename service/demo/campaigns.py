@@ -13,6 +13,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -35,6 +36,32 @@ from workflows.calendar import VIETNAM
 
 PLAN = Path(__file__).parent / "plan_thanh_hoa_2023.json"
 PROVINCE_POLICE = "thanhhoa.congan"
+
+# The anniversaries a plan celebrates, by the year they count from: the People's Public Security
+# (Công an nhân dân) was founded on 19/8/1945, the day of the August Revolution (Cách mạng Tháng
+# 8), before National Day 2/9/1945; the festival day "Ngày hội toàn dân bảo vệ ANTQ" is held on
+# 19/8 each year since 2005 (Quyết định 521/QĐ-TTg of 13/6/2005).
+FOUNDED = 1945
+FESTIVAL_SINCE = 2005
+_SINCE_FOUNDED = re.compile(
+    r"\d+(?= năm (?:của Công an nhân dân|Ngày truyền thống Công an nhân dân|Cách mạng Tháng 8))"
+)
+_SINCE_FESTIVAL = re.compile(r"\d+(?= năm Ngày hội toàn dân)")
+
+
+def anniversaries(year: int) -> tuple[int, int]:
+    """Years of the Công an nhân dân (and of the August Revolution), and of the Ngày hội, as
+    counted on 19 August of `year`: (78, 18) in 2023."""
+    return year - FOUNDED, year - FESTIVAL_SINCE
+
+
+def plan_text_for(text: str, source_year: int, year: int) -> str:
+    """A plan of `source_year` written for `year`: its anniversaries counted again, then its
+    year replaced ("78 năm ... Công an nhân dân", "18 năm Ngày hội" are not years)."""
+    founded, festival = anniversaries(year)
+    text = _SINCE_FOUNDED.sub(str(founded), text)
+    text = _SINCE_FESTIVAL.sub(str(festival), text)
+    return text.replace(str(source_year), str(year))
 
 
 @dataclass
@@ -255,18 +282,24 @@ def _dates(start: date) -> dict[str, str]:
         "unit_plan": (start + timedelta(days=40)).isoformat(),
         "unit_report": (start + timedelta(days=95)).isoformat(),
         "window_start": (start + timedelta(days=60)).isoformat(),
-        "window_end": (start + timedelta(days=75)).isoformat(),
+        # long enough for the plan's pilot sites: the last one ends on the window's 20th day
+        "window_end": (start + timedelta(days=80)).isoformat(),
     }
 
 
 def _province_plan(start: date, year: int) -> dict[str, Any]:
-    text = PLAN.read_text(encoding="utf-8").replace("2023", str(year))
-    plan: dict[str, Any] = json.loads(text)
+    text = PLAN.read_text(encoding="utf-8")
+    source_year = json.loads(text)["year"]
+    plan: dict[str, Any] = json.loads(plan_text_for(text, source_year, year))
     dates = _dates(start)
     plan["year"] = year
+    # the pilot sites keep their dates within the window (Thường Xuân its first ten days, Nga
+    # Liên days 15 to 20): moved by as many days as the window's start
+    moved = date.fromisoformat(dates["window_start"]) - date.fromisoformat(plan["window"]["start"])
     plan["window"] = {"start": dates["window_start"], "end": dates["window_end"]}
     for site in plan["pilot_sites"]:
-        site["start"] = site["end"] = dates["window_start"]
+        for key in ("start", "end"):
+            site[key] = (date.fromisoformat(site[key]) + moved).isoformat()
     plan["deadlines"] = [
         {"what": "Kế hoạch của các đơn vị", "due": dates["unit_plan"], "kind": "unit_plan"},
         {

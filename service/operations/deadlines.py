@@ -23,6 +23,7 @@ from workflows.calendar import (
     add_working_days,
     due_after_working_days,
     due_before,
+    last_day,
     local_day,
 )
 
@@ -52,11 +53,6 @@ def policy() -> Policy:
         sla=dict(raw["sla"]),
         reminders=tuple(Reminder(**r) for r in raw["reminder"]),
     )
-
-
-def last_day(due_at: datetime) -> date:
-    """The last day to act on a task due at `due_at` (the start of the next day)."""
-    return local_day(due_at - timedelta(seconds=1))
 
 
 def schedule(task: Task, deadlines: dict[str, str], created: datetime) -> None:
@@ -147,10 +143,11 @@ def _notice(session: Session, task: Task, reminder: Reminder, now: datetime) -> 
             level = session.get_one(ProcessInstance, level.parent_id)
         agency_id = level.bindings[Role.STANDING_BODY]
     assert task.due_at is not None
+    # the day people act by: "hết ngày 04/12" for a deadline written "trước ngày 05/12"
     late = "quá hạn" if now >= task.due_at else "đến hạn"
     message = (
         f"Nhắc việc ({late}): “{task.name}” — {task.instance.title}; "
-        f"hạn trước ngày {last_day(task.due_at) + timedelta(days=1):%d/%m/%Y}."
+        f"hạn xử lý: hết ngày {last_day(task.due_at):%d/%m/%Y}."
     )
     return Notification(
         task_id=task.id,

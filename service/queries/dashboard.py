@@ -26,9 +26,10 @@ from service.errors import Forbidden, Invalid
 from service.operations.actors import Actor
 from service.operations.definitions import engine_definition
 from service.permissions import Right, require
+from service.queries.processes import due_fields
 from service.queries.reports import subtree, subtree_ids
 from service.steps import PLAN_KINDS
-from workflows.calendar import due_before, local_day, working_days_between
+from workflows.calendar import due_before, last_day, local_day, working_days_between
 
 AGENCY_SORTS = ("wait_p90", "wait_p50", "open", "overdue", "returns", "agency")
 UNIT_FILTERS = ("all", "late", "missing")
@@ -164,7 +165,7 @@ def agencies(
                 "title": title,
                 "created_at": created,
                 "waited": working_days_between(local_day(created), today),
-                "due_at": due,
+                **due_fields(due),
                 "deadline_state": state,
             }
             for task_id, step, agency, process_id, title, created, due, state in longest
@@ -261,6 +262,9 @@ def units(
             "plan_approved": unit.issued_at is not None,
             "reported": reported,
             "report_due": due,
+            "report_last_day": None
+            if due is None
+            else last_day(due_before(date.fromisoformat(due))),
             "late": bool(plan_late or report_late),
             "missing": not reported
             and due is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -13,6 +14,7 @@ from service.errors import Forbidden, NotFound
 from service.forms import budget_total
 from service.operations.actors import Actor
 from service.permissions import Right, may
+from workflows.calendar import last_day
 
 
 def document_view(document: dict[str, Any]) -> dict[str, Any]:
@@ -47,6 +49,11 @@ def visible_instance(uow: UnitOfWork, actor: Actor, process_id: int) -> ProcessI
     raise Forbidden("not_your_process", "Your agency has no part in this process.")
 
 
+def due_fields(due_at: datetime | None) -> dict[str, Any]:
+    """A task's due instant and the last day to act on it (the day before a "trước ngày …")."""
+    return {"due_at": due_at, "last_day": None if due_at is None else last_day(due_at)}
+
+
 def task_row(task: Task) -> dict[str, Any]:
     return {
         "id": task.id,
@@ -60,7 +67,7 @@ def task_row(task: Task) -> dict[str, Any]:
         "decision": task.decision,
         "comment": task.comment,
         "completed_by": None if task.completed_by is None else task.completed_by.full_name,
-        "due_at": task.due_at,
+        **due_fields(task.due_at),
         "deadline_state": task.deadline_state,
     }
 

@@ -16,7 +16,7 @@ from service.errors import Invalid
 from service.operations.actors import Actor
 from service.operations.cascade import unit_reports
 from service.operations.definitions import engine_definition
-from service.queries.processes import visible_instance
+from service.queries.processes import due_fields, visible_instance
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ def children(uow: UnitOfWork, actor: Actor, process_id: int) -> list[dict[str, A
                     {
                         "task_id": t.id,
                         "name": t.name,
-                        "due_at": t.due_at,
+                        **due_fields(t.due_at),
                         "deadline_state": t.deadline_state,
                     }
                     for t in open_tasks.get(child.id, [])

@@ -14,7 +14,7 @@ from service.errors import NotFound
 from service.operations.actors import Actor
 from service.operations.cascade import unit_reports
 from service.operations.tasks import check_can_act
-from service.queries.processes import document_view
+from service.queries.processes import document_view, due_fields
 from workflows.text import fold
 
 TASK_STATES = ("open", "completed", "cancelled")
@@ -38,7 +38,7 @@ def task_view(task: Task, actor: Actor | None = None) -> dict[str, Any]:
         "completed_by": None if task.completed_by is None else task.completed_by.full_name,
         "decision": task.decision,
         "comment": task.comment,
-        "due_at": task.due_at,
+        **due_fields(task.due_at),
         "deadline_state": task.deadline_state,
         "claimed_by": None if task.claimed_by is None else task.claimed_by.full_name,
         "claimed_by_id": task.claimed_by_id,

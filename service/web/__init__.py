@@ -130,7 +130,9 @@ def init_app(app: Flask) -> None:
         vn_datetime=i18n.vn_datetime,
         money=i18n.money,
         number=i18n.number,
-        since=i18n.since,
+        last_day=i18n.last_day,
+        days_left=i18n.days_left,
+        waited=i18n.waited,
     )
     app.jinja_env.globals.update(
         step_label=lambda code, name=None: i18n.label(i18n.STEPS, code, name),

@@ -3,7 +3,6 @@ the trend and last year's cycle; each table downloadable as CSV and Excel, the t
 
 from __future__ import annotations
 
-from datetime import date
 from io import BytesIO
 from typing import Any
 
@@ -174,7 +173,7 @@ def _units(campaign_id: int, args: dict[str, Any]) -> tuple[str, Table]:
             "Đã gửi kế hoạch",
             "Kế hoạch đã duyệt",
             "Đã báo cáo",
-            "Hạn báo cáo",
+            "Hạn báo cáo (hết ngày)",
             "Chậm",
             "Thiếu báo cáo",
             "Đơn vị trực thuộc",
@@ -189,7 +188,7 @@ def _units(campaign_id: int, args: dict[str, Any]) -> tuple[str, Table]:
                 _yes(r["plan_submitted"]),
                 _yes(r["plan_approved"]),
                 _yes(r["reported"]),
-                None if r["report_due"] is None else date.fromisoformat(r["report_due"]),
+                r["report_last_day"],
                 "Chậm" if r["late"] else "",
                 "Thiếu" if r["missing"] else "",
                 r["below"]["units"],

@@ -13,10 +13,11 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 from flask import current_app, session
-from flask_babel import format_timedelta, gettext, lazy_gettext
+from flask_babel import format_date, gettext, lazy_gettext, ngettext
 
 from service.forms import AWARD_KINDS, DEADLINE_KINDS
 from service.steps import KINDS
+from workflows import calendar
 
 VIETNAM = timezone(timedelta(hours=7), "ICT")
 LOCALES = ("vi", "en")
@@ -336,12 +337,52 @@ def vn_datetime(value: datetime | None) -> str:
     return f"{vn_date(local)} {local.hour:02d}:{local.minute:02d}"
 
 
-def since(value: datetime | None) -> str:
-    """How long ago, in words ("3 ngày"), by the service's clock."""
+def _today() -> date:
+    return calendar.local_day(current_app.extensions["clock"]())
+
+
+def _last_day(value: date | datetime | str) -> date:
+    """A task's due instant, or a dated deadline "before `value`" as plans write it."""
+    if isinstance(value, str):
+        value = date.fromisoformat(value)
+    if not isinstance(value, datetime):
+        value = calendar.due_before(value)
+    return calendar.last_day(_local(value))
+
+
+def last_day(value: date | datetime | str | None) -> str:
+    """The last day to act, as people read a deadline: a task due at 00:00 on 05/12 (a plan's
+    "trước ngày 05/12") → "hết ngày 04/12/2026"."""
+    if value is None or value == "":
+        return ""
+    day = format_date(_last_day(value), "dd/MM/yyyy")
+    return str(gettext("by the end of %(date)s", date=day))
+
+
+def days_left(value: date | datetime | str | None) -> str:
+    """Working days left to act, or how late, on the Vietnamese calendar (as the dashboard
+    counts), by the service's clock."""
+    if value is None or value == "":
+        return ""
+    last, today = _last_day(value), _today()
+    if today == last:
+        return str(gettext("last day today"))
+    if today < last:
+        n = calendar.working_days_between(today, last)
+        return str(ngettext("%(num)s working day left", "%(num)s working days left", n))
+    n = calendar.working_days_between(last, today)
+    return str(ngettext("%(num)s working day late", "%(num)s working days late", n)) if n else ""
+
+
+def waited(value: datetime | None) -> str:
+    """How long a task has waited, in working days on the Vietnamese calendar, by the service's
+    clock: the dashboard's unit."""
     if value is None:
         return ""
-    now = current_app.extensions["clock"]()
-    return str(format_timedelta(now - _local(value), granularity="minute", threshold=1.0))
+    n = calendar.working_days_between(calendar.local_day(_local(value)), _today())
+    if n == 0:
+        return str(gettext("today"))
+    return str(ngettext("%(num)s working day", "%(num)s working days", n))
 
 
 def select_locale() -> str:

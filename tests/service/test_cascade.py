@@ -222,6 +222,8 @@ def test_units_plan_report_and_the_province_consolidates(
     late = children(api, province)
     for name in ("Huyện Nga Sơn", "Sở Thông tin và Truyền thông tỉnh Thanh Hóa"):
         assert late[name]["open_steps"][0]["deadline_state"] == "overdue"
+        # "trước ngày 10/5": due at 00:00 on 10/5, so the last day to act was 9/5
+        assert late[name]["open_steps"][0]["last_day"] == "2023-05-09"
     assert api.get("/api/v1/tasks?overdue=true", "ngason.congan").json[0]["step"] == "draft_plan"
     rules = sorted(n["rule"] for n in api.get("/api/v1/notifications", "ngason.congan").json)
     assert rules == ["before_3", "due_today", "overdue_1"]
@@ -232,6 +234,7 @@ def test_units_plan_report_and_the_province_consolidates(
     }
     assert {n["process_id"] for n in escalations} == silent
     assert all(n["rule"] == "overdue_3" and "quá hạn" in n["message"] for n in escalations)
+    assert all(n["message"].endswith("hạn xử lý: hết ngày 09/05/2023.") for n in escalations)
     assert run_scheduler(app).reminders_sent == 0  # each reminder once
 
     # August: reports come in

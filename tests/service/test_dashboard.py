@@ -259,6 +259,9 @@ def test_the_demo_campaigns_tell_a_story(app: Flask, api: ApiClient, clock: Fake
     campaigns.play(app.extensions["session_factory"], date(2026, 11, 23))
     this, last = dash(api, "campaigns").json
     assert "năm 2026" in this["title"] and "năm 2025" in last["title"]
+    plan = api.get(f"/api/v1/processes/{this['id']}", POLICE).json["document"]
+    assert "81 năm Cách mạng Tháng 8" in plan["sections"][1]["body"]
+    assert [s["end"] > s["start"] for s in plan["pilot_sites"]] == [True, True]
     missing = dash(api, "units", campaign=this["id"], only="missing").json
     assert {u["unit"] for u in missing[1:]} == {
         "Sở Lao động - Thương binh và Xã hội tỉnh Thanh Hóa",

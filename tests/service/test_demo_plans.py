@@ -1,0 +1,45 @@
+"""The demo's plans of later years: anniversaries counted, not copied, and pilot sites that keep
+their own dates."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from service.demo import campaigns
+from service.forms import PlanSchema
+
+
+def test_anniversaries_count_from_1945_and_2005() -> None:
+    assert campaigns.anniversaries(2023) == (78, 18)  # as the 2023 plan (seed 000) says
+    assert campaigns.anniversaries(2026) == (81, 21)
+
+
+def test_a_later_plan_counts_its_anniversaries() -> None:
+    plan = campaigns._province_plan(date(2026, 8, 15), 2026)
+    body = " ".join(s["body"] for s in plan["sections"])
+    assert "truyền thống 81 năm của Công an nhân dân Việt Nam" in body
+    assert "chào mừng 81 năm Cách mạng Tháng 8, Quốc khánh 2/9" in body
+    assert "21 năm Ngày hội toàn dân bảo vệ ANTQ (19/8/2005 - 19/8/2026)" in body
+    assert "78 năm" not in body and "18 năm" not in body and "2023" not in json.dumps(plan)
+    assert plan["title"].endswith("năm 2026 trên địa bàn tỉnh Thanh Hóa")
+    assert campaigns.plan_text_for("80 năm Ngày truyền thống Công an nhân dân", 2023, 2025) == (
+        "80 năm Ngày truyền thống Công an nhân dân"
+    )
+
+
+def test_the_source_year_gives_back_the_seed_text() -> None:
+    text = campaigns.PLAN.read_text(encoding="utf-8")
+    assert campaigns.plan_text_for(text, 2023, 2023) == text
+
+
+def test_pilot_sites_keep_their_ranges_inside_the_window() -> None:
+    plan = campaigns._province_plan(date(2026, 8, 15), 2026)
+    start, end = date(2026, 10, 14), date(2026, 11, 3)  # days 60 and 80 of the cycle
+    assert plan["window"] == {"start": start.isoformat(), "end": end.isoformat()}
+    # 01–10/7 and 15–20/7 in a window opening 01/7: the same days of the demo's window
+    assert [(s["start"], s["end"]) for s in plan["pilot_sites"]] == [
+        ("2026-10-14", "2026-10-23"),
+        ("2026-10-28", "2026-11-02"),
+    ]
+    PlanSchema().load(plan)  # a plan the form accepts
