@@ -55,6 +55,44 @@ class AgencyRefSchema(Schema):
     name = fields.String()
 
 
+class IssuerSchema(Schema):
+    agency = fields.String(allow_none=True, metadata={"description": "the issuing agency"})
+    signer = fields.String(allow_none=True, metadata={"description": "who signed, if known"})
+    signing_mark = fields.String(allow_none=True, metadata={"example": "KT. CHỦ TỊCH"})
+
+
+class DocumentRefSchema(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    number = fields.Integer()
+    symbol = fields.String(metadata={"example": "KH-BCĐ"})
+    number_line = fields.String(metadata={"example": "Số: 180/KH-BCĐ"})
+    year = fields.Integer()
+
+
+class UnitDeadlineSchema(Schema):
+    kind = fields.String(metadata={"example": "unit_report"})
+    what = fields.String(allow_none=True, metadata={"description": "as the plan words it"})
+    due = fields.String(metadata={"format": "date", "description": "as the plan dates it"})
+    last_day = fields.String(metadata={"format": "date", "description": "the last day to act"})
+
+
+class IssuedPlanSchema(Schema):
+    """An issued plan in brief, as the units it addressed read it."""
+
+    id = fields.Integer()
+    title = fields.String()
+    issued_at = fields.DateTime(allow_none=True)
+    issuer = fields.Nested(IssuerSchema)
+    documents = fields.List(
+        fields.Nested(DocumentRefSchema), metadata={"description": "the signed plan (KH)"}
+    )
+    unit_deadlines = fields.List(
+        fields.Nested(UnitDeadlineSchema),
+        metadata={"description": "the deadlines that bind the unit reading it"},
+    )
+
+
 class TaskSchema(Schema):
     id = fields.Integer()
     process_id = fields.Integer()
@@ -82,6 +120,11 @@ class TaskSchema(Schema):
 
 class TaskDetailSchema(TaskSchema):
     document = fields.Dict()
+    parent = fields.Nested(
+        IssuedPlanSchema,
+        allow_none=True,
+        metadata={"description": "the plan that addressed this unit, with its deadlines"},
+    )
     reports = fields.Dict(metadata={"description": "the unit's reports so far, by round"})
     previous = fields.Nested(TaskSchema, allow_none=True)
 
@@ -134,44 +177,6 @@ class ProcessTaskSchema(Schema):
     comment = fields.String(allow_none=True)
     due_at = fields.DateTime(allow_none=True)
     deadline_state = fields.String()
-
-
-class IssuerSchema(Schema):
-    agency = fields.String(allow_none=True, metadata={"description": "the issuing agency"})
-    signer = fields.String(allow_none=True, metadata={"description": "who signed, if known"})
-    signing_mark = fields.String(allow_none=True, metadata={"example": "KT. CHỦ TỊCH"})
-
-
-class DocumentRefSchema(Schema):
-    id = fields.Integer()
-    kind = fields.String()
-    number = fields.Integer()
-    symbol = fields.String(metadata={"example": "KH-BCĐ"})
-    number_line = fields.String(metadata={"example": "Số: 180/KH-BCĐ"})
-    year = fields.Integer()
-
-
-class UnitDeadlineSchema(Schema):
-    kind = fields.String(metadata={"example": "unit_report"})
-    what = fields.String(allow_none=True, metadata={"description": "as the plan words it"})
-    due = fields.String(metadata={"format": "date", "description": "as the plan dates it"})
-    last_day = fields.String(metadata={"format": "date", "description": "the last day to act"})
-
-
-class IssuedPlanSchema(Schema):
-    """An issued plan in brief, as the units it addressed read it."""
-
-    id = fields.Integer()
-    title = fields.String()
-    issued_at = fields.DateTime(allow_none=True)
-    issuer = fields.Nested(IssuerSchema)
-    documents = fields.List(
-        fields.Nested(DocumentRefSchema), metadata={"description": "the signed plan (KH)"}
-    )
-    unit_deadlines = fields.List(
-        fields.Nested(UnitDeadlineSchema),
-        metadata={"description": "the deadlines that bind the unit reading it"},
-    )
 
 
 class ProcessSchema(Schema):

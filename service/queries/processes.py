@@ -174,26 +174,7 @@ def issued_plan(
     """An issued plan in brief, as a unit it addressed reads it: who issued and signed it, its
     signed documents (KH) and, as `unit_deadlines`, the `deadlines` given (a unit's, keyed by
     what they hold it to: "plan" or a report round), each with the last day to act on it."""
-    signed = session.scalars(
-        select(Document)
-        .where(Document.instance_id == plan.id, Document.kind == PLAN_KIND)
-        .options(joinedload(Document.agency), joinedload(Document.signed_by))
-        .order_by(Document.id)
-    ).all()
-    if signed:
-        last = signed[-1]
-        issuer = {
-            "agency": last.agency.name,
-            "signer": last.signed_by.full_name,
-            "signing_mark": last.signing_mark,
-        }
-    else:  # signed before documents were issued: the agency whose head signs it
-        head = session.get(Agency, plan.bindings.get(HEAD_ROLE, 0))
-        issuer = {
-            "agency": None if head is None else head.name,
-            "signer": None,
-            "signing_mark": None,
-        }
+    signed = signed_plans(session, plan.id)
     whats = {d.get("kind"): d.get("what") for d in plan.document.get("deadlines", [])}
     binding = []
     for key, due in sorted(deadlines.items(), key=lambda item: item[1]):
@@ -205,7 +186,7 @@ def issued_plan(
         "id": plan.id,
         "title": plan.title,
         "issued_at": plan.issued_at,
-        "issuer": issuer,
+        "issuer": plan_issuer(session, plan, signed),
         "documents": [
             {
                 "id": d.id,
@@ -219,6 +200,35 @@ def issued_plan(
         ],
         "unit_deadlines": binding,
     }
+
+
+def signed_plans(session: Session, plan_id: int) -> list[Document]:
+    """The plan's signed documents (KH), oldest first."""
+    return list(
+        session.scalars(
+            select(Document)
+            .where(Document.instance_id == plan_id, Document.kind == PLAN_KIND)
+            .options(joinedload(Document.agency), joinedload(Document.signed_by))
+            .order_by(Document.id)
+        )
+    )
+
+
+def plan_issuer(
+    session: Session, plan: ProcessInstance, signed: list[Document] | None = None
+) -> dict[str, str | None]:
+    """Who issued a plan: the agency of its signed document and the signer, with the mark they
+    signed under; without a document, the agency whose head signs the plan, signer unknown."""
+    signed = signed_plans(session, plan.id) if signed is None else signed
+    if signed:
+        last = signed[-1]
+        return {
+            "agency": last.agency.name,
+            "signer": last.signed_by.full_name,
+            "signing_mark": last.signing_mark,
+        }
+    head = session.get(Agency, plan.bindings.get(HEAD_ROLE, 0))
+    return {"agency": None if head is None else head.name, "signer": None, "signing_mark": None}
 
 
 def last_day_to_act(due: str) -> str:

@@ -12,7 +12,7 @@ from service.db.uow import UnitOfWork
 from service.errors import NotFound
 from service.operations.actors import Actor
 from service.operations.tasks import check_can_act
-from service.queries.processes import document_view
+from service.queries.processes import document_view, issued_plan
 from workflows.text import fold
 
 TASK_STATES = ("open", "completed", "cancelled")
@@ -144,10 +144,16 @@ def task_detail(uow: UnitOfWork, actor: Actor, task_id: int) -> dict[str, Any]:
             .order_by(Task.completed_at.desc(), Task.id.desc())
             .limit(1)
         ).one_or_none()
+        instance = task.instance
+        parent = None  # the plan that addressed this unit: whoever acts here reads it
+        if instance.parent_id is not None:
+            above = uow.session.get_one(ProcessInstance, instance.parent_id)
+            parent = issued_plan(uow.session, above, instance.deadlines)
         return {
             **task_view(task, actor),
-            "document": document_view(task.instance.document),
-            "reports": task.instance.reports,
+            "document": document_view(instance.document),
+            "parent": parent,
+            "reports": instance.reports,
             # what the drafter needs on top when a plan comes back: who returned it and why
             "previous": None if previous is None else task_view(previous),
         }
