@@ -3,6 +3,7 @@ it addressed read it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -50,12 +51,13 @@ def readable_instance(
     )
     if instance is None:
         raise NotFound("process_not_found", "No such process.")
+    takes_part = _takes_part(actor)
     node: ProcessInstance | None = instance
     while node is not None:
-        if _takes_part(actor, node.bindings, node.jurisdiction_id):
+        if takes_part(node.bindings, node.jurisdiction_id):
             return instance, Reading.FULL
         node = None if node.parent_id is None else uow.session.get(ProcessInstance, node.parent_id)
-    if instance.issued_at is not None and _addressed(uow, actor, instance.id):
+    if instance.issued_at is not None and _below(uow, takes_part, instance.id):
         return instance, Reading.ISSUED_PLAN
     raise Forbidden("not_your_process", "Your agency has no part in this process.")
 
@@ -74,14 +76,17 @@ def visible_instance(uow: UnitOfWork, actor: Actor, process_id: int) -> ProcessI
     return instance
 
 
-def _takes_part(actor: Actor, bindings: dict[str, Any], jurisdiction_id: int) -> bool:
+def _takes_part(actor: Actor) -> Callable[[dict[str, Any], int], bool]:
+    """Whether the actor takes part in a process of these bindings and level, by itself: an
+    agency the actor acts for is bound in it, or the actor oversees its level."""
     agencies = {agency for agency, _ in actor.duties()}
-    return bool(agencies & set(bindings.values())) or (
-        may(actor, Right.OVERSEE) and jurisdiction_id in actor.overseen
-    )
+    overseen = actor.overseen if may(actor, Right.OVERSEE) else frozenset()
+    return lambda bindings, level: bool(agencies & set(bindings.values())) or level in overseen
 
 
-def _addressed(uow: UnitOfWork, actor: Actor, process_id: int) -> bool:
+def _below(
+    uow: UnitOfWork, takes_part: Callable[[dict[str, Any], int], bool], process_id: int
+) -> bool:
     """Whether the actor takes part in a process below this one, at any depth."""
     frontier = [process_id]
     while frontier:
@@ -90,7 +95,7 @@ def _addressed(uow: UnitOfWork, actor: Actor, process_id: int) -> bool:
                 ProcessInstance.id, ProcessInstance.bindings, ProcessInstance.jurisdiction_id
             ).where(ProcessInstance.parent_id.in_(frontier))
         ).all()
-        if any(_takes_part(actor, bindings, level) for _, bindings, level in rows):
+        if any(takes_part(bindings, level) for _, bindings, level in rows):
             return True
         frontier = [row.id for row in rows]
     return False

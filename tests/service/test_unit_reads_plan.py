@@ -7,6 +7,10 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from flask import Flask
+from sqlalchemy import select
+
+from service.db.models import Agency, User, UserRole
 from tests.conftest import PLAN_2023, ApiClient, FakeClock
 from tests.service.test_cascade import (
     COMMUNE_CHAIN,
@@ -110,6 +114,44 @@ def test_units_read_the_issued_plan_above_them_and_nothing_else(
     }
     top = get(api, f"/api/v1/processes/{province}", POLICE).json
     assert top["parent"] is None
+
+
+def test_substitutes_and_overseers_of_a_unit_read_the_plan_too(
+    app: Flask, api: ApiClient, clock: FakeClock, demo_hash: str, province: int
+) -> None:
+    # a supervisor of the commune, of no agency bound in any chain, watches the commune's level
+    # and the district's it sits in (service.operations.actors): it reads the district's
+    # process in full, as before, so the plan that addressed the district as issued
+    with app.extensions["session_factory"]() as session:
+        commune = session.scalars(select(Agency).filter_by(code="thuong-xuan-tt-thuong-xuan")).one()
+        session.add(
+            User(
+                username="ttthuongxuan.giamsat",
+                full_name="Giám sát thị trấn Thường Xuân",
+                password_hash=demo_hash,
+                agency_id=commune.id,
+                roles=[UserRole(role="supervisor")],
+            )
+        )
+        session.commit()
+    overseer = "ttthuongxuan.giamsat"
+    district = children(api, province)["Huyện Thường Xuân"]["process_id"]
+    assert get(api, f"/api/v1/processes/{district}", overseer).json["reading"] == "full"
+    assert get(api, f"/api/v1/processes/{province}", overseer).json["reading"] == "issued_plan"
+    get(api, f"/api/v1/processes/{province}/history", overseer, 403)
+    # an officer of an unaddressed district, named substitute by Thường Xuân's chairman
+    outsider = NOT_ADDRESSED[0]
+    get(api, f"/api/v1/processes/{province}", outsider, 403)
+    today = clock().date().isoformat()
+    grant = api.post(
+        "/api/v1/delegations",
+        "thuongxuan.chutich",
+        json={"substitute": outsider, "starts": today, "ends": today, "kind": "TUQ"},
+    )
+    assert grant.status_code == 201, grant.json
+    assert get(api, f"/api/v1/processes/{province}", outsider).json["reading"] == "issued_plan"
+    api.call("DELETE", f"/api/v1/delegations/{grant.json['id']}", "thuongxuan.chutich")
+    get(api, f"/api/v1/processes/{province}", outsider, 403)
 
 
 def test_a_commune_reads_its_district_plan_once_issued_and_the_province_plan_above(
