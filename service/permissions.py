@@ -6,10 +6,14 @@ acting on a step is "your agency fills the step's lane and you hold its role" â€
 task. Everything else a role allows is listed here. Operations take the actor and ask `require`;
 pages ask `may` what to show; the route Ã— role test derives its expectations from `RIGHTS`.
 
-Reading a process is by participation (service.queries.processes.visible_instance): the
-agencies bound in it or in a plan above it, and those holding `OVERSEE` for its level.
-Exporting and replaying a process's audit record is open to everyone who may read the process:
-the record of a plan is evidence for each agency that took part in it.
+Reading a process is by participation (service.queries.processes.reading), at one of two
+`Reading` levels. `FULL`: the agencies bound in it or in a plan above it, and those holding
+`OVERSEE` for its level: the whole process, its tasks, history, units and reports. Exporting
+and replaying a process's audit record is open to every full reader: the record of a plan is
+evidence for each agency that took part in it. `ISSUED_PLAN`: once a plan is issued, the units
+it addressed, at any depth below (a commune reads its district's plan and the province's above
+it), read the plan as issued: its content, the deadlines it sets, its signed plan (KH) and who
+issued it; never its drafts, history, tasks, reports, nor the other units' processes.
 """
 
 from __future__ import annotations
@@ -30,6 +34,13 @@ class Role(StrEnum):
     SUPERVISOR = "supervisor"
     AUDITOR = "auditor"
     ADMIN = "admin"
+
+
+class Reading(StrEnum):
+    """How much of a process an actor reads (see the module's docstring)."""
+
+    FULL = "full"  # takes part in it, or oversees its level
+    ISSUED_PLAN = "issued_plan"  # a unit it addressed: the plan as issued, read-only
 
 
 class Right(StrEnum):

@@ -75,6 +75,44 @@ class AgencyRefSchema(Schema):
     name = fields.String()
 
 
+class IssuerSchema(Schema):
+    agency = fields.String(allow_none=True, metadata={"description": "the issuing agency"})
+    signer = fields.String(allow_none=True, metadata={"description": "who signed, if known"})
+    signing_mark = fields.String(allow_none=True, metadata={"example": "KT. CHỦ TỊCH"})
+
+
+class DocumentRefSchema(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    number = fields.Integer()
+    symbol = fields.String(metadata={"example": "KH-BCĐ"})
+    number_line = fields.String(metadata={"example": "Số: 180/KH-BCĐ"})
+    year = fields.Integer()
+
+
+class UnitDeadlineSchema(Schema):
+    kind = fields.String(metadata={"example": "unit_report"})
+    what = fields.String(allow_none=True, metadata={"description": "as the plan words it"})
+    due = fields.String(metadata={"format": "date", "description": "as the plan dates it"})
+    last_day = fields.String(metadata={"format": "date", "description": "the last day to act"})
+
+
+class IssuedPlanSchema(Schema):
+    """An issued plan in brief, as the units it addressed read it."""
+
+    id = fields.Integer()
+    title = fields.String()
+    issued_at = fields.DateTime(allow_none=True)
+    issuer = fields.Nested(IssuerSchema)
+    documents = fields.List(
+        fields.Nested(DocumentRefSchema), metadata={"description": "the signed plan (KH)"}
+    )
+    unit_deadlines = fields.List(
+        fields.Nested(UnitDeadlineSchema),
+        metadata={"description": "the deadlines that bind the unit reading it"},
+    )
+
+
 class TaskSchema(Schema):
     id = fields.Integer()
     process_id = fields.Integer()
@@ -103,6 +141,11 @@ class TaskSchema(Schema):
 
 class TaskDetailSchema(TaskSchema):
     document = fields.Dict()
+    parent = fields.Nested(
+        IssuedPlanSchema,
+        allow_none=True,
+        metadata={"description": "the plan that addressed this unit, with its deadlines"},
+    )
     reports = fields.Dict(metadata={"description": "the unit's reports so far, by round"})
     units = fields.List(
         fields.Dict(),
@@ -167,12 +210,35 @@ class ProcessTaskSchema(Schema):
 
 
 class ProcessSchema(Schema):
+    """A process. A unit that a plan above addressed reads that plan as issued only
+    (`reading` = issued_plan): id, title, jurisdiction, parent_id, parent, issued_at, issuer,
+    documents, unit_deadlines and document; never its tasks, history, reports or units."""
+
     id = fields.Integer()
     title = fields.String()
+    reading = fields.String(
+        metadata={
+            "enum": ["full", "issued_plan"],
+            "description": "full: takes part or oversees; issued_plan: a unit it addressed",
+        }
+    )
     status = fields.String()
     definition = fields.Dict()
     jurisdiction = fields.Nested(AgencyRefSchema)
     parent_id = fields.Integer(allow_none=True)
+    parent = fields.Nested(
+        IssuedPlanSchema,
+        allow_none=True,
+        metadata={"description": "the plan that addressed this unit, with its deadlines"},
+    )
+    issuer = fields.Nested(IssuerSchema, metadata={"description": "issued_plan only"})
+    documents = fields.List(
+        fields.Nested(DocumentRefSchema), metadata={"description": "issued_plan only"}
+    )
+    unit_deadlines = fields.List(
+        fields.Nested(UnitDeadlineSchema),
+        metadata={"description": "issued_plan only: what the plan holds its units to"},
+    )
     bindings = fields.Dict(keys=fields.String(), values=fields.Integer())
     deadlines = fields.Dict()
     started_at = fields.DateTime()

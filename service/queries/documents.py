@@ -14,11 +14,11 @@ from service.db.uow import UnitOfWork
 from service.documents.content import Signing
 from service.documents.docx import write_docx
 from service.documents.pdf import write_pdf
-from service.errors import Conflict, NotFound
+from service.errors import Conflict, Forbidden, NotFound
 from service.operations.actors import Actor
 from service.operations.documents import official_document
-from service.permissions import HEAD_ROLE
-from service.queries.processes import visible_instance
+from service.permissions import HEAD_ROLE, Reading
+from service.queries.processes import PLAN_KIND, readable_instance, visible_instance
 
 RETRY_AFTER = 2  # seconds: a document is rendered within a few after its signing
 MIMETYPES = {
@@ -71,14 +71,17 @@ def document_row(document: Document) -> dict[str, Any]:
 
 
 def process_documents(uow: UnitOfWork, actor: Actor, process_id: int) -> list[dict[str, Any]]:
-    """The documents a process has issued, oldest first."""
+    """The documents a process has issued, oldest first; to a unit that reads only the plan as
+    issued to it, the signed plan alone (not the reports its issuer sent up)."""
     with uow:
-        visible_instance(uow, actor, process_id)
+        _, reading = readable_instance(uow, actor, process_id)
+        query = select(Document).where(Document.instance_id == process_id)
+        if reading is not Reading.FULL:
+            query = query.where(Document.kind == PLAN_KIND)
         rows = uow.session.scalars(
-            select(Document)
-            .where(Document.instance_id == process_id)
-            .options(joinedload(Document.agency), joinedload(Document.signed_by))
-            .order_by(Document.id)
+            query.options(joinedload(Document.agency), joinedload(Document.signed_by)).order_by(
+                Document.id
+            )
         )
         return [document_row(row) for row in rows]
 
@@ -86,14 +89,17 @@ def process_documents(uow: UnitOfWork, actor: Actor, process_id: int) -> list[di
 def document_file(uow: UnitOfWork, actor: Actor, document_id: int, fmt: str) -> File | Pending:
     """The file exactly as signed (its hash is in the audit log).
 
-    :raise NotFound: no such document. :raise Forbidden: not the actor's process.
+    :raise NotFound: no such document. :raise Forbidden: not the actor's process, or a unit
+        that reads the process only as an issued plan asks for another document than the plan.
     Pending while its files are being rendered, or when their rendering failed.
     """
     with uow:
         document = uow.session.get(Document, document_id, options=[undefer(getattr(Document, fmt))])
         if document is None:
             raise NotFound("document_not_found", "No such document.")
-        visible_instance(uow, actor, document.instance_id)
+        _, reading = readable_instance(uow, actor, document.instance_id)
+        if reading is not Reading.FULL and document.kind != PLAN_KIND:
+            raise Forbidden("issued_plan_only", "Your unit reads only the plan issued to it.")
         content = getattr(document, fmt)
         if content is None:
             return Pending(document.id, document.instance_id, document.state)

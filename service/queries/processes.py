@@ -1,20 +1,28 @@
-"""A process instance and its history, for those who may see it."""
+"""A process instance and its history, for those who may see it; an issued plan as the units
+it addressed read it."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import Session, joinedload
 
-from service.db.models import Event, ProcessInstance, Task
+from service.db.models import Agency, Document, Event, ProcessInstance, Task
 from service.db.uow import UnitOfWork
 from service.errors import Forbidden, NotFound
 from service.forms import budget_total
 from service.operations.actors import Actor
-from service.permissions import Right, may
-from workflows.calendar import last_day
+from service.operations.cascade import PLAN_DEADLINE, ROUND_DEADLINES, unit_deadlines
+from service.permissions import HEAD_ROLE, Reading, Right, may
+from workflows.calendar import due_before, last_day, local_day
+
+PLAN_KIND = "KH"  # the kind a signed plan is issued as (service.operations.documents)
+# A unit's deadlines are kept by what they hold it to ("plan", or a report round); the plan
+# that set them names each by its kind ("unit_plan", "unit_report"…).
+_DEADLINE_KINDS = {"plan": PLAN_DEADLINE} | ROUND_DEADLINES
 
 
 def document_view(document: dict[str, Any]) -> dict[str, Any]:
@@ -24,9 +32,15 @@ def document_view(document: dict[str, Any]) -> dict[str, Any]:
     return {**document, "budget_total": budget_total(document["budget_lines"])}
 
 
-def visible_instance(uow: UnitOfWork, actor: Actor, process_id: int) -> ProcessInstance:
-    """The instance, if the actor's agency (or one the actor substitutes for) takes part in it
-    or in a plan above it, or the actor oversees (supervisor, auditor, admin) its level.
+def readable_instance(
+    uow: UnitOfWork, actor: Actor, process_id: int
+) -> tuple[ProcessInstance, Reading]:
+    """The instance and how much of it the actor reads (service.permissions, `Reading`).
+
+    `FULL` if the actor's agency (or one the actor substitutes for) takes part in it or in a
+    plan above it, or the actor oversees (supervisor, auditor, admin) its level.
+    `ISSUED_PLAN` if it is an issued plan and the actor would read one of the processes it
+    started, at any depth below, in full: a unit it addressed, or a unit of that unit.
 
     :raise NotFound: no such process. :raise Forbidden: the actor has no part in it.
     """
@@ -37,21 +51,59 @@ def visible_instance(uow: UnitOfWork, actor: Actor, process_id: int) -> ProcessI
     )
     if instance is None:
         raise NotFound("process_not_found", "No such process.")
-    overseer = may(actor, Right.OVERSEE)
-    agencies = {agency for agency, _ in actor.duties()}
+    takes_part = _takes_part(actor)
     node: ProcessInstance | None = instance
     while node is not None:
-        if agencies & set(node.bindings.values()) or (
-            overseer and node.jurisdiction_id in actor.overseen
-        ):
-            return instance
+        if takes_part(node.bindings, node.jurisdiction_id):
+            return instance, Reading.FULL
         node = None if node.parent_id is None else uow.session.get(ProcessInstance, node.parent_id)
+    if instance.issued_at is not None and _below(uow, takes_part, instance.id):
+        return instance, Reading.ISSUED_PLAN
     raise Forbidden("not_your_process", "Your agency has no part in this process.")
 
 
 def due_fields(due_at: datetime | None) -> dict[str, Any]:
     """A task's due instant and the last day to act on it (the day before a "trước ngày …")."""
     return {"due_at": due_at, "last_day": None if due_at is None else last_day(due_at)}
+
+
+def visible_instance(uow: UnitOfWork, actor: Actor, process_id: int) -> ProcessInstance:
+    """The instance, if the actor reads it in full: its tasks, history, units and reports.
+
+    :raise NotFound: no such process. :raise Forbidden: the actor has no part in it, or reads
+        only the plan as issued to their unit.
+    """
+    instance, reading = readable_instance(uow, actor, process_id)
+    if reading is not Reading.FULL:
+        raise Forbidden(
+            "issued_plan_only", "Your unit reads this plan as issued, not how it is carried out."
+        )
+    return instance
+
+
+def _takes_part(actor: Actor) -> Callable[[dict[str, Any], int], bool]:
+    """Whether the actor takes part in a process of these bindings and level, by itself: an
+    agency the actor acts for is bound in it, or the actor oversees its level."""
+    agencies = {agency for agency, _ in actor.duties()}
+    overseen = actor.overseen if may(actor, Right.OVERSEE) else frozenset()
+    return lambda bindings, level: bool(agencies & set(bindings.values())) or level in overseen
+
+
+def _below(
+    uow: UnitOfWork, takes_part: Callable[[dict[str, Any], int], bool], process_id: int
+) -> bool:
+    """Whether the actor takes part in a process below this one, at any depth."""
+    frontier = [process_id]
+    while frontier:
+        rows = uow.session.execute(
+            select(
+                ProcessInstance.id, ProcessInstance.bindings, ProcessInstance.jurisdiction_id
+            ).where(ProcessInstance.parent_id.in_(frontier))
+        ).all()
+        if any(takes_part(bindings, level) for _, bindings, level in rows):
+            return True
+        frontier = [row.id for row in rows]
+    return False
 
 
 def task_row(task: Task) -> dict[str, Any]:
@@ -73,9 +125,30 @@ def task_row(task: Task) -> dict[str, Any]:
 
 
 def process_detail(uow: UnitOfWork, actor: Actor, process_id: int) -> dict[str, Any]:
+    """A process with its plan and tasks; for a unit that only reads the plan as issued, that
+    plan alone. Both carry `reading` and, for a unit's process, the `parent` plan in brief."""
     with uow:
-        instance = visible_instance(uow, actor, process_id)
-        tasks = uow.session.scalars(
+        instance, reading = readable_instance(uow, actor, process_id)
+        session = uow.session
+        # Whoever reads a process reads the plan above it at least as issued: they take part
+        # in it, or in a process below, or oversee its level (readable_instance).
+        parent = None
+        if instance.parent_id is not None:
+            above = session.get_one(ProcessInstance, instance.parent_id)
+            parent = issued_plan(session, above, instance.deadlines)
+        if reading is Reading.ISSUED_PLAN:
+            return {
+                **issued_plan(session, instance, unit_deadlines(instance.document)),
+                "reading": reading.value,
+                "jurisdiction": {
+                    "id": instance.jurisdiction_id,
+                    "name": instance.jurisdiction.name,
+                },
+                "parent_id": instance.parent_id,
+                "parent": parent,
+                "document": document_view(instance.document),
+            }
+        tasks = session.scalars(
             select(Task)
             .filter_by(instance_id=instance.id)
             .order_by(Task.id)
@@ -84,6 +157,7 @@ def process_detail(uow: UnitOfWork, actor: Actor, process_id: int) -> dict[str, 
         return {
             "id": instance.id,
             "title": instance.title,
+            "reading": reading.value,
             "status": instance.status,
             "definition": {
                 "process_id": instance.definition.process_id,
@@ -91,6 +165,7 @@ def process_detail(uow: UnitOfWork, actor: Actor, process_id: int) -> dict[str, 
             },
             "jurisdiction": {"id": instance.jurisdiction_id, "name": instance.jurisdiction.name},
             "parent_id": instance.parent_id,
+            "parent": parent,
             "bindings": instance.bindings,
             "deadlines": instance.deadlines,
             "started_at": instance.started_at,
@@ -101,6 +176,75 @@ def process_detail(uow: UnitOfWork, actor: Actor, process_id: int) -> dict[str, 
             "reports": instance.reports,
             "tasks": [task_row(t) for t in tasks],
         }
+
+
+def issued_plan(
+    session: Session, plan: ProcessInstance, deadlines: dict[str, str]
+) -> dict[str, Any]:
+    """An issued plan in brief, as a unit it addressed reads it: who issued and signed it, its
+    signed documents (KH) and, as `unit_deadlines`, the `deadlines` given (a unit's, keyed by
+    what they hold it to: "plan" or a report round), each with the last day to act on it."""
+    signed = signed_plans(session, plan.id)
+    whats = {d.get("kind"): d.get("what") for d in plan.document.get("deadlines", [])}
+    binding = []
+    for key, due in sorted(deadlines.items(), key=lambda item: item[1]):
+        kind = _DEADLINE_KINDS.get(key, key)
+        binding.append(
+            {"kind": kind, "what": whats.get(kind), "due": due, "last_day": last_day_to_act(due)}
+        )
+    return {
+        "id": plan.id,
+        "title": plan.title,
+        "issued_at": plan.issued_at,
+        "issuer": plan_issuer(session, plan, signed),
+        "documents": [
+            {
+                "id": d.id,
+                "kind": d.kind,
+                "number": d.number,
+                "symbol": d.symbol,
+                "number_line": f"Số: {d.number}/{d.symbol}",
+                "year": d.year,
+            }
+            for d in signed
+        ],
+        "unit_deadlines": binding,
+    }
+
+
+def signed_plans(session: Session, plan_id: int) -> list[Document]:
+    """The plan's signed documents (KH), oldest first."""
+    return list(
+        session.scalars(
+            select(Document)
+            .where(Document.instance_id == plan_id, Document.kind == PLAN_KIND)
+            .options(joinedload(Document.agency), joinedload(Document.signed_by))
+            .order_by(Document.id)
+        )
+    )
+
+
+def plan_issuer(
+    session: Session, plan: ProcessInstance, signed: list[Document] | None = None
+) -> dict[str, str | None]:
+    """Who issued a plan: the agency of its signed document and the signer, with the mark they
+    signed under; without a document, the agency whose head signs the plan, signer unknown."""
+    signed = signed_plans(session, plan.id) if signed is None else signed
+    if signed:
+        last = signed[-1]
+        return {
+            "agency": last.agency.name,
+            "signer": last.signed_by.full_name,
+            "signing_mark": last.signing_mark,
+        }
+    head = session.get(Agency, plan.bindings.get(HEAD_ROLE, 0))
+    return {"agency": None if head is None else head.name, "signer": None, "signing_mark": None}
+
+
+def last_day_to_act(due: str) -> str:
+    """The last day on which a deadline dated `due` is met ("trước ngày 10/5": the 9th)."""
+    falls_due = due_before(date.fromisoformat(due))
+    return local_day(falls_due - timedelta(microseconds=1)).isoformat()
 
 
 def history(uow: UnitOfWork, actor: Actor, process_id: int) -> list[dict[str, Any]]:

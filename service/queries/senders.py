@@ -1,4 +1,5 @@
-"""Who sent each task of an inbox: the completion that made it, and that person's agency."""
+"""Who sent each task of an inbox: the completion that made it, and that person's agency; for a
+unit's first task, the plan above that addressed it: its issuing agency and signer."""
 
 from __future__ import annotations
 
@@ -7,16 +8,19 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import aliased, joinedload
 
-from service.db.models import Task
+from service.db.models import ProcessInstance, Task
 from service.db.uow import UnitOfWork
 from service.operations.actors import Actor
+from service.queries.processes import plan_issuer
 
 
 def senders(uow: UnitOfWork, actor: Actor, task_ids: list[int]) -> dict[int, dict[str, Any]]:
     """For each of the actor's tasks, the latest task of the same process completed at or
     before it was created: who completed it, for which agency, with which decision.
 
-    Tasks the actor may not act on, and first steps (nobody sent them), are left out.
+    A unit's first step was sent by the plan that addressed it: its issuer (`step` is
+    "plan_issued"). Tasks the actor may not act on, and first steps of a plan nobody addressed,
+    are left out.
     """
     if not task_ids:
         return {}
@@ -24,6 +28,7 @@ def senders(uow: UnitOfWork, actor: Actor, task_ids: list[int]) -> dict[int, dic
     with uow:
         mine = uow.session.scalars(select(Task).where(Task.id.in_(task_ids))).all()
         found: dict[int, dict[str, Any]] = {}
+        issuers: dict[int, dict[str, str | None]] = {}  # by plan: an inbox's tasks share few
         earlier = aliased(Task)
         for task in mine:
             if (task.agency_id, task.role) not in duties:
@@ -45,5 +50,18 @@ def senders(uow: UnitOfWork, actor: Actor, task_ids: list[int]) -> dict[int, dic
                     "agency": sender.agency.name,
                     "decision": sender.decision,
                     "step": sender.step,
+                }
+                continue
+            parent_id = uow.session.get_one(ProcessInstance, task.instance_id).parent_id
+            if parent_id is not None:
+                if parent_id not in issuers:
+                    parent = uow.session.get_one(ProcessInstance, parent_id)
+                    issuers[parent_id] = plan_issuer(uow.session, parent)
+                issuer = issuers[parent_id]
+                found[task.id] = {
+                    "name": issuer["signer"],
+                    "agency": issuer["agency"],
+                    "decision": None,
+                    "step": "plan_issued",
                 }
         return found

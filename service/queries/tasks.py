@@ -14,7 +14,7 @@ from service.errors import NotFound
 from service.operations.actors import Actor
 from service.operations.cascade import unit_reports
 from service.operations.tasks import check_can_act
-from service.queries.processes import document_view, due_fields
+from service.queries.processes import document_view, due_fields, issued_plan
 from workflows.text import fold
 
 TASK_STATES = ("open", "completed", "cancelled")
@@ -146,6 +146,11 @@ def task_detail(uow: UnitOfWork, actor: Actor, task_id: int) -> dict[str, Any]:
             .order_by(Task.completed_at.desc(), Task.id.desc())
             .limit(1)
         ).one_or_none()
+        instance = task.instance
+        parent = None  # the plan that addressed this unit: whoever acts here reads it
+        if instance.parent_id is not None:
+            above = uow.session.get_one(ProcessInstance, instance.parent_id)
+            parent = issued_plan(uow.session, above, instance.deadlines)
         units = (
             []
             if task.report_round is None
@@ -154,8 +159,9 @@ def task_detail(uow: UnitOfWork, actor: Actor, task_id: int) -> dict[str, Any]:
         reported = [u.report for u in units if u.report is not None]
         return {
             **task_view(task, actor),
-            "document": document_view(task.instance.document),
-            "reports": task.instance.reports,
+            "document": document_view(instance.document),
+            "parent": parent,
+            "reports": instance.reports,
             # a report step: what the direct units reported, and their sums, which the form
             # starts with (the level adds its own activities)
             "units": [

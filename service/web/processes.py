@@ -13,6 +13,7 @@ from markupsafe import Markup
 from service.errors import Invalid
 from service.operations.actors import Actor
 from service.operations.processes import start_process
+from service.permissions import Reading
 from service.queries.definitions import definitions
 from service.queries.diagram import diagram
 from service.queries.directory import addressable_units
@@ -31,6 +32,13 @@ bp = Blueprint("processes", __name__, url_prefix="/processes")
 def show(process_id: int) -> ResponseReturnValue:
     actor = current_actor()
     process = process_detail(new_uow(write=False), actor, process_id)
+    if process["reading"] == Reading.ISSUED_PLAN:  # a unit it addressed: the plan alone
+        return render_template(
+            "issued_plan.html",
+            process=process,
+            document=process["document"],
+            unit_names=unit_names(actor, process_id),
+        )
     events = history(new_uow(write=False), actor, process_id)
     svg = _svg(actor, process_id, process)
     steps = {t["step"]: t["name"] for t in process["tasks"]}

@@ -47,6 +47,9 @@ PLAN_READERS = frozenset(
     {"admin", "supervisor", "chairman", "vice_chairman", "standing_body", "finance"}
     | {"home_affairs", "auditor"}
 )
+# The signed document is an earlier plan, issued to the province's departments and districts,
+# Sở Y tế among them: the unit reads that plan as issued (its KH), not the process walked here.
+ISSUED_PLAN_READERS = PLAN_READERS | {"unit"}
 ROLES_OF = {u["username"]: frozenset(u["roles"]) for u in DIRECTORY["user"]}
 
 
@@ -96,7 +99,7 @@ class World:
     open_task: int  # Finance's appraisal
     done_task: int  # the Công an's draft
     delegation: int  # the chairman's, to the office
-    document: int  # the province's signed plan of an earlier cycle
+    document: int  # the province's signed plan of an earlier cycle, issued to its units
     bpmn: bytes
 
 
@@ -182,7 +185,7 @@ TABLE: dict[tuple[str, str], tuple[Request, Rule]] = {
     ),
     ("GET", "/api/v1/documents/<int:document_id>/<any(docx, pdf):fmt>"): (
         _none,
-        Rule(PLAN_READERS),
+        Rule(ISSUED_PLAN_READERS),
     ),
     ("POST", "/api/v1/documents/check"): (
         lambda w: {"data": {"file": (io.BytesIO(b"not a document"), "x.docx")}},
@@ -238,7 +241,10 @@ TABLE: dict[tuple[str, str], tuple[Request, Rule]] = {
     ("GET", "/dashboard/<int:campaign_id>/trend.svg"): (_none, Rule(SUPERVISORS)),
     ("GET", "/dashboard/<int:campaign_id>/<view>.<fmt>"): (_none, Rule(SUPERVISORS)),
     ("GET", "/processes/<int:process_id>/draft/<any(docx, pdf):fmt>"): (_none, Rule(PLAN_READERS)),
-    ("GET", "/documents/<int:document_id>/<any(docx, pdf):fmt>"): (_none, Rule(PLAN_READERS)),
+    ("GET", "/documents/<int:document_id>/<any(docx, pdf):fmt>"): (
+        _none,
+        Rule(ISSUED_PLAN_READERS),
+    ),
     ("GET", "/documents/check"): (_none, Rule(SIGNED_IN)),
     ("POST", "/documents/check"): (
         lambda w: {"data": {"file": (io.BytesIO(b"not a document"), "x.docx")}},
