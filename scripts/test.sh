@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Run every check: lint, types, import contracts, then the tests on SQLite and PostgreSQL.
+# Run every check: lint, types, import contracts, module sizes (at most 800 lines), then the
+# tests on SQLite and PostgreSQL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/bootstrap.sh dev
@@ -7,6 +8,15 @@ ruff check .
 ruff format --check .
 mypy
 lint-imports
+scripts/check-module-size.sh
 # CI must exercise PostgreSQL; on a developer machine without it those tests are skipped.
 [ "${CI:-}" = "true" ] && export REQUIRE_POSTGRESQL=1
-exec scripts/with-postgres.sh pytest "$@"
+if [ $# -gt 0 ]; then
+  exec scripts/with-postgres.sh pytest "$@"  # as asked (add -n auto for every core)
+fi
+# Most tests on every core (pytest-xdist; each worker has its own databases); then, one at a
+# time, those that restart PostgreSQL or load the machine (fault) and those driving Chromium.
+exec scripts/with-postgres.sh bash -c 'rc=0
+  pytest -n auto -m "not fault and not browser" || rc=$?
+  pytest -m "fault or browser" || rc=$?
+  exit "$rc"'

@@ -18,13 +18,9 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from service.app import create_app
-from service.cli import DEMO_TOTP_SECRET
 from service.config import Settings
-from service.db.migrate import upgrade
 from service.db.uow import UnitOfWork
-from service.operations.definitions import deploy
-from service.operations.directory import load_directory
-from tests.conftest import DIRECTORY, ROOT, FakeClock
+from tests.conftest import ROOT, FakeClock, SqliteTemplates
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
@@ -56,18 +52,21 @@ class LiveServer:
 
 
 @pytest.fixture
-def live_server(tmp_path: Path, demo_hash: str, clock: FakeClock) -> Iterator[LiveServer]:
+def live_server(
+    tmp_path: Path, sqlite_templates: SqliteTemplates, clock: FakeClock
+) -> Iterator[LiveServer]:
     """The service with the demo directory and diagrams, on SQLite, in a thread."""
     _require_chromium()
-    url = f"sqlite:///{tmp_path / 'browser.sqlite3'}"
-    upgrade(url)
-    app = create_app(Settings(database_url=url, secret_key="browser-test-secret"))
+    url = sqlite_templates.copy(True, tmp_path / "browser.sqlite3")
+    settings = Settings(
+        database_url=url,
+        secret_key="browser-test-secret",
+        audit_key_path=tmp_path / "audit_ed25519.pem",
+        witness_dir=tmp_path / "witness",
+    )
+    app = create_app(settings)
     app.config["LOGIN_RATE_LIMIT"] = "1000 per minute"  # one person logs in as many users
     app.extensions["clock"] = clock
-    factory = app.extensions["session_factory"]
-    load_directory(UnitOfWork(factory), DIRECTORY, demo_hash, DEMO_TOTP_SECRET)
-    for path in sorted((ROOT / "bpmn").glob("*.bpmn")):
-        deploy(UnitOfWork(factory), path.name, path.read_bytes())
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -7,11 +7,14 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from openpyxl import load_workbook
 
 from service.demo import campaigns
 from tests.browser.conftest import ARTIFACTS, LiveServer
 from tests.browser.test_chain_browser import Person
+
+pytestmark = pytest.mark.browser
 
 SUPERVISOR = "thanhhoa.congan.truongphong"
 
