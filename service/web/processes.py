@@ -133,15 +133,24 @@ def _lanes(process: dict[str, Any]) -> list[tuple[str, str]]:
 
 def _event(event: dict[str, Any]) -> dict[str, Any]:
     """An event with its changes put in words: which field, from what, to what."""
-    changes = [
+    data = event.get("data") or {}
+    return {
+        **event,
+        "changes": _worded(data.get("changes") or []),
+        # a consolidation: what the level changed of its units' sums
+        "from_units": _worded(data.get("changed_from_units") or []),
+    }
+
+
+def _worded(changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
         {
             "what": _path_label(c["path"]),
             "old": _value(c["path"], c.get("old")),
             "new": _value(c["path"], c.get("new")),
         }
-        for c in (event.get("data") or {}).get("changes") or []
+        for c in changes
     ]
-    return {**event, "changes": changes}
 
 
 def _path_label(path: str) -> str:
