@@ -2,6 +2,7 @@
 # Set up a fresh machine and start the service on SQLite with the demo data and diagrams.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/system-packages.sh
 source scripts/bootstrap.sh
 export FLASK_APP=service
 host="${HOST:-127.0.0.1}" port="${PORT:-5000}"

@@ -3,6 +3,8 @@
 # tests on SQLite and PostgreSQL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Debian packages: Pango and fonts for the documents, Chromium for the browser tests
+source scripts/system-packages.sh chromium
 source scripts/bootstrap.sh dev
 ruff check .
 ruff format --check .
