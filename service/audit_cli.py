@@ -63,7 +63,9 @@ def export_command(process_id: int, out: Path | None) -> None:
     """Write one process's record (JSON lines) for tools/verify_export.py."""
     config = current_app.config
     try:
-        text = export(_uow(), process_id, config["AUDIT_KEY_PATH"], config["WITNESS_DIR"])
+        text = export(
+            _uow(), process_id, config["AUDIT_KEY_PATH"], config["WITNESS_DIR"], sign_first=True
+        )
     except DomainError as err:
         raise click.ClickException(err.message) from err
     if out is None:

@@ -122,7 +122,8 @@ class Export(MethodView):
     def get(self, process_id: int) -> Response:
         """The process's full audit record, for `tools/verify_export.py` (offline).
 
-        Signs a checkpoint first if the latest one does not cover every event of the process.
+        Never writes: events are proven against the latest checkpoint (sign one first with
+        `POST /audit/checkpoints` to cover them all), later ones by their chain only.
         """
         _visible(process_id)
         config = current_app.config

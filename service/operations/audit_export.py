@@ -19,17 +19,21 @@ from service.db.models import Checkpoint, Event, ProcessInstance
 from service.db.uow import UnitOfWork
 from service.errors import NotFound
 from service.operations.audit import CHAIN_COLUMNS, LATEST_CHECKPOINT, LEAVES, checkpoint
-from service.operations.signing import ORIGIN, fingerprint, public_pem, signing_key
+from service.operations.signing import ORIGIN, fingerprint, public_pem, verifying_key
 from workflows.audit import canonical_json, event_leaf, inclusion_proof, tree_levels
 
 FORMAT = "antq-audit-export/1"
 
 
-def export(uow: UnitOfWork, process_id: int, key_path: Path, witness_dir: Path) -> str:
-    """The export file's text.
+def export(
+    uow: UnitOfWork, process_id: int, key_path: Path, witness_dir: Path, *, sign_first: bool = False
+) -> str:
+    """The export file's text: each event with its proof against the latest checkpoint; events
+    after it are checked by their chain only.
 
-    If a checkpoint does not yet cover every event of the process, one is taken first, so
-    that each event comes with its proof.
+    `sign_first` (the command line) signs a checkpoint first if the latest one does not cover
+    every event of the process. A download (a GET) never writes: the scheduler signs one every
+    15 minutes, and auditors can sign one before they export.
     """
     with uow:
         if uow.session.get(ProcessInstance, process_id) is None:
@@ -37,12 +41,15 @@ def export(uow: UnitOfWork, process_id: int, key_path: Path, witness_dir: Path) 
         last = uow.session.scalar(select(func.max(Event.id)).filter_by(instance_id=process_id))
         through = uow.session.scalar(select(func.count()).where(Event.id <= (last or 0)))
         signed = uow.session.scalar(select(func.max(Checkpoint.tree_size))) or 0
-    if through and through > signed:
+    if sign_first and through and through > signed:
         checkpoint(uow, key_path, witness_dir)
-    key = signing_key(key_path).public_key()
+    key = verifying_key(key_path)
     with uow:
         lines = _lines(uow, process_id)
-        lines[0]["header"] |= {"public_key": public_pem(key), "key_fingerprint": fingerprint(key)}
+        lines[0]["header"] |= {
+            "public_key": None if key is None else public_pem(key),
+            "key_fingerprint": None if key is None else fingerprint(key),
+        }
     lines.append({"end": {"lines": len(lines)}})
     return "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
 

@@ -87,6 +87,10 @@ def offline(export: Path, key: Path) -> subprocess.CompletedProcess[str]:
 def test_an_export_verifies_offline_and_a_tampered_one_names_its_line(
     api: ApiClient, walked: dict[str, int], tmp_path: Path
 ) -> None:
+    unsigned = api.get(f"/api/v1/processes/{walked['province']}/export", AUDITOR)
+    assert api.get("/api/v1/audit/checkpoints/latest", AUDITOR).status_code == 404  # a GET: no
+    assert '"checkpoint": null' in unsigned.get_data(as_text=True)  # write, so nothing signed
+    assert api.post("/api/v1/audit/checkpoints", AUDITOR).status_code == 201
     answer = api.get(f"/api/v1/processes/{walked['province']}/export", AUDITOR)
     assert answer.status_code == 200
     assert answer.headers["Content-Type"] == "application/x-ndjson"
