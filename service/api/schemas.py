@@ -139,6 +139,21 @@ class TaskSchema(Schema):
     acting_as = fields.String(metadata={"description": "self, deputy (KT.) or substitute"})
 
 
+class ProposedChangeSchema(Schema):
+    path = fields.String(metadata={"description": "e.g. budget_lines[1].unit_amount"})
+    current = fields.Raw(allow_none=True, metadata={"description": "what the plan holds"})
+    proposed = fields.Raw(allow_none=True, metadata={"description": "what the reviewer proposes"})
+
+
+class ProposalSchema(Schema):
+    by = fields.String(allow_none=True)
+    agency = fields.String()
+    step = fields.String()
+    comment = fields.String(allow_none=True)
+    at = fields.DateTime()
+    changes = fields.List(fields.Nested(ProposedChangeSchema))
+
+
 class TaskDetailSchema(TaskSchema):
     document = fields.Dict()
     parent = fields.Nested(
@@ -156,6 +171,11 @@ class TaskDetailSchema(TaskSchema):
         metadata={"description": "a report step: the direct units' reports added up"},
     )
     previous = fields.Nested(TaskSchema, allow_none=True)
+    proposal = fields.Nested(
+        ProposalSchema,
+        allow_none=True,
+        metadata={"description": "a returned plan: the changes its reviewer proposed, unapplied"},
+    )
 
 
 class TaskListArgsSchema(Schema):

@@ -143,6 +143,11 @@ def complete_task(
         close(task, now)
         _flush_or_conflict(uow)  # claim the task first: a concurrent loser stops here
         document = merge(kind, instance.document, values)
+        # a return leaves the plan as its drafter submitted it: the reviewer's edits go back
+        # with it as a proposal, for the drafter to take or not
+        proposed = _proposal(instance.document, document, decision)
+        if proposed is not None:
+            document = instance.document
         if kind.needs_verdicts and decision == Decision.APPROVE:
             _check_verdicts(document)
         if kind.not_by_drafter:
@@ -168,6 +173,8 @@ def complete_task(
                     [] if document is instance.document else diff(instance.document, document)
                 )
                 instance.document = document
+                if proposed:
+                    event["proposed"] = proposed
             append_event(
                 uow.session,
                 instance,
@@ -200,6 +207,16 @@ def complete_task(
         remember(uow.session, idempotency, asdict(completed), now)
         uow.commit()
         return completed
+
+
+def _proposal(
+    current: dict[str, Any], edited: dict[str, Any], decision: str
+) -> list[dict[str, Any]] | None:
+    """What a return would have changed of the plan, as `diff`'s changes (None: not a return,
+    or a step that writes nothing)."""
+    if decision != Decision.RETURN or edited is current:
+        return None
+    return diff(current, edited)
 
 
 def _flush_or_conflict(uow: UnitOfWork) -> None:

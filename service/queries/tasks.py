@@ -8,13 +8,14 @@ from sqlalchemy import Select, and_, case, false, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from service.consolidation import sum_reports
-from service.db.models import ProcessInstance, Task
+from service.db.models import Event, ProcessInstance, Task
 from service.db.uow import UnitOfWork
 from service.errors import NotFound
 from service.operations.actors import Actor
 from service.operations.cascade import unit_reports
 from service.operations.tasks import check_can_act
 from service.queries.processes import document_view, due_fields, issued_plan
+from service.steps import Decision, StepKind, kind_of
 from workflows.text import fold
 
 TASK_STATES = ("open", "completed", "cancelled")
@@ -171,4 +172,43 @@ def task_detail(uow: UnitOfWork, actor: Actor, task_id: int) -> dict[str, Any]:
             "units_sum": sum_reports(reported) if reported else None,
             # what the drafter needs on top when a plan comes back: who returned it and why
             "previous": None if previous is None else task_view(previous),
+            # and what the reviewer proposed to change, not applied to the plan
+            "proposal": _proposal(uow, task, previous),
         }
+
+
+def _proposal(uow: UnitOfWork, task: Task, previous: Task | None) -> dict[str, Any] | None:
+    """The changes the step that returned the plan proposed, as the drafter may take them:
+    {by, agency, step, comment, at, changes: [{path, current, proposed}]}; None when the plan
+    did not come back with any."""
+    if task.state != "open" or previous is None or previous.decision != Decision.RETURN:
+        return None
+    data = uow.session.scalar(
+        select(Event.data)
+        .where(Event.task_id == previous.id, Event.action == "task_completed")
+        .order_by(Event.seq.desc())
+        .limit(1)
+    )
+    kind = kind_of(task.form)
+    changes = [
+        {"path": c["path"], "current": c["old"], "proposed": c["new"]}
+        for c in (data or {}).get("proposed") or []
+        if not _hidden(kind, c["path"])
+    ]
+    if not changes:
+        return None
+    return {
+        "by": None if previous.completed_by is None else previous.completed_by.full_name,
+        "agency": previous.agency.name,
+        "step": previous.step,
+        "comment": previous.comment,
+        "at": previous.completed_at,
+        "changes": changes,
+    }
+
+
+def _hidden(kind: StepKind, path: str) -> bool:
+    """A change to a field this step leaves to a later one: not the drafter's to take."""
+    rows, _, rest = path.partition("[")
+    name = rest.rpartition(".")[2]
+    return f"{rows}.{name}" in kind.hidden

@@ -20,8 +20,9 @@ from service.queries.directory import addressable_units
 from service.queries.documents import process_documents
 from service.queries.processes import history, process_detail
 from service.queries.reports import children
+from service.web.changes import worded_event
 from service.web.deps import current_actor, new_uow
-from service.web.i18n import ROLES, field_label, label, money, number, translate_errors, vn_date
+from service.web.i18n import ROLES, label, translate_errors
 from workflows.diagram_svg import render_svg
 
 bp = Blueprint("processes", __name__, url_prefix="/processes")
@@ -46,7 +47,7 @@ def show(process_id: int) -> ResponseReturnValue:
         "process.html",
         process=process,
         document=process["document"],
-        events=[_event(e) for e in events],
+        events=[worded_event(e) for e in events],
         steps=steps,
         svg=Markup(svg),  # noqa: S704  # built by lxml, every text escaped
         open_tasks=[t for t in process["tasks"] if t["state"] == "open"],
@@ -129,55 +130,3 @@ def _lanes(process: dict[str, Any]) -> list[tuple[str, str]]:
     for task in process["tasks"]:
         agencies.setdefault(task["role"], task["agency"])
     return [(label(ROLES, role), agency) for role, agency in agencies.items()]
-
-
-def _event(event: dict[str, Any]) -> dict[str, Any]:
-    """An event with its changes put in words: which field, from what, to what."""
-    data = event.get("data") or {}
-    return {
-        **event,
-        "changes": _worded(data.get("changes") or []),
-        # a consolidation: what the level changed of its units' sums
-        "from_units": _worded(data.get("changed_from_units") or []),
-    }
-
-
-def _worded(changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [
-        {
-            "what": _path_label(c["path"]),
-            "old": _value(c["path"], c.get("old")),
-            "new": _value(c["path"], c.get("new")),
-        }
-        for c in changes
-    ]
-
-
-def _path_label(path: str) -> str:
-    """`budget_lines[1].unit_amount` → "Dòng kinh phí 2 › Đơn giá"."""
-    parts = []
-    for part in path.split("."):
-        name, _, index = part.partition("[")
-        text = field_label(name) if name else ""
-        if index:
-            text = f"{text} {int(index.rstrip(']')) + 1}"
-        parts.append(text)
-    return " › ".join(p for p in parts if p)
-
-
-def _value(path: str, value: Any) -> str:
-    if value is None:
-        return "—"
-    last = path.rsplit(".", 1)[-1]
-    if isinstance(value, bool):
-        return str(gettext("yes") if value else gettext("no"))
-    if isinstance(value, int) and last in ("unit_amount", "budget_spent"):
-        return money(value)
-    if isinstance(value, int):
-        return number(value)
-    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
-        return vn_date(value)
-    if isinstance(value, dict | list):
-        return str(gettext("(%(count)s items)", count=len(value)))
-    text = str(value)
-    return text if len(text) <= 300 else text[:299] + "…"

@@ -17,8 +17,10 @@ from service.queries.tasks import task_detail
 from service.steps import StepKind, Writes, button, kind_of
 from service.web import forms
 from service.web.auth import safe_next
+from service.web.changes import worded
 from service.web.deps import current_actor, new_uow
 from service.web.i18n import translate_errors
+from workflows.diff import patch
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 
@@ -47,6 +49,9 @@ def complete(task_id: int) -> ResponseReturnValue:
     if request.form.get("_remove"):
         forms.remove_row(data, request.form["_remove"])
         return _render(actor, task, data, {}, comment)
+    if request.form.get("_apply_proposal"):  # fill the form with the ticked proposed values
+        data = _take_proposal(task, data, request.form.getlist("_proposal"))
+        return _render(actor, task, data, {}, comment, proposal_taken=True)
     decision = request.form.get("decision") or ""
     try:
         done = complete_task(new_uow(), actor, task_id, decision, comment or None, data)
@@ -96,6 +101,16 @@ def _initial(task: dict[str, Any]) -> dict[str, Any]:
     return {name: source[name] for name in _kind(task).schema.fields if name in source}
 
 
+def _take_proposal(task: dict[str, Any], data: dict[str, Any], chosen: list[str]) -> Any:
+    """The form's values with the proposed changes ticked (by their index) put in."""
+    changes = (task.get("proposal") or {}).get("changes") or []
+    picked = {int(i) for i in chosen if i.isdigit()}
+    return patch(
+        data,
+        [{"path": c["path"], "new": c["proposed"]} for i, c in enumerate(changes) if i in picked],
+    )
+
+
 def _kind(task: dict[str, Any]) -> StepKind:
     return kind_of(str(task["form"]))
 
@@ -109,6 +124,7 @@ def _render(
     *,
     status: int = 200,
     focus: str | None = None,
+    proposal_taken: bool = False,
 ) -> ResponseReturnValue:
     kind = _kind(task)
     units = addressable_units(new_uow(write=False), task["process_id"])
@@ -143,6 +159,11 @@ def _render(
             form_title=gettext(kind.title),
             writes_plan=kind.writes is Writes.PLAN,
             budget_total=forms.budget_total(values.get("budget_lines")),
+            proposed=[
+                worded(c["path"], c["current"], c["proposed"])
+                for c in (task.get("proposal") or {}).get("changes") or []
+            ],
+            proposal_taken=proposal_taken,
             current_signing_mark=next(
                 (
                     g.mark

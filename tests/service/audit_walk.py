@@ -32,9 +32,10 @@ def audited(app: Flask, folder: Path) -> Flask:
 
 
 def walk(app: Flask, api: ApiClient, clock: FakeClock) -> dict[str, int]:
-    """Start, return, redraft, lower a budget line, sign and issue to two units; Sở Y tế plans
-    and reports, Sở TT&TT stays silent; the report deadline's timer fires and the province
-    consolidates. Returns the process ids: province, health (finished), silent (running)."""
+    """Start, return with a lower budget line proposed, redraft without it, lower the line on
+    approval, sign and issue to two units; Sở Y tế plans and reports, Sở TT&TT stays silent;
+    the report deadline's timer fires and the province consolidates. Returns the process ids:
+    province, health (finished), silent (running)."""
     at(clock, "2023-04-20")
     plan = copy.deepcopy(PLAN_2023)
     plan["addressed_units"] = ["thanh-hoa-so-y-te", "thanh-hoa-so-tttt"]
@@ -45,12 +46,14 @@ def walk(app: Flask, api: ApiClient, clock: FakeClock) -> dict[str, int]:
     province = api.start_plan(POLICE)
     assert api.complete(POLICE, api.only_task(POLICE)["id"], "submit", data=plan).status_code == 200
     appraisal = api.only_task(FINANCE)["id"]
-    assert (
-        api.complete(FINANCE, appraisal, "return", comment="Làm rõ số suất quà.").status_code == 200
-    )
-    assert api.complete(POLICE, api.only_task(POLICE)["id"], "submit", data=plan).status_code == 200
     lines = copy.deepcopy(plan["budget_lines"])
     lines[1]["unit_amount"] = 400_000
+    proposed = {"budget_lines": lines}  # returned with it as a proposal: the plan keeps 500.000
+    answer = api.complete(
+        FINANCE, appraisal, "return", comment="Làm rõ số suất quà.", data=proposed
+    )
+    assert answer.status_code == 200, answer.json
+    assert api.complete(POLICE, api.only_task(POLICE)["id"], "submit", data=plan).status_code == 200
     answer = api.complete(
         FINANCE, api.only_task(FINANCE)["id"], "approve", data={"budget_lines": lines}
     )
