@@ -157,8 +157,8 @@ def official_document(
 
 def report_recipients(session: Session, instance: ProcessInstance, agency: Agency) -> list[str]:
     """Nơi nhận of the report `agency` issues for `instance`: the standing body of the level
-    that asked for it, or, at the top, those the plan names or the policy's defaults, each
-    "(để b/c)"; then the agency's leadership and "Lưu: VT, …"."""
+    that asked for it, or, at the top, the policy's (the People's Committee, the Ministry),
+    each "(để b/c)"; then the agency's leadership and "Lưu: VT, …"."""
     policy = recipients_policy()
     named: list[str] = []
     if instance.parent_id is not None:
@@ -167,8 +167,6 @@ def report_recipients(session: Session, instance: ProcessInstance, agency: Agenc
             session, parent, HEAD_ROLE
         )
         named = [] if above is None else [f"{above}{policy['for_report']}"]
-    elif instance.document.get("report_recipients"):
-        named = list(instance.document["report_recipients"])  # as the plan words them
     else:
         named = [
             f"{_ROLE.sub(lambda m: _bound(session, instance, m[1]) or '', name)}"
