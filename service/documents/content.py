@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -52,6 +53,15 @@ class Signing:
     mark: str | None  # "KT. CHỦ TỊCH / PHÓ CHỦ TỊCH" when signed for someone
 
 
+@dataclass(frozen=True)
+class UnitFigures:
+    """A direct unit's report as the level's report prints it: None when it has not reported."""
+
+    name: str
+    report: dict[str, Any] | None
+    late: bool = False
+
+
 def plan_document(
     issuer: Issuer, plan: dict[str, Any], signing: Signing, recipients: list[str]
 ) -> OfficialDocument:
@@ -93,8 +103,10 @@ def report_document(
     report: dict[str, Any],
     signing: Signing,
     recipients: list[str],
+    units: Sequence[UnitFigures] = (),
 ) -> OfficialDocument:
-    """BÁO CÁO: the figures of a round's report, then its narrative."""
+    """BÁO CÁO: the figures of a round's report, then (the outline of seeds 000–002) each direct
+    unit's figures and the units that have not reported, then its narrative."""
     subject = f"{ROUND_SUBJECTS.get(round_, 'Kết quả')} {plan_title[:1].lower()}{plan_title[1:]}"
     body: list[Block] = [
         Heading("I. KẾT QUẢ THỰC HIỆN"),
@@ -136,10 +148,78 @@ def report_document(
         label = AWARD_KINDS.get(award["kind"], award["kind"])
         body.append(Paragraph(f"{label}: {vnd(award['count'])}."))
     body.append(Paragraph(f"Kinh phí đã sử dụng: {vnd(report['budget_spent'])} đồng."))
+    sections = iter(ROMAN[1:])
+    if units:
+        body.append(Heading(f"{next(sections)}. KẾT QUẢ CỦA CÁC ĐƠN VỊ"))
+        body += _units(units)
     if report.get("narrative"):
-        body.append(Heading("II. ĐÁNH GIÁ CHUNG"))
+        body.append(Heading(f"{next(sections)}. ĐÁNH GIÁ CHUNG"))
         body += _paragraphs(report["narrative"])
     return _document(issuer, "BC", subject, year, body, signing, recipients)
+
+
+def _units(units: Sequence[UnitFigures]) -> list[Block]:
+    """The table by unit ("(muộn)": reported after its deadline; "Chưa báo cáo": not yet), with
+    the units' sum, and the list of those missing. Shares are recomputed from the counts: the
+    safety share pools every kind rated, as the plans' target does (seed 004)."""
+    rows: list[tuple[str, ...]] = []
+    for i, unit in enumerate(units, 1):
+        report = unit.report
+        if report is None:
+            rows.append((str(i), unit.name, "Chưa báo cáo", "", "", "", ""))
+            continue
+        rows.append((str(i), f"{unit.name} (muộn)" if unit.late else unit.name, *_unit_row(report)))
+    reported = [u.report for u in units if u.report is not None]
+    total = None
+    if reported:
+        summed = {
+            "festivals_held": sum(r["festivals_held"] for r in reported),
+            "participants": sum(r["participants"] for r in reported),
+            "budget_spent": sum(r["budget_spent"] for r in reported),
+            "safety": {
+                kind: {
+                    part: sum(r["safety"][kind][part] for r in reported)
+                    for part in ("total", "meeting")
+                }
+                for kind in SAFETY_KINDS
+            },
+            "movement": {
+                part: sum(r["movement"][part] for r in reported) for part in ("total", "meeting")
+            },
+        }
+        total = ("", "Cộng các đơn vị đã báo cáo", *_unit_row(summed))
+    blocks: list[Block] = [
+        Table(
+            columns=(
+                "TT",
+                "Đơn vị",
+                "Số Ngày hội",
+                "Lượt người tham gia",
+                "Kinh phí đã sử dụng (đồng)",
+                "Tỷ lệ đạt an toàn về ANTT",
+                "Phong trào xếp loại Khá trở lên",
+            ),
+            rows=tuple(rows),
+            total=total,
+            numeric=(2, 3, 4, 5, 6),
+        )
+    ]
+    missing = [u.name for u in units if u.report is None]
+    if missing:
+        blocks.append(Paragraph(f"Các đơn vị chưa báo cáo: {', '.join(missing)}."))
+    return blocks
+
+
+def _unit_row(report: dict[str, Any]) -> tuple[str, ...]:
+    safety = [report["safety"][kind] for kind in SAFETY_KINDS]
+    movement = report["movement"]
+    return (
+        vnd(report["festivals_held"]),
+        vnd(report["participants"]),
+        vnd(report["budget_spent"]),
+        _share(sum(c["meeting"] for c in safety), sum(c["total"] for c in safety)),
+        _share(movement["meeting"], movement["total"]),
+    )
 
 
 def _document(

@@ -10,7 +10,10 @@ a worker (service.operations.rendering) renders them after the commit, outside t
 from __future__ import annotations
 
 import re
+import tomllib
 from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -18,9 +21,16 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from service.db.models import Agency, Document, ProcessInstance, Register, RenderJob, Task
-from service.documents.content import Issuer, Signing, plan_document, report_document
+from service.documents.content import (
+    Issuer,
+    Signing,
+    UnitFigures,
+    plan_document,
+    report_document,
+)
 from service.documents.layout import OfficialDocument, to_data
 from service.operations.actors import HEAD_TITLES, OTHER_HEAD, Actor
+from service.operations.cascade import unit_reports
 from service.operations.directory import LEVEL_KINDS
 from service.operations.instances import append_event
 from service.permissions import HEAD_ROLE, Role
@@ -28,6 +38,14 @@ from workflows.calendar import local_day
 
 # "Tỉnh Thanh Hóa" → "Thanh Hóa": the place name in the date line (địa danh).
 _LEVEL_PREFIX = re.compile(r"^(Tỉnh|Thành phố|Thị xã|Thị trấn|Huyện|Quận|Xã|Phường)\s+")
+RECIPIENTS_FILE = Path(__file__).parents[1] / "report_recipients.toml"
+_ROLE = re.compile(r"\{(\w+)\}")
+
+
+@lru_cache(maxsize=1)
+def recipients_policy() -> dict[str, Any]:
+    """Who a report is sent to, as data (service/report_recipients.toml)."""
+    return tomllib.loads(RECIPIENTS_FILE.read_text(encoding="utf-8"))
 
 
 def take_number(session: Session, agency_id: int, year: int, kind: str) -> int:
@@ -121,18 +139,57 @@ def official_document(
         }
         recipients = [names[code] for code in units if code in names]
         return plan_document(issuer, plan, signing, recipients + [_archive(session, instance)])
-    asked_by = session.get(ProcessInstance, instance.parent_id) if instance.parent_id else instance
-    assert asked_by is not None
-    head = session.get_one(Agency, asked_by.bindings[HEAD_ROLE])
+    round_ = round_ or "result"
+    units = [
+        UnitFigures(u.unit, u.report, u.late) for u in unit_reports(session, instance.id, round_)
+    ]
     return report_document(
         issuer,
         plan.get("title", instance.title),
         int(plan.get("year", local_day(instance.started_at).year)),
-        round_ or "result",
+        round_,
         report,
         signing,
-        [f"{head.name} (để b/c)", _archive(session, instance)],
+        report_recipients(session, instance, agency),
+        units,
     )
+
+
+def report_recipients(session: Session, instance: ProcessInstance, agency: Agency) -> list[str]:
+    """Nơi nhận of the report `agency` issues for `instance`: the standing body of the level
+    that asked for it, or, at the top, the policy's (the People's Committee, the Ministry),
+    each "(để b/c)"; then the agency's leadership and "Lưu: VT, …"."""
+    policy = recipients_policy()
+    named: list[str] = []
+    if instance.parent_id is not None:
+        parent = session.get_one(ProcessInstance, instance.parent_id)
+        above = _bound(session, parent, policy["to_parent_role"]) or _bound(
+            session, parent, HEAD_ROLE
+        )
+        named = [] if above is None else [f"{above}{policy['for_report']}"]
+    else:
+        named = [
+            f"{_ROLE.sub(lambda m: _bound(session, instance, m[1]) or '', name)}"
+            f"{policy['for_report']}"
+            for name in policy["top_level"]
+        ]
+    leadership = (
+        policy["leadership"].format(abbreviation=agency.abbreviation)
+        if agency.abbreviation
+        else policy["leadership_unnamed"]
+    )
+    return [
+        *named,
+        leadership,
+        _archive(session, instance),
+    ]
+
+
+def _bound(session: Session, instance: ProcessInstance, role: str) -> str | None:
+    """The name of the agency bound to `role` at the instance's level."""
+    agency_id = instance.bindings.get(role)
+    agency = None if agency_id is None else session.get(Agency, agency_id)
+    return None if agency is None else agency.name
 
 
 def _issuer(agency: Agency) -> Issuer:
