@@ -37,7 +37,9 @@ def check_place(kind: str, year: int) -> None:
 
 
 def agency_by_code(uow: UnitOfWork, code: str) -> Agency:
-    """:raise NotFound: no such agency."""
+    """:raise NotFound: no such agency (nor any code a database cannot look up)."""
+    if "\x00" in code or not code.isprintable() or len(code) > 80:
+        raise NotFound("agency_not_found", "No such agency.")
     agency = uow.session.scalars(select(Agency).where(Agency.code == code)).one_or_none()
     if agency is None:
         raise NotFound("agency_not_found", "No such agency.")
