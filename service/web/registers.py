@@ -14,7 +14,7 @@ from flask_login import login_required
 from service.errors import Invalid
 from service.exports import Table, to_csv, to_xlsx
 from service.operations.registers import KINDS, set_next_number
-from service.permissions import Right, may
+from service.permissions import Right, may, require
 from service.queries.registers import register, register_agencies
 from service.web.deps import current_actor, new_uow
 from service.web.i18n import translate_errors, translate_message, vn_date
@@ -59,14 +59,13 @@ def show(agency_code: str, year: int) -> ResponseReturnValue:
 def set_number(agency_code: str, year: int) -> ResponseReturnValue:
     """An administrator's form: the next number of one kind of the register."""
     actor = current_actor()
+    require(actor, Right.MANAGE_REGISTER)  # 403 before the form is read
     form = {k: (request.form.get(k) or "").strip() for k in ("kind", "next_number")}
     if not form["next_number"].isdigit():
         errors = {"next_number": [translate_message("Not a valid integer.")]}
-        if may(actor, Right.MANAGE_REGISTER):
-            return _render(agency_code, year, form, errors, status=422)
+        return _render(agency_code, year, form, errors, status=422)
     try:
-        number = int(form["next_number"]) if form["next_number"].isdigit() else 0
-        set_next_number(new_uow(), actor, agency_code, year, form["kind"], number)
+        set_next_number(new_uow(), actor, agency_code, year, form["kind"], int(form["next_number"]))
     except Invalid as err:
         return _render(agency_code, year, form, translate_errors(err.errors), status=422)
     flash(gettext("The register's next number is set."), "success")
