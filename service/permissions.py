@@ -53,6 +53,7 @@ class Right(StrEnum):
     DEPUTIZE = "deputize"  # sign the head's tasks “KT.” as a standing rule
     RECEIVE_ESCALATIONS = "receive_escalations"  # overdue tasks of the agency reach them
     SECOND_FACTOR = "second_factor"  # must log in with a second factor (ASVS 5.0 6.3.2)
+    MANAGE_REGISTER = "manage_register"  # set the next number of an agency's register
 
 
 RIGHTS: dict[Right, frozenset[Role]] = {
@@ -65,6 +66,7 @@ RIGHTS: dict[Right, frozenset[Role]] = {
     Right.DEPUTIZE: frozenset({Role.VICE_CHAIRMAN}),
     Right.RECEIVE_ESCALATIONS: frozenset({Role.CHAIRMAN, Role.VICE_CHAIRMAN}),
     Right.SECOND_FACTOR: frozenset({Role.ADMIN, Role.CHAIRMAN, Role.VICE_CHAIRMAN}),
+    Right.MANAGE_REGISTER: frozenset({Role.ADMIN}),
 }
 # The role a deputy acts in for the head (Right.DEPUTIZE).
 HEAD_ROLE: str = Role.CHAIRMAN.value  # a plain str: it is stored and hashed
@@ -80,6 +82,7 @@ _REFUSALS: dict[Right, tuple[str, str]] = {
     Right.DEPUTIZE: ("not_a_deputy", "Only a deputy signs for the head."),
     Right.RECEIVE_ESCALATIONS: ("not_a_head", "Only the head of an agency may."),
     Right.SECOND_FACTOR: ("not_a_signer", "Only administrators and signers may."),
+    Right.MANAGE_REGISTER: ("admin_only", "Only administrators set a register's next number."),
 }
 
 

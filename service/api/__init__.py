@@ -20,6 +20,7 @@ from service.api import (
     health,
     notifications,
     processes,
+    registers,
     tasks,
 )
 from service.api.deps import current_actor
@@ -47,6 +48,7 @@ def init_app(app: Flask) -> None:
         delegations,
         audit,
         dashboard,
+        registers,
         health,
     ):
         api.register_blueprint(module.blp)

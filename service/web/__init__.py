@@ -41,6 +41,7 @@ from service.web import (
     inbox,
     notifications,
     processes,
+    registers,
     tasks,
 )
 from service.web.catalogs import compile_catalogs
@@ -119,6 +120,7 @@ def init_app(app: Flask) -> None:
         delegations,
         audit,
         dashboard,
+        registers,
     ):
         web.register_blueprint(part.bp)
     app.register_blueprint(web)

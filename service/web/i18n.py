@@ -60,6 +60,7 @@ ACTIONS = {
     "definition_deployed": lazy_gettext("Deployed a diagram"),
     "second_factor_enrolled": lazy_gettext("Set up a second factor"),
     "user_disabled": lazy_gettext("Disabled a user"),
+    "register_set": lazy_gettext("Set a register's next number"),
 }
 DEADLINE_STATES = {
     "on_time": lazy_gettext("On time"),
@@ -173,6 +174,8 @@ ERRORS = {
     "not_your_delegation": lazy_gettext("Only the leader who granted it may end it."),
     "delegation_not_found": lazy_gettext("There is no such delegation."),
     "bad_credentials": lazy_gettext("Wrong username or password."),
+    "not_your_register": lazy_gettext("This register belongs to another agency."),
+    "agency_not_found": lazy_gettext("There is no such agency."),
 }
 # marshmallow's and the service's English messages, as templates: {name} is a value.
 MESSAGES = [
@@ -222,6 +225,17 @@ MESSAGES = [
     ("The range is already over.", lazy_gettext("The period is already over.")),
     ("Already submitted.", lazy_gettext("Already submitted.")),
     ("Give a verdict: accepted or not.", lazy_gettext("Give a verdict: accepted or not.")),
+    (
+        "Number {number} is already issued (the last issued is {last}): set a number above it.",
+        lazy_gettext(
+            "Number %(number)s is already issued (the last issued is %(last)s): set a number "
+            "above it."
+        ),
+    ),
+    (
+        "The register never goes backwards: its next number is {next}.",
+        lazy_gettext("The register never goes backwards: its next number is %(next)s."),
+    ),
     (
         "Below what the units reported together ({sum}): correct it or give the reason.",
         lazy_gettext(

@@ -20,7 +20,11 @@ from tests.conftest import ApiClient
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", 40))  # per operation and database
 RANDOM = os.environ.get("FUZZ_RANDOM") == "1"  # CI runs the same examples every time
 # Who calls each operation: someone allowed past the access check where one exists.
-CALLER = {"/api/v1/definitions": "admin", "/api/v1/audit": "admin"}
+CALLER = {
+    "/api/v1/definitions": "admin",
+    "/api/v1/audit": "admin",
+    "/api/v1/registers": "admin",
+}
 DEFAULT_CALLER = "thanhhoa.congan"
 # Guesses about 2xx or 4xx, not faults: a well-formed request may be refused for what the spec
 # cannot say (an unknown process name), and a repeated `?step=` counts its first value.

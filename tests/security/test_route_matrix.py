@@ -64,6 +64,9 @@ SUPERVISORS = holding(Right.SEE_DASHBOARD)  # the dashboards
 STARTERS = holding(Right.START_PLAN)
 LEADERS = holding(Right.NAME_SUBSTITUTE)
 DEPLOYERS = holding(Right.DEPLOY)
+REGISTRARS = holding(Right.MANAGE_REGISTER)
+# Sở Y tế's register: its own users, and those who oversee the province's levels.
+REGISTER_READERS = holding(Right.OVERSEE) | {"unit"}
 
 
 @dataclass(frozen=True)
@@ -192,6 +195,11 @@ TABLE: dict[tuple[str, str], tuple[Request, Rule]] = {
         Rule(SIGNED_IN),
     ),
     ("GET", "/api/v1/audit/verify"): (_none, Rule(AUDITORS)),
+    ("GET", "/api/v1/registers/<agency_code>/<int:year>"): (_none, Rule(REGISTER_READERS)),
+    ("PUT", "/api/v1/registers/<agency_code>/<int:year>/<kind>"): (
+        _json({"next_number": 1}),  # an empty register's next number: a no-op, harmless
+        Rule(REGISTRARS),
+    ),
     ("POST", "/api/v1/audit/checkpoints"): (_none, Rule(AUDITORS, ok=201)),
     ("GET", "/api/v1/audit/checkpoints/latest"): (_none, Rule(AUDITORS)),
     # the pages
@@ -251,6 +259,13 @@ TABLE: dict[tuple[str, str], tuple[Request, Rule]] = {
         Rule(SIGNED_IN),
     ),
     ("GET", "/audit"): (_none, Rule(AUDITORS)),
+    ("GET", "/registers"): (_none, Rule(SIGNED_IN)),
+    ("GET", "/registers/<agency_code>/<int:year>"): (_none, Rule(REGISTER_READERS)),
+    ("POST", "/registers/<agency_code>/<int:year>"): (
+        lambda w: {"data": {"kind": "QĐ", "next_number": "1"}},
+        Rule(REGISTRARS, ok=302),
+    ),
+    ("GET", "/registers/<agency_code>/<int:year>.<fmt>"): (_none, Rule(REGISTER_READERS)),
     ("POST", "/audit"): (_none, Rule(AUDITORS)),
 }
 
@@ -264,6 +279,10 @@ def _path(rule: str, world: World) -> str:
         .replace("<int:document_id>", str(world.document))
         .replace("<any(docx, pdf):fmt>", "docx")
         .replace("<view>.<fmt>", "steps.csv")
+        .replace("<agency_code>", "thanh-hoa-so-y-te")
+        .replace("<int:year>.<fmt>", "2030.xlsx")
+        .replace("<int:year>", "2030")
+        .replace("<kind>", "QĐ")
         .replace("<path:filename>", "css/app.css")
     )
 
@@ -355,7 +374,7 @@ def test_every_route_as_every_role_and_another_agency(
     callers = {name: Caller(app, api, user) for name, user in CALLERS.items()}
     wrong: list[str] = []
     checked = 0
-    order = {"GET": 0, "POST": 1, "DELETE": 2}  # a claim before its release
+    order = {"GET": 0, "POST": 1, "PUT": 1, "DELETE": 2}  # a claim before its release
     for method, rule in sorted(_routes(app), key=lambda r: (r[1], order[r[0]])):
         request, expected = TABLE[method, rule]
         path = _path(rule, world)

@@ -1,0 +1,127 @@
+"""Setting an agency's register (sổ đăng ký văn bản đi) to continue its existing numbering.
+
+An agency that already numbered its documents on paper this year (seed 003: 83/KH-SYT) asks
+an administrator to set the next number of its register, before its first signing here or
+after. The register never goes backwards and never gives a number already issued; each change
+is recorded in the audit log (the directory's chain: it belongs to no process).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from service.db.models import Agency, Document, Register
+from service.db.uow import UnitOfWork
+from service.errors import Invalid, NotFound
+from service.operations.actors import Actor
+from service.permissions import Right, require
+
+# The kinds of document a register numbers (Nghị định 30/2020, Phụ lục III), and their names.
+KINDS = {"KH": "Kế hoạch", "BC": "Báo cáo", "QĐ": "Quyết định"}
+YEARS = range(2000, 2101)
+MAX_NUMBER = 999_999
+
+
+def check_place(kind: str, year: int) -> None:
+    """:raise Invalid: a kind no register keeps, or a year out of range."""
+    errors: dict[str, list[str]] = {}
+    if kind not in KINDS:
+        errors["kind"] = [f"Not a kind of document: one of {', '.join(KINDS)}."]
+    if year not in YEARS:
+        errors["year"] = [f"Not a year between {YEARS.start} and {YEARS.stop - 1}."]
+    if errors:
+        raise Invalid(errors)
+
+
+def agency_by_code(uow: UnitOfWork, code: str) -> Agency:
+    """:raise NotFound: no such agency (nor any code a database cannot look up)."""
+    if "\x00" in code or not code.isprintable() or len(code) > 80:
+        raise NotFound("agency_not_found", "No such agency.")
+    agency = uow.session.scalars(select(Agency).where(Agency.code == code)).one_or_none()
+    if agency is None:
+        raise NotFound("agency_not_found", "No such agency.")
+    return agency
+
+
+def set_next_number(
+    uow: UnitOfWork, actor: Actor, agency_code: str, year: int, kind: str, next_number: int
+) -> dict[str, Any]:
+    """Make `next_number` the number the agency's next `kind` of `year` will take.
+
+    :raise Forbidden: not an administrator. :raise NotFound: no such agency.
+    :raise Invalid: (`next_number`) below the register's next number, or at or below a number
+        already issued; nothing is changed.
+    """
+    require(actor, Right.MANAGE_REGISTER)
+    check_place(kind, year)
+    if not 1 <= next_number <= MAX_NUMBER:
+        raise Invalid(
+            {
+                "next_number": [
+                    f"Must be greater than or equal to 1 and less than or equal to {MAX_NUMBER}."
+                ]
+            }
+        )
+    with uow:
+        agency = agency_by_code(uow, agency_code)
+        session = uow.session
+        # the row, held until the commit as a signing's take_number would hold it
+        insert = (
+            postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        )
+        session.execute(
+            insert(Register)
+            .values(agency_id=agency.id, year=year, kind=kind, last_number=0)
+            .on_conflict_do_nothing(index_elements=["agency_id", "year", "kind"])
+        )
+        register = session.scalars(
+            select(Register)
+            .filter_by(agency_id=agency.id, year=year, kind=kind)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).one()
+        issued = session.scalar(
+            select(func.max(Document.number)).filter_by(agency_id=agency.id, year=year, kind=kind)
+        )
+        current = register.last_number + 1
+        if issued is not None and next_number <= issued:
+            raise Invalid(
+                {
+                    "next_number": [
+                        f"Number {next_number} is already issued (the last issued is "
+                        f"{issued}): set a number above it."
+                    ]
+                }
+            )
+        if next_number < current:
+            raise Invalid(
+                {
+                    "next_number": [
+                        f"The register never goes backwards: its next number is {current}."
+                    ]
+                }
+            )
+        register.last_number = next_number - 1
+        uow.record(
+            "register_set",
+            actor,
+            data={
+                "agency": agency.code,
+                "year": year,
+                "kind": kind,
+                "from": current,
+                "to": next_number,
+                "by": actor.username,
+            },
+        )
+        uow.commit()
+        return {
+            "agency": agency.code,
+            "year": year,
+            "kind": kind,
+            "next_number": next_number,
+            "last_issued": issued,
+        }

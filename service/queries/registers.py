@@ -1,0 +1,100 @@
+"""Sổ đăng ký văn bản đi: the documents an agency issued in a year, and its registers' numbers.
+
+Who reads an agency's register: its own users, and those who oversee (supervisors, auditors,
+administrators) a level at or above it, as they read the processes of those levels.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from service.db.models import Agency, Document, Register
+from service.db.uow import UnitOfWork
+from service.errors import Forbidden
+from service.operations.actors import Actor
+from service.operations.registers import KINDS, agency_by_code, check_place
+from service.permissions import Right, may
+from workflows.calendar import local_day
+
+
+def _reads(actor: Actor, agency: Agency) -> bool:
+    if agency.id == actor.agency_id:
+        return True
+    if not may(actor, Right.OVERSEE):
+        return False
+    node: Agency | None = agency
+    while node is not None:
+        if node.jurisdiction_id in actor.overseen:
+            return True
+        node = node.parent
+    return False
+
+
+def register_agencies(uow: UnitOfWork, actor: Actor) -> list[dict[str, Any]]:
+    """The agencies whose registers the actor reads, in the directory's order: their own, and
+    for overseers every agency of the levels they oversee that issues documents."""
+    with uow:
+        agencies = uow.session.scalars(
+            select(Agency).options(joinedload(Agency.parent)).order_by(Agency.id)
+        ).all()
+        return [
+            {"code": a.code, "name": a.name, "abbreviation": a.abbreviation}
+            for a in agencies
+            if _reads(actor, a) and (a.abbreviation or a.id == actor.agency_id)
+        ]
+
+
+def register(uow: UnitOfWork, actor: Actor, agency_code: str, year: int) -> dict[str, Any]:
+    """The agency's register for the year: the next number of each kind, and every document
+    it issued, by kind and number.
+
+    :raise NotFound: no such agency. :raise Forbidden: not the actor's agency nor one they
+        oversee. :raise Invalid: a year out of range.
+    """
+    check_place("KH", year)
+    with uow:
+        agency = agency_by_code(uow, agency_code)
+        if not _reads(actor, agency):
+            raise Forbidden("not_your_register", "This register belongs to another agency.")
+        last = dict(
+            uow.session.execute(
+                select(Register.kind, Register.last_number).filter_by(
+                    agency_id=agency.id, year=year
+                )
+            ).all()
+        )
+        rows = uow.session.scalars(
+            select(Document)
+            .filter_by(agency_id=agency.id, year=year)
+            .options(joinedload(Document.signed_by))
+            .order_by(Document.kind, Document.number)
+        ).all()
+        return {
+            "agency": {"code": agency.code, "name": agency.name},
+            "year": year,
+            "registers": [
+                {"kind": kind, "name": name, "next_number": last.get(kind, 0) + 1}
+                for kind, name in KINDS.items()
+            ],
+            "documents": [
+                {
+                    "id": d.id,
+                    "process_id": d.instance_id,
+                    "kind": d.kind,
+                    "kind_name": KINDS.get(d.kind, d.kind),
+                    "number": d.number,
+                    "symbol": d.symbol,
+                    "number_symbol": f"{d.number}/{d.symbol}",
+                    "signed_at": d.signed_at,
+                    "signed_on": local_day(d.signed_at),
+                    "subject": d.subject,
+                    "signed_by": d.signed_by.full_name,
+                    "signing_mark": d.signing_mark,
+                    "state": d.state,
+                }
+                for d in rows
+            ],
+        }
