@@ -50,6 +50,7 @@ class Right(StrEnum):
     VERIFY_LOG = "verify_log"  # verify the audit log, read and sign its checkpoints
     DEPLOY = "deploy"  # deploy BPMN diagrams
     NAME_SUBSTITUTE = "name_substitute"  # ủy quyền: hand one's tasks to a substitute
+    STAND_IN = "stand_in"  # be named a leader's substitute: only who may sign for an agency
     DEPUTIZE = "deputize"  # sign the head's tasks “KT.” as a standing rule
     RECEIVE_ESCALATIONS = "receive_escalations"  # overdue tasks of the agency reach them
     SECOND_FACTOR = "second_factor"  # must log in with a second factor (ASVS 5.0 6.3.2)
@@ -63,6 +64,7 @@ RIGHTS: dict[Right, frozenset[Role]] = {
     Right.VERIFY_LOG: frozenset({Role.AUDITOR, Role.ADMIN}),
     Right.DEPLOY: frozenset({Role.ADMIN}),
     Right.NAME_SUBSTITUTE: frozenset({Role.CHAIRMAN, Role.VICE_CHAIRMAN}),
+    Right.STAND_IN: frozenset({Role.CHAIRMAN, Role.VICE_CHAIRMAN}),
     Right.DEPUTIZE: frozenset({Role.VICE_CHAIRMAN}),
     Right.RECEIVE_ESCALATIONS: frozenset({Role.CHAIRMAN, Role.VICE_CHAIRMAN}),
     Right.SECOND_FACTOR: frozenset({Role.ADMIN, Role.CHAIRMAN, Role.VICE_CHAIRMAN}),
@@ -79,6 +81,7 @@ _REFUSALS: dict[Right, tuple[str, str]] = {
     Right.VERIFY_LOG: ("auditors_only", "Only auditors and administrators may do this."),
     Right.DEPLOY: ("admin_only", "Only administrators deploy diagrams."),
     Right.NAME_SUBSTITUTE: ("not_a_leader", "Only a leader may name a substitute."),
+    Right.STAND_IN: ("not_a_signer", "Only a head or a deputy may stand in for a leader."),
     Right.DEPUTIZE: ("not_a_deputy", "Only a deputy signs for the head."),
     Right.RECEIVE_ESCALATIONS: ("not_a_head", "Only the head of an agency may."),
     Right.SECOND_FACTOR: ("not_a_signer", "Only administrators and signers may."),

@@ -10,7 +10,7 @@ from service.db.models import Delegation, User
 from service.db.uow import UnitOfWork
 from service.errors import Forbidden, Invalid, NotFound
 from service.operations.actors import Actor
-from service.permissions import Right, require
+from service.permissions import Right, may, require
 from workflows.calendar import local_day
 
 KINDS = ("TUQ", "KT")  # thừa ủy quyền, ký thay
@@ -34,6 +34,8 @@ def grant_delegation(
             errors["substitute"] = ["No such active user."]
         elif substitute.id == actor.user_id:
             errors["substitute"] = ["You cannot name yourself."]
+        elif not may({r.role for r in substitute.roles}, Right.STAND_IN):
+            errors["substitute"] = ["Only someone who signs for an agency (a head or a deputy)."]
         if ends < local_day(uow.now()):
             errors.setdefault("ends", ["The range is already over."])
         if errors:

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from service.db.models import Agency, ProcessInstance, User
 from service.db.uow import UnitOfWork
 from service.errors import NotFound
 from service.operations.actors import Actor
+from service.permissions import Right, may
 
 
 def addressable_units(uow: UnitOfWork, process_id: int) -> list[dict[str, Any]]:
@@ -43,11 +45,12 @@ def addressable_units(uow: UnitOfWork, process_id: int) -> list[dict[str, Any]]:
 def colleagues(uow: UnitOfWork, actor: Actor) -> list[dict[str, Any]]:
     """The other active users of the actor's agency and of its sibling agencies (for a
     provincial committee: its office, the departments, the police…), the actor's own agency
-    first: whom a leader may name a substitute."""
+    first, who may sign for an agency (a head or a deputy): whom a leader may name a substitute."""
     with uow:
         parent = select(Agency.parent_id).where(Agency.id == actor.agency_id).scalar_subquery()
         rows = uow.session.execute(
             select(User, Agency.name)
+            .options(selectinload(User.roles))
             .join(Agency, Agency.id == User.agency_id)
             .where(
                 (Agency.id == actor.agency_id) | (Agency.parent_id == parent),
@@ -59,4 +62,5 @@ def colleagues(uow: UnitOfWork, actor: Actor) -> list[dict[str, Any]]:
         return [
             {"username": u.username, "full_name": u.full_name, "title": u.title, "agency": name}
             for u, name in rows
+            if may({r.role for r in u.roles}, Right.STAND_IN)
         ]

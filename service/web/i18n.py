@@ -222,6 +222,10 @@ MESSAGES = [
     ),
     ("No such active user.", lazy_gettext("No such active user.")),
     ("You cannot name yourself.", lazy_gettext("You cannot name yourself.")),
+    (
+        "Only someone who signs for an agency (a head or a deputy).",
+        lazy_gettext("Only someone who signs for an agency (a head or a deputy)."),
+    ),
     ("The range is already over.", lazy_gettext("The period is already over.")),
     ("Already submitted.", lazy_gettext("Already submitted.")),
     ("Give a verdict: accepted or not.", lazy_gettext("Give a verdict: accepted or not.")),

@@ -204,7 +204,7 @@ def test_the_chain_with_a_return_a_budget_change_and_a_deputys_signature(
 
     chairman = Person(chromium, live_server, "thanhhoa.chutich")
     chairman.goto("/delegations")
-    chairman.page.select_option("#substitute", "thanhhoa.vanphong")
+    chairman.page.select_option("#substitute", "thanhhoa.vanphong.chanhvanphong")
     chairman.page.fill("#starts", "20/05/2023")
     chairman.page.fill("#ends", "19/05/2023")
     chairman.page.get_by_role("button", name="Ủy quyền", exact=True).click()

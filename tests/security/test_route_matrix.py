@@ -328,7 +328,7 @@ def world(app: Flask, api: ApiClient, clock: FakeClock, tmp_path: Path) -> World
         "/api/v1/delegations",
         "thanhhoa.chutich",
         json={
-            "substitute": "thanhhoa.vanphong",
+            "substitute": "thanhhoa.vanphong.chanhvanphong",
             "starts": str(today + timedelta(days=30)),
             "ends": str(today + timedelta(days=31)),
             "kind": "TUQ",

@@ -56,7 +56,11 @@ def test_a_substitution_named_and_ended_is_in_the_directory_chain(
 ) -> None:
     audited(app, tmp_path)
     at(clock, "2023-04-20")
-    body = {"substitute": "thanhhoa.vanphong", "starts": "2023-04-24", "ends": "2023-04-28"}
+    body = {
+        "substitute": "thanhhoa.vanphong.chanhvanphong",
+        "starts": "2023-04-24",
+        "ends": "2023-04-28",
+    }
     grant = api.post("/api/v1/delegations", CHAIRMAN, json=body | {"kind": "TUQ"})
     assert grant.status_code == 201, grant.json
     assert (
@@ -68,7 +72,7 @@ def test_a_substitution_named_and_ended_is_in_the_directory_chain(
     assert granted.data == {
         "delegation": grant.json["id"],
         "grantor": CHAIRMAN,
-        "substitute": "thanhhoa.vanphong",
+        "substitute": "thanhhoa.vanphong.chanhvanphong",
         "kind": "TUQ",
         "starts": "2023-04-24",
         "ends": "2023-04-28",
@@ -114,7 +118,11 @@ def test_a_rewritten_directory_event_is_found(
     """The directory's chain is checked like a process's: its head must match its last event."""
     audited(app, tmp_path)
     at(clock, "2023-04-20")
-    body = {"substitute": "thanhhoa.vanphong", "starts": "2023-04-24", "ends": "2023-04-28"}
+    body = {
+        "substitute": "thanhhoa.vanphong.chanhvanphong",
+        "starts": "2023-04-24",
+        "ends": "2023-04-28",
+    }
     assert api.post("/api/v1/delegations", CHAIRMAN, json=body | {"kind": "KT"}).status_code == 201
     with UnitOfWork(app.extensions["session_factory"]) as uow:
         uow.session.execute(text("UPDATE audit_chain SET last_event_seq = last_event_seq - 1"))

@@ -58,7 +58,7 @@ def test_the_vice_chairman_signs_for_the_chairman(api: ApiClient, clock: FakeClo
 
 def test_a_substitute_signs_during_the_range_only(api: ApiClient, clock: FakeClock) -> None:
     at(clock, "2023-04-20")
-    substitute = "thanhhoa.vanphong"  # Chánh Văn phòng UBND tỉnh, say
+    substitute = "thanhhoa.vanphong.chanhvanphong"  # Chánh Văn phòng UBND tỉnh
     grant = api.post(
         "/api/v1/delegations",
         CHAIRMAN,
@@ -125,3 +125,22 @@ def test_delegation_bad_input_and_revocation(api: ApiClient, clock: FakeClock) -
     assert api.call("DELETE", f"/api/v1/delegations/{grant['id']}", CHAIRMAN).status_code == 204
     (record,) = api.get("/api/v1/delegations", CHAIRMAN).json
     assert record["revoked_at"] is not None and not record["active"]
+
+
+def test_only_who_signs_for_an_agency_can_stand_in(api: ApiClient, clock: FakeClock) -> None:
+    """The Chairman may not hand his signature to the drafter, a finance specialist or the
+    auditor: a substitute signs for an agency already (a head or a deputy)."""
+    at(clock, "2023-04-20")
+    body = {"starts": "2023-04-24", "ends": "2023-04-28", "kind": "TUQ"}
+    for staff in (POLICE, FINANCE, "thanhhoa.thanhtra"):
+        answer = api.post("/api/v1/delegations", CHAIRMAN, json=body | {"substitute": staff})
+        assert answer.status_code == 400
+        assert answer.json["errors"]["json"]["substitute"] == [
+            "Only someone who signs for an agency (a head or a deputy)."
+        ]
+    assert api.get("/api/v1/delegations", CHAIRMAN).json == []
+    office = "thanhhoa.vanphong.chanhvanphong"
+    assert (
+        api.post("/api/v1/delegations", CHAIRMAN, json=body | {"substitute": office}).status_code
+        == 201
+    )

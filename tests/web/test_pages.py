@@ -92,7 +92,7 @@ def test_a_leader_names_a_substitute_and_ends_it(new_browser: object) -> None:
 def test_a_substitute_signs_tuq_within_the_dates(
     api: ApiClient, new_browser: object, clock: FakeClock
 ) -> None:
-    office = "thanhhoa.vanphong"  # Văn phòng UBND tỉnh: another agency of the same level
+    office = "thanhhoa.vanphong.chanhvanphong"  # Chánh Văn phòng UBND tỉnh: a sibling agency
     api.start_plan(POLICE)
     draft = api.only_task(POLICE)
     assert api.complete(POLICE, draft["id"], "submit", data=PLAN_2023).status_code == 200
@@ -122,4 +122,4 @@ def test_a_substitute_signs_tuq_within_the_dates(
     police = new_browser()  # type: ignore[operator]
     police.login(POLICE)
     process = police.get(f"/processes/{signing['process_id']}").get_data(as_text=True)
-    assert "TUQ. CHỦ TỊCH" in process and "Phạm Quang Minh" in process
+    assert "TUQ. CHỦ TỊCH" in process and "Lê Văn Thành" in process
