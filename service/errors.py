@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from workflows.errors import ScriptFailed
+
 
 class DomainError(Exception):
     status = 400
@@ -39,3 +41,21 @@ class NotFound(DomainError):
 
 class Conflict(DomainError):
     status = 409
+
+
+class Unprocessable(DomainError):
+    """The request was well formed, but the process cannot take it (a diagram's script failed)."""
+
+    status = 422
+
+
+def script_failed(err: ScriptFailed) -> Unprocessable:
+    """A diagram's script or condition that raised or was refused: 422 with the step and the
+    reason; the caller's transaction rolls back, so the process stays where it was."""
+    step, reason = err.params.get("step"), err.params.get("reason")
+    return Unprocessable(
+        "script_failed",
+        f"A script of the diagram failed{f' at {step}' if step else ''}: {reason}",
+        step=step,
+        reason=reason,
+    )

@@ -6,12 +6,13 @@ from sqlalchemy import select
 
 from service.db.models import ProcessInstance, RoleBinding
 from service.db.uow import UnitOfWork
-from service.errors import Forbidden
+from service.errors import Forbidden, script_failed
 from service.operations.actors import Actor
 from service.operations.definitions import engine_definition, latest
 from service.operations.idempotency import Idempotency, remember
 from service.operations.instances import append_event, save_runtime
 from service.permissions import Right, require
+from workflows.errors import ScriptFailed
 from workflows.runtime import Runtime
 from workflows.text import fold
 
@@ -41,7 +42,10 @@ def start_process(
             )
             if b.role in definition.roles
         }
-        runtime = Runtime.start(definition, sorted(bindings), now)
+        try:
+            runtime = Runtime.start(definition, sorted(bindings), now)
+        except ScriptFailed as err:
+            raise script_failed(err) from err
         first = runtime.ready_tasks()
         if not first or any(
             bindings.get(t.lane) != actor.agency_id or t.lane not in actor.roles for t in first

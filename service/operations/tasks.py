@@ -14,7 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from service.consolidation import below_units, sum_reports
 from service.db.models import Agency, ProcessInstance, Task
 from service.db.uow import UnitOfWork
-from service.errors import Conflict, Forbidden, Invalid, NotFound
+from service.errors import Conflict, Forbidden, Invalid, NotFound, script_failed
 from service.operations.actors import Actor, Grant
 from service.operations.cascade import (
     engine_deadlines,
@@ -30,6 +30,7 @@ from service.operations.idempotency import Idempotency, remember
 from service.operations.instances import append_event, save_runtime
 from service.steps import PLAN_KINDS, Decision, kind_of, merge, validate_step
 from workflows.diff import diff
+from workflows.errors import ScriptFailed
 from workflows.runtime import Runtime
 
 
@@ -156,7 +157,10 @@ def complete_task(
         runtime = Runtime.restore(definition, instance.state)
         engine_data = {"decision": decision, **engine_deadlines(instance, document)}
         with uow.session.no_autoflush:  # one flush at the end, not one per query
-            runtime.complete(task.engine_task_id, engine_data, now)
+            try:
+                runtime.complete(task.engine_task_id, engine_data, now)
+            except ScriptFailed as err:
+                raise script_failed(err) from err
             event: dict[str, Any] = {"step": task.step, "decision": decision, "comment": comment}
             if grant is not None:  # the use of a delegation is part of the record
                 event["on_behalf_of"] = grant.on_behalf_of_id

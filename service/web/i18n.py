@@ -168,6 +168,9 @@ ERRORS = {
     "task_claimed": lazy_gettext("A colleague has taken this task in hand."),
     "task_not_claimed_by_you": lazy_gettext("You do not hold this task."),
     "not_a_leader": lazy_gettext("Only a leader may name a substitute."),
+    "script_failed": lazy_gettext(
+        "A script in this process's diagram failed, so nothing was saved. Tell an administrator."
+    ),
     "drafter_cannot_sign": lazy_gettext(
         "You drafted this plan, so you may not sign it: the head or a deputy signs."
     ),

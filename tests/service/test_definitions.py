@@ -93,3 +93,19 @@ def test_a_user_task_of_no_known_kind_is_refused_naming_it(api: ApiClient) -> No
     assert check["step"] == "budget_check"
     done = api.complete("thanhhoa.taichinh", check["id"], "approve")
     assert done.status_code == 200, done.json
+
+
+def test_a_failing_condition_is_a_422_and_the_process_stays_where_it_was(api: ApiClient) -> None:
+    """A diagram whose condition fails at run time (here a division by zero once the draft is
+    submitted) answers 422 naming the reason, never a 500; nothing of the completion is kept."""
+    broken = CHAIN.replace(b'"finance" in roles</bpmn', b"1 // 0 == 0</bpmn", 1)
+    assert _deploy(api, broken).status_code == 201  # type: ignore[attr-defined]
+    process = api.start_plan(POLICE)
+    (draft,) = api.get("/api/v1/tasks", POLICE).json
+    answer = api.complete(POLICE, draft["id"], "submit", data=PLAN_2023)
+    assert answer.status_code == 422
+    assert answer.json["error"] == "script_failed" and "1 // 0 == 0" in answer.json["message"]
+    (still,) = api.get("/api/v1/tasks", POLICE).json
+    assert (still["id"], still["state"]) == (draft["id"], "open")
+    history = api.get(f"/api/v1/processes/{process}/history", POLICE).json
+    assert [e["action"] for e in history] == ["process_started"]
