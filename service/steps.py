@@ -64,12 +64,19 @@ class StepKind:
     hidden: frozenset[str] = frozenset()
     # approving it needs a verdict (accepted or not) on every nomination of the plan
     needs_verdicts: bool = False
-    # the person who drafted the plan may not complete it (separation of duties)
+    # approving it signs the level's report for its round, issues it and sends it up
+    signs_report: bool = False
+    # whoever drafted what this step signs (the plan, or the round's report) may not complete it
     not_by_drafter: bool = False
 
     @property
     def writes_report(self) -> bool:
         return self.writes is Writes.REPORT
+
+    @property
+    def has_round(self) -> bool:
+        """Its task belongs to a report round (the diagram's `report_round` property)."""
+        return self.writes_report or self.signs_report
 
 
 _APPROVE_OR_RETURN = (Decision.APPROVE, Decision.RETURN)
@@ -127,6 +134,17 @@ KINDS: dict[str, StepKind] = {
             title=N_("The result report"),
             buttons={Decision.SUBMIT: N_("Send the report")},
         ),
+        StepKind(
+            "sign_report",
+            _APPROVE_OR_RETURN,
+            SignSchema(),
+            Writes.NOTHING,
+            label=N_("Sign the report"),
+            title=N_("Sign and send the report"),
+            buttons={Decision.APPROVE: N_("Sign and send the report")},
+            signs_report=True,
+            not_by_drafter=True,
+        ),
         # A diagram's own review step (`form="review"`): approve or return, no fields.
         StepKind(
             "review",
@@ -145,6 +163,7 @@ FALLBACK_BUTTONS = {
 }
 # The kinds whose approval or submission moves a plan forward: the dashboard's "plan submitted".
 PLAN_KINDS = frozenset(k.key for k in KINDS.values() if k.writes is Writes.PLAN)
+REPORT_KINDS = frozenset(k.key for k in KINDS.values() if k.writes is Writes.REPORT)
 
 
 class UnknownKind(KeyError):

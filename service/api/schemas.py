@@ -162,6 +162,9 @@ class TaskDetailSchema(TaskSchema):
         metadata={"description": "the plan that addressed this unit, with its deadlines"},
     )
     reports = fields.Dict(metadata={"description": "the unit's reports so far, by round"})
+    report_drafts = fields.Dict(
+        metadata={"description": "reports submitted and waiting for the head's signature, by round"}
+    )
     units = fields.List(
         fields.Dict(),
         metadata={"description": "a report step: each direct unit, late or not, and its report"},

@@ -262,6 +262,9 @@ class _Act:
             data = {}
         actor = load_actor(self.player.uow(), user)
         complete_task(self.player.uow(), actor, task_id, decision, comment, data)
+        if kind.writes_report:  # its head signs it a couple of hours later
+            self.player.queue(self.player.now + timedelta(hours=2), self.run)
+            return
         if self.signed is None:
             return
         with self.player.uow() as uow:

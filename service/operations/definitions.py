@@ -115,8 +115,11 @@ def _unknown_kinds(definition: Definition) -> list[dict[str, Any]]:
                 f"the user task names no known step kind (“{task.form}”): set its `form` "
                 f"property to one of {', '.join(sorted(KINDS))}"
             )
-        elif kind.writes_report != (task.report_round is not None):
-            reason = "a report step needs a `report_round` property, and only a report step has one"
+        elif kind.has_round != (task.report_round is not None):
+            reason = (
+                "a report step (or its signing) needs a `report_round` property, and only they"
+                " have one"
+            )
         else:
             continue
         problems.append(

@@ -68,6 +68,7 @@ class _Replay:
         self.runtime: Runtime | None = None
         self.document: Any = {}
         self.reports: dict[str, Any] = {}
+        self.drafts: dict[str, Any] = {}
         self.count = 0
 
     def apply(self, event: Event) -> None:
@@ -103,7 +104,11 @@ class _Replay:
         if not ready:
             offered = sorted(t.step for t in runtime.ready_tasks())
             raise _Diverged(f"event {event.seq}: task_completed", step, f"ready: {offered}")
-        if "round" in event.data:
+        if event.data.get("draft"):  # a report submitted, waiting for the head's signature
+            round_ = event.data["round"]
+            before = self.drafts.get(round_) or self.reports.get(round_, {})
+            self.drafts[round_] = patch(before, event.data["changes"])
+        elif "round" in event.data:  # a report signed (or, before signing steps, submitted)
             round_ = event.data["round"]
             self.reports[round_] = patch(self.reports.get(round_, {}), event.data["changes"])
         else:
@@ -137,6 +142,7 @@ def _compare(
         ("next timer", stored.next_timer(), runtime.next_timer()),
         ("plan", settled(instance.document), settled(replayed.document)),
         ("reports", settled(instance.reports), settled(replayed.reports)),
+        ("report drafts", settled(instance.report_drafts), settled(replayed.drafts)),
     ]
     return [
         {"what": what, "stored": _plain(old), "replayed": _plain(new)}

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
@@ -28,7 +28,7 @@ from service.operations.definitions import engine_definition
 from service.operations.documents import issue_document
 from service.operations.idempotency import Idempotency, remember
 from service.operations.instances import append_event, save_runtime
-from service.steps import PLAN_KINDS, Decision, kind_of, merge, validate_step
+from service.steps import PLAN_KINDS, REPORT_KINDS, Decision, kind_of, merge, validate_step
 from workflows.diff import diff
 from workflows.errors import ScriptFailed
 from workflows.runtime import Runtime
@@ -134,7 +134,8 @@ def complete_task(
         if "addressed_units" in values:
             _check_addressed_units(uow, instance, values["addressed_units"])
         prefill: dict[str, Any] | None = None
-        if task.report_round is not None:
+        if kind.writes_report:
+            assert task.report_round is not None  # deploying checks it
             _check_festival_dates(instance, values)
             prefill = _check_against_units(uow, instance, task.report_round, values)
         task.state, task.completed_at, task.completed_by_id = "completed", now, actor.user_id
@@ -152,7 +153,7 @@ def complete_task(
         if kind.needs_verdicts and decision == Decision.APPROVE:
             _check_verdicts(document)
         if kind.not_by_drafter:
-            _check_not_drafter(uow, instance, actor)
+            _check_not_drafter(uow, instance, task, actor)
         definition = engine_definition(instance.definition)
         runtime = Runtime.restore(definition, instance.state)
         engine_data = {"decision": decision, **engine_deadlines(instance, document)}
@@ -165,12 +166,22 @@ def complete_task(
             if grant is not None:  # the use of a delegation is part of the record
                 event["on_behalf_of"] = grant.on_behalf_of_id
                 event["signing_mark"] = grant.mark
-            if task.report_round is not None:
-                event["round"] = task.report_round
-                event["changes"] = diff(instance.reports.get(task.report_round, {}), values)
+            round_ = task.report_round
+            report: dict[str, Any] | None = None  # the report this completion signs
+            if kind.writes_report and round_ is not None:
+                # the draft waits for the head's signature; it replaces the draft before it
+                before = instance.report_drafts.get(round_) or instance.reports.get(round_, {})
+                event |= {"round": round_, "draft": True, "changes": diff(before, values)}
                 if prefill is not None:  # what the level changed of the units' sums it opened with
                     event["changed_from_units"] = diff(prefill, values)
-                instance.reports = {**instance.reports, task.report_round: values}
+                instance.report_drafts = {**instance.report_drafts, round_: values}
+            elif kind.signs_report and round_ is not None:
+                event["round"] = round_
+                event["changes"] = []
+                if decision == Decision.APPROVE:
+                    report = instance.report_drafts[round_]
+                    event["changes"] = diff(instance.reports.get(round_, {}), report)
+                    instance.reports = {**instance.reports, round_: report}
             else:
                 # a step that writes nothing keeps the very same document: nothing to compare
                 event["changes"] = (
@@ -192,8 +203,8 @@ def complete_task(
             signed = kind.signs_plan and decision == Decision.APPROVE
             if signed:
                 issue_document(uow.session, instance, task, actor, now)
-            elif task.report_round is not None:
-                issue_document(uow.session, instance, task, actor, now, report=values)
+            elif report is not None:
+                issue_document(uow.session, instance, task, actor, now, report=report)
             # signed: issue it to its units, even when its report deadline has passed already
             # (the engine has then fired the timer, and the standing body consolidates at once)
             if signed and instance.issued_at is None and definition.report_rounds:
@@ -202,8 +213,8 @@ def complete_task(
             save_runtime(uow.session, instance, runtime, now)
             if runtime.completed:
                 append_event(uow.session, instance, "process_completed", None, now)
-            if task.report_round is not None and instance.parent_id is not None:
-                report_to_parent(uow.session, instance, task.report_round, now)
+            if report is not None and round_ is not None and instance.parent_id is not None:
+                report_to_parent(uow.session, instance, round_, now)
         _flush_or_conflict(uow)
         completed = Completed(
             task.id, instance.id, instance.status, [t.name for t in runtime.ready_tasks()]
@@ -317,20 +328,24 @@ def _check_verdicts(document: dict[str, Any]) -> None:
         raise Invalid({"data": {"nominations": pending}})
 
 
-def _check_not_drafter(uow: UnitOfWork, instance: ProcessInstance, actor: Actor) -> None:
-    """:raise Forbidden: the actor submitted the plan as it now stands."""
+def _check_not_drafter(
+    uow: UnitOfWork, instance: ProcessInstance, task: Task, actor: Actor
+) -> None:
+    """:raise Forbidden: the actor submitted what the task signs, as it now stands: the plan,
+    or the report of the task's round."""
+    drafted = (
+        Task.form.in_(PLAN_KINDS)
+        if task.report_round is None
+        else and_(Task.form.in_(REPORT_KINDS), Task.report_round == task.report_round)
+    )
     drafter = uow.session.scalar(
         select(Task.completed_by_id)
-        .where(
-            Task.instance_id == instance.id,
-            Task.form.in_(PLAN_KINDS),
-            Task.state == "completed",
-        )
+        .where(Task.instance_id == instance.id, drafted, Task.state == "completed")
         .order_by(Task.completed_at.desc(), Task.id.desc())
         .limit(1)
     )
     if drafter == actor.user_id:
-        raise Forbidden("drafter_cannot_sign", "Whoever drafted a plan may not sign it.")
+        raise Forbidden("drafter_cannot_sign", "Whoever drafted a plan or report may not sign it.")
 
 
 def _check_festival_dates(instance: ProcessInstance, report: dict[str, Any]) -> None:

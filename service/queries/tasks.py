@@ -163,6 +163,7 @@ def task_detail(uow: UnitOfWork, actor: Actor, task_id: int) -> dict[str, Any]:
             "document": document_view(instance.document),
             "parent": parent,
             "reports": instance.reports,
+            "report_drafts": instance.report_drafts,
             # a report step: what the direct units reported, and their sums, which the form
             # starts with (the level adds its own activities)
             "units": [

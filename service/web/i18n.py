@@ -27,6 +27,8 @@ DEFAULT_LOCALE = "vi"
 STEPS = {key: lazy_gettext(kind.label) for key, kind in KINDS.items()} | {
     "report_half_year": lazy_gettext("Half-year report"),
     "report_annual": lazy_gettext("Annual report"),
+    "sign_half_year": lazy_gettext("Sign the half-year report"),
+    "sign_annual": lazy_gettext("Sign the annual report"),
 }
 ROLES = {
     "standing_body": lazy_gettext("Standing body"),

@@ -92,8 +92,13 @@ def _initial(task: dict[str, Any]) -> dict[str, Any]:
     """What the form starts with: the report so far, or the plan's parts the step edits (a
     first draft starts with the title the plan was started under)."""
     if task.get("report_round"):
-        reports = task.get("reports") or {}
-        source = reports.get(task["report_round"]) or task.get("units_sum") or {}
+        round_ = task["report_round"]
+        source = (
+            (task.get("report_drafts") or {}).get(round_)
+            or (task.get("reports") or {}).get(round_)
+            or task.get("units_sum")
+            or {}
+        )
     elif _kind(task).writes_report:
         source = task.get("report") or {}
     else:
@@ -158,6 +163,9 @@ def _render(
             unit_names={u["code"]: u["name"] for u in units},
             form_title=gettext(kind.title),
             writes_plan=kind.writes is Writes.PLAN,
+            signed_report=(task.get("report_drafts") or {}).get(task["report_round"] or "")
+            if kind.signs_report
+            else None,
             budget_total=forms.budget_total(values.get("budget_lines")),
             proposed=[
                 worded(c["path"], c["current"], c["proposed"])

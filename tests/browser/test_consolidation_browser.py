@@ -29,7 +29,7 @@ HEALTH, LABOUR = "thanh-hoa-so-y-te", "thanh-hoa-so-lao-dong-tbxh"
 
 def _walk(server: LiveServer, process_id: int, users: list[str], data: dict[str, Any]) -> None:
     """Act on the process as `users` (by their tasks' kinds) until none of them has a task, or
-    its report step is reached (a plan's `data`) or done (a report's)."""
+    its report step is reached (a plan's `data`) or signed (a report's)."""
     actors = {u: authenticate(server.new_uow(), u, DEMO_PASSWORD) for u in users}
     while True:
         with server.app.extensions["session_factory"]() as session:
@@ -44,7 +44,11 @@ def _walk(server: LiveServer, process_id: int, users: list[str], data: dict[str,
         actor = next((a for a in actors.values() if (agency, role) in a.duties()), None)
         if actor is None:
             return
-        if kind.writes_report != ("participants" in data):
+        if (
+            kind.key == "draft_plan"
+            and "participants" in data
+            or (kind.writes_report and "participants" not in data)
+        ):
             return  # a plan's walk stops at the report; a report's walk starts there
         if kind.writes_report or kind.key == "draft_plan":
             decision, values = "submit", data
@@ -56,8 +60,8 @@ def _walk(server: LiveServer, process_id: int, users: list[str], data: dict[str,
         else:
             decision, values = "approve", {}
         complete_task(server.new_uow(), actor, task_id, decision, None, values)
-        if kind.writes_report:
-            return
+        if kind.signs_report:
+            return  # drafted by staff, signed by the head: the report has gone up
 
 
 def test_the_consolidation_opens_with_the_units_figures(

@@ -100,7 +100,7 @@ def test_an_export_verifies_offline_and_a_tampered_one_names_its_line(
     result = offline(export, key)
     assert (result.returncode, result.stdout.split(":")[0]) == (0, "intact"), result.stderr
     # with the plan and the report issued, and both rendered (document_rendered)
-    assert "15 events of process" in result.stdout
+    assert "16 events of process" in result.stdout
 
     lines = answer.data.decode().splitlines(keepends=True)
     cases: dict[str, tuple[list[str], int, str]] = {

@@ -30,6 +30,17 @@ DISTRICT_CHAIN = [
     "thuongxuan.chutich",
 ]
 COMMUNE_CHAIN = ["ttthuongxuan.congan", "ttthuongxuan.vanphong", "ttthuongxuan.chutich"]
+# Who signs the report that each drafter submits: the head of the level (or the department).
+HEADS = {
+    POLICE: "thanhhoa.chutich",
+    "thuongxuan.congan": "thuongxuan.chutich",
+    "ttthuongxuan.congan": "ttthuongxuan.chutich",
+    "ngason.congan": "ngason.chutich",
+    "ngalien.congan": "ngalien.chutich",
+    "thanhhoa.soyte": "thanhhoa.soyte.giamdoc",
+    "thanhhoa.soldtbxh": "thanhhoa.soldtbxh.giamdoc",
+    "thanhhoa.sotttt": "thanhhoa.sotttt.giamdoc",
+}
 
 
 def at(clock: FakeClock, day: str, hour: int = 9) -> None:
@@ -98,10 +109,18 @@ def drive(
     plan: dict[str, Any] | None = None,
     figures: dict[str, Any] | None = None,
 ) -> str | None:
-    """Act on this process as `users` until nothing is left for them; return the step left."""
+    """Act on this process as `users` until nothing is left for them; return the step left.
+
+    A report they submit is then signed by their head (`HEADS`), and that ends the call."""
+    heads = [HEADS[u] for u in users if u in HEADS and HEADS[u] not in users]
     while True:
         found = [
             (u, t) for u in users for t in api.get(f"/api/v1/tasks?process={process_id}", u).json
+        ] + [
+            (h, t)
+            for h in heads
+            for t in api.get(f"/api/v1/tasks?process={process_id}", h).json
+            if t["form"] == "sign_report"
         ]
         if not found:
             return None
@@ -113,13 +132,13 @@ def drive(
             decision, data = "submit", figures
         elif step == "award_review":
             decision, data = "approve", verdicts(api, user, task["id"])
-        elif step in ("finance_appraisal", "chairman_sign"):
+        elif step in ("finance_appraisal", "chairman_sign") or task["form"] == "sign_report":
             decision, data = "approve", {}
         else:
             return str(step)
         answer = api.complete(user, task["id"], decision, data=data)
         assert answer.status_code == 200, answer.json
-        if task["form"] == "consolidate_report":
+        if task["form"] == "sign_report":
             return None  # one report per call
 
 
@@ -307,7 +326,16 @@ def test_units_plan_report_and_the_province_consolidates(
     )
     assert drive(api, district, ["thuongxuan.congan"], figures=district_report) is None
     history = api.get(f"/api/v1/processes/{district}/history", "thuongxuan.congan").json
-    (reported,) = [e for e in history if e["action"] == "task_completed" and "round" in e["data"]]
+    reported, signed = [
+        e for e in history if e["action"] == "task_completed" and "round" in e["data"]
+    ]
+    assert (reported["data"]["step"], signed["data"]["step"]) == (
+        "consolidate_report",
+        "sign_report",
+    )
+    assert (
+        signed["actor"]["username"] == "thuongxuan.chutich"
+    )  # drafted by staff, signed by the head
     changes = reported["data"]["changed_from_units"]
     assert {"path": "participants", "old": 1200, "new": 2000} in changes  # from the prefill
     assert api.get(f"/api/v1/tasks?process={province}", POLICE).json == []  # still waiting

@@ -84,6 +84,7 @@ def campaign(app: Flask, api: ApiClient, clock: FakeClock) -> dict[str, int]:
     act(api, "thuongxuan.noivu", units[DISTRICT], "approve")
     at(clock, "2023-05-24")
     act(api, "thanhhoa.soyte", units[HEALTH], "submit", data=report(2, 300, 9_000_000))
+    act(api, "thanhhoa.soyte.giamdoc", units[HEALTH], "approve")  # its director signs it
     at(clock, "2023-05-25")
     run_scheduler(app)
     return {"province": province, **units}
@@ -109,6 +110,7 @@ def test_which_step_holds_the_chain(api: ApiClient, campaign: dict[str, int]) ->
         "chairman_sign": (1, 1, 0, 2, 5),
         # Y tế's report waited from 25/4 to 24/5 and was sent; nothing open
         "consolidate_report": (0, 0, 0, 1, None),
+        "sign_report": (0, 0, 0, 1, None),  # its director signed it the same day
     }
 
 

@@ -89,7 +89,7 @@ def test_the_province_report_prints_its_units_and_goes_to_the_committee_and_mini
     district_report = signed_report(api, district, DISTRICT_USER)
     assert recipients(district_report["docx"]) == [
         "Công an tỉnh Thanh Hóa (để b/c)",
-        "Lãnh đạo CAH",
+        "Lãnh đạo BCĐ",  # signed by the district's head for its steering committee
         "Lưu: VT, CAH",
     ]
     assert "Công an tỉnh Thanh Hóa (để b/c)" in district_report["pdf"]
@@ -132,9 +132,9 @@ def test_the_province_report_prints_its_units_and_goes_to_the_committee_and_mini
         at_ = lines.index(row[1])
         assert lines[at_ - 1 : at_ + 6] == row
     assert recipients(signed["docx"]) == [
-        "Ủy ban nhân dân tỉnh Thanh Hóa (để b/c)",
+        "Ban Chỉ đạo 138/CP (để b/c)",
         "Bộ Công an (để b/c)",
-        "Lãnh đạo CAT",
+        "Lãnh đạo BCĐ",
         "Lưu: VT, CAT",
     ]
     assert "Bộ Công an (để b/c)" in signed["pdf"]

@@ -80,6 +80,11 @@ def test_another_unit_cannot_report_and_nobody_reports_twice(
     twice = api.complete(HEALTH, task, "submit", data=copy.deepcopy(figures))
     assert twice.status_code == 409
     totals = api.get(f"/api/v1/processes/{province}/consolidated", POLICE).json
+    assert (totals["reported"], totals["participants"]) == (0, 0)  # not yet: its head signs it
+    (sign,) = api.get("/api/v1/tasks", "thanhhoa.soyte.giamdoc").json
+    assert api.complete(HEALTH, sign["id"], "approve").status_code == 403  # not the drafter
+    assert api.complete("thanhhoa.soyte.giamdoc", sign["id"], "approve").status_code == 200
+    totals = api.get(f"/api/v1/processes/{province}/consolidated", POLICE).json
     assert (totals["reported"], totals["participants"]) == (1, 100)
 
 

@@ -29,7 +29,7 @@ def test_every_shape_edge_and_lane_is_drawn_inside_the_view_box() -> None:
         assert _node(svg, element_id).get("class").startswith("bpmn-node")
     assert len(svg.xpath("//s:g[@class='bpmn-lane']", namespaces=NS)) == 4
     edges = svg.xpath("//s:g[@class='bpmn-edges']/s:g", namespaces=NS)
-    assert len(edges) == BPMN.count(b"<bpmndi:BPMNEdge ") == 22
+    assert len(edges) == BPMN.count(b"<bpmndi:BPMNEdge ") == 25
     (back,) = svg.xpath("//s:g[@data-element-id='flow_finance_return']/s:polyline", namespaces=NS)
     assert back.get("points") == "830,335 830,375 340,375 340,195"  # the waypoints, in order
     assert svg.findtext(f"{{{SVG}}}title") == "Kế hoạch"

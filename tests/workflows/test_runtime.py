@@ -69,6 +69,10 @@ def test_the_last_report_releases_the_consolidation(chain: Definition) -> None:
     assert not runtime.awaits("reports_result") and runtime.next_timer() is None
     assert _only(runtime) == ("consolidate_report", "standing_body")
     runtime = _act(runtime, "submit")
+    assert _only(runtime) == ("sign_report", "chairman")  # the head signs what staff drafted
+    runtime = _act(runtime, "return")  # back to the drafter
+    assert _only(runtime) == ("consolidate_report", "standing_body")
+    runtime = _act(_act(runtime, "submit"), "approve")
     assert runtime.completed
 
 

@@ -52,6 +52,8 @@ class ProcessInstance(Base):
     issued_at: Mapped[datetime | None]  # when the signed plan cascaded to its units
     deadlines: Mapped[dict[str, Any]] = mapped_column(default=dict)  # from the parent, by kind
     reports: Mapped[dict[str, Any]] = mapped_column(default=dict)  # own reports, by round
+    # a report submitted and waiting for the head's signature, by round
+    report_drafts: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
     next_timer_at: Mapped[datetime | None] = mapped_column(index=True)
     started_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
