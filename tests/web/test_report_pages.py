@@ -52,8 +52,25 @@ def test_a_unit_sends_its_half_year_report_from_the_page(
 
     report = figures(300, 9)
     assert browser.complete(task["id"], "submit", report).status_code == 302
+    # its director reads what he signs, returns it once, then signs it
+    (sign,) = api.get(f"/api/v1/tasks?process={unit['process_id']}", HEADS[HEALTH]).json
+    browser.login(HEADS[HEALTH])
+    page = browser.get(f"/tasks/{sign['id']}").get_data(as_text=True)
+    assert "Báo cáo trình ký" in page and "Ký và gửi báo cáo" in page and "300" in page
+    returned = browser.complete(sign["id"], "return", {}, comment="Bổ sung số liệu cơ quan.")
+    assert returned.status_code == 302
+    browser.login(HEALTH)
+    (again,) = api.get(f"/api/v1/tasks?process={unit['process_id']}", HEALTH).json
+    page = browser.get(f"/tasks/{again['id']}").get_data(as_text=True)
+    assert "Bổ sung số liệu cơ quan." in page and 'name="data.participants" value="300"' in page
+    assert browser.complete(again["id"], "submit", report).status_code == 302
+    browser.login(HEADS[HEALTH])
+    (sign,) = api.get(f"/api/v1/tasks?process={unit['process_id']}", HEADS[HEALTH]).json
+    assert browser.complete(sign["id"], "approve", {}).status_code == 302
+    browser.login(HEALTH)
     history = browser.get(f"/processes/{unit['process_id']}").get_data(as_text=True)
     assert "Báo cáo sơ kết 6 tháng" in history and "300" in history
+    assert "Ký báo cáo sơ kết 6 tháng" in history
     browser.login(POLICE)
     parent = browser.get(f"/processes/{province}").get_data(as_text=True)
     assert "Các đơn vị thực hiện" in parent and "Sở Y tế tỉnh Thanh Hóa" in parent
