@@ -21,14 +21,20 @@ def _count(total: int = 0, meeting: int = 0) -> dict[str, int]:
     return {"total": total, "meeting": meeting}
 
 
+def _awards(reports: Iterable[dict[str, Any]]) -> dict[str, int]:
+    """How many awards of each kind the reports count together."""
+    counts = dict.fromkeys(AWARD_KINDS, 0)
+    for report in reports:
+        for award in report.get("awards", []):
+            counts[award["kind"]] += award["count"]
+    return counts
+
+
 def sum_reports(reports: Iterable[dict[str, Any]]) -> dict[str, Any]:
     """The figures of several reports added field by field, in the report's own shape (the
     prefill of a consolidation). Lists of festivals and the narrative are each level's own."""
     reports = list(reports)
-    awards = dict.fromkeys(AWARD_KINDS, 0)
-    for report in reports:
-        for award in report.get("awards", []):
-            awards[award["kind"]] += award["count"]
+    awards = _awards(reports)
     return {
         **{key: sum(r[key] for r in reports) for key in TOTALS},
         "festivals": [],
@@ -48,6 +54,15 @@ def sum_reports(reports: Iterable[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def with_units(own: dict[str, Any], units: list[dict[str, Any]]) -> dict[str, Any]:
+    """A level's report as it consolidates: its own figures plus its units' reports, its
+    festivals and narrative its own."""
+    if not units:
+        return own
+    added = sum_reports([own, *units])
+    return {**added, "festivals": own["festivals"], "narrative": own["narrative"]}
+
+
 def figures(report: dict[str, Any]) -> dict[str, int]:
     """Every number of a report by its path: what a consolidation may not silently lower."""
     found = {key: int(report[key]) for key in TOTALS}
@@ -56,10 +71,7 @@ def figures(report: dict[str, Any]) -> dict[str, int]:
             found[f"safety.{kind}.{part}"] = int(report["safety"][kind][part])
     for part in ("total", "meeting"):
         found[f"movement.{part}"] = int(report["movement"][part])
-    counts = dict.fromkeys(AWARD_KINDS, 0)
-    for award in report.get("awards", []):
-        counts[award["kind"]] += award["count"]
-    found |= {f"awards.{kind}": n for kind, n in counts.items()}
+    found |= {f"awards.{kind}": n for kind, n in _awards([report]).items()}
     return found
 
 
@@ -82,9 +94,7 @@ def summary(report: dict[str, Any], targets: dict[str, int | None]) -> dict[str,
     """The figures as the consolidated view shows them: totals, awards by kind, shares, and
     the plan's targets they miss (seed 004: "từ 80% trở lên" rated safe, "trên 80%" of the
     movement rated Khá or better: `safety_at_least`, `movement_above`)."""
-    awards = dict.fromkeys(AWARD_KINDS, 0)
-    for award in report.get("awards", []):
-        awards[award["kind"]] += award["count"]
+    awards = _awards([report])
     safety = {kind: share(report["safety"][kind]) for kind in SAFETY_KINDS}
     movement = share(report["movement"])
     missed = []

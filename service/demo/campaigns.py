@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.consolidation import sum_reports
+from service.consolidation import with_units
 from service.db.models import Agency, ProcessInstance, Task, User, UserRole
 from service.db.uow import UnitOfWork
 from service.operations.actors import load_actor
@@ -244,12 +244,9 @@ class _Act:
             task_id, step, kind = task.id, task.step, kind_of(task.form)
             data = self.data
             nominations = task.instance.document.get("nominations", [])
-            if task.report_round is not None:  # a level reports its own and its units' figures
+            if kind.writes_report and task.report_round is not None:  # own + its units' figures
                 units = unit_reports(uow.session, self.process, task.report_round)
-                reported = [u.report for u in units if u.report is not None]
-                if reported:
-                    added = sum_reports([self.data, *reported])
-                    data = {**added, "festivals": data["festivals"], "narrative": data["narrative"]}
+                data = with_units(self.data, [u.report for u in units if u.report is not None])
         if step == self.stop_at:
             return
         if user is None:

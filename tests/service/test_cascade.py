@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from service.consolidation import sum_reports
+from service.consolidation import with_units as add_units
 from service.db.uow import UnitOfWork
 from service.operations.scheduler import tick
 from tests.conftest import PLAN_2023, ApiClient, FakeClock
@@ -147,10 +147,7 @@ def with_units(api: ApiClient, user: str, process_id: int, own: dict[str, Any]) 
     up to, which its open report task offers (its festivals and narrative stay its own)."""
     (task,) = api.get(f"/api/v1/tasks?process={process_id}", user).json
     units = api.get(f"/api/v1/tasks/{task['id']}", user).json["units_sum"]
-    if units is None:
-        return own
-    added = sum_reports([own, units])
-    return {**added, "festivals": own["festivals"], "narrative": own["narrative"]}
+    return add_units(own, [] if units is None else [units])
 
 
 def children(api: ApiClient, process_id: int, user: str = POLICE) -> dict[str, dict[str, Any]]:
