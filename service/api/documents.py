@@ -22,6 +22,7 @@ from service.queries.documents import (
     draft_file,
     process_documents,
 )
+from service.states import DocumentState
 
 MAX_CHECK_BYTES = 20 * 1024 * 1024
 FILES: dict[str, Any] = {"content": {mimetype: {} for mimetype in MIMETYPES.values()}}
@@ -53,7 +54,7 @@ blp = Blueprint("documents", __name__, url_prefix="/api/v1", description="Signed
 def send(file: File | Pending) -> Response:
     if isinstance(file, Pending):
         answer = jsonify(file.body())
-        if file.state == "failed":
+        if file.state == DocumentState.FAILED:
             answer.status_code = 503
         else:
             answer.status_code = 202

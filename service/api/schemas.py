@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import INCLUDE, Schema, fields, validate
 
 from service.db.base import MAX_ID
+from service.states import DocumentState, TaskState
 
 
 def _due_at() -> fields.DateTime:
@@ -182,9 +183,7 @@ class TaskDetailSchema(TaskSchema):
 
 
 class TaskListArgsSchema(Schema):
-    state = fields.String(
-        load_default="open", validate=validate.OneOf(["open", "completed", "cancelled"])
-    )
+    state = fields.String(load_default=TaskState.OPEN, validate=validate.OneOf(list(TaskState)))
     process = fields.Integer(load_default=None, validate=validate.Range(1, MAX_ID))
     overdue = fields.Boolean(load_default=None, metadata={"description": "only overdue tasks"})
     step = fields.String(load_default=None, validate=validate.Length(1, 100))
@@ -532,7 +531,7 @@ class DocumentSchema(Schema):
     signing_mark = fields.String(allow_none=True)
     state = fields.String(
         metadata={
-            "enum": ["rendering", "ready", "failed"],
+            "enum": list(DocumentState),
             "description": "rendering: numbered and signed, its files are being prepared "
             "(seconds); ready: both files and their hashes are there; failed: rendering failed",
         }
@@ -545,7 +544,7 @@ class DocumentPendingSchema(Schema):
     """A document whose files are not ready: being prepared, or their rendering failed."""
 
     id = fields.Integer()
-    state = fields.String(metadata={"enum": ["rendering", "failed"]})
+    state = fields.String(metadata={"enum": [DocumentState.RENDERING, DocumentState.FAILED]})
     message = fields.String()
 
 
@@ -604,7 +603,7 @@ class RegisterEntrySchema(Schema):
     subject = fields.String(metadata={"description": "trích yếu"})
     signed_by = fields.String()
     signing_mark = fields.String(allow_none=True, metadata={"example": "KT. GIÁM ĐỐC"})
-    state = fields.String(metadata={"enum": ["rendering", "ready", "failed"]})
+    state = fields.String(metadata={"enum": list(DocumentState)})
 
 
 class RegisterSchema(Schema):

@@ -22,6 +22,7 @@ from service.operations.actors import Actor
 from service.operations.definitions import engine_definition
 from service.operations.instances import append_event, save_runtime
 from service.permissions import HEAD_ROLE, Role
+from service.states import DeadlineState
 from workflows.calendar import due_before
 from workflows.runtime import Runtime
 from workflows.text import fold
@@ -62,7 +63,7 @@ def unit_reports(session: Session, instance_id: int, round_: str) -> list[UnitRe
             select(Task.instance_id).where(
                 Task.instance_id.in_([r.id for r in rows]),
                 Task.report_round == round_,
-                Task.deadline_state == "done_late",
+                Task.deadline_state == DeadlineState.DONE_LATE,
             )
         )
     )

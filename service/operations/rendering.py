@@ -33,6 +33,7 @@ from service.documents.docx import write_docx
 from service.documents.layout import from_data
 from service.documents.pdf import write_pdf
 from service.operations.instances import append_event
+from service.states import DocumentState
 
 LEASE = timedelta(minutes=2)  # a document renders in about a second; a stuck worker, not
 MAX_ATTEMPTS = 5
@@ -153,7 +154,7 @@ def _store(uow: UnitOfWork, taken: Taken, files: Files) -> bool:
         document.docx, document.pdf = files.docx, files.pdf
         document.docx_sha256 = hashlib.sha256(files.docx).hexdigest()
         document.pdf_sha256 = hashlib.sha256(files.pdf).hexdigest()
-        document.state, document.rendered_at = "ready", now
+        document.state, document.rendered_at = DocumentState.READY, now
         job.done_at, job.token = now, None
         append_event(
             session,
@@ -192,7 +193,7 @@ def fail(uow: UnitOfWork, taken: Taken, error: str) -> None:
 
 def _give_up(uow: UnitOfWork, job: RenderJob, now: datetime) -> None:
     job.failed_at, job.token = now, None
-    uow.session.get_one(Document, job.document_id).state = "failed"
+    uow.session.get_one(Document, job.document_id).state = DocumentState.FAILED
 
 
 def run_job(new_uow: Callable[[], UnitOfWork], taken: Taken) -> RenderReport:

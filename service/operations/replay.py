@@ -18,6 +18,7 @@ from service.db.uow import UnitOfWork
 from service.errors import NotFound
 from service.operations.cascade import engine_deadlines, message
 from service.operations.definitions import engine_definition
+from service.states import ProcessStatus, TaskState
 from workflows.diff import patch, settled
 from workflows.errors import WorkflowError
 from workflows.runtime import Runtime
@@ -41,7 +42,7 @@ def replay(uow: UnitOfWork, process_id: int) -> dict[str, Any]:
             select(Event).filter_by(instance_id=process_id).order_by(Event.seq)
         ).all()
         open_rows = uow.session.execute(
-            select(Task.step, Task.role).filter_by(instance_id=process_id, state="open")
+            select(Task.step, Task.role).filter_by(instance_id=process_id, state=TaskState.OPEN)
         ).all()
         stored = Runtime.restore(engine_definition(instance.definition), instance.state)
         replayed = _Replay(instance)
@@ -138,7 +139,7 @@ def _compare(
         ),
         ("ready steps (open tasks)", sorted(open_rows), steps),
         ("completed (engine state)", stored.completed, runtime.completed),
-        ("completed (status)", instance.status == "completed", runtime.completed),
+        ("completed (status)", instance.status == ProcessStatus.COMPLETED, runtime.completed),
         ("next timer", stored.next_timer(), runtime.next_timer()),
         ("plan", settled(instance.document), settled(replayed.document)),
         ("reports", settled(instance.reports), settled(replayed.reports)),

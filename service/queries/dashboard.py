@@ -28,13 +28,13 @@ from service.operations.definitions import engine_definition
 from service.permissions import Right, require
 from service.queries.processes import due_fields
 from service.queries.reports import subtree, subtree_ids
+from service.states import LATE, DeadlineState, TaskState
 from service.steps import PLAN_KINDS
 from workflows.calendar import due_before, last_day, local_day, working_days_between
 
 AGENCY_SORTS = ("wait_p90", "wait_p50", "open", "overdue", "returns", "agency")
 UNIT_FILTERS = ("all", "late", "missing")
 TREND_MAX_DAYS = 400
-LATE_STATES = ("overdue", "done_late")
 
 
 @dataclass(frozen=True)
@@ -145,7 +145,7 @@ def agencies(
             )
             .join(Agency, Agency.id == Task.agency_id)
             .join(ProcessInstance, ProcessInstance.id == Task.instance_id)
-            .where(Task.state == "open")
+            .where(Task.state == TaskState.OPEN)
             .order_by(Task.created_at, Task.id)
             .limit(10)
         ).all()
@@ -181,10 +181,12 @@ def _figures(uow: UnitOfWork, campaign_id: int, key: Any, label: Any) -> list[di
             campaign_id,
             key,
             label,
-            func.count().filter(Task.state == "open"),
-            func.count().filter(and_(Task.state == "open", Task.deadline_state == "overdue")),
+            func.count().filter(Task.state == TaskState.OPEN),
+            func.count().filter(
+                and_(Task.state == TaskState.OPEN, Task.deadline_state == DeadlineState.OVERDUE)
+            ),
             func.count().filter(Task.decision == "return"),
-            func.count().filter(Task.state == "completed"),
+            func.count().filter(Task.state == TaskState.COMPLETED),
         )
         .join(Agency, Agency.id == Task.agency_id)
         .group_by(key, label)
@@ -193,7 +195,7 @@ def _figures(uow: UnitOfWork, campaign_id: int, key: Any, label: Any) -> list[di
     today = local_day(uow.now())
     for value, created, count in uow.session.execute(
         _tasks(campaign_id, key, vietnam_day(Task.created_at), func.count())
-        .where(Task.state == "open")
+        .where(Task.state == TaskState.OPEN)
         .group_by(key, vietnam_day(Task.created_at))
     ):
         waits[value][working_days_between(created, today)] += count
@@ -235,12 +237,12 @@ def units(
                 Task.instance_id,
                 func.count().filter(and_(Task.form.in_(PLAN_KINDS), Task.decision == "submit")),
                 func.count().filter(
-                    and_(Task.report_round.is_(None), Task.deadline_state.in_(LATE_STATES))
+                    and_(Task.report_round.is_(None), Task.deadline_state.in_(LATE))
                 ),
                 func.count().filter(
                     and_(
                         Task.report_round == round_,
-                        Task.deadline_state.in_(LATE_STATES),
+                        Task.deadline_state.in_(LATE),
                     )
                 ),
             ).group_by(Task.instance_id)
@@ -399,7 +401,7 @@ def _summary(uow: UnitOfWork, found: Campaign) -> dict[str, Any]:
     days = (vietnam_day(Task.created_at), vietnam_day(Task.completed_at))
     done = uow.session.execute(
         _tasks(found.id, Task.step, Task.name, *days, func.count())
-        .where(Task.state == "completed")
+        .where(Task.state == TaskState.COMPLETED)
         .group_by(Task.step, Task.name, *days)
     )
     for step, name, created, completed, count in done:
@@ -418,9 +420,11 @@ def _summary(uow: UnitOfWork, found: Campaign) -> dict[str, Any]:
         _tasks(
             found.id,
             func.count().filter(Task.decision == "return"),
-            func.count().filter(Task.deadline_state == "done_late"),
-            func.count().filter(Task.deadline_state == "overdue"),
-            func.count().filter(and_(Task.report_round == found.round, Task.state == "completed")),
+            func.count().filter(Task.deadline_state == DeadlineState.DONE_LATE),
+            func.count().filter(Task.deadline_state == DeadlineState.OVERDUE),
+            func.count().filter(
+                and_(Task.report_round == found.round, Task.state == TaskState.COMPLETED)
+            ),
             func.sum(case((Task.report_round == found.round, 1), else_=0)),
         )
     ).one()

@@ -19,6 +19,7 @@ from service.operations.actors import Actor
 from service.operations.documents import official_document
 from service.permissions import HEAD_ROLE, Reading
 from service.queries.processes import PLAN_KIND, readable_instance, visible_instance
+from service.states import DocumentState
 
 RETRY_AFTER = 2  # seconds: a document is rendered within a few after its signing
 MIMETYPES = {
@@ -40,10 +41,10 @@ class Pending:
 
     document_id: int
     process_id: int
-    state: str  # rendering | failed
+    state: DocumentState  # rendering | failed
 
     def body(self) -> dict[str, Any]:
-        if self.state == "failed":
+        if self.state == DocumentState.FAILED:
             message = "The document's files could not be prepared; tell an administrator."
         else:
             message = "The document is being prepared; try again in a few seconds."

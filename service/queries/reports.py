@@ -17,6 +17,7 @@ from service.operations.actors import Actor
 from service.operations.cascade import unit_reports
 from service.operations.definitions import engine_definition
 from service.queries.processes import due_fields, visible_instance
+from service.states import TaskState
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,9 @@ def children(uow: UnitOfWork, actor: Actor, process_id: int) -> list[dict[str, A
         ).all()
         open_tasks: dict[int, list[Task]] = {}
         for task in uow.session.scalars(
-            select(Task).where(Task.instance_id.in_([c.id for c, _ in rows]), Task.state == "open")
+            select(Task).where(
+                Task.instance_id.in_([c.id for c, _ in rows]), Task.state == TaskState.OPEN
+            )
         ):
             open_tasks.setdefault(task.instance_id, []).append(task)
         return [

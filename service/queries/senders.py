@@ -12,6 +12,7 @@ from service.db.models import ProcessInstance, Task
 from service.db.uow import UnitOfWork
 from service.operations.actors import Actor
 from service.queries.processes import plan_issuer
+from service.states import TaskState
 
 
 def senders(uow: UnitOfWork, actor: Actor, task_ids: list[int]) -> dict[int, dict[str, Any]]:
@@ -37,7 +38,7 @@ def senders(uow: UnitOfWork, actor: Actor, task_ids: list[int]) -> dict[int, dic
                 select(earlier)
                 .where(
                     earlier.instance_id == task.instance_id,
-                    earlier.state == "completed",
+                    earlier.state == TaskState.COMPLETED,
                     earlier.completed_at <= task.created_at,
                 )
                 .options(joinedload(earlier.completed_by), joinedload(earlier.agency))

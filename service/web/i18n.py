@@ -16,6 +16,7 @@ from flask import current_app, session
 from flask_babel import format_date, gettext, lazy_gettext, ngettext
 
 from service.forms import AWARD_KINDS, DEADLINE_KINDS
+from service.states import DeadlineState, ProcessStatus
 from service.steps import KINDS
 from workflows import calendar
 
@@ -64,18 +65,19 @@ ACTIONS = {
     "user_disabled": lazy_gettext("Disabled a user"),
     "register_set": lazy_gettext("Set a register's next number"),
 }
-DEADLINE_STATES = {
-    "on_time": lazy_gettext("On time"),
-    "due_soon": lazy_gettext("Due soon"),
-    "overdue": lazy_gettext("Overdue"),
-    "done": lazy_gettext("Done"),
-    "done_late": lazy_gettext("Done late"),
+DEADLINE_STATES: dict[str, Any] = {
+    DeadlineState.ON_TIME: lazy_gettext("On time"),
+    DeadlineState.DUE_SOON: lazy_gettext("Due soon"),
+    DeadlineState.OVERDUE: lazy_gettext("Overdue"),
+    DeadlineState.DONE: lazy_gettext("Done"),
+    DeadlineState.DONE_LATE: lazy_gettext("Done late"),
 }
-PROCESS_STATUSES = {
-    "running": lazy_gettext("In progress"),
-    "completed": lazy_gettext("Completed"),
-    "cancelled": lazy_gettext("Cancelled"),
+PROCESS_STATUSES: dict[str, Any] = {
+    ProcessStatus.RUNNING: lazy_gettext("In progress"),
+    ProcessStatus.COMPLETED: lazy_gettext("Completed"),
+    ProcessStatus.CANCELLED: lazy_gettext("Cancelled"),
 }
+
 DELEGATION_KINDS = {
     "TUQ": lazy_gettext("TUQ. — signs by authorisation"),
     "KT": lazy_gettext("KT. — signs in place of"),

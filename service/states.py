@@ -1,0 +1,50 @@
+"""The closed sets of states a row or a reading can be in, each named once.
+
+StrEnums: each member equals its string, so the database keeps the same values, JSON and
+templates see plain strings, and a comparison with a literal still holds.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class TaskState(StrEnum):
+    OPEN = "open"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"  # the engine withdrew it (a gateway or a timer took another path)
+
+
+class DeadlineState(StrEnum):
+    """Kept by the scheduler and the completion (service.operations.deadlines)."""
+
+    ON_TIME = "on_time"
+    DUE_SOON = "due_soon"
+    OVERDUE = "overdue"
+    DONE = "done"
+    DONE_LATE = "done_late"
+
+
+LATE = (DeadlineState.OVERDUE, DeadlineState.DONE_LATE)
+
+
+class ProcessStatus(StrEnum):
+    RUNNING = "running"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"  # not set by the service today; labelled for older rows
+
+
+class DocumentState(StrEnum):
+    """A signed document's files: being rendered by a job, there, or given up on."""
+
+    RENDERING = "rendering"
+    READY = "ready"
+    FAILED = "failed"
+
+
+class ActingAs(StrEnum):
+    """How an actor may act on a task: as its agency's own, as deputy (KT.), as substitute."""
+
+    SELF = "self"
+    DEPUTY = "deputy"
+    SUBSTITUTE = "substitute"
