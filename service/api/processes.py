@@ -19,7 +19,13 @@ from service.api.schemas import (
     StartProcessSchema,
 )
 from service.operations.processes import start_process
-from service.queries.processes import history, process_detail
+from service.queries.processes import (
+    HistoryEvent,
+    ProcessAsIssued,
+    ProcessDetail,
+    history,
+    process_detail,
+)
 from service.queries.reports import children, consolidated, missing
 
 blp = Blueprint(
@@ -32,7 +38,7 @@ class Processes(MethodView):
     @blp.doc(**BEARER, **DOC)
     @blp.arguments(StartProcessSchema)
     @blp.response(201, ProcessSchema)
-    def post(self, args: dict[str, Any]) -> dict[str, Any]:
+    def post(self, args: dict[str, Any]) -> ProcessDetail | ProcessAsIssued:
         """Start the newest version of a process in the caller's jurisdiction.
 
         With an Idempotency-Key, a retry of the same request starts nothing and answers with
@@ -52,7 +58,7 @@ class Processes(MethodView):
 class ProcessResource(MethodView):
     @blp.doc(**BEARER)
     @blp.response(200, ProcessSchema)
-    def get(self, process_id: int) -> dict[str, Any]:
+    def get(self, process_id: int) -> ProcessDetail | ProcessAsIssued:
         """A process with its plan and every task so far."""
         return process_detail(new_uow(write=False), current_actor(), process_id)
 
@@ -61,7 +67,7 @@ class ProcessResource(MethodView):
 class ProcessHistory(MethodView):
     @blp.doc(**BEARER)
     @blp.response(200, EventSchema(many=True))
-    def get(self, process_id: int) -> list[dict[str, Any]]:
+    def get(self, process_id: int) -> list[HistoryEvent]:
         """Every event of the process, in order."""
         return history(new_uow(write=False), current_actor(), process_id)
 

@@ -155,6 +155,13 @@ class ProposalSchema(Schema):
     changes = fields.List(fields.Nested(ProposedChangeSchema))
 
 
+class UnitReportSchema(Schema):
+    process_id = fields.Integer()
+    unit = fields.String()
+    late = fields.Boolean()
+    report = fields.Dict(allow_none=True, metadata={"description": "null: not reported yet"})
+
+
 class TaskDetailSchema(TaskSchema):
     document = fields.Dict()
     parent = fields.Nested(
@@ -167,7 +174,7 @@ class TaskDetailSchema(TaskSchema):
         metadata={"description": "reports submitted and waiting for the head's signature, by round"}
     )
     units = fields.List(
-        fields.Dict(),
+        fields.Nested(UnitReportSchema),
         metadata={"description": "a report step: each direct unit, late or not, and its report"},
     )
     units_sum = fields.Dict(

@@ -18,7 +18,14 @@ from service.api.schemas import (
     TaskSchema,
 )
 from service.operations.tasks import Completed, claim_task, complete_task, release_task
-from service.queries.tasks import inbox, inbox_counts, task_detail
+from service.queries.tasks import (
+    InboxCounts,
+    InboxTask,
+    TaskDetail,
+    inbox,
+    inbox_counts,
+    task_detail,
+)
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/v1/tasks", description="Human tasks")
 
@@ -28,7 +35,7 @@ class Tasks(MethodView):
     @blp.doc(**BEARER)
     @blp.arguments(TaskListArgsSchema, location="query")
     @blp.response(200, TaskSchema(many=True))
-    def get(self, args: dict[str, Any]) -> list[dict[str, Any]]:
+    def get(self, args: dict[str, Any]) -> list[InboxTask]:
         """The inbox: tasks of the caller's agency in the roles they hold."""
         return inbox(new_uow(write=False), current_actor(), **args)
 
@@ -37,7 +44,7 @@ class Tasks(MethodView):
 class TaskCounts(MethodView):
     @blp.doc(**BEARER)
     @blp.response(200, InboxCountsSchema)
-    def get(self) -> dict[str, int]:
+    def get(self) -> InboxCounts:
         """How many open tasks wait for the caller, and how many are overdue."""
         return inbox_counts(new_uow(write=False), current_actor())
 
@@ -46,7 +53,7 @@ class TaskCounts(MethodView):
 class TaskResource(MethodView):
     @blp.doc(**BEARER)
     @blp.response(200, TaskDetailSchema)
-    def get(self, task_id: int) -> dict[str, Any]:
+    def get(self, task_id: int) -> TaskDetail:
         """One task with the plan it is about (403 for another agency's or role's task)."""
         return task_detail(new_uow(write=False), current_actor(), task_id)
 

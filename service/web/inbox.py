@@ -59,7 +59,7 @@ def index() -> ResponseReturnValue:
         offset=(page - 1) * size,
     )
     more, rows = len(rows) > size, rows[:size]
-    sent = senders(new_uow(write=False), actor, [r["id"] for r in rows])
+    sent = senders(new_uow(write=False), actor, [r.id for r in rows])
     filters = {"step": step or "", "process": process or "", "overdue": overdue, "q": q or ""}
     return render_template(
         "inbox.html",

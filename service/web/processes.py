@@ -13,13 +13,13 @@ from markupsafe import Markup
 from service.errors import Invalid
 from service.operations.actors import Actor
 from service.operations.processes import start_process
-from service.permissions import Reading
 from service.queries.definitions import definitions
 from service.queries.diagram import diagram
 from service.queries.directory import addressable_units
 from service.queries.documents import process_documents
-from service.queries.processes import history, process_detail
+from service.queries.processes import ProcessAsIssued, ProcessDetail, history, process_detail
 from service.queries.reports import children
+from service.states import TaskState
 from service.web.changes import worded_event
 from service.web.deps import current_actor, new_uow
 from service.web.i18n import ROLES, label, translate_errors
@@ -33,27 +33,27 @@ bp = Blueprint("processes", __name__, url_prefix="/processes")
 def show(process_id: int) -> ResponseReturnValue:
     actor = current_actor()
     process = process_detail(new_uow(write=False), actor, process_id)
-    if process["reading"] == Reading.ISSUED_PLAN:  # a unit it addressed: the plan alone
+    if isinstance(process, ProcessAsIssued):  # a unit it addressed: the plan alone
         return render_template(
             "issued_plan.html",
             process=process,
-            document=process["document"],
+            document=process.document,
             unit_names=unit_names(actor, process_id),
         )
     events = history(new_uow(write=False), actor, process_id)
     svg = _svg(actor, process_id, process)
-    steps = {t["step"]: t["name"] for t in process["tasks"]}
+    steps = {t.step: t.name for t in process.tasks}
     return render_template(
         "process.html",
         process=process,
-        document=process["document"],
+        document=process.document,
         events=[worded_event(e) for e in events],
         steps=steps,
         svg=Markup(svg),  # noqa: S704  # built by lxml, every text escaped
-        open_tasks=[t for t in process["tasks"] if t["state"] == "open"],
+        open_tasks=[t for t in process.tasks if t.state == TaskState.OPEN],
         unit_names=unit_names(actor, process_id),
         lanes=_lanes(process),
-        units=children(new_uow(write=False), actor, process_id) if process["issued_at"] else [],
+        units=children(new_uow(write=False), actor, process_id) if process.issued_at else [],
         documents=process_documents(new_uow(write=False), actor, process_id),
     )
 
@@ -80,9 +80,13 @@ def new() -> ResponseReturnValue:
             else:
                 flash(gettext("The plan is started. Draft it now."), "success")
                 started = process_detail(new_uow(write=False), actor, process_id)
-                first = [t for t in started["tasks"] if t["state"] == "open"]
+                first = [
+                    t
+                    for t in getattr(started, "tasks", [])  # its starter reads it in full
+                    if t.state == TaskState.OPEN
+                ]
                 if first:
-                    return redirect(url_for("web.tasks.show", task_id=first[0]["id"]))
+                    return redirect(url_for("web.tasks.show", task_id=first[0].id))
                 return redirect(url_for("web.processes.show", process_id=process_id))
     status = 422 if errors else 200
     return (
@@ -111,7 +115,7 @@ def diagram_svg(process_id: int) -> ResponseReturnValue:
     return Response(_svg(actor, process_id, process), mimetype="image/svg+xml")
 
 
-def _svg(actor: Actor, process_id: int, process: dict[str, Any]) -> str:
+def _svg(actor: Actor, process_id: int, process: ProcessDetail | ProcessAsIssued) -> str:
     where = diagram(new_uow(write=False), actor, process_id)
     lanes = {role: label(ROLES, role) for role in ROLES}
     return render_svg(
@@ -120,13 +124,13 @@ def _svg(actor: Actor, process_id: int, process: dict[str, Any]) -> str:
         done_ids=where["done"],
         lane_labels=lanes,
         status_labels={"open": gettext("in progress"), "done": gettext("done")},
-        title=gettext("Process diagram: %(title)s", title=process["title"]),
+        title=gettext("Process diagram: %(title)s", title=process.title),
     )
 
 
-def _lanes(process: dict[str, Any]) -> list[tuple[str, str]]:
+def _lanes(process: ProcessDetail) -> list[tuple[str, str]]:
     """Each lane of the diagram (a role) with the agency that fills it in this process."""
     agencies: dict[str, str] = {}
-    for task in process["tasks"]:
-        agencies.setdefault(task["role"], task["agency"])
+    for task in process.tasks:
+        agencies.setdefault(task.role, task.agency)
     return [(label(ROLES, role), agency) for role, agency in agencies.items()]

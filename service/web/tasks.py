@@ -13,7 +13,8 @@ from service.errors import Invalid
 from service.operations.actors import Actor
 from service.operations.tasks import claim_task, complete_task, release_task
 from service.queries.directory import addressable_units
-from service.queries.tasks import task_detail
+from service.queries.tasks import TaskDetail, task_detail
+from service.states import TaskState
 from service.steps import StepKind, Writes, button, kind_of
 from service.web import forms
 from service.web.auth import safe_next
@@ -88,41 +89,36 @@ def release(task_id: int) -> ResponseReturnValue:
     return redirect(safe_next(request.form.get("next")))
 
 
-def _initial(task: dict[str, Any]) -> dict[str, Any]:
+def _initial(task: TaskDetail) -> dict[str, Any]:
     """What the form starts with: the report so far, or the plan's parts the step edits (a
     first draft starts with the title the plan was started under)."""
-    if task.get("report_round"):
-        round_ = task["report_round"]
-        source = (
-            (task.get("report_drafts") or {}).get(round_)
-            or (task.get("reports") or {}).get(round_)
-            or task.get("units_sum")
-            or {}
-        )
+    if task.report_round:
+        round_ = task.report_round
+        source = task.report_drafts.get(round_) or task.reports.get(round_) or task.units_sum or {}
     elif _kind(task).writes_report:
-        source = task.get("report") or {}
+        source = {}
     else:
-        source = task["document"] or {"title": task["process_title"]}
+        source = task.document or {"title": task.process_title}
     return {name: source[name] for name in _kind(task).schema.fields if name in source}
 
 
-def _take_proposal(task: dict[str, Any], data: dict[str, Any], chosen: list[str]) -> Any:
+def _take_proposal(task: TaskDetail, data: dict[str, Any], chosen: list[str]) -> Any:
     """The form's values with the proposed changes ticked (by their index) put in."""
-    changes = (task.get("proposal") or {}).get("changes") or []
+    changes = [] if task.proposal is None else task.proposal.changes
     picked = {int(i) for i in chosen if i.isdigit()}
     return patch(
         data,
-        [{"path": c["path"], "new": c["proposed"]} for i, c in enumerate(changes) if i in picked],
+        [{"path": c.path, "new": c.proposed} for i, c in enumerate(changes) if i in picked],
     )
 
 
-def _kind(task: dict[str, Any]) -> StepKind:
-    return kind_of(str(task["form"]))
+def _kind(task: TaskDetail) -> StepKind:
+    return kind_of(task.form)
 
 
 def _render(
     actor: Actor,
-    task: dict[str, Any],
+    task: TaskDetail,
     values: dict[str, Any],
     errors: dict[str, Any],
     comment: str,
@@ -132,7 +128,7 @@ def _render(
     proposal_taken: bool = False,
 ) -> ResponseReturnValue:
     kind = _kind(task)
-    units = addressable_units(new_uow(write=False), task["process_id"])
+    units = addressable_units(new_uow(write=False), task.process_id)
     options = {
         "addressed_units": [(u["code"], ("— " * (u["depth"] - 1)) + u["name"]) for u in units]
     }
@@ -150,7 +146,7 @@ def _render(
         render_template(
             "task.html",
             task=task,
-            document=task["document"],
+            document=task.document,
             nodes=nodes,
             decisions=decisions,
             comment=comment,
@@ -159,24 +155,23 @@ def _render(
             general_errors=general,
             has_errors=bool(errors),
             focus=focus,
-            editable=task["state"] == "open",
+            editable=task.state == TaskState.OPEN,
             unit_names={u["code"]: u["name"] for u in units},
             form_title=gettext(kind.title),
             writes_plan=kind.writes is Writes.PLAN,
-            signed_report=(task.get("report_drafts") or {}).get(task["report_round"] or "")
+            signed_report=task.report_drafts.get(task.report_round or "")
             if kind.signs_report
             else None,
             budget_total=forms.budget_total(values.get("budget_lines")),
-            proposed=[
-                worded(c["path"], c["current"], c["proposed"])
-                for c in (task.get("proposal") or {}).get("changes") or []
-            ],
+            proposed=[]
+            if task.proposal is None
+            else [worded(c.path, c.current, c.proposed) for c in task.proposal.changes],
             proposal_taken=proposal_taken,
             current_signing_mark=next(
                 (
                     g.mark
                     for g in actor.grants
-                    if (g.agency_id, g.role) == (task["agency"]["id"], task["role"])
+                    if (g.agency_id, g.role) == (task.agency.id, task.role)
                 ),
                 "",
             ),
