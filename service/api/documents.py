@@ -16,7 +16,9 @@ from service.queries.documents import (
     MIMETYPES,
     RETRY_AFTER,
     File,
+    FileCheck,
     Pending,
+    SignedDocument,
     check_file,
     document_file,
     draft_file,
@@ -69,7 +71,7 @@ def send(file: File | Pending) -> Response:
 class ProcessDocuments(MethodView):
     @blp.doc(**BEARER)
     @blp.response(200, DocumentSchema(many=True))
-    def get(self, process_id: int) -> list[dict[str, Any]]:
+    def get(self, process_id: int) -> list[SignedDocument]:
         """The documents the process issued: the signed plan (KH), its reports (BC)."""
         return process_documents(new_uow(write=False), current_actor(), process_id)
 
@@ -108,7 +110,7 @@ class DocumentCheck(MethodView):
         },
     )
     @blp.response(200, DocumentCheckSchema)
-    def post(self) -> dict[str, Any]:
+    def post(self) -> FileCheck:
         """Is this file (multipart `file`) a signed document, byte for byte, as the audit log
         recorded it when it was rendered?"""
         current_actor()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -51,27 +52,48 @@ class Pending:
         return {"id": self.document_id, "state": self.state, "message": message}
 
 
-def document_row(document: Document) -> dict[str, Any]:
-    return {
-        "id": document.id,
-        "process_id": document.instance_id,
-        "kind": document.kind,
-        "number": document.number,
-        "symbol": document.symbol,
-        "number_line": f"Số: {document.number}/{document.symbol}",
-        "year": document.year,
-        "subject": document.subject,
-        "issuer": document.agency.name,
-        "signed_at": document.signed_at,
-        "signed_by": document.signed_by.full_name,
-        "signing_mark": document.signing_mark,
-        "state": document.state,
-        "docx_sha256": document.docx_sha256,
-        "pdf_sha256": document.pdf_sha256,
-    }
+@dataclass(frozen=True, slots=True)
+class SignedDocument:
+    """A signed document: its number in the issuer's register and the hashes of its files."""
+
+    id: int
+    process_id: int
+    kind: str  # KH, BC
+    number: int
+    symbol: str
+    number_line: str  # "Số: 180/KH-BCĐ"
+    year: int
+    subject: str
+    issuer: str
+    signed_at: datetime
+    signed_by: str
+    signing_mark: str | None
+    state: DocumentState
+    docx_sha256: str | None  # None until ready
+    pdf_sha256: str | None
 
 
-def process_documents(uow: UnitOfWork, actor: Actor, process_id: int) -> list[dict[str, Any]]:
+def document_row(document: Document) -> SignedDocument:
+    return SignedDocument(
+        id=document.id,
+        process_id=document.instance_id,
+        kind=document.kind,
+        number=document.number,
+        symbol=document.symbol,
+        number_line=f"Số: {document.number}/{document.symbol}",
+        year=document.year,
+        subject=document.subject,
+        issuer=document.agency.name,
+        signed_at=document.signed_at,
+        signed_by=document.signed_by.full_name,
+        signing_mark=document.signing_mark,
+        state=document.state,
+        docx_sha256=document.docx_sha256,
+        pdf_sha256=document.pdf_sha256,
+    )
+
+
+def process_documents(uow: UnitOfWork, actor: Actor, process_id: int) -> list[SignedDocument]:
     """The documents a process has issued, oldest first; to a unit that reads only the plan as
     issued to it, the signed plan alone (not the reports its issuer sent up)."""
     with uow:
@@ -123,7 +145,22 @@ def draft_file(uow: UnitOfWork, actor: Actor, process_id: int, fmt: str) -> File
         return File(f"du-thao-{process_id}.{fmt}", MIMETYPES[fmt], content)
 
 
-def check_file(uow: UnitOfWork, content: bytes) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class FileCheck:
+    """Whether a file is, byte for byte, a signed document."""
+
+    sha256: str
+    matches: bool
+    document: SignedDocument | None
+    recorded: bool  # the audit log recorded this very hash when the file was rendered
+
+
+@dataclass(frozen=True, slots=True)
+class FileMatch(FileCheck):
+    format: str  # docx | pdf
+
+
+def check_file(uow: UnitOfWork, content: bytes) -> FileCheck:
     """Whether `content` is, byte for byte, a signed document: its SHA-256, the document it
     matches, and whether that hash is the one the audit log recorded when it was rendered.
 
@@ -137,7 +174,7 @@ def check_file(uow: UnitOfWork, content: bytes) -> dict[str, Any]:
             .options(joinedload(Document.agency), joinedload(Document.signed_by))
         ).first()
         if document is None:
-            return {"sha256": digest, "matches": False, "document": None, "recorded": False}
+            return FileCheck(digest, matches=False, document=None, recorded=False)
         # documents rendered at signing, before render jobs, have their hashes in
         # document_issued; the others in document_rendered
         recorded = uow.session.scalars(
@@ -148,10 +185,10 @@ def check_file(uow: UnitOfWork, content: bytes) -> dict[str, Any]:
             )
         ).all()
         in_log = any(digest in (r.get("docx_sha256"), r.get("pdf_sha256")) for r in recorded)
-        return {
-            "sha256": digest,
-            "matches": True,
-            "document": document_row(document),
-            "recorded": in_log,
-            "format": "docx" if digest == document.docx_sha256 else "pdf",
-        }
+        return FileMatch(
+            digest,
+            matches=True,
+            document=document_row(document),
+            recorded=in_log,
+            format="docx" if digest == document.docx_sha256 else "pdf",
+        )
