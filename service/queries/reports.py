@@ -17,7 +17,7 @@ from service.operations.actors import Actor
 from service.operations.cascade import unit_reports
 from service.operations.definitions import engine_definition
 from service.queries.processes import due_fields, visible_instance
-from service.states import TaskState
+from service.states import ProcessStatus, TaskState
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class Unit:
     instance_id: int
     parent_id: int | None
     unit: str
-    status: str
+    status: ProcessStatus
     issued_at: datetime | None
     deadlines: dict[str, str]  # from the parent, by round
     reports: dict[str, Any]  # by round
