@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from babel.dates import format_date
+from babel.numbers import format_percent
+
 from service.documents.layout import (
     Block,
     Heading,
@@ -266,8 +269,8 @@ def _paragraphs(text: str) -> list[Block]:
 
 
 def _day(iso: str) -> str:
-    return date.fromisoformat(iso).strftime("%d/%m/%Y")
+    return format_date(date.fromisoformat(iso), "dd/MM/yyyy", locale="vi")
 
 
 def _share(part: int, whole: int) -> str:
-    return f"{100 * part / whole:.1f}%".replace(".", ",") if whole else "—"
+    return format_percent(part / whole, "0.0%", locale="vi") if whole else "—"

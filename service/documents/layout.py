@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from babel.numbers import format_decimal
+
 MOTTO = ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc")
 # The document kinds a register numbers, with the name printed above the subject.
 KINDS = {"KH": "KẾ HOẠCH", "BC": "BÁO CÁO"}
@@ -74,8 +76,8 @@ class OfficialDocument:
 
 
 def vnd(value: int) -> str:
-    """165000000 → "165.000.000"."""
-    return f"{value:,}".replace(",", ".")
+    """165000000 → "165.000.000": the documents are Vietnamese whatever the reader's language."""
+    return format_decimal(value, locale="vi")
 
 
 def to_data(doc: OfficialDocument) -> dict[str, Any]:

@@ -2,8 +2,9 @@
 
 English msgids, Vietnamese by default (`service/translations/vi`). Names of steps, roles,
 decisions and fields live here, keyed by the codes the service uses; a code without a label
-is shown as it is. Dates are dd/mm/yyyy in Vietnam time (UTC+7, no daylight saving), money is
-whole đồng with "." between thousands: "165.000.000 đ".
+is shown as it is. Numbers, dates and money go through Babel's formatters: dates are dd/mm/yyyy
+in Vietnam time (UTC+7) in both languages, money whole đồng grouped the page's way
+("165.000.000 đ").
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ import re
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
-from flask import current_app, session
-from flask_babel import format_date, gettext, lazy_gettext, ngettext
+from babel import dates, numbers
+from flask import current_app, has_request_context, session
+from flask_babel import format_date, get_locale, gettext, lazy_gettext, ngettext
 
 from service.forms import AWARD_KINDS, DEADLINE_KINDS
 from service.steps import KINDS
@@ -321,10 +323,14 @@ def _present(value: str) -> str:
 # --- formats ----------------------------------------------------------------------------
 
 
+def _locale() -> str:
+    """The page's language; Vietnamese outside a request (mail, exports, tests)."""
+    return str(get_locale() or DEFAULT_LOCALE) if has_request_context() else DEFAULT_LOCALE
+
+
 def number(value: int | None) -> str:
-    if value is None:
-        return ""
-    return f"{value:,}".replace(",", ".")
+    """Grouped the page's way: 165.000.000 in Vietnamese, 165,000,000 in English."""
+    return "" if value is None else numbers.format_decimal(value, locale=_locale())
 
 
 def money(value: int | None) -> str:
@@ -349,15 +355,14 @@ def vn_date(value: date | datetime | str | None) -> str:
             return str(value)
     if isinstance(value, datetime):
         value = _local(value)
-    return f"{value.day:02d}/{value.month:02d}/{value.year}"
+    return dates.format_date(value, "dd/MM/yyyy", locale=_locale())  # the same in both languages
 
 
 def vn_datetime(value: datetime | None) -> str:
     """dd/mm/yyyy HH:MM, Vietnam time."""
     if value is None:
         return ""
-    local = _local(value)
-    return f"{vn_date(local)} {local.hour:02d}:{local.minute:02d}"
+    return dates.format_datetime(_local(value), "dd/MM/yyyy HH:mm", locale=_locale())
 
 
 def _today() -> date:
