@@ -48,6 +48,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         _refuse_demo_settings(settings, engine)
     app.extensions["db_engine"] = engine
     app.extensions["session_factory"] = make_session_factory(engine)
+    app.extensions["settings"] = settings
     app.extensions["clock"] = utcnow  # replaced by tests that move time forward
     app.before_request(refuse_unstorable_text)
     api.init_app(app)

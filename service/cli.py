@@ -17,10 +17,13 @@ from flask import Flask, current_app
 from sqlalchemy import func, select
 
 from service.audit_cli import audit
+from service.config import Settings
+from service.db.base import utcnow
 from service.db.migrate import upgrade
 from service.db.models import ProcessInstance
 from service.db.uow import UnitOfWork
 from service.demo import campaigns
+from service.documents.keys import Pkcs12Store, demo_keys
 from service.errors import NotFound
 from service.operations.actors import password_hasher
 from service.operations.audit import checkpoint
@@ -29,6 +32,7 @@ from service.operations.directory import load_directory
 from service.operations.rendering import LEASE, any_due, render_pending, worker_name
 from service.operations.scheduler import tick
 from service.operations.second_factor import disable_user as disable
+from service.queries.directory import key_holders
 from workflows.calendar import local_day
 
 DEMO = Path(__file__).parent / "demo"
@@ -47,6 +51,7 @@ def init_app(app: Flask) -> None:
         scheduler,
         render_worker,
         audit,
+        pki,
     )
     for command in commands:
         app.cli.add_command(command)
@@ -89,6 +94,7 @@ def load_demo(demo_otp: bool) -> None:
     """Load the demo directory (seeds 000–003) with the README's demo password, and on an
     empty database two years of the Thanh Hóa campaign (for the supervisors' dashboard)."""
     directory = tomllib.loads((DEMO / "directory.toml").read_text(encoding="utf-8"))
+    settings: Settings = current_app.extensions["settings"]
     secret = DEMO_TOTP_SECRET if demo_otp else None
     added = load_directory(_uow(), directory, password_hasher().hash(DEMO_PASSWORD), secret)
     click.echo(f"demo directory: {added} new agencies and users")
@@ -98,7 +104,15 @@ def load_demo(demo_otp: bool) -> None:
             return  # the demo campaigns are played once, on an empty database
     campaigns.play(factory, local_day(current_app.extensions["clock"]()))
     click.echo("demo campaigns: two years of the Thanh Hóa plan, ending today")
-    rendered = render_pending(_uow).rendered  # the campaigns' documents, ready from the start
+    if not settings.production and settings.pki_dir is not None:
+        made = demo_keys(
+            Pkcs12Store(settings.pki_dir, settings.pki_passphrase.encode()),
+            key_holders(_uow(write=False)),
+            utcnow(),
+        )
+        click.echo(f"demo signing keys: {len(made)} made in {settings.pki_dir}")
+    # the campaigns' documents, ready (and digitally signed) from the start
+    rendered = render_pending(_uow, keys=settings.key_store()).rendered
     click.echo(f"demo documents: {rendered} rendered")
 
 
@@ -242,11 +256,13 @@ def _render_loop(batch: int, interval: float, lease: int, once: bool) -> None:
     if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
         signal.signal(signal.SIGINT, stop)  # Ctrl-C too: the document in hand is finished
     name = worker_name()
-    click.echo(f"render worker {name}: ready")
+    keys = current_app.extensions["settings"].key_store()
+    signing = "signing PDFs" if keys is not None else "no signing keys: PDFs unsigned"
+    click.echo(f"render worker {name}: ready, {signing}")
     while not stopping:
         if any_due(_uow(write=False)):
             report = render_pending(
-                _uow, batch, batch=batch, worker=name, lease=timedelta(seconds=lease)
+                _uow, batch, batch=batch, worker=name, lease=timedelta(seconds=lease), keys=keys
             )
             if report.rendered or report.failed or report.dropped:
                 click.echo(
@@ -258,3 +274,20 @@ def _render_loop(batch: int, interval: float, lease: int, once: bool) -> None:
         if once:
             return
         time.sleep(interval)
+
+
+@click.group("pki")
+def pki() -> None:
+    """Signing keys for the issued PDFs' digital signatures."""
+
+
+@pki.command("demo")
+def pki_demo() -> None:
+    """Make the demo CA and a PKCS#12 key for every agency and every user who signs, in
+    APP_PKI_DIR (never in production: a real deployment uses its CA's tokens or an HSM)."""
+    settings: Settings = current_app.extensions["settings"]
+    if settings.production or settings.pki_dir is None:
+        raise click.UsageError("demo keys are for development: set APP_PKI_DIR, not in production")
+    store = Pkcs12Store(settings.pki_dir, settings.pki_passphrase.encode())
+    made = demo_keys(store, key_holders(_uow(write=False)), utcnow())
+    click.echo(f"demo signing keys: {len(made)} made in {settings.pki_dir}")

@@ -6,6 +6,15 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from service.documents.keys import (
+    CA_FILE,
+    KeyStore,
+    Pkcs11Store,
+    Pkcs12Store,
+    pem_certificates,
+)
 
 MIN_SECRET_KEY = 32  # characters of APP_SECRET_KEY in production
 
@@ -26,6 +35,14 @@ class Settings:
     smtp_host: str | None = None  # reminders also go by e-mail when set
     smtp_port: int = 25
     smtp_sender: str = "ngayhoi-antq@localhost"
+    # Digital signatures of issued PDFs: PKCS#12 files in `pki_dir` (`flask pki demo` makes the
+    # demo's), or a PKCS#11 token when `pkcs11_module` is set; none: PDFs go out unsigned.
+    pki_dir: Path | None = None
+    pki_passphrase: str = "demo"  # noqa: S105 -- the demo keys' (published in the README)
+    pkcs11_module: str | None = None
+    pkcs11_token: str = ""
+    pkcs11_pin: str = ""
+    trust_roots: Path | None = None  # PEM: the CAs whose certificates /documents/check trusts
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -34,7 +51,9 @@ class Settings:
         once into APP_INSTANCE_DIR), APP_TOKEN_TTL_SECONDS (default 8 hours),
         APP_IDLE_TIMEOUT_SECONDS (default 30 minutes),
         APP_AUDIT_KEY_PATH and APP_WITNESS_DIR (default: in APP_INSTANCE_DIR), APP_SMTP_HOST,
-        APP_SMTP_PORT and APP_SMTP_SENDER (default: no e-mail)."""
+        APP_SMTP_PORT and APP_SMTP_SENDER (default: no e-mail), APP_PKI_DIR and
+        APP_PKI_PASSPHRASE (default outside production: APP_INSTANCE_DIR/pki, "demo"),
+        APP_PKCS11_MODULE, APP_PKCS11_TOKEN, APP_PKCS11_PIN and APP_TRUST_ROOTS (a PEM file)."""
         instance = Path(os.environ.get("APP_INSTANCE_DIR", "instance")).resolve()
         instance.mkdir(parents=True, exist_ok=True)
         production = os.environ.get("APP_ENV") == "production"
@@ -55,7 +74,35 @@ class Settings:
             smtp_host=os.environ.get("APP_SMTP_HOST") or None,
             smtp_port=int(os.environ.get("APP_SMTP_PORT", 25)),
             smtp_sender=os.environ.get("APP_SMTP_SENDER", cls.smtp_sender),
+            pki_dir=_path(os.environ.get("APP_PKI_DIR"))
+            or (None if production else instance / "pki"),
+            pki_passphrase=os.environ.get("APP_PKI_PASSPHRASE", "" if production else "demo"),
+            pkcs11_module=os.environ.get("APP_PKCS11_MODULE") or None,
+            pkcs11_token=os.environ.get("APP_PKCS11_TOKEN", ""),
+            pkcs11_pin=os.environ.get("APP_PKCS11_PIN", ""),
+            trust_roots=_path(os.environ.get("APP_TRUST_ROOTS")),
         )
+
+    def key_store(self) -> KeyStore | None:
+        """Where the signing keys are, or None: issued PDFs then carry no digital signature."""
+        if self.pkcs11_module:
+            return Pkcs11Store(
+                self.pkcs11_module, self.pkcs11_token, self.pkcs11_pin, self.trust_roots
+            )
+        if self.pki_dir is not None and (self.pki_dir / CA_FILE).exists():
+            return Pkcs12Store(self.pki_dir, self.pki_passphrase.encode())
+        return None
+
+    def trusted_roots(self) -> list[Any]:
+        """The CAs /documents/check trusts: APP_TRUST_ROOTS, else the key store's own CA."""
+        if self.trust_roots is not None:
+            return pem_certificates(self.trust_roots)
+        keys = self.key_store()
+        return [] if keys is None else keys.trust_roots()
+
+
+def _path(value: str | None) -> Path | None:
+    return Path(value) if value else None
 
 
 def _instance_secret(instance: Path) -> str:

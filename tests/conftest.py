@@ -64,7 +64,8 @@ def render_documents(app: Flask, limit: int | None = None) -> RenderReport:
     """Run the render worker's pending jobs in process, on the app's clock: what the worker
     process does within seconds of a signing."""
     factory, clock = app.extensions["session_factory"], app.extensions["clock"]
-    return render_pending(lambda: UnitOfWork(factory, clock=clock), limit)
+    keys = app.extensions["settings"].key_store()  # None unless a test gives it signing keys
+    return render_pending(lambda: UnitOfWork(factory, clock=clock), limit, keys=keys)
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from io import BytesIO
 from typing import Any
 
-from flask import Response, jsonify, request, send_file
+from flask import Response, current_app, jsonify, request, send_file
 from flask.views import MethodView
 
 from service.api.blueprint import BEARER, Blueprint
@@ -115,4 +115,6 @@ class DocumentCheck(MethodView):
         content = upload.read(MAX_CHECK_BYTES + 1) if upload else b""
         if not content or len(content) > MAX_CHECK_BYTES:
             raise Invalid({"file": ["Send a DOCX or PDF file of at most 20 MB."]})
-        return check_file(new_uow(write=False), content)
+        return check_file(
+            new_uow(write=False), content, current_app.extensions["settings"].trusted_roots()
+        )

@@ -559,6 +559,25 @@ class DocumentCheckSchema(Schema):
         metadata={"description": "the audit log recorded this very hash when it was rendered"}
     )
     document = fields.Nested(DocumentSchema, allow_none=True)
+    signatures = fields.List(
+        fields.Nested(lambda: SignatureCheckSchema()),
+        metadata={"description": "each digital signature of a PDF, checked (PAdES)"},
+    )
+
+
+class SignatureCheckSchema(Schema):
+    """One digital signature of a PDF, checked against the configured trust roots."""
+
+    field = fields.String(metadata={"description": "signer (the person) or agency"})
+    signer = fields.String(metadata={"description": "the certificate's common name"})
+    organisation = fields.String()
+    signed_at = fields.DateTime(allow_none=True)
+    intact = fields.Boolean(metadata={"description": "the bytes it covers are those it signed"})
+    valid = fields.Boolean(metadata={"description": "the cryptography holds"})
+    trusted = fields.Boolean(metadata={"description": "its certificate chains to a trust root"})
+    whole_file = fields.Boolean(metadata={"description": "nothing but signatures added after it"})
+    ok = fields.Boolean()
+    problem = fields.String(metadata={"description": "why it could not be checked at all"})
 
 
 class RegisterSetSchema(Schema):

@@ -14,6 +14,27 @@ KINDS = {"KH": "KẾ HOẠCH", "BC": "BÁO CÁO"}
 
 
 @dataclass(frozen=True)
+class Box:
+    """Where an appearance goes: a page (0-based) and a rectangle in PDF points, origin at the
+    bottom left."""
+
+    page: int
+    left: float
+    bottom: float
+    right: float
+    top: float
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """A digital signature's appearance, drawn in the signature space: "signer" (the person's, in
+    blue) or "agency" (the issuing agency's, in red, over the left of the signer's)."""
+
+    field: str
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Heading:
     text: str
 

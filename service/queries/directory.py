@@ -9,6 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from service.db.models import Agency, ProcessInstance, User
 from service.db.uow import UnitOfWork
+from service.documents.keys import agency_label, user_label
 from service.errors import NotFound
 from service.operations.actors import Actor
 from service.permissions import Right, may
@@ -64,3 +65,21 @@ def colleagues(uow: UnitOfWork, actor: Actor) -> list[dict[str, Any]]:
             for u, name in rows
             if may({r.role for r in u.roles}, Right.STAND_IN)
         ]
+
+
+def key_holders(uow: UnitOfWork) -> dict[str, tuple[str, str]]:
+    """Who needs a signing key, by key label: every active user who may sign for an agency
+    (a head, a deputy) and every agency; each with the certificate's (common name, organisation)."""
+    with uow:
+        agencies = uow.session.scalars(select(Agency)).all()
+        users = uow.session.scalars(
+            select(User).where(User.active).options(selectinload(User.roles))
+        ).all()
+        names = {a.id: a.issuer_name or a.name for a in agencies}
+        holders = {
+            agency_label(a.code): (names[a.id], a.parent_body or names[a.id]) for a in agencies
+        }
+        for user in users:
+            if may({r.role for r in user.roles}, Right.STAND_IN):
+                holders[user_label(user.username)] = (user.full_name, names[user.agency_id])
+        return holders
