@@ -30,7 +30,7 @@ from service.db.migrate import upgrade
 from service.db.models import User
 from service.db.session import make_engine, make_session_factory
 from service.db.uow import UnitOfWork
-from service.operations.actors import password_hasher
+from service.operations.actors import SYSTEM, password_hasher
 from service.operations.definitions import deploy
 from service.operations.directory import load_directory
 from service.operations.rendering import RenderReport, render_pending
@@ -87,7 +87,7 @@ def load_demo(database_url: str, demo_hash: str) -> None:
     factory = make_session_factory(engine)
     load_directory(UnitOfWork(factory), DIRECTORY, demo_hash, DEMO_TOTP_SECRET)
     for path in sorted((ROOT / "bpmn").glob("*.bpmn")):
-        deploy(UnitOfWork(factory), path.name, path.read_bytes())
+        deploy(UnitOfWork(factory), SYSTEM, path.name, path.read_bytes())
     engine.dispose()
 
 

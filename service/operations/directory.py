@@ -9,7 +9,7 @@ from sqlalchemy import select
 from service.db.models import Agency, RoleBinding, User, UserRole
 from service.db.uow import UnitOfWork
 from service.errors import Invalid
-from service.permissions import Right, may
+from service.permissions import Right, Role, may
 
 LEVEL_KINDS = frozenset({"province", "district", "commune"})
 
@@ -71,6 +71,8 @@ def load_directory(
             home = by_code.get(entry["agency"])
             if home is None:
                 raise Invalid({"user": {entry["username"]: ["Unknown agency."]}})
+            if Role.SYSTEM in entry.get("roles", []):  # the command line's, never a user's
+                raise Invalid({"user": {entry["username"]: ["No user holds the system role."]}})
             uow.session.add(
                 User(
                     username=entry["username"],
