@@ -172,10 +172,10 @@ def postgresql_templates(demo_hash: str) -> Iterator[PostgresqlTemplates]:
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh database of this test's own, migrated: empty, or, for a test that uses `app`,
-    the app's database with the demo directory and the diagrams already loaded (`load_demo`).
-    A copy of a template built once per session."""
-    demo = "app" in request.fixturenames
+    """A fresh database of this test's own, migrated: empty, or, for a test that uses `app` or
+    the operations' `session_factory` (tests/operations), with the demo directory and the
+    diagrams already loaded (`load_demo`). A copy of a template built once per session."""
+    demo = not {"app", "session_factory"}.isdisjoint(request.fixturenames)
     if request.param == "sqlite":
         templates: SqliteTemplates = request.getfixturevalue("sqlite_templates")
         yield templates.copy(demo, tmp_path / "test.sqlite3")
