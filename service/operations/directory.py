@@ -32,6 +32,7 @@ def load_directory(
     """
     with uow:
         by_code = {a.code: a for a in uow.session.scalars(select(Agency))}
+        before = set(by_code)
         added = 0
         for entry in directory.get("agency", []):
             if entry["code"] in by_code:
@@ -64,7 +65,9 @@ def load_directory(
                 )
             by_code[agency.code] = agency
             added += 1
+        new_agencies = [code for code in by_code if code not in before]
         usernames = set(uow.session.scalars(select(User.username)))
+        new_users = []
         for entry in directory.get("user", []):
             if entry["username"] in usernames:
                 continue
@@ -87,6 +90,10 @@ def load_directory(
                     else None,
                 )
             )
+            new_users.append(entry["username"])
             added += 1
+        if added:  # the command line loads the directory: no user acts
+            data = {"agencies": new_agencies, "users": new_users, "by": "command line"}
+            uow.record("directory_loaded", None, data=data)
         uow.commit()
         return added
