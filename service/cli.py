@@ -25,7 +25,7 @@ from service.db.uow import UnitOfWork
 from service.demo import campaigns
 from service.documents.keys import Pkcs12Store, demo_keys
 from service.errors import NotFound
-from service.operations.actors import password_hasher
+from service.operations.actors import SYSTEM, password_hasher
 from service.operations.audit import checkpoint
 from service.operations.definitions import deploy
 from service.operations.directory import load_directory
@@ -79,7 +79,7 @@ def init_db() -> None:
 def deploy_diagrams(folder: Path) -> None:
     """Validate and deploy every .bpmn file of FOLDER (default: bpmn/)."""
     for path in sorted(folder.glob("*.bpmn")):
-        row, created = deploy(_uow(), path.name, path.read_bytes())
+        row, created = deploy(_uow(), SYSTEM, path.name, path.read_bytes())
         state = "deployed" if created else "unchanged"
         click.echo(f"{path.name}: {row['process_id']} v{row['version']} {state}")
 
@@ -175,7 +175,7 @@ def scheduler(once: bool, interval: int, checkpoint_every: int) -> None:
         if checkpoint_every and passes % checkpoint_every == 0:
             config = current_app.config
             try:
-                signed = checkpoint(_uow(), config["AUDIT_KEY_PATH"], config["WITNESS_DIR"])
+                signed = checkpoint(_uow(), SYSTEM, config["AUDIT_KEY_PATH"], config["WITNESS_DIR"])
             except Exception as err:  # timers and reminders go on; the next pass tries again
                 click.echo(f"audit checkpoint failed: {err!r}", err=True)
             else:

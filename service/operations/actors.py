@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload
 from service.db.models import Agency, Delegation, User, UserRole
 from service.db.uow import UnitOfWork
 from service.errors import Unauthorized
-from service.permissions import HEAD_ROLE, Right, may
+from service.permissions import HEAD_ROLE, Right, Role, may
 from workflows.calendar import local_day
 
 # How an agency's head and deputy are titled on a signature, by the agency's kind.
@@ -61,6 +61,22 @@ class Actor:
         return {(self.agency_id, r) for r in self.roles} | {
             (g.agency_id, g.role) for g in self.grants
         }
+
+
+@dataclass(frozen=True)
+class SystemActor:
+    """The command line and the scheduler: no user, no agency. Its rights are those of
+    `Role.SYSTEM` in the rights table; its events carry no user and read "by": its name."""
+
+    username: str = "command line"
+    roles: frozenset[str] = frozenset({Role.SYSTEM})
+    user_id: None = None
+    agency_id: None = None
+
+
+# The command line needs no user: `deploy-diagrams` runs at set-up before any user exists, and
+# the scheduler signs checkpoints unattended.
+SYSTEM = SystemActor()
 
 
 @lru_cache(maxsize=1)

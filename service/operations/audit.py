@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from service.db.audit_log import DIRECTORY_CHAIN, HASHED, event_record
 from service.db.models import AuditChain, Checkpoint, Event, ProcessInstance
 from service.db.uow import UnitOfWork
+from service.operations.actors import Actor, SystemActor
 from service.operations.signing import (
     ORIGIN,
     fingerprint,
@@ -27,6 +28,7 @@ from service.operations.signing import (
     signing_key,
     write_witness,
 )
+from service.permissions import Right, require
 from workflows.audit import (
     GENESIS,
     Link,
@@ -57,17 +59,25 @@ def checkpoint_view(row: Checkpoint) -> dict[str, Any]:
     }
 
 
-def latest_checkpoint(uow: UnitOfWork) -> dict[str, Any] | None:
+def latest_checkpoint(uow: UnitOfWork, actor: Actor | SystemActor) -> dict[str, Any] | None:
+    """:raise Forbidden: the actor may not read the log's checkpoints."""
+    require(actor, Right.VERIFY_LOG)
     with uow:
         row = uow.session.scalars(LATEST_CHECKPOINT).first()
         return None if row is None else checkpoint_view(row)
 
 
-def checkpoint(uow: UnitOfWork, key_path: Path, witness_dir: Path) -> dict[str, Any]:
+def checkpoint(
+    uow: UnitOfWork, actor: Actor | SystemActor, key_path: Path, witness_dir: Path
+) -> dict[str, Any]:
     """Sign the root over every event so far, store it, and write its witness copy.
 
-    With no event since the latest checkpoint, that one is returned unchanged.
+    With no event since the latest checkpoint, that one is returned unchanged. A checkpoint is
+    itself part of the audit record (signed, witnessed), so it adds no event.
+
+    :raise Forbidden: the actor may not sign the log.
     """
+    require(actor, Right.VERIFY_LOG)
     key = signing_key(key_path)
     with uow:
         now = uow.now()
@@ -108,11 +118,19 @@ def _hold_writers(session: Session) -> None:
         session.execute(text("SELECT audit_hold_writers()"))
 
 
-def verify(uow: UnitOfWork, witness_dir: Path, key: Ed25519PublicKey | None) -> dict[str, Any]:
+def verify(
+    uow: UnitOfWork,
+    actor: Actor | SystemActor,
+    witness_dir: Path,
+    key: Ed25519PublicKey | None,
+) -> dict[str, Any]:
     """Check every chain, every checkpoint and every witness copy, all at one instant.
 
     `uow` is a reading unit (write=False): it opens its own snapshot.
+
+    :raise Forbidden: the actor may not verify the log.
     """
+    require(actor, Right.VERIFY_LOG)
     with uow:
         if uow.session.get_bind().dialect.name == "postgresql":
             uow.session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from service.db.models import Agency, RoleBinding, User, UserRole
 from service.db.uow import UnitOfWork
 from service.errors import Invalid
-from service.permissions import Right, may
+from service.permissions import Right, Role, may
 
 LEVEL_KINDS = frozenset({"province", "district", "commune"})
 
@@ -32,6 +32,7 @@ def load_directory(
     """
     with uow:
         by_code = {a.code: a for a in uow.session.scalars(select(Agency))}
+        before = set(by_code)
         added = 0
         for entry in directory.get("agency", []):
             if entry["code"] in by_code:
@@ -64,13 +65,17 @@ def load_directory(
                 )
             by_code[agency.code] = agency
             added += 1
+        new_agencies = [code for code in by_code if code not in before]
         usernames = set(uow.session.scalars(select(User.username)))
+        new_users = []
         for entry in directory.get("user", []):
             if entry["username"] in usernames:
                 continue
             home = by_code.get(entry["agency"])
             if home is None:
                 raise Invalid({"user": {entry["username"]: ["Unknown agency."]}})
+            if Role.SYSTEM in entry.get("roles", []):  # the command line's, never a user's
+                raise Invalid({"user": {entry["username"]: ["No user holds the system role."]}})
             uow.session.add(
                 User(
                     username=entry["username"],
@@ -85,6 +90,10 @@ def load_directory(
                     else None,
                 )
             )
+            new_users.append(entry["username"])
             added += 1
+        if added:  # the command line loads the directory: no user acts
+            data = {"agencies": new_agencies, "users": new_users, "by": "command line"}
+            uow.record("directory_loaded", None, data=data)
         uow.commit()
         return added

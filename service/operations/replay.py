@@ -11,13 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from service.db.models import Event, ProcessInstance, Task
 from service.db.uow import UnitOfWork
-from service.errors import NotFound
+from service.operations.actors import Actor, SystemActor
 from service.operations.cascade import engine_deadlines, message
 from service.operations.definitions import engine_definition
+from service.operations.reading import visible_instance
 from workflows.diff import patch, settled
 from workflows.errors import WorkflowError
 from workflows.runtime import Runtime
@@ -29,14 +29,14 @@ class _Diverged(Exception):
         self.view = {"what": what, "stored": stored, "replayed": replayed}
 
 
-def replay(uow: UnitOfWork, process_id: int) -> dict[str, Any]:
-    """{process_id, events_replayed, matches, divergences: [{what, stored, replayed}]}."""
+def replay(uow: UnitOfWork, actor: Actor | SystemActor, process_id: int) -> dict[str, Any]:
+    """{process_id, events_replayed, matches, divergences: [{what, stored, replayed}]}.
+
+    :raise NotFound: no such process. :raise Forbidden: the actor does not read it in full
+        (service.operations.reading).
+    """
     with uow:
-        instance = uow.session.get(
-            ProcessInstance, process_id, options=[joinedload(ProcessInstance.definition)]
-        )
-        if instance is None:
-            raise NotFound("process_not_found", "No such process.")
+        instance = visible_instance(uow, actor, process_id)
         events = uow.session.scalars(
             select(Event).filter_by(instance_id=process_id).order_by(Event.seq)
         ).all()

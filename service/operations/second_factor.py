@@ -94,6 +94,9 @@ def verify(uow: UnitOfWork, user_id: int, code: str) -> Actor:
         elif not _spend_recovery_code(uow, user, code):
             raise Unauthorized("otp_invalid", "The code is not valid.")
         actor = actor_of(uow, user)
+        # the code is spent (its window, or the recovery code): the log says who and with what
+        used = "code" if step is not None else "recovery_code"
+        uow.record("second_factor_used", actor, data={"user": user.username, "with": used})
         uow.commit()
         return actor
 

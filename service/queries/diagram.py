@@ -11,7 +11,7 @@ from service.db.models import ProcessDefinition, Task
 from service.db.uow import UnitOfWork
 from service.operations.actors import Actor
 from service.operations.definitions import engine_definition
-from service.queries.processes import visible_instance
+from service.operations.reading import visible_instance
 from workflows.runtime import Runtime
 
 _BPMN = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL"}

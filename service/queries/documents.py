@@ -20,8 +20,9 @@ from service.documents.pdf import write_pdf
 from service.errors import Conflict, Forbidden, NotFound
 from service.operations.actors import Actor
 from service.operations.documents import official_document
+from service.operations.reading import readable_instance, visible_instance
 from service.permissions import HEAD_ROLE, Reading
-from service.queries.processes import PLAN_KIND, readable_instance, visible_instance
+from service.queries.processes import PLAN_KIND
 
 RETRY_AFTER = 2  # seconds: a document is rendered within a few after its signing
 MIMETYPES = {

@@ -20,6 +20,7 @@ from service.db.audit_log import event_record
 from service.db.models import Checkpoint, Event, ProcessInstance
 from service.db.session import make_engine, make_session_factory
 from service.db.uow import UnitOfWork
+from service.operations.actors import SYSTEM
 from service.operations.audit import CHAIN_COLUMNS, checkpoint, verify
 from service.operations.signing import signing_key, verifying_key
 from tests.conftest import ApiClient, FakeClock
@@ -38,7 +39,7 @@ def log(app: Flask, api: ApiClient, clock: FakeClock, tmp_path: Path) -> dict[st
     """The walked history, under one signed checkpoint with its witness copy."""
     audited(app, tmp_path)
     ids = walk(app, api, clock)
-    checkpoint(_uow(app), app.config["AUDIT_KEY_PATH"], app.config["WITNESS_DIR"])
+    checkpoint(_uow(app), SYSTEM, app.config["AUDIT_KEY_PATH"], app.config["WITNESS_DIR"])
     return ids
 
 
@@ -48,7 +49,7 @@ def _uow(app: Flask, *, write: bool = True) -> UnitOfWork:
 
 def report(app: Flask) -> dict[str, Any]:
     key = verifying_key(app.config["AUDIT_KEY_PATH"])
-    return verify(_uow(app, write=False), app.config["WITNESS_DIR"], key)
+    return verify(_uow(app, write=False), SYSTEM, app.config["WITNESS_DIR"], key)
 
 
 def as_insider(app: Flask, *statements: str | Executable, **params: Any) -> None:
@@ -221,7 +222,7 @@ def test_a_deleted_checkpoint_is_found(
     app: Flask, api: ApiClient, log: dict[str, int], number: int
 ) -> None:
     api.start_plan()
-    checkpoint(_uow(app), app.config["AUDIT_KEY_PATH"], app.config["WITNESS_DIR"])
+    checkpoint(_uow(app), SYSTEM, app.config["AUDIT_KEY_PATH"], app.config["WITNESS_DIR"])
     as_insider(app, "DELETE FROM checkpoint WHERE id = :n", n=number)
     found = report(app)["first_broken"]
     assert (found["reason"], found["checkpoint_id"]) == ("deleted", number)
@@ -251,6 +252,7 @@ def test_on_postgresql_the_service_role_cannot_change_events_even_without_trigge
         api.start_plan()  # something new to sign, as the service's role
         signed = checkpoint(
             UnitOfWork(make_session_factory(as_app)),
+            SYSTEM,
             app.config["AUDIT_KEY_PATH"],
             app.config["WITNESS_DIR"],
         )
