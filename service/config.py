@@ -7,6 +7,8 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from workflows.budget import Budget
+
 MIN_SECRET_KEY = 32  # characters of APP_SECRET_KEY in production
 
 
@@ -26,6 +28,14 @@ class Settings:
     smtp_host: str | None = None  # reminders also go by e-mail when set
     smtp_port: int = 25
     smtp_sender: str = "ngayhoi-antq@localhost"
+    # what one run of a diagram's script or condition may spend (workflows.budget)
+    script_time_ms: int = Budget.time_ms
+    script_operations: int = Budget.operations
+    script_value_bytes: int = Budget.value_bytes
+
+    @property
+    def script_budget(self) -> Budget:
+        return Budget(self.script_time_ms, self.script_operations, self.script_value_bytes)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -34,7 +44,9 @@ class Settings:
         once into APP_INSTANCE_DIR), APP_TOKEN_TTL_SECONDS (default 8 hours),
         APP_IDLE_TIMEOUT_SECONDS (default 30 minutes),
         APP_AUDIT_KEY_PATH and APP_WITNESS_DIR (default: in APP_INSTANCE_DIR), APP_SMTP_HOST,
-        APP_SMTP_PORT and APP_SMTP_SENDER (default: no e-mail)."""
+        APP_SMTP_PORT and APP_SMTP_SENDER (default: no e-mail), APP_SCRIPT_TIME_MS,
+        APP_SCRIPT_OPERATIONS and APP_SCRIPT_VALUE_BYTES (a diagram script's budget: default
+        200 ms, 1,000,000 loop iterations or calls, 1 MB stored)."""
         instance = Path(os.environ.get("APP_INSTANCE_DIR", "instance")).resolve()
         instance.mkdir(parents=True, exist_ok=True)
         production = os.environ.get("APP_ENV") == "production"
@@ -55,6 +67,9 @@ class Settings:
             smtp_host=os.environ.get("APP_SMTP_HOST") or None,
             smtp_port=int(os.environ.get("APP_SMTP_PORT", 25)),
             smtp_sender=os.environ.get("APP_SMTP_SENDER", cls.smtp_sender),
+            script_time_ms=int(os.environ.get("APP_SCRIPT_TIME_MS", Budget.time_ms)),
+            script_operations=int(os.environ.get("APP_SCRIPT_OPERATIONS", Budget.operations)),
+            script_value_bytes=int(os.environ.get("APP_SCRIPT_VALUE_BYTES", Budget.value_bytes)),
         )
 
 
