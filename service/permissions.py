@@ -55,6 +55,7 @@ class Right(StrEnum):
     RECEIVE_ESCALATIONS = "receive_escalations"  # overdue tasks of the agency reach them
     SECOND_FACTOR = "second_factor"  # must log in with a second factor (ASVS 5.0 6.3.2)
     MANAGE_REGISTER = "manage_register"  # set the next number of an agency's register
+    HANDLE_INCIDENTS = "handle_incidents"  # see failed diagram scripts; retry or cancel
 
 
 RIGHTS: dict[Right, frozenset[Role]] = {
@@ -69,6 +70,7 @@ RIGHTS: dict[Right, frozenset[Role]] = {
     Right.RECEIVE_ESCALATIONS: frozenset({Role.CHAIRMAN, Role.VICE_CHAIRMAN}),
     Right.SECOND_FACTOR: frozenset({Role.ADMIN, Role.CHAIRMAN, Role.VICE_CHAIRMAN}),
     Right.MANAGE_REGISTER: frozenset({Role.ADMIN}),
+    Right.HANDLE_INCIDENTS: frozenset({Role.ADMIN}),
 }
 # The role a deputy acts in for the head (Right.DEPUTIZE).
 HEAD_ROLE: str = Role.CHAIRMAN.value  # a plain str: it is stored and hashed
@@ -86,6 +88,7 @@ _REFUSALS: dict[Right, tuple[str, str]] = {
     Right.RECEIVE_ESCALATIONS: ("not_a_head", "Only the head of an agency may."),
     Right.SECOND_FACTOR: ("not_a_signer", "Only administrators and signers may."),
     Right.MANAGE_REGISTER: ("admin_only", "Only administrators set a register's next number."),
+    Right.HANDLE_INCIDENTS: ("admin_only", "Only administrators handle incidents."),
 }
 
 
