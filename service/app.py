@@ -15,6 +15,7 @@ from service.db.uow import UnitOfWork
 from service.mail import SmtpMailer
 from service.operations.actors import users_with_password
 from service.text_input import refuse_unstorable_text
+from workflows.runtime import set_script_budget
 
 
 class DatabaseId(IntegerConverter):
@@ -37,6 +38,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         AUDIT_KEY_PATH=settings.audit_key_path,
         WITNESS_DIR=settings.witness_dir,
     )
+    set_script_budget(settings.script_budget)  # the engine is shared by every app in a process
     app.extensions["mailer"] = (
         None
         if settings.smtp_host is None

@@ -15,6 +15,7 @@ from service.documents.keys import (
     Pkcs12Store,
     pem_certificates,
 )
+from workflows.budget import Budget
 
 MIN_SECRET_KEY = 32  # characters of APP_SECRET_KEY in production
 
@@ -44,6 +45,15 @@ class Settings:
     pkcs11_pin: str = ""
     trust_roots: Path | None = None  # PEM: the CAs whose certificates /documents/check trusts
 
+    # what one run of a diagram's script or condition may spend (workflows.budget)
+    script_time_ms: int = Budget.time_ms
+    script_operations: int = Budget.operations
+    script_value_bytes: int = Budget.value_bytes
+
+    @property
+    def script_budget(self) -> Budget:
+        return Budget(self.script_time_ms, self.script_operations, self.script_value_bytes)
+
     @classmethod
     def from_env(cls) -> Settings:
         """APP_ENV (production, or anything else for development), APP_DATABASE_URL (default:
@@ -53,7 +63,10 @@ class Settings:
         APP_AUDIT_KEY_PATH and APP_WITNESS_DIR (default: in APP_INSTANCE_DIR), APP_SMTP_HOST,
         APP_SMTP_PORT and APP_SMTP_SENDER (default: no e-mail), APP_PKI_DIR and
         APP_PKI_PASSPHRASE (default outside production: APP_INSTANCE_DIR/pki, "demo"),
-        APP_PKCS11_MODULE, APP_PKCS11_TOKEN, APP_PKCS11_PIN and APP_TRUST_ROOTS (a PEM file)."""
+        APP_PKCS11_MODULE, APP_PKCS11_TOKEN, APP_PKCS11_PIN and APP_TRUST_ROOTS (a PEM file),
+        APP_SCRIPT_TIME_MS,
+        APP_SCRIPT_OPERATIONS and APP_SCRIPT_VALUE_BYTES (a diagram script's budget: default
+        200 ms, 1,000,000 loop iterations or calls, 1 MB stored)."""
         instance = Path(os.environ.get("APP_INSTANCE_DIR", "instance")).resolve()
         instance.mkdir(parents=True, exist_ok=True)
         production = os.environ.get("APP_ENV") == "production"
@@ -81,6 +94,9 @@ class Settings:
             pkcs11_token=os.environ.get("APP_PKCS11_TOKEN", ""),
             pkcs11_pin=os.environ.get("APP_PKCS11_PIN", ""),
             trust_roots=_path(os.environ.get("APP_TRUST_ROOTS")),
+            script_time_ms=int(os.environ.get("APP_SCRIPT_TIME_MS", Budget.time_ms)),
+            script_operations=int(os.environ.get("APP_SCRIPT_OPERATIONS", Budget.operations)),
+            script_value_bytes=int(os.environ.get("APP_SCRIPT_VALUE_BYTES", Budget.value_bytes)),
         )
 
     def key_store(self) -> KeyStore | None:

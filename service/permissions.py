@@ -61,6 +61,8 @@ class Right(StrEnum):
     MANAGE_REGISTER = "manage_register"  # set the next number of an agency's register
     READ_EVERY_PROCESS = "read_every_process"  # export or replay any process's audit record
 
+    HANDLE_INCIDENTS = "handle_incidents"  # see failed diagram scripts; retry or cancel
+
 
 RIGHTS: dict[Right, frozenset[Role]] = {
     Right.START_PLAN: frozenset({Role.STANDING_BODY}),
@@ -75,6 +77,7 @@ RIGHTS: dict[Right, frozenset[Role]] = {
     Right.SECOND_FACTOR: frozenset({Role.ADMIN, Role.CHAIRMAN, Role.VICE_CHAIRMAN}),
     Right.MANAGE_REGISTER: frozenset({Role.ADMIN}),
     Right.READ_EVERY_PROCESS: frozenset({Role.SYSTEM}),
+    Right.HANDLE_INCIDENTS: frozenset({Role.ADMIN}),
 }
 # The role a deputy acts in for the head (Right.DEPUTIZE).
 HEAD_ROLE: str = Role.CHAIRMAN.value  # a plain str: it is stored and hashed
@@ -93,6 +96,7 @@ _REFUSALS: dict[Right, tuple[str, str]] = {
     Right.SECOND_FACTOR: ("not_a_signer", "Only administrators and signers may."),
     Right.MANAGE_REGISTER: ("admin_only", "Only administrators set a register's next number."),
     Right.READ_EVERY_PROCESS: ("not_your_process", "Your agency has no part in this process."),
+    Right.HANDLE_INCIDENTS: ("admin_only", "Only administrators handle incidents."),
 }
 
 

@@ -18,6 +18,7 @@ from service.api import (
     delegations,
     documents,
     health,
+    incidents,
     notifications,
     processes,
     registers,
@@ -49,6 +50,7 @@ def init_app(app: Flask) -> None:
         audit,
         dashboard,
         registers,
+        incidents,
         health,
     ):
         api.register_blueprint(module.blp)

@@ -635,3 +635,32 @@ class RegisterSchema(Schema):
     year = fields.Integer()
     registers = fields.List(fields.Nested(RegisterKindSchema))
     documents = fields.List(fields.Nested(RegisterEntrySchema))
+
+
+class IncidentListArgsSchema(Schema):
+    state = fields.String(
+        load_default="open", validate=validate.OneOf(["open", "resolved", "cancelled"])
+    )
+
+
+class IncidentSchema(Schema):
+    """A start or completion whose diagram script failed (service.operations.incidents)."""
+
+    id = fields.Integer()
+    process_id = fields.Integer(allow_none=True, metadata={"description": "none: a start"})
+    process_title = fields.String(allow_none=True)
+    definition = fields.String(metadata={"example": "plan_chain"})
+    version = fields.Integer(metadata={"description": "the diagram's version that failed"})
+    operation = fields.String(metadata={"enum": ["start", "complete"]})
+    step = fields.String(allow_none=True, metadata={"description": "the element that failed"})
+    error = fields.String(metadata={"example": "script_failed"})
+    reason = fields.String(
+        metadata={"example": "script exceeded its time budget of 200 ms"},
+    )
+    occurrences = fields.Integer()
+    state = fields.String(metadata={"enum": ["open", "resolved", "cancelled"]})
+    created_at = fields.DateTime()
+    last_at = fields.DateTime()
+    triggered_by = fields.String(metadata={"description": "the username whose action failed"})
+    from_version = fields.Integer(metadata={"description": "after a retry"})
+    to_version = fields.Integer(metadata={"description": "after a retry: the version it runs"})

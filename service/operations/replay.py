@@ -69,6 +69,7 @@ class _Replay:
         self.document: Any = {}
         self.reports: dict[str, Any] = {}
         self.drafts: dict[str, Any] = {}
+        self.cancelled = False  # an administrator cancelled it: no task stays open
         self.count = 0
 
     def apply(self, event: Event) -> None:
@@ -80,6 +81,10 @@ class _Replay:
                 self._complete(event)
             elif event.action in ("plan_issued", "document_issued", "document_rendered"):
                 pass  # children are their own instances, rounds open below; files stay as signed
+            elif event.action in ("incident_opened", "incident_retried"):
+                pass  # a failed script changed nothing; a retry changes only the diagram's version
+            elif event.action == "process_cancelled":
+                self.cancelled = True
             elif event.action == "units_reported":
                 self._runtime(event).deliver(message(data["round"]), now)
             elif event.action == "timer_fired":
@@ -136,7 +141,7 @@ def _compare(
             sorted((t.step, t.lane) for t in stored.ready_tasks()),
             steps,
         ),
-        ("ready steps (open tasks)", sorted(open_rows), steps),
+        ("ready steps (open tasks)", sorted(open_rows), [] if replayed.cancelled else steps),
         ("completed (engine state)", stored.completed, runtime.completed),
         ("completed (status)", instance.status == "completed", runtime.completed),
         ("next timer", stored.next_timer(), runtime.next_timer()),

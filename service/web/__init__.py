@@ -39,6 +39,7 @@ from service.web import (
     documents,
     i18n,
     inbox,
+    incidents,
     notifications,
     processes,
     registers,
@@ -121,6 +122,7 @@ def init_app(app: Flask) -> None:
         audit,
         dashboard,
         registers,
+        incidents,
     ):
         web.register_blueprint(part.bp)
     app.register_blueprint(web)

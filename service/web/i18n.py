@@ -65,6 +65,9 @@ ACTIONS = {
     "second_factor_enrolled": lazy_gettext("Set up a second factor"),
     "user_disabled": lazy_gettext("Disabled a user"),
     "register_set": lazy_gettext("Set a register's next number"),
+    "incident_opened": lazy_gettext("A script of the diagram failed (incident)"),
+    "incident_retried": lazy_gettext("Retried the failed step on the corrected diagram"),
+    "process_cancelled": lazy_gettext("Cancelled the process"),
 }
 DEADLINE_STATES = {
     "on_time": lazy_gettext("On time"),
@@ -183,6 +186,12 @@ ERRORS = {
     "bad_credentials": lazy_gettext("Wrong username or password."),
     "not_your_register": lazy_gettext("This register belongs to another agency."),
     "agency_not_found": lazy_gettext("There is no such agency."),
+    "incident_not_found": lazy_gettext("There is no such incident."),
+    "incident_closed": lazy_gettext("This incident is already closed."),
+    "incident_moved": lazy_gettext("The process has moved on since; cancel the incident instead."),
+    "cannot_migrate": lazy_gettext(
+        "The process cannot move to the newest version of its diagram: its steps are gone."
+    ),
 }
 # marshmallow's and the service's English messages, as templates: {name} is a value.
 MESSAGES = [

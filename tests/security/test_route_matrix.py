@@ -65,6 +65,7 @@ STARTERS = holding(Right.START_PLAN)
 LEADERS = holding(Right.NAME_SUBSTITUTE)
 DEPLOYERS = holding(Right.DEPLOY)
 REGISTRARS = holding(Right.MANAGE_REGISTER)
+INCIDENT_HANDLERS = holding(Right.HANDLE_INCIDENTS)
 # Sở Y tế's register: its own users, and those who oversee the province's levels.
 REGISTER_READERS = holding(Right.OVERSEE) | {"unit"}
 
@@ -202,6 +203,16 @@ TABLE: dict[tuple[str, str], tuple[Request, Rule]] = {
     ),
     ("POST", "/api/v1/audit/checkpoints"): (_none, Rule(AUDITORS, ok=201)),
     ("GET", "/api/v1/audit/checkpoints/latest"): (_none, Rule(AUDITORS)),
+    ("GET", "/api/v1/incidents"): (_none, Rule(INCIDENT_HANDLERS)),
+    # no incident in the world: the right is checked first, then the incident is not found
+    ("POST", "/api/v1/incidents/<int:incident_id>/retry"): (
+        _none,
+        Rule(INCIDENT_HANDLERS, ok=404),
+    ),
+    ("POST", "/api/v1/incidents/<int:incident_id>/cancel"): (
+        _none,
+        Rule(INCIDENT_HANDLERS, ok=404),
+    ),
     # the pages
     ("GET", "/"): (_none, Rule(EVERYONE, ok=302)),
     ("GET", "/assets/<path:filename>"): (_none, Rule(EVERYONE)),
@@ -267,6 +278,9 @@ TABLE: dict[tuple[str, str], tuple[Request, Rule]] = {
     ),
     ("GET", "/registers/<agency_code>/<int:year>.<fmt>"): (_none, Rule(REGISTER_READERS)),
     ("POST", "/audit"): (_none, Rule(AUDITORS)),
+    ("GET", "/incidents"): (_none, Rule(INCIDENT_HANDLERS)),
+    ("POST", "/incidents/<int:incident_id>/retry"): (_none, Rule(INCIDENT_HANDLERS, ok=404)),
+    ("POST", "/incidents/<int:incident_id>/cancel"): (_none, Rule(INCIDENT_HANDLERS, ok=404)),
 }
 
 
@@ -277,6 +291,7 @@ def _path(rule: str, world: World) -> str:
         .replace("<int:delegation_id>", str(world.delegation))
         .replace("<int:campaign_id>", str(world.process))
         .replace("<int:document_id>", str(world.document))
+        .replace("<int:incident_id>", "999999")
         .replace("<any(docx, pdf):fmt>", "docx")
         .replace("<view>.<fmt>", "steps.csv")
         .replace("<agency_code>", "thanh-hoa-so-y-te")

@@ -11,6 +11,7 @@ from service.db.models.directory import (
 )
 from service.db.models.documents import Document, Register, RenderJob
 from service.db.models.idempotency import IdempotencyKey
+from service.db.models.incidents import Incident
 from service.db.models.processes import (
     Event,
     Notification,
@@ -28,6 +29,7 @@ __all__ = [
     "Document",
     "Event",
     "IdempotencyKey",
+    "Incident",
     "Notification",
     "ProcessDefinition",
     "ProcessInstance",
