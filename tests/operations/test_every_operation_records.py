@@ -22,6 +22,7 @@ from sqlalchemy import Engine, event, func, select, update
 import service.operations
 from service.db.base import Base
 from service.db.models import Event, Notification, User
+from service.errors import Unprocessable
 from service.operations.actors import SYSTEM
 from service.operations.audit import checkpoint, verify
 from service.operations.audit_export import export
@@ -29,6 +30,7 @@ from service.operations.deadlines import email_pending
 from service.operations.definitions import deploy
 from service.operations.delegations import grant_delegation, revoke_delegation
 from service.operations.directory import load_directory
+from service.operations.incidents import cancel_incident, retry_incident
 from service.operations.processes import start_process
 from service.operations.registers import set_next_number
 from service.operations.rendering import fail, render_pending, take_jobs
@@ -89,6 +91,7 @@ EXEMPT: dict[str, str] = {
     "documents.take_number": IN_CALLER + ": complete_task's case signs a plan",
     "idempotency.forget_old_keys": IN_CALLER + ": scheduler.tick's case",
     "idempotency.recall": READ,
+    "incidents.list_incidents": READ,
     "idempotency.remember": IN_CALLER,
     "instances.append_event": IN_CALLER,
     "instances.save_runtime": IN_CALLER,
@@ -263,7 +266,49 @@ def _exporting(ops: Ops) -> Callable[[], object]:
     )
 
 
+def _failing_script(ops: Ops) -> tuple[int, int]:
+    """A diagram whose draft's script fails: the completion is refused; (process, task)."""
+    chain = (BPMN / "plan_chain.bpmn").read_bytes()
+    draft = 'name="Xây dựng kế hoạch">'.encode()
+    script = b"<bpmn:extensionElements><spiffworkflow:postScript>x = 1 // 0"
+    script += b"</spiffworkflow:postScript></bpmn:extensionElements>"
+    deploy(ops.uow(), ops.actor(ADMIN), "plan_chain.bpmn", chain.replace(draft, draft + script, 1))
+    process = _start(ops)
+    return process, ops.open_tasks(process)[0].id
+
+
+def _submit_failing(ops: Ops, task: int) -> int | None:
+    """Submit the failing draft; the incident's id the 422 names."""
+    try:
+        complete_task(ops.uow(), ops.actor(POLICE), task, "submit", None, PLAN_2023)
+    except Unprocessable as refused:
+        return int(refused.params["incident"])
+    raise AssertionError("the script should have failed")
+
+
+def _incident(ops: Ops) -> int:
+    incident = _submit_failing(ops, _failing_script(ops)[1])
+    assert incident is not None
+    return incident
+
+
+def _retrying(ops: Ops) -> Callable[[], object]:
+    incident = _incident(ops)
+    fixed = (BPMN / "plan_chain.bpmn").read_bytes() + b"<!-- fixed -->\n"  # a new version
+    deploy(ops.uow(), ops.actor(ADMIN), "plan_chain.bpmn", fixed)
+    return lambda: retry_incident(ops.uow(), ops.actor(ADMIN), incident)
+
+
 CASES: dict[str, Case] = {
+    "incidents.open_incident": lambda ops: (
+        t := _failing_script(ops)[1],
+        lambda: _submit_failing(ops, t),
+    )[1],
+    "incidents.retry_incident": _retrying,
+    "incidents.cancel_incident": lambda ops: (
+        i := _incident(ops),
+        lambda: cancel_incident(ops.uow(), ops.actor(ADMIN), i),
+    )[1],
     "audit.checkpoint": lambda ops: (
         lambda: checkpoint(ops.uow(), ops.actor(AUDITOR), ops.key_path, ops.witness_dir)
     ),
