@@ -31,6 +31,7 @@ class Role(StrEnum):
     HOME_AFFAIRS = "home_affairs"
     CHAIRMAN = "chairman"  # the head of the agency: signs
     VICE_CHAIRMAN = "vice_chairman"  # a deputy: signs the head's tasks “KT.”
+    OFFICE_CHIEF = "office_chief"  # Chánh Văn phòng: signs the committee's tasks “TL.”
     UNIT = "unit"
     SUPERVISOR = "supervisor"
     AUDITOR = "auditor"
@@ -56,6 +57,7 @@ class Right(StrEnum):
     NAME_SUBSTITUTE = "name_substitute"  # ủy quyền: hand one's tasks to a substitute
     STAND_IN = "stand_in"  # be named a leader's substitute: only who may sign for an agency
     DEPUTIZE = "deputize"  # sign the head's tasks “KT.” as a standing rule
+    SIGN_BY_ORDER = "sign_by_order"  # thừa lệnh: sign the committee head's tasks “TL.”
     RECEIVE_ESCALATIONS = "receive_escalations"  # overdue tasks of the agency reach them
     SECOND_FACTOR = "second_factor"  # must log in with a second factor (ASVS 5.0 6.3.2)
     MANAGE_REGISTER = "manage_register"  # set the next number of an agency's register
@@ -73,8 +75,11 @@ RIGHTS: dict[Right, frozenset[Role]] = {
     Right.NAME_SUBSTITUTE: frozenset({Role.CHAIRMAN, Role.VICE_CHAIRMAN}),
     Right.STAND_IN: frozenset({Role.CHAIRMAN, Role.VICE_CHAIRMAN}),
     Right.DEPUTIZE: frozenset({Role.VICE_CHAIRMAN}),
+    Right.SIGN_BY_ORDER: frozenset({Role.OFFICE_CHIEF}),
     Right.RECEIVE_ESCALATIONS: frozenset({Role.CHAIRMAN, Role.VICE_CHAIRMAN}),
-    Right.SECOND_FACTOR: frozenset({Role.ADMIN, Role.CHAIRMAN, Role.VICE_CHAIRMAN}),
+    Right.SECOND_FACTOR: frozenset(
+        {Role.ADMIN, Role.CHAIRMAN, Role.VICE_CHAIRMAN, Role.OFFICE_CHIEF}
+    ),
     Right.MANAGE_REGISTER: frozenset({Role.ADMIN}),
     Right.READ_EVERY_PROCESS: frozenset({Role.SYSTEM}),
     Right.HANDLE_INCIDENTS: frozenset({Role.ADMIN}),
@@ -92,6 +97,7 @@ _REFUSALS: dict[Right, tuple[str, str]] = {
     Right.NAME_SUBSTITUTE: ("not_a_leader", "Only a leader may name a substitute."),
     Right.STAND_IN: ("not_a_signer", "Only a head or a deputy may stand in for a leader."),
     Right.DEPUTIZE: ("not_a_deputy", "Only a deputy signs for the head."),
+    Right.SIGN_BY_ORDER: ("not_an_office_chief", "Only the office chief signs by order."),
     Right.RECEIVE_ESCALATIONS: ("not_a_head", "Only the head of an agency may."),
     Right.SECOND_FACTOR: ("not_a_signer", "Only administrators and signers may."),
     Right.MANAGE_REGISTER: ("admin_only", "Only administrators set a register's next number."),

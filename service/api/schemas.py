@@ -136,7 +136,9 @@ class TaskSchema(Schema):
     claimed_by_id = fields.Integer(allow_none=True)
     on_behalf_of = fields.String(allow_none=True)
     signing_mark = fields.String(allow_none=True)
-    acting_as = fields.String(metadata={"description": "self, deputy (KT.) or substitute"})
+    acting_as = fields.String(
+        metadata={"description": "self, deputy (KT.), by_order (TL.) or substitute"}
+    )
 
 
 class ProposedChangeSchema(Schema):

@@ -41,6 +41,7 @@ class Issuer:
     abbreviation: str | None  # "BCĐ"
     place: str  # "Thanh Hóa"
     head_title: str  # "TRƯỞNG BAN", "GIÁM ĐỐC"
+    collective: str | None = None  # a collective body's "TM." line: "BAN CHỈ ĐẠO"
 
     def symbol(self, kind: str) -> str:
         return f"{kind}-{self.abbreviation}" if self.abbreviation else kind
@@ -245,22 +246,25 @@ def _document(
         signed_on=signing.signed_on,
         subject=subject,
         body=tuple(body),
-        signature=Signature(_authority(issuer.head_title, signing.mark), signing.signer),
+        signature=Signature(_authority(issuer, signing.mark), signing.signer),
         recipients=tuple(recipients),
     )
 
 
-def _authority(head: str, mark: str | None) -> tuple[str, ...]:
-    """The lines above the signature, in the issuing body's titles (Nghị định 30, Điều 8): the
-    head signs as "TRƯỞNG BAN"; a deputy "KT. TRƯỞNG BAN / PHÓ TRƯỞNG BAN"; a substitute
-    "TUQ. TRƯỞNG BAN" above their own title. The recorded mark says how, not in whose titles:
-    a vice-chairman signs a Ban Chỉ đạo's plan as its deputy head."""
+def _authority(issuer: Issuer, mark: str | None) -> tuple[str, ...]:
+    """The lines above the signature, in the issuing body's titles (Nghị định 30, Điều 8): a
+    collective body's head signs for it, "TM. BAN CHỈ ĐẠO / TRƯỞNG BAN", and so does a deputy,
+    "TM. … / KT. TRƯỞNG BAN / PHÓ TRƯỞNG BAN"; a substitute (TUQ.) or an office chief by the
+    head's order (TL.) signs for the head alone, above their own title. The recorded mark says
+    how, not in whose titles: a vice-chairman signs a Ban Chỉ đạo's plan as its deputy head."""
+    head = issuer.head_title
+    collective = (f"TM. {issuer.collective}",) if issuer.collective else ()
     if mark is None:
-        return (head,)
+        return (*collective, head)
     prefix, _, rest = mark.partition(". ")
     _, _, own_title = rest.partition(" / ")
     if prefix == "KT":
-        return (f"KT. {head}", f"PHÓ {head}")
+        return (*collective, f"KT. {head}", f"PHÓ {head}")
     return (f"{prefix}. {head}", own_title) if own_title else (f"{prefix}. {head}",)
 
 

@@ -101,6 +101,8 @@ def actor_of(uow: UnitOfWork, user: User) -> Actor:
     if may(roles, Right.DEPUTIZE):
         head, deputy = HEAD_TITLES.get(user.agency.kind, OTHER_HEAD)
         grants.append(Grant(user.agency_id, HEAD_ROLE, None, f"KT. {head} / {deputy}"))
+    if may(roles, Right.SIGN_BY_ORDER):
+        grants += _by_order(uow, user)
     grants += _delegated(uow, user, local_day(uow.now()))
     above = None if user.agency.parent is None else user.agency.parent.jurisdiction_id
     return Actor(
@@ -116,6 +118,20 @@ def actor_of(uow: UnitOfWork, user: User) -> Actor:
         session_epoch=user.session_epoch,
         otp_enrolled=user.totp_secret is not None,
     )
+
+
+def _by_order(uow: UnitOfWork, user: User) -> list[Grant]:
+    """Thừa lệnh (Nghị định 30): the chief of a committee's office signs what its head assigns
+    him, "TL. CHỦ TỊCH / CHÁNH VĂN PHÒNG": the committee's tasks of its head, as a standing
+    rule like a deputy's. The committee is the one his office sits beside."""
+    committee = uow.session.scalars(
+        select(Agency).filter_by(parent_id=user.agency.parent_id, kind="committee")
+    ).first()
+    if committee is None or user.agency.parent_id is None:
+        return []
+    head = HEAD_TITLES["committee"][0]
+    own = user.agency.head_title or HEAD_TITLES.get(user.agency.kind, OTHER_HEAD)[0]
+    return [Grant(committee.id, HEAD_ROLE, None, f"TL. {head} / {own}")]
 
 
 def _delegated(uow: UnitOfWork, user: User, today: date) -> list[Grant]:

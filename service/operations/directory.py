@@ -23,9 +23,10 @@ def load_directory(
     """Insert the agencies and users of `directory` not yet present; return how many were new.
 
     `directory` has `agency` entries (code, name, kind, parent, abbreviation, issuer_name,
-    parent_body, head_title, serves, level_roles) in parent-first order and `user` entries
-    (username, full_name, title, email, agency, roles). A level is a province, district or
-    commune, or an agency with `level_roles`; `serves` binds roles at the parent's level.
+    parent_body, head_title, collective, issuers, serves, level_roles) in parent-first order
+    and `user` entries (username, full_name, title, email, agency, roles). A level is a
+    province, district or commune, or an agency with `level_roles`; `serves` binds roles at
+    the parent's level.
     Loading twice changes nothing; every new user gets `password_hash`,
     and, with `totp_secret` (the published demo secret), every new user who must log in with a
     second factor is enrolled with it.
@@ -49,6 +50,8 @@ def load_directory(
                 issuer_name=entry.get("issuer_name"),
                 parent_body=entry.get("parent_body"),
                 head_title=entry.get("head_title"),
+                collective=entry.get("collective"),
+                issuers=entry.get("issuers"),
             )
             uow.session.add(agency)
             uow.session.flush()

@@ -128,7 +128,7 @@ def official_document(
 ) -> OfficialDocument:
     """The plan (or, given a report, the report) as `agency` issues it; a draft has no number."""
     plan = instance.document
-    issuer = _issuer(agency)
+    issuer = _issuer(agency, plan.get("issuer") if report is None else None)
     if report is None:
         units = plan.get("addressed_units", [])
         names = {
@@ -192,14 +192,39 @@ def _bound(session: Session, instance: ProcessInstance, role: str) -> str | None
     return None if agency is None else agency.name
 
 
-def _issuer(agency: Agency) -> Issuer:
+def issuer_choices(agency: Agency) -> list[tuple[str, str]]:
+    """The bodies `agency` may issue a plan as, by symbol and name, its own (the default)
+    first; empty when it issues only as itself."""
+    if not agency.issuers:
+        return []
+    own = (str(agency.abbreviation), agency.issuer_name or agency.name.upper())
+    return [own] + [(str(i["abbreviation"]), str(i["issuer_name"])) for i in agency.issuers]
+
+
+def _issuer(agency: Agency, abbreviation: str | None = None) -> Issuer:
+    """The body a document is issued as: the agency itself as the directory heads it, or
+    (a plan's `issuer`) one of the other bodies it issues as."""
     default_head = HEAD_TITLES.get(agency.kind, OTHER_HEAD)[0]
+    other = next(
+        (i for i in agency.issuers or [] if abbreviation and i["abbreviation"] == abbreviation),
+        None,
+    )
+    if other is not None:
+        return Issuer(
+            name=other.get("issuer_name") or agency.name.upper(),
+            parent_body=other.get("parent_body"),
+            abbreviation=other["abbreviation"],
+            place=_place(agency),
+            head_title=other.get("head_title") or default_head,
+            collective=other.get("collective"),
+        )
     return Issuer(
         name=agency.issuer_name or agency.name.upper(),
         parent_body=agency.parent_body,
         abbreviation=agency.abbreviation,
         place=_place(agency),
         head_title=agency.head_title or default_head,
+        collective=agency.collective,
     )
 
 

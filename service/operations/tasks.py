@@ -25,10 +25,11 @@ from service.operations.cascade import (
 )
 from service.operations.deadlines import close
 from service.operations.definitions import engine_definition
-from service.operations.documents import issue_document
+from service.operations.documents import issue_document, issuer_choices
 from service.operations.idempotency import Idempotency, remember
 from service.operations.incidents import Failure, ScriptIncident, open_incident
 from service.operations.instances import append_event, save_runtime
+from service.permissions import HEAD_ROLE
 from service.steps import PLAN_KINDS, REPORT_KINDS, Decision, kind_of, merge, validate_step
 from workflows.diff import diff
 from workflows.errors import ScriptFailed
@@ -154,6 +155,8 @@ def _complete_task(
         kind = kind_of(task.form)
         if "addressed_units" in values:
             _check_addressed_units(uow, instance, values["addressed_units"])
+        if values.get("issuer") is not None:
+            _check_issuer(uow, instance, values["issuer"])
         prefill: dict[str, Any] | None = None
         if kind.writes_report:
             assert task.report_round is not None  # deploying checks it
@@ -293,6 +296,15 @@ def _check_addressed_units(uow: UnitOfWork, instance: ProcessInstance, codes: li
             errors[index] = ["Not a unit of this plan's level."]
     if errors:
         raise Invalid({"data": {"addressed_units": errors}})
+
+
+def _check_issuer(uow: UnitOfWork, instance: ProcessInstance, symbol: str) -> None:
+    """A plan is issued as its signing agency or as a body that agency issues as."""
+    signer = uow.session.get(Agency, instance.bindings.get(HEAD_ROLE, 0))
+    choices = [] if signer is None else [s for s, _ in issuer_choices(signer)]
+    if symbol not in choices:
+        reason = f"Must be one of: {', '.join(choices)}." if choices else "Not a choice here."
+        raise Invalid({"data": {"issuer": [reason]}})
 
 
 def _is_below(uow: UnitOfWork, agency: Agency, level_id: int) -> bool:

@@ -12,7 +12,8 @@ from service.db.uow import UnitOfWork
 from service.documents.keys import agency_label, user_label
 from service.errors import NotFound
 from service.operations.actors import Actor
-from service.permissions import Right, may
+from service.operations.documents import issuer_choices
+from service.permissions import HEAD_ROLE, Right, may
 
 
 def addressable_units(uow: UnitOfWork, process_id: int) -> list[dict[str, Any]]:
@@ -41,6 +42,16 @@ def addressable_units(uow: UnitOfWork, process_id: int) -> list[dict[str, Any]]:
             found.append({"code": row.code, "name": row.name, "depth": depth})
             stack += [(child, depth + 1) for child in reversed(children.get(row.id, []))]
         return found
+
+
+def plan_issuers(uow: UnitOfWork, process_id: int) -> list[tuple[str, str]]:
+    """The bodies the process's plan may be issued as (its signing agency's), by symbol and
+    name; empty when that agency issues only as itself."""
+    with uow:
+        instance = uow.session.get(ProcessInstance, process_id)
+        signer = None if instance is None else instance.bindings.get(HEAD_ROLE)
+        agency = None if signer is None else uow.session.get(Agency, signer)
+        return [] if agency is None else issuer_choices(agency)
 
 
 def colleagues(uow: UnitOfWork, actor: Actor) -> list[dict[str, Any]]:

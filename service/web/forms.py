@@ -154,6 +154,9 @@ def _node(
     if one_of is not None:
         node.kind = "choice"
         node.choices = [(str(c), choice_label(str(c))) for c in one_of.choices]
+    elif options.get(name):  # a choice among data (the bodies a plan may be issued as)
+        node.kind = "choice"
+        node.choices = list(options[name])
     elif isinstance(f, fields.Boolean):
         node.kind = "boolean"
     elif isinstance(f, fields.Date):

@@ -129,6 +129,7 @@ FIELDS = {
     "narrative": lazy_gettext("Narrative"),
     "adjustment_reason": lazy_gettext("Why a figure is below what the units reported"),
     "targets": lazy_gettext("Targets"),
+    "issuer": lazy_gettext("Issued as"),
     "safety_at_least": lazy_gettext("Units rated safe, at least (%)"),
     "movement_above": lazy_gettext("Movement rated Good or better, above (%)"),
     "decision": lazy_gettext("Decision"),
