@@ -10,6 +10,7 @@ from service import api, cli, web
 from service.cli import DEMO_PASSWORD
 from service.config import MIN_SECRET_KEY, Settings, UnsafeConfiguration
 from service.db.base import MAX_ID, utcnow
+from service.db.roles import unsafe_role
 from service.db.session import make_engine, make_session_factory
 from service.db.uow import UnitOfWork
 from service.mail import SmtpMailer
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["db_engine"] = engine
     app.extensions["session_factory"] = make_session_factory(engine)
     app.extensions["clock"] = utcnow  # replaced by tests that move time forward
+    app.extensions["session_clock"] = utcnow  # sessions and the security log: real time
     app.before_request(refuse_unstorable_text)
     api.init_app(app)
     web.init_app(app)  # after the API: its blueprints are exempted from CSRF
@@ -63,6 +65,15 @@ def _refuse_demo_settings(settings: Settings, engine: Engine) -> None:
             f"APP_ENV=production needs APP_SECRET_KEY of at least {MIN_SECRET_KEY} characters, "
             "the same for every web process and scheduler "
             "(e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(48))')."
+        )
+    unsafe = unsafe_role(engine)
+    if unsafe:
+        engine.dispose()
+        raise UnsafeConfiguration(
+            f"APP_ENV=production refuses to start: {unsafe}, so it could disable the audit "
+            "log's triggers or rewrite it. Run the migrations as the owner, create the "
+            "service's role with `flask --app service db create-app-role NAME` and set "
+            "APP_DATABASE_URL to that role (README, Production)."
         )
     demo = users_with_password(UnitOfWork(make_session_factory(engine), write=False), DEMO_PASSWORD)
     engine.dispose()  # gunicorn forks after this (preload_app): no connection crosses the fork

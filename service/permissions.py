@@ -55,6 +55,8 @@ class Right(StrEnum):
     RECEIVE_ESCALATIONS = "receive_escalations"  # overdue tasks of the agency reach them
     SECOND_FACTOR = "second_factor"  # must log in with a second factor (ASVS 5.0 6.3.2)
     MANAGE_REGISTER = "manage_register"  # set the next number of an agency's register
+    READ_SECURITY_LOG = "read_security_log"  # logins, failures, refusals (ASVS 5.0 16.3)
+    END_SESSIONS = "end_sessions"  # end another user's sessions and tokens
 
 
 RIGHTS: dict[Right, frozenset[Role]] = {
@@ -69,6 +71,8 @@ RIGHTS: dict[Right, frozenset[Role]] = {
     Right.RECEIVE_ESCALATIONS: frozenset({Role.CHAIRMAN, Role.VICE_CHAIRMAN}),
     Right.SECOND_FACTOR: frozenset({Role.ADMIN, Role.CHAIRMAN, Role.VICE_CHAIRMAN}),
     Right.MANAGE_REGISTER: frozenset({Role.ADMIN}),
+    Right.READ_SECURITY_LOG: frozenset({Role.ADMIN}),
+    Right.END_SESSIONS: frozenset({Role.ADMIN}),
 }
 # The role a deputy acts in for the head (Right.DEPUTIZE).
 HEAD_ROLE: str = Role.CHAIRMAN.value  # a plain str: it is stored and hashed
@@ -86,6 +90,8 @@ _REFUSALS: dict[Right, tuple[str, str]] = {
     Right.RECEIVE_ESCALATIONS: ("not_a_head", "Only the head of an agency may."),
     Right.SECOND_FACTOR: ("not_a_signer", "Only administrators and signers may."),
     Right.MANAGE_REGISTER: ("admin_only", "Only administrators set a register's next number."),
+    Right.READ_SECURITY_LOG: ("admin_only", "Only administrators read the security log."),
+    Right.END_SESSIONS: ("admin_only", "Only administrators end another user's sessions."),
 }
 
 

@@ -21,6 +21,7 @@ from service.api import (
     notifications,
     processes,
     registers,
+    security,
     tasks,
 )
 from service.api.deps import current_actor
@@ -49,6 +50,7 @@ def init_app(app: Flask) -> None:
         audit,
         dashboard,
         registers,
+        security,
         health,
     ):
         api.register_blueprint(module.blp)

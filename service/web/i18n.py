@@ -63,6 +63,17 @@ ACTIONS = {
     "second_factor_enrolled": lazy_gettext("Set up a second factor"),
     "user_disabled": lazy_gettext("Disabled a user"),
     "register_set": lazy_gettext("Set a register's next number"),
+    "password_changed": lazy_gettext("Changed a user's password"),
+    "sessions_ended": lazy_gettext("Ended a user's sessions"),
+}
+SECURITY_KINDS = {
+    "login": lazy_gettext("Login"),
+    "login_failed": lazy_gettext("Failed login"),
+    "logout": lazy_gettext("Logout"),
+    "second_factor_failed": lazy_gettext("Wrong second-factor code"),
+    "session_ended": lazy_gettext("Sessions ended"),
+    "rate_limited": lazy_gettext("Too many attempts"),
+    "forbidden": lazy_gettext("Refused request"),
 }
 DEADLINE_STATES = {
     "on_time": lazy_gettext("On time"),

@@ -19,6 +19,7 @@ from service.db.models.processes import (
     ReportRound,
     Task,
 )
+from service.db.models.security import LoginSession, SecurityEvent
 
 __all__ = [
     "Agency",
@@ -28,6 +29,7 @@ __all__ = [
     "Document",
     "Event",
     "IdempotencyKey",
+    "LoginSession",
     "Notification",
     "ProcessDefinition",
     "ProcessInstance",
@@ -36,6 +38,7 @@ __all__ = [
     "RenderJob",
     "ReportRound",
     "RoleBinding",
+    "SecurityEvent",
     "Task",
     "User",
     "UserRole",
