@@ -59,21 +59,13 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 
 def _refuse_demo_settings(settings: Settings, engine: Engine) -> None:
-    """:raise UnsafeConfiguration: no APP_SECRET_KEY of its own, or demo passwords in use."""
+    """:raise UnsafeConfiguration: no APP_SECRET_KEY of its own, demo passwords in use, or a
+    PostgreSQL user that could rewrite the audit log (service.db.roles)."""
     if len(settings.secret_key) < MIN_SECRET_KEY:
         raise UnsafeConfiguration(
             f"APP_ENV=production needs APP_SECRET_KEY of at least {MIN_SECRET_KEY} characters, "
             "the same for every web process and scheduler "
             "(e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(48))')."
-        )
-    unsafe = unsafe_role(engine)
-    if unsafe:
-        engine.dispose()
-        raise UnsafeConfiguration(
-            f"APP_ENV=production refuses to start: {unsafe}, so it could disable the audit "
-            "log's triggers or rewrite it. Run the migrations as the owner, create the "
-            "service's role with `flask --app service db create-app-role NAME` and set "
-            "APP_DATABASE_URL to that role (README, Production)."
         )
     demo = users_with_password(UnitOfWork(make_session_factory(engine), write=False), DEMO_PASSWORD)
     engine.dispose()  # gunicorn forks after this (preload_app): no connection crosses the fork
@@ -83,4 +75,13 @@ def _refuse_demo_settings(settings: Settings, engine: Engine) -> None:
             f"password ({', '.join(demo[:5])}{', …' if len(demo) > 5 else ''}); "
             "the demo directory (flask load-demo) is for trying the service only: start "
             "production from an empty database and add users with create-user."
+        )
+    unsafe = unsafe_role(engine)
+    engine.dispose()  # again: no connection crosses the fork
+    if unsafe:
+        raise UnsafeConfiguration(
+            f"APP_ENV=production refuses to start: {unsafe}, so it could disable the audit "
+            "log's triggers or rewrite it. Run the migrations as the owner, create the "
+            "service's role with `flask --app service db create-app-role NAME` and set "
+            "APP_DATABASE_URL to that role (README, Production)."
         )
