@@ -21,6 +21,7 @@ from service.config import Settings
 from service.db.base import utcnow
 from service.db.migrate import upgrade
 from service.db.models import ProcessInstance
+from service.db.roles import grant_app_role
 from service.db.uow import UnitOfWork
 from service.demo import campaigns
 from service.documents.keys import Pkcs12Store, demo_keys
@@ -32,6 +33,7 @@ from service.operations.directory import load_directory
 from service.operations.rendering import LEASE, any_due, render_pending, worker_name
 from service.operations.scheduler import tick
 from service.operations.second_factor import disable_user as disable
+from service.operations.sessions import set_password as change_password
 from service.queries.directory import key_holders
 from workflows.calendar import local_day
 
@@ -48,6 +50,8 @@ def init_app(app: Flask) -> None:
         load_demo,
         create_user,
         disable_user,
+        set_password,
+        db,
         scheduler,
         render_worker,
         audit,
@@ -152,6 +156,38 @@ def disable_user(username: str) -> None:
     except NotFound as err:
         raise click.ClickException(f"no user {username!r}") from err
     click.echo(json.dumps({"disabled": username}))
+
+
+@click.command("set-password")
+@click.argument("username")
+@click.password_option()
+def set_password(username: str, password: str) -> None:
+    """Give a user a new password; every session and token of theirs ends."""
+    try:
+        ended = change_password(_uow(), username, password, utcnow())
+    except NotFound as err:
+        raise click.ClickException(f"no user {username!r}") from err
+    click.echo(json.dumps({"password_set": username, "sessions_ended": ended}))
+
+
+@click.group("db")
+def db() -> None:
+    """The database's roles (PostgreSQL)."""
+
+
+@db.command("create-app-role")
+@click.argument("name")
+@click.password_option(help="the role's login password")
+def create_app_role(name: str, password: str) -> None:
+    """Create (or re-grant, after a migration added tables) the restricted role the service
+    runs as: it reads and writes the business tables, only appends to the audit log, owns
+    nothing. Run it as the tables' owner, the one who runs the migrations."""
+    engine = current_app.extensions["db_engine"]
+    try:
+        grant_app_role(engine, name, password)
+    except ValueError as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(json.dumps({"role": name, "database": engine.url.database}))
 
 
 @click.command("scheduler")

@@ -65,6 +65,9 @@ class Right(StrEnum):
 
     HANDLE_INCIDENTS = "handle_incidents"  # see failed diagram scripts; retry or cancel
 
+    READ_SECURITY_LOG = "read_security_log"  # logins, failures, refusals (ASVS 5.0 16.3)
+    END_SESSIONS = "end_sessions"  # end another user's sessions and tokens
+
 
 RIGHTS: dict[Right, frozenset[Role]] = {
     Right.START_PLAN: frozenset({Role.STANDING_BODY}),
@@ -83,6 +86,8 @@ RIGHTS: dict[Right, frozenset[Role]] = {
     Right.MANAGE_REGISTER: frozenset({Role.ADMIN}),
     Right.READ_EVERY_PROCESS: frozenset({Role.SYSTEM}),
     Right.HANDLE_INCIDENTS: frozenset({Role.ADMIN}),
+    Right.READ_SECURITY_LOG: frozenset({Role.ADMIN}),
+    Right.END_SESSIONS: frozenset({Role.ADMIN}),
 }
 # The role a deputy acts in for the head (Right.DEPUTIZE).
 HEAD_ROLE: str = Role.CHAIRMAN.value  # a plain str: it is stored and hashed
@@ -103,6 +108,8 @@ _REFUSALS: dict[Right, tuple[str, str]] = {
     Right.MANAGE_REGISTER: ("admin_only", "Only administrators set a register's next number."),
     Right.READ_EVERY_PROCESS: ("not_your_process", "Your agency has no part in this process."),
     Right.HANDLE_INCIDENTS: ("admin_only", "Only administrators handle incidents."),
+    Right.READ_SECURITY_LOG: ("admin_only", "Only administrators read the security log."),
+    Right.END_SESSIONS: ("admin_only", "Only administrators end another user's sessions."),
 }
 
 

@@ -22,6 +22,7 @@ from service.api import (
     notifications,
     processes,
     registers,
+    security,
     tasks,
 )
 from service.api.deps import current_actor
@@ -51,6 +52,7 @@ def init_app(app: Flask) -> None:
         dashboard,
         registers,
         incidents,
+        security,
         health,
     ):
         api.register_blueprint(module.blp)

@@ -68,6 +68,17 @@ ACTIONS = {
     "incident_opened": lazy_gettext("A script of the diagram failed (incident)"),
     "incident_retried": lazy_gettext("Retried the failed step on the corrected diagram"),
     "process_cancelled": lazy_gettext("Cancelled the process"),
+    "password_changed": lazy_gettext("Changed a user's password"),
+    "sessions_ended": lazy_gettext("Ended a user's sessions"),
+}
+SECURITY_KINDS = {
+    "login": lazy_gettext("Login"),
+    "login_failed": lazy_gettext("Failed login"),
+    "logout": lazy_gettext("Logout"),
+    "second_factor_failed": lazy_gettext("Wrong second-factor code"),
+    "session_ended": lazy_gettext("Sessions ended"),
+    "rate_limited": lazy_gettext("Too many attempts"),
+    "forbidden": lazy_gettext("Refused request"),
 }
 DEADLINE_STATES = {
     "on_time": lazy_gettext("On time"),

@@ -20,6 +20,7 @@ from service.db.models.processes import (
     ReportRound,
     Task,
 )
+from service.db.models.security import LoginSession, SecurityEvent
 
 __all__ = [
     "Agency",
@@ -30,6 +31,7 @@ __all__ = [
     "Event",
     "IdempotencyKey",
     "Incident",
+    "LoginSession",
     "Notification",
     "ProcessDefinition",
     "ProcessInstance",
@@ -38,6 +40,7 @@ __all__ = [
     "RenderJob",
     "ReportRound",
     "RoleBinding",
+    "SecurityEvent",
     "Task",
     "User",
     "UserRole",

@@ -1,7 +1,7 @@
 """issuers: the TM. line of an agency's documents and the other bodies it issues as
 
 Revision ID: 0017_issuers
-Revises: 0013_incidents
+Revises: 0015_sessions
 Create Date: 2026-12-02 01:00:00.000000
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0017_issuers'
-down_revision = '0013_incidents'
+down_revision = '0015_sessions'
 branch_labels = None
 depends_on = None
 
