@@ -57,6 +57,9 @@ class Right(StrEnum):
     RECEIVE_ESCALATIONS = "receive_escalations"  # overdue tasks of the agency reach them
     SECOND_FACTOR = "second_factor"  # must log in with a second factor (ASVS 5.0 6.3.2)
     MANAGE_REGISTER = "manage_register"  # set the next number of an agency's register
+    # issue a signed plan's award decision (QĐ khen thưởng) for the head of its signing agency:
+    # in person, KT. as a deputy, TUQ. as a substitute (service.operations.awards)
+    DECIDE_AWARDS = "decide_awards"
 
 
 RIGHTS: dict[Right, frozenset[Role]] = {
@@ -74,6 +77,7 @@ RIGHTS: dict[Right, frozenset[Role]] = {
         {Role.ADMIN, Role.CHAIRMAN, Role.VICE_CHAIRMAN, Role.OFFICE_CHIEF}
     ),
     Right.MANAGE_REGISTER: frozenset({Role.ADMIN}),
+    Right.DECIDE_AWARDS: frozenset({Role.CHAIRMAN, Role.VICE_CHAIRMAN}),
 }
 # The role a deputy acts in for the head (Right.DEPUTIZE).
 HEAD_ROLE: str = Role.CHAIRMAN.value  # a plain str: it is stored and hashed
@@ -92,6 +96,7 @@ _REFUSALS: dict[Right, tuple[str, str]] = {
     Right.RECEIVE_ESCALATIONS: ("not_a_head", "Only the head of an agency may."),
     Right.SECOND_FACTOR: ("not_a_signer", "Only administrators and signers may."),
     Right.MANAGE_REGISTER: ("admin_only", "Only administrators set a register's next number."),
+    Right.DECIDE_AWARDS: ("not_a_head", "Only the head of an agency or a deputy decides awards."),
 }
 
 

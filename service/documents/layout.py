@@ -8,7 +8,7 @@ from typing import Any
 
 MOTTO = ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc")
 # The document kinds a register numbers, with the name printed above the subject.
-KINDS = {"KH": "KẾ HOẠCH", "BC": "BÁO CÁO"}
+KINDS = {"KH": "KẾ HOẠCH", "BC": "BÁO CÁO", "QĐ": "QUYẾT ĐỊNH"}
 
 
 @dataclass(frozen=True)
