@@ -202,7 +202,7 @@ def _bound_names(session: Session, instance: ProcessInstance, roles: tuple[str, 
 def _grounds(
     session: Session, instance: ProcessInstance, agency: Agency, plan_doc: Document
 ) -> list[str]:
-    """"Căn cứ…" lines: the law on the head's powers, the law on awards, the signed plan; then
+    """ "Căn cứ…" lines: the law on the head's powers, the law on awards, the signed plan; then
     who proposed (the award review and the standing body, seeds 000 §6, 002 §4)."""
     title = str(instance.document.get("title", instance.title))
     lines = ["Căn cứ Luật Tổ chức chính quyền địa phương;"] if agency.kind == "committee" else []

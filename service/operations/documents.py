@@ -10,8 +10,8 @@ a worker (service.operations.rendering) renders them after the commit, outside t
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 import tomllib
+from dataclasses import replace
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
