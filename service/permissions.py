@@ -68,6 +68,10 @@ class Right(StrEnum):
     READ_SECURITY_LOG = "read_security_log"  # logins, failures, refusals (ASVS 5.0 16.3)
     END_SESSIONS = "end_sessions"  # end another user's sessions and tokens
 
+    # issue a signed plan's award decision (QĐ khen thưởng) for the head of its signing agency:
+    # in person, KT. as a deputy, TUQ. as a substitute (service.operations.awards)
+    DECIDE_AWARDS = "decide_awards"
+
 
 RIGHTS: dict[Right, frozenset[Role]] = {
     Right.START_PLAN: frozenset({Role.STANDING_BODY}),
@@ -88,6 +92,7 @@ RIGHTS: dict[Right, frozenset[Role]] = {
     Right.HANDLE_INCIDENTS: frozenset({Role.ADMIN}),
     Right.READ_SECURITY_LOG: frozenset({Role.ADMIN}),
     Right.END_SESSIONS: frozenset({Role.ADMIN}),
+    Right.DECIDE_AWARDS: frozenset({Role.CHAIRMAN, Role.VICE_CHAIRMAN}),
 }
 # The role a deputy acts in for the head (Right.DEPUTIZE).
 HEAD_ROLE: str = Role.CHAIRMAN.value  # a plain str: it is stored and hashed
@@ -110,6 +115,7 @@ _REFUSALS: dict[Right, tuple[str, str]] = {
     Right.HANDLE_INCIDENTS: ("admin_only", "Only administrators handle incidents."),
     Right.READ_SECURITY_LOG: ("admin_only", "Only administrators read the security log."),
     Right.END_SESSIONS: ("admin_only", "Only administrators end another user's sessions."),
+    Right.DECIDE_AWARDS: ("not_a_head", "Only the head of an agency or a deputy decides awards."),
 }
 
 

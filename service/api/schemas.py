@@ -522,7 +522,9 @@ class DocumentSchema(Schema):
 
     id = fields.Integer()
     process_id = fields.Integer()
-    kind = fields.String(metadata={"description": "KH (kế hoạch) or BC (báo cáo)"})
+    kind = fields.String(
+        metadata={"description": "KH (kế hoạch), BC (báo cáo) or QĐ (quyết định khen thưởng)"}
+    )
     number = fields.Integer()
     symbol = fields.String(metadata={"example": "KH-BCĐ"})
     number_line = fields.String(metadata={"example": "Số: 180/KH-BCĐ"})
@@ -666,3 +668,32 @@ class IncidentSchema(Schema):
     triggered_by = fields.String(metadata={"description": "the username whose action failed"})
     from_version = fields.Integer(metadata={"description": "after a retry"})
     to_version = fields.Integer(metadata={"description": "after a retry: the version it runs"})
+
+
+class AwardeeSchema(Schema):
+    kind = fields.String(metadata={"example": "bang_khen_chu_tich_tinh"})
+    nominee = fields.String()
+    reason = fields.String()
+
+
+class ForwardedAwardSchema(Schema):
+    kind = fields.String(metadata={"example": "ky_niem_chuong"})
+    nominee = fields.String()
+    goes_to = fields.String(
+        metadata={
+            "enum": ["ministry", "other_level"],
+            "description": "ministry: the dossier goes to the Ministry of Public Security (seed "
+            "002); other_level: the head of another level decides it (a Giấy khen on the "
+            "province's plan: the district's or department's head)",
+        }
+    )
+
+
+class AwardDecisionSchema(Schema):
+    """A signed plan's award decision: what it covers and whether the caller may issue it."""
+
+    signed = fields.Boolean(metadata={"description": "the plan is signed"})
+    awardees = fields.List(fields.Nested(AwardeeSchema))
+    elsewhere = fields.List(fields.Nested(ForwardedAwardSchema))
+    decision_id = fields.Integer(allow_none=True, metadata={"description": "its document"})
+    may_issue = fields.Boolean()

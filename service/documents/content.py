@@ -162,6 +162,61 @@ def report_document(
     return _document(issuer, "BC", subject, year, body, signing, recipients)
 
 
+@dataclass(frozen=True)
+class Awardee:
+    """An accepted nomination as a decision lists it."""
+
+    kind: str  # a key of AWARD_KINDS
+    nominee: str
+    reason: str
+
+
+def decision_document(
+    issuer: Issuer,
+    year: int,
+    grounds: Sequence[str],
+    awardees: Sequence[Awardee],
+    executors: str,
+    signing: Signing,
+    recipients: list[str],
+) -> OfficialDocument:
+    """QUYẾT ĐỊNH khen thưởng: the deciding head's title, the grounds ("Căn cứ…", "Theo đề
+    nghị…"), then Điều 1 (the awardees by kind, with their achievements), Điều 2 and Điều 3."""
+    kinds = [kind for kind in AWARD_KINDS if any(a.kind == kind for a in awardees)]
+    labels = " và ".join(AWARD_KINDS[kind] for kind in kinds)
+    merit = (
+        "có thành tích xuất sắc trong phong trào toàn dân bảo vệ an ninh Tổ quốc và tổ chức "
+        f"“Ngày hội toàn dân bảo vệ an ninh Tổ quốc” năm {year}"
+    )
+    body: list[Block] = [Heading(f"{issuer.head_title} {issuer.name}")]
+    body += [Paragraph(line) for line in grounds]
+    body += [
+        Heading("QUYẾT ĐỊNH:"),
+        Paragraph(f"Điều 1. Tặng {labels} cho {vnd(len(awardees))} tập thể, cá nhân {merit}:"),
+    ]
+    for i, kind in enumerate(kinds, 1):
+        if len(kinds) > 1:
+            body.append(Paragraph(f"{i}. {AWARD_KINDS[kind]}:"))
+        body.append(
+            Table(
+                columns=("TT", "Tập thể, cá nhân", "Thành tích"),
+                rows=tuple(
+                    (str(n), a.nominee, a.reason)
+                    for n, a in enumerate((a for a in awardees if a.kind == kind), 1)
+                ),
+            )
+        )
+    body += [
+        Paragraph("Điều 2. Quyết định này có hiệu lực kể từ ngày ký."),
+        Paragraph(
+            f"Điều 3. {executors} và các tập thể, cá nhân có tên tại Điều 1 chịu trách nhiệm "
+            "thi hành Quyết định này."
+        ),
+    ]
+    subject = f"Về việc tặng {labels} cho các tập thể, cá nhân {merit}"
+    return _document(issuer, "QĐ", subject, year, body, signing, recipients)
+
+
 def _units(units: Sequence[UnitFigures]) -> list[Block]:
     """The table by unit ("(muộn)": reported after its deadline; "Chưa báo cáo": not yet), with
     the units' sum, and the list of those missing. Shares are recomputed from the counts: the

@@ -10,7 +10,7 @@ from babel.numbers import format_decimal
 
 MOTTO = ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc")
 # The document kinds a register numbers, with the name printed above the subject.
-KINDS = {"KH": "KẾ HOẠCH", "BC": "BÁO CÁO"}
+KINDS = {"KH": "KẾ HOẠCH", "BC": "BÁO CÁO", "QĐ": "QUYẾT ĐỊNH"}
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from dataclasses import replace
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -138,7 +139,7 @@ def official_document(
             )
         }
         recipients = [names[code] for code in units if code in names]
-        return plan_document(issuer, plan, signing, recipients + [_archive(session, instance)])
+        return plan_document(issuer, plan, signing, recipients + [archive_line(session, instance)])
     round_ = round_ or "result"
     units = [
         UnitFigures(u.unit, u.report, u.late) for u in unit_reports(session, instance.id, round_)
@@ -181,7 +182,7 @@ def report_recipients(session: Session, instance: ProcessInstance, agency: Agenc
     return [
         *named,
         leadership,
-        _archive(session, instance),
+        archive_line(session, instance),
     ]
 
 
@@ -228,6 +229,13 @@ def _issuer(agency: Agency, abbreviation: str | None = None) -> Issuer:
     )
 
 
+def decision_issuer(agency: Agency) -> Issuer:
+    """The body a head's decision (QĐ) is issued as: a committee as itself (QĐ-UBND, not its
+    Steering Committee), another agency as itself; signed by the head in person, with no "TM."
+    line (Bằng khen "của Chủ tịch UBND tỉnh" is the Chairman's own award)."""
+    return replace(_issuer(agency, "UBND"), collective=None)
+
+
 def _place(agency: Agency) -> str:
     node: Agency | None = agency
     while node is not None and node.kind not in LEVEL_KINDS:
@@ -235,7 +243,7 @@ def _place(agency: Agency) -> str:
     return _LEVEL_PREFIX.sub("", (node or agency).name)
 
 
-def _archive(session: Session, instance: ProcessInstance) -> str:
+def archive_line(session: Session, instance: ProcessInstance) -> str:
     """ "Lưu: VT, CAT": the records office, and the unit that drafted (the standing body)."""
     drafter = session.get(Agency, instance.bindings.get(Role.STANDING_BODY, 0))
     return f"Lưu: VT, {drafter.abbreviation}" if drafter and drafter.abbreviation else "Lưu: VT"

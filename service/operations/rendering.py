@@ -183,7 +183,7 @@ def _store(uow: UnitOfWork, taken: Taken, files: Files) -> bool:
             "document_rendered",
             None,
             now,
-            task=session.get_one(Task, document.task_id),
+            task=None if document.task_id is None else session.get_one(Task, document.task_id),
             data={
                 "kind": document.kind,
                 "number": document.number,

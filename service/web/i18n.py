@@ -204,6 +204,17 @@ ERRORS = {
     "cannot_migrate": lazy_gettext(
         "The process cannot move to the newest version of its diagram: its steps are gone."
     ),
+    "not_a_head": lazy_gettext("Only the head of an agency or a deputy may do this."),
+    "not_the_deciding_head": lazy_gettext(
+        "Only the head of the agency that signed the plan, or who signs for them, decides its "
+        "awards."
+    ),
+    "plan_not_signed": lazy_gettext("The plan is not signed yet: there is nothing to decide."),
+    "award_decision_exists": lazy_gettext("This plan already has its award decision."),
+    "no_accepted_nomination": lazy_gettext(
+        "The award review accepted no nomination that this head decides: there is nothing to "
+        "decide."
+    ),
 }
 # marshmallow's and the service's English messages, as templates: {name} is a value.
 MESSAGES = [

@@ -12,8 +12,10 @@ from markupsafe import Markup
 
 from service.errors import Invalid
 from service.operations.actors import Actor
+from service.operations.awards import issue_award_decision
 from service.operations.processes import start_process
 from service.permissions import Reading
+from service.queries.awards import award_decision
 from service.queries.definitions import definitions
 from service.queries.diagram import diagram
 from service.queries.directory import addressable_units
@@ -55,7 +57,17 @@ def show(process_id: int) -> ResponseReturnValue:
         lanes=_lanes(process),
         units=children(new_uow(write=False), actor, process_id) if process["issued_at"] else [],
         documents=process_documents(new_uow(write=False), actor, process_id),
+        awards=award_decision(new_uow(write=False), actor, process_id),
     )
+
+
+@bp.post("/<int:process_id>/award-decision")
+@login_required
+def decide_awards(process_id: int) -> ResponseReturnValue:
+    """The signing head's button: issue the plan's award decision (QĐ khen thưởng)."""
+    issue_award_decision(new_uow(), current_actor(), process_id)
+    flash(gettext("The award decision is numbered and issued."), "success")
+    return redirect(url_for("web.processes.show", process_id=process_id) + "#awards-title")
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -26,6 +26,7 @@ from service.errors import Unprocessable
 from service.operations.actors import SYSTEM
 from service.operations.audit import checkpoint, verify
 from service.operations.audit_export import export
+from service.operations.awards import issue_award_decision
 from service.operations.deadlines import email_pending
 from service.operations.definitions import deploy
 from service.operations.delegations import grant_delegation, revoke_delegation
@@ -94,6 +95,12 @@ EXEMPT: dict[str, str] = {
     "idempotency.forget_old_keys": IN_CALLER + ": scheduler.tick's case",
     "idempotency.recall": READ,
     "incidents.list_incidents": READ,
+    "awards.decided_here": PURE,
+    "awards.outline": READ,
+    "awards.outline_data": PURE,
+    "awards.signing_mark": READ,
+    "documents.archive_line": READ,
+    "documents.decision_issuer": READ,
     "documents.issuer_choices": READ,
     "security_log.read": READ,
     "security_log.record": "writes the security log itself (logins, refusals): its own record",
@@ -310,7 +317,14 @@ def _retrying(ops: Ops) -> Callable[[], object]:
     return lambda: retry_incident(ops.uow(), ops.actor(ADMIN), incident)
 
 
+def _deciding(ops: Ops) -> Callable[[], object]:
+    process = _at_chairman(ops)
+    _complete(ops, process, CHAIRMAN, "approve")
+    return lambda: issue_award_decision(ops.uow(), ops.actor(CHAIRMAN), process)
+
+
 CASES: dict[str, Case] = {
+    "awards.issue_award_decision": _deciding,
     "sessions.end_user_sessions": lambda ops: (
         lambda: end_user_sessions(ops.uow(), ops.actor(ADMIN), FINANCE, ops.clock())
     ),

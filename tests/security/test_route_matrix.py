@@ -71,6 +71,11 @@ SECURITY_READERS = holding(Right.READ_SECURITY_LOG)
 SESSION_ENDERS = holding(Right.END_SESSIONS)
 # whose sessions an administrator ends in the table: nobody who calls in it
 BYSTANDER = "ngason.congan"
+
+# The plan's award decision: the head of its signing agency and his deputy (KT.); the plan
+# walked here is not signed, so they get 409 (plan_not_signed) and nothing is issued.
+DECIDERS = frozenset({"chairman", "vice_chairman"})
+assert DECIDERS <= holding(Right.DECIDE_AWARDS)
 # Sở Y tế's register: its own users, and those who oversee the province's levels.
 REGISTER_READERS = holding(Right.OVERSEE) | {"unit"}
 
@@ -188,6 +193,11 @@ TABLE: dict[tuple[str, str], tuple[Request, Rule]] = {
     ("GET", "/api/v1/dashboard/trend"): (_campaign, Rule(SUPERVISORS)),
     ("GET", "/api/v1/dashboard/compare"): (_campaign, Rule(SUPERVISORS)),
     ("GET", "/api/v1/processes/<int:process_id>/documents"): (_none, Rule(PLAN_READERS)),
+    ("GET", "/api/v1/processes/<int:process_id>/award-decision"): (_none, Rule(PLAN_READERS)),
+    ("POST", "/api/v1/processes/<int:process_id>/award-decision"): (
+        _none,
+        Rule(DECIDERS, ok=409),
+    ),
     ("GET", "/api/v1/processes/<int:process_id>/draft/<any(docx, pdf):fmt>"): (
         _none,
         Rule(PLAN_READERS),
@@ -267,6 +277,7 @@ TABLE: dict[tuple[str, str], tuple[Request, Rule]] = {
     ("GET", "/dashboard/<int:campaign_id>/trend.svg"): (_none, Rule(SUPERVISORS)),
     ("GET", "/dashboard/<int:campaign_id>/<view>.<fmt>"): (_none, Rule(SUPERVISORS)),
     ("GET", "/processes/<int:process_id>/draft/<any(docx, pdf):fmt>"): (_none, Rule(PLAN_READERS)),
+    ("POST", "/processes/<int:process_id>/award-decision"): (_none, Rule(DECIDERS, ok=409)),
     ("GET", "/documents/<int:document_id>/<any(docx, pdf):fmt>"): (
         _none,
         Rule(ISSUED_PLAN_READERS),
