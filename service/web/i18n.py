@@ -31,6 +31,10 @@ STEPS = {key: lazy_gettext(kind.label) for key, kind in KINDS.items()} | {
     "report_annual": lazy_gettext("Annual report"),
     "sign_half_year": lazy_gettext("Sign the half-year report"),
     "sign_annual": lazy_gettext("Sign the annual report"),
+    # the diagrams' receive tasks: the level waits for its units
+    "await_reports": lazy_gettext("Waiting for the units' reports"),
+    "await_half_year": lazy_gettext("Waiting for the units' half-year reports"),
+    "await_annual": lazy_gettext("Waiting for the units' annual reports"),
 }
 ROLES = {
     "standing_body": lazy_gettext("Standing body"),

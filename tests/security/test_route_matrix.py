@@ -262,7 +262,7 @@ TABLE: dict[tuple[str, str], tuple[Request, Rule]] = {
         Rule(STARTERS, ok=302),
     ),
     ("GET", "/processes/<int:process_id>"): (_none, Rule(PLAN_READERS)),
-    ("GET", "/processes/<int:process_id>/diagram.svg"): (_none, Rule(PLAN_READERS)),
+    ("GET", "/processes/<int:process_id>/diagram.bpmn"): (_none, Rule(PLAN_READERS)),
     ("GET", "/processes/<int:process_id>/audit-export"): (_none, Rule(PLAN_READERS)),
     ("GET", "/processes/<int:process_id>/replay"): (_none, Rule(PLAN_READERS)),
     ("GET", "/tasks/<int:task_id>"): (_none, Rule(frozenset({"finance"}))),
