@@ -78,6 +78,7 @@ def start_process(
             data={
                 "definition": row.process_id,
                 "version": row.version,
+                "sha256": row.sha256,  # the diagram's, for the export's offline check
                 "title": title,
                 "bindings": bindings,
             },

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import Session, joinedload
 
 from service.db.models import Event, ProcessInstance, Task
 from service.db.uow import UnitOfWork
@@ -37,26 +37,34 @@ def replay(uow: UnitOfWork, process_id: int) -> dict[str, Any]:
         )
         if instance is None:
             raise NotFound("process_not_found", "No such process.")
-        events = uow.session.scalars(
-            select(Event).filter_by(instance_id=process_id).order_by(Event.seq)
-        ).all()
-        open_rows = uow.session.execute(
-            select(Task.step, Task.role).filter_by(instance_id=process_id, state="open")
-        ).all()
-        stored = Runtime.restore(engine_definition(instance.definition), instance.state)
-        replayed = _Replay(instance)
-        try:
-            for event in events:
-                replayed.apply(event)
-            divergences = _compare(instance, stored, [tuple(r) for r in open_rows], replayed)
-        except _Diverged as err:
-            divergences = [err.view]
+        count, divergences = replay_instance(uow.session, instance)
         return {
             "process_id": process_id,
-            "events_replayed": replayed.count,
+            "events_replayed": count,
             "matches": not divergences,
             "divergences": divergences,
         }
+
+
+def replay_instance(
+    session: Session, instance: ProcessInstance
+) -> tuple[int, list[dict[str, Any]]]:
+    """(events replayed, divergences) of one instance, in the caller's transaction."""
+    events = session.scalars(
+        select(Event).filter_by(instance_id=instance.id).order_by(Event.seq)
+    ).all()
+    open_rows = session.execute(
+        select(Task.step, Task.role).filter_by(instance_id=instance.id, state="open")
+    ).all()
+    stored = Runtime.restore(engine_definition(instance.definition), instance.state)
+    replayed = _Replay(instance)
+    try:
+        for event in events:
+            replayed.apply(event)
+        divergences = _compare(instance, stored, [tuple(r) for r in open_rows], replayed)
+    except _Diverged as err:
+        divergences = [err.view]
+    return replayed.count, divergences
 
 
 class _Replay:

@@ -76,12 +76,15 @@ def broken(app: Flask) -> tuple[Any, ...]:
 
 def test_the_walked_log_is_intact(app: Flask, log: dict[str, int]) -> None:
     result = report(app)
-    assert result == {
+    assert result["rows_checked"] > 0
+    assert {k: v for k, v in result.items() if k != "rows_checked"} == {
         "events_checked": event_count(app),
         "checkpoints_checked": 1,
         "witness_copies": 1,
         "unanchored": 0,
         "first_broken": None,
+        "breaks": [],
+        "breaks_found": 0,
     }
 
 
