@@ -36,6 +36,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         DATABASE_URL=settings.database_url,
         AUDIT_KEY_PATH=settings.audit_key_path,
         WITNESS_DIR=settings.witness_dir,
+        CHECKPOINT_MINUTES=settings.checkpoint_minutes,
     )
     app.extensions["mailer"] = (
         None

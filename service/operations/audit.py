@@ -9,6 +9,7 @@ event that differs, even when the database and its checkpoints were rewritten an
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from itertools import groupby
 from pathlib import Path
 from typing import Any
@@ -101,6 +102,34 @@ def checkpoint(uow: UnitOfWork, key_path: Path, witness_dir: Path) -> dict[str, 
     copy = {k: v for k, v in checkpoint_view(row).items() if k != "created_at"}  # in the note
     write_witness(witness_dir, {**copy, "leaves": [list(leaf) for leaf in added]})
     return checkpoint_view(row)
+
+
+# a signed document's events: anchored at the scheduler's next pass, not N minutes later
+SIGNING_ACTIONS = ("document_issued", "document_rendered")
+
+
+def checkpoint_due(uow: UnitOfWork, every: timedelta) -> bool:
+    """Whether the scheduler should sign now: events no checkpoint covers, and either `every`
+    has passed since the latest checkpoint or a document was signed (or rendered) since.
+
+    Each checkpoint's witness copy fixes the log's tail outside the database: events it lists
+    that are later cut, with the chain heads rewound to match, are found by `verify`.
+    """
+    with uow:
+        latest = uow.session.execute(
+            select(Checkpoint.tree_size, Checkpoint.created_at).order_by(Checkpoint.id.desc())
+        ).first()
+        size = 0 if latest is None else int(latest.tree_size)
+        after = select(Event.id).order_by(Event.id).offset(size).limit(1)
+        first_unsigned = uow.session.scalar(after)
+        if first_unsigned is None:
+            return False
+        if latest is None or uow.now() - latest.created_at >= every:
+            return True
+        signing = select(Event.id).where(
+            Event.id >= first_unsigned, Event.action.in_(SIGNING_ACTIONS)
+        )
+        return uow.session.scalar(signing.limit(1)) is not None
 
 
 def _hold_writers(session: Session) -> None:
@@ -232,8 +261,10 @@ def _readable(row: Any) -> tuple[Link, dict[str, Any] | None]:
     record = {name: getattr(row, name) for name in HASHED}
     field, reason = "", ""
     try:
-        field, record["data"] = "data", json_object(row.data)
-        field, record["created_at"] = "created_at", aware(row.created_at)
+        field = "data"
+        record["data"] = json_object(row.data)
+        field = "created_at"
+        record["created_at"] = aware(row.created_at)
         for field in ("seq", "prev_hash", "hash"):
             value = getattr(row, field)
             if value is None or (field == "seq") != (type(value) is int):
