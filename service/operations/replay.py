@@ -88,6 +88,8 @@ class _Replay:
                 self._complete(event)
             elif event.action in ("plan_issued", "document_issued", "document_rendered"):
                 pass  # children are their own instances, rounds open below; files stay as signed
+            elif event.action in ("task_claimed", "task_released"):
+                pass  # who holds a task in hand: no change of the engine's state
             elif event.action == "units_reported":
                 self._runtime(event).deliver(message(data["round"]), now)
             elif event.action == "timer_fired":
