@@ -38,6 +38,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         DATABASE_URL=settings.database_url,
         AUDIT_KEY_PATH=settings.audit_key_path,
         WITNESS_DIR=settings.witness_dir,
+        CHECKPOINT_MINUTES=settings.checkpoint_minutes,
     )
     set_script_budget(settings.script_budget)  # the engine is shared by every app in a process
     app.extensions["mailer"] = (

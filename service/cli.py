@@ -27,7 +27,7 @@ from service.demo import campaigns
 from service.documents.keys import Pkcs12Store, demo_keys
 from service.errors import NotFound
 from service.operations.actors import SYSTEM, password_hasher
-from service.operations.audit import checkpoint
+from service.operations.audit import checkpoint, checkpoint_due
 from service.operations.definitions import deploy
 from service.operations.directory import load_directory
 from service.operations.rendering import LEASE, any_due, render_pending, worker_name
@@ -194,27 +194,33 @@ def create_app_role(name: str, password: str) -> None:
 @click.option("--once", is_flag=True, help="Run one pass and exit.")
 @click.option("--interval", default=60, show_default=True, help="Seconds between passes.")
 @click.option(
-    "--checkpoint-every",
-    default=15,
-    show_default=True,
-    help="Sign an audit checkpoint every N passes (0: never).",
+    "--checkpoint-minutes",
+    type=int,
+    help="Sign an audit checkpoint every N minutes, and after every signing (0: never; "
+    "default APP_CHECKPOINT_MINUTES, 15).",
 )
-def scheduler(once: bool, interval: int, checkpoint_every: int) -> None:
+def scheduler(once: bool, interval: int, checkpoint_minutes: int | None) -> None:
     """Fire due timers, move deadline states and send reminders, every INTERVAL seconds;
-    sign an audit checkpoint every N passes."""
-    for passes in itertools.count(1):
+    sign an audit checkpoint every N minutes and at the first pass after a signing."""
+    config = current_app.config
+    minutes = config["CHECKPOINT_MINUTES"] if checkpoint_minutes is None else checkpoint_minutes
+    for _ in itertools.count(1):
         report = tick(_uow, current_app.extensions["mailer"])
         click.echo(
             f"timers fired: {report.timers_fired}, deadline changes: {report.deadline_changes}, "
             f"reminders sent: {report.reminders_sent}, e-mails sent: {report.emails_sent}"
         )
-        if checkpoint_every and passes % checkpoint_every == 0:
-            config = current_app.config
-            try:
-                signed = checkpoint(_uow(), SYSTEM, config["AUDIT_KEY_PATH"], config["WITNESS_DIR"])
-            except Exception as err:  # timers and reminders go on; the next pass tries again
-                click.echo(f"audit checkpoint failed: {err!r}", err=True)
-            else:
+        try:
+            due = minutes and checkpoint_due(_uow(write=False), timedelta(minutes=minutes))
+            signed = (
+                checkpoint(_uow(), SYSTEM, config["AUDIT_KEY_PATH"], config["WITNESS_DIR"])
+                if due
+                else None
+            )
+        except Exception as err:  # timers and reminders go on; the next pass tries again
+            click.echo(f"audit checkpoint failed: {err!r}", err=True)
+        else:
+            if signed is not None:
                 click.echo(f"audit checkpoint {signed['id']}: {signed['tree_size']} events")
         if once:
             return

@@ -33,6 +33,7 @@ class Settings:
     idle_timeout_seconds: int = 30 * 60  # a page session unused this long ends
     audit_key_path: Path = Path("instance/audit_ed25519.pem")  # Ed25519, made on first use
     witness_dir: Path = Path("instance/witness")  # copies of signed checkpoints: keep it elsewhere
+    checkpoint_minutes: int = 15  # the scheduler signs this often, and after every signing
     smtp_host: str | None = None  # reminders also go by e-mail when set
     smtp_port: int = 25
     smtp_sender: str = "ngayhoi-antq@localhost"
@@ -60,7 +61,8 @@ class Settings:
         SQLite in APP_INSTANCE_DIR), APP_SECRET_KEY (default outside production: a key generated
         once into APP_INSTANCE_DIR), APP_TOKEN_TTL_SECONDS (default 8 hours),
         APP_IDLE_TIMEOUT_SECONDS (default 30 minutes),
-        APP_AUDIT_KEY_PATH and APP_WITNESS_DIR (default: in APP_INSTANCE_DIR), APP_SMTP_HOST,
+        APP_AUDIT_KEY_PATH and APP_WITNESS_DIR (default: in APP_INSTANCE_DIR),
+        APP_CHECKPOINT_MINUTES (default 15; 0: the scheduler never signs), APP_SMTP_HOST,
         APP_SMTP_PORT and APP_SMTP_SENDER (default: no e-mail), APP_PKI_DIR and
         APP_PKI_PASSPHRASE (default outside production: APP_INSTANCE_DIR/pki, "demo"),
         APP_PKCS11_MODULE, APP_PKCS11_TOKEN, APP_PKCS11_PIN and APP_TRUST_ROOTS (a PEM file),
@@ -84,6 +86,7 @@ class Settings:
                 os.environ.get("APP_AUDIT_KEY_PATH", instance / "audit_ed25519.pem")
             ),
             witness_dir=Path(os.environ.get("APP_WITNESS_DIR", instance / "witness")),
+            checkpoint_minutes=int(os.environ.get("APP_CHECKPOINT_MINUTES", 15)),
             smtp_host=os.environ.get("APP_SMTP_HOST") or None,
             smtp_port=int(os.environ.get("APP_SMTP_PORT", 25)),
             smtp_sender=os.environ.get("APP_SMTP_SENDER", cls.smtp_sender),

@@ -26,6 +26,9 @@ class BrokenLinkSchema(Schema):
     instance_id = fields.Integer(allow_none=True)
     seq = fields.Integer(allow_none=True)
     checkpoint_id = fields.Integer(allow_none=True)
+    table = fields.String(allow_none=True, metadata={"description": "a business row's table"})
+    row_id = fields.Raw(allow_none=True, metadata={"description": "that row's key"})
+    field = fields.String(allow_none=True, metadata={"description": "the field that differs"})
     detail = fields.String()
 
 
@@ -34,7 +37,10 @@ class VerifySchema(Schema):
     checkpoints_checked = fields.Integer()
     witness_copies = fields.Integer()
     unanchored = fields.Integer(metadata={"description": "events after the latest checkpoint"})
+    rows_checked = fields.Integer(metadata={"description": "business rows compared with the log"})
     first_broken = fields.Nested(BrokenLinkSchema, allow_none=True)
+    breaks = fields.List(fields.Nested(BrokenLinkSchema), metadata={"description": "the first 100"})
+    breaks_found = fields.Integer()
 
 
 class CheckpointSchema(Schema):

@@ -114,6 +114,8 @@ def issue_document(
             "number": number,
             "symbol": document.symbol,
             "year": day.year,
+            "subject": document.subject,  # what the row must equal (audit_rows)
+            "agency_id": agency.id,
         },
     )
     return row

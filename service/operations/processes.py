@@ -89,6 +89,7 @@ def _start(
             data={
                 "definition": row.process_id,
                 "version": row.version,
+                "sha256": row.sha256,  # the diagram's, for the export's offline check
                 "title": title,
                 "bindings": bindings,
             },

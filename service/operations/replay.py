@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from service.db.models import Event, ProcessInstance, Task
 from service.db.uow import UnitOfWork
@@ -37,26 +38,34 @@ def replay(uow: UnitOfWork, actor: Actor | SystemActor, process_id: int) -> dict
     """
     with uow:
         instance = visible_instance(uow, actor, process_id)
-        events = uow.session.scalars(
-            select(Event).filter_by(instance_id=process_id).order_by(Event.seq)
-        ).all()
-        open_rows = uow.session.execute(
-            select(Task.step, Task.role).filter_by(instance_id=process_id, state="open")
-        ).all()
-        stored = Runtime.restore(engine_definition(instance.definition), instance.state)
-        replayed = _Replay(instance)
-        try:
-            for event in events:
-                replayed.apply(event)
-            divergences = _compare(instance, stored, [tuple(r) for r in open_rows], replayed)
-        except _Diverged as err:
-            divergences = [err.view]
+        count, divergences = replay_instance(uow.session, instance)
         return {
             "process_id": process_id,
-            "events_replayed": replayed.count,
+            "events_replayed": count,
             "matches": not divergences,
             "divergences": divergences,
         }
+
+
+def replay_instance(
+    session: Session, instance: ProcessInstance
+) -> tuple[int, list[dict[str, Any]]]:
+    """(events replayed, divergences) of one instance, in the caller's transaction."""
+    events = session.scalars(
+        select(Event).filter_by(instance_id=instance.id).order_by(Event.seq)
+    ).all()
+    open_rows = session.execute(
+        select(Task.step, Task.role).filter_by(instance_id=instance.id, state="open")
+    ).all()
+    stored = Runtime.restore(engine_definition(instance.definition), instance.state)
+    replayed = _Replay(instance)
+    try:
+        for event in events:
+            replayed.apply(event)
+        divergences = _compare(instance, stored, [tuple(r) for r in open_rows], replayed)
+    except _Diverged as err:
+        divergences = [err.view]
+    return replayed.count, divergences
 
 
 class _Replay:
@@ -85,6 +94,8 @@ class _Replay:
                 pass  # a failed script changed nothing; a retry changes only the diagram's version
             elif event.action == "process_cancelled":
                 self.cancelled = True
+            elif event.action in ("task_claimed", "task_released"):
+                pass  # who holds a task in hand: no change of the engine's state
             elif event.action == "units_reported":
                 self._runtime(event).deliver(message(data["round"]), now)
             elif event.action == "timer_fired":

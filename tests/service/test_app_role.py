@@ -124,7 +124,7 @@ def test_the_app_role_cannot_touch_the_audit_log_and_production_runs_as_it(
         )
         bpmn = ROOT / "bpmn" / "plan_chain.bpmn"
         assert deploy(UnitOfWork(factory), bpmn.name, bpmn.read_bytes())[1]  # an event
-        signed = checkpoint(UnitOfWork(factory), tmp_path / "key.pem", tmp_path / "witness")
+        signed = checkpoint(UnitOfWork(factory), SYSTEM, tmp_path / "key.pem", tmp_path / "witness")
         assert signed["tree_size"] == 1
         answer = app.test_client().get("/api/v1/health")
         assert answer.status_code == 200
