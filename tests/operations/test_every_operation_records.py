@@ -466,7 +466,9 @@ def test_an_operation_that_changes_state_records_an_event(ops: Ops, name: str) -
     silent = [sorted(tables) for tables, wrote in commits if tables and not wrote]
     assert silent == [], f"{name} committed changes to {silent} without an event"
     key = verifying_key(ops.key_path)
-    assert verify(ops.uow(write=False), SYSTEM, ops.witness_dir, key)["first_broken"] is None
+    report = verify(ops.uow(write=False), SYSTEM, ops.witness_dir, key)
+    named = ("reason", "table", "field", "row_id")
+    assert report["first_broken"] is None, [{k: b.get(k) for k in named} for b in report["breaks"]]
 
 
 def test_the_check_catches_a_change_without_an_event(ops: Ops) -> None:

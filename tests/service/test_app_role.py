@@ -19,7 +19,7 @@ from service.config import Settings, UnsafeConfiguration
 from service.db.roles import grant_app_role
 from service.db.session import make_session_factory
 from service.db.uow import UnitOfWork
-from service.operations.actors import password_hasher
+from service.operations.actors import SYSTEM, password_hasher
 from service.operations.audit import checkpoint
 from service.operations.definitions import deploy
 from service.operations.directory import load_directory

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from service.db.models import Document, Event, Register, Task
 from service.db.uow import UnitOfWork
+from service.operations.actors import SYSTEM
 from service.operations.audit import checkpoint, checkpoint_due, verify_log
 from service.operations.signing import verifying_key
 from tests.conftest import ApiClient, FakeClock
