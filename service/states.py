@@ -31,7 +31,7 @@ LATE = (DeadlineState.OVERDUE, DeadlineState.DONE_LATE)
 class ProcessStatus(StrEnum):
     RUNNING = "running"
     COMPLETED = "completed"
-    CANCELLED = "cancelled"  # not set by the service today; labelled for older rows
+    CANCELLED = "cancelled"  # an administrator cancelled it (service.operations.incidents)
 
 
 class DocumentState(StrEnum):
@@ -43,8 +43,10 @@ class DocumentState(StrEnum):
 
 
 class ActingAs(StrEnum):
-    """How an actor may act on a task: as its agency's own, as deputy (KT.), as substitute."""
+    """How an actor may act on a task: as its agency's own, as deputy (KT.), by order (TL.), as
+    substitute."""
 
     SELF = "self"
     DEPUTY = "deputy"
+    BY_ORDER = "by_order"
     SUBSTITUTE = "substitute"

@@ -155,6 +155,10 @@ def issue_plan(
             data={
                 "parent": instance.id,
                 "unit": unit.code,
+                "title": child.title,
+                "definition": instance.definition.process_id,
+                "version": instance.definition.version,
+                "sha256": instance.definition.sha256,
                 "bindings": child.bindings,
                 "deadlines": deadlines,
             },

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -12,14 +13,16 @@ from sqlalchemy.orm import joinedload, undefer
 
 from service.db.models import Agency, Document, Event
 from service.db.uow import UnitOfWork
+from service.documents import pades
 from service.documents.content import Signing
 from service.documents.docx import write_docx
 from service.documents.pdf import write_pdf
 from service.errors import Conflict, Forbidden, NotFound
 from service.operations.actors import Actor
 from service.operations.documents import official_document
+from service.operations.reading import readable_instance, visible_instance
 from service.permissions import HEAD_ROLE, Reading
-from service.queries.processes import PLAN_KIND, readable_instance, visible_instance
+from service.queries.processes import PLAN_KIND
 from service.states import DocumentState
 
 RETRY_AFTER = 2  # seconds: a document is rendered within a few after its signing
@@ -58,7 +61,7 @@ class SignedDocument:
 
     id: int
     process_id: int
-    kind: str  # KH, BC
+    kind: str  # KH, BC, QĐ
     number: int
     symbol: str
     number_line: str  # "Số: 180/KH-BCĐ"
@@ -153,6 +156,7 @@ class FileCheck:
     matches: bool
     document: SignedDocument | None
     recorded: bool  # the audit log recorded this very hash when the file was rendered
+    signatures: list[pades.SignatureCheck]  # each digital signature a PDF carries, checked
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,12 +164,18 @@ class FileMatch(FileCheck):
     format: str  # docx | pdf
 
 
-def check_file(uow: UnitOfWork, content: bytes) -> FileCheck:
+def check_file(uow: UnitOfWork, content: bytes, trust_roots: Sequence[Any] = ()) -> FileCheck:
     """Whether `content` is, byte for byte, a signed document: its SHA-256, the document it
-    matches, and whether that hash is the one the audit log recorded when it was rendered.
+    matches, whether that hash is the one the audit log recorded when it was rendered, and each
+    digital signature a PDF carries, checked against `trust_roots`.
 
     What it answers is printed on the file itself, so anyone signed in may ask.
     """
+    signatures = pades.check(content, trust_roots) if content.startswith(b"%PDF") else []
+    return _matched(uow, content, signatures)
+
+
+def _matched(uow: UnitOfWork, content: bytes, signatures: list[pades.SignatureCheck]) -> FileCheck:
     digest = hashlib.sha256(content).hexdigest()
     with uow:
         document = uow.session.scalars(
@@ -174,7 +184,7 @@ def check_file(uow: UnitOfWork, content: bytes) -> FileCheck:
             .options(joinedload(Document.agency), joinedload(Document.signed_by))
         ).first()
         if document is None:
-            return FileCheck(digest, matches=False, document=None, recorded=False)
+            return FileCheck(digest, False, None, recorded=False, signatures=signatures)
         # documents rendered at signing, before render jobs, have their hashes in
         # document_issued; the others in document_rendered
         recorded = uow.session.scalars(
@@ -190,5 +200,6 @@ def check_file(uow: UnitOfWork, content: bytes) -> FileCheck:
             matches=True,
             document=document_row(document),
             recorded=in_log,
+            signatures=signatures,
             format="docx" if digest == document.docx_sha256 else "pdf",
         )

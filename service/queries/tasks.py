@@ -140,7 +140,9 @@ def _acting_as(actor: Actor, task: Task) -> ActingAs:
     grant = check_can_act(actor, task)
     if grant is None:
         return ActingAs.SELF
-    return ActingAs.DEPUTY if grant.on_behalf_of_id is None else ActingAs.SUBSTITUTE
+    if grant.on_behalf_of_id is not None:
+        return ActingAs.SUBSTITUTE
+    return ActingAs.BY_ORDER if grant.mark.startswith("TL.") else ActingAs.DEPUTY
 
 
 def _mine(actor: Actor, state: TaskState) -> Select[Task]:
