@@ -42,6 +42,15 @@ class DocumentState(StrEnum):
     FAILED = "failed"
 
 
+class IncidentState(StrEnum):
+    """A failed script's incident: waiting for an administrator, or closed by a retry that
+    moved the process (resolved) or by cancelling the process."""
+
+    OPEN = "open"
+    RESOLVED = "resolved"
+    CANCELLED = "cancelled"
+
+
 class ActingAs(StrEnum):
     """How an actor may act on a task: as its agency's own, as deputy (KT.), by order (TL.), as
     substitute."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import INCLUDE, Schema, fields, validate
 
 from service.db.base import MAX_ID
-from service.states import DocumentState, TaskState
+from service.states import DocumentState, IncidentState, TaskState
 
 
 def _due_at() -> fields.DateTime:
@@ -648,9 +648,7 @@ class RegisterSchema(Schema):
 
 
 class IncidentListArgsSchema(Schema):
-    state = fields.String(
-        load_default="open", validate=validate.OneOf(["open", "resolved", "cancelled"])
-    )
+    state = fields.Enum(IncidentState, by_value=True, load_default=IncidentState.OPEN)
 
 
 class IncidentSchema(Schema):
@@ -668,7 +666,7 @@ class IncidentSchema(Schema):
         metadata={"example": "script exceeded its time budget of 200 ms"},
     )
     occurrences = fields.Integer()
-    state = fields.String(metadata={"enum": ["open", "resolved", "cancelled"]})
+    state = fields.String(metadata={"enum": list(IncidentState)})
     created_at = fields.DateTime()
     last_at = fields.DateTime()
     triggered_by = fields.String(metadata={"description": "the username whose action failed"})

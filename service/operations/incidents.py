@@ -21,11 +21,9 @@ from service.errors import Conflict, NotFound, Unprocessable, script_failed
 from service.operations.actors import Actor
 from service.operations.definitions import engine_definition, latest
 from service.permissions import Right, require
-from service.states import ProcessStatus, TaskState
+from service.states import IncidentState, ProcessStatus, TaskState
 from workflows.errors import ScriptFailed, WorkflowError
 from workflows.runtime import Runtime
-
-STATES = ("open", "resolved", "cancelled")
 
 
 @dataclass(frozen=True)
@@ -57,7 +55,7 @@ def open_incident(uow: UnitOfWork, actor: Actor, raised: ScriptIncident) -> Unpr
         now = uow.now()
         incident = uow.session.scalars(
             select(Incident).filter_by(
-                state="open",
+                state=IncidentState.OPEN,
                 operation=failure.operation,
                 definition_id=failure.definition_id,
                 instance_id=failure.instance_id,
@@ -96,7 +94,9 @@ def open_incident(uow: UnitOfWork, actor: Actor, raised: ScriptIncident) -> Unpr
     return answer
 
 
-def list_incidents(uow: UnitOfWork, actor: Actor, state: str = "open") -> list[dict[str, Any]]:
+def list_incidents(
+    uow: UnitOfWork, actor: Actor, state: IncidentState = IncidentState.OPEN
+) -> list[dict[str, Any]]:
     """Incidents in `state`, newest first (administrators)."""
     require(actor, Right.HANDLE_INCIDENTS)
     with uow:
@@ -154,7 +154,9 @@ def retry_incident(uow: UnitOfWork, actor: Actor, incident_id: int) -> dict[str,
         moved_from = incident.definition.version
         if instance is not None and instance.definition_id != newest.id:
             instance.definition_id = newest.id  # the same engine state, read by the new diagram
-        _close(uow, actor, incident, "resolved", "incident_retried", version=newest.version)
+        _close(
+            uow, actor, incident, IncidentState.RESOLVED, "incident_retried", version=newest.version
+        )
         result = _view(incident) | {"from_version": moved_from, "to_version": newest.version}
         uow.commit()
         return result
@@ -174,7 +176,7 @@ def cancel_incident(uow: UnitOfWork, actor: Actor, incident_id: int) -> dict[str
                 select(Task).filter_by(instance_id=instance.id, state=TaskState.OPEN)
             ):
                 task.state, task.completed_at = TaskState.CANCELLED, now
-        _close(uow, actor, incident, "cancelled", "process_cancelled")
+        _close(uow, actor, incident, IncidentState.CANCELLED, "process_cancelled")
         result = _view(incident)
         uow.commit()
         return result
@@ -188,7 +190,7 @@ def _open(uow: UnitOfWork, incident_id: int) -> Incident:
     )
     if incident is None:
         raise NotFound("incident_not_found", "No such incident.")
-    if incident.state != "open":
+    if incident.state != IncidentState.OPEN:
         raise Conflict(
             "incident_closed", f"This incident is already {incident.state}.", state=incident.state
         )
@@ -196,7 +198,12 @@ def _open(uow: UnitOfWork, incident_id: int) -> Incident:
 
 
 def _close(
-    uow: UnitOfWork, actor: Actor, incident: Incident, state: str, action: str, **data: Any
+    uow: UnitOfWork,
+    actor: Actor,
+    incident: Incident,
+    state: IncidentState,
+    action: str,
+    **data: Any,
 ) -> None:
     incident.state, incident.closed_at, incident.closed_by_id = state, uow.now(), actor.user_id
     uow.record(
