@@ -471,6 +471,18 @@ class AgencyFiguresSchema(Schema):
     longest_waiting = fields.List(fields.Nested(WaitingTaskSchema))
 
 
+class BelowSchema(Schema):
+    """How many units below (at any depth) sent their plan, had it approved, reported, were
+    late, or miss their report."""
+
+    units = fields.Integer()
+    plan_submitted = fields.Integer()
+    plan_approved = fields.Integer()
+    reported = fields.Integer()
+    late = fields.Integer()
+    missing = fields.Integer()
+
+
 class UnitProgressSchema(Schema):
     process_id = fields.Integer()
     parent_id = fields.Integer(allow_none=True)
@@ -487,7 +499,7 @@ class UnitProgressSchema(Schema):
     report_last_day = _last_day()
     late = fields.Boolean()
     missing = fields.Boolean()
-    below = fields.Dict(keys=fields.String(), values=fields.Integer())
+    below = fields.Nested(BelowSchema)
 
 
 class TrendDaySchema(Schema):
