@@ -26,6 +26,7 @@ from workflows.calendar import due_before, last_day, local_day
 # A reminder by hand is a notification of rule "manual:<day in Vietnam>": the table's unique
 # (task, rule, agency) makes it at most one per task a day, even for two clicks at once.
 MANUAL = "manual"
+DUE = ("due_soon", "overdue")  # a task one reminds of: due soon or late, never one just begun
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,8 @@ def remind_task(uow: UnitOfWork, actor: Actor, task_id: int) -> Reminded:
     scheduler's outbox, `deadlines.email_pending`, sends it).
 
     :raise NotFound: no such task. :raise Forbidden: not a process the actor supervises.
-    :raise Conflict: the task is closed, or was reminded by hand today (`next_at`: from when).
+    :raise Conflict: the task is closed, not due soon yet, or was reminded by hand today
+        (`next_at`: from when).
     """
     require(actor, Right.REMIND)
     with uow:
@@ -81,6 +83,8 @@ def remind_task(uow: UnitOfWork, actor: Actor, task_id: int) -> Reminded:
         _check_supervises(uow, actor, task.instance)
         if task.state != "open":
             raise Conflict("task_not_open", f"This task is already {task.state}.", state=task.state)
+        if task.deadline_state not in DUE:
+            raise Conflict("not_due", "This task is not due soon yet: nothing to remind.")
         if _reminded_today(uow, task):
             next_at = _tomorrow(uow)
             raise Conflict(
