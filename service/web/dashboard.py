@@ -113,7 +113,7 @@ def remind(campaign_id: int) -> ResponseReturnValue:
     with _read() as read:  # 403 outside one's campaigns
         dashboard.campaign(read, actor, campaign_id)
     if form.get("all"):
-        rows = dashboard.units(_read(), actor, campaign_id, "late")
+        rows = dashboard.units(_read(), actor, campaign_id)  # late: an open task past due
         chosen = [r["process_id"] for r in rows if r["overdue_open"]]
     elif form.get("process"):
         chosen = [_id(form["process"])]
