@@ -99,8 +99,10 @@ class _Replay:
                 pass  # a failed script changed nothing; a retry changes only the diagram's version
             elif event.action == "process_cancelled":
                 self.cancelled = True
-            elif event.action in ("task_claimed", "task_released"):
+            elif event.action in ("task_claimed", "task_released", "task_assigned"):
                 pass  # who holds a task in hand: no change of the engine's state
+            elif event.action == "task_reminded":
+                pass  # a supervisor's reminder (its notification): the engine is untouched
             elif event.action == "units_reported":
                 self._runtime(event).deliver(message(data["round"]), now)
             elif event.action == "timer_fired":

@@ -25,7 +25,8 @@ from service.db.uow import UnitOfWork
 from service.errors import Forbidden, Invalid
 from service.operations.actors import Actor
 from service.operations.definitions import engine_definition
-from service.permissions import Right, require
+from service.operations.supervision import headed, supervises
+from service.permissions import HEAD_ROLE, Right, may, require
 from service.queries.processes import due_fields
 from service.queries.reports import subtree, subtree_ids
 from service.steps import PLAN_KINDS
@@ -48,30 +49,43 @@ class Campaign:
 
 
 def campaigns(uow: UnitOfWork, actor: Actor) -> list[dict[str, Any]]:
-    """The plans a supervisor may open a dashboard for: those of their own jurisdiction."""
+    """The plans an actor may open a dashboard for: a supervisor's, those of their levels; a
+    head's, those their agency signs (service.operations.supervision, `supervises`)."""
     _require_supervisor(actor)
+    overseen = actor.overseen if may(actor, Right.OVERSEE) else frozenset()
+    heads = headed(actor)
     with uow:
+        levels = set(overseen) | set(
+            uow.session.scalars(select(Agency.jurisdiction_id).where(Agency.id.in_(heads)))
+        )
         rows = uow.session.execute(
-            select(ProcessInstance.id, ProcessInstance.title, ProcessInstance.started_at)
-            .where(ProcessInstance.jurisdiction_id.in_(actor.overseen))
+            select(
+                ProcessInstance.id,
+                ProcessInstance.title,
+                ProcessInstance.started_at,
+                ProcessInstance.jurisdiction_id,
+                ProcessInstance.bindings,
+            )
+            .where(ProcessInstance.jurisdiction_id.in_(levels))
             .order_by(ProcessInstance.started_at.desc())
         ).all()
-    return [{"id": i, "title": t, "started_at": s} for i, t, s in rows]
+    return [
+        {"id": i, "title": t, "started_at": s}
+        for i, t, s, level, bindings in rows
+        if level in overseen or bindings.get(HEAD_ROLE) in heads
+    ]
 
 
 def campaign(uow: UnitOfWork, actor: Actor, campaign_id: int) -> Campaign:
-    """The campaign, if the actor supervises its level or one above it.
+    """The campaign, if the actor supervises it or a plan above it.
 
-    :raise Invalid: no such campaign. :raise Forbidden: another jurisdiction's campaign.
+    :raise Invalid: no such campaign. :raise Forbidden: a campaign the actor does not supervise.
     """
     _require_supervisor(actor)
     instance = uow.session.get(ProcessInstance, campaign_id)
     if instance is None:
         raise Invalid({"campaign": ["No such campaign."]})
-    node: ProcessInstance | None = instance
-    while node is not None and node.jurisdiction_id not in actor.overseen:
-        node = None if node.parent_id is None else uow.session.get(ProcessInstance, node.parent_id)
-    if node is None:
+    if not supervises(uow, actor, instance):
         raise Forbidden("not_your_campaign", "This campaign is outside your jurisdiction.")
     rounds = engine_definition(instance.definition).report_rounds
     return Campaign(
@@ -243,13 +257,14 @@ def units(
                         Task.deadline_state.in_(LATE_STATES),
                     )
                 ),
+                func.count().filter(and_(Task.state == "open", Task.deadline_state == "overdue")),
             ).group_by(Task.instance_id)
         ).all()
         now = uow.now()
-    by_instance = {i: (sub, plan_late, report_late) for i, sub, plan_late, report_late in flags}
+    by_instance = {i: tuple(counts) for i, *counts in flags}
     nodes: dict[int, dict[str, Any]] = {}
     for unit in instances:
-        submitted, plan_late, report_late = by_instance.get(unit.instance_id, (0, 0, 0))
+        submitted, plan_late, report_late, overdue = by_instance.get(unit.instance_id, (0,) * 4)
         due = unit.deadlines.get(round_)
         reported = round_ in unit.reports
         parent = unit.parent_id
@@ -266,6 +281,7 @@ def units(
             if due is None
             else last_day(due_before(date.fromisoformat(due))),
             "late": bool(plan_late or report_late),
+            "overdue_open": overdue,  # its open tasks past due: what a reminder reaches
             "missing": not reported
             and due is not None
             and due_before(date.fromisoformat(due)) <= now,

@@ -46,6 +46,7 @@ from service.web import (
     notifications,
     processes,
     registers,
+    reminders,
     security,
     tasks,
 )
@@ -154,6 +155,7 @@ def init_app(app: Flask) -> None:
         incidents,
         account,
         security,
+        reminders,
     ):
         web.register_blueprint(part.bp)
     app.register_blueprint(web)

@@ -41,11 +41,13 @@ from service.operations.second_factor import disable_user, enrol, new_secret
 from service.operations.second_factor import verify as verify_code
 from service.operations.sessions import end_user_sessions, set_password
 from service.operations.signing import verifying_key
+from service.operations.supervision import assign_task, remind_task, remind_units
 from service.operations.tasks import claim_task, complete_task, release_task
 from tests.operations.conftest import (
     ADMIN,
     AUDITOR,
     CHAIRMAN,
+    COLLEAGUE,
     FINANCE,
     PLAN_2023,
     POLICE,
@@ -140,6 +142,8 @@ EXEMPT: dict[str, str] = {
     "signing.verifying_key": "reads the key file",
     "signing.write_witness": "writes checkpoint's witness copy: checkpoint's case",
     "tasks.check_can_act": PURE,
+    "supervision.headed": PURE,
+    "supervision.supervises": READ,
 }
 
 
@@ -325,6 +329,14 @@ def _retrying(ops: Ops) -> Callable[[], object]:
     return lambda: retry_incident(ops.uow(), ops.actor(ADMIN), incident)
 
 
+def _overdue(ops: Ops) -> int:
+    """A plan whose draft is long overdue (COLLEAGUE supervises the province)."""
+    process = _start(ops)
+    ops.clock.advance(days=60)
+    tick(ops.uow)
+    return process
+
+
 def _deciding(ops: Ops) -> Callable[[], object]:
     process = _at_chairman(ops)
     _complete(ops, process, CHAIRMAN, "approve")
@@ -380,6 +392,18 @@ CASES: dict[str, Case] = {
     )[1],
     "tasks.complete_task": _signing,
     "tasks.release_task": _claimed,
+    "supervision.remind_task": lambda ops: (
+        p := _overdue(ops),
+        lambda: remind_task(ops.uow(), ops.actor(COLLEAGUE), ops.open_tasks(p)[0].id),
+    )[1],
+    "supervision.remind_units": lambda ops: (
+        p := _overdue(ops),
+        lambda: remind_units(ops.uow(), ops.actor(COLLEAGUE), [p]),
+    )[1],
+    "supervision.assign_task": lambda ops: (
+        p := _start(ops),
+        lambda: assign_task(ops.uow(), ops.actor(COLLEAGUE), ops.open_tasks(p)[0].id, POLICE),
+    )[1],
 }
 
 
