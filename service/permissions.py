@@ -72,11 +72,20 @@ class Right(StrEnum):
     # in person, KT. as a deputy, TUQ. as a substitute (service.operations.awards)
     DECIDE_AWARDS = "decide_awards"
 
+    # nhắc việc: remind the agency holding an open task of a process one supervises (a level
+    # one oversees as a supervisor, or a plan one's agency signs as its head), at most daily
+    REMIND = "remind"
+    # give an open task of one's own agency to a named colleague who may act on it
+    ASSIGN_TASKS = "assign_tasks"
+
 
 RIGHTS: dict[Right, frozenset[Role]] = {
     Right.START_PLAN: frozenset({Role.STANDING_BODY}),
     Right.OVERSEE: frozenset({Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN}),
-    Right.SEE_DASHBOARD: frozenset({Role.SUPERVISOR, Role.ADMIN}),
+    # supervisors see their levels' campaigns, heads the plans their agency signs
+    Right.SEE_DASHBOARD: frozenset(
+        {Role.SUPERVISOR, Role.ADMIN, Role.CHAIRMAN, Role.VICE_CHAIRMAN}
+    ),
     Right.VERIFY_LOG: frozenset({Role.AUDITOR, Role.ADMIN, Role.SYSTEM}),
     Right.DEPLOY: frozenset({Role.ADMIN, Role.SYSTEM}),
     Right.NAME_SUBSTITUTE: frozenset({Role.CHAIRMAN, Role.VICE_CHAIRMAN}),
@@ -93,6 +102,8 @@ RIGHTS: dict[Right, frozenset[Role]] = {
     Right.READ_SECURITY_LOG: frozenset({Role.ADMIN}),
     Right.END_SESSIONS: frozenset({Role.ADMIN}),
     Right.DECIDE_AWARDS: frozenset({Role.CHAIRMAN, Role.VICE_CHAIRMAN}),
+    Right.REMIND: frozenset({Role.SUPERVISOR, Role.CHAIRMAN, Role.VICE_CHAIRMAN}),
+    Right.ASSIGN_TASKS: frozenset({Role.SUPERVISOR, Role.CHAIRMAN, Role.VICE_CHAIRMAN}),
 }
 # The role a deputy acts in for the head (Right.DEPUTIZE).
 HEAD_ROLE: str = Role.CHAIRMAN.value  # a plain str: it is stored and hashed
@@ -101,7 +112,7 @@ HEAD_ROLE: str = Role.CHAIRMAN.value  # a plain str: it is stored and hashed
 _REFUSALS: dict[Right, tuple[str, str]] = {
     Right.START_PLAN: ("not_a_drafter", "Only a standing body starts a plan."),
     Right.OVERSEE: ("not_an_overseer", "Only supervisors, inspectors and administrators may."),
-    Right.SEE_DASHBOARD: ("supervisors_only", "Only supervisors and administrators see this."),
+    Right.SEE_DASHBOARD: ("supervisors_only", "Only supervisors and heads of agencies see this."),
     Right.VERIFY_LOG: ("auditors_only", "Only auditors and administrators may do this."),
     Right.DEPLOY: ("admin_only", "Only administrators deploy diagrams."),
     Right.NAME_SUBSTITUTE: ("not_a_leader", "Only a leader may name a substitute."),
@@ -116,6 +127,11 @@ _REFUSALS: dict[Right, tuple[str, str]] = {
     Right.READ_SECURITY_LOG: ("admin_only", "Only administrators read the security log."),
     Right.END_SESSIONS: ("admin_only", "Only administrators end another user's sessions."),
     Right.DECIDE_AWARDS: ("not_a_head", "Only the head of an agency or a deputy decides awards."),
+    Right.REMIND: ("not_a_supervisor", "Only supervisors and heads of agencies send reminders."),
+    Right.ASSIGN_TASKS: (
+        "not_a_supervisor",
+        "Only supervisors and heads of agencies assign tasks.",
+    ),
 }
 
 

@@ -499,6 +499,7 @@ class UnitProgressSchema(Schema):
     report_last_day = _last_day()
     late = fields.Boolean()
     missing = fields.Boolean()
+    overdue_open = fields.Integer(metadata={"description": "open tasks past due: to remind"})
     below = fields.Nested(BelowSchema)
 
 
@@ -713,3 +714,38 @@ class AwardDecisionSchema(Schema):
     elsewhere = fields.List(fields.Nested(ForwardedAwardSchema))
     decision_id = fields.Integer(allow_none=True, metadata={"description": "its document"})
     may_issue = fields.Boolean()
+
+
+class RemindedSchema(Schema):
+    task_id = fields.Integer()
+    process_id = fields.Integer()
+    agency = fields.String(metadata={"description": "the agency reminded"})
+    notification_id = fields.Integer()
+
+
+class SkippedReminderSchema(Schema):
+    task_id = fields.Integer()
+    process_id = fields.Integer()
+    agency = fields.String()
+    next_at = fields.DateTime(metadata={"description": "when it may be reminded again"})
+
+
+class RemindUnitsSchema(Schema):
+    processes = fields.List(
+        fields.Integer(),
+        required=True,
+        metadata={"description": "the units' processes (the dashboard's process_id)"},
+    )
+
+
+class RemindersSchema(Schema):
+    reminded = fields.List(fields.Nested(RemindedSchema))
+    skipped = fields.List(
+        fields.Nested(SkippedReminderSchema), metadata={"description": "reminded today already"}
+    )
+
+
+class AssignTaskSchema(Schema):
+    assignee = fields.String(
+        required=True, metadata={"description": "the colleague's username", "example": "a.nguyen"}
+    )

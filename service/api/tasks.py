@@ -10,13 +10,16 @@ from service.api.blueprint import BEARER, Blueprint
 from service.api.deps import current_actor, new_uow
 from service.api.idempotency import DOC, once
 from service.api.schemas import (
+    AssignTaskSchema,
     CompletedSchema,
     CompleteTaskSchema,
     InboxCountsSchema,
+    RemindedSchema,
     TaskDetailSchema,
     TaskListArgsSchema,
     TaskSchema,
 )
+from service.operations.supervision import Reminded, assign_task, remind_task
 from service.operations.tasks import Completed, claim_task, complete_task, release_task
 from service.queries.tasks import (
     InboxCounts,
@@ -94,3 +97,26 @@ class ClaimTask(MethodView):
     def delete(self, task_id: int) -> None:
         """Give the task back to the agency's queue."""
         release_task(new_uow(), current_actor(), task_id)
+
+
+@blp.route("/<int:task_id>/remind")
+class RemindTask(MethodView):
+    @blp.doc(**BEARER)
+    @blp.response(201, RemindedSchema)
+    def post(self, task_id: int) -> Reminded:
+        """Nhắc việc: remind the agency holding this open task (in the app; by e-mail too when
+        SMTP is set). Supervisors of its level and heads of the agency signing its plan; 403
+        for a unit one does not supervise, 409 once reminded today (`next_at`: from when)."""
+        return remind_task(new_uow(), current_actor(), task_id)
+
+
+@blp.route("/<int:task_id>/assign")
+class AssignTask(MethodView):
+    @blp.doc(**BEARER)
+    @blp.arguments(AssignTaskSchema)
+    @blp.response(204)
+    def post(self, args: dict[str, Any], task_id: int) -> None:
+        """Give an open task of the caller's agency to a named colleague (supervisors and
+        heads): it is in their hands and inbox. 400 naming `assignee` for someone of another
+        agency or role, 403 for another agency's task."""
+        assign_task(new_uow(), current_actor(), task_id, args["assignee"])

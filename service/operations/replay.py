@@ -89,14 +89,21 @@ class _Replay:
                 self.runtime = Runtime.start(self.definition, sorted(data["bindings"]), now)
             elif event.action == "task_completed":
                 self._complete(event)
-            elif event.action in ("plan_issued", "document_issued", "document_rendered"):
+            elif event.action in (
+                "plan_issued",
+                "document_issued",
+                "document_rendered",
+                "document_failed",
+            ):
                 pass  # children are their own instances, rounds open below; files stay as signed
             elif event.action in ("incident_opened", "incident_retried"):
                 pass  # a failed script changed nothing; a retry changes only the diagram's version
             elif event.action == "process_cancelled":
                 self.cancelled = True
-            elif event.action in ("task_claimed", "task_released"):
+            elif event.action in ("task_claimed", "task_released", "task_assigned"):
                 pass  # who holds a task in hand: no change of the engine's state
+            elif event.action == "task_reminded":
+                pass  # a supervisor's reminder (its notification): the engine is untouched
             elif event.action == "units_reported":
                 self._runtime(event).deliver(message(data["round"]), now)
             elif event.action == "timer_fired":

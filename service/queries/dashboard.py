@@ -25,7 +25,8 @@ from service.db.uow import UnitOfWork
 from service.errors import Forbidden, Invalid
 from service.operations.actors import Actor
 from service.operations.definitions import engine_definition
-from service.permissions import Right, require
+from service.operations.supervision import headed, supervises
+from service.permissions import HEAD_ROLE, Right, may, require
 from service.queries.processes import last_day_of
 from service.queries.reports import subtree, subtree_ids
 from service.states import LATE, DeadlineState, ProcessStatus, TaskState
@@ -113,6 +114,7 @@ class UnitProgress:
     report_due: str | None  # ISO date, as the plan writes it: before this day
     report_last_day: date | None
     late: bool
+    overdue_open: int  # its open tasks past due: what a reminder reaches
     missing: bool
     below: Below
 
@@ -157,30 +159,43 @@ class Comparison:
 
 
 def campaigns(uow: UnitOfWork, actor: Actor) -> list[CampaignRef]:
-    """The plans a supervisor may open a dashboard for: those of their own jurisdiction."""
+    """The plans an actor may open a dashboard for: a supervisor's, those of their levels; a
+    head's, those their agency signs (service.operations.supervision, `supervises`)."""
     _require_supervisor(actor)
+    overseen = actor.overseen if may(actor, Right.OVERSEE) else frozenset()
+    heads = headed(actor)
     with uow:
+        levels = set(overseen) | set(
+            uow.session.scalars(select(Agency.jurisdiction_id).where(Agency.id.in_(heads)))
+        )
         rows = uow.session.execute(
-            select(ProcessInstance.id, ProcessInstance.title, ProcessInstance.started_at)
-            .where(ProcessInstance.jurisdiction_id.in_(actor.overseen))
+            select(
+                ProcessInstance.id,
+                ProcessInstance.title,
+                ProcessInstance.started_at,
+                ProcessInstance.jurisdiction_id,
+                ProcessInstance.bindings,
+            )
+            .where(ProcessInstance.jurisdiction_id.in_(levels))
             .order_by(ProcessInstance.started_at.desc())
         ).all()
-    return [CampaignRef(i, t, s) for i, t, s in rows]
+    return [
+        CampaignRef(i, t, s)
+        for i, t, s, level, bindings in rows
+        if level in overseen or bindings.get(HEAD_ROLE) in heads
+    ]
 
 
 def campaign(uow: UnitOfWork, actor: Actor, campaign_id: int) -> Campaign:
-    """The campaign, if the actor supervises its level or one above it.
+    """The campaign, if the actor supervises it or a plan above it.
 
-    :raise Invalid: no such campaign. :raise Forbidden: another jurisdiction's campaign.
+    :raise Invalid: no such campaign. :raise Forbidden: a campaign the actor does not supervise.
     """
     _require_supervisor(actor)
     instance = uow.session.get(ProcessInstance, campaign_id)
     if instance is None:
         raise Invalid({"campaign": ["No such campaign."]})
-    node: ProcessInstance | None = instance
-    while node is not None and node.jurisdiction_id not in actor.overseen:
-        node = None if node.parent_id is None else uow.session.get(ProcessInstance, node.parent_id)
-    if node is None:
+    if not supervises(uow, actor, instance):
         raise Forbidden("not_your_campaign", "This campaign is outside your jurisdiction.")
     rounds = engine_definition(instance.definition).report_rounds
     return Campaign(
@@ -353,13 +368,16 @@ def units(uow: UnitOfWork, actor: Actor, campaign_id: int, only: str = "all") ->
                         Task.deadline_state.in_(LATE),
                     )
                 ),
+                func.count().filter(
+                    and_(Task.state == TaskState.OPEN, Task.deadline_state == DeadlineState.OVERDUE)
+                ),
             ).group_by(Task.instance_id)
         ).all()
         now = uow.now()
-    by_instance = {i: (sub, plan_late, report_late) for i, sub, plan_late, report_late in flags}
+    by_instance = {i: tuple(counts) for i, *counts in flags}
     nodes: dict[int, dict[str, Any]] = {}  # built, rolled up and filtered as dicts; typed last
     for unit in instances:
-        submitted, plan_late, report_late = by_instance.get(unit.instance_id, (0, 0, 0))
+        submitted, plan_late, report_late, overdue = by_instance.get(unit.instance_id, (0,) * 4)
         due = unit.deadlines.get(round_)
         reported = round_ in unit.reports
         parent = unit.parent_id
@@ -376,6 +394,7 @@ def units(uow: UnitOfWork, actor: Actor, campaign_id: int, only: str = "all") ->
             if due is None
             else last_day(due_before(date.fromisoformat(due))),
             "late": bool(plan_late or report_late),
+            "overdue_open": overdue,  # its open tasks past due: what a reminder reaches
             "missing": not reported
             and due is not None
             and due_before(date.fromisoformat(due)) <= now,

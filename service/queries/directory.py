@@ -7,13 +7,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from service.db.models import Agency, ProcessInstance, User
+from service.db.models import Agency, ProcessInstance, Task, User, UserRole
 from service.db.uow import UnitOfWork
 from service.documents.keys import agency_label, user_label
 from service.errors import NotFound
 from service.operations.actors import Actor
 from service.operations.documents import issuer_choices
+from service.operations.supervision import headed
 from service.permissions import HEAD_ROLE, Right, may
+from service.states import TaskState
 
 
 def addressable_units(uow: UnitOfWork, process_id: int) -> list[dict[str, Any]]:
@@ -94,3 +96,33 @@ def key_holders(uow: UnitOfWork) -> dict[str, tuple[str, str]]:
             if may({r.role for r in user.roles}, Right.STAND_IN):
                 holders[user_label(user.username)] = (user.full_name, names[user.agency_id])
         return holders
+
+
+def assignees(uow: UnitOfWork, actor: Actor, task_ids: list[int]) -> dict[int, list[Any]]:
+    """For each of these open tasks the actor may assign (Right.ASSIGN_TASKS: their agency's,
+    or one they head), the active users of its agency who hold its role, by name."""
+    if not may(actor, Right.ASSIGN_TASKS):
+        return {}
+    agencies = {actor.agency_id} | headed(actor)
+    with uow:
+        tasks = uow.session.scalars(
+            select(Task).where(
+                Task.id.in_(task_ids), Task.state == TaskState.OPEN, Task.agency_id.in_(agencies)
+            )
+        ).all()
+        found: dict[int, list[Any]] = {}
+        for task in tasks:
+            found[task.id] = [
+                {"username": u.username, "full_name": u.full_name}
+                for u in uow.session.scalars(
+                    select(User)
+                    .join(UserRole, UserRole.user_id == User.id)
+                    .where(
+                        User.agency_id == task.agency_id,
+                        User.active,
+                        UserRole.role == task.role,
+                    )
+                    .order_by(User.full_name)
+                )
+            ]
+        return found

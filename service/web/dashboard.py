@@ -6,18 +6,31 @@ from __future__ import annotations
 from io import BytesIO
 from typing import Any
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import format_date, gettext, lazy_gettext
 from flask_login import login_required
 from marshmallow import Schema, ValidationError, fields
 
 from service.db.uow import UnitOfWork
-from service.errors import Invalid
+from service.errors import Conflict, Invalid
 from service.exports import Table, to_csv, to_xlsx
+from service.operations.supervision import remind_units
+from service.permissions import Right, require
 from service.queries import dashboard
 from service.web.charts import line_chart
 from service.web.deps import current_actor, new_uow
+from service.web.reminders import flash_conflict, flash_reminded
 from workflows.calendar import local_day
 
 bp = Blueprint("dashboard", __name__)
@@ -89,6 +102,38 @@ def show(campaign_id: int) -> ResponseReturnValue:
         sorts=dashboard.AGENCY_SORTS,
         filters=dashboard.UNIT_FILTERS,
     )
+
+
+@bp.post("/dashboard/<int:campaign_id>/remind")
+@login_required
+def remind(campaign_id: int) -> ResponseReturnValue:
+    """Nhắc việc from the units table: one unit's button, the ticked units, or every late one."""
+    actor, form = current_actor(), request.form
+    require(actor, Right.REMIND)
+    with _read() as read:  # 403 outside one's campaigns
+        dashboard.campaign(read, actor, campaign_id)
+    if form.get("all"):
+        rows = dashboard.units(_read(), actor, campaign_id)  # late: an open task past due
+        chosen = [r.process_id for r in rows if r.overdue_open]
+    elif form.get("process"):
+        chosen = [_id(form["process"])]
+    else:
+        chosen = [_id(value) for value in form.getlist("processes")]
+    back = url_for("web.dashboard.show", campaign_id=campaign_id, only=form.get("only", "all"))
+    if not chosen:
+        flash(gettext("Tick the units to remind first."), "error")
+        return redirect(back)
+    try:
+        flash_reminded(remind_units(new_uow(), actor, chosen))
+    except Conflict as err:
+        flash_conflict(err)
+    return redirect(back)
+
+
+def _id(value: str) -> int:
+    if not value.isdigit():
+        raise Invalid({"processes": ["Not a valid integer."]})
+    return int(value)
 
 
 @bp.get("/dashboard/<int:campaign_id>/trend.svg")

@@ -59,6 +59,7 @@ ACTIONS = {
     "plan_issued": lazy_gettext("Issued the plan to the units"),
     "document_issued": lazy_gettext("Numbered and issued the document"),
     "document_rendered": lazy_gettext("Prepared the document's files (DOCX, PDF)"),
+    "document_failed": lazy_gettext("The document's files could not be prepared"),
     "units_reported": lazy_gettext("All units have reported"),
     "timer_fired": lazy_gettext("The reporting deadline passed"),
     "process_completed": lazy_gettext("Process completed"),
@@ -75,6 +76,8 @@ ACTIONS = {
     "process_cancelled": lazy_gettext("Cancelled the process"),
     "password_changed": lazy_gettext("Changed a user's password"),
     "sessions_ended": lazy_gettext("Ended a user's sessions"),
+    "task_reminded": lazy_gettext("Sent a reminder"),
+    "task_assigned": lazy_gettext("Assigned the task to a colleague"),
 }
 SECURITY_KINDS = {
     "login": lazy_gettext("Login"),
@@ -217,6 +220,10 @@ ERRORS = {
     ),
     "plan_not_signed": lazy_gettext("The plan is not signed yet: there is nothing to decide."),
     "award_decision_exists": lazy_gettext("This plan already has its award decision."),
+    "not_due": lazy_gettext("This task is not due soon yet: there is nothing to remind."),
+    "nothing_to_remind": lazy_gettext("None of these units has an overdue task to remind."),
+    "not_supervised": lazy_gettext("You do not supervise this unit's work."),
+    "not_your_agency": lazy_gettext("You assign only your own agency's tasks."),
     "no_accepted_nomination": lazy_gettext(
         "The award review accepted no nomination that this head decides: there is nothing to "
         "decide."
@@ -266,6 +273,12 @@ MESSAGES = [
         lazy_gettext("Outside the plan's period %(start)s – %(end)s."),
     ),
     ("No such active user.", lazy_gettext("No such active user.")),
+    ("Not a member of the task's agency.", lazy_gettext("Not a member of the task's agency.")),
+    (
+        "Does not hold the role this task needs.",
+        lazy_gettext("Does not hold the role this task needs."),
+    ),
+    ("Choose at least one unit.", lazy_gettext("Choose at least one unit.")),
     ("You cannot name yourself.", lazy_gettext("You cannot name yourself.")),
     (
         "Only someone who signs for an agency (a head or a deputy).",
@@ -347,7 +360,10 @@ def translate_errors(errors: Any) -> Any:
 
 
 def error_message(code: str, fallback: str) -> str:
-    return label(ERRORS, code, fallback)
+    """The page's words for an error: by its code, else its own English message through the
+    catalog (the rights table's refusals are msgids), else as it is."""
+    found = ERRORS.get(code)
+    return str(found) if found is not None else str(gettext(fallback))
 
 
 def _present(value: str) -> str:

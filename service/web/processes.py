@@ -19,7 +19,7 @@ from service.operations.processes import start_process
 from service.queries.awards import award_decision
 from service.queries.definitions import definitions
 from service.queries.diagram import diagram
-from service.queries.directory import addressable_units
+from service.queries.directory import addressable_units, assignees
 from service.queries.documents import process_documents
 from service.queries.processes import ProcessAsIssued, ProcessDetail, history, process_detail
 from service.queries.reports import children
@@ -47,6 +47,7 @@ def show(process_id: int) -> ResponseReturnValue:
     where = diagram(new_uow(write=False), actor, process_id)
     diagram_steps = _diagram_steps(where)
     steps = {t.step: t.name for t in process.tasks}
+    open_tasks = [t for t in process.tasks if t.state == TaskState.OPEN]
     return render_template(
         "process.html",
         process=process,
@@ -59,7 +60,8 @@ def show(process_id: int) -> ResponseReturnValue:
             "lanes": {role: label(ROLES, role) for role in ROLES},
             "steps": {step["id"]: step["label"] for step in diagram_steps},
         },
-        open_tasks=[t for t in process.tasks if t.state == TaskState.OPEN],
+        open_tasks=open_tasks,
+        assignees=assignees(new_uow(write=False), actor, [t.id for t in open_tasks]),
         unit_names=unit_names(actor, process_id),
         lanes=_lanes(process),
         units=children(new_uow(write=False), actor, process_id) if process.issued_at else [],

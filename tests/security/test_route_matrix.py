@@ -78,6 +78,9 @@ DECIDERS = frozenset({"chairman", "vice_chairman"})
 assert DECIDERS <= holding(Right.DECIDE_AWARDS)
 # Sở Y tế's register: its own users, and those who oversee the province's levels.
 REGISTER_READERS = holding(Right.OVERSEE) | {"unit"}
+# Nhắc việc on the plan: its province's supervisor, and the Chairman who signs it (his deputy
+# too); Finance's task is not due yet, so they get 409 (nothing to remind) and nothing is sent.
+REMINDERS = holding(Right.REMIND) & {"supervisor", "chairman", "vice_chairman"}
 
 
 @dataclass(frozen=True)
@@ -186,6 +189,16 @@ TABLE: dict[tuple[str, str], tuple[Request, Rule]] = {
         Rule(frozenset({"finance"}), ok=400),
     ),
     ("GET", "/api/v1/health"): (_none, Rule(EVERYONE)),
+    ("POST", "/api/v1/tasks/<int:task_id>/remind"): (_none, Rule(REMINDERS, ok=409)),
+    ("POST", "/api/v1/notifications/reminders"): (
+        lambda w: {"json": {"processes": [w.process]}},
+        Rule(REMINDERS, ok=409),
+    ),
+    # Finance's task: only Sở Tài chính's own supervisor or head would assign it; none calls
+    ("POST", "/api/v1/tasks/<int:task_id>/assign"): (
+        _json({"assignee": "thanhhoa.taichinh"}),
+        Rule(frozenset()),
+    ),
     ("GET", "/api/v1/dashboard/campaigns"): (_none, Rule(SUPERVISORS)),
     ("GET", "/api/v1/dashboard/steps"): (_campaign, Rule(SUPERVISORS)),
     ("GET", "/api/v1/dashboard/agencies"): (_campaign, Rule(SUPERVISORS)),
@@ -274,6 +287,9 @@ TABLE: dict[tuple[str, str], tuple[Request, Rule]] = {
     ("POST", "/tasks/<int:task_id>/release"): (_none, Rule(frozenset({"finance"}), ok=302)),
     ("GET", "/dashboard"): (_none, Rule(SUPERVISORS, ok=302)),  # to the latest campaign
     ("GET", "/dashboard/<int:campaign_id>"): (_none, Rule(SUPERVISORS)),
+    ("POST", "/dashboard/<int:campaign_id>/remind"): (_none, Rule(REMINDERS, ok=302)),
+    ("POST", "/tasks/<int:task_id>/remind"): (_none, Rule(REMINDERS, ok=302)),
+    ("POST", "/tasks/<int:task_id>/assign"): (_none, Rule(frozenset(), ok=302)),
     ("GET", "/dashboard/<int:campaign_id>/trend.svg"): (_none, Rule(SUPERVISORS)),
     ("GET", "/dashboard/<int:campaign_id>/<view>.<fmt>"): (_none, Rule(SUPERVISORS)),
     ("GET", "/processes/<int:process_id>/draft/<any(docx, pdf):fmt>"): (_none, Rule(PLAN_READERS)),
