@@ -188,10 +188,28 @@ def _expire_session() -> ResponseReturnValue | None:
         return None
     logout_user()
     session.pop("sid", None)
+    task_id = (request.view_args or {}).get("task_id")
+    if request.endpoint in KEPT_ON_EXPIRY and g.get("expired_user") and task_id is not None:
+        # a form sent as the session expired: kept as the task's draft, restored after login
+        kept = tasks.keep_expired(int(task_id), g.expired_user)
+        back = url_for("web.tasks.show", task_id=task_id, restored=1 if kept else None)
+        login = url_for("web.auth.login", next=back)
+        if request.accept_mimetypes.best == "application/json":  # the page's autosave
+            return {"expired": True, "kept": kept, "login": login}, 401
+        if kept:
+            flash(
+                gettext("Your session had expired. What you typed is kept: log in again."), "info"
+            )
+        else:
+            flash(gettext("Your session has expired; please log in again."), "info")
+        return redirect(login, 303)
     flash(gettext("Your session has expired; please log in again."), "info")
     if request.blueprint and request.blueprint.startswith("web"):
         return redirect(url_for("web.auth.login", next=request.full_path))
     return None
+
+
+KEPT_ON_EXPIRY = frozenset({"web.tasks.complete", "web.tasks.draft"})
 
 
 def _security_headers(response: Response) -> Response:
