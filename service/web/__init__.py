@@ -101,6 +101,7 @@ def init_app(app: Flask) -> None:
         "RATELIMIT_STORAGE_URI": os.environ.get("APP_RATELIMIT_STORAGE_URI", "memory://"),
         "WTF_CSRF_TIME_LIMIT": lifetime,
         "INBOX_PAGE_SIZE": 20,
+        "DRAFT_AUTOSAVE_SECONDS": 30,  # a task form, while it changes
     }.items():
         app.config.setdefault(key, value)
     compile_catalogs(TRANSLATIONS, app.logger)
@@ -266,6 +267,12 @@ def _page_error(err: Exception) -> ResponseReturnValue:
             return error_page(400)
         return error_page(err.status, i18n.error_message(err.code, err.message))
     if isinstance(err, CSRFError):
+        task_id = (request.view_args or {}).get("task_id")
+        if request.endpoint in KEPT_ON_EXPIRY and task_id and current_user.is_authenticated:
+            try:
+                return tasks.resend(int(task_id))
+            except DomainError:
+                pass
         return error_page(
             400, gettext("The form had expired. Please reload the page and send it again.")
         )

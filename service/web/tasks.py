@@ -13,7 +13,7 @@ from werkzeug.datastructures import MultiDict
 
 from service.errors import DomainError, Invalid
 from service.operations.actors import Actor, load_actor
-from service.operations.drafts import Draft, read_draft, save_draft
+from service.operations.drafts import Draft, read_draft, save_draft, typed
 from service.operations.tasks import claim_task, complete_task, release_task
 from service.queries.directory import addressable_units, plan_issuers
 from service.queries.tasks import task_detail
@@ -75,6 +75,19 @@ def keep_expired(task_id: int, user: tuple[int, int]) -> bool:
         current_app.logger.info("a form posted after its session expired was not kept")
         return False
     return True
+
+
+def resend(task_id: int) -> ResponseReturnValue:
+    """A task form whose token had expired (say, the user logged in again in another tab): a
+    request without a valid token changes nothing, so nothing is saved, but the page comes
+    back with what was typed and a fresh token, to send again."""
+    actor = current_actor()
+    task = task_detail(new_uow(write=False), actor, task_id)
+    if task["state"] != "open":
+        return redirect(url_for("web.tasks.show", task_id=task_id))
+    form = MultiDict(typed(request.form.items(multi=True)))
+    values = forms.parse(_kind(task).schema, form, hidden=_kind(task).hidden)
+    return _render(actor, task, values, {}, form.get("comment", ""), status=400, resend=True)
 
 
 def _wants_json() -> bool:
@@ -189,6 +202,7 @@ def _render(
     proposal_taken: bool = False,
     draft: Draft | None = None,
     restored: bool = False,
+    resend: bool = False,
 ) -> ResponseReturnValue:
     kind = _kind(task)
     units = addressable_units(new_uow(write=False), task["process_id"])
@@ -238,7 +252,8 @@ def _render(
             draft=draft,
             draft_saved=_saved_text(draft.saved_at) if draft else "",
             restored=restored,
-            autosave_seconds=current_app.config.get("DRAFT_AUTOSAVE_SECONDS", 30),
+            resend=resend,
+            autosave_seconds=current_app.config["DRAFT_AUTOSAVE_SECONDS"],
             current_signing_mark=next(
                 (
                     g.mark

@@ -177,3 +177,22 @@ def test_another_agency_may_not_write_a_draft(api: ApiClient, browser: Browser) 
     assert browser.post(f"/tasks/{task}/draft", HALF_WRITTEN).status_code == 403
     put = api.call("PUT", f"/api/v1/tasks/{task}/draft", FINANCE, json={"fields": []})
     assert put.status_code == 403
+
+
+def test_a_form_whose_token_expired_comes_back_typed_and_unsaved(
+    app: Flask, api: ApiClient, browser: Browser
+) -> None:
+    api.start_plan(POLICE)
+    task = api.only_task(POLICE)["id"]
+    browser.login(POLICE)
+    browser.get(f"/tasks/{task}")
+    stale = browser.token
+    browser.login(POLICE)  # again, as in another tab: the session and its form token are new
+    form = dict(HALF_WRITTEN, decision="submit", csrf_token=stale)
+    answer = browser.post(f"/tasks/{task}", form, csrf=False)
+    assert answer.status_code == 400
+    page = _text(answer)
+    assert "Biểu mẫu đã hết hạn nên chưa có gì được gửi hay lưu" in page
+    assert 'value="ba mươi"' in page  # as typed
+    assert f'value="{browser.token}"' in page and browser.token != stale  # a token that works
+    assert _drafts(app) == [] and api.only_task(POLICE)["id"] == task  # nothing changed
