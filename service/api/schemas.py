@@ -205,6 +205,28 @@ class CompleteTaskSchema(Schema):
     data = fields.Dict(load_default=dict)
 
 
+class DraftFieldsSchema(Schema):
+    inputs = fields.List(  # `fields` is the schema's own attribute: named so only outside
+        fields.Tuple((fields.String(validate=validate.Length(1, 200)), fields.String())),
+        required=True,
+        data_key="fields",
+        attribute="fields",
+        metadata={
+            "description": "the form's inputs as typed, unchecked: [name, value] pairs in the "
+            "page form's names (`data.budget_lines.0.item`, `comment`); a name may repeat"
+        },
+    )
+
+
+class DraftSchema(DraftFieldsSchema):
+    task_id = fields.Integer()
+    errors = fields.Dict(
+        allow_none=True, metadata={"description": "why the last send was refused, if it was"}
+    )
+    saved_at = fields.DateTime()
+    saved_by = fields.String(metadata={"description": "the full name of who saved it last"})
+
+
 class CompletedSchema(Schema):
     task_id = fields.Integer()
     process_id = fields.Integer(attribute="instance_id")

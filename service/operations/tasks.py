@@ -6,13 +6,13 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import and_, select
+from sqlalchemy import and_, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from service.consolidation import below_units, sum_reports
-from service.db.models import Agency, ProcessInstance, Task
+from service.db.models import Agency, ProcessInstance, Task, TaskDraft
 from service.db.uow import UnitOfWork
 from service.errors import Conflict, Forbidden, Invalid, NotFound
 from service.operations.actors import Actor, Grant
@@ -168,6 +168,7 @@ def _complete_task(
             task.on_behalf_of_id, task.signing_mark = grant.on_behalf_of_id, grant.mark
         close(task, now)
         _flush_or_conflict(uow)  # claim the task first: a concurrent loser stops here
+        uow.session.execute(delete(TaskDraft).filter_by(task_id=task.id))  # sent: no draft left
         document = merge(kind, instance.document, values)
         # a return leaves the plan as its drafter submitted it: the reviewer's edits go back
         # with it as a proposal, for the drafter to take or not

@@ -108,6 +108,7 @@ def init_app(app: Flask) -> None:
         "RATELIMIT_STORAGE_URI": os.environ.get("APP_RATELIMIT_STORAGE_URI", "memory://"),
         "WTF_CSRF_TIME_LIMIT": lifetime,
         "INBOX_PAGE_SIZE": 20,
+        "DRAFT_AUTOSAVE_SECONDS": 30,  # a task form, while it changes
     }.items():
         app.config.setdefault(key, value)
     compile_catalogs(TRANSLATIONS, app.logger)
@@ -196,10 +197,28 @@ def _expire_session() -> ResponseReturnValue | None:
         return None
     logout_user()
     session.pop("sid", None)
+    task_id = (request.view_args or {}).get("task_id")
+    if request.endpoint in KEPT_ON_EXPIRY and g.get("expired_user") and task_id is not None:
+        # a form sent as the session expired: kept as the task's draft, restored after login
+        kept = tasks.keep_expired(int(task_id), g.expired_user)
+        back = url_for("web.tasks.show", task_id=task_id, restored=1 if kept else None)
+        login = url_for("web.auth.login", next=back)
+        if request.accept_mimetypes.best == "application/json":  # the page's autosave
+            return {"expired": True, "kept": kept, "login": login}, 401
+        if kept:
+            flash(
+                gettext("Your session had expired. What you typed is kept: log in again."), "info"
+            )
+        else:
+            flash(gettext("Your session has expired; please log in again."), "info")
+        return redirect(login, 303)
     flash(gettext("Your session has expired; please log in again."), "info")
     if request.blueprint and request.blueprint.startswith("web"):
         return redirect(url_for("web.auth.login", next=request.full_path))
     return None
+
+
+KEPT_ON_EXPIRY = frozenset({"web.tasks.complete", "web.tasks.draft"})
 
 
 def _security_headers(response: Response) -> Response:
@@ -256,6 +275,12 @@ def _page_error(err: Exception) -> ResponseReturnValue:
             return error_page(400)
         return error_page(err.status, i18n.error_message(err.code, err.message))
     if isinstance(err, CSRFError):
+        task_id = (request.view_args or {}).get("task_id")
+        if request.endpoint in KEPT_ON_EXPIRY and task_id and current_user.is_authenticated:
+            try:
+                return tasks.resend(int(task_id))
+            except DomainError:
+                pass
         return error_page(
             400, gettext("The form had expired. Please reload the page and send it again.")
         )

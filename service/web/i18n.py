@@ -193,6 +193,9 @@ ERRORS = {
     "instance_busy": lazy_gettext("The process changed while you were working; please try again."),
     "task_claimed": lazy_gettext("A colleague has taken this task in hand."),
     "task_not_claimed_by_you": lazy_gettext("You do not hold this task."),
+    "draft_saved_meanwhile": lazy_gettext(
+        "A colleague saved a draft of this task at the same moment. Reload the page."
+    ),
     "not_a_leader": lazy_gettext("Only a leader may name a substitute."),
     "script_failed": lazy_gettext(
         "A script in this process's diagram failed, so nothing was saved. Tell an administrator."

@@ -91,6 +91,12 @@ EXEMPT: dict[str, str] = {
     "deadlines.refresh_states": IN_CALLER + ": scheduler.tick's case",
     "deadlines.send_reminders": IN_CALLER + ": scheduler.tick's case",
     "definitions.definition_view": PURE,
+    "drafts.read_draft": READ,
+    "drafts.typed": PURE,
+    # a draft is unsent typing (a form's memory, deleted when the task completes): it changes
+    # nothing of the process, and the completion records what was sent; an event per autosave
+    # would flood the history and contend with the completion for the instance's chain
+    "drafts.save_draft": "unsent typing, not a change of the process (see the comment above)",
     "definitions.engine_definition": PURE + " (a parse cache)",
     "definitions.latest": READ,
     "documents.issue_document": IN_CALLER + ": complete_task's case signs a plan",

@@ -279,9 +279,15 @@ TABLE: dict[tuple[str, str], tuple[Request, Rule]] = {
     ("GET", "/processes/<int:process_id>/audit-export"): (_none, Rule(PLAN_READERS)),
     ("GET", "/processes/<int:process_id>/replay"): (_none, Rule(PLAN_READERS)),
     ("GET", "/tasks/<int:task_id>"): (_none, Rule(frozenset({"finance"}))),
-    ("POST", "/tasks/<int:task_id>"): (
+    ("POST", "/tasks/<int:task_id>"): (  # refused: kept as the draft, then back to the page
         lambda w: {"data": {"decision": "no-such-decision"}},
-        Rule(frozenset({"finance"}), ok=422),
+        Rule(frozenset({"finance"}), ok=303),
+    ),
+    ("POST", "/tasks/<int:task_id>/draft"): (_none, Rule(frozenset({"finance"}), ok=303)),
+    ("GET", "/api/v1/tasks/<int:task_id>/draft"): (_none, Rule(frozenset({"finance"}))),
+    ("PUT", "/api/v1/tasks/<int:task_id>/draft"): (
+        _json({"fields": [["comment", "nháp"]]}),
+        Rule(frozenset({"finance"})),
     ),
     ("POST", "/tasks/<int:task_id>/claim"): (_none, Rule(frozenset({"finance"}), ok=302)),
     ("POST", "/tasks/<int:task_id>/release"): (_none, Rule(frozenset({"finance"}), ok=302)),
@@ -387,6 +393,8 @@ def world(app: Flask, api: ApiClient, clock: FakeClock, tmp_path: Path) -> World
     (draft,) = api.get(f"/api/v1/tasks?process={process}", "thanhhoa.congan").json
     assert api.complete("thanhhoa.congan", draft["id"], "submit", data=PLAN_2023).status_code == 200
     (appraisal,) = api.get(f"/api/v1/tasks?process={process}", "thanhhoa.taichinh").json
+    path, fields = f"/api/v1/tasks/{appraisal['id']}/draft", {"fields": [["comment", "nháp"]]}
+    assert api.call("PUT", path, "thanhhoa.taichinh", json=fields).status_code == 200  # to read
     today = clock().date()
     grant = api.post(
         "/api/v1/delegations",

@@ -10,6 +10,7 @@ from service.db.models.directory import (
     UserRole,
 )
 from service.db.models.documents import Document, Register, RenderJob
+from service.db.models.drafts import TaskDraft
 from service.db.models.idempotency import IdempotencyKey
 from service.db.models.incidents import Incident
 from service.db.models.processes import (
@@ -42,6 +43,7 @@ __all__ = [
     "RoleBinding",
     "SecurityEvent",
     "Task",
+    "TaskDraft",
     "User",
     "UserRole",
 ]
