@@ -57,6 +57,7 @@ class Runtime:
     def __init__(self, definition: Definition, workflow: BpmnWorkflow) -> None:
         self.definition = definition
         self._wf = workflow
+        self._ready: list[ReadyTask] | None = None  # until the engine runs again
 
     @classmethod
     def start(
@@ -92,10 +93,13 @@ class Runtime:
         return bool(self._wf.completed)
 
     def ready_tasks(self) -> list[ReadyTask]:
-        return [
-            _ready(t.task_spec, str(t.id))
-            for t in self._wf.get_tasks(state=TaskState.READY, manual=True)
-        ]
+        # a completion asks twice (task rows, then its answer): the tree is walked once
+        if self._ready is None:
+            self._ready = [
+                _ready(t.task_spec, str(t.id))
+                for t in self._wf.get_tasks(state=TaskState.READY, manual=True)
+            ]
+        return list(self._ready)
 
     def complete(self, task_id: str, data: Mapping[str, Any], now: datetime) -> None:
         """Complete a ready human task with `data` and run the engine to the next wait."""
@@ -105,6 +109,7 @@ class Runtime:
             raise TaskNotReady(task_id=task_id) from err
         if task.state != TaskState.READY or not task.task_spec.manual:
             raise TaskNotReady(task_id=task_id)
+        self._ready = None
         task.set_data(**data)
         try:
             with engine_time(now):
@@ -144,6 +149,7 @@ class Runtime:
         self._run_engine(now)
 
     def _run_engine(self, now: datetime) -> None:
+        self._ready = None
         try:
             with engine_time(now):
                 self._wf.do_engine_steps()
