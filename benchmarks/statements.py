@@ -193,7 +193,9 @@ def main() -> None:
     print(f"{'whole chain':<22} {total[0]:>5} {total[1]:>5} {total[2]:>7}  ({len(rows)} steps)")
     print(
         "inbox page: "
-        + ", ".join(f"{n} statements with {s} open tasks" for n, s in zip(inbox, INBOX_SIZES))
+        + ", ".join(
+            f"{n} statements with {s} open tasks" for n, s in zip(inbox, INBOX_SIZES, strict=True)
+        )
     )
 
 

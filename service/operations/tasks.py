@@ -270,10 +270,13 @@ def _check_addressed_units(uow: UnitOfWork, instance: ProcessInstance, codes: li
         uow.session.execute(select(Agency.code, below).where(Agency.code.in_(codes))).all()
     )
     errors: dict[int, list[str]] = {}
+    seen: set[str] = set()
     for index, code in enumerate(codes):
+        first = code not in seen
+        seen.add(code)
         if code not in found:
             errors[index] = ["Unknown agency code."]
-        elif codes.index(code) != index:
+        elif not first:
             errors[index] = ["Addressed twice."]
         elif not found[code]:
             errors[index] = ["Not a unit of this plan's level."]
