@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from service.db.models import Agency, Event, ProcessInstance, ReportRound, RoleBinding, Task
@@ -268,9 +268,10 @@ def _start_children(
         heads.append({"child": child_id, "head": head})
     session.execute(insert(Task), tasks)
     session.execute(insert(Event), events)
-    table = ProcessInstance.__table__
+    # one executemany of the chain heads, by id, on rows this transaction just inserted
+    table = cast(Table, ProcessInstance.__table__)
     session.execute(
-        table.update()
+        update(table)
         .where(table.c.id == bindparam("child"))
         .values(last_event_hash=bindparam("head")),
         heads,
