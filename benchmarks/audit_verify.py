@@ -25,6 +25,7 @@ from benchmarks.completion import make_service
 from service.db.audit_log import event_record
 from service.db.models import Event, ProcessInstance
 from service.db.uow import UnitOfWork
+from service.operations.actors import SYSTEM
 from service.operations.audit import CHAIN_COLUMNS, checkpoint, verify
 from service.operations.audit_export import export
 from service.operations.processes import start_process
@@ -115,13 +116,15 @@ def main() -> None:
         began = time.perf_counter()
         fill(factory, police, args.events)
         print(f"filled {args.events:,} events in {time.perf_counter() - began:.1f} s")
-        signed = seconds(lambda: checkpoint(UnitOfWork(factory), key_path, witness), repeat=1)
+        signed = seconds(
+            lambda: checkpoint(UnitOfWork(factory), SYSTEM, key_path, witness), repeat=1
+        )
         key = verifying_key(key_path)
-        report = verify(UnitOfWork(factory, write=False), witness, key)
+        report = verify(UnitOfWork(factory, write=False), SYSTEM, witness, key)
         assert report["first_broken"] is None and report["events_checked"] == args.events, report
-        full = seconds(lambda: verify(UnitOfWork(factory, write=False), witness, key))
+        full = seconds(lambda: verify(UnitOfWork(factory, write=False), SYSTEM, witness, key))
         pure = hashing_alone(factory)
-        exported = seconds(lambda: export(UnitOfWork(factory), 1, key_path, witness))
+        exported = seconds(lambda: export(UnitOfWork(factory), SYSTEM, 1, key_path, witness))
         app.extensions["db_engine"].dispose()
     print(f"database: {url.split(':')[0]}")
     print(f"checkpoint (root over {args.events:,} events, sign, witness copy): {signed:.2f} s")

@@ -33,7 +33,7 @@ from service.cli import BPMN, DEMO, DEMO_PASSWORD, DEMO_TOTP_SECRET
 from service.config import Settings
 from service.db.migrate import upgrade
 from service.db.uow import UnitOfWork
-from service.operations.actors import authenticate, password_hasher
+from service.operations.actors import SYSTEM, authenticate, password_hasher
 from service.operations.definitions import deploy
 from service.operations.directory import load_directory
 from service.operations.processes import start_process
@@ -98,7 +98,7 @@ def make_service(database_url: str) -> Any:
     directory = tomllib.loads((DEMO / "directory.toml").read_text(encoding="utf-8"))
     demo_hash = password_hasher().hash(DEMO_PASSWORD)
     load_directory(UnitOfWork(factory), directory, demo_hash, DEMO_TOTP_SECRET)
-    deploy(UnitOfWork(factory), "plan_chain.bpmn", (BPMN / "plan_chain.bpmn").read_bytes())
+    deploy(UnitOfWork(factory), SYSTEM, "plan_chain.bpmn", (BPMN / "plan_chain.bpmn").read_bytes())
     police = authenticate(UnitOfWork(factory), "thanhhoa.congan", DEMO_PASSWORD)
     return app, factory, police
 

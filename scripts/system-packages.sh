@@ -4,6 +4,8 @@
 # Signed documents: WeasyPrint needs Pango; fonts-liberation2 (not fonts-liberation 1.07) has
 # every Vietnamese letter in Liberation Serif, the PDFs' Times-metric font.
 _wanted=(libpango-1.0-0 libpangoft2-1.0-0 fonts-liberation2 "$@")
+# npm fetches the diagram viewer (bpmn-js); any npm will do, e.g. one from nodesource
+command -v npm > /dev/null || _wanted+=(npm)
 _missing=()
 for _p in "${_wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$_p" 2>/dev/null | grep -q "install ok installed" || _missing+=("$_p")

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Debian packages: Pango and fonts for the documents, Chromium for the browser tests
-source scripts/system-packages.sh chromium
+source scripts/system-packages.sh chromium softhsm2  # SoftHSM2: a PKCS#11 token for the signing tests
 source scripts/bootstrap.sh dev
 ruff check .
 ruff format --check .

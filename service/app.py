@@ -10,11 +10,13 @@ from service import api, cli, web
 from service.cli import DEMO_PASSWORD
 from service.config import MIN_SECRET_KEY, Settings, UnsafeConfiguration
 from service.db.base import MAX_ID, utcnow
+from service.db.roles import unsafe_role
 from service.db.session import make_engine, make_session_factory
 from service.db.uow import UnitOfWork
 from service.mail import SmtpMailer
 from service.operations.actors import users_with_password
 from service.text_input import refuse_unstorable_text
+from workflows.runtime import set_script_budget
 
 
 class DatabaseId(IntegerConverter):
@@ -36,7 +38,9 @@ def create_app(settings: Settings | None = None) -> Flask:
         DATABASE_URL=settings.database_url,
         AUDIT_KEY_PATH=settings.audit_key_path,
         WITNESS_DIR=settings.witness_dir,
+        CHECKPOINT_MINUTES=settings.checkpoint_minutes,
     )
+    set_script_budget(settings.script_budget)  # the engine is shared by every app in a process
     app.extensions["mailer"] = (
         None
         if settings.smtp_host is None
@@ -48,7 +52,9 @@ def create_app(settings: Settings | None = None) -> Flask:
         _refuse_demo_settings(settings, engine)
     app.extensions["db_engine"] = engine
     app.extensions["session_factory"] = make_session_factory(engine)
+    app.extensions["settings"] = settings
     app.extensions["clock"] = utcnow  # replaced by tests that move time forward
+    app.extensions["session_clock"] = utcnow  # sessions and the security log: real time
     app.before_request(refuse_unstorable_text)
     api.init_app(app)
     web.init_app(app)  # after the API: its blueprints are exempted from CSRF
@@ -57,7 +63,8 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 
 def _refuse_demo_settings(settings: Settings, engine: Engine) -> None:
-    """:raise UnsafeConfiguration: no APP_SECRET_KEY of its own, or demo passwords in use."""
+    """:raise UnsafeConfiguration: no APP_SECRET_KEY of its own, demo passwords in use, or a
+    PostgreSQL user that could rewrite the audit log (service.db.roles)."""
     if len(settings.secret_key) < MIN_SECRET_KEY:
         raise UnsafeConfiguration(
             f"APP_ENV=production needs APP_SECRET_KEY of at least {MIN_SECRET_KEY} characters, "
@@ -72,4 +79,13 @@ def _refuse_demo_settings(settings: Settings, engine: Engine) -> None:
             f"password ({', '.join(demo[:5])}{', …' if len(demo) > 5 else ''}); "
             "the demo directory (flask load-demo) is for trying the service only: start "
             "production from an empty database and add users with create-user."
+        )
+    unsafe = unsafe_role(engine)
+    engine.dispose()  # again: no connection crosses the fork
+    if unsafe:
+        raise UnsafeConfiguration(
+            f"APP_ENV=production refuses to start: {unsafe}, so it could disable the audit "
+            "log's triggers or rewrite it. Run the migrations as the owner, create the "
+            "service's role with `flask --app service db create-app-role NAME` and set "
+            "APP_DATABASE_URL to that role (README, Production)."
         )

@@ -1,5 +1,7 @@
 """`flask --app service audit …`: verify the log, sign a checkpoint, export or replay a process.
 
+Each acts as the command line's SYSTEM actor (service.operations.actors): whoever runs them
+holds the database and the key already, and the scheduler signs with no one at the keyboard.
 Each prints JSON; `verify` and `replay` exit with status 1 when something is wrong, so a cron
 job or a monitoring check can act on it.
 """
@@ -16,6 +18,7 @@ from flask.cli import AppGroup
 
 from service.db.uow import UnitOfWork
 from service.errors import DomainError
+from service.operations.actors import SYSTEM
 from service.operations.audit import checkpoint, verify
 from service.operations.audit_export import export
 from service.operations.replay import replay
@@ -38,7 +41,7 @@ def _echo(value: Any) -> None:
 def verify_command() -> None:
     """Check every event, checkpoint and witness copy; name the first broken link."""
     key = verifying_key(current_app.config["AUDIT_KEY_PATH"])
-    report = verify(_uow(write=False), current_app.config["WITNESS_DIR"], key)
+    report = verify(_uow(write=False), SYSTEM, current_app.config["WITNESS_DIR"], key)
     _echo(report)
     if report["first_broken"] is not None:
         raise SystemExit(1)
@@ -51,7 +54,7 @@ def checkpoint_command() -> None:
     Run it from a timer (every few minutes) as well as on demand.
     """
     config = current_app.config
-    _echo(checkpoint(_uow(), config["AUDIT_KEY_PATH"], config["WITNESS_DIR"]))
+    _echo(checkpoint(_uow(), SYSTEM, config["AUDIT_KEY_PATH"], config["WITNESS_DIR"]))
 
 
 @audit.command("export")
@@ -64,7 +67,12 @@ def export_command(process_id: int, out: Path | None) -> None:
     config = current_app.config
     try:
         text = export(
-            _uow(), process_id, config["AUDIT_KEY_PATH"], config["WITNESS_DIR"], sign_first=True
+            _uow(),
+            SYSTEM,
+            process_id,
+            config["AUDIT_KEY_PATH"],
+            config["WITNESS_DIR"],
+            sign_first=True,
         )
     except DomainError as err:
         raise click.ClickException(err.message) from err
@@ -80,7 +88,7 @@ def export_command(process_id: int, out: Path | None) -> None:
 def replay_command(process_id: int) -> None:
     """Re-run a process from its diagram and recorded events; compare with what is stored."""
     try:
-        report = replay(_uow(write=False), process_id)
+        report = replay(_uow(write=False), SYSTEM, process_id)
     except DomainError as err:
         raise click.ClickException(err.message) from err
     _echo(report)

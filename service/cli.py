@@ -17,18 +17,24 @@ from flask import Flask, current_app
 from sqlalchemy import func, select
 
 from service.audit_cli import audit
+from service.config import Settings
+from service.db.base import utcnow
 from service.db.migrate import upgrade
 from service.db.models import ProcessInstance
+from service.db.roles import grant_app_role
 from service.db.uow import UnitOfWork
 from service.demo import campaigns
+from service.documents.keys import Pkcs12Store, demo_keys
 from service.errors import NotFound
-from service.operations.actors import password_hasher
-from service.operations.audit import checkpoint
+from service.operations.actors import SYSTEM, password_hasher
+from service.operations.audit import checkpoint, checkpoint_due
 from service.operations.definitions import deploy
 from service.operations.directory import load_directory
 from service.operations.rendering import LEASE, any_due, render_pending, worker_name
 from service.operations.scheduler import tick
 from service.operations.second_factor import disable_user as disable
+from service.operations.sessions import set_password as change_password
+from service.queries.directory import key_holders
 from workflows.calendar import local_day
 
 DEMO = Path(__file__).parent / "demo"
@@ -44,9 +50,12 @@ def init_app(app: Flask) -> None:
         load_demo,
         create_user,
         disable_user,
+        set_password,
+        db,
         scheduler,
         render_worker,
         audit,
+        pki,
     )
     for command in commands:
         app.cli.add_command(command)
@@ -74,7 +83,7 @@ def init_db() -> None:
 def deploy_diagrams(folder: Path) -> None:
     """Validate and deploy every .bpmn file of FOLDER (default: bpmn/)."""
     for path in sorted(folder.glob("*.bpmn")):
-        row, created = deploy(_uow(), path.name, path.read_bytes())
+        row, created = deploy(_uow(), SYSTEM, path.name, path.read_bytes())
         state = "deployed" if created else "unchanged"
         click.echo(f"{path.name}: {row['process_id']} v{row['version']} {state}")
 
@@ -89,6 +98,7 @@ def load_demo(demo_otp: bool) -> None:
     """Load the demo directory (seeds 000–003) with the README's demo password, and on an
     empty database two years of the Thanh Hóa campaign (for the supervisors' dashboard)."""
     directory = tomllib.loads((DEMO / "directory.toml").read_text(encoding="utf-8"))
+    settings: Settings = current_app.extensions["settings"]
     secret = DEMO_TOTP_SECRET if demo_otp else None
     added = load_directory(_uow(), directory, password_hasher().hash(DEMO_PASSWORD), secret)
     click.echo(f"demo directory: {added} new agencies and users")
@@ -98,7 +108,15 @@ def load_demo(demo_otp: bool) -> None:
             return  # the demo campaigns are played once, on an empty database
     campaigns.play(factory, local_day(current_app.extensions["clock"]()))
     click.echo("demo campaigns: two years of the Thanh Hóa plan, ending today")
-    rendered = render_pending(_uow).rendered  # the campaigns' documents, ready from the start
+    if not settings.production and settings.pki_dir is not None:
+        made = demo_keys(
+            Pkcs12Store(settings.pki_dir, settings.pki_passphrase.encode()),
+            key_holders(_uow(write=False)),
+            utcnow(),
+        )
+        click.echo(f"demo signing keys: {len(made)} made in {settings.pki_dir}")
+    # the campaigns' documents, ready (and digitally signed) from the start
+    rendered = render_pending(_uow, keys=settings.key_store()).rendered
     click.echo(f"demo documents: {rendered} rendered")
 
 
@@ -140,31 +158,69 @@ def disable_user(username: str) -> None:
     click.echo(json.dumps({"disabled": username}))
 
 
+@click.command("set-password")
+@click.argument("username")
+@click.password_option()
+def set_password(username: str, password: str) -> None:
+    """Give a user a new password; every session and token of theirs ends."""
+    try:
+        ended = change_password(_uow(), username, password, utcnow())
+    except NotFound as err:
+        raise click.ClickException(f"no user {username!r}") from err
+    click.echo(json.dumps({"password_set": username, "sessions_ended": ended}))
+
+
+@click.group("db")
+def db() -> None:
+    """The database's roles (PostgreSQL)."""
+
+
+@db.command("create-app-role")
+@click.argument("name")
+@click.password_option(help="the role's login password")
+def create_app_role(name: str, password: str) -> None:
+    """Create (or re-grant, after a migration added tables) the restricted role the service
+    runs as: it reads and writes the business tables, only appends to the audit log, owns
+    nothing. Run it as the tables' owner, the one who runs the migrations."""
+    engine = current_app.extensions["db_engine"]
+    try:
+        grant_app_role(engine, name, password)
+    except ValueError as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(json.dumps({"role": name, "database": engine.url.database}))
+
+
 @click.command("scheduler")
 @click.option("--once", is_flag=True, help="Run one pass and exit.")
 @click.option("--interval", default=60, show_default=True, help="Seconds between passes.")
 @click.option(
-    "--checkpoint-every",
-    default=15,
-    show_default=True,
-    help="Sign an audit checkpoint every N passes (0: never).",
+    "--checkpoint-minutes",
+    type=int,
+    help="Sign an audit checkpoint every N minutes, and after every signing (0: never; "
+    "default APP_CHECKPOINT_MINUTES, 15).",
 )
-def scheduler(once: bool, interval: int, checkpoint_every: int) -> None:
+def scheduler(once: bool, interval: int, checkpoint_minutes: int | None) -> None:
     """Fire due timers, move deadline states and send reminders, every INTERVAL seconds;
-    sign an audit checkpoint every N passes."""
-    for passes in itertools.count(1):
+    sign an audit checkpoint every N minutes and at the first pass after a signing."""
+    config = current_app.config
+    minutes = config["CHECKPOINT_MINUTES"] if checkpoint_minutes is None else checkpoint_minutes
+    for _ in itertools.count(1):
         report = tick(_uow, current_app.extensions["mailer"])
         click.echo(
             f"timers fired: {report.timers_fired}, deadline changes: {report.deadline_changes}, "
             f"reminders sent: {report.reminders_sent}, e-mails sent: {report.emails_sent}"
         )
-        if checkpoint_every and passes % checkpoint_every == 0:
-            config = current_app.config
-            try:
-                signed = checkpoint(_uow(), config["AUDIT_KEY_PATH"], config["WITNESS_DIR"])
-            except Exception as err:  # timers and reminders go on; the next pass tries again
-                click.echo(f"audit checkpoint failed: {err!r}", err=True)
-            else:
+        try:
+            due = minutes and checkpoint_due(_uow(write=False), timedelta(minutes=minutes))
+            signed = (
+                checkpoint(_uow(), SYSTEM, config["AUDIT_KEY_PATH"], config["WITNESS_DIR"])
+                if due
+                else None
+            )
+        except Exception as err:  # timers and reminders go on; the next pass tries again
+            click.echo(f"audit checkpoint failed: {err!r}", err=True)
+        else:
+            if signed is not None:
                 click.echo(f"audit checkpoint {signed['id']}: {signed['tree_size']} events")
         if once:
             return
@@ -242,11 +298,13 @@ def _render_loop(batch: int, interval: float, lease: int, once: bool) -> None:
     if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
         signal.signal(signal.SIGINT, stop)  # Ctrl-C too: the document in hand is finished
     name = worker_name()
-    click.echo(f"render worker {name}: ready")
+    keys = current_app.extensions["settings"].key_store()
+    signing = "signing PDFs" if keys is not None else "no signing keys: PDFs unsigned"
+    click.echo(f"render worker {name}: ready, {signing}")
     while not stopping:
         if any_due(_uow(write=False)):
             report = render_pending(
-                _uow, batch, batch=batch, worker=name, lease=timedelta(seconds=lease)
+                _uow, batch, batch=batch, worker=name, lease=timedelta(seconds=lease), keys=keys
             )
             if report.rendered or report.failed or report.dropped:
                 click.echo(
@@ -258,3 +316,20 @@ def _render_loop(batch: int, interval: float, lease: int, once: bool) -> None:
         if once:
             return
         time.sleep(interval)
+
+
+@click.group("pki")
+def pki() -> None:
+    """Signing keys for the issued PDFs' digital signatures."""
+
+
+@pki.command("demo")
+def pki_demo() -> None:
+    """Make the demo CA and a PKCS#12 key for every agency and every user who signs, in
+    APP_PKI_DIR (never in production: a real deployment uses its CA's tokens or an HSM)."""
+    settings: Settings = current_app.extensions["settings"]
+    if settings.production or settings.pki_dir is None:
+        raise click.UsageError("demo keys are for development: set APP_PKI_DIR, not in production")
+    store = Pkcs12Store(settings.pki_dir, settings.pki_passphrase.encode())
+    made = demo_keys(store, key_holders(_uow(write=False)), utcnow())
+    click.echo(f"demo signing keys: {len(made)} made in {settings.pki_dir}")

@@ -6,6 +6,16 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from service.documents.keys import (
+    CA_FILE,
+    KeyStore,
+    Pkcs11Store,
+    Pkcs12Store,
+    pem_certificates,
+)
+from workflows.budget import Budget
 
 MIN_SECRET_KEY = 32  # characters of APP_SECRET_KEY in production
 
@@ -23,9 +33,27 @@ class Settings:
     idle_timeout_seconds: int = 30 * 60  # a page session unused this long ends
     audit_key_path: Path = Path("instance/audit_ed25519.pem")  # Ed25519, made on first use
     witness_dir: Path = Path("instance/witness")  # copies of signed checkpoints: keep it elsewhere
+    checkpoint_minutes: int = 15  # the scheduler signs this often, and after every signing
     smtp_host: str | None = None  # reminders also go by e-mail when set
     smtp_port: int = 25
     smtp_sender: str = "ngayhoi-antq@localhost"
+    # Digital signatures of issued PDFs: PKCS#12 files in `pki_dir` (`flask pki demo` makes the
+    # demo's), or a PKCS#11 token when `pkcs11_module` is set; none: PDFs go out unsigned.
+    pki_dir: Path | None = None
+    pki_passphrase: str = "demo"  # noqa: S105 -- the demo keys' (published in the README)
+    pkcs11_module: str | None = None
+    pkcs11_token: str = ""
+    pkcs11_pin: str = ""
+    trust_roots: Path | None = None  # PEM: the CAs whose certificates /documents/check trusts
+
+    # what one run of a diagram's script or condition may spend (workflows.budget)
+    script_time_ms: int = Budget.time_ms
+    script_operations: int = Budget.operations
+    script_value_bytes: int = Budget.value_bytes
+
+    @property
+    def script_budget(self) -> Budget:
+        return Budget(self.script_time_ms, self.script_operations, self.script_value_bytes)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -33,8 +61,14 @@ class Settings:
         SQLite in APP_INSTANCE_DIR), APP_SECRET_KEY (default outside production: a key generated
         once into APP_INSTANCE_DIR), APP_TOKEN_TTL_SECONDS (default 8 hours),
         APP_IDLE_TIMEOUT_SECONDS (default 30 minutes),
-        APP_AUDIT_KEY_PATH and APP_WITNESS_DIR (default: in APP_INSTANCE_DIR), APP_SMTP_HOST,
-        APP_SMTP_PORT and APP_SMTP_SENDER (default: no e-mail)."""
+        APP_AUDIT_KEY_PATH and APP_WITNESS_DIR (default: in APP_INSTANCE_DIR),
+        APP_CHECKPOINT_MINUTES (default 15; 0: the scheduler never signs), APP_SMTP_HOST,
+        APP_SMTP_PORT and APP_SMTP_SENDER (default: no e-mail), APP_PKI_DIR and
+        APP_PKI_PASSPHRASE (default outside production: APP_INSTANCE_DIR/pki, "demo"),
+        APP_PKCS11_MODULE, APP_PKCS11_TOKEN, APP_PKCS11_PIN and APP_TRUST_ROOTS (a PEM file),
+        APP_SCRIPT_TIME_MS,
+        APP_SCRIPT_OPERATIONS and APP_SCRIPT_VALUE_BYTES (a diagram script's budget: default
+        200 ms, 1,000,000 loop iterations or calls, 1 MB stored)."""
         instance = Path(os.environ.get("APP_INSTANCE_DIR", "instance")).resolve()
         instance.mkdir(parents=True, exist_ok=True)
         production = os.environ.get("APP_ENV") == "production"
@@ -52,10 +86,42 @@ class Settings:
                 os.environ.get("APP_AUDIT_KEY_PATH", instance / "audit_ed25519.pem")
             ),
             witness_dir=Path(os.environ.get("APP_WITNESS_DIR", instance / "witness")),
+            checkpoint_minutes=int(os.environ.get("APP_CHECKPOINT_MINUTES", 15)),
             smtp_host=os.environ.get("APP_SMTP_HOST") or None,
             smtp_port=int(os.environ.get("APP_SMTP_PORT", 25)),
             smtp_sender=os.environ.get("APP_SMTP_SENDER", cls.smtp_sender),
+            pki_dir=_path(os.environ.get("APP_PKI_DIR"))
+            or (None if production else instance / "pki"),
+            pki_passphrase=os.environ.get("APP_PKI_PASSPHRASE", "" if production else "demo"),
+            pkcs11_module=os.environ.get("APP_PKCS11_MODULE") or None,
+            pkcs11_token=os.environ.get("APP_PKCS11_TOKEN", ""),
+            pkcs11_pin=os.environ.get("APP_PKCS11_PIN", ""),
+            trust_roots=_path(os.environ.get("APP_TRUST_ROOTS")),
+            script_time_ms=int(os.environ.get("APP_SCRIPT_TIME_MS", Budget.time_ms)),
+            script_operations=int(os.environ.get("APP_SCRIPT_OPERATIONS", Budget.operations)),
+            script_value_bytes=int(os.environ.get("APP_SCRIPT_VALUE_BYTES", Budget.value_bytes)),
         )
+
+    def key_store(self) -> KeyStore | None:
+        """Where the signing keys are, or None: issued PDFs then carry no digital signature."""
+        if self.pkcs11_module:
+            return Pkcs11Store(
+                self.pkcs11_module, self.pkcs11_token, self.pkcs11_pin, self.trust_roots
+            )
+        if self.pki_dir is not None and (self.pki_dir / CA_FILE).exists():
+            return Pkcs12Store(self.pki_dir, self.pki_passphrase.encode())
+        return None
+
+    def trusted_roots(self) -> list[Any]:
+        """The CAs /documents/check trusts: APP_TRUST_ROOTS, else the key store's own CA."""
+        if self.trust_roots is not None:
+            return pem_certificates(self.trust_roots)
+        keys = self.key_store()
+        return [] if keys is None else keys.trust_roots()
+
+
+def _path(value: str | None) -> Path | None:
+    return Path(value) if value else None
 
 
 def _instance_secret(instance: Path) -> str:

@@ -98,6 +98,9 @@ class PlanSchema(Schema):
     addressed_units = fields.List(fields.String(validate=validate.Length(1, 80)), load_default=list)
     deadlines = fields.List(fields.Nested(DeadlineSchema), load_default=list)
     targets = fields.Nested(TargetsSchema, load_default=None, allow_none=True)
+    # the body it is issued as, by its symbol (KH-BCĐ, KH-UBND): one its signing agency issues
+    # as (service.operations.documents.issuer_choices); none: the agency's default
+    issuer = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 20))
 
 
 class FinanceAppraisalSchema(Schema):

@@ -30,7 +30,7 @@ from service.db.migrate import upgrade
 from service.db.models import User
 from service.db.session import make_engine, make_session_factory
 from service.db.uow import UnitOfWork
-from service.operations.actors import password_hasher
+from service.operations.actors import SYSTEM, password_hasher
 from service.operations.definitions import deploy
 from service.operations.directory import load_directory
 from service.operations.rendering import RenderReport, render_pending
@@ -64,7 +64,8 @@ def render_documents(app: Flask, limit: int | None = None) -> RenderReport:
     """Run the render worker's pending jobs in process, on the app's clock: what the worker
     process does within seconds of a signing."""
     factory, clock = app.extensions["session_factory"], app.extensions["clock"]
-    return render_pending(lambda: UnitOfWork(factory, clock=clock), limit)
+    keys = app.extensions["settings"].key_store()  # None unless a test gives it signing keys
+    return render_pending(lambda: UnitOfWork(factory, clock=clock), limit, keys=keys)
 
 
 @pytest.fixture(scope="session")
@@ -87,7 +88,7 @@ def load_demo(database_url: str, demo_hash: str) -> None:
     factory = make_session_factory(engine)
     load_directory(UnitOfWork(factory), DIRECTORY, demo_hash, DEMO_TOTP_SECRET)
     for path in sorted((ROOT / "bpmn").glob("*.bpmn")):
-        deploy(UnitOfWork(factory), path.name, path.read_bytes())
+        deploy(UnitOfWork(factory), SYSTEM, path.name, path.read_bytes())
     engine.dispose()
 
 
@@ -172,10 +173,10 @@ def postgresql_templates(demo_hash: str) -> Iterator[PostgresqlTemplates]:
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh database of this test's own, migrated: empty, or, for a test that uses `app`,
-    the app's database with the demo directory and the diagrams already loaded (`load_demo`).
-    A copy of a template built once per session."""
-    demo = "app" in request.fixturenames
+    """A fresh database of this test's own, migrated: empty, or, for a test that uses `app` or
+    the operations' `session_factory` (tests/operations), with the demo directory and the
+    diagrams already loaded (`load_demo`). A copy of a template built once per session."""
+    demo = not {"app", "session_factory"}.isdisjoint(request.fixturenames)
     if request.param == "sqlite":
         templates: SqliteTemplates = request.getfixturevalue("sqlite_templates")
         yield templates.copy(demo, tmp_path / "test.sqlite3")

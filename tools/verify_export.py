@@ -151,11 +151,34 @@ def check_events(lines: list[dict[str, Any]], size: int, root: bytes) -> tuple[i
             if not included(leaf, event["leaf_index"], size, proof, root):
                 raise Failed(f"{where}: not in the signed log (modified or inserted)")
         prev, expected, count = event["hash"], expected + 1, count + 1
+    check_header(lines)
     if count != lines[0]["header"]["events"]:
         raise Failed(f"line 1: says {lines[0]['header']['events']} events, {count} follow")
     if lines[-1]["end"]["lines"] != len(lines) - 1:
         raise Failed(f"line {len(lines)}: says {lines[-1]['end']['lines']} lines came before it")
     return count, unanchored
+
+
+def check_header(lines: list[dict[str, Any]]) -> bool:
+    """Whether the header's title and the diagram are vouched for by the first (signed) event,
+    `process_started`; raises where they differ. False for a log from before it held them."""
+    header = lines[0]["header"]
+    diagrams = [line["definition"] for line in lines[1:-1] if "definition" in line]
+    events = [line["event"] for line in lines[1:-1] if "event" in line]
+    if not events or events[0]["record"].get("action") != "process_started":
+        return False
+    said = events[0]["record"]["data"]
+    if "sha256" not in said:
+        return False
+    if said.get("title") != header.get("title"):
+        raise Failed("line 1: the title differs from the signed process_started event (modified)")
+    if len(diagrams) != 1:
+        raise Failed("the export holds no single diagram (modified)")
+    diagram = diagrams[0]
+    shown = (diagram.get("process_id"), diagram.get("version"), diagram.get("sha256"))
+    if shown != (said.get("definition"), said.get("version"), said["sha256"]):
+        raise Failed("line 2: the diagram is not the one the signed log started (modified)")
+    return True
 
 
 def verify(path: Path, key_path: Path) -> str:
@@ -170,9 +193,12 @@ def verify(path: Path, key_path: Path) -> str:
     try:
         size, root = check_signature(header, key)
         count, unanchored = check_events(lines, size, root)
+        covered = check_header(lines)
     except (KeyError, TypeError, ValueError, AttributeError) as err:
         raise Failed(f"malformed export: {err!r} (modified)") from err
     tail = f"; {unanchored} after the checkpoint, checked by their chain only" if unanchored else ""
+    if not covered:
+        tail += "; its title and diagram predate their signing in the log (not checked)"
     return (
         f"intact: {count} events of process {header['process_id']}, checked against checkpoint "
         f"{header['checkpoint']['id']} ({size} events, root {root.hex()}){tail}"

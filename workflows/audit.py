@@ -210,7 +210,7 @@ def verify_chain(links: Sequence[Link], head_seq: int, head_hash: str) -> Break 
     position = {GENESIS: -1} | {link.hash: i for i, link in enumerate(links)}
     prev, expected = GENESIS, 1
     for i, link in enumerate(links):
-        intact = event_hash(link.record, link.prev_hash) == link.hash
+        intact = hashes_to(link)
         if link.prev_hash == prev and link.seq == expected:
             if link.seq > head_seq:
                 return Break("inserted", link.id, link.seq, f"the head is seq {head_seq}")
@@ -242,6 +242,15 @@ def verify_chain(links: Sequence[Link], head_seq: int, head_hash: str) -> Break 
         last = links[-1]
         return Break("modified", last.id, last.seq, "re-hashed; the head no longer matches")
     return None
+
+
+def hashes_to(link: Link) -> bool:
+    """Whether the link's record and prev_hash hash to its hash; a value with no canonical form
+    (a float, a naive time, a NULL hash) hashes to nothing, so the link is simply not intact."""
+    try:
+        return event_hash(link.record, link.prev_hash) == link.hash
+    except (TypeError, ValueError):
+        return False
 
 
 # --- signed notes --------------------------------------------------------------------------

@@ -21,13 +21,32 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundExcepti
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
+from workflows.budget import Budget, BudgetExceeded
 from workflows.clock import engine_time
 from workflows.errors import ScriptFailed, TaskNotReady
-from workflows.scripting import script_engine
+from workflows.scripting import RestrictedEnvironment, script_engine
 from workflows.specs import Definition
 
 _ENGINE = script_engine()
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def set_script_budget(budget: Budget) -> None:
+    """What every script and condition may spend from now on (the service's settings)."""
+    environment: RestrictedEnvironment = _ENGINE.environment
+    environment.budget = budget
+
+
+def _script_failed(err: SpiffWorkflowException, step: str | None) -> ScriptFailed:
+    """The step and reason of a failed script; a budget's own words, without the engine's."""
+    task = getattr(err, "task", None)
+    if task is not None:
+        step = task.task_spec.bpmn_id
+    cause: BaseException | None = err
+    while cause is not None and not isinstance(cause, BudgetExceeded):
+        cause = cause.__cause__ or cause.__context__
+    reason = str(cause) if cause is not None else str(err)
+    return ScriptFailed(step=step, reason=reason)
 
 
 @dataclass(frozen=True)
@@ -118,7 +137,7 @@ class Runtime:
             with engine_time(now):
                 task.run()
         except SpiffWorkflowException as err:
-            raise ScriptFailed(step=task.task_spec.bpmn_id, reason=str(err)) from err
+            raise _script_failed(err, task.task_spec.bpmn_id) from err
         self._run_engine(now)
 
     def awaits(self, message: str) -> bool:
@@ -157,7 +176,7 @@ class Runtime:
             with engine_time(now):
                 self._wf.do_engine_steps()
         except SpiffWorkflowException as err:
-            raise ScriptFailed(step=None, reason=str(err)) from err
+            raise _script_failed(err, None) from err
 
 
 class Copies:

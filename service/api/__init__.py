@@ -18,9 +18,11 @@ from service.api import (
     delegations,
     documents,
     health,
+    incidents,
     notifications,
     processes,
     registers,
+    security,
     tasks,
 )
 from service.api.deps import current_actor
@@ -49,6 +51,8 @@ def init_app(app: Flask) -> None:
         audit,
         dashboard,
         registers,
+        incidents,
+        security,
         health,
     ):
         api.register_blueprint(module.blp)

@@ -54,10 +54,11 @@ class Definitions(MethodView):
 
         400 names the file, the element id, the line and the reason when the diagram is invalid.
         """
+        actor = current_actor()
         upload = request.files.get("file")
         filename = (upload.filename if upload else request.args.get("filename")) or "upload.bpmn"
         xml = upload.read(MAX_BPMN_BYTES + 1) if upload else request.get_data()
         if not xml or len(xml) > MAX_BPMN_BYTES:
             raise Invalid({"bpmn": ["Send a BPMN file of at most 5 MB."]})
-        row, created = deploy(new_uow(), filename, xml, current_actor())
+        row, created = deploy(new_uow(), actor, filename, xml)
         return row, 201 if created else 200

@@ -5,13 +5,20 @@ from __future__ import annotations
 from io import BytesIO
 from typing import Any
 
-from flask import Response, jsonify, request, send_file
+from flask import Response, current_app, jsonify, request, send_file
 from flask.views import MethodView
 
 from service.api.blueprint import BEARER, Blueprint
 from service.api.deps import current_actor, new_uow
-from service.api.schemas import DocumentCheckSchema, DocumentPendingSchema, DocumentSchema
+from service.api.schemas import (
+    AwardDecisionSchema,
+    DocumentCheckSchema,
+    DocumentPendingSchema,
+    DocumentSchema,
+)
 from service.errors import Invalid
+from service.operations.awards import issue_award_decision
+from service.queries.awards import award_decision
 from service.queries.documents import (
     MIMETYPES,
     RETRY_AFTER,
@@ -73,6 +80,28 @@ class ProcessDocuments(MethodView):
         return process_documents(new_uow(write=False), current_actor(), process_id)
 
 
+@blp.route("/processes/<int:process_id>/award-decision")
+class AwardDecision(MethodView):
+    @blp.doc(**BEARER)
+    @blp.response(200, AwardDecisionSchema)
+    def get(self, process_id: int) -> dict[str, Any]:
+        """What the plan's award decision (QĐ khen thưởng) covers: the accepted nominations its
+        signing head decides, those decided elsewhere (Kỷ niệm chương: forwarded to the
+        Ministry), the decision once issued, and whether the caller may issue it."""
+        return award_decision(new_uow(write=False), current_actor(), process_id)
+
+    @blp.doc(**BEARER)
+    @blp.response(201, DocumentSchema)
+    @blp.alt_response(409, description="Not signed, nothing accepted to decide, or decided")
+    def post(self, process_id: int) -> dict[str, Any]:
+        """Issue the signed plan's award decision (…/QĐ-UBND), as the head of its signing agency
+        (or KT./TUQ. for them): numbered in that agency's register, rendered like the plan."""
+        actor = current_actor()
+        document_id = issue_award_decision(new_uow(), actor, process_id)
+        rows = process_documents(new_uow(write=False), actor, process_id)
+        return next(row for row in rows if row["id"] == document_id)
+
+
 @blp.route("/documents/<int:document_id>/<any(docx, pdf):fmt>")
 class DocumentFile(MethodView):
     @blp.doc(**BEARER, **_file_doc("The file exactly as signed", NOT_READY))
@@ -115,4 +144,6 @@ class DocumentCheck(MethodView):
         content = upload.read(MAX_CHECK_BYTES + 1) if upload else b""
         if not content or len(content) > MAX_CHECK_BYTES:
             raise Invalid({"file": ["Send a DOCX or PDF file of at most 20 MB."]})
-        return check_file(new_uow(write=False), content)
+        return check_file(
+            new_uow(write=False), content, current_app.extensions["settings"].trusted_roots()
+        )

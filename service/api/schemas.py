@@ -136,7 +136,9 @@ class TaskSchema(Schema):
     claimed_by_id = fields.Integer(allow_none=True)
     on_behalf_of = fields.String(allow_none=True)
     signing_mark = fields.String(allow_none=True)
-    acting_as = fields.String(metadata={"description": "self, deputy (KT.) or substitute"})
+    acting_as = fields.String(
+        metadata={"description": "self, deputy (KT.), by_order (TL.) or substitute"}
+    )
 
 
 class ProposedChangeSchema(Schema):
@@ -520,7 +522,9 @@ class DocumentSchema(Schema):
 
     id = fields.Integer()
     process_id = fields.Integer()
-    kind = fields.String(metadata={"description": "KH (kế hoạch) or BC (báo cáo)"})
+    kind = fields.String(
+        metadata={"description": "KH (kế hoạch), BC (báo cáo) or QĐ (quyết định khen thưởng)"}
+    )
     number = fields.Integer()
     symbol = fields.String(metadata={"example": "KH-BCĐ"})
     number_line = fields.String(metadata={"example": "Số: 180/KH-BCĐ"})
@@ -559,6 +563,25 @@ class DocumentCheckSchema(Schema):
         metadata={"description": "the audit log recorded this very hash when it was rendered"}
     )
     document = fields.Nested(DocumentSchema, allow_none=True)
+    signatures = fields.List(
+        fields.Nested(lambda: SignatureCheckSchema()),
+        metadata={"description": "each digital signature of a PDF, checked (PAdES)"},
+    )
+
+
+class SignatureCheckSchema(Schema):
+    """One digital signature of a PDF, checked against the configured trust roots."""
+
+    field = fields.String(metadata={"description": "signer (the person) or agency"})
+    signer = fields.String(metadata={"description": "the certificate's common name"})
+    organisation = fields.String()
+    signed_at = fields.DateTime(allow_none=True)
+    intact = fields.Boolean(metadata={"description": "the bytes it covers are those it signed"})
+    valid = fields.Boolean(metadata={"description": "the cryptography holds"})
+    trusted = fields.Boolean(metadata={"description": "its certificate chains to a trust root"})
+    whole_file = fields.Boolean(metadata={"description": "nothing but signatures added after it"})
+    ok = fields.Boolean()
+    problem = fields.String(metadata={"description": "why it could not be checked at all"})
 
 
 class RegisterSetSchema(Schema):
@@ -616,3 +639,61 @@ class RegisterSchema(Schema):
     year = fields.Integer()
     registers = fields.List(fields.Nested(RegisterKindSchema))
     documents = fields.List(fields.Nested(RegisterEntrySchema))
+
+
+class IncidentListArgsSchema(Schema):
+    state = fields.String(
+        load_default="open", validate=validate.OneOf(["open", "resolved", "cancelled"])
+    )
+
+
+class IncidentSchema(Schema):
+    """A start or completion whose diagram script failed (service.operations.incidents)."""
+
+    id = fields.Integer()
+    process_id = fields.Integer(allow_none=True, metadata={"description": "none: a start"})
+    process_title = fields.String(allow_none=True)
+    definition = fields.String(metadata={"example": "plan_chain"})
+    version = fields.Integer(metadata={"description": "the diagram's version that failed"})
+    operation = fields.String(metadata={"enum": ["start", "complete"]})
+    step = fields.String(allow_none=True, metadata={"description": "the element that failed"})
+    error = fields.String(metadata={"example": "script_failed"})
+    reason = fields.String(
+        metadata={"example": "script exceeded its time budget of 200 ms"},
+    )
+    occurrences = fields.Integer()
+    state = fields.String(metadata={"enum": ["open", "resolved", "cancelled"]})
+    created_at = fields.DateTime()
+    last_at = fields.DateTime()
+    triggered_by = fields.String(metadata={"description": "the username whose action failed"})
+    from_version = fields.Integer(metadata={"description": "after a retry"})
+    to_version = fields.Integer(metadata={"description": "after a retry: the version it runs"})
+
+
+class AwardeeSchema(Schema):
+    kind = fields.String(metadata={"example": "bang_khen_chu_tich_tinh"})
+    nominee = fields.String()
+    reason = fields.String()
+
+
+class ForwardedAwardSchema(Schema):
+    kind = fields.String(metadata={"example": "ky_niem_chuong"})
+    nominee = fields.String()
+    goes_to = fields.String(
+        metadata={
+            "enum": ["ministry", "other_level"],
+            "description": "ministry: the dossier goes to the Ministry of Public Security (seed "
+            "002); other_level: the head of another level decides it (a Giấy khen on the "
+            "province's plan: the district's or department's head)",
+        }
+    )
+
+
+class AwardDecisionSchema(Schema):
+    """A signed plan's award decision: what it covers and whether the caller may issue it."""
+
+    signed = fields.Boolean(metadata={"description": "the plan is signed"})
+    awardees = fields.List(fields.Nested(AwardeeSchema))
+    elsewhere = fields.List(fields.Nested(ForwardedAwardSchema))
+    decision_id = fields.Integer(allow_none=True, metadata={"description": "its document"})
+    may_issue = fields.Boolean()

@@ -33,13 +33,14 @@ HASHED = (
 
 
 class Acting(Protocol):
-    """Who acts: an `Actor` of service.operations, seen from here."""
+    """Who acts: an `Actor` of service.operations, seen from here (no user nor agency for the
+    command line's `SystemActor`)."""
 
     @property
-    def user_id(self) -> int: ...
+    def user_id(self) -> int | None: ...
 
     @property
-    def agency_id(self) -> int: ...
+    def agency_id(self) -> int | None: ...
 
 
 def event_record(event: Any) -> dict[str, Any]:

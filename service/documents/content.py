@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from babel.dates import format_date
+from babel.numbers import format_percent
+
 from service.documents.layout import (
     Block,
     Heading,
@@ -38,6 +41,7 @@ class Issuer:
     abbreviation: str | None  # "BCĐ"
     place: str  # "Thanh Hóa"
     head_title: str  # "TRƯỞNG BAN", "GIÁM ĐỐC"
+    collective: str | None = None  # a collective body's "TM." line: "BAN CHỈ ĐẠO"
 
     def symbol(self, kind: str) -> str:
         return f"{kind}-{self.abbreviation}" if self.abbreviation else kind
@@ -158,6 +162,61 @@ def report_document(
     return _document(issuer, "BC", subject, year, body, signing, recipients)
 
 
+@dataclass(frozen=True)
+class Awardee:
+    """An accepted nomination as a decision lists it."""
+
+    kind: str  # a key of AWARD_KINDS
+    nominee: str
+    reason: str
+
+
+def decision_document(
+    issuer: Issuer,
+    year: int,
+    grounds: Sequence[str],
+    awardees: Sequence[Awardee],
+    executors: str,
+    signing: Signing,
+    recipients: list[str],
+) -> OfficialDocument:
+    """QUYẾT ĐỊNH khen thưởng: the deciding head's title, the grounds ("Căn cứ…", "Theo đề
+    nghị…"), then Điều 1 (the awardees by kind, with their achievements), Điều 2 and Điều 3."""
+    kinds = [kind for kind in AWARD_KINDS if any(a.kind == kind for a in awardees)]
+    labels = " và ".join(AWARD_KINDS[kind] for kind in kinds)
+    merit = (
+        "có thành tích xuất sắc trong phong trào toàn dân bảo vệ an ninh Tổ quốc và tổ chức "
+        f"“Ngày hội toàn dân bảo vệ an ninh Tổ quốc” năm {year}"
+    )
+    body: list[Block] = [Heading(f"{issuer.head_title} {issuer.name}")]
+    body += [Paragraph(line) for line in grounds]
+    body += [
+        Heading("QUYẾT ĐỊNH:"),
+        Paragraph(f"Điều 1. Tặng {labels} cho {vnd(len(awardees))} tập thể, cá nhân {merit}:"),
+    ]
+    for i, kind in enumerate(kinds, 1):
+        if len(kinds) > 1:
+            body.append(Paragraph(f"{i}. {AWARD_KINDS[kind]}:"))
+        body.append(
+            Table(
+                columns=("TT", "Tập thể, cá nhân", "Thành tích"),
+                rows=tuple(
+                    (str(n), a.nominee, a.reason)
+                    for n, a in enumerate((a for a in awardees if a.kind == kind), 1)
+                ),
+            )
+        )
+    body += [
+        Paragraph("Điều 2. Quyết định này có hiệu lực kể từ ngày ký."),
+        Paragraph(
+            f"Điều 3. {executors} và các tập thể, cá nhân có tên tại Điều 1 chịu trách nhiệm "
+            "thi hành Quyết định này."
+        ),
+    ]
+    subject = f"Về việc tặng {labels} cho các tập thể, cá nhân {merit}"
+    return _document(issuer, "QĐ", subject, year, body, signing, recipients)
+
+
 def _units(units: Sequence[UnitFigures]) -> list[Block]:
     """The table by unit ("(muộn)": reported after its deadline; "Chưa báo cáo": not yet), with
     the units' sum, and the list of those missing. Shares are recomputed from the counts: the
@@ -242,22 +301,25 @@ def _document(
         signed_on=signing.signed_on,
         subject=subject,
         body=tuple(body),
-        signature=Signature(_authority(issuer.head_title, signing.mark), signing.signer),
+        signature=Signature(_authority(issuer, signing.mark), signing.signer),
         recipients=tuple(recipients),
     )
 
 
-def _authority(head: str, mark: str | None) -> tuple[str, ...]:
-    """The lines above the signature, in the issuing body's titles (Nghị định 30, Điều 8): the
-    head signs as "TRƯỞNG BAN"; a deputy "KT. TRƯỞNG BAN / PHÓ TRƯỞNG BAN"; a substitute
-    "TUQ. TRƯỞNG BAN" above their own title. The recorded mark says how, not in whose titles:
-    a vice-chairman signs a Ban Chỉ đạo's plan as its deputy head."""
+def _authority(issuer: Issuer, mark: str | None) -> tuple[str, ...]:
+    """The lines above the signature, in the issuing body's titles (Nghị định 30, Điều 8): a
+    collective body's head signs for it, "TM. BAN CHỈ ĐẠO / TRƯỞNG BAN", and so does a deputy,
+    "TM. … / KT. TRƯỞNG BAN / PHÓ TRƯỞNG BAN"; a substitute (TUQ.) or an office chief by the
+    head's order (TL.) signs for the head alone, above their own title. The recorded mark says
+    how, not in whose titles: a vice-chairman signs a Ban Chỉ đạo's plan as its deputy head."""
+    head = issuer.head_title
+    collective = (f"TM. {issuer.collective}",) if issuer.collective else ()
     if mark is None:
-        return (head,)
+        return (*collective, head)
     prefix, _, rest = mark.partition(". ")
     _, _, own_title = rest.partition(" / ")
     if prefix == "KT":
-        return (f"KT. {head}", f"PHÓ {head}")
+        return (*collective, f"KT. {head}", f"PHÓ {head}")
     return (f"{prefix}. {head}", own_title) if own_title else (f"{prefix}. {head}",)
 
 
@@ -266,8 +328,8 @@ def _paragraphs(text: str) -> list[Block]:
 
 
 def _day(iso: str) -> str:
-    return date.fromisoformat(iso).strftime("%d/%m/%Y")
+    return format_date(date.fromisoformat(iso), "dd/MM/yyyy", locale="vi")
 
 
 def _share(part: int, whole: int) -> str:
-    return f"{100 * part / whole:.1f}%".replace(".", ",") if whole else "—"
+    return format_percent(part / whole, "0.0%", locale="vi") if whole else "—"

@@ -6,9 +6,32 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from babel.numbers import format_decimal
+
 MOTTO = ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc")
 # The document kinds a register numbers, with the name printed above the subject.
-KINDS = {"KH": "KẾ HOẠCH", "BC": "BÁO CÁO"}
+KINDS = {"KH": "KẾ HOẠCH", "BC": "BÁO CÁO", "QĐ": "QUYẾT ĐỊNH"}
+
+
+@dataclass(frozen=True)
+class Box:
+    """Where an appearance goes: a page (0-based) and a rectangle in PDF points, origin at the
+    bottom left."""
+
+    page: int
+    left: float
+    bottom: float
+    right: float
+    top: float
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """A digital signature's appearance, drawn in the signature space: "signer" (the person's, in
+    blue) or "agency" (the issuing agency's, in red, over the left of the signer's)."""
+
+    field: str
+    lines: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -74,8 +97,8 @@ class OfficialDocument:
 
 
 def vnd(value: int) -> str:
-    """165000000 → "165.000.000"."""
-    return f"{value:,}".replace(",", ".")
+    """165000000 → "165.000.000": the documents are Vietnamese whatever the reader's language."""
+    return format_decimal(value, locale="vi")
 
 
 def to_data(doc: OfficialDocument) -> dict[str, Any]:

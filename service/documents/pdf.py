@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from weasyprint import HTML
 
-from service.documents.layout import MOTTO, Heading, OfficialDocument, Paragraph
+from service.documents.layout import MOTTO, Box, Heading, OfficialDocument, Paragraph, Stamp
 
 
 @lru_cache(maxsize=1)
@@ -20,10 +21,26 @@ def _environment() -> Environment:
     return env
 
 
-def html(doc: OfficialDocument) -> str:
-    return _environment().get_template("document.html").render(doc=doc, motto=MOTTO)
+def html(doc: OfficialDocument, stamps: Sequence[Stamp] = ()) -> str:
+    return _environment().get_template("document.html").render(doc=doc, motto=MOTTO, stamps=stamps)
 
 
 def write_pdf(doc: OfficialDocument) -> bytes:
-    pdf: bytes = HTML(string=html(doc)).write_pdf()
-    return pdf
+    return render_pdf(doc)[0]
+
+
+def render_pdf(doc: OfficialDocument, stamps: Sequence[Stamp] = ()) -> tuple[bytes, dict[str, Box]]:
+    """The PDF, with the appearances of the digital signatures to come drawn in the signature
+    space, and where each landed (by field, in PDF points) for its signature field."""
+    document = HTML(string=html(doc, stamps)).render()
+    pdf: bytes = document.write_pdf()
+    page = len(document.pages) - 1
+    last = document.pages[page]
+    pt = 0.75  # points per CSS px; anchors are CSS px from the top left, PDF's origin bottom left
+    boxes = {}
+    for stamp in stamps:
+        x1, y1, x2, y2 = last.anchors[f"stamp-{stamp.field}"]
+        boxes[stamp.field] = Box(
+            page, x1 * pt, (last.height - y2) * pt, x2 * pt, (last.height - y1) * pt
+        )
+    return pdf, boxes

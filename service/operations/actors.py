@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload
 from service.db.models import Agency, Delegation, User, UserRole
 from service.db.uow import UnitOfWork
 from service.errors import Unauthorized
-from service.permissions import HEAD_ROLE, Right, may
+from service.permissions import HEAD_ROLE, Right, Role, may
 from workflows.calendar import local_day
 
 # How an agency's head and deputy are titled on a signature, by the agency's kind.
@@ -63,6 +63,22 @@ class Actor:
         }
 
 
+@dataclass(frozen=True)
+class SystemActor:
+    """The command line and the scheduler: no user, no agency. Its rights are those of
+    `Role.SYSTEM` in the rights table; its events carry no user and read "by": its name."""
+
+    username: str = "command line"
+    roles: frozenset[str] = frozenset({Role.SYSTEM})
+    user_id: None = None
+    agency_id: None = None
+
+
+# The command line needs no user: `deploy-diagrams` runs at set-up before any user exists, and
+# the scheduler signs checkpoints unattended.
+SYSTEM = SystemActor()
+
+
 @lru_cache(maxsize=1)
 def password_hasher() -> PasswordHasher:
     return PasswordHasher()
@@ -85,6 +101,8 @@ def actor_of(uow: UnitOfWork, user: User) -> Actor:
     if may(roles, Right.DEPUTIZE):
         head, deputy = HEAD_TITLES.get(user.agency.kind, OTHER_HEAD)
         grants.append(Grant(user.agency_id, HEAD_ROLE, None, f"KT. {head} / {deputy}"))
+    if may(roles, Right.SIGN_BY_ORDER):
+        grants += _by_order(uow, user)
     grants += _delegated(uow, user, local_day(uow.now()))
     above = None if user.agency.parent is None else user.agency.parent.jurisdiction_id
     return Actor(
@@ -100,6 +118,20 @@ def actor_of(uow: UnitOfWork, user: User) -> Actor:
         session_epoch=user.session_epoch,
         otp_enrolled=user.totp_secret is not None,
     )
+
+
+def _by_order(uow: UnitOfWork, user: User) -> list[Grant]:
+    """Thừa lệnh (Nghị định 30): the chief of a committee's office signs what its head assigns
+    him, "TL. CHỦ TỊCH / CHÁNH VĂN PHÒNG": the committee's tasks of its head, as a standing
+    rule like a deputy's. The committee is the one his office sits beside."""
+    committee = uow.session.scalars(
+        select(Agency).filter_by(parent_id=user.agency.parent_id, kind="committee")
+    ).first()
+    if committee is None or user.agency.parent_id is None:
+        return []
+    head = HEAD_TITLES["committee"][0]
+    own = user.agency.head_title or HEAD_TITLES.get(user.agency.kind, OTHER_HEAD)[0]
+    return [Grant(committee.id, HEAD_ROLE, None, f"TL. {head} / {own}")]
 
 
 def _delegated(uow: UnitOfWork, user: User, today: date) -> list[Grant]:

@@ -17,8 +17,9 @@ from sqlalchemy.orm import joinedload
 from service.db.audit_log import event_record
 from service.db.models import Checkpoint, Event, ProcessInstance
 from service.db.uow import UnitOfWork
-from service.errors import NotFound
+from service.operations.actors import Actor, SystemActor
 from service.operations.audit import CHAIN_COLUMNS, LATEST_CHECKPOINT, LEAVES, checkpoint
+from service.operations.reading import visible_instance
 from service.operations.signing import ORIGIN, fingerprint, public_pem, verifying_key
 from workflows.audit import canonical_json, event_leaf, inclusion_proof, tree_levels
 
@@ -26,7 +27,13 @@ FORMAT = "antq-audit-export/1"
 
 
 def export(
-    uow: UnitOfWork, process_id: int, key_path: Path, witness_dir: Path, *, sign_first: bool = False
+    uow: UnitOfWork,
+    actor: Actor | SystemActor,
+    process_id: int,
+    key_path: Path,
+    witness_dir: Path,
+    *,
+    sign_first: bool = False,
 ) -> str:
     """The export file's text: each event with its proof against the latest checkpoint; events
     after it are checked by their chain only.
@@ -34,15 +41,17 @@ def export(
     `sign_first` (the command line) signs a checkpoint first if the latest one does not cover
     every event of the process. A download (a GET) never writes: the scheduler signs one every
     15 minutes, and auditors can sign one before they export.
+
+    :raise NotFound: no such process. :raise Forbidden: the actor does not read it in full
+        (service.operations.reading), or may not sign the checkpoint `sign_first` asks for.
     """
     with uow:
-        if uow.session.get(ProcessInstance, process_id) is None:
-            raise NotFound("process_not_found", "No such process.")
+        visible_instance(uow, actor, process_id)
         last = uow.session.scalar(select(func.max(Event.id)).filter_by(instance_id=process_id))
         through = uow.session.scalar(select(func.count()).where(Event.id <= (last or 0)))
         signed = uow.session.scalar(select(func.max(Checkpoint.tree_size))) or 0
     if sign_first and through and through > signed:
-        checkpoint(uow, key_path, witness_dir)
+        checkpoint(uow, actor, key_path, witness_dir)
     key = verifying_key(key_path)
     with uow:
         lines = _lines(uow, process_id)

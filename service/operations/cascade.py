@@ -206,8 +206,8 @@ def _start_children(
             shapes[roles] = _shape(definition, list(roles), deadlines, now)
         shape = shapes[roles]
         state, ready = shape.copies.make()
-        copies.append((shape, ready))
         title = f"{instance.title} — {unit.name}"
+        copies.append((shape, ready, title))
         rows.append(
             {
                 "definition_id": instance.definition_id,
@@ -236,7 +236,10 @@ def _start_children(
         insert(ProcessInstance).returning(ProcessInstance.id, sort_by_parameter_order=True), rows
     ).all()
     tasks, events, heads = [], [], []
-    for child_id, (bindings, unit), (shape, ready) in zip(ids, children, copies, strict=True):
+    diagram = instance.definition
+    for child_id, (bindings, unit), (shape, ready, title) in zip(
+        ids, children, copies, strict=True
+    ):
         for task, columns in zip(ready, shape.tasks, strict=True):
             tasks.append(
                 columns
@@ -249,6 +252,10 @@ def _start_children(
         data = {
             "parent": instance.id,
             "unit": unit.code,
+            "title": title,
+            "definition": diagram.process_id,
+            "version": diagram.version,
+            "sha256": diagram.sha256,
             "bindings": bindings,
             "deadlines": deadlines,
         }

@@ -186,6 +186,7 @@ def email_pending(uow: UnitOfWork, mailer: Mailer, limit: int = 100) -> int:
             break  # the relay is down: the rest waits too
         notice.emailed_to, notice.emailed_at = to, now
         notice.channels = [*notice.channels, "email"]
+        uow.record("reminder_emailed", None, data={"notification": notice.id, "to": to})
         uow.commit()  # one by one, so a crash re-sends at most one
         sent += 1
     return sent

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from service.db.models import ProcessDefinition
 from service.db.uow import UnitOfWork
 from service.errors import Invalid
-from service.operations.actors import Actor
+from service.operations.actors import Actor, SystemActor
 from service.permissions import Right, require
 from service.steps import KINDS
 from workflows.errors import DiagramInvalid
@@ -42,18 +42,18 @@ def definition_view(row: ProcessDefinition) -> dict[str, Any]:
 
 
 def deploy(
-    uow: UnitOfWork, filename: str, xml: bytes, actor: Actor | None = None
+    uow: UnitOfWork, actor: Actor | SystemActor, filename: str, xml: bytes
 ) -> tuple[dict[str, Any], bool]:
     """Store `xml` as the next version of its process unless that exact file is deployed.
 
     Returns the definition row and whether it is new. A diagram that fails validation is
     refused with the file, the element id, the line and the reason. `actor` is the
-    administrator deploying; None is the command line (`deploy-diagrams`, set-up).
+    administrator deploying, or the command line's SYSTEM (`deploy-diagrams`, set-up); the
+    event names them.
 
     :raise Forbidden: the actor may not deploy.
     """
-    if actor is not None:
-        require(actor, Right.DEPLOY)
+    require(actor, Right.DEPLOY)
     try:
         xml.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -97,7 +97,7 @@ def deploy(
                 "version": row.version,
                 "filename": filename,
                 "sha256": row.sha256,
-                "by": "command line" if actor is None else actor.username,
+                "by": actor.username,
             },
         )
         uow.commit()

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from service.db.models import Agency, RoleBinding, User, UserRole
 from service.db.uow import UnitOfWork
 from service.errors import Invalid
-from service.permissions import Right, may
+from service.permissions import Right, Role, may
 
 LEVEL_KINDS = frozenset({"province", "district", "commune"})
 
@@ -23,15 +23,17 @@ def load_directory(
     """Insert the agencies and users of `directory` not yet present; return how many were new.
 
     `directory` has `agency` entries (code, name, kind, parent, abbreviation, issuer_name,
-    parent_body, head_title, serves, level_roles) in parent-first order and `user` entries
-    (username, full_name, title, email, agency, roles). A level is a province, district or
-    commune, or an agency with `level_roles`; `serves` binds roles at the parent's level.
+    parent_body, head_title, collective, issuers, serves, level_roles) in parent-first order
+    and `user` entries (username, full_name, title, email, agency, roles). A level is a
+    province, district or commune, or an agency with `level_roles`; `serves` binds roles at
+    the parent's level.
     Loading twice changes nothing; every new user gets `password_hash`,
     and, with `totp_secret` (the published demo secret), every new user who must log in with a
     second factor is enrolled with it.
     """
     with uow:
         by_code = {a.code: a for a in uow.session.scalars(select(Agency))}
+        before = set(by_code)
         added = 0
         for entry in directory.get("agency", []):
             if entry["code"] in by_code:
@@ -48,6 +50,8 @@ def load_directory(
                 issuer_name=entry.get("issuer_name"),
                 parent_body=entry.get("parent_body"),
                 head_title=entry.get("head_title"),
+                collective=entry.get("collective"),
+                issuers=entry.get("issuers"),
             )
             uow.session.add(agency)
             uow.session.flush()
@@ -64,13 +68,17 @@ def load_directory(
                 )
             by_code[agency.code] = agency
             added += 1
+        new_agencies = [code for code in by_code if code not in before]
         usernames = set(uow.session.scalars(select(User.username)))
+        new_users = []
         for entry in directory.get("user", []):
             if entry["username"] in usernames:
                 continue
             home = by_code.get(entry["agency"])
             if home is None:
                 raise Invalid({"user": {entry["username"]: ["Unknown agency."]}})
+            if Role.SYSTEM in entry.get("roles", []):  # the command line's, never a user's
+                raise Invalid({"user": {entry["username"]: ["No user holds the system role."]}})
             uow.session.add(
                 User(
                     username=entry["username"],
@@ -85,6 +93,10 @@ def load_directory(
                     else None,
                 )
             )
+            new_users.append(entry["username"])
             added += 1
+        if added:  # the command line loads the directory: no user acts
+            data = {"agencies": new_agencies, "users": new_users, "by": "command line"}
+            uow.record("directory_loaded", None, data=data)
         uow.commit()
         return added

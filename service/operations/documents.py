@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from dataclasses import replace
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -113,6 +114,8 @@ def issue_document(
             "number": number,
             "symbol": document.symbol,
             "year": day.year,
+            "subject": document.subject,  # what the row must equal (audit_rows)
+            "agency_id": agency.id,
         },
     )
     return row
@@ -128,7 +131,7 @@ def official_document(
 ) -> OfficialDocument:
     """The plan (or, given a report, the report) as `agency` issues it; a draft has no number."""
     plan = instance.document
-    issuer = _issuer(agency)
+    issuer = _issuer(agency, plan.get("issuer") if report is None else None)
     if report is None:
         units = plan.get("addressed_units", [])
         names = {
@@ -138,7 +141,7 @@ def official_document(
             )
         }
         recipients = [names[code] for code in units if code in names]
-        return plan_document(issuer, plan, signing, recipients + [_archive(session, instance)])
+        return plan_document(issuer, plan, signing, recipients + [archive_line(session, instance)])
     round_ = round_ or "result"
     units = [
         UnitFigures(u.unit, u.report, u.late) for u in unit_reports(session, instance.id, round_)
@@ -181,7 +184,7 @@ def report_recipients(session: Session, instance: ProcessInstance, agency: Agenc
     return [
         *named,
         leadership,
-        _archive(session, instance),
+        archive_line(session, instance),
     ]
 
 
@@ -192,15 +195,47 @@ def _bound(session: Session, instance: ProcessInstance, role: str) -> str | None
     return None if agency is None else agency.name
 
 
-def _issuer(agency: Agency) -> Issuer:
+def issuer_choices(agency: Agency) -> list[tuple[str, str]]:
+    """The bodies `agency` may issue a plan as, by symbol and name, its own (the default)
+    first; empty when it issues only as itself."""
+    if not agency.issuers:
+        return []
+    own = (str(agency.abbreviation), agency.issuer_name or agency.name.upper())
+    return [own] + [(str(i["abbreviation"]), str(i["issuer_name"])) for i in agency.issuers]
+
+
+def _issuer(agency: Agency, abbreviation: str | None = None) -> Issuer:
+    """The body a document is issued as: the agency itself as the directory heads it, or
+    (a plan's `issuer`) one of the other bodies it issues as."""
     default_head = HEAD_TITLES.get(agency.kind, OTHER_HEAD)[0]
+    other = next(
+        (i for i in agency.issuers or [] if abbreviation and i["abbreviation"] == abbreviation),
+        None,
+    )
+    if other is not None:
+        return Issuer(
+            name=other.get("issuer_name") or agency.name.upper(),
+            parent_body=other.get("parent_body"),
+            abbreviation=other["abbreviation"],
+            place=_place(agency),
+            head_title=other.get("head_title") or default_head,
+            collective=other.get("collective"),
+        )
     return Issuer(
         name=agency.issuer_name or agency.name.upper(),
         parent_body=agency.parent_body,
         abbreviation=agency.abbreviation,
         place=_place(agency),
         head_title=agency.head_title or default_head,
+        collective=agency.collective,
     )
+
+
+def decision_issuer(agency: Agency) -> Issuer:
+    """The body a head's decision (QĐ) is issued as: a committee as itself (QĐ-UBND, not its
+    Steering Committee), another agency as itself; signed by the head in person, with no "TM."
+    line (Bằng khen "của Chủ tịch UBND tỉnh" is the Chairman's own award)."""
+    return replace(_issuer(agency, "UBND"), collective=None)
 
 
 def _place(agency: Agency) -> str:
@@ -210,7 +245,7 @@ def _place(agency: Agency) -> str:
     return _LEVEL_PREFIX.sub("", (node or agency).name)
 
 
-def _archive(session: Session, instance: ProcessInstance) -> str:
+def archive_line(session: Session, instance: ProcessInstance) -> str:
     """ "Lưu: VT, CAT": the records office, and the unit that drafted (the standing body)."""
     drafter = session.get(Agency, instance.bindings.get(Role.STANDING_BODY, 0))
     return f"Lưu: VT, {drafter.abbreviation}" if drafter and drafter.abbreviation else "Lưu: VT"

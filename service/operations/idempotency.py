@@ -85,6 +85,9 @@ def remember(
         ) from err
 
 
-def forget_old_keys(session: Session, now: datetime) -> None:
-    """Delete keys older than KEEP_KEYS; the scheduler does, each pass."""
-    session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < now - KEEP_KEYS))
+def forget_old_keys(session: Session, now: datetime) -> int:
+    """Delete keys older than KEEP_KEYS; the scheduler does, each pass. Returns how many."""
+    result = session.execute(
+        delete(IdempotencyKey).where(IdempotencyKey.created_at < now - KEEP_KEYS)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -6,10 +6,11 @@ from sqlalchemy import select
 
 from service.db.models import ProcessInstance, RoleBinding
 from service.db.uow import UnitOfWork
-from service.errors import Forbidden, script_failed
+from service.errors import Forbidden
 from service.operations.actors import Actor
 from service.operations.definitions import engine_definition, latest
 from service.operations.idempotency import Idempotency, remember
+from service.operations.incidents import Failure, ScriptIncident, open_incident
 from service.operations.instances import append_event, save_runtime
 from service.permissions import Right, require
 from workflows.errors import ScriptFailed
@@ -31,6 +32,15 @@ def start_process(
     and role of the first step may start it, and only a drafter (Right.START_PLAN).
     """
     require(actor, Right.START_PLAN)
+    try:
+        return _start(uow, actor, process_id, title, idempotency)
+    except ScriptIncident as raised:
+        raise open_incident(uow, actor, raised) from raised.error
+
+
+def _start(
+    uow: UnitOfWork, actor: Actor, process_id: str, title: str, idempotency: Idempotency | None
+) -> int:
     with uow:
         now = uow.now()
         row = latest(uow, process_id)
@@ -45,7 +55,8 @@ def start_process(
         try:
             runtime = Runtime.start(definition, sorted(bindings), now)
         except ScriptFailed as err:
-            raise script_failed(err) from err
+            failure = Failure("start", row.id, None, None, {"roles": sorted(bindings)})
+            raise ScriptIncident(err, failure) from err
         first = runtime.ready_tasks()
         if not first or any(
             bindings.get(t.lane) != actor.agency_id or t.lane not in actor.roles for t in first
@@ -78,6 +89,7 @@ def start_process(
             data={
                 "definition": row.process_id,
                 "version": row.version,
+                "sha256": row.sha256,  # the diagram's, for the export's offline check
                 "title": title,
                 "bindings": bindings,
             },

@@ -20,18 +20,20 @@ import traceback
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from service.db.models import Document, ProcessInstance, RenderJob, Task
+from service.db.models import Agency, Document, ProcessInstance, RenderJob, Task, User
 from service.db.uow import UnitOfWork
 from service.documents.docx import write_docx
+from service.documents.keys import KeyStore, agency_label, user_label
 from service.documents.layout import from_data
-from service.documents.pdf import write_pdf
+from service.documents.pades import Seal, sign, stamps_for
+from service.documents.pdf import render_pdf, write_pdf
 from service.operations.instances import append_event
 
 LEASE = timedelta(minutes=2)  # a document renders in about a second; a stuck worker, not
@@ -53,6 +55,8 @@ class Taken:
     token: str
     content: dict[str, Any]
     signed_at: datetime
+    signer: str  # the username whose signature the PDF carries, with its agency's
+    agency: str  # the issuing agency's code
 
 
 @dataclass(frozen=True)
@@ -107,11 +111,14 @@ def take_jobs(
             job.run_after = now + lease
             taken.append(job)
         contents = {
-            row.id: (row.content, row.signed_at)
+            row.id: (row.content, row.signed_at, row.username, row.code)
             for row in session.execute(
-                select(Document.id, Document.content, Document.signed_at).where(
-                    Document.id.in_([job.document_id for job in taken])
+                select(
+                    Document.id, Document.content, Document.signed_at, User.username, Agency.code
                 )
+                .join(User, User.id == Document.signed_by_id)
+                .join(Agency, Agency.id == Document.agency_id)
+                .where(Document.id.in_([job.document_id for job in taken]))
             )
         }
         result = [
@@ -122,10 +129,25 @@ def take_jobs(
         return result
 
 
-def render(taken: Taken) -> Files:
-    """The files, from the frozen content alone: no database, no lock."""
+def render(taken: Taken, keys: KeyStore | None = None, now: datetime | None = None) -> Files:
+    """The files, from the frozen content alone: no database, no lock. With keys, the PDF
+    carries the signer's and the issuing agency's digital signatures (those whose keys the
+    store holds), made at `now`."""
     document = from_data(taken.content)
-    return Files(write_docx(document, created=taken.signed_at), write_pdf(document))
+    docx = write_docx(document, created=taken.signed_at)
+    if keys is None:
+        return Files(docx, write_pdf(document))
+    labels = {"signer": user_label(taken.signer), "agency": agency_label(taken.agency)}
+    with keys.signers(labels.values()) as found:
+        when = now or datetime.now(UTC)
+        stamps = [
+            stamp
+            for stamp in stamps_for(document.signature.name, document.issuer, when)
+            if labels[stamp.field] in found
+        ]
+        pdf, boxes = render_pdf(document, stamps)
+        seals = [Seal(s.field, found[labels[s.field]], boxes[s.field]) for s in stamps]
+        return Files(docx, sign(pdf, seals) if seals else pdf)
 
 
 def store(new_uow: Callable[[], UnitOfWork], taken: Taken, files: Files) -> bool:
@@ -161,7 +183,7 @@ def _store(uow: UnitOfWork, taken: Taken, files: Files) -> bool:
             "document_rendered",
             None,
             now,
-            task=session.get_one(Task, document.task_id),
+            task=None if document.task_id is None else session.get_one(Task, document.task_id),
             data={
                 "kind": document.kind,
                 "number": document.number,
@@ -195,10 +217,12 @@ def _give_up(uow: UnitOfWork, job: RenderJob, now: datetime) -> None:
     uow.session.get_one(Document, job.document_id).state = "failed"
 
 
-def run_job(new_uow: Callable[[], UnitOfWork], taken: Taken) -> RenderReport:
+def run_job(
+    new_uow: Callable[[], UnitOfWork], taken: Taken, keys: KeyStore | None = None
+) -> RenderReport:
     """Render one taken job and store it, or record why it failed."""
     try:
-        files = render(taken)
+        files = render(taken, keys)
     except Exception:  # any error of the layout or the libraries: retried later
         fail(new_uow(), taken, traceback.format_exc())
         return RenderReport(failed=1)
@@ -214,6 +238,7 @@ def render_pending(
     batch: int = 4,
     worker: str | None = None,
     lease: timedelta = LEASE,
+    keys: KeyStore | None = None,
 ) -> RenderReport:
     """Render due jobs, `batch` taken at a time, until none is due or `limit` were taken.
 
@@ -226,7 +251,7 @@ def render_pending(
         if not taken:
             break
         for job in taken:
-            report = run_job(new_uow, job)
+            report = run_job(new_uow, job, keys)
             rendered += report.rendered
             failed += report.failed
             dropped += report.dropped

@@ -11,13 +11,14 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import Session
 
 from service.db.models import Event, ProcessInstance, Task
 from service.db.uow import UnitOfWork
-from service.errors import NotFound
+from service.operations.actors import Actor, SystemActor
 from service.operations.cascade import engine_deadlines, message
 from service.operations.definitions import engine_definition
+from service.operations.reading import visible_instance
 from workflows.diff import patch, settled
 from workflows.errors import WorkflowError
 from workflows.runtime import Runtime
@@ -29,34 +30,42 @@ class _Diverged(Exception):
         self.view = {"what": what, "stored": stored, "replayed": replayed}
 
 
-def replay(uow: UnitOfWork, process_id: int) -> dict[str, Any]:
-    """{process_id, events_replayed, matches, divergences: [{what, stored, replayed}]}."""
+def replay(uow: UnitOfWork, actor: Actor | SystemActor, process_id: int) -> dict[str, Any]:
+    """{process_id, events_replayed, matches, divergences: [{what, stored, replayed}]}.
+
+    :raise NotFound: no such process. :raise Forbidden: the actor does not read it in full
+        (service.operations.reading).
+    """
     with uow:
-        instance = uow.session.get(
-            ProcessInstance, process_id, options=[joinedload(ProcessInstance.definition)]
-        )
-        if instance is None:
-            raise NotFound("process_not_found", "No such process.")
-        events = uow.session.scalars(
-            select(Event).filter_by(instance_id=process_id).order_by(Event.seq)
-        ).all()
-        open_rows = uow.session.execute(
-            select(Task.step, Task.role).filter_by(instance_id=process_id, state="open")
-        ).all()
-        stored = Runtime.restore(engine_definition(instance.definition), instance.state)
-        replayed = _Replay(instance)
-        try:
-            for event in events:
-                replayed.apply(event)
-            divergences = _compare(instance, stored, [tuple(r) for r in open_rows], replayed)
-        except _Diverged as err:
-            divergences = [err.view]
+        instance = visible_instance(uow, actor, process_id)
+        count, divergences = replay_instance(uow.session, instance)
         return {
             "process_id": process_id,
-            "events_replayed": replayed.count,
+            "events_replayed": count,
             "matches": not divergences,
             "divergences": divergences,
         }
+
+
+def replay_instance(
+    session: Session, instance: ProcessInstance
+) -> tuple[int, list[dict[str, Any]]]:
+    """(events replayed, divergences) of one instance, in the caller's transaction."""
+    events = session.scalars(
+        select(Event).filter_by(instance_id=instance.id).order_by(Event.seq)
+    ).all()
+    open_rows = session.execute(
+        select(Task.step, Task.role).filter_by(instance_id=instance.id, state="open")
+    ).all()
+    stored = Runtime.restore(engine_definition(instance.definition), instance.state)
+    replayed = _Replay(instance)
+    try:
+        for event in events:
+            replayed.apply(event)
+        divergences = _compare(instance, stored, [tuple(r) for r in open_rows], replayed)
+    except _Diverged as err:
+        divergences = [err.view]
+    return replayed.count, divergences
 
 
 class _Replay:
@@ -69,6 +78,7 @@ class _Replay:
         self.document: Any = {}
         self.reports: dict[str, Any] = {}
         self.drafts: dict[str, Any] = {}
+        self.cancelled = False  # an administrator cancelled it: no task stays open
         self.count = 0
 
     def apply(self, event: Event) -> None:
@@ -80,6 +90,12 @@ class _Replay:
                 self._complete(event)
             elif event.action in ("plan_issued", "document_issued", "document_rendered"):
                 pass  # children are their own instances, rounds open below; files stay as signed
+            elif event.action in ("incident_opened", "incident_retried"):
+                pass  # a failed script changed nothing; a retry changes only the diagram's version
+            elif event.action == "process_cancelled":
+                self.cancelled = True
+            elif event.action in ("task_claimed", "task_released"):
+                pass  # who holds a task in hand: no change of the engine's state
             elif event.action == "units_reported":
                 self._runtime(event).deliver(message(data["round"]), now)
             elif event.action == "timer_fired":
@@ -136,7 +152,7 @@ def _compare(
             sorted((t.step, t.lane) for t in stored.ready_tasks()),
             steps,
         ),
-        ("ready steps (open tasks)", sorted(open_rows), steps),
+        ("ready steps (open tasks)", sorted(open_rows), [] if replayed.cancelled else steps),
         ("completed (engine state)", stored.completed, runtime.completed),
         ("completed (status)", instance.status == "completed", runtime.completed),
         ("next timer", stored.next_timer(), runtime.next_timer()),

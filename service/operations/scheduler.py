@@ -49,8 +49,18 @@ def tick(new_uow: Callable[[], UnitOfWork], mailer: Mailer | None = None) -> Tic
         if not _only_scheduler(uow):
             return TickReport(fired, 0, 0)
         changes = refresh_states(uow.session, uow.now())
-        sent = len(send_reminders(uow.session, uow.now()))
-        forget_old_keys(uow.session, uow.now())
+        reminders = send_reminders(uow.session, uow.now())
+        forgotten = forget_old_keys(uow.session, uow.now())
+        sent = len(reminders)
+        if changes or sent or forgotten:  # one event per pass that changed something
+            uow.session.flush()  # the reminders' ids
+            data = {
+                "deadline_changes": changes,
+                "reminders": [notice.id for notice in reminders],
+                "keys_forgotten": forgotten,
+                "by": "scheduler",
+            }
+            uow.record("deadlines_moved", None, data=data)
         uow.commit()
         emailed = 0 if mailer is None else email_pending(uow, mailer)
     return TickReport(fired, changes, sent, emailed)

@@ -15,6 +15,7 @@ from service.db.models import RecoveryCode, User
 from service.db.uow import UnitOfWork
 from service.errors import Conflict, NotFound, Unauthorized
 from service.operations.actors import Actor, active_user, actor_of, password_hasher
+from service.operations.sessions import end_all_of
 
 ISSUER = "Ngày hội toàn dân bảo vệ ANTQ"
 STEP_SECONDS = 30
@@ -70,7 +71,7 @@ def enrol(uow: UnitOfWork, user_id: int, secret: str, code: str) -> tuple[Actor,
         codes = [f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _ in range(RECOVERY_CODES)]
         user.totp_secret = secret
         user.totp_last_step = step
-        user.session_epoch += 1
+        end_all_of(uow, user, uow.now(), "second_factor")
         user.recovery_codes = [RecoveryCode(code_hash=password_hasher().hash(c)) for c in codes]
         actor = actor_of(uow, user)
         uow.record("second_factor_enrolled", actor, data={"user": user.username})
@@ -94,6 +95,9 @@ def verify(uow: UnitOfWork, user_id: int, code: str) -> Actor:
         elif not _spend_recovery_code(uow, user, code):
             raise Unauthorized("otp_invalid", "The code is not valid.")
         actor = actor_of(uow, user)
+        # the code is spent (its window, or the recovery code): the log says who and with what
+        used = "code" if step is not None else "recovery_code"
+        uow.record("second_factor_used", actor, data={"user": user.username, "with": used})
         uow.commit()
         return actor
 
@@ -119,6 +123,6 @@ def disable_user(uow: UnitOfWork, username: str) -> None:
         if user is None:
             raise NotFound("user_not_found", "No such user.")
         user.active = False
-        user.session_epoch += 1
+        end_all_of(uow, user, uow.now(), "user_disabled")
         uow.record("user_disabled", None, data={"user": username, "by": "command line"})
         uow.commit()

@@ -81,12 +81,3 @@ def write_witness(folder: Path, copy: dict[str, Any]) -> Path:
     partial.write_text(json.dumps(copy, ensure_ascii=False), encoding="utf-8")
     os.replace(partial, path)
     return path
-
-
-def read_witness(folder: Path) -> list[dict[str, Any]]:
-    """Every checkpoint copy in the witness folder, by checkpoint number."""
-    copies = [
-        json.loads(path.read_text(encoding="utf-8"))
-        for path in sorted(folder.glob("checkpoint-*.json"))
-    ]
-    return sorted(copies, key=lambda copy: int(copy["id"]))

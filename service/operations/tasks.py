@@ -14,7 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from service.consolidation import below_units, sum_reports
 from service.db.models import Agency, ProcessInstance, Task
 from service.db.uow import UnitOfWork
-from service.errors import Conflict, Forbidden, Invalid, NotFound, script_failed
+from service.errors import Conflict, Forbidden, Invalid, NotFound
 from service.operations.actors import Actor, Grant
 from service.operations.cascade import (
     engine_deadlines,
@@ -25,9 +25,11 @@ from service.operations.cascade import (
 )
 from service.operations.deadlines import close
 from service.operations.definitions import engine_definition
-from service.operations.documents import issue_document
+from service.operations.documents import issue_document, issuer_choices
 from service.operations.idempotency import Idempotency, remember
+from service.operations.incidents import Failure, ScriptIncident, open_incident
 from service.operations.instances import append_event, save_runtime
+from service.permissions import HEAD_ROLE
 from service.steps import PLAN_KINDS, REPORT_KINDS, Decision, kind_of, merge, validate_step
 from workflows.diff import diff
 from workflows.errors import ScriptFailed
@@ -105,6 +107,26 @@ def complete_task(
 ) -> Completed:
     """Complete an open task, advance its process, and record what changed.
 
+    :raise Unprocessable: a script of the diagram failed; nothing of the completion is kept,
+        and the failure is recorded as an incident (service.operations.incidents).
+    """
+    try:
+        return _complete_task(uow, actor, task_id, decision, comment, data, idempotency)
+    except ScriptIncident as raised:
+        raise open_incident(uow, actor, raised) from raised.error
+
+
+def _complete_task(
+    uow: UnitOfWork,
+    actor: Actor,
+    task_id: int,
+    decision: str,
+    comment: str | None,
+    data: dict[str, Any],
+    idempotency: Idempotency | None,
+) -> Completed:
+    """`complete_task` in its transaction.
+
     Everything happens in one transaction, the idempotency key's result included. The task row
     is claimed first, by a version-checked UPDATE: of two simultaneous completions exactly one
     commits and the other gets 409 (on PostgreSQL the second UPDATE waits for the first commit,
@@ -133,6 +155,8 @@ def complete_task(
         kind = kind_of(task.form)
         if "addressed_units" in values:
             _check_addressed_units(uow, instance, values["addressed_units"])
+        if values.get("issuer") is not None:
+            _check_issuer(uow, instance, values["issuer"])
         prefill: dict[str, Any] | None = None
         if kind.writes_report:
             assert task.report_round is not None  # deploying checks it
@@ -161,7 +185,10 @@ def complete_task(
             try:
                 runtime.complete(task.engine_task_id, engine_data, now)
             except ScriptFailed as err:
-                raise script_failed(err) from err
+                failure = Failure(
+                    "complete", instance.definition_id, instance.id, task.id, engine_data
+                )
+                raise ScriptIncident(err, failure) from err
             event: dict[str, Any] = {"step": task.step, "decision": decision, "comment": comment}
             if grant is not None:  # the use of a delegation is part of the record
                 event["on_behalf_of"] = grant.on_behalf_of_id
@@ -282,6 +309,15 @@ def _check_addressed_units(uow: UnitOfWork, instance: ProcessInstance, codes: li
             errors[index] = ["Not a unit of this plan's level."]
     if errors:
         raise Invalid({"data": {"addressed_units": errors}})
+
+
+def _check_issuer(uow: UnitOfWork, instance: ProcessInstance, symbol: str) -> None:
+    """A plan is issued as its signing agency or as a body that agency issues as."""
+    signer = uow.session.get(Agency, instance.bindings.get(HEAD_ROLE, 0))
+    choices = [] if signer is None else [s for s, _ in issuer_choices(signer)]
+    if symbol not in choices:
+        reason = f"Must be one of: {', '.join(choices)}." if choices else "Not a choice here."
+        raise Invalid({"data": {"issuer": [reason]}})
 
 
 def _check_against_units(

@@ -1,4 +1,4 @@
-"""What the process page draws: the BPMN of an instance's version and where the instance stands."""
+"""What the process page shows: the BPMN of an instance's version and where the instance stands."""
 
 from __future__ import annotations
 
@@ -11,15 +11,16 @@ from service.db.models import ProcessDefinition, Task
 from service.db.uow import UnitOfWork
 from service.operations.actors import Actor
 from service.operations.definitions import engine_definition
-from service.queries.processes import visible_instance
+from service.operations.reading import visible_instance
 from workflows.runtime import Runtime
 
 _BPMN = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL"}
 
 
 def diagram(uow: UnitOfWork, actor: Actor, process_id: int) -> dict[str, Any]:
-    """The BPMN XML the instance runs on, with the ids of its open steps (human tasks, and
-    receive tasks whose message the engine waits for) and of its done steps.
+    """The BPMN XML the instance runs on, its steps (user and receive tasks: id, kind, name, in
+    the order of the file), and the ids of its open steps (human tasks, and receive tasks whose
+    message the engine waits for) and of its done steps.
 
     :raise NotFound: no such process. :raise Forbidden: the actor has no part in it.
     """
@@ -29,6 +30,9 @@ def diagram(uow: UnitOfWork, actor: Actor, process_id: int) -> dict[str, Any]:
             select(ProcessDefinition).where(ProcessDefinition.id == instance.definition_id)
         ).one()
         bpmn = row.bpmn
+        tree = etree.fromstring(
+            bpmn.encode(), parser=etree.XMLParser(resolve_entities=False, no_network=True)
+        )
         steps = uow.session.execute(
             select(Task.step, Task.state).where(Task.instance_id == instance.id)
         ).all()
@@ -36,21 +40,26 @@ def diagram(uow: UnitOfWork, actor: Actor, process_id: int) -> dict[str, Any]:
         if instance.state and instance.status == "running":
             runtime = Runtime.restore(engine_definition(row), instance.state)
             open_steps |= {
-                element for element, message in _receive_tasks(bpmn) if runtime.awaits(message)
+                element for element, message in _receive_tasks(tree) if runtime.awaits(message)
             }
         return {
             "bpmn": bpmn,
+            "steps": [
+                {
+                    "id": task.get("id") or "",
+                    "kind": etree.QName(task).localname,  # userTask or receiveTask
+                    "name": task.get("name") or "",
+                }
+                for task in tree.xpath(".//bpmn:userTask | .//bpmn:receiveTask", namespaces=_BPMN)
+            ],
             "open": sorted(open_steps),
             "done": sorted({step for step, state in steps if state == "completed"} - open_steps),
             "status": instance.status,
         }
 
 
-def _receive_tasks(bpmn: str) -> list[tuple[str, str]]:
+def _receive_tasks(tree: etree._Element) -> list[tuple[str, str]]:
     """(receive task id, name of the message it waits for) for each receive task."""
-    tree = etree.fromstring(
-        bpmn.encode(), parser=etree.XMLParser(resolve_entities=False, no_network=True)
-    )
     messages = {m.get("id"): m.get("name") for m in tree.iterfind(".//bpmn:message", _BPMN)}
     return [
         (task.get("id") or "", messages.get(task.get("messageRef")) or "")

@@ -9,9 +9,11 @@ from sqlalchemy.orm import selectinload
 
 from service.db.models import Agency, ProcessInstance, User
 from service.db.uow import UnitOfWork
+from service.documents.keys import agency_label, user_label
 from service.errors import NotFound
 from service.operations.actors import Actor
-from service.permissions import Right, may
+from service.operations.documents import issuer_choices
+from service.permissions import HEAD_ROLE, Right, may
 
 
 def addressable_units(uow: UnitOfWork, process_id: int) -> list[dict[str, Any]]:
@@ -42,6 +44,16 @@ def addressable_units(uow: UnitOfWork, process_id: int) -> list[dict[str, Any]]:
         return found
 
 
+def plan_issuers(uow: UnitOfWork, process_id: int) -> list[tuple[str, str]]:
+    """The bodies the process's plan may be issued as (its signing agency's), by symbol and
+    name; empty when that agency issues only as itself."""
+    with uow:
+        instance = uow.session.get(ProcessInstance, process_id)
+        signer = None if instance is None else instance.bindings.get(HEAD_ROLE)
+        agency = None if signer is None else uow.session.get(Agency, signer)
+        return [] if agency is None else issuer_choices(agency)
+
+
 def colleagues(uow: UnitOfWork, actor: Actor) -> list[dict[str, Any]]:
     """The other active users of the actor's agency and of its sibling agencies (for a
     provincial committee: its office, the departments, the police…), the actor's own agency
@@ -64,3 +76,21 @@ def colleagues(uow: UnitOfWork, actor: Actor) -> list[dict[str, Any]]:
             for u, name in rows
             if may({r.role for r in u.roles}, Right.STAND_IN)
         ]
+
+
+def key_holders(uow: UnitOfWork) -> dict[str, tuple[str, str]]:
+    """Who needs a signing key, by key label: every active user who may sign for an agency
+    (a head, a deputy) and every agency; each with the certificate's (common name, organisation)."""
+    with uow:
+        agencies = uow.session.scalars(select(Agency)).all()
+        users = uow.session.scalars(
+            select(User).where(User.active).options(selectinload(User.roles))
+        ).all()
+        names = {a.id: a.issuer_name or a.name for a in agencies}
+        holders = {
+            agency_label(a.code): (names[a.id], a.parent_body or names[a.id]) for a in agencies
+        }
+        for user in users:
+            if may({r.role for r in user.roles}, Right.STAND_IN):
+                holders[user_label(user.username)] = (user.full_name, names[user.agency_id])
+        return holders

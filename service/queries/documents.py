@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,14 +13,16 @@ from sqlalchemy.orm import joinedload, undefer
 
 from service.db.models import Agency, Document, Event
 from service.db.uow import UnitOfWork
+from service.documents import pades
 from service.documents.content import Signing
 from service.documents.docx import write_docx
 from service.documents.pdf import write_pdf
 from service.errors import Conflict, Forbidden, NotFound
 from service.operations.actors import Actor
 from service.operations.documents import official_document
+from service.operations.reading import readable_instance, visible_instance
 from service.permissions import HEAD_ROLE, Reading
-from service.queries.processes import PLAN_KIND, readable_instance, visible_instance
+from service.queries.processes import PLAN_KIND
 
 RETRY_AFTER = 2  # seconds: a document is rendered within a few after its signing
 MIMETYPES = {
@@ -122,12 +126,22 @@ def draft_file(uow: UnitOfWork, actor: Actor, process_id: int, fmt: str) -> File
         return File(f"du-thao-{process_id}.{fmt}", MIMETYPES[fmt], content)
 
 
-def check_file(uow: UnitOfWork, content: bytes) -> dict[str, Any]:
+def check_file(uow: UnitOfWork, content: bytes, trust_roots: Sequence[Any] = ()) -> dict[str, Any]:
     """Whether `content` is, byte for byte, a signed document: its SHA-256, the document it
-    matches, and whether that hash is the one the audit log recorded when it was rendered.
+    matches, whether that hash is the one the audit log recorded when it was rendered, and each
+    digital signature a PDF carries, checked against `trust_roots`.
 
     What it answers is printed on the file itself, so anyone signed in may ask.
     """
+    signatures = (
+        [dataclasses.asdict(c) | {"ok": c.ok} for c in pades.check(content, trust_roots)]
+        if content.startswith(b"%PDF")
+        else []
+    )
+    return _matched(uow, content) | {"signatures": signatures}
+
+
+def _matched(uow: UnitOfWork, content: bytes) -> dict[str, Any]:
     digest = hashlib.sha256(content).hexdigest()
     with uow:
         document = uow.session.scalars(

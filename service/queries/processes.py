@@ -3,7 +3,6 @@ it addressed read it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -12,11 +11,11 @@ from sqlalchemy.orm import Session, joinedload
 
 from service.db.models import Agency, Document, Event, ProcessInstance, Task
 from service.db.uow import UnitOfWork
-from service.errors import Forbidden, NotFound
 from service.forms import budget_total
 from service.operations.actors import Actor
 from service.operations.cascade import PLAN_DEADLINE, ROUND_DEADLINES, unit_deadlines
-from service.permissions import HEAD_ROLE, Reading, Right, may
+from service.operations.reading import readable_instance, visible_instance
+from service.permissions import HEAD_ROLE, Reading
 from workflows.calendar import due_before, last_day, local_day
 
 PLAN_KIND = "KH"  # the kind a signed plan is issued as (service.operations.documents)
@@ -32,78 +31,9 @@ def document_view(document: dict[str, Any]) -> dict[str, Any]:
     return {**document, "budget_total": budget_total(document["budget_lines"])}
 
 
-def readable_instance(
-    uow: UnitOfWork, actor: Actor, process_id: int
-) -> tuple[ProcessInstance, Reading]:
-    """The instance and how much of it the actor reads (service.permissions, `Reading`).
-
-    `FULL` if the actor's agency (or one the actor substitutes for) takes part in it or in a
-    plan above it, or the actor oversees (supervisor, auditor, admin) its level.
-    `ISSUED_PLAN` if it is an issued plan and the actor would read one of the processes it
-    started, at any depth below, in full: a unit it addressed, or a unit of that unit.
-
-    :raise NotFound: no such process. :raise Forbidden: the actor has no part in it.
-    """
-    instance = uow.session.get(
-        ProcessInstance,
-        process_id,
-        options=[joinedload(ProcessInstance.definition), joinedload(ProcessInstance.jurisdiction)],
-    )
-    if instance is None:
-        raise NotFound("process_not_found", "No such process.")
-    takes_part = _takes_part(actor)
-    node: ProcessInstance | None = instance
-    while node is not None:
-        if takes_part(node.bindings, node.jurisdiction_id):
-            return instance, Reading.FULL
-        node = None if node.parent_id is None else uow.session.get(ProcessInstance, node.parent_id)
-    if instance.issued_at is not None and _below(uow, takes_part, instance.id):
-        return instance, Reading.ISSUED_PLAN
-    raise Forbidden("not_your_process", "Your agency has no part in this process.")
-
-
 def due_fields(due_at: datetime | None) -> dict[str, Any]:
     """A task's due instant and the last day to act on it (the day before a "trước ngày …")."""
     return {"due_at": due_at, "last_day": None if due_at is None else last_day(due_at)}
-
-
-def visible_instance(uow: UnitOfWork, actor: Actor, process_id: int) -> ProcessInstance:
-    """The instance, if the actor reads it in full: its tasks, history, units and reports.
-
-    :raise NotFound: no such process. :raise Forbidden: the actor has no part in it, or reads
-        only the plan as issued to their unit.
-    """
-    instance, reading = readable_instance(uow, actor, process_id)
-    if reading is not Reading.FULL:
-        raise Forbidden(
-            "issued_plan_only", "Your unit reads this plan as issued, not how it is carried out."
-        )
-    return instance
-
-
-def _takes_part(actor: Actor) -> Callable[[dict[str, Any], int], bool]:
-    """Whether the actor takes part in a process of these bindings and level, by itself: an
-    agency the actor acts for is bound in it, or the actor oversees its level."""
-    agencies = {agency for agency, _ in actor.duties()}
-    overseen = actor.overseen if may(actor, Right.OVERSEE) else frozenset()
-    return lambda bindings, level: bool(agencies & set(bindings.values())) or level in overseen
-
-
-def _below(
-    uow: UnitOfWork, takes_part: Callable[[dict[str, Any], int], bool], process_id: int
-) -> bool:
-    """Whether the actor takes part in a process below this one, at any depth."""
-    frontier = [process_id]
-    while frontier:
-        rows = uow.session.execute(
-            select(
-                ProcessInstance.id, ProcessInstance.bindings, ProcessInstance.jurisdiction_id
-            ).where(ProcessInstance.parent_id.in_(frontier))
-        ).all()
-        if any(takes_part(bindings, level) for _, bindings, level in rows):
-            return True
-        frontier = [row.id for row in rows]
-    return False
 
 
 def task_row(task: Task) -> dict[str, Any]:

@@ -16,7 +16,8 @@ from service.errors import Invalid
 from service.operations.actors import Actor
 from service.operations.cascade import unit_reports
 from service.operations.definitions import engine_definition
-from service.queries.processes import due_fields, visible_instance
+from service.operations.reading import visible_instance
+from service.queries.processes import due_fields
 
 
 @dataclass(frozen=True)

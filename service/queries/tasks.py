@@ -63,7 +63,9 @@ def _acting_as(actor: Actor, task: Task) -> str:
     grant = check_can_act(actor, task)
     if grant is None:
         return "self"
-    return "deputy" if grant.on_behalf_of_id is None else "substitute"
+    if grant.on_behalf_of_id is not None:
+        return "substitute"
+    return "by_order" if grant.mark.startswith("TL.") else "deputy"
 
 
 def _mine(actor: Actor, state: str) -> Select[Task]:

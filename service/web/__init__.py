@@ -8,7 +8,7 @@ the JSON API; they hold no business rules and open no database session of their 
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from flask import (
     Flask,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -31,7 +32,9 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from service.errors import DomainError, Invalid, Unauthorized
+from service.permissions import Right, may
 from service.web import (
+    account,
     audit,
     auth,
     dashboard,
@@ -39,14 +42,26 @@ from service.web import (
     documents,
     i18n,
     inbox,
+    incidents,
     notifications,
     processes,
     registers,
+    security,
     tasks,
 )
 from service.web.catalogs import compile_catalogs
 from service.web.deps import load_user
-from service.web.extensions import babel, csrf, limiter, login_key, login_limit, login_manager
+from service.web.extensions import (
+    address_limit,
+    babel,
+    csrf,
+    failed,
+    limiter,
+    login_key,
+    login_limit,
+    login_manager,
+    remote_address,
+)
 
 TRANSLATIONS = Path(__file__).parents[1] / "translations"
 CSP = "; ".join(
@@ -80,6 +95,8 @@ def init_app(app: Flask) -> None:
         "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
         "BABEL_TRANSLATION_DIRECTORIES": str(TRANSLATIONS),
         "LOGIN_RATE_LIMIT": "5 per minute; 30 per hour",
+        "LOGIN_ADDRESS_LIMIT": "20 per 10 minutes",
+        "RATELIMIT_HEADERS_ENABLED": True,  # Retry-After on a 429
         # one process: in memory; several (gunicorn workers): e.g. redis://…
         "RATELIMIT_STORAGE_URI": os.environ.get("APP_RATELIMIT_STORAGE_URI", "memory://"),
         "WTF_CSRF_TIME_LIMIT": lifetime,
@@ -95,8 +112,15 @@ def init_app(app: Flask) -> None:
     limiter.init_app(app)
     # the API's token request is a login too: the same limit, wrapped around its view
     token = limiter.limit(login_limit, key_func=login_key, methods=["POST"])
+    spray = limiter.shared_limit(
+        address_limit,
+        "login-address",
+        key_func=remote_address,
+        methods=["POST"],
+        deduct_when=failed,
+    )
     view: Any = app.view_functions["auth.Token"]
-    app.view_functions["auth.Token"] = token(view)
+    app.view_functions["auth.Token"] = spray(token(view))
     login_manager.init_app(app)
     login_manager.login_view = "web.auth.login"
     login_manager.login_message = lazy_gettext("Please log in to continue.")
@@ -121,11 +145,15 @@ def init_app(app: Flask) -> None:
         audit,
         dashboard,
         registers,
+        incidents,
+        account,
+        security,
     ):
         web.register_blueprint(part.bp)
     app.register_blueprint(web)
     app.before_request(_expire_session)
     app.after_request(_security_headers)
+    app.after_request(security.log_outcomes)
     _pages_for_http_errors(app)
     app.jinja_env.filters.update(
         vn_date=i18n.vn_date,
@@ -143,6 +171,8 @@ def init_app(app: Flask) -> None:
         deadline_label=lambda code: i18n.label(i18n.DEADLINE_STATES, code),
         status_label=lambda code: i18n.label(i18n.PROCESS_STATUSES, code),
         action_label=lambda code: i18n.label(i18n.ACTIONS, code),
+        security_label=lambda code: i18n.label(i18n.SECURITY_KINDS, code),
+        can=lambda right: current_user.is_authenticated and may(current_user.actor, Right(right)),
         choice_label=i18n.choice_label,
         kind_label=lambda code: i18n.label(i18n.DELEGATION_KINDS, code),
         html_lang=i18n.html_lang,
@@ -150,29 +180,17 @@ def init_app(app: Flask) -> None:
 
 
 def _expire_session() -> ResponseReturnValue | None:
-    """Log out a session older than its lifetime, however active it has been, or left unused
-    longer than the idle timeout."""
+    """A page session found expired (idle, or past its lifetime) by the user loader: say so,
+    and send the user to log in again. The loader already ended it on the server."""
     if request.path.startswith("/api/") or (request.endpoint or "").endswith(".static"):
         return None  # bearer tokens, and assets: no session to check, no user to load
-    if not current_user.is_authenticated:
+    if current_user.is_authenticated or not g.get("session_expired"):
         return None
-    now = datetime.now(UTC).timestamp()
-    started, seen = session.get("login_at"), session.get("seen_at")
-    lifetime = current_app.config["PERMANENT_SESSION_LIFETIME"].total_seconds()
-    idle = current_app.config["IDLE_TIMEOUT_SECONDS"]
-    session["seen_at"] = now
-    if (
-        started is None
-        or seen is None
-        or now - float(started) > lifetime
-        or now - float(seen) > idle
-    ):
-        logout_user()
-        for key in ("login_at", "seen_at", "epoch"):
-            session.pop(key, None)
-        flash(gettext("Your session has expired; please log in again."), "info")
-        if request.blueprint and request.blueprint.startswith("web"):
-            return redirect(url_for("web.auth.login", next=request.full_path))
+    logout_user()
+    session.pop("sid", None)
+    flash(gettext("Your session has expired; please log in again."), "info")
+    if request.blueprint and request.blueprint.startswith("web"):
+        return redirect(url_for("web.auth.login", next=request.full_path))
     return None
 
 

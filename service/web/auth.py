@@ -15,10 +15,19 @@ from flask_login import current_user, login_required, login_user, logout_user
 from qrcode.image.svg import SvgPathImage
 
 from service.errors import Unauthorized
-from service.operations import second_factor
+from service.operations import second_factor, sessions
 from service.operations.actors import Actor, authenticate
-from service.web.deps import SessionUser, new_uow
-from service.web.extensions import limiter, login_key, login_limit, pending_key
+from service.operations.security_log import Kind
+from service.web.deps import SessionUser, current_actor, log_security, new_uow, wall_clock
+from service.web.extensions import (
+    address_limit,
+    failed,
+    limiter,
+    login_key,
+    login_limit,
+    pending_key,
+    remote_address,
+)
 from service.web.i18n import LOCALES
 
 bp = Blueprint("auth", __name__)
@@ -38,6 +47,9 @@ PENDING_SECONDS = 300  # between the password and the code
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(login_limit, key_func=login_key, methods=["POST"])
+@limiter.shared_limit(
+    address_limit, "login-address", key_func=remote_address, methods=["POST"], deduct_when=failed
+)
 def login() -> ResponseReturnValue:
     """The login form; on success, the second factor when the user needs one, then back to the
     page that asked for it."""
@@ -51,6 +63,7 @@ def login() -> ResponseReturnValue:
         try:
             actor = authenticate(new_uow(write=False), username, request.form.get("password") or "")
         except Unauthorized:
+            log_security(Kind.LOGIN_FAILED, username=username)
             error = gettext("Wrong username or password.")
         else:
             if not actor.needs_second_factor:
@@ -76,6 +89,7 @@ def code() -> ResponseReturnValue:
         try:
             actor = second_factor.verify(new_uow(), user_id, request.form.get("code") or "")
         except Unauthorized:
+            log_security(Kind.SECOND_FACTOR_FAILED, user_id=user_id)
             error = gettext("The code is not valid. Enter the current code from your app.")
         else:
             _start_session(actor)
@@ -103,6 +117,7 @@ def enrol() -> ResponseReturnValue:
                 new_uow(), user_id, secret, request.form.get("code") or ""
             )
         except Unauthorized:
+            log_security(Kind.SECOND_FACTOR_FAILED, user_id=user_id, detail="enrolment")
             error = gettext("The code is not valid. Enter the current code from your app.")
         else:
             _start_session(actor)
@@ -140,15 +155,23 @@ def _pending_user() -> int | None:
 
 
 def _start_session(actor: Actor) -> None:
-    now = _now()
-    _new_session(login_at=now, seen_at=now, epoch=actor.session_epoch)
+    """A new server-side session; the cookie carries its token, nothing else of the login."""
+    agent = request.user_agent.string or None
+    token = sessions.open_session(new_uow(), actor, wall_clock(), request.remote_addr, agent)
+    _new_session(sid=token)
     session.permanent = True
     login_user(SessionUser(actor))
+    log_security(Kind.LOGIN, user_id=actor.user_id)
 
 
 @bp.post("/logout")
 @login_required
 def logout() -> ResponseReturnValue:
+    """End the session on the server: a copy of the cookie opens nothing afterwards."""
+    user_id, session_id = current_actor().user_id, current_user.session_id
+    if session_id is not None:
+        sessions.end(new_uow(), session_id, wall_clock(), "logout")
+    log_security(Kind.LOGOUT, user_id=user_id)
     logout_user()
     _new_session()
     flash(gettext("You have logged out."), "info")

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import format_date, gettext, lazy_gettext
 from flask_login import login_required
 from marshmallow import Schema, ValidationError, fields
 
@@ -23,9 +24,9 @@ bp = Blueprint("dashboard", __name__)
 
 FORMATS = {"csv", "xlsx"}
 TREND_SERIES = (
-    ("opened", "Việc mới giao"),
-    ("closed", "Việc hoàn thành"),
-    ("overdue", "Việc quá hạn cuối ngày"),
+    ("opened", lazy_gettext("Tasks opened")),
+    ("closed", lazy_gettext("Tasks completed")),
+    ("overdue", lazy_gettext("Tasks overdue at the end of the day")),
 )
 
 
@@ -97,9 +98,9 @@ def trend_chart(campaign_id: int) -> ResponseReturnValue:
     args = _args()
     days = dashboard.trend(_read(), current_actor(), campaign_id, args["start"], args["end"])
     svg = line_chart(
-        [d["day"].strftime("%d/%m") for d in days],
-        {label: [d[key] for d in days] for key, label in TREND_SERIES},
-        "Số việc mới giao, hoàn thành và quá hạn theo ngày",
+        [format_date(d["day"], "dd/MM") for d in days],
+        {str(label): [d[key] for d in days] for key, label in TREND_SERIES},
+        gettext("Tasks opened, completed and overdue per day"),
     )
     return Response(svg, mimetype="image/svg+xml")
 
@@ -123,22 +124,38 @@ def download(campaign_id: int, view: str, fmt: str) -> ResponseReturnValue:
     return send_file(BytesIO(body), mimetype=mimetype, as_attachment=True, download_name=name)
 
 
+UNIT_HEADERS = (
+    lazy_gettext("Unit"),
+    lazy_gettext("Level"),
+    lazy_gettext("Plan sent"),
+    lazy_gettext("Plan approved"),
+    lazy_gettext("Reported"),
+    lazy_gettext("Report due (end of day)"),
+    lazy_gettext("Late"),
+    lazy_gettext("Report missing"),
+    lazy_gettext("Units below"),
+    lazy_gettext("Units below that reported"),
+    lazy_gettext("Units below late"),
+    lazy_gettext("Units below missing a report"),
+)
+
+
 def _yes(flag: bool) -> str:
-    return "Có" if flag else "Chưa"
+    return str(gettext("Yes") if flag else gettext("Not yet"))
 
 
 FIGURES = (
-    "Chờ - trung vị (ngày làm việc)",
-    "Chờ - P90 (ngày làm việc)",
-    "Quá hạn",
-    "Số lần trả lại",
-    "Đã xong",
+    lazy_gettext("Waiting - median (working days)"),
+    lazy_gettext("Waiting - P90 (working days)"),
+    lazy_gettext("Overdue"),
+    lazy_gettext("Times returned"),
+    lazy_gettext("Done"),
 )
 
 
 def _figures(first: str, rows: list[dict[str, Any]]) -> Table:
     return (
-        (first, "Đang mở", *FIGURES),
+        (first, gettext("Open tasks"), *(str(f) for f in FIGURES)),
         [
             (
                 r["name"],
@@ -156,31 +173,18 @@ def _figures(first: str, rows: list[dict[str, Any]]) -> Table:
 
 def _steps(campaign_id: int, args: dict[str, Any]) -> tuple[str, Table]:
     rows = dashboard.steps(_read(), current_actor(), campaign_id)
-    return "Theo bước", _figures("Bước", rows)
+    return gettext("By step"), _figures(gettext("Step"), rows)
 
 
 def _agencies(campaign_id: int, args: dict[str, Any]) -> tuple[str, Table]:
     found = dashboard.agencies(_read(), current_actor(), campaign_id, args["sort"])
-    return "Theo cơ quan", _figures("Cơ quan", found["agencies"])
+    return gettext("By agency"), _figures(gettext("Agency"), found["agencies"])
 
 
 def _units(campaign_id: int, args: dict[str, Any]) -> tuple[str, Table]:
     rows = dashboard.units(_read(), current_actor(), campaign_id, args["show"])
-    return "Đơn vị", (
-        (
-            "Đơn vị",
-            "Cấp",
-            "Đã gửi kế hoạch",
-            "Kế hoạch đã duyệt",
-            "Đã báo cáo",
-            "Hạn báo cáo (hết ngày)",
-            "Chậm",
-            "Thiếu báo cáo",
-            "Đơn vị trực thuộc",
-            "Trực thuộc đã báo cáo",
-            "Trực thuộc chậm",
-            "Trực thuộc thiếu báo cáo",
-        ),
+    return gettext("Unit"), (
+        tuple(str(h) for h in UNIT_HEADERS),
         [
             (
                 r["unit"],
@@ -189,8 +193,8 @@ def _units(campaign_id: int, args: dict[str, Any]) -> tuple[str, Table]:
                 _yes(r["plan_approved"]),
                 _yes(r["reported"]),
                 r["report_last_day"],
-                "Chậm" if r["late"] else "",
-                "Thiếu" if r["missing"] else "",
+                gettext("Late") if r["late"] else "",
+                gettext("Missing") if r["missing"] else "",
                 r["below"]["units"],
                 r["below"]["reported"],
                 r["below"]["late"],
@@ -203,8 +207,8 @@ def _units(campaign_id: int, args: dict[str, Any]) -> tuple[str, Table]:
 
 def _trend(campaign_id: int, args: dict[str, Any]) -> tuple[str, Table]:
     days = dashboard.trend(_read(), current_actor(), campaign_id, args["start"], args["end"])
-    return "Diễn biến", (
-        ("Ngày", *(label for _, label in TREND_SERIES)),
+    return gettext("Trend"), (
+        (gettext("Day"), *(str(label) for _, label in TREND_SERIES)),
         [(d["day"], d["opened"], d["closed"], d["overdue"]) for d in days],
     )
 

@@ -6,11 +6,15 @@ bearer token.
 
 from __future__ import annotations
 
-from flask import current_app, session
+from datetime import datetime, timedelta
+
+from flask import current_app, g, request, session
 from flask_login import UserMixin, current_user
+from sqlalchemy.exc import SQLAlchemyError
 
 from service.db.uow import UnitOfWork
 from service.errors import Unauthorized
+from service.operations import security_log, sessions
 from service.operations.actors import Actor, load_actor
 
 
@@ -22,24 +26,74 @@ def new_uow(*, write: bool = True) -> UnitOfWork:
     )
 
 
-class SessionUser(UserMixin):  # type: ignore[misc]  # Flask-Login ships no types
-    """The logged-in user as Flask-Login wants it: an id, and the actor behind it."""
+def wall_clock() -> datetime:
+    """Sessions and the security log run on real time, not on the business clock that tests
+    move by days (`app.extensions["session_clock"]`, replaced by the session tests)."""
+    now: datetime = current_app.extensions["session_clock"]()
+    return now
 
-    def __init__(self, actor: Actor) -> None:
+
+class SessionUser(UserMixin):  # type: ignore[misc]  # Flask-Login ships no types
+    """The logged-in user as Flask-Login wants it: an id, the actor behind it, and the id of
+    the server-side session."""
+
+    def __init__(self, actor: Actor, session_id: int | None = None) -> None:
         self.actor = actor
+        self.session_id = session_id
 
     def get_id(self) -> str:
         return str(self.actor.user_id)
 
 
 def load_user(user_id: str) -> SessionUser | None:
-    """Flask-Login's user loader: None (logged out) once the user is disabled or gone, or their
-    sessions were ended."""
-    try:
-        epoch = int(session.get("epoch", -1))
-        return SessionUser(load_actor(new_uow(write=False), int(user_id), epoch))
-    except (Unauthorized, ValueError):
+    """Flask-Login's user loader: the user of the cookie's server-side session, None (logged
+    out) once that session has ended or expired, or the user is disabled or gone."""
+    token = session.get("sid")
+    if not isinstance(token, str):
         return None
+    config = current_app.config
+    try:
+        live = sessions.check(
+            new_uow(write=False),
+            new_uow(),
+            token,
+            wall_clock(),
+            idle=timedelta(seconds=config["IDLE_TIMEOUT_SECONDS"]),
+            lifetime=config["PERMANENT_SESSION_LIFETIME"],
+        )
+        if str(live.user_id) != user_id:
+            return None
+        return SessionUser(load_actor(new_uow(write=False), live.user_id, live.epoch), live.id)
+    except Unauthorized as err:
+        g.session_expired = err.code == "session_expired"
+        return None
+
+
+def log_security(
+    kind: security_log.Kind,
+    *,
+    user_id: int | None = None,
+    username: str | None = None,
+    request_line: bool = False,
+    detail: str | None = None,
+) -> None:
+    """One entry of the security log, in a transaction of its own, with the caller's address
+    (and the method and path with `request_line`); a log that cannot be written is reported,
+    never a reason to fail the request."""
+    try:
+        security_log.record(
+            new_uow(),
+            kind,
+            wall_clock(),
+            user_id=user_id,
+            username=username,
+            address=request.remote_addr,
+            method=request.method if request_line else None,
+            path=request.path if request_line else None,
+            detail=detail,
+        )
+    except SQLAlchemyError:
+        current_app.logger.exception("the security log could not be written")
 
 
 def current_actor() -> Actor:

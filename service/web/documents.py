@@ -5,7 +5,7 @@ from __future__ import annotations
 from io import BytesIO
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
@@ -51,6 +51,8 @@ def check() -> ResponseReturnValue:
         content = upload.read(MAX_CHECK_BYTES + 1) if upload else b""
         missing = not content or len(content) > MAX_CHECK_BYTES
         if not missing:
-            result = check_file(new_uow(write=False), content)
+            result = check_file(
+                new_uow(write=False), content, current_app.extensions["settings"].trusted_roots()
+            )
     status = 400 if missing else 200
     return render_template("document_check.html", result=result, missing=missing), status

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, request, session
+from flask import Response, current_app, request, session
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -18,6 +18,21 @@ limiter = Limiter(get_remote_address)  # storage: config RATELIMIT_STORAGE_URI
 def login_limit() -> str:
     """Attempts allowed for one username from one address (config `LOGIN_RATE_LIMIT`)."""
     return str(current_app.config["LOGIN_RATE_LIMIT"])
+
+
+def address_limit() -> str:
+    """Failed logins allowed from one address whatever the usernames, against password spraying
+    (config `LOGIN_ADDRESS_LIMIT`); shared by the login form and the API's token request."""
+    return str(current_app.config["LOGIN_ADDRESS_LIMIT"])
+
+
+def remote_address() -> str:
+    return f"address|{get_remote_address()}"
+
+
+def failed(response: Response) -> bool:
+    """Only a refused login counts against the address: a busy office logging in is fine."""
+    return response.status_code == 401
 
 
 def login_key() -> str:

@@ -26,7 +26,7 @@ MONEY = frozenset({"unit_amount", "budget_spent"})  # Integer fields that are am
 LONG_TEXT = 500  # String fields allowed more than this get a text area
 ROW = "__index__"  # the row number in a row template, replaced by the script
 PRESENT = "__present__"  # marks a list as shown, so that removing every row empties it
-_GROUPED = re.compile(r"^\d{1,3}([. \u00a0]\d{3})+$")
+_GROUPED = re.compile(r"^\d{1,3}([., \u00a0]\d{3})+$")  # 1.000.000, or 1,000,000 in English
 _DMY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 
 
@@ -154,6 +154,9 @@ def _node(
     if one_of is not None:
         node.kind = "choice"
         node.choices = [(str(c), choice_label(str(c))) for c in one_of.choices]
+    elif options.get(name):  # a choice among data (the bodies a plan may be issued as)
+        node.kind = "choice"
+        node.choices = list(options[name])
     elif isinstance(f, fields.Boolean):
         node.kind = "boolean"
     elif isinstance(f, fields.Date):

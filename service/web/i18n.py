@@ -2,8 +2,9 @@
 
 English msgids, Vietnamese by default (`service/translations/vi`). Names of steps, roles,
 decisions and fields live here, keyed by the codes the service uses; a code without a label
-is shown as it is. Dates are dd/mm/yyyy in Vietnam time (UTC+7, no daylight saving), money is
-whole đồng with "." between thousands: "165.000.000 đ".
+is shown as it is. Numbers, dates and money go through Babel's formatters: dates are dd/mm/yyyy
+in Vietnam time (UTC+7) in both languages, money whole đồng grouped the page's way
+("165.000.000 đ").
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ import re
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
-from flask import current_app, session
-from flask_babel import format_date, gettext, lazy_gettext, ngettext
+from babel import dates, numbers
+from flask import current_app, has_request_context, session
+from flask_babel import format_date, get_locale, gettext, lazy_gettext, ngettext
 
 from service.forms import AWARD_KINDS, DEADLINE_KINDS
 from service.steps import KINDS
@@ -29,6 +31,10 @@ STEPS = {key: lazy_gettext(kind.label) for key, kind in KINDS.items()} | {
     "report_annual": lazy_gettext("Annual report"),
     "sign_half_year": lazy_gettext("Sign the half-year report"),
     "sign_annual": lazy_gettext("Sign the annual report"),
+    # the diagrams' receive tasks: the level waits for its units
+    "await_reports": lazy_gettext("Waiting for the units' reports"),
+    "await_half_year": lazy_gettext("Waiting for the units' half-year reports"),
+    "await_annual": lazy_gettext("Waiting for the units' annual reports"),
 }
 ROLES = {
     "standing_body": lazy_gettext("Standing body"),
@@ -63,6 +69,20 @@ ACTIONS = {
     "second_factor_enrolled": lazy_gettext("Set up a second factor"),
     "user_disabled": lazy_gettext("Disabled a user"),
     "register_set": lazy_gettext("Set a register's next number"),
+    "incident_opened": lazy_gettext("A script of the diagram failed (incident)"),
+    "incident_retried": lazy_gettext("Retried the failed step on the corrected diagram"),
+    "process_cancelled": lazy_gettext("Cancelled the process"),
+    "password_changed": lazy_gettext("Changed a user's password"),
+    "sessions_ended": lazy_gettext("Ended a user's sessions"),
+}
+SECURITY_KINDS = {
+    "login": lazy_gettext("Login"),
+    "login_failed": lazy_gettext("Failed login"),
+    "logout": lazy_gettext("Logout"),
+    "second_factor_failed": lazy_gettext("Wrong second-factor code"),
+    "session_ended": lazy_gettext("Sessions ended"),
+    "rate_limited": lazy_gettext("Too many attempts"),
+    "forbidden": lazy_gettext("Refused request"),
 }
 DEADLINE_STATES = {
     "on_time": lazy_gettext("On time"),
@@ -124,6 +144,7 @@ FIELDS = {
     "narrative": lazy_gettext("Narrative"),
     "adjustment_reason": lazy_gettext("Why a figure is below what the units reported"),
     "targets": lazy_gettext("Targets"),
+    "issuer": lazy_gettext("Issued as"),
     "safety_at_least": lazy_gettext("Units rated safe, at least (%)"),
     "movement_above": lazy_gettext("Movement rated Good or better, above (%)"),
     "decision": lazy_gettext("Decision"),
@@ -181,6 +202,23 @@ ERRORS = {
     "bad_credentials": lazy_gettext("Wrong username or password."),
     "not_your_register": lazy_gettext("This register belongs to another agency."),
     "agency_not_found": lazy_gettext("There is no such agency."),
+    "incident_not_found": lazy_gettext("There is no such incident."),
+    "incident_closed": lazy_gettext("This incident is already closed."),
+    "incident_moved": lazy_gettext("The process has moved on since; cancel the incident instead."),
+    "cannot_migrate": lazy_gettext(
+        "The process cannot move to the newest version of its diagram: its steps are gone."
+    ),
+    "not_a_head": lazy_gettext("Only the head of an agency or a deputy may do this."),
+    "not_the_deciding_head": lazy_gettext(
+        "Only the head of the agency that signed the plan, or who signs for them, decides its "
+        "awards."
+    ),
+    "plan_not_signed": lazy_gettext("The plan is not signed yet: there is nothing to decide."),
+    "award_decision_exists": lazy_gettext("This plan already has its award decision."),
+    "no_accepted_nomination": lazy_gettext(
+        "The award review accepted no nomination that this head decides: there is nothing to "
+        "decide."
+    ),
 }
 # marshmallow's and the service's English messages, as templates: {name} is a value.
 MESSAGES = [
@@ -321,10 +359,14 @@ def _present(value: str) -> str:
 # --- formats ----------------------------------------------------------------------------
 
 
+def _locale() -> str:
+    """The page's language; Vietnamese outside a request (mail, exports, tests)."""
+    return str(get_locale() or DEFAULT_LOCALE) if has_request_context() else DEFAULT_LOCALE
+
+
 def number(value: int | None) -> str:
-    if value is None:
-        return ""
-    return f"{value:,}".replace(",", ".")
+    """Grouped the page's way: 165.000.000 in Vietnamese, 165,000,000 in English."""
+    return "" if value is None else numbers.format_decimal(value, locale=_locale())
 
 
 def money(value: int | None) -> str:
@@ -349,15 +391,14 @@ def vn_date(value: date | datetime | str | None) -> str:
             return str(value)
     if isinstance(value, datetime):
         value = _local(value)
-    return f"{value.day:02d}/{value.month:02d}/{value.year}"
+    return dates.format_date(value, "dd/MM/yyyy", locale=_locale())  # the same in both languages
 
 
 def vn_datetime(value: datetime | None) -> str:
     """dd/mm/yyyy HH:MM, Vietnam time."""
     if value is None:
         return ""
-    local = _local(value)
-    return f"{vn_date(local)} {local.hour:02d}:{local.minute:02d}"
+    return dates.format_datetime(_local(value), "dd/MM/yyyy HH:mm", locale=_locale())
 
 
 def _today() -> date:

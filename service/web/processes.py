@@ -1,4 +1,7 @@
-"""A process: its plan, every event in order, and the BPMN diagram with where it stands."""
+"""A process: its plan, every event in order, and the BPMN diagram with where it stands.
+
+The page draws the diagram in the browser with bpmn-js (static/js/diagram.js fetches the
+deployed BPMN from `diagram_bpmn`); the steps as a list, with their states, are the fallback."""
 
 from __future__ import annotations
 
@@ -8,12 +11,13 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_login import login_required
-from markupsafe import Markup
 
 from service.errors import Invalid
 from service.operations.actors import Actor
+from service.operations.awards import issue_award_decision
 from service.operations.processes import start_process
 from service.permissions import Reading
+from service.queries.awards import award_decision
 from service.queries.definitions import definitions
 from service.queries.diagram import diagram
 from service.queries.directory import addressable_units
@@ -22,8 +26,7 @@ from service.queries.processes import history, process_detail
 from service.queries.reports import children
 from service.web.changes import worded_event
 from service.web.deps import current_actor, new_uow
-from service.web.i18n import ROLES, label, translate_errors
-from workflows.diagram_svg import render_svg
+from service.web.i18n import ROLES, STEPS, label, translate_errors
 
 bp = Blueprint("processes", __name__, url_prefix="/processes")
 
@@ -41,7 +44,8 @@ def show(process_id: int) -> ResponseReturnValue:
             unit_names=unit_names(actor, process_id),
         )
     events = history(new_uow(write=False), actor, process_id)
-    svg = _svg(actor, process_id, process)
+    where = diagram(new_uow(write=False), actor, process_id)
+    diagram_steps = _diagram_steps(where)
     steps = {t["step"]: t["name"] for t in process["tasks"]}
     return render_template(
         "process.html",
@@ -49,13 +53,28 @@ def show(process_id: int) -> ResponseReturnValue:
         document=process["document"],
         events=[worded_event(e) for e in events],
         steps=steps,
-        svg=Markup(svg),  # noqa: S704  # built by lxml, every text escaped
+        diagram=where,
+        diagram_steps=diagram_steps,
+        diagram_labels={  # what the viewer writes over the diagram's own names (lanes: codes)
+            "lanes": {role: label(ROLES, role) for role in ROLES},
+            "steps": {step["id"]: step["label"] for step in diagram_steps},
+        },
         open_tasks=[t for t in process["tasks"] if t["state"] == "open"],
         unit_names=unit_names(actor, process_id),
         lanes=_lanes(process),
         units=children(new_uow(write=False), actor, process_id) if process["issued_at"] else [],
         documents=process_documents(new_uow(write=False), actor, process_id),
+        awards=award_decision(new_uow(write=False), actor, process_id),
     )
+
+
+@bp.post("/<int:process_id>/award-decision")
+@login_required
+def decide_awards(process_id: int) -> ResponseReturnValue:
+    """The signing head's button: issue the plan's award decision (QĐ khen thưởng)."""
+    issue_award_decision(new_uow(), current_actor(), process_id)
+    flash(gettext("The award decision is numbered and issued."), "success")
+    return redirect(url_for("web.processes.show", process_id=process_id) + "#awards-title")
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -102,26 +121,30 @@ def unit_names(actor: Actor, process_id: int) -> dict[str, str]:
     return {u["code"]: u["name"] for u in addressable_units(new_uow(write=False), process_id)}
 
 
-@bp.get("/<int:process_id>/diagram.svg")
+@bp.get("/<int:process_id>/diagram.bpmn")
 @login_required
-def diagram_svg(process_id: int) -> ResponseReturnValue:
-    """The diagram alone, to open full size or save."""
-    actor = current_actor()
-    process = process_detail(new_uow(write=False), actor, process_id)
-    return Response(_svg(actor, process_id, process), mimetype="image/svg+xml")
+def diagram_bpmn(process_id: int) -> ResponseReturnValue:
+    """The BPMN XML the process runs on (its deployed version), for the page's viewer or to
+    save; for those who read the process in full."""
+    where = diagram(new_uow(write=False), current_actor(), process_id)
+    response = Response(where["bpmn"], mimetype="application/xml")
+    response.headers["Content-Disposition"] = f'inline; filename="process-{process_id}.bpmn"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
-def _svg(actor: Actor, process_id: int, process: dict[str, Any]) -> str:
-    where = diagram(new_uow(write=False), actor, process_id)
-    lanes = {role: label(ROLES, role) for role in ROLES}
-    return render_svg(
-        where["bpmn"],
-        open_ids=where["open"],
-        done_ids=where["done"],
-        lane_labels=lanes,
-        status_labels={"open": gettext("in progress"), "done": gettext("done")},
-        title=gettext("Process diagram: %(title)s", title=process["title"]),
-    )
+def _diagram_steps(where: dict[str, Any]) -> list[dict[str, str]]:
+    """Each step of the diagram with its state (open, done, todo): the list drawn without
+    script, and its labels in the reader's language."""
+    current, done = set(where["open"]), set(where["done"])
+    return [
+        {
+            "id": step["id"],
+            "label": label(STEPS, step["id"], step["name"]),
+            "state": "open" if step["id"] in current else "done" if step["id"] in done else "todo",
+        }
+        for step in where["steps"]
+    ]
 
 
 def _lanes(process: dict[str, Any]) -> list[tuple[str, str]]:

@@ -12,7 +12,7 @@ from flask_login import login_required
 from service.errors import Invalid
 from service.operations.actors import Actor
 from service.operations.tasks import claim_task, complete_task, release_task
-from service.queries.directory import addressable_units
+from service.queries.directory import addressable_units, plan_issuers
 from service.queries.tasks import task_detail
 from service.steps import StepKind, Writes, button, kind_of
 from service.web import forms
@@ -134,7 +134,11 @@ def _render(
     kind = _kind(task)
     units = addressable_units(new_uow(write=False), task["process_id"])
     options = {
-        "addressed_units": [(u["code"], ("— " * (u["depth"] - 1)) + u["name"]) for u in units]
+        "addressed_units": [(u["code"], ("— " * (u["depth"] - 1)) + u["name"]) for u in units],
+        "issuer": [
+            (symbol, f"KH-{symbol} — {name}")
+            for symbol, name in plan_issuers(new_uow(write=False), task["process_id"])
+        ],
     }
     nodes = forms.build(
         kind.schema,

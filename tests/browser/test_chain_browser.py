@@ -186,8 +186,9 @@ def test_the_chain_with_a_return_a_budget_change_and_a_deputys_signature(
         "Trịnh Quốc Khánh",
     ):
         assert expected in timeline, expected
-    assert page.locator(".bpmn-diagram .bpmn-done").count() >= 4
-    assert page.locator('.bpmn-diagram [data-element-id="chairman_sign"].bpmn-done').count() == 1
+    page.locator("[data-bpmn-viewer][data-ready]").wait_for()
+    assert page.locator(".djs-element.done").count() >= 4
+    assert page.locator('.djs-element[data-element-id="chairman_sign"].done').count() == 1
     police.shot("process-1366")
 
     # another agency's task: a polite refusal

@@ -64,6 +64,6 @@ def test_the_supervisor_finds_the_bottleneck_and_the_late_units(
     ]
     late = {row[0]: row for row in sheet.iter_rows(min_row=2, values_only=True)}
     assert set(late) == set(rows)
-    assert late["Xã Nga Liên"][6:8] == ("Chậm", "Thiếu")
+    assert late["Xã Nga Liên"][6:8] == ("Chậm", "Chưa báo cáo")
     person.shot("dashboard-late-1366")
     person.close()

@@ -84,9 +84,9 @@ def test_a_district_reads_the_province_plan_that_addressed_it(
     page.wait_for_url(f"**/processes/{province}")
     assert page.locator("[data-issued-plan-only]").is_visible()
     assert page.locator("h1").inner_text().startswith("Tổ chức")
-    assert page.locator(".timeline").count() == 0 and page.locator("svg").count() == 0
+    assert page.locator(".timeline").count() == 0 and page.locator(".djs-container").count() == 0
     officer.shot("unit-parent-plan-1366")
-    answer = page.request.get(live_server.url + f"/processes/{province}/diagram.svg")
+    answer = page.request.get(live_server.url + f"/processes/{province}/diagram.bpmn")
     assert answer.status == 403  # where the province's own steps stand is not the unit's
     pdf = page.request.get(
         live_server.url + page.get_by_role("link", name="Tải PDF").get_attribute("href")

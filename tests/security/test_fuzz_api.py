@@ -24,6 +24,8 @@ CALLER = {
     "/api/v1/definitions": "admin",
     "/api/v1/audit": "admin",
     "/api/v1/registers": "admin",
+    "/api/v1/security-log": "admin",
+    "/api/v1/users": "admin",
 }
 DEFAULT_CALLER = "thanhhoa.congan"
 # Guesses about 2xx or 4xx, not faults: a well-formed request may be refused for what the spec

@@ -65,6 +65,17 @@ STARTERS = holding(Right.START_PLAN)
 LEADERS = holding(Right.NAME_SUBSTITUTE)
 DEPLOYERS = holding(Right.DEPLOY)
 REGISTRARS = holding(Right.MANAGE_REGISTER)
+INCIDENT_HANDLERS = holding(Right.HANDLE_INCIDENTS)
+
+SECURITY_READERS = holding(Right.READ_SECURITY_LOG)
+SESSION_ENDERS = holding(Right.END_SESSIONS)
+# whose sessions an administrator ends in the table: nobody who calls in it
+BYSTANDER = "ngason.congan"
+
+# The plan's award decision: the head of its signing agency and his deputy (KT.); the plan
+# walked here is not signed, so they get 409 (plan_not_signed) and nothing is issued.
+DECIDERS = frozenset({"chairman", "vice_chairman"})
+assert DECIDERS <= holding(Right.DECIDE_AWARDS)
 # Sở Y tế's register: its own users, and those who oversee the province's levels.
 REGISTER_READERS = holding(Right.OVERSEE) | {"unit"}
 
@@ -182,6 +193,11 @@ TABLE: dict[tuple[str, str], tuple[Request, Rule]] = {
     ("GET", "/api/v1/dashboard/trend"): (_campaign, Rule(SUPERVISORS)),
     ("GET", "/api/v1/dashboard/compare"): (_campaign, Rule(SUPERVISORS)),
     ("GET", "/api/v1/processes/<int:process_id>/documents"): (_none, Rule(PLAN_READERS)),
+    ("GET", "/api/v1/processes/<int:process_id>/award-decision"): (_none, Rule(PLAN_READERS)),
+    ("POST", "/api/v1/processes/<int:process_id>/award-decision"): (
+        _none,
+        Rule(DECIDERS, ok=409),
+    ),
     ("GET", "/api/v1/processes/<int:process_id>/draft/<any(docx, pdf):fmt>"): (
         _none,
         Rule(PLAN_READERS),
@@ -202,6 +218,18 @@ TABLE: dict[tuple[str, str], tuple[Request, Rule]] = {
     ),
     ("POST", "/api/v1/audit/checkpoints"): (_none, Rule(AUDITORS, ok=201)),
     ("GET", "/api/v1/audit/checkpoints/latest"): (_none, Rule(AUDITORS)),
+    ("GET", "/api/v1/incidents"): (_none, Rule(INCIDENT_HANDLERS)),
+    # no incident in the world: the right is checked first, then the incident is not found
+    ("POST", "/api/v1/incidents/<int:incident_id>/retry"): (
+        _none,
+        Rule(INCIDENT_HANDLERS, ok=404),
+    ),
+    ("POST", "/api/v1/incidents/<int:incident_id>/cancel"): (
+        _none,
+        Rule(INCIDENT_HANDLERS, ok=404),
+    ),
+    ("GET", "/api/v1/security-log"): (_none, Rule(SECURITY_READERS)),
+    ("DELETE", "/api/v1/users/<username>/sessions"): (_none, Rule(SESSION_ENDERS)),
     # the pages
     ("GET", "/"): (_none, Rule(EVERYONE, ok=302)),
     ("GET", "/assets/<path:filename>"): (_none, Rule(EVERYONE)),
@@ -234,7 +262,7 @@ TABLE: dict[tuple[str, str], tuple[Request, Rule]] = {
         Rule(STARTERS, ok=302),
     ),
     ("GET", "/processes/<int:process_id>"): (_none, Rule(PLAN_READERS)),
-    ("GET", "/processes/<int:process_id>/diagram.svg"): (_none, Rule(PLAN_READERS)),
+    ("GET", "/processes/<int:process_id>/diagram.bpmn"): (_none, Rule(PLAN_READERS)),
     ("GET", "/processes/<int:process_id>/audit-export"): (_none, Rule(PLAN_READERS)),
     ("GET", "/processes/<int:process_id>/replay"): (_none, Rule(PLAN_READERS)),
     ("GET", "/tasks/<int:task_id>"): (_none, Rule(frozenset({"finance"}))),
@@ -249,6 +277,7 @@ TABLE: dict[tuple[str, str], tuple[Request, Rule]] = {
     ("GET", "/dashboard/<int:campaign_id>/trend.svg"): (_none, Rule(SUPERVISORS)),
     ("GET", "/dashboard/<int:campaign_id>/<view>.<fmt>"): (_none, Rule(SUPERVISORS)),
     ("GET", "/processes/<int:process_id>/draft/<any(docx, pdf):fmt>"): (_none, Rule(PLAN_READERS)),
+    ("POST", "/processes/<int:process_id>/award-decision"): (_none, Rule(DECIDERS, ok=409)),
     ("GET", "/documents/<int:document_id>/<any(docx, pdf):fmt>"): (
         _none,
         Rule(ISSUED_PLAN_READERS),
@@ -267,6 +296,21 @@ TABLE: dict[tuple[str, str], tuple[Request, Rule]] = {
     ),
     ("GET", "/registers/<agency_code>/<int:year>.<fmt>"): (_none, Rule(REGISTER_READERS)),
     ("POST", "/audit"): (_none, Rule(AUDITORS)),
+    ("GET", "/incidents"): (_none, Rule(INCIDENT_HANDLERS)),
+    ("POST", "/incidents/<int:incident_id>/retry"): (_none, Rule(INCIDENT_HANDLERS, ok=404)),
+    ("POST", "/incidents/<int:incident_id>/cancel"): (_none, Rule(INCIDENT_HANDLERS, ok=404)),
+    ("GET", "/account/sessions"): (_none, Rule(SIGNED_IN)),
+    # nobody's own session: a session id of another user's is a 404 to everyone
+    ("POST", "/account/sessions/<int:session_id>/end"): (
+        _none,
+        Rule(frozenset(), denied=404),
+    ),
+    ("POST", "/account/sessions/end-others"): (_none, Rule(SIGNED_IN, ok=302)),
+    ("GET", "/security-log"): (_none, Rule(SECURITY_READERS)),
+    ("POST", "/security-log/end-sessions"): (
+        lambda w: {"data": {"username": BYSTANDER}},
+        Rule(SESSION_ENDERS, ok=302),
+    ),
 }
 
 
@@ -277,6 +321,7 @@ def _path(rule: str, world: World) -> str:
         .replace("<int:delegation_id>", str(world.delegation))
         .replace("<int:campaign_id>", str(world.process))
         .replace("<int:document_id>", str(world.document))
+        .replace("<int:incident_id>", "999999")
         .replace("<any(docx, pdf):fmt>", "docx")
         .replace("<view>.<fmt>", "steps.csv")
         .replace("<agency_code>", "thanh-hoa-so-y-te")
@@ -284,6 +329,8 @@ def _path(rule: str, world: World) -> str:
         .replace("<int:year>", "2030")
         .replace("<kind>", "QĐ")
         .replace("<path:filename>", "css/app.css")
+        .replace("<int:session_id>", "999999")
+        .replace("<username>", BYSTANDER)
     )
 
 
@@ -315,6 +362,7 @@ def test_nobody_learns_what_a_route_accepts_before_signing_in(app: Flask) -> Non
 def world(app: Flask, api: ApiClient, clock: FakeClock, tmp_path: Path) -> World:
     app.config.update(AUDIT_KEY_PATH=tmp_path / "key.pem", WITNESS_DIR=tmp_path / "witness")
     app.config["LOGIN_RATE_LIMIT"] = "1000 per minute"  # one test logs in as everyone
+    app.config["LOGIN_ADDRESS_LIMIT"] = "1000 per minute"  # and fails to, from one address
     signing = to_signature(api)  # an earlier plan, signed: its document
     assert api.complete("thanhhoa.chutich", signing, "approve").status_code == 200
     signed = api.get(f"/api/v1/tasks/{signing}", "thanhhoa.chutich").json["process_id"]
@@ -341,17 +389,23 @@ def world(app: Flask, api: ApiClient, clock: FakeClock, tmp_path: Path) -> World
 
 class Caller:
     """One caller's bearer token and page session, the cookie put back before each call so
-    that a logout or a new login in one row leaves the next row as it was."""
+    that a new login in one row leaves the next row as it was; a logout ends the session on
+    the server, so the caller logs in again after it."""
 
     def __init__(self, app: Flask, api: ApiClient, username: str | None) -> None:
         self.client: FlaskClient = app.test_client()
+        self.username = username
         self.headers: dict[str, str] = {}
+        if username is not None:
+            self.headers = {"Authorization": f"Bearer {api.login(username)}"}
+        self._log_in()
+
+    def _log_in(self) -> None:
         browser = Browser(self.client)
-        if username is None:
+        if self.username is None:
             browser.get("/login")
         else:
-            self.headers = {"Authorization": f"Bearer {api.login(username)}"}
-            browser.login(username)
+            browser.login(self.username)
         self.csrf = browser.token
         cookie = self.client.get_cookie("antq_session")
         assert cookie is not None
@@ -365,7 +419,10 @@ class Caller:
         elif method != "GET":
             kwargs["data"] = {**kwargs.get("data", {}), "csrf_token": self.csrf}
         with self.client.open(path, method=method, **kwargs) as answer:
-            return answer.status_code, answer.headers
+            status, headers = answer.status_code, answer.headers
+        if path == "/logout" and self.username is not None:
+            self._log_in()
+        return status, headers
 
 
 def test_every_route_as_every_role_and_another_agency(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -109,6 +111,8 @@ def test_an_export_verifies_offline_and_a_tampered_one_names_its_line(
         "swapped": (lines[:3] + [lines[4], lines[3]] + lines[5:], 1, "(reordered)"),
         "truncated": (lines[:-3], 1, "truncated"),
         "cut mid-line": (lines[:-1] + [lines[-1][:10]], 1, "truncated"),
+        "title": (_header(lines, title="Kế hoạch khác"), 1, "the title differs"),
+        "diagram": (_diagram(lines), 1, "line 2: the diagram is not the one"),
     }
     for name, (content, status, said) in cases.items():
         export.write_text("".join(content))
@@ -119,6 +123,23 @@ def test_an_export_verifies_offline_and_a_tampered_one_names_its_line(
     key.write_text(public_pem(Ed25519PrivateKey.generate().public_key()))
     result = offline(export, key)
     assert result.returncode == 2 and "wrong key" in result.stderr
+
+
+def _header(lines: list[str], **changes: Any) -> list[str]:
+    header = json.loads(lines[0])
+    header["header"] |= changes
+    return [json.dumps(header, ensure_ascii=False) + "\n", *lines[1:]]
+
+
+def _diagram(lines: list[str]) -> list[str]:
+    """Another diagram, its sha256 recomputed so that it matches itself."""
+    line = json.loads(lines[1])
+    bpmn = line["definition"]["bpmn"].replace(
+        "</bpmn:definitions>", "<!-- x --></bpmn:definitions>"
+    )
+    assert bpmn != line["definition"]["bpmn"]
+    line["definition"] |= {"bpmn": bpmn, "sha256": hashlib.sha256(bpmn.encode()).hexdigest()}
+    return [lines[0], json.dumps(line, ensure_ascii=False) + "\n", *lines[2:]]
 
 
 def _edit(lines: list[str], index: int, old: str, new: str) -> list[str]:
@@ -150,7 +171,7 @@ def cli(app: Flask, *args: str) -> Any:
 
 def test_the_command_line(app: Flask, walked: dict[str, int], tmp_path: Path) -> None:
     total = event_count(app)
-    scheduler = ["scheduler", "--once", "--checkpoint-every", "1"]
+    scheduler = ["scheduler", "--once"]  # the first pass signs: nothing is signed yet
     with app.app_context():  # the flask command pushes it; a plain click command needs it here
         scheduled = app.test_cli_runner().invoke(args=scheduler).output
     assert f"audit checkpoint 1: {total} events" in scheduled

@@ -108,7 +108,9 @@ def test_a_deploy_names_its_deployer(
     assert last.actor_id is not None and last.instance_id is None
     # set-up deployed the shipped diagrams from the command line: recorded too, chained before
     assert {e.data["by"] for e in deployed[:-1]} == {"command line"}
-    assert last.prev_hash == deployed[-2].hash
+    # the administrator's login (a second factor used) is chained between the two
+    (login,) = _events(app, "second_factor_used")
+    assert (login.prev_hash, last.prev_hash) == (deployed[-2].hash, login.hash)
     _verified(api)
 
 

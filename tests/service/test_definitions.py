@@ -108,4 +108,5 @@ def test_a_failing_condition_is_a_422_and_the_process_stays_where_it_was(api: Ap
     (still,) = api.get("/api/v1/tasks", POLICE).json
     assert (still["id"], still["state"]) == (draft["id"], "open")
     history = api.get(f"/api/v1/processes/{process}/history", POLICE).json
-    assert [e["action"] for e in history] == ["process_started"]
+    # nothing of the completion is kept; the incident it left is recorded
+    assert [e["action"] for e in history] == ["process_started", "incident_opened"]

@@ -8,6 +8,7 @@ from datetime import date
 
 from service.demo import campaigns
 from service.forms import PlanSchema
+from tests.conftest import DIRECTORY
 
 
 def test_anniversaries_count_from_1945_and_2005() -> None:
@@ -43,3 +44,25 @@ def test_pilot_sites_keep_their_ranges_inside_the_window() -> None:
         ("2026-10-28", "2026-11-02"),
     ]
     PlanSchema().load(plan)  # a plan the form accepts
+
+
+def test_the_bac_giang_plans_follow_seeds_002_and_003() -> None:
+    directory = {a["code"] for a in DIRECTORY["agency"]}
+    province = json.loads((campaigns.PLAN.parent / "plan_bac_giang_2023.json").read_text("utf-8"))
+    PlanSchema().load(province)
+    assert len(province["pilot_sites"]) == 14  # the 14 pilot units of seed 002, 2.5
+    assert {s["agency"] for s in province["pilot_sites"]} <= directory
+    assert set(province["addressed_units"]) <= directory
+    assert [(d["due"], d["kind"]) for d in province["deadlines"]] == [
+        ("2023-05-10", "unit_plan"),
+        ("2023-05-20", "award_dossier"),
+        ("2023-08-22", "unit_report"),
+    ]
+    assert {n["kind"] for n in province["nominations"]} == {"bang_khen_chu_tich_tinh"}
+    department = json.loads(
+        (campaigns.PLAN.parent / "plan_so_y_te_bac_giang_2023.json").read_text("utf-8")
+    )
+    PlanSchema().load(department)
+    assert "bac-giang-so-y-te" in province["addressed_units"]  # seed 003 carries seed 002 out
+    assert [d["due"] for d in department["deadlines"]] == ["2023-05-30", "2023-08-10"]
+    assert "Nơi nhận" not in json.dumps(department, ensure_ascii=False)

@@ -114,7 +114,14 @@ def test_the_audit_log_holds_the_hashes_and_a_file_in_hand_is_checked(api: ApiCl
     (doc,) = documents(api, process_id)
     history = api.get(f"/api/v1/processes/{process_id}/history", POLICE).json
     (issued,) = [e for e in history if e["action"] == "document_issued"]
-    assert issued["data"] == {"kind": "KH", "number": 1, "symbol": "KH-BCĐ", "year": 2023}
+    assert issued["data"] == {
+        "kind": "KH",
+        "number": 1,
+        "symbol": "KH-BCĐ",
+        "year": 2023,
+        "subject": doc["subject"],
+        "agency_id": issued["data"]["agency_id"],  # the issuing agency (audit_rows compares)
+    }
     (rendered,) = [e for e in history if e["action"] == "document_rendered"]
     assert (rendered["data"]["docx_sha256"], rendered["data"]["pdf_sha256"]) == (
         doc["docx_sha256"],

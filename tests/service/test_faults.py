@@ -23,6 +23,7 @@ from sqlalchemy import func, select, text
 
 from service.db.models import Event, Task
 from service.db.uow import UnitOfWork
+from service.operations.actors import SYSTEM
 from service.operations.audit import verify
 from tests.conftest import PLAN_2023, ApiClient
 from tests.gunicorn_server import Gunicorn
@@ -135,7 +136,7 @@ def _check_exactly_once(app: Flask, tasks: list[int], statuses: list[int], tmp: 
     assert completions == Counter(tasks)  # none lost, none doubled
     assert states == {"completed": len(tasks)}
     assert appraisals == appraisal_rows == len(tasks)
-    report = verify(UnitOfWork(app.extensions["session_factory"], write=False), tmp, None)
+    report = verify(UnitOfWork(app.extensions["session_factory"], write=False), SYSTEM, tmp, None)
     assert report["first_broken"] is None
     # started + completed, per plan; and the set-up's deploys, in the directory's chain
     assert report["events_checked"] == 2 * len(tasks) + directory

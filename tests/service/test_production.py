@@ -9,10 +9,12 @@ from itsdangerous import URLSafeTimedSerializer
 
 from service.app import create_app
 from service.config import Settings, UnsafeConfiguration
+from service.db.roles import grant_app_role
 from service.db.uow import UnitOfWork
 from service.operations.actors import password_hasher
 from service.operations.directory import load_directory
 from tests.conftest import DIRECTORY
+from tests.service.test_app_role import PASSWORD, as_role, role
 
 KEY = "k" * 48
 
@@ -47,7 +49,17 @@ def test_production_starts_with_real_passwords(database_url: str) -> None:
     load_directory(UnitOfWork(plain.extensions["session_factory"]), DIRECTORY, own)
     plain.extensions["db_engine"].dispose()
 
-    app = create_app(Settings(database_url=database_url, secret_key=KEY, production=True))
+    if plain.extensions["db_engine"].dialect.name == "sqlite":
+        _healthy_in_production(database_url)
+        return
+    with role(database_url, "antq_app") as name:  # PostgreSQL: as the service's own role
+        grant_app_role(plain.extensions["db_engine"], name, PASSWORD)
+        plain.extensions["db_engine"].dispose()
+        _healthy_in_production(as_role(database_url, name))
+
+
+def _healthy_in_production(url: str) -> None:
+    app = create_app(Settings(database_url=url, secret_key=KEY, production=True))
     answer = app.test_client().get("/api/v1/health")
     app.extensions["db_engine"].dispose()
     assert (answer.status_code, answer.json) == (200, {"status": "ok", "database": "ok"})

@@ -10,6 +10,7 @@ from babel.messages.pofile import read_po
 from flask import Flask
 
 from service.web.i18n import money, translate_errors, vn_date, vn_datetime
+from tests.conftest import ApiClient
 from tests.web.conftest import Browser
 
 ROOT = Path(__file__).parents[2]
@@ -88,3 +89,17 @@ def test_english_on_request_and_remembered(browser: Browser) -> None:
     assert '<html lang="en">' in page and ">Inbox" in page and "Log out" in page
     browser.post("/language", {"lang": "vi", "next": "/inbox"})
     assert "Hộp việc" in browser.get("/inbox").get_data(as_text=True)
+
+
+def test_dashboard_downloads_speak_the_page_language(browser: Browser, api: ApiClient) -> None:
+    """The tables a supervisor downloads carry the page's language: no Vietnamese in English."""
+    api.start_plan("thanhhoa.congan")
+    browser.login("thanhhoa.congan.truongphong")
+    board = browser.get("/dashboard").location
+    vi = browser.get(f"{board}/steps.csv").get_data(as_text=True).splitlines()[0].lstrip("\ufeff")
+    assert vi.startswith("Bước,Việc đang chờ,Chờ - trung vị (ngày làm việc)")
+    browser.post("/language", {"lang": "en", "next": "/inbox"})
+    en = browser.get(f"{board}/steps.csv").get_data(as_text=True).splitlines()[0].lstrip("\ufeff")
+    assert en.startswith("Step,Open tasks,Waiting - median (working days)") and en.isascii()
+    chart = browser.get(f"{board}/trend.svg").get_data(as_text=True)
+    assert "Tasks opened, completed and overdue per day" in chart

@@ -11,6 +11,7 @@ from service.db.models.directory import (
 )
 from service.db.models.documents import Document, Register, RenderJob
 from service.db.models.idempotency import IdempotencyKey
+from service.db.models.incidents import Incident
 from service.db.models.processes import (
     Event,
     Notification,
@@ -19,6 +20,7 @@ from service.db.models.processes import (
     ReportRound,
     Task,
 )
+from service.db.models.security import LoginSession, SecurityEvent
 
 __all__ = [
     "Agency",
@@ -28,6 +30,8 @@ __all__ = [
     "Document",
     "Event",
     "IdempotencyKey",
+    "Incident",
+    "LoginSession",
     "Notification",
     "ProcessDefinition",
     "ProcessInstance",
@@ -36,6 +40,7 @@ __all__ = [
     "RenderJob",
     "ReportRound",
     "RoleBinding",
+    "SecurityEvent",
     "Task",
     "User",
     "UserRole",

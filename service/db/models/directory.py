@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.db.base import Base
@@ -27,6 +28,11 @@ class Agency(Base):
     issuer_name: Mapped[str | None] = mapped_column(String(255))
     parent_body: Mapped[str | None] = mapped_column(String(255))
     head_title: Mapped[str | None] = mapped_column(String(80))
+    # A collective body signs "TM. <collective>" above its head's title ("TM. BAN CHỈ ĐẠO").
+    collective: Mapped[str | None] = mapped_column(String(120))
+    # The other bodies it may issue a plan as, each with the keys above plus `abbreviation` (a
+    # People's Committee issues as itself, KH-UBND, or as its Steering Committee, KH-BCĐ).
+    issuers: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     # The nearest province/district/commune at or above this agency; kept by the directory loader
     # so that role lookups and access checks need no walk up the tree.
     jurisdiction_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"), index=True)

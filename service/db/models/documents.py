@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.db.base import Base
@@ -39,11 +39,22 @@ class Document(Base):
     """
 
     __tablename__ = "document"
-    __table_args__ = (UniqueConstraint("agency_id", "year", "kind", "number"),)
+    __table_args__ = (
+        UniqueConstraint("agency_id", "year", "kind", "number"),
+        # one award decision (QĐ) per plan, whoever asks at the same moment
+        Index(
+            "uq_document_award_decision",
+            "instance_id",
+            unique=True,
+            sqlite_where=text("kind = 'QĐ'"),
+            postgresql_where=text("kind = 'QĐ'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
-    task_id: Mapped[int] = mapped_column(ForeignKey("task.id"), unique=True)
+    # the signing that issued it; None for a decision issued outside the chain's tasks (QĐ)
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("task.id"), unique=True)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
     year: Mapped[int]
     kind: Mapped[str] = mapped_column(String(10))

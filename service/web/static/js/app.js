@@ -9,12 +9,12 @@
 
   function toNumber(text) {
     var clean = String(text || "").trim();
-    if (/^\d{1,3}([.\s\u00a0]\d{3})+$/.test(clean)) clean = clean.replace(/\D/g, "");
+    if (/^\d{1,3}([.,\s\u00a0]\d{3})+$/.test(clean)) clean = clean.replace(/\D/g, "");
     return /^\d+$/.test(clean) ? parseInt(clean, 10) : null;
   }
 
   function grouped(n) {
-    return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ".");
+    return new Intl.NumberFormat(document.documentElement.lang || "vi").format(n);
   }
 
   /* Budget lines: the amount of each line and the total, as the user types. */

@@ -1,0 +1,131 @@
+"""The security log page (administrators), and what writes to the log without a view of its
+own: the API's token requests, refused requests (403) and rate-limit hits (429)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import ngettext
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from service.errors import Invalid
+from service.operations import security_log, sessions
+from service.operations.security_log import Kind
+from service.web.deps import current_actor, log_security, new_uow, wall_clock
+
+bp = Blueprint("security", __name__)
+
+PER_PAGE = 50
+TOKEN_ENDPOINT = "auth.Token"  # noqa: S105  # the API's login view, not a secret
+
+
+def filters(values: dict[str, str]) -> dict[str, object]:
+    """The log's filters from a query string (the page and the API alike).
+
+    :raise Invalid: naming the field: an unknown kind, a malformed date, a bad page."""
+    errors: dict[str, list[str]] = {}
+    found: dict[str, object] = {}
+    if values.get("kind"):
+        try:
+            found["kind"] = Kind(values["kind"])
+        except ValueError:
+            errors["kind"] = [f"one of {', '.join(k.value for k in Kind)}"]
+    if values.get("user"):
+        found["username"] = values["user"].strip()[:80]
+    if values.get("date"):
+        try:
+            found["day"] = date.fromisoformat(values["date"])
+        except ValueError:
+            errors["date"] = ["a date as YYYY-MM-DD"]
+    page = values.get("page") or "1"
+    if not page.isdigit() or not 1 <= int(page) <= 100_000:
+        errors["page"] = ["a number from 1"]
+    else:
+        found["page"] = int(page)
+    if errors:
+        raise Invalid(errors)
+    return found
+
+
+@bp.get("/security-log")
+@login_required
+def index() -> ResponseReturnValue:
+    values = {k: request.args.get(k, "") for k in ("kind", "user", "date", "page")}
+    try:
+        chosen = filters(values)
+    except Invalid as err:
+        chosen, errors = {}, err.errors
+    else:
+        errors = {}
+    page = security_log.read(
+        new_uow(write=False),
+        current_actor(),
+        per_page=PER_PAGE,
+        **chosen,  # type: ignore[arg-type]
+    )
+    return render_template(
+        "security_log.html", page=page, values=values, errors=errors, kinds=list(Kind)
+    )
+
+
+@bp.post("/security-log/end-sessions")
+@login_required
+def end_sessions() -> ResponseReturnValue:
+    """An administrator ends every session and token of a user."""
+    username = (request.form.get("username") or "").strip()
+    actor = current_actor()
+    ended = sessions.end_user_sessions(new_uow(), actor, username, wall_clock())
+    flash(
+        ngettext(
+            "%(num)d session of %(user)s ended.",
+            "%(num)d sessions of %(user)s ended.",
+            ended,
+            user=username,
+        ),
+        "info",
+    )
+    return redirect(url_for("web.security.index", user=username))
+
+
+def log_outcomes(response: Response) -> Response:
+    """After every request: the API's token requests, refusals and rate-limit hits. The
+    request's own transaction is over by now; each entry has its own."""
+    status = response.status_code
+    if request.endpoint == TOKEN_ENDPOINT and request.method == "POST" and status in (200, 401):
+        _token_request(response)
+    elif status == 403:
+        log_security(Kind.FORBIDDEN, user_id=_user_id(), request_line=True)
+    elif status == 429:
+        log_security(
+            Kind.RATE_LIMITED, user_id=_user_id(), username=_username_tried(), request_line=True
+        )
+    return response
+
+
+def _token_request(response: Response) -> None:
+    body = response.get_json(silent=True) or {}
+    username = _username_tried()
+    if response.status_code == 200:
+        log_security(Kind.LOGIN, username=username, detail="api token")
+    elif body.get("error") in {"otp_invalid", "otp_not_enrolled"}:
+        log_security(Kind.SECOND_FACTOR_FAILED, username=username, detail="api token")
+    elif body.get("error") != "otp_required":  # asking for the code is no failure
+        log_security(Kind.LOGIN_FAILED, username=username, detail="api token")
+
+
+def _username_tried() -> str | None:
+    body = request.get_json(silent=True) if request.is_json else request.form
+    name = body.get("username") if isinstance(body, dict) or body is request.form else None
+    return str(name).strip()[:80] if name else None
+
+
+def _user_id() -> int | None:
+    actor = g.get("actor")
+    if actor is not None:
+        return int(actor.user_id)
+    if not request.path.startswith("/api/") and current_user.is_authenticated:
+        return int(current_user.actor.user_id)
+    return None

@@ -1,0 +1,150 @@
+"""Issued PDFs carry the signer's and the issuing agency's digital signatures (PAdES), made by
+the render worker with keys from PKCS#12 files (the demo's) or a PKCS#11 token (SoftHSM2 here, as
+a USB token or an HSM would be); anyone can check a PDF in hand, and a changed byte is named."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import io
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from flask import Flask
+
+from service.db.uow import UnitOfWork
+from service.documents import pades
+from service.documents.keys import (
+    Pkcs12Store,
+    agency_label,
+    demo_ca,
+    demo_keys,
+    issue_certificate,
+    user_label,
+)
+from service.queries.directory import key_holders
+from tests.conftest import ApiClient
+from tests.service.test_documents import CHAIRMAN, documents, download, to_signature
+
+NOW = dt.datetime(2026, 12, 2, tzinfo=dt.UTC)
+SOFTHSM = Path("/usr/lib/softhsm/libsofthsm2.so")
+ISSUER = "thanh-hoa-ubnd"  # the agency whose register numbers the plan (as BCĐ 138)
+
+
+def _sign_plan(api: ApiClient) -> tuple[int, bytes]:
+    task = to_signature(api)
+    assert api.complete(CHAIRMAN, task, "approve").status_code == 200
+    process_id = api.get(f"/api/v1/tasks/{task}", CHAIRMAN).json["process_id"]
+    (document,) = documents(api, process_id)
+    return document["id"], download(api, document["id"], "pdf")
+
+
+def _check(api: ApiClient, pdf: bytes) -> Any:
+    answer = api.post(
+        "/api/v1/documents/check", CHAIRMAN, data={"file": (io.BytesIO(pdf), "ke-hoach.pdf")}
+    )
+    assert answer.status_code == 200, answer.json
+    return answer.json
+
+
+def _with_settings(app: Flask, **changes: Any) -> None:
+    app.extensions["settings"] = dataclasses.replace(app.extensions["settings"], **changes)
+
+
+def test_the_signed_plan_carries_both_signatures_and_a_changed_byte_is_named(
+    app: Flask, api: ApiClient, tmp_path: Path
+) -> None:
+    store = Pkcs12Store(tmp_path / "pki", b"demo")
+    made = demo_keys(store, key_holders(UnitOfWork(app.extensions["session_factory"])), NOW)
+    assert user_label(CHAIRMAN) in made and agency_label(ISSUER) in made
+    _with_settings(app, pki_dir=store.directory)
+
+    _, pdf = _sign_plan(api)
+    checks = pades.check(pdf, store.trust_roots())
+    assert [(c.field, c.ok) for c in checks] == [("signer", True), ("agency", True)]
+    assert checks[0].signer == "Đỗ Minh Tuấn"  # the Chairman of the demo directory
+    assert "BAN CHỈ ĐẠO" in checks[1].signer.upper() and checks[1].whole_file
+
+    answer = _check(api, pdf)
+    assert answer["matches"] and answer["recorded"]
+    assert [s["ok"] for s in answer["signatures"]] == [True, True]
+
+    changed = bytearray(pdf)
+    changed[len(pdf) // 4] ^= 0x01  # a byte of the page content, inside both signed ranges
+    broken = _check(api, bytes(changed))
+    assert not broken["matches"] and [s["ok"] for s in broken["signatures"]] == [False, False]
+    assert not broken["signatures"][0]["intact"]
+
+
+def test_a_certificate_from_another_authority_is_not_trusted(
+    app: Flask, api: ApiClient, tmp_path: Path
+) -> None:
+    store = Pkcs12Store(tmp_path / "pki", b"demo")
+    demo_keys(store, key_holders(UnitOfWork(app.extensions["session_factory"])), NOW)
+    other = Pkcs12Store(tmp_path / "other", b"demo")
+    demo_ca(other.directory, NOW)  # another CA: what /documents/check trusts
+    _with_settings(app, pki_dir=store.directory, trust_roots=other.directory / "ca.pem")
+
+    _, pdf = _sign_plan(api)
+    answer = _check(api, pdf)
+    assert answer["matches"]
+    assert [(s["intact"], s["trusted"]) for s in answer["signatures"]] == [(True, False)] * 2
+
+
+def test_without_keys_the_pdf_goes_out_unsigned(api: ApiClient) -> None:
+    _, pdf = _sign_plan(api)
+    assert not pades.is_signed(pdf) and _check(api, pdf)["signatures"] == []
+
+
+@pytest.mark.skipif(not SOFTHSM.exists(), reason="SoftHSM2 (Debian softhsm2) is not installed")
+def test_signing_through_a_pkcs11_token(
+    app: Flask, api: ApiClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Keys made on the token never leave it; the demo CA certifies their public halves."""
+    import pkcs11
+    from asn1crypto import x509 as asn1_x509
+    from cryptography import x509
+
+    (tmp_path / "tokens").mkdir()
+    conf = tmp_path / "softhsm2.conf"
+    conf.write_text(f"directories.tokendir = {tmp_path / 'tokens'}\nobjectstore.backend = file\n")
+    monkeypatch.setenv("SOFTHSM2_CONF", str(conf))
+    subprocess.run(  # noqa: S603 -- the Debian tool, fixed arguments
+        [shutil.which("softhsm2-util") or "softhsm2-util", "--init-token", "--free",
+         "--label", "ngayhoi", "--so-pin", "5678", "--pin", "1234"],
+        check=True, capture_output=True, env=os.environ | {"SOFTHSM2_CONF": str(conf)},
+    )  # fmt: skip
+    ca = demo_ca(tmp_path / "ca", NOW)
+    holders = key_holders(UnitOfWork(app.extensions["session_factory"]))
+    labels = [user_label(CHAIRMAN), agency_label(ISSUER)]
+    token = pkcs11.lib(str(SOFTHSM)).get_token(token_label="ngayhoi")
+    with token.open(rw=True, user_pin="1234") as session:
+        for label in labels:
+            public, _ = session.generate_keypair(pkcs11.KeyType.RSA, 2048, label=label, store=True)
+            der = pkcs11.util.rsa.encode_rsa_public_key(public)
+            key = serialization.load_der_public_key(der)
+            cert = issue_certificate(ca, key, *holders[label], NOW)  # type: ignore[arg-type]
+            parsed = asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
+            session.create_object(pkcs11.util.x509.decode_x509_certificate(parsed.dump()) | {
+                pkcs11.Attribute.LABEL: label, pkcs11.Attribute.TOKEN: True,
+            })  # fmt: skip
+    assert isinstance(ca[1], x509.Certificate)
+    _with_settings(
+        app,
+        pkcs11_module=str(SOFTHSM),
+        pkcs11_token="ngayhoi",
+        pkcs11_pin="1234",
+        trust_roots=tmp_path / "ca" / "ca.pem",
+    )
+
+    _, pdf = _sign_plan(api)
+    answer = _check(api, pdf)
+    assert [(s["field"], s["ok"]) for s in answer["signatures"]] == [
+        ("signer", True),
+        ("agency", True),
+    ]
