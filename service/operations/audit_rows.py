@@ -66,28 +66,40 @@ def row_break(table: str, row_id: Any, field: str, detail: str, reason: str) -> 
     }
 
 
+DocKey = tuple[Any, Any, Any]  # (instance id, task id, kind)
+
+
 class _Said:
     """What the events say each row must be, by the row's key."""
 
     def __init__(self, records: Iterable[tuple[int, Record]]) -> None:
-        self.issued: dict[int, tuple[int, Record]] = {}  # task id -> document_issued
-        self.rendered: dict[int, tuple[int, Record]] = {}  # task id -> last document_rendered
+        # a document's key: (instance, task, kind); a decision (QĐ) is made by no task
+        self.issued: dict[DocKey, tuple[int, Record]] = {}  # -> document_issued
+        self.rendered: dict[DocKey, tuple[int, Record]] = {}  # -> last document_rendered
         self.completed: dict[int, tuple[int, Record]] = {}  # task id -> task_completed
         self.started: dict[int, tuple[int, Record]] = {}  # instance id -> process_started
         self.finished: set[int] = set()  # instances with process_completed
+        self.cancelled: set[int] = set()  # instances with process_cancelled
+        self.moved: dict[int, tuple[int, Record]] = {}  # instance -> last incident_retried
         self.register_sets: list[tuple[int, Record]] = []
         for event_id, record in records:
             action, task_id, data = record["action"], record["task_id"], record["data"]
-            if action == "document_issued" and task_id is not None:
-                self.issued[task_id] = (event_id, record)
-            elif action == "document_rendered" and task_id is not None:
-                self.rendered[task_id] = (event_id, record)
+            instance_id = record["instance_id"]
+            kind = data.get("kind") if isinstance(data, dict) else None
+            if action == "document_issued" and (task_id is not None or kind == "QĐ"):
+                self.issued[(instance_id, task_id, kind)] = (event_id, record)
+            elif action == "document_rendered" and (task_id is not None or kind == "QĐ"):
+                self.rendered[(instance_id, task_id, kind)] = (event_id, record)
             elif action == "task_completed" and task_id is not None:
                 self.completed[task_id] = (event_id, record)
             elif action == "process_started" and record["instance_id"] is not None:
                 self.started[record["instance_id"]] = (event_id, record)
-            elif action == "process_completed" and record["instance_id"] is not None:
-                self.finished.add(record["instance_id"])
+            elif action == "process_completed" and instance_id is not None:
+                self.finished.add(instance_id)
+            elif action == "process_cancelled" and instance_id is not None:
+                self.cancelled.add(instance_id)
+            elif action == "incident_retried" and isinstance(data, dict) and "sha256" in data:
+                self.moved[instance_id] = (event_id, record)  # now read by a newer diagram
             elif action == "register_set" and isinstance(data, dict):
                 self.register_sets.append((event_id, record))
 
@@ -163,8 +175,9 @@ def _documents(session: Session, said: _Said) -> tuple[int, list[Broken]]:
     count = 0
     for row in session.execute(query.execution_options(yield_per=20)):
         count += 1
-        seen.add(row.task_id)
-        issued = said.issued.get(row.task_id)
+        key = (row.instance_id, row.task_id, row.kind)
+        seen.add(key)
+        issued = said.issued.get(key)
         if issued is None:
             compare.missing(row.id, f"no document_issued event for task {row.task_id}")
             continue
@@ -178,20 +191,20 @@ def _documents(session: Session, said: _Said) -> tuple[int, list[Broken]]:
         check(row.id, "signed_by_id", row.signed_by_id, record["actor_id"], event_id)
         signed_at = compare.raw(row.id, "signed_at", row.signed_at, aware)
         check(row.id, "signed_at", signed_at, record["created_at"], event_id)
-        completed = said.completed.get(row.task_id)
+        completed = None if row.task_id is None else said.completed.get(row.task_id)
         if completed is not None:
             mark = completed[1]["data"].get("signing_mark")
             check(row.id, "signing_mark", row.signing_mark, mark, completed[0])
-        files = said.rendered.get(row.task_id) or issued
+        files = said.rendered.get(key) or issued
         for name in ("docx", "pdf"):
             hashed = files[1]["data"].get(f"{name}_sha256")
             check(row.id, f"{name}_sha256", getattr(row, f"{name}_sha256"), hashed, files[0])
             content = getattr(row, name)
             actual = None if content is None else hashlib.sha256(content).hexdigest()
             check(row.id, f"{name} (its bytes' sha256)", actual, hashed, files[0])
-    for task_id, (event_id, record) in said.issued.items():
-        if task_id not in seen:
-            detail = f"event {event_id} issued {record['data'].get('number')} for task {task_id}"
+    for key, (event_id, record) in said.issued.items():
+        if key not in seen:
+            detail = f"event {event_id} issued {record['data'].get('number')} for task {key[1]}"
             compare.missing(None, detail, "row_deleted")
     return count, compare.breaks
 
@@ -245,7 +258,7 @@ def _registers(session: Session, said: _Said) -> tuple[int, list[Broken]]:
     agencies = {
         task_id: agency_id
         for task_id, agency_id in session.execute(
-            select(Task.id, Task.agency_id).where(Task.id.in_(list(said.issued)))
+            select(Task.id, Task.agency_id).where(Task.id.in_([key[1] for key in said.issued]))
         )
     }
     codes = {code: agency_id for code, agency_id in session.execute(select(Agency.code, Agency.id))}
@@ -255,7 +268,7 @@ def _registers(session: Session, said: _Said) -> tuple[int, list[Broken]]:
         if isinstance(number, int) and number > said_last.get(key, (0, 0))[0]:
             said_last[key] = (number, event_id)
 
-    for task_id, (event_id, record) in said.issued.items():
+    for (_, task_id, _), (event_id, record) in said.issued.items():
         data = record["data"]
         agency_id = data.get("agency_id", agencies.get(task_id))
         raise_to((agency_id, data.get("year"), data.get("kind")), data.get("number"), event_id)
@@ -311,6 +324,9 @@ def _instances(session: Session, said: _Said, replay: bool) -> tuple[int, list[B
             check(row.id, "title", row.title, data["title"], event_id)
         definition = definitions.get(row.definition_id)
         stored = None if definition is None else (definition.process_id, definition.version)
+        if row.id in said.moved:  # a retried incident moved it to a newer diagram
+            event_id, record = said.moved[row.id]
+            data = {**data, **{k: record["data"][k] for k in ("definition", "version", "sha256")}}
         if "definition" in data:
             check(row.id, "definition_id", stored, (data["definition"], data["version"]), event_id)
         if "sha256" in data:
@@ -320,7 +336,13 @@ def _instances(session: Session, said: _Said, replay: bool) -> tuple[int, list[B
         check(row.id, "parent_id", row.parent_id, data.get("parent"), event_id)
         bindings = compare.raw(row.id, "bindings", row.bindings, json_object)
         check(row.id, "bindings", bindings, data.get("bindings"), event_id)
-        ended = "completed" if row.id in said.finished else "running"
+        ended = (
+            "cancelled"
+            if row.id in said.cancelled
+            else "completed"
+            if row.id in said.finished
+            else "running"
+        )
         check(row.id, "status", row.status, ended, event_id)
     if replay:
         compare.breaks += _replayed(session)

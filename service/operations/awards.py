@@ -160,6 +160,8 @@ def issue_award_decision(uow: UnitOfWork, actor: Actor, process_id: int) -> int:
                 "number": number,
                 "symbol": document.symbol,
                 "year": day.year,
+                "subject": row.subject,
+                "agency_id": agency.id,
                 "signing_mark": mark,
                 "awardees": [{"kind": a.kind, "nominee": a.nominee} for a in plan.awardees],
             },

@@ -149,7 +149,16 @@ def retry_incident(uow: UnitOfWork, actor: Actor, incident_id: int) -> dict[str,
         moved_from = incident.definition.version
         if instance is not None and instance.definition_id != newest.id:
             instance.definition_id = newest.id  # the same engine state, read by the new diagram
-        _close(uow, actor, incident, "resolved", "incident_retried", version=newest.version)
+        _close(
+            uow,
+            actor,
+            incident,
+            "resolved",
+            "incident_retried",
+            definition=newest.process_id,
+            version=newest.version,
+            sha256=newest.sha256,
+        )
         result = _view(incident) | {"from_version": moved_from, "to_version": newest.version}
         uow.commit()
         return result
