@@ -213,8 +213,20 @@ def fail(uow: UnitOfWork, taken: Taken, error: str) -> None:
 
 
 def _give_up(uow: UnitOfWork, job: RenderJob, now: datetime) -> None:
+    """The document's files will not be made: it is marked failed, and the log says so."""
     job.failed_at, job.token = now, None
-    uow.session.get_one(Document, job.document_id).state = "failed"
+    document = uow.session.get_one(Document, job.document_id)
+    document.state = "failed"
+    uow.record(
+        "document_failed",
+        None,
+        instance=uow.session.get_one(ProcessInstance, document.instance_id),
+        data={
+            "kind": document.kind,
+            "number": document.number,
+            "error": (job.last_error or "")[-500:],
+        },
+    )
 
 
 def run_job(

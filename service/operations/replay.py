@@ -88,7 +88,12 @@ class _Replay:
                 self.runtime = Runtime.start(self.definition, sorted(data["bindings"]), now)
             elif event.action == "task_completed":
                 self._complete(event)
-            elif event.action in ("plan_issued", "document_issued", "document_rendered"):
+            elif event.action in (
+                "plan_issued",
+                "document_issued",
+                "document_rendered",
+                "document_failed",
+            ):
                 pass  # children are their own instances, rounds open below; files stay as signed
             elif event.action in ("incident_opened", "incident_retried"):
                 pass  # a failed script changed nothing; a retry changes only the diagram's version

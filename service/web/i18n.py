@@ -58,6 +58,7 @@ ACTIONS = {
     "plan_issued": lazy_gettext("Issued the plan to the units"),
     "document_issued": lazy_gettext("Numbered and issued the document"),
     "document_rendered": lazy_gettext("Prepared the document's files (DOCX, PDF)"),
+    "document_failed": lazy_gettext("The document's files could not be prepared"),
     "units_reported": lazy_gettext("All units have reported"),
     "timer_fired": lazy_gettext("The reporting deadline passed"),
     "process_completed": lazy_gettext("Process completed"),

@@ -191,6 +191,9 @@ def test_a_failing_render_is_retried_with_backoff_then_marked_failed(
     assert (failed.status_code, failed.json["state"]) == (503, "failed")
     (listed,) = api.get(f"/api/v1/processes/{process_id}/documents", POLICE).json
     assert listed["state"] == "failed"
+    history = api.get(f"/api/v1/processes/{process_id}/history", POLICE).json
+    (gave_up,) = [e for e in history if e["action"] == "document_failed"]
+    assert "no fonts today" in gave_up["data"]["error"]  # the log says why the files are missing
 
 
 def test_a_job_given_up_after_its_worker_died_every_time(
