@@ -2,13 +2,20 @@
 # Set up a fresh machine and start the service on SQLite with the demo data and diagrams.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+step() { echo "[$((SECONDS))s] $*" >&2; }  # each phase and the time so far
+step "system packages"
 source scripts/system-packages.sh
+step "Python packages and the diagram viewer"
 source scripts/bootstrap.sh
 export FLASK_APP=service
 host="${HOST:-127.0.0.1}" port="${PORT:-5000}"
+step "database"
 flask init-db
+step "diagrams"
 flask deploy-diagrams
+step "demo agencies, users, campaigns and signed documents"
 flask load-demo --demo-otp
+step "ready"
 cat <<MSG
 
   Web:     http://$host:$port/          (log in as a demo user, e.g. thanhhoa.congan / demo-2023)

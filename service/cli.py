@@ -106,8 +106,8 @@ def load_demo(demo_otp: bool) -> None:
     with factory() as session:
         if session.scalar(select(func.count()).select_from(ProcessInstance)):
             return  # the demo campaigns are played once, on an empty database
-    campaigns.play(factory, local_day(current_app.extensions["clock"]()))
-    click.echo("demo campaigns: two years of the Thanh Hóa plan, ending today")
+    click.echo("demo campaigns: playing two years of the Thanh Hóa plan, ending today…")
+    campaigns.play(factory, local_day(current_app.extensions["clock"]()), click.echo)
     if not settings.production and settings.pki_dir is not None:
         made = demo_keys(
             Pkcs12Store(settings.pki_dir, settings.pki_passphrase.encode()),
@@ -116,8 +116,10 @@ def load_demo(demo_otp: bool) -> None:
         )
         click.echo(f"demo signing keys: {len(made)} made in {settings.pki_dir}")
     # the campaigns' documents, ready (and digitally signed) from the start
+    click.echo("demo documents: rendering and signing…")
+    started = time.monotonic()
     rendered = render_pending(_uow, keys=settings.key_store()).rendered
-    click.echo(f"demo documents: {rendered} rendered")
+    click.echo(f"demo documents: {rendered} rendered in {time.monotonic() - started:.1f} s")
 
 
 @click.command("create-user")

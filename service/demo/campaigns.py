@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from time import monotonic
 from typing import Any
 
 from sqlalchemy import select
@@ -132,12 +133,18 @@ def _cycles(*, this_year: bool) -> Script:
     )
 
 
-def play(session_factory: sessionmaker[Session], today: date) -> None:
-    """Play last year's and this year's cycles around `today`."""
+def play(
+    session_factory: sessionmaker[Session],
+    today: date,
+    progress: Callable[[str], None] = lambda line: None,
+) -> None:
+    """Play last year's and this year's cycles around `today`, telling `progress` each year."""
     player = _Player(session_factory)
     for years_back in (1, 0):
         end = _shift_year(today, -years_back)
+        started = monotonic()
         player.cycle(end - timedelta(days=100), end.year, _cycles(this_year=years_back == 0))
+        progress(f"demo campaign {end.year}: played in {monotonic() - started:.1f} s")
     day = player.now.astimezone(VIETNAM).date()
     while day < today:  # the scheduler's daily passes since the last day of work
         day += timedelta(days=1)

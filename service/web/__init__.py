@@ -80,6 +80,11 @@ CSP = "; ".join(
 )
 
 
+def _secure_cookies(app: Flask) -> bool:
+    chosen = os.environ.get("APP_SECURE_COOKIES", "")
+    return chosen == "1" or (chosen != "0" and app.extensions["settings"].production)
+
+
 def init_app(app: Flask) -> None:
     lifetime = int(app.config.get("TOKEN_TTL_SECONDS", 8 * 3600))
     app.config.update(  # Flask has defaults for these: set them outright
@@ -87,8 +92,9 @@ def init_app(app: Flask) -> None:
         SESSION_COOKIE_NAME="antq_session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        # behind HTTPS in production; plain http://127.0.0.1 in development and tests
-        SESSION_COOKIE_SECURE=os.environ.get("APP_SECURE_COOKIES", "") == "1",
+        # HTTPS only in production (APP_SECURE_COOKIES=0 opts out, e.g. a closed network on
+        # plain HTTP); plain http://127.0.0.1 in development and tests unless set to 1
+        SESSION_COOKIE_SECURE=_secure_cookies(app),
     )
     for key, value in {
         "BABEL_DEFAULT_LOCALE": i18n.DEFAULT_LOCALE,

@@ -60,6 +60,7 @@ def test_production_starts_with_real_passwords(database_url: str) -> None:
 
 def _healthy_in_production(url: str) -> None:
     app = create_app(Settings(database_url=url, secret_key=KEY, production=True))
+    assert app.config["SESSION_COOKIE_SECURE"]  # production's cookies go over HTTPS only
     answer = app.test_client().get("/api/v1/health")
     app.extensions["db_engine"].dispose()
     assert (answer.status_code, answer.json) == (200, {"status": "ok", "database": "ok"})
