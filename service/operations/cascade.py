@@ -12,18 +12,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from service.db.models import Agency, ProcessInstance, ReportRound, RoleBinding, Task
+from service.db.models import Agency, Event, ProcessInstance, ReportRound, RoleBinding, Task
+from service.errors import Conflict
 from service.operations.actors import Actor
+from service.operations.deadlines import schedule
 from service.operations.definitions import engine_definition
 from service.operations.instances import append_event, save_runtime
 from service.permissions import HEAD_ROLE, Role
+from workflows.audit import GENESIS, event_hash
 from workflows.calendar import due_before
-from workflows.runtime import Runtime
+from workflows.runtime import Copies, Runtime
+from workflows.specs import Definition
 from workflows.text import fold
 
 # Every level has someone to draft and someone to sign; a unit with no bindings of its own
@@ -118,50 +122,15 @@ def issue_plan(
         if binding.role in definition.roles:
             bound[binding.jurisdiction_id][binding.role] = binding.agency_id
     deadlines = unit_deadlines(instance.document)
-    children = []
-    for unit in units:
-        bindings = {role: unit.id for role in REQUIRED_ROLES} | bound[unit.id]
-        title = f"{instance.title} — {unit.name}"
-        child = ProcessInstance(
-            definition_id=instance.definition_id,
-            jurisdiction_id=unit.id,
-            parent_id=instance.id,
-            title=title,
-            title_folded=fold(title),
-            bindings=bindings,
-            document={},
-            state="",
-            deadlines=deadlines,
-            started_by_id=actor.user_id,
-            started_at=now,
-        )
-        children.append((child, Runtime.start(definition, sorted(bindings), now), unit))
-    session.add_all(child for child, _, _ in children)
+    children = [
+        ({role: unit.id for role in REQUIRED_ROLES} | bound[unit.id], unit) for unit in units
+    ]
+    _start_children(session, instance, definition, children, actor, now, deadlines)
     session.add_all(
         ReportRound(instance_id=instance.id, round=r, open=len(children))
         for r in definition.report_rounds
     )
-    session.flush()  # the children's ids, for their task rows and events
-    for child, child_runtime, unit in children:
-        save_runtime(session, child, child_runtime, now, new=True)
-        append_event(
-            session,
-            child,
-            "process_started",
-            actor,
-            now,
-            role=HEAD_ROLE,
-            data={
-                "parent": instance.id,
-                "unit": unit.code,
-                "title": child.title,
-                "definition": instance.definition.process_id,
-                "version": instance.definition.version,
-                "sha256": instance.definition.sha256,
-                "bindings": child.bindings,
-                "deadlines": deadlines,
-            },
-        )
+    session.flush()  # the counters, which release_finished_rounds reads from the database
     instance.issued_at = now
     append_event(
         session,
@@ -171,6 +140,148 @@ def issue_plan(
         now,
         role=HEAD_ROLE,
         data={"units": codes, "deadlines": deadlines},
+    )
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """A fresh unit instance of one set of bound roles: its dumped state and first tasks."""
+
+    copies: Copies
+    tasks: list[dict[str, Any]]  # the task rows' columns that every such unit shares
+    next_timer_at: datetime | None
+
+
+def _shape(
+    definition: Definition, roles: list[str], deadlines: dict[str, str], now: datetime
+) -> _Shape:
+    runtime = Runtime.start(definition, roles, now)
+    ready = runtime.ready_tasks()
+    tasks = []
+    for task in ready:
+        if task.lane not in roles:
+            raise Conflict(
+                "role_unbound", f"No agency fills the role “{task.lane}” here.", role=task.lane
+            )
+        row = Task(form=task.form, report_round=task.report_round)  # never added: its due time
+        schedule(row, deadlines, now)
+        tasks.append(
+            {
+                "step": task.step,
+                "name": task.name,
+                "form": task.form,
+                "report_round": task.report_round,
+                "role": task.lane,
+                "state": "open",
+                "created_at": now,
+                "due_at": row.due_at,
+                "due_soon_at": row.due_soon_at,
+                "deadline_state": row.deadline_state,
+                "version": 1,
+            }
+        )
+    return _Shape(Copies(runtime.dump(), ready), tasks, runtime.next_timer())
+
+
+def _start_children(
+    session: Session,
+    instance: ProcessInstance,
+    definition: Definition,
+    children: list[tuple[dict[str, int], Agency]],
+    actor: Actor,
+    now: datetime,
+    deadlines: dict[str, str],
+) -> None:
+    """Insert the units' instances, first tasks and `process_started` events in bulk.
+
+    Units bound to the same roles start alike, so the engine starts once per set of roles and
+    each unit gets a copy with fresh task ids; rows go in as multi-row INSERTs. What each unit
+    gets is what `Runtime.start`, `save_runtime` and `append_event` would give it one by one.
+    """
+    shapes: dict[tuple[str, ...], _Shape] = {}
+    rows, copies = [], []
+    for bindings, unit in children:
+        roles = tuple(sorted(bindings))
+        if roles not in shapes:
+            shapes[roles] = _shape(definition, list(roles), deadlines, now)
+        shape = shapes[roles]
+        state, ready = shape.copies.make()
+        title = f"{instance.title} — {unit.name}"
+        copies.append((shape, ready, title))
+        rows.append(
+            {
+                "definition_id": instance.definition_id,
+                "jurisdiction_id": unit.id,
+                "parent_id": instance.id,
+                "title": title,
+                "title_folded": fold(title),
+                "status": "running",
+                "bindings": bindings,
+                "document": {},
+                "state": state,
+                "deadlines": deadlines,
+                "reports": {},
+                "report_drafts": {},
+                "next_timer_at": shape.next_timer_at,
+                "started_by_id": actor.user_id,
+                "started_at": now,
+                "version": 1,
+                "last_event_seq": 1,
+                "last_event_hash": GENESIS,  # set below, once the event's instance id is known
+            }
+        )
+    if not rows:
+        return
+    ids = session.scalars(
+        insert(ProcessInstance).returning(ProcessInstance.id, sort_by_parameter_order=True), rows
+    ).all()
+    tasks, events, heads = [], [], []
+    diagram = instance.definition
+    for child_id, (bindings, unit), (shape, ready, title) in zip(
+        ids, children, copies, strict=True
+    ):
+        for task, columns in zip(ready, shape.tasks, strict=True):
+            tasks.append(
+                columns
+                | {
+                    "instance_id": child_id,
+                    "engine_task_id": task.id,
+                    "agency_id": bindings[task.lane],
+                }
+            )
+        data = {
+            "parent": instance.id,
+            "unit": unit.code,
+            "title": title,
+            "definition": diagram.process_id,
+            "version": diagram.version,
+            "sha256": diagram.sha256,
+            "bindings": bindings,
+            "deadlines": deadlines,
+        }
+        event = {
+            "instance_id": child_id,
+            "seq": 1,
+            "action": "process_started",
+            "task_id": None,
+            "actor_id": actor.user_id,
+            "agency_id": actor.agency_id,
+            "role": HEAD_ROLE,
+            "data": data,
+            "created_at": now,
+        }
+        head = event_hash(event, GENESIS)
+        events.append(event | {"prev_hash": GENESIS, "hash": head})
+        heads.append({"child": child_id, "head": head})
+    session.execute(insert(Task), tasks)
+    session.execute(insert(Event), events)
+    # one executemany of the chain heads, by id, on rows this transaction just inserted
+    table = cast(Table, ProcessInstance.__table__)
+    session.execute(
+        update(table)
+        .where(table.c.id == bindparam("child"))
+        .values(last_event_hash=bindparam("head")),
+        heads,
     )
 
 

@@ -285,15 +285,28 @@ def _commit_or_conflict(uow: UnitOfWork) -> None:
 
 def _check_addressed_units(uow: UnitOfWork, instance: ProcessInstance, codes: list[str]) -> None:
     """A plan may address only agencies below its own level, each once."""
-    by_code = {a.code: a for a in uow.session.scalars(select(Agency).where(Agency.code.in_(codes)))}
+    # each addressed agency's ancestors, walked in the database: one round trip, not one per
+    # level of each unit
+    up = (
+        select(Agency.id.label("start"), Agency.parent_id.label("node"))
+        .where(Agency.code.in_(codes))
+        .cte("up", recursive=True)
+    )
+    up = up.union_all(select(up.c.start, Agency.parent_id).join(Agency, Agency.id == up.c.node))
+    below = Agency.id.in_(select(up.c.start).where(up.c.node == instance.jurisdiction_id))
+    found = dict(
+        uow.session.execute(select(Agency.code, below).where(Agency.code.in_(codes))).all()
+    )
     errors: dict[int, list[str]] = {}
+    seen: set[str] = set()
     for index, code in enumerate(codes):
-        agency = by_code.get(code)
-        if agency is None:
+        first = code not in seen
+        seen.add(code)
+        if code not in found:
             errors[index] = ["Unknown agency code."]
-        elif codes.index(code) != index:
+        elif not first:
             errors[index] = ["Addressed twice."]
-        elif not _is_below(uow, agency, instance.jurisdiction_id):
+        elif not found[code]:
             errors[index] = ["Not a unit of this plan's level."]
     if errors:
         raise Invalid({"data": {"addressed_units": errors}})
@@ -306,15 +319,6 @@ def _check_issuer(uow: UnitOfWork, instance: ProcessInstance, symbol: str) -> No
     if symbol not in choices:
         reason = f"Must be one of: {', '.join(choices)}." if choices else "Not a choice here."
         raise Invalid({"data": {"issuer": [reason]}})
-
-
-def _is_below(uow: UnitOfWork, agency: Agency, level_id: int) -> bool:
-    node = agency.parent
-    while node is not None:
-        if node.id == level_id:
-            return True
-        node = node.parent
-    return False
 
 
 def _check_against_units(

@@ -19,6 +19,14 @@ from service.steps import Decision, StepKind, kind_of
 from workflows.text import fold
 
 TASK_STATES = ("open", "completed", "cancelled")
+# What `task_view` reads of a task besides its columns, in the task's own query: one round
+# trip instead of one per relation.
+VIEW_LOADS = (
+    joinedload(Task.agency),
+    joinedload(Task.completed_by),
+    joinedload(Task.claimed_by),
+    joinedload(Task.on_behalf_of),
+)
 
 
 def task_view(task: Task, actor: Actor | None = None) -> dict[str, Any]:
@@ -104,13 +112,7 @@ def inbox(
         rows = uow.session.scalars(
             select(Task)
             .where(Task.id.in_(page.scalar_subquery()))
-            .options(
-                joinedload(Task.instance),
-                joinedload(Task.agency),
-                joinedload(Task.completed_by),
-                joinedload(Task.claimed_by),
-                joinedload(Task.on_behalf_of),
-            )
+            .options(joinedload(Task.instance), *VIEW_LOADS)
             .order_by(*order)
         )
         return [task_view(t, actor) for t in rows]
@@ -135,16 +137,13 @@ def task_detail(uow: UnitOfWork, actor: Actor, task_id: int) -> dict[str, Any]:
     :raise NotFound: no such task. :raise Forbidden: another agency's or role's task.
     """
     with uow:
-        task = uow.session.get(
-            Task,
-            task_id,
-            options=[joinedload(Task.instance).joinedload(ProcessInstance.definition)],
-        )
+        task = uow.session.get(Task, task_id, options=[joinedload(Task.instance), *VIEW_LOADS])
         if task is None:
             raise NotFound("task_not_found", "No such task.")
         check_can_act(actor, task)
         previous = uow.session.scalars(
             select(Task)
+            .options(*VIEW_LOADS)
             .where(Task.instance_id == task.instance_id, Task.state == "completed")
             .order_by(Task.completed_at.desc(), Task.id.desc())
             .limit(1)
