@@ -72,6 +72,10 @@ class Right(StrEnum):
     # in person, KT. as a deputy, TUQ. as a substitute (service.operations.awards)
     DECIDE_AWARDS = "decide_awards"
 
+    # has tasks to act on: lands in the inbox after login; the others (auditors, overseers
+    # alone, administrators) land on the list of processes they read
+    WORK_INBOX = "work_inbox"
+
 
 RIGHTS: dict[Right, frozenset[Role]] = {
     Right.START_PLAN: frozenset({Role.STANDING_BODY}),
@@ -93,6 +97,17 @@ RIGHTS: dict[Right, frozenset[Role]] = {
     Right.READ_SECURITY_LOG: frozenset({Role.ADMIN}),
     Right.END_SESSIONS: frozenset({Role.ADMIN}),
     Right.DECIDE_AWARDS: frozenset({Role.CHAIRMAN, Role.VICE_CHAIRMAN}),
+    Right.WORK_INBOX: frozenset(
+        {
+            Role.STANDING_BODY,
+            Role.FINANCE,
+            Role.HOME_AFFAIRS,
+            Role.CHAIRMAN,
+            Role.VICE_CHAIRMAN,
+            Role.OFFICE_CHIEF,
+            Role.UNIT,
+        }
+    ),
 }
 # The role a deputy acts in for the head (Right.DEPUTIZE).
 HEAD_ROLE: str = Role.CHAIRMAN.value  # a plain str: it is stored and hashed
@@ -116,6 +131,7 @@ _REFUSALS: dict[Right, tuple[str, str]] = {
     Right.READ_SECURITY_LOG: ("admin_only", "Only administrators read the security log."),
     Right.END_SESSIONS: ("admin_only", "Only administrators end another user's sessions."),
     Right.DECIDE_AWARDS: ("not_a_head", "Only the head of an agency or a deputy decides awards."),
+    Right.WORK_INBOX: ("no_tasks", "Your roles act on no step."),
 }
 
 

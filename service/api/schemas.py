@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import INCLUDE, Schema, fields, validate
 
 from service.db.base import MAX_ID
+from service.queries.process_list import FilterSchema
 
 
 def _due_at() -> fields.DateTime:
@@ -197,6 +198,11 @@ class TaskListArgsSchema(Schema):
     )
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
     offset = fields.Integer(load_default=0, validate=validate.Range(0, MAX_ID))
+    by = fields.String(
+        load_default="agency",
+        validate=validate.OneOf(["agency", "me"]),
+        metadata={"description": "me: the tasks the caller completed (with state=completed)"},
+    )
 
 
 class CompleteTaskSchema(Schema):
@@ -697,3 +703,33 @@ class AwardDecisionSchema(Schema):
     elsewhere = fields.List(fields.Nested(ForwardedAwardSchema))
     decision_id = fields.Integer(allow_none=True, metadata={"description": "its document"})
     may_issue = fields.Boolean()
+
+
+class ProcessListArgsSchema(FilterSchema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
+    offset = fields.Integer(load_default=0, validate=validate.Range(0, MAX_ID))
+
+
+class WaitingStepSchema(Schema):
+    step = fields.String()
+    name = fields.String()
+    agency = fields.String()
+    deadline_state = fields.String(allow_none=True)
+    due_at = fields.DateTime(allow_none=True)
+
+
+class ProcessListItemSchema(Schema):
+    id = fields.Integer()
+    title = fields.String()
+    reading = fields.String(metadata={"description": "full, or issued_plan: the plan alone"})
+    unit = fields.Nested(AgencyRefSchema)
+    year = fields.Integer()
+    parent_id = fields.Integer(allow_none=True)
+    status = fields.String(
+        metadata={"description": "running, completed, cancelled; issued for an issued_plan"}
+    )
+    started_at = fields.DateTime()
+    issued_at = fields.DateTime(allow_none=True)
+    documents = fields.List(fields.String(), metadata={"description": "e.g. 1/KH-BCĐ"})
+    open_steps = fields.List(fields.Nested(WaitingStepSchema))
+    overdue = fields.Boolean()

@@ -145,6 +145,7 @@ TABLE: dict[tuple[str, str], tuple[Request, Rule]] = {
     ("GET", "/api/v1/tasks"): (_none, Rule(SIGNED_IN)),
     ("GET", "/api/v1/tasks/counts"): (_none, Rule(SIGNED_IN)),
     ("GET", "/api/v1/notifications"): (_none, Rule(SIGNED_IN)),
+    ("GET", "/api/v1/processes"): (_none, Rule(SIGNED_IN)),
     ("GET", "/api/v1/definitions"): (_none, Rule(SIGNED_IN)),
     ("POST", "/api/v1/definitions"): (
         lambda w: {"data": w.bpmn, "content_type": "application/xml"},
@@ -257,6 +258,8 @@ TABLE: dict[tuple[str, str], tuple[Request, Rule]] = {
         Rule(frozenset({"chairman"}), ok=302),
     ),
     ("GET", "/processes/new"): (_none, Rule(SIGNED_IN)),
+    ("GET", "/processes"): (_none, Rule(SIGNED_IN)),
+    ("GET", "/processes.<any(csv, xlsx):fmt>"): (_none, Rule(SIGNED_IN)),
     ("POST", "/processes/new"): (
         lambda w: {"data": {"definition": "plan_chain", "title": "Kế hoạch thử quyền"}},
         Rule(STARTERS, ok=302),
@@ -323,6 +326,7 @@ def _path(rule: str, world: World) -> str:
         .replace("<int:document_id>", str(world.document))
         .replace("<int:incident_id>", "999999")
         .replace("<any(docx, pdf):fmt>", "docx")
+        .replace("<any(csv, xlsx):fmt>", "csv")
         .replace("<view>.<fmt>", "steps.csv")
         .replace("<agency_code>", "thanh-hoa-so-y-te")
         .replace("<int:year>.<fmt>", "2030.xlsx")
