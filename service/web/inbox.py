@@ -37,9 +37,12 @@ def _positive(name: str) -> int | None:
 @bp.get("/inbox")
 @login_required
 def index() -> ResponseReturnValue:
-    """The actor's open tasks, soonest due first."""
+    """The actor's open tasks, soonest due first; the "done" tab: the tasks their agency (or,
+    `by=me`, they themselves) completed, newest first."""
     actor = current_actor()
     args = request.args
+    done = args.get("tab") == "done"
+    by = "me" if done and args.get("by") == "me" else "agency"
     step = args.get("step") or None
     process = _positive("process")
     overdue = True if args.get("overdue") == "1" else None
@@ -51,6 +54,8 @@ def index() -> ResponseReturnValue:
     rows = inbox(
         new_uow(write=False),
         actor,
+        state="completed" if done else "open",
+        by=by,
         process=process,
         overdue=overdue,
         step=step,
@@ -60,10 +65,18 @@ def index() -> ResponseReturnValue:
     )
     more, rows = len(rows) > size, rows[:size]
     sent = senders(new_uow(write=False), actor, [r["id"] for r in rows])
-    filters = {"step": step or "", "process": process or "", "overdue": overdue, "q": q or ""}
+    filters = {
+        "step": step or "",
+        "process": process or "",
+        "overdue": overdue,
+        "q": q or "",
+        "tab": "done" if done else "",
+        "by": by,
+    }
     return render_template(
         "inbox.html",
         rows=rows,
+        done=done,
         senders=sent,
         filters=filters,
         steps=list(STEPS),
