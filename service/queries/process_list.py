@@ -155,32 +155,30 @@ def _root(parents: dict[int, int | None], process_id: int) -> int:
 
 
 def _matching(uow: UnitOfWork, readable: dict[int, Reading], rows: Any, needle: str) -> set[int]:
-    """Processes whose title, unit or bound agency, or one of whose documents the actor reads
-    ("83/KH-SYT"; an issued plan's reader reads its KH only), contains `needle`."""
+    """Processes where each word of `needle` is in the title, the unit or a bound agency's
+    name, or the number of a document the actor reads ("83/KH-SYT"; an issued plan's reader
+    reads its KH only): "ngay hoi 2026" finds "Ngày hội toàn dân … năm 2026"."""
+    words = needle.split()
     names = {
-        agency_id
+        agency_id: fold(name)
         for agency_id, name in uow.session.execute(select(Agency.id, Agency.name)).all()
-        if needle in fold(name)
     }
-    found = {
-        r.id
+    haystacks = {
+        r.id: " ".join(
+            [r.title_folded, names.get(r.jurisdiction_id, "")]
+            + [names.get(a, "") for a in r.bindings.values()]
+        )
         for r in rows
-        if needle in r.title_folded
-        or r.jurisdiction_id in names
-        or names & set(r.bindings.values())
     }
     documents = uow.session.execute(
         select(Document.instance_id, Document.kind, Document.number, Document.symbol).where(
-            Document.instance_id.in_({r.id for r in rows})
+            Document.instance_id.in_(haystacks)
         )
     ).all()
-    found |= {
-        process_id
-        for process_id, kind, number, symbol in documents
-        if needle in fold(f"{number}/{symbol}")
-        and (readable[process_id] is Reading.FULL or kind == PLAN_KIND)
-    }
-    return found
+    for process_id, kind, number, symbol in documents:
+        if readable[process_id] is Reading.FULL or kind == PLAN_KIND:
+            haystacks[process_id] += " " + fold(f"{number}/{symbol}")
+    return {i for i, text in haystacks.items() if all(w in text for w in words)}
 
 
 def _conditions(actor: Actor, filters: Filters) -> list[ColumnElement[bool]]:
