@@ -8,8 +8,9 @@ from flask.views import MethodView
 
 from service.api.blueprint import BEARER, Blueprint
 from service.api.deps import current_actor, new_uow
-from service.api.schemas import NotificationSchema
-from service.queries.notifications import notifications
+from service.api.schemas import MarkedSchema, NotificationSchema, UnreadCountSchema
+from service.operations.notifications import mark_read
+from service.queries.notifications import notifications, unread_count
 
 blp = Blueprint(
     "notifications",
@@ -24,5 +25,33 @@ class Notifications(MethodView):
     @blp.doc(**BEARER)
     @blp.response(200, NotificationSchema(many=True))
     def get(self) -> list[dict[str, Any]]:
-        """The newest reminders and escalations sent to the caller's agency."""
+        """The newest reminders and escalations sent to the caller's agency; `read` says
+        whether the caller has read each."""
         return notifications(new_uow(write=False), current_actor())
+
+
+@blp.route("/unread")
+class Unread(MethodView):
+    @blp.doc(**BEARER)
+    @blp.response(200, UnreadCountSchema)
+    def get(self) -> dict[str, int]:
+        """How many of them the caller has not read."""
+        return {"unread": unread_count(new_uow(write=False), current_actor())}
+
+
+@blp.route("/read")
+class ReadAll(MethodView):
+    @blp.doc(**BEARER)
+    @blp.response(200, MarkedSchema)
+    def post(self) -> dict[str, int]:
+        """Mark every one the caller has not read as read (for the caller alone)."""
+        return {"marked": mark_read(new_uow(), current_actor())}
+
+
+@blp.route("/<int:notification_id>/read")
+class ReadOne(MethodView):
+    @blp.doc(**BEARER)
+    @blp.response(200, MarkedSchema)
+    def post(self, notification_id: int) -> dict[str, int]:
+        """Mark one as read (404 for one not sent to the caller's agency)."""
+        return {"marked": mark_read(new_uow(), current_actor(), notification_id)}

@@ -361,6 +361,7 @@ class NotificationSchema(Schema):
     message = fields.String()
     channels = fields.List(fields.String())
     sent_at = fields.DateTime()
+    read = fields.Boolean(metadata={"description": "whether the caller has read it"})
 
 
 class EventSchema(Schema):
@@ -733,3 +734,11 @@ class ProcessListItemSchema(Schema):
     documents = fields.List(fields.String(), metadata={"description": "e.g. 1/KH-BCĐ"})
     open_steps = fields.List(fields.Nested(WaitingStepSchema))
     overdue = fields.Boolean()
+
+
+class UnreadCountSchema(Schema):
+    unread = fields.Integer()
+
+
+class MarkedSchema(Schema):
+    marked = fields.Integer(metadata={"description": "how many were newly marked as read"})

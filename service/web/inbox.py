@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 
 from service.db.base import MAX_ID
 from service.permissions import Right, may
+from service.queries.notifications import unread_count
 from service.queries.senders import senders
 from service.queries.tasks import inbox, inbox_counts
 from service.web.deps import current_actor, new_uow
@@ -23,7 +24,11 @@ def _counts() -> dict[str, Any]:
     """The counts in the navigation, on every page of a logged-in user."""
     if not current_user.is_authenticated or not (request.blueprint or "").startswith("web"):
         return {}
-    return {"counts": inbox_counts(new_uow(write=False), current_actor())}
+    actor = current_actor()
+    return {
+        "counts": inbox_counts(new_uow(write=False), actor),
+        "unread": unread_count(new_uow(write=False), actor),
+    }
 
 
 def _positive(name: str) -> int | None:

@@ -145,6 +145,9 @@ TABLE: dict[tuple[str, str], tuple[Request, Rule]] = {
     ("GET", "/api/v1/tasks"): (_none, Rule(SIGNED_IN)),
     ("GET", "/api/v1/tasks/counts"): (_none, Rule(SIGNED_IN)),
     ("GET", "/api/v1/notifications"): (_none, Rule(SIGNED_IN)),
+    ("GET", "/api/v1/notifications/unread"): (_none, Rule(SIGNED_IN)),
+    ("POST", "/api/v1/notifications/read"): (_none, Rule(SIGNED_IN)),
+    ("POST", "/api/v1/notifications/<int:notification_id>/read"): (_none, Rule(SIGNED_IN, ok=404)),
     ("GET", "/api/v1/processes"): (_none, Rule(SIGNED_IN)),
     ("GET", "/api/v1/definitions"): (_none, Rule(SIGNED_IN)),
     ("POST", "/api/v1/definitions"): (
@@ -248,6 +251,8 @@ TABLE: dict[tuple[str, str], tuple[Request, Rule]] = {
     ("POST", "/language"): (lambda w: {"data": {"lang": "en"}}, Rule(EVERYONE, ok=302)),
     ("GET", "/inbox"): (_none, Rule(SIGNED_IN)),
     ("GET", "/notifications"): (_none, Rule(SIGNED_IN)),
+    ("POST", "/notifications/read"): (_none, Rule(SIGNED_IN, ok=302)),
+    ("POST", "/notifications/<int:notification_id>/read"): (_none, Rule(SIGNED_IN, ok=404)),
     ("GET", "/delegations"): (_none, Rule(SIGNED_IN)),
     ("POST", "/delegations"): (
         lambda w: {"data": {"substitute": "nobody", "starts": "01/05/2023", "ends": "x"}},
@@ -325,6 +330,7 @@ def _path(rule: str, world: World) -> str:
         .replace("<int:campaign_id>", str(world.process))
         .replace("<int:document_id>", str(world.document))
         .replace("<int:incident_id>", "999999")
+        .replace("<int:notification_id>", "999999")
         .replace("<any(docx, pdf):fmt>", "docx")
         .replace("<any(csv, xlsx):fmt>", "csv")
         .replace("<view>.<fmt>", "steps.csv")

@@ -15,6 +15,7 @@ from service.db.models.incidents import Incident
 from service.db.models.processes import (
     Event,
     Notification,
+    NotificationRead,
     ProcessDefinition,
     ProcessInstance,
     ReportRound,
@@ -33,6 +34,7 @@ __all__ = [
     "Incident",
     "LoginSession",
     "Notification",
+    "NotificationRead",
     "ProcessDefinition",
     "ProcessInstance",
     "RecoveryCode",
