@@ -68,50 +68,67 @@ def process_list(
 ) -> list[dict[str, Any]]:
     """The processes the actor reads that match, newest first."""
     with uow:
-        readable = readable_processes(uow, actor)
-        ids = _candidates(uow, actor, readable, filters)
-        if not ids:
-            return []
-        query = select(ProcessInstance.id).where(ProcessInstance.id.in_(ids))
-        for condition in _conditions(actor, filters):
-            query = query.where(condition)
-        page = uow.session.scalars(
-            query.order_by(ProcessInstance.started_at.desc(), ProcessInstance.id.desc())
-            .limit(limit)
-            .offset(offset)
-        ).all()
-        return _rows(uow, readable, list(page))
+        return _matches(uow, actor, readable_processes(uow, actor), filters, limit, offset)
 
 
-def choices(uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
-    """What the filters offer: the years, campaigns and agencies of the readable processes."""
+def list_page(
+    uow: UnitOfWork, actor: Actor, filters: Filters, limit: int, offset: int
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The page's rows and its filters' choices, from one pass over what the actor reads."""
     with uow:
         readable = readable_processes(uow, actor)
-        if not readable:
-            return {"years": [], "campaigns": [], "agencies": []}
-        rows = uow.session.execute(
-            select(
-                ProcessInstance.id,
-                ProcessInstance.title,
-                ProcessInstance.parent_id,
-                ProcessInstance.jurisdiction_id,
-                YEAR,
-            ).where(ProcessInstance.id.in_(readable))
-        ).all()
-        agencies = uow.session.execute(
-            select(Agency.id, Agency.name)
-            .where(Agency.id.in_({r.jurisdiction_id for r in rows}))
-            .order_by(Agency.name)
-        ).all()
-        return {
-            "years": sorted({int(r[4]) for r in rows}, reverse=True),
-            "campaigns": [
-                {"id": r.id, "title": r.title}
-                for r in sorted(rows, key=lambda r: -r.id)
-                if r.parent_id is None
-            ],
-            "agencies": [{"id": a.id, "name": a.name} for a in agencies],
-        }
+        return _matches(uow, actor, readable, filters, limit, offset), _choices(uow, readable)
+
+
+def _matches(
+    uow: UnitOfWork,
+    actor: Actor,
+    readable: dict[int, Reading],
+    filters: Filters,
+    limit: int,
+    offset: int,
+) -> list[dict[str, Any]]:
+    ids = _candidates(uow, actor, readable, filters)
+    if not ids:
+        return []
+    query = select(ProcessInstance.id).where(ProcessInstance.id.in_(ids))
+    for condition in _conditions(actor, filters):
+        query = query.where(condition)
+    page = uow.session.scalars(
+        query.order_by(ProcessInstance.started_at.desc(), ProcessInstance.id.desc())
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return _rows(uow, readable, list(page))
+
+
+def _choices(uow: UnitOfWork, readable: dict[int, Reading]) -> dict[str, Any]:
+    """What the filters offer: the years, campaigns and agencies of the readable processes."""
+    if not readable:
+        return {"years": [], "campaigns": [], "agencies": []}
+    rows = uow.session.execute(
+        select(
+            ProcessInstance.id,
+            ProcessInstance.title,
+            ProcessInstance.parent_id,
+            ProcessInstance.jurisdiction_id,
+            YEAR,
+        ).where(ProcessInstance.id.in_(readable))
+    ).all()
+    agencies = uow.session.execute(
+        select(Agency.id, Agency.name)
+        .where(Agency.id.in_({r.jurisdiction_id for r in rows}))
+        .order_by(Agency.name)
+    ).all()
+    return {
+        "years": sorted({int(r[4]) for r in rows}, reverse=True),
+        "campaigns": [
+            {"id": r.id, "title": r.title}
+            for r in sorted(rows, key=lambda r: -r.id)
+            if r.parent_id is None
+        ],
+        "agencies": [{"id": a.id, "name": a.name} for a in agencies],
+    }
 
 
 def _candidates(

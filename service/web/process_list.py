@@ -14,7 +14,13 @@ from marshmallow import ValidationError
 
 from service.db.base import MAX_ID
 from service.exports import to_csv, to_xlsx
-from service.queries.process_list import STATUSES, Filters, FilterSchema, choices, process_list
+from service.queries.process_list import (
+    STATUSES,
+    Filters,
+    FilterSchema,
+    list_page,
+    process_list,
+)
 from service.web.deps import current_actor, new_uow
 from service.web.i18n import STEPS, label, translate_errors
 from workflows.calendar import local_day
@@ -61,13 +67,10 @@ def index() -> ResponseReturnValue:
     if not 0 < page <= MAX_ID // size:
         errors["page"] = [gettext("Not a page number.")]
         page = 1
-    rows = (
-        []
-        if errors
-        else process_list(
-            new_uow(write=False), actor, filters, limit=size + 1, offset=(page - 1) * size
-        )
+    rows, offered = list_page(
+        new_uow(write=False), actor, filters, limit=size + 1, offset=(page - 1) * size
     )
+    rows = [] if errors else rows
     more, rows = len(rows) > size, rows[:size]
     return (
         render_template(
@@ -75,7 +78,7 @@ def index() -> ResponseReturnValue:
             rows=rows,
             filters=filters,
             errors=errors,
-            choices=choices(new_uow(write=False), actor),
+            choices=offered,
             steps=list(STEPS),
             statuses=STATUSES,
             status_labels=STATUS_LABELS,
