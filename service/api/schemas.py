@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import INCLUDE, Schema, fields, validate
 
 from service.db.base import MAX_ID
+from service.queries.process_list import FilterSchema
 
 
 def _due_at() -> fields.DateTime:
@@ -197,6 +198,11 @@ class TaskListArgsSchema(Schema):
     )
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
     offset = fields.Integer(load_default=0, validate=validate.Range(0, MAX_ID))
+    by = fields.String(
+        load_default="agency",
+        validate=validate.OneOf(["agency", "me"]),
+        metadata={"description": "me: the tasks the caller completed (with state=completed)"},
+    )
 
 
 class CompleteTaskSchema(Schema):
@@ -366,17 +372,6 @@ class ConsolidatedSchema(ReportFiguresSchema):
     reported = fields.Integer(metadata={"description": "direct units that reported"})
     by_unit = fields.List(fields.Nested(UnitFiguresSchema))
     missing = fields.List(fields.Nested(MissingUnitSchema), metadata={"description": "any depth"})
-
-
-class NotificationSchema(Schema):
-    id = fields.Integer()
-    task_id = fields.Integer()
-    process_id = fields.Integer()
-    rule = fields.String()
-    audience = fields.String()
-    message = fields.String()
-    channels = fields.List(fields.String())
-    sent_at = fields.DateTime()
 
 
 class EventSchema(Schema):
@@ -722,36 +717,37 @@ class AwardDecisionSchema(Schema):
     may_issue = fields.Boolean()
 
 
-class RemindedSchema(Schema):
-    task_id = fields.Integer()
-    process_id = fields.Integer()
-    agency = fields.String(metadata={"description": "the agency reminded"})
-    notification_id = fields.Integer()
-
-
-class SkippedReminderSchema(Schema):
-    task_id = fields.Integer()
-    process_id = fields.Integer()
-    agency = fields.String()
-    next_at = fields.DateTime(metadata={"description": "when it may be reminded again"})
-
-
-class RemindUnitsSchema(Schema):
-    processes = fields.List(
-        fields.Integer(),
-        required=True,
-        metadata={"description": "the units' processes (the dashboard's process_id)"},
-    )
-
-
-class RemindersSchema(Schema):
-    reminded = fields.List(fields.Nested(RemindedSchema))
-    skipped = fields.List(
-        fields.Nested(SkippedReminderSchema), metadata={"description": "reminded today already"}
-    )
-
-
 class AssignTaskSchema(Schema):
     assignee = fields.String(
         required=True, metadata={"description": "the colleague's username", "example": "a.nguyen"}
     )
+
+
+class ProcessListArgsSchema(FilterSchema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
+    offset = fields.Integer(load_default=0, validate=validate.Range(0, MAX_ID))
+
+
+class WaitingStepSchema(Schema):
+    step = fields.String()
+    name = fields.String()
+    agency = fields.String()
+    deadline_state = fields.String(allow_none=True)
+    due_at = fields.DateTime(allow_none=True)
+
+
+class ProcessListItemSchema(Schema):
+    id = fields.Integer()
+    title = fields.String()
+    reading = fields.String(metadata={"description": "full, or issued_plan: the plan alone"})
+    unit = fields.Nested(AgencyRefSchema)
+    year = fields.Integer()
+    parent_id = fields.Integer(allow_none=True)
+    status = fields.String(
+        metadata={"description": "running, completed, cancelled; issued for an issued_plan"}
+    )
+    started_at = fields.DateTime()
+    issued_at = fields.DateTime(allow_none=True)
+    documents = fields.List(fields.String(), metadata={"description": "e.g. 1/KH-BCĐ"})
+    open_steps = fields.List(fields.Nested(WaitingStepSchema))
+    overdue = fields.Boolean()

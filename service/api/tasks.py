@@ -9,6 +9,7 @@ from flask.views import MethodView
 from service.api.blueprint import BEARER, Blueprint
 from service.api.deps import current_actor, new_uow
 from service.api.idempotency import DOC, once
+from service.api.notice_schemas import RemindedSchema
 from service.api.schemas import (
     AssignTaskSchema,
     CompletedSchema,
@@ -16,7 +17,6 @@ from service.api.schemas import (
     DraftFieldsSchema,
     DraftSchema,
     InboxCountsSchema,
-    RemindedSchema,
     TaskDetailSchema,
     TaskListArgsSchema,
     TaskSchema,

@@ -83,13 +83,20 @@ def inbox(
     q: str | None = None,
     limit: int = 50,
     offset: int = 0,
+    by: str = "agency",
 ) -> list[dict[str, Any]]:
     """Tasks the actor may act on (own agency and roles, deputy rights, delegations).
 
-    Open tasks come soonest-due first; `q` searches plan titles ignoring diacritics.
+    Open tasks come soonest-due first; `q` searches plan titles ignoring diacritics. Done
+    tasks ("completed") come newest first: those of the actor's agency and roles, or, with
+    `by="me"`, those the actor completed, in whatever capacity.
     """
     with uow:
-        query = _mine(actor, state)
+        query = (
+            select(Task).where(Task.state == state, Task.completed_by_id == actor.user_id)
+            if by == "me"
+            else _mine(actor, state)
+        )
         if process is not None:
             query = query.where(Task.instance_id == process)
         if overdue is not None:

@@ -66,6 +66,7 @@ ACTIONS = {
     "task_released": lazy_gettext("Released the task"),
     "delegation_granted": lazy_gettext("Named a substitute"),
     "delegation_revoked": lazy_gettext("Ended a substitution"),
+    "notifications_read": lazy_gettext("Marked notifications as read"),
     "definition_deployed": lazy_gettext("Deployed a diagram"),
     "second_factor_enrolled": lazy_gettext("Set up a second factor"),
     "user_disabled": lazy_gettext("Disabled a user"),

@@ -32,6 +32,7 @@ from service.operations.definitions import deploy
 from service.operations.delegations import grant_delegation, revoke_delegation
 from service.operations.directory import load_directory
 from service.operations.incidents import cancel_incident, retry_incident
+from service.operations.notifications import mark_read
 from service.operations.processes import start_process
 from service.operations.registers import set_next_number
 from service.operations.rendering import fail, render_pending, take_jobs
@@ -132,6 +133,7 @@ EXEMPT: dict[str, str] = {
     "instances.save_runtime": IN_CALLER,
     "reading.readable_instance": READ,
     "reading.visible_instance": READ,
+    "reading.readable_processes": READ,
     "registers.agency_by_code": READ,
     "registers.check_place": PURE,
     "rendering.any_due": READ,
@@ -256,6 +258,20 @@ def _emailing(ops: Ops) -> Callable[[], object]:
     return lambda: _email_pending(ops)
 
 
+def _notified(ops: Ops) -> Callable[[], object]:
+    _issued(ops)
+    ops.clock.advance(days=60)
+    tick(ops.uow)  # reminders reach the units' agencies
+    with ops.factory() as session:
+        user_id, agency_id = session.execute(
+            select(User.id, User.agency_id).join(
+                Notification, Notification.agency_id == User.agency_id
+            )
+        ).first()
+        username = session.get_one(User, user_id).username
+    return lambda: mark_read(ops.uow(), ops.actor(username))
+
+
 def _email_pending(ops: Ops) -> None:
     outbox = _Outbox()
     with ops.uow() as uow:
@@ -377,6 +393,7 @@ CASES: dict[str, Case] = {
         )
     ),
     "delegations.revoke_delegation": _granted,
+    "notifications.mark_read": _notified,
     "deadlines.email_pending": _emailing,
     "directory.load_directory": _new_user,
     "processes.start_process": lambda ops: lambda: _start(ops),

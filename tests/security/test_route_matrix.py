@@ -148,6 +148,10 @@ TABLE: dict[tuple[str, str], tuple[Request, Rule]] = {
     ("GET", "/api/v1/tasks"): (_none, Rule(SIGNED_IN)),
     ("GET", "/api/v1/tasks/counts"): (_none, Rule(SIGNED_IN)),
     ("GET", "/api/v1/notifications"): (_none, Rule(SIGNED_IN)),
+    ("GET", "/api/v1/notifications/unread"): (_none, Rule(SIGNED_IN)),
+    ("POST", "/api/v1/notifications/read"): (_none, Rule(SIGNED_IN)),
+    ("POST", "/api/v1/notifications/<int:notification_id>/read"): (_none, Rule(SIGNED_IN, ok=404)),
+    ("GET", "/api/v1/processes"): (_none, Rule(SIGNED_IN)),
     ("GET", "/api/v1/definitions"): (_none, Rule(SIGNED_IN)),
     ("POST", "/api/v1/definitions"): (
         lambda w: {"data": w.bpmn, "content_type": "application/xml"},
@@ -260,6 +264,8 @@ TABLE: dict[tuple[str, str], tuple[Request, Rule]] = {
     ("POST", "/language"): (lambda w: {"data": {"lang": "en"}}, Rule(EVERYONE, ok=302)),
     ("GET", "/inbox"): (_none, Rule(SIGNED_IN)),
     ("GET", "/notifications"): (_none, Rule(SIGNED_IN)),
+    ("POST", "/notifications/read"): (_none, Rule(SIGNED_IN, ok=302)),
+    ("POST", "/notifications/<int:notification_id>/read"): (_none, Rule(SIGNED_IN, ok=404)),
     ("GET", "/delegations"): (_none, Rule(SIGNED_IN)),
     ("POST", "/delegations"): (
         lambda w: {"data": {"substitute": "nobody", "starts": "01/05/2023", "ends": "x"}},
@@ -270,6 +276,8 @@ TABLE: dict[tuple[str, str], tuple[Request, Rule]] = {
         Rule(frozenset({"chairman"}), ok=302),
     ),
     ("GET", "/processes/new"): (_none, Rule(SIGNED_IN)),
+    ("GET", "/processes"): (_none, Rule(SIGNED_IN)),
+    ("GET", "/processes.<any(csv, xlsx):fmt>"): (_none, Rule(SIGNED_IN)),
     ("POST", "/processes/new"): (
         lambda w: {"data": {"definition": "plan_chain", "title": "Kế hoạch thử quyền"}},
         Rule(STARTERS, ok=302),
@@ -344,7 +352,9 @@ def _path(rule: str, world: World) -> str:
         .replace("<int:campaign_id>", str(world.process))
         .replace("<int:document_id>", str(world.document))
         .replace("<int:incident_id>", "999999")
+        .replace("<int:notification_id>", "999999")
         .replace("<any(docx, pdf):fmt>", "docx")
+        .replace("<any(csv, xlsx):fmt>", "csv")
         .replace("<view>.<fmt>", "steps.csv")
         .replace("<agency_code>", "thanh-hoa-so-y-te")
         .replace("<int:year>.<fmt>", "2030.xlsx")

@@ -16,6 +16,7 @@ from service.db.models.incidents import Incident
 from service.db.models.processes import (
     Event,
     Notification,
+    NotificationRead,
     ProcessDefinition,
     ProcessInstance,
     ReportRound,
@@ -34,6 +35,7 @@ __all__ = [
     "Incident",
     "LoginSession",
     "Notification",
+    "NotificationRead",
     "ProcessDefinition",
     "ProcessInstance",
     "RecoveryCode",

@@ -174,3 +174,13 @@ class Notification(Base):
     read_at: Mapped[datetime | None]
 
     task: Mapped[Task] = relationship()
+
+
+class NotificationRead(Base):
+    """That one user has read a notification: each colleague of the agency reads their own."""
+
+    __tablename__ = "notification_read"
+
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notification.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), primary_key=True)
+    read_at: Mapped[datetime]
