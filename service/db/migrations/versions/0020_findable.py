@@ -1,7 +1,7 @@
 """findable: which user has read which notification (the unread count and "mark as read")
 
-Revision ID: 0023_findable
-Revises: 0018_award_decisions
+Revision ID: 0020_findable
+Revises: 0019_task_drafts
 Create Date: 2026-12-02 02:20:00.000000
 """
 
@@ -9,8 +9,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0023_findable'
-down_revision = '0018_award_decisions'
+revision = '0020_findable'
+down_revision = '0019_task_drafts'
 branch_labels = None
 depends_on = None
 
