@@ -18,6 +18,7 @@ from flask import current_app, has_request_context, session
 from flask_babel import format_date, get_locale, gettext, lazy_gettext, ngettext
 
 from service.forms import AWARD_KINDS, DEADLINE_KINDS
+from service.permissions import Role
 from service.steps import KINDS
 from workflows import calendar
 
@@ -36,16 +37,18 @@ STEPS = {key: lazy_gettext(kind.label) for key, kind in KINDS.items()} | {
     "await_half_year": lazy_gettext("Waiting for the units' half-year reports"),
     "await_annual": lazy_gettext("Waiting for the units' annual reports"),
 }
-ROLES = {
-    "standing_body": lazy_gettext("Standing body"),
-    "finance": lazy_gettext("Finance"),
-    "home_affairs": lazy_gettext("Emulation and awards"),
-    "chairman": lazy_gettext("Chairman"),
-    "vice_chairman": lazy_gettext("Vice-chairman"),
-    "unit": lazy_gettext("Unit"),
-    "supervisor": lazy_gettext("Supervisor"),
-    "auditor": lazy_gettext("Inspector"),
-    "admin": lazy_gettext("Administrator"),
+ROLES: dict[str, Any] = {  # keyed by the rights table's roles
+    Role.STANDING_BODY: lazy_gettext("Standing body"),
+    Role.FINANCE: lazy_gettext("Finance"),
+    Role.HOME_AFFAIRS: lazy_gettext("Emulation and awards"),
+    Role.CHAIRMAN: lazy_gettext("Chairman"),
+    Role.VICE_CHAIRMAN: lazy_gettext("Vice-chairman"),
+    Role.OFFICE_CHIEF: lazy_gettext("Office chief"),
+    Role.UNIT: lazy_gettext("Unit"),
+    Role.SUPERVISOR: lazy_gettext("Supervisor"),
+    Role.AUDITOR: lazy_gettext("Inspector"),
+    Role.ADMIN: lazy_gettext("Administrator"),
+    Role.SYSTEM: lazy_gettext("Command line"),
 }
 DECISIONS = {
     "submit": lazy_gettext("Submitted"),
