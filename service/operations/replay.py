@@ -96,6 +96,8 @@ class _Replay:
                 self.cancelled = True
             elif event.action in ("task_claimed", "task_released"):
                 pass  # who holds a task in hand: no change of the engine's state
+            elif event.action in ("comment_added", "file_attached"):
+                pass  # a conversation beside the process: no change of the engine's state
             elif event.action == "units_reported":
                 self._runtime(event).deliver(message(data["round"]), now)
             elif event.action == "timer_fired":

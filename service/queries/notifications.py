@@ -1,4 +1,4 @@
-"""Reminders and escalations addressed to the caller's agency."""
+"""Reminders, escalations and mentions in comments addressed to the caller's agency."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def notifications(uow: UnitOfWork, actor: Actor, limit: int = 100) -> list[dict[
             {
                 "id": n.id,
                 "task_id": n.task_id,
-                "process_id": n.task.instance_id,
+                "process_id": n.instance_id if n.task is None else n.task.instance_id,
                 "rule": n.rule,
                 "audience": n.audience,
                 "message": n.message,
