@@ -7,9 +7,9 @@ from sqlalchemy import Engine
 from werkzeug.routing import IntegerConverter, Map
 
 from service import api, cli, web
+from service.attachment_http import MAX_BODY
 from service.cli import DEMO_PASSWORD
 from service.config import MIN_SECRET_KEY, Settings, UnsafeConfiguration
-from service.attachment_http import MAX_BODY
 from service.db.attachment_store import store_for
 from service.db.base import MAX_ID, utcnow
 from service.db.roles import unsafe_role

@@ -28,9 +28,7 @@ class DatabaseStore:
 
     def put(self, session: Session, sha256: str, content: bytes) -> None:
         insert = (
-            postgresql.insert
-            if session.get_bind().dialect.name == "postgresql"
-            else sqlite.insert
+            postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
         )
         session.execute(
             insert(AttachmentBlob)

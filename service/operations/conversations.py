@@ -44,12 +44,12 @@ def add_comment(
         (`mentions`) an agency that takes no part.
     """
     text = body.strip()
-    if not text:
-        raise Invalid({"body": ["Missing data for required field."]})
-    if len(text) > MAX_COMMENT:
-        raise Invalid({"body": [f"Longer than maximum length {MAX_COMMENT}."]})
     with uow:
-        instance = visible_instance(uow, actor, process_id)
+        instance = visible_instance(uow, actor, process_id)  # first: a stranger learns nothing
+        if not text:
+            raise Invalid({"body": ["Missing data for required field."]})
+        if len(text) > MAX_COMMENT:
+            raise Invalid({"body": [f"Longer than maximum length {MAX_COMMENT}."]})
         task = _task_of(uow, instance, task_id)
         mentioned = _mentioned(uow, instance, list(mentions))
         comment = Comment(
@@ -111,18 +111,18 @@ def attach_file(
         not read the process in full. :raise Invalid: (`file`) empty, too large, or of another
         type.
     """
-    if not content:
-        raise Invalid({"file": ["Missing data for required field."]})
-    if len(content) > MAX_ATTACHMENT:
-        raise Invalid({"file": [f"Larger than {MAX_ATTACHMENT // (1024 * 1024)} MB."]})
-    mimetype = sniff(content)
-    if mimetype is None:
-        raise Invalid({"file": ["Not a PDF, DOCX, XLSX, JPEG or PNG file."]})
-    sha256 = hashlib.sha256(content).hexdigest()
-    shown = (name or "").replace("\\", "/").rsplit("/", 1)[-1].strip() or f"{sha256[:12]}"
     with uow:
-        instance = visible_instance(uow, actor, process_id)
+        instance = visible_instance(uow, actor, process_id)  # first: a stranger learns nothing
         task = _task_of(uow, instance, task_id)
+        if not content:
+            raise Invalid({"file": ["Missing data for required field."]})
+        if len(content) > MAX_ATTACHMENT:
+            raise Invalid({"file": [f"Larger than {MAX_ATTACHMENT // (1024 * 1024)} MB."]})
+        mimetype = sniff(content)
+        if mimetype is None:
+            raise Invalid({"file": ["Not a PDF, DOCX, XLSX, JPEG or PNG file."]})
+        sha256 = hashlib.sha256(content).hexdigest()
+        shown = (name or "").replace("\\", "/").rsplit("/", 1)[-1].strip() or sha256[:12]
         store.put(uow.session, sha256, content)
         attachment = Attachment(
             instance_id=instance.id,

@@ -74,6 +74,8 @@ ACTIONS = {
     "process_cancelled": lazy_gettext("Cancelled the process"),
     "password_changed": lazy_gettext("Changed a user's password"),
     "sessions_ended": lazy_gettext("Ended a user's sessions"),
+    "comment_added": lazy_gettext("Commented"),
+    "file_attached": lazy_gettext("Attached a file"),
 }
 SECURITY_KINDS = {
     "login": lazy_gettext("Login"),
