@@ -45,3 +45,15 @@ def xlsx_file() -> bytes:
     out = BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def multipart(content: bytes, name: str) -> dict[str, object]:
+    """A test client's request with one file, its body built here: the client's own builder
+    spools a large file to a temporary file it never closes (a ResourceWarning)."""
+    boundary = "attached-sample-boundary"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    )
+    body = head.encode() + content + f"\r\n--{boundary}--\r\n".encode()
+    return {"data": body, "content_type": f"multipart/form-data; boundary={boundary}"}

@@ -15,7 +15,7 @@ from flask import Flask
 from service.db.attachment_store import FolderStore
 from service.operations.conversations import MAX_ATTACHMENT
 from tests.conftest import PLAN_2023, ApiClient
-from tests.service.attached_samples import EXE, PDF, docx_file, jpeg, png, xlsx_file
+from tests.service.attached_samples import EXE, PDF, docx_file, jpeg, multipart, png, xlsx_file
 
 POLICE, FINANCE, UNIT = "thanhhoa.congan", "thanhhoa.taichinh", "thanhhoa.soyte"
 POLICE_CODE = "thanh-hoa-cong-an"
@@ -142,11 +142,12 @@ def test_other_types_are_refused_naming_file(api: ApiClient, content: bytes, nam
 
 def test_too_large_is_refused(api: ApiClient) -> None:
     process, _ = submitted(api)
+    url = f"/api/v1/processes/{process}/attachments"
     just_over = PDF + b"\0" * (MAX_ATTACHMENT + 1 - len(PDF))
-    answer = upload(api, process, FINANCE, just_over, "lon.pdf")
+    answer = api.post(url, FINANCE, **multipart(just_over, "lon.pdf"))
     assert answer.status_code == 400 and "file" in answer.json["errors"]["json"]
     far_over = PDF + b"\0" * (MAX_ATTACHMENT + 2 * 1024 * 1024)
-    assert upload(api, process, FINANCE, far_over, "lon.pdf").status_code == 413
+    assert api.post(url, FINANCE, **multipart(far_over, "lon.pdf")).status_code == 413
 
 
 def test_a_folder_store_keeps_the_bytes_outside_the_database(
