@@ -11,8 +11,11 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from service.db.attachment_store import FolderStore
+from service.operations.audit import verify_log
 from service.operations.conversations import MAX_ATTACHMENT
 from tests.conftest import PLAN_2023, ApiClient
 from tests.service.attached_samples import EXE, PDF, docx_file, jpeg, multipart, png, xlsx_file
@@ -161,3 +164,30 @@ def test_a_folder_store_keeps_the_bytes_outside_the_database(
     sha256 = hashlib.sha256(content).hexdigest()
     assert (tmp_path / "files" / sha256[:2] / sha256).read_bytes() == content
     assert api.get(f"/api/v1/attachments/{answer.json['id']}", POLICE).data == content
+
+
+def test_verification_names_a_comment_or_file_changed_by_sql(app: Flask, api: ApiClient) -> None:
+    process, _ = submitted(api)
+    said = api.post(f"/api/v1/processes/{process}/comments", FINANCE, json={"body": "Đồng ý."})
+    assert said.status_code == 201
+    assert upload(api, process, FINANCE, png(), "anh.png").status_code == 201
+    engine = app.extensions["db_engine"]
+    for statement, table, field in (
+        ("UPDATE comment SET body = 'Không đồng ý.'", "comment", "body"),
+        ("UPDATE attachment SET name = 'khac.png'", "attachment", "name"),
+        ("UPDATE attachment_blob SET content = :forged", "attachment_blob", "content"),
+        (
+            "DELETE FROM notification WHERE comment_id IS NOT NULL; DELETE FROM comment",
+            "comment",
+            "id",
+        ),
+    ):
+        with engine.connect() as conn:
+            with Session(bind=conn) as session:
+                assert verify_log(session, app.config["WITNESS_DIR"], None)["breaks"] == []
+            for part in statement.split("; "):
+                conn.execute(text(part), {"forged": b"\x89PNG forged"})
+            with Session(bind=conn) as session:
+                report = verify_log(session, app.config["WITNESS_DIR"], None)
+            conn.rollback()
+        assert (table, field) in {(b["table"], b["field"]) for b in report["breaks"]}, statement
