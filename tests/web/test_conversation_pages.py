@@ -92,6 +92,9 @@ def test_bad_files_answer_400_at_the_file_field(api: ApiClient, browser: Browser
     too_large = browser.client.post(f"/processes/{process}/attachments", **request)
     assert too_large.status_code == 400
     assert 'id="attach-file-error"' in too_large.get_data(as_text=True)
+    far_over = multipart(over + b"\0" * (2 * 1024 * 1024), "lon.pdf")
+    refused = browser.client.post(f"/processes/{process}/attachments", **far_over)
+    assert refused.status_code == 413 and "Tệp quá lớn" in refused.get_data(as_text=True)
 
 
 def test_comments_and_file_names_are_shown_as_text(api: ApiClient, browser: Browser) -> None:
