@@ -45,6 +45,7 @@ class Settings:
     pkcs11_token: str = ""
     pkcs11_pin: str = ""
     trust_roots: Path | None = None  # PEM: the CAs whose certificates /documents/check trusts
+    attachments_dir: Path | None = None  # attached files' bytes: None keeps them in the database
 
     # what one run of a diagram's script or condition may spend (workflows.budget)
     script_time_ms: int = Budget.time_ms
@@ -66,6 +67,7 @@ class Settings:
         APP_SMTP_PORT and APP_SMTP_SENDER (default: no e-mail), APP_PKI_DIR and
         APP_PKI_PASSPHRASE (default outside production: APP_INSTANCE_DIR/pki, "demo"),
         APP_PKCS11_MODULE, APP_PKCS11_TOKEN, APP_PKCS11_PIN and APP_TRUST_ROOTS (a PEM file),
+        APP_ATTACHMENTS_DIR (attached files in this folder; default: in the database),
         APP_SCRIPT_TIME_MS,
         APP_SCRIPT_OPERATIONS and APP_SCRIPT_VALUE_BYTES (a diagram script's budget: default
         200 ms, 1,000,000 loop iterations or calls, 1 MB stored)."""
@@ -97,6 +99,7 @@ class Settings:
             pkcs11_token=os.environ.get("APP_PKCS11_TOKEN", ""),
             pkcs11_pin=os.environ.get("APP_PKCS11_PIN", ""),
             trust_roots=_path(os.environ.get("APP_TRUST_ROOTS")),
+            attachments_dir=_path(os.environ.get("APP_ATTACHMENTS_DIR")),
             script_time_ms=int(os.environ.get("APP_SCRIPT_TIME_MS", Budget.time_ms)),
             script_operations=int(os.environ.get("APP_SCRIPT_OPERATIONS", Budget.operations)),
             script_value_bytes=int(os.environ.get("APP_SCRIPT_VALUE_BYTES", Budget.value_bytes)),

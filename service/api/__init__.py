@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 from service.api import (
     audit,
     auth,
+    conversations,
     dashboard,
     definitions,
     delegations,
@@ -45,6 +46,7 @@ def init_app(app: Flask) -> None:
         tasks,
         processes,
         documents,
+        conversations,
         definitions,
         notifications,
         delegations,

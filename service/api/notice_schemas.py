@@ -7,7 +7,7 @@ from marshmallow import Schema, fields
 
 class NotificationSchema(Schema):
     id = fields.Integer()
-    task_id = fields.Integer()
+    task_id = fields.Integer(allow_none=True, metadata={"description": "none: a process's thread"})
     process_id = fields.Integer()
     rule = fields.String()
     audience = fields.String()

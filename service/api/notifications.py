@@ -23,7 +23,7 @@ blp = Blueprint(
     "notifications",
     __name__,
     url_prefix="/api/v1/notifications",
-    description="In-app reminders and escalations",
+    description="In-app reminders, escalations and mentions in comments",
 )
 
 
@@ -32,8 +32,8 @@ class Notifications(MethodView):
     @blp.doc(**BEARER)
     @blp.response(200, NotificationSchema(many=True))
     def get(self) -> list[dict[str, Any]]:
-        """The newest reminders and escalations sent to the caller's agency; `read` says
-        whether the caller has read each."""
+        """The newest reminders, escalations and comments mentioning the caller's agency;
+        `read` says whether the caller has read each."""
         return notifications(new_uow(write=False), current_actor())
 
 

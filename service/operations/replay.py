@@ -103,6 +103,8 @@ class _Replay:
                 pass  # who holds a task in hand: no change of the engine's state
             elif event.action == "task_reminded":
                 pass  # a supervisor's reminder (its notification): the engine is untouched
+            elif event.action in ("comment_added", "file_attached"):
+                pass  # a conversation beside the process: no change of the engine's state
             elif event.action == "units_reported":
                 self._runtime(event).deliver(message(data["round"]), now)
             elif event.action == "timer_fired":

@@ -1,4 +1,4 @@
-"""Reminders and escalations addressed to the caller's agency."""
+"""Reminders, escalations and mentions in comments addressed to the caller's agency."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def notifications(
             {
                 "id": n.id,
                 "task_id": n.task_id,
-                "process_id": n.task.instance_id,
+                "process_id": n.instance_id if n.task is None else n.task.instance_id,
                 "rule": n.rule,
                 "audience": n.audience,
                 "message": n.message,

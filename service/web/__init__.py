@@ -37,6 +37,7 @@ from service.web import (
     account,
     audit,
     auth,
+    conversations,
     dashboard,
     delegations,
     documents,
@@ -149,6 +150,7 @@ def init_app(app: Flask) -> None:
         tasks,
         processes,
         process_list,
+        conversations,
         documents,
         notifications,
         delegations,
@@ -247,6 +249,7 @@ ERROR_TITLES = {
     404: lazy_gettext("Page not found"),
     405: lazy_gettext("This action is not available here"),
     409: lazy_gettext("Already done"),
+    413: lazy_gettext("The file is too large"),
     429: lazy_gettext("Too many attempts"),
     500: lazy_gettext("Something went wrong"),
 }
@@ -256,6 +259,7 @@ ERROR_TEXTS = {
     404: lazy_gettext("The address may be mistyped, or the page no longer exists."),
     405: lazy_gettext("Please go back and use the buttons on the page."),
     409: lazy_gettext("Someone else changed this a moment ago."),
+    413: lazy_gettext("Files of up to 20 MB may be attached."),
     429: lazy_gettext("Please wait a minute before trying again."),
     500: lazy_gettext("The error has been logged. Please try again in a moment."),
 }

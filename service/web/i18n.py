@@ -81,6 +81,8 @@ ACTIONS = {
     "sessions_ended": lazy_gettext("Ended a user's sessions"),
     "task_reminded": lazy_gettext("Sent a reminder"),
     "task_assigned": lazy_gettext("Assigned the task to a colleague"),
+    "comment_added": lazy_gettext("Commented"),
+    "file_attached": lazy_gettext("Attached a file"),
 }
 SECURITY_KINDS = {
     "login": lazy_gettext("Login"),
@@ -183,6 +185,7 @@ CHOICES = {
     "annual_report": lazy_gettext("Annual reports of the units"),
 }
 ERRORS = {
+    "attachment_not_found": lazy_gettext("No such file."),
     "not_your_task": lazy_gettext(
         "This task belongs to another agency or role. If you think it should be yours, ask "
         "the agency it is addressed to."
@@ -258,6 +261,15 @@ MESSAGES = [
     ("Must be greater than or equal to {min}.", lazy_gettext("Must be at least %(min)s.")),
     ("Must be less than or equal to {max}.", lazy_gettext("Must be at most %(max)s.")),
     ("Must be one of: {choices}.", lazy_gettext("Choose one of the options.")),
+    ("Larger than {max} MB.", lazy_gettext("Larger than %(max)s MB: attach a smaller file.")),
+    (
+        "Not a PDF, DOCX, XLSX, JPEG or PNG file.",
+        lazy_gettext("Not a PDF, DOCX, XLSX, JPEG or PNG file."),
+    ),
+    (
+        "Not an agency taking part in this process.",
+        lazy_gettext("Not an agency taking part in this process."),
+    ),
     (
         "The end date is before the start date.",
         lazy_gettext("The end date is before the start date."),

@@ -18,6 +18,7 @@ from service.operations.awards import issue_award_decision
 from service.operations.processes import start_process
 from service.permissions import Reading
 from service.queries.awards import award_decision
+from service.queries.conversations import conversation
 from service.queries.definitions import definitions
 from service.queries.diagram import diagram
 from service.queries.directory import addressable_units, assignees
@@ -48,8 +49,11 @@ def show(process_id: int) -> ResponseReturnValue:
     diagram_steps = _diagram_steps(where)
     steps = {t["step"]: t["name"] for t in process["tasks"]}
     open_tasks = [t for t in process["tasks"] if t["state"] == "open"]
+    conv = conversation(new_uow(write=False), actor, process_id)
     return render_template(
         "process.html",
+        conv=conv,
+        comment_bodies={c["id"]: c["body"] for c in conv["comments"]},
         process=process,
         document=process["document"],
         events=[worded_event(e) for e in events],

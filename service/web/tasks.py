@@ -11,10 +11,11 @@ from flask_babel import gettext
 from flask_login import login_required
 from werkzeug.datastructures import MultiDict
 
-from service.errors import DomainError, Invalid
+from service.errors import DomainError, Forbidden, Invalid
 from service.operations.actors import Actor, load_actor
 from service.operations.drafts import Draft, read_draft, save_draft, typed
 from service.operations.tasks import claim_task, complete_task, release_task
+from service.queries.conversations import conversation
 from service.queries.directory import addressable_units, plan_issuers
 from service.queries.tasks import task_detail
 from service.steps import StepKind, Writes, button, kind_of
@@ -221,12 +222,17 @@ def _render(
         hidden=kind.hidden,
     )
     decisions = [(d, gettext(button(kind, d))) for d in kind.decisions]
+    try:
+        conv = conversation(new_uow(write=False), actor, task["process_id"])
+    except Forbidden:  # a task of a process the actor does not read in full: no thread
+        conv = None
     data_errors = errors.get("data")
     general = data_errors.get("_schema", []) if isinstance(data_errors, dict) else []
     return (
         render_template(
             "task.html",
             task=task,
+            conv=conv,
             document=task["document"],
             nodes=nodes,
             decisions=decisions,

@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import Engine, event, func, select, update
 
 import service.operations
+from service.db.attachment_store import DatabaseStore
 from service.db.base import Base
 from service.db.models import Event, Notification, User
 from service.errors import Unprocessable
@@ -27,6 +28,7 @@ from service.operations.actors import SYSTEM
 from service.operations.audit import checkpoint, verify
 from service.operations.audit_export import export
 from service.operations.awards import issue_award_decision
+from service.operations.conversations import add_comment, attach_file
 from service.operations.deadlines import email_pending
 from service.operations.definitions import deploy
 from service.operations.delegations import grant_delegation, revoke_delegation
@@ -117,6 +119,8 @@ EXEMPT: dict[str, str] = {
     "awards.outline": READ,
     "awards.outline_data": PURE,
     "awards.signing_mark": READ,
+    "conversations.mentionable": READ,
+    "conversations.sniff": PURE,
     "documents.archive_line": READ,
     "documents.decision_issuer": READ,
     "documents.issuer_choices": READ,
@@ -366,6 +370,18 @@ def _deciding(ops: Ops) -> Callable[[], object]:
 
 
 CASES: dict[str, Case] = {
+    "conversations.add_comment": lambda ops: (
+        p := _start(ops),
+        lambda: add_comment(
+            ops.uow(), ops.actor(FINANCE), p, "Xin ý kiến?", mentions=["thanh-hoa-cong-an"]
+        ),
+    )[1],
+    "conversations.attach_file": lambda ops: (
+        p := _start(ops),
+        lambda: attach_file(
+            ops.uow(), DatabaseStore(), ops.actor(POLICE), p, "a.pdf", b"%PDF-1.4\n%%EOF\n"
+        ),
+    )[1],
     "awards.issue_award_decision": _deciding,
     "sessions.end_user_sessions": lambda ops: (
         lambda: end_user_sessions(ops.uow(), ops.actor(ADMIN), FINANCE, ops.clock())

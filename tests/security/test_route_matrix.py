@@ -23,6 +23,7 @@ from werkzeug.datastructures import Headers
 
 from service.permissions import Right, may
 from tests.conftest import DIRECTORY, PLAN_2023, ROOT, ApiClient, FakeClock
+from tests.service.attached_samples import png
 from tests.service.test_documents import documents, to_signature
 from tests.web.conftest import Browser
 
@@ -118,6 +119,7 @@ class World:
     delegation: int  # the chairman's, to the office
     document: int  # the province's signed plan of an earlier cycle, issued to its units
     bpmn: bytes
+    attachment: int = 0  # a PNG Finance attached to the plan
 
 
 Request = Callable[[World], dict[str, Any]]
@@ -227,6 +229,16 @@ TABLE: dict[tuple[str, str], tuple[Request, Rule]] = {
         lambda w: {"data": {"file": (io.BytesIO(b"not a document"), "x.docx")}},
         Rule(SIGNED_IN),
     ),
+    ("GET", "/api/v1/processes/<int:process_id>/conversation"): (_none, Rule(PLAN_READERS)),
+    ("POST", "/api/v1/processes/<int:process_id>/comments"): (
+        _json({"body": "Xin ý kiến", "mentions": ["no-such-agency"]}),
+        Rule(PLAN_READERS, ok=400),
+    ),
+    ("POST", "/api/v1/processes/<int:process_id>/attachments"): (
+        lambda w: {"data": {"file": (io.BytesIO(b"MZ\x90\x00"), "x.pdf")}},
+        Rule(PLAN_READERS, ok=400),
+    ),
+    ("GET", "/api/v1/attachments/<int:attachment_id>"): (_none, Rule(PLAN_READERS)),
     ("GET", "/api/v1/audit/verify"): (_none, Rule(AUDITORS)),
     ("GET", "/api/v1/registers/<agency_code>/<int:year>"): (_none, Rule(REGISTER_READERS)),
     ("PUT", "/api/v1/registers/<agency_code>/<int:year>/<kind>"): (
@@ -317,6 +329,16 @@ TABLE: dict[tuple[str, str], tuple[Request, Rule]] = {
         lambda w: {"data": {"file": (io.BytesIO(b"not a document"), "x.docx")}},
         Rule(SIGNED_IN),
     ),
+    ("POST", "/processes/<int:process_id>/comments"): (
+        lambda w: {"data": {"body": "Xin ý kiến", "mentions": ["no-such-agency"]}},
+        Rule(PLAN_READERS, ok=400),
+    ),
+    ("POST", "/processes/<int:process_id>/attachments"): (
+        lambda w: {"data": {"file": (io.BytesIO(b"MZ\x90\x00"), "x.pdf")}},
+        Rule(PLAN_READERS, ok=400),
+    ),
+    ("GET", "/attachments/<int:attachment_id>"): (_none, Rule(PLAN_READERS)),
+    ("GET", "/attachments/<int:attachment_id>/preview"): (_none, Rule(PLAN_READERS)),
     ("GET", "/audit"): (_none, Rule(AUDITORS)),
     ("GET", "/registers"): (_none, Rule(SIGNED_IN)),
     ("GET", "/registers/<agency_code>/<int:year>"): (_none, Rule(REGISTER_READERS)),
@@ -362,6 +384,7 @@ def _path(rule: str, world: World) -> str:
         .replace("<kind>", "QĐ")
         .replace("<path:filename>", "css/app.css")
         .replace("<int:session_id>", "999999")
+        .replace("<int:attachment_id>", str(world.attachment))
         .replace("<username>", BYSTANDER)
     )
 
@@ -418,7 +441,21 @@ def world(app: Flask, api: ApiClient, clock: FakeClock, tmp_path: Path) -> World
     )
     assert grant.status_code == 201, grant.json
     bpmn = (ROOT / "bpmn" / "plan_chain.bpmn").read_bytes()
-    return World(process, appraisal["id"], draft["id"], grant.json["id"], document["id"], bpmn)
+    attached = api.post(
+        f"/api/v1/processes/{process}/attachments",
+        "thanhhoa.taichinh",
+        data={"file": (io.BytesIO(png()), "anh.png")},
+    )
+    assert attached.status_code == 201, attached.json
+    return World(
+        process,
+        appraisal["id"],
+        draft["id"],
+        grant.json["id"],
+        document["id"],
+        bpmn,
+        attached.json["id"],
+    )
 
 
 class Caller:

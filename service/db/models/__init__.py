@@ -1,6 +1,7 @@
 """All tables; import from here so that every mapper is configured."""
 
 from service.db.models.audit import AuditChain, Checkpoint
+from service.db.models.conversations import Attachment, AttachmentBlob, Comment
 from service.db.models.directory import (
     Agency,
     Delegation,
@@ -26,8 +27,11 @@ from service.db.models.security import LoginSession, SecurityEvent
 
 __all__ = [
     "Agency",
+    "Attachment",
+    "AttachmentBlob",
     "AuditChain",
     "Checkpoint",
+    "Comment",
     "Delegation",
     "Document",
     "Event",
