@@ -24,7 +24,14 @@ from service.db.models import ProcessInstance
 from service.db.roles import grant_app_role
 from service.db.uow import UnitOfWork
 from service.demo import campaigns
-from service.documents.keys import Pkcs12Store, demo_keys
+from service.documents.keys import (
+    CRL_FILE,
+    Pkcs12Store,
+    agency_label,
+    demo_keys,
+    revoke,
+    user_label,
+)
 from service.errors import NotFound
 from service.operations.actors import SYSTEM, password_hasher
 from service.operations.audit import checkpoint, checkpoint_due
@@ -333,3 +340,19 @@ def pki_demo() -> None:
     store = Pkcs12Store(settings.pki_dir, settings.pki_passphrase.encode())
     made = demo_keys(store, key_holders(_uow(write=False)), utcnow())
     click.echo(f"demo signing keys: {len(made)} made in {settings.pki_dir}")
+
+
+@pki.command("revoke")
+@click.argument("holder")
+@click.option("--agency", is_flag=True, help="HOLDER is an agency's code, not a username.")
+def pki_revoke(holder: str, agency: bool) -> None:
+    """Put HOLDER's demo certificate on the demo CA's revocation list: they can sign no more,
+    and /documents/check reports what they signed as revoked."""
+    settings: Settings = current_app.extensions["settings"]
+    if settings.production or settings.pki_dir is None:
+        raise click.UsageError("the demo CA is for development: set APP_PKI_DIR, not in production")
+    store = Pkcs12Store(settings.pki_dir, settings.pki_passphrase.encode())
+    label = agency_label(holder) if agency else user_label(holder)
+    if not revoke(store, label, utcnow()):
+        raise click.UsageError(f"no demo key {label} in {settings.pki_dir}")
+    click.echo(f"revoked: {label}; the list is {settings.pki_dir / CRL_FILE}")

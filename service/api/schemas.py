@@ -580,6 +580,7 @@ class SignatureCheckSchema(Schema):
     valid = fields.Boolean(metadata={"description": "the cryptography holds"})
     trusted = fields.Boolean(metadata={"description": "its certificate chains to a trust root"})
     whole_file = fields.Boolean(metadata={"description": "nothing but signatures added after it"})
+    revoked = fields.Boolean(metadata={"description": "its certificate is on a revocation list"})
     ok = fields.Boolean()
     problem = fields.String(metadata={"description": "why it could not be checked at all"})
 

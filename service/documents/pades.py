@@ -13,15 +13,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from io import BytesIO
 
-from asn1crypto import x509
+from asn1crypto import crl, x509
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.stamp import TextStampStyle
-from pyhanko_certvalidator import ValidationContext
 
+from service.documents.keys import validation_context
 from service.documents.layout import Box, Stamp
 
 VIETNAM = timezone(timedelta(hours=7))
@@ -44,14 +44,15 @@ class SignatureCheck:
     signed_at: datetime | None
     intact: bool  # the bytes it covers are the bytes it signed
     valid: bool  # the cryptography holds
-    trusted: bool  # the certificate chains to a configured trust root
+    trusted: bool  # the certificate chains to a configured trust root, and is not revoked
     whole_file: bool  # nothing but later signatures was added after it
 
+    revoked: bool = False  # the certificate is on a revocation list at hand
     problem: str = ""  # why it could not be checked at all (a damaged signature)
 
     @property
     def ok(self) -> bool:
-        return self.intact and self.valid and self.trusted
+        return self.intact and self.valid and self.trusted and not self.revoked
 
 
 def sign(pdf: bytes, seals: Sequence[Seal]) -> bytes:
@@ -77,9 +78,13 @@ def sign(pdf: bytes, seals: Sequence[Seal]) -> bytes:
     return pdf
 
 
-def check(pdf: bytes, trust_roots: Sequence[x509.Certificate]) -> list[SignatureCheck]:
-    """Every signature of `pdf`, checked against `trust_roots` (no network fetching); a damaged
-    one is reported as such, never raised."""
+def check(
+    pdf: bytes,
+    trust_roots: Sequence[x509.Certificate],
+    crls: Sequence[crl.CertificateList] = (),
+) -> list[SignatureCheck]:
+    """Every signature of `pdf`, checked against `trust_roots` and the revocation lists `crls`
+    (no network fetching); a damaged one is reported as such, never raised."""
     try:
         embedded_signatures = PdfFileReader(BytesIO(pdf), strict=False).embedded_signatures
     except Exception as err:  # noqa: BLE001 -- any damage to the file is a finding, not a crash
@@ -87,15 +92,18 @@ def check(pdf: bytes, trust_roots: Sequence[x509.Certificate]) -> list[Signature
     found = []
     for embedded in embedded_signatures:
         try:
-            found.append(_checked(embedded, trust_roots))
+            found.append(_checked(embedded, trust_roots, crls))
         except Exception as err:  # noqa: BLE001 -- as above
             found.append(_damaged(embedded.field_name, err))
     return found
 
 
-def _checked(embedded: EmbeddedPdfSignature, roots: Sequence[x509.Certificate]) -> SignatureCheck:
-    context = ValidationContext(trust_roots=list(roots), allow_fetching=False)
-    status = validate_pdf_signature(embedded, context)
+def _checked(
+    embedded: EmbeddedPdfSignature,
+    roots: Sequence[x509.Certificate],
+    crls: Sequence[crl.CertificateList],
+) -> SignatureCheck:
+    status = validate_pdf_signature(embedded, validation_context(roots, crls))
     subject = status.signing_cert.subject.native
     level = status.modification_level
     return SignatureCheck(
@@ -107,6 +115,7 @@ def _checked(embedded: EmbeddedPdfSignature, roots: Sequence[x509.Certificate]) 
         valid=status.valid,
         trusted=status.trusted,
         whole_file=level is not None and level.name in {"NONE", "LTA_UPDATES", "FORM_FILLING"},
+        revoked=status.revoked,
     )
 
 

@@ -29,7 +29,9 @@ from service.documents.content import (
     plan_document,
     report_document,
 )
+from service.documents.keys import KeyStore, agency_label, certificate_problem, user_label
 from service.documents.layout import OfficialDocument, to_data
+from service.errors import Conflict
 from service.operations.actors import HEAD_TITLES, OTHER_HEAD, Actor
 from service.operations.cascade import unit_reports
 from service.operations.directory import LEVEL_KINDS
@@ -62,6 +64,38 @@ def take_number(session: Session, agency_id: int, year: int, kind: str) -> int:
         .returning(Register.last_number)
     )
     return int(session.execute(statement).scalar_one())
+
+
+CERTIFICATE_PROBLEMS = {
+    "expired": "The certificate of {holder} has expired or is not yet valid: it cannot sign.",
+    "revoked": "The certificate of {holder} has been revoked: it cannot sign.",
+    "untrusted": "The certificate of {holder} is not from the configured authority: it cannot "
+    "sign.",
+}
+
+
+def check_signing_keys(
+    session: Session, keys: KeyStore | None, actor: Actor, agency_id: int, at: datetime
+) -> None:
+    """Before a signing takes its number: the certificates of the signer and of the issuing
+    agency that the store holds may sign at `at` (their dates, the CA's revocation lists, the
+    chain). Without a store the PDF goes out unsigned, and there is nothing to check.
+
+    :raise Conflict: `certificate_expired`, `certificate_revoked` or `certificate_untrusted`,
+        with `holder`, the name of the person or agency whose certificate it is.
+    """
+    if keys is None:
+        return
+    agency = session.get_one(Agency, agency_id)
+    holders = {user_label(actor.username): actor.full_name, agency_label(agency.code): agency.name}
+    roots, crls = keys.trust_roots(), keys.crls()
+    with keys.signers(holders) as found:
+        for label, signer in found.items():
+            problem = certificate_problem(signer.signing_cert, roots, crls, at)
+            if problem is not None:
+                holder = holders[label]
+                message = CERTIFICATE_PROBLEMS[problem].format(holder=holder)
+                raise Conflict(f"certificate_{problem}", message, holder=holder)
 
 
 def issue_document(

@@ -246,7 +246,7 @@ def _page_error(err: Exception) -> ResponseReturnValue:
     if isinstance(err, DomainError):
         if isinstance(err, Invalid):
             return error_page(400)
-        return error_page(err.status, i18n.error_message(err.code, err.message))
+        return error_page(err.status, i18n.error_message(err.code, err.message, err.params))
     if isinstance(err, CSRFError):
         return error_page(
             400, gettext("The form had expired. Please reload the page and send it again.")

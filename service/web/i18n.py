@@ -215,6 +215,18 @@ ERRORS = {
     ),
     "plan_not_signed": lazy_gettext("The plan is not signed yet: there is nothing to decide."),
     "award_decision_exists": lazy_gettext("This plan already has its award decision."),
+    "certificate_expired": lazy_gettext(
+        "The digital certificate of %(holder)s has expired or is not yet valid, so the document "
+        "cannot be signed. Ask the certificate authority for a new one."
+    ),
+    "certificate_revoked": lazy_gettext(
+        "The digital certificate of %(holder)s has been revoked, so the document cannot be "
+        "signed. Ask the certificate authority for a new one."
+    ),
+    "certificate_untrusted": lazy_gettext(
+        "The digital certificate of %(holder)s is not from the configured certificate "
+        "authority, so the document cannot be signed."
+    ),
     "no_accepted_nomination": lazy_gettext(
         "The award review accepted no nomination that this head decides: there is nothing to "
         "decide."
@@ -344,8 +356,10 @@ def translate_errors(errors: Any) -> Any:
     return translate_message(str(errors))
 
 
-def error_message(code: str, fallback: str) -> str:
-    return label(ERRORS, code, fallback)
+def error_message(code: str, fallback: str, params: dict[str, Any] | None = None) -> str:
+    """The error's text in the user's language; `params` fill its %(name)s places."""
+    text = label(ERRORS, code, fallback)
+    return text % params if params and code in ERRORS else text
 
 
 def _present(value: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_login import login_required
@@ -54,7 +54,8 @@ def complete(task_id: int) -> ResponseReturnValue:
         return _render(actor, task, data, {}, comment, proposal_taken=True)
     decision = request.form.get("decision") or ""
     try:
-        done = complete_task(new_uow(), actor, task_id, decision, comment or None, data)
+        keys = current_app.extensions["settings"].key_store()
+        done = complete_task(new_uow(), actor, task_id, decision, comment or None, data, keys=keys)
     except Invalid as err:
         return _render(actor, task, data, translate_errors(err.errors), comment, status=422)
     if done.next_steps:

@@ -88,6 +88,7 @@ EXEMPT: dict[str, str] = {
     "definitions.definition_view": PURE,
     "definitions.engine_definition": PURE + " (a parse cache)",
     "definitions.latest": READ,
+    "documents.check_signing_keys": READ + " (refuses a signing whose certificate may not sign)",
     "documents.issue_document": IN_CALLER + ": complete_task's case signs a plan",
     "documents.official_document": READ,
     "documents.report_recipients": READ,
