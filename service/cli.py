@@ -32,6 +32,7 @@ from service.documents.keys import (
     revoke,
     user_label,
 )
+from service.documents.pades import timestamper
 from service.errors import NotFound
 from service.operations.actors import SYSTEM, password_hasher
 from service.operations.audit import checkpoint, checkpoint_due
@@ -123,7 +124,8 @@ def load_demo(demo_otp: bool) -> None:
         )
         click.echo(f"demo signing keys: {len(made)} made in {settings.pki_dir}")
     # the campaigns' documents, ready (and digitally signed) from the start
-    rendered = render_pending(_uow, keys=settings.key_store()).rendered
+    tsa = timestamper(settings.tsa_url)
+    rendered = render_pending(_uow, keys=settings.key_store(), tsa=tsa).rendered
     click.echo(f"demo documents: {rendered} rendered")
 
 
@@ -305,13 +307,22 @@ def _render_loop(batch: int, interval: float, lease: int, once: bool) -> None:
     if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
         signal.signal(signal.SIGINT, stop)  # Ctrl-C too: the document in hand is finished
     name = worker_name()
-    keys = current_app.extensions["settings"].key_store()
+    settings: Settings = current_app.extensions["settings"]
+    keys, tsa = settings.key_store(), timestamper(settings.tsa_url)
     signing = "signing PDFs" if keys is not None else "no signing keys: PDFs unsigned"
+    if keys is not None and tsa is not None:
+        signing += f", timestamped by {settings.tsa_url}"
     click.echo(f"render worker {name}: ready, {signing}")
     while not stopping:
         if any_due(_uow(write=False)):
             report = render_pending(
-                _uow, batch, batch=batch, worker=name, lease=timedelta(seconds=lease), keys=keys
+                _uow,
+                batch,
+                batch=batch,
+                worker=name,
+                lease=timedelta(seconds=lease),
+                keys=keys,
+                tsa=tsa,
             )
             if report.rendered or report.failed or report.dropped:
                 click.echo(

@@ -47,6 +47,7 @@ class Settings:
     pkcs11_pin: str = ""
     trust_roots: Path | None = None  # PEM: the CAs whose certificates /documents/check trusts
     crl: Path | None = None  # their revocation lists (PEM or DER); default: the demo CA's
+    tsa_url: str | None = None  # an RFC 3161 time-stamping authority: signatures carry its time
 
     # what one run of a diagram's script or condition may spend (workflows.budget)
     script_time_ms: int = Budget.time_ms
@@ -69,6 +70,7 @@ class Settings:
         APP_PKI_PASSPHRASE (default outside production: APP_INSTANCE_DIR/pki, "demo"),
         APP_PKCS11_MODULE, APP_PKCS11_TOKEN, APP_PKCS11_PIN, APP_TRUST_ROOTS (a PEM file) and
         APP_CRL (the trust roots' revocation lists, a file kept current by the deployment),
+        APP_TSA_URL (an RFC 3161 time-stamping authority; default: none),
         APP_SCRIPT_TIME_MS,
         APP_SCRIPT_OPERATIONS and APP_SCRIPT_VALUE_BYTES (a diagram script's budget: default
         200 ms, 1,000,000 loop iterations or calls, 1 MB stored)."""
@@ -101,6 +103,7 @@ class Settings:
             pkcs11_pin=os.environ.get("APP_PKCS11_PIN", ""),
             trust_roots=_path(os.environ.get("APP_TRUST_ROOTS")),
             crl=_path(os.environ.get("APP_CRL")),
+            tsa_url=os.environ.get("APP_TSA_URL") or None,
             script_time_ms=int(os.environ.get("APP_SCRIPT_TIME_MS", Budget.time_ms)),
             script_operations=int(os.environ.get("APP_SCRIPT_OPERATIONS", Budget.operations)),
             script_value_bytes=int(os.environ.get("APP_SCRIPT_VALUE_BYTES", Budget.value_bytes)),

@@ -581,6 +581,13 @@ class SignatureCheckSchema(Schema):
     trusted = fields.Boolean(metadata={"description": "its certificate chains to a trust root"})
     whole_file = fields.Boolean(metadata={"description": "nothing but signatures added after it"})
     revoked = fields.Boolean(metadata={"description": "its certificate is on a revocation list"})
+    timestamped_at = fields.DateTime(
+        allow_none=True,
+        metadata={"description": "the time an RFC 3161 timestamp attests, when it holds"},
+    )
+    timestamp_trusted = fields.Boolean(
+        metadata={"description": "the timestamp authority chains to a trust root"}
+    )
     ok = fields.Boolean()
     problem = fields.String(metadata={"description": "why it could not be checked at all"})
 

@@ -17,6 +17,7 @@ from asn1crypto import crl, x509
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
+from pyhanko.sign.timestamps import HTTPTimeStamper, TimeStamper
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.stamp import TextStampStyle
@@ -48,6 +49,8 @@ class SignatureCheck:
     whole_file: bool  # nothing but later signatures was added after it
 
     revoked: bool = False  # the certificate is on a revocation list at hand
+    timestamped_at: datetime | None = None  # an RFC 3161 timestamp's time, when it holds
+    timestamp_trusted: bool = False  # the timestamp authority chains to a trust root
     problem: str = ""  # why it could not be checked at all (a damaged signature)
 
     @property
@@ -55,10 +58,16 @@ class SignatureCheck:
         return self.intact and self.valid and self.trusted and not self.revoked
 
 
-def sign(pdf: bytes, seals: Sequence[Seal]) -> bytes:
+def timestamper(tsa_url: str | None) -> TimeStamper | None:
+    """The RFC 3161 time-stamping authority at `tsa_url` (HTTP POST), or None."""
+    return HTTPTimeStamper(tsa_url) if tsa_url else None
+
+
+def sign(pdf: bytes, seals: Sequence[Seal], tsa: TimeStamper | None = None) -> bytes:
     """`pdf` with each seal applied in order, one incremental revision each. The appearances are
     already on the page (drawn with the document's own font, `render_pdf`'s stamps): each
-    signature's widget covers its own, so a viewer opens that signature's details there."""
+    signature's widget covers its own, so a viewer opens that signature's details there. With
+    `tsa`, each signature carries the authority's timestamp of its signing time (PAdES B-T)."""
     for seal in seals:
         box = seal.box
         spec = fields.SigFieldSpec(
@@ -71,9 +80,10 @@ def sign(pdf: bytes, seals: Sequence[Seal]) -> bytes:
         )
         writer = IncrementalPdfFileWriter(BytesIO(pdf))
         style = TextStampStyle(stamp_text="", border_width=0)
-        out = signers.PdfSigner(meta, seal.signer, stamp_style=style, new_field_spec=spec).sign_pdf(
-            writer
+        signer = signers.PdfSigner(
+            meta, seal.signer, timestamper=tsa, stamp_style=style, new_field_spec=spec
         )
+        out = signer.sign_pdf(writer)
         pdf = out.getvalue()
     return pdf
 
@@ -106,6 +116,7 @@ def _checked(
     status = validate_pdf_signature(embedded, validation_context(roots, crls))
     subject = status.signing_cert.subject.native
     level = status.modification_level
+    stamped = status.timestamp_validity
     return SignatureCheck(
         field=embedded.field_name,
         signer=str(subject.get("common_name", "")),
@@ -116,6 +127,8 @@ def _checked(
         trusted=status.trusted,
         whole_file=level is not None and level.name in {"NONE", "LTA_UPDATES", "FORM_FILLING"},
         revoked=status.revoked,
+        timestamped_at=stamped.timestamp if stamped and stamped.intact and stamped.valid else None,
+        timestamp_trusted=bool(stamped and stamped.trusted),
     )
 
 
