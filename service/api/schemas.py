@@ -530,7 +530,15 @@ class DocumentSchema(Schema):
     number_line = fields.String(metadata={"example": "Số: 180/KH-BCĐ"})
     year = fields.Integer()
     subject = fields.String()
-    issuer = fields.String()
+    issuer = fields.String(metadata={"description": "the agency whose register numbered it"})
+    issued_as = fields.List(
+        fields.String(),
+        metadata={
+            "description": "the issuer as the document's header prints it: the parent body, "
+            "then the issuing body",
+            "example": ["UBND TỈNH THANH HÓA", "BAN CHỈ ĐẠO 138"],
+        },
+    )
     signed_at = fields.DateTime()
     signed_by = fields.String()
     signing_mark = fields.String(allow_none=True)

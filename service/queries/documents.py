@@ -65,6 +65,13 @@ def document_row(document: Document) -> dict[str, Any]:
         "year": document.year,
         "subject": document.subject,
         "issuer": document.agency.name,
+        # as the header prints it, "UBND TỈNH THANH HÓA" above "BAN CHỈ ĐẠO 138": the body
+        # that issues may be a committee of the agency whose register numbers it
+        "issued_as": [
+            line
+            for line in ((document.content or {}).get(key) for key in ("parent_body", "issuer"))
+            if line
+        ],
         "signed_at": document.signed_at,
         "signed_by": document.signed_by.full_name,
         "signing_mark": document.signing_mark,

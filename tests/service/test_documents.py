@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from service.db.models import Document, Register
 from tests.conftest import PLAN_2023, ROOT, ApiClient, render_documents
 from tests.service.documents_read import docx_text, pdf_text
+from tests.web.conftest import Browser
 
 POLICE, FINANCE, AWARDS = "thanhhoa.congan", "thanhhoa.taichinh", "thanhhoa.thiduakhenthuong"
 CHAIRMAN, DEPUTY = "thanhhoa.chutich", "thanhhoa.phochutich"
@@ -138,6 +139,16 @@ def test_the_audit_log_holds_the_hashes_and_a_file_in_hand_is_checked(api: ApiCl
     same = check(pdf)
     assert (same["matches"], same["recorded"], same["format"]) == (True, True, "pdf")
     assert same["document"]["number_line"] == "Số: 1/KH-BCĐ"
+    # the issuer as the document's header names it, not the agency whose register numbered it
+    header = ["UBND TỈNH THANH HÓA", "BAN CHỈ ĐẠO 138"]
+    assert same["document"]["issued_as"] == header
+    assert all(line in pdf_text(pdf) for line in header)
+    browser = Browser(api.client.application.test_client())
+    browser.login(AWARDS)
+    browser.get("/documents/check")
+    upload = {"file": [(io.BytesIO(pdf), "van-ban.pdf")]}  # one value: the (file, name) pair
+    page = browser.post("/documents/check", upload).get_data(as_text=True)
+    assert "UBND TỈNH THANH HÓA<br><strong>BAN CHỈ ĐẠO 138</strong>" in page
     changed = check(pdf + b"\n")  # one byte more: no longer the signed file
     assert (changed["matches"], changed["document"]) == (False, None)
     empty = api.post("/api/v1/documents/check", AWARDS, data={})
