@@ -55,6 +55,7 @@ class Signing:
     signed_on: date | None
     signer: str
     mark: str | None  # "KT. CHỦ TỊCH / PHÓ CHỦ TỊCH" when signed for someone
+    position: str = ""  # the signer's own office, when it is not the issuing body's title
 
 
 @dataclass(frozen=True)
@@ -301,7 +302,7 @@ def _document(
         signed_on=signing.signed_on,
         subject=subject,
         body=tuple(body),
-        signature=Signature(_authority(issuer, signing.mark), signing.signer),
+        signature=Signature(_authority(issuer, signing.mark), signing.signer, signing.position),
         recipients=tuple(recipients),
     )
 

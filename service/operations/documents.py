@@ -166,6 +166,8 @@ def official_document(
     """The plan (or, given a report, the report) as `agency` issues it; a draft has no number."""
     plan = instance.document
     issuer = _issuer(agency, plan.get("issuer") if report is None else None)
+    if signing.signer:
+        signing = replace(signing, position=signer_position(agency, issuer, signing.mark))
     if report is None:
         units = plan.get("addressed_units", [])
         names = {
@@ -236,6 +238,20 @@ def issuer_choices(agency: Agency) -> list[tuple[str, str]]:
         return []
     own = (str(agency.abbreviation), agency.issuer_name or agency.name.upper())
     return [own] + [(str(i["abbreviation"]), str(i["issuer_name"])) for i in agency.issuers]
+
+
+def signer_position(agency: Agency, issuer: Issuer, mark: str | None) -> str:
+    """The signer's own office, when they sign as the head (or "KT." the deputy head) of a body
+    the agency issues as, under another title: the Chairman signs Ban Chỉ đạo 138's plan as
+    "TRƯỞNG BAN", then "CHỦ TỊCH UBND TỈNH" above the name (seed 000). Empty when the agency
+    issues as itself, or for TL./TUQ., whose own title is already among the authority lines."""
+    own_head, own_deputy = HEAD_TITLES.get(agency.kind, OTHER_HEAD)
+    if issuer.parent_body is None or issuer.head_title == own_head:
+        return ""
+    if mark is not None and not mark.startswith("KT."):
+        return ""
+    body = issuer.parent_body.removesuffix(issuer.place.upper()).strip()  # "UBND TỈNH"
+    return f"{own_deputy if mark else own_head} {body}"
 
 
 def _issuer(agency: Agency, abbreviation: str | None = None) -> Issuer:

@@ -91,6 +91,7 @@ EXEMPT: dict[str, str] = {
     "documents.check_signing_keys": READ + " (refuses a signing whose certificate may not sign)",
     "documents.issue_document": IN_CALLER + ": complete_task's case signs a plan",
     "documents.official_document": READ,
+    "documents.signer_position": PURE,
     "documents.report_recipients": READ,
     "documents.take_number": IN_CALLER + ": complete_task's case signs a plan",
     "idempotency.forget_old_keys": IN_CALLER + ": scheduler.tick's case",

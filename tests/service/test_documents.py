@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import threading
 import urllib.error
 import urllib.request
@@ -96,6 +97,8 @@ def test_the_signed_plan_reads_back_from_docx_and_pdf(api: ApiClient) -> None:
     docx, pdf = download(api, doc["id"], "docx"), download(api, doc["id"], "pdf")
     for text in (docx_text(docx), pdf_text(pdf)):
         assert [line for line in expected if line not in text] == []
+        # the Head of the Committee's own office, under the signature and above the name
+        assert re.search(r"TRƯỞNG BAN\s+CHỦ TỊCH UBND TỈNH\s+Đỗ Minh Tuấn", text)
     assert hashlib.sha256(docx).hexdigest() == doc["docx_sha256"]
     assert hashlib.sha256(pdf).hexdigest() == doc["pdf_sha256"]
 
@@ -168,7 +171,10 @@ def test_a_deputy_signs_kt_and_a_draft_has_no_number(api: ApiClient) -> None:
     text = docx_text(download(api, doc["id"], "docx"))
     # the Ban Chỉ đạo's document, in its own titles; the record keeps the mark as signed
     assert "KT. TRƯỞNG BAN\nPHÓ TRƯỞNG BAN" in text
-    assert "Trịnh Quốc Khánh" in text and doc["signing_mark"] == "KT. CHỦ TỊCH / PHÓ CHỦ TỊCH"
+    assert (
+        "PHÓ CHỦ TỊCH UBND TỈNH\nTrịnh Quốc Khánh" in text
+        and doc["signing_mark"] == "KT. CHỦ TỊCH / PHÓ CHỦ TỊCH"
+    )
 
 
 def _register(app: Flask) -> tuple[int | None, int]:
