@@ -176,8 +176,8 @@ def official_document(
                 select(Agency.code, Agency.name).where(Agency.code.in_(units))
             )
         }
-        recipients = [names[code] for code in units if code in names]
-        return plan_document(issuer, plan, signing, recipients + [archive_line(session, instance)])
+        recipients = plan_recipients(session, instance, [names[c] for c in units if c in names])
+        return plan_document(issuer, plan, signing, recipients)
     round_ = round_ or "result"
     units = [
         UnitFigures(u.unit, u.report, u.late) for u in unit_reports(session, instance.id, round_)
@@ -199,19 +199,7 @@ def report_recipients(session: Session, instance: ProcessInstance, agency: Agenc
     that asked for it, or, at the top, the policy's (the People's Committee, the Ministry),
     each "(để b/c)"; then the agency's leadership and "Lưu: VT, …"."""
     policy = recipients_policy()
-    named: list[str] = []
-    if instance.parent_id is not None:
-        parent = session.get_one(ProcessInstance, instance.parent_id)
-        above = _bound(session, parent, policy["to_parent_role"]) or _bound(
-            session, parent, HEAD_ROLE
-        )
-        named = [] if above is None else [f"{above}{policy['for_report']}"]
-    else:
-        named = [
-            f"{_ROLE.sub(lambda m: _bound(session, instance, m[1]) or '', name)}"
-            f"{policy['for_report']}"
-            for name in policy["top_level"]
-        ]
+    named = _informed(session, instance, policy["top_level"])
     leadership = (
         policy["leadership"].format(abbreviation=agency.abbreviation)
         if agency.abbreviation
@@ -221,6 +209,33 @@ def report_recipients(session: Session, instance: ProcessInstance, agency: Agenc
         *named,
         leadership,
         archive_line(session, instance),
+    ]
+
+
+def plan_recipients(session: Session, instance: ProcessInstance, units: list[str]) -> list[str]:
+    """Nơi nhận of a plan: the level above, "(để b/c)" (at the top, the policy's bodies), the
+    units it addresses, "(để t/h)", then "Lưu: VT, …" (seed 000)."""
+    policy = recipients_policy()
+    return [
+        *_informed(session, instance, policy["plan"]["top_level"]),
+        *(f"{unit}{policy['plan']['for_action']}" for unit in units),
+        archive_line(session, instance),
+    ]
+
+
+def _informed(session: Session, instance: ProcessInstance, top_level: list[str]) -> list[str]:
+    """Who is sent a document for information, "(để b/c)": the standing body (else the head)
+    of the level above, or, at the top, `top_level` ("{<role>}": the agency bound to it)."""
+    policy = recipients_policy()
+    if instance.parent_id is not None:
+        parent = session.get_one(ProcessInstance, instance.parent_id)
+        above = _bound(session, parent, policy["to_parent_role"]) or _bound(
+            session, parent, HEAD_ROLE
+        )
+        return [] if above is None else [f"{above}{policy['for_report']}"]
+    return [
+        f"{_ROLE.sub(lambda m: _bound(session, instance, m[1]) or '', name)}{policy['for_report']}"
+        for name in top_level
     ]
 
 

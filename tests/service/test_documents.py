@@ -99,6 +99,10 @@ def test_the_signed_plan_reads_back_from_docx_and_pdf(api: ApiClient) -> None:
         assert [line for line in expected if line not in text] == []
         # the Head of the Committee's own office, under the signature and above the name
         assert re.search(r"TRƯỞNG BAN\s+CHỦ TỊCH UBND TỈNH\s+Đỗ Minh Tuấn", text)
+        # Nơi nhận says why each receives it: the bodies above to be informed, the units to act
+        for line in ("- Ban Chỉ đạo 138/CP (để b/c);", "- Thường trực HĐND tỉnh (để b/c);"):
+            assert line in text
+        assert "- Huyện Thường Xuân (để t/h);" in text and "- Lưu: VT, CAT." in text
     assert hashlib.sha256(docx).hexdigest() == doc["docx_sha256"]
     assert hashlib.sha256(pdf).hexdigest() == doc["pdf_sha256"]
 
