@@ -87,7 +87,16 @@ def test_the_signed_plan_reads_back_from_docx_and_pdf(api: ApiClient) -> None:
         PLAN_2023["title"],
         "I. MỤC ĐÍCH, YÊU CẦU",
         "II. NỘI DUNG THỰC HIỆN",
-        "V. KINH PHÍ",
+        # the plan's lists as tables, numbered after its sections
+        "V. ĐIỂM TỔ CHỨC NGÀY HỘI",
+        "Thị trấn Thường Xuân, huyện Thường Xuân",
+        "01/07/2023 - 10/07/2023",
+        "VI. ĐỀ NGHỊ KHEN THƯỞNG",
+        "Bằng khen của Chủ tịch UBND tỉnh",
+        "Đồng ý",  # Home Affairs' verdict
+        "VII. THỜI HẠN",
+        "Trước ngày 20/08/2023",
+        "VIII. KINH PHÍ",
         "Tổng cộng",
         "165.000.000",
         "Nơi nhận:",
