@@ -31,7 +31,8 @@ from pyhanko_certvalidator.policy_decl import (
 
 CA_FILE = "ca.pem"
 CRL_FILE = "ca.crl"  # the demo CA's revocation list (PEM), remade by `flask pki revoke`
-CRL_DAYS = 30  # how long a published list is current: `pki demo` and `pki revoke` renew it
+CRL_DAYS = 365  # how long the demo list is current (`pki demo`, `pki revoke` renew it); a stale
+# list is no proof of anything, so signing then stops: a real CA publishes daily, into APP_CRL
 
 
 def user_label(username: str) -> str:
