@@ -548,7 +548,15 @@ class DocumentSchema(Schema):
     number_line = fields.String(metadata={"example": "Số: 180/KH-BCĐ"})
     year = fields.Integer()
     subject = fields.String()
-    issuer = fields.String()
+    issuer = fields.String(metadata={"description": "the agency whose register numbered it"})
+    issued_as = fields.List(
+        fields.String(),
+        metadata={
+            "description": "the issuer as the document's header prints it: the parent body, "
+            "then the issuing body",
+            "example": ["UBND TỈNH THANH HÓA", "BAN CHỈ ĐẠO 138"],
+        },
+    )
     signed_at = fields.DateTime()
     signed_by = fields.String()
     signing_mark = fields.String(allow_none=True)
@@ -598,6 +606,14 @@ class SignatureCheckSchema(Schema):
     valid = fields.Boolean(metadata={"description": "the cryptography holds"})
     trusted = fields.Boolean(metadata={"description": "its certificate chains to a trust root"})
     whole_file = fields.Boolean(metadata={"description": "nothing but signatures added after it"})
+    revoked = fields.Boolean(metadata={"description": "its certificate is on a revocation list"})
+    timestamped_at = fields.DateTime(
+        allow_none=True,
+        metadata={"description": "the time an RFC 3161 timestamp attests, when it holds"},
+    )
+    timestamp_trusted = fields.Boolean(
+        metadata={"description": "the timestamp authority chains to a trust root"}
+    )
     ok = fields.Boolean()
     problem = fields.String(metadata={"description": "why it could not be checked at all"})
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
 from flask.views import MethodView
 
 from service.api.blueprint import BEARER, Blueprint
@@ -71,11 +72,19 @@ class CompleteTask(MethodView):
         a retry of the same request answers as the first attempt did.
         """
         actor = current_actor()
+        keys = current_app.extensions["settings"].key_store()
         return once(
             actor,
             args,
             lambda key: complete_task(
-                new_uow(), actor, task_id, args["decision"], args["comment"], args["data"], key
+                new_uow(),
+                actor,
+                task_id,
+                args["decision"],
+                args["comment"],
+                args["data"],
+                key,
+                keys=keys,
             ),
             lambda result: Completed(**result),
         )

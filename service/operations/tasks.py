@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from marshmallow import ValidationError
@@ -14,6 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from service.consolidation import below_units, sum_reports
 from service.db.models import Agency, ProcessInstance, Task, TaskDraft
 from service.db.uow import UnitOfWork
+from service.documents.keys import KeyStore
 from service.errors import Conflict, Forbidden, Invalid, NotFound
 from service.operations.actors import Actor, Grant
 from service.operations.cascade import (
@@ -25,7 +27,7 @@ from service.operations.cascade import (
 )
 from service.operations.deadlines import close
 from service.operations.definitions import engine_definition
-from service.operations.documents import issue_document, issuer_choices
+from service.operations.documents import check_signing_keys, issue_document, issuer_choices
 from service.operations.idempotency import Idempotency, remember
 from service.operations.incidents import Failure, ScriptIncident, open_incident
 from service.operations.instances import append_event, save_runtime
@@ -104,14 +106,17 @@ def complete_task(
     comment: str | None,
     data: dict[str, Any],
     idempotency: Idempotency | None = None,
+    keys: KeyStore | None = None,
 ) -> Completed:
-    """Complete an open task, advance its process, and record what changed.
+    """Complete an open task, advance its process, and record what changed. With `keys`, a
+    signing first checks the certificates its PDF will be signed with.
 
     :raise Unprocessable: a script of the diagram failed; nothing of the completion is kept,
         and the failure is recorded as an incident (service.operations.incidents).
+    :raise Conflict: a certificate that would sign is expired, revoked or untrusted.
     """
     try:
-        return _complete_task(uow, actor, task_id, decision, comment, data, idempotency)
+        return _complete_task(uow, actor, task_id, decision, comment, data, idempotency, keys)
     except ScriptIncident as raised:
         raise open_incident(uow, actor, raised) from raised.error
 
@@ -124,6 +129,7 @@ def _complete_task(
     comment: str | None,
     data: dict[str, Any],
     idempotency: Idempotency | None,
+    keys: KeyStore | None,
 ) -> Completed:
     """`complete_task` in its transaction.
 
@@ -179,6 +185,9 @@ def _complete_task(
             _check_verdicts(document)
         if kind.not_by_drafter:
             _check_not_drafter(uow, instance, task, actor)
+        if (kind.signs_plan or kind.signs_report) and decision == Decision.APPROVE:
+            # the worker signs on the wall clock's time, whatever clock the service keeps
+            check_signing_keys(uow.session, keys, actor, task.agency_id, datetime.now(UTC))
         definition = engine_definition(instance.definition)
         runtime = Runtime.restore(definition, instance.state)
         engine_data = {"decision": decision, **engine_deadlines(instance, document)}

@@ -65,6 +65,13 @@ def document_row(document: Document) -> dict[str, Any]:
         "year": document.year,
         "subject": document.subject,
         "issuer": document.agency.name,
+        # as the header prints it, "UBND TỈNH THANH HÓA" above "BAN CHỈ ĐẠO 138": the body
+        # that issues may be a committee of the agency whose register numbers it
+        "issued_as": [
+            line
+            for line in ((document.content or {}).get(key) for key in ("parent_body", "issuer"))
+            if line
+        ],
         "signed_at": document.signed_at,
         "signed_by": document.signed_by.full_name,
         "signing_mark": document.signing_mark,
@@ -126,15 +133,17 @@ def draft_file(uow: UnitOfWork, actor: Actor, process_id: int, fmt: str) -> File
         return File(f"du-thao-{process_id}.{fmt}", MIMETYPES[fmt], content)
 
 
-def check_file(uow: UnitOfWork, content: bytes, trust_roots: Sequence[Any] = ()) -> dict[str, Any]:
+def check_file(
+    uow: UnitOfWork, content: bytes, trust_roots: Sequence[Any] = (), crls: Sequence[Any] = ()
+) -> dict[str, Any]:
     """Whether `content` is, byte for byte, a signed document: its SHA-256, the document it
     matches, whether that hash is the one the audit log recorded when it was rendered, and each
-    digital signature a PDF carries, checked against `trust_roots`.
+    digital signature a PDF carries, checked against `trust_roots` and their revocation lists.
 
     What it answers is printed on the file itself, so anyone signed in may ask.
     """
     signatures = (
-        [dataclasses.asdict(c) | {"ok": c.ok} for c in pades.check(content, trust_roots)]
+        [dataclasses.asdict(c) | {"ok": c.ok} for c in pades.check(content, trust_roots, crls)]
         if content.startswith(b"%PDF")
         else []
     )

@@ -279,7 +279,7 @@ def _page_error(err: Exception) -> ResponseReturnValue:
     if isinstance(err, DomainError):
         if isinstance(err, Invalid):
             return error_page(400)
-        return error_page(err.status, i18n.error_message(err.code, err.message))
+        return error_page(err.status, i18n.error_message(err.code, err.message, err.params))
     if isinstance(err, CSRFError):
         task_id = (request.view_args or {}).get("task_id")
         if request.endpoint in KEPT_ON_EXPIRY and task_id and current_user.is_authenticated:

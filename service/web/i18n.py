@@ -232,6 +232,18 @@ ERRORS = {
     "nothing_to_remind": lazy_gettext("None of these units has an overdue task to remind."),
     "not_supervised": lazy_gettext("You do not supervise this unit's work."),
     "not_your_agency": lazy_gettext("You assign only your own agency's tasks."),
+    "certificate_expired": lazy_gettext(
+        "The digital certificate of %(holder)s has expired or is not yet valid, so the document "
+        "cannot be signed. Ask the certificate authority for a new one."
+    ),
+    "certificate_revoked": lazy_gettext(
+        "The digital certificate of %(holder)s has been revoked, so the document cannot be "
+        "signed. Ask the certificate authority for a new one."
+    ),
+    "certificate_untrusted": lazy_gettext(
+        "The digital certificate of %(holder)s is not from the configured certificate "
+        "authority, so the document cannot be signed."
+    ),
     "no_accepted_nomination": lazy_gettext(
         "The award review accepted no nomination that this head decides: there is nothing to "
         "decide."
@@ -376,11 +388,17 @@ def translate_errors(errors: Any) -> Any:
     return translate_message(str(errors))
 
 
-def error_message(code: str, fallback: str) -> str:
-    """The page's words for an error: by its code, else its own English message through the
-    catalog (the rights table's refusals are msgids), else as it is."""
+def error_message(code: str, fallback: str, params: dict[str, Any] | None = None) -> str:
+    """The page's words for an error: by its code (its %(name)s places filled from `params`),
+    else its own English message through the catalog (the rights table's refusals are msgids),
+    else as it is."""
     found = ERRORS.get(code)
-    return str(found) if found is not None else str(gettext(fallback))
+    if found is None:
+        return str(gettext(fallback))
+    try:
+        return str(found) % params if params else str(found)
+    except (KeyError, ValueError, TypeError):  # a message without those places, or a stray %
+        return str(found)
 
 
 def _present(value: str) -> str:

@@ -7,7 +7,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_login import login_required
@@ -78,7 +87,9 @@ def show(process_id: int) -> ResponseReturnValue:
 @login_required
 def decide_awards(process_id: int) -> ResponseReturnValue:
     """The signing head's button: issue the plan's award decision (QĐ khen thưởng)."""
-    issue_award_decision(new_uow(), current_actor(), process_id)
+    issue_award_decision(
+        new_uow(), current_actor(), process_id, current_app.extensions["settings"].key_store()
+    )
     flash(gettext("The award decision is numbered and issued."), "success")
     return redirect(url_for("web.processes.show", process_id=process_id) + "#awards-title")
 
