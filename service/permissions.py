@@ -72,6 +72,9 @@ class Right(StrEnum):
     # in person, KT. as a deputy, TUQ. as a substitute (service.operations.awards)
     DECIDE_AWARDS = "decide_awards"
 
+    # create, rename, merge, split, dissolve and move agencies (service.operations.reorganisation)
+    REORGANISE = "reorganise"
+
 
 RIGHTS: dict[Right, frozenset[Role]] = {
     Right.START_PLAN: frozenset({Role.STANDING_BODY}),
@@ -93,6 +96,7 @@ RIGHTS: dict[Right, frozenset[Role]] = {
     Right.READ_SECURITY_LOG: frozenset({Role.ADMIN}),
     Right.END_SESSIONS: frozenset({Role.ADMIN}),
     Right.DECIDE_AWARDS: frozenset({Role.CHAIRMAN, Role.VICE_CHAIRMAN}),
+    Right.REORGANISE: frozenset({Role.ADMIN}),
 }
 # The role a deputy acts in for the head (Right.DEPUTIZE).
 HEAD_ROLE: str = Role.CHAIRMAN.value  # a plain str: it is stored and hashed
@@ -116,6 +120,7 @@ _REFUSALS: dict[Right, tuple[str, str]] = {
     Right.READ_SECURITY_LOG: ("admin_only", "Only administrators read the security log."),
     Right.END_SESSIONS: ("admin_only", "Only administrators end another user's sessions."),
     Right.DECIDE_AWARDS: ("not_a_head", "Only the head of an agency or a deputy decides awards."),
+    Right.REORGANISE: ("admin_only", "Only administrators reorganise the directory."),
 }
 
 

@@ -75,6 +75,7 @@ class _Said:
         self.completed: dict[int, tuple[int, Record]] = {}  # task id -> task_completed
         self.started: dict[int, tuple[int, Record]] = {}  # instance id -> process_started
         self.finished: set[int] = set()  # instances with process_completed
+        self.handed_over: set[int] = set()  # unit instances whose agency ended (succession)
         self.register_sets: list[tuple[int, Record]] = []
         for event_id, record in records:
             action, task_id, data = record["action"], record["task_id"], record["data"]
@@ -88,6 +89,8 @@ class _Said:
                 self.started[record["instance_id"]] = (event_id, record)
             elif action == "process_completed" and record["instance_id"] is not None:
                 self.finished.add(record["instance_id"])
+            elif action == "unit_handed_over" and record["instance_id"] is not None:
+                self.handed_over.add(record["instance_id"])
             elif action == "register_set" and isinstance(data, dict):
                 self.register_sets.append((event_id, record))
 
@@ -320,7 +323,13 @@ def _instances(session: Session, said: _Said, replay: bool) -> tuple[int, list[B
         check(row.id, "parent_id", row.parent_id, data.get("parent"), event_id)
         bindings = compare.raw(row.id, "bindings", row.bindings, json_object)
         check(row.id, "bindings", bindings, data.get("bindings"), event_id)
-        ended = "completed" if row.id in said.finished else "running"
+        ended = (
+            "completed"
+            if row.id in said.finished
+            else "handed_over"
+            if row.id in said.handed_over
+            else "running"
+        )
         check(row.id, "status", row.status, ended, event_id)
     if replay:
         compare.breaks += _replayed(session)

@@ -74,6 +74,14 @@ ACTIONS = {
     "process_cancelled": lazy_gettext("Cancelled the process"),
     "password_changed": lazy_gettext("Changed a user's password"),
     "sessions_ended": lazy_gettext("Ended a user's sessions"),
+    "agency_created": lazy_gettext("Created an agency"),
+    "agency_renamed": lazy_gettext("Renamed an agency"),
+    "agency_merged": lazy_gettext("Merged an agency into another"),
+    "agency_split": lazy_gettext("Split an agency"),
+    "agency_dissolved": lazy_gettext("Dissolved an agency"),
+    "agency_moved": lazy_gettext("Moved an agency in the tree"),
+    "unit_handed_over": lazy_gettext("The unit ended: its open work went to its successor"),
+    "unit_succeeded": lazy_gettext("A unit's successor took over its open work"),
 }
 SECURITY_KINDS = {
     "login": lazy_gettext("Login"),
@@ -95,6 +103,7 @@ PROCESS_STATUSES = {
     "running": lazy_gettext("In progress"),
     "completed": lazy_gettext("Completed"),
     "cancelled": lazy_gettext("Cancelled"),
+    "handed_over": lazy_gettext("Handed over to the successor"),
 }
 DELEGATION_KINDS = {
     "TUQ": lazy_gettext("TUQ. — signs by authorisation"),

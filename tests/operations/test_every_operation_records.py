@@ -35,6 +35,14 @@ from service.operations.incidents import cancel_incident, retry_incident
 from service.operations.processes import start_process
 from service.operations.registers import set_next_number
 from service.operations.rendering import fail, render_pending, take_jobs
+from service.operations.reorganisation import (
+    create_agency,
+    dissolve_agency,
+    merge_agency,
+    move_agency,
+    rename_agency,
+    split_agency,
+)
 from service.operations.replay import replay
 from service.operations.scheduler import fire_due_timers, tick
 from service.operations.second_factor import disable_user, enrol, new_secret
@@ -80,6 +88,7 @@ EXEMPT: dict[str, str] = {
     "cascade.unit_reports": READ,
     "cascade.issue_plan": IN_CALLER + ": complete_task's case issues a plan",
     "cascade.release_finished_rounds": IN_CALLER,
+    "cascade.start_units": IN_CALLER + ": complete_task's case issues a plan",
     "cascade.report_to_parent": IN_CALLER,
     "deadlines.close": IN_CALLER,
     "deadlines.schedule": IN_CALLER,
@@ -132,6 +141,8 @@ EXEMPT: dict[str, str] = {
     "signing.verifying_key": "reads the key file",
     "signing.write_witness": "writes checkpoint's witness copy: checkpoint's case",
     "tasks.check_can_act": PURE,
+    "reorganisation.agency_view": PURE,
+    "succession.hand_over": IN_CALLER + " (test_reorganisation hands a running plan over)",
 }
 
 
@@ -323,6 +334,13 @@ def _deciding(ops: Ops) -> Callable[[], object]:
     return lambda: issue_award_decision(ops.uow(), ops.actor(CHAIRMAN), process)
 
 
+def _reorganising(ops: Ops, operation: Any, *args: Any, **kwargs: Any) -> Callable[[], Any]:
+    """An administrator's reorganisation of the demo directory on 1 July 2025."""
+    ops.at("2025-07-01")
+    july = date(2025, 7, 1)
+    return lambda: operation(ops.uow(), ops.actor(ADMIN), *args, effective=july, **kwargs)
+
+
 CASES: dict[str, Case] = {
     "awards.issue_award_decision": _deciding,
     "sessions.end_user_sessions": lambda ops: (
@@ -356,6 +374,22 @@ CASES: dict[str, Case] = {
     "processes.start_process": lambda ops: lambda: _start(ops),
     "registers.set_next_number": lambda ops: (
         lambda: set_next_number(ops.uow(), ops.actor(ADMIN), "thanh-hoa-so-y-te", 2023, "KH", 83)
+    ),
+    "reorganisation.create_agency": lambda ops: _reorganising(
+        ops, create_agency, code="x", name="Xã X", kind="commune", parent="thanh-hoa"
+    ),
+    "reorganisation.rename_agency": lambda ops: _reorganising(
+        ops, rename_agency, "nga-son", name="Thị xã Nga Sơn"
+    ),
+    "reorganisation.merge_agency": lambda ops: _reorganising(
+        ops, merge_agency, "nga-son", into="thuong-xuan"
+    ),
+    "reorganisation.split_agency": lambda ops: _reorganising(
+        ops, split_agency, "nga-son", into=["thuong-xuan", "quan-son"], open_work_to="quan-son"
+    ),
+    "reorganisation.dissolve_agency": lambda ops: _reorganising(ops, dissolve_agency, "nga-son"),
+    "reorganisation.move_agency": lambda ops: _reorganising(
+        ops, move_agency, "nga-son-nga-lien", parent="thanh-hoa"
     ),
     "rendering.fail": _job_failing,
     "rendering.render_pending": lambda ops: (_issued(ops), lambda: render_pending(ops.uow))[1],

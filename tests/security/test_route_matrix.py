@@ -66,6 +66,9 @@ LEADERS = holding(Right.NAME_SUBSTITUTE)
 DEPLOYERS = holding(Right.DEPLOY)
 REGISTRARS = holding(Right.MANAGE_REGISTER)
 INCIDENT_HANDLERS = holding(Right.HANDLE_INCIDENTS)
+REORGANISERS = holding(Right.REORGANISE)
+# a reorganisation dated in the future: refused (400) after the right is checked; nothing moves
+LATER = "2999-01-01"
 
 SECURITY_READERS = holding(Right.READ_SECURITY_LOG)
 SESSION_ENDERS = holding(Right.END_SESSIONS)
@@ -230,6 +233,30 @@ TABLE: dict[tuple[str, str], tuple[Request, Rule]] = {
     ),
     ("GET", "/api/v1/security-log"): (_none, Rule(SECURITY_READERS)),
     ("DELETE", "/api/v1/users/<username>/sessions"): (_none, Rule(SESSION_ENDERS)),
+    ("POST", "/api/v1/agencies"): (
+        _json({"code": "thanh-hoa", "name": "X", "kind": "commune", "effective": LATER}),
+        Rule(REORGANISERS, ok=400),  # the code is taken
+    ),
+    ("POST", "/api/v1/agencies/<code>/rename"): (
+        _json({"name": "X", "effective": LATER}),
+        Rule(REORGANISERS, ok=400),
+    ),
+    ("POST", "/api/v1/agencies/<code>/merge"): (
+        _json({"into": "bac-giang", "effective": LATER}),
+        Rule(REORGANISERS, ok=400),
+    ),
+    ("POST", "/api/v1/agencies/<code>/split"): (
+        _json({"into": ["bac-giang"], "open_work_to": "bac-giang", "effective": LATER}),
+        Rule(REORGANISERS, ok=400),
+    ),
+    ("POST", "/api/v1/agencies/<code>/dissolve"): (
+        _json({"effective": LATER}),
+        Rule(REORGANISERS, ok=400),
+    ),
+    ("POST", "/api/v1/agencies/<code>/move"): (
+        _json({"parent": "bac-giang", "effective": LATER}),
+        Rule(REORGANISERS, ok=400),
+    ),
     # the pages
     ("GET", "/"): (_none, Rule(EVERYONE, ok=302)),
     ("GET", "/assets/<path:filename>"): (_none, Rule(EVERYONE)),
@@ -331,6 +358,7 @@ def _path(rule: str, world: World) -> str:
         .replace("<path:filename>", "css/app.css")
         .replace("<int:session_id>", "999999")
         .replace("<username>", BYSTANDER)
+        .replace("<code>", "thanh-hoa")
     )
 
 

@@ -3,6 +3,7 @@
 from service.db.models.audit import AuditChain, Checkpoint
 from service.db.models.directory import (
     Agency,
+    AgencySuccessor,
     Delegation,
     RecoveryCode,
     RoleBinding,
@@ -24,6 +25,7 @@ from service.db.models.security import LoginSession, SecurityEvent
 
 __all__ = [
     "Agency",
+    "AgencySuccessor",
     "AuditChain",
     "Checkpoint",
     "Delegation",
