@@ -74,6 +74,8 @@ class Right(StrEnum):
 
     # create, rename, merge, split, dissolve and move agencies (service.operations.reorganisation)
     REORGANISE = "reorganise"
+    # create users, set their roles, disable them, reset their password or second factor
+    MANAGE_USERS = "manage_users"
 
 
 RIGHTS: dict[Right, frozenset[Role]] = {
@@ -97,6 +99,7 @@ RIGHTS: dict[Right, frozenset[Role]] = {
     Right.END_SESSIONS: frozenset({Role.ADMIN}),
     Right.DECIDE_AWARDS: frozenset({Role.CHAIRMAN, Role.VICE_CHAIRMAN}),
     Right.REORGANISE: frozenset({Role.ADMIN}),
+    Right.MANAGE_USERS: frozenset({Role.ADMIN}),
 }
 # The role a deputy acts in for the head (Right.DEPUTIZE).
 HEAD_ROLE: str = Role.CHAIRMAN.value  # a plain str: it is stored and hashed
@@ -121,6 +124,7 @@ _REFUSALS: dict[Right, tuple[str, str]] = {
     Right.END_SESSIONS: ("admin_only", "Only administrators end another user's sessions."),
     Right.DECIDE_AWARDS: ("not_a_head", "Only the head of an agency or a deputy decides awards."),
     Right.REORGANISE: ("admin_only", "Only administrators reorganise the directory."),
+    Right.MANAGE_USERS: ("admin_only", "Only administrators manage users."),
 }
 
 

@@ -35,6 +35,7 @@ from service.errors import DomainError, Invalid, Unauthorized
 from service.permissions import Right, may
 from service.web import (
     account,
+    admin,
     audit,
     auth,
     dashboard,
@@ -148,6 +149,7 @@ def init_app(app: Flask) -> None:
         incidents,
         account,
         security,
+        admin,
     ):
         web.register_blueprint(part.bp)
     app.register_blueprint(web)

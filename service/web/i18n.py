@@ -82,6 +82,10 @@ ACTIONS = {
     "agency_moved": lazy_gettext("Moved an agency in the tree"),
     "unit_handed_over": lazy_gettext("The unit ended: its open work went to its successor"),
     "unit_succeeded": lazy_gettext("A unit's successor took over its open work"),
+    "user_created": lazy_gettext("Created a user"),
+    "user_roles_set": lazy_gettext("Set a user's roles"),
+    "user_enabled": lazy_gettext("Enabled a user"),
+    "second_factor_reset": lazy_gettext("Reset a user's second factor"),
 }
 SECURITY_KINDS = {
     "login": lazy_gettext("Login"),

@@ -50,6 +50,13 @@ from service.operations.second_factor import verify as verify_code
 from service.operations.sessions import end_user_sessions, set_password
 from service.operations.signing import verifying_key
 from service.operations.tasks import claim_task, complete_task, release_task
+from service.operations.users import (
+    create_user,
+    reset_password,
+    reset_second_factor,
+    set_active,
+    set_roles,
+)
 from tests.operations.conftest import (
     ADMIN,
     AUDITOR,
@@ -142,6 +149,7 @@ EXEMPT: dict[str, str] = {
     "signing.write_witness": "writes checkpoint's witness copy: checkpoint's case",
     "tasks.check_can_act": PURE,
     "reorganisation.agency_view": PURE,
+    "users.one_time_password": PURE,
     "succession.hand_over": IN_CALLER + " (test_reorganisation hands a running plan over)",
 }
 
@@ -390,6 +398,26 @@ CASES: dict[str, Case] = {
     "reorganisation.dissolve_agency": lambda ops: _reorganising(ops, dissolve_agency, "nga-son"),
     "reorganisation.move_agency": lambda ops: _reorganising(
         ops, move_agency, "nga-son-nga-lien", parent="thanh-hoa"
+    ),
+    "users.create_user": lambda ops: (
+        lambda: create_user(
+            ops.uow(),
+            ops.actor(ADMIN),
+            username="thanhhoa.moi",
+            full_name="Người dùng mới",
+            agency="thanh-hoa-cong-an",
+            roles=["standing_body"],
+        )
+    ),
+    "users.set_roles": lambda ops: (
+        lambda: set_roles(ops.uow(), ops.actor(ADMIN), FINANCE, ["finance", "supervisor"])
+    ),
+    "users.set_active": lambda ops: lambda: set_active(ops.uow(), ops.actor(ADMIN), FINANCE, False),
+    "users.reset_password": lambda ops: (
+        lambda: reset_password(ops.uow(), ops.actor(ADMIN), FINANCE)
+    ),
+    "users.reset_second_factor": lambda ops: (
+        lambda: reset_second_factor(ops.uow(), ops.actor(ADMIN), CHAIRMAN)
     ),
     "rendering.fail": _job_failing,
     "rendering.render_pending": lambda ops: (_issued(ops), lambda: render_pending(ops.uow))[1],

@@ -67,6 +67,7 @@ DEPLOYERS = holding(Right.DEPLOY)
 REGISTRARS = holding(Right.MANAGE_REGISTER)
 INCIDENT_HANDLERS = holding(Right.HANDLE_INCIDENTS)
 REORGANISERS = holding(Right.REORGANISE)
+USER_MANAGERS = holding(Right.MANAGE_USERS)
 # a reorganisation dated in the future: refused (400) after the right is checked; nothing moves
 LATER = "2999-01-01"
 
@@ -334,6 +335,24 @@ TABLE: dict[tuple[str, str], tuple[Request, Rule]] = {
     ),
     ("POST", "/account/sessions/end-others"): (_none, Rule(SIGNED_IN, ok=302)),
     ("GET", "/security-log"): (_none, Rule(SECURITY_READERS)),
+    ("GET", "/admin/agencies"): (_none, Rule(REORGANISERS)),
+    ("GET", "/admin/users"): (_none, Rule(USER_MANAGERS)),
+    ("POST", "/admin/users"): (
+        lambda w: {"data": {"username": "", "full_name": "X", "agency": "thanh-hoa"}},
+        Rule(USER_MANAGERS, ok=422),
+    ),
+    # the bystander's: roles refused (an unknown role), enabled (already), a new password, and
+    # a second factor reset (none set up): nobody who calls in the table is touched
+    ("POST", "/admin/users/<username>/roles"): (
+        lambda w: {"data": {"roles": "no-such-role"}},
+        Rule(USER_MANAGERS, ok=422),
+    ),
+    ("POST", "/admin/users/<username>/active"): (
+        lambda w: {"data": {"active": "1"}},
+        Rule(USER_MANAGERS, ok=302),
+    ),
+    ("POST", "/admin/users/<username>/password"): (_none, Rule(USER_MANAGERS, ok=302)),
+    ("POST", "/admin/users/<username>/second-factor"): (_none, Rule(USER_MANAGERS, ok=302)),
     ("POST", "/security-log/end-sessions"): (
         lambda w: {"data": {"username": BYSTANDER}},
         Rule(SESSION_ENDERS, ok=302),
