@@ -3,14 +3,20 @@ agencies, each dated and recorded in the audit log (service.operations.reorganis
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
+from flask import request
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from service.api.blueprint import BEARER, Blueprint
 from service.api.deps import current_actor, new_uow
+from service.errors import Invalid
+from service.imports import read_rows
 from service.operations import reorganisation
+from service.operations.directory_import import import_agencies
+from service.permissions import Right, require
 
 blp = Blueprint(
     "agencies",
@@ -115,6 +121,47 @@ class Agencies(MethodView):
         `serves` when taken or unknown)."""
         args["serves"] = tuple(args["serves"])
         return reorganisation.create_agency(new_uow(), current_actor(), **args)
+
+
+class ImportedSchema(Schema):
+    agencies = fields.List(fields.String(), metadata={"description": "the codes created"})
+
+
+@blp.route("/import")
+class Import(MethodView):
+    @blp.doc(
+        **BEARER,
+        requestBody={
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            "file": {"type": "string", "format": "binary"},
+                            "effective": {"type": "string", "format": "date"},
+                        },
+                        "required": ["file", "effective"],
+                    }
+                }
+            }
+        },
+    )
+    @blp.response(201, ImportedSchema)
+    def post(self) -> dict[str, Any]:
+        """Import agencies from a CSV (UTF-8) or Excel sheet with the columns code, name,
+        kind, parent, admin_code, serves: every row is checked first, and any bad row refuses
+        the whole sheet (400: `errors.json.rows` → row number → column → reasons)."""
+        actor = current_actor()
+        require(actor, Right.REORGANISE)  # 403 before the file is read
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            raise Invalid({"file": ["Missing data for required field."]})
+        try:
+            effective = date.fromisoformat(request.form.get("effective", ""))
+        except ValueError:
+            raise Invalid({"effective": ["Not a valid date."]}) from None
+        rows = read_rows(upload.filename, upload.read(5_000_000))
+        return {"agencies": import_agencies(new_uow(), actor, rows, effective)}
 
 
 @blp.route("/<code>/rename")

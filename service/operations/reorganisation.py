@@ -126,25 +126,7 @@ def create_agency(
             raise Invalid({"code": [f"Code {code!r} is already used."]})
         _check_admin_code(uow, admin_code, None)
         above = None if parent is None else _existing(uow, parent, "parent", effective)
-        agency = Agency(
-            code=code,
-            name=name,
-            kind=kind,
-            parent=above,
-            admin_code=admin_code,
-            valid_from=effective,
-        )
-        uow.session.add(agency)
-        uow.session.flush()
-        level = None if above is None else above.jurisdiction_id
-        agency.jurisdiction_id = agency.id if kind in LEVEL_KINDS else level
-        for role in serves:
-            taken = uow.session.scalars(
-                select(RoleBinding).filter_by(jurisdiction_id=level, role=role)
-            ).first()
-            if level is None or taken is not None:
-                raise Invalid({"serves": [f"The role {role} is already filled at that level."]})
-            uow.session.add(RoleBinding(jurisdiction_id=level, role=role, agency_id=agency.id))
+        agency = add_agency(uow, code, name, kind, above, effective, admin_code, serves)
         _record(
             uow,
             "agency_created",
@@ -159,6 +141,36 @@ def create_agency(
         )
         uow.commit()
         return agency_view(agency)
+
+
+def add_agency(
+    uow: UnitOfWork,
+    code: str,
+    name: str,
+    kind: str,
+    above: Agency | None,
+    effective: date,
+    admin_code: str | None,
+    serves: tuple[str, ...],
+) -> Agency:
+    """Inside the caller's checked transaction: the new agency, its level and its bindings.
+
+    :raise Invalid: (`serves`) a role already filled at the parent's level, or no level."""
+    agency = Agency(
+        code=code, name=name, kind=kind, parent=above, admin_code=admin_code, valid_from=effective
+    )
+    uow.session.add(agency)
+    uow.session.flush()
+    level = None if above is None else above.jurisdiction_id
+    agency.jurisdiction_id = agency.id if kind in LEVEL_KINDS else level
+    for role in serves:
+        taken = uow.session.scalars(
+            select(RoleBinding).filter_by(jurisdiction_id=level, role=role)
+        ).first()
+        if level is None or taken is not None:
+            raise Invalid({"serves": [f"The role {role} is already filled at that level."]})
+        uow.session.add(RoleBinding(jurisdiction_id=level, role=role, agency_id=agency.id))
+    return agency
 
 
 def rename_agency(

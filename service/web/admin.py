@@ -4,6 +4,7 @@ audited there."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -12,11 +13,14 @@ from flask_babel import gettext
 from flask_login import login_required
 
 from service.errors import Invalid
+from service.imports import read_rows
 from service.operations import users as ops
+from service.operations.directory_import import COLUMNS, import_agencies
 from service.permissions import Right, require
 from service.queries.administration import agency_tree, users
 from service.web.deps import current_actor, new_uow
 from service.web.i18n import translate_errors
+from workflows.calendar import local_day
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 FIELDS = ("username", "full_name", "title", "agency")
@@ -32,6 +36,45 @@ def agencies() -> ResponseReturnValue:
     """The agency tree, or the agencies matching `q` with those above them."""
     rows = agency_tree(new_uow(write=False), current_actor(), _q())
     return render_template("admin_agencies.html", rows=rows, q=_q())
+
+
+@bp.get("/agencies/import")
+@login_required
+def import_form() -> ResponseReturnValue:
+    require(current_actor(), Right.REORGANISE)
+    return render_template("admin_import.html", columns=COLUMNS, errors={}, effective="")
+
+
+@bp.post("/agencies/import")
+@login_required
+def import_sheet() -> ResponseReturnValue:
+    """Check every row of the sheet, then write all of it or nothing: the bad rows come back
+    by number and field."""
+    actor = current_actor()
+    require(actor, Right.REORGANISE)  # 403 before the file is read
+    upload = request.files.get("file")
+    effective = (request.form.get("effective") or "").strip() or local_day(
+        new_uow(write=False).now()
+    ).isoformat()
+    try:
+        if upload is None or not upload.filename:
+            raise Invalid({"file": ["Missing data for required field."]})
+        try:
+            day = date.fromisoformat(effective)
+        except ValueError:
+            raise Invalid({"effective": ["Not a valid date."]}) from None
+        rows = read_rows(upload.filename, upload.read(5_000_000))
+        codes = import_agencies(new_uow(), actor, rows, day)
+    except Invalid as err:
+        page = render_template(
+            "admin_import.html",
+            columns=COLUMNS,
+            errors=translate_errors(err.errors),
+            effective=effective,
+        )
+        return page, 422
+    flash(gettext("%(num)d agencies imported.", num=len(codes)), "success")
+    return redirect(url_for("web.admin.agencies"))
 
 
 def _users_page(form: dict[str, str], errors: Any, status: int = 200) -> ResponseReturnValue:

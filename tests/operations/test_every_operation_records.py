@@ -31,6 +31,7 @@ from service.operations.deadlines import email_pending
 from service.operations.definitions import deploy
 from service.operations.delegations import grant_delegation, revoke_delegation
 from service.operations.directory import load_directory
+from service.operations.directory_import import import_agencies
 from service.operations.incidents import cancel_incident, retry_incident
 from service.operations.processes import start_process
 from service.operations.registers import set_next_number
@@ -149,6 +150,7 @@ EXEMPT: dict[str, str] = {
     "signing.write_witness": "writes checkpoint's witness copy: checkpoint's case",
     "tasks.check_can_act": PURE,
     "reorganisation.agency_view": PURE,
+    "reorganisation.add_agency": IN_CALLER + ": create_agency's and import_agencies' cases",
     "users.one_time_password": PURE,
     "succession.hand_over": IN_CALLER + " (test_reorganisation hands a running plan over)",
 }
@@ -398,6 +400,15 @@ CASES: dict[str, Case] = {
     "reorganisation.dissolve_agency": lambda ops: _reorganising(ops, dissolve_agency, "nga-son"),
     "reorganisation.move_agency": lambda ops: _reorganising(
         ops, move_agency, "nga-son-nga-lien", parent="thanh-hoa"
+    ),
+    "directory_import.import_agencies": lambda ops: _reorganising(
+        ops,
+        lambda uow, actor, effective: import_agencies(
+            uow,
+            actor,
+            [(2, {"code": "x", "name": "Xã X", "kind": "commune", "parent": "thanh-hoa"})],
+            effective,
+        ),
     ),
     "users.create_user": lambda ops: (
         lambda: create_user(

@@ -238,6 +238,7 @@ TABLE: dict[tuple[str, str], tuple[Request, Rule]] = {
         _json({"code": "thanh-hoa", "name": "X", "kind": "commune", "effective": LATER}),
         Rule(REORGANISERS, ok=400),  # the code is taken
     ),
+    ("POST", "/api/v1/agencies/import"): (_none, Rule(REORGANISERS, ok=400)),  # no file
     ("POST", "/api/v1/agencies/<code>/rename"): (
         _json({"name": "X", "effective": LATER}),
         Rule(REORGANISERS, ok=400),
@@ -336,6 +337,8 @@ TABLE: dict[tuple[str, str], tuple[Request, Rule]] = {
     ("POST", "/account/sessions/end-others"): (_none, Rule(SIGNED_IN, ok=302)),
     ("GET", "/security-log"): (_none, Rule(SECURITY_READERS)),
     ("GET", "/admin/agencies"): (_none, Rule(REORGANISERS)),
+    ("GET", "/admin/agencies/import"): (_none, Rule(REORGANISERS)),
+    ("POST", "/admin/agencies/import"): (_none, Rule(REORGANISERS, ok=422)),  # no file
     ("GET", "/admin/users"): (_none, Rule(USER_MANAGERS)),
     ("POST", "/admin/users"): (
         lambda w: {"data": {"username": "", "full_name": "X", "agency": "thanh-hoa"}},

@@ -4,10 +4,13 @@ to the communes that succeed them, and what they already sent stays."""
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from flask import Flask
+from sqlalchemy import select
 
+from service.db.models import Agency
 from tests.conftest import ApiClient, FakeClock
 from tests.service.test_cascade import DISTRICT_CHAIN, at, drive, run_scheduler, with_units
 from tests.service.test_movement_plan import CHAIN, POLICE, movement_plan, unit_plan, year_report
@@ -141,5 +144,46 @@ def test_the_province_reorganises_while_its_movement_plan_runs(
     assert drive(api, commune, ["ttthuongxuan.congan"], figures=year_report(80, 10)) is None
     assert missing(api, province, "annual") == ["Xã Nga Liên"]
 
+    verified = api.get("/api/v1/audit/verify", ADMIN).json
+    assert verified["first_broken"] is None, verified
+
+
+SHEET = (
+    "code,name,kind,parent,admin_code,serves\n"
+    "thanh-hoa-xa-moi,Xã Mới,commune,thanh-hoa,16999,\n"
+    "thanh-hoa-xa-moi-cong-an,Công an xã Mới,police,{parent},,standing_body\n"
+    "thanh-hoa-xa-khac,Xã Khác,commune,thanh-hoa,{admin_code},\n"
+)
+
+
+def _import(api: ApiClient, sheet: str, name: str = "agencies.csv") -> Any:
+    data = {"file": (io.BytesIO(sheet.encode("utf-8-sig")), name), "effective": "2025-07-01"}
+    return api.post("/api/v1/agencies/import", ADMIN, data=data)
+
+
+def test_an_import_with_bad_rows_writes_nothing(
+    app: Flask, api: ApiClient, clock: FakeClock
+) -> None:
+    at(clock, JULY)
+    refused = _import(api, SHEET.format(parent="no-such-agency", admin_code="16999"))
+    assert refused.status_code == 400, refused.json
+    assert refused.json["errors"]["json"] == {
+        "rows": {
+            "3": {"parent": ["No agency has the code 'no-such-agency', here or above this row."]},
+            "4": {"admin_code": ["Code 16999 is already used."]},
+        }
+    }
+    assert _import(api, SHEET.format(parent="x", admin_code="1")).status_code == 400
+    with app.extensions["session_factory"]() as session:
+        assert session.scalar(select(Agency).where(Agency.code == "thanh-hoa-xa-moi")) is None
+    done = _import(api, SHEET.format(parent="thanh-hoa-xa-moi", admin_code="16998"))
+    assert done.status_code == 201, done.json
+    assert done.json["agencies"] == [
+        "thanh-hoa-xa-moi",
+        "thanh-hoa-xa-moi-cong-an",
+        "thanh-hoa-xa-khac",
+    ]
+    assert _import(api, "not,a\x00sheet").status_code == 400
+    assert api.post("/api/v1/agencies/import", POLICE, data={}).status_code == 403
     verified = api.get("/api/v1/audit/verify", ADMIN).json
     assert verified["first_broken"] is None, verified
