@@ -187,3 +187,38 @@ def test_an_import_with_bad_rows_writes_nothing(
     assert api.post("/api/v1/agencies/import", POLICE, data={}).status_code == 403
     verified = api.get("/api/v1/audit/verify", ADMIN).json
     assert verified["first_broken"] is None, verified
+
+
+def test_a_merge_into_a_unit_the_plan_addressed_wakes_the_plan(
+    api: ApiClient, clock: FakeClock
+) -> None:
+    """The heir already reports for itself: the merged unit's outstanding rounds count off,
+    and when it was the last one the plan waited for, the plan goes on at once."""
+    at(clock, "2025-03-03")
+    body = {"definition": "movement_plan", "title": "Phong trào toàn dân bảo vệ ANTQ năm 2025"}
+    province = api.post("/api/v1/processes", POLICE, json=body).json["id"]
+    assert drive(api, province, CHAIN, movement_plan(["thuong-xuan", "nga-son"])) is None
+    units = {
+        c["unit"]: c["process_id"]
+        for c in api.get(f"/api/v1/processes/{province}/children", POLICE).json
+    }
+    thuong_xuan, nga_son = units["Huyện Thường Xuân"], units["Huyện Nga Sơn"]
+    at(clock, "2025-03-20")
+    assert drive(api, thuong_xuan, DISTRICT_CHAIN, unit_plan("Kế hoạch")) == "report_half_year"
+    at(clock, "2025-06-10")
+    assert drive(api, thuong_xuan, ["thuongxuan.congan"], figures=year_report(300, 9)) is None
+    assert api.get(f"/api/v1/tasks?process={province}", POLICE).json == []  # Nga Sơn is due
+    answer = api.post(
+        "/api/v1/agencies/nga-son/merge",
+        ADMIN,
+        json={"into": "thuong-xuan", "effective": "2025-06-10"},
+    )
+    assert answer.status_code == 200, answer.json
+    assert answer.json["moved_processes"] == [nga_son]
+    (consolidation,) = api.get(f"/api/v1/tasks?process={province}", POLICE).json
+    assert consolidation["step"] == "report_half_year"
+    assert missing(api, province, "half_year") == []
+    assert missing(api, province, "annual") == ["Huyện Thường Xuân"]
+    assert api.get(f"/api/v1/processes/{nga_son}", POLICE).json["status"] == "handed_over"
+    verified = api.get("/api/v1/audit/verify", ADMIN).json
+    assert verified["first_broken"] is None, verified
