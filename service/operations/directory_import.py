@@ -54,7 +54,7 @@ def _check_row(
         if not _ADMIN_CODE.fullmatch(admin_code):
             errors["admin_code"] = ["Two to ten digits."]
         elif admin_code in admin_codes:
-            errors["admin_code"] = [f"Code {admin_code} is already used."]
+            errors["admin_code"] = [f"Code {admin_code!r} is already used."]
     unknown = sorted(set(_serves(row)) - _ROLES)
     if unknown:
         errors["serves"] = [f"Not a role: {', '.join(unknown)}."]

@@ -76,7 +76,7 @@ def _check_admin_code(uow: UnitOfWork, admin_code: str | None, agency: Agency | 
         return
     holder = uow.session.scalars(select(Agency).where(Agency.admin_code == admin_code)).first()
     if holder is not None and holder is not agency:
-        raise Invalid({"admin_code": [f"Code {admin_code} is already {holder.name}'s."]})
+        raise Invalid({"admin_code": [f"Code {admin_code!r} is already used."]})
 
 
 def _subtree(uow: UnitOfWork, root: Agency) -> list[Agency]:
