@@ -82,6 +82,11 @@ class Right(StrEnum):
     # alone, administrators) land on the list of processes they read
     WORK_INBOX = "work_inbox"
 
+    # create, rename, merge, split, dissolve and move agencies (service.operations.reorganisation)
+    REORGANISE = "reorganise"
+    # create users, set their roles, disable them, reset their password or second factor
+    MANAGE_USERS = "manage_users"
+
 
 RIGHTS: dict[Right, frozenset[Role]] = {
     Right.START_PLAN: frozenset({Role.STANDING_BODY}),
@@ -119,6 +124,8 @@ RIGHTS: dict[Right, frozenset[Role]] = {
             Role.UNIT,
         }
     ),
+    Right.REORGANISE: frozenset({Role.ADMIN}),
+    Right.MANAGE_USERS: frozenset({Role.ADMIN}),
 }
 # The role a deputy acts in for the head (Right.DEPUTIZE).
 HEAD_ROLE: str = Role.CHAIRMAN.value  # a plain str: it is stored and hashed
@@ -148,6 +155,8 @@ _REFUSALS: dict[Right, tuple[str, str]] = {
         "Only supervisors and heads of agencies assign tasks.",
     ),
     Right.WORK_INBOX: ("no_tasks", "Your roles act on no step."),
+    Right.REORGANISE: ("admin_only", "Only administrators reorganise the directory."),
+    Right.MANAGE_USERS: ("admin_only", "Only administrators manage users."),
 }
 
 

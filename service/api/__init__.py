@@ -11,6 +11,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from service.api import (
+    agencies,
     audit,
     auth,
     conversations,
@@ -56,6 +57,7 @@ def init_app(app: Flask) -> None:
         incidents,
         security,
         health,
+        agencies,
     ):
         api.register_blueprint(module.blp)
     app.register_error_handler(DomainError, _domain_error)

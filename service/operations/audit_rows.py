@@ -94,6 +94,7 @@ class _Said:
         self.finished: set[int] = set()  # instances with process_completed
         self.cancelled: set[int] = set()  # instances with process_cancelled
         self.moved: dict[int, tuple[int, Record]] = {}  # instance -> last incident_retried
+        self.handed_over: set[int] = set()  # unit instances whose agency ended (succession)
         self.register_sets: list[tuple[int, Record]] = []
         self.comments: dict[int, tuple[int, Record]] = {}  # comment id -> comment_added
         self.attached: dict[int, tuple[int, Record]] = {}  # attachment id -> file_attached
@@ -115,6 +116,8 @@ class _Said:
                 self.cancelled.add(instance_id)
             elif action == "incident_retried" and isinstance(data, dict) and "sha256" in data:
                 self.moved[instance_id] = (event_id, record)  # now read by a newer diagram
+            elif action == "unit_handed_over" and instance_id is not None:
+                self.handed_over.add(instance_id)
             elif action == "register_set" and isinstance(data, dict):
                 self.register_sets.append((event_id, record))
             elif (
@@ -421,6 +424,8 @@ def _instances(session: Session, said: _Said, replay: bool) -> tuple[int, list[B
             if row.id in said.cancelled
             else "completed"
             if row.id in said.finished
+            else "handed_over"
+            if row.id in said.handed_over
             else "running"
         )
         check(row.id, "status", row.status, ended, event_id)

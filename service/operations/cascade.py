@@ -40,6 +40,8 @@ ROUND_DEADLINES = {
     "annual": "annual_report",
 }
 PLAN_DEADLINE = "unit_plan"
+# A unit process whose agency ended in a reorganisation: its heir carries on (succession).
+HANDED_OVER = "handed_over"
 
 
 @dataclass(frozen=True)
@@ -55,12 +57,17 @@ class UnitReport:
 def unit_reports(session: Session, instance_id: int, round_: str) -> list[UnitReport]:
     """The plan's direct units in the order addressed, with their reports for `round_`: each
     already holds its own units' figures, so nothing below them is added again."""
-    rows = session.execute(
-        select(ProcessInstance.id, Agency.name, ProcessInstance.reports)
-        .join(Agency, Agency.id == ProcessInstance.jurisdiction_id)
-        .where(ProcessInstance.parent_id == instance_id)
-        .order_by(ProcessInstance.id)
-    ).all()
+    rows = [
+        row
+        for row in session.execute(
+            select(ProcessInstance.id, Agency.name, ProcessInstance.reports, ProcessInstance.status)
+            .join(Agency, Agency.id == ProcessInstance.jurisdiction_id)
+            .where(ProcessInstance.parent_id == instance_id)
+            .order_by(ProcessInstance.id)
+        )
+        # a unit that handed over before reporting: its heir stands for it
+        if not (row.status == HANDED_OVER and round_ not in row.reports)
+    ]
     late = set(
         session.scalars(
             select(Task.instance_id).where(
@@ -70,7 +77,7 @@ def unit_reports(session: Session, instance_id: int, round_: str) -> list[UnitRe
             )
         )
     )
-    return [UnitReport(i, name, reports.get(round_), i in late) for i, name, reports in rows]
+    return [UnitReport(i, name, reports.get(round_), i in late) for i, name, reports, _ in rows]
 
 
 def message(round_: str) -> str:
@@ -114,6 +121,33 @@ def issue_plan(
     codes: list[str] = instance.document.get("addressed_units", [])
     by_code = {a.code: a for a in session.scalars(select(Agency).where(Agency.code.in_(codes)))}
     units = [by_code[code] for code in codes]
+    children = start_units(session, instance, units, actor, now)
+    session.add_all(
+        ReportRound(instance_id=instance.id, round=r, open=len(children))
+        for r in engine_definition(instance.definition).report_rounds
+    )
+    session.flush()  # release_finished_rounds reads the counters with get(), which never flushes
+    instance.issued_at = now
+    append_event(
+        session,
+        instance,
+        "plan_issued",
+        actor,
+        now,
+        role=HEAD_ROLE,
+        data={"units": codes, "deadlines": unit_deadlines(instance.document)},
+    )
+
+
+def start_units(
+    session: Session,
+    instance: ProcessInstance,
+    units: list[Agency],
+    actor: Actor,
+    now: datetime,
+) -> list[int]:
+    """Start the plan's instance for each unit, bound to the agencies of the unit's level
+    (at issue, and for a unit that takes over from one that ended: succession); their ids."""
     definition = engine_definition(instance.definition)
     bound: dict[int, dict[str, int]] = {unit.id: {} for unit in units}
     for binding in session.scalars(
@@ -125,22 +159,7 @@ def issue_plan(
     children = [
         ({role: unit.id for role in REQUIRED_ROLES} | bound[unit.id], unit) for unit in units
     ]
-    _start_children(session, instance, definition, children, actor, now, deadlines)
-    session.add_all(
-        ReportRound(instance_id=instance.id, round=r, open=len(children))
-        for r in definition.report_rounds
-    )
-    session.flush()  # the counters, which release_finished_rounds reads from the database
-    instance.issued_at = now
-    append_event(
-        session,
-        instance,
-        "plan_issued",
-        actor,
-        now,
-        role=HEAD_ROLE,
-        data={"units": codes, "deadlines": deadlines},
-    )
+    return _start_children(session, instance, definition, children, actor, now, deadlines)
 
 
 @dataclass(frozen=True)
@@ -191,8 +210,8 @@ def _start_children(
     actor: Actor,
     now: datetime,
     deadlines: dict[str, str],
-) -> None:
-    """Insert the units' instances, first tasks and `process_started` events in bulk.
+) -> list[int]:
+    """Insert the units' instances, first tasks and `process_started` events in bulk; their ids.
 
     Units bound to the same roles start alike, so the engine starts once per set of roles and
     each unit gets a copy with fresh task ids; rows go in as multi-row INSERTs. What each unit
@@ -231,7 +250,7 @@ def _start_children(
             }
         )
     if not rows:
-        return
+        return []
     ids = session.scalars(
         insert(ProcessInstance).returning(ProcessInstance.id, sort_by_parameter_order=True), rows
     ).all()
@@ -283,6 +302,7 @@ def _start_children(
         .values(last_event_hash=bindparam("head")),
         heads,
     )
+    return list(ids)
 
 
 def release_finished_rounds(
@@ -313,6 +333,8 @@ def report_to_parent(session: Session, child: ProcessInstance, round_: str, now:
     if remaining != 0:
         return
     parent = session.get_one(ProcessInstance, child.parent_id, populate_existing=True)
+    if parent.status != "running":  # handed over to a successor, which reports instead
+        return
     runtime = Runtime.restore(engine_definition(parent.definition), parent.state)
     if not runtime.awaits(message(round_)):  # the deadline passed first
         return

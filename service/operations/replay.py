@@ -78,7 +78,7 @@ class _Replay:
         self.document: Any = {}
         self.reports: dict[str, Any] = {}
         self.drafts: dict[str, Any] = {}
-        self.cancelled = False  # an administrator cancelled it: no task stays open
+        self.cancelled = False  # cancelled, or handed over: no task stays open
         self.count = 0
 
     def apply(self, event: Event) -> None:
@@ -97,8 +97,10 @@ class _Replay:
                 pass  # children are their own instances, rounds open below; files stay as signed
             elif event.action in ("incident_opened", "incident_retried"):
                 pass  # a failed script changed nothing; a retry changes only the diagram's version
-            elif event.action == "process_cancelled":
-                self.cancelled = True
+            elif event.action in ("process_cancelled", "unit_handed_over"):
+                self.cancelled = True  # cancelled, or its agency ended: no task stays open
+            elif event.action == "unit_succeeded":
+                pass  # a unit's successor took over: its own instance, rounds counted below
             elif event.action in ("task_claimed", "task_released", "task_assigned"):
                 pass  # who holds a task in hand: no change of the engine's state
             elif event.action == "task_reminded":

@@ -35,6 +35,7 @@ from service.errors import DomainError, Invalid, Unauthorized
 from service.permissions import Right, may
 from service.web import (
     account,
+    admin,
     audit,
     auth,
     conversations,
@@ -161,6 +162,7 @@ def init_app(app: Flask) -> None:
         account,
         security,
         reminders,
+        admin,
     ):
         web.register_blueprint(part.bp)
     app.register_blueprint(web)

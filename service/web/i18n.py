@@ -83,6 +83,18 @@ ACTIONS = {
     "task_assigned": lazy_gettext("Assigned the task to a colleague"),
     "comment_added": lazy_gettext("Commented"),
     "file_attached": lazy_gettext("Attached a file"),
+    "agency_created": lazy_gettext("Created an agency"),
+    "agency_renamed": lazy_gettext("Renamed an agency"),
+    "agency_merged": lazy_gettext("Merged an agency into another"),
+    "agency_split": lazy_gettext("Split an agency"),
+    "agency_dissolved": lazy_gettext("Dissolved an agency"),
+    "agency_moved": lazy_gettext("Moved an agency in the tree"),
+    "unit_handed_over": lazy_gettext("The unit ended: its open work went to its successor"),
+    "unit_succeeded": lazy_gettext("A unit's successor took over its open work"),
+    "user_created": lazy_gettext("Created a user"),
+    "user_roles_set": lazy_gettext("Set a user's roles"),
+    "user_enabled": lazy_gettext("Enabled a user"),
+    "second_factor_reset": lazy_gettext("Reset a user's second factor"),
 }
 SECURITY_KINDS = {
     "login": lazy_gettext("Login"),
@@ -104,6 +116,7 @@ PROCESS_STATUSES = {
     "running": lazy_gettext("In progress"),
     "completed": lazy_gettext("Completed"),
     "cancelled": lazy_gettext("Cancelled"),
+    "handed_over": lazy_gettext("Handed over to the successor"),
 }
 DELEGATION_KINDS = {
     "TUQ": lazy_gettext("TUQ. — signs by authorisation"),
@@ -295,6 +308,30 @@ MESSAGES = [
         lazy_gettext("A return needs a comment saying what to change."),
     ),
     ("Unknown agency code.", lazy_gettext("Unknown agency code.")),
+    ("Code {code} is already used.", lazy_gettext("Code %(code)s is already used.")),
+    (
+        "No agency has the code {code}, here or above this row.",
+        lazy_gettext("No agency has the code %(code)s, here or above this row."),
+    ),
+    ("No agency has the code {code}.", lazy_gettext("No agency has the code %(code)s.")),
+    ("{name} ended on {day}.", lazy_gettext("%(name)s ended on %(day)s.")),
+    ("Two to ten digits.", lazy_gettext("Two to ten digits.")),
+    ("Not a role: {roles}.", lazy_gettext("Not a role: %(roles)s.")),
+    ("{username} is already taken.", lazy_gettext("%(username)s is already taken.")),
+    ("You cannot disable yourself.", lazy_gettext("You cannot disable yourself.")),
+    ("The sheet has no rows.", lazy_gettext("The sheet has no rows.")),
+    ("The sheet is empty.", lazy_gettext("The sheet is empty.")),
+    (
+        "Not a CSV file in UTF-8, nor an Excel workbook.",
+        lazy_gettext("Not a CSV file in UTF-8, nor an Excel workbook."),
+    ),
+    ("Not an Excel workbook (.xlsx).", lazy_gettext("Not an Excel workbook (.xlsx).")),
+    ("At most {max} rows at a time.", lazy_gettext("At most %(max)s rows at a time.")),
+    ("On or before today ({today}).", lazy_gettext("On or before today (%(today)s).")),
+    (
+        "The role {role} is already filled at that level.",
+        lazy_gettext("The role %(role)s is already filled at that level."),
+    ),
     ("Addressed twice.", lazy_gettext("Addressed twice.")),
     ("Not a unit of this plan's level.", lazy_gettext("Not a unit of this plan's level.")),
     (

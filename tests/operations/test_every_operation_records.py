@@ -33,11 +33,20 @@ from service.operations.deadlines import email_pending
 from service.operations.definitions import deploy
 from service.operations.delegations import grant_delegation, revoke_delegation
 from service.operations.directory import load_directory
+from service.operations.directory_import import import_agencies
 from service.operations.incidents import cancel_incident, retry_incident
 from service.operations.notifications import mark_read
 from service.operations.processes import start_process
 from service.operations.registers import set_next_number
 from service.operations.rendering import fail, render_pending, take_jobs
+from service.operations.reorganisation import (
+    create_agency,
+    dissolve_agency,
+    merge_agency,
+    move_agency,
+    rename_agency,
+    split_agency,
+)
 from service.operations.replay import replay
 from service.operations.scheduler import fire_due_timers, tick
 from service.operations.second_factor import disable_user, enrol, new_secret
@@ -46,6 +55,13 @@ from service.operations.sessions import end_user_sessions, set_password
 from service.operations.signing import verifying_key
 from service.operations.supervision import assign_task, remind_task, remind_units
 from service.operations.tasks import claim_task, complete_task, release_task
+from service.operations.users import (
+    create_user,
+    reset_password,
+    reset_second_factor,
+    set_active,
+    set_roles,
+)
 from tests.operations.conftest import (
     ADMIN,
     AUDITOR,
@@ -88,6 +104,7 @@ EXEMPT: dict[str, str] = {
     "cascade.unit_reports": READ,
     "cascade.issue_plan": IN_CALLER + ": complete_task's case issues a plan",
     "cascade.release_finished_rounds": IN_CALLER,
+    "cascade.start_units": IN_CALLER + ": complete_task's case issues a plan",
     "cascade.report_to_parent": IN_CALLER,
     "deadlines.close": IN_CALLER,
     "deadlines.schedule": IN_CALLER,
@@ -158,6 +175,10 @@ EXEMPT: dict[str, str] = {
     "tasks.check_can_act": PURE,
     "supervision.headed": PURE,
     "supervision.supervises": READ,
+    "reorganisation.agency_view": PURE,
+    "reorganisation.add_agency": IN_CALLER + ": create_agency's and import_agencies' cases",
+    "users.one_time_password": PURE,
+    "succession.hand_over": IN_CALLER + " (test_reorganisation hands a running plan over)",
 }
 
 
@@ -371,6 +392,13 @@ def _deciding(ops: Ops) -> Callable[[], object]:
     return lambda: issue_award_decision(ops.uow(), ops.actor(CHAIRMAN), process)
 
 
+def _reorganising(ops: Ops, operation: Any, *args: Any, **kwargs: Any) -> Callable[[], Any]:
+    """An administrator's reorganisation of the demo directory on 1 July 2025."""
+    ops.at("2025-07-01")
+    july = date(2025, 7, 1)
+    return lambda: operation(ops.uow(), ops.actor(ADMIN), *args, effective=july, **kwargs)
+
+
 CASES: dict[str, Case] = {
     "conversations.add_comment": lambda ops: (
         p := _start(ops),
@@ -417,6 +445,51 @@ CASES: dict[str, Case] = {
     "processes.start_process": lambda ops: lambda: _start(ops),
     "registers.set_next_number": lambda ops: (
         lambda: set_next_number(ops.uow(), ops.actor(ADMIN), "thanh-hoa-so-y-te", 2023, "KH", 83)
+    ),
+    "reorganisation.create_agency": lambda ops: _reorganising(
+        ops, create_agency, code="x", name="Xã X", kind="commune", parent="thanh-hoa"
+    ),
+    "reorganisation.rename_agency": lambda ops: _reorganising(
+        ops, rename_agency, "nga-son", name="Thị xã Nga Sơn"
+    ),
+    "reorganisation.merge_agency": lambda ops: _reorganising(
+        ops, merge_agency, "nga-son", into="thuong-xuan"
+    ),
+    "reorganisation.split_agency": lambda ops: _reorganising(
+        ops, split_agency, "nga-son", into=["thuong-xuan", "quan-son"], open_work_to="quan-son"
+    ),
+    "reorganisation.dissolve_agency": lambda ops: _reorganising(ops, dissolve_agency, "nga-son"),
+    "reorganisation.move_agency": lambda ops: _reorganising(
+        ops, move_agency, "nga-son-nga-lien", parent="thanh-hoa"
+    ),
+    "directory_import.import_agencies": lambda ops: _reorganising(
+        ops,
+        lambda uow, actor, effective: import_agencies(
+            uow,
+            actor,
+            [(2, {"code": "x", "name": "Xã X", "kind": "commune", "parent": "thanh-hoa"})],
+            effective,
+        ),
+    ),
+    "users.create_user": lambda ops: (
+        lambda: create_user(
+            ops.uow(),
+            ops.actor(ADMIN),
+            username="thanhhoa.moi",
+            full_name="Người dùng mới",
+            agency="thanh-hoa-cong-an",
+            roles=["standing_body"],
+        )
+    ),
+    "users.set_roles": lambda ops: (
+        lambda: set_roles(ops.uow(), ops.actor(ADMIN), FINANCE, ["finance", "supervisor"])
+    ),
+    "users.set_active": lambda ops: lambda: set_active(ops.uow(), ops.actor(ADMIN), FINANCE, False),
+    "users.reset_password": lambda ops: (
+        lambda: reset_password(ops.uow(), ops.actor(ADMIN), FINANCE)
+    ),
+    "users.reset_second_factor": lambda ops: (
+        lambda: reset_second_factor(ops.uow(), ops.actor(ADMIN), CHAIRMAN)
     ),
     "rendering.fail": _job_failing,
     "rendering.render_pending": lambda ops: (_issued(ops), lambda: render_pending(ops.uow))[1],

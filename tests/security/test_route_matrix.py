@@ -67,6 +67,10 @@ LEADERS = holding(Right.NAME_SUBSTITUTE)
 DEPLOYERS = holding(Right.DEPLOY)
 REGISTRARS = holding(Right.MANAGE_REGISTER)
 INCIDENT_HANDLERS = holding(Right.HANDLE_INCIDENTS)
+REORGANISERS = holding(Right.REORGANISE)
+USER_MANAGERS = holding(Right.MANAGE_USERS)
+# a reorganisation dated in the future: refused (400) after the right is checked; nothing moves
+LATER = "2999-01-01"
 
 SECURITY_READERS = holding(Right.READ_SECURITY_LOG)
 SESSION_ENDERS = holding(Right.END_SESSIONS)
@@ -259,6 +263,31 @@ TABLE: dict[tuple[str, str], tuple[Request, Rule]] = {
     ),
     ("GET", "/api/v1/security-log"): (_none, Rule(SECURITY_READERS)),
     ("DELETE", "/api/v1/users/<username>/sessions"): (_none, Rule(SESSION_ENDERS)),
+    ("POST", "/api/v1/agencies"): (
+        _json({"code": "thanh-hoa", "name": "X", "kind": "commune", "effective": LATER}),
+        Rule(REORGANISERS, ok=400),  # the code is taken
+    ),
+    ("POST", "/api/v1/agencies/import"): (_none, Rule(REORGANISERS, ok=400)),  # no file
+    ("POST", "/api/v1/agencies/<code>/rename"): (
+        _json({"name": "X", "effective": LATER}),
+        Rule(REORGANISERS, ok=400),
+    ),
+    ("POST", "/api/v1/agencies/<code>/merge"): (
+        _json({"into": "bac-giang", "effective": LATER}),
+        Rule(REORGANISERS, ok=400),
+    ),
+    ("POST", "/api/v1/agencies/<code>/split"): (
+        _json({"into": ["bac-giang"], "open_work_to": "bac-giang", "effective": LATER}),
+        Rule(REORGANISERS, ok=400),
+    ),
+    ("POST", "/api/v1/agencies/<code>/dissolve"): (
+        _json({"effective": LATER}),
+        Rule(REORGANISERS, ok=400),
+    ),
+    ("POST", "/api/v1/agencies/<code>/move"): (
+        _json({"parent": "bac-giang", "effective": LATER}),
+        Rule(REORGANISERS, ok=400),
+    ),
     # the pages
     ("GET", "/"): (_none, Rule(EVERYONE, ok=302)),
     ("GET", "/assets/<path:filename>"): (_none, Rule(EVERYONE)),
@@ -359,6 +388,26 @@ TABLE: dict[tuple[str, str], tuple[Request, Rule]] = {
     ),
     ("POST", "/account/sessions/end-others"): (_none, Rule(SIGNED_IN, ok=302)),
     ("GET", "/security-log"): (_none, Rule(SECURITY_READERS)),
+    ("GET", "/admin/agencies"): (_none, Rule(REORGANISERS)),
+    ("GET", "/admin/agencies/import"): (_none, Rule(REORGANISERS)),
+    ("POST", "/admin/agencies/import"): (_none, Rule(REORGANISERS, ok=422)),  # no file
+    ("GET", "/admin/users"): (_none, Rule(USER_MANAGERS)),
+    ("POST", "/admin/users"): (
+        lambda w: {"data": {"username": "", "full_name": "X", "agency": "thanh-hoa"}},
+        Rule(USER_MANAGERS, ok=422),
+    ),
+    # the bystander's: roles refused (an unknown role), enabled (already), a new password, and
+    # a second factor reset (none set up): nobody who calls in the table is touched
+    ("POST", "/admin/users/<username>/roles"): (
+        lambda w: {"data": {"roles": "no-such-role"}},
+        Rule(USER_MANAGERS, ok=422),
+    ),
+    ("POST", "/admin/users/<username>/active"): (
+        lambda w: {"data": {"active": "1"}},
+        Rule(USER_MANAGERS, ok=302),
+    ),
+    ("POST", "/admin/users/<username>/password"): (_none, Rule(USER_MANAGERS, ok=302)),
+    ("POST", "/admin/users/<username>/second-factor"): (_none, Rule(USER_MANAGERS, ok=302)),
     ("POST", "/security-log/end-sessions"): (
         lambda w: {"data": {"username": BYSTANDER}},
         Rule(SESSION_ENDERS, ok=302),
@@ -386,6 +435,7 @@ def _path(rule: str, world: World) -> str:
         .replace("<int:session_id>", "999999")
         .replace("<int:attachment_id>", str(world.attachment))
         .replace("<username>", BYSTANDER)
+        .replace("<code>", "thanh-hoa")
     )
 
 

@@ -4,6 +4,7 @@ from service.db.models.audit import AuditChain, Checkpoint
 from service.db.models.conversations import Attachment, AttachmentBlob, Comment
 from service.db.models.directory import (
     Agency,
+    AgencySuccessor,
     Delegation,
     RecoveryCode,
     RoleBinding,
@@ -29,6 +30,7 @@ __all__ = [
     "Agency",
     "Attachment",
     "AttachmentBlob",
+    "AgencySuccessor",
     "AuditChain",
     "Checkpoint",
     "Comment",
