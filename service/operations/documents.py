@@ -89,13 +89,22 @@ def check_signing_keys(
     agency = session.get_one(Agency, agency_id)
     holders = {user_label(actor.username): actor.full_name, agency_label(agency.code): agency.name}
     roots, crls = keys.trust_roots(), keys.crls()
-    with keys.signers(holders) as found:
-        for label, signer in found.items():
-            problem = certificate_problem(signer.signing_cert, roots, crls, at)
-            if problem is not None:
-                holder = holders[label]
-                message = CERTIFICATE_PROBLEMS[problem].format(holder=holder)
-                raise Conflict(f"certificate_{problem}", message, holder=holder)
+    try:
+        with keys.signers(holders) as found:  # certificates read while the token is open
+            problems = [
+                (label, certificate_problem(signer.signing_cert, roots, crls, at))
+                for label, signer in found.items()
+            ]
+    except Exception as err:  # a token unplugged, a wrong PIN, two keys under one label
+        raise Conflict(
+            "signing_key_unavailable",
+            f"The signing keys cannot be read ({type(err).__name__}): nothing was signed.",
+        ) from err
+    for label, problem in problems:
+        if problem is not None:
+            holder = holders[label]
+            message = CERTIFICATE_PROBLEMS[problem].format(holder=holder)
+            raise Conflict(f"certificate_{problem}", message, holder=holder)
 
 
 def issue_document(

@@ -142,6 +142,7 @@ EXEMPT: dict[str, str] = {
     "conversations.sniff": PURE,
     "documents.archive_line": READ,
     "documents.decision_issuer": READ,
+    "documents.plan_recipients": READ,
     "documents.issuer_choices": READ,
     "security_log.read": READ,
     "security_log.record": "writes the security log itself (logins, refusals): its own record",

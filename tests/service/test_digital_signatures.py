@@ -135,29 +135,40 @@ def test_without_keys_the_pdf_goes_out_unsigned(api: ApiClient) -> None:
     assert not pades.is_signed(pdf) and _check(api, pdf)["signatures"] == []
 
 
+@pytest.fixture(scope="session")
+def softhsm(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """One SoftHSM2 token per test process: the library reads its configuration once, when it
+    is first loaded, so every test of the process sees the same token folder."""
+    folder = tmp_path_factory.mktemp("softhsm")
+    (folder / "tokens").mkdir()
+    conf = folder / "softhsm2.conf"
+    conf.write_text(f"directories.tokendir = {folder / 'tokens'}\nobjectstore.backend = file\n")
+    os.environ["SOFTHSM2_CONF"] = str(conf)
+    subprocess.run(  # noqa: S603 -- the Debian tool, fixed arguments
+        [shutil.which("softhsm2-util") or "softhsm2-util", "--init-token", "--free",
+         "--label", "ngayhoi", "--so-pin", "5678", "--pin", "1234"],
+        check=True, capture_output=True, env=os.environ | {"SOFTHSM2_CONF": str(conf)},
+    )  # fmt: skip
+    return "ngayhoi"
+
+
 @pytest.mark.skipif(not SOFTHSM.exists(), reason="SoftHSM2 (Debian softhsm2) is not installed")
 def test_signing_through_a_pkcs11_token(
-    app: Flask, api: ApiClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    app: Flask, api: ApiClient, tmp_path: Path, softhsm: str
 ) -> None:
     """Keys made on the token never leave it; the demo CA certifies their public halves."""
     import pkcs11
     from asn1crypto import x509 as asn1_x509
     from cryptography import x509
 
-    (tmp_path / "tokens").mkdir()
-    conf = tmp_path / "softhsm2.conf"
-    conf.write_text(f"directories.tokendir = {tmp_path / 'tokens'}\nobjectstore.backend = file\n")
-    monkeypatch.setenv("SOFTHSM2_CONF", str(conf))
-    subprocess.run(  # noqa: S603 -- the Debian tool, fixed arguments
-        [shutil.which("softhsm2-util") or "softhsm2-util", "--init-token", "--free",
-         "--label", "ngayhoi", "--so-pin", "5678", "--pin", "1234"],
-        check=True, capture_output=True, env=os.environ | {"SOFTHSM2_CONF": str(conf)},
-    )  # fmt: skip
     ca = demo_ca(tmp_path / "ca", NOW)
     holders = key_holders(UnitOfWork(app.extensions["session_factory"]))
     labels = [user_label(CHAIRMAN), agency_label(ISSUER)]
-    token = pkcs11.lib(str(SOFTHSM)).get_token(token_label="ngayhoi")
+    token = pkcs11.lib(str(SOFTHSM)).get_token(token_label=softhsm)
     with token.open(rw=True, user_pin="1234") as session:
+        for found in list(session.get_objects({})):  # an earlier test's keys on this token
+            if found[pkcs11.Attribute.LABEL] in labels:
+                found.destroy()
         for label in labels:
             public, _ = session.generate_keypair(pkcs11.KeyType.RSA, 2048, label=label, store=True)
             der = pkcs11.util.rsa.encode_rsa_public_key(public)
