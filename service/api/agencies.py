@@ -10,7 +10,7 @@ from flask import request
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
-from service.api.blueprint import BEARER, Blueprint
+from service.api.blueprint import BEARER, Blueprint, multipart
 from service.api.deps import current_actor, new_uow
 from service.errors import Invalid
 from service.imports import read_rows
@@ -131,20 +131,7 @@ class ImportedSchema(Schema):
 class Import(MethodView):
     @blp.doc(
         **BEARER,
-        requestBody={
-            "content": {
-                "multipart/form-data": {
-                    "schema": {
-                        "type": "object",
-                        "properties": {
-                            "file": {"type": "string", "format": "binary"},
-                            "effective": {"type": "string", "format": "date"},
-                        },
-                        "required": ["file", "effective"],
-                    }
-                }
-            }
-        },
+        requestBody={"content": multipart(("file", "effective"), effective="date")},
     )
     @blp.response(201, ImportedSchema)
     def post(self) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from flask import Response, current_app, request
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
-from service.api.blueprint import BEARER, Blueprint
+from service.api.blueprint import BEARER, Blueprint, multipart
 from service.api.deps import current_actor, new_uow
 from service.attachment_http import read_upload, send_attached
 from service.db.base import MAX_ID
@@ -69,22 +69,7 @@ class FileArgsSchema(Schema):
     inline = fields.Boolean(load_default=False, metadata={"description": "preview (PDF, image)"})
 
 
-UPLOAD = {
-    "requestBody": {
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "properties": {
-                        "file": {"type": "string", "format": "binary"},
-                        "task": {"type": "integer"},
-                    },
-                    "required": ["file"],
-                }
-            }
-        }
-    }
-}
+UPLOAD = {"requestBody": {"content": multipart(("file",), task="integer")}}
 
 blp = Blueprint(
     "conversations", __name__, url_prefix="/api/v1", description="Comments and attached files"

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Response, current_app, jsonify, request, send_file
 from flask.views import MethodView
 
-from service.api.blueprint import BEARER, Blueprint
+from service.api.blueprint import BEARER, Blueprint, multipart
 from service.api.deps import current_actor, new_uow
 from service.api.schemas import (
     AwardDecisionSchema,
@@ -125,16 +125,7 @@ class DraftFile(MethodView):
 class DocumentCheck(MethodView):
     @blp.doc(
         **BEARER,
-        requestBody={
-            "content": {
-                "multipart/form-data": {
-                    "schema": {
-                        "type": "object",
-                        "properties": {"file": {"type": "string", "format": "binary"}},
-                    }
-                }
-            }
-        },
+        requestBody={"content": multipart()},
     )
     @blp.response(200, DocumentCheckSchema)
     def post(self) -> dict[str, Any]:
