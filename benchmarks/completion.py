@@ -247,6 +247,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8, help="client threads")
     parser.add_argument("--database-url")
     args = parser.parse_args()
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
         spiff_ms, runtime_ms = engine_figures()
@@ -265,7 +266,11 @@ def main() -> None:
             finally:
                 renderer.stop()
                 server.stop()
-    print(f"database: {url.split(':')[0]}")
+    load_after = os.getloadavg()
+    print(
+        f"database: {url.split(':')[0]}; load average (1 min) {load_before[0]:.1f} before, "
+        f"{load_after[0]:.1f} after, on {os.cpu_count()} cores"
+    )
     print(f"engine load-complete-save, SpiffWorkflow serializer : {spiff_ms:6.2f} ms (median)")
     print(f"engine load-complete-save, workflows.Runtime        : {runtime_ms:6.2f} ms (median)")
     print(

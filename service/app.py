@@ -7,8 +7,10 @@ from sqlalchemy import Engine
 from werkzeug.routing import IntegerConverter, Map
 
 from service import api, cli, web
+from service.attachment_http import MAX_BODY
 from service.cli import DEMO_PASSWORD
 from service.config import MIN_SECRET_KEY, Settings, UnsafeConfiguration
+from service.db.attachment_store import store_for
 from service.db.base import MAX_ID, utcnow
 from service.db.roles import unsafe_role
 from service.db.session import make_engine, make_session_factory
@@ -53,6 +55,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["db_engine"] = engine
     app.extensions["session_factory"] = make_session_factory(engine)
     app.extensions["settings"] = settings
+    app.extensions["attachments"] = store_for(settings.attachments_dir)
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY  # no request body is larger (413)
     app.extensions["clock"] = utcnow  # replaced by tests that move time forward
     app.extensions["session_clock"] = utcnow  # sessions and the security log: real time
     app.before_request(refuse_unstorable_text)

@@ -24,7 +24,15 @@ from service.db.models import ProcessInstance
 from service.db.roles import grant_app_role
 from service.db.uow import UnitOfWork
 from service.demo import campaigns
-from service.documents.keys import Pkcs12Store, demo_keys
+from service.documents.keys import (
+    CRL_FILE,
+    Pkcs12Store,
+    agency_label,
+    demo_keys,
+    revoke,
+    user_label,
+)
+from service.documents.pades import timestamper
 from service.errors import NotFound
 from service.operations.actors import SYSTEM, password_hasher
 from service.operations.audit import checkpoint, checkpoint_due
@@ -118,7 +126,8 @@ def load_demo(demo_otp: bool) -> None:
     # the campaigns' documents, ready (and digitally signed) from the start
     click.echo("demo documents: rendering and signing…")
     started = time.monotonic()
-    rendered = render_pending(_uow, keys=settings.key_store()).rendered
+    tsa = timestamper(settings.tsa_url)
+    rendered = render_pending(_uow, keys=settings.key_store(), tsa=tsa).rendered
     click.echo(f"demo documents: {rendered} rendered in {time.monotonic() - started:.1f} s")
 
 
@@ -300,13 +309,22 @@ def _render_loop(batch: int, interval: float, lease: int, once: bool) -> None:
     if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
         signal.signal(signal.SIGINT, stop)  # Ctrl-C too: the document in hand is finished
     name = worker_name()
-    keys = current_app.extensions["settings"].key_store()
+    settings: Settings = current_app.extensions["settings"]
+    keys, tsa = settings.key_store(), timestamper(settings.tsa_url)
     signing = "signing PDFs" if keys is not None else "no signing keys: PDFs unsigned"
+    if keys is not None and tsa is not None:
+        signing += f", timestamped by {settings.tsa_url}"
     click.echo(f"render worker {name}: ready, {signing}")
     while not stopping:
         if any_due(_uow(write=False)):
             report = render_pending(
-                _uow, batch, batch=batch, worker=name, lease=timedelta(seconds=lease), keys=keys
+                _uow,
+                batch,
+                batch=batch,
+                worker=name,
+                lease=timedelta(seconds=lease),
+                keys=keys,
+                tsa=tsa,
             )
             if report.rendered or report.failed or report.dropped:
                 click.echo(
@@ -335,3 +353,19 @@ def pki_demo() -> None:
     store = Pkcs12Store(settings.pki_dir, settings.pki_passphrase.encode())
     made = demo_keys(store, key_holders(_uow(write=False)), utcnow())
     click.echo(f"demo signing keys: {len(made)} made in {settings.pki_dir}")
+
+
+@pki.command("revoke")
+@click.argument("holder")
+@click.option("--agency", is_flag=True, help="HOLDER is an agency's code, not a username.")
+def pki_revoke(holder: str, agency: bool) -> None:
+    """Put HOLDER's demo certificate on the demo CA's revocation list: they can sign no more,
+    and /documents/check reports what they signed as revoked."""
+    settings: Settings = current_app.extensions["settings"]
+    if settings.production or settings.pki_dir is None:
+        raise click.UsageError("the demo CA is for development: set APP_PKI_DIR, not in production")
+    store = Pkcs12Store(settings.pki_dir, settings.pki_passphrase.encode())
+    label = agency_label(holder) if agency else user_label(holder)
+    if not revoke(store, label, utcnow()):
+        raise click.UsageError(f"no demo key {label} in {settings.pki_dir}")
+    click.echo(f"revoked: {label}; the list is {settings.pki_dir / CRL_FILE}")

@@ -14,6 +14,7 @@ from service.documents.keys import (
     Pkcs11Store,
     Pkcs12Store,
     pem_certificates,
+    revocation_lists,
 )
 from workflows.budget import Budget
 
@@ -45,6 +46,9 @@ class Settings:
     pkcs11_token: str = ""
     pkcs11_pin: str = ""
     trust_roots: Path | None = None  # PEM: the CAs whose certificates /documents/check trusts
+    attachments_dir: Path | None = None  # attached files' bytes: None keeps them in the database
+    crl: Path | None = None  # their revocation lists (PEM or DER); default: the demo CA's
+    tsa_url: str | None = None  # an RFC 3161 time-stamping authority: signatures carry its time
 
     # what one run of a diagram's script or condition may spend (workflows.budget)
     script_time_ms: int = Budget.time_ms
@@ -65,7 +69,10 @@ class Settings:
         APP_CHECKPOINT_MINUTES (default 15; 0: the scheduler never signs), APP_SMTP_HOST,
         APP_SMTP_PORT and APP_SMTP_SENDER (default: no e-mail), APP_PKI_DIR and
         APP_PKI_PASSPHRASE (default outside production: APP_INSTANCE_DIR/pki, "demo"),
-        APP_PKCS11_MODULE, APP_PKCS11_TOKEN, APP_PKCS11_PIN and APP_TRUST_ROOTS (a PEM file),
+        APP_PKCS11_MODULE, APP_PKCS11_TOKEN, APP_PKCS11_PIN, APP_TRUST_ROOTS (a PEM file) and
+        APP_CRL (the trust roots' revocation lists, a file kept current by the deployment),
+        APP_TSA_URL (an RFC 3161 time-stamping authority; default: none),
+        APP_ATTACHMENTS_DIR (attached files in this folder; default: in the database),
         APP_SCRIPT_TIME_MS,
         APP_SCRIPT_OPERATIONS and APP_SCRIPT_VALUE_BYTES (a diagram script's budget: default
         200 ms, 1,000,000 loop iterations or calls, 1 MB stored)."""
@@ -97,6 +104,9 @@ class Settings:
             pkcs11_token=os.environ.get("APP_PKCS11_TOKEN", ""),
             pkcs11_pin=os.environ.get("APP_PKCS11_PIN", ""),
             trust_roots=_path(os.environ.get("APP_TRUST_ROOTS")),
+            attachments_dir=_path(os.environ.get("APP_ATTACHMENTS_DIR")),
+            crl=_path(os.environ.get("APP_CRL")),
+            tsa_url=os.environ.get("APP_TSA_URL") or None,
             script_time_ms=int(os.environ.get("APP_SCRIPT_TIME_MS", Budget.time_ms)),
             script_operations=int(os.environ.get("APP_SCRIPT_OPERATIONS", Budget.operations)),
             script_value_bytes=int(os.environ.get("APP_SCRIPT_VALUE_BYTES", Budget.value_bytes)),
@@ -106,7 +116,7 @@ class Settings:
         """Where the signing keys are, or None: issued PDFs then carry no digital signature."""
         if self.pkcs11_module:
             return Pkcs11Store(
-                self.pkcs11_module, self.pkcs11_token, self.pkcs11_pin, self.trust_roots
+                self.pkcs11_module, self.pkcs11_token, self.pkcs11_pin, self.trust_roots, self.crl
             )
         if self.pki_dir is not None and (self.pki_dir / CA_FILE).exists():
             return Pkcs12Store(self.pki_dir, self.pki_passphrase.encode())
@@ -118,6 +128,13 @@ class Settings:
             return pem_certificates(self.trust_roots)
         keys = self.key_store()
         return [] if keys is None else keys.trust_roots()
+
+    def trusted_crls(self) -> list[Any]:
+        """The revocation lists /documents/check consults: APP_CRL, else the key store's."""
+        if self.crl is not None:
+            return revocation_lists(self.crl)
+        keys = self.key_store()
+        return [] if keys is None else keys.crls()
 
 
 def _path(value: str | None) -> Path | None:

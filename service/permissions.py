@@ -78,6 +78,15 @@ class Right(StrEnum):
     # give an open task of one's own agency to a named colleague who may act on it
     ASSIGN_TASKS = "assign_tasks"
 
+    # has tasks to act on: lands in the inbox after login; the others (auditors, overseers
+    # alone, administrators) land on the list of processes they read
+    WORK_INBOX = "work_inbox"
+
+    # create, rename, merge, split, dissolve and move agencies (service.operations.reorganisation)
+    REORGANISE = "reorganise"
+    # create users, set their roles, disable them, reset their password or second factor
+    MANAGE_USERS = "manage_users"
+
 
 RIGHTS: dict[Right, frozenset[Role]] = {
     Right.START_PLAN: frozenset({Role.STANDING_BODY}),
@@ -104,6 +113,19 @@ RIGHTS: dict[Right, frozenset[Role]] = {
     Right.DECIDE_AWARDS: frozenset({Role.CHAIRMAN, Role.VICE_CHAIRMAN}),
     Right.REMIND: frozenset({Role.SUPERVISOR, Role.CHAIRMAN, Role.VICE_CHAIRMAN}),
     Right.ASSIGN_TASKS: frozenset({Role.SUPERVISOR, Role.CHAIRMAN, Role.VICE_CHAIRMAN}),
+    Right.WORK_INBOX: frozenset(
+        {
+            Role.STANDING_BODY,
+            Role.FINANCE,
+            Role.HOME_AFFAIRS,
+            Role.CHAIRMAN,
+            Role.VICE_CHAIRMAN,
+            Role.OFFICE_CHIEF,
+            Role.UNIT,
+        }
+    ),
+    Right.REORGANISE: frozenset({Role.ADMIN}),
+    Right.MANAGE_USERS: frozenset({Role.ADMIN}),
 }
 # The role a deputy acts in for the head (Right.DEPUTIZE).
 HEAD_ROLE: str = Role.CHAIRMAN.value  # a plain str: it is stored and hashed
@@ -132,6 +154,9 @@ _REFUSALS: dict[Right, tuple[str, str]] = {
         "not_a_supervisor",
         "Only supervisors and heads of agencies assign tasks.",
     ),
+    Right.WORK_INBOX: ("no_tasks", "Your roles act on no step."),
+    Right.REORGANISE: ("admin_only", "Only administrators reorganise the directory."),
+    Right.MANAGE_USERS: ("admin_only", "Only administrators manage users."),
 }
 
 

@@ -13,6 +13,7 @@ class TaskState(StrEnum):
     OPEN = "open"
     COMPLETED = "completed"
     CANCELLED = "cancelled"  # the engine withdrew it (a gateway or a timer took another path)
+    HANDED_OVER = "handed_over"  # its agency ended in a reorganisation; the heir's task carries on
 
 
 class DeadlineState(StrEnum):
@@ -32,6 +33,7 @@ class ProcessStatus(StrEnum):
     RUNNING = "running"
     COMPLETED = "completed"
     CANCELLED = "cancelled"  # an administrator cancelled it (service.operations.incidents)
+    HANDED_OVER = "handed_over"  # its agency was reorganised away (operations.succession)
 
 
 class DocumentState(StrEnum):

@@ -30,6 +30,7 @@ from service.db.migrate import upgrade
 from service.db.models import User
 from service.db.session import make_engine, make_session_factory
 from service.db.uow import UnitOfWork
+from service.documents.pades import timestamper
 from service.operations.actors import SYSTEM, password_hasher
 from service.operations.definitions import deploy
 from service.operations.directory import load_directory
@@ -64,8 +65,10 @@ def render_documents(app: Flask, limit: int | None = None) -> RenderReport:
     """Run the render worker's pending jobs in process, on the app's clock: what the worker
     process does within seconds of a signing."""
     factory, clock = app.extensions["session_factory"], app.extensions["clock"]
-    keys = app.extensions["settings"].key_store()  # None unless a test gives it signing keys
-    return render_pending(lambda: UnitOfWork(factory, clock=clock), limit, keys=keys)
+    settings = app.extensions["settings"]
+    keys = settings.key_store()  # None unless a test gives it signing keys
+    tsa = timestamper(settings.tsa_url)
+    return render_pending(lambda: UnitOfWork(factory, clock=clock), limit, keys=keys, tsa=tsa)
 
 
 @pytest.fixture(scope="session")

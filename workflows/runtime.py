@@ -7,8 +7,10 @@ the service's own tables.
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -26,6 +28,7 @@ from workflows.scripting import RestrictedEnvironment, script_engine
 from workflows.specs import Definition
 
 _ENGINE = script_engine()
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def set_script_budget(budget: Budget) -> None:
@@ -76,6 +79,7 @@ class Runtime:
     def __init__(self, definition: Definition, workflow: BpmnWorkflow) -> None:
         self.definition = definition
         self._wf = workflow
+        self._ready: list[ReadyTask] | None = None  # until the engine runs again
 
     @classmethod
     def start(
@@ -111,10 +115,13 @@ class Runtime:
         return bool(self._wf.completed)
 
     def ready_tasks(self) -> list[ReadyTask]:
-        return [
-            _ready(t.task_spec, str(t.id))
-            for t in self._wf.get_tasks(state=TaskState.READY, manual=True)
-        ]
+        # a completion asks twice (task rows, then its answer): the tree is walked once
+        if self._ready is None:
+            self._ready = [
+                _ready(t.task_spec, str(t.id))
+                for t in self._wf.get_tasks(state=TaskState.READY, manual=True)
+            ]
+        return list(self._ready)
 
     def complete(self, task_id: str, data: Mapping[str, Any], now: datetime) -> None:
         """Complete a ready human task with `data` and run the engine to the next wait."""
@@ -124,6 +131,7 @@ class Runtime:
             raise TaskNotReady(task_id=task_id) from err
         if task.state != TaskState.READY or not task.task_spec.manual:
             raise TaskNotReady(task_id=task_id)
+        self._ready = None
         task.set_data(**data)
         try:
             with engine_time(now):
@@ -163,8 +171,45 @@ class Runtime:
         self._run_engine(now)
 
     def _run_engine(self, now: datetime) -> None:
+        self._ready = None
         try:
             with engine_time(now):
                 self._wf.do_engine_steps()
         except SpiffWorkflowException as err:
             raise _script_failed(err, None) from err
+
+
+class Copies:
+    """Copies of one dumped workflow, each with fresh task ids, and its ready tasks under them.
+
+    Starting many instances alike (a plan issued to thousands of units) then costs one start
+    and one dump, and each copy a join of the dump's pieces around new ids. Task ids are the
+    only UUIDs in a dump, and they must be unique across instances.
+    """
+
+    def __init__(self, state: str, ready: list[ReadyTask]) -> None:
+        pieces = _UUID.split(state)
+        found = _UUID.findall(state)
+        slots = {old: i for i, old in enumerate(dict.fromkeys(found))}
+        self._pieces = pieces
+        self._slots = [slots[old] for old in found]
+        self._ready = [(task, slots[task.id]) for task in ready]
+        self._count = len(slots)
+
+    def make(self) -> tuple[str, list[ReadyTask]]:
+        ids = _fresh_ids(self._count)
+        parts = [self._pieces[0]]
+        for slot, piece in zip(self._slots, self._pieces[1:], strict=True):
+            parts += (ids[slot], piece)
+        return "".join(parts), [replace(task, id=ids[slot]) for task, slot in self._ready]
+
+
+def _fresh_ids(count: int) -> list[str]:
+    """`count` random version-4 UUIDs as strings, from one read of the system's randomness."""
+    digits = os.urandom(16 * count).hex()
+    ids = []
+    for i in range(0, 32 * count, 32):
+        d = digits[i : i + 32]
+        variant = "89ab"[int(d[16], 16) & 3]
+        ids.append(f"{d[:8]}-{d[8:12]}-4{d[13:16]}-{variant}{d[17:20]}-{d[20:]}")
+    return ids

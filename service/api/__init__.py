@@ -11,8 +11,10 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from service.api import (
+    agencies,
     audit,
     auth,
+    conversations,
     dashboard,
     definitions,
     delegations,
@@ -45,6 +47,7 @@ def init_app(app: Flask) -> None:
         tasks,
         processes,
         documents,
+        conversations,
         definitions,
         notifications,
         delegations,
@@ -54,6 +57,7 @@ def init_app(app: Flask) -> None:
         incidents,
         security,
         health,
+        agencies,
     ):
         api.register_blueprint(module.blp)
     app.register_error_handler(DomainError, _domain_error)

@@ -3,6 +3,8 @@ parameters included."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_smorest import Blueprint as _Blueprint
 from marshmallow import RAISE
 from webargs.flaskparser import FlaskParser
@@ -25,3 +27,17 @@ class Blueprint(_Blueprint):  # type: ignore[misc]  # flask_smorest is untyped
 BEARER: dict[str, list[dict[str, list[str]]]] = {
     "security": [{"bearerAuth": []}]
 }  # @blp.doc(**BEARER) on routes that need a token
+
+
+def multipart(required: tuple[str, ...] = (), **fields: str) -> dict[str, Any]:
+    """The OpenAPI schema of a multipart form: `file` (binary) and the other fields by their
+    type, e.g. multipart(("file",), task="integer"). Dates are given as "date"."""
+    properties: dict[str, Any] = {"file": {"type": "string", "format": "binary"}}
+    for name, kind in fields.items():
+        properties[name] = (
+            {"type": "string", "format": "date"} if kind == "date" else {"type": kind}
+        )
+    schema: dict[str, Any] = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = list(required)
+    return {"multipart/form-data": {"schema": schema}}

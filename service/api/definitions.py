@@ -7,7 +7,7 @@ from typing import Any
 from flask import request
 from flask.views import MethodView
 
-from service.api.blueprint import BEARER, Blueprint
+from service.api.blueprint import BEARER, Blueprint, multipart
 from service.api.deps import current_actor, new_uow
 from service.api.schemas import DefinitionSchema
 from service.errors import Invalid
@@ -35,17 +35,7 @@ class Definitions(MethodView):
 
     @blp.doc(
         **BEARER,
-        requestBody={
-            "content": {
-                "application/xml": {"schema": {"type": "string"}},
-                "multipart/form-data": {
-                    "schema": {
-                        "type": "object",
-                        "properties": {"file": {"type": "string", "format": "binary"}},
-                    }
-                },
-            }
-        },
+        requestBody={"content": {"application/xml": {"schema": {"type": "string"}}} | multipart()},
     )
     @blp.response(201, DefinitionSchema)
     @blp.alt_response(200, schema=DefinitionSchema, description="That exact file is deployed")

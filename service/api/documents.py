@@ -8,7 +8,7 @@ from typing import Any
 from flask import Response, current_app, jsonify, request, send_file
 from flask.views import MethodView
 
-from service.api.blueprint import BEARER, Blueprint
+from service.api.blueprint import BEARER, Blueprint, multipart
 from service.api.deps import current_actor, new_uow
 from service.api.schemas import (
     AwardDecisionSchema,
@@ -101,7 +101,8 @@ class AwardDecision(MethodView):
         """Issue the signed plan's award decision (…/QĐ-UBND), as the head of its signing agency
         (or KT./TUQ. for them): numbered in that agency's register, rendered like the plan."""
         actor = current_actor()
-        document_id = issue_award_decision(new_uow(), actor, process_id)
+        keys = current_app.extensions["settings"].key_store()
+        document_id = issue_award_decision(new_uow(), actor, process_id, keys)
         rows = process_documents(new_uow(write=False), actor, process_id)
         return next(row for row in rows if row.id == document_id)
 
@@ -128,16 +129,7 @@ class DraftFile(MethodView):
 class DocumentCheck(MethodView):
     @blp.doc(
         **BEARER,
-        requestBody={
-            "content": {
-                "multipart/form-data": {
-                    "schema": {
-                        "type": "object",
-                        "properties": {"file": {"type": "string", "format": "binary"}},
-                    }
-                }
-            }
-        },
+        requestBody={"content": multipart()},
     )
     @blp.response(200, DocumentCheckSchema)
     def post(self) -> FileCheck:
@@ -148,6 +140,7 @@ class DocumentCheck(MethodView):
         content = upload.read(MAX_CHECK_BYTES + 1) if upload else b""
         if not content or len(content) > MAX_CHECK_BYTES:
             raise Invalid({"file": ["Send a DOCX or PDF file of at most 20 MB."]})
+        settings = current_app.extensions["settings"]
         return check_file(
-            new_uow(write=False), content, current_app.extensions["settings"].trusted_roots()
+            new_uow(write=False), content, settings.trusted_roots(), settings.trusted_crls()
         )

@@ -8,15 +8,22 @@ from flask.views import MethodView
 
 from service.api.blueprint import BEARER, Blueprint
 from service.api.deps import current_actor, new_uow
-from service.api.schemas import NotificationSchema, RemindersSchema, RemindUnitsSchema
+from service.api.notice_schemas import (
+    MarkedSchema,
+    NotificationSchema,
+    RemindersSchema,
+    RemindUnitsSchema,
+    UnreadCountSchema,
+)
+from service.operations.notifications import mark_read
 from service.operations.supervision import Reminders, remind_units
-from service.queries.notifications import notifications
+from service.queries.notifications import notifications, unread_count
 
 blp = Blueprint(
     "notifications",
     __name__,
     url_prefix="/api/v1/notifications",
-    description="In-app reminders and escalations",
+    description="In-app reminders, escalations and mentions in comments",
 )
 
 
@@ -25,7 +32,8 @@ class Notifications(MethodView):
     @blp.doc(**BEARER)
     @blp.response(200, NotificationSchema(many=True))
     def get(self) -> list[dict[str, Any]]:
-        """The newest reminders and escalations sent to the caller's agency."""
+        """The newest reminders, escalations and comments mentioning the caller's agency;
+        `read` says whether the caller has read each."""
         return notifications(new_uow(write=False), current_actor())
 
 
@@ -39,3 +47,30 @@ class RemindUnits(MethodView):
         reminded today are skipped and listed. 403 if one is not the caller's to supervise
         (nothing sent), 409 when nothing is overdue or all was reminded today."""
         return remind_units(new_uow(), current_actor(), args["processes"])
+
+
+@blp.route("/unread")
+class Unread(MethodView):
+    @blp.doc(**BEARER)
+    @blp.response(200, UnreadCountSchema)
+    def get(self) -> dict[str, int]:
+        """How many of them the caller has not read."""
+        return {"unread": unread_count(new_uow(write=False), current_actor())}
+
+
+@blp.route("/read")
+class ReadAll(MethodView):
+    @blp.doc(**BEARER)
+    @blp.response(200, MarkedSchema)
+    def post(self) -> dict[str, int]:
+        """Mark every one the caller has not read as read (for the caller alone)."""
+        return {"marked": mark_read(new_uow(), current_actor())}
+
+
+@blp.route("/<int:notification_id>/read")
+class ReadOne(MethodView):
+    @blp.doc(**BEARER)
+    @blp.response(200, MarkedSchema)
+    def post(self, notification_id: int) -> dict[str, int]:
+        """Mark one as read (404 for one not sent to the caller's agency)."""
+        return {"marked": mark_read(new_uow(), current_actor(), notification_id)}

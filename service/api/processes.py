@@ -14,11 +14,14 @@ from service.api.schemas import (
     ConsolidatedSchema,
     EventSchema,
     MissingUnitSchema,
+    ProcessListArgsSchema,
+    ProcessListItemSchema,
     ProcessSchema,
     RoundArgsSchema,
     StartProcessSchema,
 )
 from service.operations.processes import start_process
+from service.queries.process_list import Filters, process_list
 from service.queries.processes import (
     HistoryEvent,
     ProcessAsIssued,
@@ -35,6 +38,19 @@ blp = Blueprint(
 
 @blp.route("")
 class Processes(MethodView):
+    @blp.doc(**BEARER)
+    @blp.arguments(ProcessListArgsSchema, location="query")
+    @blp.response(200, ProcessListItemSchema(many=True))
+    def get(self, args: dict[str, Any]) -> list[dict[str, Any]]:
+        """The processes the caller may read, newest first: filters by year, campaign (the
+        plan at the top), agency, status, open step, overdue and `mine`; `q` searches titles,
+        document numbers and agencies, ignoring diacritics. `reading` says how much of each
+        the caller reads (`issued_plan`: the plan alone, so no open steps)."""
+        limit, offset = args.pop("limit"), args.pop("offset")
+        return process_list(
+            new_uow(write=False), current_actor(), Filters(**args), limit=limit, offset=offset
+        )
+
     @blp.doc(**BEARER, **DOC)
     @blp.arguments(StartProcessSchema)
     @blp.response(201, ProcessSchema)

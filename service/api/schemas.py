@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import INCLUDE, Schema, fields, validate
 
 from service.db.base import MAX_ID
+from service.queries.process_list import FilterSchema
 from service.states import DocumentState, IncidentState, TaskState
 
 
@@ -203,12 +204,39 @@ class TaskListArgsSchema(Schema):
     )
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
     offset = fields.Integer(load_default=0, validate=validate.Range(0, MAX_ID))
+    by = fields.String(
+        load_default="agency",
+        validate=validate.OneOf(["agency", "me"]),
+        metadata={"description": "me: the tasks the caller completed (with state=completed)"},
+    )
 
 
 class CompleteTaskSchema(Schema):
     decision = fields.String(required=True, validate=validate.Length(1, 20))
     comment = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=5000))
     data = fields.Dict(load_default=dict)
+
+
+class DraftFieldsSchema(Schema):
+    inputs = fields.List(  # `fields` is the schema's own attribute: named so only outside
+        fields.Tuple((fields.String(validate=validate.Length(1, 200)), fields.String())),
+        required=True,
+        data_key="fields",
+        attribute="fields",
+        metadata={
+            "description": "the form's inputs as typed, unchecked: [name, value] pairs in the "
+            "page form's names (`data.budget_lines.0.item`, `comment`); a name may repeat"
+        },
+    )
+
+
+class DraftSchema(DraftFieldsSchema):
+    task_id = fields.Integer()
+    errors = fields.Dict(
+        allow_none=True, metadata={"description": "why the last send was refused, if it was"}
+    )
+    saved_at = fields.DateTime()
+    saved_by = fields.String(metadata={"description": "the full name of who saved it last"})
 
 
 class CompletedSchema(Schema):
@@ -350,17 +378,6 @@ class ConsolidatedSchema(ReportFiguresSchema):
     reported = fields.Integer(metadata={"description": "direct units that reported"})
     by_unit = fields.List(fields.Nested(UnitFiguresSchema))
     missing = fields.List(fields.Nested(MissingUnitSchema), metadata={"description": "any depth"})
-
-
-class NotificationSchema(Schema):
-    id = fields.Integer()
-    task_id = fields.Integer()
-    process_id = fields.Integer()
-    rule = fields.String()
-    audience = fields.String()
-    message = fields.String()
-    channels = fields.List(fields.String())
-    sent_at = fields.DateTime()
 
 
 class EventSchema(Schema):
@@ -549,7 +566,15 @@ class DocumentSchema(Schema):
     number_line = fields.String(metadata={"example": "Số: 180/KH-BCĐ"})
     year = fields.Integer()
     subject = fields.String()
-    issuer = fields.String()
+    issuer = fields.String(metadata={"description": "the agency whose register numbered it"})
+    issued_as = fields.List(
+        fields.String(),
+        metadata={
+            "description": "the issuer as the document's header prints it: the parent body, "
+            "then the issuing body",
+            "example": ["UBND TỈNH THANH HÓA", "BAN CHỈ ĐẠO 138"],
+        },
+    )
     signed_at = fields.DateTime()
     signed_by = fields.String()
     signing_mark = fields.String(allow_none=True)
@@ -599,6 +624,14 @@ class SignatureCheckSchema(Schema):
     valid = fields.Boolean(metadata={"description": "the cryptography holds"})
     trusted = fields.Boolean(metadata={"description": "its certificate chains to a trust root"})
     whole_file = fields.Boolean(metadata={"description": "nothing but signatures added after it"})
+    revoked = fields.Boolean(metadata={"description": "its certificate is on a revocation list"})
+    timestamped_at = fields.DateTime(
+        allow_none=True,
+        metadata={"description": "the time an RFC 3161 timestamp attests, when it holds"},
+    )
+    timestamp_trusted = fields.Boolean(
+        metadata={"description": "the timestamp authority chains to a trust root"}
+    )
     ok = fields.Boolean()
     problem = fields.String(metadata={"description": "why it could not be checked at all"})
 
@@ -716,36 +749,37 @@ class AwardDecisionSchema(Schema):
     may_issue = fields.Boolean()
 
 
-class RemindedSchema(Schema):
-    task_id = fields.Integer()
-    process_id = fields.Integer()
-    agency = fields.String(metadata={"description": "the agency reminded"})
-    notification_id = fields.Integer()
-
-
-class SkippedReminderSchema(Schema):
-    task_id = fields.Integer()
-    process_id = fields.Integer()
-    agency = fields.String()
-    next_at = fields.DateTime(metadata={"description": "when it may be reminded again"})
-
-
-class RemindUnitsSchema(Schema):
-    processes = fields.List(
-        fields.Integer(),
-        required=True,
-        metadata={"description": "the units' processes (the dashboard's process_id)"},
-    )
-
-
-class RemindersSchema(Schema):
-    reminded = fields.List(fields.Nested(RemindedSchema))
-    skipped = fields.List(
-        fields.Nested(SkippedReminderSchema), metadata={"description": "reminded today already"}
-    )
-
-
 class AssignTaskSchema(Schema):
     assignee = fields.String(
         required=True, metadata={"description": "the colleague's username", "example": "a.nguyen"}
     )
+
+
+class ProcessListArgsSchema(FilterSchema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
+    offset = fields.Integer(load_default=0, validate=validate.Range(0, MAX_ID))
+
+
+class WaitingStepSchema(Schema):
+    step = fields.String()
+    name = fields.String()
+    agency = fields.String()
+    deadline_state = fields.String(allow_none=True)
+    due_at = fields.DateTime(allow_none=True)
+
+
+class ProcessListItemSchema(Schema):
+    id = fields.Integer()
+    title = fields.String()
+    reading = fields.String(metadata={"description": "full, or issued_plan: the plan alone"})
+    unit = fields.Nested(AgencyRefSchema)
+    year = fields.Integer()
+    parent_id = fields.Integer(allow_none=True)
+    status = fields.String(
+        metadata={"description": "running, completed, cancelled; issued for an issued_plan"}
+    )
+    started_at = fields.DateTime()
+    issued_at = fields.DateTime(allow_none=True)
+    documents = fields.List(fields.String(), metadata={"description": "e.g. 1/KH-BCĐ"})
+    open_steps = fields.List(fields.Nested(WaitingStepSchema))
+    overdue = fields.Boolean()

@@ -4,21 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
 from flask.views import MethodView
 
 from service.api.blueprint import BEARER, Blueprint
 from service.api.deps import current_actor, new_uow
 from service.api.idempotency import DOC, once
+from service.api.notice_schemas import RemindedSchema
 from service.api.schemas import (
     AssignTaskSchema,
     CompletedSchema,
     CompleteTaskSchema,
+    DraftFieldsSchema,
+    DraftSchema,
     InboxCountsSchema,
-    RemindedSchema,
     TaskDetailSchema,
     TaskListArgsSchema,
     TaskSchema,
 )
+from service.errors import NotFound
+from service.operations.drafts import Draft, read_draft, save_draft
 from service.operations.supervision import Reminded, assign_task, remind_task
 from service.operations.tasks import Completed, claim_task, complete_task, release_task
 from service.queries.tasks import (
@@ -74,11 +79,19 @@ class CompleteTask(MethodView):
         a retry of the same request answers as the first attempt did.
         """
         actor = current_actor()
+        keys = current_app.extensions["settings"].key_store()
         return once(
             actor,
             args,
             lambda key: complete_task(
-                new_uow(), actor, task_id, args["decision"], args["comment"], args["data"], key
+                new_uow(),
+                actor,
+                task_id,
+                args["decision"],
+                args["comment"],
+                args["data"],
+                key,
+                keys=keys,
             ),
             lambda result: Completed(**result),
         )
@@ -120,3 +133,25 @@ class AssignTask(MethodView):
         heads): it is in their hands and inbox. 400 naming `assignee` for someone of another
         agency or role, 403 for another agency's task."""
         assign_task(new_uow(), current_actor(), task_id, args["assignee"])
+
+
+@blp.route("/<int:task_id>/draft")
+class TaskDraftResource(MethodView):
+    @blp.doc(**BEARER)
+    @blp.response(200, DraftSchema)
+    def get(self, task_id: int) -> Draft:
+        """The task's draft: its form as last saved and not yet sent (404 when there is none,
+        403 for another agency's or role's task)."""
+        draft = read_draft(new_uow(write=False), current_actor(), task_id)
+        if draft is None:
+            raise NotFound("draft_not_found", "This task has no draft.")
+        return draft
+
+    @blp.doc(**BEARER)
+    @blp.arguments(DraftFieldsSchema)
+    @blp.response(200, DraftSchema)
+    def put(self, args: dict[str, Any], task_id: int) -> Draft:
+        """Save the task's form as typed, unchecked, replacing the draft before; colleagues who
+        act on the task see it, and it goes when the task completes (409 when the task is
+        closed or a colleague holds it)."""
+        return save_draft(new_uow(), current_actor(), task_id, args["fields"])

@@ -55,6 +55,7 @@ class Signing:
     signed_on: date | None
     signer: str
     mark: str | None  # "KT. CHỦ TỊCH / PHÓ CHỦ TỊCH" when signed for someone
+    position: str = ""  # the signer's own office, when it is not the issuing body's title
 
 
 @dataclass(frozen=True)
@@ -69,16 +70,17 @@ class UnitFigures:
 def plan_document(
     issuer: Issuer, plan: dict[str, Any], signing: Signing, recipients: list[str]
 ) -> OfficialDocument:
-    """KẾ HOẠCH: the plan's sections, then its budget table with the total."""
+    """KẾ HOẠCH: the plan's sections; then, as tables, its pilot sites, its award nominations
+    with the review's verdicts, the deadlines it sets its units; its budget with the total."""
     body: list[Block] = []
     for section in plan.get("sections", []):
         body.append(Heading(section["heading"]))
         body += _paragraphs(section["body"])
+    for title, table in _plan_tables(plan):
+        body += [_numbered(body, title), table]
     lines = plan.get("budget_lines", [])
     if lines:
-        body.append(
-            Heading(f"{ROMAN[min(len(plan.get('sections', [])), len(ROMAN) - 1)]}. KINH PHÍ")
-        )
+        body.append(_numbered(body, "KINH PHÍ"))
         body.append(
             Table(
                 columns=("TT", "Nội dung", "Số suất", "Mức (đồng)", "Thành tiền (đồng)"),
@@ -97,6 +99,49 @@ def plan_document(
             )
         )
     return _document(issuer, "KH", plan["title"], int(plan["year"]), body, signing, recipients)
+
+
+def _numbered(body: list[Block], title: str) -> Heading:
+    """The next section heading after those of `body`: "V. KINH PHÍ"."""
+    count = sum(isinstance(block, Heading) for block in body)
+    return Heading(f"{ROMAN[min(count, len(ROMAN) - 1)]}. {title}")
+
+
+VERDICTS = {True: "Đồng ý", False: "Không đồng ý", None: "Chưa thẩm định"}
+
+
+def _plan_tables(plan: dict[str, Any]) -> list[tuple[str, Table]]:
+    """The plan's lists as tables, those it has: pilot sites, nominations, deadlines."""
+    tables = []
+    rows: tuple[tuple[str, ...], ...]
+    if plan.get("pilot_sites"):
+        rows = tuple(
+            (str(i), site["name"], f"{_day(site['start'])} - {_day(site['end'])}")
+            for i, site in enumerate(plan["pilot_sites"], 1)
+        )
+        tables.append(
+            ("ĐIỂM TỔ CHỨC NGÀY HỘI", Table(("TT", "Đơn vị tổ chức điểm", "Thời gian"), rows))
+        )
+    if plan.get("nominations"):
+        rows = tuple(
+            (
+                str(i),
+                AWARD_KINDS.get(n["kind"], n["kind"]),
+                n["nominee"],
+                n.get("reason", ""),
+                VERDICTS[n.get("accepted")],
+            )
+            for i, n in enumerate(plan["nominations"], 1)
+        )
+        columns = ("TT", "Hình thức", "Tập thể, cá nhân", "Thành tích", "Thẩm định")
+        tables.append(("ĐỀ NGHỊ KHEN THƯỞNG", Table(columns, rows)))
+    if plan.get("deadlines"):
+        rows = tuple(
+            (str(i), d["what"], f"Trước ngày {_day(d['due'])}")
+            for i, d in enumerate(plan["deadlines"], 1)
+        )
+        tables.append(("THỜI HẠN", Table(("TT", "Nội dung", "Thời hạn"), rows)))
+    return tables
 
 
 def report_document(
@@ -301,7 +346,7 @@ def _document(
         signed_on=signing.signed_on,
         subject=subject,
         body=tuple(body),
-        signature=Signature(_authority(issuer, signing.mark), signing.signer),
+        signature=Signature(_authority(issuer, signing.mark), signing.signer, signing.position),
         recipients=tuple(recipients),
     )
 

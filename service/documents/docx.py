@@ -63,7 +63,14 @@ def write_docx(doc: OfficialDocument, created: datetime | None = None) -> bytes:
     for text in doc.signature.authority:
         _line(sign.paragraphs[0] if first else sign.add_paragraph(), text, bold=True)
         first = False
-    _line(sign.add_paragraph(), doc.signature.name, bold=True, space_before=60)
+    if doc.signature.position:  # under the signature, above the name
+        _line(sign.add_paragraph(), doc.signature.position, bold=True, space_before=60)
+    _line(
+        sign.add_paragraph(),
+        doc.signature.name,
+        bold=True,
+        space_before=0 if doc.signature.position else 60,
+    )
     core = out.core_properties
     core.title, core.author, core.last_modified_by = doc.subject, doc.issuer, doc.issuer
     core.comments = f"{doc.kind_name} {doc.number_line}"

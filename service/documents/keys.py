@@ -5,13 +5,15 @@ token or HSM (the specialised CA's USB tokens, an HSM in production). A key is f
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from asn1crypto import crl as asn1_crl
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -19,8 +21,18 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 from pyhanko.sign import signers
+from pyhanko_certvalidator import CertificateValidator, ValidationContext
+from pyhanko_certvalidator.errors import PathBuildingError, RevokedError, ValidationError
+from pyhanko_certvalidator.policy_decl import (
+    CertRevTrustPolicy,
+    RevocationCheckingPolicy,
+    RevocationCheckingRule,
+)
 
 CA_FILE = "ca.pem"
+CRL_FILE = "ca.crl"  # the demo CA's revocation list (PEM), remade by `flask pki revoke`
+CRL_DAYS = 365  # how long the demo list is current (`pki demo`, `pki revoke` renew it); a stale
+# list is no proof of anything, so signing then stops: a real CA publishes daily, into APP_CRL
 
 
 def user_label(username: str) -> str:
@@ -37,6 +49,8 @@ class KeyStore(Protocol):
         ...
 
     def trust_roots(self) -> list[asn1_x509.Certificate]: ...
+
+    def crls(self) -> list[asn1_crl.CertificateList]: ...
 
 
 @dataclass(frozen=True)
@@ -64,6 +78,9 @@ class Pkcs12Store:
     def trust_roots(self) -> list[asn1_x509.Certificate]:
         return pem_certificates(self.directory / CA_FILE)
 
+    def crls(self) -> list[asn1_crl.CertificateList]:
+        return revocation_lists(self.directory / CRL_FILE)
+
 
 @dataclass(frozen=True)
 class Pkcs11Store:
@@ -73,6 +90,7 @@ class Pkcs11Store:
     token: str
     pin: str
     roots: Path | None  # PEM of the trusted CAs
+    crl: Path | None = None  # their revocation lists (PEM or DER), as last fetched
 
     @contextmanager
     def signers(self, labels: Iterable[str]) -> Iterator[dict[str, signers.Signer]]:
@@ -99,12 +117,75 @@ class Pkcs11Store:
     def trust_roots(self) -> list[asn1_x509.Certificate]:
         return [] if self.roots is None else pem_certificates(self.roots)
 
+    def crls(self) -> list[asn1_crl.CertificateList]:
+        return [] if self.crl is None else revocation_lists(self.crl)
+
 
 def pem_certificates(path: Path) -> list[asn1_x509.Certificate]:
     if not path.exists():
         return []
     certs = x509.load_pem_x509_certificates(path.read_bytes())
     return [asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER)) for c in certs]
+
+
+def revocation_lists(path: Path) -> list[asn1_crl.CertificateList]:
+    """The CRLs in `path` (PEM, one or more, or a single DER list); none when it is absent."""
+    if not path.exists():
+        return []
+    data = path.read_bytes()
+    if not data.lstrip().startswith(b"-----"):
+        return [asn1_crl.CertificateList.load(data)]
+    return [
+        asn1_crl.CertificateList.load(
+            x509.load_pem_x509_crl(b"-----BEGIN X509 CRL-----" + block).public_bytes(
+                serialization.Encoding.DER
+            )
+        )
+        for block in data.split(b"-----BEGIN X509 CRL-----")[1:]
+    ]
+
+
+def validation_context(
+    roots: Sequence[asn1_x509.Certificate],
+    crls: Sequence[asn1_crl.CertificateList] = (),
+    at: dt.datetime | None = None,
+) -> ValidationContext:
+    """How a certificate is judged, at signing and in a check: it chains to `roots`, and when
+    revocation lists are at hand a signer's certificate must be found on none of them (the
+    demo's certificates name no distribution point, so the library's default would never
+    look); nothing is fetched from the network."""
+    rule = RevocationCheckingRule.CRL_REQUIRED if crls else RevocationCheckingRule.NO_CHECK
+    policy = RevocationCheckingPolicy(rule, RevocationCheckingRule.CHECK_IF_DECLARED_SOFT)
+    return ValidationContext(
+        trust_roots=list(roots),
+        crls=list(crls),
+        moment=at,
+        allow_fetching=False,
+        revinfo_policy=CertRevTrustPolicy(policy),
+    )
+
+
+def certificate_problem(
+    cert: asn1_x509.Certificate,
+    roots: Sequence[asn1_x509.Certificate],
+    crls: Sequence[asn1_crl.CertificateList],
+    at: dt.datetime,
+) -> str | None:
+    """Why `cert` may not sign at `at`: "expired" (or not yet valid), "revoked" (on one of
+    `crls`), "untrusted" (it does not chain to `roots`); None when it may. Without roots only
+    the dates are checked: a store that names no CA cannot say more."""
+    if not cert.not_valid_before <= at <= cert.not_valid_after:
+        return "expired"
+    if not roots:
+        return None
+    validator = CertificateValidator(cert, validation_context=validation_context(roots, crls, at))
+    try:
+        asyncio.run(validator.async_validate_usage({"digital_signature"}))  # type: ignore[no-untyped-call]
+    except RevokedError:
+        return "revoked"
+    except (PathBuildingError, ValidationError):
+        return "untrusted"
+    return None
 
 
 # --- the demo's certificate authority ---------------------------------------------------
@@ -199,7 +280,7 @@ def demo_keys(
     store: Pkcs12Store, holders: dict[str, tuple[str, str]], now: dt.datetime
 ) -> list[str]:
     """A PKCS#12 file per label in `holders` ({label: (common name, organisation)}) that has
-    none yet, from the demo CA; the labels made."""
+    none yet, from the demo CA, whose revocation list it renews; the labels made."""
     ca = demo_ca(store.directory, now)
     made = []
     for label, (common, organisation) in holders.items():
@@ -218,4 +299,46 @@ def demo_keys(
         )
         store.path(label).chmod(0o600)
         made.append(label)
+    publish_crl(store.directory, now)
     return made
+
+
+def publish_crl(
+    directory: Path, now: dt.datetime, revoke: Iterable[x509.Certificate] = ()
+) -> x509.CertificateRevocationList:
+    """The demo CA's revocation list, current for CRL_DAYS from `now`: what it listed before,
+    and `revoke` (revoked at `now`)."""
+    ca_key, ca_cert = demo_ca(directory, now)
+    path = directory / CRL_FILE
+    before = list(x509.load_pem_x509_crl(path.read_bytes())) if path.exists() else []
+    listed = {entry.serial_number for entry in before}
+    added = [
+        x509.RevokedCertificateBuilder()
+        .serial_number(cert.serial_number)
+        .revocation_date(now)
+        .build()
+        for cert in revoke
+        if cert.serial_number not in listed
+    ]
+    builder = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(ca_cert.subject)
+        .last_update(now)
+        .next_update(now + dt.timedelta(days=CRL_DAYS))
+        .add_extension(x509.CRLNumber(int(now.timestamp())), critical=False)
+    )
+    for entry in [*before, *added]:
+        builder = builder.add_revoked_certificate(entry)
+    crl = builder.sign(ca_key, hashes.SHA256())
+    path.write_bytes(crl.public_bytes(serialization.Encoding.PEM))
+    return crl
+
+
+def revoke(store: Pkcs12Store, label: str, now: dt.datetime) -> bool:
+    """Put the certificate of `label`'s key on the demo CA's list; False: no such key."""
+    if not store.path(label).exists():
+        return False
+    _, cert, _ = pkcs12.load_key_and_certificates(store.path(label).read_bytes(), store.passphrase)
+    assert cert is not None
+    publish_crl(store.directory, now, [cert])
+    return True

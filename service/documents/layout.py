@@ -61,6 +61,9 @@ class Signature:
 
     authority: tuple[str, ...]
     name: str  # empty on a draft
+    # the signer's own office when they sign as head of another body, printed between the
+    # signature and the name (seed 000: "TRƯỞNG BAN" … "CHỦ TỊCH UBND TỈNH" / "Đỗ Minh Tuấn")
+    position: str = ""
 
 
 @dataclass(frozen=True)
@@ -114,7 +117,11 @@ def to_data(doc: OfficialDocument) -> dict[str, Any]:
         "signed_on": None if doc.signed_on is None else doc.signed_on.isoformat(),
         "subject": doc.subject,
         "body": [_block_data(block) for block in doc.body],
-        "signature": {"authority": list(doc.signature.authority), "name": doc.signature.name},
+        "signature": {
+            "authority": list(doc.signature.authority),
+            "name": doc.signature.name,
+            "position": doc.signature.position,
+        },
         "recipients": list(doc.recipients),
     }
 
@@ -133,7 +140,11 @@ def from_data(data: dict[str, Any]) -> OfficialDocument:
         signed_on=None if signed_on is None else date.fromisoformat(signed_on),
         subject=data["subject"],
         body=tuple(_block(item) for item in data["body"]),
-        signature=Signature(tuple(data["signature"]["authority"]), data["signature"]["name"]),
+        signature=Signature(
+            tuple(data["signature"]["authority"]),
+            data["signature"]["name"],
+            data["signature"].get("position", ""),  # documents signed before it existed
+        ),
         recipients=tuple(data["recipients"]),
     )
 

@@ -13,15 +13,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from io import BytesIO
 
-from asn1crypto import x509
+from asn1crypto import crl, x509
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
+from pyhanko.sign.timestamps import HTTPTimeStamper, TimeStamper
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.stamp import TextStampStyle
-from pyhanko_certvalidator import ValidationContext
 
+from service.documents.keys import validation_context
 from service.documents.layout import Box, Stamp
 
 VIETNAM = timezone(timedelta(hours=7))
@@ -44,20 +45,29 @@ class SignatureCheck:
     signed_at: datetime | None
     intact: bool  # the bytes it covers are the bytes it signed
     valid: bool  # the cryptography holds
-    trusted: bool  # the certificate chains to a configured trust root
+    trusted: bool  # the certificate chains to a configured trust root, and is not revoked
     whole_file: bool  # nothing but later signatures was added after it
 
+    revoked: bool = False  # the certificate is on a revocation list at hand
+    timestamped_at: datetime | None = None  # an RFC 3161 timestamp's time, when it holds
+    timestamp_trusted: bool = False  # the timestamp authority chains to a trust root
     problem: str = ""  # why it could not be checked at all (a damaged signature)
 
     @property
     def ok(self) -> bool:
-        return self.intact and self.valid and self.trusted
+        return self.intact and self.valid and self.trusted and not self.revoked
 
 
-def sign(pdf: bytes, seals: Sequence[Seal]) -> bytes:
+def timestamper(tsa_url: str | None) -> TimeStamper | None:
+    """The RFC 3161 time-stamping authority at `tsa_url` (HTTP POST), or None."""
+    return HTTPTimeStamper(tsa_url) if tsa_url else None
+
+
+def sign(pdf: bytes, seals: Sequence[Seal], tsa: TimeStamper | None = None) -> bytes:
     """`pdf` with each seal applied in order, one incremental revision each. The appearances are
     already on the page (drawn with the document's own font, `render_pdf`'s stamps): each
-    signature's widget covers its own, so a viewer opens that signature's details there."""
+    signature's widget covers its own, so a viewer opens that signature's details there. With
+    `tsa`, each signature carries the authority's timestamp of its signing time (PAdES B-T)."""
     for seal in seals:
         box = seal.box
         spec = fields.SigFieldSpec(
@@ -70,16 +80,21 @@ def sign(pdf: bytes, seals: Sequence[Seal]) -> bytes:
         )
         writer = IncrementalPdfFileWriter(BytesIO(pdf))
         style = TextStampStyle(stamp_text="", border_width=0)
-        out = signers.PdfSigner(meta, seal.signer, stamp_style=style, new_field_spec=spec).sign_pdf(
-            writer
+        signer = signers.PdfSigner(
+            meta, seal.signer, timestamper=tsa, stamp_style=style, new_field_spec=spec
         )
+        out = signer.sign_pdf(writer)
         pdf = out.getvalue()
     return pdf
 
 
-def check(pdf: bytes, trust_roots: Sequence[x509.Certificate]) -> list[SignatureCheck]:
-    """Every signature of `pdf`, checked against `trust_roots` (no network fetching); a damaged
-    one is reported as such, never raised."""
+def check(
+    pdf: bytes,
+    trust_roots: Sequence[x509.Certificate],
+    crls: Sequence[crl.CertificateList] = (),
+) -> list[SignatureCheck]:
+    """Every signature of `pdf`, checked against `trust_roots` and the revocation lists `crls`
+    (no network fetching); a damaged one is reported as such, never raised."""
     try:
         embedded_signatures = PdfFileReader(BytesIO(pdf), strict=False).embedded_signatures
     except Exception as err:  # noqa: BLE001 -- any damage to the file is a finding, not a crash
@@ -87,17 +102,21 @@ def check(pdf: bytes, trust_roots: Sequence[x509.Certificate]) -> list[Signature
     found = []
     for embedded in embedded_signatures:
         try:
-            found.append(_checked(embedded, trust_roots))
+            found.append(_checked(embedded, trust_roots, crls))
         except Exception as err:  # noqa: BLE001 -- as above
             found.append(_damaged(embedded.field_name, err))
     return found
 
 
-def _checked(embedded: EmbeddedPdfSignature, roots: Sequence[x509.Certificate]) -> SignatureCheck:
-    context = ValidationContext(trust_roots=list(roots), allow_fetching=False)
-    status = validate_pdf_signature(embedded, context)
+def _checked(
+    embedded: EmbeddedPdfSignature,
+    roots: Sequence[x509.Certificate],
+    crls: Sequence[crl.CertificateList],
+) -> SignatureCheck:
+    status = validate_pdf_signature(embedded, validation_context(roots, crls))
     subject = status.signing_cert.subject.native
     level = status.modification_level
+    stamped = status.timestamp_validity
     return SignatureCheck(
         field=embedded.field_name,
         signer=str(subject.get("common_name", "")),
@@ -107,6 +126,9 @@ def _checked(embedded: EmbeddedPdfSignature, roots: Sequence[x509.Certificate]) 
         valid=status.valid,
         trusted=status.trusted,
         whole_file=level is not None and level.name in {"NONE", "LTA_UPDATES", "FORM_FILLING"},
+        revoked=status.revoked,
+        timestamped_at=stamped.timestamp if stamped and stamped.intact and stamped.valid else None,
+        timestamp_trusted=bool(stamped and stamped.trusted),
     )
 
 

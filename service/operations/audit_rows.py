@@ -6,8 +6,11 @@ from `document_issued` and `document_rendered`; a completed task's decision, com
 completer and time from `task_completed`; a register's last number from the numbers issued
 and `register_set`; an instance's title, diagram, parent, bindings and status from
 `process_started` and `process_completed`, and its engine state, plan and reports by replaying
-its events (service.operations.replay). Fields an older event does not carry are not compared.
-Rows are read raw where a stored value could be poisoned, so a bad value is a break, not a crash.
+its events (service.operations.replay); a comment's text, author and process from the hash in
+`comment_added`, an attached file's name, type, size and hash from `file_attached`, and the
+bytes kept in the database from their own hash. Fields an older event does not carry are not
+compared. Rows are read raw where a stored value could be poisoned, so a bad value is a break,
+not a crash.
 """
 
 from __future__ import annotations
@@ -21,7 +24,17 @@ from typing import Any
 from sqlalchemy import Text, select, type_coerce
 from sqlalchemy.orm import Session, joinedload
 
-from service.db.models import Agency, Document, ProcessDefinition, ProcessInstance, Register, Task
+from service.db.models import (
+    Agency,
+    Attachment,
+    AttachmentBlob,
+    Comment,
+    Document,
+    ProcessDefinition,
+    ProcessInstance,
+    Register,
+    Task,
+)
 from service.operations.replay import replay_instance
 from service.states import ProcessStatus, TaskState
 
@@ -82,7 +95,10 @@ class _Said:
         self.finished: set[int] = set()  # instances with process_completed
         self.cancelled: set[int] = set()  # instances with process_cancelled
         self.moved: dict[int, tuple[int, Record]] = {}  # instance -> last incident_retried
+        self.handed_over: set[int] = set()  # unit instances whose agency ended (succession)
         self.register_sets: list[tuple[int, Record]] = []
+        self.comments: dict[int, tuple[int, Record]] = {}  # comment id -> comment_added
+        self.attached: dict[int, tuple[int, Record]] = {}  # attachment id -> file_attached
         for event_id, record in records:
             action, task_id, data = record["action"], record["task_id"], record["data"]
             instance_id = record["instance_id"]
@@ -101,8 +117,22 @@ class _Said:
                 self.cancelled.add(instance_id)
             elif action == "incident_retried" and isinstance(data, dict) and "sha256" in data:
                 self.moved[instance_id] = (event_id, record)  # now read by a newer diagram
+            elif action == "unit_handed_over" and instance_id is not None:
+                self.handed_over.add(instance_id)
             elif action == "register_set" and isinstance(data, dict):
                 self.register_sets.append((event_id, record))
+            elif (
+                action == "comment_added"
+                and isinstance(data, dict)
+                and isinstance(data.get("comment"), int)
+            ):
+                self.comments[data["comment"]] = (event_id, record)
+            elif (
+                action == "file_attached"
+                and isinstance(data, dict)
+                and isinstance(data.get("attachment"), int)
+            ):
+                self.attached[data["attachment"]] = (event_id, record)
 
 
 class _Compare:
@@ -146,7 +176,7 @@ def check_rows(
     """(rows checked, breaks): every audited business row against the readable events."""
     said = _Said(records)
     counted, breaks = 0, list[Broken]()
-    for check in (_documents, _tasks, _registers):
+    for check in (_documents, _tasks, _registers, _comments, _attachments):
         rows, found = check(session, said)
         counted, breaks = counted + rows, breaks + found
     rows, found = _instances(session, said, replay)
@@ -253,6 +283,59 @@ def _tasks(session: Session, said: _Said) -> tuple[int, list[Broken]]:
     return count, compare.breaks
 
 
+def _comments(session: Session, said: _Said) -> tuple[int, list[Broken]]:
+    compare, seen = _Compare("comment"), set()
+    query = select(Comment.id, Comment.instance_id, Comment.author_id, Comment.body)
+    for row in session.execute(query.order_by(Comment.id)):
+        seen.add(row.id)
+        logged = said.comments.get(row.id)
+        if logged is None:
+            compare.missing(row.id, "no comment_added event")
+            continue
+        event_id, record = logged
+        text = hashlib.sha256(str(row.body).encode("utf-8", "replace")).hexdigest()
+        compare.field(row.id, "body", text, record["data"].get("sha256"), event_id)
+        compare.field(row.id, "author_id", row.author_id, record["actor_id"], event_id)
+        compare.field(row.id, "instance_id", row.instance_id, record["instance_id"], event_id)
+    for comment_id, (event_id, _) in said.comments.items():
+        if comment_id not in seen:
+            compare.missing(comment_id, f"event {event_id} added it", "row_deleted")
+    return len(seen), compare.breaks
+
+
+def _attachments(session: Session, said: _Said) -> tuple[int, list[Broken]]:
+    compare, seen = _Compare("attachment"), set()
+    query = select(
+        Attachment.id,
+        Attachment.instance_id,
+        Attachment.uploaded_by_id,
+        Attachment.name,
+        Attachment.mimetype,
+        Attachment.size,
+        Attachment.sha256,
+    )
+    for row in session.execute(query.order_by(Attachment.id)):
+        seen.add(row.id)
+        logged = said.attached.get(row.id)
+        if logged is None:
+            compare.missing(row.id, "no file_attached event")
+            continue
+        event_id, record = logged
+        data = record["data"]
+        for field in ("name", "mimetype", "size", "sha256"):
+            compare.field(row.id, field, getattr(row, field), data.get(field), event_id)
+        compare.field(row.id, "uploaded_by_id", row.uploaded_by_id, record["actor_id"], event_id)
+        compare.field(row.id, "instance_id", row.instance_id, record["instance_id"], event_id)
+    for attachment_id, (event_id, _) in said.attached.items():
+        if attachment_id not in seen:
+            compare.missing(attachment_id, f"event {event_id} attached it", "row_deleted")
+    blobs = _Compare("attachment_blob")
+    for blob in session.execute(select(AttachmentBlob.sha256, AttachmentBlob.content)):
+        content = hashlib.sha256(bytes(blob.content)).hexdigest()
+        blobs.field(blob.sha256, "content", content, blob.sha256, 0)
+    return len(seen), compare.breaks + blobs.breaks
+
+
 def _registers(session: Session, said: _Said) -> tuple[int, list[Broken]]:
     """A register's last number: the highest the log issued or set (minus one) for its key."""
     compare = _Compare("register")
@@ -342,6 +425,8 @@ def _instances(session: Session, said: _Said, replay: bool) -> tuple[int, list[B
             if row.id in said.cancelled
             else ProcessStatus.COMPLETED
             if row.id in said.finished
+            else ProcessStatus.HANDED_OVER
+            if row.id in said.handed_over
             else ProcessStatus.RUNNING
         )
         check(row.id, "status", row.status, ended, event_id)

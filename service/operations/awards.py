@@ -12,6 +12,7 @@ decided elsewhere.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -22,10 +23,16 @@ from sqlalchemy.orm.exc import StaleDataError
 from service.db.models import Agency, Document, ProcessInstance, RenderJob
 from service.db.uow import UnitOfWork
 from service.documents.content import Awardee, Signing, decision_document
+from service.documents.keys import KeyStore
 from service.documents.layout import to_data
 from service.errors import Conflict, Forbidden, NotFound
 from service.operations.actors import Actor
-from service.operations.documents import archive_line, decision_issuer, take_number
+from service.operations.documents import (
+    archive_line,
+    check_signing_keys,
+    decision_issuer,
+    take_number,
+)
 from service.permissions import HEAD_ROLE, Right, Role, require
 from service.states import DocumentState
 from workflows.calendar import local_day
@@ -95,13 +102,16 @@ def signing_mark(actor: Actor, agency_id: int) -> str | None:
     )
 
 
-def issue_award_decision(uow: UnitOfWork, actor: Actor, process_id: int) -> int:
-    """Issue the plan's award decision; return its document's id.
+def issue_award_decision(
+    uow: UnitOfWork, actor: Actor, process_id: int, keys: KeyStore | None = None
+) -> int:
+    """Issue the plan's award decision; return its document's id. With `keys`, the
+    certificates its PDF will be signed with are checked first (`check_signing_keys`).
 
     :raise Forbidden: the actor does not hold DECIDE_AWARDS for the plan's signing agency.
     :raise NotFound: no such process.
-    :raise Conflict: the plan is not signed, no nomination decided here was accepted, or the
-        plan already has its decision.
+    :raise Conflict: the plan is not signed, no nomination decided here was accepted, the
+        plan already has its decision, or a certificate may not sign.
     """
     require(actor, Right.DECIDE_AWARDS)
     with uow:
@@ -111,6 +121,7 @@ def issue_award_decision(uow: UnitOfWork, actor: Actor, process_id: int) -> int:
             raise NotFound("process_not_found", "No such process.")
         agency = session.get_one(Agency, instance.bindings.get(HEAD_ROLE, 0))
         mark = signing_mark(actor, agency.id)
+        check_signing_keys(session, keys, actor, agency.id, datetime.now(UTC))  # wall clock
         day = local_day(now)
         # taken first: the register row stays locked until this commits, so a second decision
         # asked at the same moment waits here and then finds the first

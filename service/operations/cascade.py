@@ -12,19 +12,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from service.db.models import Agency, ProcessInstance, ReportRound, RoleBinding, Task
+from service.db.models import Agency, Event, ProcessInstance, ReportRound, RoleBinding, Task
+from service.errors import Conflict
 from service.operations.actors import Actor
+from service.operations.deadlines import schedule
 from service.operations.definitions import engine_definition
 from service.operations.instances import append_event, save_runtime
 from service.permissions import HEAD_ROLE, Role
-from service.states import DeadlineState
+from service.states import DeadlineState, ProcessStatus
+from workflows.audit import GENESIS, event_hash
 from workflows.calendar import due_before
-from workflows.runtime import Runtime
+from workflows.runtime import Copies, Runtime
+from workflows.specs import Definition
 from workflows.text import fold
 
 # Every level has someone to draft and someone to sign; a unit with no bindings of its own
@@ -37,6 +41,8 @@ ROUND_DEADLINES = {
     "annual": "annual_report",
 }
 PLAN_DEADLINE = "unit_plan"
+# A unit process whose agency ended in a reorganisation: its heir carries on (succession).
+HANDED_OVER = ProcessStatus.HANDED_OVER
 
 
 @dataclass(frozen=True)
@@ -52,12 +58,17 @@ class UnitReport:
 def unit_reports(session: Session, instance_id: int, round_: str) -> list[UnitReport]:
     """The plan's direct units in the order addressed, with their reports for `round_`: each
     already holds its own units' figures, so nothing below them is added again."""
-    rows = session.execute(
-        select(ProcessInstance.id, Agency.name, ProcessInstance.reports)
-        .join(Agency, Agency.id == ProcessInstance.jurisdiction_id)
-        .where(ProcessInstance.parent_id == instance_id)
-        .order_by(ProcessInstance.id)
-    ).all()
+    rows = [
+        row
+        for row in session.execute(
+            select(ProcessInstance.id, Agency.name, ProcessInstance.reports, ProcessInstance.status)
+            .join(Agency, Agency.id == ProcessInstance.jurisdiction_id)
+            .where(ProcessInstance.parent_id == instance_id)
+            .order_by(ProcessInstance.id)
+        )
+        # a unit that handed over before reporting: its heir stands for it
+        if not (row.status == HANDED_OVER and round_ not in row.reports)
+    ]
     late = set(
         session.scalars(
             select(Task.instance_id).where(
@@ -67,7 +78,7 @@ def unit_reports(session: Session, instance_id: int, round_: str) -> list[UnitRe
             )
         )
     )
-    return [UnitReport(i, name, reports.get(round_), i in late) for i, name, reports in rows]
+    return [UnitReport(i, name, reports.get(round_), i in late) for i, name, reports, _ in rows]
 
 
 def message(round_: str) -> str:
@@ -111,58 +122,12 @@ def issue_plan(
     codes: list[str] = instance.document.get("addressed_units", [])
     by_code = {a.code: a for a in session.scalars(select(Agency).where(Agency.code.in_(codes)))}
     units = [by_code[code] for code in codes]
-    definition = engine_definition(instance.definition)
-    bound: dict[int, dict[str, int]] = {unit.id: {} for unit in units}
-    for binding in session.scalars(
-        select(RoleBinding).where(RoleBinding.jurisdiction_id.in_(list(bound)))
-    ):
-        if binding.role in definition.roles:
-            bound[binding.jurisdiction_id][binding.role] = binding.agency_id
-    deadlines = unit_deadlines(instance.document)
-    children = []
-    for unit in units:
-        bindings = {role: unit.id for role in REQUIRED_ROLES} | bound[unit.id]
-        title = f"{instance.title} — {unit.name}"
-        child = ProcessInstance(
-            definition_id=instance.definition_id,
-            jurisdiction_id=unit.id,
-            parent_id=instance.id,
-            title=title,
-            title_folded=fold(title),
-            bindings=bindings,
-            document={},
-            state="",
-            deadlines=deadlines,
-            started_by_id=actor.user_id,
-            started_at=now,
-        )
-        children.append((child, Runtime.start(definition, sorted(bindings), now), unit))
-    session.add_all(child for child, _, _ in children)
+    children = start_units(session, instance, units, actor, now)
     session.add_all(
         ReportRound(instance_id=instance.id, round=r, open=len(children))
-        for r in definition.report_rounds
+        for r in engine_definition(instance.definition).report_rounds
     )
-    session.flush()  # the children's ids, for their task rows and events
-    for child, child_runtime, unit in children:
-        save_runtime(session, child, child_runtime, now, new=True)
-        append_event(
-            session,
-            child,
-            "process_started",
-            actor,
-            now,
-            role=HEAD_ROLE,
-            data={
-                "parent": instance.id,
-                "unit": unit.code,
-                "title": child.title,
-                "definition": instance.definition.process_id,
-                "version": instance.definition.version,
-                "sha256": instance.definition.sha256,
-                "bindings": child.bindings,
-                "deadlines": deadlines,
-            },
-        )
+    session.flush()  # release_finished_rounds reads the counters with get(), which never flushes
     instance.issued_at = now
     append_event(
         session,
@@ -171,8 +136,174 @@ def issue_plan(
         actor,
         now,
         role=HEAD_ROLE,
-        data={"units": codes, "deadlines": deadlines},
+        data={"units": codes, "deadlines": unit_deadlines(instance.document)},
     )
+
+
+def start_units(
+    session: Session,
+    instance: ProcessInstance,
+    units: list[Agency],
+    actor: Actor,
+    now: datetime,
+) -> list[int]:
+    """Start the plan's instance for each unit, bound to the agencies of the unit's level
+    (at issue, and for a unit that takes over from one that ended: succession); their ids."""
+    definition = engine_definition(instance.definition)
+    bound: dict[int, dict[str, int]] = {unit.id: {} for unit in units}
+    for binding in session.scalars(
+        select(RoleBinding).where(RoleBinding.jurisdiction_id.in_(list(bound)))
+    ):
+        if binding.role in definition.roles:
+            bound[binding.jurisdiction_id][binding.role] = binding.agency_id
+    deadlines = unit_deadlines(instance.document)
+    children = [
+        ({role: unit.id for role in REQUIRED_ROLES} | bound[unit.id], unit) for unit in units
+    ]
+    return _start_children(session, instance, definition, children, actor, now, deadlines)
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """A fresh unit instance of one set of bound roles: its dumped state and first tasks."""
+
+    copies: Copies
+    tasks: list[dict[str, Any]]  # the task rows' columns that every such unit shares
+    next_timer_at: datetime | None
+
+
+def _shape(
+    definition: Definition, roles: list[str], deadlines: dict[str, str], now: datetime
+) -> _Shape:
+    runtime = Runtime.start(definition, roles, now)
+    ready = runtime.ready_tasks()
+    tasks = []
+    for task in ready:
+        if task.lane not in roles:
+            raise Conflict(
+                "role_unbound", f"No agency fills the role “{task.lane}” here.", role=task.lane
+            )
+        row = Task(form=task.form, report_round=task.report_round)  # never added: its due time
+        schedule(row, deadlines, now)
+        tasks.append(
+            {
+                "step": task.step,
+                "name": task.name,
+                "form": task.form,
+                "report_round": task.report_round,
+                "role": task.lane,
+                "state": "open",
+                "created_at": now,
+                "due_at": row.due_at,
+                "due_soon_at": row.due_soon_at,
+                "deadline_state": row.deadline_state,
+                "version": 1,
+            }
+        )
+    return _Shape(Copies(runtime.dump(), ready), tasks, runtime.next_timer())
+
+
+def _start_children(
+    session: Session,
+    instance: ProcessInstance,
+    definition: Definition,
+    children: list[tuple[dict[str, int], Agency]],
+    actor: Actor,
+    now: datetime,
+    deadlines: dict[str, str],
+) -> list[int]:
+    """Insert the units' instances, first tasks and `process_started` events in bulk; their ids.
+
+    Units bound to the same roles start alike, so the engine starts once per set of roles and
+    each unit gets a copy with fresh task ids; rows go in as multi-row INSERTs. What each unit
+    gets is what `Runtime.start`, `save_runtime` and `append_event` would give it one by one.
+    """
+    shapes: dict[tuple[str, ...], _Shape] = {}
+    rows, copies = [], []
+    for bindings, unit in children:
+        roles = tuple(sorted(bindings))
+        if roles not in shapes:
+            shapes[roles] = _shape(definition, list(roles), deadlines, now)
+        shape = shapes[roles]
+        state, ready = shape.copies.make()
+        title = f"{instance.title} — {unit.name}"
+        copies.append((shape, ready, title))
+        rows.append(
+            {
+                "definition_id": instance.definition_id,
+                "jurisdiction_id": unit.id,
+                "parent_id": instance.id,
+                "title": title,
+                "title_folded": fold(title),
+                "status": "running",
+                "bindings": bindings,
+                "document": {},
+                "state": state,
+                "deadlines": deadlines,
+                "reports": {},
+                "report_drafts": {},
+                "next_timer_at": shape.next_timer_at,
+                "started_by_id": actor.user_id,
+                "started_at": now,
+                "version": 1,
+                "last_event_seq": 1,
+                "last_event_hash": GENESIS,  # set below, once the event's instance id is known
+            }
+        )
+    if not rows:
+        return []
+    ids = session.scalars(
+        insert(ProcessInstance).returning(ProcessInstance.id, sort_by_parameter_order=True), rows
+    ).all()
+    tasks, events, heads = [], [], []
+    diagram = instance.definition
+    for child_id, (bindings, unit), (shape, ready, title) in zip(
+        ids, children, copies, strict=True
+    ):
+        for task, columns in zip(ready, shape.tasks, strict=True):
+            tasks.append(
+                columns
+                | {
+                    "instance_id": child_id,
+                    "engine_task_id": task.id,
+                    "agency_id": bindings[task.lane],
+                }
+            )
+        data = {
+            "parent": instance.id,
+            "unit": unit.code,
+            "title": title,
+            "definition": diagram.process_id,
+            "version": diagram.version,
+            "sha256": diagram.sha256,
+            "bindings": bindings,
+            "deadlines": deadlines,
+        }
+        event = {
+            "instance_id": child_id,
+            "seq": 1,
+            "action": "process_started",
+            "task_id": None,
+            "actor_id": actor.user_id,
+            "agency_id": actor.agency_id,
+            "role": HEAD_ROLE,
+            "data": data,
+            "created_at": now,
+        }
+        head = event_hash(event, GENESIS)
+        events.append(event | {"prev_hash": GENESIS, "hash": head})
+        heads.append({"child": child_id, "head": head})
+    session.execute(insert(Task), tasks)
+    session.execute(insert(Event), events)
+    # one executemany of the chain heads, by id, on rows this transaction just inserted
+    table = cast(Table, ProcessInstance.__table__)
+    session.execute(
+        update(table)
+        .where(table.c.id == bindparam("child"))
+        .values(last_event_hash=bindparam("head")),
+        heads,
+    )
+    return list(ids)
 
 
 def release_finished_rounds(
@@ -203,6 +334,8 @@ def report_to_parent(session: Session, child: ProcessInstance, round_: str, now:
     if remaining != 0:
         return
     parent = session.get_one(ProcessInstance, child.parent_id, populate_existing=True)
+    if parent.status != "running":  # handed over to a successor, which reports instead
+        return
     runtime = Runtime.restore(engine_definition(parent.definition), parent.state)
     if not runtime.awaits(message(round_)):  # the deadline passed first
         return

@@ -29,7 +29,9 @@ from service.documents.content import (
     plan_document,
     report_document,
 )
+from service.documents.keys import KeyStore, agency_label, certificate_problem, user_label
 from service.documents.layout import OfficialDocument, to_data
+from service.errors import Conflict
 from service.operations.actors import HEAD_TITLES, OTHER_HEAD, Actor
 from service.operations.cascade import unit_reports
 from service.operations.directory import LEVEL_KINDS
@@ -63,6 +65,47 @@ def take_number(session: Session, agency_id: int, year: int, kind: str) -> int:
         .returning(Register.last_number)
     )
     return int(session.execute(statement).scalar_one())
+
+
+CERTIFICATE_PROBLEMS = {
+    "expired": "The certificate of {holder} has expired or is not yet valid: it cannot sign.",
+    "revoked": "The certificate of {holder} has been revoked: it cannot sign.",
+    "untrusted": "The certificate of {holder} is not from the configured authority: it cannot "
+    "sign.",
+}
+
+
+def check_signing_keys(
+    session: Session, keys: KeyStore | None, actor: Actor, agency_id: int, at: datetime
+) -> None:
+    """Before a signing takes its number: the certificates of the signer and of the issuing
+    agency that the store holds may sign at `at` (their dates, the CA's revocation lists, the
+    chain). Without a store the PDF goes out unsigned, and there is nothing to check.
+
+    :raise Conflict: `certificate_expired`, `certificate_revoked` or `certificate_untrusted`,
+        with `holder`, the name of the person or agency whose certificate it is.
+    """
+    if keys is None:
+        return
+    agency = session.get_one(Agency, agency_id)
+    holders = {user_label(actor.username): actor.full_name, agency_label(agency.code): agency.name}
+    roots, crls = keys.trust_roots(), keys.crls()
+    try:
+        with keys.signers(holders) as found:  # certificates read while the token is open
+            problems = [
+                (label, certificate_problem(signer.signing_cert, roots, crls, at))
+                for label, signer in found.items()
+            ]
+    except Exception as err:  # a token unplugged, a wrong PIN, two keys under one label
+        raise Conflict(
+            "signing_key_unavailable",
+            f"The signing keys cannot be read ({type(err).__name__}): nothing was signed.",
+        ) from err
+    for label, problem in problems:
+        if problem is not None:
+            holder = holders[label]
+            message = CERTIFICATE_PROBLEMS[problem].format(holder=holder)
+            raise Conflict(f"certificate_{problem}", message, holder=holder)
 
 
 def issue_document(
@@ -133,6 +176,8 @@ def official_document(
     """The plan (or, given a report, the report) as `agency` issues it; a draft has no number."""
     plan = instance.document
     issuer = _issuer(agency, plan.get("issuer") if report is None else None)
+    if signing.signer:
+        signing = replace(signing, position=signer_position(agency, issuer, signing.mark))
     if report is None:
         units = plan.get("addressed_units", [])
         names = {
@@ -141,8 +186,8 @@ def official_document(
                 select(Agency.code, Agency.name).where(Agency.code.in_(units))
             )
         }
-        recipients = [names[code] for code in units if code in names]
-        return plan_document(issuer, plan, signing, recipients + [archive_line(session, instance)])
+        recipients = plan_recipients(session, instance, [names[c] for c in units if c in names])
+        return plan_document(issuer, plan, signing, recipients)
     round_ = round_ or "result"
     units = [
         UnitFigures(u.unit, u.report, u.late) for u in unit_reports(session, instance.id, round_)
@@ -164,19 +209,7 @@ def report_recipients(session: Session, instance: ProcessInstance, agency: Agenc
     that asked for it, or, at the top, the policy's (the People's Committee, the Ministry),
     each "(để b/c)"; then the agency's leadership and "Lưu: VT, …"."""
     policy = recipients_policy()
-    named: list[str] = []
-    if instance.parent_id is not None:
-        parent = session.get_one(ProcessInstance, instance.parent_id)
-        above = _bound(session, parent, policy["to_parent_role"]) or _bound(
-            session, parent, HEAD_ROLE
-        )
-        named = [] if above is None else [f"{above}{policy['for_report']}"]
-    else:
-        named = [
-            f"{_ROLE.sub(lambda m: _bound(session, instance, m[1]) or '', name)}"
-            f"{policy['for_report']}"
-            for name in policy["top_level"]
-        ]
+    named = _informed(session, instance, policy["top_level"])
     leadership = (
         policy["leadership"].format(abbreviation=agency.abbreviation)
         if agency.abbreviation
@@ -186,6 +219,33 @@ def report_recipients(session: Session, instance: ProcessInstance, agency: Agenc
         *named,
         leadership,
         archive_line(session, instance),
+    ]
+
+
+def plan_recipients(session: Session, instance: ProcessInstance, units: list[str]) -> list[str]:
+    """Nơi nhận of a plan: the level above, "(để b/c)" (at the top, the policy's bodies), the
+    units it addresses, "(để t/h)", then "Lưu: VT, …" (seed 000)."""
+    policy = recipients_policy()
+    return [
+        *_informed(session, instance, policy["plan"]["top_level"]),
+        *(f"{unit}{policy['plan']['for_action']}" for unit in units),
+        archive_line(session, instance),
+    ]
+
+
+def _informed(session: Session, instance: ProcessInstance, top_level: list[str]) -> list[str]:
+    """Who is sent a document for information, "(để b/c)": the standing body (else the head)
+    of the level above, or, at the top, `top_level` ("{<role>}": the agency bound to it)."""
+    policy = recipients_policy()
+    if instance.parent_id is not None:
+        parent = session.get_one(ProcessInstance, instance.parent_id)
+        above = _bound(session, parent, policy["to_parent_role"]) or _bound(
+            session, parent, HEAD_ROLE
+        )
+        return [] if above is None else [f"{above}{policy['for_report']}"]
+    return [
+        f"{_ROLE.sub(lambda m: _bound(session, instance, m[1]) or '', name)}{policy['for_report']}"
+        for name in top_level
     ]
 
 
@@ -203,6 +263,20 @@ def issuer_choices(agency: Agency) -> list[tuple[str, str]]:
         return []
     own = (str(agency.abbreviation), agency.issuer_name or agency.name.upper())
     return [own] + [(str(i["abbreviation"]), str(i["issuer_name"])) for i in agency.issuers]
+
+
+def signer_position(agency: Agency, issuer: Issuer, mark: str | None) -> str:
+    """The signer's own office, when they sign as the head (or "KT." the deputy head) of a body
+    the agency issues as, under another title: the Chairman signs Ban Chỉ đạo 138's plan as
+    "TRƯỞNG BAN", then "CHỦ TỊCH UBND TỈNH" above the name (seed 000). Empty when the agency
+    issues as itself, or for TL./TUQ., whose own title is already among the authority lines."""
+    own_head, own_deputy = HEAD_TITLES.get(agency.kind, OTHER_HEAD)
+    if issuer.parent_body is None or issuer.head_title == own_head:
+        return ""
+    if mark is not None and not mark.startswith("KT."):
+        return ""
+    body = issuer.parent_body.removesuffix(issuer.place.upper()).strip()  # "UBND TỈNH"
+    return f"{own_deputy if mark else own_head} {body}"
 
 
 def _issuer(agency: Agency, abbreviation: str | None = None) -> Issuer:

@@ -91,3 +91,47 @@ def _below(
             return True
         frontier = [row.id for row in rows]
     return False
+
+
+def readable_processes(uow: UnitOfWork, actor: Actor | SystemActor) -> dict[int, Reading]:
+    """Every process the actor reads, with how much: `readable_instance` for all of them at
+    once (one query over the instance tree, no engine state), for lists and search."""
+    rows = uow.session.execute(
+        select(
+            ProcessInstance.id,
+            ProcessInstance.parent_id,
+            ProcessInstance.bindings,
+            ProcessInstance.jurisdiction_id,
+            ProcessInstance.issued_at,
+        )
+    ).all()
+    if may(actor, Right.READ_EVERY_PROCESS):
+        return {row.id: Reading.FULL for row in rows}
+    if not isinstance(actor, Actor):
+        return {}
+    takes_part = _takes_part(actor)
+    parents = {row.id: row.parent_id for row in rows}
+    direct = {row.id for row in rows if takes_part(row.bindings, row.jurisdiction_id)}
+    full: dict[int, bool] = {}
+
+    def reads_in_full(process_id: int) -> bool:  # it or a plan above it: an iterative walk
+        path: list[int] = []
+        node: int | None = process_id
+        while node is not None and node not in full and node not in direct:
+            path.append(node)
+            node = parents.get(node)
+        found = node is not None and (node in direct or full[node])
+        full.update(dict.fromkeys(path, found))
+        return found
+
+    above: set[int] = set()  # plans with a process the actor takes part in below them
+    for process_id in direct:
+        parent = parents[process_id]
+        while parent is not None and parent not in above:
+            above.add(parent)
+            parent = parents[parent]
+    issued = {row.id for row in rows if row.issued_at is not None}
+    readable = {row.id: Reading.FULL for row in rows if reads_in_full(row.id)}
+    for process_id in (above & issued) - readable.keys():
+        readable[process_id] = Reading.ISSUED_PLAN
+    return readable

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pyhanko.sign.timestamps import TimeStamper
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -130,10 +131,15 @@ def take_jobs(
         return result
 
 
-def render(taken: Taken, keys: KeyStore | None = None, now: datetime | None = None) -> Files:
+def render(
+    taken: Taken,
+    keys: KeyStore | None = None,
+    now: datetime | None = None,
+    tsa: TimeStamper | None = None,
+) -> Files:
     """The files, from the frozen content alone: no database, no lock. With keys, the PDF
     carries the signer's and the issuing agency's digital signatures (those whose keys the
-    store holds), made at `now`."""
+    store holds), made at `now`, each timestamped by `tsa` when given."""
     document = from_data(taken.content)
     docx = write_docx(document, created=taken.signed_at)
     if keys is None:
@@ -148,7 +154,7 @@ def render(taken: Taken, keys: KeyStore | None = None, now: datetime | None = No
         ]
         pdf, boxes = render_pdf(document, stamps)
         seals = [Seal(s.field, found[labels[s.field]], boxes[s.field]) for s in stamps]
-        return Files(docx, sign(pdf, seals) if seals else pdf)
+        return Files(docx, sign(pdf, seals, tsa) if seals else pdf)
 
 
 def store(new_uow: Callable[[], UnitOfWork], taken: Taken, files: Files) -> bool:
@@ -231,11 +237,15 @@ def _give_up(uow: UnitOfWork, job: RenderJob, now: datetime) -> None:
 
 
 def run_job(
-    new_uow: Callable[[], UnitOfWork], taken: Taken, keys: KeyStore | None = None
+    new_uow: Callable[[], UnitOfWork],
+    taken: Taken,
+    keys: KeyStore | None = None,
+    tsa: TimeStamper | None = None,
 ) -> RenderReport:
-    """Render one taken job and store it, or record why it failed."""
+    """Render one taken job and store it, or record why it failed (a time-stamping authority
+    that does not answer too: the job is retried later)."""
     try:
-        files = render(taken, keys)
+        files = render(taken, keys, tsa=tsa)
     except Exception:  # any error of the layout or the libraries: retried later
         fail(new_uow(), taken, traceback.format_exc())
         return RenderReport(failed=1)
@@ -252,6 +262,7 @@ def render_pending(
     worker: str | None = None,
     lease: timedelta = LEASE,
     keys: KeyStore | None = None,
+    tsa: TimeStamper | None = None,
 ) -> RenderReport:
     """Render due jobs, `batch` taken at a time, until none is due or `limit` were taken.
 
@@ -264,7 +275,7 @@ def render_pending(
         if not taken:
             break
         for job in taken:
-            report = run_job(new_uow, job, keys)
+            report = run_job(new_uow, job, keys, tsa)
             rendered += report.rendered
             failed += report.failed
             dropped += report.dropped

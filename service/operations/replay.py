@@ -79,7 +79,7 @@ class _Replay:
         self.document: Any = {}
         self.reports: dict[str, Any] = {}
         self.drafts: dict[str, Any] = {}
-        self.cancelled = False  # an administrator cancelled it: no task stays open
+        self.cancelled = False  # cancelled, or handed over: no task stays open
         self.count = 0
 
     def apply(self, event: Event) -> None:
@@ -98,12 +98,16 @@ class _Replay:
                 pass  # children are their own instances, rounds open below; files stay as signed
             elif event.action in ("incident_opened", "incident_retried"):
                 pass  # a failed script changed nothing; a retry changes only the diagram's version
-            elif event.action == "process_cancelled":
-                self.cancelled = True
+            elif event.action in ("process_cancelled", "unit_handed_over"):
+                self.cancelled = True  # cancelled, or its agency ended: no task stays open
+            elif event.action == "unit_succeeded":
+                pass  # a unit's successor took over: its own instance, rounds counted below
             elif event.action in ("task_claimed", "task_released", "task_assigned"):
                 pass  # who holds a task in hand: no change of the engine's state
             elif event.action == "task_reminded":
                 pass  # a supervisor's reminder (its notification): the engine is untouched
+            elif event.action in ("comment_added", "file_attached"):
+                pass  # a conversation beside the process: no change of the engine's state
             elif event.action == "units_reported":
                 self._runtime(event).deliver(message(data["round"]), now)
             elif event.action == "timer_fired":

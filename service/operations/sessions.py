@@ -93,7 +93,12 @@ def check(
     too_old = now - row.created_at > lifetime
     if too_old or now - row.last_seen_at > idle:
         end(write, row.id, now, "expired" if too_old else "idle")
-        raise Unauthorized("session_expired", "Your session has expired; please log in again.")
+        raise Unauthorized(  # whose it was: the page may keep what they were sending
+            "session_expired",
+            "Your session has expired; please log in again.",
+            user_id=row.user_id,
+            epoch=row.epoch,
+        )
     if now - row.last_seen_at >= TOUCH_EVERY:
         with write:
             write.session.execute(

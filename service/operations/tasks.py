@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import and_, select
+from sqlalchemy import and_, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from service.consolidation import below_units, sum_reports
-from service.db.models import Agency, ProcessInstance, Task
+from service.db.models import Agency, ProcessInstance, Task, TaskDraft
 from service.db.uow import UnitOfWork
+from service.documents.keys import KeyStore
 from service.errors import Conflict, Forbidden, Invalid, NotFound
 from service.operations.actors import Actor, Grant
 from service.operations.cascade import (
@@ -25,7 +27,7 @@ from service.operations.cascade import (
 )
 from service.operations.deadlines import close
 from service.operations.definitions import engine_definition
-from service.operations.documents import issue_document, issuer_choices
+from service.operations.documents import check_signing_keys, issue_document, issuer_choices
 from service.operations.idempotency import Idempotency, remember
 from service.operations.incidents import Failure, ScriptIncident, open_incident
 from service.operations.instances import append_event, save_runtime
@@ -105,14 +107,17 @@ def complete_task(
     comment: str | None,
     data: dict[str, Any],
     idempotency: Idempotency | None = None,
+    keys: KeyStore | None = None,
 ) -> Completed:
-    """Complete an open task, advance its process, and record what changed.
+    """Complete an open task, advance its process, and record what changed. With `keys`, a
+    signing first checks the certificates its PDF will be signed with.
 
     :raise Unprocessable: a script of the diagram failed; nothing of the completion is kept,
         and the failure is recorded as an incident (service.operations.incidents).
+    :raise Conflict: a certificate that would sign is expired, revoked or untrusted.
     """
     try:
-        return _complete_task(uow, actor, task_id, decision, comment, data, idempotency)
+        return _complete_task(uow, actor, task_id, decision, comment, data, idempotency, keys)
     except ScriptIncident as raised:
         raise open_incident(uow, actor, raised) from raised.error
 
@@ -125,6 +130,7 @@ def _complete_task(
     comment: str | None,
     data: dict[str, Any],
     idempotency: Idempotency | None,
+    keys: KeyStore | None,
 ) -> Completed:
     """`complete_task` in its transaction.
 
@@ -170,6 +176,7 @@ def _complete_task(
             task.on_behalf_of_id, task.signing_mark = grant.on_behalf_of_id, grant.mark
         close(task, now)
         _flush_or_conflict(uow)  # claim the task first: a concurrent loser stops here
+        uow.session.execute(delete(TaskDraft).filter_by(task_id=task.id))  # sent: no draft left
         document = merge(kind, instance.document, values)
         # a return leaves the plan as its drafter submitted it: the reviewer's edits go back
         # with it as a proposal, for the drafter to take or not
@@ -180,6 +187,9 @@ def _complete_task(
             _check_verdicts(document)
         if kind.not_by_drafter:
             _check_not_drafter(uow, instance, task, actor)
+        if (kind.signs_plan or kind.signs_report) and decision == Decision.APPROVE:
+            # the worker signs on the wall clock's time, whatever clock the service keeps
+            check_signing_keys(uow.session, keys, actor, task.agency_id, datetime.now(UTC))
         definition = engine_definition(instance.definition)
         runtime = Runtime.restore(definition, instance.state)
         engine_data = {"decision": decision, **engine_deadlines(instance, document)}
@@ -286,15 +296,28 @@ def _commit_or_conflict(uow: UnitOfWork) -> None:
 
 def _check_addressed_units(uow: UnitOfWork, instance: ProcessInstance, codes: list[str]) -> None:
     """A plan may address only agencies below its own level, each once."""
-    by_code = {a.code: a for a in uow.session.scalars(select(Agency).where(Agency.code.in_(codes)))}
+    # each addressed agency's ancestors, walked in the database: one round trip, not one per
+    # level of each unit
+    up = (
+        select(Agency.id.label("start"), Agency.parent_id.label("node"))
+        .where(Agency.code.in_(codes))
+        .cte("up", recursive=True)
+    )
+    up = up.union_all(select(up.c.start, Agency.parent_id).join(Agency, Agency.id == up.c.node))
+    below = Agency.id.in_(select(up.c.start).where(up.c.node == instance.jurisdiction_id))
+    found = dict(
+        uow.session.execute(select(Agency.code, below).where(Agency.code.in_(codes))).all()
+    )
     errors: dict[int, list[str]] = {}
+    seen: set[str] = set()
     for index, code in enumerate(codes):
-        agency = by_code.get(code)
-        if agency is None:
+        first = code not in seen
+        seen.add(code)
+        if code not in found:
             errors[index] = ["Unknown agency code."]
-        elif codes.index(code) != index:
+        elif not first:
             errors[index] = ["Addressed twice."]
-        elif not _is_below(uow, agency, instance.jurisdiction_id):
+        elif not found[code]:
             errors[index] = ["Not a unit of this plan's level."]
     if errors:
         raise Invalid({"data": {"addressed_units": errors}})
@@ -307,15 +330,6 @@ def _check_issuer(uow: UnitOfWork, instance: ProcessInstance, symbol: str) -> No
     if symbol not in choices:
         reason = f"Must be one of: {', '.join(choices)}." if choices else "Not a choice here."
         raise Invalid({"data": {"issuer": [reason]}})
-
-
-def _is_below(uow: UnitOfWork, agency: Agency, level_id: int) -> bool:
-    node = agency.parent
-    while node is not None:
-        if node.id == level_id:
-            return True
-        node = node.parent
-    return False
 
 
 def _check_against_units(

@@ -32,7 +32,11 @@ def addressable_units(uow: UnitOfWork, process_id: int) -> list[dict[str, Any]]:
         if instance is None:
             raise NotFound("process_not_found", "No such process.")
         agencies = uow.session.execute(
-            select(Agency.id, Agency.parent_id, Agency.code, Agency.name).order_by(Agency.id)
+            select(Agency.id, Agency.parent_id, Agency.code, Agency.name)
+            .where(
+                Agency.valid_to.is_(None)
+            )  # an agency a reorganisation ended is addressed no more
+            .order_by(Agency.id)
         ).all()
         children: dict[int | None, list[Any]] = {}
         for row in agencies:

@@ -68,6 +68,9 @@ class SignedDocument:
     year: int
     subject: str
     issuer: str
+    # as the header prints it, "UBND TỈNH THANH HÓA" above "BAN CHỈ ĐẠO 138": the body
+    # that issues may be a committee of the agency whose register numbers it
+    issued_as: list[str]
     signed_at: datetime
     signed_by: str
     signing_mark: str | None
@@ -87,6 +90,11 @@ def document_row(document: Document) -> SignedDocument:
         year=document.year,
         subject=document.subject,
         issuer=document.agency.name,
+        issued_as=[
+            line
+            for line in ((document.content or {}).get(key) for key in ("parent_body", "issuer"))
+            if line
+        ],
         signed_at=document.signed_at,
         signed_by=document.signed_by.full_name,
         signing_mark=document.signing_mark,
@@ -164,14 +172,16 @@ class FileMatch(FileCheck):
     format: str  # docx | pdf
 
 
-def check_file(uow: UnitOfWork, content: bytes, trust_roots: Sequence[Any] = ()) -> FileCheck:
+def check_file(
+    uow: UnitOfWork, content: bytes, trust_roots: Sequence[Any] = (), crls: Sequence[Any] = ()
+) -> FileCheck:
     """Whether `content` is, byte for byte, a signed document: its SHA-256, the document it
     matches, whether that hash is the one the audit log recorded when it was rendered, and each
-    digital signature a PDF carries, checked against `trust_roots`.
+    digital signature a PDF carries, checked against `trust_roots` and their revocation lists.
 
     What it answers is printed on the file itself, so anyone signed in may ask.
     """
-    signatures = pades.check(content, trust_roots) if content.startswith(b"%PDF") else []
+    signatures = pades.check(content, trust_roots, crls) if content.startswith(b"%PDF") else []
     return _matched(uow, content, signatures)
 
 

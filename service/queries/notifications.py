@@ -1,37 +1,66 @@
-"""Reminders and escalations addressed to the caller's agency."""
+"""Reminders, escalations and mentions in comments addressed to the caller's agency."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from service.db.models import Notification
+from service.db.models import Notification, NotificationRead
 from service.db.uow import UnitOfWork
 from service.operations.actors import Actor
 
 
-def notifications(uow: UnitOfWork, actor: Actor, limit: int = 100) -> list[dict[str, Any]]:
-    """Newest first."""
+def _read_by(actor: Actor) -> Any:
+    return select(NotificationRead.notification_id).where(NotificationRead.user_id == actor.user_id)
+
+
+def notifications(
+    uow: UnitOfWork, actor: Actor, limit: int = 100, unread: bool = False
+) -> list[dict[str, Any]]:
+    """Newest first, each saying whether the actor has read it; `unread`: only those not."""
     with uow:
-        rows = uow.session.scalars(
-            select(Notification)
-            .where(Notification.agency_id == actor.agency_id)
-            .options(joinedload(Notification.task))
-            .order_by(Notification.sent_at.desc(), Notification.id.desc())
-            .limit(limit)
+        query = select(Notification).where(Notification.agency_id == actor.agency_id)
+        if unread:
+            query = query.where(~Notification.id.in_(_read_by(actor)))
+        rows = list(
+            uow.session.scalars(
+                query.options(joinedload(Notification.task))
+                .order_by(Notification.sent_at.desc(), Notification.id.desc())
+                .limit(limit)
+            )
+        )
+        read = set(
+            uow.session.scalars(
+                _read_by(actor).where(NotificationRead.notification_id.in_([n.id for n in rows]))
+            )
         )
         return [
             {
                 "id": n.id,
                 "task_id": n.task_id,
-                "process_id": n.task.instance_id,
+                "process_id": n.instance_id if n.task is None else n.task.instance_id,
                 "rule": n.rule,
                 "audience": n.audience,
                 "message": n.message,
                 "channels": n.channels,
                 "sent_at": n.sent_at,
+                "read": n.id in read,
             }
             for n in rows
         ]
+
+
+def unread_count(uow: UnitOfWork, actor: Actor) -> int:
+    """How many notifications sent to the actor's agency the actor has not read."""
+    with uow:
+        return int(
+            uow.session.scalar(
+                select(func.count()).where(
+                    Notification.agency_id == actor.agency_id,
+                    ~Notification.id.in_(_read_by(actor)),
+                )
+            )
+            or 0
+        )

@@ -14,7 +14,7 @@ from service.db.models import Agency, ProcessInstance, Task
 from service.db.uow import UnitOfWork
 from service.errors import Invalid
 from service.operations.actors import Actor
-from service.operations.cascade import unit_reports
+from service.operations.cascade import HANDED_OVER, unit_reports
 from service.operations.definitions import engine_definition
 from service.operations.reading import visible_instance
 from service.queries.processes import due_fields
@@ -122,7 +122,8 @@ def _missing(units: list[Unit], root_id: int, round_: str) -> list[dict[str, Any
     return [
         {"process_id": u.instance_id, "unit": u.unit, "under": names.get(u.parent_id or 0)}
         for u in units
-        if u.instance_id != root_id and round_ not in u.reports
+        # a unit that handed over to a successor is not missing: its successor is
+        if u.instance_id != root_id and round_ not in u.reports and u.status != HANDED_OVER
     ]
 
 

@@ -35,8 +35,10 @@ from service.errors import DomainError, Invalid, Unauthorized
 from service.permissions import Right, may
 from service.web import (
     account,
+    admin,
     audit,
     auth,
+    conversations,
     dashboard,
     delegations,
     documents,
@@ -44,6 +46,7 @@ from service.web import (
     inbox,
     incidents,
     notifications,
+    process_list,
     processes,
     registers,
     reminders,
@@ -108,6 +111,7 @@ def init_app(app: Flask) -> None:
         "RATELIMIT_STORAGE_URI": os.environ.get("APP_RATELIMIT_STORAGE_URI", "memory://"),
         "WTF_CSRF_TIME_LIMIT": lifetime,
         "INBOX_PAGE_SIZE": 20,
+        "DRAFT_AUTOSAVE_SECONDS": 30,  # a task form, while it changes
     }.items():
         app.config.setdefault(key, value)
     compile_catalogs(TRANSLATIONS, app.logger)
@@ -146,6 +150,8 @@ def init_app(app: Flask) -> None:
         inbox,
         tasks,
         processes,
+        process_list,
+        conversations,
         documents,
         notifications,
         delegations,
@@ -156,6 +162,7 @@ def init_app(app: Flask) -> None:
         account,
         security,
         reminders,
+        admin,
     ):
         web.register_blueprint(part.bp)
     app.register_blueprint(web)
@@ -196,10 +203,28 @@ def _expire_session() -> ResponseReturnValue | None:
         return None
     logout_user()
     session.pop("sid", None)
+    task_id = (request.view_args or {}).get("task_id")
+    if request.endpoint in KEPT_ON_EXPIRY and g.get("expired_user") and task_id is not None:
+        # a form sent as the session expired: kept as the task's draft, restored after login
+        kept = tasks.keep_expired(int(task_id), g.expired_user)
+        back = url_for("web.tasks.show", task_id=task_id, restored=1 if kept else None)
+        login = url_for("web.auth.login", next=back)
+        if request.accept_mimetypes.best == "application/json":  # the page's autosave
+            return {"expired": True, "kept": kept, "login": login}, 401
+        if kept:
+            flash(
+                gettext("Your session had expired. What you typed is kept: log in again."), "info"
+            )
+        else:
+            flash(gettext("Your session has expired; please log in again."), "info")
+        return redirect(login, 303)
     flash(gettext("Your session has expired; please log in again."), "info")
     if request.blueprint and request.blueprint.startswith("web"):
         return redirect(url_for("web.auth.login", next=request.full_path))
     return None
+
+
+KEPT_ON_EXPIRY = frozenset({"web.tasks.complete", "web.tasks.draft"})
 
 
 def _security_headers(response: Response) -> Response:
@@ -226,6 +251,7 @@ ERROR_TITLES = {
     404: lazy_gettext("Page not found"),
     405: lazy_gettext("This action is not available here"),
     409: lazy_gettext("Already done"),
+    413: lazy_gettext("The file is too large"),
     429: lazy_gettext("Too many attempts"),
     500: lazy_gettext("Something went wrong"),
 }
@@ -235,6 +261,7 @@ ERROR_TEXTS = {
     404: lazy_gettext("The address may be mistyped, or the page no longer exists."),
     405: lazy_gettext("Please go back and use the buttons on the page."),
     409: lazy_gettext("Someone else changed this a moment ago."),
+    413: lazy_gettext("Files of up to 20 MB may be attached."),
     429: lazy_gettext("Please wait a minute before trying again."),
     500: lazy_gettext("The error has been logged. Please try again in a moment."),
 }
@@ -254,8 +281,14 @@ def _page_error(err: Exception) -> ResponseReturnValue:
     if isinstance(err, DomainError):
         if isinstance(err, Invalid):
             return error_page(400)
-        return error_page(err.status, i18n.error_message(err.code, err.message))
+        return error_page(err.status, i18n.error_message(err.code, err.message, err.params))
     if isinstance(err, CSRFError):
+        task_id = (request.view_args or {}).get("task_id")
+        if request.endpoint in KEPT_ON_EXPIRY and task_id and current_user.is_authenticated:
+            try:
+                return tasks.resend(int(task_id))
+            except DomainError:
+                pass
         return error_page(
             400, gettext("The form had expired. Please reload the page and send it again.")
         )

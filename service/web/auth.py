@@ -18,6 +18,7 @@ from service.errors import Unauthorized
 from service.operations import second_factor, sessions
 from service.operations.actors import Actor, authenticate
 from service.operations.security_log import Kind
+from service.permissions import Right, may
 from service.web.deps import SessionUser, current_actor, log_security, new_uow, wall_clock
 from service.web.extensions import (
     address_limit,
@@ -33,7 +34,7 @@ from service.web.i18n import LOCALES
 bp = Blueprint("auth", __name__)
 
 
-def safe_next(target: str | None, default: str = "web.inbox.index") -> str:
+def safe_next(target: str | None, default: str = "web.auth.home") -> str:
     """A local path to go back to, never another site (`//evil.example`, `https://…`)."""
     if target:
         parts = urlsplit(target)
@@ -189,4 +190,8 @@ def language() -> ResponseReturnValue:
 
 @bp.get("/")
 def home() -> ResponseReturnValue:
+    """Where a user lands: the inbox if their roles act on tasks, else the processes they read
+    (an auditor's work is finding and reading them)."""
+    if current_user.is_authenticated and not may(current_actor(), Right.WORK_INBOX):
+        return redirect(url_for("web.process_list.index"))
     return redirect(url_for("web.inbox.index"))

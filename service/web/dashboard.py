@@ -87,6 +87,8 @@ def show(campaign_id: int) -> ResponseReturnValue:
     )
     trend = dashboard.trend(_read(), actor, campaign_id, args["start"], args["end"])
     held = [s for s in steps if s.open]
+    # an agency is slow only if a task of it has waited: with every wait 0, none is named
+    waited = [a for a in agencies.agencies if a.open and (a.wait_p90 or 0) > 0]
     return render_template(
         "dashboard.html",
         campaign=campaign,
@@ -94,6 +96,7 @@ def show(campaign_id: int) -> ResponseReturnValue:
         steps=steps,
         bottleneck=max(held, key=lambda s: (s.wait_p90 or 0, s.open), default=None),
         agencies=agencies,
+        slowest=max(waited, key=lambda a: (a.wait_p90 or 0, a.open), default=None),
         units=units,
         root=every[0],
         trend=trend,

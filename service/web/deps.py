@@ -66,6 +66,8 @@ def load_user(user_id: str) -> SessionUser | None:
         return SessionUser(load_actor(new_uow(write=False), live.user_id, live.epoch), live.id)
     except Unauthorized as err:
         g.session_expired = err.code == "session_expired"
+        if g.session_expired:  # once only: the session has ended now (web.tasks.keep_expired)
+            g.expired_user = (int(err.params["user_id"]), int(err.params["epoch"]))
         return None
 
 

@@ -57,8 +57,9 @@ def check() -> ResponseReturnValue:
         content = upload.read(MAX_CHECK_BYTES + 1) if upload else b""
         missing = not content or len(content) > MAX_CHECK_BYTES
         if not missing:
+            settings = current_app.extensions["settings"]
             result = check_file(
-                new_uow(write=False), content, current_app.extensions["settings"].trusted_roots()
+                new_uow(write=False), content, settings.trusted_roots(), settings.trusted_crls()
             )
     status = 400 if missing else 200
     return render_template("document_check.html", result=result, missing=missing), status

@@ -18,6 +18,7 @@ from flask import current_app, has_request_context, session
 from flask_babel import format_date, get_locale, gettext, lazy_gettext, ngettext
 
 from service.forms import AWARD_KINDS, DEADLINE_KINDS
+from service.permissions import Role
 from service.states import DeadlineState, ProcessStatus
 from service.steps import KINDS
 from workflows import calendar
@@ -37,16 +38,18 @@ STEPS = {key: lazy_gettext(kind.label) for key, kind in KINDS.items()} | {
     "await_half_year": lazy_gettext("Waiting for the units' half-year reports"),
     "await_annual": lazy_gettext("Waiting for the units' annual reports"),
 }
-ROLES = {
-    "standing_body": lazy_gettext("Standing body"),
-    "finance": lazy_gettext("Finance"),
-    "home_affairs": lazy_gettext("Emulation and awards"),
-    "chairman": lazy_gettext("Chairman"),
-    "vice_chairman": lazy_gettext("Vice-chairman"),
-    "unit": lazy_gettext("Unit"),
-    "supervisor": lazy_gettext("Supervisor"),
-    "auditor": lazy_gettext("Inspector"),
-    "admin": lazy_gettext("Administrator"),
+ROLES: dict[str, Any] = {  # keyed by the rights table's roles
+    Role.STANDING_BODY: lazy_gettext("Standing body"),
+    Role.FINANCE: lazy_gettext("Finance"),
+    Role.HOME_AFFAIRS: lazy_gettext("Emulation and awards"),
+    Role.CHAIRMAN: lazy_gettext("Chairman"),
+    Role.VICE_CHAIRMAN: lazy_gettext("Vice-chairman"),
+    Role.OFFICE_CHIEF: lazy_gettext("Office chief"),
+    Role.UNIT: lazy_gettext("Unit"),
+    Role.SUPERVISOR: lazy_gettext("Supervisor"),
+    Role.AUDITOR: lazy_gettext("Inspector"),
+    Role.ADMIN: lazy_gettext("Administrator"),
+    Role.SYSTEM: lazy_gettext("Command line"),
 }
 DECISIONS = {
     "submit": lazy_gettext("Submitted"),
@@ -67,6 +70,7 @@ ACTIONS = {
     "task_released": lazy_gettext("Released the task"),
     "delegation_granted": lazy_gettext("Named a substitute"),
     "delegation_revoked": lazy_gettext("Ended a substitution"),
+    "notifications_read": lazy_gettext("Marked notifications as read"),
     "definition_deployed": lazy_gettext("Deployed a diagram"),
     "second_factor_enrolled": lazy_gettext("Set up a second factor"),
     "user_disabled": lazy_gettext("Disabled a user"),
@@ -78,6 +82,20 @@ ACTIONS = {
     "sessions_ended": lazy_gettext("Ended a user's sessions"),
     "task_reminded": lazy_gettext("Sent a reminder"),
     "task_assigned": lazy_gettext("Assigned the task to a colleague"),
+    "comment_added": lazy_gettext("Commented"),
+    "file_attached": lazy_gettext("Attached a file"),
+    "agency_created": lazy_gettext("Created an agency"),
+    "agency_renamed": lazy_gettext("Renamed an agency"),
+    "agency_merged": lazy_gettext("Merged an agency into another"),
+    "agency_split": lazy_gettext("Split an agency"),
+    "agency_dissolved": lazy_gettext("Dissolved an agency"),
+    "agency_moved": lazy_gettext("Moved an agency in the tree"),
+    "unit_handed_over": lazy_gettext("The unit ended: its open work went to its successor"),
+    "unit_succeeded": lazy_gettext("A unit's successor took over its open work"),
+    "user_created": lazy_gettext("Created a user"),
+    "user_roles_set": lazy_gettext("Set a user's roles"),
+    "user_enabled": lazy_gettext("Enabled a user"),
+    "second_factor_reset": lazy_gettext("Reset a user's second factor"),
 }
 SECURITY_KINDS = {
     "login": lazy_gettext("Login"),
@@ -99,6 +117,7 @@ PROCESS_STATUSES: dict[str, Any] = {
     ProcessStatus.RUNNING: lazy_gettext("In progress"),
     ProcessStatus.COMPLETED: lazy_gettext("Completed"),
     ProcessStatus.CANCELLED: lazy_gettext("Cancelled"),
+    ProcessStatus.HANDED_OVER: lazy_gettext("Handed over to the successor"),
 }
 
 DELEGATION_KINDS = {
@@ -181,6 +200,7 @@ CHOICES = {
     "annual_report": lazy_gettext("Annual reports of the units"),
 }
 ERRORS = {
+    "attachment_not_found": lazy_gettext("No such file."),
     "not_your_task": lazy_gettext(
         "This task belongs to another agency or role. If you think it should be yours, ask "
         "the agency it is addressed to."
@@ -195,6 +215,9 @@ ERRORS = {
     "instance_busy": lazy_gettext("The process changed while you were working; please try again."),
     "task_claimed": lazy_gettext("A colleague has taken this task in hand."),
     "task_not_claimed_by_you": lazy_gettext("You do not hold this task."),
+    "draft_saved_meanwhile": lazy_gettext(
+        "A colleague saved a draft of this task at the same moment. Reload the page."
+    ),
     "not_a_leader": lazy_gettext("Only a leader may name a substitute."),
     "script_failed": lazy_gettext(
         "A script in this process's diagram failed, so nothing was saved. Tell an administrator."
@@ -224,6 +247,18 @@ ERRORS = {
     "nothing_to_remind": lazy_gettext("None of these units has an overdue task to remind."),
     "not_supervised": lazy_gettext("You do not supervise this unit's work."),
     "not_your_agency": lazy_gettext("You assign only your own agency's tasks."),
+    "certificate_expired": lazy_gettext(
+        "The digital certificate of %(holder)s has expired or is not yet valid, so the document "
+        "cannot be signed. Ask the certificate authority for a new one."
+    ),
+    "certificate_revoked": lazy_gettext(
+        "The digital certificate of %(holder)s has been revoked, so the document cannot be "
+        "signed. Ask the certificate authority for a new one."
+    ),
+    "certificate_untrusted": lazy_gettext(
+        "The digital certificate of %(holder)s is not from the configured certificate "
+        "authority, so the document cannot be signed."
+    ),
     "no_accepted_nomination": lazy_gettext(
         "The award review accepted no nomination that this head decides: there is nothing to "
         "decide."
@@ -253,6 +288,15 @@ MESSAGES = [
     ("Must be greater than or equal to {min}.", lazy_gettext("Must be at least %(min)s.")),
     ("Must be less than or equal to {max}.", lazy_gettext("Must be at most %(max)s.")),
     ("Must be one of: {choices}.", lazy_gettext("Choose one of the options.")),
+    ("Larger than {max} MB.", lazy_gettext("Larger than %(max)s MB: attach a smaller file.")),
+    (
+        "Not a PDF, DOCX, XLSX, JPEG or PNG file.",
+        lazy_gettext("Not a PDF, DOCX, XLSX, JPEG or PNG file."),
+    ),
+    (
+        "Not an agency taking part in this process.",
+        lazy_gettext("Not an agency taking part in this process."),
+    ),
     (
         "The end date is before the start date.",
         lazy_gettext("The end date is before the start date."),
@@ -266,6 +310,30 @@ MESSAGES = [
         lazy_gettext("A return needs a comment saying what to change."),
     ),
     ("Unknown agency code.", lazy_gettext("Unknown agency code.")),
+    ("Code {code} is already used.", lazy_gettext("Code %(code)s is already used.")),
+    (
+        "No agency has the code {code}, here or above this row.",
+        lazy_gettext("No agency has the code %(code)s, here or above this row."),
+    ),
+    ("No agency has the code {code}.", lazy_gettext("No agency has the code %(code)s.")),
+    ("{name} ended on {day}.", lazy_gettext("%(name)s ended on %(day)s.")),
+    ("Two to ten digits.", lazy_gettext("Two to ten digits.")),
+    ("Not a role: {roles}.", lazy_gettext("Not a role: %(roles)s.")),
+    ("{username} is already taken.", lazy_gettext("%(username)s is already taken.")),
+    ("You cannot disable yourself.", lazy_gettext("You cannot disable yourself.")),
+    ("The sheet has no rows.", lazy_gettext("The sheet has no rows.")),
+    ("The sheet is empty.", lazy_gettext("The sheet is empty.")),
+    (
+        "Not a CSV file in UTF-8, nor an Excel workbook.",
+        lazy_gettext("Not a CSV file in UTF-8, nor an Excel workbook."),
+    ),
+    ("Not an Excel workbook (.xlsx).", lazy_gettext("Not an Excel workbook (.xlsx).")),
+    ("At most {max} rows at a time.", lazy_gettext("At most %(max)s rows at a time.")),
+    ("On or before today ({today}).", lazy_gettext("On or before today (%(today)s).")),
+    (
+        "The role {role} is already filled at that level.",
+        lazy_gettext("The role %(role)s is already filled at that level."),
+    ),
     ("Addressed twice.", lazy_gettext("Addressed twice.")),
     ("Not a unit of this plan's level.", lazy_gettext("Not a unit of this plan's level.")),
     (
@@ -359,11 +427,17 @@ def translate_errors(errors: Any) -> Any:
     return translate_message(str(errors))
 
 
-def error_message(code: str, fallback: str) -> str:
-    """The page's words for an error: by its code, else its own English message through the
-    catalog (the rights table's refusals are msgids), else as it is."""
+def error_message(code: str, fallback: str, params: dict[str, Any] | None = None) -> str:
+    """The page's words for an error: by its code (its %(name)s places filled from `params`),
+    else its own English message through the catalog (the rights table's refusals are msgids),
+    else as it is."""
     found = ERRORS.get(code)
-    return str(found) if found is not None else str(gettext(fallback))
+    if found is None:
+        return str(gettext(fallback))
+    try:
+        return str(found) % params if params else str(found)
+    except (KeyError, ValueError, TypeError):  # a message without those places, or a stray %
+        return str(found)
 
 
 def _present(value: str) -> str:

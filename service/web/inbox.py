@@ -10,8 +10,10 @@ from flask_login import current_user, login_required
 
 from service.db.base import MAX_ID
 from service.permissions import Right, may
+from service.queries.notifications import unread_count
 from service.queries.senders import senders
 from service.queries.tasks import inbox, inbox_counts
+from service.states import TaskState
 from service.web.deps import current_actor, new_uow
 from service.web.i18n import STEPS
 
@@ -23,7 +25,11 @@ def _counts() -> dict[str, Any]:
     """The counts in the navigation, on every page of a logged-in user."""
     if not current_user.is_authenticated or not (request.blueprint or "").startswith("web"):
         return {}
-    return {"counts": inbox_counts(new_uow(write=False), current_actor())}
+    actor = current_actor()
+    return {
+        "counts": inbox_counts(new_uow(write=False), actor),
+        "unread": unread_count(new_uow(write=False), actor),
+    }
 
 
 def _positive(name: str) -> int | None:
@@ -37,9 +43,12 @@ def _positive(name: str) -> int | None:
 @bp.get("/inbox")
 @login_required
 def index() -> ResponseReturnValue:
-    """The actor's open tasks, soonest due first."""
+    """The actor's open tasks, soonest due first; the "done" tab: the tasks their agency (or,
+    `by=me`, they themselves) completed, newest first."""
     actor = current_actor()
     args = request.args
+    done = args.get("tab") == "done"
+    by = "me" if done and args.get("by") == "me" else "agency"
     step = args.get("step") or None
     process = _positive("process")
     overdue = True if args.get("overdue") == "1" else None
@@ -51,6 +60,8 @@ def index() -> ResponseReturnValue:
     rows = inbox(
         new_uow(write=False),
         actor,
+        state=TaskState.COMPLETED if done else TaskState.OPEN,
+        by=by,
         process=process,
         overdue=overdue,
         step=step,
@@ -60,10 +71,18 @@ def index() -> ResponseReturnValue:
     )
     more, rows = len(rows) > size, rows[:size]
     sent = senders(new_uow(write=False), actor, [r.id for r in rows])
-    filters = {"step": step or "", "process": process or "", "overdue": overdue, "q": q or ""}
+    filters = {
+        "step": step or "",
+        "process": process or "",
+        "overdue": overdue,
+        "q": q or "",
+        "tab": "done" if done else "",
+        "by": by,
+    }
     return render_template(
         "inbox.html",
         rows=rows,
+        done=done,
         senders=sent,
         filters=filters,
         steps=list(STEPS),

@@ -7,7 +7,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_login import login_required
@@ -17,6 +26,7 @@ from service.operations.actors import Actor
 from service.operations.awards import issue_award_decision
 from service.operations.processes import start_process
 from service.queries.awards import award_decision
+from service.queries.conversations import conversation
 from service.queries.definitions import definitions
 from service.queries.diagram import diagram
 from service.queries.directory import addressable_units, assignees
@@ -48,8 +58,11 @@ def show(process_id: int) -> ResponseReturnValue:
     diagram_steps = _diagram_steps(where)
     steps = {t.step: t.name for t in process.tasks}
     open_tasks = [t for t in process.tasks if t.state == TaskState.OPEN]
+    conv = conversation(new_uow(write=False), actor, process_id)
     return render_template(
         "process.html",
+        conv=conv,
+        comment_bodies={c["id"]: c["body"] for c in conv["comments"]},
         process=process,
         document=process.document,
         events=[worded_event(e) for e in events],
@@ -74,7 +87,9 @@ def show(process_id: int) -> ResponseReturnValue:
 @login_required
 def decide_awards(process_id: int) -> ResponseReturnValue:
     """The signing head's button: issue the plan's award decision (QĐ khen thưởng)."""
-    issue_award_decision(new_uow(), current_actor(), process_id)
+    issue_award_decision(
+        new_uow(), current_actor(), process_id, current_app.extensions["settings"].key_store()
+    )
     flash(gettext("The award decision is numbered and issued."), "success")
     return redirect(url_for("web.processes.show", process_id=process_id) + "#awards-title")
 

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_login import login_required
+from werkzeug.datastructures import MultiDict
 
-from service.errors import Invalid
-from service.operations.actors import Actor
+from service.errors import DomainError, Forbidden, Invalid
+from service.operations.actors import Actor, load_actor
+from service.operations.drafts import Draft, read_draft, save_draft, typed
 from service.operations.tasks import claim_task, complete_task, release_task
+from service.queries.conversations import conversation
 from service.queries.directory import addressable_units, plan_issuers
 from service.queries.tasks import TaskDetail, task_detail
 from service.states import TaskState
@@ -20,7 +24,7 @@ from service.web import forms
 from service.web.auth import safe_next
 from service.web.changes import worded
 from service.web.deps import current_actor, new_uow
-from service.web.i18n import translate_errors
+from service.web.i18n import translate_errors, vn_datetime
 from workflows.diff import patch
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
@@ -32,7 +36,70 @@ def show(task_id: int) -> ResponseReturnValue:
     """The plan, what came back with it, and the step's form filled with the plan as it is."""
     actor = current_actor()
     task = task_detail(new_uow(write=False), actor, task_id)
-    return _render(actor, task, _initial(task), {}, comment="")
+    draft = (
+        read_draft(new_uow(write=False), actor, task_id) if task.state == TaskState.OPEN else None
+    )
+    if draft is None:
+        return _render(actor, task, _initial(task), {}, comment="")
+    form = MultiDict(draft.fields)
+    errors = translate_errors(draft.errors) if draft.errors else {}
+    return _render(
+        actor,
+        task,
+        forms.parse(_kind(task).schema, form, hidden=_kind(task).hidden),
+        errors,
+        form.get("comment", ""),
+        draft=draft,
+        restored=request.args.get("restored") == "1",
+    )
+
+
+@bp.post("/<int:task_id>/draft")
+@login_required
+def draft(task_id: int) -> ResponseReturnValue:
+    """Save the form as typed, unchecked: the "Save draft" button, and the page's autosave
+    (which asks for JSON)."""
+    saved = save_draft(new_uow(), current_actor(), task_id, request.form.items(multi=True))
+    if _wants_json():
+        return {"saved_at": saved.saved_at.isoformat(), "message": _saved_text(saved.saved_at)}
+    flash(gettext("Draft saved. It is kept until the task is sent."), "success")
+    return redirect(url_for("web.tasks.show", task_id=task_id), 303)
+
+
+def keep_expired(task_id: int, user: tuple[int, int]) -> bool:
+    """A form posted to a task just after its session expired (idle, or too old): keep it as
+    the task's draft of the user that session was theirs, so nothing typed is lost across the
+    login. Only the once: the check that found it expired ended the session. Whether it was
+    kept (not when the user is disabled or gone, or may not act on the task)."""
+    user_id, epoch = user
+    try:
+        actor = load_actor(new_uow(write=False), user_id, epoch)
+        save_draft(new_uow(), actor, task_id, request.form.items(multi=True))
+    except DomainError:
+        current_app.logger.info("a form posted after its session expired was not kept")
+        return False
+    return True
+
+
+def resend(task_id: int) -> ResponseReturnValue:
+    """A task form whose token had expired (say, the user logged in again in another tab): a
+    request without a valid token changes nothing, so nothing is saved, but the page comes
+    back with what was typed and a fresh token, to send again."""
+    actor = current_actor()
+    task = task_detail(new_uow(write=False), actor, task_id)
+    if task.state != TaskState.OPEN:
+        return redirect(url_for("web.tasks.show", task_id=task_id))
+    form = MultiDict(typed(request.form.items(multi=True)))
+    values = forms.parse(_kind(task).schema, form, hidden=_kind(task).hidden)
+    return _render(actor, task, values, {}, form.get("comment", ""), status=400, resend=True)
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
+
+
+def _saved_text(at: datetime) -> str:
+    return str(gettext("Draft saved at %(time)s", time=vn_datetime(at)))
 
 
 @bp.post("/<int:task_id>")
@@ -55,9 +122,16 @@ def complete(task_id: int) -> ResponseReturnValue:
         return _render(actor, task, data, {}, comment, proposal_taken=True)
     decision = request.form.get("decision") or ""
     try:
-        done = complete_task(new_uow(), actor, task_id, decision, comment or None, data)
+        keys = current_app.extensions["settings"].key_store()
+        done = complete_task(new_uow(), actor, task_id, decision, comment or None, data, keys=keys)
     except Invalid as err:
-        return _render(actor, task, data, translate_errors(err.errors), comment, status=422)
+        # post-redirect-get: the form and its reasons wait in the draft, so Back and reload
+        # never send it again
+        try:
+            save_draft(new_uow(), actor, task_id, request.form.items(multi=True), err.errors)
+        except DomainError:  # cannot keep it (too large, held by a colleague): answer at once
+            return _render(actor, task, data, translate_errors(err.errors), comment, status=422)
+        return redirect(url_for("web.tasks.show", task_id=task_id), 303)
     if done.next_steps:
         flash(
             gettext(
@@ -126,6 +200,9 @@ def _render(
     status: int = 200,
     focus: str | None = None,
     proposal_taken: bool = False,
+    draft: Draft | None = None,
+    restored: bool = False,
+    resend: bool = False,
 ) -> ResponseReturnValue:
     kind = _kind(task)
     units = addressable_units(new_uow(write=False), task.process_id)
@@ -144,12 +221,17 @@ def _render(
         hidden=kind.hidden,
     )
     decisions = [(d, gettext(button(kind, d))) for d in kind.decisions]
+    try:
+        conv = conversation(new_uow(write=False), actor, task.process_id)
+    except Forbidden:  # a task of a process the actor does not read in full: no thread
+        conv = None
     data_errors = errors.get("data")
     general = data_errors.get("_schema", []) if isinstance(data_errors, dict) else []
     return (
         render_template(
             "task.html",
             task=task,
+            conv=conv,
             document=task.document,
             nodes=nodes,
             decisions=decisions,
@@ -171,6 +253,11 @@ def _render(
             if task.proposal is None
             else [worded(c.path, c.current, c.proposed) for c in task.proposal.changes],
             proposal_taken=proposal_taken,
+            draft=draft,
+            draft_saved=_saved_text(draft.saved_at) if draft else "",
+            restored=restored,
+            resend=resend,
+            autosave_seconds=current_app.config["DRAFT_AUTOSAVE_SECONDS"],
             current_signing_mark=next(
                 (
                     g.mark

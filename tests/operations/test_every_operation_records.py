@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import Engine, event, func, select, update
 
 import service.operations
+from service.db.attachment_store import DatabaseStore
 from service.db.base import Base
 from service.db.models import Event, Notification, User
 from service.errors import Unprocessable
@@ -27,14 +28,25 @@ from service.operations.actors import SYSTEM
 from service.operations.audit import checkpoint, verify
 from service.operations.audit_export import export
 from service.operations.awards import issue_award_decision
+from service.operations.conversations import add_comment, attach_file
 from service.operations.deadlines import email_pending
 from service.operations.definitions import deploy
 from service.operations.delegations import grant_delegation, revoke_delegation
 from service.operations.directory import load_directory
+from service.operations.directory_import import import_agencies
 from service.operations.incidents import cancel_incident, retry_incident
+from service.operations.notifications import mark_read
 from service.operations.processes import start_process
 from service.operations.registers import set_next_number
 from service.operations.rendering import fail, render_pending, take_jobs
+from service.operations.reorganisation import (
+    create_agency,
+    dissolve_agency,
+    merge_agency,
+    move_agency,
+    rename_agency,
+    split_agency,
+)
 from service.operations.replay import replay
 from service.operations.scheduler import fire_due_timers, tick
 from service.operations.second_factor import disable_user, enrol, new_secret
@@ -43,6 +55,13 @@ from service.operations.sessions import end_user_sessions, set_password
 from service.operations.signing import verifying_key
 from service.operations.supervision import assign_task, remind_task, remind_units
 from service.operations.tasks import claim_task, complete_task, release_task
+from service.operations.users import (
+    create_user,
+    reset_password,
+    reset_second_factor,
+    set_active,
+    set_roles,
+)
 from tests.operations.conftest import (
     ADMIN,
     AUDITOR,
@@ -85,16 +104,25 @@ EXEMPT: dict[str, str] = {
     "cascade.unit_reports": READ,
     "cascade.issue_plan": IN_CALLER + ": complete_task's case issues a plan",
     "cascade.release_finished_rounds": IN_CALLER,
+    "cascade.start_units": IN_CALLER + ": complete_task's case issues a plan",
     "cascade.report_to_parent": IN_CALLER,
     "deadlines.close": IN_CALLER,
     "deadlines.schedule": IN_CALLER,
     "deadlines.refresh_states": IN_CALLER + ": scheduler.tick's case",
     "deadlines.send_reminders": IN_CALLER + ": scheduler.tick's case",
     "definitions.definition_view": PURE,
+    "drafts.read_draft": READ,
+    "drafts.typed": PURE,
+    # a draft is unsent typing (a form's memory, deleted when the task completes): it changes
+    # nothing of the process, and the completion records what was sent; an event per autosave
+    # would flood the history and contend with the completion for the instance's chain
+    "drafts.save_draft": "unsent typing, not a change of the process (see the comment above)",
     "definitions.engine_definition": PURE + " (a parse cache)",
     "definitions.latest": READ,
+    "documents.check_signing_keys": READ + " (refuses a signing whose certificate may not sign)",
     "documents.issue_document": IN_CALLER + ": complete_task's case signs a plan",
     "documents.official_document": READ,
+    "documents.signer_position": PURE,
     "documents.report_recipients": READ,
     "documents.take_number": IN_CALLER + ": complete_task's case signs a plan",
     "idempotency.forget_old_keys": IN_CALLER + ": scheduler.tick's case",
@@ -110,8 +138,11 @@ EXEMPT: dict[str, str] = {
     "awards.outline": READ,
     "awards.outline_data": PURE,
     "awards.signing_mark": READ,
+    "conversations.mentionable": READ,
+    "conversations.sniff": PURE,
     "documents.archive_line": READ,
     "documents.decision_issuer": READ,
+    "documents.plan_recipients": READ,
     "documents.issuer_choices": READ,
     "security_log.read": READ,
     "security_log.record": "writes the security log itself (logins, refusals): its own record",
@@ -126,6 +157,7 @@ EXEMPT: dict[str, str] = {
     "instances.save_runtime": IN_CALLER,
     "reading.readable_instance": READ,
     "reading.visible_instance": READ,
+    "reading.readable_processes": READ,
     "registers.agency_by_code": READ,
     "registers.check_place": PURE,
     "rendering.any_due": READ,
@@ -144,6 +176,10 @@ EXEMPT: dict[str, str] = {
     "tasks.check_can_act": PURE,
     "supervision.headed": PURE,
     "supervision.supervises": READ,
+    "reorganisation.agency_view": PURE,
+    "reorganisation.add_agency": IN_CALLER + ": create_agency's and import_agencies' cases",
+    "users.one_time_password": PURE,
+    "succession.hand_over": IN_CALLER + " (test_reorganisation hands a running plan over)",
 }
 
 
@@ -250,6 +286,20 @@ def _emailing(ops: Ops) -> Callable[[], object]:
     return lambda: _email_pending(ops)
 
 
+def _notified(ops: Ops) -> Callable[[], object]:
+    _issued(ops)
+    ops.clock.advance(days=60)
+    tick(ops.uow)  # reminders reach the units' agencies
+    with ops.factory() as session:
+        user_id, agency_id = session.execute(
+            select(User.id, User.agency_id).join(
+                Notification, Notification.agency_id == User.agency_id
+            )
+        ).first()
+        username = session.get_one(User, user_id).username
+    return lambda: mark_read(ops.uow(), ops.actor(username))
+
+
 def _email_pending(ops: Ops) -> None:
     outbox = _Outbox()
     with ops.uow() as uow:
@@ -343,7 +393,26 @@ def _deciding(ops: Ops) -> Callable[[], object]:
     return lambda: issue_award_decision(ops.uow(), ops.actor(CHAIRMAN), process)
 
 
+def _reorganising(ops: Ops, operation: Any, *args: Any, **kwargs: Any) -> Callable[[], Any]:
+    """An administrator's reorganisation of the demo directory on 1 July 2025."""
+    ops.at("2025-07-01")
+    july = date(2025, 7, 1)
+    return lambda: operation(ops.uow(), ops.actor(ADMIN), *args, effective=july, **kwargs)
+
+
 CASES: dict[str, Case] = {
+    "conversations.add_comment": lambda ops: (
+        p := _start(ops),
+        lambda: add_comment(
+            ops.uow(), ops.actor(FINANCE), p, "Xin ý kiến?", mentions=["thanh-hoa-cong-an"]
+        ),
+    )[1],
+    "conversations.attach_file": lambda ops: (
+        p := _start(ops),
+        lambda: attach_file(
+            ops.uow(), DatabaseStore(), ops.actor(POLICE), p, "a.pdf", b"%PDF-1.4\n%%EOF\n"
+        ),
+    )[1],
     "awards.issue_award_decision": _deciding,
     "sessions.end_user_sessions": lambda ops: (
         lambda: end_user_sessions(ops.uow(), ops.actor(ADMIN), FINANCE, ops.clock())
@@ -371,11 +440,57 @@ CASES: dict[str, Case] = {
         )
     ),
     "delegations.revoke_delegation": _granted,
+    "notifications.mark_read": _notified,
     "deadlines.email_pending": _emailing,
     "directory.load_directory": _new_user,
     "processes.start_process": lambda ops: lambda: _start(ops),
     "registers.set_next_number": lambda ops: (
         lambda: set_next_number(ops.uow(), ops.actor(ADMIN), "thanh-hoa-so-y-te", 2023, "KH", 83)
+    ),
+    "reorganisation.create_agency": lambda ops: _reorganising(
+        ops, create_agency, code="x", name="Xã X", kind="commune", parent="thanh-hoa"
+    ),
+    "reorganisation.rename_agency": lambda ops: _reorganising(
+        ops, rename_agency, "nga-son", name="Thị xã Nga Sơn"
+    ),
+    "reorganisation.merge_agency": lambda ops: _reorganising(
+        ops, merge_agency, "nga-son", into="thuong-xuan"
+    ),
+    "reorganisation.split_agency": lambda ops: _reorganising(
+        ops, split_agency, "nga-son", into=["thuong-xuan", "quan-son"], open_work_to="quan-son"
+    ),
+    "reorganisation.dissolve_agency": lambda ops: _reorganising(ops, dissolve_agency, "nga-son"),
+    "reorganisation.move_agency": lambda ops: _reorganising(
+        ops, move_agency, "nga-son-nga-lien", parent="thanh-hoa"
+    ),
+    "directory_import.import_agencies": lambda ops: _reorganising(
+        ops,
+        lambda uow, actor, effective: import_agencies(
+            uow,
+            actor,
+            [(2, {"code": "x", "name": "Xã X", "kind": "commune", "parent": "thanh-hoa"})],
+            effective,
+        ),
+    ),
+    "users.create_user": lambda ops: (
+        lambda: create_user(
+            ops.uow(),
+            ops.actor(ADMIN),
+            username="thanhhoa.moi",
+            full_name="Người dùng mới",
+            agency="thanh-hoa-cong-an",
+            roles=["standing_body"],
+        )
+    ),
+    "users.set_roles": lambda ops: (
+        lambda: set_roles(ops.uow(), ops.actor(ADMIN), FINANCE, ["finance", "supervisor"])
+    ),
+    "users.set_active": lambda ops: lambda: set_active(ops.uow(), ops.actor(ADMIN), FINANCE, False),
+    "users.reset_password": lambda ops: (
+        lambda: reset_password(ops.uow(), ops.actor(ADMIN), FINANCE)
+    ),
+    "users.reset_second_factor": lambda ops: (
+        lambda: reset_second_factor(ops.uow(), ops.actor(ADMIN), CHAIRMAN)
     ),
     "rendering.fail": _job_failing,
     "rendering.render_pending": lambda ops: (_issued(ops), lambda: render_pending(ops.uow))[1],

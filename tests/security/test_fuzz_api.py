@@ -26,6 +26,7 @@ CALLER = {
     "/api/v1/registers": "admin",
     "/api/v1/security-log": "admin",
     "/api/v1/users": "admin",
+    "/api/v1/agencies": "admin",
 }
 DEFAULT_CALLER = "thanhhoa.congan"
 # Guesses about 2xx or 4xx, not faults: a well-formed request may be refused for what the spec

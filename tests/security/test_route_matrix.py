@@ -23,6 +23,7 @@ from werkzeug.datastructures import Headers
 
 from service.permissions import Right, may
 from tests.conftest import DIRECTORY, PLAN_2023, ROOT, ApiClient, FakeClock
+from tests.service.attached_samples import png
 from tests.service.test_documents import documents, to_signature
 from tests.web.conftest import Browser
 
@@ -66,6 +67,10 @@ LEADERS = holding(Right.NAME_SUBSTITUTE)
 DEPLOYERS = holding(Right.DEPLOY)
 REGISTRARS = holding(Right.MANAGE_REGISTER)
 INCIDENT_HANDLERS = holding(Right.HANDLE_INCIDENTS)
+REORGANISERS = holding(Right.REORGANISE)
+USER_MANAGERS = holding(Right.MANAGE_USERS)
+# a reorganisation dated in the future: refused (400) after the right is checked; nothing moves
+LATER = "2999-01-01"
 
 SECURITY_READERS = holding(Right.READ_SECURITY_LOG)
 SESSION_ENDERS = holding(Right.END_SESSIONS)
@@ -118,6 +123,7 @@ class World:
     delegation: int  # the chairman's, to the office
     document: int  # the province's signed plan of an earlier cycle, issued to its units
     bpmn: bytes
+    attachment: int = 0  # a PNG Finance attached to the plan
 
 
 Request = Callable[[World], dict[str, Any]]
@@ -148,6 +154,10 @@ TABLE: dict[tuple[str, str], tuple[Request, Rule]] = {
     ("GET", "/api/v1/tasks"): (_none, Rule(SIGNED_IN)),
     ("GET", "/api/v1/tasks/counts"): (_none, Rule(SIGNED_IN)),
     ("GET", "/api/v1/notifications"): (_none, Rule(SIGNED_IN)),
+    ("GET", "/api/v1/notifications/unread"): (_none, Rule(SIGNED_IN)),
+    ("POST", "/api/v1/notifications/read"): (_none, Rule(SIGNED_IN)),
+    ("POST", "/api/v1/notifications/<int:notification_id>/read"): (_none, Rule(SIGNED_IN, ok=404)),
+    ("GET", "/api/v1/processes"): (_none, Rule(SIGNED_IN)),
     ("GET", "/api/v1/definitions"): (_none, Rule(SIGNED_IN)),
     ("POST", "/api/v1/definitions"): (
         lambda w: {"data": w.bpmn, "content_type": "application/xml"},
@@ -223,6 +233,16 @@ TABLE: dict[tuple[str, str], tuple[Request, Rule]] = {
         lambda w: {"data": {"file": (io.BytesIO(b"not a document"), "x.docx")}},
         Rule(SIGNED_IN),
     ),
+    ("GET", "/api/v1/processes/<int:process_id>/conversation"): (_none, Rule(PLAN_READERS)),
+    ("POST", "/api/v1/processes/<int:process_id>/comments"): (
+        _json({"body": "Xin ý kiến", "mentions": ["no-such-agency"]}),
+        Rule(PLAN_READERS, ok=400),
+    ),
+    ("POST", "/api/v1/processes/<int:process_id>/attachments"): (
+        lambda w: {"data": {"file": (io.BytesIO(b"MZ\x90\x00"), "x.pdf")}},
+        Rule(PLAN_READERS, ok=400),
+    ),
+    ("GET", "/api/v1/attachments/<int:attachment_id>"): (_none, Rule(PLAN_READERS)),
     ("GET", "/api/v1/audit/verify"): (_none, Rule(AUDITORS)),
     ("GET", "/api/v1/registers/<agency_code>/<int:year>"): (_none, Rule(REGISTER_READERS)),
     ("PUT", "/api/v1/registers/<agency_code>/<int:year>/<kind>"): (
@@ -243,6 +263,31 @@ TABLE: dict[tuple[str, str], tuple[Request, Rule]] = {
     ),
     ("GET", "/api/v1/security-log"): (_none, Rule(SECURITY_READERS)),
     ("DELETE", "/api/v1/users/<username>/sessions"): (_none, Rule(SESSION_ENDERS)),
+    ("POST", "/api/v1/agencies"): (
+        _json({"code": "thanh-hoa", "name": "X", "kind": "commune", "effective": LATER}),
+        Rule(REORGANISERS, ok=400),  # the code is taken
+    ),
+    ("POST", "/api/v1/agencies/import"): (_none, Rule(REORGANISERS, ok=400)),  # no file
+    ("POST", "/api/v1/agencies/<code>/rename"): (
+        _json({"name": "X", "effective": LATER}),
+        Rule(REORGANISERS, ok=400),
+    ),
+    ("POST", "/api/v1/agencies/<code>/merge"): (
+        _json({"into": "bac-giang", "effective": LATER}),
+        Rule(REORGANISERS, ok=400),
+    ),
+    ("POST", "/api/v1/agencies/<code>/split"): (
+        _json({"into": ["bac-giang"], "open_work_to": "bac-giang", "effective": LATER}),
+        Rule(REORGANISERS, ok=400),
+    ),
+    ("POST", "/api/v1/agencies/<code>/dissolve"): (
+        _json({"effective": LATER}),
+        Rule(REORGANISERS, ok=400),
+    ),
+    ("POST", "/api/v1/agencies/<code>/move"): (
+        _json({"parent": "bac-giang", "effective": LATER}),
+        Rule(REORGANISERS, ok=400),
+    ),
     # the pages
     ("GET", "/"): (_none, Rule(EVERYONE, ok=302)),
     ("GET", "/assets/<path:filename>"): (_none, Rule(EVERYONE)),
@@ -260,6 +305,8 @@ TABLE: dict[tuple[str, str], tuple[Request, Rule]] = {
     ("POST", "/language"): (lambda w: {"data": {"lang": "en"}}, Rule(EVERYONE, ok=302)),
     ("GET", "/inbox"): (_none, Rule(SIGNED_IN)),
     ("GET", "/notifications"): (_none, Rule(SIGNED_IN)),
+    ("POST", "/notifications/read"): (_none, Rule(SIGNED_IN, ok=302)),
+    ("POST", "/notifications/<int:notification_id>/read"): (_none, Rule(SIGNED_IN, ok=404)),
     ("GET", "/delegations"): (_none, Rule(SIGNED_IN)),
     ("POST", "/delegations"): (
         lambda w: {"data": {"substitute": "nobody", "starts": "01/05/2023", "ends": "x"}},
@@ -270,6 +317,8 @@ TABLE: dict[tuple[str, str], tuple[Request, Rule]] = {
         Rule(frozenset({"chairman"}), ok=302),
     ),
     ("GET", "/processes/new"): (_none, Rule(SIGNED_IN)),
+    ("GET", "/processes"): (_none, Rule(SIGNED_IN)),
+    ("GET", "/processes.<any(csv, xlsx):fmt>"): (_none, Rule(SIGNED_IN)),
     ("POST", "/processes/new"): (
         lambda w: {"data": {"definition": "plan_chain", "title": "Kế hoạch thử quyền"}},
         Rule(STARTERS, ok=302),
@@ -279,9 +328,15 @@ TABLE: dict[tuple[str, str], tuple[Request, Rule]] = {
     ("GET", "/processes/<int:process_id>/audit-export"): (_none, Rule(PLAN_READERS)),
     ("GET", "/processes/<int:process_id>/replay"): (_none, Rule(PLAN_READERS)),
     ("GET", "/tasks/<int:task_id>"): (_none, Rule(frozenset({"finance"}))),
-    ("POST", "/tasks/<int:task_id>"): (
+    ("POST", "/tasks/<int:task_id>"): (  # refused: kept as the draft, then back to the page
         lambda w: {"data": {"decision": "no-such-decision"}},
-        Rule(frozenset({"finance"}), ok=422),
+        Rule(frozenset({"finance"}), ok=303),
+    ),
+    ("POST", "/tasks/<int:task_id>/draft"): (_none, Rule(frozenset({"finance"}), ok=303)),
+    ("GET", "/api/v1/tasks/<int:task_id>/draft"): (_none, Rule(frozenset({"finance"}))),
+    ("PUT", "/api/v1/tasks/<int:task_id>/draft"): (
+        _json({"fields": [["comment", "nháp"]]}),
+        Rule(frozenset({"finance"})),
     ),
     ("POST", "/tasks/<int:task_id>/claim"): (_none, Rule(frozenset({"finance"}), ok=302)),
     ("POST", "/tasks/<int:task_id>/release"): (_none, Rule(frozenset({"finance"}), ok=302)),
@@ -303,6 +358,16 @@ TABLE: dict[tuple[str, str], tuple[Request, Rule]] = {
         lambda w: {"data": {"file": (io.BytesIO(b"not a document"), "x.docx")}},
         Rule(SIGNED_IN),
     ),
+    ("POST", "/processes/<int:process_id>/comments"): (
+        lambda w: {"data": {"body": "Xin ý kiến", "mentions": ["no-such-agency"]}},
+        Rule(PLAN_READERS, ok=400),
+    ),
+    ("POST", "/processes/<int:process_id>/attachments"): (
+        lambda w: {"data": {"file": (io.BytesIO(b"MZ\x90\x00"), "x.pdf")}},
+        Rule(PLAN_READERS, ok=400),
+    ),
+    ("GET", "/attachments/<int:attachment_id>"): (_none, Rule(PLAN_READERS)),
+    ("GET", "/attachments/<int:attachment_id>/preview"): (_none, Rule(PLAN_READERS)),
     ("GET", "/audit"): (_none, Rule(AUDITORS)),
     ("GET", "/registers"): (_none, Rule(SIGNED_IN)),
     ("GET", "/registers/<agency_code>/<int:year>"): (_none, Rule(REGISTER_READERS)),
@@ -323,6 +388,26 @@ TABLE: dict[tuple[str, str], tuple[Request, Rule]] = {
     ),
     ("POST", "/account/sessions/end-others"): (_none, Rule(SIGNED_IN, ok=302)),
     ("GET", "/security-log"): (_none, Rule(SECURITY_READERS)),
+    ("GET", "/admin/agencies"): (_none, Rule(REORGANISERS)),
+    ("GET", "/admin/agencies/import"): (_none, Rule(REORGANISERS)),
+    ("POST", "/admin/agencies/import"): (_none, Rule(REORGANISERS, ok=422)),  # no file
+    ("GET", "/admin/users"): (_none, Rule(USER_MANAGERS)),
+    ("POST", "/admin/users"): (
+        lambda w: {"data": {"username": "", "full_name": "X", "agency": "thanh-hoa"}},
+        Rule(USER_MANAGERS, ok=422),
+    ),
+    # the bystander's: roles refused (an unknown role), enabled (already), a new password, and
+    # a second factor reset (none set up): nobody who calls in the table is touched
+    ("POST", "/admin/users/<username>/roles"): (
+        lambda w: {"data": {"roles": "no-such-role"}},
+        Rule(USER_MANAGERS, ok=422),
+    ),
+    ("POST", "/admin/users/<username>/active"): (
+        lambda w: {"data": {"active": "1"}},
+        Rule(USER_MANAGERS, ok=302),
+    ),
+    ("POST", "/admin/users/<username>/password"): (_none, Rule(USER_MANAGERS, ok=302)),
+    ("POST", "/admin/users/<username>/second-factor"): (_none, Rule(USER_MANAGERS, ok=302)),
     ("POST", "/security-log/end-sessions"): (
         lambda w: {"data": {"username": BYSTANDER}},
         Rule(SESSION_ENDERS, ok=302),
@@ -338,7 +423,9 @@ def _path(rule: str, world: World) -> str:
         .replace("<int:campaign_id>", str(world.process))
         .replace("<int:document_id>", str(world.document))
         .replace("<int:incident_id>", "999999")
+        .replace("<int:notification_id>", "999999")
         .replace("<any(docx, pdf):fmt>", "docx")
+        .replace("<any(csv, xlsx):fmt>", "csv")
         .replace("<view>.<fmt>", "steps.csv")
         .replace("<agency_code>", "thanh-hoa-so-y-te")
         .replace("<int:year>.<fmt>", "2030.xlsx")
@@ -346,7 +433,9 @@ def _path(rule: str, world: World) -> str:
         .replace("<kind>", "QĐ")
         .replace("<path:filename>", "css/app.css")
         .replace("<int:session_id>", "999999")
+        .replace("<int:attachment_id>", str(world.attachment))
         .replace("<username>", BYSTANDER)
+        .replace("<code>", "thanh-hoa")
     )
 
 
@@ -387,6 +476,8 @@ def world(app: Flask, api: ApiClient, clock: FakeClock, tmp_path: Path) -> World
     (draft,) = api.get(f"/api/v1/tasks?process={process}", "thanhhoa.congan").json
     assert api.complete("thanhhoa.congan", draft["id"], "submit", data=PLAN_2023).status_code == 200
     (appraisal,) = api.get(f"/api/v1/tasks?process={process}", "thanhhoa.taichinh").json
+    path, fields = f"/api/v1/tasks/{appraisal['id']}/draft", {"fields": [["comment", "nháp"]]}
+    assert api.call("PUT", path, "thanhhoa.taichinh", json=fields).status_code == 200  # to read
     today = clock().date()
     grant = api.post(
         "/api/v1/delegations",
@@ -400,7 +491,21 @@ def world(app: Flask, api: ApiClient, clock: FakeClock, tmp_path: Path) -> World
     )
     assert grant.status_code == 201, grant.json
     bpmn = (ROOT / "bpmn" / "plan_chain.bpmn").read_bytes()
-    return World(process, appraisal["id"], draft["id"], grant.json["id"], document["id"], bpmn)
+    attached = api.post(
+        f"/api/v1/processes/{process}/attachments",
+        "thanhhoa.taichinh",
+        data={"file": (io.BytesIO(png()), "anh.png")},
+    )
+    assert attached.status_code == 201, attached.json
+    return World(
+        process,
+        appraisal["id"],
+        draft["id"],
+        grant.json["id"],
+        document["id"],
+        bpmn,
+        attached.json["id"],
+    )
 
 
 class Caller:

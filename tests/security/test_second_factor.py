@@ -145,4 +145,5 @@ def test_the_code_step_does_not_outlive_its_minutes(app: Flask, browser: Browser
 
 def test_users_who_sign_nothing_log_in_with_the_password_alone(browser: Browser) -> None:
     answer = browser.login(POLICE)
-    assert answer.status_code == 302 and answer.location == "/inbox"
+    assert answer.status_code == 302 and answer.location == "/"  # home, then the inbox
+    assert browser.get("/").location == "/inbox"

@@ -420,20 +420,14 @@ def test_without_the_district_level_a_province_addresses_communes(
     app: Flask, api: ApiClient, clock: FakeClock
 ) -> None:
     """1 July 2025: districts are gone. Moving communes under the province is a directory
-    change; the same diagram then runs province → commune."""
-    from sqlalchemy import select, update
-
-    from service.db.models import Agency
-
-    with app.extensions["session_factory"]() as session:
-        province_id = session.scalar(select(Agency.id).where(Agency.code == "thanh-hoa"))
-        session.execute(
-            update(Agency)
-            .where(Agency.code == "thuong-xuan-tt-thuong-xuan")
-            .values(parent_id=province_id)
-        )
-        session.commit()
+    change (an administrator's, audited); the same diagram then runs province → commune."""
     at(clock, "2025-07-10")
+    moved = api.post(
+        "/api/v1/agencies/thuong-xuan-tt-thuong-xuan/move",
+        "admin",
+        json={"parent": "thanh-hoa", "effective": "2025-07-01"},
+    )
+    assert moved.status_code == 200, moved.json
     province = api.start_plan(POLICE)
     plan = unit_plan("Kế hoạch 2025", ["thuong-xuan-tt-thuong-xuan"])
     plan.update(year=2025, window={"start": "2025-07-15", "end": "2025-08-19"})

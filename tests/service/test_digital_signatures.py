@@ -13,6 +13,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import pypdfium2
 import pytest
 from cryptography.hazmat.primitives import serialization
 from flask import Flask
@@ -28,11 +29,12 @@ from service.documents.keys import (
     user_label,
 )
 from service.queries.directory import key_holders
-from tests.conftest import ApiClient
+from tests.conftest import ROOT, ApiClient
 from tests.service.test_documents import CHAIRMAN, documents, download, to_signature
 
 NOW = dt.datetime(2026, 12, 2, tzinfo=dt.UTC)
 SOFTHSM = Path("/usr/lib/softhsm/libsofthsm2.so")
+ARTIFACTS = ROOT / "test-artifacts" / "signatures"
 ISSUER = "thanh-hoa-ubnd"  # the agency whose register numbers the plan (as BCĐ 138)
 
 
@@ -81,6 +83,38 @@ def test_the_signed_plan_carries_both_signatures_and_a_changed_byte_is_named(
     assert not broken["signatures"][0]["intact"]
 
 
+def _red_pixels(page: Any) -> int:
+    """The seal's ink: clearly red pixels of a page drawn with its form fields (the widgets)."""
+    rgb = page.render(scale=1.5, may_draw_forms=True).to_pil().convert("RGB").tobytes()
+    pixels = zip(rgb[0::3], rgb[1::3], rgb[2::3], strict=True)
+    return sum(1 for r, g, b in pixels if r > 170 and g < 90 and b < 90)
+
+
+def test_screenshots_of_the_signed_plan_show_both_appearances(
+    app: Flask, api: ApiClient, tmp_path: Path
+) -> None:
+    """test-artifacts/signatures/: the signed plan's first and last pages, as a reader sees them."""
+    store = Pkcs12Store(tmp_path / "pki", b"demo")
+    demo_keys(store, key_holders(UnitOfWork(app.extensions["session_factory"])), NOW)
+    _with_settings(app, pki_dir=store.directory)
+    _, pdf = _sign_plan(api)
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        document.init_forms()
+        first, last = document[0], document[len(document) - 1]
+        first.render(scale=1.5, may_draw_forms=True).to_pil().save(ARTIFACTS / "plan-first.png")
+        last.render(scale=1.5, may_draw_forms=True).to_pil().save(ARTIFACTS / "plan-last.png")
+        assert len(document) > 1 and _red_pixels(first) == 0
+        assert _red_pixels(last) > 500  # the agency's seal: a red frame and text (about 900)
+        text = last.get_textpage().get_text_range()
+    finally:
+        document.close()
+    assert "Ký số bởi: Đỗ Minh Tuấn" in text  # the signer's appearance
+    assert "BAN CHỈ ĐẠO" in text.upper()  # the agency's, with its name
+
+
 def test_a_certificate_from_another_authority_is_not_trusted(
     app: Flask, api: ApiClient, tmp_path: Path
 ) -> None:
@@ -101,29 +135,40 @@ def test_without_keys_the_pdf_goes_out_unsigned(api: ApiClient) -> None:
     assert not pades.is_signed(pdf) and _check(api, pdf)["signatures"] == []
 
 
+@pytest.fixture(scope="session")
+def softhsm(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """One SoftHSM2 token per test process: the library reads its configuration once, when it
+    is first loaded, so every test of the process sees the same token folder."""
+    folder = tmp_path_factory.mktemp("softhsm")
+    (folder / "tokens").mkdir()
+    conf = folder / "softhsm2.conf"
+    conf.write_text(f"directories.tokendir = {folder / 'tokens'}\nobjectstore.backend = file\n")
+    os.environ["SOFTHSM2_CONF"] = str(conf)
+    subprocess.run(  # noqa: S603 -- the Debian tool, fixed arguments
+        [shutil.which("softhsm2-util") or "softhsm2-util", "--init-token", "--free",
+         "--label", "ngayhoi", "--so-pin", "5678", "--pin", "1234"],
+        check=True, capture_output=True, env=os.environ | {"SOFTHSM2_CONF": str(conf)},
+    )  # fmt: skip
+    return "ngayhoi"
+
+
 @pytest.mark.skipif(not SOFTHSM.exists(), reason="SoftHSM2 (Debian softhsm2) is not installed")
 def test_signing_through_a_pkcs11_token(
-    app: Flask, api: ApiClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    app: Flask, api: ApiClient, tmp_path: Path, softhsm: str
 ) -> None:
     """Keys made on the token never leave it; the demo CA certifies their public halves."""
     import pkcs11
     from asn1crypto import x509 as asn1_x509
     from cryptography import x509
 
-    (tmp_path / "tokens").mkdir()
-    conf = tmp_path / "softhsm2.conf"
-    conf.write_text(f"directories.tokendir = {tmp_path / 'tokens'}\nobjectstore.backend = file\n")
-    monkeypatch.setenv("SOFTHSM2_CONF", str(conf))
-    subprocess.run(  # noqa: S603 -- the Debian tool, fixed arguments
-        [shutil.which("softhsm2-util") or "softhsm2-util", "--init-token", "--free",
-         "--label", "ngayhoi", "--so-pin", "5678", "--pin", "1234"],
-        check=True, capture_output=True, env=os.environ | {"SOFTHSM2_CONF": str(conf)},
-    )  # fmt: skip
     ca = demo_ca(tmp_path / "ca", NOW)
     holders = key_holders(UnitOfWork(app.extensions["session_factory"]))
     labels = [user_label(CHAIRMAN), agency_label(ISSUER)]
-    token = pkcs11.lib(str(SOFTHSM)).get_token(token_label="ngayhoi")
+    token = pkcs11.lib(str(SOFTHSM)).get_token(token_label=softhsm)
     with token.open(rw=True, user_pin="1234") as session:
+        for found in list(session.get_objects({})):  # an earlier test's keys on this token
+            if found[pkcs11.Attribute.LABEL] in labels:
+                found.destroy()
         for label in labels:
             public, _ = session.generate_keypair(pkcs11.KeyType.RSA, 2048, label=label, store=True)
             der = pkcs11.util.rsa.encode_rsa_public_key(public)

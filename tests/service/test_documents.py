@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import threading
 import urllib.error
 import urllib.request
@@ -18,6 +19,7 @@ from sqlalchemy import func, select
 from service.db.models import Document, Register
 from tests.conftest import PLAN_2023, ROOT, ApiClient, render_documents
 from tests.service.documents_read import docx_text, pdf_text
+from tests.web.conftest import Browser
 
 POLICE, FINANCE, AWARDS = "thanhhoa.congan", "thanhhoa.taichinh", "thanhhoa.thiduakhenthuong"
 CHAIRMAN, DEPUTY = "thanhhoa.chutich", "thanhhoa.phochutich"
@@ -85,7 +87,16 @@ def test_the_signed_plan_reads_back_from_docx_and_pdf(api: ApiClient) -> None:
         PLAN_2023["title"],
         "I. MỤC ĐÍCH, YÊU CẦU",
         "II. NỘI DUNG THỰC HIỆN",
-        "V. KINH PHÍ",
+        # the plan's lists as tables, numbered after its sections
+        "V. ĐIỂM TỔ CHỨC NGÀY HỘI",
+        "Thị trấn Thường Xuân, huyện Thường Xuân",
+        "01/07/2023 - 10/07/2023",
+        "VI. ĐỀ NGHỊ KHEN THƯỞNG",
+        "Bằng khen của Chủ tịch UBND tỉnh",
+        "Đồng ý",  # Home Affairs' verdict
+        "VII. THỜI HẠN",
+        "Trước ngày 20/08/2023",
+        "VIII. KINH PHÍ",
         "Tổng cộng",
         "165.000.000",
         "Nơi nhận:",
@@ -95,6 +106,12 @@ def test_the_signed_plan_reads_back_from_docx_and_pdf(api: ApiClient) -> None:
     docx, pdf = download(api, doc["id"], "docx"), download(api, doc["id"], "pdf")
     for text in (docx_text(docx), pdf_text(pdf)):
         assert [line for line in expected if line not in text] == []
+        # the Head of the Committee's own office, under the signature and above the name
+        assert re.search(r"TRƯỞNG BAN\s+CHỦ TỊCH UBND TỈNH\s+Đỗ Minh Tuấn", text)
+        # Nơi nhận says why each receives it: the bodies above to be informed, the units to act
+        for line in ("- Ban Chỉ đạo 138/CP (để b/c);", "- Thường trực HĐND tỉnh (để b/c);"):
+            assert line in text
+        assert "- Huyện Thường Xuân (để t/h);" in text and "- Lưu: VT, CAT." in text
     assert hashlib.sha256(docx).hexdigest() == doc["docx_sha256"]
     assert hashlib.sha256(pdf).hexdigest() == doc["pdf_sha256"]
 
@@ -138,6 +155,16 @@ def test_the_audit_log_holds_the_hashes_and_a_file_in_hand_is_checked(api: ApiCl
     same = check(pdf)
     assert (same["matches"], same["recorded"], same["format"]) == (True, True, "pdf")
     assert same["document"]["number_line"] == "Số: 1/KH-BCĐ"
+    # the issuer as the document's header names it, not the agency whose register numbered it
+    header = ["UBND TỈNH THANH HÓA", "BAN CHỈ ĐẠO 138"]
+    assert same["document"]["issued_as"] == header
+    assert all(line in pdf_text(pdf) for line in header)
+    browser = Browser(api.client.application.test_client())
+    browser.login(AWARDS)
+    browser.get("/documents/check")
+    upload = {"file": [(io.BytesIO(pdf), "van-ban.pdf")]}  # one value: the (file, name) pair
+    page = browser.post("/documents/check", upload).get_data(as_text=True)
+    assert "UBND TỈNH THANH HÓA<br><strong>BAN CHỈ ĐẠO 138</strong>" in page
     changed = check(pdf + b"\n")  # one byte more: no longer the signed file
     assert (changed["matches"], changed["document"]) == (False, None)
     empty = api.post("/api/v1/documents/check", AWARDS, data={})
@@ -157,7 +184,10 @@ def test_a_deputy_signs_kt_and_a_draft_has_no_number(api: ApiClient) -> None:
     text = docx_text(download(api, doc["id"], "docx"))
     # the Ban Chỉ đạo's document, in its own titles; the record keeps the mark as signed
     assert "KT. TRƯỞNG BAN\nPHÓ TRƯỞNG BAN" in text
-    assert "Trịnh Quốc Khánh" in text and doc["signing_mark"] == "KT. CHỦ TỊCH / PHÓ CHỦ TỊCH"
+    assert (
+        "PHÓ CHỦ TỊCH UBND TỈNH\nTrịnh Quốc Khánh" in text
+        and doc["signing_mark"] == "KT. CHỦ TỊCH / PHÓ CHỦ TỊCH"
+    )
 
 
 def _register(app: Flask) -> tuple[int | None, int]:

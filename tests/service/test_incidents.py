@@ -52,7 +52,7 @@ def _actions(api: ApiClient, process: int) -> list[str]:
 @pytest.mark.parametrize(
     ("xml", "reason"),
     [
-        (_with_script("while True: pass"), "time budget of 200 ms"),
+        (_with_script("while True: pass"), "exceeded its"),  # time or operations: which comes first
         (_with_script("x = 9**9**9"), "value too large"),
         (_with_script("x = math.factorial(10**7)"), "value too large"),
         (_with_script("x = 'c'*100000000"), "value too large"),

@@ -1,8 +1,10 @@
 """All tables; import from here so that every mapper is configured."""
 
 from service.db.models.audit import AuditChain, Checkpoint
+from service.db.models.conversations import Attachment, AttachmentBlob, Comment
 from service.db.models.directory import (
     Agency,
+    AgencySuccessor,
     Delegation,
     RecoveryCode,
     RoleBinding,
@@ -10,11 +12,13 @@ from service.db.models.directory import (
     UserRole,
 )
 from service.db.models.documents import Document, Register, RenderJob
+from service.db.models.drafts import TaskDraft
 from service.db.models.idempotency import IdempotencyKey
 from service.db.models.incidents import Incident
 from service.db.models.processes import (
     Event,
     Notification,
+    NotificationRead,
     ProcessDefinition,
     ProcessInstance,
     ReportRound,
@@ -24,8 +28,12 @@ from service.db.models.security import LoginSession, SecurityEvent
 
 __all__ = [
     "Agency",
+    "Attachment",
+    "AttachmentBlob",
+    "AgencySuccessor",
     "AuditChain",
     "Checkpoint",
+    "Comment",
     "Delegation",
     "Document",
     "Event",
@@ -33,6 +41,7 @@ __all__ = [
     "Incident",
     "LoginSession",
     "Notification",
+    "NotificationRead",
     "ProcessDefinition",
     "ProcessInstance",
     "RecoveryCode",
@@ -42,6 +51,7 @@ __all__ = [
     "RoleBinding",
     "SecurityEvent",
     "Task",
+    "TaskDraft",
     "User",
     "UserRole",
 ]

@@ -37,7 +37,33 @@ class Agency(Base):
     # so that role lookups and access checks need no walk up the tree.
     jurisdiction_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"), index=True)
 
+    # Its code in the national list of administrative units, where it has one (a province,
+    # district or commune); None for departments, offices and units.
+    admin_code: Mapped[str | None] = mapped_column(String(20), unique=True)
+    # The days it exists: from valid_from (None: before the directory's records) to the day
+    # before valid_to (None: still exists). A reorganisation ends it; it is never deleted.
+    valid_from: Mapped[date | None]
+    valid_to: Mapped[date | None]
+
     parent: Mapped[Agency | None] = relationship(remote_side=[id], foreign_keys=[parent_id])
+
+    def exists_on(self, day: date) -> bool:
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_to is None or day < self.valid_to
+        )
+
+
+class AgencySuccessor(Base):
+    """An agency that ended (merged, split or dissolved) and one that took over from it."""
+
+    __tablename__ = "agency_successor"
+
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), primary_key=True)
+    successor_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), primary_key=True)
+    effective: Mapped[date]
+    kind: Mapped[str] = mapped_column(String(20))  # merged | split | dissolved
+    # of a split's successors, the one that takes the ended agency's open work
+    takes_open_work: Mapped[bool] = mapped_column(default=False)
 
 
 class RoleBinding(Base):

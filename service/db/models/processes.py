@@ -161,13 +161,17 @@ class Event(Base):
 
 
 class Notification(Base):
-    """A reminder or escalation sent about a task: the evidence that it was sent."""
+    """A reminder or escalation sent about a task, or a comment that mentions the agency:
+    the evidence that it was sent."""
 
     __tablename__ = "notification"
     __table_args__ = (UniqueConstraint("task_id", "rule", "agency_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    task_id: Mapped[int] = mapped_column(ForeignKey("task.id"), index=True)
+    # None: a mention in a process's own thread (comment_id says which)
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("task.id"), index=True)
+    comment_id: Mapped[int | None] = mapped_column(ForeignKey("comment.id"))
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))
     rule: Mapped[str] = mapped_column(String(40))  # the policy rule that fired it
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)  # recipient
     audience: Mapped[str] = mapped_column(String(20))  # staff | head
@@ -178,4 +182,14 @@ class Notification(Base):
     emailed_at: Mapped[datetime | None]
     read_at: Mapped[datetime | None]
 
-    task: Mapped[Task] = relationship()
+    task: Mapped[Task | None] = relationship()
+
+
+class NotificationRead(Base):
+    """That one user has read a notification: each colleague of the agency reads their own."""
+
+    __tablename__ = "notification_read"
+
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notification.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), primary_key=True)
+    read_at: Mapped[datetime]

@@ -118,7 +118,47 @@
     }
   });
 
+  /* Drafts: while the task form changes, it is saved on the server every few seconds. */
+  function autosave(form) {
+    var url = form.getAttribute("data-autosave");
+    var seconds = parseInt(form.getAttribute("data-autosave-seconds"), 10) || 30;
+    var status = form.querySelector("[data-draft-status]");
+    var dirty = false, busy = false, stopped = false;
+    function touched() { dirty = true; }
+    form.addEventListener("input", touched);
+    form.addEventListener("change", touched);
+    form.addEventListener("submit", function () { stopped = true; });
+    function save() {
+      if (!dirty || busy || stopped) return;
+      dirty = false;
+      busy = true;
+      fetch(url, {
+        method: "POST",
+        body: new FormData(form),
+        credentials: "same-origin",
+        headers: { "Accept": "application/json" }
+      }).then(function (response) {
+        return response.json().then(function (answer) {
+          if (response.ok) {
+            status.textContent = answer.message;
+          } else if (answer.expired) {
+            stopped = true;  /* the server kept this form; a login brings it back */
+            status.textContent = form.getAttribute("data-expired-text") + " ";
+            var link = document.createElement("a");
+            link.href = answer.login;
+            link.textContent = form.getAttribute("data-login-text");
+            status.appendChild(link);
+          } else {
+            dirty = true;
+          }
+        });
+      }).catch(touched).then(function () { busy = false; });
+    }
+    window.setInterval(save, seconds * 1000);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("form[data-autosave]").forEach(autosave);
     document.querySelectorAll("[data-filter]").forEach(function (input) { input.hidden = false; });
     document.querySelectorAll("[data-budget]").forEach(updateBudget);
     var errors = document.getElementById("form-errors");

@@ -1,0 +1,139 @@
+"""Administrators keep the users: create one in an agency with roles, change their roles,
+disable them, give a new one-time password or reset their second factor. Each change ends the
+user's sessions where it should and is recorded on the directory's audit chain with who did it.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from sqlalchemy import select
+
+from service.db.models import RecoveryCode, User, UserRole
+from service.db.uow import UnitOfWork
+from service.errors import Invalid, NotFound
+from service.operations.actors import Actor, password_hasher
+from service.operations.registers import agency_by_code
+from service.operations.sessions import end_all_of
+from service.permissions import Right, Role, require
+
+# The roles an administrator hands out: every role but the command line's.
+GIVEN_ROLES = tuple(r.value for r in Role if r is not Role.SYSTEM)
+
+
+def _user(uow: UnitOfWork, username: str) -> User:
+    user = uow.session.scalars(select(User).filter_by(username=username)).one_or_none()
+    if user is None:
+        raise NotFound("user_not_found", "No such user.")
+    return user
+
+
+def _check_roles(roles: list[str]) -> None:
+    unknown = sorted(set(roles) - set(GIVEN_ROLES))
+    if unknown:
+        raise Invalid({"roles": [f"Not a role: {', '.join(unknown)}."]})
+
+
+def _record(uow: UnitOfWork, action: str, actor: Actor, **data: Any) -> None:
+    uow.record(action, actor, data=data | {"by": actor.username})
+
+
+def one_time_password() -> str:
+    """A password the administrator passes on, for the user to change."""
+    return secrets.token_urlsafe(12)
+
+
+def create_user(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    username: str,
+    full_name: str,
+    agency: str,
+    roles: list[str],
+    title: str = "",
+) -> str:
+    """Create the user in `agency` with `roles`; return their one-time password.
+
+    :raise Invalid: (`username`) taken, (`agency`) unknown or ended, (`roles`) unknown.
+    """
+    require(actor, Right.MANAGE_USERS)
+    _check_roles(roles)
+    with uow:
+        if uow.session.scalars(select(User.id).filter_by(username=username)).first():
+            raise Invalid({"username": [f"{username!r} is already taken."]})
+        try:
+            home = agency_by_code(uow, agency)
+        except NotFound:
+            raise Invalid({"agency": [f"No agency has the code {agency!r}."]}) from None
+        if home.valid_to is not None:
+            raise Invalid({"agency": [f"{home.name} ended on {home.valid_to}."]})
+        password = one_time_password()
+        uow.session.add(
+            User(
+                username=username,
+                full_name=full_name,
+                title=title,
+                password_hash=password_hasher().hash(password),
+                agency=home,
+                roles=[UserRole(role=r) for r in sorted(set(roles))],
+            )
+        )
+        _record(uow, "user_created", actor, user=username, agency=agency, roles=sorted(set(roles)))
+        uow.commit()
+        return password
+
+
+def set_roles(uow: UnitOfWork, actor: Actor, username: str, roles: list[str]) -> None:
+    """Give the user exactly `roles` in their agency; their sessions end (rights changed)."""
+    require(actor, Right.MANAGE_USERS)
+    _check_roles(roles)
+    with uow:
+        user = _user(uow, username)
+        old = sorted(r.role for r in user.roles)
+        user.roles = [UserRole(role=r) for r in sorted(set(roles))]
+        end_all_of(uow, user, uow.now(), "roles_changed")
+        _record(uow, "user_roles_set", actor, user=username, old=old, new=sorted(set(roles)))
+        uow.commit()
+
+
+def set_active(uow: UnitOfWork, actor: Actor, username: str, active: bool) -> None:
+    """Disable the user (their sessions and tokens end) or enable them again."""
+    require(actor, Right.MANAGE_USERS)
+    with uow:
+        user = _user(uow, username)
+        if user.id == actor.user_id and not active:
+            raise Invalid({"username": ["You cannot disable yourself."]})
+        user.active = active
+        if not active:
+            end_all_of(uow, user, uow.now(), "user_disabled")
+        _record(uow, "user_disabled" if not active else "user_enabled", actor, user=username)
+        uow.commit()
+
+
+def reset_password(uow: UnitOfWork, actor: Actor, username: str) -> str:
+    """A new one-time password for the user (returned once); their sessions end."""
+    require(actor, Right.MANAGE_USERS)
+    with uow:
+        user = _user(uow, username)
+        password = one_time_password()
+        user.password_hash = password_hasher().hash(password)
+        end_all_of(uow, user, uow.now(), "password_changed")
+        _record(uow, "password_changed", actor, user=username)
+        uow.commit()
+        return password
+
+
+def reset_second_factor(uow: UnitOfWork, actor: Actor, username: str) -> None:
+    """Forget the user's second factor and recovery codes (a lost phone): they enrol again at
+    their next login; their sessions end."""
+    require(actor, Right.MANAGE_USERS)
+    with uow:
+        user = _user(uow, username)
+        user.totp_secret, user.totp_last_step = None, None
+        for code in uow.session.scalars(select(RecoveryCode).filter_by(user_id=user.id)):
+            uow.session.delete(code)
+        end_all_of(uow, user, uow.now(), "second_factor_reset")
+        _record(uow, "second_factor_reset", actor, user=username)
+        uow.commit()

@@ -1,0 +1,128 @@
+"""Every process the user may read, filtered and searched, in pages or as CSV and Excel; the
+auditor's landing page."""
+
+from __future__ import annotations
+
+from io import BytesIO
+from typing import Any
+
+from flask import Blueprint, abort, current_app, render_template, request, send_file
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext, lazy_gettext
+from flask_login import login_required
+from marshmallow import ValidationError
+
+from service.db.base import MAX_ID
+from service.exports import to_csv, to_xlsx
+from service.queries.process_list import (
+    STATUSES,
+    Filters,
+    FilterSchema,
+    list_page,
+    process_list,
+)
+from service.web.deps import current_actor, new_uow
+from service.web.i18n import STEPS, label, translate_errors
+from workflows.calendar import local_day
+
+bp = Blueprint("process_list", __name__)
+
+EXPORT_LIMIT = 10_000  # a download is every match, up to this many rows
+STATUS_LABELS = {
+    "running": lazy_gettext("Running"),
+    "completed": lazy_gettext("Completed"),
+    "cancelled": lazy_gettext("Cancelled"),
+    "issued": lazy_gettext("Issued to your unit"),
+}
+HEADERS = (
+    lazy_gettext("Process no."),
+    lazy_gettext("Title"),
+    lazy_gettext("Unit"),
+    lazy_gettext("Year"),
+    lazy_gettext("State"),
+    lazy_gettext("Open steps"),
+    lazy_gettext("Overdue"),
+    lazy_gettext("Document numbers"),
+)
+
+
+def _filters() -> tuple[Filters, dict[str, Any]]:
+    """The filters from the query string, and each bad one with its reason."""
+    raw = {k: v for k, v in request.args.items() if k in FilterSchema().fields and v != ""}
+    try:
+        return Filters(**FilterSchema().load(raw)), {}
+    except ValidationError as err:
+        valid = {k: v for k, v in raw.items() if k not in err.messages_dict}
+        return Filters(**FilterSchema().load(valid)), translate_errors(err.messages_dict)
+
+
+@bp.get("/processes")
+@login_required
+def index() -> ResponseReturnValue:
+    """The readable processes matching the filters, newest first, a page at a time."""
+    actor = current_actor()
+    filters, errors = _filters()
+    size = int(current_app.config["INBOX_PAGE_SIZE"])
+    page = request.args.get("page", type=int) or 1
+    if not 0 < page <= MAX_ID // size:
+        errors["page"] = [gettext("Not a page number.")]
+        page = 1
+    rows, offered = list_page(
+        new_uow(write=False), actor, filters, limit=size + 1, offset=(page - 1) * size
+    )
+    rows = [] if errors else rows
+    more, rows = len(rows) > size, rows[:size]
+    return (
+        render_template(
+            "process_list.html",
+            rows=rows,
+            filters=filters,
+            errors=errors,
+            choices=offered,
+            steps=list(STEPS),
+            statuses=STATUSES,
+            status_labels=STATUS_LABELS,
+            page=page,
+            more=more,
+            filtered=any(v not in (None, False) for v in vars(filters).values()),
+        ),
+        400 if errors else 200,
+    )
+
+
+@bp.get("/processes.<any(csv, xlsx):fmt>")
+@login_required
+def download(fmt: str) -> ResponseReturnValue:
+    """Every match (up to EXPORT_LIMIT) as CSV or Excel, with the page's headers."""
+    filters, errors = _filters()
+    if errors:
+        abort(400)
+    rows = process_list(new_uow(write=False), current_actor(), filters, limit=EXPORT_LIMIT)
+    table = (
+        [str(h) for h in HEADERS],
+        [
+            (
+                r["id"],
+                r["title"],
+                r["unit"]["name"],
+                r["year"],
+                str(STATUS_LABELS[r["status"]]),
+                "; ".join(
+                    f"{label(STEPS, s['step'], s['name'])} ({s['agency']})" for s in r["open_steps"]
+                ),
+                gettext("Yes") if r["overdue"] else "",
+                "; ".join(r["documents"]),
+            )
+            for r in rows
+        ],
+    )
+    name = f"processes-{local_day(new_uow(write=False).now()):%Y%m%d}.{fmt}"
+    body, mimetype = (
+        (to_csv(table), "text/csv")
+        if fmt == "csv"
+        else (
+            to_xlsx(gettext("Processes"), table),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    )
+    return send_file(BytesIO(body), mimetype=mimetype, as_attachment=True, download_name=name)

@@ -1,0 +1,38 @@
+"""The dashboard's summary says what its figures are, and names no slow agency while nothing
+has waited."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Flask
+
+from tests.conftest import ApiClient, FakeClock
+from tests.web.conftest import Browser
+
+POLICE, SUPERVISOR = "thanhhoa.congan", "thanhhoa.congan.truongphong"
+
+
+def _slowest(page: str) -> str:
+    found = re.search(
+        r"Cơ quan chậm nhất \(theo phân vị 90 của thời gian chờ\)</dt>\s*<dd>(.*?)</dd>", page, re.S
+    )
+    assert found, page
+    return found.group(1)
+
+
+def test_no_agency_is_slowest_while_every_wait_is_zero(
+    app: Flask, api: ApiClient, browser: Browser, clock: FakeClock
+) -> None:
+    campaign = api.start_plan(POLICE)  # its draft opens now: it has waited 0 days
+    browser.login(SUPERVISOR)
+    page = browser.get(f"/dashboard/{campaign}").get_data(as_text=True)
+    slowest = _slowest(page)
+    assert "Công an tỉnh" not in slowest and "chưa có việc đang mở nào chờ" in slowest
+    assert "1 việc đang mở; 90% số việc đã chờ không quá 0 ngày làm việc" in page
+
+    clock.advance(days=14)
+    page = browser.get(f"/dashboard/{campaign}").get_data(as_text=True)
+    slowest = _slowest(page)
+    assert "<strong>Công an tỉnh Thanh Hóa</strong>" in slowest
+    assert re.search(r"90% số việc đang mở của cơ quan đã chờ không quá \d+ ngày làm việc", slowest)
