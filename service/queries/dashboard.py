@@ -72,7 +72,8 @@ class Figures:
 @dataclass(frozen=True, slots=True)
 class WaitingTask:
     task_id: int
-    step: str  # the step's name
+    step_id: str  # the pages label the step by its id
+    step: str  # the step's name in the diagram
     agency: str
     process_id: int
     title: str
@@ -259,6 +260,7 @@ def agencies(
             _tasks(
                 campaign_id,
                 Task.id,
+                Task.step,
                 Task.name,
                 Agency.name,
                 ProcessInstance.id,
@@ -283,6 +285,7 @@ def agencies(
         longest_waiting=[
             WaitingTask(
                 task_id=task_id,
+                step_id=step_id,
                 step=step,
                 agency=agency,
                 process_id=process_id,
@@ -293,7 +296,7 @@ def agencies(
                 last_day=last_day_of(due),
                 deadline_state=state,
             )
-            for task_id, step, agency, process_id, title, created, due, state in longest
+            for task_id, step_id, step, agency, process_id, title, created, due, state in longest
         ],
     )
 

@@ -87,6 +87,7 @@ def children(uow: UnitOfWork, actor: Actor, process_id: int) -> list[dict[str, A
                 "open_steps": [
                     {
                         "task_id": t.id,
+                        "step": t.step,
                         "name": t.name,
                         **due_fields(t.due_at),
                         "deadline_state": t.deadline_state,

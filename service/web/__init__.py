@@ -171,6 +171,7 @@ def init_app(app: Flask) -> None:
     app.after_request(security.log_outcomes)
     _pages_for_http_errors(app)
     app.jinja_env.filters.update(
+        typed=i18n.typed,
         vn_date=i18n.vn_date,
         vn_datetime=i18n.vn_datetime,
         money=i18n.money,
@@ -182,6 +183,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         step_label=lambda code, name=None: i18n.label(i18n.STEPS, code, name),
         role_label=lambda code: i18n.label(i18n.ROLES, code),
+        process_label=lambda code, name=None: i18n.label(i18n.PROCESSES, code, name),
         decision_label=lambda code: i18n.label(i18n.DECISIONS, code),
         deadline_label=lambda code: i18n.label(i18n.DEADLINE_STATES, code),
         status_label=lambda code: i18n.label(i18n.PROCESS_STATUSES, code),

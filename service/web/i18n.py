@@ -16,6 +16,7 @@ from typing import Any
 from babel import dates, numbers
 from flask import current_app, has_request_context, session
 from flask_babel import format_date, get_locale, gettext, lazy_gettext, ngettext
+from markupsafe import Markup
 
 from service.forms import AWARD_KINDS, DEADLINE_KINDS
 from service.permissions import Role
@@ -37,6 +38,32 @@ STEPS = {key: lazy_gettext(kind.label) for key, kind in KINDS.items()} | {
     "await_reports": lazy_gettext("Waiting for the units' reports"),
     "await_half_year": lazy_gettext("Waiting for the units' half-year reports"),
     "await_annual": lazy_gettext("Waiting for the units' annual reports"),
+}
+PROCESSES = {  # the diagrams' own names are Vietnamese
+    "plan_chain": lazy_gettext("Security Festival plan"),
+    "movement_plan": lazy_gettext("Plan for the movement to protect national security"),
+}
+# the diagrams' events, gateways, flows and pools by their Vietnamese names (static/js/diagram.js)
+DIAGRAM_NAMES = {
+    "Kế hoạch Ngày hội toàn dân bảo vệ ANTQ": PROCESSES["plan_chain"],
+    "Kế hoạch thực hiện phong trào toàn dân bảo vệ ANTQ": PROCESSES["movement_plan"],
+    "Bắt đầu": lazy_gettext("Start"),
+    "Hoàn thành": lazy_gettext("Done"),
+    "Có cơ quan tài chính?": lazy_gettext("A finance agency?"),
+    "Có cơ quan nội vụ?": lazy_gettext("An awards agency?"),
+    "Kết quả thẩm định kinh phí": lazy_gettext("Budget appraisal result"),
+    "Kết quả thẩm định khen thưởng": lazy_gettext("Award review result"),
+    "Kết quả ký ban hành": lazy_gettext("Signing result"),
+    "Kết quả ký báo cáo": lazy_gettext("Report signing result"),
+    "Hết hạn báo cáo": lazy_gettext("Report deadline passed"),
+    "Hết hạn báo cáo 6 tháng": lazy_gettext("Half-year report deadline passed"),
+    "Hết hạn báo cáo năm": lazy_gettext("Annual report deadline passed"),
+    "Có": lazy_gettext("Yes"),
+    "Không": lazy_gettext("No"),
+    "Trả lại": lazy_gettext("Return"),
+    "Đồng ý": lazy_gettext("Approve"),
+    "Đủ báo cáo": lazy_gettext("All reports in"),
+    "Quá hạn": lazy_gettext("Overdue"),
 }
 ROLES: dict[str, Any] = {  # keyed by the rights table's roles
     Role.STANDING_BODY: lazy_gettext("Standing body"),
@@ -139,7 +166,7 @@ FIELDS = {
     "budget_lines": lazy_gettext("Budget lines"),
     "item": lazy_gettext("Item"),
     "quantity": lazy_gettext("Quantity"),
-    "unit_amount": lazy_gettext("Unit amount (đ)"),
+    "unit_amount": lazy_gettext("Unit amount (VND)"),
     "nominations": lazy_gettext("Award nominations"),
     "kind": lazy_gettext("Kind"),
     "nominee": lazy_gettext("Nominee"),
@@ -164,7 +191,7 @@ FIELDS = {
     "movement": lazy_gettext("Movement rated “Fair” or better"),
     "awards": lazy_gettext("Awards"),
     "count": lazy_gettext("Number"),
-    "budget_spent": lazy_gettext("Budget spent (đ)"),
+    "budget_spent": lazy_gettext("Budget spent (VND)"),
     "narrative": lazy_gettext("Narrative"),
     "adjustment_reason": lazy_gettext("Why a figure is below what the units reported"),
     "targets": lazy_gettext("Targets"),
@@ -389,6 +416,14 @@ _PATTERNS = [
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
+def typed(value: Any) -> Markup:
+    """What users typed (titles, names of agencies and people): Vietnamese on any page, so
+    marked for screen readers, and for the test that finds text of the other language."""
+    if value is None or value == "":
+        return Markup("")
+    return Markup('<span lang="vi">%s</span>') % value
+
+
 def label(codes: dict[str, Any], code: str | None, fallback: str | None = None) -> str:
     """The translated name of a code, else `fallback`, else the code itself."""
     if code is None:
@@ -462,8 +497,10 @@ def number(value: int | None) -> str:
 
 
 def money(value: int | None) -> str:
-    """Whole đồng: 165000000 → "165.000.000 đ"."""
-    return "" if value is None else f"{number(value)} đ"
+    """Whole đồng: 165000000 → "165.000.000 đ" (English pages: "165,000,000 VND")."""
+    if value is None:
+        return ""
+    return f"{number(value)} {'VND' if _locale() == 'en' else 'đ'}"
 
 
 def _local(value: datetime) -> datetime:

@@ -36,7 +36,7 @@ from service.queries.reports import children
 from service.states import TaskState
 from service.web.changes import worded_event
 from service.web.deps import current_actor, new_uow
-from service.web.i18n import ROLES, STEPS, label, translate_errors
+from service.web.i18n import DIAGRAM_NAMES, ROLES, STEPS, label, translate_errors
 
 bp = Blueprint("processes", __name__, url_prefix="/processes")
 
@@ -72,6 +72,7 @@ def show(process_id: int) -> ResponseReturnValue:
         diagram_labels={  # what the viewer writes over the diagram's own names (lanes: codes)
             "lanes": {role: label(ROLES, role) for role in ROLES},
             "steps": {step["id"]: step["label"] for step in diagram_steps},
+            "names": {name: str(text) for name, text in DIAGRAM_NAMES.items()},
         },
         open_tasks=open_tasks,
         assignees=assignees(new_uow(write=False), actor, [t.id for t in open_tasks]),

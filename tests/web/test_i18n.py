@@ -103,3 +103,13 @@ def test_dashboard_downloads_speak_the_page_language(browser: Browser, api: ApiC
     assert en.startswith("Step,Open tasks,Waiting - median (working days)") and en.isascii()
     chart = browser.get(f"{board}/trend.svg").get_data(as_text=True)
     assert "Tasks opened, completed and overdue per day" in chart
+
+
+def test_every_refusal_of_the_rights_table_is_in_both_catalogs() -> None:
+    """A 403 page says why in the page's language: the refusals are msgids (a 403 said
+    "Only administrators manage users." on Vietnamese pages)."""
+    from service.permissions import _REFUSALS
+
+    for lang in ("vi", "en"):
+        missing = sorted({m for _, m in _REFUSALS.values()} - set(_catalog(lang)))
+        assert missing == [], lang

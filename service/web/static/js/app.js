@@ -20,6 +20,7 @@
   /* Budget lines: the amount of each line and the total, as the user types. */
   function updateBudget(fieldset) {
     var total = 0, complete = true;
+    var currency = document.documentElement.lang === "en" ? " VND" : " đ"; // as money() writes it
     fieldset.querySelectorAll("[data-row-list] > [data-row]").forEach(function (row) {
       var q = row.querySelector('[data-field="quantity"]');
       var a = row.querySelector('[data-field="unit_amount"]');
@@ -31,10 +32,10 @@
         return;
       }
       total += qn * an;
-      if (out) out.textContent = grouped(qn * an) + " đ";
+      if (out) out.textContent = grouped(qn * an) + currency;
     });
     var totalOut = fieldset.querySelector("[data-budget-total]");
-    if (totalOut) totalOut.textContent = complete ? grouped(total) + " đ" : "—";
+    if (totalOut) totalOut.textContent = complete ? grouped(total) + currency : "—";
   }
 
   function renumber(fieldset) {

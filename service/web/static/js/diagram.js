@@ -18,13 +18,14 @@
   holder.hidden = false; // the viewer measures its container: show it before drawing
   var viewer = new window.BpmnJS({ container: holder });
 
-  /* Lanes are named by role codes and steps in Vietnamese: write the page's labels instead. */
+  /* Lanes are named by role codes, steps, events, gateways and flows in Vietnamese: write the
+     page's labels instead (steps by id, the rest by name). */
   viewer.on("import.parse.complete", function (event) {
     var byId = event.elementsById || {};
     Object.keys(byId).forEach(function (id) {
       var element = byId[id];
       var lane = element.$type === "bpmn:Lane" && (labels.lanes || {})[element.name];
-      var step = (labels.steps || {})[id];
+      var step = (labels.steps || {})[id] || (labels.names || {})[element.name];
       if (lane || step) element.name = lane || step;
     });
   });
