@@ -75,6 +75,12 @@ def add_comment(
                     audience="staff",
                     # stored in Vietnamese, as the reminders are (service.operations.deadlines)
                     message=f"Ý kiến của {actor.agency_name}: “{excerpt}” — {instance.title}",
+                    text_id="mention",
+                    params={
+                        "agency": actor.agency_name,
+                        "excerpt": excerpt,
+                        "title": instance.title,
+                    },
                     channels=["in_app"],
                     sent_at=uow.now(),
                 )

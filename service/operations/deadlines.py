@@ -161,6 +161,13 @@ def _notice(session: Session, task: Task, reminder: Reminder, now: datetime) -> 
         agency_id=agency_id,
         audience=audience,
         message=message,
+        text_id="reminder_overdue" if now >= task.due_at else "reminder_due",
+        params={
+            "step": task.step,
+            "step_name": task.name,
+            "title": task.instance.title,
+            "day": last_day(task.due_at).isoformat(),
+        },
         channels=["in_app"],
         sent_at=now,
     )

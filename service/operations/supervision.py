@@ -240,6 +240,15 @@ def _remind(uow: UnitOfWork, actor: Actor, task: Task) -> Reminded:
             f"Nhắc việc từ {actor.agency_name} ({actor.full_name}): “{task.name}” — "
             f"{task.instance.title}{due}."
         ),
+        text_id="reminder_from",
+        params={
+            "agency": actor.agency_name,
+            "person": actor.full_name,
+            "step": task.step,
+            "step_name": task.name,
+            "title": task.instance.title,
+            "day": None if task.due_at is None else last_day(task.due_at).isoformat(),
+        },
         channels=["in_app"],
         sent_at=uow.now(),
     )

@@ -44,6 +44,8 @@ def notifications(
                 "rule": n.rule,
                 "audience": n.audience,
                 "message": n.message,
+                "text_id": n.text_id,
+                "params": n.params,
                 "channels": n.channels,
                 "sent_at": n.sent_at,
                 "read": n.id in read,

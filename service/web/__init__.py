@@ -45,6 +45,7 @@ from service.web import (
     i18n,
     inbox,
     incidents,
+    notices,
     notifications,
     process_list,
     processes,
@@ -193,6 +194,7 @@ def init_app(app: Flask) -> None:
         choice_label=i18n.choice_label,
         kind_label=lambda code: i18n.label(i18n.DELEGATION_KINDS, code),
         html_lang=i18n.html_lang,
+        notice_text=notices.notice_text,
     )
 
 

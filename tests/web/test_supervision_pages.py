@@ -69,7 +69,8 @@ def test_the_unit_sees_the_reminder_and_the_history_says_who_sent_it(
     assert "Gửi nhắc việc" in page  # the history
     unit = new_browser()
     unit.login("thanhhoa.sotttt")
-    assert "Nhắc việc từ Công an tỉnh Thanh Hóa" in text(unit.get("/notifications"))
+    notices = text(unit.get("/notifications"))  # worded on reading; the sender marked as typed
+    assert 'Nhắc việc từ <span lang="vi">Công an tỉnh Thanh Hóa</span>' in notices
 
 
 def test_outside_ones_supervision_the_page_refuses_in_vietnamese(

@@ -175,7 +175,10 @@ class Notification(Base):
     rule: Mapped[str] = mapped_column(String(40))  # the policy rule that fired it
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)  # recipient
     audience: Mapped[str] = mapped_column(String(20))  # staff | head
-    message: Mapped[str] = mapped_column(Text)
+    message: Mapped[str] = mapped_column(Text)  # as sent (Vietnamese), for e-mail and old rows
+    # what the pages render in the reader's language (service/web/notices.py); None: old rows
+    text_id: Mapped[str | None] = mapped_column(String(40))
+    params: Mapped[dict[str, Any] | None]
     channels: Mapped[list[str]]  # in_app, email
     sent_at: Mapped[datetime]
     emailed_to: Mapped[list[str] | None]  # the addresses it went to, once it did
