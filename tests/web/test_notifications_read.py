@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Flask
 from sqlalchemy import select
 
-from service.db.models import Event
+from service.db.models import Event, Notification
 from service.db.uow import UnitOfWork
 from service.operations.scheduler import tick
 from tests.conftest import PLAN_2023, ApiClient, FakeClock
@@ -52,3 +52,29 @@ def test_unread_count_and_mark_read(
     with app.extensions["session_factory"]() as session:
         marked = session.scalars(select(Event.data).where(Event.action == "notifications_read"))
         assert sorted(len(d["notifications"]) for d in marked) == [1, total - 1, total]
+
+
+def test_a_reminder_reads_in_the_readers_language_and_old_rows_as_sent(
+    app: Flask, api: ApiClient, browser: Browser, clock: FakeClock
+) -> None:
+    """Stored as a message id and parameters, worded when read: English for an English reader,
+    the step by its English name, the plan's title as typed and marked lang="vi"; a row sent
+    before the message ids (none stored) shows its Vietnamese text, marked the same way."""
+    api.start_plan(POLICE)
+    draft = api.only_task(POLICE)
+    api.complete(POLICE, draft["id"], "submit", data=PLAN_2023)
+    clock.advance(days=40)
+    tick(lambda: UnitOfWork(app.extensions["session_factory"], clock=clock))
+    with app.extensions["session_factory"].begin() as session:
+        old = session.scalars(select(Notification).order_by(Notification.id)).first()
+        assert old is not None and old.text_id in ("reminder_due", "reminder_overdue")
+        old.text_id, old.params = None, None
+    browser.post("/language", {"lang": "en", "next": "/login"})
+    browser.login(FINANCE)
+    page = browser.get("/notifications").get_data(as_text=True)
+    title = f'<span lang="vi">{PLAN_2023["title"]}</span>'
+    assert f"Reminder (overdue): “Budget appraisal” — {title}; due by the end of" in page
+    assert "Nhắc việc (quá hạn): “Thẩm định kinh phí”" not in page.replace(
+        f'<span lang="vi">{old.message}</span>', ""
+    )
+    assert f'<span lang="vi">{old.message}</span>' in page
