@@ -15,7 +15,7 @@ from service.db.models import Task
 from service.operations.actors import authenticate
 from service.operations.processes import start_process
 from service.operations.tasks import complete_task
-from tests.browser.conftest import LiveServer
+from tests.browser.conftest import ARTIFACTS, LiveServer
 from tests.browser.test_chain_browser import PHONE, POLICE, Person
 from tests.conftest import PLAN_2023
 
@@ -118,4 +118,27 @@ def test_without_script_the_steps_are_a_list(chromium: Any, live_server: LiveSer
     assert steps.is_visible()
     assert "Thẩm định kinh phí — Bước đang xử lý" in steps.inner_text()
     context.close()
+    police.close()
+
+
+def test_printed_the_page_has_no_navigation_and_the_diagram_fits(
+    chromium: Any, live_server: LiveServer
+) -> None:
+    """The print stylesheet: no menu, header tools, forms or footer; the diagram fitted to the
+    paper's width (fitted again on beforeprint); a PDF printed from the page."""
+    process_id = _at_finance(live_server)
+    police = Person(chromium, live_server, POLICE)
+    page = _drawn(police, process_id)
+    page.emulate_media(media="print")
+    page.set_viewport_size({"width": 700, "height": 900})  # about A4 at 96 dpi, margins off
+    page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+    for hidden in ("nav.mainnav", ".masthead-tools", "footer.footer", "form"):
+        assert page.locator(hidden).first.is_hidden(), hidden
+    assert page.locator("h1").is_visible()
+    assert _fits(page)
+    box = page.locator("[data-bpmn-viewer]").bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 700
+    pdf = page.pdf(format="A4")
+    assert pdf.startswith(b"%PDF")
+    page.screenshot(path=str(ARTIFACTS / "process-print.png"), full_page=True)
     police.close()

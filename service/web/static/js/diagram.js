@@ -57,6 +57,9 @@
         window.clearTimeout(pending);
         pending = window.setTimeout(fit, 150);
       });
+      // the paper is narrower than the screen: fit to it, and back to the screen after
+      window.addEventListener("beforeprint", fit);
+      window.addEventListener("afterprint", fit);
     })
     .catch(function (error) {
       viewer.destroy();
