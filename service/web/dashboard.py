@@ -64,11 +64,16 @@ def _args() -> dict[str, Any]:
 @bp.get("/dashboard")
 @login_required
 def index() -> ResponseReturnValue:
-    """The newest campaign of the supervisor's jurisdiction."""
+    """The campaign chosen in the page's picker (`?campaign=`), else the newest of the
+    supervisor's jurisdiction."""
     found = dashboard.campaigns(_read(), current_actor())
     if not found:
         return render_template("dashboard.html", campaign=None, campaigns=[])
-    return redirect(url_for("web.dashboard.show", campaign_id=found[0].id))
+    chosen = request.args.get("campaign", type=int)
+    ids = [c.id for c in found]
+    return redirect(
+        url_for("web.dashboard.show", campaign_id=chosen if chosen in ids else found[0].id)
+    )
 
 
 @bp.get("/dashboard/<int:campaign_id>")

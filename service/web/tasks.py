@@ -17,14 +17,15 @@ from service.operations.drafts import Draft, read_draft, save_draft, typed
 from service.operations.tasks import claim_task, complete_task, release_task
 from service.queries.conversations import conversation
 from service.queries.directory import addressable_units, plan_issuers
+from service.queries.processes import process_detail
 from service.queries.tasks import TaskDetail, task_detail
 from service.states import TaskState
-from service.steps import StepKind, Writes, button, kind_of
+from service.steps import Decision, StepKind, Writes, button, kind_of
 from service.web import forms
 from service.web.auth import safe_next
 from service.web.changes import worded
 from service.web.deps import current_actor, new_uow
-from service.web.i18n import translate_errors, vn_datetime
+from service.web.i18n import STEPS, label, translate_errors, vn_datetime
 from workflows.diff import patch
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
@@ -132,17 +133,26 @@ def complete(task_id: int) -> ResponseReturnValue:
         except DomainError:  # cannot keep it (too large, held by a colleague): answer at once
             return _render(actor, task, data, translate_errors(err.errors), comment, status=422)
         return redirect(url_for("web.tasks.show", task_id=task_id), 303)
-    if done.next_steps:
-        flash(
-            gettext(
-                "Sent. Next step: %(steps)s.",
-                steps=", ".join(done.next_steps),
-            ),
-            "success",
-        )
-    else:
-        flash(gettext("Done. Nothing more is waiting on this step."), "success")
+    flash(_sent(actor, done.instance_id, decision, done.next_steps), "success")
     return redirect(url_for("web.inbox.index"))
+
+
+def _sent(actor: Actor, process_id: int, decision: str, next_steps: list[str]) -> str:
+    """What became of the task: returned to whom, or sent on to which steps, named in the
+    page's language (the engine names them in Vietnamese)."""
+    if not next_steps:
+        return str(gettext("Done. Nothing more is waiting on this step."))
+    open_tasks = [
+        t
+        for t in process_detail(new_uow(write=False), actor, process_id).tasks
+        if t.state == TaskState.OPEN
+    ]
+    if decision == Decision.RETURN and open_tasks:
+        agencies = ", ".join(sorted({t.agency for t in open_tasks}))
+        return str(gettext("Returned to %(agencies)s.", agencies=agencies))
+    steps = {t.name: t.step for t in open_tasks}
+    names = [label(STEPS, steps.get(name), name) for name in next_steps]
+    return str(gettext("Sent. Next step: %(steps)s.", steps=", ".join(names)))
 
 
 @bp.post("/<int:task_id>/claim")

@@ -61,6 +61,7 @@ def test_draft_return_redraft_adjust_accept_and_sign_on_behalf(
         comment="Đề nghị làm rõ số suất quà cấp xã.",
     )
     assert answer.status_code == 302
+    assert "Đã trả lại cho Công an tỉnh Thanh Hóa." in _text(finance.get(answer.location))
 
     redraft = api.only_task(POLICE)
     page = _text(police.get(f"/tasks/{redraft['id']}"))

@@ -34,5 +34,20 @@ def test_no_agency_is_slowest_while_every_wait_is_zero(
     clock.advance(days=14)
     page = browser.get(f"/dashboard/{campaign}").get_data(as_text=True)
     slowest = _slowest(page)
-    assert "<strong>Công an tỉnh Thanh Hóa</strong>" in slowest
+    assert '<strong><span lang="vi">Công an tỉnh Thanh Hóa</span></strong>' in slowest
     assert re.search(r"90% số việc đang mở của cơ quan đã chờ không quá \d+ ngày làm việc", slowest)
+
+
+def test_the_campaign_picker_moves_on_its_button_not_while_arrowing(
+    api: ApiClient, browser: Browser
+) -> None:
+    """A plain GET form: the select changes nothing until "Xem" is pressed (arrowing through
+    a select fires change events); an unknown campaign falls back to the newest."""
+    campaign = api.start_plan(POLICE)
+    browser.login(SUPERVISOR)
+    page = browser.get(f"/dashboard/{campaign}").get_data(as_text=True)
+    assert "data-navigate" not in page
+    assert re.search(r'<select id="campaign" name="campaign">', page)
+    assert browser.get(f"/dashboard?campaign={campaign}").location == f"/dashboard/{campaign}"
+    assert browser.get("/dashboard?campaign=999999").location == f"/dashboard/{campaign}"
+    assert browser.get("/dashboard?campaign=abc").location == f"/dashboard/{campaign}"

@@ -103,7 +103,6 @@
   });
 
   document.addEventListener("change", function (event) {
-    if (event.target.matches("select[data-navigate]")) window.location.assign(event.target.value);
     if (event.target.matches('.checklist input[type="checkbox"]')) {
       var fieldset = event.target.closest("fieldset");
       var count = fieldset && fieldset.querySelector("[data-checked-count]");
