@@ -87,7 +87,8 @@ CONTRAST = """() => {
     if (!el.offsetParent || !el.textContent.trim()) continue;
     const [a, b] = [lum(rgb(getComputedStyle(el).color)), lum(behind(el))];
     const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
-    if (ratio < 4.5) low.push(`${el.className}: ${ratio.toFixed(2)} "${el.textContent.trim().slice(0, 40)}"`);
+    const text = el.textContent.trim().slice(0, 40);
+    if (ratio < 4.5) low.push(`${el.className}: ${ratio.toFixed(2)} "${text}"`);
   }
   return low;
 }"""
