@@ -421,7 +421,8 @@ def typed(value: Any) -> Markup:
     marked for screen readers, and for the test that finds text of the other language."""
     if value is None or value == "":
         return Markup("")
-    return Markup('<span lang="vi">%s</span>') % value
+    marked: Markup = Markup('<span lang="vi">%s</span>') % value  # the value escaped
+    return marked
 
 
 def label(codes: dict[str, Any], code: str | None, fallback: str | None = None) -> str:

@@ -17,7 +17,7 @@ from service.operations.drafts import Draft, read_draft, save_draft, typed
 from service.operations.tasks import claim_task, complete_task, release_task
 from service.queries.conversations import conversation
 from service.queries.directory import addressable_units, plan_issuers
-from service.queries.processes import process_detail
+from service.queries.processes import ProcessDetail, process_detail
 from service.queries.tasks import TaskDetail, task_detail
 from service.states import TaskState
 from service.steps import Decision, StepKind, Writes, button, kind_of
@@ -142,11 +142,9 @@ def _sent(actor: Actor, process_id: int, decision: str, next_steps: list[str]) -
     page's language (the engine names them in Vietnamese)."""
     if not next_steps:
         return str(gettext("Done. Nothing more is waiting on this step."))
-    open_tasks = [
-        t
-        for t in process_detail(new_uow(write=False), actor, process_id).tasks
-        if t.state == TaskState.OPEN
-    ]
+    process = process_detail(new_uow(write=False), actor, process_id)
+    tasks = process.tasks if isinstance(process, ProcessDetail) else []  # else: a plan from above
+    open_tasks = [t for t in tasks if t.state == TaskState.OPEN]
     if decision == Decision.RETURN and open_tasks:
         agencies = ", ".join(sorted({t.agency for t in open_tasks}))
         return str(gettext("Returned to %(agencies)s.", agencies=agencies))
