@@ -10,6 +10,7 @@ from typing import Any
 from babel.dates import format_date
 from babel.numbers import format_percent
 
+from service.consolidation import own_part, sum_reports
 from service.documents.layout import (
     Block,
     Heading,
@@ -153,9 +154,11 @@ def report_document(
     signing: Signing,
     recipients: list[str],
     units: Sequence[UnitFigures] = (),
+    own_label: str = "Trực tiếp tổ chức",
 ) -> OfficialDocument:
     """BÁO CÁO: the figures of a round's report, then (the outline of seeds 000–002) each direct
-    unit's figures and the units that have not reported, then its narrative."""
+    unit's figures, the level's own (`own_label`: "Tỉnh Thanh Hóa (trực tiếp tổ chức)") and the
+    total, the units that have not reported or reported late, then its narrative."""
     subject = f"{ROUND_SUBJECTS.get(round_, 'Kết quả')} {plan_title[:1].lower()}{plan_title[1:]}"
     body: list[Block] = [
         Heading("I. KẾT QUẢ THỰC HIỆN"),
@@ -200,7 +203,7 @@ def report_document(
     sections = iter(ROMAN[1:])
     if units:
         body.append(Heading(f"{next(sections)}. KẾT QUẢ CỦA CÁC ĐƠN VỊ"))
-        body += _units(units)
+        body += _units(units, report, own_label)
     if report.get("narrative"):
         body.append(Heading(f"{next(sections)}. ĐÁNH GIÁ CHUNG"))
         body += _paragraphs(report["narrative"])
@@ -262,36 +265,23 @@ def decision_document(
     return _document(issuer, "QĐ", subject, year, body, signing, recipients)
 
 
-def _units(units: Sequence[UnitFigures]) -> list[Block]:
-    """The table by unit ("(muộn)": reported after its deadline; "Chưa báo cáo": not yet), with
-    the units' sum, and the list of those missing. Shares are recomputed from the counts: the
+def _units(units: Sequence[UnitFigures], report: dict[str, Any], own_label: str) -> list[Block]:
+    """The table by unit ("(muộn)": reported after its deadline; "Chưa báo cáo": not yet), the
+    units' sum, the level's own part and, bold, the report's total (what `/consolidated` shows
+    once signed); then the units missing and late. Shares are recomputed from the counts: the
     safety share pools every kind rated, as the plans' target does (seed 004)."""
     rows: list[tuple[str, ...]] = []
     for i, unit in enumerate(units, 1):
-        report = unit.report
-        if report is None:
+        if unit.report is None:
             rows.append((str(i), unit.name, "Chưa báo cáo", "", "", "", ""))
             continue
-        rows.append((str(i), f"{unit.name} (muộn)" if unit.late else unit.name, *_unit_row(report)))
+        name = f"{unit.name} (muộn)" if unit.late else unit.name
+        rows.append((str(i), name, *_unit_row(unit.report)))
     reported = [u.report for u in units if u.report is not None]
-    total = None
     if reported:
-        summed = {
-            "festivals_held": sum(r["festivals_held"] for r in reported),
-            "participants": sum(r["participants"] for r in reported),
-            "budget_spent": sum(r["budget_spent"] for r in reported),
-            "safety": {
-                kind: {
-                    part: sum(r["safety"][kind][part] for r in reported)
-                    for part in ("total", "meeting")
-                }
-                for kind in SAFETY_KINDS
-            },
-            "movement": {
-                part: sum(r["movement"][part] for r in reported) for part in ("total", "meeting")
-            },
-        }
-        total = ("", "Cộng các đơn vị đã báo cáo", *_unit_row(summed))
+        summed = sum_reports(reported)
+        rows.append(("", "Cộng các đơn vị đã báo cáo", *_unit_row(summed)))
+        rows.append(("", own_label, *_unit_row(own_part(report, summed))))
     blocks: list[Block] = [
         Table(
             columns=(
@@ -304,13 +294,19 @@ def _units(units: Sequence[UnitFigures]) -> list[Block]:
                 "Phong trào xếp loại Khá trở lên",
             ),
             rows=tuple(rows),
-            total=total,
+            total=("", "Tổng cộng", *_unit_row(report)),
             numeric=(2, 3, 4, 5, 6),
         )
     ]
     missing = [u.name for u in units if u.report is None]
     if missing:
         blocks.append(Paragraph(f"Các đơn vị chưa báo cáo: {', '.join(missing)}."))
+    late = [u.name for u in units if u.report is not None and u.late]
+    if late:
+        blocks.append(Paragraph(f"Các đơn vị báo cáo muộn: {', '.join(late)}."))
+    reason = str(report.get("adjustment_reason", "")).strip()
+    if reason:
+        blocks.append(Paragraph(f"Số liệu thấp hơn báo cáo của các đơn vị, lý do: {reason}"))
     return blocks
 
 
@@ -377,4 +373,4 @@ def _day(iso: str) -> str:
 
 
 def _share(part: int, whole: int) -> str:
-    return format_percent(part / whole, "0.0%", locale="vi") if whole else "—"
+    return format_percent(part / whole, "0.0%", locale="vi") if whole > 0 else "—"

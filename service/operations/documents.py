@@ -200,6 +200,7 @@ def official_document(
         signing,
         report_recipients(session, instance, agency),
         units,
+        own_label=f"{session.get_one(Agency, instance.jurisdiction_id).name} (trực tiếp tổ chức)",
     )
 
 
