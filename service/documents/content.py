@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -12,6 +12,7 @@ from babel.numbers import format_percent
 
 from service.consolidation import own_part, sum_reports
 from service.documents.layout import (
+    Appendix,
     Block,
     Heading,
     OfficialDocument,
@@ -69,37 +70,101 @@ class UnitFigures:
 
 
 def plan_document(
-    issuer: Issuer, plan: dict[str, Any], signing: Signing, recipients: list[str]
+    issuer: Issuer,
+    plan: dict[str, Any],
+    signing: Signing,
+    recipients: list[str],
+    grounds: Sequence[str] = (),
 ) -> OfficialDocument:
-    """KẾ HOẠCH: the plan's sections; then, as tables, its pilot sites, its award nominations
-    with the review's verdicts, the deadlines it sets its units; its budget with the total."""
+    """KẾ HOẠCH: the preamble citing `grounds` ("Thực hiện …", seeds 000–004), the plan's
+    sections; then, as tables, its pilot sites, its award nominations with the review's
+    verdicts, the deadlines it sets its units; its budget's total. After the signature, the
+    appendices: the budget in detail, and the outline of the report its units send."""
     body: list[Block] = []
+    if grounds:
+        body.append(Paragraph(f"Thực hiện {'; '.join(grounds)}."))
     for section in plan.get("sections", []):
         body.append(Heading(section["heading"]))
         body += _paragraphs(section["body"])
     for title, table in _plan_tables(plan):
         body += [_numbered(body, title), table]
+    appendices: list[Appendix] = []
     lines = plan.get("budget_lines", [])
     if lines:
+        label = f"Phụ lục {ROMAN[len(appendices)]}"
         body.append(_numbered(body, "KINH PHÍ"))
         body.append(
-            Table(
-                columns=("TT", "Nội dung", "Số suất", "Mức (đồng)", "Thành tiền (đồng)"),
-                rows=tuple(
-                    (
-                        str(i),
-                        line["item"],
-                        vnd(line["quantity"]),
-                        vnd(line["unit_amount"]),
-                        vnd(line["quantity"] * line["unit_amount"]),
-                    )
-                    for i, line in enumerate(lines, 1)
-                ),
-                total=("", "Tổng cộng", "", "", vnd(budget_total(lines))),
-                numeric=(2, 3, 4),
+            Paragraph(
+                f"Tổng kinh phí: {vnd(budget_total(lines))} đồng (chi tiết tại {label} kèm theo)."
             )
         )
-    return _document(issuer, "KH", plan["title"], int(plan["year"]), body, signing, recipients)
+        appendices.append(Appendix(label, "DỰ TOÁN KINH PHÍ", (_budget_table(lines),)))
+    due = _report_due(plan)
+    if due is not None and plan.get("addressed_units"):
+        label = f"Phụ lục {ROMAN[len(appendices)]}"
+        body.append(Paragraph(f"Các đơn vị báo cáo kết quả theo đề cương tại {label} kèm theo."))
+        appendices.append(Appendix(label, "ĐỀ CƯƠNG BÁO CÁO KẾT QUẢ", _outline(due)))
+    document = _document(issuer, "KH", plan["title"], int(plan["year"]), body, signing, recipients)
+    return replace(document, appendices=tuple(appendices))
+
+
+def _budget_table(lines: list[dict[str, Any]]) -> Table:
+    return Table(
+        columns=("TT", "Nội dung", "Số suất", "Mức (đồng)", "Thành tiền (đồng)"),
+        rows=tuple(
+            (
+                str(i),
+                line["item"],
+                vnd(line["quantity"]),
+                vnd(line["unit_amount"]),
+                vnd(line["quantity"] * line["unit_amount"]),
+            )
+            for i, line in enumerate(lines, 1)
+        ),
+        total=("", "Tổng cộng", "", "", vnd(budget_total(lines))),
+        numeric=(2, 3, 4),
+    )
+
+
+REPORT_DEADLINES = ("unit_report", "half_year_report", "annual_report")
+
+
+def _report_due(plan: dict[str, Any]) -> str | None:
+    """The first day by which the plan's units report (an ISO date), if it asks for reports."""
+    dues = [d["due"] for d in plan.get("deadlines", []) if d.get("kind") in REPORT_DEADLINES]
+    return min(dues) if dues else None
+
+
+def _outline(due: str) -> tuple[Block, ...]:
+    """Đề cương: what a unit's report holds (the figures `report_document` prints), so that
+    every level's reports add up the same way."""
+    awards = ", ".join(AWARD_KINDS.values())
+    return (
+        Heading("I. KẾT QUẢ THỰC HIỆN"),
+        Paragraph(
+            "1. Số Ngày hội đã tổ chức, số lượt người tham gia; địa điểm, thời gian của từng "
+            "Ngày hội."
+        ),
+        Paragraph("2. Kết quả xếp loại “An toàn về an ninh, trật tự”:"),
+        Table(
+            columns=("Loại", "Tổng số", "Đạt", "Tỷ lệ"),
+            rows=tuple((label, "", "", "") for label in SAFETY_KINDS.values()),
+            numeric=(1, 2, 3),
+        ),
+        Paragraph(
+            "3. Phân loại phong trào toàn dân bảo vệ ANTQ: tổng số đơn vị được phân loại, số "
+            "đơn vị xếp loại Khá trở lên."
+        ),
+        Paragraph(f"4. Khen thưởng: số tập thể, cá nhân được khen theo từng hình thức ({awards})."),
+        Paragraph("5. Kinh phí đã sử dụng (đồng)."),
+        Paragraph(
+            "6. Kết quả của từng đơn vị trực thuộc (nếu có), các đơn vị chưa báo cáo hoặc báo "
+            "cáo muộn."
+        ),
+        Heading("II. ĐÁNH GIÁ CHUNG"),
+        Paragraph("Ưu điểm, hạn chế, nguyên nhân; bài học kinh nghiệm; đề xuất, kiến nghị."),
+        Paragraph(f"Thời hạn gửi báo cáo: trước ngày {_day(due)}."),
+    )
 
 
 def _numbered(body: list[Block], title: str) -> Heading:

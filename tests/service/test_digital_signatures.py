@@ -34,7 +34,7 @@ from tests.service.test_documents import CHAIRMAN, documents, download, to_signa
 
 NOW = dt.datetime(2026, 12, 2, tzinfo=dt.UTC)
 SOFTHSM = Path("/usr/lib/softhsm/libsofthsm2.so")
-ARTIFACTS = ROOT / "test-artifacts" / "signatures"
+SCREENSHOTS = ROOT / "test-artifacts" / "documents"
 ISSUER = "thanh-hoa-ubnd"  # the agency whose register numbers the plan (as BCĐ 138)
 
 
@@ -93,26 +93,42 @@ def _red_pixels(page: Any) -> int:
 def test_screenshots_of_the_signed_plan_show_both_appearances(
     app: Flask, api: ApiClient, tmp_path: Path
 ) -> None:
-    """test-artifacts/signatures/: the signed plan's first and last pages, as a reader sees them."""
+    """test-artifacts/documents/: the signed plan's first page, the page of its signatures (the
+    last before its appendices) and its last page, as a reader sees them; the issuer is named
+    on /documents/check as the header and the agency's seal name it."""
     store = Pkcs12Store(tmp_path / "pki", b"demo")
     demo_keys(store, key_holders(UnitOfWork(app.extensions["session_factory"])), NOW)
     _with_settings(app, pki_dir=store.directory)
     _, pdf = _sign_plan(api)
 
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     document = pypdfium2.PdfDocument(pdf)
     try:
         document.init_forms()
-        first, last = document[0], document[len(document) - 1]
-        first.render(scale=1.5, may_draw_forms=True).to_pil().save(ARTIFACTS / "plan-first.png")
-        last.render(scale=1.5, may_draw_forms=True).to_pil().save(ARTIFACTS / "plan-last.png")
-        assert len(document) > 1 and _red_pixels(first) == 0
-        assert _red_pixels(last) > 500  # the agency's seal: a red frame and text (about 900)
-        text = last.get_textpage().get_text_range()
+        pages = [document[i] for i in range(len(document))]
+        texts = [page.get_textpage().get_text_range() for page in pages]
+        signed = next(i for i, text in enumerate(texts) if "Ký số bởi" in text)
+        shots = {"plan-first": 0, "plan-signatures": signed, "plan-last": len(pages) - 1}
+        for name, index in shots.items():
+            image = pages[index].render(scale=1.5, may_draw_forms=True).to_pil()
+            image.save(SCREENSHOTS / f"{name}.png")
+        red = [_red_pixels(page) for page in pages]
     finally:
         document.close()
-    assert "Ký số bởi: Đỗ Minh Tuấn" in text  # the signer's appearance
-    assert "BAN CHỈ ĐẠO" in text.upper()  # the agency's, with its name
+    # the signatures close the plan; only its appendices (Phụ lục) follow them
+    assert signed < len(red) - 1 and all("Phụ lục" in t for t in texts[signed + 1 :])
+    assert red[signed] > 500  # the agency's seal: a red frame and text (about 900)
+    assert [i for i, n in enumerate(red) if n] == [signed]
+    assert "Ký số bởi: Đỗ Minh Tuấn" in texts[signed]  # the signer's appearance
+
+    header = ["UBND TỈNH THANH HÓA", "BAN CHỈ ĐẠO 138"]
+    lines = [line.strip() for line in texts[0].splitlines()]
+    assert lines[lines.index(header[0]) + 1] == header[1], lines[:6]
+    answer = _check(api, pdf)
+    assert answer["document"]["issued_as"] == header
+    agency = answer["signatures"][1]
+    assert (agency["field"], agency["signer"], agency["organisation"]) == ("agency", *header[::-1])
+    assert header[1] in texts[signed]  # the seal's appearance names it too
 
 
 def test_a_certificate_from_another_authority_is_not_trusted(

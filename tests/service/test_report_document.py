@@ -28,12 +28,12 @@ DISTRICT_USER = "thuongxuan.congan"
 HEALTH = ["thanhhoa.soyte", "thanhhoa.soyte.giamdoc"]
 
 
-def signed_report(api: ApiClient, process_id: int, user: str) -> dict[str, Any]:
-    """The process's report (BC), with the text of its DOCX and PDF."""
+def signed_report(api: ApiClient, process_id: int, user: str, kind: str = "BC") -> dict[str, Any]:
+    """The process's report (BC; or its plan, KH), with its DOCX and PDF and their text."""
     render_documents(api.client.application)
     listed = api.get(f"/api/v1/processes/{process_id}/documents", user)
     assert listed.status_code == 200, listed.json
-    (document,) = [d for d in listed.json if d["kind"] == "BC"]
+    (document,) = [d for d in listed.json if d["kind"] == kind]
     files = {}
     for fmt in ("docx", "pdf"):
         answer = api.get(f"/api/v1/documents/{document['id']}/{fmt}", user)
