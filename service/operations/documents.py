@@ -29,7 +29,7 @@ from service.documents.content import (
     plan_document,
     report_document,
 )
-from service.documents.keys import KeyStore, agency_label, certificate_problem, user_label
+from service.documents.keys import KeyStore, certificate_problem, seal_label, user_label
 from service.documents.layout import KINDS, OfficialDocument, to_data
 from service.errors import Conflict
 from service.operations.actors import HEAD_TITLES, OTHER_HEAD, Actor
@@ -75,11 +75,17 @@ CERTIFICATE_PROBLEMS = {
 
 
 def check_signing_keys(
-    session: Session, keys: KeyStore | None, actor: Actor, agency_id: int, at: datetime
+    session: Session,
+    keys: KeyStore | None,
+    actor: Actor,
+    agency_id: int,
+    at: datetime,
+    issued_as: str | None = None,
 ) -> None:
     """Before a signing takes its number: the certificates of the signer and of the issuing
     agency that the store holds may sign at `at` (their dates, the CA's revocation lists, the
     chain). Without a store the PDF goes out unsigned, and there is nothing to check.
+    `issued_as`: the symbol of the body the document is issued as, when not the agency's own.
 
     :raise Conflict: `signing_key_missing` (the store holds no key for them),
         `certificate_expired`, `certificate_revoked` or `certificate_untrusted`, with `holder`,
@@ -88,7 +94,9 @@ def check_signing_keys(
     if keys is None:
         return
     agency = session.get_one(Agency, agency_id)
-    holders = {user_label(actor.username): actor.full_name, agency_label(agency.code): agency.name}
+    issuer = _issuer(agency, issued_as)  # the seal is the issuing body's (keys.seal_label)
+    seal = seal_label(agency.code, agency.abbreviation, issuer.symbol("X"))
+    holders = {user_label(actor.username): actor.full_name, seal: issuer.name}
     roots, crls = keys.trust_roots(), keys.crls()
     try:
         with keys.signers(holders) as found:  # certificates read while the token is open

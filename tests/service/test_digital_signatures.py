@@ -29,7 +29,7 @@ from service.documents.keys import (
     user_label,
 )
 from service.queries.directory import key_holders
-from tests.conftest import ROOT, ApiClient
+from tests.conftest import PLAN_2023, ROOT, ApiClient
 from tests.service.test_documents import CHAIRMAN, documents, download, to_signature
 
 NOW = dt.datetime(2026, 12, 2, tzinfo=dt.UTC)
@@ -129,6 +129,34 @@ def test_screenshots_of_the_signed_plan_show_both_appearances(
     agency = answer["signatures"][1]
     assert (agency["field"], agency["signer"], agency["organisation"]) == ("agency", *header[::-1])
     assert header[1] in texts[signed]  # the seal's appearance names it too
+
+
+def test_a_plan_issued_as_the_peoples_committee_is_sealed_in_its_name(
+    app: Flask, api: ApiClient, tmp_path: Path
+) -> None:
+    """The seal is the issuing body's, as the header prints it: KH-UBND by the committee's own
+    key (agency:<code>:UBND), not the Steering Committee's the agency issues as by default."""
+    store = Pkcs12Store(tmp_path / "pki", b"demo")
+    made = demo_keys(store, key_holders(UnitOfWork(app.extensions["session_factory"])), NOW)
+    assert agency_label(ISSUER, "UBND") in made
+    _with_settings(app, pki_dir=store.directory)
+    task = to_signature(api, {**PLAN_2023, "issuer": "UBND"})
+    assert api.complete(CHAIRMAN, task, "approve").status_code == 200
+    process_id = api.get(f"/api/v1/tasks/{task}", CHAIRMAN).json["process_id"]
+    (document,) = documents(api, process_id)
+    pdf = download(api, document["id"], "pdf")
+
+    answer = _check(api, pdf)
+    header = ["ỦY BAN NHÂN DÂN TỈNH THANH HÓA"]
+    assert answer["document"]["issued_as"] == header
+    signer, agency = answer["signatures"]
+    assert (signer["ok"], agency["ok"], agency["signer"]) == (True, True, header[0])
+
+    store.path(agency_label(ISSUER, "UBND")).unlink()  # that seal gone: nothing is signed
+    task = to_signature(api, {**PLAN_2023, "issuer": "UBND"})
+    refused = api.complete(CHAIRMAN, task, "approve")
+    assert (refused.status_code, refused.json["error"]) == (409, "signing_key_missing")
+    assert refused.json["holder"] == header[0]
 
 
 def test_a_certificate_from_another_authority_is_not_trusted(
