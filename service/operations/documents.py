@@ -253,11 +253,12 @@ def plan_grounds(session: Session, instance: ProcessInstance) -> list[str]:
 def cited(document: Document) -> str:
     """An issued document as another cites it: "Kế hoạch số 1/KH-BCĐ ngày 13/7/2023 của BAN CHỈ
     ĐẠO 138 về …", its issuer as its own header names it."""
-    content, day = document.content, local_day(document.signed_at)
+    day = local_day(document.signed_at)
+    issuer = (document.content or {}).get("issuer") or document.agency.name  # older: no content
     subject = document.subject[:1].lower() + document.subject[1:]
     return (
         f"{KINDS[document.kind].capitalize()} số {document.number}/{document.symbol} ngày "
-        f"{day.day}/{day.month}/{day.year} của {content['issuer']} về {subject}"
+        f"{day.day}/{day.month}/{day.year} của {issuer} về {subject}"
     )
 
 
