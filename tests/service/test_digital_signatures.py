@@ -29,13 +29,20 @@ from service.documents.keys import (
     user_label,
 )
 from service.queries.directory import key_holders
-from tests.conftest import PLAN_2023, ROOT, ApiClient
+from tests.conftest import PLAN_2023, ROOT, ApiClient, render_documents
 from tests.service.test_documents import CHAIRMAN, documents, download, to_signature
 
 NOW = dt.datetime(2026, 12, 2, tzinfo=dt.UTC)
 SOFTHSM = Path("/usr/lib/softhsm/libsofthsm2.so")
 SCREENSHOTS = ROOT / "test-artifacts" / "documents"
 ISSUER = "thanh-hoa-ubnd"  # the agency whose register numbers the plan (as BCĐ 138)
+
+
+def _sign_plan_task(api: ApiClient) -> int:
+    """The demo plan signed (as BCĐ); the Chairman's task that signed it."""
+    task = to_signature(api)
+    assert api.complete(CHAIRMAN, task, "approve").status_code == 200
+    return task
 
 
 def _sign_plan(api: ApiClient) -> tuple[int, bytes]:
@@ -151,6 +158,20 @@ def test_a_plan_issued_as_the_peoples_committee_is_sealed_in_its_name(
     assert answer["document"]["issued_as"] == header
     signer, agency = answer["signatures"]
     assert (signer["ok"], agency["ok"], agency["signer"]) == (True, True, header[0])
+
+    # the award decision of a plan issued as BCĐ is the committee's own (QĐ-UBND): its seal too
+    process_id = api.get(f"/api/v1/tasks/{_sign_plan_task(api)}", CHAIRMAN).json["process_id"]
+    answer = api.post(f"/api/v1/processes/{process_id}/award-decision", CHAIRMAN)
+    assert answer.status_code == 201, answer.json
+    assert answer.json["number_line"] == "Số: 1/QĐ-UBND"
+    render_documents(app)
+    decision = _check(api, download(api, answer.json["id"], "pdf"))
+    assert decision["document"]["issued_as"] == header
+    assert [(s["ok"], s["field"]) for s in decision["signatures"]] == [
+        (True, "signer"),
+        (True, "agency"),
+    ]
+    assert decision["signatures"][1]["signer"] == header[0]
 
     store.path(agency_label(ISSUER, "UBND")).unlink()  # that seal gone: nothing is signed
     task = to_signature(api, {**PLAN_2023, "issuer": "UBND"})
