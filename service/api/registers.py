@@ -26,7 +26,8 @@ class AgencyRegister(MethodView):
     @blp.response(200, RegisterSchema)
     def get(self, agency_code: str, year: int) -> dict[str, Any]:
         """The documents the agency issued in the year, by kind and number, and the next
-        number of each kind. The agency's own users and those who oversee its level."""
+        number of each register (one per number symbol). The agency's own users and those
+        who oversee its level."""
         return register(new_uow(write=False), current_actor(), agency_code, year)
 
 
@@ -34,14 +35,23 @@ class AgencyRegister(MethodView):
 class RegisterNumber(MethodView):
     @blp.doc(
         **BEARER,
-        parameters=[{"in": "path", "name": "kind", "schema": {"enum": ["KH", "BC", "QĐ"]}}],
+        parameters=[
+            {
+                "in": "path",
+                "name": "kind",
+                "description": "the register: a number symbol the agency numbers (KH-UBND, "
+                "KH-BCĐ), or a kind (KH, BC, QĐ) for the agency's own symbol",
+                "schema": {"type": "string", "example": "KH-BCĐ"},
+            }
+        ],
     )
     @blp.arguments(RegisterSetSchema)
     @blp.response(200, RegisterSetResultSchema)
     def put(self, args: dict[str, Any], agency_code: str, year: int, kind: str) -> dict[str, Any]:
-        """Set the next number of the agency's register for the year and kind, to continue its
-        existing numbering (administrators). Never backwards, never a number already issued
-        (400 naming `next_number`); recorded in the audit log as `register_set`."""
+        """Set the next number of one of the agency's registers for the year, to continue its
+        existing numbering (administrators); each issuing body keeps its own register. Never
+        backwards, never a number already issued (400 naming `next_number`); recorded in the
+        audit log as `register_set`."""
         return set_next_number(
             new_uow(), current_actor(), agency_code, year, kind, args["next_number"]
         )

@@ -91,6 +91,16 @@ class DocumentRefSchema(Schema):
     year = fields.Integer()
 
 
+class AwardDecisionRefSchema(DocumentRefSchema):
+    """A plan's award decision (QĐ khen thưởng), as the units the plan addressed read it."""
+
+    subject = fields.String(metadata={"description": "trích yếu"})
+    signed_on = fields.Date()
+    signer = fields.String()
+    signing_mark = fields.String(allow_none=True, metadata={"example": "KT. CHỦ TỊCH"})
+    state = fields.String(metadata={"enum": ["rendering", "ready", "failed"]})
+
+
 class UnitDeadlineSchema(Schema):
     kind = fields.String(metadata={"example": "unit_report"})
     what = fields.String(allow_none=True, metadata={"description": "as the plan words it"})
@@ -107,6 +117,9 @@ class IssuedPlanSchema(Schema):
     issuer = fields.Nested(IssuerSchema)
     documents = fields.List(
         fields.Nested(DocumentRefSchema), metadata={"description": "the signed plan (KH)"}
+    )
+    award_decision = fields.Nested(
+        AwardDecisionRefSchema, allow_none=True, metadata={"description": "once issued"}
     )
     unit_deadlines = fields.List(
         fields.Nested(UnitDeadlineSchema),
@@ -265,7 +278,8 @@ class ProcessTaskSchema(Schema):
 class ProcessSchema(Schema):
     """A process. A unit that a plan above addressed reads that plan as issued only
     (`reading` = issued_plan): id, title, jurisdiction, parent_id, parent, issued_at, issuer,
-    documents, unit_deadlines and document; never its tasks, history, reports or units."""
+    documents, award_decision, unit_deadlines and document; never its tasks, history, reports
+    or units."""
 
     id = fields.Integer()
     title = fields.String()
@@ -287,6 +301,11 @@ class ProcessSchema(Schema):
     issuer = fields.Nested(IssuerSchema, metadata={"description": "issued_plan only"})
     documents = fields.List(
         fields.Nested(DocumentRefSchema), metadata={"description": "issued_plan only"}
+    )
+    award_decision = fields.Nested(
+        AwardDecisionRefSchema,
+        allow_none=True,
+        metadata={"description": "issued_plan only: its award decision (QĐ), once issued"},
     )
     unit_deadlines = fields.List(
         fields.Nested(UnitDeadlineSchema),
@@ -623,7 +642,7 @@ class RegisterSetSchema(Schema):
         required=True,
         strict=True,
         metadata={
-            "description": "the number the next document of this kind and year will take; "
+            "description": "the number the next document of this register and year will take; "
             "never below the register's next number, never one already issued",
             "example": 84,
         },
@@ -634,6 +653,9 @@ class RegisterSetResultSchema(Schema):
     agency = fields.String(metadata={"description": "the agency's code"})
     year = fields.Integer()
     kind = fields.String(metadata={"enum": ["KH", "BC", "QĐ"]})
+    symbol = fields.String(
+        metadata={"description": "the register's number symbol", "example": "KH-SYT"}
+    )
     next_number = fields.Integer()
     last_issued = fields.Integer(
         allow_none=True, metadata={"description": "the last number issued here, if any"}
@@ -641,7 +663,10 @@ class RegisterSetResultSchema(Schema):
 
 
 class RegisterKindSchema(Schema):
+    """One register: each number symbol (each body the agency issues as) keeps a sequence."""
+
     kind = fields.String(metadata={"enum": ["KH", "BC", "QĐ"]})
+    symbol = fields.String(metadata={"example": "KH-BCĐ"})
     name = fields.String(metadata={"example": "Kế hoạch"})
     next_number = fields.Integer(metadata={"description": "the number the next one will take"})
 
@@ -665,7 +690,7 @@ class RegisterEntrySchema(Schema):
 
 
 class RegisterSchema(Schema):
-    """An agency's register for a year: each kind's next number, and what it issued."""
+    """An agency's registers for a year: each symbol's next number, and what it issued."""
 
     agency = fields.Nested(
         Schema.from_dict({"code": fields.String(), "name": fields.String()}, name="RegisterAgency")

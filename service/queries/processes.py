@@ -19,6 +19,10 @@ from service.permissions import HEAD_ROLE, Reading
 from workflows.calendar import due_before, last_day, local_day
 
 PLAN_KIND = "KH"  # the kind a signed plan is issued as (service.operations.documents)
+DECISION_KIND = "QĐ"  # its award decision (service.operations.awards)
+# What the units a plan addressed read of its documents: the plan and its award decision,
+# never the reports its issuer sends up.
+ISSUED_KINDS = (PLAN_KIND, DECISION_KIND)
 # A unit's deadlines are kept by what they hold it to ("plan", or a report round); the plan
 # that set them names each by its kind ("unit_plan", "unit_report"…).
 _DEADLINE_KINDS = {"plan": PLAN_DEADLINE} | ROUND_DEADLINES
@@ -112,9 +116,15 @@ def issued_plan(
     session: Session, plan: ProcessInstance, deadlines: dict[str, str]
 ) -> dict[str, Any]:
     """An issued plan in brief, as a unit it addressed reads it: who issued and signed it, its
-    signed documents (KH) and, as `unit_deadlines`, the `deadlines` given (a unit's, keyed by
-    what they hold it to: "plan" or a report round), each with the last day to act on it."""
+    signed documents (KH), its award decision (QĐ khen thưởng) once issued and, as
+    `unit_deadlines`, the `deadlines` given (a unit's, keyed by what they hold it to: "plan"
+    or a report round), each with the last day to act on it."""
     signed = signed_plans(session, plan.id)
+    decision = session.scalars(
+        select(Document)
+        .where(Document.instance_id == plan.id, Document.kind == DECISION_KIND)
+        .options(joinedload(Document.signed_by))
+    ).first()
     whats = {d.get("kind"): d.get("what") for d in plan.document.get("deadlines", [])}
     binding = []
     for key, due in sorted(deadlines.items(), key=lambda item: item[1]):
@@ -138,6 +148,21 @@ def issued_plan(
             }
             for d in signed
         ],
+        "award_decision": None
+        if decision is None
+        else {
+            "id": decision.id,
+            "kind": decision.kind,
+            "number": decision.number,
+            "symbol": decision.symbol,
+            "number_line": f"Số: {decision.number}/{decision.symbol}",
+            "year": decision.year,
+            "subject": decision.subject,
+            "signed_on": local_day(decision.signed_at),
+            "signer": decision.signed_by.full_name,
+            "signing_mark": decision.signing_mark,
+            "state": decision.state,
+        },
         "unit_deadlines": binding,
     }
 

@@ -8,6 +8,11 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from alembic import command
+from flask import Flask
+from sqlalchemy import text
+
+from service.db.migrate import alembic_config, upgrade
 from tests.conftest import PLAN_2023, ApiClient, render_documents
 from tests.service.documents_read import docx_text, pdf_text
 from tests.service.test_documents import CHAIRMAN, POLICE, documents, download, to_signature
@@ -83,3 +88,72 @@ def test_the_office_chief_signs_by_order(api: ApiClient) -> None:
     text = docx_text(api.get(f"/api/v1/documents/{doc['id']}/docx", BAC_GIANG[0]).data)
     assert "TL. CHỦ TỊCH\nCHÁNH VĂN PHÒNG\nTrần Văn Khải" in text
     assert "TM. ỦY BAN NHÂN DÂN" not in text  # by the head's order, not the committee's
+
+
+def _sign(api: ApiClient, issuer: str) -> dict[str, Any]:
+    answer = api.complete(CHAIRMAN, to_signature(api, issued_as(issuer)), "approve")
+    assert answer.status_code == 200, answer.json
+    (doc,) = documents(api, answer.json["process_id"], render=False)
+    return doc
+
+
+def test_each_issuing_body_keeps_its_own_numbering(app: Flask, api: ApiClient) -> None:
+    # the committee's plan and its Steering Committee's, one province, one year: two registers
+    assert _sign(api, "UBND")["number_line"] == "Số: 1/KH-UBND"
+    assert _sign(api, "BCĐ")["number_line"] == "Số: 1/KH-BCĐ"
+    assert _sign(api, "BCĐ")["number_line"] == "Số: 2/KH-BCĐ"
+    path = "/api/v1/registers/thanh-hoa-ubnd/2023"
+    listed = api.get(path, "admin").json
+    nexts = {r["symbol"]: r["next_number"] for r in listed["registers"]}
+    assert (nexts["KH-BCĐ"], nexts["KH-UBND"], nexts["QĐ-UBND"]) == (3, 2, 1)
+    assert [d["number_symbol"] for d in listed["documents"]] == [
+        "1/KH-BCĐ",
+        "2/KH-BCĐ",
+        "1/KH-UBND",
+    ]
+    # setting one register leaves the other; neither goes backwards
+    answer = api.call("PUT", f"{path}/KH-UBND", "admin", json={"next_number": 40})
+    assert answer.status_code == 200, answer.json
+    assert (answer.json["symbol"], answer.json["last_issued"]) == ("KH-UBND", 1)
+    back = api.call("PUT", f"{path}/KH-UBND", "admin", json={"next_number": 39})
+    assert back.status_code == 400
+    assert back.json["errors"]["json"] == {
+        "next_number": ["The register never goes backwards: its next number is 40."]
+    }
+    issued = api.call("PUT", f"{path}/KH", "admin", json={"next_number": 2})  # KH: its own, BCĐ
+    assert issued.status_code == 400
+    assert issued.json["errors"]["json"]["next_number"][0].startswith("Number 2 is already issued")
+    other = api.call("PUT", f"{path}/KH-SYT", "admin", json={"next_number": 5})
+    assert other.status_code == 400 and "kind" in other.json["errors"]["json"], other.json
+    assert _sign(api, "UBND")["number_line"] == "Số: 40/KH-UBND"
+    assert _sign(api, "BCĐ")["number_line"] == "Số: 3/KH-BCĐ"
+    verified = api.get("/api/v1/audit/verify", "thanhhoa.thanhtra").json
+    assert verified["first_broken"] is None, verified
+
+
+def test_the_migration_splits_a_shared_register_keeping_its_number(
+    app: Flask, api: ApiClient, database_url: str
+) -> None:
+    """Before 0026 the committee's KH-UBND and KH-BCĐ shared one sequence: 1/KH-BCĐ, then
+    2/KH-UBND, the register at 2. After it each symbol's register continues from 2."""
+    _sign(api, "BCĐ")
+    engine = app.extensions["db_engine"]
+    engine.dispose()
+    command.downgrade(alembic_config(database_url), "0022_dated_agencies")
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO document (instance_id, agency_id, year, kind, number, symbol, "
+                "subject, signed_at, signed_by_id, state) SELECT instance_id, agency_id, year, "
+                "kind, 2, 'KH-UBND', subject, signed_at, signed_by_id, state FROM document"
+            )
+        )
+        conn.execute(text("UPDATE register SET last_number = 2 WHERE kind = 'KH'"))
+    engine.dispose()
+    upgrade(database_url)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT symbol, kind, last_number FROM register ORDER BY symbol"))
+        assert [tuple(r) for r in rows] == [("KH-BCĐ", "KH", 2), ("KH-UBND", "KH", 2)]
+    engine.dispose()
+    assert _sign(api, "BCĐ")["number_line"] == "Số: 3/KH-BCĐ"
+    assert _sign(api, "UBND")["number_line"] == "Số: 3/KH-UBND"
