@@ -158,8 +158,9 @@ def _shift_year(day: date, years: int) -> date:
 
 
 class _Player:
-    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+    def __init__(self, session_factory: sessionmaker[Session], ticks: bool = True) -> None:
         self._factory = session_factory
+        self._ticks = ticks  # the scheduler's pass at the start of each day of work
         self.now = datetime.now(UTC)
         self._actions: list[tuple[datetime, int, Callable[[], None]]] = []  # a heap
         self._queued = itertools.count()  # ties keep their order
@@ -181,9 +182,13 @@ class _Player:
             self.uow(), load_actor(self.uow(), police), "plan_chain", plan["title"]
         )
         self._schedule(process, start, script, plan, year)
-        while self._actions:  # in time order; a signed plan queues its units' work
+        self.run()
+
+    def run(self) -> None:
+        """Do the queued actions in time order; a signed plan queues its units' work."""
+        while self._actions:
             moment, _, action = heapq.heappop(self._actions)
-            if moment.date() != self.now.date():
+            if self._ticks and moment.date() != self.now.date():
                 self.at(moment)  # the scheduler's pass of the day, before the day's work
             self.now = moment
             action()
@@ -234,6 +239,7 @@ class _Act:
     returns: dict[str, str] = field(default_factory=dict)
     stop_at: str | None = None
     signed: Callable[[], None] | None = None
+    acting: dict[str, str] = field(default_factory=dict)  # step -> who, if not the first
 
     def run(self) -> None:
         with self.player.uow() as uow:
@@ -242,12 +248,16 @@ class _Act:
             ).first()
             if task is None:
                 raise RuntimeError(f"process {self.process} has no open task: see the script")
-            user = uow.session.scalars(
-                select(User.id)
-                .join(UserRole, UserRole.user_id == User.id)
-                .where(User.agency_id == task.agency_id, UserRole.role == task.role)
-                .order_by(User.id)
-            ).first()
+            user = (
+                _user(uow.session, self.acting[task.step])
+                if task.step in self.acting
+                else uow.session.scalars(
+                    select(User.id)
+                    .join(UserRole, UserRole.user_id == User.id)
+                    .where(User.agency_id == task.agency_id, UserRole.role == task.role)
+                    .order_by(User.id)
+                ).first()
+            )
             task_id, step, kind = task.id, task.step, kind_of(task.form)
             data = self.data
             nominations = task.instance.document.get("nominations", [])
