@@ -13,7 +13,7 @@ step "database"
 flask init-db
 step "diagrams"
 flask deploy-diagrams
-step "demo agencies, users, campaigns and signed documents"
+step "demo agencies, users and campaigns (their documents: the render worker, below)"
 flask load-demo --demo-otp
 step "ready"
 cat <<MSG
@@ -34,7 +34,8 @@ MSG
 instance="${APP_INSTANCE_DIR:-instance}"
 flask scheduler --interval "${SCHEDULER_INTERVAL:-60}" > "$instance/scheduler.log" 2>&1 &
 scheduler=$!
-flask render-worker > "$instance/render-worker.log" 2>&1 &
+# the demo signing keys first (seconds of RSA), so that every PDF it renders is signed
+{ flask pki demo; exec flask render-worker; } > "$instance/render-worker.log" 2>&1 &
 renderer=$!
 trap 'kill "$scheduler" "$renderer" 2>/dev/null || true' EXIT
 flask run --host "$host" --port "$port"
