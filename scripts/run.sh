@@ -9,12 +9,8 @@ step "Python packages and the diagram viewer"
 source scripts/bootstrap.sh
 export FLASK_APP=service
 host="${HOST:-127.0.0.1}" port="${PORT:-5000}"
-step "database"
-flask init-db
-step "diagrams"
-flask deploy-diagrams
-step "demo agencies, users and campaigns (their documents: the render worker, below)"
-flask load-demo --demo-otp
+step "database, diagrams, demo agencies, users and campaigns (their documents: the render worker)"
+flask load-demo --demo-otp  # migrates and deploys too: one process start, not three
 step "ready"
 cat <<MSG
 

@@ -90,6 +90,10 @@ def init_db() -> None:
 )
 def deploy_diagrams(folder: Path) -> None:
     """Validate and deploy every .bpmn file of FOLDER (default: bpmn/)."""
+    _deploy_all(folder)
+
+
+def _deploy_all(folder: Path) -> None:
     for path in sorted(folder.glob("*.bpmn")):
         row, created = deploy(_uow(), SYSTEM, path.name, path.read_bytes())
         state = "deployed" if created else "unchanged"
@@ -103,7 +107,8 @@ def deploy_diagrams(folder: Path) -> None:
     help="Enrol administrators and signers with the README's demo TOTP secret.",
 )
 def load_demo(demo_otp: bool) -> None:
-    """Load the demo directory (seeds 000–003) with the README's demo password, and on an
+    """Migrate the database and deploy the shipped diagrams (as init-db and deploy-diagrams),
+    load the demo directory (seeds 000–003) with the README's demo password, and on an
     empty database two years of the Thanh Hóa campaign (for the supervisors' dashboard) and
     the Bắc Giang cycle of seeds 002 and 003. The signed documents and the demo signing keys
     are left to `flask pki demo` and then `flask render-worker`, which scripts/run.sh starts
@@ -116,6 +121,11 @@ def load_demo(demo_otp: bool) -> None:
         click.echo(f"{what} in {time.monotonic() - started:.1f} s")
         started = time.monotonic()
 
+    # what init-db and deploy-diagrams do (both idempotent), in this one process: each
+    # `flask` command pays seconds of start-up
+    upgrade(current_app.config["DATABASE_URL"])
+    _deploy_all(BPMN)
+    phase("database at the newest schema, diagrams deployed")
     directory = tomllib.loads((DEMO / "directory.toml").read_text(encoding="utf-8"))
     secret = DEMO_TOTP_SECRET if demo_otp else None
     added = load_directory(_uow(), directory, password_hasher().hash(DEMO_PASSWORD), secret)

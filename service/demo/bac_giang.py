@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.db.models import Agency, ProcessInstance
-from service.demo.campaigns import _Act, _Player, _user, plan_text_for
+from service.demo.campaigns import Act, Player, plan_text_for, user_id
 from service.operations.actors import load_actor
 from service.operations.awards import issue_award_decision
 from service.operations.processes import start_process
@@ -64,14 +64,14 @@ def play(
     Thanh Hóa, whose tasks' deadlines must not be read as of then."""
     started = monotonic()
     year = cycle_year(today)
-    player = _Player(session_factory, ticks=False)
+    player = Player(session_factory, ticks=False)
 
     def moment(month: int, day: int, hour: int = 9) -> datetime:
         return datetime.combine(date(year, month, day), time(hour), VIETNAM).astimezone(UTC)
 
     player.now = moment(4, 12)
     with player.uow() as uow:
-        police = _user(uow.session, POLICE)
+        police = user_id(uow.session, POLICE)
     province = start_process(
         player.uow(),
         load_actor(player.uow(), police),
@@ -81,12 +81,12 @@ def play(
 
     def decide_awards() -> None:
         with player.uow() as uow:
-            chairman = _user(uow.session, CHAIRMAN)
+            chairman = user_id(uow.session, CHAIRMAN)
         issue_award_decision(player.uow(), load_actor(player.uow(), chairman), province)
 
     def health_plan() -> None:
         with player.uow() as uow:
-            admin = _user(uow.session, ADMIN)
+            admin = user_id(uow.session, ADMIN)
             health = uow.session.scalars(
                 select(ProcessInstance.id)
                 .join(Agency, Agency.id == ProcessInstance.jurisdiction_id)
@@ -100,7 +100,7 @@ def play(
             "KH",
             HEALTH_NEXT_NUMBER,
         )
-        chain = _Act(
+        chain = Act(
             player,
             health,
             plan_for(HEALTH_PLAN, year),
@@ -113,7 +113,7 @@ def play(
         player.queue(player.now + timedelta(days=1), decide_awards)
         player.queue(moment(5, 20, 8), health_plan)
 
-    chain = _Act(player, province, plan_for(PROVINCE_PLAN, year), signed=signed)
+    chain = Act(player, province, plan_for(PROVINCE_PLAN, year), signed=signed)
     player.queue(moment(4, 14), chain.run)
     player.run()
     player.at(datetime.combine(today, time(8), VIETNAM))  # the scheduler's pass of today
