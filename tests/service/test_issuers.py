@@ -10,9 +10,11 @@ from typing import Any
 
 from alembic import command
 from flask import Flask
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from service.db.migrate import alembic_config, upgrade
+from service.db.models import Agency, Register
+from service.operations.audit_rows import _registers, _Said
 from tests.conftest import PLAN_2023, ApiClient, render_documents
 from tests.service.documents_read import docx_text, pdf_text
 from tests.service.test_documents import CHAIRMAN, POLICE, documents, download, to_signature
@@ -157,3 +159,31 @@ def test_the_migration_splits_a_shared_register_keeping_its_number(
     engine.dispose()
     assert _sign(api, "BCĐ")["number_line"] == "Số: 3/KH-BCĐ"
     assert _sign(api, "UBND")["number_line"] == "Số: 3/KH-UBND"
+
+
+def test_verification_reads_events_from_before_the_split_as_numbering_the_kind(
+    app: Flask,
+) -> None:
+    """An event without `register` (before 0026) raised the one register of its kind, which
+    the migration kept in each symbol's register; a newer event raises its symbol's alone."""
+
+    def issued(event_id: int, task_id: int, number: int, **extra: Any) -> tuple[int, Any]:
+        data = {"kind": "KH", "number": number, "year": 2023, "agency_id": agency, **extra}
+        record = {"action": "document_issued", "task_id": task_id, "instance_id": 1, "data": data}
+        return event_id, record
+
+    with app.extensions["session_factory"]() as session:
+        agency = session.scalar(select(Agency.id).where(Agency.code == "thanh-hoa-ubnd"))
+        for symbol in ("KH-BCĐ", "KH-UBND"):
+            session.add(
+                Register(agency_id=agency, year=2023, symbol=symbol, kind="KH", last_number=2)
+            )
+        session.flush()
+        before = [issued(1, 1, 1, symbol="KH-BCĐ"), issued(2, 2, 2, symbol="KH-UBND")]
+        assert _registers(session, _Said(before)) == (2, [])
+        after = [*before, issued(3, 3, 3, symbol="KH-BCĐ", register="KH-BCĐ")]
+        count, breaks = _registers(session, _Said(after))
+        assert [(b["row_id"], b["field"]) for b in breaks] == [
+            (f"{agency}/2023/KH-BCĐ", "last_number")
+        ]
+        session.rollback()
