@@ -655,69 +655,6 @@ class SignatureCheckSchema(Schema):
     problem = fields.String(metadata={"description": "why it could not be checked at all"})
 
 
-class RegisterSetSchema(Schema):
-    next_number = fields.Integer(
-        required=True,
-        strict=True,
-        metadata={
-            "description": "the number the next document of this register and year will take; "
-            "never below the register's next number, never one already issued",
-            "example": 84,
-        },
-    )
-
-
-class RegisterSetResultSchema(Schema):
-    agency = fields.String(metadata={"description": "the agency's code"})
-    year = fields.Integer()
-    kind = fields.String(metadata={"enum": ["KH", "BC", "QĐ"]})
-    symbol = fields.String(
-        metadata={"description": "the register's number symbol", "example": "KH-SYT"}
-    )
-    next_number = fields.Integer()
-    last_issued = fields.Integer(
-        allow_none=True, metadata={"description": "the last number issued here, if any"}
-    )
-
-
-class RegisterKindSchema(Schema):
-    """One register: each number symbol (each body the agency issues as) keeps a sequence."""
-
-    kind = fields.String(metadata={"enum": ["KH", "BC", "QĐ"]})
-    symbol = fields.String(metadata={"example": "KH-BCĐ"})
-    name = fields.String(metadata={"example": "Kế hoạch"})
-    next_number = fields.Integer(metadata={"description": "the number the next one will take"})
-
-
-class RegisterEntrySchema(Schema):
-    """One document in the register (sổ đăng ký văn bản đi)."""
-
-    id = fields.Integer()
-    process_id = fields.Integer()
-    kind = fields.String()
-    kind_name = fields.String()
-    number = fields.Integer()
-    symbol = fields.String(metadata={"example": "KH-SYT"})
-    number_symbol = fields.String(metadata={"example": "83/KH-SYT"})
-    signed_at = fields.DateTime()
-    signed_on = fields.Date(metadata={"description": "the day it was signed, Vietnam time"})
-    subject = fields.String(metadata={"description": "trích yếu"})
-    signed_by = fields.String()
-    signing_mark = fields.String(allow_none=True, metadata={"example": "KT. GIÁM ĐỐC"})
-    state = fields.String(metadata={"enum": list(DocumentState)})
-
-
-class RegisterSchema(Schema):
-    """An agency's registers for a year: each symbol's next number, and what it issued."""
-
-    agency = fields.Nested(
-        Schema.from_dict({"code": fields.String(), "name": fields.String()}, name="RegisterAgency")
-    )
-    year = fields.Integer()
-    registers = fields.List(fields.Nested(RegisterKindSchema))
-    documents = fields.List(fields.Nested(RegisterEntrySchema))
-
-
 class IncidentListArgsSchema(Schema):
     state = fields.Enum(IncidentState, by_value=True, load_default=IncidentState.OPEN)
 
