@@ -18,6 +18,7 @@ from service.operations.audit_rows import _registers, _Said
 from tests.conftest import PLAN_2023, ApiClient, render_documents
 from tests.service.documents_read import docx_text, pdf_text
 from tests.service.test_documents import CHAIRMAN, POLICE, documents, download, to_signature
+from tests.web.conftest import Browser
 
 BAC_GIANG = ["bacgiang.congan", "bacgiang.taichinh", "bacgiang.thiduakhenthuong"]
 OFFICE_CHIEF = "bacgiang.vanphong.chanhvanphong"
@@ -131,6 +132,17 @@ def test_each_issuing_body_keeps_its_own_numbering(app: Flask, api: ApiClient) -
     assert _sign(api, "BCĐ")["number_line"] == "Số: 3/KH-BCĐ"
     verified = api.get("/api/v1/audit/verify", "thanhhoa.thanhtra").json
     assert verified["first_broken"] is None, verified
+    # the page lists each register and sets one by its symbol; the CSV lists both sequences
+    browser = Browser(app.test_client())
+    browser.login("admin")
+    page = browser.get("/registers/thanh-hoa-ubnd/2023").get_data(as_text=True)
+    assert '<option value="KH-UBND"' in page and '<option value="KH-BCĐ"' in page
+    form = {"kind": "KH-BCĐ", "next_number": "10"}
+    assert browser.post("/registers/thanh-hoa-ubnd/2023", data=form).status_code == 302
+    listed = api.get(path, "admin").json
+    assert {r["symbol"]: r["next_number"] for r in listed["registers"]}["KH-BCĐ"] == 10
+    csv = browser.client.get("/registers/thanh-hoa-ubnd/2023.csv").data.decode("utf-8-sig")
+    assert "40/KH-UBND" in csv and "3/KH-BCĐ" in csv
 
 
 def test_the_migration_splits_a_shared_register_keeping_its_number(
