@@ -12,8 +12,9 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_login import login_required
 
-from service.errors import Invalid
+from service.errors import Invalid, NotFound
 from service.imports import read_rows
+from service.operations import reorganisation
 from service.operations import users as ops
 from service.operations.directory_import import COLUMNS, import_agencies
 from service.permissions import Right, require
@@ -75,6 +76,102 @@ def import_sheet() -> ResponseReturnValue:
         return page, 422
     flash(gettext("%(num)d agencies imported.", num=len(codes)), "success")
     return redirect(url_for("web.admin.agencies"))
+
+
+# Each reorganisation on the agencies page: the form fields it needs (beside `code` and
+# `effective`); the operation's own checks name the field of a bad value, as in the API.
+REORGANISATIONS: dict[str, tuple[str, ...]] = {
+    "create": ("name", "kind"),
+    "rename": ("name",),
+    "merge": ("into",),
+    "split": ("into", "open_work_to"),
+    "dissolve": (),
+    "move": ("parent",),
+}
+REORGANISE_FIELDS = ("action", "code", "name", "kind", "parent", "admin_code", "into",
+                     "open_work_to", "successor", "effective")  # fmt: skip
+
+
+def _reorganise_page(form: dict[str, str], errors: Any, status: int = 200) -> ResponseReturnValue:
+    page = render_template(
+        "admin_reorganise.html", form=form, errors=errors, actions=tuple(REORGANISATIONS)
+    )
+    return page, status
+
+
+@bp.get("/agencies/reorganise")
+@login_required
+def reorganise_form() -> ResponseReturnValue:
+    require(current_actor(), Right.REORGANISE)
+    code = (request.args.get("code") or "").strip()[:80]
+    return _reorganise_page({"action": "rename", "code": code}, {})
+
+
+@bp.post("/agencies/reorganise")
+@login_required
+def reorganise() -> ResponseReturnValue:
+    """Apply one dated reorganisation through service.operations.reorganisation; a bad value
+    comes back on its field."""
+    actor = current_actor()
+    require(actor, Right.REORGANISE)
+    form = {k: (request.form.get(k) or "").strip() for k in REORGANISE_FIELDS}
+    action = form["action"]
+    if action not in REORGANISATIONS:
+        return _reorganise_page(form, {"action": [gettext("Choose a reorganisation.")]}, 422)
+    required = ("code", "effective", *REORGANISATIONS[action])
+    errors = {k: [gettext("Please fill in this field.")] for k in required if not form[k]}
+    if errors:
+        return _reorganise_page(form, errors, 422)
+    try:
+        done = _apply(actor, form)
+    except Invalid as err:
+        found = translate_errors(err.errors)
+        if "agency" in found:  # the agency being reorganised is the form's `code`
+            found["code"] = found.pop("agency")
+        return _reorganise_page(form, found, 422)
+    except NotFound:
+        reason = gettext("No agency has the code %(code)s.", code=form["code"])
+        return _reorganise_page(form, {"code": [reason]}, 422)
+    flash(gettext("%(agency)s: the reorganisation is applied.", agency=done["name"]), "success")
+    return redirect(url_for("web.admin.agencies", q=done["name"]))
+
+
+def _apply(actor: Any, form: dict[str, str]) -> dict[str, Any]:
+    """Call the operation for `form["action"]`. :raise Invalid: a bad value, by field."""
+    try:
+        effective = date.fromisoformat(form["effective"])
+    except ValueError:
+        raise Invalid({"effective": ["Not a valid date."]}) from None
+    code, action = form["code"], form["action"]
+    uow = new_uow()
+    if action == "create":
+        return reorganisation.create_agency(
+            uow,
+            actor,
+            code=code,
+            name=form["name"],
+            kind=form["kind"],
+            parent=form["parent"] or None,
+            admin_code=form["admin_code"] or None,
+            effective=effective,
+        )
+    if action == "rename":
+        return reorganisation.rename_agency(
+            uow, actor, code, name=form["name"], effective=effective
+        )
+    if action == "merge":
+        return reorganisation.merge_agency(uow, actor, code, into=form["into"], effective=effective)
+    if action == "split":
+        into = [c for c in form["into"].replace(",", " ").split() if c]
+        return reorganisation.split_agency(
+            uow, actor, code, into=into, open_work_to=form["open_work_to"], effective=effective
+        )
+    if action == "dissolve":
+        successor = form["successor"] or None
+        return reorganisation.dissolve_agency(
+            uow, actor, code, successor=successor, effective=effective
+        )
+    return reorganisation.move_agency(uow, actor, code, parent=form["parent"], effective=effective)
 
 
 def _users_page(form: dict[str, str], errors: Any, status: int = 200) -> ResponseReturnValue:

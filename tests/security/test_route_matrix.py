@@ -391,6 +391,8 @@ TABLE: dict[tuple[str, str], tuple[Request, Rule]] = {
     ("GET", "/admin/agencies"): (_none, Rule(REORGANISERS)),
     ("GET", "/admin/agencies/import"): (_none, Rule(REORGANISERS)),
     ("POST", "/admin/agencies/import"): (_none, Rule(REORGANISERS, ok=422)),  # no file
+    ("GET", "/admin/agencies/reorganise"): (_none, Rule(REORGANISERS)),
+    ("POST", "/admin/agencies/reorganise"): (_none, Rule(REORGANISERS, ok=422)),  # empty form
     ("GET", "/admin/users"): (_none, Rule(USER_MANAGERS)),
     ("POST", "/admin/users"): (
         lambda w: {"data": {"username": "", "full_name": "X", "agency": "thanh-hoa"}},
