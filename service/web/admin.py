@@ -5,20 +5,23 @@ audited there."""
 from __future__ import annotations
 
 from datetime import date
+from io import BytesIO
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_login import login_required
 
 from service.errors import Invalid, NotFound
-from service.imports import read_rows
+from service.exports import encode
+from service.imports import Rows, read_rows
 from service.operations import reorganisation
 from service.operations import users as ops
 from service.operations.directory_import import COLUMNS, import_agencies
+from service.operations.users_import import USER_COLUMNS, import_users
 from service.permissions import Right, require
-from service.queries.administration import agency_tree, users
+from service.queries.administration import agency_tree, users, users_sheet
 from service.web.deps import current_actor, new_uow
 from service.web.i18n import translate_errors
 from workflows.calendar import local_day
@@ -263,3 +266,48 @@ def second_factor(username: str) -> ResponseReturnValue:
         "success",
     )
     return redirect(url_for("web.admin.user_list", q=username))
+
+
+def _sheet() -> Rows:
+    """The uploaded sheet's rows. :raise Invalid: (`file`) none, or not a sheet."""
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise Invalid({"file": ["Missing data for required field."]})
+    return read_rows(upload.filename, upload.read(5_000_000))
+
+
+@bp.get("/users/import")
+@login_required
+def users_import_form() -> ResponseReturnValue:
+    require(current_actor(), Right.MANAGE_USERS)
+    return render_template("admin_import.html", columns=USER_COLUMNS, errors={}, users=True)
+
+
+@bp.post("/users/import")
+@login_required
+def import_users_sheet() -> ResponseReturnValue:
+    """Check every row, then create every user or none; the one-time passwords are shown once,
+    on this answer."""
+    actor = current_actor()
+    require(actor, Right.MANAGE_USERS)  # 403 before the file is read
+    try:
+        created = import_users(new_uow(), actor, _sheet())
+    except Invalid as err:
+        errors = translate_errors(err.errors)
+        page = render_template("admin_import.html", columns=USER_COLUMNS, errors=errors, users=True)
+        return page, 422
+    page = render_template(
+        "admin_import.html", columns=USER_COLUMNS, errors={}, users=True, created=created
+    )
+    return page, 201, {"Cache-Control": "no-store"}  # passwords: never from a cache
+
+
+@bp.get("/users/export.<any(csv, xlsx):fmt>")
+@login_required
+def export_users(fmt: str) -> ResponseReturnValue:
+    """Every user with their roles, by agency, in the import's columns."""
+    actor = current_actor()
+    uow = new_uow(write=False)
+    body, mimetype = encode(fmt, gettext("Users"), users_sheet(uow, actor))
+    name = f"nguoi-dung-{local_day(uow.now()):%Y%m%d}.{fmt}"
+    return send_file(BytesIO(body), mimetype=mimetype, as_attachment=True, download_name=name)

@@ -350,6 +350,12 @@ MESSAGES = [
     ("Two to ten digits.", lazy_gettext("Two to ten digits.")),
     ("Not a role: {roles}.", lazy_gettext("Not a role: %(roles)s.")),
     ("{username} is already taken.", lazy_gettext("%(username)s is already taken.")),
+    (
+        "Lowercase letters, digits, dots, dashes and underscores.",
+        lazy_gettext("Lowercase letters, digits, dots, dashes and underscores."),
+    ),
+    ("Not a valid email address.", lazy_gettext("Not a valid email address.")),
+    ("{name} does not exist on {day}.", lazy_gettext("%(name)s does not exist on %(day)s.")),
     ("You cannot disable yourself.", lazy_gettext("You cannot disable yourself.")),
     ("The sheet has no rows.", lazy_gettext("The sheet has no rows.")),
     ("The sheet is empty.", lazy_gettext("The sheet is empty.")),

@@ -62,6 +62,7 @@ from service.operations.users import (
     set_active,
     set_roles,
 )
+from service.operations.users_import import import_users
 from tests.operations.conftest import (
     ADMIN,
     AUDITOR,
@@ -179,6 +180,7 @@ EXEMPT: dict[str, str] = {
     "reorganisation.agency_view": PURE,
     "reorganisation.add_agency": IN_CALLER + ": create_agency's and import_agencies' cases",
     "users.one_time_password": PURE,
+    "users_import.roles_of": PURE,
     "succession.hand_over": IN_CALLER + " (test_reorganisation hands a running plan over)",
 }
 
@@ -480,6 +482,13 @@ CASES: dict[str, Case] = {
             full_name="Người dùng mới",
             agency="thanh-hoa-cong-an",
             roles=["standing_body"],
+        )
+    ),
+    "users_import.import_users": lambda ops: (
+        lambda: import_users(
+            ops.uow(),
+            ops.actor(ADMIN),
+            [(2, {"username": "x.moi", "full_name": "X", "agency": "thanh-hoa-cong-an"})],
         )
     ),
     "users.set_roles": lambda ops: (

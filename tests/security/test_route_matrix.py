@@ -268,6 +268,8 @@ TABLE: dict[tuple[str, str], tuple[Request, Rule]] = {
         Rule(REORGANISERS, ok=400),  # the code is taken
     ),
     ("POST", "/api/v1/agencies/import"): (_none, Rule(REORGANISERS, ok=400)),  # no file
+    ("POST", "/api/v1/users/import"): (_none, Rule(USER_MANAGERS, ok=400)),  # no file
+    ("GET", "/api/v1/users/export"): (_none, Rule(USER_MANAGERS)),
     ("POST", "/api/v1/agencies/<code>/rename"): (
         _json({"name": "X", "effective": LATER}),
         Rule(REORGANISERS, ok=400),
@@ -400,6 +402,9 @@ TABLE: dict[tuple[str, str], tuple[Request, Rule]] = {
     ),
     # the bystander's: roles refused (an unknown role), enabled (already), a new password, and
     # a second factor reset (none set up): nobody who calls in the table is touched
+    ("GET", "/admin/users/import"): (_none, Rule(USER_MANAGERS)),
+    ("POST", "/admin/users/import"): (_none, Rule(USER_MANAGERS, ok=422)),  # no file
+    ("GET", "/admin/users/export.<any(csv, xlsx):fmt>"): (_none, Rule(USER_MANAGERS)),
     ("POST", "/admin/users/<username>/roles"): (
         lambda w: {"data": {"roles": "no-such-role"}},
         Rule(USER_MANAGERS, ok=422),

@@ -1,9 +1,10 @@
-"""Administrators reorganise the directory on the agencies page: each bad value comes back on
-its field with the operation's reason, in the page's language, and nothing is written; a good
-one is applied and audited like the API's."""
+"""Administrators reorganise the directory on the agencies page, and import and export users:
+each bad value comes back on its field with the operation's reason, in the page's language,
+and nothing is written; a good one is applied and audited like the API's."""
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from flask import Flask
@@ -83,3 +84,24 @@ def test_reorganisations_on_the_page(app: Flask, browser: Browser, clock: FakeCl
     ]
     browser.login("thanhhoa.congan")
     assert reorganise(browser, "dissolve", code="nga-son", **day).status_code == 403
+
+
+def test_users_are_imported_and_exported_on_the_users_page(browser: Browser) -> None:
+    browser.login(ADMIN)
+    page = browser.get("/admin/users").get_data(as_text=True)
+    assert "/admin/users/import" in page and "/admin/users/export.xlsx" in page
+    browser.get("/admin/users/import")
+    sheet = "username,full_name,agency,roles\n{}\n"
+
+    def send(row: str) -> Any:
+        body = io.BytesIO(sheet.format(row).encode())
+        return browser.post("/admin/users/import", {"file": [(body, "users.csv")]})
+
+    bad = send("thanhhoa.moi,Lê Văn Mới,thanh-hoa-cong-an,overlord").get_data(as_text=True)
+    assert '<tr class="import-error"><td>2</td><td><code>roles</code></td>' in bad
+    assert "Không phải vai trò: overlord." in bad
+    good = send("thanhhoa.moi,Lê Văn Mới,thanh-hoa-cong-an,standing_body")
+    assert good.status_code == 201 and good.headers["Cache-Control"] == "no-store"
+    assert "<code>thanhhoa.moi</code>" in good.get_data(as_text=True)
+    exported = browser.get("/admin/users/export.csv").get_data().decode("utf-8-sig")
+    assert "thanhhoa.moi,Lê Văn Mới,,,thanh-hoa-cong-an,standing_body,1" in exported
