@@ -16,14 +16,14 @@ from flask_login import login_required
 from service.errors import Invalid, NotFound
 from service.exports import encode
 from service.imports import Rows, read_rows
-from service.operations import reorganisation
+from service.operations import scheduled_reorganisation as scheduling
 from service.operations import users as ops
 from service.operations.directory_import import COLUMNS, import_agencies
 from service.operations.users_import import USER_COLUMNS, import_users
 from service.permissions import Right, require
 from service.queries.administration import agency_tree, users, users_sheet
 from service.web.deps import current_actor, new_uow
-from service.web.i18n import translate_errors
+from service.web.i18n import translate_errors, vn_date
 from workflows.calendar import local_day
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -81,23 +81,13 @@ def import_sheet() -> ResponseReturnValue:
     return redirect(url_for("web.admin.agencies"))
 
 
-# Each reorganisation on the agencies page: the form fields it needs (beside `code` and
-# `effective`); the operation's own checks name the field of a bad value, as in the API.
-REORGANISATIONS: dict[str, tuple[str, ...]] = {
-    "create": ("name", "kind"),
-    "rename": ("name",),
-    "merge": ("into",),
-    "split": ("into", "open_work_to"),
-    "dissolve": (),
-    "move": ("parent",),
-}
 REORGANISE_FIELDS = ("action", "code", "name", "kind", "parent", "admin_code", "into",
                      "open_work_to", "successor", "effective")  # fmt: skip
 
 
 def _reorganise_page(form: dict[str, str], errors: Any, status: int = 200) -> ResponseReturnValue:
     page = render_template(
-        "admin_reorganise.html", form=form, errors=errors, actions=tuple(REORGANISATIONS)
+        "admin_reorganise.html", form=form, errors=errors, actions=tuple(scheduling.ACTIONS)
     )
     return page, status
 
@@ -113,15 +103,15 @@ def reorganise_form() -> ResponseReturnValue:
 @bp.post("/agencies/reorganise")
 @login_required
 def reorganise() -> ResponseReturnValue:
-    """Apply one dated reorganisation through service.operations.reorganisation; a bad value
-    comes back on its field."""
+    """Apply one dated reorganisation, or schedule it when its day is after today
+    (service.operations.scheduled_reorganisation); a bad value comes back on its field."""
     actor = current_actor()
     require(actor, Right.REORGANISE)
     form = {k: (request.form.get(k) or "").strip() for k in REORGANISE_FIELDS}
     action = form["action"]
-    if action not in REORGANISATIONS:
+    if action not in scheduling.ACTIONS:
         return _reorganise_page(form, {"action": [gettext("Choose a reorganisation.")]}, 422)
-    required = ("code", "effective", *REORGANISATIONS[action])
+    required = ("code", "effective", *scheduling.ACTIONS[action][2])
     errors = {k: [gettext("Please fill in this field.")] for k in required if not form[k]}
     if errors:
         return _reorganise_page(form, errors, 422)
@@ -135,46 +125,36 @@ def reorganise() -> ResponseReturnValue:
     except NotFound:
         reason = gettext("No agency has the code %(code)s.", code=form["code"])
         return _reorganise_page(form, {"code": [reason]}, 422)
+    if "name" not in done:  # scheduled
+        day = vn_date(done["effective"])
+        message = gettext("%(agency)s: the reorganisation will be applied on %(day)s.")
+        flash(message % {"agency": form["code"], "day": day}, "success")
+        return redirect(url_for("web.admin.agencies"))
     flash(gettext("%(agency)s: the reorganisation is applied.", agency=done["name"]), "success")
     return redirect(url_for("web.admin.agencies", q=done["name"]))
 
 
 def _apply(actor: Any, form: dict[str, str]) -> dict[str, Any]:
-    """Call the operation for `form["action"]`. :raise Invalid: a bad value, by field."""
+    """Apply the form's reorganisation now, or schedule it for its day.
+
+    :raise Invalid: a bad value, by field. :raise NotFound: no such agency."""
     try:
         effective = date.fromisoformat(form["effective"])
     except ValueError:
         raise Invalid({"effective": ["Not a valid date."]}) from None
-    code, action = form["code"], form["action"]
-    uow = new_uow()
-    if action == "create":
-        return reorganisation.create_agency(
-            uow,
-            actor,
-            code=code,
-            name=form["name"],
-            kind=form["kind"],
-            parent=form["parent"] or None,
-            admin_code=form["admin_code"] or None,
-            effective=effective,
-        )
-    if action == "rename":
-        return reorganisation.rename_agency(
-            uow, actor, code, name=form["name"], effective=effective
-        )
-    if action == "merge":
-        return reorganisation.merge_agency(uow, actor, code, into=form["into"], effective=effective)
+    action, uow = form["action"], new_uow()
+    takes = scheduling.ACTIONS[action][1]
+    arguments: dict[str, Any] = {k: form[k] or None for k in takes if k != "serves"}
     if action == "split":
-        into = [c for c in form["into"].replace(",", " ").split() if c]
-        return reorganisation.split_agency(
-            uow, actor, code, into=into, open_work_to=form["open_work_to"], effective=effective
+        arguments["into"] = [c for c in form["into"].replace(",", " ").split() if c]
+    if effective > local_day(uow.now()):
+        arguments = {k: v for k, v in arguments.items() if v is not None}
+        return scheduling.schedule_reorganisation(
+            uow, actor, action=action, agency=form["code"], arguments=arguments, effective=effective
         )
-    if action == "dissolve":
-        successor = form["successor"] or None
-        return reorganisation.dissolve_agency(
-            uow, actor, code, successor=successor, effective=effective
-        )
-    return reorganisation.move_agency(uow, actor, code, parent=form["parent"], effective=effective)
+    return scheduling.apply(
+        uow, actor, action=action, agency=form["code"], arguments=arguments, effective=effective
+    )
 
 
 def _users_page(form: dict[str, str], errors: Any, status: int = 200) -> ResponseReturnValue:

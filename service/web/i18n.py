@@ -322,6 +322,10 @@ MESSAGES = [
     ("{name} exists only from {day}.", lazy_gettext("%(name)s exists only from %(day)s.")),
     ("{name} already ended on {day}.", lazy_gettext("%(name)s already ended on %(day)s.")),
     (
+        "After today ({today}), or apply it at once.",
+        lazy_gettext("After today (%(today)s), or apply it at once."),
+    ),
+    (
         "Before the agency existed: it exists from {day}.",
         lazy_gettext("Before the agency existed: it exists from %(day)s."),
     ),

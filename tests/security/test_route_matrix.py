@@ -269,6 +269,11 @@ TABLE: dict[tuple[str, str], tuple[Request, Rule]] = {
     ),
     ("POST", "/api/v1/agencies/import"): (_none, Rule(REORGANISERS, ok=400)),  # no file
     ("POST", "/api/v1/users/import"): (_none, Rule(USER_MANAGERS, ok=400)),  # no file
+    ("GET", "/api/v1/agencies/scheduled"): (_none, Rule(REORGANISERS)),
+    ("POST", "/api/v1/agencies/scheduled"): (
+        _json({"action": "rename", "agency": "thanh-hoa", "effective": "2023-01-01"}),
+        Rule(REORGANISERS, ok=400),  # the past: applied at once, never scheduled
+    ),
     ("GET", "/api/v1/users/export"): (_none, Rule(USER_MANAGERS)),
     ("POST", "/api/v1/agencies/<code>/rename"): (
         _json({"name": "X", "effective": LATER}),
