@@ -13,6 +13,7 @@ from service.operations.directory import load_directory
 from tests.conftest import PLAN_2023, ApiClient, FakeClock
 from tests.service.test_cascade import at
 from tests.service.test_dashboard import act, dash
+from tests.web.conftest import Browser
 
 ADMIN = "admin"
 BAC_NINH_USERS = [
@@ -97,6 +98,12 @@ def test_the_merged_province_compares_with_both_provinces_last_year(
     assert (before["units"], before["returns"]) == (2, 1)
     drafts = {s["step"]: s["done"] for s in before["steps"]}
     assert drafts["draft_plan"] == 3  # Bắc Ninh's draft, Bắc Giang's two
+
+    # the dashboard page says which cycles last year's column sums
+    page = Browser(app.test_client())
+    page.login("bacninh.vanphong")
+    shown = page.get(f"/dashboard/{this}").get_data(as_text=True)
+    assert "những đơn vị đã hợp nhất từ đó: Tỉnh Bắc Ninh, Tỉnh Bắc Giang." in shown
 
     # Bắc Giang's past is Bắc Ninh's, not the other way round: Bắc Giang's supervisor, on its
     # own 2025 cycle, still sees no earlier year
