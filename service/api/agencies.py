@@ -16,7 +16,11 @@ from service.errors import Invalid
 from service.imports import read_rows
 from service.operations import reorganisation
 from service.operations.directory_import import import_agencies
-from service.operations.scheduled_reorganisation import ACTIONS, schedule_reorganisation
+from service.operations.scheduled_reorganisation import (
+    ACTIONS,
+    Scheduled,
+    schedule_reorganisation,
+)
 from service.permissions import Right, require
 from service.queries.administration import scheduled_reorganisations
 
@@ -234,17 +238,17 @@ class ScheduledSchema(Schema):
 
 
 @blp.route("/scheduled")
-class Scheduled(MethodView):
+class ScheduledReorganisations(MethodView):
     @blp.doc(**BEARER)
     @blp.response(200, ScheduledSchema(many=True))
-    def get(self) -> list[dict[str, Any]]:
+    def get(self) -> list[Scheduled]:
         """The reorganisations scheduled ahead, by day: pending, applied or refused."""
         return scheduled_reorganisations(new_uow(write=False), current_actor())
 
     @blp.doc(**BEARER)
     @blp.arguments(ScheduleSchema)
     @blp.response(201, ScheduledSchema)
-    def post(self, args: dict[str, Any]) -> dict[str, Any]:
+    def post(self, args: dict[str, Any]) -> Scheduled:
         """Schedule a reorganisation for a day after today: the scheduler applies it on that
         day, as the routes above would, and records it; one the day refuses keeps its
         reasons in `refused`."""

@@ -18,6 +18,7 @@ from service.db.models import Notification, ProcessInstance, Task, User
 from service.db.uow import UnitOfWork
 from service.mail import Mailer
 from service.permissions import Right, Role, may
+from service.states import DeadlineState, TaskState
 from service.steps import kind_of
 from workflows.calendar import (
     add_working_days,
@@ -69,36 +70,41 @@ def schedule(task: Task, deadlines: dict[str, str], created: datetime) -> None:
     task.deadline_state = _open_state(task, created)
 
 
-def _open_state(task: Task, now: datetime) -> str:
+def _open_state(task: Task, now: datetime) -> DeadlineState:
     if task.due_at is not None and now >= task.due_at:
-        return "overdue"
+        return DeadlineState.OVERDUE
     if task.due_soon_at is not None and now >= task.due_soon_at:
-        return "due_soon"
-    return "on_time"
+        return DeadlineState.DUE_SOON
+    return DeadlineState.ON_TIME
 
 
 def close(task: Task, now: datetime) -> None:
     """Record whether a task was done in time."""
-    task.deadline_state = "done_late" if task.due_at and now > task.due_at else "done"
+    late = task.due_at is not None and now > task.due_at
+    task.deadline_state = DeadlineState.DONE_LATE if late else DeadlineState.DONE
 
 
 def refresh_states(session: Session, now: datetime) -> int:
     """Move open tasks to due_soon / overdue as time passes; two indexed UPDATEs."""
     overdue = session.execute(
         update(Task)
-        .where(Task.state == "open", Task.due_at <= now, Task.deadline_state != "overdue")
-        .values(deadline_state="overdue")
+        .where(
+            Task.state == TaskState.OPEN,
+            Task.due_at <= now,
+            Task.deadline_state != DeadlineState.OVERDUE,
+        )
+        .values(deadline_state=DeadlineState.OVERDUE)
         .execution_options(synchronize_session=False)
     )
     soon = session.execute(
         update(Task)
         .where(
-            Task.state == "open",
+            Task.state == TaskState.OPEN,
             Task.due_soon_at <= now,
             Task.due_at > now,
-            Task.deadline_state == "on_time",
+            Task.deadline_state == DeadlineState.ON_TIME,
         )
-        .values(deadline_state="due_soon")
+        .values(deadline_state=DeadlineState.DUE_SOON)
         .execution_options(synchronize_session=False)
     )
     return int(overdue.rowcount) + int(soon.rowcount)  # type: ignore[attr-defined]
@@ -115,7 +121,7 @@ def send_reminders(session: Session, now: datetime) -> list[Notification]:
         candidates = session.scalars(
             select(Task)
             .where(
-                Task.state == "open",
+                Task.state == TaskState.OPEN,
                 Task.due_at < horizon,
                 ~exists().where(
                     and_(Notification.task_id == Task.id, Notification.rule == reminder.rule)

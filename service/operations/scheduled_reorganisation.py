@@ -11,7 +11,8 @@ an administrator to read and redo by hand.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -56,16 +57,29 @@ def _well_typed(value: Any, listed: bool) -> bool:
     return value is None or text(value)
 
 
-def scheduled_view(row: ScheduledReorganisation) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "action": row.action,
-        "agency": row.agency,
-        "arguments": row.arguments,
-        "effective": row.effective,
-        "applied_at": row.applied_at,
-        "refused": row.refused,
-    }
+@dataclass(frozen=True, slots=True)
+class Scheduled:
+    """A reorganisation scheduled ahead, as the API lists it."""
+
+    id: int
+    action: str
+    agency: str
+    arguments: dict[str, Any]
+    effective: date
+    applied_at: datetime | None
+    refused: dict[str, Any] | None  # why its day refused it: field → reasons
+
+
+def scheduled_view(row: ScheduledReorganisation) -> Scheduled:
+    return Scheduled(
+        row.id,
+        row.action,
+        row.agency,
+        row.arguments,
+        row.effective,
+        row.applied_at,
+        row.refused,
+    )
 
 
 def schedule_reorganisation(
@@ -76,7 +90,7 @@ def schedule_reorganisation(
     agency: str,
     arguments: dict[str, Any],
     effective: date,
-) -> dict[str, Any]:
+) -> Scheduled:
     """Record a reorganisation to apply on `effective`, a day after today.
 
     :raise Invalid: (`action`) unknown; (an argument) missing or not the action's;
@@ -155,21 +169,21 @@ def apply_due(new_uow: Callable[[], UnitOfWork]) -> int:
             apply(
                 new_uow(),
                 actor,
-                action=row["action"],
-                agency=row["agency"],
-                arguments=row["arguments"],
-                effective=row["effective"],
-                scheduled=row["id"],
+                action=row.action,
+                agency=row.agency,
+                arguments=row.arguments,
+                effective=row.effective,
+                scheduled=row.id,
             )
             applied += 1
         except Conflict as err:
             if err.code != "already_applied":
-                _refuse(new_uow(), row["id"], {"agency": [err.message]})
+                _refuse(new_uow(), row.id, {"agency": [err.message]})
             # else another scheduler applied it first
         except Invalid as err:
-            _refuse(new_uow(), row["id"], err.errors)
+            _refuse(new_uow(), row.id, err.errors)
         except DomainError as err:  # the right withdrawn, an agency gone
-            _refuse(new_uow(), row["id"], {"agency": [err.message]})
+            _refuse(new_uow(), row.id, {"agency": [err.message]})
     return applied
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -12,7 +11,7 @@ from sqlalchemy.orm import selectinload
 from service.db.models import Agency, AgencySuccessor, ScheduledReorganisation, User
 from service.db.uow import UnitOfWork
 from service.operations.actors import Actor
-from service.operations.scheduled_reorganisation import scheduled_view
+from service.operations.scheduled_reorganisation import Scheduled, scheduled_view
 from service.operations.users_import import USER_COLUMNS
 from service.permissions import Right, require
 from workflows.text import fold
@@ -139,7 +138,7 @@ def users_sheet(uow: UnitOfWork, actor: Actor) -> tuple[tuple[str, ...], list[tu
     return (*USER_COLUMNS, "active"), rows
 
 
-def scheduled_reorganisations(uow: UnitOfWork, actor: Actor) -> list[dict[str, Any]]:
+def scheduled_reorganisations(uow: UnitOfWork, actor: Actor) -> list[Scheduled]:
     """Every reorganisation scheduled ahead, by its day: pending, applied or refused."""
     require(actor, Right.REORGANISE)
     with uow:

@@ -125,8 +125,8 @@ def reorganise() -> ResponseReturnValue:
     except NotFound:
         reason = gettext("No agency has the code %(code)s.", code=form["code"])
         return _reorganise_page(form, {"code": [reason]}, 422)
-    if "name" not in done:  # scheduled
-        day = vn_date(done["effective"])
+    if isinstance(done, scheduling.Scheduled):
+        day = vn_date(done.effective)
         message = gettext("%(agency)s: the reorganisation will be applied on %(day)s.")
         flash(message % {"agency": form["code"], "day": day}, "success")
         return redirect(url_for("web.admin.agencies"))
@@ -134,7 +134,7 @@ def reorganise() -> ResponseReturnValue:
     return redirect(url_for("web.admin.agencies", q=done["name"]))
 
 
-def _apply(actor: Any, form: dict[str, str]) -> dict[str, Any]:
+def _apply(actor: Any, form: dict[str, str]) -> dict[str, Any] | scheduling.Scheduled:
     """Apply the form's reorganisation now, or schedule it for its day.
 
     :raise Invalid: a bad value, by field. :raise NotFound: no such agency."""
