@@ -70,10 +70,16 @@ def test_reorganisations_on_the_page(app: Flask, browser: Browser, clock: FakeCl
     )
     assert refused(split, "into") == "Nêu mỗi đơn vị kế thừa một lần, không nêu chính đơn vị đó."
     assert refused(reorganise(browser, "teleport", code="nga-son", **day), "action")
+    # dated after today: scheduled for the scheduler's tick on its day, not applied now
+    later = reorganise(browser, "rename", code="thanh-hoa-xa-moi", name="Xã Mới Hai",
+                       effective="2025-07-02")  # fmt: skip
+    assert later.status_code == 302
+    told = browser.get(later.location).get_data(as_text=True)
+    assert "thanh-hoa-xa-moi: việc sắp xếp lại sẽ được áp dụng vào ngày 02/07/2025." in told
 
     with app.extensions["session_factory"]() as session:
         new = session.scalars(select(Agency).filter_by(code="thanh-hoa-xa-moi")).one()
-        assert new.name == "Xã Mới"  # no refused rename went in
+        assert new.name == "Xã Mới"  # no refused rename went in, the scheduled one waits
         actions = [
             (e.action, e.data["agency"], e.data["by"])
             for e in session.scalars(select(Event).where(Event.action.like("agency_%")))
