@@ -21,7 +21,12 @@ from service.operations import users as ops
 from service.operations.directory_import import COLUMNS, import_agencies
 from service.operations.users_import import USER_COLUMNS, import_users
 from service.permissions import Right, require
-from service.queries.administration import agency_tree, users, users_sheet
+from service.queries.administration import (
+    agency_tree,
+    scheduled_reorganisations,
+    users,
+    users_sheet,
+)
 from service.web.deps import current_actor, new_uow
 from service.web.i18n import translate_errors, vn_date
 from workflows.calendar import local_day
@@ -37,9 +42,17 @@ def _q() -> str:
 @bp.get("/agencies")
 @login_required
 def agencies() -> ResponseReturnValue:
-    """The agency tree, or the agencies matching `q` with those above them."""
-    rows = agency_tree(new_uow(write=False), current_actor(), _q())
-    return render_template("admin_agencies.html", rows=rows, q=_q())
+    """The agency tree, or the agencies matching `q` with those above them; the
+    reorganisations scheduled ahead that are not applied yet, with any refusal."""
+    actor = current_actor()
+    rows = agency_tree(new_uow(write=False), actor, _q())
+    waiting = [
+        s for s in scheduled_reorganisations(new_uow(write=False), actor) if s.applied_at is None
+    ]
+    refusals = {s.id: translate_errors(s.refused) for s in waiting if s.refused}
+    return render_template(
+        "admin_agencies.html", rows=rows, q=_q(), scheduled=waiting, refusals=refusals
+    )
 
 
 @bp.get("/agencies/import")

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from service.db.models import Agency, Event
 from tests.conftest import ApiClient, FakeClock
 from tests.service.test_cascade import at, run_scheduler
+from tests.web.conftest import Browser
 
 ADMIN = "admin"
 NEW = {"name": "Xã Mới", "kind": "commune", "parent": "thanh-hoa"}
@@ -95,3 +96,10 @@ def test_a_reorganisation_dated_later_is_applied_by_the_scheduler_on_its_day(
     ]
     verified = api.get("/api/v1/audit/verify", ADMIN).json
     assert verified["first_broken"] is None
+
+    # the agencies page lists it, refused, with the reason in Vietnamese
+    page = Browser(app.test_client())
+    page.login(ADMIN)
+    html = page.get("/admin/agencies").get_data(as_text=True)
+    assert "Bị từ chối vào ngày hiệu lực:" in html
+    assert "Huyện Nga Sơn đã chấm dứt từ ngày 25/06/2025." in html

@@ -76,6 +76,7 @@ def test_reorganisations_on_the_page(app: Flask, browser: Browser, clock: FakeCl
     assert later.status_code == 302
     told = browser.get(later.location).get_data(as_text=True)
     assert "thanh-hoa-xa-moi: việc sắp xếp lại sẽ được áp dụng vào ngày 02/07/2025." in told
+    assert "Đang chờ đến ngày hiệu lực" in told and "Xã Mới Hai" in told  # listed, waiting
 
     with app.extensions["session_factory"]() as session:
         new = session.scalars(select(Agency).filter_by(code="thanh-hoa-xa-moi")).one()
