@@ -1,7 +1,7 @@
 """scheduled reorganisations: asked for ahead of their date, applied by the scheduler
 
 Revision ID: 0024_scheduled_reorganisations
-Revises: 0022_dated_agencies
+Revises: 0026_register_symbol
 Create Date: 2026-12-02 04:20:00.000000
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0024_scheduled_reorganisations'
-down_revision = '0022_dated_agencies'
+down_revision = '0026_register_symbol'
 branch_labels = None
 depends_on = None
 
