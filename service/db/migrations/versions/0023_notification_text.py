@@ -1,14 +1,14 @@
 """notification text: a message id and its parameters, rendered in the reader's language
 
 Revision ID: 0023_notification_text
-Revises: 0022_dated_agencies
+Revises: 0024_scheduled_reorganisations
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0023_notification_text"
-down_revision = "0022_dated_agencies"
+down_revision = "0024_scheduled_reorganisations"  # main's head when merged
 branch_labels = None
 depends_on = None
 
