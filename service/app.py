@@ -16,7 +16,7 @@ from service.db.roles import unsafe_role
 from service.db.session import make_engine, make_session_factory
 from service.db.uow import UnitOfWork
 from service.mail import SmtpMailer
-from service.operations.actors import users_with_password
+from service.operations.actors import ActorCache, users_with_password
 from service.text_input import refuse_unstorable_text
 from workflows.runtime import set_script_budget
 
@@ -54,6 +54,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         _refuse_demo_settings(settings, engine)
     app.extensions["db_engine"] = engine
     app.extensions["session_factory"] = make_session_factory(engine)
+    app.extensions["actors"] = actors = ActorCache(settings.actor_cache_seconds)
+    actors.watch(engine)
     app.extensions["settings"] = settings
     app.extensions["attachments"] = store_for(settings.attachments_dir)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY  # no request body is larger (413)

@@ -31,6 +31,9 @@ class Settings:
     secret_key: str
     production: bool = False  # APP_ENV=production: refuse demo secrets and passwords
     token_ttl_seconds: int = 8 * 3600
+    # how long a worker keeps a caller's actor (user, roles, grants) between requests; this
+    # worker forgets it at once when the directory changes, other workers after this long
+    actor_cache_seconds: float = 5.0
     idle_timeout_seconds: int = 30 * 60  # a page session unused this long ends
     audit_key_path: Path = Path("instance/audit_ed25519.pem")  # Ed25519, made on first use
     witness_dir: Path = Path("instance/witness")  # copies of signed checkpoints: keep it elsewhere
@@ -64,7 +67,8 @@ class Settings:
         """APP_ENV (production, or anything else for development), APP_DATABASE_URL (default:
         SQLite in APP_INSTANCE_DIR), APP_SECRET_KEY (default outside production: a key generated
         once into APP_INSTANCE_DIR), APP_TOKEN_TTL_SECONDS (default 8 hours),
-        APP_IDLE_TIMEOUT_SECONDS (default 30 minutes),
+        APP_IDLE_TIMEOUT_SECONDS (default 30 minutes), APP_ACTOR_CACHE_SECONDS (default 5; 0:
+        every request loads its caller afresh),
         APP_AUDIT_KEY_PATH and APP_WITNESS_DIR (default: in APP_INSTANCE_DIR),
         APP_CHECKPOINT_MINUTES (default 15; 0: the scheduler never signs), APP_SMTP_HOST,
         APP_SMTP_PORT and APP_SMTP_SENDER (default: no e-mail), APP_PKI_DIR and
@@ -88,6 +92,7 @@ class Settings:
             secret_key=os.environ.get("APP_SECRET_KEY") or default_key,
             production=production,
             token_ttl_seconds=int(os.environ.get("APP_TOKEN_TTL_SECONDS", 8 * 3600)),
+            actor_cache_seconds=float(os.environ.get("APP_ACTOR_CACHE_SECONDS", 5)),
             idle_timeout_seconds=int(os.environ.get("APP_IDLE_TIMEOUT_SECONDS", 30 * 60)),
             audit_key_path=Path(
                 os.environ.get("APP_AUDIT_KEY_PATH", instance / "audit_ed25519.pem")

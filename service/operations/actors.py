@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
+import threading
+import time
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import joinedload
 
 from service.db.models import Agency, Delegation, User, UserRole
@@ -199,3 +203,66 @@ def load_actor(uow: UnitOfWork, user_id: int, session_epoch: int | None = None) 
         if session_epoch is not None and user.session_epoch != session_epoch:
             raise Unauthorized("session_ended", "This session has ended; please log in again.")
         return actor_of(uow, user)
+
+
+# A write to one of these tables may change an actor: their user, roles, agency or grants.
+_DIRECTORY_WRITE = re.compile(
+    r"^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+\"?(?:user_account|user_role|agency|delegation)\b",
+    re.IGNORECASE,
+)
+
+
+class ActorCache:
+    """Actors by (user, session epoch, day), kept `ttl` seconds so that a client's run of
+    requests loads its actor once (two statements and most of a short request's Python).
+
+    Forgotten at once when this process commits a write to the directory's tables (roles,
+    grants, a disabled user, an ended session); another worker's copy lives at most `ttl`
+    seconds, which is what a revocation may take to reach every worker. `ttl` 0: no cache."""
+
+    def __init__(self, ttl: float) -> None:
+        self.ttl = ttl
+        self._actors: dict[tuple[int, int | None, date], tuple[float, Actor]] = {}
+        self._lock = threading.Lock()
+        self._generation = 0  # moves on every clear: an actor read before it is not kept
+
+    def watch(self, engine: Engine) -> None:
+        """Forget every actor when a transaction on `engine` that wrote the directory commits
+        (and when the statement runs: a request racing the commit must not keep the old one)."""
+
+        def seen(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            if _DIRECTORY_WRITE.match(statement):
+                conn.info["directory_written"] = True
+                self.clear()
+
+        def committed(conn: Any) -> None:
+            if conn.info.pop("directory_written", False):
+                self.clear()
+
+        event.listen(engine, "after_cursor_execute", seen)
+        event.listen(engine, "commit", committed)
+        event.listen(engine, "rollback", lambda conn: conn.info.pop("directory_written", None))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._actors.clear()
+            self._generation += 1
+
+    def load(self, uow: UnitOfWork, user_id: int, session_epoch: int | None) -> Actor:
+        """`load_actor`, from the cache while it is fresh."""
+        if self.ttl <= 0:
+            return load_actor(uow, user_id, session_epoch)
+        key = (user_id, session_epoch, local_day(uow.now()))  # delegations run by the day
+        now = time.monotonic()
+        kept = self._actors.get(key)
+        if kept is not None and now - kept[0] < self.ttl:
+            return kept[1]
+        generation = self._generation
+        actor = load_actor(uow, user_id, session_epoch)  # 401s are never kept
+        with self._lock:
+            if generation != self._generation:  # the directory changed while we read it
+                return actor
+            if len(self._actors) > 10_000:  # many callers at once: start afresh, stay small
+                self._actors.clear()
+            self._actors[key] = (now, actor)
+        return actor
