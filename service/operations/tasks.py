@@ -160,7 +160,7 @@ def _complete_task(
             raise Invalid(err.messages_dict) from err
         instance = task.instance
         kind = kind_of(task.form)
-        if "addressed_units" in values:
+        if values.get("addressed_units"):  # none addressed: nothing to look up
             _check_addressed_units(uow, instance, values["addressed_units"])
         if values.get("issuer") is not None:
             _check_issuer(uow, instance, values["issuer"])
