@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -222,7 +221,7 @@ class ActorCache:
 
     def __init__(self, ttl: float) -> None:
         self.ttl = ttl
-        self._actors: dict[tuple[int, int | None, date], tuple[float, Actor]] = {}
+        self._actors: dict[tuple[int, int | None, date], tuple[datetime, Actor]] = {}
         self._lock = threading.Lock()
         self._generation = 0  # moves on every clear: an actor read before it is not kept
 
@@ -249,13 +248,14 @@ class ActorCache:
             self._generation += 1
 
     def load(self, uow: UnitOfWork, user_id: int, session_epoch: int | None) -> Actor:
-        """`load_actor`, from the cache while it is fresh."""
+        """`load_actor`, from the cache while it is fresh (by the unit's clock: tests that hold
+        time still hold the cache, and one that moves it past `ttl` sees a fresh load)."""
         if self.ttl <= 0:
             return load_actor(uow, user_id, session_epoch)
-        key = (user_id, session_epoch, local_day(uow.now()))  # delegations run by the day
-        now = time.monotonic()
+        now = uow.now()
+        key = (user_id, session_epoch, local_day(now))  # delegations run by the day
         kept = self._actors.get(key)
-        if kept is not None and now - kept[0] < self.ttl:
+        if kept is not None and timedelta(0) <= now - kept[0] < timedelta(seconds=self.ttl):
             return kept[1]
         generation = self._generation
         actor = load_actor(uow, user_id, session_epoch)  # 401s are never kept
