@@ -215,9 +215,11 @@ class ActorCache:
     """Actors by (user, session epoch, day), kept `ttl` seconds so that a client's run of
     requests loads its actor once (two statements and most of a short request's Python).
 
-    Forgotten at once when this process commits a write to the directory's tables (roles,
-    grants, a disabled user, an ended session); another worker's copy lives at most `ttl`
-    seconds, which is what a revocation may take to reach every worker. `ttl` 0: no cache."""
+    Every hit still reads the user's row (active, session epoch): disabling a user and ending
+    their sessions (logout, new roles, a new password) take effect at the next request in
+    every process. What only the cache holds (a delegation given or revoked, the agency's
+    name) is forgotten at once when this process commits a write to the directory's tables,
+    and by other processes after `ttl` seconds. `ttl` 0: no cache."""
 
     def __init__(self, ttl: float) -> None:
         self.ttl = ttl
@@ -256,7 +258,12 @@ class ActorCache:
         key = (user_id, session_epoch, local_day(now))  # delegations run by the day
         kept = self._actors.get(key)
         if kept is not None and timedelta(0) <= now - kept[0] < timedelta(seconds=self.ttl):
-            return kept[1]
+            with uow:  # one light read: a disabled user or an ended session, in any process
+                live = uow.session.execute(
+                    select(User.session_epoch).where(User.id == user_id, User.active)
+                ).scalar_one_or_none()
+            if live is not None and session_epoch in (None, live):
+                return kept[1]
         generation = self._generation
         actor = load_actor(uow, user_id, session_epoch)  # 401s are never kept
         with self._lock:

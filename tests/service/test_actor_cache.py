@@ -4,7 +4,7 @@ reaches the next request of this worker at once (service.operations.actors.Actor
 from __future__ import annotations
 
 from flask import Flask
-from sqlalchemy import select, text
+from sqlalchemy import create_engine, select, text
 
 from service.db.models import User
 from service.db.uow import UnitOfWork
@@ -27,15 +27,35 @@ def admin(app: Flask) -> Actor:
     return load_actor(uow(app), user_id)
 
 
-def test_the_second_request_of_a_token_reads_no_caller(app: Flask, api: ApiClient) -> None:
+def test_the_second_request_of_a_token_reads_only_the_user_row(app: Flask, api: ApiClient) -> None:
+    """The first loads the actor (user, roles, agency, grants); the next only checks that the
+    user is active and the session epoch unchanged."""
     api.login(FINANCE)
     with counting(app) as seen:
         assert api.get("/api/v1/me", FINANCE).status_code == 200
         first = seen()
     with counting(app) as seen:
         assert api.get("/api/v1/me", FINANCE).status_code == 200
-        assert seen() == 0
-    assert first > 0
+        assert seen() == 1
+    assert first > 1
+
+
+def test_a_user_disabled_by_another_process_is_refused_at_once(
+    app: Flask, api: ApiClient, database_url: str
+) -> None:
+    """Another engine (another worker, the command line): this worker's cache never saw the
+    write, and still refuses the token at the next request."""
+    assert api.get("/api/v1/me", FINANCE).status_code == 200
+    other = create_engine(database_url)
+    try:
+        with other.begin() as conn:
+            conn.execute(
+                text("UPDATE user_account SET active = false WHERE username = :u"), {"u": FINANCE}
+            )
+    finally:
+        other.dispose()
+    answer = api.get("/api/v1/me", FINANCE)
+    assert (answer.status_code, answer.json["error"]) == (401, "user_inactive")
 
 
 def test_changed_roles_apply_to_the_next_request(app: Flask, api: ApiClient) -> None:
