@@ -11,7 +11,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine, event, select
+from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import joinedload
 
 from service.db.models import Agency, Delegation, User, UserRole
@@ -215,15 +215,19 @@ class ActorCache:
     """Actors by (user, session epoch, day), kept `ttl` seconds so that a client's run of
     requests loads its actor once (two statements and most of a short request's Python).
 
-    Every hit still reads the user's row (active, session epoch): disabling a user and ending
-    their sessions (logout, new roles, a new password) take effect at the next request in
-    every process. What only the cache holds (a delegation given or revoked, the agency's
-    name) is forgotten at once when this process commits a write to the directory's tables,
-    and by other processes after `ttl` seconds. `ttl` 0: no cache."""
+    Every request still reads, in one light statement, the user's session epoch (gone once
+    disabled) and the delegations they hold today (how many, the newest): disabling a user,
+    ending their sessions (logout, new roles, a new password) and giving or revoking a
+    delegation take effect at the next request in every process. What only the cache holds
+    (names, the roles of whoever delegated, an office chief's standing right after a
+    reorganisation) is forgotten at once when this process commits a write to the
+    directory's tables, by other processes after `ttl` seconds. `ttl` 0: no cache."""
 
     def __init__(self, ttl: float) -> None:
         self.ttl = ttl
-        self._actors: dict[tuple[int, int | None, date], tuple[datetime, Actor]] = {}
+        self._actors: dict[
+            tuple[int, int | None, date], tuple[datetime, tuple[int, int, int] | None, Actor]
+        ] = {}
         self._lock = threading.Lock()
         self._generation = 0  # moves on every clear: an actor read before it is not kept
 
@@ -251,25 +255,45 @@ class ActorCache:
 
     def load(self, uow: UnitOfWork, user_id: int, session_epoch: int | None) -> Actor:
         """`load_actor`, from the cache while it is fresh (by the unit's clock: tests that hold
-        time still hold the cache, and one that moves it past `ttl` sees a fresh load)."""
+        time hold the cache, and one that moves it past `ttl` sees a fresh load)."""
         if self.ttl <= 0:
             return load_actor(uow, user_id, session_epoch)
         now = uow.now()
-        key = (user_id, session_epoch, local_day(now))  # delegations run by the day
-        kept = self._actors.get(key)
-        if kept is not None and timedelta(0) <= now - kept[0] < timedelta(seconds=self.ttl):
-            with uow:  # one light read: a disabled user or an ended session, in any process
-                live = uow.session.execute(
-                    select(User.session_epoch).where(User.id == user_id, User.active)
-                ).scalar_one_or_none()
-            if live is not None and session_epoch in (None, live):
-                return kept[1]
+        day = local_day(now)
+        key = (user_id, session_epoch, day)  # delegations run by the day
         generation = self._generation
+        live = _live(uow, user_id, day)
+        kept = self._actors.get(key)
+        if (
+            kept is not None
+            and timedelta(0) <= now - kept[0] < timedelta(seconds=self.ttl)
+            and live == kept[1]
+        ):
+            return kept[2]
         actor = load_actor(uow, user_id, session_epoch)  # 401s are never kept
         with self._lock:
             if generation != self._generation:  # the directory changed while we read it
                 return actor
             if len(self._actors) > 10_000:  # many callers at once: start afresh, stay small
                 self._actors.clear()
-            self._actors[key] = (now, actor)
+            self._actors[key] = (now, live, actor)
         return actor
+
+
+def _live(uow: UnitOfWork, user_id: int, today: date) -> tuple[int, int, int] | None:
+    """What must never be stale, in one light read: the user's session epoch (None once
+    disabled), and how many delegations they hold today and the newest (a revocation lowers
+    the one, a new grant raises the other)."""
+    held = (
+        Delegation.substitute_id == user_id,
+        Delegation.starts <= today,
+        Delegation.ends >= today,
+        Delegation.revoked_at.is_(None),
+    )
+    count = select(func.count()).where(*held).scalar_subquery()
+    newest = select(func.coalesce(func.max(Delegation.id), 0)).where(*held).scalar_subquery()
+    with uow:
+        row = uow.session.execute(
+            select(User.session_epoch, count, newest).where(User.id == user_id, User.active)
+        ).one_or_none()
+    return None if row is None else (row[0], row[1], row[2])
