@@ -292,8 +292,7 @@ def _live(uow: UnitOfWork, user_id: int, today: date) -> tuple[int, int, int] | 
     )
     count = select(func.count()).where(*held).scalar_subquery()
     newest = select(func.coalesce(func.max(Delegation.id), 0)).where(*held).scalar_subquery()
-    with uow:
-        row = uow.session.execute(
-            select(User.session_epoch, count, newest).where(User.id == user_id, User.active)
-        ).one_or_none()
+    query = select(User.session_epoch, count, newest).where(User.id == user_id, User.active)
+    with uow:  # on the session's connection: a Core row, none of the ORM's work per result
+        row = uow.session.connection().execute(query).one_or_none()
     return None if row is None else (row[0], row[1], row[2])
