@@ -54,6 +54,7 @@ class Actor:
     overseen: frozenset[int] = frozenset()
     session_epoch: int = 0  # sessions and tokens of an older epoch are ended
     otp_enrolled: bool = False
+    delegations: frozenset[int] = frozenset()  # the ids of those in force: ActorCache compares
 
     @property
     def needs_second_factor(self) -> bool:
@@ -106,7 +107,8 @@ def actor_of(uow: UnitOfWork, user: User) -> Actor:
         grants.append(Grant(user.agency_id, HEAD_ROLE, None, f"KT. {head} / {deputy}"))
     if may(roles, Right.SIGN_BY_ORDER):
         grants += _by_order(uow, user)
-    grants += _delegated(uow, user, local_day(uow.now()))
+    delegated, delegations = _delegated(uow, user, local_day(uow.now()))
+    grants += delegated
     above = None if user.agency.parent is None else user.agency.parent.jurisdiction_id
     return Actor(
         user_id=user.id,
@@ -120,6 +122,7 @@ def actor_of(uow: UnitOfWork, user: User) -> Actor:
         overseen=frozenset(j for j in (user.agency.jurisdiction_id, above) if j is not None),
         session_epoch=user.session_epoch,
         otp_enrolled=user.totp_secret is not None,
+        delegations=delegations,
     )
 
 
@@ -137,10 +140,11 @@ def _by_order(uow: UnitOfWork, user: User) -> list[Grant]:
     return [Grant(committee.id, HEAD_ROLE, None, f"TL. {head} / {own}")]
 
 
-def _delegated(uow: UnitOfWork, user: User, today: date) -> list[Grant]:
-    """The grants of leaders who named this user their substitute for today."""
+def _delegated(uow: UnitOfWork, user: User, today: date) -> tuple[list[Grant], frozenset[int]]:
+    """The grants of leaders who named this user their substitute for today, and the ids of
+    those delegations."""
     rows = uow.session.execute(
-        select(Delegation.kind, User.id, User.agency_id, Agency.kind, UserRole.role)
+        select(Delegation.kind, User.id, User.agency_id, Agency.kind, UserRole.role, Delegation.id)
         .join(User, User.id == Delegation.grantor_id)
         .join(Agency, Agency.id == User.agency_id)
         .join(UserRole, UserRole.user_id == User.id)
@@ -151,12 +155,13 @@ def _delegated(uow: UnitOfWork, user: User, today: date) -> list[Grant]:
             Delegation.revoked_at.is_(None),
         )
     )
-    grants = []
-    for kind, grantor_id, agency_id, agency_kind, role in rows:
+    grants, ids = [], set()
+    for kind, grantor_id, agency_id, agency_kind, role, delegation_id in rows:
         head = HEAD_TITLES.get(agency_kind, OTHER_HEAD)[0]
         mark = f"{kind}. {head}" + (f" / {user.title.upper()}" if user.title else "")
         grants.append(Grant(agency_id, role, grantor_id, mark))
-    return grants
+        ids.add(delegation_id)
+    return grants, frozenset(ids)
 
 
 def authenticate(uow: UnitOfWork, username: str, password: str) -> Actor:
@@ -225,9 +230,7 @@ class ActorCache:
 
     def __init__(self, ttl: float) -> None:
         self.ttl = ttl
-        self._actors: dict[
-            tuple[int, int | None, date], tuple[datetime, tuple[int, int, int] | None, Actor]
-        ] = {}
+        self._actors: dict[tuple[int, int | None, date], tuple[datetime, Actor]] = {}
         self._lock = threading.Lock()
         self._generation = 0  # moves on every clear: an actor read before it is not kept
 
@@ -261,23 +264,24 @@ class ActorCache:
         now = uow.now()
         day = local_day(now)
         key = (user_id, session_epoch, day)  # delegations run by the day
-        generation = self._generation
-        live = _live(uow, user_id, day)
         kept = self._actors.get(key)
-        if (
-            kept is not None
-            and timedelta(0) <= now - kept[0] < timedelta(seconds=self.ttl)
-            and live == kept[1]
-        ):
-            return kept[2]
+        if kept is not None and timedelta(0) <= now - kept[0] < timedelta(seconds=self.ttl):
+            if _live(uow, user_id, day) == _fingerprint(kept[1]):
+                return kept[1]
+        generation = self._generation
         actor = load_actor(uow, user_id, session_epoch)  # 401s are never kept
         with self._lock:
             if generation != self._generation:  # the directory changed while we read it
                 return actor
             if len(self._actors) > 10_000:  # many callers at once: start afresh, stay small
                 self._actors.clear()
-            self._actors[key] = (now, live, actor)
+            self._actors[key] = (now, actor)
         return actor
+
+
+def _fingerprint(actor: Actor) -> tuple[int, int, int]:
+    """What `_live` reads, as the actor was loaded (a miss costs no extra statement)."""
+    return (actor.session_epoch, len(actor.delegations), max(actor.delegations, default=0))
 
 
 def _live(uow: UnitOfWork, user_id: int, today: date) -> tuple[int, int, int] | None:
