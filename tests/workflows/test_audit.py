@@ -273,3 +273,40 @@ def test_a_truncated_chain_is_found(values: list[Any], data: st.DataObject) -> N
     keep = data.draw(st.integers(0, len(links) - 1))
     found = verify_chain(stored(links[:keep]), *head(links))
     assert found is not None and (found.reason, found.seq) == ("truncated", keep + 1)
+
+
+# Known answers, computed outside Python (printf '%s%s' JSON PREV | sha256sum), so that a
+# change to the hash's input (its order, encoding, the time's form) fails here even though the
+# rest of the suite builds its expected hashes with event_hash itself.
+KNOWN_RECORDS = [
+    (
+        {
+            "seq": 1,
+            "action": "task_completed",
+            "at": datetime(2023, 4, 20, 9, 0, tzinfo=timezone(timedelta(hours=7))),
+            "data": {"title": "Kế hoạch", "budget": 165000000},
+        },
+        '{"action":"task_completed","at":"2023-04-20T02:00:00.000000Z",'
+        '"data":{"budget":165000000,"title":"Kế hoạch"},"seq":1}',
+        "f523c08a274e35abb7e474514d2fe1f08f18dfd0f3439339b79d8991796f43ee",
+    ),
+    (
+        {
+            "seq": 2,
+            "action": "document_signed",
+            "at": datetime(2023, 4, 21, 3, 30, 0, 1, tzinfo=UTC),
+            "data": {"number": 83, "by": "thanhhoa.chutich"},
+        },
+        '{"action":"document_signed","at":"2023-04-21T03:30:00.000001Z",'
+        '"data":{"by":"thanhhoa.chutich","number":83},"seq":2}',
+        "e2662eead66d00da4b0c444e95e4db81a2b9a099f6c52c086f3c2369b1661b6f",
+    ),
+]
+
+
+def test_event_hashes_match_known_answers() -> None:
+    prev = GENESIS
+    for record, text, expected in KNOWN_RECORDS:
+        assert canonical_json(record) == text.encode("utf-8")
+        assert event_hash(record, prev) == expected
+        prev = expected
