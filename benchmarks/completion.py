@@ -37,6 +37,7 @@ from service.operations.actors import SYSTEM, authenticate, password_hasher
 from service.operations.definitions import deploy
 from service.operations.directory import load_directory
 from service.operations.processes import start_process
+from service.states import TaskState
 from tests.gunicorn_server import ROOT, Gunicorn
 from workflows.runtime import Runtime
 from workflows.specs import load_definition
@@ -229,7 +230,8 @@ def operation_figure(factory: Any, police: Any, plans: int) -> float:
     ids = [start_process(UnitOfWork(factory), police, "plan_chain", "bench") for _ in range(plans)]
     with factory() as session:
         tasks = [
-            session.query(Task.id).filter_by(instance_id=i, state="open").scalar() for i in ids
+            session.query(Task.id).filter_by(instance_id=i, state=TaskState.OPEN).scalar()
+            for i in ids
         ]
     samples = []
     for task_id in tasks:

@@ -34,7 +34,7 @@ blp = Blueprint(
 class Campaigns(MethodView):
     @blp.doc(**BEARER)
     @blp.response(200, CampaignSchema(many=True))
-    def get(self) -> list[dict[str, Any]]:
+    def get(self) -> list[dashboard.CampaignRef]:
         """The plans of the supervisor's jurisdiction, newest first."""
         return dashboard.campaigns(new_uow(write=False), current_actor())
 
@@ -44,7 +44,7 @@ class Steps(MethodView):
     @blp.doc(**BEARER)
     @blp.arguments(CampaignArgsSchema, location="query")
     @blp.response(200, FiguresSchema(many=True))
-    def get(self, args: dict[str, Any]) -> list[dict[str, Any]]:
+    def get(self, args: dict[str, Any]) -> list[dashboard.Figures]:
         """Per step: open tasks, their wait (median, 90th percentile), overdue, round trips."""
         return dashboard.steps(new_uow(write=False), current_actor(), args["campaign"])
 
@@ -54,7 +54,7 @@ class Agencies(MethodView):
     @blp.doc(**BEARER)
     @blp.arguments(AgencyArgsSchema, location="query")
     @blp.response(200, AgencyFiguresSchema)
-    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+    def get(self, args: dict[str, Any]) -> dashboard.AgencyFigures:
         """The same figures per agency, sorted; the ten longest-waiting open tasks."""
         return dashboard.agencies(
             new_uow(write=False), current_actor(), args["campaign"], args["sort"]
@@ -66,7 +66,7 @@ class Units(MethodView):
     @blp.doc(**BEARER)
     @blp.arguments(UnitArgsSchema, location="query")
     @blp.response(200, UnitProgressSchema(many=True))
-    def get(self, args: dict[str, Any]) -> list[dict[str, Any]]:
+    def get(self, args: dict[str, Any]) -> list[dashboard.UnitProgress]:
         """The tree of units, parents first, with progress and counts rolled up per branch."""
         return dashboard.units(
             new_uow(write=False), current_actor(), args["campaign"], args["show"]
@@ -78,7 +78,7 @@ class Trend(MethodView):
     @blp.doc(**BEARER)
     @blp.arguments(TrendArgsSchema, location="query")
     @blp.response(200, TrendDaySchema(many=True))
-    def get(self, args: dict[str, Any]) -> list[dict[str, Any]]:
+    def get(self, args: dict[str, Any]) -> list[dashboard.TrendDay]:
         """Tasks opened, closed and overdue per day (Vietnam time)."""
         return dashboard.trend(
             new_uow(write=False), current_actor(), args["campaign"], args["start"], args["end"]
@@ -90,6 +90,6 @@ class Compare(MethodView):
     @blp.doc(**BEARER)
     @blp.arguments(CampaignArgsSchema, location="query")
     @blp.response(200, CompareSchema)
-    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+    def get(self, args: dict[str, Any]) -> dashboard.Comparison:
         """This campaign beside last year's cycle of the same plan at the same level."""
         return dashboard.compare(new_uow(write=False), current_actor(), args["campaign"])

@@ -23,12 +23,15 @@ from service.queries.documents import (
     MIMETYPES,
     RETRY_AFTER,
     File,
+    FileCheck,
     Pending,
+    SignedDocument,
     check_file,
     document_file,
     draft_file,
     process_documents,
 )
+from service.states import DocumentState
 
 MAX_CHECK_BYTES = 20 * 1024 * 1024
 FILES: dict[str, Any] = {"content": {mimetype: {} for mimetype in MIMETYPES.values()}}
@@ -60,7 +63,7 @@ blp = Blueprint("documents", __name__, url_prefix="/api/v1", description="Signed
 def send(file: File | Pending) -> Response:
     if isinstance(file, Pending):
         answer = jsonify(file.body())
-        if file.state == "failed":
+        if file.state == DocumentState.FAILED:
             answer.status_code = 503
         else:
             answer.status_code = 202
@@ -75,8 +78,9 @@ def send(file: File | Pending) -> Response:
 class ProcessDocuments(MethodView):
     @blp.doc(**BEARER)
     @blp.response(200, DocumentSchema(many=True))
-    def get(self, process_id: int) -> list[dict[str, Any]]:
-        """The documents the process issued: the signed plan (KH), its reports (BC)."""
+    def get(self, process_id: int) -> list[SignedDocument]:
+        """The documents the process issued: the signed plan (KH), its reports (BC), its award
+        decision (QĐ)."""
         return process_documents(new_uow(write=False), current_actor(), process_id)
 
 
@@ -93,14 +97,14 @@ class AwardDecision(MethodView):
     @blp.doc(**BEARER)
     @blp.response(201, DocumentSchema)
     @blp.alt_response(409, description="Not signed, nothing accepted to decide, or decided")
-    def post(self, process_id: int) -> dict[str, Any]:
+    def post(self, process_id: int) -> SignedDocument:
         """Issue the signed plan's award decision (…/QĐ-UBND), as the head of its signing agency
         (or KT./TUQ. for them): numbered in that agency's register, rendered like the plan."""
         actor = current_actor()
         keys = current_app.extensions["settings"].key_store()
         document_id = issue_award_decision(new_uow(), actor, process_id, keys)
         rows = process_documents(new_uow(write=False), actor, process_id)
-        return next(row for row in rows if row["id"] == document_id)
+        return next(row for row in rows if row.id == document_id)
 
 
 @blp.route("/documents/<int:document_id>/<any(docx, pdf):fmt>")
@@ -128,7 +132,7 @@ class DocumentCheck(MethodView):
         requestBody={"content": multipart()},
     )
     @blp.response(200, DocumentCheckSchema)
-    def post(self) -> dict[str, Any]:
+    def post(self) -> FileCheck:
         """Is this file (multipart `file`) a signed document, byte for byte, as the audit log
         recorded it when it was rendered?"""
         current_actor()

@@ -22,7 +22,13 @@ from service.api.schemas import (
 )
 from service.operations.processes import start_process
 from service.queries.process_list import Filters, process_list
-from service.queries.processes import history, process_detail
+from service.queries.processes import (
+    HistoryEvent,
+    ProcessAsIssued,
+    ProcessDetail,
+    history,
+    process_detail,
+)
 from service.queries.reports import children, consolidated, missing
 
 blp = Blueprint(
@@ -48,7 +54,7 @@ class Processes(MethodView):
     @blp.doc(**BEARER, **DOC)
     @blp.arguments(StartProcessSchema)
     @blp.response(201, ProcessSchema)
-    def post(self, args: dict[str, Any]) -> dict[str, Any]:
+    def post(self, args: dict[str, Any]) -> ProcessDetail | ProcessAsIssued:
         """Start the newest version of a process in the caller's jurisdiction.
 
         With an Idempotency-Key, a retry of the same request starts nothing and answers with
@@ -68,7 +74,7 @@ class Processes(MethodView):
 class ProcessResource(MethodView):
     @blp.doc(**BEARER)
     @blp.response(200, ProcessSchema)
-    def get(self, process_id: int) -> dict[str, Any]:
+    def get(self, process_id: int) -> ProcessDetail | ProcessAsIssued:
         """A process with its plan and every task so far."""
         return process_detail(new_uow(write=False), current_actor(), process_id)
 
@@ -77,7 +83,7 @@ class ProcessResource(MethodView):
 class ProcessHistory(MethodView):
     @blp.doc(**BEARER)
     @blp.response(200, EventSchema(many=True))
-    def get(self, process_id: int) -> list[dict[str, Any]]:
+    def get(self, process_id: int) -> list[HistoryEvent]:
         """Every event of the process, in order."""
         return history(new_uow(write=False), current_actor(), process_id)
 

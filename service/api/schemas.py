@@ -6,6 +6,7 @@ from marshmallow import INCLUDE, Schema, fields, validate
 
 from service.db.base import MAX_ID
 from service.queries.process_list import FilterSchema
+from service.states import DocumentState, IncidentState, TaskState
 
 
 def _due_at() -> fields.DateTime:
@@ -157,6 +158,13 @@ class ProposalSchema(Schema):
     changes = fields.List(fields.Nested(ProposedChangeSchema))
 
 
+class UnitReportSchema(Schema):
+    process_id = fields.Integer()
+    unit = fields.String()
+    late = fields.Boolean()
+    report = fields.Dict(allow_none=True, metadata={"description": "null: not reported yet"})
+
+
 class TaskDetailSchema(TaskSchema):
     document = fields.Dict()
     parent = fields.Nested(
@@ -169,7 +177,7 @@ class TaskDetailSchema(TaskSchema):
         metadata={"description": "reports submitted and waiting for the head's signature, by round"}
     )
     units = fields.List(
-        fields.Dict(),
+        fields.Nested(UnitReportSchema),
         metadata={"description": "a report step: each direct unit, late or not, and its report"},
     )
     units_sum = fields.Dict(
@@ -185,9 +193,7 @@ class TaskDetailSchema(TaskSchema):
 
 
 class TaskListArgsSchema(Schema):
-    state = fields.String(
-        load_default="open", validate=validate.OneOf(["open", "completed", "cancelled"])
-    )
+    state = fields.String(load_default=TaskState.OPEN, validate=validate.OneOf(list(TaskState)))
     process = fields.Integer(load_default=None, validate=validate.Range(1, MAX_ID))
     overdue = fields.Boolean(load_default=None, metadata={"description": "only overdue tasks"})
     step = fields.String(load_default=None, validate=validate.Length(1, 100))
@@ -482,6 +488,18 @@ class AgencyFiguresSchema(Schema):
     longest_waiting = fields.List(fields.Nested(WaitingTaskSchema))
 
 
+class BelowSchema(Schema):
+    """How many units below (at any depth) sent their plan, had it approved, reported, were
+    late, or miss their report."""
+
+    units = fields.Integer()
+    plan_submitted = fields.Integer()
+    plan_approved = fields.Integer()
+    reported = fields.Integer()
+    late = fields.Integer()
+    missing = fields.Integer()
+
+
 class UnitProgressSchema(Schema):
     process_id = fields.Integer()
     parent_id = fields.Integer(allow_none=True)
@@ -499,7 +517,7 @@ class UnitProgressSchema(Schema):
     late = fields.Boolean()
     missing = fields.Boolean()
     overdue_open = fields.Integer(metadata={"description": "open tasks past due: to remind"})
-    below = fields.Dict(keys=fields.String(), values=fields.Integer())
+    below = fields.Nested(BelowSchema)
 
 
 class TrendDaySchema(Schema):
@@ -562,7 +580,7 @@ class DocumentSchema(Schema):
     signing_mark = fields.String(allow_none=True)
     state = fields.String(
         metadata={
-            "enum": ["rendering", "ready", "failed"],
+            "enum": list(DocumentState),
             "description": "rendering: numbered and signed, its files are being prepared "
             "(seconds); ready: both files and their hashes are there; failed: rendering failed",
         }
@@ -575,7 +593,7 @@ class DocumentPendingSchema(Schema):
     """A document whose files are not ready: being prepared, or their rendering failed."""
 
     id = fields.Integer()
-    state = fields.String(metadata={"enum": ["rendering", "failed"]})
+    state = fields.String(metadata={"enum": [DocumentState.RENDERING, DocumentState.FAILED]})
     message = fields.String()
 
 
@@ -661,7 +679,7 @@ class RegisterEntrySchema(Schema):
     subject = fields.String(metadata={"description": "trích yếu"})
     signed_by = fields.String()
     signing_mark = fields.String(allow_none=True, metadata={"example": "KT. GIÁM ĐỐC"})
-    state = fields.String(metadata={"enum": ["rendering", "ready", "failed"]})
+    state = fields.String(metadata={"enum": list(DocumentState)})
 
 
 class RegisterSchema(Schema):
@@ -676,9 +694,7 @@ class RegisterSchema(Schema):
 
 
 class IncidentListArgsSchema(Schema):
-    state = fields.String(
-        load_default="open", validate=validate.OneOf(["open", "resolved", "cancelled"])
-    )
+    state = fields.Enum(IncidentState, by_value=True, load_default=IncidentState.OPEN)
 
 
 class IncidentSchema(Schema):
@@ -696,7 +712,7 @@ class IncidentSchema(Schema):
         metadata={"example": "script exceeded its time budget of 200 ms"},
     )
     occurrences = fields.Integer()
-    state = fields.String(metadata={"enum": ["open", "resolved", "cancelled"]})
+    state = fields.String(metadata={"enum": list(IncidentState)})
     created_at = fields.DateTime()
     last_at = fields.DateTime()
     triggered_by = fields.String(metadata={"description": "the username whose action failed"})

@@ -26,7 +26,14 @@ from service.errors import NotFound
 from service.operations.drafts import Draft, read_draft, save_draft
 from service.operations.supervision import Reminded, assign_task, remind_task
 from service.operations.tasks import Completed, claim_task, complete_task, release_task
-from service.queries.tasks import inbox, inbox_counts, task_detail
+from service.queries.tasks import (
+    InboxCounts,
+    InboxTask,
+    TaskDetail,
+    inbox,
+    inbox_counts,
+    task_detail,
+)
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/v1/tasks", description="Human tasks")
 
@@ -36,7 +43,7 @@ class Tasks(MethodView):
     @blp.doc(**BEARER)
     @blp.arguments(TaskListArgsSchema, location="query")
     @blp.response(200, TaskSchema(many=True))
-    def get(self, args: dict[str, Any]) -> list[dict[str, Any]]:
+    def get(self, args: dict[str, Any]) -> list[InboxTask]:
         """The inbox: tasks of the caller's agency in the roles they hold."""
         return inbox(new_uow(write=False), current_actor(), **args)
 
@@ -45,7 +52,7 @@ class Tasks(MethodView):
 class TaskCounts(MethodView):
     @blp.doc(**BEARER)
     @blp.response(200, InboxCountsSchema)
-    def get(self) -> dict[str, int]:
+    def get(self) -> InboxCounts:
         """How many open tasks wait for the caller, and how many are overdue."""
         return inbox_counts(new_uow(write=False), current_actor())
 
@@ -54,7 +61,7 @@ class TaskCounts(MethodView):
 class TaskResource(MethodView):
     @blp.doc(**BEARER)
     @blp.response(200, TaskDetailSchema)
-    def get(self, task_id: int) -> dict[str, Any]:
+    def get(self, task_id: int) -> TaskDetail:
         """One task with the plan it is about (403 for another agency's or role's task)."""
         return task_detail(new_uow(write=False), current_actor(), task_id)
 

@@ -32,6 +32,7 @@ from service.operations.cascade import unit_reports
 from service.operations.processes import start_process
 from service.operations.scheduler import tick
 from service.operations.tasks import complete_task
+from service.states import TaskState
 from service.steps import kind_of
 from workflows.calendar import VIETNAM
 
@@ -238,7 +239,7 @@ class _Act:
     def run(self) -> None:
         with self.player.uow() as uow:
             task = uow.session.scalars(
-                select(Task).where(Task.instance_id == self.process, Task.state == "open")
+                select(Task).where(Task.instance_id == self.process, Task.state == TaskState.OPEN)
             ).first()
             if task is None:
                 raise RuntimeError(f"process {self.process} has no open task: see the script")

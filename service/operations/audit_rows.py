@@ -36,6 +36,7 @@ from service.db.models import (
     Task,
 )
 from service.operations.replay import replay_instance
+from service.states import ProcessStatus, TaskState
 
 Record = dict[str, Any]
 Broken = dict[str, Any]
@@ -244,7 +245,7 @@ def _tasks(session: Session, said: _Said) -> tuple[int, list[Broken]]:
     query = select(
         Task.id,
         Task.step,
-        Task.state,
+        _raw(Task.state),  # as stored: a value outside TaskState is a break, not a crash
         Task.decision,
         Task.comment,
         Task.completed_by_id,
@@ -252,7 +253,7 @@ def _tasks(session: Session, said: _Said) -> tuple[int, list[Broken]]:
         Task.on_behalf_of_id,
         Task.signing_mark,
     ).where(
-        (Task.state == "completed")
+        (Task.state == TaskState.COMPLETED)
         | Task.id.in_(list(said.completed))
         | Task.decision.is_not(None)
         | Task.completed_by_id.is_not(None)
@@ -267,7 +268,7 @@ def _tasks(session: Session, said: _Said) -> tuple[int, list[Broken]]:
             continue
         event_id, record = completed
         data, check = record["data"], compare.field
-        check(row.id, "state", row.state, "completed", event_id)
+        check(row.id, "state", row.state, TaskState.COMPLETED, event_id)
         check(row.id, "step", row.step, data.get("step"), event_id)
         check(row.id, "decision", row.decision, data.get("decision"), event_id)
         check(row.id, "comment", row.comment, data.get("comment"), event_id)
@@ -393,7 +394,7 @@ def _instances(session: Session, said: _Said, replay: bool) -> tuple[int, list[B
         ProcessInstance.definition_id,
         ProcessInstance.parent_id,
         _raw(ProcessInstance.bindings),
-        ProcessInstance.status,
+        _raw(ProcessInstance.status),
     ).order_by(ProcessInstance.id)
     for row in session.execute(query):
         count += 1
@@ -420,13 +421,13 @@ def _instances(session: Session, said: _Said, replay: bool) -> tuple[int, list[B
         bindings = compare.raw(row.id, "bindings", row.bindings, json_object)
         check(row.id, "bindings", bindings, data.get("bindings"), event_id)
         ended = (
-            "cancelled"
+            ProcessStatus.CANCELLED
             if row.id in said.cancelled
-            else "completed"
+            else ProcessStatus.COMPLETED
             if row.id in said.finished
-            else "handed_over"
+            else ProcessStatus.HANDED_OVER
             if row.id in said.handed_over
-            else "running"
+            else ProcessStatus.RUNNING
         )
         check(row.id, "status", row.status, ended, event_id)
     if replay:

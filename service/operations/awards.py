@@ -34,6 +34,7 @@ from service.operations.documents import (
     take_number,
 )
 from service.permissions import HEAD_ROLE, Right, Role, require
+from service.states import DocumentState
 from workflows.calendar import local_day
 
 DECISION_KIND = "QĐ"
@@ -156,7 +157,7 @@ def issue_award_decision(
             signed_at=now,
             signed_by_id=actor.user_id,
             signing_mark=mark,
-            state="rendering",
+            state=DocumentState.RENDERING,
             content=to_data(document),
         )
         session.add(row)

@@ -24,6 +24,7 @@ from service.operations.deadlines import schedule
 from service.operations.definitions import engine_definition
 from service.operations.instances import append_event, save_runtime
 from service.permissions import HEAD_ROLE, Role
+from service.states import DeadlineState, ProcessStatus
 from workflows.audit import GENESIS, event_hash
 from workflows.calendar import due_before
 from workflows.runtime import Copies, Runtime
@@ -41,7 +42,7 @@ ROUND_DEADLINES = {
 }
 PLAN_DEADLINE = "unit_plan"
 # A unit process whose agency ended in a reorganisation: its heir carries on (succession).
-HANDED_OVER = "handed_over"
+HANDED_OVER = ProcessStatus.HANDED_OVER
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ def unit_reports(session: Session, instance_id: int, round_: str) -> list[UnitRe
             select(Task.instance_id).where(
                 Task.instance_id.in_([r.id for r in rows]),
                 Task.report_round == round_,
-                Task.deadline_state == "done_late",
+                Task.deadline_state == DeadlineState.DONE_LATE,
             )
         )
     )

@@ -18,6 +18,7 @@ from service.db.models import Notification, ProcessInstance, Task, User
 from service.db.uow import UnitOfWork
 from service.mail import Mailer
 from service.permissions import Right, Role, may
+from service.states import DeadlineState, TaskState
 from service.steps import kind_of
 from workflows.calendar import (
     add_working_days,
@@ -35,7 +36,9 @@ logger = logging.getLogger(__name__)
 class Reminder:
     rule: str
     working_days: int
-    notify: str  # assignee | head | standing_body
+    # "assignee": the agency the task waits for; "head": its head; a role: the agency holding
+    # that role at the level above (the standing body that consolidates)
+    notify: str | Role
 
 
 @dataclass(frozen=True)
@@ -51,8 +54,14 @@ def policy() -> Policy:
     return Policy(
         due_soon_working_days=raw["due_soon_working_days"],
         sla=dict(raw["sla"]),
-        reminders=tuple(Reminder(**r) for r in raw["reminder"]),
+        reminders=tuple(
+            Reminder(**r | {"notify": _audience(r["notify"])}) for r in raw["reminder"]
+        ),
     )
+
+
+def _audience(notify: str) -> str | Role:
+    return notify if notify in ("assignee", "head") else Role(notify)
 
 
 def schedule(task: Task, deadlines: dict[str, str], created: datetime) -> None:
@@ -69,36 +78,41 @@ def schedule(task: Task, deadlines: dict[str, str], created: datetime) -> None:
     task.deadline_state = _open_state(task, created)
 
 
-def _open_state(task: Task, now: datetime) -> str:
+def _open_state(task: Task, now: datetime) -> DeadlineState:
     if task.due_at is not None and now >= task.due_at:
-        return "overdue"
+        return DeadlineState.OVERDUE
     if task.due_soon_at is not None and now >= task.due_soon_at:
-        return "due_soon"
-    return "on_time"
+        return DeadlineState.DUE_SOON
+    return DeadlineState.ON_TIME
 
 
 def close(task: Task, now: datetime) -> None:
     """Record whether a task was done in time."""
-    task.deadline_state = "done_late" if task.due_at and now > task.due_at else "done"
+    late = task.due_at is not None and now > task.due_at
+    task.deadline_state = DeadlineState.DONE_LATE if late else DeadlineState.DONE
 
 
 def refresh_states(session: Session, now: datetime) -> int:
     """Move open tasks to due_soon / overdue as time passes; two indexed UPDATEs."""
     overdue = session.execute(
         update(Task)
-        .where(Task.state == "open", Task.due_at <= now, Task.deadline_state != "overdue")
-        .values(deadline_state="overdue")
+        .where(
+            Task.state == TaskState.OPEN,
+            Task.due_at <= now,
+            Task.deadline_state != DeadlineState.OVERDUE,
+        )
+        .values(deadline_state=DeadlineState.OVERDUE)
         .execution_options(synchronize_session=False)
     )
     soon = session.execute(
         update(Task)
         .where(
-            Task.state == "open",
+            Task.state == TaskState.OPEN,
             Task.due_soon_at <= now,
             Task.due_at > now,
-            Task.deadline_state == "on_time",
+            Task.deadline_state == DeadlineState.ON_TIME,
         )
-        .values(deadline_state="due_soon")
+        .values(deadline_state=DeadlineState.DUE_SOON)
         .execution_options(synchronize_session=False)
     )
     return int(overdue.rowcount) + int(soon.rowcount)  # type: ignore[attr-defined]
@@ -115,7 +129,7 @@ def send_reminders(session: Session, now: datetime) -> list[Notification]:
         candidates = session.scalars(
             select(Task)
             .where(
-                Task.state == "open",
+                Task.state == TaskState.OPEN,
                 Task.due_at < horizon,
                 ~exists().where(
                     and_(Notification.task_id == Task.id, Notification.rule == reminder.rule)
@@ -137,11 +151,11 @@ def _notice(session: Session, task: Task, reminder: Reminder, now: datetime) -> 
     agency_id, audience = task.agency_id, "staff"
     if reminder.notify == "head":
         audience = "head"
-    elif reminder.notify == "standing_body":
+    elif isinstance(reminder.notify, Role):
         level = task.instance
         if level.parent_id is not None:
             level = session.get_one(ProcessInstance, level.parent_id)
-        agency_id = level.bindings[Role.STANDING_BODY]
+        agency_id = level.bindings[reminder.notify]
     assert task.due_at is not None
     # the day people act by: "hết ngày 04/12" for a deadline written "trước ngày 05/12"
     late = "quá hạn" if now >= task.due_at else "đến hạn"

@@ -37,6 +37,7 @@ from service.operations.cascade import unit_reports
 from service.operations.directory import LEVEL_KINDS
 from service.operations.instances import append_event
 from service.permissions import HEAD_ROLE, Role
+from service.states import DocumentState
 from workflows.calendar import local_day
 
 # "Tỉnh Thanh Hóa" → "Thanh Hóa": the place name in the date line (địa danh).
@@ -139,7 +140,7 @@ def issue_document(
         signed_at=now,
         signed_by_id=actor.user_id,
         signing_mark=task.signing_mark,
-        state="rendering",
+        state=DocumentState.RENDERING,
         content=to_data(document),
     )
     session.add(row)

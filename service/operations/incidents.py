@@ -21,10 +21,9 @@ from service.errors import Conflict, NotFound, Unprocessable, script_failed
 from service.operations.actors import Actor
 from service.operations.definitions import engine_definition, latest
 from service.permissions import Right, require
+from service.states import IncidentState, ProcessStatus, TaskState
 from workflows.errors import ScriptFailed, WorkflowError
 from workflows.runtime import Runtime
-
-STATES = ("open", "resolved", "cancelled")
 
 
 @dataclass(frozen=True)
@@ -56,7 +55,7 @@ def open_incident(uow: UnitOfWork, actor: Actor, raised: ScriptIncident) -> Unpr
         now = uow.now()
         incident = uow.session.scalars(
             select(Incident).filter_by(
-                state="open",
+                state=IncidentState.OPEN,
                 operation=failure.operation,
                 definition_id=failure.definition_id,
                 instance_id=failure.instance_id,
@@ -95,7 +94,9 @@ def open_incident(uow: UnitOfWork, actor: Actor, raised: ScriptIncident) -> Unpr
     return answer
 
 
-def list_incidents(uow: UnitOfWork, actor: Actor, state: str = "open") -> list[dict[str, Any]]:
+def list_incidents(
+    uow: UnitOfWork, actor: Actor, state: IncidentState = IncidentState.OPEN
+) -> list[dict[str, Any]]:
     """Incidents in `state`, newest first (administrators)."""
     require(actor, Right.HANDLE_INCIDENTS)
     with uow:
@@ -131,7 +132,11 @@ def retry_incident(uow: UnitOfWork, actor: Actor, incident_id: int) -> dict[str,
                 Runtime.start(definition, incident.engine_data["roles"], now)
             else:
                 task = incident.task
-                if instance.status != "running" or task is None or task.state != "open":
+                if (
+                    instance.status != ProcessStatus.RUNNING
+                    or task is None
+                    or task.state != TaskState.OPEN
+                ):
                     raise Conflict("incident_moved", "The process has moved on; cancel instead.")
                 try:
                     runtime = Runtime.restore(definition, instance.state)
@@ -153,7 +158,7 @@ def retry_incident(uow: UnitOfWork, actor: Actor, incident_id: int) -> dict[str,
             uow,
             actor,
             incident,
-            "resolved",
+            IncidentState.RESOLVED,
             "incident_retried",
             definition=newest.process_id,
             version=newest.version,
@@ -171,13 +176,14 @@ def cancel_incident(uow: UnitOfWork, actor: Actor, incident_id: int) -> dict[str
         now = uow.now()
         incident = _open(uow, incident_id)
         instance = incident.instance
-        if instance is not None and instance.status == "running":
-            instance.status, instance.completed_at, instance.next_timer_at = "cancelled", now, None
+        if instance is not None and instance.status == ProcessStatus.RUNNING:
+            instance.completed_at, instance.next_timer_at = now, None
+            instance.status = ProcessStatus.CANCELLED
             for task in uow.session.scalars(
-                select(Task).filter_by(instance_id=instance.id, state="open")
+                select(Task).filter_by(instance_id=instance.id, state=TaskState.OPEN)
             ):
-                task.state, task.completed_at = "cancelled", now
-        _close(uow, actor, incident, "cancelled", "process_cancelled")
+                task.state, task.completed_at = TaskState.CANCELLED, now
+        _close(uow, actor, incident, IncidentState.CANCELLED, "process_cancelled")
         result = _view(incident)
         uow.commit()
         return result
@@ -191,7 +197,7 @@ def _open(uow: UnitOfWork, incident_id: int) -> Incident:
     )
     if incident is None:
         raise NotFound("incident_not_found", "No such incident.")
-    if incident.state != "open":
+    if incident.state != IncidentState.OPEN:
         raise Conflict(
             "incident_closed", f"This incident is already {incident.state}.", state=incident.state
         )
@@ -199,7 +205,12 @@ def _open(uow: UnitOfWork, incident_id: int) -> Incident:
 
 
 def _close(
-    uow: UnitOfWork, actor: Actor, incident: Incident, state: str, action: str, **data: Any
+    uow: UnitOfWork,
+    actor: Actor,
+    incident: Incident,
+    state: IncidentState,
+    action: str,
+    **data: Any,
 ) -> None:
     incident.state, incident.closed_at, incident.closed_by_id = state, uow.now(), actor.user_id
     uow.record(

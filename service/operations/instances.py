@@ -13,6 +13,7 @@ from service.db.models import Event, ProcessInstance, Task
 from service.errors import Conflict
 from service.operations.actors import Actor
 from service.operations.deadlines import schedule
+from service.states import ProcessStatus, TaskState
 from workflows.runtime import Runtime
 
 
@@ -34,15 +35,17 @@ def save_runtime(
     open_rows = (
         []
         if new
-        else session.scalars(select(Task).filter_by(instance_id=instance.id, state="open")).all()
+        else session.scalars(
+            select(Task).filter_by(instance_id=instance.id, state=TaskState.OPEN)
+        ).all()
     )
     instance.state = runtime.dump()
     instance.next_timer_at = runtime.next_timer()
     for row in open_rows:
-        if row.state != "open":  # completed by the caller in this unflushed transaction
+        if row.state != TaskState.OPEN:  # completed by the caller in this unflushed transaction
             continue
         if ready.pop(row.engine_task_id, None) is None:
-            row.state, row.completed_at = "cancelled", now
+            row.state, row.completed_at = TaskState.CANCELLED, now
     for task in ready.values():
         agency_id = instance.bindings.get(task.lane)
         if agency_id is None:
@@ -62,8 +65,8 @@ def save_runtime(
         )
         schedule(row, instance.deadlines, now)
         session.add(row)
-    if runtime.completed and instance.status != "completed":
-        instance.status, instance.completed_at = "completed", now
+    if runtime.completed and instance.status != ProcessStatus.COMPLETED:
+        instance.status, instance.completed_at = ProcessStatus.COMPLETED, now
 
 
 def append_event(

@@ -36,6 +36,7 @@ from service.documents.layout import from_data
 from service.documents.pades import Seal, sign, stamps_for
 from service.documents.pdf import render_pdf, write_pdf
 from service.operations.instances import append_event
+from service.states import DocumentState
 
 LEASE = timedelta(minutes=2)  # a document renders in about a second; a stuck worker, not
 MAX_ATTEMPTS = 5
@@ -181,7 +182,7 @@ def _store(uow: UnitOfWork, taken: Taken, files: Files) -> bool:
         document.docx, document.pdf = files.docx, files.pdf
         document.docx_sha256 = hashlib.sha256(files.docx).hexdigest()
         document.pdf_sha256 = hashlib.sha256(files.pdf).hexdigest()
-        document.state, document.rendered_at = "ready", now
+        document.state, document.rendered_at = DocumentState.READY, now
         job.done_at, job.token = now, None
         append_event(
             session,
@@ -222,7 +223,7 @@ def _give_up(uow: UnitOfWork, job: RenderJob, now: datetime) -> None:
     """The document's files will not be made: it is marked failed, and the log says so."""
     job.failed_at, job.token = now, None
     document = uow.session.get_one(Document, job.document_id)
-    document.state = "failed"
+    document.state = DocumentState.FAILED
     uow.record(
         "document_failed",
         None,

@@ -19,6 +19,7 @@ from service.operations.actors import Actor, SystemActor
 from service.operations.cascade import engine_deadlines, message
 from service.operations.definitions import engine_definition
 from service.operations.reading import visible_instance
+from service.states import ProcessStatus, TaskState
 from workflows.diff import patch, settled
 from workflows.errors import WorkflowError
 from workflows.runtime import Runtime
@@ -55,7 +56,7 @@ def replay_instance(
         select(Event).filter_by(instance_id=instance.id).order_by(Event.seq)
     ).all()
     open_rows = session.execute(
-        select(Task.step, Task.role).filter_by(instance_id=instance.id, state="open")
+        select(Task.step, Task.role).filter_by(instance_id=instance.id, state=TaskState.OPEN)
     ).all()
     stored = Runtime.restore(engine_definition(instance.definition), instance.state)
     replayed = _Replay(instance)
@@ -165,7 +166,7 @@ def _compare(
         ),
         ("ready steps (open tasks)", sorted(open_rows), [] if replayed.cancelled else steps),
         ("completed (engine state)", stored.completed, runtime.completed),
-        ("completed (status)", instance.status == "completed", runtime.completed),
+        ("completed (status)", instance.status == ProcessStatus.COMPLETED, runtime.completed),
         ("next timer", stored.next_timer(), runtime.next_timer()),
         ("plan", settled(instance.document), settled(replayed.document)),
         ("reports", settled(instance.reports), settled(replayed.reports)),

@@ -21,6 +21,7 @@ from service.operations.deadlines import email_pending, refresh_states, send_rem
 from service.operations.definitions import engine_definition
 from service.operations.idempotency import forget_old_keys
 from service.operations.instances import append_event, save_runtime
+from service.states import ProcessStatus
 from workflows.runtime import Runtime
 
 BATCH = 100
@@ -87,7 +88,10 @@ def fire_due_timers(uow: UnitOfWork) -> int:
         now = uow.now()
         due = uow.session.scalars(
             select(ProcessInstance)
-            .where(ProcessInstance.next_timer_at <= now, ProcessInstance.status == "running")
+            .where(
+                ProcessInstance.next_timer_at <= now,
+                ProcessInstance.status == ProcessStatus.RUNNING,
+            )
             .order_by(ProcessInstance.next_timer_at)
             .limit(BATCH)
             .with_for_update(skip_locked=True)

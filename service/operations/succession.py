@@ -18,6 +18,7 @@ from service.operations.actors import Actor
 from service.operations.cascade import HANDED_OVER, release_finished_rounds, start_units
 from service.operations.definitions import engine_definition
 from service.operations.instances import append_event, save_runtime
+from service.states import TaskState
 from workflows.runtime import Runtime
 
 
@@ -38,7 +39,7 @@ def hand_over(uow: UnitOfWork, actor: Actor, ended: Agency, heir: Agency) -> lis
         assert child.parent_id is not None
         plan = session.get_one(ProcessInstance, child.parent_id)
         for task in session.scalars(select(Task).filter_by(instance_id=child.id, state="open")):
-            task.state, task.completed_at = HANDED_OVER, now
+            task.state, task.completed_at = TaskState.HANDED_OVER, now
         child.status, child.completed_at, child.next_timer_at = HANDED_OVER, now, None
         successor = session.scalars(
             select(ProcessInstance).where(

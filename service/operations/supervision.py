@@ -21,12 +21,14 @@ from service.errors import Conflict, Forbidden, Invalid, NotFound
 from service.operations.actors import Actor, actor_of
 from service.operations.tasks import check_can_act
 from service.permissions import HEAD_ROLE, Right, may, require
+from service.states import DeadlineState, TaskState
 from workflows.calendar import due_before, last_day, local_day
 
 # A reminder by hand is a notification of rule "manual:<day in Vietnam>": the table's unique
 # (task, rule, agency) makes it at most one per task a day, even for two clicks at once.
 MANUAL = "manual"
-DUE = ("due_soon", "overdue")  # a task one reminds of: due soon or late, never one just begun
+# a task one reminds of: due soon or late, never one just begun
+DUE = (DeadlineState.DUE_SOON, DeadlineState.OVERDUE)
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,7 @@ def remind_task(uow: UnitOfWork, actor: Actor, task_id: int) -> Reminded:
     with uow:
         task = _task(uow, task_id)
         _check_supervises(uow, actor, task.instance)
-        if task.state != "open":
+        if task.state != TaskState.OPEN:
             raise Conflict("task_not_open", f"This task is already {task.state}.", state=task.state)
         if task.deadline_state not in DUE:
             raise Conflict("not_due", "This task is not due soon yet: nothing to remind.")
@@ -119,8 +121,8 @@ def remind_units(uow: UnitOfWork, actor: Actor, process_ids: list[int]) -> Remin
             select(Task)
             .where(
                 Task.instance_id.in_(process_ids),
-                Task.state == "open",
-                Task.deadline_state == "overdue",
+                Task.state == TaskState.OPEN,
+                Task.deadline_state == DeadlineState.OVERDUE,
             )
             .options(joinedload(Task.instance), joinedload(Task.agency))
             .order_by(Task.id)
@@ -160,7 +162,7 @@ def assign_task(uow: UnitOfWork, actor: Actor, task_id: int, assignee: str) -> N
         task = _task(uow, task_id)
         if task.agency_id not in {actor.agency_id} | headed(actor):
             raise Forbidden("not_your_agency", "You assign only your own agency's tasks.")
-        if task.state != "open":
+        if task.state != TaskState.OPEN:
             raise Conflict("task_not_open", f"This task is already {task.state}.", state=task.state)
         user = uow.session.scalars(
             select(User)

@@ -32,6 +32,7 @@ from service.operations.idempotency import Idempotency, remember
 from service.operations.incidents import Failure, ScriptIncident, open_incident
 from service.operations.instances import append_event, save_runtime
 from service.permissions import HEAD_ROLE
+from service.states import TaskState
 from service.steps import PLAN_KINDS, REPORT_KINDS, Decision, kind_of, merge, validate_step
 from workflows.diff import diff
 from workflows.errors import ScriptFailed
@@ -93,7 +94,7 @@ def _open_task(uow: UnitOfWork, actor: Actor, task_id: int) -> Task:
     if task is None:
         raise NotFound("task_not_found", "No such task.")
     check_can_act(actor, task)
-    if task.state != "open":
+    if task.state != TaskState.OPEN:
         raise Conflict("task_not_open", f"This task is already {task.state}.", state=task.state)
     return task
 
@@ -149,7 +150,7 @@ def _complete_task(
         if task is None:
             raise NotFound("task_not_found", "No such task.")
         grant = check_can_act(actor, task)
-        if task.state != "open":
+        if task.state != TaskState.OPEN:
             raise Conflict("task_not_open", f"This task is already {task.state}.", state=task.state)
         if task.claimed_by_id not in (None, actor.user_id):
             raise Conflict("task_claimed", "A colleague has taken this task in hand.")
@@ -168,7 +169,8 @@ def _complete_task(
             assert task.report_round is not None  # deploying checks it
             _check_festival_dates(instance, values)
             prefill = _check_against_units(uow, instance, task.report_round, values)
-        task.state, task.completed_at, task.completed_by_id = "completed", now, actor.user_id
+        task.state, task.completed_at = TaskState.COMPLETED, now
+        task.completed_by_id = actor.user_id
         task.decision, task.comment = decision, comment
         if grant is not None:
             task.on_behalf_of_id, task.signing_mark = grant.on_behalf_of_id, grant.mark
@@ -390,7 +392,7 @@ def _check_not_drafter(
     )
     drafter = uow.session.scalar(
         select(Task.completed_by_id)
-        .where(Task.instance_id == instance.id, drafted, Task.state == "completed")
+        .where(Task.instance_id == instance.id, drafted, Task.state == TaskState.COMPLETED)
         .order_by(Task.completed_at.desc(), Task.id.desc())
         .limit(1)
     )

@@ -27,15 +27,15 @@ from service.operations.actors import Actor
 from service.operations.definitions import engine_definition
 from service.operations.supervision import headed, supervises
 from service.permissions import HEAD_ROLE, Right, may, require
-from service.queries.processes import due_fields
+from service.queries.processes import last_day_of
 from service.queries.reports import subtree, subtree_ids
+from service.states import LATE, DeadlineState, ProcessStatus, TaskState
 from service.steps import PLAN_KINDS
 from workflows.calendar import due_before, last_day, local_day, working_days_between
 
 AGENCY_SORTS = ("wait_p90", "wait_p50", "open", "overdue", "returns", "agency")
 UNIT_FILTERS = ("all", "late", "missing")
 TREND_MAX_DAYS = 400
-LATE_STATES = ("overdue", "done_late")
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,117 @@ class Campaign:
     round: str  # the report round the units' progress is measured by
 
 
-def campaigns(uow: UnitOfWork, actor: Actor) -> list[dict[str, Any]]:
+@dataclass(frozen=True, slots=True)
+class CampaignRef:
+    id: int
+    title: str
+    started_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """A step's or an agency's tasks: open, overdue, returned, done, and the open ones' wait."""
+
+    key: str | int  # the step id or the agency id
+    name: str
+    open: int
+    overdue: int
+    returns: int  # round trips: returned at this step
+    done: int
+    wait_p50: int | None  # working days; None: nothing open
+    wait_p90: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingTask:
+    task_id: int
+    step: str  # the step's name
+    agency: str
+    process_id: int
+    title: str
+    created_at: datetime
+    waited: int  # working days
+    due_at: datetime | None
+    last_day: date | None
+    deadline_state: DeadlineState
+
+
+@dataclass(frozen=True, slots=True)
+class AgencyFigures:
+    agencies: list[Figures]
+    longest_waiting: list[WaitingTask]
+
+
+@dataclass(frozen=True, slots=True)
+class Below:
+    """How many units below one (at any depth) are so."""
+
+    units: int
+    plan_submitted: int
+    plan_approved: int
+    reported: int
+    late: int
+    missing: int
+
+
+@dataclass(frozen=True, slots=True)
+class UnitProgress:
+    process_id: int
+    parent_id: int | None
+    depth: int
+    unit: str
+    status: ProcessStatus
+    plan_submitted: bool
+    plan_approved: bool
+    reported: bool
+    report_due: str | None  # ISO date, as the plan writes it: before this day
+    report_last_day: date | None
+    late: bool
+    overdue_open: int  # its open tasks past due: what a reminder reaches
+    missing: bool
+    below: Below
+
+
+@dataclass(frozen=True, slots=True)
+class TrendDay:
+    day: date
+    opened: int
+    closed: int
+    overdue: int  # at the day's end
+
+
+@dataclass(frozen=True, slots=True)
+class StepTook:
+    step: str
+    name: str
+    took_p50: int | None  # working days
+    done: int
+
+
+@dataclass(frozen=True, slots=True)
+class Cycle:
+    """A campaign's figures, to set beside another year's."""
+
+    id: int
+    title: str
+    year: int
+    units: int
+    plans_approved: int
+    reports: int
+    report_tasks: int
+    returns: int
+    done_late: int
+    overdue: int
+    steps: list[StepTook]
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    campaign: Cycle
+    previous: Cycle | None
+
+
+def campaigns(uow: UnitOfWork, actor: Actor) -> list[CampaignRef]:
     """The plans an actor may open a dashboard for: a supervisor's, those of their levels; a
     head's, those their agency signs (service.operations.supervision, `supervises`)."""
     _require_supervisor(actor)
@@ -70,7 +180,7 @@ def campaigns(uow: UnitOfWork, actor: Actor) -> list[dict[str, Any]]:
             .order_by(ProcessInstance.started_at.desc())
         ).all()
     return [
-        {"id": i, "title": t, "started_at": s}
+        CampaignRef(i, t, s)
         for i, t, s, level, bindings in rows
         if level in overseen or bindings.get(HEAD_ROLE) in heads
     ]
@@ -129,7 +239,7 @@ def percentile(counts: Counter[int], share: float) -> int | None:
 # ── which step holds the chain, which agency is slow ─────────────────────────────────────
 
 
-def steps(uow: UnitOfWork, actor: Actor, campaign_id: int) -> list[dict[str, Any]]:
+def steps(uow: UnitOfWork, actor: Actor, campaign_id: int) -> list[Figures]:
     """Per step: open tasks, how long they have waited, how many are overdue, round trips."""
     with uow:
         campaign(uow, actor, campaign_id)
@@ -138,7 +248,7 @@ def steps(uow: UnitOfWork, actor: Actor, campaign_id: int) -> list[dict[str, Any
 
 def agencies(
     uow: UnitOfWork, actor: Actor, campaign_id: int, sort: str = "wait_p90"
-) -> dict[str, Any]:
+) -> AgencyFigures:
     """The same figures per agency, sorted, and the ten open tasks that have waited longest."""
     if sort not in AGENCY_SORTS:
         raise Invalid({"sort": [f"Must be one of: {', '.join(AGENCY_SORTS)}."]})
@@ -159,35 +269,36 @@ def agencies(
             )
             .join(Agency, Agency.id == Task.agency_id)
             .join(ProcessInstance, ProcessInstance.id == Task.instance_id)
-            .where(Task.state == "open")
+            .where(Task.state == TaskState.OPEN)
             .order_by(Task.created_at, Task.id)
             .limit(10)
         ).all()
     today = local_day(uow.now())
     if sort == "agency":
-        rows.sort(key=lambda r: r["name"])
+        rows.sort(key=lambda r: r.name)
     else:
-        rows.sort(key=lambda r: (-(r[sort] or 0), r["name"]))
-    return {
-        "agencies": rows,
-        "longest_waiting": [
-            {
-                "task_id": task_id,
-                "step": step,
-                "agency": agency,
-                "process_id": process_id,
-                "title": title,
-                "created_at": created,
-                "waited": working_days_between(local_day(created), today),
-                **due_fields(due),
-                "deadline_state": state,
-            }
+        rows.sort(key=lambda r: (-(getattr(r, sort) or 0), r.name))
+    return AgencyFigures(
+        agencies=rows,
+        longest_waiting=[
+            WaitingTask(
+                task_id=task_id,
+                step=step,
+                agency=agency,
+                process_id=process_id,
+                title=title,
+                created_at=created,
+                waited=working_days_between(local_day(created), today),
+                due_at=due,
+                last_day=last_day_of(due),
+                deadline_state=state,
+            )
             for task_id, step, agency, process_id, title, created, due, state in longest
         ],
-    }
+    )
 
 
-def _figures(uow: UnitOfWork, campaign_id: int, key: Any, label: Any) -> list[dict[str, Any]]:
+def _figures(uow: UnitOfWork, campaign_id: int, key: Any, label: Any) -> list[Figures]:
     """Counts per `key` in SQL; waits from the open tasks' start times (the open ones only,
     so at most a few per unit), in working days up to today."""
     counts = uow.session.execute(
@@ -195,10 +306,12 @@ def _figures(uow: UnitOfWork, campaign_id: int, key: Any, label: Any) -> list[di
             campaign_id,
             key,
             label,
-            func.count().filter(Task.state == "open"),
-            func.count().filter(and_(Task.state == "open", Task.deadline_state == "overdue")),
+            func.count().filter(Task.state == TaskState.OPEN),
+            func.count().filter(
+                and_(Task.state == TaskState.OPEN, Task.deadline_state == DeadlineState.OVERDUE)
+            ),
             func.count().filter(Task.decision == "return"),
-            func.count().filter(Task.state == "completed"),
+            func.count().filter(Task.state == TaskState.COMPLETED),
         )
         .join(Agency, Agency.id == Task.agency_id)
         .group_by(key, label)
@@ -207,21 +320,21 @@ def _figures(uow: UnitOfWork, campaign_id: int, key: Any, label: Any) -> list[di
     today = local_day(uow.now())
     for value, created, count in uow.session.execute(
         _tasks(campaign_id, key, vietnam_day(Task.created_at), func.count())
-        .where(Task.state == "open")
+        .where(Task.state == TaskState.OPEN)
         .group_by(key, vietnam_day(Task.created_at))
     ):
         waits[value][working_days_between(created, today)] += count
     return [
-        {
-            "key": value,
-            "name": name,
-            "open": open_,
-            "overdue": overdue,
-            "returns": returns,
-            "done": done,
-            "wait_p50": percentile(waits[value], 0.5),
-            "wait_p90": percentile(waits[value], 0.9),
-        }
+        Figures(
+            key=value,
+            name=name,
+            open=open_,
+            overdue=overdue,
+            returns=returns,
+            done=done,
+            wait_p50=percentile(waits[value], 0.5),
+            wait_p90=percentile(waits[value], 0.9),
+        )
         for value, name, open_, overdue, returns, done in counts
     ]
 
@@ -229,9 +342,7 @@ def _figures(uow: UnitOfWork, campaign_id: int, key: Any, label: Any) -> list[di
 # ── who has not reported ─────────────────────────────────────────────────────────────────
 
 
-def units(
-    uow: UnitOfWork, actor: Actor, campaign_id: int, only: str = "all"
-) -> list[dict[str, Any]]:
+def units(uow: UnitOfWork, actor: Actor, campaign_id: int, only: str = "all") -> list[UnitProgress]:
     """The campaign's units as a tree, parents first, each with its progress and the counts of
     the units below it; `only="late"` or `"missing"` keeps those and the branches above them.
 
@@ -249,20 +360,22 @@ def units(
                 Task.instance_id,
                 func.count().filter(and_(Task.form.in_(PLAN_KINDS), Task.decision == "submit")),
                 func.count().filter(
-                    and_(Task.report_round.is_(None), Task.deadline_state.in_(LATE_STATES))
+                    and_(Task.report_round.is_(None), Task.deadline_state.in_(LATE))
                 ),
                 func.count().filter(
                     and_(
                         Task.report_round == round_,
-                        Task.deadline_state.in_(LATE_STATES),
+                        Task.deadline_state.in_(LATE),
                     )
                 ),
-                func.count().filter(and_(Task.state == "open", Task.deadline_state == "overdue")),
+                func.count().filter(
+                    and_(Task.state == TaskState.OPEN, Task.deadline_state == DeadlineState.OVERDUE)
+                ),
             ).group_by(Task.instance_id)
         ).all()
         now = uow.now()
     by_instance = {i: tuple(counts) for i, *counts in flags}
-    nodes: dict[int, dict[str, Any]] = {}
+    nodes: dict[int, dict[str, Any]] = {}  # built, rolled up and filtered as dicts; typed last
     for unit in instances:
         submitted, plan_late, report_late, overdue = by_instance.get(unit.instance_id, (0,) * 4)
         due = unit.deadlines.get(round_)
@@ -305,7 +418,7 @@ def units(
         nodes = {i: n for i, n in nodes.items() if i in keep}
     flagged = ("units", "plan_submitted", "plan_approved", "reported", "late", "missing")
     return [
-        {**node, "below": {flag: node["below"][flag] for flag in flagged}}
+        UnitProgress(**node | {"below": Below(**{flag: node["below"][flag] for flag in flagged})})
         for node in _depth_first(nodes)
     ]
 
@@ -332,7 +445,7 @@ def trend(
     campaign_id: int,
     start: date | None = None,
     end: date | None = None,
-) -> list[dict[str, Any]]:
+) -> list[TrendDay]:
     """Per day (Vietnam time): tasks opened, tasks closed, and tasks overdue at the day's end."""
     if start is not None and end is not None and end < start:
         raise Invalid({"to": ["Must not be before “from”."]})
@@ -374,7 +487,7 @@ def trend(
     day = start
     while day <= end:
         running += overdue[day]
-        days.append({"day": day, "opened": opened[day], "closed": closed[day], "overdue": running})
+        days.append(TrendDay(day, opened[day], closed[day], overdue=running))
         day += timedelta(days=1)
     return days
 
@@ -382,7 +495,7 @@ def trend(
 # ── this year against last year ──────────────────────────────────────────────────────────
 
 
-def compare(uow: UnitOfWork, actor: Actor, campaign_id: int) -> dict[str, Any]:
+def compare(uow: UnitOfWork, actor: Actor, campaign_id: int) -> Comparison:
     """This campaign's figures beside last year's cycle of the same plan at the same level."""
     with uow:
         this = campaign(uow, actor, campaign_id)
@@ -404,10 +517,10 @@ def compare(uow: UnitOfWork, actor: Actor, campaign_id: int) -> dict[str, Any]:
         before = None
         if previous is not None:
             before = _summary(uow, campaign(uow, actor, previous))
-    return {"campaign": figures, "previous": before}
+    return Comparison(figures, before)
 
 
-def _summary(uow: UnitOfWork, found: Campaign) -> dict[str, Any]:
+def _summary(uow: UnitOfWork, found: Campaign) -> Cycle:
     """The figures that say whether a cycle went faster: per step, the median working days a
     task took to complete; per campaign, units, reports, lateness and round trips."""
     took: dict[str, Counter[int]] = defaultdict(Counter)
@@ -415,7 +528,7 @@ def _summary(uow: UnitOfWork, found: Campaign) -> dict[str, Any]:
     days = (vietnam_day(Task.created_at), vietnam_day(Task.completed_at))
     done = uow.session.execute(
         _tasks(found.id, Task.step, Task.name, *days, func.count())
-        .where(Task.state == "completed")
+        .where(Task.state == TaskState.COMPLETED)
         .group_by(Task.step, Task.name, *days)
     )
     for step, name, created, completed, count in done:
@@ -434,31 +547,28 @@ def _summary(uow: UnitOfWork, found: Campaign) -> dict[str, Any]:
         _tasks(
             found.id,
             func.count().filter(Task.decision == "return"),
-            func.count().filter(Task.deadline_state == "done_late"),
-            func.count().filter(Task.deadline_state == "overdue"),
-            func.count().filter(and_(Task.report_round == found.round, Task.state == "completed")),
+            func.count().filter(Task.deadline_state == DeadlineState.DONE_LATE),
+            func.count().filter(Task.deadline_state == DeadlineState.OVERDUE),
+            func.count().filter(
+                and_(Task.report_round == found.round, Task.state == TaskState.COMPLETED)
+            ),
             func.sum(case((Task.report_round == found.round, 1), else_=0)),
         )
     ).one()
     returns, done_late, overdue, reports, report_tasks = totals
-    return {
-        "id": found.id,
-        "title": found.title,
-        "year": found.year,
-        "units": units,
-        "plans_approved": approved,
-        "reports": reports,
-        "report_tasks": report_tasks or 0,
-        "returns": returns,
-        "done_late": done_late,
-        "overdue": overdue,
-        "steps": [
-            {
-                "step": step,
-                "name": names[step],
-                "took_p50": percentile(days, 0.5),
-                "done": len(days),
-            }
+    return Cycle(
+        id=found.id,
+        title=found.title,
+        year=found.year,
+        units=units,
+        plans_approved=approved,
+        reports=reports,
+        report_tasks=report_tasks or 0,
+        returns=returns,
+        done_late=done_late,
+        overdue=overdue,
+        steps=[
+            StepTook(step, names[step], took_p50=percentile(days, 0.5), done=len(days))
             for step, days in sorted(took.items())
         ],
-    }
+    )

@@ -12,6 +12,7 @@ from service.db.uow import UnitOfWork
 from service.operations.actors import Actor
 from service.operations.definitions import engine_definition
 from service.operations.reading import visible_instance
+from service.states import ProcessStatus, TaskState
 from workflows.runtime import Runtime
 
 _BPMN = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL"}
@@ -36,8 +37,8 @@ def diagram(uow: UnitOfWork, actor: Actor, process_id: int) -> dict[str, Any]:
         steps = uow.session.execute(
             select(Task.step, Task.state).where(Task.instance_id == instance.id)
         ).all()
-        open_steps = {step for step, state in steps if state == "open"}
-        if instance.state and instance.status == "running":
+        open_steps = {step for step, state in steps if state == TaskState.OPEN}
+        if instance.state and instance.status == ProcessStatus.RUNNING:
             runtime = Runtime.restore(engine_definition(row), instance.state)
             open_steps |= {
                 element for element, message in _receive_tasks(tree) if runtime.awaits(message)
@@ -53,7 +54,9 @@ def diagram(uow: UnitOfWork, actor: Actor, process_id: int) -> dict[str, Any]:
                 for task in tree.xpath(".//bpmn:userTask | .//bpmn:receiveTask", namespaces=_BPMN)
             ],
             "open": sorted(open_steps),
-            "done": sorted({step for step, state in steps if state == "completed"} - open_steps),
+            "done": sorted(
+                {step for step, state in steps if state == TaskState.COMPLETED} - open_steps
+            ),
             "status": instance.status,
         }
 

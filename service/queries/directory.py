@@ -15,6 +15,7 @@ from service.operations.actors import Actor
 from service.operations.documents import issuer_choices
 from service.operations.supervision import headed
 from service.permissions import HEAD_ROLE, Right, may
+from service.states import TaskState
 
 
 def addressable_units(uow: UnitOfWork, process_id: int) -> list[dict[str, Any]]:
@@ -110,7 +111,7 @@ def assignees(uow: UnitOfWork, actor: Actor, task_ids: list[int]) -> dict[int, l
     with uow:
         tasks = uow.session.scalars(
             select(Task).where(
-                Task.id.in_(task_ids), Task.state == "open", Task.agency_id.in_(agencies)
+                Task.id.in_(task_ids), Task.state == TaskState.OPEN, Task.agency_id.in_(agencies)
             )
         ).all()
         found: dict[int, list[Any]] = {}

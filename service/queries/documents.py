@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -23,6 +23,7 @@ from service.operations.documents import official_document
 from service.operations.reading import readable_instance, visible_instance
 from service.permissions import HEAD_ROLE, Reading
 from service.queries.processes import PLAN_KIND
+from service.states import DocumentState
 
 RETRY_AFTER = 2  # seconds: a document is rendered within a few after its signing
 MIMETYPES = {
@@ -44,44 +45,66 @@ class Pending:
 
     document_id: int
     process_id: int
-    state: str  # rendering | failed
+    state: DocumentState  # rendering | failed
 
     def body(self) -> dict[str, Any]:
-        if self.state == "failed":
+        if self.state == DocumentState.FAILED:
             message = "The document's files could not be prepared; tell an administrator."
         else:
             message = "The document is being prepared; try again in a few seconds."
         return {"id": self.document_id, "state": self.state, "message": message}
 
 
-def document_row(document: Document) -> dict[str, Any]:
-    return {
-        "id": document.id,
-        "process_id": document.instance_id,
-        "kind": document.kind,
-        "number": document.number,
-        "symbol": document.symbol,
-        "number_line": f"Số: {document.number}/{document.symbol}",
-        "year": document.year,
-        "subject": document.subject,
-        "issuer": document.agency.name,
-        # as the header prints it, "UBND TỈNH THANH HÓA" above "BAN CHỈ ĐẠO 138": the body
-        # that issues may be a committee of the agency whose register numbers it
-        "issued_as": [
+@dataclass(frozen=True, slots=True)
+class SignedDocument:
+    """A signed document: its number in the issuer's register and the hashes of its files."""
+
+    id: int
+    process_id: int
+    kind: str  # KH, BC, QĐ
+    number: int
+    symbol: str
+    number_line: str  # "Số: 180/KH-BCĐ"
+    year: int
+    subject: str
+    issuer: str
+    # as the header prints it, "UBND TỈNH THANH HÓA" above "BAN CHỈ ĐẠO 138": the body
+    # that issues may be a committee of the agency whose register numbers it
+    issued_as: list[str]
+    signed_at: datetime
+    signed_by: str
+    signing_mark: str | None
+    state: DocumentState
+    docx_sha256: str | None  # None until ready
+    pdf_sha256: str | None
+
+
+def document_row(document: Document) -> SignedDocument:
+    return SignedDocument(
+        id=document.id,
+        process_id=document.instance_id,
+        kind=document.kind,
+        number=document.number,
+        symbol=document.symbol,
+        number_line=f"Số: {document.number}/{document.symbol}",
+        year=document.year,
+        subject=document.subject,
+        issuer=document.agency.name,
+        issued_as=[
             line
             for line in ((document.content or {}).get(key) for key in ("parent_body", "issuer"))
             if line
         ],
-        "signed_at": document.signed_at,
-        "signed_by": document.signed_by.full_name,
-        "signing_mark": document.signing_mark,
-        "state": document.state,
-        "docx_sha256": document.docx_sha256,
-        "pdf_sha256": document.pdf_sha256,
-    }
+        signed_at=document.signed_at,
+        signed_by=document.signed_by.full_name,
+        signing_mark=document.signing_mark,
+        state=document.state,
+        docx_sha256=document.docx_sha256,
+        pdf_sha256=document.pdf_sha256,
+    )
 
 
-def process_documents(uow: UnitOfWork, actor: Actor, process_id: int) -> list[dict[str, Any]]:
+def process_documents(uow: UnitOfWork, actor: Actor, process_id: int) -> list[SignedDocument]:
     """The documents a process has issued, oldest first; to a unit that reads only the plan as
     issued to it, the signed plan alone (not the reports its issuer sent up)."""
     with uow:
@@ -133,24 +156,36 @@ def draft_file(uow: UnitOfWork, actor: Actor, process_id: int, fmt: str) -> File
         return File(f"du-thao-{process_id}.{fmt}", MIMETYPES[fmt], content)
 
 
+@dataclass(frozen=True, slots=True)
+class FileCheck:
+    """Whether a file is, byte for byte, a signed document."""
+
+    sha256: str
+    matches: bool
+    document: SignedDocument | None
+    recorded: bool  # the audit log recorded this very hash when the file was rendered
+    signatures: list[pades.SignatureCheck]  # each digital signature a PDF carries, checked
+
+
+@dataclass(frozen=True, slots=True)
+class FileMatch(FileCheck):
+    format: str  # docx | pdf
+
+
 def check_file(
     uow: UnitOfWork, content: bytes, trust_roots: Sequence[Any] = (), crls: Sequence[Any] = ()
-) -> dict[str, Any]:
+) -> FileCheck:
     """Whether `content` is, byte for byte, a signed document: its SHA-256, the document it
     matches, whether that hash is the one the audit log recorded when it was rendered, and each
     digital signature a PDF carries, checked against `trust_roots` and their revocation lists.
 
     What it answers is printed on the file itself, so anyone signed in may ask.
     """
-    signatures = (
-        [dataclasses.asdict(c) | {"ok": c.ok} for c in pades.check(content, trust_roots, crls)]
-        if content.startswith(b"%PDF")
-        else []
-    )
-    return _matched(uow, content) | {"signatures": signatures}
+    signatures = pades.check(content, trust_roots, crls) if content.startswith(b"%PDF") else []
+    return _matched(uow, content, signatures)
 
 
-def _matched(uow: UnitOfWork, content: bytes) -> dict[str, Any]:
+def _matched(uow: UnitOfWork, content: bytes, signatures: list[pades.SignatureCheck]) -> FileCheck:
     digest = hashlib.sha256(content).hexdigest()
     with uow:
         document = uow.session.scalars(
@@ -159,7 +194,7 @@ def _matched(uow: UnitOfWork, content: bytes) -> dict[str, Any]:
             .options(joinedload(Document.agency), joinedload(Document.signed_by))
         ).first()
         if document is None:
-            return {"sha256": digest, "matches": False, "document": None, "recorded": False}
+            return FileCheck(digest, False, None, recorded=False, signatures=signatures)
         # documents rendered at signing, before render jobs, have their hashes in
         # document_issued; the others in document_rendered
         recorded = uow.session.scalars(
@@ -170,10 +205,11 @@ def _matched(uow: UnitOfWork, content: bytes) -> dict[str, Any]:
             )
         ).all()
         in_log = any(digest in (r.get("docx_sha256"), r.get("pdf_sha256")) for r in recorded)
-        return {
-            "sha256": digest,
-            "matches": True,
-            "document": document_row(document),
-            "recorded": in_log,
-            "format": "docx" if digest == document.docx_sha256 else "pdf",
-        }
+        return FileMatch(
+            digest,
+            matches=True,
+            document=document_row(document),
+            recorded=in_log,
+            signatures=signatures,
+            format="docx" if digest == document.docx_sha256 else "pdf",
+        )

@@ -3,8 +3,9 @@ it addressed read it."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
@@ -16,6 +17,7 @@ from service.operations.actors import Actor
 from service.operations.cascade import PLAN_DEADLINE, ROUND_DEADLINES, unit_deadlines
 from service.operations.reading import readable_instance, visible_instance
 from service.permissions import HEAD_ROLE, Reading
+from service.states import DeadlineState, ProcessStatus, TaskState
 from workflows.calendar import due_before, last_day, local_day
 
 PLAN_KIND = "KH"  # the kind a signed plan is issued as (service.operations.documents)
@@ -31,30 +33,140 @@ def document_view(document: dict[str, Any]) -> dict[str, Any]:
     return {**document, "budget_total": budget_total(document["budget_lines"])}
 
 
+def last_day_of(due_at: datetime | None) -> date | None:
+    """The last day to act on what falls due at `due_at` (the day before a "trước ngày …")."""
+    return None if due_at is None else last_day(due_at)
+
+
 def due_fields(due_at: datetime | None) -> dict[str, Any]:
-    """A task's due instant and the last day to act on it (the day before a "trước ngày …")."""
-    return {"due_at": due_at, "last_day": None if due_at is None else last_day(due_at)}
+    """A task's due instant and the last day to act on it, for the rows still built as dicts."""
+    return {"due_at": due_at, "last_day": last_day_of(due_at)}
 
 
-def task_row(task: Task) -> dict[str, Any]:
-    return {
-        "id": task.id,
-        "step": task.step,
-        "name": task.name,
-        "role": task.role,
-        "agency": task.agency.name,
-        "state": task.state,
-        "created_at": task.created_at,
-        "completed_at": task.completed_at,
-        "decision": task.decision,
-        "comment": task.comment,
-        "completed_by": None if task.completed_by is None else task.completed_by.full_name,
-        **due_fields(task.due_at),
-        "deadline_state": task.deadline_state,
-    }
+@dataclass(frozen=True, slots=True)
+class ProcessTask:
+    """A task of a process, as its page and history list it."""
+
+    id: int
+    step: str
+    name: str
+    role: str
+    agency: str
+    state: TaskState
+    created_at: datetime
+    completed_at: datetime | None
+    decision: str | None
+    comment: str | None
+    completed_by: str | None
+    due_at: datetime | None
+    last_day: date | None
+    deadline_state: DeadlineState
 
 
-def process_detail(uow: UnitOfWork, actor: Actor, process_id: int) -> dict[str, Any]:
+def task_row(task: Task) -> ProcessTask:
+    return ProcessTask(
+        id=task.id,
+        step=task.step,
+        name=task.name,
+        role=task.role,
+        agency=task.agency.name,
+        state=task.state,
+        created_at=task.created_at,
+        completed_at=task.completed_at,
+        decision=task.decision,
+        comment=task.comment,
+        completed_by=None if task.completed_by is None else task.completed_by.full_name,
+        due_at=task.due_at,
+        last_day=last_day_of(task.due_at),
+        deadline_state=task.deadline_state,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Issuer:
+    agency: str | None
+    signer: str | None  # None: not signed yet, so not known
+    signing_mark: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentRef:
+    id: int
+    kind: str
+    number: int
+    symbol: str
+    number_line: str  # "Số: 180/KH-BCĐ"
+    year: int
+
+
+@dataclass(frozen=True, slots=True)
+class UnitDeadline:
+    kind: str  # "unit_plan", "unit_report"…
+    what: str | None  # as the plan words it
+    due: str  # ISO date, as the plan dates it
+    last_day: str  # ISO date: the last day to act
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedPlan:
+    """An issued plan in brief, as a unit it addressed reads it."""
+
+    id: int
+    title: str
+    issued_at: datetime | None
+    issuer: Issuer
+    documents: list[DocumentRef]
+    unit_deadlines: list[UnitDeadline]
+
+
+@dataclass(frozen=True, slots=True)
+class AgencyBrief:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessAsIssued(IssuedPlan):
+    """A process as a unit it addressed reads it: the plan as issued, nothing of its work."""
+
+    reading: Reading
+    jurisdiction: AgencyBrief
+    parent_id: int | None
+    parent: IssuedPlan | None
+    document: dict[str, Any]
+
+
+class DefinitionRef(TypedDict):
+    process_id: str
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessDetail:
+    """A process in full, for those who take part in it or oversee its level."""
+
+    id: int
+    title: str
+    reading: Reading
+    status: ProcessStatus
+    definition: DefinitionRef
+    jurisdiction: AgencyBrief
+    parent_id: int | None
+    parent: IssuedPlan | None  # the plan that addressed this unit
+    bindings: dict[str, Any]
+    deadlines: dict[str, Any]
+    started_at: datetime
+    issued_at: datetime | None
+    completed_at: datetime | None
+    version: int
+    document: dict[str, Any]
+    reports: dict[str, Any]
+    tasks: list[ProcessTask]
+
+
+def process_detail(
+    uow: UnitOfWork, actor: Actor, process_id: int
+) -> ProcessDetail | ProcessAsIssued:
     """A process with its plan and tasks; for a unit that only reads the plan as issued, that
     plan alone. Both carry `reading` and, for a unit's process, the `parent` plan in brief."""
     with uow:
@@ -67,50 +179,51 @@ def process_detail(uow: UnitOfWork, actor: Actor, process_id: int) -> dict[str, 
             above = session.get_one(ProcessInstance, instance.parent_id)
             parent = issued_plan(session, above, instance.deadlines)
         if reading is Reading.ISSUED_PLAN:
-            return {
-                **issued_plan(session, instance, unit_deadlines(instance.document)),
-                "reading": reading.value,
-                "jurisdiction": {
-                    "id": instance.jurisdiction_id,
-                    "name": instance.jurisdiction.name,
-                },
-                "parent_id": instance.parent_id,
-                "parent": parent,
-                "document": document_view(instance.document),
-            }
+            plan = issued_plan(session, instance, unit_deadlines(instance.document))
+            return ProcessAsIssued(
+                id=plan.id,
+                title=plan.title,
+                issued_at=plan.issued_at,
+                issuer=plan.issuer,
+                documents=plan.documents,
+                unit_deadlines=plan.unit_deadlines,
+                reading=reading,
+                jurisdiction=AgencyBrief(instance.jurisdiction_id, instance.jurisdiction.name),
+                parent_id=instance.parent_id,
+                parent=parent,
+                document=document_view(instance.document),
+            )
         tasks = session.scalars(
             select(Task)
             .filter_by(instance_id=instance.id)
             .order_by(Task.id)
             .options(joinedload(Task.agency), joinedload(Task.completed_by))
         ).all()
-        return {
-            "id": instance.id,
-            "title": instance.title,
-            "reading": reading.value,
-            "status": instance.status,
-            "definition": {
+        return ProcessDetail(
+            id=instance.id,
+            title=instance.title,
+            reading=reading,
+            status=instance.status,
+            definition={
                 "process_id": instance.definition.process_id,
                 "version": instance.definition.version,
             },
-            "jurisdiction": {"id": instance.jurisdiction_id, "name": instance.jurisdiction.name},
-            "parent_id": instance.parent_id,
-            "parent": parent,
-            "bindings": instance.bindings,
-            "deadlines": instance.deadlines,
-            "started_at": instance.started_at,
-            "issued_at": instance.issued_at,
-            "completed_at": instance.completed_at,
-            "version": instance.version,
-            "document": document_view(instance.document),
-            "reports": instance.reports,
-            "tasks": [task_row(t) for t in tasks],
-        }
+            jurisdiction=AgencyBrief(instance.jurisdiction_id, instance.jurisdiction.name),
+            parent_id=instance.parent_id,
+            parent=parent,
+            bindings=instance.bindings,
+            deadlines=instance.deadlines,
+            started_at=instance.started_at,
+            issued_at=instance.issued_at,
+            completed_at=instance.completed_at,
+            version=instance.version,
+            document=document_view(instance.document),
+            reports=instance.reports,
+            tasks=[task_row(t) for t in tasks],
+        )
 
 
-def issued_plan(
-    session: Session, plan: ProcessInstance, deadlines: dict[str, str]
-) -> dict[str, Any]:
+def issued_plan(session: Session, plan: ProcessInstance, deadlines: dict[str, str]) -> IssuedPlan:
     """An issued plan in brief, as a unit it addressed reads it: who issued and signed it, its
     signed documents (KH) and, as `unit_deadlines`, the `deadlines` given (a unit's, keyed by
     what they hold it to: "plan" or a report round), each with the last day to act on it."""
@@ -119,27 +232,18 @@ def issued_plan(
     binding = []
     for key, due in sorted(deadlines.items(), key=lambda item: item[1]):
         kind = _DEADLINE_KINDS.get(key, key)
-        binding.append(
-            {"kind": kind, "what": whats.get(kind), "due": due, "last_day": last_day_to_act(due)}
-        )
-    return {
-        "id": plan.id,
-        "title": plan.title,
-        "issued_at": plan.issued_at,
-        "issuer": plan_issuer(session, plan, signed),
-        "documents": [
-            {
-                "id": d.id,
-                "kind": d.kind,
-                "number": d.number,
-                "symbol": d.symbol,
-                "number_line": f"Số: {d.number}/{d.symbol}",
-                "year": d.year,
-            }
+        binding.append(UnitDeadline(kind, whats.get(kind), due, last_day_to_act(due)))
+    return IssuedPlan(
+        id=plan.id,
+        title=plan.title,
+        issued_at=plan.issued_at,
+        issuer=plan_issuer(session, plan, signed),
+        documents=[
+            DocumentRef(d.id, d.kind, d.number, d.symbol, f"Số: {d.number}/{d.symbol}", d.year)
             for d in signed
         ],
-        "unit_deadlines": binding,
-    }
+        unit_deadlines=binding,
+    )
 
 
 def signed_plans(session: Session, plan_id: int) -> list[Document]:
@@ -156,19 +260,15 @@ def signed_plans(session: Session, plan_id: int) -> list[Document]:
 
 def plan_issuer(
     session: Session, plan: ProcessInstance, signed: list[Document] | None = None
-) -> dict[str, str | None]:
+) -> Issuer:
     """Who issued a plan: the agency of its signed document and the signer, with the mark they
     signed under; without a document, the agency whose head signs the plan, signer unknown."""
     signed = signed_plans(session, plan.id) if signed is None else signed
     if signed:
         last = signed[-1]
-        return {
-            "agency": last.agency.name,
-            "signer": last.signed_by.full_name,
-            "signing_mark": last.signing_mark,
-        }
+        return Issuer(last.agency.name, last.signed_by.full_name, last.signing_mark)
     head = session.get(Agency, plan.bindings.get(HEAD_ROLE, 0))
-    return {"agency": None if head is None else head.name, "signer": None, "signing_mark": None}
+    return Issuer(None if head is None else head.name, None, None)
 
 
 def last_day_to_act(due: str) -> str:
@@ -177,7 +277,28 @@ def last_day_to_act(due: str) -> str:
     return local_day(falls_due - timedelta(microseconds=1)).isoformat()
 
 
-def history(uow: UnitOfWork, actor: Actor, process_id: int) -> list[dict[str, Any]]:
+class EventActor(TypedDict):
+    id: int
+    username: str
+    full_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEvent:
+    id: int
+    seq: int
+    action: str
+    task_id: int | None
+    role: str | None
+    actor: EventActor | None
+    agency: str | None
+    data: dict[str, Any]
+    created_at: datetime
+    prev_hash: str
+    hash: str
+
+
+def history(uow: UnitOfWork, actor: Actor, process_id: int) -> list[HistoryEvent]:
     """Every event of the process in order: who, for which agency and role, what, when."""
     with uow:
         instance = visible_instance(uow, actor, process_id)
@@ -188,24 +309,24 @@ def history(uow: UnitOfWork, actor: Actor, process_id: int) -> list[dict[str, An
             .options(joinedload(Event.actor), joinedload(Event.agency))
         ).all()
         return [
-            {
-                "id": e.id,
-                "seq": e.seq,
-                "action": e.action,
-                "task_id": e.task_id,
-                "role": e.role,
-                "actor": None
+            HistoryEvent(
+                id=e.id,
+                seq=e.seq,
+                action=e.action,
+                task_id=e.task_id,
+                role=e.role,
+                actor=None
                 if e.actor is None
                 else {
                     "id": e.actor.id,
                     "username": e.actor.username,
                     "full_name": e.actor.full_name,
                 },
-                "agency": None if e.agency is None else e.agency.name,
-                "data": e.data,
-                "created_at": e.created_at,
-                "prev_hash": e.prev_hash,
-                "hash": e.hash,
-            }
+                agency=None if e.agency is None else e.agency.name,
+                data=e.data,
+                created_at=e.created_at,
+                prev_hash=e.prev_hash,
+                hash=e.hash,
+            )
             for e in events
         ]

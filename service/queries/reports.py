@@ -18,6 +18,7 @@ from service.operations.cascade import HANDED_OVER, unit_reports
 from service.operations.definitions import engine_definition
 from service.operations.reading import visible_instance
 from service.queries.processes import due_fields
+from service.states import ProcessStatus, TaskState
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,7 @@ class Unit:
     instance_id: int
     parent_id: int | None
     unit: str
-    status: str
+    status: ProcessStatus
     issued_at: datetime | None
     deadlines: dict[str, str]  # from the parent, by round
     reports: dict[str, Any]  # by round
@@ -72,7 +73,9 @@ def children(uow: UnitOfWork, actor: Actor, process_id: int) -> list[dict[str, A
         ).all()
         open_tasks: dict[int, list[Task]] = {}
         for task in uow.session.scalars(
-            select(Task).where(Task.instance_id.in_([c.id for c, _ in rows]), Task.state == "open")
+            select(Task).where(
+                Task.instance_id.in_([c.id for c, _ in rows]), Task.state == TaskState.OPEN
+            )
         ):
             open_tasks.setdefault(task.instance_id, []).append(task)
         return [

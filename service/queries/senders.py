@@ -11,7 +11,8 @@ from sqlalchemy.orm import aliased, joinedload
 from service.db.models import ProcessInstance, Task
 from service.db.uow import UnitOfWork
 from service.operations.actors import Actor
-from service.queries.processes import plan_issuer
+from service.queries.processes import Issuer, plan_issuer
+from service.states import TaskState
 
 
 def senders(uow: UnitOfWork, actor: Actor, task_ids: list[int]) -> dict[int, dict[str, Any]]:
@@ -28,7 +29,7 @@ def senders(uow: UnitOfWork, actor: Actor, task_ids: list[int]) -> dict[int, dic
     with uow:
         mine = uow.session.scalars(select(Task).where(Task.id.in_(task_ids))).all()
         found: dict[int, dict[str, Any]] = {}
-        issuers: dict[int, dict[str, str | None]] = {}  # by plan: an inbox's tasks share few
+        issuers: dict[int, Issuer] = {}  # by plan: an inbox's tasks share few
         earlier = aliased(Task)
         for task in mine:
             if (task.agency_id, task.role) not in duties:
@@ -37,7 +38,7 @@ def senders(uow: UnitOfWork, actor: Actor, task_ids: list[int]) -> dict[int, dic
                 select(earlier)
                 .where(
                     earlier.instance_id == task.instance_id,
-                    earlier.state == "completed",
+                    earlier.state == TaskState.COMPLETED,
                     earlier.completed_at <= task.created_at,
                 )
                 .options(joinedload(earlier.completed_by), joinedload(earlier.agency))
@@ -59,8 +60,8 @@ def senders(uow: UnitOfWork, actor: Actor, task_ids: list[int]) -> dict[int, dic
                     issuers[parent_id] = plan_issuer(uow.session, parent)
                 issuer = issuers[parent_id]
                 found[task.id] = {
-                    "name": issuer["signer"],
-                    "agency": issuer["agency"],
+                    "name": issuer.signer,
+                    "agency": issuer.agency,
                     "decision": None,
                     "step": "plan_issued",
                 }

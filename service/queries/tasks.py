@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, case, false, func, or_, select
@@ -12,13 +14,13 @@ from service.db.models import Event, ProcessInstance, Task
 from service.db.uow import UnitOfWork
 from service.errors import NotFound
 from service.operations.actors import Actor
-from service.operations.cascade import unit_reports
+from service.operations.cascade import UnitReport, unit_reports
 from service.operations.tasks import check_can_act
-from service.queries.processes import document_view, due_fields, issued_plan
+from service.queries.processes import IssuedPlan, document_view, issued_plan, last_day_of
+from service.states import ActingAs, DeadlineState, TaskState
 from service.steps import Decision, StepKind, kind_of
 from workflows.text import fold
 
-TASK_STATES = ("open", "completed", "cancelled")
 # What `task_view` reads of a task besides its columns, in the task's own query: one round
 # trip instead of one per relation.
 VIEW_LOADS = (
@@ -29,9 +31,87 @@ VIEW_LOADS = (
 )
 
 
-def task_view(task: Task, actor: Actor | None = None) -> dict[str, Any]:
-    """A task row; with `actor`, also how that actor may act on it."""
-    view = {
+@dataclass(frozen=True, slots=True)
+class AgencyRef:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class TaskView:
+    """A task as anyone who may see it reads it."""
+
+    id: int
+    process_id: int
+    process_title: str
+    step: str
+    form: str
+    report_round: str | None
+    name: str
+    role: str
+    agency: AgencyRef
+    state: TaskState
+    created_at: datetime
+    completed_at: datetime | None
+    completed_by: str | None
+    decision: str | None
+    comment: str | None
+    due_at: datetime | None
+    last_day: date | None  # the last day to act (the day before a "trước ngày …")
+    deadline_state: DeadlineState
+    claimed_by: str | None
+    claimed_by_id: int | None
+    on_behalf_of: str | None
+    signing_mark: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class InboxTask(TaskView):
+    """A task as the actor whose inbox holds it reads it: also how they may act on it."""
+
+    acting_as: ActingAs
+
+
+@dataclass(frozen=True, slots=True)
+class ProposedChange:
+    path: str
+    current: Any
+    proposed: Any
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    """The changes the step that returned a plan proposed, as the drafter may take them."""
+
+    by: str | None
+    agency: str
+    step: str
+    comment: str | None
+    at: datetime | None
+    changes: list[ProposedChange]
+
+
+@dataclass(frozen=True, slots=True)
+class TaskDetail(InboxTask):
+    """One task with the plan it is about and what its form starts from."""
+
+    document: dict[str, Any]
+    parent: IssuedPlan | None  # the plan that addressed this unit: whoever acts here reads it
+    reports: dict[str, Any]
+    report_drafts: dict[str, Any]
+    # a report step: what the direct units reported, and their sums, which the form starts
+    # with (the level adds its own activities)
+    units: list[UnitReport]
+    units_sum: dict[str, Any] | None
+    # what the drafter needs on top when a plan comes back: who returned it and why
+    previous: TaskView | None
+    # and what the reviewer proposed to change, not applied to the plan
+    proposal: Proposal | None
+
+
+def _fields(task: Task) -> dict[str, Any]:
+    """The TaskView fields of a task row, for each of its dataclasses."""
+    return {
         "id": task.id,
         "process_id": task.instance_id,
         "process_title": task.instance.title,
@@ -40,35 +120,41 @@ def task_view(task: Task, actor: Actor | None = None) -> dict[str, Any]:
         "report_round": task.report_round,
         "name": task.name,
         "role": task.role,
-        "agency": {"id": task.agency_id, "name": task.agency.name},
+        "agency": AgencyRef(task.agency_id, task.agency.name),
         "state": task.state,
         "created_at": task.created_at,
         "completed_at": task.completed_at,
         "completed_by": None if task.completed_by is None else task.completed_by.full_name,
         "decision": task.decision,
         "comment": task.comment,
-        **due_fields(task.due_at),
+        "due_at": task.due_at,
+        "last_day": last_day_of(task.due_at),
         "deadline_state": task.deadline_state,
         "claimed_by": None if task.claimed_by is None else task.claimed_by.full_name,
         "claimed_by_id": task.claimed_by_id,
         "on_behalf_of": None if task.on_behalf_of is None else task.on_behalf_of.full_name,
         "signing_mark": task.signing_mark,
     }
-    if actor is not None:
-        view["acting_as"] = _acting_as(actor, task)
-    return view
 
 
-def _acting_as(actor: Actor, task: Task) -> str:
+def task_view(task: Task) -> TaskView:
+    return TaskView(**_fields(task))
+
+
+def inbox_task(task: Task, actor: Actor) -> InboxTask:
+    return InboxTask(**_fields(task), acting_as=_acting_as(actor, task))
+
+
+def _acting_as(actor: Actor, task: Task) -> ActingAs:
     grant = check_can_act(actor, task)
     if grant is None:
-        return "self"
+        return ActingAs.SELF
     if grant.on_behalf_of_id is not None:
-        return "substitute"
-    return "by_order" if grant.mark.startswith("TL.") else "deputy"
+        return ActingAs.SUBSTITUTE
+    return ActingAs.BY_ORDER if grant.mark.startswith("TL.") else ActingAs.DEPUTY
 
 
-def _mine(actor: Actor, state: str) -> Select[Task]:
+def _mine(actor: Actor, state: TaskState) -> Select[Task]:
     duties = [and_(Task.agency_id == agency, Task.role == role) for agency, role in actor.duties()]
     return select(Task).where(or_(false(), *duties), Task.state == state)
 
@@ -76,7 +162,7 @@ def _mine(actor: Actor, state: str) -> Select[Task]:
 def inbox(
     uow: UnitOfWork,
     actor: Actor,
-    state: str = "open",
+    state: TaskState = TaskState.OPEN,
     process: int | None = None,
     overdue: bool | None = None,
     step: str | None = None,
@@ -84,7 +170,7 @@ def inbox(
     limit: int = 50,
     offset: int = 0,
     by: str = "agency",
-) -> list[dict[str, Any]]:
+) -> list[InboxTask]:
     """Tasks the actor may act on (own agency and roles, deputy rights, delegations).
 
     Open tasks come soonest-due first; `q` searches plan titles ignoring diacritics. Done
@@ -100,7 +186,7 @@ def inbox(
         if process is not None:
             query = query.where(Task.instance_id == process)
         if overdue is not None:
-            query = query.where((Task.deadline_state == "overdue") == overdue)
+            query = query.where((Task.deadline_state == DeadlineState.OVERDUE) == overdue)
         if step is not None:
             query = query.where(Task.step == step)
         if q:
@@ -109,7 +195,7 @@ def inbox(
             )
         order = (
             (Task.due_at.asc().nulls_last(), Task.id)
-            if state == "open"
+            if state == TaskState.OPEN
             else (Task.completed_at.desc(), Task.id)
         )
         # The page's ids first (ix_task_inbox, in due order, stops after `limit`), then those
@@ -122,23 +208,31 @@ def inbox(
             .options(joinedload(Task.instance), *VIEW_LOADS)
             .order_by(*order)
         )
-        return [task_view(t, actor) for t in rows]
+        return [inbox_task(t, actor) for t in rows]
 
 
-def inbox_counts(uow: UnitOfWork, actor: Actor) -> dict[str, int]:
+@dataclass(frozen=True, slots=True)
+class InboxCounts:
+    open: int
+    overdue: int
+
+
+def inbox_counts(uow: UnitOfWork, actor: Actor) -> InboxCounts:
     """How many open tasks wait for the actor, and how many of them are overdue."""
     with uow:
-        mine = _mine(actor, "open").subquery()
+        mine = _mine(actor, TaskState.OPEN).subquery()
         total, late = uow.session.execute(
             select(
                 func.count(),
-                func.coalesce(func.sum(case((mine.c.deadline_state == "overdue", 1), else_=0)), 0),
+                func.coalesce(
+                    func.sum(case((mine.c.deadline_state == DeadlineState.OVERDUE, 1), else_=0)), 0
+                ),
             )
         ).one()
-        return {"open": int(total), "overdue": int(late)}
+        return InboxCounts(open=int(total), overdue=int(late))
 
 
-def task_detail(uow: UnitOfWork, actor: Actor, task_id: int) -> dict[str, Any]:
+def task_detail(uow: UnitOfWork, actor: Actor, task_id: int) -> TaskDetail:
     """One task with the plan it is about.
 
     :raise NotFound: no such task. :raise Forbidden: another agency's or role's task.
@@ -151,12 +245,12 @@ def task_detail(uow: UnitOfWork, actor: Actor, task_id: int) -> dict[str, Any]:
         previous = uow.session.scalars(
             select(Task)
             .options(*VIEW_LOADS)
-            .where(Task.instance_id == task.instance_id, Task.state == "completed")
+            .where(Task.instance_id == task.instance_id, Task.state == TaskState.COMPLETED)
             .order_by(Task.completed_at.desc(), Task.id.desc())
             .limit(1)
         ).one_or_none()
         instance = task.instance
-        parent = None  # the plan that addressed this unit: whoever acts here reads it
+        parent = None
         if instance.parent_id is not None:
             above = uow.session.get_one(ProcessInstance, instance.parent_id)
             parent = issued_plan(uow.session, above, instance.deadlines)
@@ -166,31 +260,24 @@ def task_detail(uow: UnitOfWork, actor: Actor, task_id: int) -> dict[str, Any]:
             else unit_reports(uow.session, task.instance_id, task.report_round)
         )
         reported = [u.report for u in units if u.report is not None]
-        return {
-            **task_view(task, actor),
-            "document": document_view(instance.document),
-            "parent": parent,
-            "reports": instance.reports,
-            "report_drafts": instance.report_drafts,
-            # a report step: what the direct units reported, and their sums, which the form
-            # starts with (the level adds its own activities)
-            "units": [
-                {"process_id": u.process_id, "unit": u.unit, "late": u.late, "report": u.report}
-                for u in units
-            ],
-            "units_sum": sum_reports(reported) if reported else None,
-            # what the drafter needs on top when a plan comes back: who returned it and why
-            "previous": None if previous is None else task_view(previous),
-            # and what the reviewer proposed to change, not applied to the plan
-            "proposal": _proposal(uow, task, previous),
-        }
+        return TaskDetail(
+            **_fields(task),
+            acting_as=_acting_as(actor, task),
+            document=document_view(instance.document),
+            parent=parent,
+            reports=instance.reports,
+            report_drafts=instance.report_drafts,
+            units=units,
+            units_sum=sum_reports(reported) if reported else None,
+            previous=None if previous is None else task_view(previous),
+            proposal=_proposal(uow, task, previous),
+        )
 
 
-def _proposal(uow: UnitOfWork, task: Task, previous: Task | None) -> dict[str, Any] | None:
-    """The changes the step that returned the plan proposed, as the drafter may take them:
-    {by, agency, step, comment, at, changes: [{path, current, proposed}]}; None when the plan
-    did not come back with any."""
-    if task.state != "open" or previous is None or previous.decision != Decision.RETURN:
+def _proposal(uow: UnitOfWork, task: Task, previous: Task | None) -> Proposal | None:
+    """What the step that returned the plan proposed; None when the plan did not come back
+    with any."""
+    if task.state != TaskState.OPEN or previous is None or previous.decision != Decision.RETURN:
         return None
     data = uow.session.scalar(
         select(Event.data)
@@ -200,20 +287,20 @@ def _proposal(uow: UnitOfWork, task: Task, previous: Task | None) -> dict[str, A
     )
     kind = kind_of(task.form)
     changes = [
-        {"path": c["path"], "current": c["old"], "proposed": c["new"]}
+        ProposedChange(c["path"], c["old"], c["new"])
         for c in (data or {}).get("proposed") or []
         if not _hidden(kind, c["path"])
     ]
     if not changes:
         return None
-    return {
-        "by": None if previous.completed_by is None else previous.completed_by.full_name,
-        "agency": previous.agency.name,
-        "step": previous.step,
-        "comment": previous.comment,
-        "at": previous.completed_at,
-        "changes": changes,
-    }
+    return Proposal(
+        by=None if previous.completed_by is None else previous.completed_by.full_name,
+        agency=previous.agency.name,
+        step=previous.step,
+        comment=previous.comment,
+        at=previous.completed_at,
+        changes=changes,
+    )
 
 
 def _hidden(kind: StepKind, path: str) -> bool:

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from flask_babel import gettext
 
+from service.queries.processes import HistoryEvent
 from service.web.i18n import field_label, money, number, vn_date
 
 
-def worded_event(event: dict[str, Any]) -> dict[str, Any]:
+def worded_event(event: HistoryEvent) -> dict[str, Any]:
     """An event with its changes put in words, and the changes it proposed without applying
     them (a return's reviewer edits)."""
-    data = event.get("data") or {}
+    data = event.data
     return {
-        **event,
+        **asdict(event),
         "changes": [
             worded(c["path"], c.get("old"), c.get("new")) for c in data.get("changes") or []
         ],

@@ -68,7 +68,7 @@ def index() -> ResponseReturnValue:
     found = dashboard.campaigns(_read(), current_actor())
     if not found:
         return render_template("dashboard.html", campaign=None, campaigns=[])
-    return redirect(url_for("web.dashboard.show", campaign_id=found[0]["id"]))
+    return redirect(url_for("web.dashboard.show", campaign_id=found[0].id))
 
 
 @bp.get("/dashboard/<int:campaign_id>")
@@ -86,17 +86,17 @@ def show(campaign_id: int) -> ResponseReturnValue:
         else dashboard.units(_read(), actor, campaign_id, args["show"])
     )
     trend = dashboard.trend(_read(), actor, campaign_id, args["start"], args["end"])
-    held = [s for s in steps if s["open"]]
+    held = [s for s in steps if s.open]
     # an agency is slow only if a task of it has waited: with every wait 0, none is named
-    waited = [a for a in agencies["agencies"] if a["open"] and (a["wait_p90"] or 0) > 0]
+    waited = [a for a in agencies.agencies if a.open and (a.wait_p90 or 0) > 0]
     return render_template(
         "dashboard.html",
         campaign=campaign,
         campaigns=dashboard.campaigns(_read(), actor),
         steps=steps,
-        bottleneck=max(held, key=lambda s: (s["wait_p90"] or 0, s["open"]), default=None),
+        bottleneck=max(held, key=lambda s: (s.wait_p90 or 0, s.open), default=None),
         agencies=agencies,
-        slowest=max(waited, key=lambda a: (a["wait_p90"], a["open"]), default=None),
+        slowest=max(waited, key=lambda a: (a.wait_p90 or 0, a.open), default=None),
         units=units,
         root=every[0],
         trend=trend,
@@ -117,7 +117,7 @@ def remind(campaign_id: int) -> ResponseReturnValue:
         dashboard.campaign(read, actor, campaign_id)
     if form.get("all"):
         rows = dashboard.units(_read(), actor, campaign_id)  # late: an open task past due
-        chosen = [r["process_id"] for r in rows if r["overdue_open"]]
+        chosen = [r.process_id for r in rows if r.overdue_open]
     elif form.get("process"):
         chosen = [_id(form["process"])]
     else:
@@ -146,8 +146,8 @@ def trend_chart(campaign_id: int) -> ResponseReturnValue:
     args = _args()
     days = dashboard.trend(_read(), current_actor(), campaign_id, args["start"], args["end"])
     svg = line_chart(
-        [format_date(d["day"], "dd/MM") for d in days],
-        {str(label): [d[key] for d in days] for key, label in TREND_SERIES},
+        [format_date(d.day, "dd/MM") for d in days],
+        {str(label): [getattr(d, key) for d in days] for key, label in TREND_SERIES},
         gettext("Tasks opened, completed and overdue per day"),
     )
     return Response(svg, mimetype="image/svg+xml")
@@ -201,21 +201,10 @@ FIGURES = (
 )
 
 
-def _figures(first: str, rows: list[dict[str, Any]]) -> Table:
+def _figures(first: str, rows: list[dashboard.Figures]) -> Table:
     return (
         (first, gettext("Open tasks"), *(str(f) for f in FIGURES)),
-        [
-            (
-                r["name"],
-                r["open"],
-                r["wait_p50"],
-                r["wait_p90"],
-                r["overdue"],
-                r["returns"],
-                r["done"],
-            )
-            for r in rows
-        ],
+        [(r.name, r.open, r.wait_p50, r.wait_p90, r.overdue, r.returns, r.done) for r in rows],
     )
 
 
@@ -226,7 +215,7 @@ def _steps(campaign_id: int, args: dict[str, Any]) -> tuple[str, Table]:
 
 def _agencies(campaign_id: int, args: dict[str, Any]) -> tuple[str, Table]:
     found = dashboard.agencies(_read(), current_actor(), campaign_id, args["sort"])
-    return gettext("By agency"), _figures(gettext("Agency"), found["agencies"])
+    return gettext("By agency"), _figures(gettext("Agency"), found.agencies)
 
 
 def _units(campaign_id: int, args: dict[str, Any]) -> tuple[str, Table]:
@@ -235,18 +224,18 @@ def _units(campaign_id: int, args: dict[str, Any]) -> tuple[str, Table]:
         tuple(str(h) for h in UNIT_HEADERS),
         [
             (
-                r["unit"],
-                r["depth"],
-                _yes(r["plan_submitted"]),
-                _yes(r["plan_approved"]),
-                _yes(r["reported"]),
-                r["report_last_day"],
-                gettext("Late") if r["late"] else "",
-                gettext("Missing") if r["missing"] else "",
-                r["below"]["units"],
-                r["below"]["reported"],
-                r["below"]["late"],
-                r["below"]["missing"],
+                r.unit,
+                r.depth,
+                _yes(r.plan_submitted),
+                _yes(r.plan_approved),
+                _yes(r.reported),
+                r.report_last_day,
+                gettext("Late") if r.late else "",
+                gettext("Missing") if r.missing else "",
+                r.below.units,
+                r.below.reported,
+                r.below.late,
+                r.below.missing,
             )
             for r in rows
         ],
@@ -257,7 +246,7 @@ def _trend(campaign_id: int, args: dict[str, Any]) -> tuple[str, Table]:
     days = dashboard.trend(_read(), current_actor(), campaign_id, args["start"], args["end"])
     return gettext("Trend"), (
         (gettext("Day"), *(str(label) for _, label in TREND_SERIES)),
-        [(d["day"], d["opened"], d["closed"], d["overdue"]) for d in days],
+        [(d.day, d.opened, d.closed, d.overdue) for d in days],
     )
 
 

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from io import BytesIO
-from typing import Any
 
 from flask import Blueprint, current_app, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
-from service.queries.documents import File, Pending, check_file, document_file, draft_file
+from service.queries.documents import (
+    File,
+    FileCheck,
+    Pending,
+    check_file,
+    document_file,
+    draft_file,
+)
 from service.web.deps import current_actor, new_uow
 
 bp = Blueprint("documents", __name__)
@@ -44,7 +50,7 @@ def draft(process_id: int, fmt: str) -> ResponseReturnValue:
 @login_required
 def check() -> ResponseReturnValue:
     """Upload a DOCX or PDF: is it, byte for byte, the document the audit log says was signed?"""
-    result: dict[str, Any] | None = None
+    result: FileCheck | None = None
     missing = False
     if request.method == "POST":
         upload = request.files.get("file")

@@ -19,6 +19,7 @@ from flask_babel import format_date, get_locale, gettext, lazy_gettext, ngettext
 
 from service.forms import AWARD_KINDS, DEADLINE_KINDS
 from service.permissions import Role
+from service.states import DeadlineState, ProcessStatus
 from service.steps import KINDS
 from workflows import calendar
 
@@ -105,19 +106,20 @@ SECURITY_KINDS = {
     "rate_limited": lazy_gettext("Too many attempts"),
     "forbidden": lazy_gettext("Refused request"),
 }
-DEADLINE_STATES = {
-    "on_time": lazy_gettext("On time"),
-    "due_soon": lazy_gettext("Due soon"),
-    "overdue": lazy_gettext("Overdue"),
-    "done": lazy_gettext("Done"),
-    "done_late": lazy_gettext("Done late"),
+DEADLINE_STATES: dict[str, Any] = {
+    DeadlineState.ON_TIME: lazy_gettext("On time"),
+    DeadlineState.DUE_SOON: lazy_gettext("Due soon"),
+    DeadlineState.OVERDUE: lazy_gettext("Overdue"),
+    DeadlineState.DONE: lazy_gettext("Done"),
+    DeadlineState.DONE_LATE: lazy_gettext("Done late"),
 }
-PROCESS_STATUSES = {
-    "running": lazy_gettext("In progress"),
-    "completed": lazy_gettext("Completed"),
-    "cancelled": lazy_gettext("Cancelled"),
-    "handed_over": lazy_gettext("Handed over to the successor"),
+PROCESS_STATUSES: dict[str, Any] = {
+    ProcessStatus.RUNNING: lazy_gettext("In progress"),
+    ProcessStatus.COMPLETED: lazy_gettext("Completed"),
+    ProcessStatus.CANCELLED: lazy_gettext("Cancelled"),
+    ProcessStatus.HANDED_OVER: lazy_gettext("Handed over to the successor"),
 }
+
 DELEGATION_KINDS = {
     "TUQ": lazy_gettext("TUQ. — signs by authorisation"),
     "KT": lazy_gettext("KT. — signs in place of"),

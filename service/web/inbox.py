@@ -13,6 +13,7 @@ from service.permissions import Right, may
 from service.queries.notifications import unread_count
 from service.queries.senders import senders
 from service.queries.tasks import inbox, inbox_counts
+from service.states import TaskState
 from service.web.deps import current_actor, new_uow
 from service.web.i18n import STEPS
 
@@ -59,7 +60,7 @@ def index() -> ResponseReturnValue:
     rows = inbox(
         new_uow(write=False),
         actor,
-        state="completed" if done else "open",
+        state=TaskState.COMPLETED if done else TaskState.OPEN,
         by=by,
         process=process,
         overdue=overdue,
@@ -69,7 +70,7 @@ def index() -> ResponseReturnValue:
         offset=(page - 1) * size,
     )
     more, rows = len(rows) > size, rows[:size]
-    sent = senders(new_uow(write=False), actor, [r["id"] for r in rows])
+    sent = senders(new_uow(write=False), actor, [r.id for r in rows])
     filters = {
         "step": step or "",
         "process": process or "",

@@ -25,15 +25,15 @@ from service.errors import Invalid
 from service.operations.actors import Actor
 from service.operations.awards import issue_award_decision
 from service.operations.processes import start_process
-from service.permissions import Reading
 from service.queries.awards import award_decision
 from service.queries.conversations import conversation
 from service.queries.definitions import definitions
 from service.queries.diagram import diagram
 from service.queries.directory import addressable_units, assignees
 from service.queries.documents import process_documents
-from service.queries.processes import history, process_detail
+from service.queries.processes import ProcessAsIssued, ProcessDetail, history, process_detail
 from service.queries.reports import children
+from service.states import TaskState
 from service.web.changes import worded_event
 from service.web.deps import current_actor, new_uow
 from service.web.i18n import ROLES, STEPS, label, translate_errors
@@ -46,25 +46,25 @@ bp = Blueprint("processes", __name__, url_prefix="/processes")
 def show(process_id: int) -> ResponseReturnValue:
     actor = current_actor()
     process = process_detail(new_uow(write=False), actor, process_id)
-    if process["reading"] == Reading.ISSUED_PLAN:  # a unit it addressed: the plan alone
+    if isinstance(process, ProcessAsIssued):  # a unit it addressed: the plan alone
         return render_template(
             "issued_plan.html",
             process=process,
-            document=process["document"],
+            document=process.document,
             unit_names=unit_names(actor, process_id),
         )
     events = history(new_uow(write=False), actor, process_id)
     where = diagram(new_uow(write=False), actor, process_id)
     diagram_steps = _diagram_steps(where)
-    steps = {t["step"]: t["name"] for t in process["tasks"]}
-    open_tasks = [t for t in process["tasks"] if t["state"] == "open"]
+    steps = {t.step: t.name for t in process.tasks}
+    open_tasks = [t for t in process.tasks if t.state == TaskState.OPEN]
     conv = conversation(new_uow(write=False), actor, process_id)
     return render_template(
         "process.html",
         conv=conv,
         comment_bodies={c["id"]: c["body"] for c in conv["comments"]},
         process=process,
-        document=process["document"],
+        document=process.document,
         events=[worded_event(e) for e in events],
         steps=steps,
         diagram=where,
@@ -74,10 +74,10 @@ def show(process_id: int) -> ResponseReturnValue:
             "steps": {step["id"]: step["label"] for step in diagram_steps},
         },
         open_tasks=open_tasks,
-        assignees=assignees(new_uow(write=False), actor, [t["id"] for t in open_tasks]),
+        assignees=assignees(new_uow(write=False), actor, [t.id for t in open_tasks]),
         unit_names=unit_names(actor, process_id),
         lanes=_lanes(process),
-        units=children(new_uow(write=False), actor, process_id) if process["issued_at"] else [],
+        units=children(new_uow(write=False), actor, process_id) if process.issued_at else [],
         documents=process_documents(new_uow(write=False), actor, process_id),
         awards=award_decision(new_uow(write=False), actor, process_id),
     )
@@ -116,9 +116,13 @@ def new() -> ResponseReturnValue:
             else:
                 flash(gettext("The plan is started. Draft it now."), "success")
                 started = process_detail(new_uow(write=False), actor, process_id)
-                first = [t for t in started["tasks"] if t["state"] == "open"]
+                first = [
+                    t
+                    for t in getattr(started, "tasks", [])  # its starter reads it in full
+                    if t.state == TaskState.OPEN
+                ]
                 if first:
-                    return redirect(url_for("web.tasks.show", task_id=first[0]["id"]))
+                    return redirect(url_for("web.tasks.show", task_id=first[0].id))
                 return redirect(url_for("web.processes.show", process_id=process_id))
     status = 422 if errors else 200
     return (
@@ -164,9 +168,9 @@ def _diagram_steps(where: dict[str, Any]) -> list[dict[str, str]]:
     ]
 
 
-def _lanes(process: dict[str, Any]) -> list[tuple[str, str]]:
+def _lanes(process: ProcessDetail) -> list[tuple[str, str]]:
     """Each lane of the diagram (a role) with the agency that fills it in this process."""
     agencies: dict[str, str] = {}
-    for task in process["tasks"]:
-        agencies.setdefault(task["role"], task["agency"])
+    for task in process.tasks:
+        agencies.setdefault(task.role, task.agency)
     return [(label(ROLES, role), agency) for role, agency in agencies.items()]

@@ -16,6 +16,7 @@ from service.exports import Table, to_csv, to_xlsx
 from service.operations.registers import KINDS, set_next_number
 from service.permissions import Right, may, require
 from service.queries.registers import register, register_agencies
+from service.states import DocumentState
 from service.web.deps import current_actor, new_uow
 from service.web.i18n import translate_errors, translate_message, vn_date
 from workflows.calendar import local_day
@@ -33,7 +34,11 @@ HEADERS = (
     "Hồ sơ (quy trình)",
     "Tình trạng bản ký",
 )
-STATES = {"rendering": "Đang tạo tệp", "ready": "Đã có tệp", "failed": "Lỗi tạo tệp"}
+STATES = {
+    DocumentState.RENDERING: "Đang tạo tệp",
+    DocumentState.READY: "Đã có tệp",
+    DocumentState.FAILED: "Lỗi tạo tệp",
+}
 
 
 def _this_year() -> int:

@@ -17,7 +17,8 @@ from service.operations.drafts import Draft, read_draft, save_draft, typed
 from service.operations.tasks import claim_task, complete_task, release_task
 from service.queries.conversations import conversation
 from service.queries.directory import addressable_units, plan_issuers
-from service.queries.tasks import task_detail
+from service.queries.tasks import TaskDetail, task_detail
+from service.states import TaskState
 from service.steps import StepKind, Writes, button, kind_of
 from service.web import forms
 from service.web.auth import safe_next
@@ -35,7 +36,9 @@ def show(task_id: int) -> ResponseReturnValue:
     """The plan, what came back with it, and the step's form filled with the plan as it is."""
     actor = current_actor()
     task = task_detail(new_uow(write=False), actor, task_id)
-    draft = read_draft(new_uow(write=False), actor, task_id) if task["state"] == "open" else None
+    draft = (
+        read_draft(new_uow(write=False), actor, task_id) if task.state == TaskState.OPEN else None
+    )
     if draft is None:
         return _render(actor, task, _initial(task), {}, comment="")
     form = MultiDict(draft.fields)
@@ -84,7 +87,7 @@ def resend(task_id: int) -> ResponseReturnValue:
     back with what was typed and a fresh token, to send again."""
     actor = current_actor()
     task = task_detail(new_uow(write=False), actor, task_id)
-    if task["state"] != "open":
+    if task.state != TaskState.OPEN:
         return redirect(url_for("web.tasks.show", task_id=task_id))
     form = MultiDict(typed(request.form.items(multi=True)))
     values = forms.parse(_kind(task).schema, form, hidden=_kind(task).hidden)
@@ -160,41 +163,36 @@ def release(task_id: int) -> ResponseReturnValue:
     return redirect(safe_next(request.form.get("next")))
 
 
-def _initial(task: dict[str, Any]) -> dict[str, Any]:
+def _initial(task: TaskDetail) -> dict[str, Any]:
     """What the form starts with: the report so far, or the plan's parts the step edits (a
     first draft starts with the title the plan was started under)."""
-    if task.get("report_round"):
-        round_ = task["report_round"]
-        source = (
-            (task.get("report_drafts") or {}).get(round_)
-            or (task.get("reports") or {}).get(round_)
-            or task.get("units_sum")
-            or {}
-        )
+    if task.report_round:
+        round_ = task.report_round
+        source = task.report_drafts.get(round_) or task.reports.get(round_) or task.units_sum or {}
     elif _kind(task).writes_report:
-        source = task.get("report") or {}
+        source = {}
     else:
-        source = task["document"] or {"title": task["process_title"]}
+        source = task.document or {"title": task.process_title}
     return {name: source[name] for name in _kind(task).schema.fields if name in source}
 
 
-def _take_proposal(task: dict[str, Any], data: dict[str, Any], chosen: list[str]) -> Any:
+def _take_proposal(task: TaskDetail, data: dict[str, Any], chosen: list[str]) -> Any:
     """The form's values with the proposed changes ticked (by their index) put in."""
-    changes = (task.get("proposal") or {}).get("changes") or []
+    changes = [] if task.proposal is None else task.proposal.changes
     picked = {int(i) for i in chosen if i.isdigit()}
     return patch(
         data,
-        [{"path": c["path"], "new": c["proposed"]} for i, c in enumerate(changes) if i in picked],
+        [{"path": c.path, "new": c.proposed} for i, c in enumerate(changes) if i in picked],
     )
 
 
-def _kind(task: dict[str, Any]) -> StepKind:
-    return kind_of(str(task["form"]))
+def _kind(task: TaskDetail) -> StepKind:
+    return kind_of(task.form)
 
 
 def _render(
     actor: Actor,
-    task: dict[str, Any],
+    task: TaskDetail,
     values: dict[str, Any],
     errors: dict[str, Any],
     comment: str,
@@ -207,12 +205,12 @@ def _render(
     resend: bool = False,
 ) -> ResponseReturnValue:
     kind = _kind(task)
-    units = addressable_units(new_uow(write=False), task["process_id"])
+    units = addressable_units(new_uow(write=False), task.process_id)
     options = {
         "addressed_units": [(u["code"], ("— " * (u["depth"] - 1)) + u["name"]) for u in units],
         "issuer": [
             (symbol, f"KH-{symbol} — {name}")
-            for symbol, name in plan_issuers(new_uow(write=False), task["process_id"])
+            for symbol, name in plan_issuers(new_uow(write=False), task.process_id)
         ],
     }
     nodes = forms.build(
@@ -224,7 +222,7 @@ def _render(
     )
     decisions = [(d, gettext(button(kind, d))) for d in kind.decisions]
     try:
-        conv = conversation(new_uow(write=False), actor, task["process_id"])
+        conv = conversation(new_uow(write=False), actor, task.process_id)
     except Forbidden:  # a task of a process the actor does not read in full: no thread
         conv = None
     data_errors = errors.get("data")
@@ -234,7 +232,7 @@ def _render(
             "task.html",
             task=task,
             conv=conv,
-            document=task["document"],
+            document=task.document,
             nodes=nodes,
             decisions=decisions,
             comment=comment,
@@ -243,18 +241,17 @@ def _render(
             general_errors=general,
             has_errors=bool(errors),
             focus=focus,
-            editable=task["state"] == "open",
+            editable=task.state == TaskState.OPEN,
             unit_names={u["code"]: u["name"] for u in units},
             form_title=gettext(kind.title),
             writes_plan=kind.writes is Writes.PLAN,
-            signed_report=(task.get("report_drafts") or {}).get(task["report_round"] or "")
+            signed_report=task.report_drafts.get(task.report_round or "")
             if kind.signs_report
             else None,
             budget_total=forms.budget_total(values.get("budget_lines")),
-            proposed=[
-                worded(c["path"], c["current"], c["proposed"])
-                for c in (task.get("proposal") or {}).get("changes") or []
-            ],
+            proposed=[]
+            if task.proposal is None
+            else [worded(c.path, c.current, c.proposed) for c in task.proposal.changes],
             proposal_taken=proposal_taken,
             draft=draft,
             draft_saved=_saved_text(draft.saved_at) if draft else "",
@@ -265,7 +262,7 @@ def _render(
                 (
                     g.mark
                     for g in actor.grants
-                    if (g.agency_id, g.role) == (task["agency"]["id"], task["role"])
+                    if (g.agency_id, g.role) == (task.agency.id, task.role)
                 ),
                 "",
             ),

@@ -33,10 +33,13 @@ ROW_TAMPERINGS = [
     ("decision", "UPDATE task SET decision = 'approve' WHERE id = :returned", "task", "decision"),
     ("comment", "UPDATE task SET comment = 'Đồng ý.' WHERE id = :returned", "task", "comment"),
     ("completer", "UPDATE task SET completed_by_id = :user WHERE id = :returned", "task", "completed_by_id"),
+    ("task state", "UPDATE task SET state = 'open' WHERE id = :returned", "task", "state"),
+    ("unknown task state", "UPDATE task SET state = 'forged' WHERE id = :returned", "task", "state"),
     ("register", "UPDATE register SET last_number = 7 WHERE agency_id = :agency", "register", "last_number"),
     ("title", "UPDATE process_instance SET title = 'Khác' WHERE id = :province", "process_instance", "title"),
     ("unit title", "UPDATE process_instance SET title = 'Khác' WHERE id = :health", "process_instance", "title"),
     ("state", "UPDATE process_instance SET state = (SELECT state FROM process_instance WHERE id = :health) WHERE id = :silent", "process_instance", "state"),
+    ("unknown status", "UPDATE process_instance SET status = 'forged' WHERE id = :province", "process_instance", "status"),
     ("plan", "UPDATE process_instance SET document = '{}' WHERE id = :province", "process_instance", "document"),
 ]  # fmt: skip
 

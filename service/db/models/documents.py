@@ -8,8 +8,9 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from service.db.base import Base
+from service.db.base import Base, str_enum
 from service.db.models.directory import Agency, User
+from service.states import DocumentState
 
 
 class Register(Base):
@@ -64,7 +65,9 @@ class Document(Base):
     signed_at: Mapped[datetime]
     signed_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     signing_mark: Mapped[str | None] = mapped_column(String(120))
-    state: Mapped[str] = mapped_column(String(10), default="rendering")  # rendering|ready|failed
+    state: Mapped[DocumentState] = mapped_column(
+        str_enum(DocumentState, 10), default=DocumentState.RENDERING
+    )
     # the layout's data (service.documents.layout.to_data); None for documents rendered at
     # signing, before render jobs
     content: Mapped[dict[str, Any] | None] = mapped_column(deferred=True)

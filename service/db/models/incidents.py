@@ -8,9 +8,10 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from service.db.base import Base
+from service.db.base import Base, str_enum
 from service.db.models.directory import User
 from service.db.models.processes import ProcessDefinition, ProcessInstance, Task
+from service.states import IncidentState
 
 
 class Incident(Base):
@@ -32,7 +33,9 @@ class Incident(Base):
     # what the engine was given: the completion's decision and deadlines, or a start's roles
     engine_data: Mapped[dict[str, Any]]
     occurrences: Mapped[int] = mapped_column(default=1)
-    state: Mapped[str] = mapped_column(String(20), default="open")  # open|resolved|cancelled
+    state: Mapped[IncidentState] = mapped_column(
+        str_enum(IncidentState, 20), default=IncidentState.OPEN
+    )
     created_at: Mapped[datetime]
     last_at: Mapped[datetime]
     triggered_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))

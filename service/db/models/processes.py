@@ -8,8 +8,9 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from service.db.base import Base, utcnow
+from service.db.base import Base, str_enum, utcnow
 from service.db.models.directory import Agency, User
+from service.states import DeadlineState, ProcessStatus, TaskState
 from workflows.audit import GENESIS
 
 
@@ -43,7 +44,9 @@ class ProcessInstance(Base):
     jurisdiction_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
     title: Mapped[str] = mapped_column(String(500))
     title_folded: Mapped[str] = mapped_column(String(500), server_default="")  # accent-free search
-    status: Mapped[str] = mapped_column(String(20), default="running")
+    status: Mapped[ProcessStatus] = mapped_column(
+        str_enum(ProcessStatus, 20), default=ProcessStatus.RUNNING
+    )
     bindings: Mapped[dict[str, Any]]  # role -> agency id
     document: Mapped[dict[str, Any]]  # the plan as last submitted
     state: Mapped[str] = mapped_column(Text)  # workflows.Runtime.dump()
@@ -89,7 +92,7 @@ class Task(Base):
     report_round: Mapped[str | None] = mapped_column(String(40))  # set on report steps
     role: Mapped[str] = mapped_column(String(40))
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
-    state: Mapped[str] = mapped_column(String(20), default="open")
+    state: Mapped[TaskState] = mapped_column(str_enum(TaskState, 20), default=TaskState.OPEN)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[datetime | None]
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
@@ -105,7 +108,9 @@ class Task(Base):
     due_soon_at: Mapped[datetime | None]
     # on_time | due_soon | overdue while open; done | done_late once completed. Kept by the
     # scheduler and the completion, so inboxes and dashboards filter on a column.
-    deadline_state: Mapped[str] = mapped_column(String(20), default="on_time")
+    deadline_state: Mapped[DeadlineState] = mapped_column(
+        str_enum(DeadlineState, 20), default=DeadlineState.ON_TIME
+    )
     version: Mapped[int] = mapped_column(default=1)
 
     instance: Mapped[ProcessInstance] = relationship()
