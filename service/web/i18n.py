@@ -367,6 +367,10 @@ MESSAGES = [
         lazy_gettext("The register never goes backwards: its next number is %(next)s."),
     ),
     (
+        "Not a register of this agency: one of {symbols}.",
+        lazy_gettext("Not a register of this agency: one of %(symbols)s."),
+    ),
+    (
         "Below what the units reported together ({sum}): correct it or give the reason.",
         lazy_gettext(
             "Below what the units reported together (%(sum)s): correct it or give the reason."
