@@ -310,3 +310,33 @@ def test_event_hashes_match_known_answers() -> None:
         assert canonical_json(record) == text.encode("utf-8")
         assert event_hash(record, prev) == expected
         prev = expected
+
+
+def test_leaf_hashes_match_the_published_ones() -> None:
+    """Computed inside the test: HASHES above is built at import, out of a mutant's reach."""
+    assert [leaf_hash(entry).hex() for entry in LEAVES] == NODES[0]
+
+
+@pytest.mark.parametrize(("index", "size"), [(-1, 8), (8, 8), (3, 3)])
+def test_a_proof_for_a_leaf_outside_the_tree_is_refused(index: int, size: int) -> None:
+    with pytest.raises(IndexError, match="outside the tree"):
+        inclusion_proof(tree_levels(HASHES[:size]), index)
+
+
+ROOT_HEX = "ab" * 32
+# (note, accepted?): origin, size, root, time, and nothing after the last newline
+NOTES = [
+    (f"antq\n8\n{ROOT_HEX}\n2023-04-20T02:00:00Z\n", True),
+    (f"antq\n8\n{ROOT_HEX[:-2]}\n2023-04-20T02:00:00Z\n", False),  # a short root
+    (f"antq\neight\n{ROOT_HEX}\n2023-04-20T02:00:00Z\n", False),
+    (f"antq\n8\n{ROOT_HEX}\n2023-04-20T02:00:00Z\nmore", False),
+]
+
+
+@pytest.mark.parametrize(("note", "accepted"), NOTES)
+def test_a_malformed_note_is_refused(note: str, accepted: bool) -> None:
+    if accepted:
+        assert parse_note(note) == ("antq", 8, ROOT_HEX, "2023-04-20T02:00:00Z")
+    else:
+        with pytest.raises(ValueError, match="not a checkpoint note"):
+            parse_note(note)
