@@ -340,3 +340,10 @@ def test_a_malformed_note_is_refused(note: str, accepted: bool) -> None:
     else:
         with pytest.raises(ValueError, match="not a checkpoint note"):
             parse_note(note)
+
+
+def test_roots_at_some_sizes_only_stop_early_and_skip_what_is_not_there() -> None:
+    found = {n: r.hex() for n, r in roots_at(iter(HASHES), [3, 5]).items()}
+    assert found == {3: ROOTS[3], 5: ROOTS[5]}
+    assert roots_at(HASHES, []) == {}
+    assert roots_at(HASHES, [9]) == {}  # more than the leaves: missing from the answer
