@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
-from service.db.models import Agency, ProcessInstance, Task, User, UserRole
+from service.db.models import Agency, AgencySuccessor, ProcessInstance, Task, User, UserRole
 from service.db.uow import UnitOfWork
 from service.documents.keys import agency_label, user_label
 from service.errors import NotFound
@@ -130,3 +130,22 @@ def assignees(uow: UnitOfWork, actor: Actor, task_ids: list[int]) -> dict[int, l
                 )
             ]
         return found
+
+
+def forebears(uow: UnitOfWork, agency_id: int) -> set[int]:
+    """The agency and every agency that ended into it, at any remove, through the links the
+    reorganisations left (service.operations.reorganisation): merged into it, dissolved with it
+    as successor, split with it taking the open work. Their past is the agency's past: Bắc
+    Giang's and Bắc Ninh's 2025 cycles are the 2026 Bắc Ninh's last year. A split's other
+    successors do not inherit it, so no cycle counts twice."""
+    found, frontier = {agency_id}, {agency_id}
+    while frontier:
+        ended = uow.session.scalars(
+            select(AgencySuccessor.agency_id).where(
+                AgencySuccessor.successor_id.in_(frontier),
+                or_(AgencySuccessor.kind != "split", AgencySuccessor.takes_open_work),
+            )
+        )
+        frontier = set(ended) - found
+        found |= frontier
+    return found

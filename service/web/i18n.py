@@ -316,10 +316,52 @@ MESSAGES = [
         lazy_gettext("No agency has the code %(code)s, here or above this row."),
     ),
     ("No agency has the code {code}.", lazy_gettext("No agency has the code %(code)s.")),
+    # service.operations.reorganisation, as the agencies page shows them
+    (
+        "{name} was dissolved or merged on {day}.",
+        lazy_gettext("%(name)s was dissolved or merged on %(day)s."),
+    ),
+    ("{name} exists only from {day}.", lazy_gettext("%(name)s exists only from %(day)s.")),
+    ("{name} already ended on {day}.", lazy_gettext("%(name)s already ended on %(day)s.")),
+    (
+        "After today ({today}), or apply it at once.",
+        lazy_gettext("After today (%(today)s), or apply it at once."),
+    ),
+    (
+        "Before the agency existed: it exists from {day}.",
+        lazy_gettext("Before the agency existed: it exists from %(day)s."),
+    ),
+    (
+        "Apply a reorganisation on or after its date: today is {today}.",
+        lazy_gettext("Apply a reorganisation on or after its date: today is %(today)s."),
+    ),
+    (
+        "An agency does not merge into itself.",
+        lazy_gettext("An agency does not merge into itself."),
+    ),
+    (
+        "Name each successor once, not the agency itself.",
+        lazy_gettext("Name each successor once, not the agency itself."),
+    ),
+    (
+        "Must be one of the successors in `into`.",
+        lazy_gettext("Must be one of the successors named above."),
+    ),
+    ("An agency does not succeed itself.", lazy_gettext("An agency does not succeed itself.")),
+    (
+        "{above} is {name} or below it: a cycle.",
+        lazy_gettext("%(above)s is %(name)s or below it: a cycle."),
+    ),
     ("{name} ended on {day}.", lazy_gettext("%(name)s ended on %(day)s.")),
     ("Two to ten digits.", lazy_gettext("Two to ten digits.")),
     ("Not a role: {roles}.", lazy_gettext("Not a role: %(roles)s.")),
     ("{username} is already taken.", lazy_gettext("%(username)s is already taken.")),
+    (
+        "Lowercase letters, digits, dots, dashes and underscores.",
+        lazy_gettext("Lowercase letters, digits, dots, dashes and underscores."),
+    ),
+    ("Not a valid email address.", lazy_gettext("Not a valid email address.")),
+    ("{name} does not exist on {day}.", lazy_gettext("%(name)s does not exist on %(day)s.")),
     ("You cannot disable yourself.", lazy_gettext("You cannot disable yourself.")),
     ("The sheet has no rows.", lazy_gettext("The sheet has no rows.")),
     ("The sheet is empty.", lazy_gettext("The sheet is empty.")),
