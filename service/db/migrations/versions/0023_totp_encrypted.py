@@ -3,7 +3,7 @@
 Seeds stored before this stay readable; `flask users encrypt-second-factors` seals them.
 
 Revision ID: 0023_totp_encrypted
-Revises: 0026_register_symbol
+Revises: 0024_scheduled_reorganisations
 Create Date: 2026-12-02 04:10:00.000000
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision = '0023_totp_encrypted'
-down_revision = '0026_register_symbol'  # after merging main; the lead re-chains
+down_revision = '0024_scheduled_reorganisations'  # main's head when merged; the lead re-chains
 branch_labels = None
 depends_on = None
 
