@@ -151,6 +151,8 @@ EXEMPT: dict[str, str] = {
     "documents.decision_issuer": READ,
     "documents.plan_recipients": READ,
     "documents.issuer_choices": READ,
+    "documents.plan_grounds": READ + " (what a plan's preamble cites)",
+    "documents.cited": PURE,
     "security_log.read": READ,
     "security_log.record": "writes the security log itself (logins, refusals): its own record",
     "sessions.check": SESSIONS,
