@@ -90,7 +90,9 @@ def release_task(uow: UnitOfWork, actor: Actor, task_id: int) -> None:
 
 
 def _open_task(uow: UnitOfWork, actor: Actor, task_id: int) -> Task:
-    task = uow.session.get(Task, task_id)
+    # the instance comes with it: loading it later, once the task is changed, would autoflush
+    # the change outside _flush_or_conflict, and a concurrent claim's StaleDataError be a 500
+    task = uow.session.get(Task, task_id, options=[joinedload(Task.instance)])
     if task is None:
         raise NotFound("task_not_found", "No such task.")
     check_can_act(actor, task)
@@ -189,7 +191,10 @@ def _complete_task(
             _check_not_drafter(uow, instance, task, actor)
         if (kind.signs_plan or kind.signs_report) and decision == Decision.APPROVE:
             # the worker signs on the wall clock's time, whatever clock the service keeps
-            check_signing_keys(uow.session, keys, actor, task.agency_id, datetime.now(UTC))
+            issued_as = document.get("issuer") if kind.signs_plan else None
+            check_signing_keys(
+                uow.session, keys, actor, task.agency_id, datetime.now(UTC), issued_as
+            )
         definition = engine_definition(instance.definition)
         runtime = Runtime.restore(definition, instance.state)
         engine_data = {"decision": decision, **engine_deadlines(instance, document)}

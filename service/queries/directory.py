@@ -86,7 +86,9 @@ def colleagues(uow: UnitOfWork, actor: Actor) -> list[dict[str, Any]]:
 
 def key_holders(uow: UnitOfWork) -> dict[str, tuple[str, str]]:
     """Who needs a signing key, by key label: every active user who may sign for an agency
-    (a head, a deputy) and every agency; each with the certificate's (common name, organisation)."""
+    (a head, a deputy, an office chief by order), every agency and every other body an agency
+    issues as; each with the
+    certificate's (common name, organisation)."""
     with uow:
         agencies = uow.session.scalars(select(Agency)).all()
         users = uow.session.scalars(
@@ -96,8 +98,14 @@ def key_holders(uow: UnitOfWork) -> dict[str, tuple[str, str]]:
         holders = {
             agency_label(a.code): (names[a.id], a.parent_body or names[a.id]) for a in agencies
         }
+        for a in agencies:  # the other bodies it issues as seal in their own names
+            for other in a.issuers or []:
+                name = other.get("issuer_name") or names[a.id]
+                label = agency_label(a.code, other["abbreviation"])
+                holders[label] = (name, other.get("parent_body") or name)
         for user in users:
-            if may({r.role for r in user.roles}, Right.STAND_IN):
+            roles = {r.role for r in user.roles}
+            if may(roles, Right.STAND_IN) or may(roles, Right.SIGN_BY_ORDER):
                 holders[user_label(user.username)] = (user.full_name, names[user.agency_id])
         return holders
 
