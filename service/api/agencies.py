@@ -8,8 +8,9 @@ from typing import Any
 
 from flask import request
 from flask.views import MethodView
-from marshmallow import Schema, fields, validate
+from marshmallow import fields
 
+from service import validation as validate
 from service.api.blueprint import BEARER, Blueprint, multipart
 from service.api.deps import current_actor, new_uow
 from service.errors import Invalid
@@ -17,6 +18,7 @@ from service.imports import read_rows
 from service.operations import reorganisation
 from service.operations.directory_import import import_agencies
 from service.permissions import Right, require
+from service.validation import NOT_A_DATE, REQUIRED, Schema
 
 blp = Blueprint(
     "agencies",
@@ -142,11 +144,11 @@ class Import(MethodView):
         require(actor, Right.REORGANISE)  # 403 before the file is read
         upload = request.files.get("file")
         if upload is None or not upload.filename:
-            raise Invalid({"file": ["Missing data for required field."]})
+            raise Invalid({"file": [REQUIRED]})
         try:
             effective = date.fromisoformat(request.form.get("effective", ""))
         except ValueError:
-            raise Invalid({"effective": ["Not a valid date."]}) from None
+            raise Invalid({"effective": [NOT_A_DATE]}) from None
         rows = read_rows(upload.filename, upload.read(5_000_000))
         return {"agencies": import_agencies(new_uow(), actor, rows, effective)}
 

@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from service.db.models import Agency, Document, Register
 from service.db.uow import UnitOfWork
-from service.errors import Invalid, NotFound
+from service.errors import Invalid, Message, NotFound
 from service.operations.actors import Actor
 from service.permissions import Right, require
 
@@ -61,7 +61,9 @@ def set_next_number(
         raise Invalid(
             {
                 "next_number": [
-                    f"Must be greater than or equal to 1 and less than or equal to {MAX_NUMBER}."
+                    Message(
+                        "out_of_range", "Must be from %(min)s to %(max)s.", min=1, max=MAX_NUMBER
+                    )
                 ]
             }
         )
@@ -91,8 +93,13 @@ def set_next_number(
             raise Invalid(
                 {
                     "next_number": [
-                        f"Number {next_number} is already issued (the last issued is "
-                        f"{issued}): set a number above it."
+                        Message(
+                            "number_issued",
+                            "Number %(number)s is already issued (the last issued is %(last)s): "
+                            "set a number above it.",
+                            number=next_number,
+                            last=issued,
+                        )
                     ]
                 }
             )
@@ -100,7 +107,11 @@ def set_next_number(
             raise Invalid(
                 {
                     "next_number": [
-                        f"The register never goes backwards: its next number is {current}."
+                        Message(
+                            "register_backwards",
+                            "The register never goes backwards: its next number is %(next)s.",
+                            next=current,
+                        )
                     ]
                 }
             )

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from service.db.models import Agency, AgencySuccessor, RoleBinding
 from service.db.uow import UnitOfWork
-from service.errors import Invalid
+from service.errors import Invalid, Message
 from service.operations.actors import Actor
 from service.operations.directory import LEVEL_KINDS
 from service.operations.registers import agency_by_code
@@ -45,7 +45,9 @@ def _existing(uow: UnitOfWork, code: str, field: str, effective: date) -> Agency
     """The agency named in `field`, existing on `effective`; :raise Invalid: otherwise."""
     agency = uow.session.scalars(select(Agency).where(Agency.code == code)).one_or_none()
     if agency is None:
-        raise Invalid({field: [f"No agency has the code {code!r}."]})
+        raise Invalid(
+            {field: [Message("unknown_agency", "No agency has the code %(code)s.", code=code)]}
+        )
     if agency.valid_to is not None and agency.valid_to <= effective:
         raise Invalid({field: [f"{agency.name} was dissolved or merged on {agency.valid_to}."]})
     if agency.valid_from is not None and effective < agency.valid_from:
@@ -76,7 +78,13 @@ def _check_admin_code(uow: UnitOfWork, admin_code: str | None, agency: Agency | 
         return
     holder = uow.session.scalars(select(Agency).where(Agency.admin_code == admin_code)).first()
     if holder is not None and holder is not agency:
-        raise Invalid({"admin_code": [f"Code {admin_code!r} is already used."]})
+        raise Invalid(
+            {
+                "admin_code": [
+                    Message("code_used", "Code %(code)s is already used.", code=admin_code)
+                ]
+            }
+        )
 
 
 def _subtree(uow: UnitOfWork, root: Agency) -> list[Agency]:
@@ -123,7 +131,9 @@ def create_agency(
     require(actor, Right.REORGANISE)
     with uow:
         if uow.session.scalars(select(Agency.id).where(Agency.code == code)).first():
-            raise Invalid({"code": [f"Code {code!r} is already used."]})
+            raise Invalid(
+                {"code": [Message("code_used", "Code %(code)s is already used.", code=code)]}
+            )
         _check_admin_code(uow, admin_code, None)
         above = None if parent is None else _existing(uow, parent, "parent", effective)
         agency = add_agency(uow, code, name, kind, above, effective, admin_code, serves)
@@ -168,7 +178,17 @@ def add_agency(
             select(RoleBinding).filter_by(jurisdiction_id=level, role=role)
         ).first()
         if level is None or taken is not None:
-            raise Invalid({"serves": [f"The role {role} is already filled at that level."]})
+            raise Invalid(
+                {
+                    "serves": [
+                        Message(
+                            "role_filled",
+                            "The role %(role)s is already filled at that level.",
+                            role=role,
+                        )
+                    ]
+                }
+            )
         uow.session.add(RoleBinding(jurisdiction_id=level, role=role, agency_id=agency.id))
     return agency
 

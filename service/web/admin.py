@@ -18,6 +18,7 @@ from service.operations import users as ops
 from service.operations.directory_import import COLUMNS, import_agencies
 from service.permissions import Right, require
 from service.queries.administration import agency_tree, users
+from service.validation import NOT_A_DATE, REQUIRED
 from service.web.deps import current_actor, new_uow
 from service.web.i18n import translate_errors
 from workflows.calendar import local_day
@@ -58,11 +59,11 @@ def import_sheet() -> ResponseReturnValue:
     ).isoformat()
     try:
         if upload is None or not upload.filename:
-            raise Invalid({"file": ["Missing data for required field."]})
+            raise Invalid({"file": [REQUIRED]})
         try:
             day = date.fromisoformat(effective)
         except ValueError:
-            raise Invalid({"effective": ["Not a valid date."]}) from None
+            raise Invalid({"effective": [NOT_A_DATE]}) from None
         rows = read_rows(upload.filename, upload.read(5_000_000))
         codes = import_agencies(new_uow(), actor, rows, day)
     except Invalid as err:

@@ -59,6 +59,29 @@ class Node:
         return bool(self.errors) or any(c.invalid for c in self.children + self.rows)
 
 
+@dataclass(frozen=True)
+class Problem:
+    """One line of the error summary: the field's id to link to, its name, its reasons."""
+
+    id: str
+    label: str
+    messages: list[str]
+
+
+def problems(nodes: Sequence[Node], within: str = "", anchor: str = "") -> list[Problem]:
+    """Every field with reasons, in the form's order, named with its group and row ("Budget
+    lines — Line 2 — Unit amount (đ)"); a row's own reasons link to its list."""
+    found: list[Problem] = []
+    for node in nodes:
+        name = f"{within} — {node.label}" if within and node.label else node.label or within
+        if node.errors:
+            found.append(Problem(node.id if node.label else anchor, name, list(node.errors)))
+        found += problems(node.children, name, node.id)
+        for index, row in enumerate(node.rows, start=1):
+            found += problems([row], f"{name} — {node.row_label} {index}", node.id)
+    return found
+
+
 def build(
     schema: Schema,
     values: Mapping[str, Any] | None,

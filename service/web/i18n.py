@@ -17,6 +17,7 @@ from babel import dates, numbers
 from flask import current_app, has_request_context, session
 from flask_babel import format_date, get_locale, gettext, lazy_gettext, ngettext
 
+from service.errors import Message
 from service.forms import AWARD_KINDS, DEADLINE_KINDS
 from service.permissions import Role
 from service.states import DeadlineState, ProcessStatus
@@ -264,128 +265,6 @@ ERRORS = {
         "decide."
     ),
 }
-# marshmallow's and the service's English messages, as templates: {name} is a value.
-MESSAGES = [
-    ("Missing data for required field.", lazy_gettext("Please fill in this field.")),
-    ("Field may not be null.", lazy_gettext("Please fill in this field.")),
-    ("Not a valid integer.", lazy_gettext("Enter a whole number, e.g. 1.000.000.")),
-    ("Not a valid date.", lazy_gettext("Enter a date as dd/mm/yyyy.")),
-    ("Not a valid string.", lazy_gettext("Enter text.")),
-    ("Not a valid boolean.", lazy_gettext("Choose yes or no.")),
-    ("Not a valid list.", lazy_gettext("Invalid list.")),
-    ("Invalid input type.", lazy_gettext("Invalid value.")),
-    ("Unknown field.", lazy_gettext("Unknown field.")),
-    ("Shorter than minimum length {min}.", lazy_gettext("At least %(min)s characters.")),
-    ("Longer than maximum length {max}.", lazy_gettext("At most %(max)s characters.")),
-    (
-        "Length must be between {min} and {max}.",
-        lazy_gettext("Between %(min)s and %(max)s characters."),
-    ),
-    (
-        "Must be greater than or equal to {min} and less than or equal to {max}.",
-        lazy_gettext("Must be from %(min)s to %(max)s."),
-    ),
-    ("Must be greater than or equal to {min}.", lazy_gettext("Must be at least %(min)s.")),
-    ("Must be less than or equal to {max}.", lazy_gettext("Must be at most %(max)s.")),
-    ("Must be one of: {choices}.", lazy_gettext("Choose one of the options.")),
-    ("Larger than {max} MB.", lazy_gettext("Larger than %(max)s MB: attach a smaller file.")),
-    (
-        "Not a PDF, DOCX, XLSX, JPEG or PNG file.",
-        lazy_gettext("Not a PDF, DOCX, XLSX, JPEG or PNG file."),
-    ),
-    (
-        "Not an agency taking part in this process.",
-        lazy_gettext("Not an agency taking part in this process."),
-    ),
-    (
-        "The end date is before the start date.",
-        lazy_gettext("The end date is before the start date."),
-    ),
-    (
-        "Cannot exceed the total (a share above 100%).",
-        lazy_gettext("Cannot exceed the total (a share above 100%)."),
-    ),
-    (
-        "A return needs a comment saying what to change.",
-        lazy_gettext("A return needs a comment saying what to change."),
-    ),
-    ("Unknown agency code.", lazy_gettext("Unknown agency code.")),
-    ("Code {code} is already used.", lazy_gettext("Code %(code)s is already used.")),
-    (
-        "No agency has the code {code}, here or above this row.",
-        lazy_gettext("No agency has the code %(code)s, here or above this row."),
-    ),
-    ("No agency has the code {code}.", lazy_gettext("No agency has the code %(code)s.")),
-    ("{name} ended on {day}.", lazy_gettext("%(name)s ended on %(day)s.")),
-    ("Two to ten digits.", lazy_gettext("Two to ten digits.")),
-    ("Not a role: {roles}.", lazy_gettext("Not a role: %(roles)s.")),
-    ("{username} is already taken.", lazy_gettext("%(username)s is already taken.")),
-    ("You cannot disable yourself.", lazy_gettext("You cannot disable yourself.")),
-    ("The sheet has no rows.", lazy_gettext("The sheet has no rows.")),
-    ("The sheet is empty.", lazy_gettext("The sheet is empty.")),
-    (
-        "Not a CSV file in UTF-8, nor an Excel workbook.",
-        lazy_gettext("Not a CSV file in UTF-8, nor an Excel workbook."),
-    ),
-    ("Not an Excel workbook (.xlsx).", lazy_gettext("Not an Excel workbook (.xlsx).")),
-    ("At most {max} rows at a time.", lazy_gettext("At most %(max)s rows at a time.")),
-    ("On or before today ({today}).", lazy_gettext("On or before today (%(today)s).")),
-    (
-        "The role {role} is already filled at that level.",
-        lazy_gettext("The role %(role)s is already filled at that level."),
-    ),
-    ("Addressed twice.", lazy_gettext("Addressed twice.")),
-    ("Not a unit of this plan's level.", lazy_gettext("Not a unit of this plan's level.")),
-    (
-        "Outside the plan's window {start} – {end}.",
-        lazy_gettext("Outside the plan's period %(start)s – %(end)s."),
-    ),
-    ("No such active user.", lazy_gettext("No such active user.")),
-    ("Not a member of the task's agency.", lazy_gettext("Not a member of the task's agency.")),
-    (
-        "Does not hold the role this task needs.",
-        lazy_gettext("Does not hold the role this task needs."),
-    ),
-    ("Choose at least one unit.", lazy_gettext("Choose at least one unit.")),
-    ("You cannot name yourself.", lazy_gettext("You cannot name yourself.")),
-    (
-        "Only someone who signs for an agency (a head or a deputy).",
-        lazy_gettext("Only someone who signs for an agency (a head or a deputy)."),
-    ),
-    ("The range is already over.", lazy_gettext("The period is already over.")),
-    ("Already submitted.", lazy_gettext("Already submitted.")),
-    ("Give a verdict: accepted or not.", lazy_gettext("Give a verdict: accepted or not.")),
-    (
-        "Number {number} is already issued (the last issued is {last}): set a number above it.",
-        lazy_gettext(
-            "Number %(number)s is already issued (the last issued is %(last)s): set a number "
-            "above it."
-        ),
-    ),
-    (
-        "The register never goes backwards: its next number is {next}.",
-        lazy_gettext("The register never goes backwards: its next number is %(next)s."),
-    ),
-    (
-        "Below what the units reported together ({sum}): correct it or give the reason.",
-        lazy_gettext(
-            "Below what the units reported together (%(sum)s): correct it or give the reason."
-        ),
-    ),
-]
-_PATTERNS = [
-    (
-        re.compile(
-            "".join(
-                f"(?P<{part[1:-1]}>.+?)" if part.startswith("{") else re.escape(part)
-                for part in re.split(r"(\{\w+\})", template)
-                if part
-            )
-        ),
-        translated,
-    )
-    for template, translated in MESSAGES
-]
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -409,13 +288,12 @@ def field_label(name: str, parent: str | None = None) -> str:
 
 
 def translate_message(message: str) -> str:
-    """A field error in the user's language; numbers and dates in the Vietnamese form."""
-    for pattern, translated in _PATTERNS:
-        match = pattern.fullmatch(message)
-        if match:
-            values = {k: _present(v) for k, v in match.groupdict().items()}
-            return str(translated) % values if values else str(translated)
-    return message
+    """A field's reason in the page's language: a coded reason (service.errors.Message) by its
+    msgid, its parameters shown the page's way; any other text by itself as the msgid."""
+    if not isinstance(message, Message):
+        return str(gettext(message))
+    params = {name: _present(name, value) for name, value in message.params.items()}
+    return str(gettext(message.msgid, **params))
 
 
 def translate_errors(errors: Any) -> Any:
@@ -424,7 +302,7 @@ def translate_errors(errors: Any) -> Any:
         return {str(k): translate_errors(v) for k, v in errors.items()}
     if isinstance(errors, list):
         return [translate_errors(m) for m in errors]
-    return translate_message(str(errors))
+    return translate_message(errors if isinstance(errors, str) else str(errors))
 
 
 def error_message(code: str, fallback: str, params: dict[str, Any] | None = None) -> str:
@@ -440,12 +318,18 @@ def error_message(code: str, fallback: str, params: dict[str, Any] | None = None
         return str(found)
 
 
-def _present(value: str) -> str:
-    if value.isdigit():
-        return number(int(value))
-    if _ISO_DATE.match(value):
+def _present(name: str, value: Any) -> str:
+    """A parameter as the page shows it: a year as written (2026), other numbers grouped,
+    ISO dates as dd/mm/yyyy, lists joined."""
+    if isinstance(value, bool) or name.endswith("year"):
+        return str(value)
+    if isinstance(value, int):
+        return number(value)
+    if isinstance(value, list):
+        return ", ".join(_present(name, v) for v in value)
+    if isinstance(value, str) and _ISO_DATE.match(value):
         return vn_date(value)
-    return value
+    return str(value)
 
 
 # --- formats ----------------------------------------------------------------------------

@@ -239,6 +239,7 @@ def _render(
             comment_errors=errors.get("comment", []),
             decision_errors=errors.get("decision", []),
             general_errors=general,
+            problems=forms.problems(nodes),
             has_errors=bool(errors),
             focus=focus,
             editable=task.state == TaskState.OPEN,
