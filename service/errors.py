@@ -21,7 +21,7 @@ class Message(str):
     msgid: str
     params: dict[str, Any]
 
-    def __new__(cls, code: str, msgid: str, **params: Any) -> Message:
+    def __new__(cls, code: str, msgid: str, /, **params: Any) -> Message:
         params = {k: _plain(v) for k, v in params.items()}
         self = super().__new__(cls, msgid % params if params else msgid)
         self.code, self.msgid, self.params = code, msgid, params

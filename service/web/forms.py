@@ -26,7 +26,8 @@ MONEY = frozenset({"unit_amount", "budget_spent"})  # Integer fields that are am
 LONG_TEXT = 500  # String fields allowed more than this get a text area
 ROW = "__index__"  # the row number in a row template, replaced by the script
 PRESENT = "__present__"  # marks a list as shown, so that removing every row empties it
-_GROUPED = re.compile(r"^\d{1,3}([., \u00a0]\d{3})+$")  # 1.000.000, or 1,000,000 in English
+# 1.000.000, or 1,000,000 in English; a minus kept, so that the schema says "cannot be negative"
+_GROUPED = re.compile(r"^-?\d{1,3}([., \u00a0]\d{3})+$")
 _DMY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 
 
@@ -323,7 +324,7 @@ def _convert(f: fields.Field[Any], raw: str) -> Any:
         if raw.isdigit() or (raw.startswith("-") and raw[1:].isdigit()):
             return int(raw)
         if _GROUPED.match(raw):
-            return int(re.sub(r"\D", "", raw))
+            return int(re.sub(r"[^\d-]", "", raw))
         return raw
     if isinstance(f, fields.Date):
         match = _DMY.match(raw)

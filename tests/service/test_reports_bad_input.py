@@ -66,7 +66,7 @@ def test_festival_outside_the_plan_window(
     figures = report(1, 10, 0)
     figures["festivals"] = [{"place": "Hội trường", "start": "2023-09-01", "end": "2023-09-01"}]
     assert errors_of(api.complete(HEALTH, task, "submit", data=figures)) == {
-        "festivals": {"0": {"start": ["Outside the plan's window 2023-07-01 – 2023-08-19."]}}
+        "festivals": {"0": {"start": ["Outside the plan's period 2023-07-01 – 2023-08-19."]}}
     }
 
 
