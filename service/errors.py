@@ -30,7 +30,7 @@ class Message(str):
     def __getnewargs_ex__(self) -> tuple[tuple[str, str], dict[str, Any]]:  # copy, pickle
         return (self.code, self.msgid), self.params
 
-    def format(self, *_: Any, **values: Any) -> Message:  # type: ignore[override]
+    def format(self, *_: Any, **values: Any) -> Message:
         """marshmallow fills its messages with `format(input=…, min=…)`: take the values this
         message names, stay a Message."""
         named = {k: v for k, v in values.items() if f"%({k})" in self.msgid}

@@ -38,7 +38,7 @@ _FIELD_MESSAGES: dict[type, dict[str, Message]] = {
 }
 
 
-def code_field(field: fields.Field) -> None:
+def code_field(field: fields.Field[Any]) -> None:
     """Replace marshmallow's plain messages of `field` (and of a list's items) by coded ones;
     a message the schema wrote itself stays."""
     for cls in type(field).__mro__:
@@ -59,7 +59,7 @@ class Schema(marshmallow.Schema):
         "type": Message("invalid", "Invalid input type."),
     }
 
-    def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
+    def on_bind_field(self, field_name: str, field_obj: fields.Field[Any]) -> None:
         code_field(field_obj)
 
 
