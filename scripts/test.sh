@@ -18,7 +18,8 @@ if [ $# -gt 0 ]; then
 fi
 # Most tests on every core (pytest-xdist; each worker has its own databases); then, one at a
 # time, those that restart PostgreSQL or load the machine (fault) and those driving Chromium.
+# Each phase prints its slowest tests: where the suite's time goes.
 exec scripts/with-postgres.sh bash -c 'rc=0
-  pytest -n auto -m "not fault and not browser" || rc=$?
-  pytest -m "fault or browser" || rc=$?
+  pytest -n auto -m "not fault and not browser" --durations=20 || rc=$?
+  pytest -m "fault or browser" --durations=10 || rc=$?
   exit "$rc"'

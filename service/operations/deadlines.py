@@ -36,7 +36,9 @@ logger = logging.getLogger(__name__)
 class Reminder:
     rule: str
     working_days: int
-    notify: str  # assignee | head | standing_body
+    # "assignee": the agency the task waits for; "head": its head; a role: the agency holding
+    # that role at the level above (the standing body that consolidates)
+    notify: str | Role
 
 
 @dataclass(frozen=True)
@@ -52,8 +54,14 @@ def policy() -> Policy:
     return Policy(
         due_soon_working_days=raw["due_soon_working_days"],
         sla=dict(raw["sla"]),
-        reminders=tuple(Reminder(**r) for r in raw["reminder"]),
+        reminders=tuple(
+            Reminder(**r | {"notify": _audience(r["notify"])}) for r in raw["reminder"]
+        ),
     )
+
+
+def _audience(notify: str) -> str | Role:
+    return notify if notify in ("assignee", "head") else Role(notify)
 
 
 def schedule(task: Task, deadlines: dict[str, str], created: datetime) -> None:
@@ -143,11 +151,11 @@ def _notice(session: Session, task: Task, reminder: Reminder, now: datetime) -> 
     agency_id, audience = task.agency_id, "staff"
     if reminder.notify == "head":
         audience = "head"
-    elif reminder.notify == "standing_body":
+    elif isinstance(reminder.notify, Role):
         level = task.instance
         if level.parent_id is not None:
             level = session.get_one(ProcessInstance, level.parent_id)
-        agency_id = level.bindings[Role.STANDING_BODY]
+        agency_id = level.bindings[reminder.notify]
     assert task.due_at is not None
     # the day people act by: "hết ngày 04/12" for a deadline written "trước ngày 05/12"
     late = "quá hạn" if now >= task.due_at else "đến hạn"
