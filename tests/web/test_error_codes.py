@@ -138,7 +138,8 @@ def test_the_task_page_words_each_reason_in_its_language_only(
                     "</div>", page.index('id="form-errors"')
                 )
             ]
-            assert shown in summary and '<a href="#f-data-' in summary, (lang, code)
+            anchor = "f-" + re.sub(r"\[(\d+)\]", r".\1", field).replace(".", "-")
+            assert shown in summary and f'<a href="#{anchor}">' in summary, (lang, code)
 
 
 def test_the_summary_links_each_field_and_numbers_read_the_page_way(
