@@ -43,7 +43,7 @@ def grant_delegation(
                 )
             ]
         if ends < local_day(uow.now()):
-            errors.setdefault("ends", ["The range is already over."])
+            errors.setdefault("ends", [Message("period_over", "The period is already over.")])
         if errors:
             raise Invalid(errors)
         assert substitute is not None

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from service.db.models import Task, TaskDraft
 from service.db.uow import UnitOfWork
-from service.errors import Conflict, Invalid, NotFound, from_json, to_json
+from service.errors import Conflict, Invalid, Message, NotFound, from_json, to_json
 from service.operations.actors import Actor
 from service.operations.tasks import check_can_act
 
@@ -64,7 +64,17 @@ def save_draft(
     """
     pairs = typed(fields)
     if len(json.dumps(pairs, ensure_ascii=False).encode()) > MAX_BYTES:
-        raise Invalid({"fields": [f"The draft is too large (at most {MAX_BYTES} bytes)."]})
+        raise Invalid(
+            {
+                "fields": [
+                    Message(
+                        "draft_too_large",
+                        "The draft is too large (at most %(max)s bytes).",
+                        max=MAX_BYTES,
+                    )
+                ]
+            }
+        )
     with uow:
         task = _task(uow, actor, task_id)
         if task.state != "open":

@@ -29,9 +29,18 @@ def check_place(kind: str, year: int) -> None:
     """:raise Invalid: a kind no register keeps, or a year out of range."""
     errors: dict[str, list[str]] = {}
     if kind not in KINDS:
-        errors["kind"] = [f"Not a kind of document: one of {', '.join(KINDS)}."]
+        errors["kind"] = [
+            Message("not_a_choice", "Choose one of the options.", choices=list(KINDS))
+        ]
     if year not in YEARS:
-        errors["year"] = [f"Not a year between {YEARS.start} and {YEARS.stop - 1}."]
+        errors["year"] = [
+            Message(
+                "year_out_of_range",
+                "Enter a year from %(first_year)s to %(last_year)s.",
+                first_year=YEARS.start,
+                last_year=YEARS.stop - 1,
+            )
+        ]
     if errors:
         raise Invalid(errors)
 

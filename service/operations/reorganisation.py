@@ -49,9 +49,31 @@ def _existing(uow: UnitOfWork, code: str, field: str, effective: date) -> Agency
             {field: [Message("unknown_agency", "No agency has the code %(code)s.", code=code)]}
         )
     if agency.valid_to is not None and agency.valid_to <= effective:
-        raise Invalid({field: [f"{agency.name} was dissolved or merged on {agency.valid_to}."]})
+        raise Invalid(
+            {
+                field: [
+                    Message(
+                        "agency_ended",
+                        "%(name)s was dissolved or merged on %(day)s.",
+                        name=agency.name,
+                        day=agency.valid_to,
+                    )
+                ]
+            }
+        )
     if agency.valid_from is not None and effective < agency.valid_from:
-        raise Invalid({field: [f"{agency.name} exists only from {agency.valid_from}."]})
+        raise Invalid(
+            {
+                field: [
+                    Message(
+                        "agency_not_yet",
+                        "%(name)s exists only from %(day)s.",
+                        name=agency.name,
+                        day=agency.valid_from,
+                    )
+                ]
+            }
+        )
     return agency
 
 
@@ -62,14 +84,41 @@ def _subject(uow: UnitOfWork, code: str, effective: date) -> Agency:
     today = uow.now().astimezone(VIETNAM).date()
     if effective > today:
         raise Invalid(
-            {"effective": [f"Apply a reorganisation on or after its date: today is {today}."]}
+            {
+                "effective": [
+                    Message(
+                        "after_today",
+                        "Apply a reorganisation on or after its date: today is %(today)s.",
+                        today=today,
+                    )
+                ]
+            }
         )
     if agency.valid_from is not None and effective < agency.valid_from:
         raise Invalid(
-            {"effective": [f"Before the agency existed: it exists from {agency.valid_from}."]}
+            {
+                "effective": [
+                    Message(
+                        "agency_not_yet",
+                        "Before the agency existed: it exists from %(day)s.",
+                        day=agency.valid_from,
+                    )
+                ]
+            }
         )
     if agency.valid_to is not None:
-        raise Invalid({"agency": [f"{agency.name} already ended on {agency.valid_to}."]})
+        raise Invalid(
+            {
+                "agency": [
+                    Message(
+                        "agency_ended",
+                        "%(name)s already ended on %(day)s.",
+                        name=agency.name,
+                        day=agency.valid_to,
+                    )
+                ]
+            }
+        )
     return agency
 
 
@@ -261,7 +310,9 @@ def merge_agency(
         agency = _subject(uow, code, effective)
         successor = _existing(uow, into, "into", effective)
         if successor is agency:
-            raise Invalid({"into": ["An agency does not merge into itself."]})
+            raise Invalid(
+                {"into": [Message("into_itself", "An agency does not merge into itself.")]}
+            )
         return _end(uow, actor, agency, "merged", [successor], successor, effective)
 
 
@@ -281,10 +332,24 @@ def split_agency(
     with uow:
         agency = _subject(uow, code, effective)
         if not into or len(set(into)) != len(into) or code in into:
-            raise Invalid({"into": ["Name each successor once, not the agency itself."]})
+            raise Invalid(
+                {
+                    "into": [
+                        Message(
+                            "successors_twice", "Name each successor once, not the agency itself."
+                        )
+                    ]
+                }
+            )
         successors = [_existing(uow, c, "into", effective) for c in into]
         if open_work_to not in into:
-            raise Invalid({"open_work_to": ["Must be one of the successors in `into`."]})
+            raise Invalid(
+                {
+                    "open_work_to": [
+                        Message("not_a_successor", "Must be one of the successors in `into`.")
+                    ]
+                }
+            )
         heir = successors[into.index(open_work_to)]
         return _end(uow, actor, agency, "split", successors, heir, effective)
 
@@ -299,7 +364,9 @@ def dissolve_agency(
         agency = _subject(uow, code, effective)
         heir = None if successor is None else _existing(uow, successor, "successor", effective)
         if heir is agency:
-            raise Invalid({"successor": ["An agency does not succeed itself."]})
+            raise Invalid(
+                {"successor": [Message("into_itself", "An agency does not succeed itself.")]}
+            )
         heirs = [] if heir is None else [heir]
         return _end(uow, actor, agency, "dissolved", heirs, heir, effective)
 
@@ -317,7 +384,18 @@ def move_agency(
         above = _existing(uow, parent, "parent", effective)
         subtree = _subtree(uow, agency)
         if above in subtree:
-            raise Invalid({"parent": [f"{above.name} is {agency.name} or below it: a cycle."]})
+            raise Invalid(
+                {
+                    "parent": [
+                        Message(
+                            "cycle",
+                            "%(above)s is %(name)s or below it: a cycle.",
+                            above=above.name,
+                            name=agency.name,
+                        )
+                    ]
+                }
+            )
         old = agency.parent.code if agency.parent is not None else None
         agency.parent = above
         _set_jurisdictions(subtree)
