@@ -9,12 +9,8 @@ step "Python packages and the diagram viewer"
 source scripts/bootstrap.sh
 export FLASK_APP=service
 host="${HOST:-127.0.0.1}" port="${PORT:-5000}"
-step "database"
-flask init-db
-step "diagrams"
-flask deploy-diagrams
-step "demo agencies, users, campaigns and signed documents"
-flask load-demo --demo-otp
+step "database, diagrams, demo agencies, users and campaigns (their documents: the render worker)"
+flask load-demo --demo-otp  # migrates and deploys too: one process start, not three
 step "ready"
 cat <<MSG
 
@@ -34,7 +30,8 @@ MSG
 instance="${APP_INSTANCE_DIR:-instance}"
 flask scheduler --interval "${SCHEDULER_INTERVAL:-60}" > "$instance/scheduler.log" 2>&1 &
 scheduler=$!
-flask render-worker > "$instance/render-worker.log" 2>&1 &
+# the demo signing keys first (seconds of RSA), so that every PDF it renders is signed
+{ flask pki demo; exec flask render-worker; } > "$instance/render-worker.log" 2>&1 &
 renderer=$!
 trap 'kill "$scheduler" "$renderer" 2>/dev/null || true' EXIT
 flask run --host "$host" --port "$port"

@@ -20,10 +20,10 @@ from service.audit_cli import audit
 from service.config import Settings
 from service.db.base import utcnow
 from service.db.migrate import upgrade
-from service.db.models import ProcessInstance
+from service.db.models import ProcessInstance, RenderJob
 from service.db.roles import grant_app_role
 from service.db.uow import UnitOfWork
-from service.demo import campaigns
+from service.demo import bac_giang, campaigns
 from service.documents.keys import (
     CRL_FILE,
     Pkcs12Store,
@@ -90,6 +90,10 @@ def init_db() -> None:
 )
 def deploy_diagrams(folder: Path) -> None:
     """Validate and deploy every .bpmn file of FOLDER (default: bpmn/)."""
+    _deploy_all(folder)
+
+
+def _deploy_all(folder: Path) -> None:
     for path in sorted(folder.glob("*.bpmn")):
         row, created = deploy(_uow(), SYSTEM, path.name, path.read_bytes())
         state = "deployed" if created else "unchanged"
@@ -103,32 +107,43 @@ def deploy_diagrams(folder: Path) -> None:
     help="Enrol administrators and signers with the README's demo TOTP secret.",
 )
 def load_demo(demo_otp: bool) -> None:
-    """Load the demo directory (seeds 000–003) with the README's demo password, and on an
-    empty database two years of the Thanh Hóa campaign (for the supervisors' dashboard)."""
+    """Migrate the database and deploy the shipped diagrams (as init-db and deploy-diagrams),
+    load the demo directory (seeds 000–003) with the README's demo password, and on an
+    empty database two years of the Thanh Hóa campaign (for the supervisors' dashboard) and
+    the Bắc Giang cycle of seeds 002 and 003. The signed documents and the demo signing keys
+    are left to `flask pki demo` and then `flask render-worker`, which scripts/run.sh starts
+    beside the server: the pages say "being prepared" until the worker has rendered and signed
+    them, seconds later."""
+    started = time.monotonic()
+
+    def phase(what: str) -> None:  # each phase's time, to see where a slow start goes
+        nonlocal started
+        click.echo(f"{what} in {time.monotonic() - started:.1f} s")
+        started = time.monotonic()
+
+    # what init-db and deploy-diagrams do (both idempotent), in this one process: each
+    # `flask` command pays seconds of start-up
+    upgrade(current_app.config["DATABASE_URL"])
+    _deploy_all(BPMN)
+    phase("database at the newest schema, diagrams deployed")
     directory = tomllib.loads((DEMO / "directory.toml").read_text(encoding="utf-8"))
-    settings: Settings = current_app.extensions["settings"]
     secret = DEMO_TOTP_SECRET if demo_otp else None
     added = load_directory(_uow(), directory, password_hasher().hash(DEMO_PASSWORD), secret)
-    click.echo(f"demo directory: {added} new agencies and users")
+    phase(f"demo directory: {added} new agencies and users")
     factory = current_app.extensions["session_factory"]
     with factory() as session:
         if session.scalar(select(func.count()).select_from(ProcessInstance)):
             return  # the demo campaigns are played once, on an empty database
     click.echo("demo campaigns: playing two years of the Thanh Hóa plan, ending today…")
-    campaigns.play(factory, local_day(current_app.extensions["clock"]()), click.echo)
-    if not settings.production and settings.pki_dir is not None:
-        made = demo_keys(
-            Pkcs12Store(settings.pki_dir, settings.pki_passphrase.encode()),
-            key_holders(_uow(write=False)),
-            utcnow(),
+    today = local_day(current_app.extensions["clock"]())
+    campaigns.play(factory, today, click.echo)
+    bac_giang.play(factory, today, click.echo)
+    phase("demo campaigns: played")
+    with factory() as session:
+        waiting = session.scalar(
+            select(func.count()).select_from(RenderJob).where(RenderJob.done_at.is_(None))
         )
-        click.echo(f"demo signing keys: {len(made)} made in {settings.pki_dir}")
-    # the campaigns' documents, ready (and digitally signed) from the start
-    click.echo("demo documents: rendering and signing…")
-    started = time.monotonic()
-    tsa = timestamper(settings.tsa_url)
-    rendered = render_pending(_uow, keys=settings.key_store(), tsa=tsa).rendered
-    click.echo(f"demo documents: {rendered} rendered in {time.monotonic() - started:.1f} s")
+    click.echo(f"demo documents: {waiting} left to the render worker (flask render-worker)")
 
 
 @click.command("create-user")

@@ -79,8 +79,8 @@ class ProcessDocuments(MethodView):
     @blp.doc(**BEARER)
     @blp.response(200, DocumentSchema(many=True))
     def get(self, process_id: int) -> list[SignedDocument]:
-        """The documents the process issued: the signed plan (KH), its reports (BC), its award
-        decision (QĐ)."""
+        """The documents the process issued: the signed plan (KH), its award decision (QĐ),
+        its reports (BC). A unit the plan addressed reads the plan and the decision."""
         return process_documents(new_uow(write=False), current_actor(), process_id)
 
 
@@ -91,7 +91,8 @@ class AwardDecision(MethodView):
     def get(self, process_id: int) -> dict[str, Any]:
         """What the plan's award decision (QĐ khen thưởng) covers: the accepted nominations its
         signing head decides, those decided elsewhere (Kỷ niệm chương: forwarded to the
-        Ministry), the decision once issued, and whether the caller may issue it."""
+        Ministry), the decision once issued, and whether the caller may issue it. The units
+        the plan addressed read it too (never may_issue)."""
         return award_decision(new_uow(write=False), current_actor(), process_id)
 
     @blp.doc(**BEARER)

@@ -101,6 +101,16 @@ class DocumentRefSchema(Schema):
     year = fields.Integer()
 
 
+class AwardDecisionRefSchema(DocumentRefSchema):
+    """A plan's award decision (QĐ khen thưởng), as the units the plan addressed read it."""
+
+    subject = fields.String(metadata={"description": "trích yếu"})
+    signed_on = fields.Date()
+    signer = fields.String()
+    signing_mark = fields.String(allow_none=True, metadata={"example": "KT. CHỦ TỊCH"})
+    state = fields.String(metadata={"enum": ["rendering", "ready", "failed"]})
+
+
 class UnitDeadlineSchema(Schema):
     kind = fields.String(metadata={"example": "unit_report"})
     what = fields.String(allow_none=True, metadata={"description": "as the plan words it"})
@@ -117,6 +127,9 @@ class IssuedPlanSchema(Schema):
     issuer = fields.Nested(IssuerSchema)
     documents = fields.List(
         fields.Nested(DocumentRefSchema), metadata={"description": "the signed plan (KH)"}
+    )
+    award_decision = fields.Nested(
+        AwardDecisionRefSchema, allow_none=True, metadata={"description": "once issued"}
     )
     unit_deadlines = fields.List(
         fields.Nested(UnitDeadlineSchema),
@@ -280,7 +293,8 @@ class ProcessTaskSchema(Schema):
 class ProcessSchema(Schema):
     """A process. A unit that a plan above addressed reads that plan as issued only
     (`reading` = issued_plan): id, title, jurisdiction, parent_id, parent, issued_at, issuer,
-    documents, unit_deadlines and document; never its tasks, history, reports or units."""
+    documents, award_decision, unit_deadlines and document; never its tasks, history, reports
+    or units."""
 
     id = fields.Integer()
     title = fields.String()
@@ -302,6 +316,11 @@ class ProcessSchema(Schema):
     issuer = fields.Nested(IssuerSchema, metadata={"description": "issued_plan only"})
     documents = fields.List(
         fields.Nested(DocumentRefSchema), metadata={"description": "issued_plan only"}
+    )
+    award_decision = fields.Nested(
+        AwardDecisionRefSchema,
+        allow_none=True,
+        metadata={"description": "issued_plan only: its award decision (QĐ), once issued"},
     )
     unit_deadlines = fields.List(
         fields.Nested(UnitDeadlineSchema),
@@ -643,63 +662,6 @@ class SignatureCheckSchema(Schema):
     )
     ok = fields.Boolean()
     problem = fields.String(metadata={"description": "why it could not be checked at all"})
-
-
-class RegisterSetSchema(Schema):
-    next_number = fields.Integer(
-        required=True,
-        strict=True,
-        metadata={
-            "description": "the number the next document of this kind and year will take; "
-            "never below the register's next number, never one already issued",
-            "example": 84,
-        },
-    )
-
-
-class RegisterSetResultSchema(Schema):
-    agency = fields.String(metadata={"description": "the agency's code"})
-    year = fields.Integer()
-    kind = fields.String(metadata={"enum": ["KH", "BC", "QĐ"]})
-    next_number = fields.Integer()
-    last_issued = fields.Integer(
-        allow_none=True, metadata={"description": "the last number issued here, if any"}
-    )
-
-
-class RegisterKindSchema(Schema):
-    kind = fields.String(metadata={"enum": ["KH", "BC", "QĐ"]})
-    name = fields.String(metadata={"example": "Kế hoạch"})
-    next_number = fields.Integer(metadata={"description": "the number the next one will take"})
-
-
-class RegisterEntrySchema(Schema):
-    """One document in the register (sổ đăng ký văn bản đi)."""
-
-    id = fields.Integer()
-    process_id = fields.Integer()
-    kind = fields.String()
-    kind_name = fields.String()
-    number = fields.Integer()
-    symbol = fields.String(metadata={"example": "KH-SYT"})
-    number_symbol = fields.String(metadata={"example": "83/KH-SYT"})
-    signed_at = fields.DateTime()
-    signed_on = fields.Date(metadata={"description": "the day it was signed, Vietnam time"})
-    subject = fields.String(metadata={"description": "trích yếu"})
-    signed_by = fields.String()
-    signing_mark = fields.String(allow_none=True, metadata={"example": "KT. GIÁM ĐỐC"})
-    state = fields.String(metadata={"enum": list(DocumentState)})
-
-
-class RegisterSchema(Schema):
-    """An agency's register for a year: each kind's next number, and what it issued."""
-
-    agency = fields.Nested(
-        Schema.from_dict({"code": fields.String(), "name": fields.String()}, name="RegisterAgency")
-    )
-    year = fields.Integer()
-    registers = fields.List(fields.Nested(RegisterKindSchema))
-    documents = fields.List(fields.Nested(RegisterEntrySchema))
 
 
 class IncidentListArgsSchema(Schema):

@@ -140,7 +140,7 @@ def play(
     progress: Callable[[str], None] = lambda line: None,
 ) -> None:
     """Play last year's and this year's cycles around `today`, telling `progress` each year."""
-    player = _Player(session_factory)
+    player = Player(session_factory)
     for years_back in (1, 0):
         end = _shift_year(today, -years_back)
         started = monotonic()
@@ -158,9 +158,10 @@ def _shift_year(day: date, years: int) -> date:
     return day.replace(year=day.year + years)
 
 
-class _Player:
-    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+class Player:
+    def __init__(self, session_factory: sessionmaker[Session], ticks: bool = True) -> None:
         self._factory = session_factory
+        self._ticks = ticks  # the scheduler's pass at the start of each day of work
         self.now = datetime.now(UTC)
         self._actions: list[tuple[datetime, int, Callable[[], None]]] = []  # a heap
         self._queued = itertools.count()  # ties keep their order
@@ -177,14 +178,18 @@ class _Player:
         plan = _province_plan(start, year)
         self.now = _moment(start, 0)
         with self.uow() as uow:
-            police = _user(uow.session, PROVINCE_POLICE)
+            police = user_id(uow.session, PROVINCE_POLICE)
         process = start_process(
             self.uow(), load_actor(self.uow(), police), "plan_chain", plan["title"]
         )
         self._schedule(process, start, script, plan, year)
-        while self._actions:  # in time order; a signed plan queues its units' work
+        self.run()
+
+    def run(self) -> None:
+        """Do the queued actions in time order; a signed plan queues its units' work."""
+        while self._actions:
             moment, _, action = heapq.heappop(self._actions)
-            if moment.date() != self.now.date():
+            if self._ticks and moment.date() != self.now.date():
                 self.at(moment)  # the scheduler's pass of the day, before the day's work
             self.now = moment
             action()
@@ -203,10 +208,10 @@ class _Player:
         def signed() -> None:
             self._cascade(process, start, script, year)
             if script.report_on is not None:
-                report = _Act(self, process, _report(start, year, process))
+                report = Act(self, process, _report(start, year, process))
                 self.queue(_moment(start, script.report_on), report.run)
 
-        chain = _Act(self, process, plan, dict(script.returns), script.stop_at, signed)
+        chain = Act(self, process, plan, dict(script.returns), script.stop_at, signed)
         self.queue(_moment(start, script.plan_on), chain.run)
 
     def _cascade(self, process: int, start: date, script: Script, year: int) -> None:
@@ -224,17 +229,18 @@ class _Player:
 
 
 @dataclass
-class _Act:
+class Act:
     """The next step of one process, done by a user of the task's agency and role: a draft is
     submitted, a review approves unless `returns` holds a comment for it (used once), a report
     is sent. A plan chain takes one step a day until it is signed, then calls `signed`."""
 
-    player: _Player
+    player: Player
     process: int
     data: dict[str, Any]
     returns: dict[str, str] = field(default_factory=dict)
     stop_at: str | None = None
     signed: Callable[[], None] | None = None
+    acting: dict[str, str] = field(default_factory=dict)  # step -> who, if not the first
 
     def run(self) -> None:
         with self.player.uow() as uow:
@@ -243,12 +249,16 @@ class _Act:
             ).first()
             if task is None:
                 raise RuntimeError(f"process {self.process} has no open task: see the script")
-            user = uow.session.scalars(
-                select(User.id)
-                .join(UserRole, UserRole.user_id == User.id)
-                .where(User.agency_id == task.agency_id, UserRole.role == task.role)
-                .order_by(User.id)
-            ).first()
+            user = (
+                user_id(uow.session, self.acting[task.step])
+                if task.step in self.acting
+                else uow.session.scalars(
+                    select(User.id)
+                    .join(UserRole, UserRole.user_id == User.id)
+                    .where(User.agency_id == task.agency_id, UserRole.role == task.role)
+                    .order_by(User.id)
+                ).first()
+            )
             task_id, step, kind = task.id, task.step, kind_of(task.form)
             data = self.data
             nominations = task.instance.document.get("nominations", [])
@@ -368,6 +378,6 @@ def _report(start: date, year: int, process: int) -> dict[str, Any]:
     }
 
 
-def _user(session: Session, username: str) -> int:
+def user_id(session: Session, username: str) -> int:
     user = session.scalars(select(User.id).where(User.username == username)).one()
     return int(user)

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from jinja2 import Environment, PackageLoader, select_autoescape
-from weasyprint import HTML
 
 from service.documents.layout import MOTTO, Box, Heading, OfficialDocument, Paragraph, Stamp
 
@@ -32,6 +31,10 @@ def write_pdf(doc: OfficialDocument) -> bytes:
 def render_pdf(doc: OfficialDocument, stamps: Sequence[Stamp] = ()) -> tuple[bytes, dict[str, Box]]:
     """The PDF, with the appearances of the digital signatures to come drawn in the signature
     space, and where each landed (by field, in PDF points) for its signature field."""
+    # imported here: WeasyPrint takes seconds to load, which every `flask` command and web
+    # process would pay at start while only the render worker and drafts typeset
+    from weasyprint import HTML
+
     document = HTML(string=html(doc, stamps)).render()
     pdf: bytes = document.write_pdf()
     page = len(document.pages) - 1

@@ -337,7 +337,10 @@ def _attachments(session: Session, said: _Said) -> tuple[int, list[Broken]]:
 
 
 def _registers(session: Session, said: _Said) -> tuple[int, list[Broken]]:
-    """A register's last number: the highest the log issued or set (minus one) for its key."""
+    """A register's last number: the highest the log issued or set (minus one) for its key,
+    (agency, year, symbol). An event from before registers were keyed by symbol (no
+    `register` in its data, migration 0026) numbered the one register of its kind, which
+    that migration kept in each symbol's register: it counts for every symbol of its kind."""
     compare = _Compare("register")
     agencies = {
         task_id: agency_id
@@ -346,31 +349,47 @@ def _registers(session: Session, said: _Said) -> tuple[int, list[Broken]]:
         )
     }
     codes = {code: agency_id for code, agency_id in session.execute(select(Agency.code, Agency.id))}
-    said_last: dict[tuple[Any, Any, Any], tuple[int, int]] = {}
+    said_last: dict[tuple[Any, Any, Any], tuple[int, int]] = {}  # (agency, year, symbol)
+    said_kind: dict[tuple[Any, Any, Any], tuple[int, int]] = {}  # (agency, year, kind): before
 
-    def raise_to(key: tuple[Any, Any, Any], number: Any, event_id: int) -> None:
-        if isinstance(number, int) and number > said_last.get(key, (0, 0))[0]:
-            said_last[key] = (number, event_id)
+    def raise_to(agency_id: Any, data: dict[str, Any], number: Any, event_id: int) -> None:
+        if not isinstance(number, int):
+            return
+        year = data.get("year")
+        said, key = (
+            (said_last, (agency_id, year, data["register"]))
+            if "register" in data
+            else (said_kind, (agency_id, year, data.get("kind")))
+        )
+        if number > said.get(key, (0, 0))[0]:
+            said[key] = (number, event_id)
 
     for (_, task_id, _), (event_id, record) in said.issued.items():
         data = record["data"]
-        agency_id = data.get("agency_id", agencies.get(task_id))
-        raise_to((agency_id, data.get("year"), data.get("kind")), data.get("number"), event_id)
+        raise_to(data.get("agency_id", agencies.get(task_id)), data, data.get("number"), event_id)
     for event_id, record in said.register_sets:
         data = record["data"]
-        key = (codes.get(data.get("agency")), data.get("year"), data.get("kind"))
         to = data.get("to")
-        raise_to(key, to - 1 if isinstance(to, int) else None, event_id)
-    query = select(Register.agency_id, Register.year, Register.kind, Register.last_number)
-    count = 0
-    for row in session.execute(query.order_by(Register.agency_id, Register.year, Register.kind)):
+        raise_to(
+            codes.get(data.get("agency")), data, to - 1 if isinstance(to, int) else None, event_id
+        )
+    query = select(
+        Register.agency_id, Register.year, Register.symbol, Register.kind, Register.last_number
+    )
+    count, kinds_seen = 0, set()
+    for row in session.execute(query.order_by(Register.agency_id, Register.year, Register.symbol)):
         count += 1
-        key = (row.agency_id, row.year, row.kind)
-        number, event_id = said_last.pop(key, (0, 0))
+        key = (row.agency_id, row.year, row.symbol)
+        kind_key = (row.agency_id, row.year, row.kind)
+        kinds_seen.add(kind_key)
+        number, event_id = max(said_last.pop(key, (0, 0)), said_kind.get(kind_key, (0, 0)))
         if row.last_number != number:
             compare.field("/".join(map(str, key)), "last_number", row.last_number, number, event_id)
-    for (agency_id, year, kind), (number, event_id) in said_last.items():
-        detail = f"event {event_id}: agency {agency_id}'s {kind} {year} reached {number}"
+    for (agency_id, year, symbol), (number, event_id) in [
+        *said_last.items(),
+        *((k, v) for k, v in said_kind.items() if k not in kinds_seen),
+    ]:
+        detail = f"event {event_id}: agency {agency_id}'s {symbol} {year} reached {number}"
         compare.missing(None, detail, "row_deleted")
     return count, compare.breaks
 

@@ -125,7 +125,8 @@ def issue_award_decision(
         day = local_day(now)
         # taken first: the register row stays locked until this commits, so a second decision
         # asked at the same moment waits here and then finds the first
-        number = take_number(session, agency.id, day.year, DECISION_KIND)
+        issuer = decision_issuer(agency)
+        number = take_number(session, agency.id, day.year, issuer.symbol(DECISION_KIND))
         plan = outline(session, instance)
         _refuse(plan)
         plan_doc = session.scalars(
@@ -134,7 +135,6 @@ def issue_award_decision(
             .order_by(Document.id.desc())
         ).first()
         assert plan_doc is not None  # outline says signed
-        issuer = decision_issuer(agency)
         year = int(instance.document.get("year", day.year))
         document = decision_document(
             issuer,
@@ -171,6 +171,7 @@ def issue_award_decision(
                 "kind": DECISION_KIND,
                 "number": number,
                 "symbol": document.symbol,
+                "register": document.symbol,  # numbered in the symbol's own register (0026)
                 "year": day.year,
                 "subject": row.subject,
                 "agency_id": agency.id,

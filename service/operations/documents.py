@@ -52,14 +52,20 @@ def recipients_policy() -> dict[str, Any]:
     return tomllib.loads(RECIPIENTS_FILE.read_text(encoding="utf-8"))
 
 
-def take_number(session: Session, agency_id: int, year: int, kind: str) -> int:
-    """The next number in the agency's register for the year and kind, starting at 1."""
+def take_number(session: Session, agency_id: int, year: int, symbol: str) -> int:
+    """The next number in the agency's register of `symbol` ("KH-BCĐ") for the year, from 1."""
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     statement = (
         insert(Register)
-        .values(agency_id=agency_id, year=year, kind=kind, last_number=1)
+        .values(
+            agency_id=agency_id,
+            year=year,
+            symbol=symbol,
+            kind=symbol.partition("-")[0],
+            last_number=1,
+        )
         .on_conflict_do_update(
-            index_elements=["agency_id", "year", "kind"],
+            index_elements=["agency_id", "year", "symbol"],
             set_={"last_number": Register.last_number + 1},
         )
         .returning(Register.last_number)
@@ -125,7 +131,8 @@ def issue_document(
     kind = "KH" if report is None else "BC"
     agency = session.get_one(Agency, task.agency_id)
     day = local_day(now)
-    number = take_number(session, agency.id, day.year, kind)
+    issuer = _issuer(agency, instance.document.get("issuer") if report is None else None)
+    number = take_number(session, agency.id, day.year, issuer.symbol(kind))
     signing = Signing(number, day, actor.full_name, task.signing_mark)
     document = official_document(session, instance, agency, signing, report, task.report_round)
     row = Document(
@@ -157,6 +164,7 @@ def issue_document(
             "kind": kind,
             "number": number,
             "symbol": document.symbol,
+            "register": document.symbol,  # numbered in the symbol's own register (0026)
             "year": day.year,
             "subject": document.subject,  # what the row must equal (audit_rows)
             "agency_id": agency.id,

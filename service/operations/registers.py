@@ -2,7 +2,9 @@
 
 An agency that already numbered its documents on paper this year (seed 003: 83/KH-SYT) asks
 an administrator to set the next number of its register, before its first signing here or
-after. The register never goes backwards and never gives a number already issued; each change
+after. Each issuing body numbers in its own register, keyed by the number's symbol: the People's
+Committee's KH-UBND and its Steering Committee's KH-BCĐ are two sequences. The register never
+goes backwards and never gives a number already issued; each change
 is recorded in the audit log (the directory's chain: it belongs to no process).
 """
 
@@ -45,6 +47,40 @@ def check_place(kind: str, year: int) -> None:
         raise Invalid(errors)
 
 
+def register_symbols(agency: Agency, kind: str) -> list[str]:
+    """The symbols of `kind` the agency numbers, its own first ("KH-BCĐ", then "KH-UBND"):
+    one per body it issues as (service/demo/directory.toml: abbreviation, issuers)."""
+    bodies = [agency.abbreviation, *(str(i["abbreviation"]) for i in agency.issuers or [])]
+    return [f"{kind}-{body}" if body else kind for body in bodies]
+
+
+def resolve_register(agency: Agency, register: str) -> tuple[str, str]:
+    """(kind, symbol) of `register`: a symbol the agency numbers, or a bare kind for its own.
+
+    :raise Invalid: (`kind`) neither.
+    """
+    kind = register.partition("-")[0]
+    if kind in KINDS:
+        symbols = register_symbols(agency, kind)
+        if register == kind:
+            return kind, symbols[0]
+        if register in symbols:
+            return kind, register
+        allowed = ", ".join(s for k in KINDS for s in register_symbols(agency, k))
+        raise Invalid(
+            {
+                "kind": [
+                    Message(
+                        "not_a_register",
+                        "Not a register of this agency: one of %(symbols)s.",
+                        symbols=allowed,
+                    )
+                ]
+            }
+        )
+    raise Invalid({"kind": [Message("not_a_choice", "Choose one of the options.", choices=KINDS)]})
+
+
 def agency_by_code(uow: UnitOfWork, code: str) -> Agency:
     """:raise NotFound: no such agency (nor any code a database cannot look up)."""
     if "\x00" in code or not code.isprintable() or len(code) > 80:
@@ -56,16 +92,17 @@ def agency_by_code(uow: UnitOfWork, code: str) -> Agency:
 
 
 def set_next_number(
-    uow: UnitOfWork, actor: Actor, agency_code: str, year: int, kind: str, next_number: int
+    uow: UnitOfWork, actor: Actor, agency_code: str, year: int, register: str, next_number: int
 ) -> dict[str, Any]:
-    """Make `next_number` the number the agency's next `kind` of `year` will take.
+    """Make `next_number` the number the agency's next document of `register` (a symbol, or a
+    kind for its own symbol: "KH" is "KH-SYT" for Sở Y tế) in `year` will take.
 
     :raise Forbidden: not an administrator. :raise NotFound: no such agency.
     :raise Invalid: (`next_number`) below the register's next number, or at or below a number
-        already issued; nothing is changed.
+        already issued; (`kind`) not a register of the agency; nothing is changed.
     """
     require(actor, Right.MANAGE_REGISTER)
-    check_place(kind, year)
+    check_place(register.partition("-")[0], year)
     if not 1 <= next_number <= MAX_NUMBER:
         raise Invalid(
             {
@@ -78,6 +115,7 @@ def set_next_number(
         )
     with uow:
         agency = agency_by_code(uow, agency_code)
+        kind, symbol = resolve_register(agency, register)
         session = uow.session
         # the row, held until the commit as a signing's take_number would hold it
         insert = (
@@ -85,19 +123,21 @@ def set_next_number(
         )
         session.execute(
             insert(Register)
-            .values(agency_id=agency.id, year=year, kind=kind, last_number=0)
-            .on_conflict_do_nothing(index_elements=["agency_id", "year", "kind"])
+            .values(agency_id=agency.id, year=year, symbol=symbol, kind=kind, last_number=0)
+            .on_conflict_do_nothing(index_elements=["agency_id", "year", "symbol"])
         )
-        register = session.scalars(
+        row = session.scalars(
             select(Register)
-            .filter_by(agency_id=agency.id, year=year, kind=kind)
+            .filter_by(agency_id=agency.id, year=year, symbol=symbol)
             .with_for_update()
             .execution_options(populate_existing=True)
         ).one()
         issued = session.scalar(
-            select(func.max(Document.number)).filter_by(agency_id=agency.id, year=year, kind=kind)
+            select(func.max(Document.number)).filter_by(
+                agency_id=agency.id, year=year, symbol=symbol
+            )
         )
-        current = register.last_number + 1
+        current = row.last_number + 1
         if issued is not None and next_number <= issued:
             raise Invalid(
                 {
@@ -124,7 +164,7 @@ def set_next_number(
                     ]
                 }
             )
-        register.last_number = next_number - 1
+        row.last_number = next_number - 1
         uow.record(
             "register_set",
             actor,
@@ -132,6 +172,7 @@ def set_next_number(
                 "agency": agency.code,
                 "year": year,
                 "kind": kind,
+                "register": symbol,
                 "from": current,
                 "to": next_number,
                 "by": actor.username,
@@ -142,6 +183,7 @@ def set_next_number(
             "agency": agency.code,
             "year": year,
             "kind": kind,
+            "symbol": symbol,
             "next_number": next_number,
             "last_issued": issued,
         }

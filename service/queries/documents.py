@@ -22,7 +22,7 @@ from service.operations.actors import Actor
 from service.operations.documents import official_document
 from service.operations.reading import readable_instance, visible_instance
 from service.permissions import HEAD_ROLE, Reading
-from service.queries.processes import PLAN_KIND
+from service.queries.processes import ISSUED_KINDS
 from service.states import DocumentState
 
 RETRY_AFTER = 2  # seconds: a document is rendered within a few after its signing
@@ -106,12 +106,12 @@ def document_row(document: Document) -> SignedDocument:
 
 def process_documents(uow: UnitOfWork, actor: Actor, process_id: int) -> list[SignedDocument]:
     """The documents a process has issued, oldest first; to a unit that reads only the plan as
-    issued to it, the signed plan alone (not the reports its issuer sent up)."""
+    issued to it, the signed plan and its award decision (not the reports its issuer sent up)."""
     with uow:
         _, reading = readable_instance(uow, actor, process_id)
         query = select(Document).where(Document.instance_id == process_id)
         if reading is not Reading.FULL:
-            query = query.where(Document.kind == PLAN_KIND)
+            query = query.where(Document.kind.in_(ISSUED_KINDS))
         rows = uow.session.scalars(
             query.options(joinedload(Document.agency), joinedload(Document.signed_by)).order_by(
                 Document.id
@@ -124,7 +124,8 @@ def document_file(uow: UnitOfWork, actor: Actor, document_id: int, fmt: str) -> 
     """The file exactly as signed (its hash is in the audit log).
 
     :raise NotFound: no such document. :raise Forbidden: not the actor's process, or a unit
-        that reads the process only as an issued plan asks for another document than the plan.
+        that reads the process only as an issued plan asks for another document than the plan
+        or its award decision.
     Pending while its files are being rendered, or when their rendering failed.
     """
     with uow:
@@ -132,7 +133,7 @@ def document_file(uow: UnitOfWork, actor: Actor, document_id: int, fmt: str) -> 
         if document is None:
             raise NotFound("document_not_found", "No such document.")
         _, reading = readable_instance(uow, actor, document.instance_id)
-        if reading is not Reading.FULL and document.kind != PLAN_KIND:
+        if reading is not Reading.FULL and document.kind not in ISSUED_KINDS:
             raise Forbidden("issued_plan_only", "Your unit reads only the plan issued to it.")
         content = getattr(document, fmt)
         if content is None:

@@ -17,10 +17,14 @@ from service.operations.actors import Actor
 from service.operations.cascade import PLAN_DEADLINE, ROUND_DEADLINES, unit_deadlines
 from service.operations.reading import readable_instance, visible_instance
 from service.permissions import HEAD_ROLE, Reading
-from service.states import DeadlineState, ProcessStatus, TaskState
+from service.states import DeadlineState, DocumentState, ProcessStatus, TaskState
 from workflows.calendar import due_before, last_day, local_day
 
 PLAN_KIND = "KH"  # the kind a signed plan is issued as (service.operations.documents)
+DECISION_KIND = "QĐ"  # its award decision (service.operations.awards)
+# What the units a plan addressed read of its documents: the plan and its award decision,
+# never the reports its issuer sends up.
+ISSUED_KINDS = (PLAN_KIND, DECISION_KIND)
 # A unit's deadlines are kept by what they hold it to ("plan", or a report round); the plan
 # that set them names each by its kind ("unit_plan", "unit_report"…).
 _DEADLINE_KINDS = {"plan": PLAN_DEADLINE} | ROUND_DEADLINES
@@ -100,6 +104,17 @@ class DocumentRef:
 
 
 @dataclass(frozen=True, slots=True)
+class AwardDecisionRef(DocumentRef):
+    """A plan's award decision (QĐ khen thưởng), as the units the plan addressed read it."""
+
+    subject: str
+    signed_on: date
+    signer: str
+    signing_mark: str | None
+    state: DocumentState
+
+
+@dataclass(frozen=True, slots=True)
 class UnitDeadline:
     kind: str  # "unit_plan", "unit_report"…
     what: str | None  # as the plan words it
@@ -116,6 +131,7 @@ class IssuedPlan:
     issued_at: datetime | None
     issuer: Issuer
     documents: list[DocumentRef]
+    award_decision: AwardDecisionRef | None
     unit_deadlines: list[UnitDeadline]
 
 
@@ -186,6 +202,7 @@ def process_detail(
                 issued_at=plan.issued_at,
                 issuer=plan.issuer,
                 documents=plan.documents,
+                award_decision=plan.award_decision,
                 unit_deadlines=plan.unit_deadlines,
                 reading=reading,
                 jurisdiction=AgencyBrief(instance.jurisdiction_id, instance.jurisdiction.name),
@@ -225,9 +242,15 @@ def process_detail(
 
 def issued_plan(session: Session, plan: ProcessInstance, deadlines: dict[str, str]) -> IssuedPlan:
     """An issued plan in brief, as a unit it addressed reads it: who issued and signed it, its
-    signed documents (KH) and, as `unit_deadlines`, the `deadlines` given (a unit's, keyed by
-    what they hold it to: "plan" or a report round), each with the last day to act on it."""
+    signed documents (KH), its award decision (QĐ khen thưởng) once issued and, as
+    `unit_deadlines`, the `deadlines` given (a unit's, keyed by what they hold it to: "plan"
+    or a report round), each with the last day to act on it."""
     signed = signed_plans(session, plan.id)
+    decision = session.scalars(
+        select(Document)
+        .where(Document.instance_id == plan.id, Document.kind == DECISION_KIND)
+        .options(joinedload(Document.signed_by))
+    ).first()
     whats = {d.get("kind"): d.get("what") for d in plan.document.get("deadlines", [])}
     binding = []
     for key, due in sorted(deadlines.items(), key=lambda item: item[1]):
@@ -242,6 +265,21 @@ def issued_plan(session: Session, plan: ProcessInstance, deadlines: dict[str, st
             DocumentRef(d.id, d.kind, d.number, d.symbol, f"Số: {d.number}/{d.symbol}", d.year)
             for d in signed
         ],
+        award_decision=None
+        if decision is None
+        else AwardDecisionRef(
+            decision.id,
+            decision.kind,
+            decision.number,
+            decision.symbol,
+            f"Số: {decision.number}/{decision.symbol}",
+            decision.year,
+            subject=decision.subject,
+            signed_on=local_day(decision.signed_at),
+            signer=decision.signed_by.full_name,
+            signing_mark=decision.signing_mark,
+            state=DocumentState(decision.state),
+        ),
         unit_deadlines=binding,
     )
 

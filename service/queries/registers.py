@@ -15,7 +15,7 @@ from service.db.models import Agency, Document, Register
 from service.db.uow import UnitOfWork
 from service.errors import Forbidden
 from service.operations.actors import Actor
-from service.operations.registers import KINDS, agency_by_code, check_place
+from service.operations.registers import KINDS, agency_by_code, check_place, register_symbols
 from service.permissions import Right, may
 from workflows.calendar import local_day
 
@@ -48,8 +48,9 @@ def register_agencies(uow: UnitOfWork, actor: Actor) -> list[dict[str, Any]]:
 
 
 def register(uow: UnitOfWork, actor: Actor, agency_code: str, year: int) -> dict[str, Any]:
-    """The agency's register for the year: the next number of each kind, and every document
-    it issued, by kind and number.
+    """The agency's registers for the year: the next number of each symbol it numbers (each
+    body it issues as keeps its own sequence), and every document it issued, by kind, symbol
+    and number.
 
     :raise NotFound: no such agency. :raise Forbidden: not the actor's agency nor one they
         oversee. :raise Invalid: a year out of range.
@@ -61,7 +62,7 @@ def register(uow: UnitOfWork, actor: Actor, agency_code: str, year: int) -> dict
             raise Forbidden("not_your_register", "This register belongs to another agency.")
         last = dict(
             uow.session.execute(
-                select(Register.kind, Register.last_number).filter_by(
+                select(Register.symbol, Register.last_number).filter_by(
                     agency_id=agency.id, year=year
                 )
             ).all()
@@ -70,14 +71,25 @@ def register(uow: UnitOfWork, actor: Actor, agency_code: str, year: int) -> dict
             select(Document)
             .filter_by(agency_id=agency.id, year=year)
             .options(joinedload(Document.signed_by))
-            .order_by(Document.kind, Document.number)
+            .order_by(Document.kind, Document.symbol, Document.number)
         ).all()
+        symbols = {kind: register_symbols(agency, kind) for kind in KINDS}
+        for symbol in last:  # a body the agency no longer issues as keeps its register
+            kind = symbol.partition("-")[0]
+            if symbol not in symbols.setdefault(kind, []):
+                symbols[kind].append(symbol)
         return {
             "agency": {"code": agency.code, "name": agency.name},
             "year": year,
             "registers": [
-                {"kind": kind, "name": name, "next_number": last.get(kind, 0) + 1}
-                for kind, name in KINDS.items()
+                {
+                    "kind": kind,
+                    "symbol": symbol,
+                    "name": KINDS.get(kind, kind),
+                    "next_number": last.get(symbol, 0) + 1,
+                }
+                for kind, kind_symbols in symbols.items()
+                for symbol in kind_symbols
             ],
             "documents": [
                 {

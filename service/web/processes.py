@@ -53,6 +53,7 @@ def show(process_id: int) -> ResponseReturnValue:
             process=process,
             document=process.document,
             unit_names=unit_names(actor, process_id),
+            awards=award_decision(new_uow(write=False), actor, process_id),
         )
     events = history(new_uow(write=False), actor, process_id)
     where = diagram(new_uow(write=False), actor, process_id)

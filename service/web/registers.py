@@ -13,7 +13,7 @@ from flask_login import login_required
 
 from service.errors import Invalid
 from service.exports import Table, to_csv, to_xlsx
-from service.operations.registers import KINDS, set_next_number
+from service.operations.registers import set_next_number
 from service.permissions import Right, may, require
 from service.queries.registers import register, register_agencies
 from service.states import DocumentState
@@ -63,7 +63,7 @@ def show(agency_code: str, year: int) -> ResponseReturnValue:
 @bp.post("/<agency_code>/<int:year>")
 @login_required
 def set_number(agency_code: str, year: int) -> ResponseReturnValue:
-    """An administrator's form: the next number of one kind of the register."""
+    """An administrator's form: the next number of one of the agency's registers."""
     actor = current_actor()
     require(actor, Right.MANAGE_REGISTER)  # 403 before the form is read
     form = {k: (request.form.get(k) or "").strip() for k in ("kind", "next_number")}
@@ -125,7 +125,6 @@ def _render(
             "register.html",
             register=found,
             title=TITLE,
-            kinds=KINDS,
             manager=may(actor, Right.MANAGE_REGISTER),
             form=form,
             errors=errors,

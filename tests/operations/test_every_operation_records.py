@@ -160,6 +160,8 @@ EXEMPT: dict[str, str] = {
     "reading.readable_processes": READ,
     "registers.agency_by_code": READ,
     "registers.check_place": PURE,
+    "registers.register_symbols": PURE,
+    "registers.resolve_register": PURE,
     "rendering.any_due": READ,
     "rendering.render": PURE + " (the files from a taken job)",
     "rendering.run_job": "render_pending's step: its case checks each of its commits",

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from pathlib import Path
 
-from service.demo import campaigns
+from flask import Flask
+
+from service.demo import bac_giang, campaigns
 from service.forms import PlanSchema
-from tests.conftest import DIRECTORY
+from tests.conftest import DIRECTORY, ApiClient
+from tests.service.audit_walk import audited
 
 
 def test_anniversaries_count_from_1945_and_2005() -> None:
@@ -66,3 +70,49 @@ def test_the_bac_giang_plans_follow_seeds_002_and_003() -> None:
     assert "bac-giang-so-y-te" in province["addressed_units"]  # seed 003 carries seed 002 out
     assert [d["due"] for d in department["deadlines"]] == ["2023-05-30", "2023-08-10"]
     assert "Nơi nhận" not in json.dumps(department, ensure_ascii=False)
+
+
+def test_the_bac_giang_cycle_is_the_latest_whose_may_is_past() -> None:
+    assert bac_giang.cycle_year(date(2026, 12, 2)) == 2026
+    assert bac_giang.cycle_year(date(2026, 5, 31)) == 2025
+    plan = bac_giang.plan_for(bac_giang.PROVINCE_PLAN, 2026)
+    assert [d["due"] for d in plan["deadlines"]] == ["2026-05-10", "2026-05-20", "2026-08-22"]
+    assert "2023" not in json.dumps(plan, ensure_ascii=False)
+    PlanSchema().load(plan)
+
+
+def test_load_demo_plays_the_bac_giang_cascade_and_the_health_plan(
+    app: Flask, api: ApiClient, tmp_path: Path
+) -> None:
+    audited(app, tmp_path)
+    bac_giang.play(app.extensions["session_factory"], date(2026, 12, 2))
+    (province,) = [
+        p["id"]
+        for p in api.get("/api/v1/processes?limit=500", "bacgiang.congan").json
+        if p["parent_id"] is None
+    ]
+    documents = api.get(f"/api/v1/processes/{province}/documents", "bacgiang.congan").json
+    assert [(d["number_line"], d["signed_at"][:10]) for d in documents] == [
+        ("Số: 1/KH-BCĐ", "2026-04-17"),
+        ("Số: 1/QĐ-UBND", "2026-04-18"),
+    ]
+    units = api.get(f"/api/v1/processes/{province}/children", "bacgiang.congan").json
+    assert len(units) == 13
+    health = next(u["process_id"] for u in units if u["unit"] == "Sở Y tế Bắc Giang")
+    (plan,) = api.get(f"/api/v1/processes/{health}/documents", "bacgiang.soyte.tchc").json
+    assert (plan["number_line"], plan["signing_mark"]) == (
+        "Số: 83/KH-SYT",
+        "KT. GIÁM ĐỐC / PHÓ GIÁM ĐỐC",
+    )
+    # the unit reads the province's plan and its award decision
+    above = api.get(f"/api/v1/processes/{province}", "bacgiang.soyte.tchc").json
+    assert above["award_decision"]["number_line"] == "Số: 1/QĐ-UBND"
+    # what is left to walk: Sở Y tế's report, Sơn Động's plan, the province's consolidation
+    for user, step in (
+        ("bacgiang.soyte.tchc", "consolidate_report"),
+        ("sondong.congan", "draft_plan"),
+        ("bacgiang.congan", "consolidate_report"),
+    ):
+        assert [t["step"] for t in api.get("/api/v1/tasks", user).json] == [step], user
+    verified = api.get("/api/v1/audit/verify", "thanhhoa.thanhtra").json
+    assert verified["first_broken"] is None, verified

@@ -135,6 +135,7 @@ def test_the_audit_log_holds_the_hashes_and_a_file_in_hand_is_checked(api: ApiCl
         "kind": "KH",
         "number": 1,
         "symbol": "KH-BCĐ",
+        "register": "KH-BCĐ",
         "year": 2023,
         "subject": doc["subject"],
         "agency_id": issued["data"]["agency_id"],  # the issuing agency (audit_rows compares)

@@ -30,8 +30,8 @@ def put(api: ApiClient, path: str, user: str, number: Any) -> Any:
 
 def registers(app: Flask) -> list[tuple[int, int, str, int]]:
     with UnitOfWork(app.extensions["session_factory"], write=False) as uow:
-        rows = uow.session.scalars(select(Register).order_by(Register.agency_id, Register.kind))
-        return [(r.agency_id, r.year, r.kind, r.last_number) for r in rows]
+        rows = uow.session.scalars(select(Register).order_by(Register.agency_id, Register.symbol))
+        return [(r.agency_id, r.year, r.symbol, r.last_number) for r in rows]
 
 
 def events(app: Flask, action: str) -> list[dict[str, Any]]:
@@ -55,6 +55,7 @@ def health_plan(
         "agency": HEALTH,
         "year": 2023,
         "kind": "KH",
+        "symbol": "KH-SYT",
         "next_number": 83,
         "last_issued": None,
     }
@@ -78,6 +79,7 @@ def test_the_register_continues_the_agencys_numbering(
         "agency": HEALTH,
         "year": 2023,
         "kind": "KH",
+        "register": "KH-SYT",
         "from": 1,
         "to": 83,
         "by": ADMIN,
@@ -92,10 +94,10 @@ def test_the_register_continues_the_agencys_numbering(
 
     listed = api.get(f"/api/v1/registers/{HEALTH}/2023", HEALTH_STAFF)
     assert listed.status_code == 200, listed.json
-    assert {r["kind"]: r["next_number"] for r in listed.json["registers"]} == {
-        "KH": 90,
-        "BC": 1,
-        "QĐ": 1,
+    assert {r["symbol"]: r["next_number"] for r in listed.json["registers"]} == {
+        "KH-SYT": 90,
+        "BC-SYT": 1,
+        "QĐ-SYT": 1,
     }
     (entry,) = listed.json["documents"]
     assert (entry["number_symbol"], entry["signed_on"], entry["kind"]) == (
@@ -194,7 +196,7 @@ def test_an_administrator_sets_the_next_number_on_the_page(app: Flask) -> None:
     assert 'name="next_number"' in page.get_data(as_text=True)
     done = browser.post(f"/registers/{HEALTH}/2023", data={"kind": "KH", "next_number": "83"})
     assert done.status_code == 302
-    assert registers(app)[0][1:] == (2023, "KH", 82)
+    assert registers(app)[0][1:] == (2023, "KH-SYT", 82)
     refused = browser.post(f"/registers/{HEALTH}/2023", data={"kind": "KH", "next_number": "80"})
     assert refused.status_code == 422
     assert "Sổ đăng ký không được lùi số: số tiếp theo hiện là 83." in refused.get_data(
@@ -202,4 +204,4 @@ def test_an_administrator_sets_the_next_number_on_the_page(app: Flask) -> None:
     )
     typed = browser.post(f"/registers/{HEALTH}/2023", data={"kind": "KH", "next_number": "8a"})
     assert typed.status_code == 422
-    assert registers(app)[0][1:] == (2023, "KH", 82)
+    assert registers(app)[0][1:] == (2023, "KH-SYT", 82)

@@ -24,6 +24,7 @@ from tests.service.test_cascade import (
     report,
     unit_plan,
 )
+from tests.web.conftest import Browser
 
 __all__ = ["province"]  # the fixture: the Thanh Hóa 2023 plan issued to five units
 
@@ -98,6 +99,7 @@ def test_units_read_the_issued_plan_above_them_and_nothing_else(
         "issued_at": plan["issued_at"],
         "issuer": plan["issuer"],
         "documents": plan["documents"],
+        "award_decision": None,
         "unit_deadlines": [
             {
                 "kind": "unit_plan",
@@ -212,3 +214,50 @@ def test_a_unit_reads_the_plan_but_not_the_reports_its_issuer_sends_up(
     get(api, f"/api/v1/documents/{kinds['KH']}/pdf", HEALTH_USER)
     answer = get(api, f"/api/v1/documents/{kinds['BC']}/pdf", HEALTH_USER, 403)
     assert answer.json["error"] == "issued_plan_only"
+
+
+def test_a_unit_reads_the_award_decision_of_the_plan_above(
+    app: Flask, api: ApiClient, province: int
+) -> None:
+    """The Chairman's QĐ khen thưởng for the province's plan: the units it addressed read it,
+    as they read the plan, and download its PDF; they cannot issue one."""
+    decision_url = f"/api/v1/processes/{province}/award-decision"
+    assert get(api, f"/api/v1/processes/{province}", DISTRICT_USER).json["award_decision"] is None
+    assert api.post(decision_url, DISTRICT_USER).status_code == 403
+    issued = api.post(decision_url, "thanhhoa.chutich")
+    assert issued.status_code == 201, issued.json
+    decision_id = issued.json["id"]
+    # before the worker has rendered it: "being prepared"
+    assert get(api, f"/api/v1/documents/{decision_id}/pdf", DISTRICT_USER, 202)
+    render_documents(app)
+    units = children(api, province)
+    district = units["Huyện Thường Xuân"]["process_id"]
+
+    for user in (DISTRICT_USER, "thuongxuan.chutich", HEALTH_USER):
+        plan = get(api, f"/api/v1/processes/{province}", user).json
+        decision = plan["award_decision"]
+        assert (decision["id"], decision["number_line"]) == (decision_id, "Số: 1/QĐ-UBND")
+        assert decision["subject"] == issued.json["subject"]
+        assert (decision["signer"], decision["state"]) == ("Đỗ Minh Tuấn", "ready")
+        listed = get(api, f"/api/v1/processes/{province}/documents", user).json
+        assert [d["kind"] for d in listed] == ["KH", "QĐ"]
+        pdf = get(api, f"/api/v1/documents/{decision_id}/pdf", user).data
+        assert pdf.startswith(b"%PDF") and len(pdf) > 1000
+        outline = get(api, decision_url, user).json
+        assert (outline["decision_id"], outline["may_issue"]) == (decision_id, False)
+        assert outline["awardees"]
+    own = get(api, f"/api/v1/processes/{district}", DISTRICT_USER).json
+    assert own["parent"]["award_decision"]["number_line"] == "Số: 1/QĐ-UBND"
+    for user in NOT_ADDRESSED:
+        get(api, f"/api/v1/documents/{decision_id}/pdf", user, 403)
+        get(api, decision_url, user, 403)
+
+    browser = Browser(app.test_client())
+    browser.login(DISTRICT_USER)
+    html = browser.get(f"/processes/{province}").get_data(as_text=True)
+    assert "data-award-decision" in html and "Số: 1/QĐ-UBND" in html
+    assert f"/documents/{decision_id}/pdf" in html
+    assert "Issue the award decision" not in html and "Ban hành quyết định" not in html
+    own_page = browser.get(f"/processes/{district}").get_data(as_text=True)
+    assert "Số: 1/QĐ-UBND" in own_page and f"/documents/{decision_id}/pdf" in own_page
+    assert browser.client.get(f"/documents/{decision_id}/pdf").status_code == 200

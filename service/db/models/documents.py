@@ -14,7 +14,9 @@ from service.states import DocumentState
 
 
 class Register(Base):
-    """Sổ đăng ký văn bản: the last number an agency gave to a kind of document in a year.
+    """Sổ đăng ký văn bản: the last number an agency gave to documents of one number symbol
+    ("KH-BCĐ") in a year. Each issuing body keeps its own sequence: the People's Committee's
+    KH-UBND and its Steering Committee's KH-BCĐ are two registers of one agency.
 
     Taken by an UPDATE (an upsert) inside the signing's transaction: the row stays locked until
     that commits, so two signings get consecutive numbers, and a rolled-back one gives its
@@ -25,7 +27,8 @@ class Register(Base):
 
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), primary_key=True)
     year: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(10), primary_key=True)  # KH, BC, QĐ…
+    symbol: Mapped[str] = mapped_column(String(40), primary_key=True)  # "KH-BCĐ"
+    kind: Mapped[str] = mapped_column(String(10))  # KH, BC, QĐ…: the symbol's first part
     last_number: Mapped[int]
 
 
@@ -41,7 +44,7 @@ class Document(Base):
 
     __tablename__ = "document"
     __table_args__ = (
-        UniqueConstraint("agency_id", "year", "kind", "number"),
+        UniqueConstraint("agency_id", "year", "symbol", "number"),
         # one award decision (QĐ) per plan, whoever asks at the same moment
         Index(
             "uq_document_award_decision",
