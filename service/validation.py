@@ -138,6 +138,3 @@ class Regexp(validate.Regexp):
 
     def __init__(self, regex: Any, flags: int = 0, *, error: str | None = None) -> None:
         super().__init__(regex, flags, error=error or Message("invalid", "Invalid value."))
-
-
-Validator = validate.Validator

@@ -13,7 +13,7 @@ from marshmallow import fields
 from service import validation as validate
 from service.api.blueprint import BEARER, Blueprint, multipart
 from service.api.deps import current_actor, new_uow
-from service.errors import Invalid
+from service.errors import Invalid, Message
 from service.imports import read_rows
 from service.operations import reorganisation
 from service.operations.directory_import import import_agencies
@@ -55,7 +55,9 @@ class AgencyCreateSchema(Schema):
     admin_code = fields.String(
         load_default=None,
         allow_none=True,
-        validate=validate.Regexp(r"^[0-9]{2,10}$"),
+        validate=validate.Regexp(
+            r"^[0-9]{2,10}$", error=Message("two_to_ten_digits", "Two to ten digits.")
+        ),
         metadata={"description": "its code in the national list of administrative units"},
     )
     serves = fields.List(

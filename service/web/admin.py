@@ -20,7 +20,7 @@ from service.permissions import Right, require
 from service.queries.administration import agency_tree, users
 from service.validation import NOT_A_DATE, REQUIRED
 from service.web.deps import current_actor, new_uow
-from service.web.i18n import translate_errors
+from service.web.labels import translate_errors
 from workflows.calendar import local_day
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")

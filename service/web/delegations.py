@@ -18,7 +18,7 @@ from service.queries.directory import colleagues
 from service.validation import NOT_A_DATE, REQUIRED
 from service.web.deps import current_actor, new_uow
 from service.web.forms import parse_date
-from service.web.i18n import translate_errors
+from service.web.labels import translate_errors
 
 bp = Blueprint("delegations", __name__, url_prefix="/delegations")
 

@@ -20,7 +20,8 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 from werkzeug.datastructures import MultiDict
 
-from service.web.i18n import ROWS, choice_label, field_label, label, number, vn_date
+from service.web.formats import number, vn_date
+from service.web.labels import ROWS, choice_label, field_label, label
 
 MONEY = frozenset({"unit_amount", "budget_spent"})  # Integer fields that are amounts of đồng
 LONG_TEXT = 500  # String fields allowed more than this get a text area

@@ -37,7 +37,7 @@ from service.states import TaskState
 from service.validation import REQUIRED
 from service.web.changes import worded_event
 from service.web.deps import current_actor, new_uow
-from service.web.i18n import ROLES, STEPS, label, translate_errors
+from service.web.labels import ROLES, STEPS, label, translate_errors
 
 bp = Blueprint("processes", __name__, url_prefix="/processes")
 

@@ -19,7 +19,8 @@ from service.queries.registers import register, register_agencies
 from service.states import DocumentState
 from service.validation import NOT_A_WHOLE_NUMBER
 from service.web.deps import current_actor, new_uow
-from service.web.i18n import translate_errors, vn_date
+from service.web.formats import vn_date
+from service.web.labels import translate_errors
 from workflows.calendar import local_day
 
 bp = Blueprint("registers", __name__, url_prefix="/registers")

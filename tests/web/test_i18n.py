@@ -11,7 +11,8 @@ from flask import Flask
 
 from service.errors import Message
 from service.validation import NOT_A_DATE
-from service.web.i18n import money, translate_errors, vn_date, vn_datetime
+from service.web.formats import money, vn_date, vn_datetime
+from service.web.labels import translate_errors
 from tests.conftest import ApiClient
 from tests.web.conftest import Browser
 
