@@ -234,7 +234,8 @@ def scheduler(once: bool, interval: int, checkpoint_minutes: int | None) -> None
         report = tick(_uow, current_app.extensions["mailer"])
         click.echo(
             f"timers fired: {report.timers_fired}, deadline changes: {report.deadline_changes}, "
-            f"reminders sent: {report.reminders_sent}, e-mails sent: {report.emails_sent}"
+            f"reminders sent: {report.reminders_sent}, e-mails sent: {report.emails_sent}, "
+            f"reorganisations applied: {report.reorganisations_applied}"
         )
         try:
             due = minutes and checkpoint_due(_uow(write=False), timedelta(minutes=minutes))

@@ -63,6 +63,25 @@ def with_units(own: dict[str, Any], units: list[dict[str, Any]]) -> dict[str, An
     return {**added, "festivals": own["festivals"], "narrative": own["narrative"]}
 
 
+def own_part(report: dict[str, Any], units: dict[str, Any]) -> dict[str, Any]:
+    """What a level did itself: its consolidated report less its units' sum (`sum_reports`),
+    field by field; below zero where it lowered the units' figures with a reason."""
+    return {
+        **{key: report[key] - units[key] for key in TOTALS},
+        "safety": {
+            kind: _count(
+                report["safety"][kind]["total"] - units["safety"][kind]["total"],
+                report["safety"][kind]["meeting"] - units["safety"][kind]["meeting"],
+            )
+            for kind in SAFETY_KINDS
+        },
+        "movement": _count(
+            report["movement"]["total"] - units["movement"]["total"],
+            report["movement"]["meeting"] - units["movement"]["meeting"],
+        ),
+    }
+
+
 def figures(report: dict[str, Any]) -> dict[str, int]:
     """Every number of a report by its path: what a consolidation may not silently lower."""
     found = {key: int(report[key]) for key in TOTALS}

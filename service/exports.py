@@ -43,3 +43,11 @@ def to_xlsx(title: str, table: Table) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def encode(fmt: str, title: str, table: Table) -> tuple[bytes, str]:
+    """The table in `fmt` ("csv" or "xlsx") and its media type."""
+    return (to_csv(table), "text/csv") if fmt == "csv" else (to_xlsx(title, table), XLSX)

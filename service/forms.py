@@ -91,11 +91,21 @@ class TargetsSchema(Schema):
     )
 
 
+class GroundSchema(Schema):
+    """A document the plan cites in its preamble: "Kế hoạch số 79/KH-BCĐ ngày 26/4/2023 của …"."""
+
+    text = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+
+
 class PlanSchema(Schema):
     """The plan as the standing body drafts it (seed 000 carries every field)."""
 
     title = fields.String(required=True, validate=_text)
     year = fields.Integer(required=True, strict=True, validate=validate.Year(2000, 2100))
+    # the preamble's citations; none: those of the campaign (service.operations.documents)
+    grounds = fields.List(
+        fields.Nested(GroundSchema), load_default=list, validate=validate.Length(max=20)
+    )
     window = fields.Nested(WindowSchema, required=True)
     sections = fields.List(fields.Nested(SectionSchema), load_default=list)
     pilot_sites = fields.List(fields.Nested(PilotSiteSchema), load_default=list)

@@ -26,6 +26,7 @@ from service.api import (
     registers,
     security,
     tasks,
+    users,
 )
 from service.api.deps import current_actor
 from service.api.schemas import ErrorSchema
@@ -58,6 +59,7 @@ def init_app(app: Flask) -> None:
         security,
         health,
         agencies,
+        users,
     ):
         api.register_blueprint(module.blp)
     app.register_error_handler(DomainError, _domain_error)

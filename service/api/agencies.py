@@ -17,7 +17,13 @@ from service.errors import Invalid, Message
 from service.imports import read_rows
 from service.operations import reorganisation
 from service.operations.directory_import import import_agencies
+from service.operations.scheduled_reorganisation import (
+    ACTIONS,
+    Scheduled,
+    schedule_reorganisation,
+)
 from service.permissions import Right, require
+from service.queries.administration import scheduled_reorganisations
 from service.validation import NOT_A_DATE, REQUIRED, Schema
 
 blp = Blueprint(
@@ -203,3 +209,51 @@ class Move(MethodView):
     def post(self, args: dict[str, Any], code: str) -> dict[str, Any]:
         """Move the agency, with all below it, under `parent` (400 on a cycle)."""
         return reorganisation.move_agency(new_uow(), current_actor(), code, **args)
+
+
+class ScheduleSchema(Schema):
+    action = fields.String(required=True, validate=validate.OneOf(tuple(ACTIONS)))
+    agency = _code(required=True, metadata={"description": "the agency it changes or creates"})
+    arguments = fields.Dict(
+        keys=fields.String(),
+        load_default={},
+        metadata={
+            "description": "the action's fields as its own route takes them (rename: name; "
+            "merge: into; split: into, open_work_to; dissolve: successor; move: parent; "
+            "create: name, kind, parent, admin_code, serves)",
+            "example": {"into": "bac-ninh"},
+        },
+    )
+    effective = fields.Date(
+        required=True, metadata={"description": "a day after today", "example": "2025-07-01"}
+    )
+
+
+class ScheduledSchema(Schema):
+    id = fields.Integer()
+    action = fields.String()
+    agency = fields.String()
+    arguments = fields.Dict()
+    effective = fields.Date()
+    applied_at = fields.DateTime(allow_none=True)
+    refused = fields.Dict(
+        allow_none=True, metadata={"description": "why its day refused it: field → reasons"}
+    )
+
+
+@blp.route("/scheduled")
+class ScheduledReorganisations(MethodView):
+    @blp.doc(**BEARER)
+    @blp.response(200, ScheduledSchema(many=True))
+    def get(self) -> list[Scheduled]:
+        """The reorganisations scheduled ahead, by day: pending, applied or refused."""
+        return scheduled_reorganisations(new_uow(write=False), current_actor())
+
+    @blp.doc(**BEARER)
+    @blp.arguments(ScheduleSchema)
+    @blp.response(201, ScheduledSchema)
+    def post(self, args: dict[str, Any]) -> Scheduled:
+        """Schedule a reorganisation for a day after today: the scheduler applies it on that
+        day, as the routes above would, and records it; one the day refuses keeps its
+        reasons in `refused`."""
+        return schedule_reorganisation(new_uow(), current_actor(), **args)

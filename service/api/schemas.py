@@ -562,6 +562,12 @@ class StepTookSchema(Schema):
     done = fields.Integer()
 
 
+class CycleNameSchema(Schema):
+    id = fields.Integer()
+    title = fields.String()
+    unit = fields.String()
+
+
 class CycleSchema(Schema):
     id = fields.Integer()
     title = fields.String()
@@ -573,6 +579,13 @@ class CycleSchema(Schema):
     returns = fields.Integer()
     done_late = fields.Integer()
     overdue = fields.Integer()
+    cycles = fields.List(
+        fields.Nested(CycleNameSchema),
+        metadata={
+            "description": "the cycles these figures sum: last year's of the same level and "
+            "of the levels merged into it since (its own first)"
+        },
+    )
     steps = fields.List(fields.Nested(StepTookSchema))
 
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
 from babel.dates import format_date
 from babel.numbers import format_percent
 
+from service.consolidation import own_part, sum_reports
 from service.documents.layout import (
+    Appendix,
     Block,
     Heading,
     OfficialDocument,
@@ -68,37 +70,101 @@ class UnitFigures:
 
 
 def plan_document(
-    issuer: Issuer, plan: dict[str, Any], signing: Signing, recipients: list[str]
+    issuer: Issuer,
+    plan: dict[str, Any],
+    signing: Signing,
+    recipients: list[str],
+    grounds: Sequence[str] = (),
 ) -> OfficialDocument:
-    """KẾ HOẠCH: the plan's sections; then, as tables, its pilot sites, its award nominations
-    with the review's verdicts, the deadlines it sets its units; its budget with the total."""
+    """KẾ HOẠCH: the preamble citing `grounds` ("Thực hiện …", seeds 000–004), the plan's
+    sections; then, as tables, its pilot sites, its award nominations with the review's
+    verdicts, the deadlines it sets its units; its budget's total. After the signature, the
+    appendices: the budget in detail, and the outline of the report its units send."""
     body: list[Block] = []
+    if grounds:
+        body.append(Paragraph(f"Thực hiện {'; '.join(grounds)}."))
     for section in plan.get("sections", []):
         body.append(Heading(section["heading"]))
         body += _paragraphs(section["body"])
     for title, table in _plan_tables(plan):
         body += [_numbered(body, title), table]
+    appendices: list[Appendix] = []
     lines = plan.get("budget_lines", [])
     if lines:
+        label = f"Phụ lục {ROMAN[len(appendices)]}"
         body.append(_numbered(body, "KINH PHÍ"))
         body.append(
-            Table(
-                columns=("TT", "Nội dung", "Số suất", "Mức (đồng)", "Thành tiền (đồng)"),
-                rows=tuple(
-                    (
-                        str(i),
-                        line["item"],
-                        vnd(line["quantity"]),
-                        vnd(line["unit_amount"]),
-                        vnd(line["quantity"] * line["unit_amount"]),
-                    )
-                    for i, line in enumerate(lines, 1)
-                ),
-                total=("", "Tổng cộng", "", "", vnd(budget_total(lines))),
-                numeric=(2, 3, 4),
+            Paragraph(
+                f"Tổng kinh phí: {vnd(budget_total(lines))} đồng (chi tiết tại {label} kèm theo)."
             )
         )
-    return _document(issuer, "KH", plan["title"], int(plan["year"]), body, signing, recipients)
+        appendices.append(Appendix(label, "DỰ TOÁN KINH PHÍ", (_budget_table(lines),)))
+    due = _report_due(plan)
+    if due is not None and plan.get("addressed_units"):
+        label = f"Phụ lục {ROMAN[len(appendices)]}"
+        body.append(Paragraph(f"Các đơn vị báo cáo kết quả theo đề cương tại {label} kèm theo."))
+        appendices.append(Appendix(label, "ĐỀ CƯƠNG BÁO CÁO KẾT QUẢ", _outline(due)))
+    document = _document(issuer, "KH", plan["title"], int(plan["year"]), body, signing, recipients)
+    return replace(document, appendices=tuple(appendices))
+
+
+def _budget_table(lines: list[dict[str, Any]]) -> Table:
+    return Table(
+        columns=("TT", "Nội dung", "Số suất", "Mức (đồng)", "Thành tiền (đồng)"),
+        rows=tuple(
+            (
+                str(i),
+                line["item"],
+                vnd(line["quantity"]),
+                vnd(line["unit_amount"]),
+                vnd(line["quantity"] * line["unit_amount"]),
+            )
+            for i, line in enumerate(lines, 1)
+        ),
+        total=("", "Tổng cộng", "", "", vnd(budget_total(lines))),
+        numeric=(2, 3, 4),
+    )
+
+
+REPORT_DEADLINES = ("unit_report", "half_year_report", "annual_report")
+
+
+def _report_due(plan: dict[str, Any]) -> str | None:
+    """The first day by which the plan's units report (an ISO date), if it asks for reports."""
+    dues = [d["due"] for d in plan.get("deadlines", []) if d.get("kind") in REPORT_DEADLINES]
+    return min(dues) if dues else None
+
+
+def _outline(due: str) -> tuple[Block, ...]:
+    """Đề cương: what a unit's report holds (the figures `report_document` prints), so that
+    every level's reports add up the same way."""
+    awards = ", ".join(AWARD_KINDS.values())
+    return (
+        Heading("I. KẾT QUẢ THỰC HIỆN"),
+        Paragraph(
+            "1. Số Ngày hội đã tổ chức, số lượt người tham gia; địa điểm, thời gian của từng "
+            "Ngày hội."
+        ),
+        Paragraph("2. Kết quả xếp loại “An toàn về an ninh, trật tự”:"),
+        Table(
+            columns=("Loại", "Tổng số", "Đạt", "Tỷ lệ"),
+            rows=tuple((label, "", "", "") for label in SAFETY_KINDS.values()),
+            numeric=(1, 2, 3),
+        ),
+        Paragraph(
+            "3. Phân loại phong trào toàn dân bảo vệ ANTQ: tổng số đơn vị được phân loại, số "
+            "đơn vị xếp loại Khá trở lên."
+        ),
+        Paragraph(f"4. Khen thưởng: số tập thể, cá nhân được khen theo từng hình thức ({awards})."),
+        Paragraph("5. Kinh phí đã sử dụng (đồng)."),
+        Paragraph(
+            "6. Kết quả của từng đơn vị trực thuộc (nếu có), các đơn vị chưa báo cáo hoặc báo "
+            "cáo muộn."
+        ),
+        Heading("II. ĐÁNH GIÁ CHUNG"),
+        Paragraph("Ưu điểm, hạn chế, nguyên nhân; bài học kinh nghiệm; đề xuất, kiến nghị."),
+        Paragraph(f"Thời hạn gửi báo cáo: trước ngày {_day(due)}."),
+    )
 
 
 def _numbered(body: list[Block], title: str) -> Heading:
@@ -153,9 +219,11 @@ def report_document(
     signing: Signing,
     recipients: list[str],
     units: Sequence[UnitFigures] = (),
+    own_label: str = "Trực tiếp tổ chức",
 ) -> OfficialDocument:
     """BÁO CÁO: the figures of a round's report, then (the outline of seeds 000–002) each direct
-    unit's figures and the units that have not reported, then its narrative."""
+    unit's figures, the level's own (`own_label`: "Tỉnh Thanh Hóa (trực tiếp tổ chức)") and the
+    total, the units that have not reported or reported late, then its narrative."""
     subject = f"{ROUND_SUBJECTS.get(round_, 'Kết quả')} {plan_title[:1].lower()}{plan_title[1:]}"
     body: list[Block] = [
         Heading("I. KẾT QUẢ THỰC HIỆN"),
@@ -200,7 +268,7 @@ def report_document(
     sections = iter(ROMAN[1:])
     if units:
         body.append(Heading(f"{next(sections)}. KẾT QUẢ CỦA CÁC ĐƠN VỊ"))
-        body += _units(units)
+        body += _units(units, report, own_label)
     if report.get("narrative"):
         body.append(Heading(f"{next(sections)}. ĐÁNH GIÁ CHUNG"))
         body += _paragraphs(report["narrative"])
@@ -262,36 +330,23 @@ def decision_document(
     return _document(issuer, "QĐ", subject, year, body, signing, recipients)
 
 
-def _units(units: Sequence[UnitFigures]) -> list[Block]:
-    """The table by unit ("(muộn)": reported after its deadline; "Chưa báo cáo": not yet), with
-    the units' sum, and the list of those missing. Shares are recomputed from the counts: the
+def _units(units: Sequence[UnitFigures], report: dict[str, Any], own_label: str) -> list[Block]:
+    """The table by unit ("(muộn)": reported after its deadline; "Chưa báo cáo": not yet), the
+    units' sum, the level's own part and, bold, the report's total (what `/consolidated` shows
+    once signed); then the units missing and late. Shares are recomputed from the counts: the
     safety share pools every kind rated, as the plans' target does (seed 004)."""
     rows: list[tuple[str, ...]] = []
     for i, unit in enumerate(units, 1):
-        report = unit.report
-        if report is None:
+        if unit.report is None:
             rows.append((str(i), unit.name, "Chưa báo cáo", "", "", "", ""))
             continue
-        rows.append((str(i), f"{unit.name} (muộn)" if unit.late else unit.name, *_unit_row(report)))
+        name = f"{unit.name} (muộn)" if unit.late else unit.name
+        rows.append((str(i), name, *_unit_row(unit.report)))
     reported = [u.report for u in units if u.report is not None]
-    total = None
     if reported:
-        summed = {
-            "festivals_held": sum(r["festivals_held"] for r in reported),
-            "participants": sum(r["participants"] for r in reported),
-            "budget_spent": sum(r["budget_spent"] for r in reported),
-            "safety": {
-                kind: {
-                    part: sum(r["safety"][kind][part] for r in reported)
-                    for part in ("total", "meeting")
-                }
-                for kind in SAFETY_KINDS
-            },
-            "movement": {
-                part: sum(r["movement"][part] for r in reported) for part in ("total", "meeting")
-            },
-        }
-        total = ("", "Cộng các đơn vị đã báo cáo", *_unit_row(summed))
+        summed = sum_reports(reported)
+        rows.append(("", "Cộng các đơn vị đã báo cáo", *_unit_row(summed)))
+        rows.append(("", own_label, *_unit_row(own_part(report, summed))))
     blocks: list[Block] = [
         Table(
             columns=(
@@ -304,13 +359,19 @@ def _units(units: Sequence[UnitFigures]) -> list[Block]:
                 "Phong trào xếp loại Khá trở lên",
             ),
             rows=tuple(rows),
-            total=total,
+            total=("", "Tổng cộng", *_unit_row(report)),
             numeric=(2, 3, 4, 5, 6),
         )
     ]
     missing = [u.name for u in units if u.report is None]
     if missing:
         blocks.append(Paragraph(f"Các đơn vị chưa báo cáo: {', '.join(missing)}."))
+    late = [u.name for u in units if u.report is not None and u.late]
+    if late:
+        blocks.append(Paragraph(f"Các đơn vị báo cáo muộn: {', '.join(late)}."))
+    reason = str(report.get("adjustment_reason", "")).strip()
+    if reason:
+        blocks.append(Paragraph(f"Số liệu thấp hơn báo cáo của các đơn vị, lý do: {reason}"))
     return blocks
 
 
@@ -377,4 +438,4 @@ def _day(iso: str) -> str:
 
 
 def _share(part: int, whole: int) -> str:
-    return format_percent(part / whole, "0.0%", locale="vi") if whole else "—"
+    return format_percent(part / whole, "0.0%", locale="vi") if whole > 0 else "—"

@@ -16,7 +16,7 @@ from docx.shared import Cm, Length, Mm, Pt
 from docx.table import _Cell
 from docx.text.paragraph import Paragraph as DocxParagraph
 
-from service.documents.layout import MOTTO, Heading, OfficialDocument, Paragraph, Table
+from service.documents.layout import MOTTO, Block, Heading, OfficialDocument, Paragraph, Table
 
 FONT = "Times New Roman"  # what agencies use; Liberation Serif has the same metrics
 
@@ -43,16 +43,7 @@ def write_docx(doc: OfficialDocument, created: datetime | None = None) -> bytes:
     _line(out.add_paragraph(), doc.kind_name, bold=True, space_before=18)
     _line(out.add_paragraph(), doc.subject, bold=True)
     _line(out.add_paragraph(), "________", space_after=6)
-    for block in doc.body:
-        if isinstance(block, Heading):
-            para = out.add_paragraph()
-            _line(para, block.text, bold=True, align=WD_ALIGN_PARAGRAPH.LEFT, space_before=6)
-        elif isinstance(block, Paragraph):
-            para = out.add_paragraph()
-            para.paragraph_format.first_line_indent = Cm(1.27)
-            _line(para, block.text, align=WD_ALIGN_PARAGRAPH.JUSTIFY, space_after=6)
-        else:
-            _table(out, block)
+    _blocks(out, doc.body)
     foot = out.add_table(rows=1, cols=2)
     recipients, sign = foot.rows[0].cells
     _line(recipients.paragraphs[0], "Nơi nhận:", size=12, bold=True, italic=True, align=None)
@@ -71,6 +62,14 @@ def write_docx(doc: OfficialDocument, created: datetime | None = None) -> bytes:
         bold=True,
         space_before=0 if doc.signature.position else 60,
     )
+    for appendix in doc.appendices:  # each on a page of its own, after the signature
+        label = out.add_paragraph()
+        label.paragraph_format.page_break_before = True
+        _line(label, appendix.label, bold=True)
+        _line(out.add_paragraph(), appendix.title, bold=True)
+        _line(out.add_paragraph(), doc.attached_to, italic=True)
+        _line(out.add_paragraph(), "________", space_after=6)
+        _blocks(out, appendix.body)
     core = out.core_properties
     core.title, core.author, core.last_modified_by = doc.subject, doc.issuer, doc.issuer
     core.comments = f"{doc.kind_name} {doc.number_line}"
@@ -79,6 +78,19 @@ def write_docx(doc: OfficialDocument, created: datetime | None = None) -> bytes:
     buffer = BytesIO()
     out.save(buffer)
     return buffer.getvalue()
+
+
+def _blocks(out: DocxDocument, blocks: tuple[Block, ...]) -> None:
+    for block in blocks:
+        if isinstance(block, Heading):
+            para = out.add_paragraph()
+            _line(para, block.text, bold=True, align=WD_ALIGN_PARAGRAPH.LEFT, space_before=6)
+        elif isinstance(block, Paragraph):
+            para = out.add_paragraph()
+            para.paragraph_format.first_line_indent = Cm(1.27)
+            _line(para, block.text, align=WD_ALIGN_PARAGRAPH.JUSTIFY, space_after=6)
+        else:
+            _table(out, block)
 
 
 def _page(out: DocxDocument) -> None:

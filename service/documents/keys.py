@@ -39,8 +39,17 @@ def user_label(username: str) -> str:
     return f"user:{username}"
 
 
-def agency_label(code: str) -> str:
-    return f"agency:{code}"
+def agency_label(code: str, issued_as: str | None = None) -> str:
+    """The agency's seal; `issued_as`: that of another body it issues as (its symbol, "UBND"),
+    so that a document is sealed in the name its header prints."""
+    return f"agency:{code}" if issued_as is None else f"agency:{code}:{issued_as}"
+
+
+def seal_label(code: str, own: str | None, symbol: str) -> str:
+    """The seal of a document numbered `symbol` ("KH-UBND") by the agency `code`, whose own
+    symbol is `own`: the agency's, or the other body's it was issued as."""
+    _, _, issuer = symbol.partition("-")
+    return agency_label(code, None if not issuer or issuer == own else issuer)
 
 
 class KeyStore(Protocol):

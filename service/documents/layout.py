@@ -56,6 +56,15 @@ Block = Heading | Paragraph | Table
 
 
 @dataclass(frozen=True)
+class Appendix:
+    """A Phụ lục, after the signature on a page of its own: "Phụ lục I", its title, its blocks."""
+
+    label: str
+    title: str
+    body: tuple[Block, ...]
+
+
+@dataclass(frozen=True)
 class Signature:
     """The signing block: the authority lines ("KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH") and the name."""
 
@@ -80,6 +89,20 @@ class OfficialDocument:
     body: tuple[Block, ...]
     signature: Signature
     recipients: tuple[str, ...]  # Nơi nhận, "Lưu: VT, …" last
+    appendices: tuple[Appendix, ...] = ()
+
+    @property
+    def attached_to(self) -> str:
+        """Under an appendix's title: "(Kèm theo Kế hoạch số 1/KH-BCĐ ngày 13/7/2023 của Ban
+        Chỉ đạo 138)"; blanks for the number and date of a draft."""
+        number = f"{self.number if self.number is not None else '     '}/{self.symbol}"
+        day = (
+            f"{self.signed_on.day}/{self.signed_on.month}/{self.signed_on.year}"
+            if self.signed_on is not None
+            else f"     /     /{self.year}"
+        )
+        kind = self.kind_name.capitalize()
+        return f"(Kèm theo {kind} số {number} ngày {day} của {self.issuer})"
 
     @property
     def number_line(self) -> str:
@@ -123,6 +146,10 @@ def to_data(doc: OfficialDocument) -> dict[str, Any]:
             "position": doc.signature.position,
         },
         "recipients": list(doc.recipients),
+        "appendices": [
+            {"label": a.label, "title": a.title, "body": [_block_data(b) for b in a.body]}
+            for a in doc.appendices
+        ],
     }
 
 
@@ -146,6 +173,10 @@ def from_data(data: dict[str, Any]) -> OfficialDocument:
             data["signature"].get("position", ""),  # documents signed before it existed
         ),
         recipients=tuple(data["recipients"]),
+        appendices=tuple(  # none in documents signed before they existed
+            Appendix(a["label"], a["title"], tuple(_block(b) for b in a["body"]))
+            for a in data.get("appendices", [])
+        ),
     )
 
 

@@ -37,13 +37,14 @@ def render_pdf(doc: OfficialDocument, stamps: Sequence[Stamp] = ()) -> tuple[byt
 
     document = HTML(string=html(doc, stamps)).render()
     pdf: bytes = document.write_pdf()
-    page = len(document.pages) - 1
-    last = document.pages[page]
     pt = 0.75  # points per CSS px; anchors are CSS px from the top left, PDF's origin bottom left
     boxes = {}
     for stamp in stamps:
-        x1, y1, x2, y2 = last.anchors[f"stamp-{stamp.field}"]
+        anchor = f"stamp-{stamp.field}"
+        # the signature's page: the last but for the appendices after it
+        index, page = next((i, p) for i, p in enumerate(document.pages) if anchor in p.anchors)
+        x1, y1, x2, y2 = page.anchors[anchor]
         boxes[stamp.field] = Box(
-            page, x1 * pt, (last.height - y2) * pt, x2 * pt, (last.height - y1) * pt
+            index, x1 * pt, (page.height - y2) * pt, x2 * pt, (page.height - y1) * pt
         )
     return pdf, boxes

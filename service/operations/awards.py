@@ -121,7 +121,8 @@ def issue_award_decision(
             raise NotFound("process_not_found", "No such process.")
         agency = session.get_one(Agency, instance.bindings.get(HEAD_ROLE, 0))
         mark = signing_mark(actor, agency.id)
-        check_signing_keys(session, keys, actor, agency.id, datetime.now(UTC))  # wall clock
+        issued_as = decision_issuer(agency).abbreviation  # QĐ-UBND: the committee's seal
+        check_signing_keys(session, keys, actor, agency.id, datetime.now(UTC), issued_as)
         day = local_day(now)
         # taken first: the register row stays locked until this commits, so a second decision
         # asked at the same moment waits here and then finds the first

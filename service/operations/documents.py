@@ -29,8 +29,8 @@ from service.documents.content import (
     plan_document,
     report_document,
 )
-from service.documents.keys import KeyStore, agency_label, certificate_problem, user_label
-from service.documents.layout import OfficialDocument, to_data
+from service.documents.keys import KeyStore, certificate_problem, seal_label, user_label
+from service.documents.layout import KINDS, OfficialDocument, to_data
 from service.errors import Conflict
 from service.operations.actors import HEAD_TITLES, OTHER_HEAD, Actor
 from service.operations.cascade import unit_reports
@@ -82,19 +82,28 @@ CERTIFICATE_PROBLEMS = {
 
 
 def check_signing_keys(
-    session: Session, keys: KeyStore | None, actor: Actor, agency_id: int, at: datetime
+    session: Session,
+    keys: KeyStore | None,
+    actor: Actor,
+    agency_id: int,
+    at: datetime,
+    issued_as: str | None = None,
 ) -> None:
     """Before a signing takes its number: the certificates of the signer and of the issuing
     agency that the store holds may sign at `at` (their dates, the CA's revocation lists, the
     chain). Without a store the PDF goes out unsigned, and there is nothing to check.
+    `issued_as`: the symbol of the body the document is issued as, when not the agency's own.
 
-    :raise Conflict: `certificate_expired`, `certificate_revoked` or `certificate_untrusted`,
-        with `holder`, the name of the person or agency whose certificate it is.
+    :raise Conflict: `signing_key_missing` (the store holds no key for them),
+        `certificate_expired`, `certificate_revoked` or `certificate_untrusted`, with `holder`,
+        the name of the person or agency whose certificate it is.
     """
     if keys is None:
         return
     agency = session.get_one(Agency, agency_id)
-    holders = {user_label(actor.username): actor.full_name, agency_label(agency.code): agency.name}
+    issuer = _issuer(agency, issued_as)  # the seal is the issuing body's (keys.seal_label)
+    seal = seal_label(agency.code, agency.abbreviation, issuer.symbol("X"))
+    holders = {user_label(actor.username): actor.full_name, seal: issuer.name}
     roots, crls = keys.trust_roots(), keys.crls()
     try:
         with keys.signers(holders) as found:  # certificates read while the token is open
@@ -107,6 +116,14 @@ def check_signing_keys(
             "signing_key_unavailable",
             f"The signing keys cannot be read ({type(err).__name__}): nothing was signed.",
         ) from err
+    for label, holder in holders.items():
+        if label not in found:  # signing would go out without this signature
+            raise Conflict(
+                "signing_key_missing",
+                f"{holder} has no signing key and certificate in the key store: nothing was "
+                "signed.",
+                holder=holder,
+            )
     for label, problem in problems:
         if problem is not None:
             holder = holders[label]
@@ -195,7 +212,7 @@ def official_document(
             )
         }
         recipients = plan_recipients(session, instance, [names[c] for c in units if c in names])
-        return plan_document(issuer, plan, signing, recipients)
+        return plan_document(issuer, plan, signing, recipients, plan_grounds(session, instance))
     round_ = round_ or "result"
     units = [
         UnitFigures(u.unit, u.report, u.late) for u in unit_reports(session, instance.id, round_)
@@ -209,6 +226,48 @@ def official_document(
         signing,
         report_recipients(session, instance, agency),
         units,
+        own_label=f"{session.get_one(Agency, instance.jurisdiction_id).name} (trực tiếp tổ chức)",
+    )
+
+
+GROUNDS_FILE = Path(__file__).parents[1] / "plan_grounds.toml"
+
+
+@lru_cache(maxsize=1)
+def grounds_policy() -> dict[str, Any]:
+    """The documents a plan cites by default, as data (service/plan_grounds.toml)."""
+    return tomllib.loads(GROUNDS_FILE.read_text(encoding="utf-8"))
+
+
+def plan_grounds(session: Session, instance: ProcessInstance) -> list[str]:
+    """What the plan's preamble cites: the drafter's `grounds`; else, for a unit's plan, the
+    plan of the level above as issued (seeds 001, 003), at the top the campaign's documents for
+    the plan's year (service/plan_grounds.toml: seeds 000, 002, 004)."""
+    plan = instance.document
+    written = [g["text"] for g in plan.get("grounds") or []]
+    if written:
+        return written
+    if instance.parent_id is not None:
+        above = session.scalars(
+            select(Document)
+            .where(Document.instance_id == instance.parent_id, Document.kind == "KH")
+            .order_by(Document.id)
+        ).first()
+        return [] if above is None else [cited(above)]
+    policy = grounds_policy()
+    year = str(plan.get("year", local_day(instance.started_at).year))
+    return [*policy["every_year"], *policy["years"].get(year, [])]
+
+
+def cited(document: Document) -> str:
+    """An issued document as another cites it: "Kế hoạch số 1/KH-BCĐ ngày 13/7/2023 của BAN CHỈ
+    ĐẠO 138 về …", its issuer as its own header names it."""
+    day = local_day(document.signed_at)
+    issuer = (document.content or {}).get("issuer") or document.agency.name  # older: no content
+    subject = document.subject[:1].lower() + document.subject[1:]
+    return (
+        f"{KINDS[document.kind].capitalize()} số {document.number}/{document.symbol} ngày "
+        f"{day.day}/{day.month}/{day.year} của {issuer} về {subject}"
     )
 
 

@@ -31,7 +31,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from service.db.models import Agency, Document, ProcessInstance, RenderJob, Task, User
 from service.db.uow import UnitOfWork
 from service.documents.docx import write_docx
-from service.documents.keys import KeyStore, agency_label, user_label
+from service.documents.keys import KeyStore, seal_label, user_label
 from service.documents.layout import from_data
 from service.documents.pades import Seal, sign, stamps_for
 from service.documents.pdf import render_pdf, write_pdf
@@ -58,7 +58,7 @@ class Taken:
     content: dict[str, Any]
     signed_at: datetime
     signer: str  # the username whose signature the PDF carries, with its agency's
-    agency: str  # the issuing agency's code
+    agency: str  # the key label of the issuing agency's seal (keys.seal_label)
 
 
 @dataclass(frozen=True)
@@ -113,10 +113,21 @@ def take_jobs(
             job.run_after = now + lease
             taken.append(job)
         contents = {
-            row.id: (row.content, row.signed_at, row.username, row.code)
+            row.id: (
+                row.content,
+                row.signed_at,
+                row.username,
+                seal_label(row.code, row.abbreviation, row.symbol),
+            )
             for row in session.execute(
                 select(
-                    Document.id, Document.content, Document.signed_at, User.username, Agency.code
+                    Document.id,
+                    Document.content,
+                    Document.signed_at,
+                    Document.symbol,
+                    User.username,
+                    Agency.code,
+                    Agency.abbreviation,
                 )
                 .join(User, User.id == Document.signed_by_id)
                 .join(Agency, Agency.id == Document.agency_id)
@@ -144,7 +155,7 @@ def render(
     docx = write_docx(document, created=taken.signed_at)
     if keys is None:
         return Files(docx, write_pdf(document))
-    labels = {"signer": user_label(taken.signer), "agency": agency_label(taken.agency)}
+    labels = {"signer": user_label(taken.signer), "agency": taken.agency}
     with keys.signers(labels.values()) as found:
         when = now or datetime.now(UTC)
         stamps = [

@@ -17,9 +17,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from service.db.models import Agency, AgencySuccessor, RoleBinding
+from service.db.models import Agency, AgencySuccessor, RoleBinding, ScheduledReorganisation
 from service.db.uow import UnitOfWork
-from service.errors import Invalid, Message
+from service.errors import Conflict, Invalid, Message
 from service.operations.actors import Actor
 from service.operations.directory import LEVEL_KINDS
 from service.operations.registers import agency_by_code
@@ -154,7 +154,31 @@ def _set_jurisdictions(agencies: Iterable[Agency]) -> None:
         agency.jurisdiction_id = agency.parent.jurisdiction_id if agency.parent else None
 
 
-def _record(uow: UnitOfWork, action: str, actor: Actor, effective: date, **data: Any) -> None:
+def _record(
+    uow: UnitOfWork,
+    action: str,
+    actor: Actor,
+    effective: date,
+    scheduled: int | None,
+    **data: Any,
+) -> None:
+    """The event; for a scheduled reorganisation (its id), the schedule marked applied in the
+    same transaction, so that two schedulers never apply it twice.
+
+    :raise Conflict: the scheduled one was applied already."""
+    if scheduled is not None:
+        pending = uow.session.scalars(
+            select(ScheduledReorganisation)
+            .where(
+                ScheduledReorganisation.id == scheduled,
+                ScheduledReorganisation.applied_at.is_(None),
+            )
+            .with_for_update()
+        ).one_or_none()
+        if pending is None:
+            raise Conflict("already_applied", "This reorganisation was applied already.")
+        pending.applied_at = uow.now()
+        data["scheduled"] = scheduled
     data |= {"effective": effective.isoformat(), "by": actor.username}
     uow.record(action, actor, data=data)
 
@@ -168,6 +192,7 @@ def create_agency(
     kind: str,
     parent: str | None,
     effective: date,
+    scheduled: int | None = None,
     admin_code: str | None = None,
     serves: tuple[str, ...] = (),
 ) -> dict[str, Any]:
@@ -191,6 +216,7 @@ def create_agency(
             "agency_created",
             actor,
             effective,
+            scheduled,
             agency=code,
             name=name,
             kind=kind,
@@ -243,14 +269,20 @@ def add_agency(
 
 
 def rename_agency(
-    uow: UnitOfWork, actor: Actor, code: str, *, name: str, effective: date
+    uow: UnitOfWork,
+    actor: Actor,
+    code: str,
+    *,
+    name: str,
+    effective: date,
+    scheduled: int | None = None,
 ) -> dict[str, Any]:
     """Give the agency a new name from `effective`; the event keeps the old one."""
     require(actor, Right.REORGANISE)
     with uow:
         agency = _subject(uow, code, effective)
         old, agency.name = agency.name, name
-        _record(uow, "agency_renamed", actor, effective, agency=code, old=old, new=name)
+        _record(uow, "agency_renamed", actor, effective, scheduled, agency=code, old=old, new=name)
         uow.commit()
         return agency_view(agency)
 
@@ -263,6 +295,7 @@ def _end(
     successors: list[Agency],
     heir: Agency | None,
     effective: date,
+    scheduled: int | None,
 ) -> dict[str, Any]:
     """End `agency` and all below it on `effective`, link its successors, hand its open work
     to `heir`, and record it all as one event."""
@@ -285,6 +318,7 @@ def _end(
         f"agency_{kind}",
         actor,
         effective,
+        scheduled,
         agency=agency.code,
         successors=[s.code for s in successors],
         open_work_to=heir.code if heir is not None else None,
@@ -298,7 +332,13 @@ def _end(
 
 
 def merge_agency(
-    uow: UnitOfWork, actor: Actor, code: str, *, into: str, effective: date
+    uow: UnitOfWork,
+    actor: Actor,
+    code: str,
+    *,
+    into: str,
+    effective: date,
+    scheduled: int | None = None,
 ) -> dict[str, Any]:
     """Merge the agency into `into` on `effective`: it ends, `into` inherits its open work.
 
@@ -313,7 +353,7 @@ def merge_agency(
             raise Invalid(
                 {"into": [Message("into_itself", "An agency does not merge into itself.")]}
             )
-        return _end(uow, actor, agency, "merged", [successor], successor, effective)
+        return _end(uow, actor, agency, "merged", [successor], successor, effective, scheduled)
 
 
 def split_agency(
@@ -324,6 +364,7 @@ def split_agency(
     into: list[str],
     open_work_to: str,
     effective: date,
+    scheduled: int | None = None,
 ) -> dict[str, Any]:
     """Split the agency into `into` on `effective`; `open_work_to`, one of them, takes its
     open work. :raise Invalid: a successor unknown, ended, repeated or the agency itself;
@@ -346,16 +387,22 @@ def split_agency(
             raise Invalid(
                 {
                     "open_work_to": [
-                        Message("not_a_successor", "Must be one of the successors in `into`.")
+                        Message("not_a_successor", "Must be one of the successors named above.")
                     ]
                 }
             )
         heir = successors[into.index(open_work_to)]
-        return _end(uow, actor, agency, "split", successors, heir, effective)
+        return _end(uow, actor, agency, "split", successors, heir, effective, scheduled)
 
 
 def dissolve_agency(
-    uow: UnitOfWork, actor: Actor, code: str, *, effective: date, successor: str | None = None
+    uow: UnitOfWork,
+    actor: Actor,
+    code: str,
+    *,
+    effective: date,
+    scheduled: int | None = None,
+    successor: str | None = None,
 ) -> dict[str, Any]:
     """Dissolve the agency on `effective`; its open work goes to `successor` if one is named,
     else it stays where it is, ended with the agency."""
@@ -368,11 +415,17 @@ def dissolve_agency(
                 {"successor": [Message("into_itself", "An agency does not succeed itself.")]}
             )
         heirs = [] if heir is None else [heir]
-        return _end(uow, actor, agency, "dissolved", heirs, heir, effective)
+        return _end(uow, actor, agency, "dissolved", heirs, heir, effective, scheduled)
 
 
 def move_agency(
-    uow: UnitOfWork, actor: Actor, code: str, *, parent: str, effective: date
+    uow: UnitOfWork,
+    actor: Actor,
+    code: str,
+    *,
+    parent: str,
+    effective: date,
+    scheduled: int | None = None,
 ) -> dict[str, Any]:
     """Move the agency (and all below it) under `parent` from `effective`.
 
@@ -399,6 +452,6 @@ def move_agency(
         old = agency.parent.code if agency.parent is not None else None
         agency.parent = above
         _set_jurisdictions(subtree)
-        _record(uow, "agency_moved", actor, effective, agency=code, old=old, new=parent)
+        _record(uow, "agency_moved", actor, effective, scheduled, agency=code, old=old, new=parent)
         uow.commit()
         return agency_view(agency)

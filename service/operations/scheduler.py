@@ -21,6 +21,7 @@ from service.operations.deadlines import email_pending, refresh_states, send_rem
 from service.operations.definitions import engine_definition
 from service.operations.idempotency import forget_old_keys
 from service.operations.instances import append_event, save_runtime
+from service.operations.scheduled_reorganisation import apply_due
 from service.states import ProcessStatus
 from workflows.runtime import Runtime
 
@@ -35,11 +36,14 @@ class TickReport:
     deadline_changes: int
     reminders_sent: int
     emails_sent: int = 0
+    reorganisations_applied: int = 0
 
 
 def tick(new_uow: Callable[[], UnitOfWork], mailer: Mailer | None = None) -> TickReport:
     """One pass of every scheduled job, each batch in its own transaction; reminders are also
-    e-mailed when a mailer is given."""
+    e-mailed when a mailer is given. A reorganisation due today goes first: its open work is
+    handed over before the day's reminders."""
+    reorganised = apply_due(new_uow)
     fired = 0
     for _ in range(MAX_BATCHES):
         batch = fire_due_timers(new_uow())
@@ -48,7 +52,7 @@ def tick(new_uow: Callable[[], UnitOfWork], mailer: Mailer | None = None) -> Tic
             break
     with new_uow() as uow:
         if not _only_scheduler(uow):
-            return TickReport(fired, 0, 0)
+            return TickReport(fired, 0, 0, reorganisations_applied=reorganised)
         changes = refresh_states(uow.session, uow.now())
         reminders = send_reminders(uow.session, uow.now())
         forgotten = forget_old_keys(uow.session, uow.now())
@@ -64,7 +68,7 @@ def tick(new_uow: Callable[[], UnitOfWork], mailer: Mailer | None = None) -> Tic
             uow.record("deadlines_moved", None, data=data)
         uow.commit()
         emailed = 0 if mailer is None else email_pending(uow, mailer)
-    return TickReport(fired, changes, sent, emailed)
+    return TickReport(fired, changes, sent, emailed, reorganised)
 
 
 def _only_scheduler(uow: UnitOfWork) -> bool:

@@ -189,7 +189,10 @@ def _complete_task(
             _check_not_drafter(uow, instance, task, actor)
         if (kind.signs_plan or kind.signs_report) and decision == Decision.APPROVE:
             # the worker signs on the wall clock's time, whatever clock the service keeps
-            check_signing_keys(uow.session, keys, actor, task.agency_id, datetime.now(UTC))
+            issued_as = document.get("issuer") if kind.signs_plan else None
+            check_signing_keys(
+                uow.session, keys, actor, task.agency_id, datetime.now(UTC), issued_as
+            )
         definition = engine_definition(instance.definition)
         runtime = Runtime.restore(definition, instance.state)
         engine_data = {"decision": decision, **engine_deadlines(instance, document)}

@@ -6,10 +6,13 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
-from service.db.models import Agency, AgencySuccessor, User
+from service.db.models import Agency, AgencySuccessor, ScheduledReorganisation, User
 from service.db.uow import UnitOfWork
 from service.operations.actors import Actor
+from service.operations.scheduled_reorganisation import Scheduled, scheduled_view
+from service.operations.users_import import USER_COLUMNS
 from service.permissions import Right, require
 from workflows.text import fold
 
@@ -108,3 +111,40 @@ def users(uow: UnitOfWork, actor: Actor, q: str = "") -> list[UserRow]:
         ]
     needle = fold(q.strip())
     return [u for u in found if fold(f"{u.username} {u.full_name} {u.agency}").find(needle) >= 0]
+
+
+def users_sheet(uow: UnitOfWork, actor: Actor) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
+    """Every user with their roles, by agency: the import's columns (a sheet exported here
+    imports elsewhere as it is) and whether they are active."""
+    require(actor, Right.MANAGE_USERS)
+    with uow:
+        rows: list[tuple[str, ...]] = [
+            (
+                u.username,
+                u.full_name,
+                u.title,
+                u.email or "",
+                u.agency.code,
+                ", ".join(sorted(r.role for r in u.roles)),
+                "1" if u.active else "0",
+            )
+            for u in uow.session.scalars(
+                select(User)
+                .join(Agency, Agency.id == User.agency_id)
+                .options(selectinload(User.roles), selectinload(User.agency))
+                .order_by(Agency.code, User.username)
+            )
+        ]
+    return (*USER_COLUMNS, "active"), rows
+
+
+def scheduled_reorganisations(uow: UnitOfWork, actor: Actor) -> list[Scheduled]:
+    """Every reorganisation scheduled ahead, by its day: pending, applied or refused."""
+    require(actor, Right.REORGANISE)
+    with uow:
+        rows = uow.session.scalars(
+            select(ScheduledReorganisation).order_by(
+                ScheduledReorganisation.effective, ScheduledReorganisation.id
+            )
+        )
+        return [scheduled_view(r) for r in rows]

@@ -27,6 +27,7 @@ from service.operations.actors import Actor
 from service.operations.definitions import engine_definition
 from service.operations.supervision import headed, supervises
 from service.permissions import HEAD_ROLE, Right, may, require
+from service.queries.directory import forebears
 from service.queries.processes import last_day_of
 from service.queries.reports import subtree, subtree_ids
 from service.states import LATE, DeadlineState, ProcessStatus, TaskState
@@ -136,8 +137,16 @@ class StepTook:
 
 
 @dataclass(frozen=True, slots=True)
+class CycleName:
+    id: int
+    title: str
+    unit: str
+
+
+@dataclass(frozen=True, slots=True)
 class Cycle:
-    """A campaign's figures, to set beside another year's."""
+    """A campaign's figures, to set beside another year's; `cycles` names the campaigns they
+    sum (last year's of a level and of the levels merged into it since)."""
 
     id: int
     title: str
@@ -149,6 +158,7 @@ class Cycle:
     returns: int
     done_late: int
     overdue: int
+    cycles: list[CycleName]
     steps: list[StepTook]
 
 
@@ -197,15 +207,7 @@ def campaign(uow: UnitOfWork, actor: Actor, campaign_id: int) -> Campaign:
         raise Invalid({"campaign": [Message("no_such_campaign", "No such campaign.")]})
     if not supervises(uow, actor, instance):
         raise Forbidden("not_your_campaign", "This campaign is outside your jurisdiction.")
-    rounds = engine_definition(instance.definition).report_rounds
-    return Campaign(
-        id=instance.id,
-        title=instance.title,
-        unit=instance.jurisdiction.name,
-        year=_year(instance.document, instance.started_at),
-        started_at=instance.started_at,
-        round=rounds[0] if rounds else "",
-    )
+    return _found(instance)
 
 
 def _require_supervisor(actor: Actor) -> None:
@@ -217,8 +219,8 @@ def _year(document: dict[str, Any], started_at: datetime) -> int:
     return year if isinstance(year, int) else local_day(started_at).year
 
 
-def _tasks(campaign_id: int, *columns: Any) -> Select[Any]:
-    tree = subtree_ids(campaign_id)
+def _tasks(campaign: int | list[int], *columns: Any) -> Select[Any]:
+    tree = subtree_ids(*(campaign if isinstance(campaign, list) else [campaign]))
     return select(*columns).join(tree, tree.c.id == Task.instance_id)
 
 
@@ -504,45 +506,73 @@ def trend(
 
 
 def compare(uow: UnitOfWork, actor: Actor, campaign_id: int) -> Comparison:
-    """This campaign's figures beside last year's cycle of the same plan at the same level."""
+    """This campaign's figures beside the latest earlier cycle (last year's, or the one before
+    when a year was skipped) of the same plan at the same level and at the levels that ended
+    into it (`forebears`): Bắc Giang's and Bắc Ninh's 2025 cycles, summed, stand beside the
+    merged Bắc Ninh's 2026 one; `cycles` names each. The actor sees them as the successor's
+    past, whoever supervised them then."""
     with uow:
         this = campaign(uow, actor, campaign_id)
-        instance = uow.session.get(ProcessInstance, campaign_id)
-        assert instance is not None  # campaign() found it
-        candidates = uow.session.execute(
-            select(ProcessInstance.id, ProcessInstance.document, ProcessInstance.started_at)
+        instance = uow.session.get_one(ProcessInstance, campaign_id)
+        earlier = uow.session.execute(
+            select(
+                ProcessInstance.id,
+                ProcessInstance.jurisdiction_id,
+                ProcessInstance.document,
+                ProcessInstance.started_at,
+            )
             .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
             .where(
-                ProcessInstance.jurisdiction_id == instance.jurisdiction_id,
+                ProcessInstance.jurisdiction_id.in_(forebears(uow, instance.jurisdiction_id)),
                 ProcessDefinition.process_id == instance.definition.process_id,
                 ProcessInstance.id != campaign_id,
             )
+            .order_by(ProcessInstance.id)
         ).all()
-        previous = next(
-            (i for i, doc, started in candidates if _year(doc, started) == this.year - 1), None
-        )
-        figures = _summary(uow, this)
-        before = None
-        if previous is not None:
-            before = _summary(uow, campaign(uow, actor, previous))
+        years = [(i, level, _year(doc, started)) for i, level, doc, started in earlier]
+        year = max((y for _, _, y in years if y < this.year), default=None)
+        by_level: dict[int, int] = {}  # one cycle per level: its first of that year
+        for i, level, y in years:
+            if y == year:
+                by_level.setdefault(level, i)
+        own = by_level.pop(instance.jurisdiction_id, None)  # the same level's names the figures
+        ids = ([] if own is None else [own]) + list(by_level.values())
+        cycles = [_found(uow.session.get_one(ProcessInstance, i)) for i in ids]
+        figures = _summary(uow, [this])
+        before = _summary(uow, cycles) if cycles else None
     return Comparison(figures, before)
 
 
-def _summary(uow: UnitOfWork, found: Campaign) -> Cycle:
-    """The figures that say whether a cycle went faster: per step, the median working days a
-    task took to complete; per campaign, units, reports, lateness and round trips."""
+def _found(instance: ProcessInstance) -> Campaign:
+    """A cycle compared with a campaign: read as the campaign's past, with no check of its own."""
+    rounds = engine_definition(instance.definition).report_rounds
+    return Campaign(
+        id=instance.id,
+        title=instance.title,
+        unit=instance.jurisdiction.name,
+        year=_year(instance.document, instance.started_at),
+        started_at=instance.started_at,
+        round=rounds[0] if rounds else "",
+    )
+
+
+def _summary(uow: UnitOfWork, cycles: list[Campaign]) -> Cycle:
+    """The figures that say whether a cycle went faster, over one or more cycles taken
+    together (the first names them): per step, the median working days a task took to
+    complete; units, reports, lateness and round trips."""
+    found, ids = cycles[0], [c.id for c in cycles]
     took: dict[str, Counter[int]] = defaultdict(Counter)
     names: dict[str, str] = {}
     days = (vietnam_day(Task.created_at), vietnam_day(Task.completed_at))
     done = uow.session.execute(
-        _tasks(found.id, Task.step, Task.name, *days, func.count())
+        _tasks(ids, Task.step, Task.name, *days, func.count())
         .where(Task.state == TaskState.COMPLETED)
         .group_by(Task.step, Task.name, *days)
     )
     for step, name, created, completed, count in done:
         names[step] = name
         took[step][working_days_between(created, completed)] += count
-    tree = subtree_ids(found.id)
+    tree = subtree_ids(*ids)
     units, approved = uow.session.execute(
         select(
             func.count(),
@@ -553,7 +583,7 @@ def _summary(uow: UnitOfWork, found: Campaign) -> Cycle:
     ).one()
     totals = uow.session.execute(
         _tasks(
-            found.id,
+            ids,
             func.count().filter(Task.decision == "return"),
             func.count().filter(Task.deadline_state == DeadlineState.DONE_LATE),
             func.count().filter(Task.deadline_state == DeadlineState.OVERDUE),
@@ -575,8 +605,10 @@ def _summary(uow: UnitOfWork, found: Campaign) -> Cycle:
         returns=returns,
         done_late=done_late,
         overdue=overdue,
+        cycles=[CycleName(c.id, c.title, c.unit) for c in cycles],
         steps=[
-            StepTook(step, names[step], took_p50=percentile(days, 0.5), done=len(days))
+            # done: tasks, not distinct durations
+            StepTook(step, names[step], took_p50=percentile(days, 0.5), done=days.total())
             for step, days in sorted(took.items())
         ],
     )

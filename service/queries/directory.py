@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
-from service.db.models import Agency, ProcessInstance, Task, User, UserRole
+from service.db.models import Agency, AgencySuccessor, ProcessInstance, Task, User, UserRole
 from service.db.uow import UnitOfWork
 from service.documents.keys import agency_label, user_label
 from service.errors import NotFound
@@ -86,7 +86,9 @@ def colleagues(uow: UnitOfWork, actor: Actor) -> list[dict[str, Any]]:
 
 def key_holders(uow: UnitOfWork) -> dict[str, tuple[str, str]]:
     """Who needs a signing key, by key label: every active user who may sign for an agency
-    (a head, a deputy) and every agency; each with the certificate's (common name, organisation)."""
+    (a head, a deputy, an office chief by order), every agency and every other body an agency
+    issues as; each with the
+    certificate's (common name, organisation)."""
     with uow:
         agencies = uow.session.scalars(select(Agency)).all()
         users = uow.session.scalars(
@@ -96,8 +98,14 @@ def key_holders(uow: UnitOfWork) -> dict[str, tuple[str, str]]:
         holders = {
             agency_label(a.code): (names[a.id], a.parent_body or names[a.id]) for a in agencies
         }
+        for a in agencies:  # the other bodies it issues as seal in their own names
+            for other in a.issuers or []:
+                name = other.get("issuer_name") or names[a.id]
+                label = agency_label(a.code, other["abbreviation"])
+                holders[label] = (name, other.get("parent_body") or name)
         for user in users:
-            if may({r.role for r in user.roles}, Right.STAND_IN):
+            roles = {r.role for r in user.roles}
+            if may(roles, Right.STAND_IN) or may(roles, Right.SIGN_BY_ORDER):
                 holders[user_label(user.username)] = (user.full_name, names[user.agency_id])
         return holders
 
@@ -130,3 +138,22 @@ def assignees(uow: UnitOfWork, actor: Actor, task_ids: list[int]) -> dict[int, l
                 )
             ]
         return found
+
+
+def forebears(uow: UnitOfWork, agency_id: int) -> set[int]:
+    """The agency and every agency that ended into it, at any remove, through the links the
+    reorganisations left (service.operations.reorganisation): merged into it, dissolved with it
+    as successor, split with it taking the open work. Their past is the agency's past: Bắc
+    Giang's and Bắc Ninh's 2025 cycles are the 2026 Bắc Ninh's last year. A split's other
+    successors do not inherit it, so no cycle counts twice."""
+    found, frontier = {agency_id}, {agency_id}
+    while frontier:
+        ended = uow.session.scalars(
+            select(AgencySuccessor.agency_id).where(
+                AgencySuccessor.successor_id.in_(frontier),
+                or_(AgencySuccessor.kind != "split", AgencySuccessor.takes_open_work),
+            )
+        )
+        frontier = set(ended) - found
+        found |= frontier
+    return found

@@ -32,10 +32,10 @@ class Unit:
     reports: dict[str, Any]  # by round
 
 
-def subtree_ids(root_id: int) -> Any:
-    """The ids of an instance and of every instance it cascaded to, at any depth: a recursive
-    CTE, to join with."""
-    tree = select(ProcessInstance.id).where(ProcessInstance.id == root_id).cte(recursive=True)
+def subtree_ids(*root_ids: int) -> Any:
+    """The ids of the instances and of every instance they cascaded to, at any depth: a
+    recursive CTE, to join with."""
+    tree = select(ProcessInstance.id).where(ProcessInstance.id.in_(root_ids)).cte(recursive=True)
     child = aliased(ProcessInstance)
     return tree.union_all(select(child.id).where(child.parent_id == tree.c.id))
 

@@ -5,21 +5,31 @@ audited there."""
 from __future__ import annotations
 
 from datetime import date
+from io import BytesIO
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_login import login_required
 
-from service.errors import Invalid
-from service.imports import read_rows
+from service.errors import Invalid, NotFound
+from service.exports import encode
+from service.imports import Rows, read_rows
+from service.operations import scheduled_reorganisation as scheduling
 from service.operations import users as ops
 from service.operations.directory_import import COLUMNS, import_agencies
+from service.operations.users_import import USER_COLUMNS, import_users
 from service.permissions import Right, require
-from service.queries.administration import agency_tree, users
+from service.queries.administration import (
+    agency_tree,
+    scheduled_reorganisations,
+    users,
+    users_sheet,
+)
 from service.validation import NOT_A_DATE, REQUIRED
 from service.web.deps import current_actor, new_uow
+from service.web.formats import vn_date
 from service.web.labels import translate_errors
 from workflows.calendar import local_day
 
@@ -34,9 +44,17 @@ def _q() -> str:
 @bp.get("/agencies")
 @login_required
 def agencies() -> ResponseReturnValue:
-    """The agency tree, or the agencies matching `q` with those above them."""
-    rows = agency_tree(new_uow(write=False), current_actor(), _q())
-    return render_template("admin_agencies.html", rows=rows, q=_q())
+    """The agency tree, or the agencies matching `q` with those above them; the
+    reorganisations scheduled ahead that are not applied yet, with any refusal."""
+    actor = current_actor()
+    rows = agency_tree(new_uow(write=False), actor, _q())
+    waiting = [
+        s for s in scheduled_reorganisations(new_uow(write=False), actor) if s.applied_at is None
+    ]
+    refusals = {s.id: translate_errors(s.refused) for s in waiting if s.refused}
+    return render_template(
+        "admin_agencies.html", rows=rows, q=_q(), scheduled=waiting, refusals=refusals
+    )
 
 
 @bp.get("/agencies/import")
@@ -76,6 +94,82 @@ def import_sheet() -> ResponseReturnValue:
         return page, 422
     flash(gettext("%(num)d agencies imported.", num=len(codes)), "success")
     return redirect(url_for("web.admin.agencies"))
+
+
+REORGANISE_FIELDS = ("action", "code", "name", "kind", "parent", "admin_code", "into",
+                     "open_work_to", "successor", "effective")  # fmt: skip
+
+
+def _reorganise_page(form: dict[str, str], errors: Any, status: int = 200) -> ResponseReturnValue:
+    page = render_template(
+        "admin_reorganise.html", form=form, errors=errors, actions=tuple(scheduling.ACTIONS)
+    )
+    return page, status
+
+
+@bp.get("/agencies/reorganise")
+@login_required
+def reorganise_form() -> ResponseReturnValue:
+    require(current_actor(), Right.REORGANISE)
+    code = (request.args.get("code") or "").strip()[:80]
+    return _reorganise_page({"action": "rename", "code": code}, {})
+
+
+@bp.post("/agencies/reorganise")
+@login_required
+def reorganise() -> ResponseReturnValue:
+    """Apply one dated reorganisation, or schedule it when its day is after today
+    (service.operations.scheduled_reorganisation); a bad value comes back on its field."""
+    actor = current_actor()
+    require(actor, Right.REORGANISE)
+    form = {k: (request.form.get(k) or "").strip() for k in REORGANISE_FIELDS}
+    action = form["action"]
+    if action not in scheduling.ACTIONS:
+        return _reorganise_page(form, {"action": [gettext("Choose a reorganisation.")]}, 422)
+    required = ("code", "effective", *scheduling.ACTIONS[action][2])
+    errors = {k: [gettext("Please fill in this field.")] for k in required if not form[k]}
+    if errors:
+        return _reorganise_page(form, errors, 422)
+    try:
+        done = _apply(actor, form)
+    except Invalid as err:
+        found = translate_errors(err.errors)
+        if "agency" in found:  # the agency being reorganised is the form's `code`
+            found["code"] = found.pop("agency")
+        return _reorganise_page(form, found, 422)
+    except NotFound:
+        reason = gettext("No agency has the code %(code)s.", code=form["code"])
+        return _reorganise_page(form, {"code": [reason]}, 422)
+    if isinstance(done, scheduling.Scheduled):
+        day = vn_date(done.effective)
+        message = gettext("%(agency)s: the reorganisation will be applied on %(day)s.")
+        flash(message % {"agency": form["code"], "day": day}, "success")
+        return redirect(url_for("web.admin.agencies"))
+    flash(gettext("%(agency)s: the reorganisation is applied.", agency=done["name"]), "success")
+    return redirect(url_for("web.admin.agencies", q=done["name"]))
+
+
+def _apply(actor: Any, form: dict[str, str]) -> dict[str, Any] | scheduling.Scheduled:
+    """Apply the form's reorganisation now, or schedule it for its day.
+
+    :raise Invalid: a bad value, by field. :raise NotFound: no such agency."""
+    try:
+        effective = date.fromisoformat(form["effective"])
+    except ValueError:
+        raise Invalid({"effective": [NOT_A_DATE]}) from None
+    action, uow = form["action"], new_uow()
+    takes = scheduling.ACTIONS[action][1]
+    arguments: dict[str, Any] = {k: form[k] or None for k in takes if k != "serves"}
+    if action == "split":
+        arguments["into"] = [c for c in form["into"].replace(",", " ").split() if c]
+    if effective > local_day(uow.now()):
+        arguments = {k: v for k, v in arguments.items() if v is not None}
+        return scheduling.schedule_reorganisation(
+            uow, actor, action=action, agency=form["code"], arguments=arguments, effective=effective
+        )
+    return scheduling.apply(
+        uow, actor, action=action, agency=form["code"], arguments=arguments, effective=effective
+    )
 
 
 def _users_page(form: dict[str, str], errors: Any, status: int = 200) -> ResponseReturnValue:
@@ -167,3 +261,48 @@ def second_factor(username: str) -> ResponseReturnValue:
         "success",
     )
     return redirect(url_for("web.admin.user_list", q=username))
+
+
+def _sheet() -> Rows:
+    """The uploaded sheet's rows. :raise Invalid: (`file`) none, or not a sheet."""
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise Invalid({"file": [REQUIRED]})
+    return read_rows(upload.filename, upload.read(5_000_000))
+
+
+@bp.get("/users/import")
+@login_required
+def users_import_form() -> ResponseReturnValue:
+    require(current_actor(), Right.MANAGE_USERS)
+    return render_template("admin_import.html", columns=USER_COLUMNS, errors={}, users=True)
+
+
+@bp.post("/users/import")
+@login_required
+def import_users_sheet() -> ResponseReturnValue:
+    """Check every row, then create every user or none; the one-time passwords are shown once,
+    on this answer."""
+    actor = current_actor()
+    require(actor, Right.MANAGE_USERS)  # 403 before the file is read
+    try:
+        created = import_users(new_uow(), actor, _sheet())
+    except Invalid as err:
+        errors = translate_errors(err.errors)
+        page = render_template("admin_import.html", columns=USER_COLUMNS, errors=errors, users=True)
+        return page, 422
+    page = render_template(
+        "admin_import.html", columns=USER_COLUMNS, errors={}, users=True, created=created
+    )
+    return page, 201, {"Cache-Control": "no-store"}  # passwords: never from a cache
+
+
+@bp.get("/users/export.<any(csv, xlsx):fmt>")
+@login_required
+def export_users(fmt: str) -> ResponseReturnValue:
+    """Every user with their roles, by agency, in the import's columns."""
+    actor = current_actor()
+    uow = new_uow(write=False)
+    body, mimetype = encode(fmt, gettext("Users"), users_sheet(uow, actor))
+    name = f"nguoi-dung-{local_day(uow.now()):%Y%m%d}.{fmt}"
+    return send_file(BytesIO(body), mimetype=mimetype, as_attachment=True, download_name=name)

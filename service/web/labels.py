@@ -121,6 +121,7 @@ FIELDS = {
     "window": lazy_gettext("Period"),
     "start": lazy_gettext("From"),
     "end": lazy_gettext("To"),
+    "grounds": lazy_gettext("Preamble: documents implemented (empty: the campaign's)"),
     "sections": lazy_gettext("Sections"),
     "heading": lazy_gettext("Heading"),
     "body": lazy_gettext("Content"),
@@ -170,8 +171,10 @@ FIELDS_IN = {
     "nominations.kind": lazy_gettext("Award kind"),
     "awards.kind": lazy_gettext("Award kind"),
     "deadlines.kind": lazy_gettext("Binding on the units for"),
+    "grounds.text": lazy_gettext("Document cited (number, date, issuer, subject)"),
 }
 ROWS = {
+    "grounds": lazy_gettext("Document cited"),
     "sections": lazy_gettext("Section"),
     "pilot_sites": lazy_gettext("Pilot site"),
     "budget_lines": lazy_gettext("Line"),
@@ -249,6 +252,10 @@ ERRORS = {
     "certificate_untrusted": lazy_gettext(
         "The digital certificate of %(holder)s is not from the configured certificate "
         "authority, so the document cannot be signed."
+    ),
+    "signing_key_missing": lazy_gettext(
+        "%(holder)s has no signing key and digital certificate, so the document cannot be "
+        "signed. Ask the administrator to install one."
     ),
     "no_accepted_nomination": lazy_gettext(
         "The award review accepted no nomination that this head decides: there is nothing to "

@@ -48,6 +48,11 @@ from service.operations.reorganisation import (
     split_agency,
 )
 from service.operations.replay import replay
+from service.operations.scheduled_reorganisation import (
+    apply,
+    apply_due,
+    schedule_reorganisation,
+)
 from service.operations.scheduler import fire_due_timers, tick
 from service.operations.second_factor import disable_user, enrol, new_secret
 from service.operations.second_factor import verify as verify_code
@@ -62,6 +67,7 @@ from service.operations.users import (
     set_active,
     set_roles,
 )
+from service.operations.users_import import import_users
 from tests.operations.conftest import (
     ADMIN,
     AUDITOR,
@@ -144,6 +150,8 @@ EXEMPT: dict[str, str] = {
     "documents.decision_issuer": READ,
     "documents.plan_recipients": READ,
     "documents.issuer_choices": READ,
+    "documents.plan_grounds": READ + " (what a plan's preamble cites)",
+    "documents.cited": PURE,
     "security_log.read": READ,
     "security_log.record": "writes the security log itself (logins, refusals): its own record",
     "sessions.check": SESSIONS,
@@ -181,6 +189,8 @@ EXEMPT: dict[str, str] = {
     "reorganisation.agency_view": PURE,
     "reorganisation.add_agency": IN_CALLER + ": create_agency's and import_agencies' cases",
     "users.one_time_password": PURE,
+    "users_import.roles_of": PURE,
+    "scheduled_reorganisation.scheduled_view": PURE,
     "succession.hand_over": IN_CALLER + " (test_reorganisation hands a running plan over)",
 }
 
@@ -270,6 +280,21 @@ def _timer_due(ops: Ops) -> Callable[[], object]:
     _issued(ops)
     ops.clock.advance(days=400)  # past every unit's deadline
     return lambda: fire_due_timers(ops.uow())
+
+
+def _scheduled(ops: Ops) -> Callable[[], object]:
+    """A dissolution scheduled on 30 June for 1 July, the day come."""
+    ops.at("2025-06-30")
+    schedule_reorganisation(
+        ops.uow(),
+        ops.actor(ADMIN),
+        action="dissolve",
+        agency="nga-son",
+        arguments={},
+        effective=date(2025, 7, 1),
+    )
+    ops.at("2025-07-01")
+    return lambda: apply_due(ops.uow)
 
 
 def _ticking(ops: Ops) -> Callable[[], object]:
@@ -484,6 +509,13 @@ CASES: dict[str, Case] = {
             roles=["standing_body"],
         )
     ),
+    "users_import.import_users": lambda ops: (
+        lambda: import_users(
+            ops.uow(),
+            ops.actor(ADMIN),
+            [(2, {"username": "x.moi", "full_name": "X", "agency": "thanh-hoa-cong-an"})],
+        )
+    ),
     "users.set_roles": lambda ops: (
         lambda: set_roles(ops.uow(), ops.actor(ADMIN), FINANCE, ["finance", "supervisor"])
     ),
@@ -498,6 +530,29 @@ CASES: dict[str, Case] = {
     "rendering.render_pending": lambda ops: (_issued(ops), lambda: render_pending(ops.uow))[1],
     "rendering.take_jobs": _jobs_due,
     "replay.replay": lambda ops: (p := _start(ops), lambda: replay(ops.uow(False), SYSTEM, p))[1],
+    "scheduled_reorganisation.schedule_reorganisation": lambda ops: (
+        ops.at("2025-06-30"),
+        lambda: schedule_reorganisation(
+            ops.uow(),
+            ops.actor(ADMIN),
+            action="move",
+            agency="nga-son-nga-lien",
+            arguments={"parent": "thanh-hoa"},
+            effective=date(2025, 7, 1),
+        ),
+    )[1],
+    "scheduled_reorganisation.apply": lambda ops: _reorganising(
+        ops,
+        lambda uow, actor, effective: apply(
+            uow,
+            actor,
+            action="rename",
+            agency="nga-son",
+            arguments={"name": "X"},
+            effective=effective,
+        ),
+    ),
+    "scheduled_reorganisation.apply_due": _scheduled,
     "scheduler.fire_due_timers": _timer_due,
     "scheduler.tick": _ticking,
     "second_factor.disable_user": lambda ops: lambda: disable_user(ops.uow(), FINANCE),

@@ -268,6 +268,13 @@ TABLE: dict[tuple[str, str], tuple[Request, Rule]] = {
         Rule(REORGANISERS, ok=400),  # the code is taken
     ),
     ("POST", "/api/v1/agencies/import"): (_none, Rule(REORGANISERS, ok=400)),  # no file
+    ("POST", "/api/v1/users/import"): (_none, Rule(USER_MANAGERS, ok=400)),  # no file
+    ("GET", "/api/v1/agencies/scheduled"): (_none, Rule(REORGANISERS)),
+    ("POST", "/api/v1/agencies/scheduled"): (
+        _json({"action": "rename", "agency": "thanh-hoa", "effective": "2023-01-01"}),
+        Rule(REORGANISERS, ok=400),  # the past: applied at once, never scheduled
+    ),
+    ("GET", "/api/v1/users/export"): (_none, Rule(USER_MANAGERS)),
     ("POST", "/api/v1/agencies/<code>/rename"): (
         _json({"name": "X", "effective": LATER}),
         Rule(REORGANISERS, ok=400),
@@ -391,6 +398,8 @@ TABLE: dict[tuple[str, str], tuple[Request, Rule]] = {
     ("GET", "/admin/agencies"): (_none, Rule(REORGANISERS)),
     ("GET", "/admin/agencies/import"): (_none, Rule(REORGANISERS)),
     ("POST", "/admin/agencies/import"): (_none, Rule(REORGANISERS, ok=422)),  # no file
+    ("GET", "/admin/agencies/reorganise"): (_none, Rule(REORGANISERS)),
+    ("POST", "/admin/agencies/reorganise"): (_none, Rule(REORGANISERS, ok=422)),  # empty form
     ("GET", "/admin/users"): (_none, Rule(USER_MANAGERS)),
     ("POST", "/admin/users"): (
         lambda w: {"data": {"username": "", "full_name": "X", "agency": "thanh-hoa"}},
@@ -398,6 +407,9 @@ TABLE: dict[tuple[str, str], tuple[Request, Rule]] = {
     ),
     # the bystander's: roles refused (an unknown role), enabled (already), a new password, and
     # a second factor reset (none set up): nobody who calls in the table is touched
+    ("GET", "/admin/users/import"): (_none, Rule(USER_MANAGERS)),
+    ("POST", "/admin/users/import"): (_none, Rule(USER_MANAGERS, ok=422)),  # no file
+    ("GET", "/admin/users/export.<any(csv, xlsx):fmt>"): (_none, Rule(USER_MANAGERS)),
     ("POST", "/admin/users/<username>/roles"): (
         lambda w: {"data": {"roles": "no-such-role"}},
         Rule(USER_MANAGERS, ok=422),

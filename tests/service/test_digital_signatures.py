@@ -29,13 +29,20 @@ from service.documents.keys import (
     user_label,
 )
 from service.queries.directory import key_holders
-from tests.conftest import ROOT, ApiClient
+from tests.conftest import PLAN_2023, ROOT, ApiClient, render_documents
 from tests.service.test_documents import CHAIRMAN, documents, download, to_signature
 
 NOW = dt.datetime(2026, 12, 2, tzinfo=dt.UTC)
 SOFTHSM = Path("/usr/lib/softhsm/libsofthsm2.so")
-ARTIFACTS = ROOT / "test-artifacts" / "signatures"
+SCREENSHOTS = ROOT / "test-artifacts" / "documents"
 ISSUER = "thanh-hoa-ubnd"  # the agency whose register numbers the plan (as BCĐ 138)
+
+
+def _sign_plan_task(api: ApiClient) -> int:
+    """The demo plan signed (as BCĐ); the Chairman's task that signed it."""
+    task = to_signature(api)
+    assert api.complete(CHAIRMAN, task, "approve").status_code == 200
+    return task
 
 
 def _sign_plan(api: ApiClient) -> tuple[int, bytes]:
@@ -93,26 +100,84 @@ def _red_pixels(page: Any) -> int:
 def test_screenshots_of_the_signed_plan_show_both_appearances(
     app: Flask, api: ApiClient, tmp_path: Path
 ) -> None:
-    """test-artifacts/signatures/: the signed plan's first and last pages, as a reader sees them."""
+    """test-artifacts/documents/: the signed plan's first page, the page of its signatures (the
+    last before its appendices) and its last page, as a reader sees them; the issuer is named
+    on /documents/check as the header and the agency's seal name it."""
     store = Pkcs12Store(tmp_path / "pki", b"demo")
     demo_keys(store, key_holders(UnitOfWork(app.extensions["session_factory"])), NOW)
     _with_settings(app, pki_dir=store.directory)
     _, pdf = _sign_plan(api)
 
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     document = pypdfium2.PdfDocument(pdf)
     try:
         document.init_forms()
-        first, last = document[0], document[len(document) - 1]
-        first.render(scale=1.5, may_draw_forms=True).to_pil().save(ARTIFACTS / "plan-first.png")
-        last.render(scale=1.5, may_draw_forms=True).to_pil().save(ARTIFACTS / "plan-last.png")
-        assert len(document) > 1 and _red_pixels(first) == 0
-        assert _red_pixels(last) > 500  # the agency's seal: a red frame and text (about 900)
-        text = last.get_textpage().get_text_range()
+        pages = [document[i] for i in range(len(document))]
+        texts = [page.get_textpage().get_text_range() for page in pages]
+        signed = next(i for i, text in enumerate(texts) if "Ký số bởi" in text)
+        shots = {"plan-first": 0, "plan-signatures": signed, "plan-last": len(pages) - 1}
+        for name, index in shots.items():
+            image = pages[index].render(scale=1.5, may_draw_forms=True).to_pil()
+            image.save(SCREENSHOTS / f"{name}.png")
+        red = [_red_pixels(page) for page in pages]
     finally:
         document.close()
-    assert "Ký số bởi: Đỗ Minh Tuấn" in text  # the signer's appearance
-    assert "BAN CHỈ ĐẠO" in text.upper()  # the agency's, with its name
+    # the signatures close the plan; only its appendices (Phụ lục) follow them
+    assert signed < len(red) - 1 and all("Phụ lục" in t for t in texts[signed + 1 :])
+    assert red[signed] > 500  # the agency's seal: a red frame and text (about 900)
+    assert [i for i, n in enumerate(red) if n] == [signed]
+    assert "Ký số bởi: Đỗ Minh Tuấn" in texts[signed]  # the signer's appearance
+
+    header = ["UBND TỈNH THANH HÓA", "BAN CHỈ ĐẠO 138"]
+    lines = [line.strip() for line in texts[0].splitlines()]
+    assert lines[lines.index(header[0]) + 1] == header[1], lines[:6]
+    answer = _check(api, pdf)
+    assert answer["document"]["issued_as"] == header
+    agency = answer["signatures"][1]
+    assert (agency["field"], agency["signer"], agency["organisation"]) == ("agency", *header[::-1])
+    assert header[1] in texts[signed]  # the seal's appearance names it too
+
+
+def test_a_plan_issued_as_the_peoples_committee_is_sealed_in_its_name(
+    app: Flask, api: ApiClient, tmp_path: Path
+) -> None:
+    """The seal is the issuing body's, as the header prints it: KH-UBND by the committee's own
+    key (agency:<code>:UBND), not the Steering Committee's the agency issues as by default."""
+    store = Pkcs12Store(tmp_path / "pki", b"demo")
+    made = demo_keys(store, key_holders(UnitOfWork(app.extensions["session_factory"])), NOW)
+    assert agency_label(ISSUER, "UBND") in made
+    _with_settings(app, pki_dir=store.directory)
+    task = to_signature(api, {**PLAN_2023, "issuer": "UBND"})
+    assert api.complete(CHAIRMAN, task, "approve").status_code == 200
+    process_id = api.get(f"/api/v1/tasks/{task}", CHAIRMAN).json["process_id"]
+    (document,) = documents(api, process_id)
+    pdf = download(api, document["id"], "pdf")
+
+    answer = _check(api, pdf)
+    header = ["ỦY BAN NHÂN DÂN TỈNH THANH HÓA"]
+    assert answer["document"]["issued_as"] == header
+    signer, agency = answer["signatures"]
+    assert (signer["ok"], agency["ok"], agency["signer"]) == (True, True, header[0])
+
+    # the award decision of a plan issued as BCĐ is the committee's own (QĐ-UBND): its seal too
+    process_id = api.get(f"/api/v1/tasks/{_sign_plan_task(api)}", CHAIRMAN).json["process_id"]
+    answer = api.post(f"/api/v1/processes/{process_id}/award-decision", CHAIRMAN)
+    assert answer.status_code == 201, answer.json
+    assert answer.json["number_line"] == "Số: 1/QĐ-UBND"
+    render_documents(app)
+    decision = _check(api, download(api, answer.json["id"], "pdf"))
+    assert decision["document"]["issued_as"] == header
+    assert [(s["ok"], s["field"]) for s in decision["signatures"]] == [
+        (True, "signer"),
+        (True, "agency"),
+    ]
+    assert decision["signatures"][1]["signer"] == header[0]
+
+    store.path(agency_label(ISSUER, "UBND")).unlink()  # that seal gone: nothing is signed
+    task = to_signature(api, {**PLAN_2023, "issuer": "UBND"})
+    refused = api.complete(CHAIRMAN, task, "approve")
+    assert (refused.status_code, refused.json["error"]) == (409, "signing_key_missing")
+    assert refused.json["holder"] == header[0]
 
 
 def test_a_certificate_from_another_authority_is_not_trusted(

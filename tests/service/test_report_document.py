@@ -6,11 +6,12 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from babel.numbers import format_percent
 from flask import Flask
 
 from service.documents.layout import vnd
 from tests.conftest import PLAN_2023, ApiClient, FakeClock, render_documents
-from tests.service.documents_read import docx_text, pdf_text
+from tests.service.documents_read import docx_rows, docx_text, pdf_rows, pdf_text
 from tests.service.test_cascade import (
     DISTRICT_CHAIN,
     POLICE,
@@ -27,18 +28,46 @@ DISTRICT_USER = "thuongxuan.congan"
 HEALTH = ["thanhhoa.soyte", "thanhhoa.soyte.giamdoc"]
 
 
-def signed_report(api: ApiClient, process_id: int, user: str) -> dict[str, Any]:
-    """The process's report (BC), with the text of its DOCX and PDF."""
+def signed_report(api: ApiClient, process_id: int, user: str, kind: str = "BC") -> dict[str, Any]:
+    """The process's report (BC; or its plan, KH), with its DOCX and PDF and their text."""
     render_documents(api.client.application)
     listed = api.get(f"/api/v1/processes/{process_id}/documents", user)
     assert listed.status_code == 200, listed.json
-    (document,) = [d for d in listed.json if d["kind"] == "BC"]
+    (document,) = [d for d in listed.json if d["kind"] == kind]
     files = {}
     for fmt in ("docx", "pdf"):
         answer = api.get(f"/api/v1/documents/{document['id']}/{fmt}", user)
         assert answer.status_code == 200
         files[fmt] = bytes(answer.data)
-    return {**document, "docx": docx_text(files["docx"]), "pdf": pdf_text(files["pdf"])}
+    return {
+        **document,
+        "docx": docx_text(files["docx"]),
+        "pdf": pdf_text(files["pdf"]),
+        "files": files,
+    }
+
+
+UNIT_COLUMNS = [
+    "Số Ngày hội",
+    "Lượt người tham gia",
+    "Kinh phí đã sử dụng (đồng)",
+    "Tỷ lệ đạt an toàn về ANTT",
+    "Phong trào xếp loại Khá trở lên",
+]
+
+
+def consolidated_row(figures: dict[str, Any]) -> list[str]:
+    """The figures `/consolidated` returns as the report's table prints them."""
+    safety = figures["safety"].values()
+    rated, safe = sum(c["total"] for c in safety), sum(c["meeting"] for c in safety)
+    movement = figures["movement"]
+    return [
+        vnd(figures["festivals_held"]),
+        vnd(figures["participants"]),
+        vnd(figures["budget_spent"]),
+        format_percent(safe / rated, "0.0%", locale="vi"),
+        format_percent(movement["meeting"] / movement["total"], "0.0%", locale="vi"),
+    ]
 
 
 def recipients(text: str) -> list[str]:
@@ -119,18 +148,22 @@ def test_the_province_report_prints_its_units_and_goes_to_the_committee_and_mini
         assert f"Kinh phí đã sử dụng: {vnd(consolidated['budget_spent'])} đồng." in text
         assert "KẾT QUẢ CỦA CÁC ĐƠN VỊ" in text
         assert "Các đơn vị chưa báo cáo: Huyện Nga Sơn." in text
-        assert "(muộn)" in text and "Chưa báo cáo" in text
-    # shares from the counts: safety pools every kind rated (41/45, 9/12, 50/57), never averaged
-    lines = signed["docx"].split("\n")
-    rows = [
+        assert "Các đơn vị báo cáo muộn: Sở Y tế tỉnh Thanh Hóa." in text
+    # cell by cell, in the DOCX and in the PDF: shares from the counts, safety pooling every kind
+    # rated (41/45, 9/12, 50/57), never averaged; the province's own part is the signed report
+    # less its units' sum; the bold total is what /consolidated returns
+    expected = [
         ["1", "Huyện Thường Xuân", "2", "1.200", "30.000.000", "91,1%", "88,9%"],
         ["2", "Sở Y tế tỉnh Thanh Hóa (muộn)", "1", "300", "10.000.000", "75,0%", "90,0%"],
         ["3", "Huyện Nga Sơn", "Chưa báo cáo", "", "", "", ""],
         ["", "Cộng các đơn vị đã báo cáo", "3", "1.500", "40.000.000", "87,7%", "89,1%"],
+        ["", "Tỉnh Thanh Hóa (trực tiếp tổ chức)", "2", "5.000", "45.000.000", "—", "—"],
+        ["", "Tổng cộng", *consolidated_row(consolidated)],
     ]
-    for row in rows:
-        at_ = lines.index(row[1])
-        assert lines[at_ - 1 : at_ + 6] == row
+    assert expected[-1] == ["", "Tổng cộng", "5", "6.500", "85.000.000", "87,7%", "89,1%"]
+    for rows in (docx_rows(signed["files"]["docx"]), pdf_rows(signed["files"]["pdf"])):
+        header = rows.index(["TT", "Đơn vị", *UNIT_COLUMNS])
+        assert rows[header + 1 : header + 1 + len(expected)] == expected
     assert recipients(signed["docx"]) == [
         "Ban Chỉ đạo 138/CP (để b/c)",
         "Bộ Công an (để b/c)",

@@ -116,3 +116,29 @@ def test_the_page_names_whose_certificate_was_revoked(
     assert page.status_code == 409
     text = page.get_data(as_text=True)
     assert CHAIRMAN_NAME in text and "thu hồi" in text  # Vietnamese: "has been revoked"
+
+
+def test_a_signer_without_a_key_cannot_sign_and_no_number_is_taken(
+    app: Flask, api: ApiClient, tmp_path: Path
+) -> None:
+    store = _demo_store(app, tmp_path)
+    store.path(user(CHAIRMAN)).unlink()  # keys for everyone else, none for the Chairman
+    task = to_signature(api)
+    answer = api.complete(CHAIRMAN, task, "approve")
+    assert (answer.status_code, answer.json["error"]) == (409, "signing_key_missing")
+    assert answer.json["holder"] == CHAIRMAN_NAME and CHAIRMAN_NAME in answer.json["message"]
+    assert _task_state(api, task) == "open"
+    process_id = api.get(f"/api/v1/tasks/{task}", CHAIRMAN).json["process_id"]
+    assert documents(api, process_id) == []
+
+    browser = Browser(app.test_client())  # the page says it in Vietnamese, naming him
+    browser.login(CHAIRMAN)
+    page = browser.complete(task, "approve")
+    assert page.status_code == 409
+    text = page.get_data(as_text=True)
+    assert f"{CHAIRMAN_NAME} chưa có khóa ký và chứng thư số" in text
+
+    demo_keys(store, key_holders(UnitOfWork(app.extensions["session_factory"])), _now())
+    assert api.complete(CHAIRMAN, task, "approve").status_code == 200
+    (document,) = documents(api, process_id)
+    assert document["number_line"] == "Số: 1/KH-BCĐ"  # the refused signings took no number

@@ -8,6 +8,7 @@ from service.db.models.directory import (
     Delegation,
     RecoveryCode,
     RoleBinding,
+    ScheduledReorganisation,
     User,
     UserRole,
 )
@@ -49,6 +50,7 @@ __all__ = [
     "RenderJob",
     "ReportRound",
     "RoleBinding",
+    "ScheduledReorganisation",
     "SecurityEvent",
     "Task",
     "TaskDraft",

@@ -66,6 +66,24 @@ class AgencySuccessor(Base):
     takes_open_work: Mapped[bool] = mapped_column(default=False)
 
 
+class ScheduledReorganisation(Base):
+    """A reorganisation asked for ahead of its date, applied by the scheduler on that day
+    (service.operations.scheduled_reorganisation) in the transaction that marks it applied."""
+
+    __tablename__ = "scheduled_reorganisation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action: Mapped[str] = mapped_column(String(20))  # create | rename | merge | split | …
+    agency: Mapped[str] = mapped_column(String(80))  # the code it changes (or creates)
+    arguments: Mapped[dict[str, Any]] = mapped_column(JSON)  # the operation's, but the date
+    effective: Mapped[date] = mapped_column(index=True)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    requested_at: Mapped[datetime]
+    applied_at: Mapped[datetime | None]
+    # why it could not be applied on its day (field → reasons), as the operation said
+    refused: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
 class RoleBinding(Base):
     """Which agency fills a chain role (a BPMN lane) for a jurisdiction."""
 
