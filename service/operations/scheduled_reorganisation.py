@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from service.db.models import Agency, ScheduledReorganisation, User
 from service.db.uow import UnitOfWork
-from service.errors import Conflict, DomainError, Invalid, Message, NotFound
+from service.errors import Conflict, DomainError, Invalid, Message, NotFound, from_json, to_json
 from service.operations.actors import Actor, actor_of
 from service.operations.registers import agency_by_code
 from service.operations.reorganisation import (
@@ -78,7 +78,7 @@ def scheduled_view(row: ScheduledReorganisation) -> Scheduled:
         row.arguments,
         row.effective,
         row.applied_at,
-        row.refused,
+        from_json(row.refused),
     )
 
 
@@ -229,7 +229,7 @@ def _refuse(uow: UnitOfWork, scheduled: int, errors: dict[str, Any]) -> None:
         ).one()
         if row.applied_at is not None or row.refused is not None:
             return
-        row.refused = errors
+        row.refused = to_json(errors)  # keeps the codes, for the page to word
         data = {"scheduled": scheduled, "action": row.action, "agency": row.agency}
         uow.record(
             "reorganisation_refused", None, data=data | {"errors": errors, "by": "scheduler"}
