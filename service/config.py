@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from service.db.sealed import parse_keys
 from service.documents.keys import (
     CA_FILE,
     KeyStore,
@@ -49,6 +50,8 @@ class Settings:
     attachments_dir: Path | None = None  # attached files' bytes: None keeps them in the database
     crl: Path | None = None  # their revocation lists (PEM or DER); default: the demo CA's
     tsa_url: str | None = None  # an RFC 3161 time-stamping authority: signatures carry its time
+    # Fernet keys sealing the TOTP seeds, newest first (service.db.sealed); none: the dev key
+    totp_keys: tuple[bytes, ...] = ()
 
     # what one run of a diagram's script or condition may spend (workflows.budget)
     script_time_ms: int = Budget.time_ms
@@ -73,6 +76,8 @@ class Settings:
         APP_CRL (the trust roots' revocation lists, a file kept current by the deployment),
         APP_TSA_URL (an RFC 3161 time-stamping authority; default: none),
         APP_ATTACHMENTS_DIR (attached files in this folder; default: in the database),
+        APP_TOTP_KEY (Fernet keys sealing the second factors' seeds, comma-separated, newest
+        first; required in production, default elsewhere: the published development key),
         APP_SCRIPT_TIME_MS,
         APP_SCRIPT_OPERATIONS and APP_SCRIPT_VALUE_BYTES (a diagram script's budget: default
         200 ms, 1,000,000 loop iterations or calls, 1 MB stored)."""
@@ -107,6 +112,7 @@ class Settings:
             attachments_dir=_path(os.environ.get("APP_ATTACHMENTS_DIR")),
             crl=_path(os.environ.get("APP_CRL")),
             tsa_url=os.environ.get("APP_TSA_URL") or None,
+            totp_keys=_totp_keys(os.environ.get("APP_TOTP_KEY", "")),
             script_time_ms=int(os.environ.get("APP_SCRIPT_TIME_MS", Budget.time_ms)),
             script_operations=int(os.environ.get("APP_SCRIPT_OPERATIONS", Budget.operations)),
             script_value_bytes=int(os.environ.get("APP_SCRIPT_VALUE_BYTES", Budget.value_bytes)),
@@ -135,6 +141,16 @@ class Settings:
             return revocation_lists(self.crl)
         keys = self.key_store()
         return [] if keys is None else keys.crls()
+
+
+def _totp_keys(value: str) -> tuple[bytes, ...]:
+    try:
+        return parse_keys(value)
+    except ValueError as err:
+        raise UnsafeConfiguration(
+            f"APP_TOTP_KEY: {err} Make one with python3 -c 'from cryptography.fernet "
+            "import Fernet; print(Fernet.generate_key().decode())'"
+        ) from err
 
 
 def _path(value: str | None) -> Path | None:

@@ -99,7 +99,13 @@ def schedule_reorganisation(
     """
     require(actor, Right.REORGANISE)
     if action not in ACTIONS:
-        raise Invalid({"action": [f"Must be one of: {', '.join(ACTIONS)}."]})
+        raise Invalid(
+            {
+                "action": [
+                    Message("not_a_choice", "Choose one of the options.", choices=list(ACTIONS))
+                ]
+            }
+        )
     _, takes, needs = ACTIONS[action]
     errors = {k: ["Unknown field."] for k in arguments if k not in takes}
     for key, value in arguments.items():
@@ -125,14 +131,35 @@ def schedule_reorganisation(
             )
         known = uow.session.scalars(select(Agency).where(Agency.code == agency)).one_or_none()
         if action == "create" and known is not None:
-            raise Invalid({"agency": [f"Code {agency!r} is already used."]})
+            raise Invalid(
+                {"agency": [Message("code_used", "Code %(code)s is already used.", code=agency)]}
+            )
         if action != "create":
             try:
                 known = agency_by_code(uow, agency)
             except NotFound:
-                raise Invalid({"agency": [f"No agency has the code {agency!r}."]}) from None
+                raise Invalid(
+                    {
+                        "agency": [
+                            Message(
+                                "unknown_agency", "No agency has the code %(code)s.", code=agency
+                            )
+                        ]
+                    }
+                ) from None
             if known.valid_to is not None:
-                raise Invalid({"agency": [f"{known.name} already ended on {known.valid_to}."]})
+                raise Invalid(
+                    {
+                        "agency": [
+                            Message(
+                                "agency_ended",
+                                "%(name)s already ended on %(day)s.",
+                                name=known.name,
+                                day=known.valid_to,
+                            )
+                        ]
+                    }
+                )
         row = ScheduledReorganisation(
             action=action,
             agency=agency,

@@ -90,7 +90,9 @@ def release_task(uow: UnitOfWork, actor: Actor, task_id: int) -> None:
 
 
 def _open_task(uow: UnitOfWork, actor: Actor, task_id: int) -> Task:
-    task = uow.session.get(Task, task_id)
+    # the instance comes with it: loading it later, once the task is changed, would autoflush
+    # the change outside _flush_or_conflict, and a concurrent claim's StaleDataError be a 500
+    task = uow.session.get(Task, task_id, options=[joinedload(Task.instance)])
     if task is None:
         raise NotFound("task_not_found", "No such task.")
     check_can_act(actor, task)

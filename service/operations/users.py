@@ -8,12 +8,14 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, select, type_coerce
+from sqlalchemy.orm.attributes import flag_modified
 
 from service.db.models import RecoveryCode, User, UserRole
+from service.db.sealed import is_sealed
 from service.db.uow import UnitOfWork
 from service.errors import Invalid, Message, NotFound
-from service.operations.actors import Actor, password_hasher
+from service.operations.actors import Actor, SystemActor, password_hasher
 from service.operations.registers import agency_by_code
 from service.operations.sessions import end_all_of
 from service.permissions import Right, Role, require
@@ -37,7 +39,7 @@ def _check_roles(roles: list[str]) -> None:
         )
 
 
-def _record(uow: UnitOfWork, action: str, actor: Actor, **data: Any) -> None:
+def _record(uow: UnitOfWork, action: str, actor: Actor | SystemActor, **data: Any) -> None:
     uow.record(action, actor, data=data | {"by": actor.username})
 
 
@@ -152,7 +154,7 @@ def reset_password(uow: UnitOfWork, actor: Actor, username: str) -> str:
         return password
 
 
-def reset_second_factor(uow: UnitOfWork, actor: Actor, username: str) -> None:
+def reset_second_factor(uow: UnitOfWork, actor: Actor | SystemActor, username: str) -> None:
     """Forget the user's second factor and recovery codes (a lost phone): they enrol again at
     their next login; their sessions end."""
     require(actor, Right.MANAGE_USERS)
@@ -164,3 +166,23 @@ def reset_second_factor(uow: UnitOfWork, actor: Actor, username: str) -> None:
         end_all_of(uow, user, uow.now(), "second_factor_reset")
         _record(uow, "second_factor_reset", actor, user=username)
         uow.commit()
+
+
+def seal_second_factors(uow: UnitOfWork, actor: Actor | SystemActor) -> dict[str, int]:
+    """Seal every TOTP seed under the newest key of APP_TOTP_KEY (service.db.sealed): the
+    clear ones stored before sealing, and those sealed under an older key (key rotation).
+    Codes keep working: the seeds stay the same."""
+    require(actor, Right.MANAGE_USERS)
+    with uow:
+        stored = uow.session.execute(
+            select(User.id, type_coerce(User.totp_secret, String)).where(
+                User.totp_secret.is_not(None)
+            )
+        ).all()
+        clear = sum(not is_sealed(seed) for _, seed in stored)
+        for user in uow.session.scalars(select(User).where(User.totp_secret.is_not(None))):
+            flag_modified(user, "totp_secret")  # written again: sealed under the newest key
+        counts = {"sealed": clear, "renewed": len(stored) - clear}
+        _record(uow, "second_factors_sealed", actor, **counts)
+        uow.commit()
+        return counts

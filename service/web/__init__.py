@@ -28,6 +28,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext, lazy_gettext
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
@@ -257,6 +258,7 @@ ERROR_TITLES = {
     413: lazy_gettext("The file is too large"),
     429: lazy_gettext("Too many attempts"),
     500: lazy_gettext("Something went wrong"),
+    503: lazy_gettext("The service is briefly unavailable"),
 }
 ERROR_TEXTS = {
     400: lazy_gettext("Please go back and try again."),
@@ -267,7 +269,11 @@ ERROR_TEXTS = {
     413: lazy_gettext("Files of up to 20 MB may be attached."),
     429: lazy_gettext("Please wait a minute before trying again."),
     500: lazy_gettext("The error has been logged. Please try again in a moment."),
+    503: lazy_gettext(
+        "The database is not answering (a restart or maintenance). Please try again in a minute."
+    ),
 }
+RETRY_AFTER_SECONDS = 30  # a person reloads the page; the API's clients retry sooner
 
 
 def error_page(status: int, message: str | None = None) -> ResponseReturnValue:
@@ -276,8 +282,21 @@ def error_page(status: int, message: str | None = None) -> ResponseReturnValue:
     return render_template("error.html", status=status, title=title, message=text), status
 
 
+def unavailable_page() -> ResponseReturnValue:
+    """503 while the database is away (as the API answers). The template is rendered straight
+    from the environment: the context processors and the layout would ask the database for
+    the logged-in user and their counts, and fail again inside the error handler."""
+    page = current_app.jinja_env.get_template("unavailable.html").render(
+        title=ERROR_TITLES[503], message=ERROR_TEXTS[503], request=request
+    )
+    return page, 503, {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
+
+
 def _page_error(err: Exception) -> ResponseReturnValue:
     """Every error on a page becomes a polite page in the user's language."""
+    if isinstance(err, OperationalError | InterfaceError):
+        current_app.logger.warning("database unavailable: %s", err.orig)
+        return unavailable_page()
     if isinstance(err, Unauthorized):
         logout_user()
         return redirect(url_for("web.auth.login", next=request.full_path))
