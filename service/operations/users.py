@@ -14,7 +14,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from service.db.models import RecoveryCode, User, UserRole
 from service.db.sealed import is_sealed
 from service.db.uow import UnitOfWork
-from service.errors import Invalid, NotFound
+from service.errors import Invalid, Message, NotFound
 from service.operations.actors import Actor, SystemActor, password_hasher
 from service.operations.registers import agency_by_code
 from service.operations.sessions import end_all_of
@@ -34,7 +34,9 @@ def _user(uow: UnitOfWork, username: str) -> User:
 def _check_roles(roles: list[str]) -> None:
     unknown = sorted(set(roles) - set(GIVEN_ROLES))
     if unknown:
-        raise Invalid({"roles": [f"Not a role: {', '.join(unknown)}."]})
+        raise Invalid(
+            {"roles": [Message("unknown_role", "Not a role: %(roles)s.", roles=", ".join(unknown))]}
+        )
 
 
 def _record(uow: UnitOfWork, action: str, actor: Actor | SystemActor, **data: Any) -> None:
@@ -64,13 +66,38 @@ def create_user(
     _check_roles(roles)
     with uow:
         if uow.session.scalars(select(User.id).filter_by(username=username)).first():
-            raise Invalid({"username": [f"{username!r} is already taken."]})
+            raise Invalid(
+                {
+                    "username": [
+                        Message(
+                            "username_taken", "%(username)s is already taken.", username=username
+                        )
+                    ]
+                }
+            )
         try:
             home = agency_by_code(uow, agency)
         except NotFound:
-            raise Invalid({"agency": [f"No agency has the code {agency!r}."]}) from None
+            raise Invalid(
+                {
+                    "agency": [
+                        Message("unknown_agency", "No agency has the code %(code)s.", code=agency)
+                    ]
+                }
+            ) from None
         if home.valid_to is not None:
-            raise Invalid({"agency": [f"{home.name} ended on {home.valid_to}."]})
+            raise Invalid(
+                {
+                    "agency": [
+                        Message(
+                            "agency_ended",
+                            "%(name)s ended on %(day)s.",
+                            name=home.name,
+                            day=home.valid_to,
+                        )
+                    ]
+                }
+            )
         password = one_time_password()
         uow.session.add(
             User(
@@ -106,7 +133,7 @@ def set_active(uow: UnitOfWork, actor: Actor, username: str, active: bool) -> No
     with uow:
         user = _user(uow, username)
         if user.id == actor.user_id and not active:
-            raise Invalid({"username": ["You cannot disable yourself."]})
+            raise Invalid({"username": [Message("disable_self", "You cannot disable yourself.")]})
         user.active = active
         if not active:
             end_all_of(uow, user, uow.now(), "user_disabled")

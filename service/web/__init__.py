@@ -43,9 +43,10 @@ from service.web import (
     dashboard,
     delegations,
     documents,
-    i18n,
+    formats,
     inbox,
     incidents,
+    labels,
     notifications,
     process_list,
     processes,
@@ -102,7 +103,7 @@ def init_app(app: Flask) -> None:
         SESSION_COOKIE_SECURE=_secure_cookies(app),
     )
     for key, value in {
-        "BABEL_DEFAULT_LOCALE": i18n.DEFAULT_LOCALE,
+        "BABEL_DEFAULT_LOCALE": formats.DEFAULT_LOCALE,
         "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
         "BABEL_TRANSLATION_DIRECTORIES": str(TRANSLATIONS),
         "LOGIN_RATE_LIMIT": "5 per minute; 30 per hour",
@@ -116,7 +117,9 @@ def init_app(app: Flask) -> None:
     }.items():
         app.config.setdefault(key, value)
     compile_catalogs(TRANSLATIONS, app.logger)
-    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
+    babel.init_app(
+        app, locale_selector=formats.select_locale, timezone_selector=formats.select_timezone
+    )
     csrf.init_app(app)
     for blueprint in list(app.blueprints.values()):  # the JSON API: bearer tokens, no cookies
         if (blueprint.url_prefix or "").startswith("/api/"):
@@ -172,26 +175,26 @@ def init_app(app: Flask) -> None:
     app.after_request(security.log_outcomes)
     _pages_for_http_errors(app)
     app.jinja_env.filters.update(
-        vn_date=i18n.vn_date,
-        vn_datetime=i18n.vn_datetime,
-        money=i18n.money,
-        number=i18n.number,
-        last_day=i18n.last_day,
-        days_left=i18n.days_left,
-        waited=i18n.waited,
+        vn_date=formats.vn_date,
+        vn_datetime=formats.vn_datetime,
+        money=formats.money,
+        number=formats.number,
+        last_day=formats.last_day,
+        days_left=formats.days_left,
+        waited=formats.waited,
     )
     app.jinja_env.globals.update(
-        step_label=lambda code, name=None: i18n.label(i18n.STEPS, code, name),
-        role_label=lambda code: i18n.label(i18n.ROLES, code),
-        decision_label=lambda code: i18n.label(i18n.DECISIONS, code),
-        deadline_label=lambda code: i18n.label(i18n.DEADLINE_STATES, code),
-        status_label=lambda code: i18n.label(i18n.PROCESS_STATUSES, code),
-        action_label=lambda code: i18n.label(i18n.ACTIONS, code),
-        security_label=lambda code: i18n.label(i18n.SECURITY_KINDS, code),
+        step_label=lambda code, name=None: labels.label(labels.STEPS, code, name),
+        role_label=lambda code: labels.label(labels.ROLES, code),
+        decision_label=lambda code: labels.label(labels.DECISIONS, code),
+        deadline_label=lambda code: labels.label(labels.DEADLINE_STATES, code),
+        status_label=lambda code: labels.label(labels.PROCESS_STATUSES, code),
+        action_label=lambda code: labels.label(labels.ACTIONS, code),
+        security_label=lambda code: labels.label(labels.SECURITY_KINDS, code),
         can=lambda right: current_user.is_authenticated and may(current_user.actor, Right(right)),
-        choice_label=i18n.choice_label,
-        kind_label=lambda code: i18n.label(i18n.DELEGATION_KINDS, code),
-        html_lang=i18n.html_lang,
+        choice_label=labels.choice_label,
+        kind_label=lambda code: labels.label(labels.DELEGATION_KINDS, code),
+        html_lang=formats.html_lang,
     )
 
 
@@ -274,8 +277,8 @@ RETRY_AFTER_SECONDS = 30  # a person reloads the page; the API's clients retry s
 
 
 def error_page(status: int, message: str | None = None) -> ResponseReturnValue:
-    title = i18n.label({str(k): v for k, v in ERROR_TITLES.items()}, str(status))
-    text = message or i18n.label({str(k): v for k, v in ERROR_TEXTS.items()}, str(status), "")
+    title = labels.label({str(k): v for k, v in ERROR_TITLES.items()}, str(status))
+    text = message or labels.label({str(k): v for k, v in ERROR_TEXTS.items()}, str(status), "")
     return render_template("error.html", status=status, title=title, message=text), status
 
 
@@ -300,7 +303,7 @@ def _page_error(err: Exception) -> ResponseReturnValue:
     if isinstance(err, DomainError):
         if isinstance(err, Invalid):
             return error_page(400)
-        return error_page(err.status, i18n.error_message(err.code, err.message, err.params))
+        return error_page(err.status, labels.error_message(err.code, err.message, err.params))
     if isinstance(err, CSRFError):
         task_id = (request.view_args or {}).get("task_id")
         if request.endpoint in KEPT_ON_EXPIRY and task_id and current_user.is_authenticated:

@@ -79,7 +79,7 @@ def test_festival_outside_the_plan_window(
     figures["festivals"] = [
         {"place": "Hội trường", "start": start, "end": end} for start, end, _ in FESTIVAL_DATES
     ]
-    refusal = {"start": ["Outside the plan's window 2023-07-01 – 2023-08-19."]}
+    refusal = {"start": ["Outside the plan's period 2023-07-01 – 2023-08-19."]}
     assert errors_of(api.complete(HEALTH, task, "submit", data=figures)) == {
         "festivals": {
             str(i): refusal for i, (*_, inside) in enumerate(FESTIVAL_DATES) if not inside
