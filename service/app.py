@@ -13,10 +13,11 @@ from service.config import MIN_SECRET_KEY, Settings, UnsafeConfiguration
 from service.db.attachment_store import store_for
 from service.db.base import MAX_ID, utcnow
 from service.db.roles import unsafe_role
+from service.db.sealed import DEV_KEY, use_keys
 from service.db.session import make_engine, make_session_factory
 from service.db.uow import UnitOfWork
 from service.mail import SmtpMailer
-from service.operations.actors import users_with_password
+from service.operations.actors import ActorCache, users_with_password
 from service.text_input import refuse_unstorable_text
 from workflows.runtime import set_script_budget
 
@@ -43,6 +44,9 @@ def create_app(settings: Settings | None = None) -> Flask:
         CHECKPOINT_MINUTES=settings.checkpoint_minutes,
     )
     set_script_budget(settings.script_budget)  # the engine is shared by every app in a process
+    use_keys(settings.totp_keys)  # so is the key ring of the sealed second factors
+    if not settings.totp_keys and not settings.production:
+        app.logger.warning("APP_TOTP_KEY is not set: second factors are sealed with the dev key")
     app.extensions["mailer"] = (
         None
         if settings.smtp_host is None
@@ -54,6 +58,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         _refuse_demo_settings(settings, engine)
     app.extensions["db_engine"] = engine
     app.extensions["session_factory"] = make_session_factory(engine)
+    app.extensions["actors"] = actors = ActorCache(settings.actor_cache_seconds)
+    actors.watch(engine)
     app.extensions["settings"] = settings
     app.extensions["attachments"] = store_for(settings.attachments_dir)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY  # no request body is larger (413)
@@ -67,13 +73,19 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 
 def _refuse_demo_settings(settings: Settings, engine: Engine) -> None:
-    """:raise UnsafeConfiguration: no APP_SECRET_KEY of its own, demo passwords in use, or a
-    PostgreSQL user that could rewrite the audit log (service.db.roles)."""
+    """:raise UnsafeConfiguration: no APP_SECRET_KEY or APP_TOTP_KEY of its own, demo passwords
+    in use, or a PostgreSQL user that could rewrite the audit log (service.db.roles)."""
     if len(settings.secret_key) < MIN_SECRET_KEY:
         raise UnsafeConfiguration(
             f"APP_ENV=production needs APP_SECRET_KEY of at least {MIN_SECRET_KEY} characters, "
             "the same for every web process and scheduler "
             "(e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(48))')."
+        )
+    if not settings.totp_keys or DEV_KEY in settings.totp_keys:
+        raise UnsafeConfiguration(
+            "APP_ENV=production needs APP_TOTP_KEY of its own, to seal the second factors' "
+            "seeds (python3 -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())'); keep it apart from the database's backups."
         )
     demo = users_with_password(UnitOfWork(make_session_factory(engine), write=False), DEMO_PASSWORD)
     engine.dispose()  # gunicorn forks after this (preload_app): no connection crosses the fork

@@ -43,6 +43,7 @@ from service.operations.scheduler import tick
 from service.operations.second_factor import disable_user as disable
 from service.operations.sessions import set_password as change_password
 from service.queries.directory import key_holders
+from service.users_cli import users
 from workflows.calendar import local_day
 
 DEMO = Path(__file__).parent / "demo"
@@ -64,6 +65,7 @@ def init_app(app: Flask) -> None:
         render_worker,
         audit,
         pki,
+        users,
     )
     for command in commands:
         app.cli.add_command(command)

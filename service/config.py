@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from service.db.sealed import parse_keys
 from service.documents.keys import (
     CA_FILE,
     KeyStore,
@@ -31,6 +32,9 @@ class Settings:
     secret_key: str
     production: bool = False  # APP_ENV=production: refuse demo secrets and passwords
     token_ttl_seconds: int = 8 * 3600
+    # how long a worker keeps a caller's actor (user, roles, grants) between requests; this
+    # worker forgets it at once when the directory changes, other workers after this long
+    actor_cache_seconds: float = 5.0
     idle_timeout_seconds: int = 30 * 60  # a page session unused this long ends
     audit_key_path: Path = Path("instance/audit_ed25519.pem")  # Ed25519, made on first use
     witness_dir: Path = Path("instance/witness")  # copies of signed checkpoints: keep it elsewhere
@@ -49,6 +53,8 @@ class Settings:
     attachments_dir: Path | None = None  # attached files' bytes: None keeps them in the database
     crl: Path | None = None  # their revocation lists (PEM or DER); default: the demo CA's
     tsa_url: str | None = None  # an RFC 3161 time-stamping authority: signatures carry its time
+    # Fernet keys sealing the TOTP seeds, newest first (service.db.sealed); none: the dev key
+    totp_keys: tuple[bytes, ...] = ()
 
     # what one run of a diagram's script or condition may spend (workflows.budget)
     script_time_ms: int = Budget.time_ms
@@ -64,7 +70,8 @@ class Settings:
         """APP_ENV (production, or anything else for development), APP_DATABASE_URL (default:
         SQLite in APP_INSTANCE_DIR), APP_SECRET_KEY (default outside production: a key generated
         once into APP_INSTANCE_DIR), APP_TOKEN_TTL_SECONDS (default 8 hours),
-        APP_IDLE_TIMEOUT_SECONDS (default 30 minutes),
+        APP_IDLE_TIMEOUT_SECONDS (default 30 minutes), APP_ACTOR_CACHE_SECONDS (default 5; 0:
+        every request loads its caller afresh),
         APP_AUDIT_KEY_PATH and APP_WITNESS_DIR (default: in APP_INSTANCE_DIR),
         APP_CHECKPOINT_MINUTES (default 15; 0: the scheduler never signs), APP_SMTP_HOST,
         APP_SMTP_PORT and APP_SMTP_SENDER (default: no e-mail), APP_PKI_DIR and
@@ -73,6 +80,8 @@ class Settings:
         APP_CRL (the trust roots' revocation lists, a file kept current by the deployment),
         APP_TSA_URL (an RFC 3161 time-stamping authority; default: none),
         APP_ATTACHMENTS_DIR (attached files in this folder; default: in the database),
+        APP_TOTP_KEY (Fernet keys sealing the second factors' seeds, comma-separated, newest
+        first; required in production, default elsewhere: the published development key),
         APP_SCRIPT_TIME_MS,
         APP_SCRIPT_OPERATIONS and APP_SCRIPT_VALUE_BYTES (a diagram script's budget: default
         200 ms, 1,000,000 loop iterations or calls, 1 MB stored)."""
@@ -88,6 +97,7 @@ class Settings:
             secret_key=os.environ.get("APP_SECRET_KEY") or default_key,
             production=production,
             token_ttl_seconds=int(os.environ.get("APP_TOKEN_TTL_SECONDS", 8 * 3600)),
+            actor_cache_seconds=float(os.environ.get("APP_ACTOR_CACHE_SECONDS", 5)),
             idle_timeout_seconds=int(os.environ.get("APP_IDLE_TIMEOUT_SECONDS", 30 * 60)),
             audit_key_path=Path(
                 os.environ.get("APP_AUDIT_KEY_PATH", instance / "audit_ed25519.pem")
@@ -107,6 +117,7 @@ class Settings:
             attachments_dir=_path(os.environ.get("APP_ATTACHMENTS_DIR")),
             crl=_path(os.environ.get("APP_CRL")),
             tsa_url=os.environ.get("APP_TSA_URL") or None,
+            totp_keys=_totp_keys(os.environ.get("APP_TOTP_KEY", "")),
             script_time_ms=int(os.environ.get("APP_SCRIPT_TIME_MS", Budget.time_ms)),
             script_operations=int(os.environ.get("APP_SCRIPT_OPERATIONS", Budget.operations)),
             script_value_bytes=int(os.environ.get("APP_SCRIPT_VALUE_BYTES", Budget.value_bytes)),
@@ -135,6 +146,16 @@ class Settings:
             return revocation_lists(self.crl)
         keys = self.key_store()
         return [] if keys is None else keys.crls()
+
+
+def _totp_keys(value: str) -> tuple[bytes, ...]:
+    try:
+        return parse_keys(value)
+    except ValueError as err:
+        raise UnsafeConfiguration(
+            f"APP_TOTP_KEY: {err} Make one with python3 -c 'from cryptography.fernet "
+            "import Fernet; print(Fernet.generate_key().decode())'"
+        ) from err
 
 
 def _path(value: str | None) -> Path | None:

@@ -7,7 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validates_schema
+
+from service import validation as validate
+from service.errors import Message
+from service.validation import Schema
 
 AWARD_KINDS = {
     "bang_khen_chu_tich_tinh": "Bằng khen của Chủ tịch UBND tỉnh",
@@ -22,7 +26,9 @@ _text = validate.Length(min=1, max=500)
 
 def _check_window(data: dict[str, Any]) -> None:
     if data["end"] < data["start"]:
-        raise ValidationError("The end date is before the start date.", "end")
+        raise ValidationError(
+            Message("end_before_start", "The end date is before the start date."), "end"
+        )
 
 
 class WindowSchema(Schema):
@@ -95,7 +101,7 @@ class PlanSchema(Schema):
     """The plan as the standing body drafts it (seed 000 carries every field)."""
 
     title = fields.String(required=True, validate=_text)
-    year = fields.Integer(required=True, strict=True, validate=validate.Range(2000, 2100))
+    year = fields.Integer(required=True, strict=True, validate=validate.Year(2000, 2100))
     # the preamble's citations; none: those of the campaign (service.operations.documents)
     grounds = fields.List(
         fields.Nested(GroundSchema), load_default=list, validate=validate.Length(max=20)
@@ -111,6 +117,32 @@ class PlanSchema(Schema):
     # the body it is issued as, by its symbol (KH-BCĐ, KH-UBND): one its signing agency issues
     # as (service.operations.documents.issuer_choices); none: the agency's default
     issuer = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 20))
+
+    @validates_schema
+    def _within_its_year(self, data: dict[str, Any], **_: Any) -> None:
+        year, window = data["year"], data["window"]
+        if not window["start"].year == year == window["end"].year:
+            raise ValidationError(
+                Message(
+                    "period_outside_year",
+                    "The period must lie within the year %(year)s.",
+                    year=year,
+                ),
+                "window",
+            )
+
+    @validates_schema
+    def _not_empty(self, data: dict[str, Any], **_: Any) -> None:
+        # a plan may be all deadlines (a unit's plan for its level); with none of these it
+        # says nothing beyond its title and period
+        if not any(data[k] for k in ("sections", "budget_lines", "addressed_units", "deadlines")):
+            raise ValidationError(
+                Message(
+                    "empty_plan",
+                    "The plan is empty: write a section, a budget line or an addressed unit.",
+                ),
+                "sections",
+            )
 
 
 class FinanceAppraisalSchema(Schema):
@@ -138,7 +170,9 @@ class CountSchema(Schema):
     @validates_schema
     def _at_most_all(self, data: dict[str, Any], **_: Any) -> None:
         if data["meeting"] > data["total"]:
-            raise ValidationError("Cannot exceed the total (a share above 100%).", "meeting")
+            raise ValidationError(
+                Message("above_total", "Cannot exceed the total (a share above 100%)."), "meeting"
+            )
 
 
 class SafetySchema(Schema):

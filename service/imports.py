@@ -10,10 +10,11 @@ from typing import Any
 
 from openpyxl import load_workbook
 
-from service.errors import Invalid
+from service.errors import Invalid, Message
 
 Rows = list[tuple[int, dict[str, str]]]  # (row number in the sheet, column -> text)
 MAX_ROWS = 5000
+_NOT_A_SHEET = Message("not_a_sheet", "Not a CSV file in UTF-8, nor an Excel workbook.")
 
 
 def _text(value: Any) -> str:
@@ -26,7 +27,7 @@ def _text(value: Any) -> str:
 
 def _rows(lines: list[list[Any]]) -> Rows:
     if not lines:
-        raise Invalid({"file": ["The sheet is empty."]})
+        raise Invalid({"file": [Message("sheet_empty", "The sheet is empty.")]})
     headers = [_text(h).lower() for h in lines[0]]
     found = []
     for number, line in enumerate(lines[1:], start=2):
@@ -34,7 +35,9 @@ def _rows(lines: list[list[Any]]) -> Rows:
         if any(row.values()):
             found.append((number, row))
     if len(found) > MAX_ROWS:
-        raise Invalid({"file": [f"At most {MAX_ROWS} rows at a time."]})
+        raise Invalid(
+            {"file": [Message("too_many_rows", "At most %(max)s rows at a time.", max=MAX_ROWS)]}
+        )
     return found
 
 
@@ -44,13 +47,15 @@ def read_rows(filename: str, data: bytes) -> Rows:
         try:
             book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         except (zipfile.BadZipFile, KeyError, ValueError, OSError):
-            raise Invalid({"file": ["Not an Excel workbook (.xlsx)."]}) from None
+            raise Invalid(
+                {"file": [Message("not_xlsx", "Not an Excel workbook (.xlsx).")]}
+            ) from None
         sheet = book.worksheets[0]
         return _rows([list(line) for line in sheet.iter_rows(values_only=True)])
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise Invalid({"file": ["Not a CSV file in UTF-8, nor an Excel workbook."]}) from None
+        raise Invalid({"file": [_NOT_A_SHEET]}) from None
     if "\x00" in text:
-        raise Invalid({"file": ["Not a CSV file in UTF-8, nor an Excel workbook."]})
+        raise Invalid({"file": [_NOT_A_SHEET]})
     return _rows(list(csv.reader(io.StringIO(text))))

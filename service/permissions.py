@@ -125,7 +125,8 @@ RIGHTS: dict[Right, frozenset[Role]] = {
         }
     ),
     Right.REORGANISE: frozenset({Role.ADMIN}),
-    Right.MANAGE_USERS: frozenset({Role.ADMIN}),
+    # the command line too: it resets the second factor of the administrator who lost theirs
+    Right.MANAGE_USERS: frozenset({Role.ADMIN, Role.SYSTEM}),
 }
 # The role a deputy acts in for the head (Right.DEPUTIZE).
 HEAD_ROLE: str = Role.CHAIRMAN.value  # a plain str: it is stored and hashed

@@ -16,6 +16,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError
 
+from service.errors import Message
 from service.forms import (
     AwardReviewSchema,
     FinanceAppraisalSchema,
@@ -199,9 +200,14 @@ def validate_step(
     kind = kind_of(key)
     errors: dict[str, Any] = {}
     if decision not in kind.decisions:
-        errors["decision"] = [f"Must be one of: {', '.join(kind.decisions)}."]
+        choices = list(kind.decisions)
+        errors["decision"] = [
+            Message("not_a_choice", "Choose one of the options.", choices=choices)
+        ]
     if decision == Decision.RETURN and not (comment or "").strip():
-        errors["comment"] = ["A return needs a comment saying what to change."]
+        errors["comment"] = [
+            Message("return_needs_comment", "A return needs a comment saying what to change.")
+        ]
     try:
         loaded = kind.schema.load(data)
     except ValidationError as err:

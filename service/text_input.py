@@ -8,9 +8,9 @@ from typing import Any
 
 from flask import request
 
-from service.errors import Invalid
+from service.errors import Invalid, Message
 
-REASON = "Text may not contain the NUL character or invalid Unicode."
+REASON = Message("unstorable_text", "Text may not contain the NUL character or invalid Unicode.")
 
 
 def _unstorable(text: str) -> bool:

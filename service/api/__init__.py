@@ -30,7 +30,7 @@ from service.api import (
 )
 from service.api.deps import current_actor
 from service.api.schemas import ErrorSchema
-from service.errors import DomainError, Invalid
+from service.errors import DomainError, Invalid, coded
 
 
 def init_app(app: Flask) -> None:
@@ -81,6 +81,14 @@ def _authenticate() -> None:
 class _Api(Api):  # type: ignore[misc]  # flask_smorest is untyped
     ERROR_SCHEMA = ErrorSchema
 
+    def handle_http_exception(self, error: HTTPException) -> Any:
+        """flask-smorest's answer to bad input (its `errors` by location: json, query…), with
+        the coded reasons added as a DomainError's answer has them."""
+        payload, status, headers = super().handle_http_exception(error)
+        if isinstance(payload.get("errors"), dict):
+            payload["codes"] = [c for where in payload["errors"].values() for c in coded(where)]
+        return payload, status, headers
+
 
 def _body(status: int, **extra: Any) -> dict[str, Any]:
     return {"code": status, "status": HTTPStatus(status).phrase, **extra}
@@ -90,6 +98,7 @@ def _domain_error(err: DomainError) -> tuple[dict[str, Any], int]:
     body = _body(err.status, error=err.code, message=err.message, **err.params)
     if isinstance(err, Invalid):
         body["errors"] = {"json": err.errors}
+        body["codes"] = coded(err.errors)
     return body, err.status
 
 

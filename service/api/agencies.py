@@ -8,11 +8,12 @@ from typing import Any
 
 from flask import request
 from flask.views import MethodView
-from marshmallow import Schema, fields, validate
+from marshmallow import fields
 
+from service import validation as validate
 from service.api.blueprint import BEARER, Blueprint, multipart
 from service.api.deps import current_actor, new_uow
-from service.errors import Invalid
+from service.errors import Invalid, Message
 from service.imports import read_rows
 from service.operations import reorganisation
 from service.operations.directory_import import import_agencies
@@ -23,6 +24,7 @@ from service.operations.scheduled_reorganisation import (
 )
 from service.permissions import Right, require
 from service.queries.administration import scheduled_reorganisations
+from service.validation import NOT_A_DATE, REQUIRED, Schema
 
 blp = Blueprint(
     "agencies",
@@ -59,7 +61,9 @@ class AgencyCreateSchema(Schema):
     admin_code = fields.String(
         load_default=None,
         allow_none=True,
-        validate=validate.Regexp(r"^[0-9]{2,10}$"),
+        validate=validate.Regexp(
+            r"^[0-9]{2,10}$", error=Message("two_to_ten_digits", "Two to ten digits.")
+        ),
         metadata={"description": "its code in the national list of administrative units"},
     )
     serves = fields.List(
@@ -148,11 +152,11 @@ class Import(MethodView):
         require(actor, Right.REORGANISE)  # 403 before the file is read
         upload = request.files.get("file")
         if upload is None or not upload.filename:
-            raise Invalid({"file": ["Missing data for required field."]})
+            raise Invalid({"file": [REQUIRED]})
         try:
             effective = date.fromisoformat(request.form.get("effective", ""))
         except ValueError:
-            raise Invalid({"effective": ["Not a valid date."]}) from None
+            raise Invalid({"effective": [NOT_A_DATE]}) from None
         rows = read_rows(upload.filename, upload.read(5_000_000))
         return {"agencies": import_agencies(new_uow(), actor, rows, effective)}
 

@@ -6,8 +6,9 @@ from typing import Any
 
 from flask import Response, current_app, request
 from flask.views import MethodView
-from marshmallow import Schema, fields, validate
+from marshmallow import fields
 
+from service import validation as validate
 from service.api.blueprint import BEARER, Blueprint, multipart
 from service.api.deps import current_actor, new_uow
 from service.attachment_http import read_upload, send_attached
@@ -15,6 +16,7 @@ from service.db.base import MAX_ID
 from service.errors import Invalid
 from service.operations.conversations import MAX_COMMENT, add_comment, attach_file
 from service.queries.conversations import attached_file, conversation
+from service.validation import NOT_A_WHOLE_NUMBER, Schema
 
 # Schemas of this resource alone live here, beside it.
 
@@ -121,7 +123,7 @@ class Attachments(MethodView):
         actor = current_actor()
         task = request.form.get("task") or None
         if task is not None and not task.isdigit():
-            raise Invalid({"task": ["Not a valid integer."]})
+            raise Invalid({"task": [NOT_A_WHOLE_NUMBER]})
         name, content = read_upload()
         attachment_id = attach_file(
             new_uow(),

@@ -10,7 +10,7 @@ from flask.views import MethodView
 from service.api.blueprint import BEARER, Blueprint, multipart
 from service.api.deps import current_actor, new_uow
 from service.api.schemas import DefinitionSchema
-from service.errors import Invalid
+from service.errors import Invalid, Message
 from service.operations.definitions import deploy
 from service.queries.definitions import definitions
 
@@ -49,6 +49,6 @@ class Definitions(MethodView):
         filename = (upload.filename if upload else request.args.get("filename")) or "upload.bpmn"
         xml = upload.read(MAX_BPMN_BYTES + 1) if upload else request.get_data()
         if not xml or len(xml) > MAX_BPMN_BYTES:
-            raise Invalid({"bpmn": ["Send a BPMN file of at most 5 MB."]})
+            raise Invalid({"bpmn": [Message("file_type", "Send a BPMN file of at most 5 MB.")]})
         row, created = deploy(new_uow(), actor, filename, xml)
         return row, 201 if created else 200

@@ -7,7 +7,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from service.db.uow import UnitOfWork
 from service.errors import Unauthorized
-from service.operations.actors import Actor, load_actor
+from service.operations.actors import Actor, ActorCache
 
 _SALT = "api-token"
 
@@ -47,4 +47,5 @@ def _actor_of_token() -> Actor:
         raise Unauthorized("token_expired", "The token has expired; ask for a new one.") from err
     except BadSignature as err:
         raise Unauthorized("token_invalid", "The token is not valid.") from err
-    return load_actor(new_uow(write=False), int(claims["u"]), int(claims.get("e", -1)))
+    actors: ActorCache = current_app.extensions["actors"]
+    return actors.load(new_uow(write=False), int(claims["u"]), int(claims.get("e", -1)))

@@ -16,7 +16,7 @@ from service.api.schemas import (
     DocumentPendingSchema,
     DocumentSchema,
 )
-from service.errors import Invalid
+from service.errors import Invalid, Message
 from service.operations.awards import issue_award_decision
 from service.queries.awards import award_decision
 from service.queries.documents import (
@@ -140,7 +140,9 @@ class DocumentCheck(MethodView):
         upload = request.files.get("file")
         content = upload.read(MAX_CHECK_BYTES + 1) if upload else b""
         if not content or len(content) > MAX_CHECK_BYTES:
-            raise Invalid({"file": ["Send a DOCX or PDF file of at most 20 MB."]})
+            raise Invalid(
+                {"file": [Message("file_type", "Send a DOCX or PDF file of at most 20 MB.")]}
+            )
         settings = current_app.extensions["settings"]
         return check_file(
             new_uow(write=False), content, settings.trusted_roots(), settings.trusted_crls()

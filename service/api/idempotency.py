@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from flask import request
 
 from service.api.deps import new_uow
-from service.errors import Conflict, Invalid
+from service.errors import Conflict, Invalid, Message
 from service.operations.actors import Actor
 from service.operations.idempotency import Idempotency, recall
 
@@ -70,7 +70,9 @@ def _key(actor: Actor, args: dict[str, Any]) -> Idempotency | None:
         return None
     match = _KEY.fullmatch(value)
     if match is None:
-        raise Invalid({HEADER: ["A string of 1 to 255 printable ASCII characters."]})
+        raise Invalid(
+            {HEADER: [Message("invalid", "A string of 1 to 255 printable ASCII characters.")]}
+        )
     request_text = json.dumps(
         [request.method, request.path, args], sort_keys=True, default=str, ensure_ascii=False
     )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from marshmallow import INCLUDE, Schema, fields, validate
+from marshmallow import INCLUDE, fields
 
+from service import validation as validate
 from service.db.base import MAX_ID
 from service.queries.process_list import FilterSchema
 from service.states import DocumentState, IncidentState, TaskState
+from service.validation import Schema
 
 
 def _due_at() -> fields.DateTime:
@@ -41,6 +43,13 @@ class ErrorSchema(Schema):
     error = fields.String(metadata={"description": "what went wrong, e.g. not_your_task"})
     message = fields.String(metadata={"description": "the same in words"})
     errors = fields.Dict(metadata={"description": "bad input: the reasons for each field"})
+    codes = fields.List(
+        fields.Dict(),
+        metadata={
+            "description": "bad input, coded: one {field, code, params} per reason, e.g. "
+            '{"field": "data.budget_lines[2].unit_amount", "code": "negative", "params": {}}'
+        },
+    )
 
 
 class TokenRequestSchema(Schema):

@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from marshmallow import Schema, fields, validate
+from marshmallow import fields
 
+from service import validation as validate
 from service.api.blueprint import BEARER, Blueprint
 from service.api.deps import current_actor, new_uow
 from service.db.base import utcnow
 from service.operations import security_log, sessions
 from service.operations.security_log import Kind
+from service.validation import Schema
 
 blp = Blueprint("security", __name__, url_prefix="/api/v1", description="Security log, sessions")
 

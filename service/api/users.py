@@ -18,6 +18,7 @@ from service.imports import read_rows
 from service.operations.users_import import import_users
 from service.permissions import Right, require
 from service.queries.administration import users_sheet
+from service.validation import REQUIRED
 from workflows.calendar import local_day
 
 blp = Blueprint(
@@ -51,7 +52,7 @@ class Import(MethodView):
         require(actor, Right.MANAGE_USERS)  # 403 before the file is read
         upload = request.files.get("file")
         if upload is None or not upload.filename:
-            raise Invalid({"file": ["Missing data for required field."]})
+            raise Invalid({"file": [REQUIRED]})
         rows = read_rows(upload.filename, upload.read(5_000_000))
         created = import_users(new_uow(), actor, rows)
         return {"users": [{"username": u.username, "password": u.password} for u in created]}

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
+import threading
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from functools import lru_cache
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import joinedload
 
 from service.db.models import Agency, Delegation, User, UserRole
@@ -51,6 +54,7 @@ class Actor:
     overseen: frozenset[int] = frozenset()
     session_epoch: int = 0  # sessions and tokens of an older epoch are ended
     otp_enrolled: bool = False
+    delegations: frozenset[int] = frozenset()  # the ids of those in force: ActorCache compares
 
     @property
     def needs_second_factor(self) -> bool:
@@ -103,7 +107,8 @@ def actor_of(uow: UnitOfWork, user: User) -> Actor:
         grants.append(Grant(user.agency_id, HEAD_ROLE, None, f"KT. {head} / {deputy}"))
     if may(roles, Right.SIGN_BY_ORDER):
         grants += _by_order(uow, user)
-    grants += _delegated(uow, user, local_day(uow.now()))
+    delegated, delegations = _delegated(uow, user, local_day(uow.now()))
+    grants += delegated
     above = None if user.agency.parent is None else user.agency.parent.jurisdiction_id
     return Actor(
         user_id=user.id,
@@ -117,6 +122,7 @@ def actor_of(uow: UnitOfWork, user: User) -> Actor:
         overseen=frozenset(j for j in (user.agency.jurisdiction_id, above) if j is not None),
         session_epoch=user.session_epoch,
         otp_enrolled=user.totp_secret is not None,
+        delegations=delegations,
     )
 
 
@@ -134,10 +140,11 @@ def _by_order(uow: UnitOfWork, user: User) -> list[Grant]:
     return [Grant(committee.id, HEAD_ROLE, None, f"TL. {head} / {own}")]
 
 
-def _delegated(uow: UnitOfWork, user: User, today: date) -> list[Grant]:
-    """The grants of leaders who named this user their substitute for today."""
+def _delegated(uow: UnitOfWork, user: User, today: date) -> tuple[list[Grant], frozenset[int]]:
+    """The grants of leaders who named this user their substitute for today, and the ids of
+    those delegations."""
     rows = uow.session.execute(
-        select(Delegation.kind, User.id, User.agency_id, Agency.kind, UserRole.role)
+        select(Delegation.kind, User.id, User.agency_id, Agency.kind, UserRole.role, Delegation.id)
         .join(User, User.id == Delegation.grantor_id)
         .join(Agency, Agency.id == User.agency_id)
         .join(UserRole, UserRole.user_id == User.id)
@@ -148,12 +155,13 @@ def _delegated(uow: UnitOfWork, user: User, today: date) -> list[Grant]:
             Delegation.revoked_at.is_(None),
         )
     )
-    grants = []
-    for kind, grantor_id, agency_id, agency_kind, role in rows:
+    grants, ids = [], set()
+    for kind, grantor_id, agency_id, agency_kind, role, delegation_id in rows:
         head = HEAD_TITLES.get(agency_kind, OTHER_HEAD)[0]
         mark = f"{kind}. {head}" + (f" / {user.title.upper()}" if user.title else "")
         grants.append(Grant(agency_id, role, grantor_id, mark))
-    return grants
+        ids.add(delegation_id)
+    return grants, frozenset(ids)
 
 
 def authenticate(uow: UnitOfWork, username: str, password: str) -> Actor:
@@ -199,3 +207,96 @@ def load_actor(uow: UnitOfWork, user_id: int, session_epoch: int | None = None) 
         if session_epoch is not None and user.session_epoch != session_epoch:
             raise Unauthorized("session_ended", "This session has ended; please log in again.")
         return actor_of(uow, user)
+
+
+# A write to one of these tables may change an actor: their user, roles, agency or grants.
+_DIRECTORY_WRITE = re.compile(
+    r"^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+\"?(?:user_account|user_role|agency|delegation)\b",
+    re.IGNORECASE,
+)
+
+
+class ActorCache:
+    """Actors by (user, session epoch, day), kept `ttl` seconds so that a client's run of
+    requests loads its actor once (two statements and most of a short request's Python).
+
+    Every request still reads, in one light statement, the user's session epoch (gone once
+    disabled) and the delegations they hold today (how many, the newest): disabling a user,
+    ending their sessions (logout, new roles, a new password) and giving or revoking a
+    delegation take effect at the next request in every process. What only the cache holds
+    (names, the roles of whoever delegated, an office chief's standing right after a
+    reorganisation) is forgotten at once when this process commits a write to the
+    directory's tables, by other processes after `ttl` seconds. `ttl` 0: no cache."""
+
+    def __init__(self, ttl: float) -> None:
+        self.ttl = ttl
+        self._actors: dict[tuple[int, int | None, date], tuple[datetime, Actor]] = {}
+        self._lock = threading.Lock()
+        self._generation = 0  # moves on every clear: an actor read before it is not kept
+
+    def watch(self, engine: Engine) -> None:
+        """Forget every actor when a transaction on `engine` that wrote the directory commits
+        (and when the statement runs: a request racing the commit must not keep the old one)."""
+
+        def seen(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            if _DIRECTORY_WRITE.match(statement):
+                conn.info["directory_written"] = True
+                self.clear()
+
+        def committed(conn: Any) -> None:
+            if conn.info.pop("directory_written", False):
+                self.clear()
+
+        event.listen(engine, "after_cursor_execute", seen)
+        event.listen(engine, "commit", committed)
+        event.listen(engine, "rollback", lambda conn: conn.info.pop("directory_written", None))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._actors.clear()
+            self._generation += 1
+
+    def load(self, uow: UnitOfWork, user_id: int, session_epoch: int | None) -> Actor:
+        """`load_actor`, from the cache while it is fresh (by the unit's clock: tests that hold
+        time hold the cache, and one that moves it past `ttl` sees a fresh load)."""
+        if self.ttl <= 0:
+            return load_actor(uow, user_id, session_epoch)
+        now = uow.now()
+        day = local_day(now)
+        key = (user_id, session_epoch, day)  # delegations run by the day
+        kept = self._actors.get(key)
+        if kept is not None and timedelta(0) <= now - kept[0] < timedelta(seconds=self.ttl):
+            if _live(uow, user_id, day) == _fingerprint(kept[1]):
+                return kept[1]
+        generation = self._generation
+        actor = load_actor(uow, user_id, session_epoch)  # 401s are never kept
+        with self._lock:
+            if generation != self._generation:  # the directory changed while we read it
+                return actor
+            if len(self._actors) > 10_000:  # many callers at once: start afresh, stay small
+                self._actors.clear()
+            self._actors[key] = (now, actor)
+        return actor
+
+
+def _fingerprint(actor: Actor) -> tuple[int, int, int]:
+    """What `_live` reads, as the actor was loaded (a miss costs no extra statement)."""
+    return (actor.session_epoch, len(actor.delegations), max(actor.delegations, default=0))
+
+
+def _live(uow: UnitOfWork, user_id: int, today: date) -> tuple[int, int, int] | None:
+    """What must never be stale, in one light read: the user's session epoch (None once
+    disabled), and how many delegations they hold today and the newest (a revocation lowers
+    the one, a new grant raises the other)."""
+    held = (
+        Delegation.substitute_id == user_id,
+        Delegation.starts <= today,
+        Delegation.ends >= today,
+        Delegation.revoked_at.is_(None),
+    )
+    count = select(func.count()).where(*held).scalar_subquery()
+    newest = select(func.coalesce(func.max(Delegation.id), 0)).where(*held).scalar_subquery()
+    query = select(User.session_epoch, count, newest).where(User.id == user_id, User.active)
+    with uow:  # on the session's connection: a Core row, none of the ORM's work per result
+        row = uow.session.connection().execute(query).one_or_none()
+    return None if row is None else (row[0], row[1], row[2])

@@ -17,9 +17,10 @@ from service.db.attachment_store import AttachmentStore
 from service.db.base import MAX_ID
 from service.db.models import Agency, Attachment, Comment, Notification, ProcessInstance, Task
 from service.db.uow import UnitOfWork
-from service.errors import Invalid, NotFound
+from service.errors import Invalid, Message, NotFound
 from service.operations.actors import Actor
 from service.operations.reading import visible_instance
+from service.validation import REQUIRED
 
 MAX_COMMENT = 4000  # characters
 MAX_ATTACHMENT = 20 * 1024 * 1024  # bytes
@@ -47,9 +48,11 @@ def add_comment(
     with uow:
         instance = visible_instance(uow, actor, process_id)  # first: a stranger learns nothing
         if not text:
-            raise Invalid({"body": ["Missing data for required field."]})
+            raise Invalid({"body": [REQUIRED]})
         if len(text) > MAX_COMMENT:
-            raise Invalid({"body": [f"Longer than maximum length {MAX_COMMENT}."]})
+            raise Invalid(
+                {"body": [Message("too_long", "At most %(max)s characters.", max=MAX_COMMENT)]}
+            )
         task = _task_of(uow, instance, task_id)
         mentioned = _mentioned(uow, instance, list(mentions))
         comment = Comment(
@@ -121,12 +124,24 @@ def attach_file(
         instance = visible_instance(uow, actor, process_id)  # first: a stranger learns nothing
         task = _task_of(uow, instance, task_id)
         if not content:
-            raise Invalid({"file": ["Missing data for required field."]})
+            raise Invalid({"file": [REQUIRED]})
         if len(content) > MAX_ATTACHMENT:
-            raise Invalid({"file": [f"Larger than {MAX_ATTACHMENT // (1024 * 1024)} MB."]})
+            raise Invalid(
+                {
+                    "file": [
+                        Message(
+                            "file_too_large",
+                            "Larger than %(max)s MB: attach a smaller file.",
+                            max=MAX_ATTACHMENT // (1024 * 1024),
+                        )
+                    ]
+                }
+            )
         mimetype = sniff(content)
         if mimetype is None:
-            raise Invalid({"file": ["Not a PDF, DOCX, XLSX, JPEG or PNG file."]})
+            raise Invalid(
+                {"file": [Message("file_type", "Not a PDF, DOCX, XLSX, JPEG or PNG file.")]}
+            )
         sha256 = hashlib.sha256(content).hexdigest()
         shown = (name or "").replace("\\", "/").rsplit("/", 1)[-1].strip() or sha256[:12]
         store.put(uow.session, sha256, content)
@@ -208,7 +223,7 @@ def mentionable(uow: UnitOfWork, instance: ProcessInstance) -> list[Agency]:
 def _mentioned(uow: UnitOfWork, instance: ProcessInstance, codes: list[str]) -> list[Agency]:
     by_code = {a.code: a for a in mentionable(uow, instance)}
     errors: dict[int, Any] = {
-        i: ["Not an agency taking part in this process."]
+        i: [Message("not_a_participant", "Not an agency taking part in this process.")]
         for i, code in enumerate(codes)
         if code not in by_code
     }

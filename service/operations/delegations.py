@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from service.db.models import Delegation, User
 from service.db.uow import UnitOfWork
-from service.errors import Forbidden, Invalid, NotFound
+from service.errors import Forbidden, Invalid, Message, NotFound
 from service.operations.actors import Actor
 from service.permissions import Right, may, require
 from workflows.calendar import local_day
@@ -22,22 +22,28 @@ def grant_delegation(
     """Name a substitute from `starts` to `ends` (inclusive); return the grant's id."""
     errors: dict[str, list[str]] = {}
     if kind not in KINDS:
-        errors["kind"] = [f"Must be one of: {', '.join(KINDS)}."]
+        errors["kind"] = [
+            Message("not_a_choice", "Choose one of the options.", choices=list(KINDS))
+        ]
     if ends < starts:
-        errors["ends"] = ["The end date is before the start date."]
+        errors["ends"] = [Message("end_before_start", "The end date is before the start date.")]
     require(actor, Right.NAME_SUBSTITUTE)
     with uow:
         substitute = uow.session.scalars(
             select(User).filter_by(username=substitute_username, active=True)
         ).one_or_none()
         if substitute is None:
-            errors["substitute"] = ["No such active user."]
+            errors["substitute"] = [Message("no_such_user", "No such active user.")]
         elif substitute.id == actor.user_id:
-            errors["substitute"] = ["You cannot name yourself."]
+            errors["substitute"] = [Message("self_substitute", "You cannot name yourself.")]
         elif not may({r.role for r in substitute.roles}, Right.STAND_IN):
-            errors["substitute"] = ["Only someone who signs for an agency (a head or a deputy)."]
+            errors["substitute"] = [
+                Message(
+                    "not_a_signer", "Only someone who signs for an agency (a head or a deputy)."
+                )
+            ]
         if ends < local_day(uow.now()):
-            errors.setdefault("ends", ["The range is already over."])
+            errors.setdefault("ends", [Message("period_over", "The period is already over.")])
         if errors:
             raise Invalid(errors)
         assert substitute is not None

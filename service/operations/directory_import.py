@@ -11,11 +11,12 @@ from sqlalchemy import select
 
 from service.db.models import Agency
 from service.db.uow import UnitOfWork
-from service.errors import Invalid
+from service.errors import Invalid, Message
 from service.imports import Rows
 from service.operations.actors import Actor
 from service.operations.reorganisation import add_agency
 from service.permissions import Right, Role, require
+from service.validation import REQUIRED
 from workflows.calendar import VIETNAM
 
 COLUMNS = ("code", "name", "kind", "parent", "admin_code", "serves")
@@ -38,26 +39,43 @@ def _check_row(
     errors: dict[str, list[str]] = {}
     for field, longest in _LENGTHS.items():
         if not row.get(field):
-            errors[field] = ["Missing data for required field."]
+            errors[field] = [REQUIRED]
         elif len(row[field]) > longest:
-            errors[field] = [f"Longer than maximum length {longest}."]
+            errors[field] = [Message("too_long", "At most %(max)s characters.", max=longest)]
     code, parent, admin_code = row.get("code", ""), row.get("parent", ""), row.get("admin_code")
     if code and code in known:
-        errors["code"] = [f"Code {code!r} is already used."]
+        errors["code"] = [Message("code_used", "Code %(code)s is already used.", code=code)]
     if parent:
         above = known.get(parent)
         if parent not in known:
-            errors["parent"] = [f"No agency has the code {parent!r}, here or above this row."]
+            errors["parent"] = [
+                Message(
+                    "unknown_parent",
+                    "No agency has the code %(code)s, here or above this row.",
+                    code=parent,
+                )
+            ]
         elif above is not None and above.valid_to is not None and above.valid_to <= effective:
-            errors["parent"] = [f"{above.name} ended on {above.valid_to}."]
+            errors["parent"] = [
+                Message(
+                    "agency_ended",
+                    "%(name)s ended on %(day)s.",
+                    name=above.name,
+                    day=above.valid_to,
+                )
+            ]
     if admin_code:
         if not _ADMIN_CODE.fullmatch(admin_code):
-            errors["admin_code"] = ["Two to ten digits."]
+            errors["admin_code"] = [Message("two_to_ten_digits", "Two to ten digits.")]
         elif admin_code in admin_codes:
-            errors["admin_code"] = [f"Code {admin_code!r} is already used."]
+            errors["admin_code"] = [
+                Message("code_used", "Code %(code)s is already used.", code=admin_code)
+            ]
     unknown = sorted(set(_serves(row)) - _ROLES)
     if unknown:
-        errors["serves"] = [f"Not a role: {', '.join(unknown)}."]
+        errors["serves"] = [
+            Message("unknown_role", "Not a role: %(roles)s.", roles=", ".join(unknown))
+        ]
     return errors
 
 
@@ -70,11 +88,17 @@ def import_agencies(uow: UnitOfWork, actor: Actor, rows: Rows, effective: date) 
     """
     require(actor, Right.REORGANISE)
     if not rows:
-        raise Invalid({"file": ["The sheet has no rows."]})
+        raise Invalid({"file": [Message("sheet_no_rows", "The sheet has no rows.")]})
     with uow:
         today = uow.now().astimezone(VIETNAM).date()
         if effective > today:
-            raise Invalid({"effective": [f"On or before today ({today})."]})
+            raise Invalid(
+                {
+                    "effective": [
+                        Message("after_today", "On or before today (%(today)s).", today=today)
+                    ]
+                }
+            )
         known: dict[str, Agency | None] = {a.code: a for a in uow.session.scalars(select(Agency))}
         admin_codes = {a.admin_code for a in known.values() if a and a.admin_code}
         errors: dict[str, dict[str, list[str]]] = {}

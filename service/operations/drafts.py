@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from service.db.models import Task, TaskDraft
 from service.db.uow import UnitOfWork
-from service.errors import Conflict, Invalid, NotFound
+from service.errors import Conflict, Invalid, Message, NotFound, from_json, to_json
 from service.operations.actors import Actor
 from service.operations.tasks import check_can_act
 
@@ -64,7 +64,17 @@ def save_draft(
     """
     pairs = typed(fields)
     if len(json.dumps(pairs, ensure_ascii=False).encode()) > MAX_BYTES:
-        raise Invalid({"fields": [f"The draft is too large (at most {MAX_BYTES} bytes)."]})
+        raise Invalid(
+            {
+                "fields": [
+                    Message(
+                        "draft_too_large",
+                        "The draft is too large (at most %(max)s bytes).",
+                        max=MAX_BYTES,
+                    )
+                ]
+            }
+        )
     with uow:
         task = _task(uow, actor, task_id)
         if task.state != "open":
@@ -77,13 +87,13 @@ def save_draft(
             draft = TaskDraft(task_id=task_id)
             uow.session.add(draft)
         draft.fields = [list(p) for p in pairs]
-        draft.errors = dict(errors) if errors else None
+        draft.errors = to_json(dict(errors)) if errors else None  # keeps the codes
         draft.saved_at, draft.saved_by_id = now, actor.user_id
         try:
             uow.commit()
         except IntegrityError as err:  # two first saves at once: one wins, the other retries
             raise Conflict("draft_saved_meanwhile", "The draft was saved meanwhile.") from err
-        return Draft(task_id, pairs, draft.errors, now, actor.full_name)
+        return Draft(task_id, pairs, from_json(draft.errors), now, actor.full_name)
 
 
 def read_draft(uow: UnitOfWork, actor: Actor, task_id: int) -> Draft | None:
@@ -101,7 +111,7 @@ def read_draft(uow: UnitOfWork, actor: Actor, task_id: int) -> Draft | None:
         return Draft(
             task_id,
             [(str(k), str(v)) for k, v in draft.fields],
-            draft.errors,
+            from_json(draft.errors),
             draft.saved_at,
             draft.saved_by.full_name,
         )

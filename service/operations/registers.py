@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from service.db.models import Agency, Document, Register
 from service.db.uow import UnitOfWork
-from service.errors import Invalid, NotFound
+from service.errors import Invalid, Message, NotFound
 from service.operations.actors import Actor
 from service.permissions import Right, require
 
@@ -31,9 +31,18 @@ def check_place(kind: str, year: int) -> None:
     """:raise Invalid: a kind no register keeps, or a year out of range."""
     errors: dict[str, list[str]] = {}
     if kind not in KINDS:
-        errors["kind"] = [f"Not a kind of document: one of {', '.join(KINDS)}."]
+        errors["kind"] = [
+            Message("not_a_choice", "Choose one of the options.", choices=list(KINDS))
+        ]
     if year not in YEARS:
-        errors["year"] = [f"Not a year between {YEARS.start} and {YEARS.stop - 1}."]
+        errors["year"] = [
+            Message(
+                "year_out_of_range",
+                "Enter a year from %(first_year)s to %(last_year)s.",
+                first_year=YEARS.start,
+                last_year=YEARS.stop - 1,
+            )
+        ]
     if errors:
         raise Invalid(errors)
 
@@ -58,8 +67,18 @@ def resolve_register(agency: Agency, register: str) -> tuple[str, str]:
         if register in symbols:
             return kind, register
         allowed = ", ".join(s for k in KINDS for s in register_symbols(agency, k))
-        raise Invalid({"kind": [f"Not a register of this agency: one of {allowed}."]})
-    raise Invalid({"kind": [f"Not a kind of document: one of {', '.join(KINDS)}."]})
+        raise Invalid(
+            {
+                "kind": [
+                    Message(
+                        "not_a_register",
+                        "Not a register of this agency: one of %(symbols)s.",
+                        symbols=allowed,
+                    )
+                ]
+            }
+        )
+    raise Invalid({"kind": [Message("not_a_choice", "Choose one of the options.", choices=KINDS)]})
 
 
 def agency_by_code(uow: UnitOfWork, code: str) -> Agency:
@@ -88,7 +107,9 @@ def set_next_number(
         raise Invalid(
             {
                 "next_number": [
-                    f"Must be greater than or equal to 1 and less than or equal to {MAX_NUMBER}."
+                    Message(
+                        "out_of_range", "Must be from %(min)s to %(max)s.", min=1, max=MAX_NUMBER
+                    )
                 ]
             }
         )
@@ -121,8 +142,13 @@ def set_next_number(
             raise Invalid(
                 {
                     "next_number": [
-                        f"Number {next_number} is already issued (the last issued is "
-                        f"{issued}): set a number above it."
+                        Message(
+                            "number_issued",
+                            "Number %(number)s is already issued (the last issued is %(last)s): "
+                            "set a number above it.",
+                            number=next_number,
+                            last=issued,
+                        )
                     ]
                 }
             )
@@ -130,7 +156,11 @@ def set_next_number(
             raise Invalid(
                 {
                     "next_number": [
-                        f"The register never goes backwards: its next number is {current}."
+                        Message(
+                            "register_backwards",
+                            "The register never goes backwards: its next number is %(next)s.",
+                            next=current,
+                        )
                     ]
                 }
             )

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from service.db.models import Agency, AgencySuccessor, RoleBinding, ScheduledReorganisation
 from service.db.uow import UnitOfWork
-from service.errors import Conflict, Invalid
+from service.errors import Conflict, Invalid, Message
 from service.operations.actors import Actor
 from service.operations.directory import LEVEL_KINDS
 from service.operations.registers import agency_by_code
@@ -45,11 +45,35 @@ def _existing(uow: UnitOfWork, code: str, field: str, effective: date) -> Agency
     """The agency named in `field`, existing on `effective`; :raise Invalid: otherwise."""
     agency = uow.session.scalars(select(Agency).where(Agency.code == code)).one_or_none()
     if agency is None:
-        raise Invalid({field: [f"No agency has the code {code!r}."]})
+        raise Invalid(
+            {field: [Message("unknown_agency", "No agency has the code %(code)s.", code=code)]}
+        )
     if agency.valid_to is not None and agency.valid_to <= effective:
-        raise Invalid({field: [f"{agency.name} was dissolved or merged on {agency.valid_to}."]})
+        raise Invalid(
+            {
+                field: [
+                    Message(
+                        "agency_ended",
+                        "%(name)s was dissolved or merged on %(day)s.",
+                        name=agency.name,
+                        day=agency.valid_to,
+                    )
+                ]
+            }
+        )
     if agency.valid_from is not None and effective < agency.valid_from:
-        raise Invalid({field: [f"{agency.name} exists only from {agency.valid_from}."]})
+        raise Invalid(
+            {
+                field: [
+                    Message(
+                        "agency_not_yet",
+                        "%(name)s exists only from %(day)s.",
+                        name=agency.name,
+                        day=agency.valid_from,
+                    )
+                ]
+            }
+        )
     return agency
 
 
@@ -60,14 +84,41 @@ def _subject(uow: UnitOfWork, code: str, effective: date) -> Agency:
     today = uow.now().astimezone(VIETNAM).date()
     if effective > today:
         raise Invalid(
-            {"effective": [f"Apply a reorganisation on or after its date: today is {today}."]}
+            {
+                "effective": [
+                    Message(
+                        "after_today",
+                        "Apply a reorganisation on or after its date: today is %(today)s.",
+                        today=today,
+                    )
+                ]
+            }
         )
     if agency.valid_from is not None and effective < agency.valid_from:
         raise Invalid(
-            {"effective": [f"Before the agency existed: it exists from {agency.valid_from}."]}
+            {
+                "effective": [
+                    Message(
+                        "agency_not_yet",
+                        "Before the agency existed: it exists from %(day)s.",
+                        day=agency.valid_from,
+                    )
+                ]
+            }
         )
     if agency.valid_to is not None:
-        raise Invalid({"agency": [f"{agency.name} already ended on {agency.valid_to}."]})
+        raise Invalid(
+            {
+                "agency": [
+                    Message(
+                        "agency_ended",
+                        "%(name)s already ended on %(day)s.",
+                        name=agency.name,
+                        day=agency.valid_to,
+                    )
+                ]
+            }
+        )
     return agency
 
 
@@ -76,7 +127,13 @@ def _check_admin_code(uow: UnitOfWork, admin_code: str | None, agency: Agency | 
         return
     holder = uow.session.scalars(select(Agency).where(Agency.admin_code == admin_code)).first()
     if holder is not None and holder is not agency:
-        raise Invalid({"admin_code": [f"Code {admin_code!r} is already used."]})
+        raise Invalid(
+            {
+                "admin_code": [
+                    Message("code_used", "Code %(code)s is already used.", code=admin_code)
+                ]
+            }
+        )
 
 
 def _subtree(uow: UnitOfWork, root: Agency) -> list[Agency]:
@@ -148,7 +205,9 @@ def create_agency(
     require(actor, Right.REORGANISE)
     with uow:
         if uow.session.scalars(select(Agency.id).where(Agency.code == code)).first():
-            raise Invalid({"code": [f"Code {code!r} is already used."]})
+            raise Invalid(
+                {"code": [Message("code_used", "Code %(code)s is already used.", code=code)]}
+            )
         _check_admin_code(uow, admin_code, None)
         above = None if parent is None else _existing(uow, parent, "parent", effective)
         agency = add_agency(uow, code, name, kind, above, effective, admin_code, serves)
@@ -194,7 +253,17 @@ def add_agency(
             select(RoleBinding).filter_by(jurisdiction_id=level, role=role)
         ).first()
         if level is None or taken is not None:
-            raise Invalid({"serves": [f"The role {role} is already filled at that level."]})
+            raise Invalid(
+                {
+                    "serves": [
+                        Message(
+                            "role_filled",
+                            "The role %(role)s is already filled at that level.",
+                            role=role,
+                        )
+                    ]
+                }
+            )
         uow.session.add(RoleBinding(jurisdiction_id=level, role=role, agency_id=agency.id))
     return agency
 
@@ -281,7 +350,9 @@ def merge_agency(
         agency = _subject(uow, code, effective)
         successor = _existing(uow, into, "into", effective)
         if successor is agency:
-            raise Invalid({"into": ["An agency does not merge into itself."]})
+            raise Invalid(
+                {"into": [Message("into_itself", "An agency does not merge into itself.")]}
+            )
         return _end(uow, actor, agency, "merged", [successor], successor, effective, scheduled)
 
 
@@ -302,10 +373,24 @@ def split_agency(
     with uow:
         agency = _subject(uow, code, effective)
         if not into or len(set(into)) != len(into) or code in into:
-            raise Invalid({"into": ["Name each successor once, not the agency itself."]})
+            raise Invalid(
+                {
+                    "into": [
+                        Message(
+                            "successors_twice", "Name each successor once, not the agency itself."
+                        )
+                    ]
+                }
+            )
         successors = [_existing(uow, c, "into", effective) for c in into]
         if open_work_to not in into:
-            raise Invalid({"open_work_to": ["Must be one of the successors in `into`."]})
+            raise Invalid(
+                {
+                    "open_work_to": [
+                        Message("not_a_successor", "Must be one of the successors named above.")
+                    ]
+                }
+            )
         heir = successors[into.index(open_work_to)]
         return _end(uow, actor, agency, "split", successors, heir, effective, scheduled)
 
@@ -326,7 +411,9 @@ def dissolve_agency(
         agency = _subject(uow, code, effective)
         heir = None if successor is None else _existing(uow, successor, "successor", effective)
         if heir is agency:
-            raise Invalid({"successor": ["An agency does not succeed itself."]})
+            raise Invalid(
+                {"successor": [Message("into_itself", "An agency does not succeed itself.")]}
+            )
         heirs = [] if heir is None else [heir]
         return _end(uow, actor, agency, "dissolved", heirs, heir, effective, scheduled)
 
@@ -350,7 +437,18 @@ def move_agency(
         above = _existing(uow, parent, "parent", effective)
         subtree = _subtree(uow, agency)
         if above in subtree:
-            raise Invalid({"parent": [f"{above.name} is {agency.name} or below it: a cycle."]})
+            raise Invalid(
+                {
+                    "parent": [
+                        Message(
+                            "cycle",
+                            "%(above)s is %(name)s or below it: a cycle.",
+                            above=above.name,
+                            name=agency.name,
+                        )
+                    ]
+                }
+            )
         old = agency.parent.code if agency.parent is not None else None
         agency.parent = above
         _set_jurisdictions(subtree)

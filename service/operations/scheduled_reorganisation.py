@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from service.db.models import Agency, ScheduledReorganisation, User
 from service.db.uow import UnitOfWork
-from service.errors import Conflict, DomainError, Invalid, NotFound
+from service.errors import Conflict, DomainError, Invalid, Message, NotFound, from_json, to_json
 from service.operations.actors import Actor, actor_of
 from service.operations.registers import agency_by_code
 from service.operations.reorganisation import (
@@ -78,7 +78,7 @@ def scheduled_view(row: ScheduledReorganisation) -> Scheduled:
         row.arguments,
         row.effective,
         row.applied_at,
-        row.refused,
+        from_json(row.refused),
     )
 
 
@@ -99,7 +99,13 @@ def schedule_reorganisation(
     """
     require(actor, Right.REORGANISE)
     if action not in ACTIONS:
-        raise Invalid({"action": [f"Must be one of: {', '.join(ACTIONS)}."]})
+        raise Invalid(
+            {
+                "action": [
+                    Message("not_a_choice", "Choose one of the options.", choices=list(ACTIONS))
+                ]
+            }
+        )
     _, takes, needs = ACTIONS[action]
     errors = {k: ["Unknown field."] for k in arguments if k not in takes}
     for key, value in arguments.items():
@@ -112,17 +118,48 @@ def schedule_reorganisation(
     with uow:
         today = local_day(uow.now())
         if effective <= today:
-            raise Invalid({"effective": [f"After today ({today}), or apply it at once."]})
+            raise Invalid(
+                {
+                    "effective": [
+                        Message(
+                            "not_after_today",
+                            "After today (%(today)s), or apply it at once.",
+                            today=today,
+                        )
+                    ]
+                }
+            )
         known = uow.session.scalars(select(Agency).where(Agency.code == agency)).one_or_none()
         if action == "create" and known is not None:
-            raise Invalid({"agency": [f"Code {agency!r} is already used."]})
+            raise Invalid(
+                {"agency": [Message("code_used", "Code %(code)s is already used.", code=agency)]}
+            )
         if action != "create":
             try:
                 known = agency_by_code(uow, agency)
             except NotFound:
-                raise Invalid({"agency": [f"No agency has the code {agency!r}."]}) from None
+                raise Invalid(
+                    {
+                        "agency": [
+                            Message(
+                                "unknown_agency", "No agency has the code %(code)s.", code=agency
+                            )
+                        ]
+                    }
+                ) from None
             if known.valid_to is not None:
-                raise Invalid({"agency": [f"{known.name} already ended on {known.valid_to}."]})
+                raise Invalid(
+                    {
+                        "agency": [
+                            Message(
+                                "agency_ended",
+                                "%(name)s already ended on %(day)s.",
+                                name=known.name,
+                                day=known.valid_to,
+                            )
+                        ]
+                    }
+                )
         row = ScheduledReorganisation(
             action=action,
             agency=agency,
@@ -219,7 +256,7 @@ def _refuse(uow: UnitOfWork, scheduled: int, errors: dict[str, Any]) -> None:
         ).one()
         if row.applied_at is not None or row.refused is not None:
             return
-        row.refused = errors
+        row.refused = to_json(errors)  # keeps the codes, for the page to word
         data = {"scheduled": scheduled, "action": row.action, "agency": row.agency}
         uow.record(
             "reorganisation_refused", None, data=data | {"errors": errors, "by": "scheduler"}

@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload
 
 from service.db.models import Notification, ProcessInstance, Task, User
 from service.db.uow import UnitOfWork
-from service.errors import Conflict, Forbidden, Invalid, NotFound
+from service.errors import Conflict, Forbidden, Invalid, Message, NotFound
 from service.operations.actors import Actor, actor_of
 from service.operations.tasks import check_can_act
 from service.permissions import HEAD_ROLE, Right, may, require
@@ -110,7 +110,7 @@ def remind_units(uow: UnitOfWork, actor: Actor, process_ids: list[int]) -> Remin
     """
     require(actor, Right.REMIND)
     if not process_ids:
-        raise Invalid({"processes": ["Choose at least one unit."]})
+        raise Invalid({"processes": [Message("no_unit_chosen", "Choose at least one unit.")]})
     with uow:
         for process_id in dict.fromkeys(process_ids):
             instance = uow.session.get(ProcessInstance, process_id)
@@ -170,14 +170,14 @@ def assign_task(uow: UnitOfWork, actor: Actor, task_id: int, assignee: str) -> N
             .options(joinedload(User.roles), joinedload(User.agency))
         ).first()
         if user is None:
-            raise Invalid({"assignee": ["No such active user."]})
+            raise Invalid({"assignee": [Message("no_such_user", "No such active user.")]})
         try:
             check_can_act(actor_of(uow, user), task)
         except Forbidden:
             reason = (
-                "Not a member of the task's agency."
+                Message("not_of_the_agency", "Not a member of the task's agency.")
                 if user.agency_id != task.agency_id
-                else "Does not hold the role this task needs."
+                else Message("lacks_the_role", "Does not hold the role this task needs.")
             )
             raise Invalid({"assignee": [reason]}) from None
         if task.claimed_by_id == user.id:

@@ -16,7 +16,7 @@ from service.consolidation import below_units, sum_reports
 from service.db.models import Agency, ProcessInstance, Task, TaskDraft
 from service.db.uow import UnitOfWork
 from service.documents.keys import KeyStore
-from service.errors import Conflict, Forbidden, Invalid, NotFound
+from service.errors import Conflict, Forbidden, Invalid, Message, NotFound
 from service.operations.actors import Actor, Grant
 from service.operations.cascade import (
     engine_deadlines,
@@ -90,7 +90,9 @@ def release_task(uow: UnitOfWork, actor: Actor, task_id: int) -> None:
 
 
 def _open_task(uow: UnitOfWork, actor: Actor, task_id: int) -> Task:
-    task = uow.session.get(Task, task_id)
+    # the instance comes with it: loading it later, once the task is changed, would autoflush
+    # the change outside _flush_or_conflict, and a concurrent claim's StaleDataError be a 500
+    task = uow.session.get(Task, task_id, options=[joinedload(Task.instance)])
     if task is None:
         raise NotFound("task_not_found", "No such task.")
     check_can_act(actor, task)
@@ -160,7 +162,7 @@ def _complete_task(
             raise Invalid(err.messages_dict) from err
         instance = task.instance
         kind = kind_of(task.form)
-        if "addressed_units" in values:
+        if values.get("addressed_units"):  # none addressed: nothing to look up
             _check_addressed_units(uow, instance, values["addressed_units"])
         if values.get("issuer") is not None:
             _check_issuer(uow, instance, values["issuer"])
@@ -317,11 +319,11 @@ def _check_addressed_units(uow: UnitOfWork, instance: ProcessInstance, codes: li
         first = code not in seen
         seen.add(code)
         if code not in found:
-            errors[index] = ["Unknown agency code."]
+            errors[index] = [Message("unknown_agency", "Unknown agency code.")]
         elif not first:
-            errors[index] = ["Addressed twice."]
+            errors[index] = [Message("addressed_twice", "Addressed twice.")]
         elif not found[code]:
-            errors[index] = ["Not a unit of this plan's level."]
+            errors[index] = [Message("not_a_unit_here", "Not a unit of this plan's level.")]
     if errors:
         raise Invalid({"data": {"addressed_units": errors}})
 
@@ -331,7 +333,7 @@ def _check_issuer(uow: UnitOfWork, instance: ProcessInstance, symbol: str) -> No
     signer = uow.session.get(Agency, instance.bindings.get(HEAD_ROLE, 0))
     choices = [] if signer is None else [s for s, _ in issuer_choices(signer)]
     if symbol not in choices:
-        reason = f"Must be one of: {', '.join(choices)}." if choices else "Not a choice here."
+        reason = Message("not_a_choice", "Choose one of the options.", choices=list(choices))
         raise Invalid({"data": {"issuer": [reason]}})
 
 
@@ -368,14 +370,18 @@ def _check_against_units(
     return sums
 
 
-def _below(total: int) -> str:
-    return f"Below what the units reported together ({total}): correct it or give the reason."
+def _below(total: int) -> Message:
+    return Message(
+        "below_units",
+        "Below what the units reported together (%(sum)s): correct it or give the reason.",
+        sum=total,
+    )
 
 
 def _check_verdicts(document: dict[str, Any]) -> None:
     """:raise Invalid: a nomination has no verdict yet."""
     pending = {
-        i: {"accepted": ["Give a verdict: accepted or not."]}
+        i: {"accepted": [Message("no_verdict", "Give a verdict: accepted or not.")]}
         for i, nomination in enumerate(document.get("nominations", []))
         if nomination.get("accepted") is None
     }
@@ -410,7 +416,16 @@ def _check_festival_dates(instance: ProcessInstance, report: dict[str, Any]) -> 
         return
     start, end = window["start"], window["end"]  # ISO dates compare as strings
     errors = {
-        i: {"start": [f"Outside the plan's window {start} – {end}."]}
+        i: {
+            "start": [
+                Message(
+                    "outside_window",
+                    "Outside the plan's period %(start)s – %(end)s.",
+                    start=start,
+                    end=end,
+                )
+            ]
+        }
         for i, festival in enumerate(report["festivals"])
         if festival["start"] < start or festival["end"] > end
     }

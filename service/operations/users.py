@@ -8,12 +8,14 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, select, type_coerce
+from sqlalchemy.orm.attributes import flag_modified
 
 from service.db.models import RecoveryCode, User, UserRole
+from service.db.sealed import is_sealed
 from service.db.uow import UnitOfWork
-from service.errors import Invalid, NotFound
-from service.operations.actors import Actor, password_hasher
+from service.errors import Invalid, Message, NotFound
+from service.operations.actors import Actor, SystemActor, password_hasher
 from service.operations.registers import agency_by_code
 from service.operations.sessions import end_all_of
 from service.permissions import Right, Role, require
@@ -32,10 +34,12 @@ def _user(uow: UnitOfWork, username: str) -> User:
 def _check_roles(roles: list[str]) -> None:
     unknown = sorted(set(roles) - set(GIVEN_ROLES))
     if unknown:
-        raise Invalid({"roles": [f"Not a role: {', '.join(unknown)}."]})
+        raise Invalid(
+            {"roles": [Message("unknown_role", "Not a role: %(roles)s.", roles=", ".join(unknown))]}
+        )
 
 
-def _record(uow: UnitOfWork, action: str, actor: Actor, **data: Any) -> None:
+def _record(uow: UnitOfWork, action: str, actor: Actor | SystemActor, **data: Any) -> None:
     uow.record(action, actor, data=data | {"by": actor.username})
 
 
@@ -62,13 +66,38 @@ def create_user(
     _check_roles(roles)
     with uow:
         if uow.session.scalars(select(User.id).filter_by(username=username)).first():
-            raise Invalid({"username": [f"{username!r} is already taken."]})
+            raise Invalid(
+                {
+                    "username": [
+                        Message(
+                            "username_taken", "%(username)s is already taken.", username=username
+                        )
+                    ]
+                }
+            )
         try:
             home = agency_by_code(uow, agency)
         except NotFound:
-            raise Invalid({"agency": [f"No agency has the code {agency!r}."]}) from None
+            raise Invalid(
+                {
+                    "agency": [
+                        Message("unknown_agency", "No agency has the code %(code)s.", code=agency)
+                    ]
+                }
+            ) from None
         if home.valid_to is not None:
-            raise Invalid({"agency": [f"{home.name} ended on {home.valid_to}."]})
+            raise Invalid(
+                {
+                    "agency": [
+                        Message(
+                            "agency_ended",
+                            "%(name)s ended on %(day)s.",
+                            name=home.name,
+                            day=home.valid_to,
+                        )
+                    ]
+                }
+            )
         password = one_time_password()
         uow.session.add(
             User(
@@ -104,7 +133,7 @@ def set_active(uow: UnitOfWork, actor: Actor, username: str, active: bool) -> No
     with uow:
         user = _user(uow, username)
         if user.id == actor.user_id and not active:
-            raise Invalid({"username": ["You cannot disable yourself."]})
+            raise Invalid({"username": [Message("disable_self", "You cannot disable yourself.")]})
         user.active = active
         if not active:
             end_all_of(uow, user, uow.now(), "user_disabled")
@@ -125,7 +154,7 @@ def reset_password(uow: UnitOfWork, actor: Actor, username: str) -> str:
         return password
 
 
-def reset_second_factor(uow: UnitOfWork, actor: Actor, username: str) -> None:
+def reset_second_factor(uow: UnitOfWork, actor: Actor | SystemActor, username: str) -> None:
     """Forget the user's second factor and recovery codes (a lost phone): they enrol again at
     their next login; their sessions end."""
     require(actor, Right.MANAGE_USERS)
@@ -137,3 +166,23 @@ def reset_second_factor(uow: UnitOfWork, actor: Actor, username: str) -> None:
         end_all_of(uow, user, uow.now(), "second_factor_reset")
         _record(uow, "second_factor_reset", actor, user=username)
         uow.commit()
+
+
+def seal_second_factors(uow: UnitOfWork, actor: Actor | SystemActor) -> dict[str, int]:
+    """Seal every TOTP seed under the newest key of APP_TOTP_KEY (service.db.sealed): the
+    clear ones stored before sealing, and those sealed under an older key (key rotation).
+    Codes keep working: the seeds stay the same."""
+    require(actor, Right.MANAGE_USERS)
+    with uow:
+        stored = uow.session.execute(
+            select(User.id, type_coerce(User.totp_secret, String)).where(
+                User.totp_secret.is_not(None)
+            )
+        ).all()
+        clear = sum(not is_sealed(seed) for _, seed in stored)
+        for user in uow.session.scalars(select(User).where(User.totp_secret.is_not(None))):
+            flag_modified(user, "totp_secret")  # written again: sealed under the newest key
+        counts = {"sealed": clear, "renewed": len(stored) - clear}
+        _record(uow, "second_factors_sealed", actor, **counts)
+        uow.commit()
+        return counts

@@ -13,11 +13,12 @@ from sqlalchemy import select
 
 from service.db.models import Agency, User, UserRole
 from service.db.uow import UnitOfWork
-from service.errors import Invalid
+from service.errors import Invalid, Message
 from service.imports import Rows
 from service.operations.actors import Actor, password_hasher
 from service.operations.users import GIVEN_ROLES, one_time_password
 from service.permissions import Right, require
+from service.validation import REQUIRED
 from workflows.calendar import local_day
 
 USER_COLUMNS = ("username", "full_name", "title", "email", "agency", "roles")
@@ -47,27 +48,42 @@ def _check_row(
     errors: dict[str, list[str]] = {}
     for field in _REQUIRED:
         if not row.get(field):
-            errors[field] = ["Missing data for required field."]
+            errors[field] = [REQUIRED]
     for field, longest in _LENGTHS.items():
         if len(row.get(field, "")) > longest:
-            errors[field] = [f"Longer than maximum length {longest}."]
+            errors[field] = [Message("too_long", "At most %(max)s characters.", max=longest)]
     username, code, email = row.get("username", ""), row.get("agency", ""), row.get("email", "")
     if username and "username" not in errors:
         if not _USERNAME.fullmatch(username):
-            errors["username"] = ["Lowercase letters, digits, dots, dashes and underscores."]
+            errors["username"] = [
+                Message("bad_username", "Lowercase letters, digits, dots, dashes and underscores.")
+            ]
         elif username in taken:
-            errors["username"] = [f"{username!r} is already taken."]
+            errors["username"] = [
+                Message("username_taken", "%(username)s is already taken.", username=username)
+            ]
     if email and "email" not in errors and not _EMAIL.fullmatch(email):
-        errors["email"] = ["Not a valid email address."]
+        errors["email"] = [Message("not_an_email", "Not a valid email address.")]
     if code and "agency" not in errors:
         agency = agencies.get(code)
         if agency is None:
-            errors["agency"] = [f"No agency has the code {code!r}."]
+            errors["agency"] = [
+                Message("unknown_agency", "No agency has the code %(code)s.", code=code)
+            ]
         elif not agency.exists_on(today):
-            errors["agency"] = [f"{agency.name} does not exist on {today}."]
+            errors["agency"] = [
+                Message(
+                    "agency_not_yet",
+                    "%(name)s does not exist on %(day)s.",
+                    name=agency.name,
+                    day=today,
+                )
+            ]
     unknown = sorted(set(roles_of(row)) - set(GIVEN_ROLES))
     if unknown:
-        errors["roles"] = [f"Not a role: {', '.join(unknown)}."]
+        errors["roles"] = [
+            Message("unknown_role", "Not a role: %(roles)s.", roles=", ".join(unknown))
+        ]
     return errors
 
 
@@ -80,9 +96,11 @@ def import_users(uow: UnitOfWork, actor: Actor, rows: Rows) -> list[Imported]:
     """
     require(actor, Right.MANAGE_USERS)
     if not rows:
-        raise Invalid({"file": ["The sheet has no rows."]})
+        raise Invalid({"file": [Message("sheet_no_rows", "The sheet has no rows.")]})
     if len(rows) > MAX_USERS:
-        raise Invalid({"file": [f"At most {MAX_USERS} rows at a time."]})
+        raise Invalid(
+            {"file": [Message("too_many_rows", "At most %(max)s rows at a time.", max=MAX_USERS)]}
+        )
     with uow:
         today = local_day(uow.now())
         agencies = {a.code: a for a in uow.session.scalars(select(Agency))}

@@ -22,7 +22,7 @@ from sqlalchemy import Select, and_, case, func, or_, select
 from service.db.functions import vietnam_day
 from service.db.models import Agency, ProcessDefinition, ProcessInstance, Task
 from service.db.uow import UnitOfWork
-from service.errors import Forbidden, Invalid
+from service.errors import Forbidden, Invalid, Message
 from service.operations.actors import Actor
 from service.operations.definitions import engine_definition
 from service.operations.supervision import headed, supervises
@@ -205,7 +205,7 @@ def campaign(uow: UnitOfWork, actor: Actor, campaign_id: int) -> Campaign:
     _require_supervisor(actor)
     instance = uow.session.get(ProcessInstance, campaign_id)
     if instance is None:
-        raise Invalid({"campaign": ["No such campaign."]})
+        raise Invalid({"campaign": [Message("no_such_campaign", "No such campaign.")]})
     if not supervises(uow, actor, instance):
         raise Forbidden("not_your_campaign", "This campaign is outside your jurisdiction.")
     return _found(instance)
@@ -254,7 +254,7 @@ def agencies(
 ) -> AgencyFigures:
     """The same figures per agency, sorted, and the ten open tasks that have waited longest."""
     if sort not in AGENCY_SORTS:
-        raise Invalid({"sort": [f"Must be one of: {', '.join(AGENCY_SORTS)}."]})
+        raise Invalid({"sort": [_one_of(AGENCY_SORTS)]})
     with uow:
         campaign(uow, actor, campaign_id)
         rows = _figures(uow, campaign_id, Task.agency_id, Agency.name)
@@ -355,7 +355,7 @@ def units(uow: UnitOfWork, actor: Actor, campaign_id: int, only: str = "all") ->
     due time; it is missing when the report's deadline has passed without one.
     """
     if only not in UNIT_FILTERS:
-        raise Invalid({"only": [f"Must be one of: {', '.join(UNIT_FILTERS)}."]})
+        raise Invalid({"only": [_one_of(UNIT_FILTERS)]})
     with uow:
         round_ = campaign(uow, actor, campaign_id).round
         instances = subtree(uow, campaign_id)
@@ -453,7 +453,7 @@ def trend(
 ) -> list[TrendDay]:
     """Per day (Vietnam time): tasks opened, tasks closed, and tasks overdue at the day's end."""
     if start is not None and end is not None and end < start:
-        raise Invalid({"to": ["Must not be before “from”."]})
+        raise Invalid({"to": [Message("to_before_from", "Must not be before “from”.")]})
     with uow:
         found = campaign(uow, actor, campaign_id)
         late = and_(
@@ -485,9 +485,17 @@ def trend(
     start = start or local_day(found.started_at)
     end = end or today
     if end < start:
-        raise Invalid({"to": ["Must not be before “from”."]})
+        raise Invalid({"to": [Message("to_before_from", "Must not be before “from”.")]})
     if (end - start).days > TREND_MAX_DAYS:
-        raise Invalid({"to": [f"At most {TREND_MAX_DAYS} days after “from”."]})
+        raise Invalid(
+            {
+                "to": [
+                    Message(
+                        "too_long_a_range", "At most %(max)s days after “from”.", max=TREND_MAX_DAYS
+                    )
+                ]
+            }
+        )
     days, running = [], sum(n for day, n in overdue.items() if day < start)
     day = start
     while day <= end:
@@ -607,3 +615,7 @@ def _summary(uow: UnitOfWork, cycles: list[Campaign]) -> Cycle:
             for step, days in sorted(took.items())
         ],
     )
+
+
+def _one_of(choices: Any) -> Message:
+    return Message("not_a_choice", "Choose one of the options.", choices=list(choices))

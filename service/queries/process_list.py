@@ -12,10 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields
 from sqlalchemy import ColumnElement, Integer, and_, cast, exists, extract, false, func, or_, select
 from sqlalchemy.orm import joinedload
 
+from service import validation as validate
 from service.db.base import MAX_ID
 from service.db.functions import vietnam_day
 from service.db.models import Agency, Document, ProcessInstance, Task
@@ -24,6 +25,7 @@ from service.operations.actors import Actor
 from service.operations.reading import readable_processes
 from service.permissions import Reading
 from service.queries.processes import PLAN_KIND
+from service.validation import Schema
 from workflows.text import fold
 
 STATUSES = ("running", "completed", "cancelled")

@@ -12,7 +12,7 @@ from sqlalchemy.orm import aliased
 from service.consolidation import sum_reports, summary
 from service.db.models import Agency, ProcessInstance, Task
 from service.db.uow import UnitOfWork
-from service.errors import Invalid
+from service.errors import Invalid, Message
 from service.operations.actors import Actor
 from service.operations.cascade import HANDED_OVER, unit_reports
 from service.operations.definitions import engine_definition
@@ -114,7 +114,9 @@ def _round(instance: ProcessInstance, round_: str | None) -> str:
     if round_ is None and rounds:
         return rounds[0]
     if round_ not in rounds:
-        raise Invalid({"round": [f"Must be one of: {', '.join(rounds)}."]})
+        raise Invalid(
+            {"round": [Message("not_a_choice", "Choose one of the options.", choices=list(rounds))]}
+        )
     return round_
 
 

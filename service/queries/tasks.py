@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, case, false, func, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import defer, joinedload
 
 from service.consolidation import sum_reports
 from service.db.models import Event, ProcessInstance, Task
@@ -205,7 +205,8 @@ def inbox(
         rows = uow.session.scalars(
             select(Task)
             .where(Task.id.in_(page.scalar_subquery()))
-            .options(joinedload(Task.instance), *VIEW_LOADS)
+            # a row names its plan by title: its engine state and document stay unread
+            .options(joinedload(Task.instance).load_only(ProcessInstance.title), *VIEW_LOADS)
             .order_by(*order)
         )
         return [inbox_task(t, actor) for t in rows]
@@ -238,7 +239,9 @@ def task_detail(uow: UnitOfWork, actor: Actor, task_id: int) -> TaskDetail:
     :raise NotFound: no such task. :raise Forbidden: another agency's or role's task.
     """
     with uow:
-        task = uow.session.get(Task, task_id, options=[joinedload(Task.instance), *VIEW_LOADS])
+        # the plan without its engine state (the largest column), which no view shows
+        plan = joinedload(Task.instance).defer(ProcessInstance.state)
+        task = uow.session.get(Task, task_id, options=[plan, *VIEW_LOADS])
         if task is None:
             raise NotFound("task_not_found", "No such task.")
         check_can_act(actor, task)
@@ -252,7 +255,9 @@ def task_detail(uow: UnitOfWork, actor: Actor, task_id: int) -> TaskDetail:
         instance = task.instance
         parent = None
         if instance.parent_id is not None:
-            above = uow.session.get_one(ProcessInstance, instance.parent_id)
+            above = uow.session.get_one(
+                ProcessInstance, instance.parent_id, options=[defer(ProcessInstance.state)]
+            )
             parent = issued_plan(uow.session, above, instance.deadlines)
         units = (
             []

@@ -28,6 +28,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext, lazy_gettext
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
@@ -42,9 +43,10 @@ from service.web import (
     dashboard,
     delegations,
     documents,
-    i18n,
+    formats,
     inbox,
     incidents,
+    labels,
     notices,
     notifications,
     process_list,
@@ -102,7 +104,7 @@ def init_app(app: Flask) -> None:
         SESSION_COOKIE_SECURE=_secure_cookies(app),
     )
     for key, value in {
-        "BABEL_DEFAULT_LOCALE": i18n.DEFAULT_LOCALE,
+        "BABEL_DEFAULT_LOCALE": formats.DEFAULT_LOCALE,
         "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
         "BABEL_TRANSLATION_DIRECTORIES": str(TRANSLATIONS),
         "LOGIN_RATE_LIMIT": "5 per minute; 30 per hour",
@@ -116,7 +118,9 @@ def init_app(app: Flask) -> None:
     }.items():
         app.config.setdefault(key, value)
     compile_catalogs(TRANSLATIONS, app.logger)
-    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
+    babel.init_app(
+        app, locale_selector=formats.select_locale, timezone_selector=formats.select_timezone
+    )
     csrf.init_app(app)
     for blueprint in list(app.blueprints.values()):  # the JSON API: bearer tokens, no cookies
         if (blueprint.url_prefix or "").startswith("/api/"):
@@ -172,28 +176,28 @@ def init_app(app: Flask) -> None:
     app.after_request(security.log_outcomes)
     _pages_for_http_errors(app)
     app.jinja_env.filters.update(
-        typed=i18n.typed,
-        vn_date=i18n.vn_date,
-        vn_datetime=i18n.vn_datetime,
-        money=i18n.money,
-        number=i18n.number,
-        last_day=i18n.last_day,
-        days_left=i18n.days_left,
-        waited=i18n.waited,
+        typed=formats.typed,
+        vn_date=formats.vn_date,
+        vn_datetime=formats.vn_datetime,
+        money=formats.money,
+        number=formats.number,
+        last_day=formats.last_day,
+        days_left=formats.days_left,
+        waited=formats.waited,
     )
     app.jinja_env.globals.update(
-        step_label=lambda code, name=None: i18n.label(i18n.STEPS, code, name),
-        role_label=lambda code: i18n.label(i18n.ROLES, code),
-        process_label=lambda code, name=None: i18n.label(i18n.PROCESSES, code, name),
-        decision_label=lambda code: i18n.label(i18n.DECISIONS, code),
-        deadline_label=lambda code: i18n.label(i18n.DEADLINE_STATES, code),
-        status_label=lambda code: i18n.label(i18n.PROCESS_STATUSES, code),
-        action_label=lambda code: i18n.label(i18n.ACTIONS, code),
-        security_label=lambda code: i18n.label(i18n.SECURITY_KINDS, code),
+        step_label=lambda code, name=None: labels.label(labels.STEPS, code, name),
+        role_label=lambda code: labels.label(labels.ROLES, code),
+        process_label=lambda code, name=None: labels.label(labels.PROCESSES, code, name),
+        decision_label=lambda code: labels.label(labels.DECISIONS, code),
+        deadline_label=lambda code: labels.label(labels.DEADLINE_STATES, code),
+        status_label=lambda code: labels.label(labels.PROCESS_STATUSES, code),
+        action_label=lambda code: labels.label(labels.ACTIONS, code),
+        security_label=lambda code: labels.label(labels.SECURITY_KINDS, code),
         can=lambda right: current_user.is_authenticated and may(current_user.actor, Right(right)),
-        choice_label=i18n.choice_label,
-        kind_label=lambda code: i18n.label(i18n.DELEGATION_KINDS, code),
-        html_lang=i18n.html_lang,
+        choice_label=labels.choice_label,
+        kind_label=lambda code: labels.label(labels.DELEGATION_KINDS, code),
+        html_lang=formats.html_lang,
         notice_text=notices.notice_text,
     )
 
@@ -258,6 +262,7 @@ ERROR_TITLES = {
     413: lazy_gettext("The file is too large"),
     429: lazy_gettext("Too many attempts"),
     500: lazy_gettext("Something went wrong"),
+    503: lazy_gettext("The service is briefly unavailable"),
 }
 ERROR_TEXTS = {
     400: lazy_gettext("Please go back and try again."),
@@ -268,24 +273,41 @@ ERROR_TEXTS = {
     413: lazy_gettext("Files of up to 20 MB may be attached."),
     429: lazy_gettext("Please wait a minute before trying again."),
     500: lazy_gettext("The error has been logged. Please try again in a moment."),
+    503: lazy_gettext(
+        "The database is not answering (a restart or maintenance). Please try again in a minute."
+    ),
 }
+RETRY_AFTER_SECONDS = 30  # a person reloads the page; the API's clients retry sooner
 
 
 def error_page(status: int, message: str | None = None) -> ResponseReturnValue:
-    title = i18n.label({str(k): v for k, v in ERROR_TITLES.items()}, str(status))
-    text = message or i18n.label({str(k): v for k, v in ERROR_TEXTS.items()}, str(status), "")
+    title = labels.label({str(k): v for k, v in ERROR_TITLES.items()}, str(status))
+    text = message or labels.label({str(k): v for k, v in ERROR_TEXTS.items()}, str(status), "")
     return render_template("error.html", status=status, title=title, message=text), status
+
+
+def unavailable_page() -> ResponseReturnValue:
+    """503 while the database is away (as the API answers). The template is rendered straight
+    from the environment: the context processors and the layout would ask the database for
+    the logged-in user and their counts, and fail again inside the error handler."""
+    page = current_app.jinja_env.get_template("unavailable.html").render(
+        title=ERROR_TITLES[503], message=ERROR_TEXTS[503], request=request
+    )
+    return page, 503, {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
 
 
 def _page_error(err: Exception) -> ResponseReturnValue:
     """Every error on a page becomes a polite page in the user's language."""
+    if isinstance(err, OperationalError | InterfaceError):
+        current_app.logger.warning("database unavailable: %s", err.orig)
+        return unavailable_page()
     if isinstance(err, Unauthorized):
         logout_user()
         return redirect(url_for("web.auth.login", next=request.full_path))
     if isinstance(err, DomainError):
         if isinstance(err, Invalid):
             return error_page(400)
-        return error_page(err.status, i18n.error_message(err.code, err.message, err.params))
+        return error_page(err.status, labels.error_message(err.code, err.message, err.params))
     if isinstance(err, CSRFError):
         task_id = (request.view_args or {}).get("task_id")
         if request.endpoint in KEPT_ON_EXPIRY and task_id and current_user.is_authenticated:

@@ -27,8 +27,10 @@ from service.queries.administration import (
     users,
     users_sheet,
 )
+from service.validation import NOT_A_DATE, REQUIRED
 from service.web.deps import current_actor, new_uow
-from service.web.i18n import translate_errors, vn_date
+from service.web.formats import vn_date
+from service.web.labels import translate_errors
 from workflows.calendar import local_day
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -75,11 +77,11 @@ def import_sheet() -> ResponseReturnValue:
     ).isoformat()
     try:
         if upload is None or not upload.filename:
-            raise Invalid({"file": ["Missing data for required field."]})
+            raise Invalid({"file": [REQUIRED]})
         try:
             day = date.fromisoformat(effective)
         except ValueError:
-            raise Invalid({"effective": ["Not a valid date."]}) from None
+            raise Invalid({"effective": [NOT_A_DATE]}) from None
         rows = read_rows(upload.filename, upload.read(5_000_000))
         codes = import_agencies(new_uow(), actor, rows, day)
     except Invalid as err:
@@ -154,7 +156,7 @@ def _apply(actor: Any, form: dict[str, str]) -> dict[str, Any] | scheduling.Sche
     try:
         effective = date.fromisoformat(form["effective"])
     except ValueError:
-        raise Invalid({"effective": ["Not a valid date."]}) from None
+        raise Invalid({"effective": [NOT_A_DATE]}) from None
     action, uow = form["action"], new_uow()
     takes = scheduling.ACTIONS[action][1]
     arguments: dict[str, Any] = {k: form[k] or None for k in takes if k != "serves"}
@@ -265,7 +267,7 @@ def _sheet() -> Rows:
     """The uploaded sheet's rows. :raise Invalid: (`file`) none, or not a sheet."""
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        raise Invalid({"file": ["Missing data for required field."]})
+        raise Invalid({"file": [REQUIRED]})
     return read_rows(upload.filename, upload.read(5_000_000))
 
 

@@ -29,7 +29,7 @@ from service.web.extensions import (
     pending_key,
     remote_address,
 )
-from service.web.i18n import LOCALES
+from service.web.formats import LOCALES
 
 bp = Blueprint("auth", __name__)
 

@@ -8,7 +8,8 @@ from typing import Any
 from flask_babel import gettext
 
 from service.queries.processes import HistoryEvent
-from service.web.i18n import field_label, money, number, vn_date
+from service.web.formats import money, number, vn_date
+from service.web.labels import field_label
 
 
 def worded_event(event: HistoryEvent) -> dict[str, Any]:

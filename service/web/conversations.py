@@ -14,7 +14,7 @@ from service.operations.conversations import add_comment, attach_file
 from service.queries.conversations import attached_file, conversation
 from service.web.auth import safe_next
 from service.web.deps import current_actor, new_uow
-from service.web.i18n import translate_errors
+from service.web.labels import translate_errors
 
 bp = Blueprint("conversations", __name__)
 

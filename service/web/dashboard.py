@@ -20,7 +20,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import format_date, gettext, lazy_gettext
 from flask_login import login_required
-from marshmallow import Schema, ValidationError, fields
+from marshmallow import ValidationError, fields
 
 from service.db.uow import UnitOfWork
 from service.errors import Conflict, Invalid
@@ -28,6 +28,7 @@ from service.exports import Table, to_csv, to_xlsx
 from service.operations.supervision import remind_units
 from service.permissions import Right, require
 from service.queries import dashboard
+from service.validation import NOT_A_WHOLE_NUMBER, Schema
 from service.web.charts import line_chart
 from service.web.deps import current_actor, new_uow
 from service.web.reminders import flash_conflict, flash_reminded
@@ -140,7 +141,7 @@ def remind(campaign_id: int) -> ResponseReturnValue:
 
 def _id(value: str) -> int:
     if not value.isdigit():
-        raise Invalid({"processes": ["Not a valid integer."]})
+        raise Invalid({"processes": [NOT_A_WHOLE_NUMBER]})
     return int(value)
 
 

@@ -15,9 +15,10 @@ from service.operations.delegations import KINDS, grant_delegation, revoke_deleg
 from service.permissions import Right, may
 from service.queries.delegations import delegations
 from service.queries.directory import colleagues
+from service.validation import NOT_A_DATE, REQUIRED
 from service.web.deps import current_actor, new_uow
 from service.web.forms import parse_date
-from service.web.i18n import translate_errors, translate_message
+from service.web.labels import translate_errors
 
 bp = Blueprint("delegations", __name__, url_prefix="/delegations")
 
@@ -40,11 +41,11 @@ def grant() -> ResponseReturnValue:
     starts, ends = parse_date(form["starts"]), parse_date(form["ends"])
     for key, value in (("starts", starts), ("ends", ends)):
         if value is None:
-            errors[key] = [translate_message("Not a valid date.")]
+            errors[key] = [NOT_A_DATE]
     if not form["substitute"]:
-        errors["substitute"] = [translate_message("Missing data for required field.")]
+        errors["substitute"] = [REQUIRED]
     if errors:
-        return _render(actor, form, errors, status=422)
+        return _render(actor, form, translate_errors(errors), status=422)
     assert starts is not None and ends is not None
     try:
         grant_delegation(new_uow(), actor, form["substitute"], starts, ends, form["kind"])

@@ -15,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from service.db.uow import UnitOfWork
 from service.errors import Unauthorized
 from service.operations import security_log, sessions
-from service.operations.actors import Actor, load_actor
+from service.operations.actors import Actor
 
 
 def new_uow(*, write: bool = True) -> UnitOfWork:
@@ -63,7 +63,8 @@ def load_user(user_id: str) -> SessionUser | None:
         )
         if str(live.user_id) != user_id:
             return None
-        return SessionUser(load_actor(new_uow(write=False), live.user_id, live.epoch), live.id)
+        actors = current_app.extensions["actors"]
+        return SessionUser(actors.load(new_uow(write=False), live.user_id, live.epoch), live.id)
     except Unauthorized as err:
         g.session_expired = err.code == "session_expired"
         if g.session_expired:  # once only: the session has ended now (web.tasks.keep_expired)

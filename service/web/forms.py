@@ -20,13 +20,15 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 from werkzeug.datastructures import MultiDict
 
-from service.web.i18n import ROWS, choice_label, field_label, label, number, vn_date
+from service.web.formats import number, vn_date
+from service.web.labels import ROWS, choice_label, field_label, label
 
 MONEY = frozenset({"unit_amount", "budget_spent"})  # Integer fields that are amounts of đồng
 LONG_TEXT = 500  # String fields allowed more than this get a text area
 ROW = "__index__"  # the row number in a row template, replaced by the script
 PRESENT = "__present__"  # marks a list as shown, so that removing every row empties it
-_GROUPED = re.compile(r"^\d{1,3}([., \u00a0]\d{3})+$")  # 1.000.000, or 1,000,000 in English
+# 1.000.000, or 1,000,000 in English; a minus kept, so that the schema says "cannot be negative"
+_GROUPED = re.compile(r"^-?\d{1,3}([., \u00a0]\d{3})+$")
 _DMY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 
 
@@ -57,6 +59,29 @@ class Node:
     @property
     def invalid(self) -> bool:
         return bool(self.errors) or any(c.invalid for c in self.children + self.rows)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One line of the error summary: the field's id to link to, its name, its reasons."""
+
+    id: str
+    label: str
+    messages: list[str]
+
+
+def problems(nodes: Sequence[Node], within: str = "", anchor: str = "") -> list[Problem]:
+    """Every field with reasons, in the form's order, named with its group and row ("Budget
+    lines — Line 2 — Unit amount (đ)"); a row's own reasons link to its list."""
+    found: list[Problem] = []
+    for node in nodes:
+        name = f"{within} — {node.label}" if within and node.label else node.label or within
+        if node.errors:
+            found.append(Problem(node.id if node.label else anchor, name, list(node.errors)))
+        found += problems(node.children, name, node.id)
+        for index, row in enumerate(node.rows, start=1):
+            found += problems([row], f"{name} — {node.row_label} {index}", node.id)
+    return found
 
 
 def build(
@@ -300,7 +325,7 @@ def _convert(f: fields.Field[Any], raw: str) -> Any:
         if raw.isdigit() or (raw.startswith("-") and raw[1:].isdigit()):
             return int(raw)
         if _GROUPED.match(raw):
-            return int(re.sub(r"\D", "", raw))
+            return int(re.sub(r"[^\d-]", "", raw))
         return raw
     if isinstance(f, fields.Date):
         match = _DMY.match(raw)

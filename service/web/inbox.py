@@ -15,7 +15,7 @@ from service.queries.senders import senders
 from service.queries.tasks import inbox, inbox_counts
 from service.states import TaskState
 from service.web.deps import current_actor, new_uow
-from service.web.i18n import STEPS
+from service.web.labels import STEPS
 
 bp = Blueprint("inbox", __name__)
 

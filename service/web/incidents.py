@@ -10,7 +10,7 @@ from flask_login import login_required
 from service.errors import Conflict, Unprocessable
 from service.operations.incidents import cancel_incident, list_incidents, retry_incident
 from service.web.deps import current_actor, new_uow
-from service.web.i18n import error_message
+from service.web.labels import error_message
 
 bp = Blueprint("incidents", __name__, url_prefix="/incidents")
 

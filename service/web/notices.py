@@ -10,7 +10,8 @@ from typing import Any
 from flask_babel import lazy_gettext
 from markupsafe import Markup, escape
 
-from service.web.i18n import STEPS, label, typed, vn_date
+from service.web.formats import typed, vn_date
+from service.web.labels import STEPS, label
 
 TEXTS = {
     "reminder_due": lazy_gettext(

@@ -22,7 +22,7 @@ from service.queries.process_list import (
     process_list,
 )
 from service.web.deps import current_actor, new_uow
-from service.web.i18n import STEPS, label, translate_errors
+from service.web.labels import STEPS, label, translate_errors
 from workflows.calendar import local_day
 
 bp = Blueprint("process_list", __name__)

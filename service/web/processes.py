@@ -34,9 +34,10 @@ from service.queries.documents import process_documents
 from service.queries.processes import ProcessAsIssued, ProcessDetail, history, process_detail
 from service.queries.reports import children
 from service.states import TaskState
+from service.validation import REQUIRED
 from service.web.changes import worded_event
 from service.web.deps import current_actor, new_uow
-from service.web.i18n import DIAGRAM_NAMES, ROLES, STEPS, label, translate_errors
+from service.web.labels import DIAGRAM_NAMES, ROLES, STEPS, label, translate_errors
 
 bp = Blueprint("processes", __name__, url_prefix="/processes")
 
@@ -109,7 +110,7 @@ def new() -> ResponseReturnValue:
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         if not title:
-            errors = translate_errors({"title": ["Missing data for required field."]})
+            errors = translate_errors({"title": [REQUIRED]})
         elif chosen in latest:
             try:
                 process_id = start_process(new_uow(), actor, chosen, title[:500])

@@ -17,8 +17,10 @@ from service.operations.registers import set_next_number
 from service.permissions import Right, may, require
 from service.queries.registers import register, register_agencies
 from service.states import DocumentState
+from service.validation import NOT_A_WHOLE_NUMBER
 from service.web.deps import current_actor, new_uow
-from service.web.i18n import translate_errors, translate_message, vn_date
+from service.web.formats import vn_date
+from service.web.labels import translate_errors
 from workflows.calendar import local_day
 
 bp = Blueprint("registers", __name__, url_prefix="/registers")
@@ -67,7 +69,7 @@ def set_number(agency_code: str, year: int) -> ResponseReturnValue:
     require(actor, Right.MANAGE_REGISTER)  # 403 before the form is read
     form = {k: (request.form.get(k) or "").strip() for k in ("kind", "next_number")}
     if not form["next_number"].isdigit():
-        errors = {"next_number": [translate_message("Not a valid integer.")]}
+        errors = translate_errors({"next_number": [NOT_A_WHOLE_NUMBER]})
         return _render(agency_code, year, form, errors, status=422)
     try:
         set_next_number(new_uow(), actor, agency_code, year, form["kind"], int(form["next_number"]))

@@ -14,7 +14,8 @@ from service.errors import Conflict, Invalid
 from service.operations.supervision import Reminders, assign_task, remind_task
 from service.web.auth import safe_next
 from service.web.deps import current_actor, new_uow
-from service.web.i18n import error_message, translate_errors, vn_date
+from service.web.formats import vn_date
+from service.web.labels import error_message, translate_errors
 
 bp = Blueprint("reminders", __name__, url_prefix="/tasks")
 

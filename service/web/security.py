@@ -11,9 +11,10 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from service.errors import Invalid
+from service.errors import Invalid, Message
 from service.operations import security_log, sessions
 from service.operations.security_log import Kind
+from service.validation import NOT_A_DATE
 from service.web.deps import current_actor, log_security, new_uow, wall_clock
 
 bp = Blueprint("security", __name__)
@@ -39,10 +40,10 @@ def filters(values: dict[str, str]) -> dict[str, object]:
         try:
             found["day"] = date.fromisoformat(values["date"])
         except ValueError:
-            errors["date"] = ["a date as YYYY-MM-DD"]
+            errors["date"] = [NOT_A_DATE]
     page = values.get("page") or "1"
     if not page.isdigit() or not 1 <= int(page) <= 100_000:
-        errors["page"] = ["a number from 1"]
+        errors["page"] = [Message("too_small", "Must be at least %(min)s.", min=1)]
     else:
         found["page"] = int(page)
     if errors:

@@ -25,7 +25,8 @@ from service.web import forms
 from service.web.auth import safe_next
 from service.web.changes import worded
 from service.web.deps import current_actor, new_uow
-from service.web.i18n import STEPS, label, translate_errors, vn_datetime
+from service.web.formats import vn_datetime
+from service.web.labels import STEPS, label, translate_errors
 from workflows.diff import patch
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
@@ -247,6 +248,7 @@ def _render(
             comment_errors=errors.get("comment", []),
             decision_errors=errors.get("decision", []),
             general_errors=general,
+            problems=forms.problems(nodes),
             has_errors=bool(errors),
             focus=focus,
             editable=task.state == TaskState.OPEN,

@@ -64,6 +64,7 @@ from service.operations.users import (
     create_user,
     reset_password,
     reset_second_factor,
+    seal_second_factors,
     set_active,
     set_roles,
 )
@@ -526,6 +527,7 @@ CASES: dict[str, Case] = {
     "users.reset_second_factor": lambda ops: (
         lambda: reset_second_factor(ops.uow(), ops.actor(ADMIN), CHAIRMAN)
     ),
+    "users.seal_second_factors": lambda ops: lambda: seal_second_factors(ops.uow(), SYSTEM),
     "rendering.fail": _job_failing,
     "rendering.render_pending": lambda ops: (_issued(ops), lambda: render_pending(ops.uow))[1],
     "rendering.take_jobs": _jobs_due,

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import base64
 import re
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pyotp
 from flask import Flask
 
-from service.cli import DEMO_PASSWORD
+from service.cli import DEMO_PASSWORD, DEMO_TOTP_SECRET
 from service.db.uow import UnitOfWork
 from service.operations.directory import load_directory
 from tests.conftest import ApiClient, fresh_code
@@ -147,3 +148,20 @@ def test_users_who_sign_nothing_log_in_with_the_password_alone(browser: Browser)
     answer = browser.login(POLICE)
     assert answer.status_code == 302 and answer.location == "/"  # home, then the inbox
     assert browser.get("/").location == "/inbox"
+
+
+# (the phone's clock against the server's, in 30-s steps; accepted?): one step either way,
+# for a phone a little early or late (RFC 6238 §6), and no wider. Five: the token request's
+# limit per user and minute.
+DRIFT = [(-2, False), (-1, True), (0, True), (1, True), (2, False)]
+
+
+def test_codes_are_accepted_one_step_early_or_late_and_no_further(app: Flask) -> None:
+    secret, now = DEMO_TOTP_SECRET, app.extensions["clock"]()
+    seen = []
+    for steps, _ in DRIFT:  # oldest first: an accepted code spends its step and those before
+        code = pyotp.TOTP(secret).at(now + timedelta(seconds=30 * steps))
+        token = {"username": CHAIRMAN, "password": DEMO_PASSWORD, "otp": code}
+        answer = app.test_client().post("/api/v1/auth/token", json=token)
+        seen.append((steps, answer.status_code == 200))
+    assert seen == DRIFT

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, func, make_url, select, text
 from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.pool import NullPool
@@ -27,6 +28,7 @@ from service.operations.directory import load_directory
 from tests.conftest import DIRECTORY, ROOT
 
 KEY = "k" * 48
+TOTP_KEYS = (Fernet.generate_key(),)  # production seals second factors with its own key
 PASSWORD = "app-role-password"  # noqa: S105  # a throwaway test cluster's role
 # roles are the cluster's, not the database's: one name per test process
 SUFFIX = os.environ.get("PYTEST_XDIST_WORKER", "main")
@@ -116,7 +118,9 @@ def test_the_app_role_cannot_touch_the_audit_log_and_production_runs_as_it(
 
         # production starts as the app role, and the service works: the directory's chain
         # takes events (the head moves), a checkpoint locks the log through the owner's function
-        app = create_app(Settings(database_url=app_url, secret_key=KEY, production=True))
+        app = create_app(
+            Settings(database_url=app_url, secret_key=KEY, production=True, totp_keys=TOTP_KEYS)
+        )
         factory = app.extensions["session_factory"]
         load_directory(
             UnitOfWork(factory),
@@ -144,7 +148,9 @@ def test_the_app_role_cannot_touch_the_audit_log_and_production_runs_as_it(
 def test_production_refuses_the_owner_and_a_role_that_may_rewrite_the_log(pg_url: str) -> None:
     _real_directory(pg_url)
     with pytest.raises(UnsafeConfiguration, match="superuser"):
-        create_app(Settings(database_url=pg_url, secret_key=KEY, production=True))
+        create_app(
+            Settings(database_url=pg_url, secret_key=KEY, production=True, totp_keys=TOTP_KEYS)
+        )
     with role(pg_url, "antq_owner") as owner, role(pg_url, "antq_writer") as writer:
         superuser(
             pg_url,
@@ -157,10 +163,10 @@ def test_production_refuses_the_owner_and_a_role_that_may_rewrite_the_log(pg_url
             f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {writer}",
         )
         with pytest.raises(UnsafeConfiguration, match="owns the tables") as caught:
-            create_app(Settings(as_role(pg_url, owner), KEY, production=True))
+            create_app(Settings(as_role(pg_url, owner), KEY, production=True, totp_keys=TOTP_KEYS))
         assert "create-app-role" in str(caught.value)
         with pytest.raises(UnsafeConfiguration, match="may UPDATE, DELETE or TRUNCATE event"):
-            create_app(Settings(as_role(pg_url, writer), KEY, production=True))
+            create_app(Settings(as_role(pg_url, writer), KEY, production=True, totp_keys=TOTP_KEYS))
         superuser(pg_url, f"ALTER TABLE event OWNER TO {make_url(pg_url).username}")
 
 

@@ -205,6 +205,7 @@ def test_this_year_against_last_year(
     # the 2024 cycle of the same plan, drafted and approved without a return
     at(clock, "2024-04-15")
     plan = copy.deepcopy(PLAN_2023) | {"year": 2024, "addressed_units": []}
+    plan["window"] = {"start": "2024-07-01", "end": "2024-08-19"}  # the period lies in its year
     plan["deadlines"] = []
     plan["pilot_sites"] = []
     later = api.start_plan(POLICE)

@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 from service.db.models import Notification, User
 from service.db.uow import UnitOfWork
 from service.mail import SmtpMailer
+from service.operations.directory import load_directory
 from service.operations.scheduler import tick
 from tests.conftest import ApiClient, FakeClock
 from tests.service.test_cascade import at
@@ -86,3 +87,41 @@ def test_overdue_reminders_are_emailed_once(
         emailed = session.scalars(select(Notification).where(Notification.emailed_at.is_not(None)))
         assert all(n.channels == ["in_app", "email"] for n in emailed)
     assert run().emails_sent == 0 and len(inbox) == 4  # never twice
+
+
+def test_the_heads_reminder_goes_to_the_head_alone_when_the_agency_has_one(
+    app: Flask,
+    api: ApiClient,
+    clock: FakeClock,
+    smtp: socketserver.ThreadingTCPServer,
+    demo_hash: str,
+) -> None:
+    factory = app.extensions["session_factory"]
+    staff, head = "canbo.congan@thanhhoa.gov.vn", "giamdoc.congan@thanhhoa.gov.vn"
+    director = {
+        "username": "thanhhoa.congan.giamdoc",
+        "full_name": "Trần Văn Giám",
+        "agency": "thanh-hoa-cong-an",
+        "roles": ["chairman"],  # the head of Công an tỉnh: escalations reach them
+        "email": head,
+    }
+    load_directory(UnitOfWork(factory), {"user": [director]}, demo_hash)
+    with factory() as session:
+        session.execute(update(User).where(User.username == "thanhhoa.congan").values(email=staff))
+        session.commit()
+    at(clock, "2023-04-20")
+    api.start_plan("thanhhoa.congan")
+    at(clock, "2023-05-20")
+    mailer = SmtpMailer("127.0.0.1", smtp.server_address[1], "nhacviec@thanhhoa.gov.vn")
+
+    assert tick(lambda: UnitOfWork(factory, clock=clock), mailer).emails_sent == 4
+
+    with factory() as session:
+        sent = session.execute(
+            select(Notification.audience, Notification.emailed_to).order_by(Notification.id)
+        ).all()
+    by_audience = {audience: to for audience, to in sent if audience == "head"}
+    assert by_audience == {"head": [head]}  # not the staff
+    assert all(staff in to for audience, to in sent if audience != "head")
+    recipients = sorted(tuple(to) for to, _ in smtp.inbox)  # type: ignore[attr-defined]
+    assert recipients.count((head,)) == 1

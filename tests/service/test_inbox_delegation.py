@@ -144,3 +144,31 @@ def test_only_who_signs_for_an_agency_can_stand_in(api: ApiClient, clock: FakeCl
         api.post("/api/v1/delegations", CHAIRMAN, json=body | {"substitute": office}).status_code
         == 201
     )
+
+
+# (local day and hour in Thanh Hóa, does the substitute hold the chairman's task?) for a
+# range from 24 to 28 April inclusive: its first and last days count whole, its edges do not
+SUBSTITUTION_EDGES = [
+    ("2023-04-23", 22, False),
+    ("2023-04-24", 7, True),
+    ("2023-04-26", 12, True),
+    ("2023-04-28", 22, True),
+    ("2023-04-29", 7, False),
+]
+
+
+def test_a_substitution_holds_from_its_first_to_its_last_day_inclusive(
+    api: ApiClient, clock: FakeClock
+) -> None:
+    at(clock, "2023-04-20")
+    substitute = "thanhhoa.vanphong.chanhvanphong"
+    body = {"substitute": substitute, "starts": "2023-04-24", "ends": "2023-04-28", "kind": "TUQ"}
+    assert api.post("/api/v1/delegations", CHAIRMAN, json=body).status_code == 201
+    process = api.start_plan(POLICE)
+    assert drive(api, process, [POLICE, FINANCE, AWARDS], PLAN_2023) is None
+    seen = []
+    for day, hour, _ in SUBSTITUTION_EDGES:
+        at(clock, day, hour)
+        tasks = api.get("/api/v1/tasks?step=chairman_sign", substitute).json
+        seen.append((day, hour, len(tasks) == 1))
+    assert seen == SUBSTITUTION_EDGES

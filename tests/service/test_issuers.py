@@ -63,7 +63,7 @@ def test_an_issuer_the_signing_agency_does_not_issue_as_is_refused(api: ApiClien
     (task,) = api.get(f"/api/v1/tasks?process={process_id}", POLICE).json
     answer = api.complete(POLICE, task["id"], "submit", data=issued_as("SYT"))
     assert answer.status_code == 400
-    assert answer.json["errors"]["json"]["data"]["issuer"] == ["Must be one of: BCĐ, UBND."]
+    assert answer.json["errors"]["json"]["data"]["issuer"] == ["Choose one of the options."]
     assert api.get(f"/api/v1/tasks?process={process_id}", POLICE).json[0]["id"] == task["id"]
 
 

@@ -32,7 +32,12 @@ def movement_plan(units: list[str]) -> dict[str, Any]:
 
 
 def unit_plan(title: str) -> dict[str, Any]:
-    return {"title": title, "year": 2025, "window": {"start": "2025-01-01", "end": "2025-12-31"}}
+    return {
+        "title": title,
+        "year": 2025,
+        "window": {"start": "2025-01-01", "end": "2025-12-31"},
+        "sections": [{"heading": "Nội dung", "body": "Tổ chức phong trào tại đơn vị."}],
+    }
 
 
 def year_report(people: int, safe: int) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from service.db.uow import UnitOfWork
 from service.operations.actors import password_hasher
 from service.operations.directory import load_directory
 from tests.conftest import DIRECTORY
-from tests.service.test_app_role import PASSWORD, as_role, role
+from tests.service.test_app_role import PASSWORD, TOTP_KEYS, as_role, role
 
 KEY = "k" * 48
 
@@ -40,7 +40,11 @@ def test_production_refuses_demo_passwords(database_url: str, demo_hash: str) ->
     plain.extensions["db_engine"].dispose()
 
     with pytest.raises(UnsafeConfiguration, match=r"\d+ users still have the demo password"):
-        create_app(Settings(database_url=database_url, secret_key=KEY, production=True))
+        create_app(
+            Settings(
+                database_url=database_url, secret_key=KEY, production=True, totp_keys=TOTP_KEYS
+            )
+        )
 
 
 def test_production_starts_with_real_passwords(database_url: str) -> None:
@@ -59,7 +63,9 @@ def test_production_starts_with_real_passwords(database_url: str) -> None:
 
 
 def _healthy_in_production(url: str) -> None:
-    app = create_app(Settings(database_url=url, secret_key=KEY, production=True))
+    app = create_app(
+        Settings(database_url=url, secret_key=KEY, production=True, totp_keys=TOTP_KEYS)
+    )
     assert app.config["SESSION_COOKIE_SECURE"]  # production's cookies go over HTTPS only
     answer = app.test_client().get("/api/v1/health")
     app.extensions["db_engine"].dispose()

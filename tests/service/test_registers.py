@@ -114,7 +114,7 @@ def test_the_register_continues_the_agencys_numbering(
     [
         (83, "Number 83 is already issued (the last issued is 83): set a number above it."),
         (12, "Number 12 is already issued (the last issued is 83): set a number above it."),
-        (0, "Must be greater than or equal to 1 and less than or equal to 999999."),
+        (0, "Must be from 1 to 999999."),
     ],
 )
 def test_a_used_number_is_refused_and_nothing_changes(

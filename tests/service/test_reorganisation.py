@@ -169,8 +169,8 @@ def test_an_import_with_bad_rows_writes_nothing(
     assert refused.status_code == 400, refused.json
     assert refused.json["errors"]["json"] == {
         "rows": {
-            "3": {"parent": ["No agency has the code 'no-such-agency', here or above this row."]},
-            "4": {"admin_code": ["Code '16999' is already used."]},
+            "3": {"parent": ["No agency has the code no-such-agency, here or above this row."]},
+            "4": {"admin_code": ["Code 16999 is already used."]},
         }
     }
     assert _import(api, SHEET.format(parent="x", admin_code="1")).status_code == 400

@@ -59,14 +59,31 @@ def test_shares_above_100_percent_and_negative_counts(
     assert api.get(f"/api/v1/processes/{province}/consolidated", POLICE).json == before
 
 
+# (start, end, inside?) of a festival against the unit's plan window, 1 July – 19 August
+FESTIVAL_DATES = [
+    ("2023-07-01", "2023-07-01", True),
+    ("2023-06-30", "2023-06-30", False),
+    ("2023-06-30", "2023-07-02", False),  # starts before the window
+    ("2023-08-19", "2023-08-19", True),
+    ("2023-08-18", "2023-08-20", False),  # ends after it
+    ("2023-09-01", "2023-09-01", False),
+    ("2023-07-01", "2023-08-19", True),
+]
+
+
 def test_festival_outside_the_plan_window(
     api: ApiClient, health_report_task: tuple[int, int, int]
 ) -> None:
     _, _, task = health_report_task
     figures = report(1, 10, 0)
-    figures["festivals"] = [{"place": "Hội trường", "start": "2023-09-01", "end": "2023-09-01"}]
+    figures["festivals"] = [
+        {"place": "Hội trường", "start": start, "end": end} for start, end, _ in FESTIVAL_DATES
+    ]
+    refusal = {"start": ["Outside the plan's period 2023-07-01 – 2023-08-19."]}
     assert errors_of(api.complete(HEALTH, task, "submit", data=figures)) == {
-        "festivals": {"0": {"start": ["Outside the plan's window 2023-07-01 – 2023-08-19."]}}
+        "festivals": {
+            str(i): refusal for i, (*_, inside) in enumerate(FESTIVAL_DATES) if not inside
+        }
     }
 
 

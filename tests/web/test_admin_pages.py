@@ -38,7 +38,7 @@ def test_a_user_is_created_disabled_and_given_a_new_password(
     form = {"username": "thanhhoa.moi", "full_name": "Lê Văn Mới", "agency": "no-such-agency"}
     refused = browser.post("/admin/users", form)
     assert refused.status_code == 422
-    reason = "Không có cơ quan, đơn vị nào mang mã &#39;no-such-agency&#39;."
+    reason = "Không có cơ quan, đơn vị nào mang mã no-such-agency."
     assert 'id="agency-error"' in refused.get_data(as_text=True)
     assert reason in refused.get_data(as_text=True)  # the reason in the page's language
     form |= {"agency": "thanh-hoa-cong-an", "roles": "standing_body"}

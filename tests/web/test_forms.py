@@ -8,12 +8,13 @@ from gettext import GNUTranslations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from werkzeug.datastructures import MultiDict
 
 from service.forms import PlanSchema, ReportSchema
 from service.steps import KINDS
 from service.web.catalogs import compile_catalogs
-from service.web.forms import Node, add_row, build, parse, remove_row
+from service.web.forms import Node, add_row, budget_total, build, parse, remove_row
 from tests.conftest import PLAN_2023
 from tests.web.conftest import flatten
 
@@ -157,3 +158,23 @@ def test_catalogs_compile_from_a_fresh_clone(tmp_path: Path) -> None:
     compile_catalogs(tmp_path, logging.getLogger("test"))
     with (target / "messages.mo").open("rb") as mo:
         assert GNUTranslations(mo).gettext("Inbox") == "Hộp việc"
+
+
+# (budget lines as typed, the total the form shows): quantity × unit amount, summed; a figure
+# not yet a number leaves the total unknown (None) rather than wrong
+BUDGET_TOTALS = [
+    ([], 0),
+    ([{"quantity": 3, "unit_amount": 1_500_000}], 4_500_000),
+    ([{"quantity": 3, "unit_amount": 1_500_000}, {"quantity": 2, "unit_amount": 7}], 4_500_014),
+    ([{"quantity": 0, "unit_amount": 900_000}], 0),
+    ([{"quantity": 12, "unit_amount": 0}], 0),
+    ([{"quantity": "3", "unit_amount": 1_000}], None),
+    ([{"quantity": 3}], None),
+    (["not a line"], None),
+    ("not a list", 0),
+]
+
+
+@pytest.mark.parametrize(("lines", "total"), BUDGET_TOTALS)
+def test_the_forms_budget_total_multiplies_each_line(lines: Any, total: int | None) -> None:
+    assert budget_total(lines) == total

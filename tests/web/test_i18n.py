@@ -9,12 +9,17 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 from flask import Flask
 
-from service.web.i18n import money, translate_errors, vn_date, vn_datetime
+from service.errors import Message
+from service.validation import NOT_A_DATE
+from service.web.formats import money, vn_date, vn_datetime
+from service.web.labels import translate_errors
 from tests.conftest import ApiClient
 from tests.web.conftest import Browser
 
 ROOT = Path(__file__).parents[2]
 CATALOGS = ROOT / "service" / "translations"
+_AT_MOST = "Must be at most %(max)s."
+_YEARS = "Enter a year from %(first_year)s to %(last_year)s."
 
 
 def _catalog(lang: str) -> dict[str, object]:
@@ -39,6 +44,11 @@ def test_every_message_in_the_code_is_in_both_catalogs() -> None:
             method_map=[("**.py", "python"), ("**/templates/**.html", "jinja2")],
             keywords={"_": None, "gettext": None, "lazy_gettext": None, "ngettext": (1, 2)},
         )
+    } | {  # the reasons a field is wrong, coded where they are raised (service.errors.Message)
+        message
+        for _, _, message, *_ in extract_from_dir(
+            ROOT / "service", method_map=[("**.py", "python")], keywords={"Message": (2,)}
+        )
     }
     for lang in ("vi", "en"):
         missing = sorted(used - set(_catalog(lang)))
@@ -52,30 +62,24 @@ def test_vietnamese_dates_times_and_money() -> None:
     assert vn_datetime(late) == "20/08/2023 00:30" and vn_date(late) == "20/08/2023"
 
 
-def test_field_errors_are_translated_with_vietnamese_numbers(app: Flask) -> None:
-    with app.test_request_context():
-        errors = translate_errors(
-            {
-                "data": {
-                    "budget_lines": {
-                        0: {
-                            "unit_amount": [
-                                "Must be greater than or equal to 0 and less than "
-                                "or equal to 1000000000000."
-                            ]
-                        }
-                    },
-                    "window": {"end": ["Not a valid date."]},
-                },
-                "comment": ["Something new."],
-            }
-        )
-    assert errors == {
+def test_field_errors_are_translated_by_code_with_vietnamese_numbers(app: Flask) -> None:
+    errors = {
         "data": {
-            "budget_lines": {"0": {"unit_amount": ["Phải từ 0 đến 1.000.000.000.000."]}},
+            "budget_lines": {0: {"unit_amount": [Message("too_large", _AT_MOST, max=10**12)]}},
+            "year": [Message("year_out_of_range", _YEARS, first_year=2000, last_year=2100)],
+            "window": {"end": [NOT_A_DATE]},
+        },
+        "comment": ["Something new."],
+    }
+    with app.test_request_context():
+        shown = translate_errors(errors)
+    assert shown == {
+        "data": {
+            "budget_lines": {"0": {"unit_amount": ["Không được quá 1.000.000.000.000."]}},
+            "year": ["Nhập năm từ 2000 đến 2100."],  # a year is never grouped
             "window": {"end": ["Nhập ngày theo dạng dd/mm/yyyy."]},
         },
-        "comment": ["Something new."],  # unknown: shown as it came
+        "comment": ["Something new."],  # not a msgid: shown as it came
     }
 
 

@@ -273,3 +273,77 @@ def test_a_truncated_chain_is_found(values: list[Any], data: st.DataObject) -> N
     keep = data.draw(st.integers(0, len(links) - 1))
     found = verify_chain(stored(links[:keep]), *head(links))
     assert found is not None and (found.reason, found.seq) == ("truncated", keep + 1)
+
+
+# Known answers, computed outside Python (printf '%s%s' JSON PREV | sha256sum), so that a
+# change to the hash's input (its order, encoding, the time's form) fails here even though the
+# rest of the suite builds its expected hashes with event_hash itself.
+KNOWN_RECORDS = [
+    (
+        {
+            "seq": 1,
+            "action": "task_completed",
+            "at": datetime(2023, 4, 20, 9, 0, tzinfo=timezone(timedelta(hours=7))),
+            "data": {"title": "Kế hoạch", "budget": 165000000},
+        },
+        '{"action":"task_completed","at":"2023-04-20T02:00:00.000000Z",'
+        '"data":{"budget":165000000,"title":"Kế hoạch"},"seq":1}',
+        "f523c08a274e35abb7e474514d2fe1f08f18dfd0f3439339b79d8991796f43ee",
+    ),
+    (
+        {
+            "seq": 2,
+            "action": "document_signed",
+            "at": datetime(2023, 4, 21, 3, 30, 0, 1, tzinfo=UTC),
+            "data": {"number": 83, "by": "thanhhoa.chutich"},
+        },
+        '{"action":"document_signed","at":"2023-04-21T03:30:00.000001Z",'
+        '"data":{"by":"thanhhoa.chutich","number":83},"seq":2}',
+        "e2662eead66d00da4b0c444e95e4db81a2b9a099f6c52c086f3c2369b1661b6f",
+    ),
+]
+
+
+def test_event_hashes_match_known_answers() -> None:
+    prev = GENESIS
+    for record, text, expected in KNOWN_RECORDS:
+        assert canonical_json(record) == text.encode("utf-8")
+        assert event_hash(record, prev) == expected
+        prev = expected
+
+
+def test_leaf_hashes_match_the_published_ones() -> None:
+    """Computed inside the test: HASHES above is built at import, out of a mutant's reach."""
+    assert [leaf_hash(entry).hex() for entry in LEAVES] == NODES[0]
+
+
+@pytest.mark.parametrize(("index", "size"), [(-1, 8), (8, 8), (3, 3)])
+def test_a_proof_for_a_leaf_outside_the_tree_is_refused(index: int, size: int) -> None:
+    with pytest.raises(IndexError, match="outside the tree"):
+        inclusion_proof(tree_levels(HASHES[:size]), index)
+
+
+ROOT_HEX = "ab" * 32
+# (note, accepted?): origin, size, root, time, and nothing after the last newline
+NOTES = [
+    (f"antq\n8\n{ROOT_HEX}\n2023-04-20T02:00:00Z\n", True),
+    (f"antq\n8\n{ROOT_HEX[:-2]}\n2023-04-20T02:00:00Z\n", False),  # a short root
+    (f"antq\neight\n{ROOT_HEX}\n2023-04-20T02:00:00Z\n", False),
+    (f"antq\n8\n{ROOT_HEX}\n2023-04-20T02:00:00Z\nmore", False),
+]
+
+
+@pytest.mark.parametrize(("note", "accepted"), NOTES)
+def test_a_malformed_note_is_refused(note: str, accepted: bool) -> None:
+    if accepted:
+        assert parse_note(note) == ("antq", 8, ROOT_HEX, "2023-04-20T02:00:00Z")
+    else:
+        with pytest.raises(ValueError, match="not a checkpoint note"):
+            parse_note(note)
+
+
+def test_roots_at_some_sizes_only_stop_early_and_skip_what_is_not_there() -> None:
+    found = {n: r.hex() for n, r in roots_at(iter(HASHES), [3, 5]).items()}
+    assert found == {3: ROOTS[3], 5: ROOTS[5]}
+    assert roots_at(HASHES, []) == {}
+    assert roots_at(HASHES, [9]) == {}  # more than the leaves: missing from the answer

@@ -9,6 +9,7 @@ from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.db.base import Base
+from service.db.sealed import Sealed
 
 
 class Agency(Base):
@@ -110,7 +111,8 @@ class User(Base):
     # Every session and token carries the epoch it was issued in; bumping it (disabling the user,
     # enrolling a second factor) ends them all at their next request.
     session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
-    totp_secret: Mapped[str | None] = mapped_column(String(64))  # base32; None: not enrolled
+    # the base32 seed, sealed at rest (service.db.sealed); None: not enrolled
+    totp_secret: Mapped[str | None] = mapped_column(Sealed())
     totp_last_step: Mapped[int | None]  # the last accepted 30-s step: a code works once
 
     agency: Mapped[Agency] = relationship()

@@ -1,14 +1,14 @@
 """notification text: a message id and its parameters, rendered in the reader's language
 
 Revision ID: 0023_notification_text
-Revises: 0024_scheduled_reorganisations
+Revises: 0023_totp_encrypted
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0023_notification_text"
-down_revision = "0024_scheduled_reorganisations"  # main's head when merged
+down_revision = "0023_totp_encrypted"  # main's head when merged; the lead re-chains
 branch_labels = None
 depends_on = None
 

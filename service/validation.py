@@ -1,0 +1,140 @@
+"""marshmallow, with every reason a user can cause coded (`service.errors.Message`).
+
+Import `Schema` and the validators from here instead of marshmallow (`from service import
+validation as validate`): the field errors marshmallow raises by key (`required`, `null`,
+`invalid`…) and the validators' reasons then carry a code and parameters, and the pages
+translate them by message id instead of reading marshmallow's English.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow
+from marshmallow import ValidationError, fields, validate
+
+from service.errors import Message
+
+REQUIRED = Message("required", "Please fill in this field.")
+NOT_A_WHOLE_NUMBER = Message("not_a_whole_number", "Enter a whole number.")
+NOT_A_DATE = Message("not_a_date", "Enter a date as dd/mm/yyyy.")
+# marshmallow's own messages, by field class and key (a field's class and its bases are looked
+# up, the nearest first)
+_FIELD_MESSAGES: dict[type, dict[str, Message]] = {
+    fields.Field: {
+        "required": REQUIRED,
+        "null": REQUIRED,
+        "validator_failed": Message("invalid", "Invalid value."),
+    },
+    fields.Integer: {"invalid": NOT_A_WHOLE_NUMBER},
+    fields.Number: {"invalid": Message("not_a_number", "Enter a number.")},
+    fields.Date: {"invalid": NOT_A_DATE},
+    fields.DateTime: {"invalid": NOT_A_DATE},
+    fields.String: {"invalid": Message("not_text", "Enter text.")},
+    fields.Boolean: {"invalid": Message("not_yes_or_no", "Choose yes or no.")},
+    fields.List: {"invalid": Message("not_a_list", "Invalid list.")},
+    fields.Nested: {"type": Message("invalid", "Invalid value.")},
+    fields.Dict: {"invalid": Message("invalid", "Invalid value.")},
+}
+
+
+def code_field(field: fields.Field[Any]) -> None:
+    """Replace marshmallow's plain messages of `field` (and of a list's items) by coded ones;
+    a message the schema wrote itself stays."""
+    for cls in type(field).__mro__:
+        for key, message in _FIELD_MESSAGES.get(cls, {}).items():
+            current = field.error_messages.get(key)
+            if current is not None and not isinstance(current, Message):
+                field.error_messages[key] = message
+    inner = getattr(field, "inner", None)
+    if isinstance(inner, fields.Field):
+        code_field(inner)
+
+
+class Schema(marshmallow.Schema):
+    """marshmallow's Schema with coded messages for its fields and for unknown fields."""
+
+    error_messages = {  # noqa: RUF012  # marshmallow's own class attribute
+        "unknown": Message("unknown_field", "Unknown field."),
+        "type": Message("invalid", "Invalid input type."),
+    }
+
+    def on_bind_field(self, field_name: str, field_obj: fields.Field[Any]) -> None:
+        code_field(field_obj)
+
+
+class Range(validate.Range):
+    """A number within bounds; below a lower bound of 0 it "cannot be negative"."""
+
+    def __call__(self, value: Any) -> Any:
+        if self.error is not None:
+            return super().__call__(value)
+        if self.min is not None and (value < self.min if self.min_inclusive else value <= self.min):
+            if self.min == 0:
+                raise ValidationError(Message("negative", "Cannot be negative."))
+            raise ValidationError(Message("too_small", "Must be at least %(min)s.", min=self.min))
+        if self.max is not None and (value > self.max if self.max_inclusive else value >= self.max):
+            raise ValidationError(Message("too_large", "Must be at most %(max)s.", max=self.max))
+        return value
+
+
+class Year(validate.Range):
+    """A calendar year between two years; shown as a year (2026, never 2.026)."""
+
+    def __init__(self, first: int, last: int) -> None:
+        super().__init__(first, last)
+        self.first, self.last = first, last
+
+    def __call__(self, value: Any) -> Any:
+        if not self.first <= value <= self.last:
+            raise ValidationError(
+                Message(
+                    "year_out_of_range",
+                    "Enter a year from %(first_year)s to %(last_year)s.",
+                    first_year=self.first,
+                    last_year=self.last,
+                )
+            )
+        return value
+
+
+class Length(validate.Length):
+    """Text or a list of a length; an empty one where one is needed is "required"."""
+
+    def __call__(self, value: Any) -> Any:
+        if self.error is not None or self.equal is not None:
+            return super().__call__(value)
+        if self.min is not None and len(value) < self.min:
+            if self.min == 1 or not value:
+                raise ValidationError(REQUIRED)
+            raise ValidationError(
+                Message("too_short", "At least %(min)s characters.", min=self.min)
+            )
+        if self.max is not None and len(value) > self.max:
+            if isinstance(value, str):
+                raise ValidationError(
+                    Message("too_long", "At most %(max)s characters.", max=self.max)
+                )
+            raise ValidationError(Message("too_many", "At most %(max)s items.", max=self.max))
+        return value
+
+
+class OneOf(validate.OneOf):
+    """One of the choices; the choices go with the code."""
+
+    def __init__(self, choices: Any, labels: Any = None, *, error: str | None = None) -> None:
+        super().__init__(choices, labels, error=error)
+        if error is None:
+            self.error = Message("not_a_choice", "Choose one of the options.")
+
+    def _format_error(self, value: Any) -> str:
+        if isinstance(self.error, Message):
+            return Message(self.error.code, self.error.msgid, choices=list(self.choices))
+        return super()._format_error(value)
+
+
+class Regexp(validate.Regexp):
+    """Text of a pattern; say what the pattern means with `error` (a Message)."""
+
+    def __init__(self, regex: Any, flags: int = 0, *, error: str | None = None) -> None:
+        super().__init__(regex, flags, error=error or Message("invalid", "Invalid value."))

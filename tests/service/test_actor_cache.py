@@ -1,0 +1,98 @@
+"""The caller's actor is loaded once for a run of requests, and a change to the directory
+reaches the next request of this worker at once (service.operations.actors.ActorCache)."""
+
+from __future__ import annotations
+
+from flask import Flask
+from sqlalchemy import create_engine, select, text
+
+from service.db.models import User
+from service.db.uow import UnitOfWork
+from service.operations.actors import Actor, load_actor
+from service.operations.users import set_active, set_roles
+from tests.conftest import ApiClient
+from tests.service.test_statement_counts import counting
+
+FINANCE = "thanhhoa.taichinh"
+
+
+def uow(app: Flask) -> UnitOfWork:
+    return UnitOfWork(app.extensions["session_factory"], clock=app.extensions["clock"])
+
+
+def admin(app: Flask) -> Actor:
+    with app.extensions["session_factory"]() as session:
+        user_id = session.scalar(select(User.id).filter_by(username="admin"))
+    assert user_id is not None
+    return load_actor(uow(app), user_id)
+
+
+def test_the_second_request_of_a_token_reads_only_the_user_row(app: Flask, api: ApiClient) -> None:
+    """The first loads the actor (user, roles, agency, grants); the next only checks that the
+    user is active and the session epoch unchanged."""
+    api.login(FINANCE)
+    with counting(app) as seen:
+        assert api.get("/api/v1/me", FINANCE).status_code == 200
+        first = seen()
+    with counting(app) as seen:
+        assert api.get("/api/v1/me", FINANCE).status_code == 200
+        assert seen() == 1
+    assert first > 1
+
+
+def test_a_user_disabled_by_another_process_is_refused_at_once(
+    app: Flask, api: ApiClient, database_url: str
+) -> None:
+    """Another engine (another worker, the command line): this worker's cache never saw the
+    write, and still refuses the token at the next request."""
+    assert api.get("/api/v1/me", FINANCE).status_code == 200
+    other = create_engine(database_url)
+    try:
+        with other.begin() as conn:
+            conn.execute(
+                text("UPDATE user_account SET active = false WHERE username = :u"), {"u": FINANCE}
+            )
+    finally:
+        other.dispose()
+    answer = api.get("/api/v1/me", FINANCE)
+    assert (answer.status_code, answer.json["error"]) == (401, "user_inactive")
+
+
+def test_changed_roles_apply_to_the_next_request(app: Flask, api: ApiClient) -> None:
+    """Changing roles ends the user's sessions: the old token is refused at once, a new
+    one carries the new roles."""
+    assert "finance" in api.get("/api/v1/me", FINANCE).json["roles"]
+    set_roles(uow(app), admin(app), FINANCE, ["supervisor"])
+    answer = api.get("/api/v1/me", FINANCE)
+    assert (answer.status_code, answer.json["error"]) == (401, "session_ended")
+    del api.tokens[FINANCE]
+    assert api.get("/api/v1/me", FINANCE).json["roles"] == ["supervisor"]
+
+
+def test_a_disabled_user_is_refused_at_once(app: Flask, api: ApiClient) -> None:
+    assert api.get("/api/v1/me", FINANCE).status_code == 200
+    set_active(uow(app), admin(app), FINANCE, False)
+    answer = api.get("/api/v1/me", FINANCE)
+    assert (answer.status_code, answer.json["error"]) == (401, "user_inactive")
+
+
+def test_a_write_outside_the_operations_also_applies_at_once(app: Flask, api: ApiClient) -> None:
+    """Any committed write to the directory's tables through this engine, raw SQL included."""
+    assert api.get("/api/v1/me", FINANCE).status_code == 200
+    with app.extensions["db_engine"].begin() as conn:
+        conn.execute(
+            text("UPDATE user_account SET active = false WHERE username = :u"), {"u": FINANCE}
+        )
+    assert api.get("/api/v1/me", FINANCE).status_code == 401
+
+
+def test_a_rolled_back_write_keeps_nothing_stale(app: Flask, api: ApiClient) -> None:
+    """A rolled-back change is forgotten with the cache, and the actor read afresh is the
+    unchanged one."""
+    assert api.get("/api/v1/me", FINANCE).status_code == 200
+    with app.extensions["db_engine"].connect() as conn:
+        conn.execute(
+            text("UPDATE user_account SET active = false WHERE username = :u"), {"u": FINANCE}
+        )
+        conn.rollback()
+    assert api.get("/api/v1/me", FINANCE).status_code == 200

@@ -1,0 +1,71 @@
+"""Two colleagues claim one task at the same moment: both read it unclaimed, the first writes,
+the second's write must not overwrite the first. The task row's version (`version_id_col`)
+makes the second write find no row (StaleDataError), answered 409, never a 500 or a lost claim.
+
+The race is made deterministic: just before the claim's flush, the colleague's claim lands on
+the same row from underneath the ORM (as a concurrent transaction committed in between would),
+on SQLite and PostgreSQL alike; SQLite's write lock would keep a second connection out, so it
+runs in the claim's own transaction and goes with its rollback. It found the instance loaded
+after the change, whose autoflush raised StaleDataError outside the 409 mapping (a 500)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session
+
+from service.db.models import Event, Task, User
+from tests.conftest import ApiClient
+
+POLICE, COLLEAGUE = "thanhhoa.congan", "thanhhoa.congan.truongphong"  # same agency and role
+
+
+@contextmanager
+def claimed_underneath(app: Flask, task_id: int, user_id: int) -> Iterator[None]:
+    """The next flush that changes task `task_id` finds it claimed by `user_id` meanwhile."""
+    factory = app.extensions["session_factory"]
+    done: list[bool] = []
+
+    def colleague_first(session: Session, *_: Any) -> None:
+        if done or not any(isinstance(o, Task) and o.id == task_id for o in session.dirty):
+            return
+        done.append(True)
+        table = Task.__table__
+        session.connection().execute(  # the connection's own: no autoflush, no version check
+            update(table)
+            .where(table.c.id == task_id)
+            .values(claimed_by_id=user_id, version=table.c.version + 1)
+        )
+
+    event.listen(factory, "before_flush", colleague_first)
+    try:
+        yield
+    finally:
+        event.remove(factory, "before_flush", colleague_first)
+    assert done, "the task was never written"
+
+
+def _user_id(app: Flask, username: str) -> int:
+    with app.extensions["session_factory"]() as session:
+        return int(session.scalar(select(User.id).filter_by(username=username)))
+
+
+def test_a_claim_racing_a_colleagues_is_409_and_writes_nothing(app: Flask, api: ApiClient) -> None:
+    api.start_plan(POLICE)
+    (task,) = api.get("/api/v1/tasks", POLICE).json
+    colleague = _user_id(app, COLLEAGUE)
+
+    with claimed_underneath(app, task["id"], colleague):
+        answer = api.post(f"/api/v1/tasks/{task['id']}/claim", POLICE)
+
+    assert (answer.status_code, answer.json["error"]) == (409, "task_not_open")
+    with app.extensions["session_factory"]() as session:  # the refused claim left nothing
+        row = session.get(Task, task["id"])
+        assert row is not None and row.claimed_by_id is None
+        claims = session.scalars(select(Event).filter_by(action="task_claimed")).all()
+        assert claims == []
+    assert api.post(f"/api/v1/tasks/{task['id']}/claim", POLICE).status_code == 204  # retried
