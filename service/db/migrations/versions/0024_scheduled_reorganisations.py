@@ -1,7 +1,7 @@
 """scheduled reorganisations: asked for ahead of their date, applied by the scheduler
 
 Revision ID: 0024_scheduled_reorganisations
-Revises: 0026_register_symbol
+Revises: 0023_register_symbol
 Create Date: 2026-12-02 04:20:00.000000
 """
 
@@ -9,8 +9,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0024_scheduled_reorganisations'
-down_revision = '0026_register_symbol'
+revision = "0024_scheduled_reorganisations"
+down_revision = "0023_register_symbol"
 branch_labels = None
 depends_on = None
 

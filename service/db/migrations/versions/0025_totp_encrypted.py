@@ -2,7 +2,7 @@
 
 Seeds stored before this stay readable; `flask users encrypt-second-factors` seals them.
 
-Revision ID: 0023_totp_encrypted
+Revision ID: 0025_totp_encrypted
 Revises: 0024_scheduled_reorganisations
 Create Date: 2026-12-02 04:10:00.000000
 """
@@ -11,8 +11,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0023_totp_encrypted'
-down_revision = '0024_scheduled_reorganisations'  # main's head when merged; the lead re-chains
+revision = "0025_totp_encrypted"
+down_revision = "0024_scheduled_reorganisations"
 branch_labels = None
 depends_on = None
 

@@ -4,7 +4,7 @@ Each existing register row (agency, year, kind) becomes one row per symbol its d
 carry (its own symbol when it issued none), each keeping the row's last number: no register
 goes backwards and no number is given twice. The document's unique number follows the symbol.
 
-Revision ID: 0026_register_symbol
+Revision ID: 0023_register_symbol
 Revises: 0022_dated_agencies
 Create Date: 2026-12-02 04:10:00.000000
 """
@@ -15,8 +15,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0026_register_symbol'
-down_revision = '0022_dated_agencies'
+revision = "0023_register_symbol"
+down_revision = "0022_dated_agencies"
 branch_labels = None
 depends_on = None
 

@@ -1,14 +1,14 @@
 """notification text: a message id and its parameters, rendered in the reader's language
 
-Revision ID: 0023_notification_text
-Revises: 0023_totp_encrypted
+Revision ID: 0026_notification_text
+Revises: 0025_totp_encrypted
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0023_notification_text"
-down_revision = "0023_totp_encrypted"  # main's head when merged; the lead re-chains
+revision = "0026_notification_text"
+down_revision = "0025_totp_encrypted"
 branch_labels = None
 depends_on = None
 
