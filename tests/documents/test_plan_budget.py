@@ -38,7 +38,9 @@ def _plan(lines: list[tuple[int, int, str]]) -> OfficialDocument:
 
 
 def _budget(doc: OfficialDocument) -> Table:
-    (table,) = [b for b in doc.body if isinstance(b, Table) and LINE_TOTAL in b.columns]
+    """The budget detail: in Phụ lục I since plans carry appendices (the body keeps the total)."""
+    blocks = [*doc.body, *(b for appendix in doc.appendices for b in appendix.body)]
+    (table,) = [b for b in blocks if isinstance(b, Table) and LINE_TOTAL in b.columns]
     return table
 
 
