@@ -165,7 +165,12 @@ def test_the_audit_log_holds_the_hashes_and_a_file_in_hand_is_checked(api: ApiCl
     browser.get("/documents/check")
     upload = {"file": [(io.BytesIO(pdf), "van-ban.pdf")]}  # one value: the (file, name) pair
     page = browser.post("/documents/check", upload).get_data(as_text=True)
-    assert "UBND TỈNH THANH HÓA<br><strong>BAN CHỈ ĐẠO 138</strong>" in page
+    # the issuer as the header prints it: the parent body, then the issuing body in bold
+    lines = re.search(r'<dd class="issued-as">(.*?)</dd>', page, re.S)
+    assert lines is not None
+    shown = lines.group(1).split("<br>")
+    assert [re.sub(r"<[^>]+>", "", line) for line in shown] == header
+    assert shown[-1].startswith("<strong>")
     changed = check(pdf + b"\n")  # one byte more: no longer the signed file
     assert (changed["matches"], changed["document"]) == (False, None)
     empty = api.post("/api/v1/documents/check", AWARDS, data={})

@@ -27,6 +27,10 @@ BAC_NINH_USERS = [
 def plan(year: int) -> dict[str, Any]:
     found = copy.deepcopy(PLAN_2023) | {"year": year, "addressed_units": [], "deadlines": []}
     found["pilot_sites"] = []
+    found["window"] = {
+        "start": f"{year}-07-01",
+        "end": f"{year}-08-19",
+    }  # the period lies in its year
     return found
 
 

@@ -60,7 +60,7 @@ def test_reorganisations_on_the_page(app: Flask, browser: Browser, clock: FakeCl
         reorganise(browser, "create", code="thanh-hoa-xa-moi", name="X", kind="commune", **day),
         "code",
     )
-    assert reason == "Mã &#39;thanh-hoa-xa-moi&#39; đã được dùng."
+    assert reason == "Mã thanh-hoa-xa-moi đã được dùng."
     early = reorganise(browser, "rename", code="thanh-hoa-xa-moi", name="X", effective="2025-06-30")
     assert refused(early, "effective").startswith("Trước khi cơ quan, đơn vị tồn tại")
     assert refused(reorganise(browser, "rename", code="thanh-hoa-xa-moi", name="X"), "effective")
