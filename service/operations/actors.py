@@ -247,9 +247,15 @@ class ActorCache:
             if conn.info.pop("directory_written", False):
                 self.clear()
 
+        def rolled_back(conn: Any) -> None:
+            # an invalidated connection (the database went away) has nothing to forget, and
+            # reading its info would try to reconnect inside the rollback: a 500, not a 503
+            if not conn.invalidated:
+                conn.info.pop("directory_written", None)
+
         event.listen(engine, "after_cursor_execute", seen)
         event.listen(engine, "commit", committed)
-        event.listen(engine, "rollback", lambda conn: conn.info.pop("directory_written", None))
+        event.listen(engine, "rollback", rolled_back)
 
     def clear(self) -> None:
         with self._lock:
