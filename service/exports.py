@@ -8,6 +8,7 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
+from flask import Response, send_file
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
@@ -51,3 +52,9 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def encode(fmt: str, title: str, table: Table) -> tuple[bytes, str]:
     """The table in `fmt` ("csv" or "xlsx") and its media type."""
     return (to_csv(table), "text/csv") if fmt == "csv" else (to_xlsx(title, table), XLSX)
+
+
+def send_table(fmt: str, title: str, table: Table, name: str) -> Response:
+    """The table as a file to save, for the pages and the API alike."""
+    body, mimetype = encode(fmt, title, table)
+    return send_file(io.BytesIO(body), mimetype=mimetype, as_attachment=True, download_name=name)

@@ -3,17 +3,16 @@ user with their roles by agency, in the same columns (service.operations.users_i
 
 from __future__ import annotations
 
-from io import BytesIO
 from typing import Any
 
-from flask import Response, request, send_file
+from flask import Response, request
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from service.api.blueprint import BEARER, Blueprint, multipart
 from service.api.deps import current_actor, new_uow
 from service.errors import Invalid
-from service.exports import encode
+from service.exports import send_table
 from service.imports import read_rows
 from service.operations.users_import import import_users
 from service.permissions import Right, require
@@ -66,6 +65,5 @@ class Export(MethodView):
     def get(self, args: dict[str, str]) -> Response:
         """Every user with their roles, by agency, in the import's columns and `active`."""
         uow = new_uow(write=False)
-        body, mimetype = encode(args["format"], "Users", users_sheet(uow, current_actor()))
         name = f"users-{local_day(uow.now()):%Y%m%d}.{args['format']}"
-        return send_file(BytesIO(body), mimetype=mimetype, as_attachment=True, download_name=name)
+        return send_table(args["format"], "Users", users_sheet(uow, current_actor()), name)

@@ -5,16 +5,15 @@ audited there."""
 from __future__ import annotations
 
 from datetime import date
-from io import BytesIO
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_login import login_required
 
 from service.errors import Invalid, NotFound
-from service.exports import encode
+from service.exports import send_table
 from service.imports import Rows, read_rows
 from service.operations import scheduled_reorganisation as scheduling
 from service.operations import users as ops
@@ -303,6 +302,5 @@ def export_users(fmt: str) -> ResponseReturnValue:
     """Every user with their roles, by agency, in the import's columns."""
     actor = current_actor()
     uow = new_uow(write=False)
-    body, mimetype = encode(fmt, gettext("Users"), users_sheet(uow, actor))
     name = f"nguoi-dung-{local_day(uow.now()):%Y%m%d}.{fmt}"
-    return send_file(BytesIO(body), mimetype=mimetype, as_attachment=True, download_name=name)
+    return send_table(fmt, gettext("Users"), users_sheet(uow, actor), name)

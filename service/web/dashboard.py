@@ -3,7 +3,6 @@ the trend and last year's cycle; each table downloadable as CSV and Excel, the t
 
 from __future__ import annotations
 
-from io import BytesIO
 from typing import Any
 
 from flask import (
@@ -14,7 +13,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask.typing import ResponseReturnValue
@@ -24,7 +22,7 @@ from marshmallow import ValidationError, fields
 
 from service.db.uow import UnitOfWork
 from service.errors import Conflict, Invalid
-from service.exports import Table, to_csv, to_xlsx
+from service.exports import Table, send_table
 from service.operations.supervision import remind_units
 from service.permissions import Right, require
 from service.queries import dashboard
@@ -167,15 +165,7 @@ def download(campaign_id: int, view: str, fmt: str) -> ResponseReturnValue:
         abort(404)
     title, table = TABLES[view](campaign_id, _args())
     name = f"{view}-{campaign_id}-{local_day(_read().now()):%Y%m%d}.{fmt}"
-    body, mimetype = (
-        (to_csv(table), "text/csv")
-        if fmt == "csv"
-        else (
-            to_xlsx(title, table),
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-    )
-    return send_file(BytesIO(body), mimetype=mimetype, as_attachment=True, download_name=name)
+    return send_table(fmt, title, table, name)
 
 
 UNIT_HEADERS = (

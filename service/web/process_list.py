@@ -3,17 +3,16 @@ auditor's landing page."""
 
 from __future__ import annotations
 
-from io import BytesIO
 from typing import Any
 
-from flask import Blueprint, abort, current_app, render_template, request, send_file
+from flask import Blueprint, abort, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext, lazy_gettext
 from flask_login import login_required
 from marshmallow import ValidationError
 
 from service.db.base import MAX_ID
-from service.exports import to_csv, to_xlsx
+from service.exports import send_table
 from service.queries.process_list import (
     STATUSES,
     Filters,
@@ -117,12 +116,4 @@ def download(fmt: str) -> ResponseReturnValue:
         ],
     )
     name = f"processes-{local_day(new_uow(write=False).now()):%Y%m%d}.{fmt}"
-    body, mimetype = (
-        (to_csv(table), "text/csv")
-        if fmt == "csv"
-        else (
-            to_xlsx(gettext("Processes"), table),
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-    )
-    return send_file(BytesIO(body), mimetype=mimetype, as_attachment=True, download_name=name)
+    return send_table(fmt, gettext("Processes"), table, name)

@@ -3,16 +3,15 @@ administrator sets a register's next number from the page."""
 
 from __future__ import annotations
 
-from io import BytesIO
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_login import login_required
 
 from service.errors import Invalid
-from service.exports import Table, to_csv, to_xlsx
+from service.exports import Table, send_table
 from service.operations.registers import set_next_number
 from service.permissions import Right, may, require
 from service.queries.registers import register, register_agencies
@@ -88,15 +87,7 @@ def download(agency_code: str, year: int, fmt: str) -> ResponseReturnValue:
     found = register(new_uow(write=False), current_actor(), agency_code, year)
     table = _table(found)
     name = f"so-dang-ky-{agency_code}-{year}.{fmt}"
-    body, mimetype = (
-        (to_csv(table), "text/csv")
-        if fmt == "csv"
-        else (
-            to_xlsx(f"{TITLE} {year}", table),
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-    )
-    return send_file(BytesIO(body), mimetype=mimetype, as_attachment=True, download_name=name)
+    return send_table(fmt, f"{TITLE} {year}", table, name)
 
 
 def _table(found: dict[str, Any]) -> Table:
