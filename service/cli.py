@@ -99,7 +99,7 @@ def _deploy_all(folder: Path) -> None:
     for path in sorted(folder.glob("*.bpmn")):
         row, created = deploy(_uow(), SYSTEM, path.name, path.read_bytes())
         state = "deployed" if created else "unchanged"
-        click.echo(f"{path.name}: {row['process_id']} v{row['version']} {state}")
+        click.echo(f"{path.name}: {row.process_id} v{row.version} {state}")
 
 
 @click.command("load-demo")

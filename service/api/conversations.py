@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Response, current_app, request
 from flask.views import MethodView
@@ -15,7 +15,13 @@ from service.attachment_http import read_upload, send_attached
 from service.db.base import MAX_ID
 from service.errors import Invalid
 from service.operations.conversations import MAX_COMMENT, add_comment, attach_file
-from service.queries.conversations import attached_file, conversation
+from service.queries.conversations import (
+    AttachmentView,
+    CommentView,
+    ConversationView,
+    attached_file,
+    conversation,
+)
 from service.validation import NOT_A_WHOLE_NUMBER, Schema
 
 # Schemas of this resource alone live here, beside it.
@@ -78,15 +84,18 @@ blp = Blueprint(
 )
 
 
-def _item(rows: list[dict[str, Any]], item_id: int) -> dict[str, Any]:
-    return next(row for row in rows if row["id"] == item_id)
+_Row = TypeVar("_Row", CommentView, AttachmentView)
+
+
+def _item(rows: list[_Row], item_id: int) -> _Row:
+    return next(row for row in rows if row.id == item_id)
 
 
 @blp.route("/processes/<int:process_id>/conversation")
 class Conversation(MethodView):
     @blp.doc(**BEARER)
     @blp.response(200, ConversationSchema)
-    def get(self, process_id: int) -> dict[str, Any]:
+    def get(self, process_id: int) -> ConversationView:
         """The process's comments and attached files, oldest first, and whom a comment may
         mention."""
         return conversation(new_uow(write=False), current_actor(), process_id)
@@ -97,7 +106,7 @@ class Comments(MethodView):
     @blp.doc(**BEARER)
     @blp.arguments(CommentArgsSchema)
     @blp.response(201, CommentSchema)
-    def post(self, args: dict[str, Any], process_id: int) -> dict[str, Any]:
+    def post(self, args: dict[str, Any], process_id: int) -> CommentView:
         """Comment on the process, or on one of its tasks (`task`), without deciding anything;
         the agencies mentioned (by code) are notified. The audit log holds the text's hash."""
         actor = current_actor()
@@ -109,14 +118,14 @@ class Comments(MethodView):
             task_id=args["task"],
             mentions=args["mentions"],
         )
-        return _item(conversation(new_uow(write=False), actor, process_id)["comments"], comment_id)
+        return _item(conversation(new_uow(write=False), actor, process_id).comments, comment_id)
 
 
 @blp.route("/processes/<int:process_id>/attachments")
 class Attachments(MethodView):
     @blp.doc(**BEARER, **UPLOAD)
     @blp.response(201, AttachmentSchema)
-    def post(self, process_id: int) -> dict[str, Any]:
+    def post(self, process_id: int) -> AttachmentView:
         """Attach a file (multipart `file`: PDF, DOCX, XLSX, JPEG or PNG, at most 20 MB, its
         type read from its content) to the process or one of its tasks (`task`). The audit log
         holds its SHA-256."""
@@ -134,7 +143,7 @@ class Attachments(MethodView):
             content,
             task_id=None if task is None else int(task),
         )
-        rows = conversation(new_uow(write=False), actor, process_id)["attachments"]
+        rows = conversation(new_uow(write=False), actor, process_id).attachments
         return _item(rows, attachment_id)
 
 

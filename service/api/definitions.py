@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import request
 from flask.views import MethodView
 
@@ -11,7 +9,7 @@ from service.api.blueprint import BEARER, Blueprint, multipart
 from service.api.deps import current_actor, new_uow
 from service.api.schemas import DefinitionSchema
 from service.errors import Invalid, Message
-from service.operations.definitions import deploy
+from service.operations.definitions import DefinitionView, deploy
 from service.queries.definitions import definitions
 
 blp = Blueprint(
@@ -28,7 +26,7 @@ MAX_BPMN_BYTES = 5 * 1024 * 1024
 class Definitions(MethodView):
     @blp.doc(**BEARER)
     @blp.response(200, DefinitionSchema(many=True))
-    def get(self) -> list[dict[str, Any]]:
+    def get(self) -> list[DefinitionView]:
         """Every deployed version."""
         current_actor()
         return definitions(new_uow(write=False))
@@ -39,7 +37,7 @@ class Definitions(MethodView):
     )
     @blp.response(201, DefinitionSchema)
     @blp.alt_response(200, schema=DefinitionSchema, description="That exact file is deployed")
-    def post(self) -> tuple[dict[str, Any], int]:
+    def post(self) -> tuple[DefinitionView, int]:
         """Deploy a BPMN file (administrators): the raw XML as the body, or a multipart `file`.
 
         400 names the file, the element id, the line and the reason when the diagram is invalid.

@@ -10,7 +10,7 @@ from service.api.blueprint import BEARER, Blueprint
 from service.api.deps import current_actor, new_uow
 from service.api.schemas import DelegationRequestSchema, DelegationSchema
 from service.operations.delegations import grant_delegation, revoke_delegation
-from service.queries.delegations import delegations
+from service.queries.delegations import DelegationView, delegations
 
 blp = Blueprint(
     "delegations",
@@ -24,20 +24,20 @@ blp = Blueprint(
 class Delegations(MethodView):
     @blp.doc(**BEARER)
     @blp.response(200, DelegationSchema(many=True))
-    def get(self) -> list[dict[str, Any]]:
+    def get(self) -> list[DelegationView]:
         """Delegations granted by and to the caller."""
         return delegations(new_uow(write=False), current_actor())
 
     @blp.doc(**BEARER)
     @blp.arguments(DelegationRequestSchema)
     @blp.response(201, DelegationSchema)
-    def post(self, args: dict[str, Any]) -> dict[str, Any]:
+    def post(self, args: dict[str, Any]) -> DelegationView:
         """Name a substitute who sees and signs the caller's tasks from `starts` to `ends`."""
         actor = current_actor()
         grant_id = grant_delegation(
             new_uow(), actor, args["substitute"], args["starts"], args["ends"], args["kind"]
         )
-        return next(d for d in delegations(new_uow(write=False), actor) if d["id"] == grant_id)
+        return next(d for d in delegations(new_uow(write=False), actor) if d.id == grant_id)
 
 
 @blp.route("/<int:delegation_id>")

@@ -18,7 +18,7 @@ from service.api.schemas import (
 )
 from service.errors import Invalid, Message
 from service.operations.awards import issue_award_decision
-from service.queries.awards import award_decision
+from service.queries.awards import AwardDecisionView, award_decision
 from service.queries.documents import (
     MIMETYPES,
     RETRY_AFTER,
@@ -88,7 +88,7 @@ class ProcessDocuments(MethodView):
 class AwardDecision(MethodView):
     @blp.doc(**BEARER)
     @blp.response(200, AwardDecisionSchema)
-    def get(self, process_id: int) -> dict[str, Any]:
+    def get(self, process_id: int) -> AwardDecisionView:
         """What the plan's award decision (QĐ khen thưởng) covers: the accepted nominations its
         signing head decides, those decided elsewhere (Kỷ niệm chương: forwarded to the
         Ministry), the decision once issued, and whether the caller may issue it. The units

@@ -21,7 +21,7 @@ from service.api.schemas import (
     StartProcessSchema,
 )
 from service.operations.processes import start_process
-from service.queries.process_list import Filters, process_list
+from service.queries.process_list import Filters, ProcessRow, process_list
 from service.queries.processes import (
     HistoryEvent,
     ProcessAsIssued,
@@ -29,7 +29,7 @@ from service.queries.processes import (
     history,
     process_detail,
 )
-from service.queries.reports import children, consolidated, missing
+from service.queries.reports import Child, MissingUnit, children, consolidated, missing
 
 blp = Blueprint(
     "processes", __name__, url_prefix="/api/v1/processes", description="Process instances"
@@ -41,7 +41,7 @@ class Processes(MethodView):
     @blp.doc(**BEARER)
     @blp.arguments(ProcessListArgsSchema, location="query")
     @blp.response(200, ProcessListItemSchema(many=True))
-    def get(self, args: dict[str, Any]) -> list[dict[str, Any]]:
+    def get(self, args: dict[str, Any]) -> list[ProcessRow]:
         """The processes the caller may read, newest first: filters by year, campaign (the
         plan at the top), agency, status, open step, overdue and `mine`; `q` searches titles,
         document numbers and agencies, ignoring diacritics. `reading` says how much of each
@@ -92,7 +92,7 @@ class ProcessHistory(MethodView):
 class ProcessChildren(MethodView):
     @blp.doc(**BEARER)
     @blp.response(200, ChildSchema(many=True))
-    def get(self, process_id: int) -> list[dict[str, Any]]:
+    def get(self, process_id: int) -> list[Child]:
         """The units this plan was issued to, each with its status and open steps."""
         return children(new_uow(write=False), current_actor(), process_id)
 
@@ -102,7 +102,7 @@ class ProcessMissing(MethodView):
     @blp.doc(**BEARER)
     @blp.arguments(RoundArgsSchema, location="query")
     @blp.response(200, MissingUnitSchema(many=True))
-    def get(self, args: dict[str, Any], process_id: int) -> list[dict[str, Any]]:
+    def get(self, args: dict[str, Any], process_id: int) -> list[MissingUnit]:
         """Every unit below this plan, at any depth, that has not reported in the round."""
         return missing(new_uow(write=False), current_actor(), process_id, args["round"])
 

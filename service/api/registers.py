@@ -10,7 +10,7 @@ from marshmallow import Schema, fields
 from service.api.blueprint import BEARER, Blueprint
 from service.api.deps import current_actor, new_uow
 from service.operations.registers import set_next_number
-from service.queries.registers import register
+from service.queries.registers import RegisterView, register
 from service.states import DocumentState
 
 
@@ -89,7 +89,7 @@ blp = Blueprint(
 class AgencyRegister(MethodView):
     @blp.doc(**BEARER)
     @blp.response(200, RegisterSchema)
-    def get(self, agency_code: str, year: int) -> dict[str, Any]:
+    def get(self, agency_code: str, year: int) -> RegisterView:
         """The documents the agency issued in the year, by kind and number, and the next
         number of each register (one per number symbol). The agency's own users and those
         who oversee its level."""

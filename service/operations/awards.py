@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -56,19 +55,29 @@ def decided_here(kind: str, level_kind: str) -> bool:
     return (level_kind in levels) == (rule == "only")
 
 
+@dataclass(frozen=True, slots=True)
+class ForwardedAward:
+    """An accepted award decided elsewhere: by the Ministry, or by another level's head."""
+
+    kind: str
+    nominee: str
+    goes_to: str  # "ministry" or "other_level"
+
+
 @dataclass(frozen=True)
 class Outline:
     """What a plan's award decision covers, and where it stands."""
 
     awardees: list[Awardee]  # accepted, decided here
-    elsewhere: list[dict[str, str]]  # accepted, decided elsewhere: kind, nominee, goes_to
+    elsewhere: list[ForwardedAward]  # accepted, decided elsewhere
     decision: Document | None  # the decision issued, if any
     signed: bool  # the plan is signed: a decision may follow
 
 
 def outline(session: Session, instance: ProcessInstance) -> Outline:
     level = instance.jurisdiction.kind
-    awardees, elsewhere = [], []
+    awardees: list[Awardee] = []
+    elsewhere: list[ForwardedAward] = []
     for n in instance.document.get("nominations", []):
         if n.get("accepted") is not True:
             continue
@@ -76,7 +85,7 @@ def outline(session: Session, instance: ProcessInstance) -> Outline:
             awardees.append(Awardee(n["kind"], n["nominee"], n["reason"]))
         else:
             goes_to = FORWARDED_TO.get(n["kind"], "other_level")
-            elsewhere.append({"kind": n["kind"], "nominee": n["nominee"], "goes_to": goes_to})
+            elsewhere.append(ForwardedAward(n["kind"], n["nominee"], goes_to))
     documents = session.scalars(
         select(Document)
         .where(Document.instance_id == instance.id, Document.kind.in_((PLAN_KIND, DECISION_KIND)))
@@ -245,15 +254,3 @@ def _executors(session: Session, instance: ProcessInstance, agency: Agency) -> s
     ]
     listed = ", ".join(names + ["các cơ quan, đơn vị có liên quan"])
     return f"Thủ trưởng {listed}"
-
-
-def outline_data(plan: Outline) -> dict[str, Any]:
-    """The outline as the API and the pages read it."""
-    return {
-        "signed": plan.signed,
-        "awardees": [
-            {"kind": a.kind, "nominee": a.nominee, "reason": a.reason} for a in plan.awardees
-        ],
-        "elsewhere": plan.elsewhere,
-        "decision_id": None if plan.decision is None else plan.decision.id,
-    }

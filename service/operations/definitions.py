@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -28,22 +30,36 @@ def engine_definition(row: ProcessDefinition) -> Definition:
     return definition
 
 
-def definition_view(row: ProcessDefinition) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "process_id": row.process_id,
-        "version": row.version,
-        "name": row.name,
-        "filename": row.filename,
-        "sha256": row.sha256,
-        "roles": list(row.roles),
-        "deployed_at": row.deployed_at,
-    }
+@dataclass(frozen=True, slots=True)
+class DefinitionView:
+    """A deployed version, as the list and a deploy's answer show it."""
+
+    id: int
+    process_id: str
+    version: int
+    name: str
+    filename: str
+    sha256: str
+    roles: list[str]
+    deployed_at: datetime
+
+
+def definition_view(row: ProcessDefinition) -> DefinitionView:
+    return DefinitionView(
+        id=row.id,
+        process_id=row.process_id,
+        version=row.version,
+        name=row.name,
+        filename=row.filename,
+        sha256=row.sha256,
+        roles=list(row.roles),
+        deployed_at=row.deployed_at,
+    )
 
 
 def deploy(
     uow: UnitOfWork, actor: Actor | SystemActor, filename: str, xml: bytes
-) -> tuple[dict[str, Any], bool]:
+) -> tuple[DefinitionView, bool]:
     """Store `xml` as the next version of its process unless that exact file is deployed.
 
     Returns the definition row and whether it is new. A diagram that fails validation is

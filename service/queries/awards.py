@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
 from service.db.uow import UnitOfWork
+from service.documents.content import Awardee
 from service.operations.actors import Actor
-from service.operations.awards import outline, outline_data
+from service.operations.awards import ForwardedAward, outline
 from service.operations.reading import readable_instance
 from service.permissions import HEAD_ROLE, Reading, Right, may
 
 
-def award_decision(uow: UnitOfWork, actor: Actor, process_id: int) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class AwardDecisionView:
+    """What a signed plan's award decision covers, and whether the reader may issue it."""
+
+    signed: bool  # the plan is signed: a decision may follow
+    awardees: list[Awardee]  # accepted, decided here
+    elsewhere: list[ForwardedAward]  # accepted, decided elsewhere
+    decision_id: int | None  # its document, once issued
+    may_issue: bool
+
+
+def award_decision(uow: UnitOfWork, actor: Actor, process_id: int) -> AwardDecisionView:
     """The accepted nominations decided on this plan and those decided elsewhere, the decision
     if issued, and whether the actor may issue it now (`may_issue`). A unit the plan addressed
     reads it too, read-only: the signed plan already prints the nominations and verdicts.
@@ -26,4 +38,10 @@ def award_decision(uow: UnitOfWork, actor: Actor, process_id: int) -> dict[str, 
             reading is Reading.FULL and may(actor, Right.DECIDE_AWARDS) and head in actor.duties()
         )
         ready = plan.signed and plan.decision is None and bool(plan.awardees)
-        return {**outline_data(plan), "may_issue": decides and ready}
+        return AwardDecisionView(
+            signed=plan.signed,
+            awardees=plan.awardees,
+            elsewhere=plan.elsewhere,
+            decision_id=None if plan.decision is None else plan.decision.id,
+            may_issue=decides and ready,
+        )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -25,7 +25,44 @@ class AttachedFile:
     sha256: str
 
 
-def conversation(uow: UnitOfWork, actor: Actor, process_id: int) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class CommentView:
+    id: int
+    task_id: int | None
+    author: str
+    agency: str
+    body: str
+    mentions: list[str]  # the agencies' names
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AttachmentView:
+    id: int
+    task_id: int | None
+    name: str
+    mimetype: str
+    size: int
+    sha256: str
+    uploaded_by: str
+    agency: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Mentionable:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationView:
+    comments: list[CommentView]
+    attachments: list[AttachmentView]
+    mentionable: list[Mentionable]  # the agencies a comment may mention
+
+
+def conversation(uow: UnitOfWork, actor: Actor, process_id: int) -> ConversationView:
     """The process's comments and files, oldest first (each names its task, if any), and the
     agencies a comment may mention."""
     with uow:
@@ -50,35 +87,35 @@ def conversation(uow: UnitOfWork, actor: Actor, process_id: int) -> dict[str, An
             .options(joinedload(Attachment.uploaded_by), joinedload(Attachment.agency))
             .order_by(Attachment.id)
         ).all()
-        return {
-            "comments": [
-                {
-                    "id": c.id,
-                    "task_id": c.task_id,
-                    "author": c.author.full_name,
-                    "agency": c.agency.name,
-                    "body": c.body,
-                    "mentions": [names[m] for m in c.mentions if m in names],
-                    "created_at": c.created_at,
-                }
+        return ConversationView(
+            comments=[
+                CommentView(
+                    id=c.id,
+                    task_id=c.task_id,
+                    author=c.author.full_name,
+                    agency=c.agency.name,
+                    body=c.body,
+                    mentions=[names[m] for m in c.mentions if m in names],
+                    created_at=c.created_at,
+                )
                 for c in comments
             ],
-            "attachments": [
-                {
-                    "id": a.id,
-                    "task_id": a.task_id,
-                    "name": a.name,
-                    "mimetype": a.mimetype,
-                    "size": a.size,
-                    "sha256": a.sha256,
-                    "uploaded_by": a.uploaded_by.full_name,
-                    "agency": a.agency.name,
-                    "created_at": a.created_at,
-                }
+            attachments=[
+                AttachmentView(
+                    id=a.id,
+                    task_id=a.task_id,
+                    name=a.name,
+                    mimetype=a.mimetype,
+                    size=a.size,
+                    sha256=a.sha256,
+                    uploaded_by=a.uploaded_by.full_name,
+                    agency=a.agency.name,
+                    created_at=a.created_at,
+                )
                 for a in files
             ],
-            "mentionable": [{"code": a.code, "name": a.name} for a in agencies],
-        }
+            mentionable=[Mentionable(a.code, a.name) for a in agencies],
+        )
 
 
 def attached_file(

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import select
 
 from service.db.models import ProcessDefinition
 from service.db.uow import UnitOfWork
-from service.operations.definitions import definition_view
+from service.operations.definitions import DefinitionView, definition_view
 
 
-def definitions(uow: UnitOfWork) -> list[dict[str, Any]]:
+def definitions(uow: UnitOfWork) -> list[DefinitionView]:
     """Every deployed version, newest first within each process."""
     with uow:
         return [

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
@@ -13,7 +14,22 @@ from service.operations.actors import Actor
 from workflows.calendar import local_day
 
 
-def delegations(uow: UnitOfWork, actor: Actor) -> list[dict[str, Any]]:
+@dataclass(frozen=True, slots=True)
+class DelegationView:
+    id: int
+    grantor: str
+    substitute: str
+    substitute_username: str
+    kind: str  # the mark the substitute signs under: TUQ or KT
+    starts: date
+    ends: date
+    created_at: datetime
+    revoked_at: datetime | None
+    active: bool
+    granted_by_me: bool
+
+
+def delegations(uow: UnitOfWork, actor: Actor) -> list[DelegationView]:
     with uow:
         today = local_day(uow.now())
         rows = uow.session.scalars(
@@ -28,18 +44,18 @@ def delegations(uow: UnitOfWork, actor: Actor) -> list[dict[str, Any]]:
             .order_by(Delegation.created_at.desc(), Delegation.id.desc())
         )
         return [
-            {
-                "id": d.id,
-                "grantor": d.grantor.full_name,
-                "substitute": d.substitute.full_name,
-                "substitute_username": d.substitute.username,
-                "kind": d.kind,
-                "starts": d.starts,
-                "ends": d.ends,
-                "created_at": d.created_at,
-                "revoked_at": d.revoked_at,
-                "active": d.revoked_at is None and d.starts <= today <= d.ends,
-                "granted_by_me": d.grantor_id == actor.user_id,
-            }
+            DelegationView(
+                id=d.id,
+                grantor=d.grantor.full_name,
+                substitute=d.substitute.full_name,
+                substitute_username=d.substitute.username,
+                kind=d.kind,
+                starts=d.starts,
+                ends=d.ends,
+                created_at=d.created_at,
+                revoked_at=d.revoked_at,
+                active=d.revoked_at is None and d.starts <= today <= d.ends,
+                granted_by_me=d.grantor_id == actor.user_id,
+            )
             for d in rows
         ]

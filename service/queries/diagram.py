@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
 from lxml import etree
 from sqlalchemy import select
@@ -18,7 +18,23 @@ from workflows.runtime import Runtime
 _BPMN = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL"}
 
 
-def diagram(uow: UnitOfWork, actor: Actor, process_id: int) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class DiagramStep:
+    id: str
+    kind: str  # userTask or receiveTask
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Diagram:
+    bpmn: str
+    steps: list[DiagramStep]  # in the order of the file
+    open: list[str]
+    done: list[str]
+    status: ProcessStatus
+
+
+def diagram(uow: UnitOfWork, actor: Actor, process_id: int) -> Diagram:
     """The BPMN XML the instance runs on, its steps (user and receive tasks: id, kind, name, in
     the order of the file), and the ids of its open steps (human tasks, and receive tasks whose
     message the engine waits for) and of its done steps.
@@ -43,22 +59,20 @@ def diagram(uow: UnitOfWork, actor: Actor, process_id: int) -> dict[str, Any]:
             open_steps |= {
                 element for element, message in _receive_tasks(tree) if runtime.awaits(message)
             }
-        return {
-            "bpmn": bpmn,
-            "steps": [
-                {
-                    "id": task.get("id") or "",
-                    "kind": etree.QName(task).localname,  # userTask or receiveTask
-                    "name": task.get("name") or "",
-                }
+        return Diagram(
+            bpmn=bpmn,
+            steps=[
+                DiagramStep(
+                    task.get("id") or "", etree.QName(task).localname, task.get("name") or ""
+                )
                 for task in tree.xpath(".//bpmn:userTask | .//bpmn:receiveTask", namespaces=_BPMN)
             ],
-            "open": sorted(open_steps),
-            "done": sorted(
+            open=sorted(open_steps),
+            done=sorted(
                 {step for step, state in steps if state == TaskState.COMPLETED} - open_steps
             ),
-            "status": instance.status,
-        }
+            status=instance.status,
+        )
 
 
 def _receive_tasks(tree: etree._Element) -> list[tuple[str, str]]:

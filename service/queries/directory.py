@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -18,7 +19,14 @@ from service.permissions import HEAD_ROLE, Right, may
 from service.states import TaskState
 
 
-def addressable_units(uow: UnitOfWork, process_id: int) -> list[dict[str, Any]]:
+@dataclass(frozen=True, slots=True)
+class AddressableUnit:
+    code: str
+    name: str
+    depth: int  # 1: directly below the plan's level
+
+
+def addressable_units(uow: UnitOfWork, process_id: int) -> list[AddressableUnit]:
     """The agencies below the level of a plan, in tree order, each with its depth (1: directly
     below). These are the units a plan may address.
 
@@ -41,11 +49,11 @@ def addressable_units(uow: UnitOfWork, process_id: int) -> list[dict[str, Any]]:
         children: dict[int | None, list[Any]] = {}
         for row in agencies:
             children.setdefault(row.parent_id, []).append(row)
-        found: list[dict[str, Any]] = []
+        found: list[AddressableUnit] = []
         stack = [(row, 1) for row in reversed(children.get(instance.jurisdiction_id, []))]
         while stack:
             row, depth = stack.pop()
-            found.append({"code": row.code, "name": row.name, "depth": depth})
+            found.append(AddressableUnit(row.code, row.name, depth))
             stack += [(child, depth + 1) for child in reversed(children.get(row.id, []))]
         return found
 
@@ -60,7 +68,15 @@ def plan_issuers(uow: UnitOfWork, process_id: int) -> list[tuple[str, str]]:
         return [] if agency is None else issuer_choices(agency)
 
 
-def colleagues(uow: UnitOfWork, actor: Actor) -> list[dict[str, Any]]:
+@dataclass(frozen=True, slots=True)
+class Colleague:
+    username: str
+    full_name: str
+    title: str
+    agency: str
+
+
+def colleagues(uow: UnitOfWork, actor: Actor) -> list[Colleague]:
     """The other active users of the actor's agency and of its sibling agencies (for a
     provincial committee: its office, the departments, the police…), the actor's own agency
     first, who may sign for an agency (a head or a deputy): whom a leader may name a substitute."""
@@ -78,7 +94,7 @@ def colleagues(uow: UnitOfWork, actor: Actor) -> list[dict[str, Any]]:
             .order_by(Agency.id != actor.agency_id, Agency.name, User.full_name)
         ).all()
         return [
-            {"username": u.username, "full_name": u.full_name, "title": u.title, "agency": name}
+            Colleague(u.username, u.full_name, u.title, name)
             for u, name in rows
             if may({r.role for r in u.roles}, Right.STAND_IN)
         ]

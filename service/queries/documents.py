@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload, undefer
@@ -39,6 +39,14 @@ class File:
     content: bytes
 
 
+class PendingBody(TypedDict):
+    """The JSON answer (202 or 503) for a document whose files are not there."""
+
+    id: int
+    state: DocumentState
+    message: str
+
+
 @dataclass(frozen=True)
 class Pending:
     """A document whose files are not there: being rendered, or their rendering failed."""
@@ -47,7 +55,7 @@ class Pending:
     process_id: int
     state: DocumentState  # rendering | failed
 
-    def body(self) -> dict[str, Any]:
+    def body(self) -> PendingBody:
         if self.state == DocumentState.FAILED:
             message = "The document's files could not be prepared; tell an administrator."
         else:

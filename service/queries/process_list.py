@@ -10,7 +10,8 @@ overdue filters, which look at tasks, leave such processes out.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal
 
 from marshmallow import fields
 from sqlalchemy import ColumnElement, Integer, and_, cast, exists, extract, false, func, or_, select
@@ -24,11 +25,12 @@ from service.db.uow import UnitOfWork
 from service.operations.actors import Actor
 from service.operations.reading import readable_processes
 from service.permissions import Reading
-from service.queries.processes import PLAN_KIND
+from service.queries.processes import PLAN_KIND, AgencyBrief
+from service.states import DeadlineState, ProcessStatus, TaskState
 from service.validation import Schema
 from workflows.text import fold
 
-STATUSES = ("running", "completed", "cancelled")
+STATUSES = (ProcessStatus.RUNNING, ProcessStatus.COMPLETED, ProcessStatus.CANCELLED)
 # the plan's own year, else the year (in Vietnam) it was started
 YEAR = func.coalesce(
     ProcessInstance.document["year"].as_integer(),
@@ -65,9 +67,52 @@ class FilterSchema(Schema):
     )
 
 
+@dataclass(frozen=True, slots=True)
+class WaitingStep:
+    """An open task of a listed process."""
+
+    step: str
+    name: str
+    agency: str
+    deadline_state: DeadlineState
+    due_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessRow:
+    id: int
+    title: str
+    reading: Reading
+    unit: AgencyBrief
+    year: int
+    parent_id: int | None
+    # an issued plan's reader sees that it is issued, not how it is carried out
+    status: ProcessStatus | Literal["issued"]
+    started_at: datetime
+    issued_at: datetime | None
+    documents: list[str]  # the numbers the actor reads, "83/KH-SYT"
+    open_steps: list[WaitingStep]
+    overdue: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Campaign:
+    id: int
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class Choices:
+    """What the filters offer: the years, campaigns and agencies of the readable processes."""
+
+    years: list[int]
+    campaigns: list[Campaign]
+    agencies: list[AgencyBrief]
+
+
 def process_list(
     uow: UnitOfWork, actor: Actor, filters: Filters, limit: int = 50, offset: int = 0
-) -> list[dict[str, Any]]:
+) -> list[ProcessRow]:
     """The processes the actor reads that match, newest first."""
     with uow:
         return _matches(uow, actor, readable_processes(uow, actor), filters, limit, offset)
@@ -75,7 +120,7 @@ def process_list(
 
 def list_page(
     uow: UnitOfWork, actor: Actor, filters: Filters, limit: int, offset: int
-) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+) -> tuple[list[ProcessRow], Choices]:
     """The page's rows and its filters' choices, from one pass over what the actor reads."""
     with uow:
         readable = readable_processes(uow, actor)
@@ -89,7 +134,7 @@ def _matches(
     filters: Filters,
     limit: int,
     offset: int,
-) -> list[dict[str, Any]]:
+) -> list[ProcessRow]:
     ids = _candidates(uow, actor, readable, filters)
     if not ids:
         return []
@@ -104,10 +149,9 @@ def _matches(
     return _rows(uow, readable, list(page))
 
 
-def _choices(uow: UnitOfWork, readable: dict[int, Reading]) -> dict[str, Any]:
-    """What the filters offer: the years, campaigns and agencies of the readable processes."""
+def _choices(uow: UnitOfWork, readable: dict[int, Reading]) -> Choices:
     if not readable:
-        return {"years": [], "campaigns": [], "agencies": []}
+        return Choices([], [], [])
     rows = uow.session.execute(
         select(
             ProcessInstance.id,
@@ -122,15 +166,15 @@ def _choices(uow: UnitOfWork, readable: dict[int, Reading]) -> dict[str, Any]:
         .where(Agency.id.in_({r.jurisdiction_id for r in rows}))
         .order_by(Agency.name)
     ).all()
-    return {
-        "years": sorted({int(r[4]) for r in rows}, reverse=True),
-        "campaigns": [
-            {"id": r.id, "title": r.title}
+    return Choices(
+        years=sorted({int(r[4]) for r in rows}, reverse=True),
+        campaigns=[
+            Campaign(r.id, r.title)
             for r in sorted(rows, key=lambda r: -r.id)
             if r.parent_id is None
         ],
-        "agencies": [{"id": a.id, "name": a.name} for a in agencies],
-    }
+        agencies=[AgencyBrief(a.id, a.name) for a in agencies],
+    )
 
 
 def _candidates(
@@ -207,11 +251,11 @@ def _conditions(actor: Actor, filters: Filters) -> list[ColumnElement[bool]]:
         conditions.append(YEAR == filters.year)
     if filters.status is not None:
         conditions.append(ProcessInstance.status == filters.status)
-    open_task = and_(Task.instance_id == ProcessInstance.id, Task.state == "open")
+    open_task = and_(Task.instance_id == ProcessInstance.id, Task.state == TaskState.OPEN)
     if filters.step is not None:
         conditions.append(exists().where(open_task, Task.step == filters.step))
     if filters.overdue:
-        conditions.append(exists().where(open_task, Task.deadline_state == "overdue"))
+        conditions.append(exists().where(open_task, Task.deadline_state == DeadlineState.OVERDUE))
     if filters.mine:
         duties = [and_(Task.agency_id == a, Task.role == r) for a, r in actor.duties()]
         conditions.append(
@@ -229,7 +273,7 @@ def _conditions(actor: Actor, filters: Filters) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def _rows(uow: UnitOfWork, readable: dict[int, Reading], page: list[int]) -> list[dict[str, Any]]:
+def _rows(uow: UnitOfWork, readable: dict[int, Reading], page: list[int]) -> list[ProcessRow]:
     instances = {
         i.id: i
         for i in uow.session.scalars(
@@ -247,7 +291,7 @@ def _rows(uow: UnitOfWork, readable: dict[int, Reading], page: list[int]) -> lis
     open_tasks: dict[int, list[Task]] = {}
     for task in uow.session.scalars(
         select(Task)
-        .where(Task.instance_id.in_(page), Task.state == "open")
+        .where(Task.instance_id.in_(page), Task.state == TaskState.OPEN)
         .options(joinedload(Task.agency))
         .order_by(Task.due_at.asc().nulls_last(), Task.id)
     ):
@@ -260,35 +304,28 @@ def _rows(uow: UnitOfWork, readable: dict[int, Reading], page: list[int]) -> lis
             numbers.setdefault(document.instance_id, []).append(
                 f"{document.number}/{document.symbol}"
             )
-    rows = []
+    rows: list[ProcessRow] = []
     for process_id in page:
         instance, reading = instances[process_id], readable[process_id]
         full = reading is Reading.FULL
         tasks = open_tasks.get(process_id, []) if full else []
         rows.append(
-            {
-                "id": process_id,
-                "title": instance.title,
-                "reading": reading.value,
-                "unit": {"id": instance.jurisdiction_id, "name": instance.jurisdiction.name},
-                "year": int(years[process_id]),
-                "parent_id": instance.parent_id,
-                # an issued plan's reader sees that it is issued, not how it is carried out
-                "status": instance.status if full else "issued",
-                "started_at": instance.started_at,
-                "issued_at": instance.issued_at,
-                "documents": numbers.get(process_id, []),
-                "open_steps": [
-                    {
-                        "step": t.step,
-                        "name": t.name,
-                        "agency": t.agency.name,
-                        "deadline_state": t.deadline_state,
-                        "due_at": t.due_at,
-                    }
+            ProcessRow(
+                id=process_id,
+                title=instance.title,
+                reading=reading,
+                unit=AgencyBrief(instance.jurisdiction_id, instance.jurisdiction.name),
+                year=int(years[process_id]),
+                parent_id=instance.parent_id,
+                status=instance.status if full else "issued",
+                started_at=instance.started_at,
+                issued_at=instance.issued_at,
+                documents=numbers.get(process_id, []),
+                open_steps=[
+                    WaitingStep(t.step, t.name, t.agency.name, t.deadline_state, t.due_at)
                     for t in tasks
                 ],
-                "overdue": any(t.deadline_state == "overdue" for t in tasks),
-            }
+                overdue=any(t.deadline_state == DeadlineState.OVERDUE for t in tasks),
+            )
         )
     return rows

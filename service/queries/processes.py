@@ -42,11 +42,6 @@ def last_day_of(due_at: datetime | None) -> date | None:
     return None if due_at is None else last_day(due_at)
 
 
-def due_fields(due_at: datetime | None) -> dict[str, Any]:
-    """A task's due instant and the last day to act on it, for the rows still built as dicts."""
-    return {"due_at": due_at, "last_day": last_day_of(due_at)}
-
-
 @dataclass(frozen=True, slots=True)
 class ProcessTask:
     """A task of a process, as its page and history list it."""

@@ -6,7 +6,8 @@ administrators) a level at or above it, as they read the processes of those leve
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -17,6 +18,7 @@ from service.errors import Forbidden
 from service.operations.actors import Actor
 from service.operations.registers import KINDS, agency_by_code, check_place, register_symbols
 from service.permissions import Right, may
+from service.states import DocumentState
 from workflows.calendar import local_day
 
 
@@ -33,7 +35,55 @@ def _reads(actor: Actor, agency: Agency) -> bool:
     return False
 
 
-def register_agencies(uow: UnitOfWork, actor: Actor) -> list[dict[str, Any]]:
+@dataclass(frozen=True, slots=True)
+class RegisterAgency:
+    code: str
+    name: str
+    abbreviation: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AgencyName:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterCounter:
+    """One of the agency's registers: a number symbol and the next number it gives."""
+
+    kind: str  # KH, BC, QĐ
+    symbol: str  # "KH-BCĐ"
+    name: str  # the kind's name
+    next_number: int
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterEntry:
+    id: int
+    process_id: int
+    kind: str
+    kind_name: str
+    number: int
+    symbol: str
+    number_symbol: str  # "180/KH-BCĐ"
+    signed_at: datetime
+    signed_on: date
+    subject: str
+    signed_by: str
+    signing_mark: str | None
+    state: DocumentState
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterView:
+    agency: AgencyName
+    year: int
+    registers: list[RegisterCounter]
+    documents: list[RegisterEntry]
+
+
+def register_agencies(uow: UnitOfWork, actor: Actor) -> list[RegisterAgency]:
     """The agencies whose registers the actor reads, in the directory's order: their own, and
     for overseers every agency of the levels they oversee that issues documents."""
     with uow:
@@ -41,13 +91,13 @@ def register_agencies(uow: UnitOfWork, actor: Actor) -> list[dict[str, Any]]:
             select(Agency).options(joinedload(Agency.parent)).order_by(Agency.id)
         ).all()
         return [
-            {"code": a.code, "name": a.name, "abbreviation": a.abbreviation}
+            RegisterAgency(a.code, a.name, a.abbreviation)
             for a in agencies
             if _reads(actor, a) and (a.abbreviation or a.id == actor.agency_id)
         ]
 
 
-def register(uow: UnitOfWork, actor: Actor, agency_code: str, year: int) -> dict[str, Any]:
+def register(uow: UnitOfWork, actor: Actor, agency_code: str, year: int) -> RegisterView:
     """The agency's registers for the year: the next number of each symbol it numbers (each
     body it issues as keeps its own sequence), and every document it issued, by kind, symbol
     and number.
@@ -78,35 +128,30 @@ def register(uow: UnitOfWork, actor: Actor, agency_code: str, year: int) -> dict
             kind = symbol.partition("-")[0]
             if symbol not in symbols.setdefault(kind, []):
                 symbols[kind].append(symbol)
-        return {
-            "agency": {"code": agency.code, "name": agency.name},
-            "year": year,
-            "registers": [
-                {
-                    "kind": kind,
-                    "symbol": symbol,
-                    "name": KINDS.get(kind, kind),
-                    "next_number": last.get(symbol, 0) + 1,
-                }
+        return RegisterView(
+            agency=AgencyName(agency.code, agency.name),
+            year=year,
+            registers=[
+                RegisterCounter(kind, symbol, KINDS.get(kind, kind), last.get(symbol, 0) + 1)
                 for kind, kind_symbols in symbols.items()
                 for symbol in kind_symbols
             ],
-            "documents": [
-                {
-                    "id": d.id,
-                    "process_id": d.instance_id,
-                    "kind": d.kind,
-                    "kind_name": KINDS.get(d.kind, d.kind),
-                    "number": d.number,
-                    "symbol": d.symbol,
-                    "number_symbol": f"{d.number}/{d.symbol}",
-                    "signed_at": d.signed_at,
-                    "signed_on": local_day(d.signed_at),
-                    "subject": d.subject,
-                    "signed_by": d.signed_by.full_name,
-                    "signing_mark": d.signing_mark,
-                    "state": d.state,
-                }
+            documents=[
+                RegisterEntry(
+                    id=d.id,
+                    process_id=d.instance_id,
+                    kind=d.kind,
+                    kind_name=KINDS.get(d.kind, d.kind),
+                    number=d.number,
+                    symbol=d.symbol,
+                    number_symbol=f"{d.number}/{d.symbol}",
+                    signed_at=d.signed_at,
+                    signed_on=local_day(d.signed_at),
+                    subject=d.subject,
+                    signed_by=d.signed_by.full_name,
+                    signing_mark=d.signing_mark,
+                    state=d.state,
+                )
                 for d in rows
             ],
-        }
+        )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -17,8 +17,8 @@ from service.operations.actors import Actor
 from service.operations.cascade import HANDED_OVER, unit_reports
 from service.operations.definitions import engine_definition
 from service.operations.reading import visible_instance
-from service.queries.processes import due_fields
-from service.states import ProcessStatus, TaskState
+from service.queries.processes import last_day_of
+from service.states import DeadlineState, ProcessStatus, TaskState
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,35 @@ def subtree(uow: UnitOfWork, root_id: int) -> list[Unit]:
     return [Unit(*row) for row in rows]
 
 
-def children(uow: UnitOfWork, actor: Actor, process_id: int) -> list[dict[str, Any]]:
+@dataclass(frozen=True, slots=True)
+class OpenStep:
+    task_id: int
+    step: str
+    name: str
+    due_at: datetime | None
+    last_day: date | None  # the last day to act
+    deadline_state: DeadlineState
+
+
+@dataclass(frozen=True, slots=True)
+class Child:
+    """A unit the plan was issued to, and where it stands."""
+
+    process_id: int
+    unit: str
+    status: ProcessStatus
+    reported: list[str]  # the rounds it reported
+    open_steps: list[OpenStep]
+
+
+@dataclass(frozen=True, slots=True)
+class MissingUnit:
+    process_id: int
+    unit: str
+    under: str | None  # the unit whose plan addressed it
+
+
+def children(uow: UnitOfWork, actor: Actor, process_id: int) -> list[Child]:
     """The units a plan was issued to, with where each one stands."""
     with uow:
         visible_instance(uow, actor, process_id)
@@ -79,29 +107,30 @@ def children(uow: UnitOfWork, actor: Actor, process_id: int) -> list[dict[str, A
         ):
             open_tasks.setdefault(task.instance_id, []).append(task)
         return [
-            {
-                "process_id": child.id,
-                "unit": name,
-                "status": child.status,
-                "reported": list(child.reports),
-                "open_steps": [
-                    {
-                        "task_id": t.id,
-                        "step": t.step,
-                        "name": t.name,
-                        **due_fields(t.due_at),
-                        "deadline_state": t.deadline_state,
-                    }
+            Child(
+                process_id=child.id,
+                unit=name,
+                status=child.status,
+                reported=list(child.reports),
+                open_steps=[
+                    OpenStep(
+                        task_id=t.id,
+                        step=t.step,
+                        name=t.name,
+                        due_at=t.due_at,
+                        last_day=last_day_of(t.due_at),
+                        deadline_state=t.deadline_state,
+                    )
                     for t in open_tasks.get(child.id, [])
                 ],
-            }
+            )
             for child, name in rows
         ]
 
 
 def missing(
     uow: UnitOfWork, actor: Actor, process_id: int, round_: str | None = None
-) -> list[dict[str, Any]]:
+) -> list[MissingUnit]:
     """Every unit below this plan, at any depth, that has not reported in the round."""
     with uow:
         round_ = _round(visible_instance(uow, actor, process_id), round_)
@@ -120,10 +149,10 @@ def _round(instance: ProcessInstance, round_: str | None) -> str:
     return round_
 
 
-def _missing(units: list[Unit], root_id: int, round_: str) -> list[dict[str, Any]]:
+def _missing(units: list[Unit], root_id: int, round_: str) -> list[MissingUnit]:
     names = {u.instance_id: u.unit for u in units}
     return [
-        {"process_id": u.instance_id, "unit": u.unit, "under": names.get(u.parent_id or 0)}
+        MissingUnit(u.instance_id, u.unit, names.get(u.parent_id or 0))
         for u in units
         # a unit that handed over to a successor is not missing: its successor is
         if u.instance_id != root_id and round_ not in u.reports and u.status != HANDED_OVER

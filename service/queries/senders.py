@@ -3,7 +3,7 @@ unit's first task, the plan above that addressed it: its issuing agency and sign
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import aliased, joinedload
@@ -15,7 +15,15 @@ from service.queries.processes import Issuer, plan_issuer
 from service.states import TaskState
 
 
-def senders(uow: UnitOfWork, actor: Actor, task_ids: list[int]) -> dict[int, dict[str, Any]]:
+@dataclass(frozen=True, slots=True)
+class Sender:
+    name: str | None  # who completed the task before (None: a system step, or unsigned)
+    agency: str | None
+    decision: str | None
+    step: str  # the step they completed, or "plan_issued" for the plan above
+
+
+def senders(uow: UnitOfWork, actor: Actor, task_ids: list[int]) -> dict[int, Sender]:
     """For each of the actor's tasks, the latest task of the same process completed at or
     before it was created: who completed it, for which agency, with which decision.
 
@@ -28,7 +36,7 @@ def senders(uow: UnitOfWork, actor: Actor, task_ids: list[int]) -> dict[int, dic
     duties = actor.duties()
     with uow:
         mine = uow.session.scalars(select(Task).where(Task.id.in_(task_ids))).all()
-        found: dict[int, dict[str, Any]] = {}
+        found: dict[int, Sender] = {}
         issuers: dict[int, Issuer] = {}  # by plan: an inbox's tasks share few
         earlier = aliased(Task)
         for task in mine:
@@ -46,12 +54,12 @@ def senders(uow: UnitOfWork, actor: Actor, task_ids: list[int]) -> dict[int, dic
                 .limit(1)
             ).one_or_none()
             if sender is not None:
-                found[task.id] = {
-                    "name": None if sender.completed_by is None else sender.completed_by.full_name,
-                    "agency": sender.agency.name,
-                    "decision": sender.decision,
-                    "step": sender.step,
-                }
+                found[task.id] = Sender(
+                    name=None if sender.completed_by is None else sender.completed_by.full_name,
+                    agency=sender.agency.name,
+                    decision=sender.decision,
+                    step=sender.step,
+                )
                 continue
             parent_id = uow.session.get_one(ProcessInstance, task.instance_id).parent_id
             if parent_id is not None:
@@ -59,10 +67,7 @@ def senders(uow: UnitOfWork, actor: Actor, task_ids: list[int]) -> dict[int, dic
                     parent = uow.session.get_one(ProcessInstance, parent_id)
                     issuers[parent_id] = plan_issuer(uow.session, parent)
                 issuer = issuers[parent_id]
-                found[task.id] = {
-                    "name": issuer.signer,
-                    "agency": issuer.agency,
-                    "decision": None,
-                    "step": "plan_issued",
-                }
+                found[task.id] = Sender(
+                    name=issuer.signer, agency=issuer.agency, decision=None, step="plan_issued"
+                )
         return found

@@ -14,7 +14,7 @@ from service.operations.actors import Actor
 from service.operations.delegations import KINDS, grant_delegation, revoke_delegation
 from service.permissions import Right, may
 from service.queries.delegations import delegations
-from service.queries.directory import colleagues
+from service.queries.directory import Colleague, colleagues
 from service.validation import NOT_A_DATE, REQUIRED
 from service.web.deps import current_actor, new_uow
 from service.web.forms import parse_date
@@ -81,9 +81,9 @@ def _render(
     )
 
 
-def _by_agency(people: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+def _by_agency(people: list[Colleague]) -> list[tuple[str, list[Colleague]]]:
     """People grouped by agency, in the order they come (the leader's own agency first)."""
-    groups: dict[str, list[dict[str, Any]]] = {}
+    groups: dict[str, list[Colleague]] = {}
     for person in people:
-        groups.setdefault(person["agency"], []).append(person)
+        groups.setdefault(person.agency, []).append(person)
     return list(groups.items())

@@ -101,16 +101,14 @@ def download(fmt: str) -> ResponseReturnValue:
         [str(h) for h in HEADERS],
         [
             (
-                r["id"],
-                r["title"],
-                r["unit"]["name"],
-                r["year"],
-                str(STATUS_LABELS[r["status"]]),
-                "; ".join(
-                    f"{label(STEPS, s['step'], s['name'])} ({s['agency']})" for s in r["open_steps"]
-                ),
-                gettext("Yes") if r["overdue"] else "",
-                "; ".join(r["documents"]),
+                r.id,
+                r.title,
+                r.unit.name,
+                r.year,
+                str(STATUS_LABELS[r.status]),
+                "; ".join(f"{label(STEPS, s.step, s.name)} ({s.agency})" for s in r.open_steps),
+                gettext("Yes") if r.overdue else "",
+                "; ".join(r.documents),
             )
             for r in rows
         ],

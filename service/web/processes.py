@@ -5,8 +5,6 @@ deployed BPMN from `diagram_bpmn`); the steps as a list, with their states, are 
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import (
     Blueprint,
     Response,
@@ -24,11 +22,12 @@ from flask_login import login_required
 from service.errors import Invalid
 from service.operations.actors import Actor
 from service.operations.awards import issue_award_decision
+from service.operations.definitions import DefinitionView
 from service.operations.processes import start_process
 from service.queries.awards import award_decision
 from service.queries.conversations import conversation
 from service.queries.definitions import definitions
-from service.queries.diagram import diagram
+from service.queries.diagram import Diagram, diagram
 from service.queries.directory import addressable_units, assignees
 from service.queries.documents import process_documents
 from service.queries.processes import ProcessAsIssued, ProcessDetail, history, process_detail
@@ -64,7 +63,7 @@ def show(process_id: int) -> ResponseReturnValue:
     return render_template(
         "process.html",
         conv=conv,
-        comment_bodies={c["id"]: c["body"] for c in conv["comments"]},
+        comment_bodies={c.id: c.body for c in conv.comments},
         process=process,
         document=process.document,
         events=[worded_event(e) for e in events],
@@ -102,9 +101,9 @@ def decide_awards(process_id: int) -> ResponseReturnValue:
 def new() -> ResponseReturnValue:
     """Start a plan at the actor's level; its first task, the draft, opens next."""
     actor = current_actor()
-    latest: dict[str, dict[str, Any]] = {}
+    latest: dict[str, DefinitionView] = {}
     for row in definitions(new_uow(write=False)):  # newest version first
-        latest.setdefault(row["process_id"], row)
+        latest.setdefault(row.process_id, row)
     title = (request.form.get("title") or "").strip()
     chosen = request.form.get("definition") or "plan_chain"
     errors: dict[str, list[str]] = {}
@@ -142,7 +141,7 @@ def new() -> ResponseReturnValue:
 
 def unit_names(actor: Actor, process_id: int) -> dict[str, str]:
     """Agency codes of the units below a plan, with their names."""
-    return {u["code"]: u["name"] for u in addressable_units(new_uow(write=False), process_id)}
+    return {u.code: u.name for u in addressable_units(new_uow(write=False), process_id)}
 
 
 @bp.get("/<int:process_id>/diagram.bpmn")
@@ -151,23 +150,23 @@ def diagram_bpmn(process_id: int) -> ResponseReturnValue:
     """The BPMN XML the process runs on (its deployed version), for the page's viewer or to
     save; for those who read the process in full."""
     where = diagram(new_uow(write=False), current_actor(), process_id)
-    response = Response(where["bpmn"], mimetype="application/xml")
+    response = Response(where.bpmn, mimetype="application/xml")
     response.headers["Content-Disposition"] = f'inline; filename="process-{process_id}.bpmn"'
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
 
-def _diagram_steps(where: dict[str, Any]) -> list[dict[str, str]]:
+def _diagram_steps(where: Diagram) -> list[dict[str, str]]:
     """Each step of the diagram with its state (open, done, todo): the list drawn without
     script, and its labels in the reader's language."""
-    current, done = set(where["open"]), set(where["done"])
+    current, done = set(where.open), set(where.done)
     return [
         {
-            "id": step["id"],
-            "label": label(STEPS, step["id"], step["name"]),
-            "state": "open" if step["id"] in current else "done" if step["id"] in done else "todo",
+            "id": step.id,
+            "label": label(STEPS, step.id, step.name),
+            "state": "open" if step.id in current else "done" if step.id in done else "todo",
         }
-        for step in where["steps"]
+        for step in where.steps
     ]
 
 

@@ -14,7 +14,7 @@ from service.errors import Invalid
 from service.exports import Table, send_table
 from service.operations.registers import set_next_number
 from service.permissions import Right, may, require
-from service.queries.registers import register, register_agencies
+from service.queries.registers import RegisterView, register, register_agencies
 from service.states import DocumentState
 from service.validation import NOT_A_WHOLE_NUMBER
 from service.web.deps import current_actor, new_uow
@@ -90,20 +90,20 @@ def download(agency_code: str, year: int, fmt: str) -> ResponseReturnValue:
     return send_table(fmt, f"{TITLE} {year}", table, name)
 
 
-def _table(found: dict[str, Any]) -> Table:
+def _table(found: RegisterView) -> Table:
     base = request.host_url.rstrip("/")
     return HEADERS, [
         (
-            d["number_symbol"],
-            vn_date(d["signed_on"]),
-            d["kind_name"],
-            d["subject"],
-            d["signed_by"],
-            d["signing_mark"] or "",
-            base + url_for("web.processes.show", process_id=d["process_id"]),
-            STATES.get(d["state"], d["state"]),
+            d.number_symbol,
+            vn_date(d.signed_on),
+            d.kind_name,
+            d.subject,
+            d.signed_by,
+            d.signing_mark or "",
+            base + url_for("web.processes.show", process_id=d.process_id),
+            STATES.get(d.state, d.state),
         )
-        for d in found["documents"]
+        for d in found.documents
     ]
 
 

@@ -216,7 +216,7 @@ def _render(
     kind = _kind(task)
     units = addressable_units(new_uow(write=False), task.process_id)
     options = {
-        "addressed_units": [(u["code"], ("— " * (u["depth"] - 1)) + u["name"]) for u in units],
+        "addressed_units": [(u.code, ("— " * (u.depth - 1)) + u.name) for u in units],
         "issuer": [
             (symbol, f"KH-{symbol} — {name}")
             for symbol, name in plan_issuers(new_uow(write=False), task.process_id)
@@ -252,7 +252,7 @@ def _render(
             has_errors=bool(errors),
             focus=focus,
             editable=task.state == TaskState.OPEN,
-            unit_names={u["code"]: u["name"] for u in units},
+            unit_names={u.code: u.name for u in units},
             form_title=gettext(kind.title),
             writes_plan=kind.writes is Writes.PLAN,
             signed_report=task.report_drafts.get(task.report_round or "")

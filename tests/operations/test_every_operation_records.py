@@ -143,7 +143,6 @@ EXEMPT: dict[str, str] = {
     "replay.replay_instance": READ + " (replay's engine run, in memory)",
     "awards.decided_here": PURE,
     "awards.outline": READ,
-    "awards.outline_data": PURE,
     "awards.signing_mark": READ,
     "conversations.mentionable": READ,
     "conversations.sniff": PURE,

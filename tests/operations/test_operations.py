@@ -122,10 +122,10 @@ def test_deploying_is_for_administrators_and_the_command_line_and_names_the_depl
         deploy(ops.uow(), ops.actor(POLICE), "plan_chain.bpmn", xml)
     admin = ops.actor(ADMIN)
     row, created = deploy(ops.uow(), admin, "plan_chain.bpmn", xml)
-    assert created and row["version"] == 2
+    assert created and row.version == 2
     assert deploy(ops.uow(), SYSTEM, "plan_chain.bpmn", xml) == (row, False)  # same file
     again = xml.replace(b"<!-- v2 -->", b"<!-- v3 -->")
-    assert deploy(ops.uow(), SYSTEM, "plan_chain.bpmn", again)[0]["version"] == 3
+    assert deploy(ops.uow(), SYSTEM, "plan_chain.bpmn", again)[0].version == 3
     with ops.factory() as session:
         deployed = session.scalars(
             select(Event)
