@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -28,7 +28,7 @@ from service.operations.definitions import engine_definition
 from service.operations.supervision import headed, supervises
 from service.permissions import HEAD_ROLE, Right, may, require
 from service.queries.directory import forebears
-from service.queries.processes import last_day_of
+from service.queries.processes import Body, last_day_of
 from service.queries.reports import subtree, subtree_ids
 from service.states import LATE, DeadlineState, ProcessStatus, TaskState
 from service.steps import PLAN_KINDS
@@ -215,7 +215,7 @@ def _require_supervisor(actor: Actor) -> None:
     require(actor, Right.SEE_DASHBOARD)
 
 
-def _year(document: dict[str, Any], started_at: datetime) -> int:
+def _year(document: Body, started_at: datetime) -> int:
     year = document.get("year")
     return year if isinstance(year, int) else local_day(started_at).year
 
@@ -380,64 +380,98 @@ def units(uow: UnitOfWork, actor: Actor, campaign_id: int, only: str = "all") ->
         ).all()
         now = uow.now()
     by_instance = {i: tuple(counts) for i, *counts in flags}
-    nodes: dict[int, dict[str, Any]] = {}  # built, rolled up and filtered as dicts; typed last
+    nodes: dict[int, _Node] = {}
     for unit in instances:
         submitted, plan_late, report_late, overdue = by_instance.get(unit.instance_id, (0,) * 4)
         due = unit.deadlines.get(round_)
         reported = round_ in unit.reports
-        parent = unit.parent_id
-        nodes[unit.instance_id] = {
-            "process_id": unit.instance_id,
-            "parent_id": parent if parent in nodes else None,
-            "unit": unit.unit,
-            "status": unit.status,
-            "plan_submitted": submitted > 0,
-            "plan_approved": unit.issued_at is not None,
-            "reported": reported,
-            "report_due": due,
-            "report_last_day": None
-            if due is None
-            else last_day(due_before(date.fromisoformat(due))),
-            "late": bool(plan_late or report_late),
-            "overdue_open": overdue,  # its open tasks past due: what a reminder reaches
-            "missing": not reported
-            and due is not None
-            and due_before(date.fromisoformat(due)) <= now,
-            "below": Counter[str](),
-            "depth": 0 if parent not in nodes else nodes[parent]["depth"] + 1,
-        }
+        parent = unit.parent_id if unit.parent_id in nodes else None
+        nodes[unit.instance_id] = _Node(
+            process_id=unit.instance_id,
+            parent_id=parent,
+            depth=0 if parent is None else nodes[parent].depth + 1,
+            unit=unit.unit,
+            status=unit.status,
+            plan_submitted=submitted > 0,
+            plan_approved=unit.issued_at is not None,
+            reported=reported,
+            report_due=due,
+            report_last_day=None if due is None else last_day(due_before(date.fromisoformat(due))),
+            late=bool(plan_late or report_late),
+            overdue_open=overdue,
+            missing=not reported and due is not None and due_before(date.fromisoformat(due)) <= now,
+        )
     for node in reversed(list(nodes.values())):  # children come after parents: roll up
-        above = nodes.get(node["parent_id"] or 0)
+        above = nodes.get(node.parent_id or 0)
         if above is None:
             continue
-        above["below"]["units"] += 1 + node["below"]["units"]
-        for flag in ("plan_submitted", "plan_approved", "reported", "late", "missing"):
-            above["below"][flag] += node[flag] + node["below"][flag]
+        above.below["units"] += 1 + node.below["units"]
+        for flag in _FLAGS:
+            above.below[flag] += getattr(node, flag) + node.below[flag]
     if only != "all":
-        keep = {i for i, n in nodes.items() if n[only]}
+        keep = {i for i, n in nodes.items() if getattr(n, only)}
         for id_ in list(keep):
-            parent_id = nodes[id_]["parent_id"]
+            parent_id = nodes[id_].parent_id
             while parent_id is not None and parent_id not in keep:
                 keep.add(parent_id)
-                parent_id = nodes[parent_id]["parent_id"]
+                parent_id = nodes[parent_id].parent_id
         nodes = {i: n for i, n in nodes.items() if i in keep}
-    flagged = ("units", "plan_submitted", "plan_approved", "reported", "late", "missing")
-    return [
-        UnitProgress(**node | {"below": Below(**{flag: node["below"][flag] for flag in flagged})})
-        for node in _depth_first(nodes)
-    ]
+    return [node.progress() for node in _depth_first(nodes)]
 
 
-def _depth_first(nodes: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
-    children: dict[int | None, list[dict[str, Any]]] = defaultdict(list)
+_FLAGS = ("plan_submitted", "plan_approved", "reported", "late", "missing")
+
+
+@dataclass(slots=True)
+class _Node:
+    """A unit while the tree is rolled up and filtered: UnitProgress with a running count of
+    the units below it."""
+
+    process_id: int
+    parent_id: int | None
+    depth: int
+    unit: str
+    status: ProcessStatus
+    plan_submitted: bool
+    plan_approved: bool
+    reported: bool
+    report_due: str | None
+    report_last_day: date | None
+    late: bool
+    overdue_open: int
+    missing: bool
+    below: Counter[str] = field(default_factory=Counter)
+
+    def progress(self) -> UnitProgress:
+        below = Below(self.below["units"], *(self.below[flag] for flag in _FLAGS))
+        return UnitProgress(
+            process_id=self.process_id,
+            parent_id=self.parent_id,
+            depth=self.depth,
+            unit=self.unit,
+            status=self.status,
+            plan_submitted=self.plan_submitted,
+            plan_approved=self.plan_approved,
+            reported=self.reported,
+            report_due=self.report_due,
+            report_last_day=self.report_last_day,
+            late=self.late,
+            overdue_open=self.overdue_open,
+            missing=self.missing,
+            below=below,
+        )
+
+
+def _depth_first(nodes: dict[int, _Node]) -> list[_Node]:
+    children: dict[int | None, list[_Node]] = defaultdict(list)
     for node in nodes.values():
-        children[node["parent_id"]].append(node)
-    ordered: list[dict[str, Any]] = []
+        children[node.parent_id].append(node)
+    ordered: list[_Node] = []
     stack = list(reversed(children[None]))
     while stack:
         node = stack.pop()
         ordered.append(node)
-        stack.extend(reversed(children[node["process_id"]]))
+        stack.extend(reversed(children[node.process_id]))
     return ordered
 
 

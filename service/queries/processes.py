@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, TypedDict
+from typing import Any, TypeAlias, TypedDict
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
@@ -30,7 +30,13 @@ ISSUED_KINDS = (PLAN_KIND, DECISION_KIND)
 _DEADLINE_KINDS = {"plan": PLAN_DEADLINE} | ROUND_DEADLINES
 
 
-def document_view(document: dict[str, Any]) -> dict[str, Any]:
+# A plan's or a report's body as the steps' forms wrote it: free-form JSON whose fields each
+# step kind's schema defines (service.steps, service.forms), not this read side, so it stays a
+# mapping; the pages and the API show it as the forms do.
+Body: TypeAlias = dict[str, Any]
+
+
+def document_view(document: Body) -> Body:
     """The plan as stored, plus its budget total (derived, so never stored)."""
     if "budget_lines" not in document:
         return document
@@ -144,7 +150,7 @@ class ProcessAsIssued(IssuedPlan):
     jurisdiction: AgencyBrief
     parent_id: int | None
     parent: IssuedPlan | None
-    document: dict[str, Any]
+    document: Body
 
 
 class DefinitionRef(TypedDict):
@@ -164,14 +170,14 @@ class ProcessDetail:
     jurisdiction: AgencyBrief
     parent_id: int | None
     parent: IssuedPlan | None  # the plan that addressed this unit
-    bindings: dict[str, Any]
-    deadlines: dict[str, Any]
+    bindings: dict[str, int]  # role -> agency id
+    deadlines: dict[str, str]  # from the parent, by what they hold it to: ISO dates
     started_at: datetime
     issued_at: datetime | None
     completed_at: datetime | None
     version: int
-    document: dict[str, Any]
-    reports: dict[str, Any]
+    document: Body
+    reports: dict[str, Body]  # its own reports, by round
     tasks: list[ProcessTask]
 
 
@@ -325,7 +331,7 @@ class HistoryEvent:
     role: str | None
     actor: EventActor | None
     agency: str | None
-    data: dict[str, Any]
+    data: Body  # what the event recorded, by action (service.web.changes words each)
     created_at: datetime
     prev_hash: str
     hash: str

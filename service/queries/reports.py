@@ -17,7 +17,7 @@ from service.operations.actors import Actor
 from service.operations.cascade import HANDED_OVER, unit_reports
 from service.operations.definitions import engine_definition
 from service.operations.reading import visible_instance
-from service.queries.processes import last_day_of
+from service.queries.processes import Body, last_day_of
 from service.states import DeadlineState, ProcessStatus, TaskState
 
 
@@ -29,7 +29,7 @@ class Unit:
     status: ProcessStatus
     issued_at: datetime | None
     deadlines: dict[str, str]  # from the parent, by round
-    reports: dict[str, Any]  # by round
+    reports: dict[str, Body]  # by round
 
 
 def subtree_ids(*root_ids: int) -> Any:

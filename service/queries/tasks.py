@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import Select, and_, case, false, func, or_, select
 from sqlalchemy.orm import defer, joinedload
@@ -16,7 +16,7 @@ from service.errors import NotFound
 from service.operations.actors import Actor
 from service.operations.cascade import UnitReport, unit_reports
 from service.operations.tasks import check_can_act
-from service.queries.processes import IssuedPlan, document_view, issued_plan, last_day_of
+from service.queries.processes import Body, IssuedPlan, document_view, issued_plan, last_day_of
 from service.states import ActingAs, DeadlineState, TaskState
 from service.steps import Decision, StepKind, kind_of
 from workflows.text import fold
@@ -95,21 +95,49 @@ class Proposal:
 class TaskDetail(InboxTask):
     """One task with the plan it is about and what its form starts from."""
 
-    document: dict[str, Any]
+    document: Body
     parent: IssuedPlan | None  # the plan that addressed this unit: whoever acts here reads it
-    reports: dict[str, Any]
-    report_drafts: dict[str, Any]
+    reports: dict[str, Body]  # by round
+    report_drafts: dict[str, Body]
     # a report step: what the direct units reported, and their sums, which the form starts
     # with (the level adds its own activities)
     units: list[UnitReport]
-    units_sum: dict[str, Any] | None
+    units_sum: Body | None
     # what the drafter needs on top when a plan comes back: who returned it and why
     previous: TaskView | None
     # and what the reviewer proposed to change, not applied to the plan
     proposal: Proposal | None
 
 
-def _fields(task: Task) -> dict[str, Any]:
+class _TaskFields(TypedDict):
+    """TaskView's fields, as `_fields` reads them off a row for each of its subclasses; mypy
+    holds the two to the same names and types (a missing or extra key fails the check)."""
+
+    id: int
+    process_id: int
+    process_title: str
+    step: str
+    form: str
+    report_round: str | None
+    name: str
+    role: str
+    agency: AgencyRef
+    state: TaskState
+    created_at: datetime
+    completed_at: datetime | None
+    completed_by: str | None
+    decision: str | None
+    comment: str | None
+    due_at: datetime | None
+    last_day: date | None
+    deadline_state: DeadlineState
+    claimed_by: str | None
+    claimed_by_id: int | None
+    on_behalf_of: str | None
+    signing_mark: str | None
+
+
+def _fields(task: Task) -> _TaskFields:
     """The TaskView fields of a task row, for each of its dataclasses."""
     return {
         "id": task.id,
