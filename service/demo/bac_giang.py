@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.db.models import Agency, ProcessInstance
-from service.demo.campaigns import Act, Player, plan_text_for, user_id
+from service.demo.campaigns import PLAN_SIGNING, Act, Player, plan_text_for, user_id
 from service.operations.actors import load_actor
 from service.operations.awards import issue_award_decision
 from service.operations.processes import start_process
@@ -104,7 +104,7 @@ def play(
             player,
             health,
             plan_for(HEALTH_PLAN, year),
-            acting={"chairman_sign": HEALTH_DEPUTY},  # KT. GIÁM ĐỐC / PHÓ GIÁM ĐỐC
+            acting={PLAN_SIGNING: HEALTH_DEPUTY},  # KT. GIÁM ĐỐC / PHÓ GIÁM ĐỐC
             signed=lambda: None,
         )
         player.queue(moment(5, 21), chain.run)

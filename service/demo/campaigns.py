@@ -33,7 +33,7 @@ from service.operations.processes import start_process
 from service.operations.scheduler import tick
 from service.operations.tasks import complete_task
 from service.states import TaskState
-from service.steps import kind_of
+from service.steps import KINDS, StepKind, Writes, kind_of
 from workflows.calendar import VIETNAM
 
 PLAN = Path(__file__).parent / "plan_thanh_hoa_2023.json"
@@ -49,6 +49,18 @@ _SINCE_FOUNDED = re.compile(
     r"\d+(?= năm (?:của Công an nhân dân|Ngày truyền thống Công an nhân dân|Cách mạng Tháng 8))"
 )
 _SINCE_FESTIVAL = re.compile(r"\d+(?= năm Ngày hội toàn dân)")
+
+
+def _kind(does: Callable[[StepKind], bool]) -> str:
+    """The key of the one step kind in the table that does what `does` asks: the scripts name
+    the steps they return a plan from or stop at by what those steps do, never by name."""
+    (found,) = [kind.key for kind in KINDS.values() if does(kind)]
+    return found
+
+
+BUDGET_REVIEW = _kind(lambda kind: kind.writes is Writes.BUDGET)
+AWARD_REVIEW = _kind(lambda kind: kind.needs_verdicts)
+PLAN_SIGNING = _kind(lambda kind: kind.signs_plan)
 
 
 def anniversaries(year: int) -> tuple[int, int]:
@@ -71,8 +83,8 @@ class Script:
     """What one unit does in a cycle, in days from the cycle's start."""
 
     plan_on: int | None  # the day its plan is drafted; None: never
-    returns: dict[str, str] = field(default_factory=dict)  # step -> comment, once each
-    stop_at: str | None = None  # the plan waits here, never completed
+    returns: dict[str, str] = field(default_factory=dict)  # step kind -> comment, once each
+    stop_at: str | None = None  # the plan waits at this step kind, never completed
     report_on: int | None = None  # the day it reports; None: never
     units: dict[str, Script] = field(default_factory=dict)  # by agency code
 
@@ -82,7 +94,7 @@ def _cycles(*, this_year: bool) -> Script:
     if not this_year:
         return Script(
             0,
-            {"finance_appraisal": "Đề nghị làm rõ số suất quà cấp xã."},
+            {BUDGET_REVIEW: "Đề nghị làm rõ số suất quà cấp xã."},
             report_on=100,
             units={
                 "thanh-hoa-van-phong-ubnd": Script(31, report_on=85),
@@ -93,7 +105,7 @@ def _cycles(*, this_year: bool) -> Script:
                 "thanh-hoa-so-tttt": Script(44, report_on=98),
                 "thuong-xuan": Script(
                     28,
-                    {"finance_appraisal": "Dự toán chưa khớp định mức chi."},
+                    {BUDGET_REVIEW: "Dự toán chưa khớp định mức chi."},
                     report_on=91,
                     units={"thuong-xuan-tt-thuong-xuan": Script(50, report_on=86)},
                 ),
@@ -112,8 +124,8 @@ def _cycles(*, this_year: bool) -> Script:
     return Script(
         0,
         {
-            "finance_appraisal": "Đề nghị làm rõ số suất quà cấp xã.",
-            "award_review": "Bổ sung thành tích của tập thể được đề nghị khen thưởng.",
+            BUDGET_REVIEW: "Đề nghị làm rõ số suất quà cấp xã.",
+            AWARD_REVIEW: "Bổ sung thành tích của tập thể được đề nghị khen thưởng.",
         },
         units={
             "thanh-hoa-van-phong-ubnd": Script(27, report_on=85),
@@ -124,12 +136,12 @@ def _cycles(*, this_year: bool) -> Script:
             "thanh-hoa-so-tttt": Script(None),
             "thuong-xuan": Script(
                 25,
-                {"finance_appraisal": "Dự toán chưa khớp định mức chi."},
+                {BUDGET_REVIEW: "Dự toán chưa khớp định mức chi."},
                 report_on=92,
                 units={"thuong-xuan-tt-thuong-xuan": Script(45, report_on=88)},
             ),
             "nga-son": Script(42, report_on=94, units={"nga-son-nga-lien": Script(55)}),
-            "quan-son": Script(32, stop_at="chairman_sign"),
+            "quan-son": Script(32, stop_at=PLAN_SIGNING),
         },
     )
 
@@ -240,7 +252,7 @@ class Act:
     returns: dict[str, str] = field(default_factory=dict)
     stop_at: str | None = None
     signed: Callable[[], None] | None = None
-    acting: dict[str, str] = field(default_factory=dict)  # step -> who, if not the first
+    acting: dict[str, str] = field(default_factory=dict)  # step kind -> who, if not the first
 
     def run(self) -> None:
         with self.player.uow() as uow:
@@ -249,9 +261,10 @@ class Act:
             ).first()
             if task is None:
                 raise RuntimeError(f"process {self.process} has no open task: see the script")
+            kind = kind_of(task.form)
             user = (
-                user_id(uow.session, self.acting[task.step])
-                if task.step in self.acting
+                user_id(uow.session, self.acting[kind.key])
+                if kind.key in self.acting
                 else uow.session.scalars(
                     select(User.id)
                     .join(UserRole, UserRole.user_id == User.id)
@@ -259,17 +272,17 @@ class Act:
                     .order_by(User.id)
                 ).first()
             )
-            task_id, step, kind = task.id, task.step, kind_of(task.form)
+            task_id = task.id
             data = self.data
             nominations = task.instance.document.get("nominations", [])
             if kind.writes_report and task.report_round is not None:  # own + its units' figures
                 units = unit_reports(uow.session, self.process, task.report_round)
                 data = with_units(self.data, [u.report for u in units if u.report is not None])
-        if step == self.stop_at:
+        if kind.key == self.stop_at:
             return
         if user is None:
             raise RuntimeError(f"nobody in the demo directory can act on task {task_id}")
-        comment = self.returns.pop(step, None)
+        comment = self.returns.pop(kind.key, None)
         decision = "return" if comment else kind.decisions[0]
         if kind.needs_verdicts and decision == "approve":  # every nomination accepted
             data = {"nominations": [{**n, "accepted": True} for n in nominations]}

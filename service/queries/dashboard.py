@@ -172,7 +172,7 @@ class Comparison:
 def campaigns(uow: UnitOfWork, actor: Actor) -> list[CampaignRef]:
     """The plans an actor may open a dashboard for: a supervisor's, those of their levels; a
     head's, those their agency signs (service.operations.supervision, `supervises`)."""
-    _require_supervisor(actor)
+    require(actor, Right.SEE_DASHBOARD)
     overseen = actor.overseen if may(actor, Right.OVERSEE) else frozenset()
     heads = headed(actor)
     with uow:
@@ -202,17 +202,13 @@ def campaign(uow: UnitOfWork, actor: Actor, campaign_id: int) -> Campaign:
 
     :raise Invalid: no such campaign. :raise Forbidden: a campaign the actor does not supervise.
     """
-    _require_supervisor(actor)
+    require(actor, Right.SEE_DASHBOARD)
     instance = uow.session.get(ProcessInstance, campaign_id)
     if instance is None:
         raise Invalid({"campaign": [Message("no_such_campaign", "No such campaign.")]})
     if not supervises(uow, actor, instance):
         raise Forbidden("not_your_campaign", "This campaign is outside your jurisdiction.")
     return _found(instance)
-
-
-def _require_supervisor(actor: Actor) -> None:
-    require(actor, Right.SEE_DASHBOARD)
 
 
 def _year(document: Body, started_at: datetime) -> int:
