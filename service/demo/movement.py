@@ -55,7 +55,7 @@ DISTRICTS = {
 COMMUNES = {
     "thanh-hoa-xa-thuong-xuan": Unit((7, 8), (7, 21), (11, 5)),
     "thanh-hoa-xa-nga-son": Unit((7, 10), (7, 24), (11, 11)),
-    "thanh-hoa-xa-quan-son": Unit((7, 14), (7, 28), (11, 13)),
+    "thanh-hoa-xa-quan-son": Unit((7, 14), (7, 28), None),  # never sends its annual report
 }
 PROVINCE_REPORTS = {"half_year": (6, 17), "annual": (11, 17)}
 
