@@ -9,12 +9,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from service.db.models import Agency, ProcessInstance, User
+from service.db.models import Agency, ProcessInstance, Task, User
 from service.demo import bac_giang, campaigns, movement
+from service.states import TaskState
 from tests.conftest import ROOT, ApiClient, FakeClock
 from tests.service.audit_walk import audited
 from tests.service.test_cascade import at
@@ -32,8 +32,18 @@ DEPARTMENTS = {
 }
 
 
-@pytest.fixture
-def story(app: Flask, api: ApiClient, clock: FakeClock, tmp_path: Path) -> dict[str, int]:
+def test_load_demo_tells_the_story_of_2025(
+    app: Flask, api: ApiClient, clock: FakeClock, tmp_path: Path
+) -> None:
+    """Played once (it takes seconds), then read from each side."""
+    story = played(app, api, clock, tmp_path)
+    movement_plan_crosses_the_reorganisation(app, api, story)
+    ngay_hoi_plans_address_only_what_exists(app, api, story)
+    bac_ninh_compares_with_bac_giang_and_itself_last_year(api)
+    audit_log_verifies_and_the_walkthrough_uses_present_users(app, api)
+
+
+def played(app: Flask, api: ApiClient, clock: FakeClock, tmp_path: Path) -> dict[str, int]:
     """The demo played to 2/12/2026; the root processes by title."""
     audited(app, tmp_path)
     at(clock, "2026-12-02")
@@ -58,7 +68,7 @@ def sent(api: ApiClient, process: int, step: str) -> str | None:
     return done[0] if done else None
 
 
-def test_the_2025_movement_plan_crosses_the_reorganisation(
+def movement_plan_crosses_the_reorganisation(
     app: Flask, api: ApiClient, story: dict[str, int]
 ) -> None:
     plan = story[movement.TITLE]
@@ -88,6 +98,15 @@ def test_the_2025_movement_plan_crosses_the_reorganisation(
         assert last[-1]["action"] == "unit_handed_over"
         successor = last[-1]["data"]["successor"]
         assert last[-1]["data"]["process"] == units[COMMUNE_OF[district]]["process_id"], successor
+    with app.extensions["session_factory"]() as session:
+        left = session.execute(
+            select(Task.step, Task.state).where(
+                Task.instance_id.in_([units[d]["process_id"] for d in DISTRICTS]),
+                Task.state != TaskState.COMPLETED,
+            )
+        ).all()
+    # what each district had open on 1 July, its annual report, ended handed over
+    assert sorted(left) == [("report_annual", TaskState.HANDED_OVER)] * 3
     succeeded = [e["data"]["unit"] for e in history if e["action"] == "unit_succeeded"]
     assert succeeded == ["thuong-xuan", "nga-son", "quan-son"]
     # the districts, their police and the merged departments ended on their days
@@ -109,7 +128,7 @@ COMMUNE_OF = {
 }
 
 
-def test_the_ngay_hoi_plans_address_only_what_exists(
+def ngay_hoi_plans_address_only_what_exists(
     app: Flask, api: ApiClient, story: dict[str, int]
 ) -> None:
     for year in (2025, 2026):
@@ -135,9 +154,7 @@ def test_the_ngay_hoi_plans_address_only_what_exists(
     }
 
 
-def test_bac_ninh_compares_with_bac_giang_and_itself_last_year(
-    api: ApiClient, story: dict[str, int]
-) -> None:
+def bac_ninh_compares_with_bac_giang_and_itself_last_year(api: ApiClient) -> None:
     roots = api.get("/api/v1/processes?limit=500", "bacninh.vanphong").json
     (bac_ninh,) = [p["id"] for p in roots if "năm 2026 trên địa bàn tỉnh Bắc Ninh" in p["title"]]
     compared = dash(api, "compare", "bacninh.vanphong", campaign=bac_ninh)
@@ -149,9 +166,7 @@ def test_bac_ninh_compares_with_bac_giang_and_itself_last_year(
     assert [t["step"] for t in waiting] == ["award_review"]
 
 
-def test_the_audit_log_verifies_and_the_walkthrough_uses_present_users(
-    app: Flask, api: ApiClient, story: dict[str, int]
-) -> None:
+def audit_log_verifies_and_the_walkthrough_uses_present_users(app: Flask, api: ApiClient) -> None:
     verified = api.get("/api/v1/audit/verify", AUDITOR).json
     assert verified["first_broken"] is None, verified
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
