@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from service.consolidation import with_units
 from service.db.models import Agency, ProcessInstance, Task, User, UserRole
 from service.db.uow import UnitOfWork
-from service.operations.actors import load_actor
+from service.operations.actors import Actor, load_actor
 from service.operations.cascade import unit_reports
 from service.operations.processes import start_process
 from service.operations.scheduler import tick
@@ -165,9 +165,16 @@ class Player:
         self.now = datetime.now(UTC)
         self._actions: list[tuple[datetime, int, Callable[[], None]]] = []  # a heap
         self._queued = itertools.count()  # ties keep their order
+        self._actors: dict[int, Actor] = {}
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self._factory, clock=lambda: self.now)
+
+    def actor(self, user: int) -> Actor:
+        """The user as an actor, loaded once: nobody's roles change within the demo."""
+        if user not in self._actors:
+            self._actors[user] = load_actor(self.uow(), user)
+        return self._actors[user]
 
     def at(self, moment: datetime) -> None:
         """Run the scheduler as of `moment`: timers fire, deadlines move, reminders go out."""
@@ -274,7 +281,7 @@ class Act:
             data = {"nominations": [{**n, "accepted": True} for n in nominations]}
         elif decision != "submit":
             data = {}
-        actor = load_actor(self.player.uow(), user)
+        actor = self.player.actor(user)
         complete_task(self.player.uow(), actor, task_id, decision, comment, data)
         if kind.writes_report:  # its head signs it a couple of hours later
             self.player.queue(self.player.now + timedelta(hours=2), self.run)

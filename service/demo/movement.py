@@ -38,24 +38,25 @@ class Unit:
     annual_on: tuple[int, int] | None
 
 
+# The units act on a few shared days: each day of work costs a scheduler pass.
 DEPARTMENTS = {
-    "thanh-hoa-van-phong-ubnd": Unit((3, 24), (6, 9), (11, 6)),
-    "thanh-hoa-so-tai-chinh": Unit((3, 25), (6, 10), (11, 7)),
-    "thanh-hoa-ban-thi-dua-khen-thuong": Unit((3, 26), (6, 11), (11, 10)),
-    "thanh-hoa-so-y-te": Unit((3, 27), (6, 5), (11, 4)),
-    "thanh-hoa-so-khcn": Unit((4, 2), (6, 12), (11, 12)),
+    "thanh-hoa-van-phong-ubnd": Unit((3, 24), (6, 10), (11, 6)),
+    "thanh-hoa-so-tai-chinh": Unit((3, 24), (6, 10), (11, 6)),
+    "thanh-hoa-ban-thi-dua-khen-thuong": Unit((3, 24), (6, 11), (11, 7)),
+    "thanh-hoa-so-y-te": Unit((3, 24), (6, 5), (11, 4)),
+    "thanh-hoa-so-khcn": Unit((4, 2), (6, 11), (11, 7)),
 }
 # the districts report their half year, then end on 1 July
 DISTRICTS = {
-    "thuong-xuan": Unit((3, 24), (6, 9), None),
-    "nga-son": Unit((3, 27), (6, 11), None),
-    "quan-son": Unit((3, 31), (6, 12), None),
+    "thuong-xuan": Unit((3, 24), (6, 10), None),
+    "nga-son": Unit((3, 24), (6, 11), None),
+    "quan-son": Unit((4, 2), (6, 11), None),
 }
 # the new communes take over on 1 July: their plan and six-month report are late
 COMMUNES = {
-    "thanh-hoa-xa-thuong-xuan": Unit((7, 8), (7, 21), (11, 5)),
-    "thanh-hoa-xa-nga-son": Unit((7, 10), (7, 24), (11, 11)),
-    "thanh-hoa-xa-quan-son": Unit((7, 14), (7, 28), None),  # never sends its annual report
+    "thanh-hoa-xa-thuong-xuan": Unit((7, 8), (7, 22), (11, 4)),
+    "thanh-hoa-xa-nga-son": Unit((7, 8), (7, 22), (11, 7)),
+    "thanh-hoa-xa-quan-son": Unit((7, 14), (7, 22), None),  # never sends its annual report
 }
 PROVINCE_REPORTS = {"half_year": (6, 17), "annual": (11, 17)}
 
