@@ -113,10 +113,10 @@ def load_demo(demo_otp: bool) -> None:
     load the demo directory (seeds 000–003) with the README's demo password, and on an
     empty database the story since 2025: Thanh Hóa's movement plan of 2025 (seed 004) across
     the reorganisation of 1 July 2025, two years of its Ngày hội plan (for the supervisors'
-    dashboard), and Bắc Giang's last cycle (seeds 002 and 003) before it merged into Bắc Ninh. The signed documents and the demo signing keys
-    are left to `flask pki demo` and then `flask render-worker`, which scripts/run.sh starts
-    beside the server: the pages say "being prepared" until the worker has rendered and signed
-    them, seconds later."""
+    dashboard), and Bắc Giang's last cycle (seeds 002 and 003) before it merged into Bắc Ninh.
+    The signed documents and the demo signing keys are left to `flask pki demo` and then
+    `flask render-worker`, which scripts/run.sh starts beside the server: the pages say "being
+    prepared" until the worker has rendered and signed them, seconds later."""
     started = time.monotonic()
 
     def phase(what: str) -> None:  # each phase's time, to see where a slow start goes

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
@@ -150,7 +151,7 @@ class MovementPlan:
 
     def schedule(self) -> None:
         for day in reorganisation.dates():
-            self.player.queue(moment(day.month, day.day, 8), lambda day=day: self._reorganise(day))
+            self.player.queue(moment(day.month, day.day, 8), partial(self._reorganise, day))
         self.player.queue(moment(3, 3), self._start)
 
     def _start(self) -> None:
