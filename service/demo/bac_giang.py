@@ -71,9 +71,7 @@ def bac_ninh_plan(year: int) -> dict[str, Any]:
                 "tổ chức Ngày hội; báo cáo kết quả về Công an tỉnh trước ngày 22/8.",
             }
         ],
-        "deadlines": [
-            {"what": "Báo cáo kết quả", "due": f"{year}-08-22", "kind": "unit_report"}
-        ],
+        "deadlines": [{"what": "Báo cáo kết quả", "due": f"{year}-08-22", "kind": "unit_report"}],
     }
 
 
@@ -101,6 +99,7 @@ def play(
 
     player.now = moment(4, 12)
     province = start(POLICE, plan_for(PROVINCE_PLAN, year)["title"])
+
     def decide_awards() -> None:
         with player.uow() as uow:
             chairman = user_id(uow.session, CHAIRMAN)
