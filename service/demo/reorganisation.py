@@ -2,9 +2,10 @@
 the administrator through the reorganisation operations on their dates, as the demo's clock
 passes them: departments merged on 1 March, the district level ended on 1 July (new communes
 created under the province, the old communes merged into them, the districts dissolved with
-the new commune as successor, so that a district's open work goes to it), Bắc Giang merged
-into Bắc Ninh. The new communes' offices and people are loaded as the directory file's are,
-with the password and second factor the demo's other users were given."""
+the new commune as successor, so that a district's open work goes to it). Bắc Giang's merger
+into Bắc Ninh, in the same file, is the Bắc Giang story's (service/demo/bac_giang.py). The new
+communes' offices and people are loaded as the directory file's are, with the password and
+second factor the demo's other users were given."""
 
 from __future__ import annotations
 
