@@ -266,6 +266,36 @@ class CompletedSchema(Schema):
     process_id = fields.Integer(attribute="instance_id")
     status = fields.String()
     next_steps = fields.List(fields.String())
+    document_id = fields.Integer(
+        allow_none=True, metadata={"description": "a signing: the document it issued"}
+    )
+    document_number = fields.Integer(
+        allow_none=True, metadata={"description": "its number in the register (12 of 12/KH-BCĐ)"}
+    )
+    document_symbol = fields.String(allow_none=True, metadata={"description": "KH-BCĐ"})
+    units_reached = fields.Integer(
+        allow_none=True,
+        metadata={"description": "a plan: the units it started; a report: 1 when sent up"},
+    )
+
+
+class SigningPreviewSchema(Schema):
+    task_id = fields.Integer()
+    kind = fields.String(metadata={"description": "KH (a plan) or BC (a report)"})
+    subject = fields.String()
+    number = fields.Integer(
+        metadata={"description": "the number it would take if signed now: indicative"}
+    )
+    symbol = fields.String()
+    number_text = fields.String(metadata={"description": "12/KH-BCĐ"})
+    indicative = fields.Constant(
+        True, metadata={"description": "another signing in the agency may take it first"}
+    )
+    recipients = fields.List(fields.String(), metadata={"description": "Nơi nhận"})
+    units = fields.Integer(metadata={"description": "the units a plan addresses"})
+    content_sha256 = fields.String(
+        metadata={"description": "what the preview shows: the PDF's ETag, changes with the draft"}
+    )
 
 
 class StartProcessSchema(Schema):

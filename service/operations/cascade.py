@@ -117,8 +117,9 @@ def unit_deadlines(document: dict[str, Any]) -> dict[str, str]:
 
 def issue_plan(
     session: Session, instance: ProcessInstance, runtime: Runtime, actor: Actor, now: datetime
-) -> None:
-    """Start one child instance per addressed unit and open the plan's report rounds."""
+) -> int:
+    """Start one child instance per addressed unit and open the plan's report rounds; how
+    many units were started."""
     codes: list[str] = instance.document.get("addressed_units", [])
     by_code = {a.code: a for a in session.scalars(select(Agency).where(Agency.code.in_(codes)))}
     units = [by_code[code] for code in codes]
@@ -138,6 +139,7 @@ def issue_plan(
         role=HEAD_ROLE,
         data={"units": codes, "deadlines": unit_deadlines(instance.document)},
     )
+    return len(children)
 
 
 def start_units(
