@@ -9,7 +9,6 @@ from flask.views import MethodView
 from flask_babel import gettext
 
 from service.api.blueprint import BEARER, Blueprint
-from service.attachment_http import send_inline_pdf
 from service.api.deps import current_actor, new_uow
 from service.api.idempotency import DOC, once
 from service.api.notice_schemas import RemindedSchema
@@ -25,6 +24,7 @@ from service.api.schemas import (
     TaskListArgsSchema,
     TaskSchema,
 )
+from service.attachment_http import send_inline_pdf
 from service.errors import NotFound
 from service.operations.drafts import Draft, read_draft, save_draft
 from service.operations.supervision import Reminded, assign_task, remind_task

@@ -8,6 +8,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy.orm import joinedload
 
@@ -52,7 +53,7 @@ class PreviewFile:
     sha256: str
 
 
-def _content(uow: UnitOfWork, actor: Actor, task_id: int) -> tuple[Task, dict[str, object], int]:
+def _content(uow: UnitOfWork, actor: Actor, task_id: int) -> tuple[Task, dict[str, Any], int]:
     task = uow.session.get(Task, task_id, options=[joinedload(Task.instance)])
     if task is None:
         raise NotFound("task_not_found", "No such task.")
@@ -66,7 +67,7 @@ def _content(uow: UnitOfWork, actor: Actor, task_id: int) -> tuple[Task, dict[st
     return task, to_data(document), number
 
 
-def _digest(data: dict[str, object]) -> str:
+def _digest(data: dict[str, Any]) -> str:
     canonical = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 

@@ -163,7 +163,9 @@ def _signed(done: Completed) -> str | None:
             )
         )
     if done.units_reached:
-        return str(gettext("Signed report no. %(number)s and sent it to the level above.", number=number))
+        return str(
+            gettext("Signed report no. %(number)s and sent it to the level above.", number=number)
+        )
     return str(gettext("Signed and issued report no. %(number)s.", number=number))
 
 

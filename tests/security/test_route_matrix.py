@@ -335,6 +335,16 @@ TABLE: dict[tuple[str, str], tuple[Request, Rule]] = {
     ("GET", "/processes/<int:process_id>/audit-export"): (_none, Rule(PLAN_READERS)),
     ("GET", "/processes/<int:process_id>/replay"): (_none, Rule(PLAN_READERS)),
     ("GET", "/tasks/<int:task_id>"): (_none, Rule(frozenset({"finance"}))),
+    # a signing's preview: the task's own agency and role; Finance's appraisal signs nothing
+    ("GET", "/tasks/<int:task_id>/preview.pdf"): (_none, Rule(frozenset({"finance"}), ok=409)),
+    ("GET", "/api/v1/tasks/<int:task_id>/signing"): (
+        _none,
+        Rule(frozenset({"finance"}), ok=409),
+    ),
+    ("GET", "/api/v1/tasks/<int:task_id>/signing/preview.pdf"): (
+        _none,
+        Rule(frozenset({"finance"}), ok=409),
+    ),
     ("POST", "/tasks/<int:task_id>"): (  # refused: kept as the draft, then back to the page
         lambda w: {"data": {"decision": "no-such-decision"}},
         Rule(frozenset({"finance"}), ok=303),
