@@ -298,6 +298,10 @@ class SigningPreviewSchema(Schema):
     )
 
 
+class CopyLastYearSchema(Schema):
+    definition = fields.String(load_default="plan_chain", validate=validate.Length(1, 100))
+
+
 class StartProcessSchema(Schema):
     definition = fields.String(required=True, validate=validate.Length(1, 100))
     title = fields.String(required=True, validate=validate.Length(1, 500))
