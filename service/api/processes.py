@@ -12,13 +12,13 @@ from service.api.idempotency import DOC, once
 from service.api.schemas import (
     ChildSchema,
     ConsolidatedSchema,
+    CopyLastYearSchema,
     EventSchema,
     MissingUnitSchema,
     ProcessListArgsSchema,
     ProcessListItemSchema,
     ProcessSchema,
     RoundArgsSchema,
-    CopyLastYearSchema,
     StartProcessSchema,
 )
 from service.operations.processes import copy_last_year, start_process
