@@ -145,7 +145,10 @@ def copy() -> ResponseReturnValue:
     except NotFound as err:  # nothing to copy: say so where the button was
         flash(labels.error_message(err.code, err.message, err.params), "error")
         return redirect(url_for("web.processes.new"))
-    flash(gettext("Last year's plan is copied, its dates moved a year. Check it and draft on."))
+    flash(
+        gettext("Last year's plan is copied, its dates moved a year. Check it and draft on."),
+        "success",
+    )
     return _to_first_task(actor, process_id)
 
 
