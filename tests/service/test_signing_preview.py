@@ -10,10 +10,21 @@ from sqlalchemy import func, select
 
 from service.db.models import Document, Event, Register
 from service.db.uow import UnitOfWork
-from tests.conftest import PLAN_2023, ApiClient
+from tests.conftest import PLAN_2023, ApiClient, FakeClock
 from tests.service.documents_read import pdf_text
+from tests.service.test_cascade import (
+    DISTRICT_CHAIN,
+    PROVINCE_CHAIN,
+    at,
+    children,
+    drive,
+    report,
+    unit_plan,
+)
 from tests.service.test_documents import CHAIRMAN, POLICE, RECIPIENTS, to_signature
 from tests.web.conftest import Browser
+
+DISTRICT_POLICE, DISTRICT_HEAD = "thuongxuan.congan", "thuongxuan.chutich"
 
 
 def _counts(app: Flask) -> tuple[int, int, list[tuple[int, str, int]]]:
@@ -121,3 +132,38 @@ def test_the_signing_page_frames_the_preview_and_says_what_was_issued(
         assert f"Đã ký và ban hành Kế hoạch số {number}, gửi tới 9 đơn vị." in text
     else:
         assert f"Signed and issued plan no. {number}, sent to 9 units." in text
+
+
+def test_a_report_signing_previews_the_report_and_names_its_number(
+    app: Flask, api: ApiClient, clock: FakeClock
+) -> None:
+    at(clock, "2023-04-20")
+    plan = {**PLAN_2023, "addressed_units": ["thuong-xuan"]}
+    plan["deadlines"] = [
+        {"what": "Kế hoạch của các đơn vị", "due": "2023-05-10", "kind": "unit_plan"},
+        {"what": "Báo cáo kết quả", "due": "2023-08-20", "kind": "unit_report"},
+    ]
+    province = api.start_plan(POLICE)
+    assert drive(api, province, PROVINCE_CHAIN, plan) is None
+    (district,) = [c["process_id"] for c in children(api, province).values()]
+    at(clock, "2023-05-05")
+    assert drive(api, district, DISTRICT_CHAIN, unit_plan("Kế hoạch huyện")) == "consolidate_report"
+    at(clock, "2023-08-10")
+    (drafting,) = api.get(f"/api/v1/tasks?process={district}", DISTRICT_POLICE).json
+    figures = report(2, 1200, 30_000_000, communes=(5, 5), movement=(45, 40))
+    assert api.complete(DISTRICT_POLICE, drafting["id"], "submit", data=figures).status_code == 200
+    (signing,) = api.get(f"/api/v1/tasks?process={district}", DISTRICT_HEAD).json
+
+    preview = api.get(f"/api/v1/tasks/{signing['id']}/signing", DISTRICT_HEAD).json
+    assert (preview["kind"], preview["units"]) == ("BC", 0)
+    assert preview["recipients"][0] == "Công an tỉnh Thanh Hóa (để b/c)"
+    pdf = api.get(f"/api/v1/tasks/{signing['id']}/signing/preview.pdf", DISTRICT_HEAD)
+    text = pdf_text(bytes(pdf.data))
+    assert "BẢN XEM TRƯỚC" in text and "BÁO CÁO" in text
+
+    done = api.complete(DISTRICT_HEAD, signing["id"], "approve").json
+    assert (done["document_number"], done["document_symbol"]) == (
+        preview["number"],
+        preview["symbol"],
+    )
+    assert preview["symbol"].startswith("BC-") and done["units_reached"] == 1  # sent up
