@@ -19,11 +19,11 @@ from service.api.schemas import (
     DraftFieldsSchema,
     DraftSchema,
     InboxCountsSchema,
-    SigningPreviewSchema,
     TaskDetailSchema,
     TaskListArgsSchema,
     TaskSchema,
 )
+from service.api.signing_schemas import SigningPreviewSchema
 from service.attachment_http import send_inline_pdf
 from service.errors import NotFound
 from service.operations.drafts import Draft, read_draft, save_draft
