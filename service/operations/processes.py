@@ -16,6 +16,7 @@ from service.operations.incidents import Failure, ScriptIncident, open_incident
 from service.operations.instances import append_event, save_runtime
 from service.permissions import Right, require
 from service.plan_years import plan_for_year
+from service.states import ProcessStatus
 from workflows.calendar import local_day
 from workflows.errors import ScriptFailed
 from workflows.runtime import Runtime
@@ -54,7 +55,8 @@ def copy_last_year(
     idempotency: Idempotency | None = None,
 ) -> int:
     """Start `process_id` as `start_process` does, its plan copied from the agency's plan of
-    the year before: the issued one, else the latest draft. The new plan is for this year (the
+    the year before (the latest earlier year it has a plan of): the issued one, else the
+    latest draft; cancelled ones are not copied. The new plan is for this year (the
     next, when this year's is issued already); every date moves by as many years (29/2 to
     28/2), the anniversaries and the year in its text are counted again; budgets, units and
     pilot sites are kept, the documents cited and the nominations are not (NOT_COPIED).
@@ -79,6 +81,8 @@ def _last_year(uow: UnitOfWork, actor: Actor, process_id: str) -> tuple[int, dic
             ProcessInstance.jurisdiction_id == actor.jurisdiction_id,
             ProcessInstance.parent_id.is_(None),
             ProcessDefinition.process_id == process_id,
+            # a cancelled plan was abandoned; one handed over is its successor's to copy
+            ProcessInstance.status.in_([ProcessStatus.RUNNING, ProcessStatus.COMPLETED]),
         )
         .order_by(ProcessInstance.started_at.desc(), ProcessInstance.id.desc())
     ).all()
