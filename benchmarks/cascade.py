@@ -98,6 +98,7 @@ def run(n: int, database_url: str) -> dict[str, float]:
         "title": "Kế hoạch của trường",
         "year": 2023,
         "window": {"start": "2023-07-01", "end": "2023-08-19"},
+        "sections": [{"heading": "I. MỤC ĐÍCH", "body": "Tổ chức Ngày hội tại trường."}],
     }
     with factory() as session:
         children = dict(

@@ -37,6 +37,8 @@ from service.errors import NotFound
 from service.operations.actors import SYSTEM, password_hasher
 from service.operations.audit import checkpoint, checkpoint_due
 from service.operations.definitions import deploy
+from service.operations.fanout import any_due as fanout_due
+from service.operations.fanout import issue_pending
 from service.operations.directory import load_directory
 from service.operations.rendering import LEASE, any_due, render_pending, worker_name
 from service.operations.scheduler import tick
@@ -268,9 +270,12 @@ def scheduler(once: bool, interval: int, checkpoint_minutes: int | None) -> None
     show_default=True,
     help="Seconds a job stays with its worker; then another may take it.",
 )
-@click.option("--once", is_flag=True, help="Render every document due now, then exit.")
+@click.option(
+    "--once", is_flag=True, help="Issue every plan and render every document due now, then exit."
+)
 def render_worker(processes: int, batch: int, interval: float, lease: int, once: bool) -> None:
-    """Render signed documents (DOCX, PDF) and record their hashes in the audit log.
+    """Render signed documents (DOCX, PDF) and record their hashes in the audit log; issue
+    plans signed to many units (APP_FANOUT_INLINE_MAX) to them, a batch per transaction.
 
     Several processes (and machines, on PostgreSQL) may run at once: each takes its own jobs.
     A job whose worker was killed is taken again when its lease expires. SIGTERM or SIGINT
@@ -334,6 +339,13 @@ def _render_loop(batch: int, interval: float, lease: int, once: bool) -> None:
         signing += f", timestamped by {settings.tsa_url}"
     click.echo(f"render worker {name}: ready, {signing}")
     while not stopping:
+        issued = 0
+        if fanout_due(_uow(write=False)):
+            fanout = issue_pending(_uow, limit=1)  # one batch: then the documents get a turn
+            issued = fanout.batches + fanout.failed
+            if issued:
+                failed = ", a batch failed (retried later)" if fanout.failed else ""
+                click.echo(f"render worker {name}: issued to {fanout.started} more units{failed}")
         if any_due(_uow(write=False)):
             report = render_pending(
                 _uow,
@@ -351,6 +363,8 @@ def _render_loop(batch: int, interval: float, lease: int, once: bool) -> None:
                 )
             if report.rendered + report.failed + report.dropped:
                 continue  # more may be due: look again at once
+        if issued:
+            continue
         if once:
             return
         time.sleep(interval)
