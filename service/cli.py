@@ -37,6 +37,7 @@ from service.errors import NotFound
 from service.operations.actors import SYSTEM, password_hasher
 from service.operations.audit import checkpoint, checkpoint_due
 from service.operations.definitions import deploy
+from service.operations.fanout import BATCH as FANOUT_BATCH
 from service.operations.fanout import any_due as fanout_due
 from service.operations.fanout import issue_pending
 from service.operations.directory import load_directory
@@ -271,9 +272,17 @@ def scheduler(once: bool, interval: int, checkpoint_minutes: int | None) -> None
     help="Seconds a job stays with its worker; then another may take it.",
 )
 @click.option(
+    "--units-per-batch",
+    default=FANOUT_BATCH,
+    show_default=True,
+    help="Units of a plan issued per transaction.",
+)
+@click.option(
     "--once", is_flag=True, help="Issue every plan and render every document due now, then exit."
 )
-def render_worker(processes: int, batch: int, interval: float, lease: int, once: bool) -> None:
+def render_worker(
+    processes: int, batch: int, interval: float, lease: int, units_per_batch: int, once: bool
+) -> None:
     """Render signed documents (DOCX, PDF) and record their hashes in the audit log; issue
     plans signed to many units (APP_FANOUT_INLINE_MAX) to them, a batch per transaction.
 
@@ -282,7 +291,7 @@ def render_worker(processes: int, batch: int, interval: float, lease: int, once:
     stops after the batch in hand.
     """
     if once or processes <= 1:
-        _render_loop(batch, interval, lease, once)
+        _render_loop(batch, interval, lease, units_per_batch, once)
         return
     app = current_app._get_current_object()  # type: ignore[attr-defined]  # for the children
     app.extensions["db_engine"].dispose()  # no connection crosses the fork
@@ -300,14 +309,18 @@ def render_worker(processes: int, batch: int, interval: float, lease: int, once:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     for _ in range(processes):
-        children.append(context.Process(target=_render_child, args=(app, batch, interval, lease)))
+        children.append(
+            context.Process(
+                target=_render_child, args=(app, batch, interval, lease, units_per_batch)
+            )
+        )
         children[-1].start()
     while not stopping:  # a child that died (killed, out of memory) is replaced
         for index, child in enumerate(children):
             if not child.is_alive() and not stopping:
                 click.echo(f"render worker {child.pid} exited ({child.exitcode}): restarting")
                 children[index] = context.Process(
-                    target=_render_child, args=(app, batch, interval, lease)
+                    target=_render_child, args=(app, batch, interval, lease, units_per_batch)
                 )
                 children[index].start()
         time.sleep(1)
@@ -315,13 +328,13 @@ def render_worker(processes: int, batch: int, interval: float, lease: int, once:
         child.join()
 
 
-def _render_child(app: Flask, batch: int, interval: float, lease: int) -> None:
+def _render_child(app: Flask, batch: int, interval: float, lease: int, units: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which stops us
     with app.app_context():
-        _render_loop(batch, interval, lease, once=False)
+        _render_loop(batch, interval, lease, units, once=False)
 
 
-def _render_loop(batch: int, interval: float, lease: int, once: bool) -> None:
+def _render_loop(batch: int, interval: float, lease: int, units: int, once: bool) -> None:
     stopping = False
 
     def stop(signum: int, frame: FrameType | None) -> None:
@@ -341,7 +354,9 @@ def _render_loop(batch: int, interval: float, lease: int, once: bool) -> None:
     while not stopping:
         issued = 0
         if fanout_due(_uow(write=False)):
-            fanout = issue_pending(_uow, limit=1)  # one batch: then the documents get a turn
+            fanout = issue_pending(
+                _uow, limit=1, size=units
+            )  # one batch: then the documents get a turn
             issued = fanout.batches + fanout.failed
             if issued:
                 failed = ", a batch failed (retried later)" if fanout.failed else ""

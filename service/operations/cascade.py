@@ -154,9 +154,7 @@ def issue_plan(
         )
         count = len(codes)
     else:
-        by_code = {
-            a.code: a for a in session.scalars(select(Agency).where(Agency.code.in_(codes)))
-        }
+        by_code = {a.code: a for a in session.scalars(select(Agency).where(Agency.code.in_(codes)))}
         count = len(start_units(session, instance, [by_code[code] for code in codes], actor, now))
     session.add_all(
         ReportRound(instance_id=instance.id, round=r, open=count)

@@ -8,7 +8,12 @@ batches of 2 or 4; the worker's steps run in process on the fake clock (no sleep
 from __future__ import annotations
 
 import dataclasses
+import os
+import signal
+import subprocess
+import sys
 import threading
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -21,7 +26,7 @@ from service.db.models import Agency, Event, FanoutJob, ProcessInstance, ReportR
 from service.db.uow import UnitOfWork
 from service.operations import fanout
 from service.operations.fanout import BACKOFF, FanoutReport, issue_batch, issue_pending
-from tests.conftest import PLAN_2023, ApiClient, FakeClock
+from tests.conftest import PLAN_2023, ROOT, ApiClient, FakeClock
 from tests.service.audit_walk import AUDITOR, audited
 from tests.service.test_documents import CHAIRMAN, POLICE, to_signature
 from tests.web.conftest import Browser
@@ -94,9 +99,9 @@ def test_the_signing_answers_before_the_units_exist_and_the_worker_starts_them_a
     assert detail["issuing"] == {"issued": 0, "total": UNITS}
     assert api.get(f"/api/v1/processes/{plan}/children", POLICE).json == []
     with app.extensions["session_factory"]() as session:  # the rounds wait for every unit
-        assert {r.open for r in session.scalars(select(ReportRound).filter_by(instance_id=plan))} == {
-            UNITS
-        }
+        assert {
+            r.open for r in session.scalars(select(ReportRound).filter_by(instance_id=plan))
+        } == {UNITS}
 
     assert issue_pending(uows(app), 1, size=4) == FanoutReport(started=4, batches=1)
     assert sum(started(app, plan).values()) == 4
@@ -212,3 +217,44 @@ def test_two_workers_racing_start_each_unit_once(app: Flask, api: ApiClient) -> 
     assert sum(r.failed for r in reports.values()) == 0
     for plan in plans:
         all_once(app, plan)
+
+
+def test_the_worker_process_survives_a_sigkill(
+    app: Flask, api: ApiClient, database_url: str, tmp_path: Path
+) -> None:
+    """The real command, one unit per batch: SIGKILLed once it has issued some units (within a
+    batch or between two), started again, it issues the rest, each unit once."""
+    audited(app, tmp_path)
+    plan = sign(api)
+    env = {
+        **os.environ,
+        "APP_DATABASE_URL": database_url,
+        "APP_SECRET_KEY": "test-secret" * 4,
+        "APP_INSTANCE_DIR": str(tmp_path),
+    }
+    command = [sys.executable, "-m", "flask", "--app", "service", "render-worker"]
+    command += ["--interval", "0.05", "--units-per-batch", "1"]
+    log = (tmp_path / "worker.log").open("w")
+    first = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=log)  # noqa: S603
+    try:
+        deadline = time.monotonic() + 180  # a loaded machine takes long to start Python
+        while job(app, plan).issued == 0:
+            assert time.monotonic() < deadline, "the worker never issued a unit"
+            time.sleep(0.01)
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+    assert job(app, plan).done_at is None  # killed midway: units are left to issue
+    second = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=log)  # noqa: S603
+    try:
+        deadline = time.monotonic() + 180
+        while job(app, plan).done_at is None:
+            assert time.monotonic() < deadline, (tmp_path / "worker.log").read_text()
+            time.sleep(0.1)
+    finally:
+        second.terminate()
+        second.wait()
+        log.close()
+    all_once(app, plan)
+    verified = api.get("/api/v1/audit/verify", AUDITOR).json
+    assert verified["first_broken"] is None, verified
