@@ -37,10 +37,10 @@ from service.errors import NotFound
 from service.operations.actors import SYSTEM, password_hasher
 from service.operations.audit import checkpoint, checkpoint_due
 from service.operations.definitions import deploy
+from service.operations.directory import load_directory
 from service.operations.fanout import BATCH as FANOUT_BATCH
 from service.operations.fanout import any_due as fanout_due
 from service.operations.fanout import issue_pending
-from service.operations.directory import load_directory
 from service.operations.rendering import LEASE, any_due, render_pending, worker_name
 from service.operations.scheduler import tick
 from service.operations.second_factor import disable_user as disable

@@ -32,9 +32,9 @@ from service.operations.conversations import add_comment, attach_file
 from service.operations.deadlines import email_pending
 from service.operations.definitions import deploy
 from service.operations.delegations import grant_delegation, revoke_delegation
-from service.operations.fanout import issue_batch, issue_pending
 from service.operations.directory import load_directory
 from service.operations.directory_import import import_agencies
+from service.operations.fanout import issue_batch, issue_pending
 from service.operations.incidents import cancel_incident, retry_incident
 from service.operations.notifications import mark_read
 from service.operations.processes import start_process
