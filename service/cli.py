@@ -354,9 +354,8 @@ def _render_loop(batch: int, interval: float, lease: int, units: int, once: bool
     while not stopping:
         issued = 0
         if fanout_due(_uow(write=False)):
-            fanout = issue_pending(
-                _uow, limit=1, size=units
-            )  # one batch: then the documents get a turn
+            # one batch, then the documents get a turn: neither queue starves the other
+            fanout = issue_pending(_uow, limit=1, size=units)
             issued = fanout.batches + fanout.failed
             if issued:
                 failed = ", a batch failed (retried later)" if fanout.failed else ""
