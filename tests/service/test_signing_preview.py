@@ -4,6 +4,8 @@ number given and the units reached. The preview reads the register without takin
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
@@ -167,3 +169,13 @@ def test_a_report_signing_previews_the_report_and_names_its_number(
         preview["symbol"],
     )
     assert preview["symbol"].startswith("BC-") and done["units_reached"] == 1  # sent up
+
+
+def test_a_plan_issued_by_the_fanout_worker_counts_the_units_it_goes_to(
+    app: Flask, api: ApiClient
+) -> None:
+    settings = app.extensions["settings"]
+    app.extensions["settings"] = dataclasses.replace(settings, fanout_inline_max=2)
+    answer = api.complete(CHAIRMAN, to_signature(api), "approve")
+    assert answer.status_code == 200, answer.json
+    assert answer.json["units_reached"] == 9  # queued for the worker, all nine of them
