@@ -1,8 +1,11 @@
-"""Supervisors' figures for a campaign (a plan and everything that cascaded from it)."""
+"""Supervisors' figures for a campaign (a plan and everything that cascaded from it). Every view
+answers with `Figures-As-Of`: when the figures were computed (the scheduler refreshes them;
+service.operations.dashboard_figures), ISO 8601 in UTC."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask.views import MethodView
 
@@ -21,6 +24,21 @@ from service.api.schemas import (
     UnitProgressSchema,
 )
 from service.queries import dashboard
+
+T = TypeVar("T")
+AS_OF = {
+    "Figures-As-Of": {
+        "description": "when the figures were computed",
+        "schema": {"type": "string", "format": "date-time"},
+    }
+}
+
+
+def _dated(campaign_id: int, view: Callable[[], T]) -> tuple[T, dict[str, str]]:
+    """The view's figures and when they were computed, as a header (the bodies stay lists)."""
+    as_of = dashboard.as_of(new_uow(write=False), current_actor(), campaign_id)
+    return view(), {"Figures-As-Of": as_of.isoformat()}
+
 
 blp = Blueprint(
     "dashboard",
@@ -43,21 +61,27 @@ class Campaigns(MethodView):
 class Steps(MethodView):
     @blp.doc(**BEARER)
     @blp.arguments(CampaignArgsSchema, location="query")
-    @blp.response(200, FiguresSchema(many=True))
-    def get(self, args: dict[str, Any]) -> list[dashboard.Figures]:
+    @blp.response(200, FiguresSchema(many=True), headers=AS_OF)
+    def get(self, args: dict[str, Any]) -> tuple[list[dashboard.Figures], dict[str, str]]:
         """Per step: open tasks, their wait (median, 90th percentile), overdue, round trips."""
-        return dashboard.steps(new_uow(write=False), current_actor(), args["campaign"])
+        return _dated(
+            args["campaign"],
+            lambda: dashboard.steps(new_uow(write=False), current_actor(), args["campaign"]),
+        )
 
 
 @blp.route("/agencies")
 class Agencies(MethodView):
     @blp.doc(**BEARER)
     @blp.arguments(AgencyArgsSchema, location="query")
-    @blp.response(200, AgencyFiguresSchema)
-    def get(self, args: dict[str, Any]) -> dashboard.AgencyFigures:
+    @blp.response(200, AgencyFiguresSchema, headers=AS_OF)
+    def get(self, args: dict[str, Any]) -> tuple[dashboard.AgencyFigures, dict[str, str]]:
         """The same figures per agency, sorted; the ten longest-waiting open tasks."""
-        return dashboard.agencies(
-            new_uow(write=False), current_actor(), args["campaign"], args["sort"]
+        return _dated(
+            args["campaign"],
+            lambda: dashboard.agencies(
+                new_uow(write=False), current_actor(), args["campaign"], args["sort"], args["limit"]
+            ),
         )
 
 
@@ -65,11 +89,14 @@ class Agencies(MethodView):
 class Units(MethodView):
     @blp.doc(**BEARER)
     @blp.arguments(UnitArgsSchema, location="query")
-    @blp.response(200, UnitProgressSchema(many=True))
-    def get(self, args: dict[str, Any]) -> list[dashboard.UnitProgress]:
+    @blp.response(200, UnitProgressSchema(many=True), headers=AS_OF)
+    def get(self, args: dict[str, Any]) -> tuple[list[dashboard.UnitProgress], dict[str, str]]:
         """The tree of units, parents first, with progress and counts rolled up per branch."""
-        return dashboard.units(
-            new_uow(write=False), current_actor(), args["campaign"], args["show"]
+        return _dated(
+            args["campaign"],
+            lambda: dashboard.units(
+                new_uow(write=False), current_actor(), args["campaign"], args["show"], args["limit"]
+            ),
         )
 
 
@@ -77,11 +104,14 @@ class Units(MethodView):
 class Trend(MethodView):
     @blp.doc(**BEARER)
     @blp.arguments(TrendArgsSchema, location="query")
-    @blp.response(200, TrendDaySchema(many=True))
-    def get(self, args: dict[str, Any]) -> list[dashboard.TrendDay]:
+    @blp.response(200, TrendDaySchema(many=True), headers=AS_OF)
+    def get(self, args: dict[str, Any]) -> tuple[list[dashboard.TrendDay], dict[str, str]]:
         """Tasks opened, closed and overdue per day (Vietnam time)."""
-        return dashboard.trend(
-            new_uow(write=False), current_actor(), args["campaign"], args["start"], args["end"]
+        return _dated(
+            args["campaign"],
+            lambda: dashboard.trend(
+                new_uow(write=False), current_actor(), args["campaign"], args["start"], args["end"]
+            ),
         )
 
 
@@ -89,7 +119,10 @@ class Trend(MethodView):
 class Compare(MethodView):
     @blp.doc(**BEARER)
     @blp.arguments(CampaignArgsSchema, location="query")
-    @blp.response(200, CompareSchema)
-    def get(self, args: dict[str, Any]) -> dashboard.Comparison:
+    @blp.response(200, CompareSchema, headers=AS_OF)
+    def get(self, args: dict[str, Any]) -> tuple[dashboard.Comparison, dict[str, str]]:
         """This campaign beside last year's cycle of the same plan at the same level."""
-        return dashboard.compare(new_uow(write=False), current_actor(), args["campaign"])
+        return _dated(
+            args["campaign"],
+            lambda: dashboard.compare(new_uow(write=False), current_actor(), args["campaign"]),
+        )

@@ -81,6 +81,7 @@ def show(campaign_id: int) -> ResponseReturnValue:
     actor, args = current_actor(), _args()
     with _read() as read:
         campaign = dashboard.campaign(read, actor, campaign_id)
+    as_of = dashboard.as_of(_read(), actor, campaign_id)
     steps = dashboard.steps(_read(), actor, campaign_id)
     agencies = dashboard.agencies(_read(), actor, campaign_id, args["sort"])
     every = dashboard.units(_read(), actor, campaign_id)
@@ -96,6 +97,7 @@ def show(campaign_id: int) -> ResponseReturnValue:
     return render_template(
         "dashboard.html",
         campaign=campaign,
+        as_of=as_of,
         campaigns=dashboard.campaigns(_read(), actor),
         steps=steps,
         bottleneck=max(held, key=lambda s: (s.wait_p90 or 0, s.open), default=None),
