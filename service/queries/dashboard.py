@@ -7,6 +7,11 @@ and grouped in the database (by day in Vietnam where durations are needed): what
 Python is bounded by steps, agencies and days, not by the number of tasks. Durations are whole
 working days on the Vietnamese calendar (`workflows.calendar.working_days_between`);
 percentiles are nearest-rank, so each is a wait some task really had.
+
+That live computation (`live_*`, `compute_figures`) is the reference; the views themselves read
+the rows the scheduler keeps from it (service.operations.dashboard_figures), so a view at
+10,000 units reads what it shows, not the campaign's tasks, and compute live only for a
+campaign not refreshed yet.
 """
 
 from __future__ import annotations
