@@ -2,8 +2,8 @@
 figures of each campaign whose tree changed since its last refresh and stores them
 (service.db.models.dashboard), so a view reads rows instead of scanning the campaign's tasks.
 
-A campaign here is an instance with units below it (a unit alone is small: its views stay
-live). Its fingerprint is the Vietnam day and the count and version sum of the instances of
+A campaign here is a plan of no parent, or one with units below it (a unit alone is small:
+its views stay live). Its fingerprint is the Vietnam day and the count and version sum of the instances of
 its tree: every completion, start, timer and cascade saves an instance (a new version), and a
 new day moves waits and missing reports. Deadline states moved by the scheduler change tasks
 alone, so the tick forces a refresh when it moved any. The figures are computed in a read-only
@@ -41,7 +41,9 @@ def stale_campaigns(uow: UnitOfWork, *, force: bool = False) -> list[tuple[int, 
             select(ProcessInstance.id, ProcessInstance.parent_id, ProcessInstance.version)
         ).all()
         kept = dict(
-            uow.session.execute(select(DashboardRefresh.campaign_id, DashboardRefresh.fingerprint))
+            uow.session.execute(
+                select(DashboardRefresh.campaign_id, DashboardRefresh.fingerprint)
+            ).all()  # a Result has keys(): dict() would read it as a mapping
         )
         day = local_day(uow.now()).isoformat()
     children: dict[int | None, list[int]] = defaultdict(list)
@@ -60,8 +62,9 @@ def stale_campaigns(uow: UnitOfWork, *, force: bool = False) -> list[tuple[int, 
             below = [tree[c] for c in children.get(node, ())]
             tree[node] = (1 + sum(n for n, _ in below), version[node] + sum(v for _, v in below))
     stale = []
+    roots = set(children[None])
     for id_, (count, versions) in sorted(tree.items()):
-        if id_ not in children:
+        if id_ not in children and id_ not in roots:
             continue
         fingerprint = f"{day}:{count}:{versions}"
         if force or kept.get(id_) != fingerprint:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -30,6 +30,7 @@ from tests.service.test_year_on_year import (
     test_the_merged_province_compares_with_both_provinces_last_year as merged,
 )
 from tests.web.conftest import Browser
+from workflows.calendar import local_day
 
 Scenario = Callable[[Flask, ApiClient, FakeClock, str], Any]
 
@@ -79,9 +80,11 @@ def _overseer(app: Flask, clock: FakeClock) -> Actor:
 
 
 def campaign_ids(app: Flask) -> list[int]:
+    """The plans of no parent and those with units below them."""
     with app.extensions["session_factory"]() as session:
         parents = select(ProcessInstance.parent_id).where(ProcessInstance.parent_id.is_not(None))
-        return sorted(session.scalars(parents.distinct()))
+        roots = select(ProcessInstance.id).where(ProcessInstance.parent_id.is_(None))
+        return sorted(set(session.scalars(parents)) | set(session.scalars(roots)))
 
 
 def every_view(app: Flask, clock: FakeClock) -> dict[tuple[int, str], Any]:
@@ -94,7 +97,13 @@ def every_view(app: Flask, clock: FakeClock) -> dict[tuple[int, str], Any]:
             views[c, f"agencies/{sort}"] = dashboard.agencies(_uow(app, clock), actor, c, sort)
         for only in dashboard.UNIT_FILTERS:
             views[c, f"units/{only}"] = dashboard.units(_uow(app, clock), actor, c, only)
-        views[c, "trend"] = dashboard.trend(_uow(app, clock), actor, c)
+        # the campaign's whole course, or its last TREND_MAX_DAYS for last year's
+        end = local_day(clock())
+        start = end - timedelta(days=dashboard.TREND_MAX_DAYS)
+        with _uow(app, clock) as read:
+            found = dashboard.campaign(read, actor, c)
+        start = max(start, local_day(found.started_at))
+        views[c, "trend"] = dashboard.trend(_uow(app, clock), actor, c, start, end)
         views[c, "compare"] = dashboard.compare(_uow(app, clock), actor, c)
     return views
 
