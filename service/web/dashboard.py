@@ -35,6 +35,7 @@ from workflows.calendar import local_day
 bp = Blueprint("dashboard", __name__)
 
 FORMATS = {"csv", "xlsx"}
+UNITS_SHOWN = 500
 TREND_SERIES = (
     ("opened", lazy_gettext("Tasks opened")),
     ("closed", lazy_gettext("Tasks completed")),
@@ -84,12 +85,9 @@ def show(campaign_id: int) -> ResponseReturnValue:
     as_of = dashboard.as_of(_read(), actor, campaign_id)
     steps = dashboard.steps(_read(), actor, campaign_id)
     agencies = dashboard.agencies(_read(), actor, campaign_id, args["sort"])
-    every = dashboard.units(_read(), actor, campaign_id)
-    units = (
-        every
-        if args["show"] == "all"
-        else dashboard.units(_read(), actor, campaign_id, args["show"])
-    )
+    # the tree's first rows only: the downloads hold every unit
+    (root,) = dashboard.units(_read(), actor, campaign_id, limit=1)
+    units = dashboard.units(_read(), actor, campaign_id, args["show"], UNITS_SHOWN)
     trend = dashboard.trend(_read(), actor, campaign_id, args["start"], args["end"])
     held = [s for s in steps if s.open]
     # an agency is slow only if a task of it has waited: with every wait 0, none is named
@@ -104,7 +102,8 @@ def show(campaign_id: int) -> ResponseReturnValue:
         agencies=agencies,
         slowest=max(waited, key=lambda a: (a.wait_p90 or 0, a.open), default=None),
         units=units,
-        root=every[0],
+        root=root,
+        units_shown=UNITS_SHOWN,
         trend=trend,
         compare=dashboard.compare(_read(), actor, campaign_id),
         args=args,
