@@ -2,12 +2,12 @@
 figures of each campaign whose tree changed since its last refresh and stores them
 (service.db.models.dashboard), so a view reads rows instead of scanning the campaign's tasks.
 
-A campaign here is a plan of no parent, or one with units below it (a unit alone is small:
-its views stay live). Its fingerprint is the Vietnam day and the count and version sum of the
-instances of its tree: every completion, start, timer and cascade saves an instance (a new version), and a
-new day moves waits and missing reports. Deadline states moved by the scheduler change tasks
-alone, so the tick forces a refresh when it moved any. The figures are computed in a read-only
-transaction and written in a short one; the computation itself (`compute`, from
+A campaign here is a plan of no parent, or one with units below it (a unit alone is small: its
+views stay live). Its fingerprint is the Vietnam day and the count and version sum of the
+instances of its tree: every completion, start, timer and cascade saves an instance (a new
+version), and a new day moves waits and missing reports. Deadline states moved by the scheduler
+change tasks alone, so the tick forces a refresh when it moved any. The figures are computed in
+a read-only transaction and written in a short one; the computation itself (`compute`, from
 service.queries.dashboard, above this layer) is handed in.
 
 A refresh changes no business state (the figures are derived, and equal the live queries as of
