@@ -90,9 +90,7 @@ QUEUES = frozenset({"render_job"})
 # The dashboard's kept figures: derived from the business rows (equal to the live queries as of
 # their refresh), so refreshing them changes no business state.
 FIGURES = frozenset({"dashboard_refresh", "dashboard_figure"})
-BUSINESS = [
-    t for t in Base.metadata.sorted_tables if t.name not in AUDIT_TABLES | QUEUES | FIGURES
-]
+BUSINESS = [t for t in Base.metadata.sorted_tables if t.name not in AUDIT_TABLES | QUEUES | FIGURES]
 AWARDS = "thanhhoa.thiduakhenthuong"
 DEMO_SECRET = "NGAYHOITOANDANBAOVEANNINHTOQUOCX"  # noqa: S105  # the README's demo key
 
