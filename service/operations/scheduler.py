@@ -57,28 +57,32 @@ def tick(
         fired += batch
         if batch < BATCH:
             break
+    changes = sent = emailed = 0
     with new_uow() as uow:
-        if not _only_scheduler(uow):
-            refreshed = 0 if figures is None else refresh_figures(new_uow, figures)
-            return TickReport(fired, 0, 0, 0, reorganised, refreshed)
-        changes = refresh_states(uow.session, uow.now())
-        reminders = send_reminders(uow.session, uow.now())
-        forgotten = forget_old_keys(uow.session, uow.now())
-        sent = len(reminders)
-        if changes or sent or forgotten:  # one event per pass that changed something
-            uow.session.flush()  # the reminders' ids
-            data = {
-                "deadline_changes": changes,
-                "reminders": [notice.id for notice in reminders],
-                "keys_forgotten": forgotten,
-                "by": "scheduler",
-            }
-            uow.record("deadlines_moved", None, data=data)
-        uow.commit()
-        emailed = 0 if mailer is None else email_pending(uow, mailer)
+        if _only_scheduler(uow):  # else another scheduler is on them: skip them this pass
+            changes, sent, emailed = _deadline_jobs(uow, mailer)
     # deadline states move tasks alone (no instance version): then every campaign is stale
     refreshed = 0 if figures is None else refresh_figures(new_uow, figures, force=changes > 0)
     return TickReport(fired, changes, sent, emailed, reorganised, refreshed)
+
+
+def _deadline_jobs(uow: UnitOfWork, mailer: Mailer | None) -> tuple[int, int, int]:
+    """Move deadline states, record reminders, forget old keys; commit; e-mail the outbox."""
+    changes = refresh_states(uow.session, uow.now())
+    reminders = send_reminders(uow.session, uow.now())
+    forgotten = forget_old_keys(uow.session, uow.now())
+    if changes or reminders or forgotten:  # one event per pass that changed something
+        uow.session.flush()  # the reminders' ids
+        data = {
+            "deadline_changes": changes,
+            "reminders": [notice.id for notice in reminders],
+            "keys_forgotten": forgotten,
+            "by": "scheduler",
+        }
+        uow.record("deadlines_moved", None, data=data)
+    uow.commit()
+    emailed = 0 if mailer is None else email_pending(uow, mailer)
+    return changes, len(reminders), emailed
 
 
 def _only_scheduler(uow: UnitOfWork) -> bool:
