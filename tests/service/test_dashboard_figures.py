@@ -32,21 +32,21 @@ from tests.service.test_year_on_year import (
 from tests.web.conftest import Browser
 from workflows.calendar import local_day
 
-Scenario = Callable[[Flask, ApiClient, FakeClock, str], Any]
+Scenario = Callable[[Flask, ApiClient, FakeClock], Any]
 
 
-def _late_and_returned(app: Flask, api: ApiClient, clock: FakeClock, demo_hash: str) -> Any:
+def _late_and_returned(app: Flask, api: ApiClient, clock: FakeClock) -> Any:
     return play_campaign(app, api, clock)  # late plans, returns, overdue steps, one report
 
 
-def _reports_missing(app: Flask, api: ApiClient, clock: FakeClock, demo_hash: str) -> Any:
+def _reports_missing(app: Flask, api: ApiClient, clock: FakeClock) -> Any:
     units = play_campaign(app, api, clock)
     at(clock, "2023-08-21")  # the report deadline has passed: two units missing
     run_scheduler(app)
     return units
 
 
-def _several_campaigns(app: Flask, api: ApiClient, clock: FakeClock, demo_hash: str) -> None:
+def _several_campaigns(app: Flask, api: ApiClient, clock: FakeClock) -> None:
     at(clock, "2026-11-23")  # the demo: two years of Thanh Hóa, then Bắc Giang's cycle
     campaigns.play(app.extensions["session_factory"], date(2026, 11, 23))
     bac_giang.play(app.extensions["session_factory"], date(2026, 11, 23))
@@ -55,7 +55,7 @@ def _several_campaigns(app: Flask, api: ApiClient, clock: FakeClock, demo_hash: 
 SCENARIOS: dict[str, Scenario] = {
     "late and returned": _late_and_returned,
     "reports missing": _reports_missing,
-    "reorganised units, work handed over": lambda app, api, clock, _: reorganised(app, api, clock),
+    "reorganised units, work handed over": reorganised,
     "merged provinces, year on year": merged,
     "several campaigns (the demo)": _several_campaigns,
 }
@@ -128,9 +128,9 @@ def assert_kept_equal_live(app: Flask, clock: FakeClock) -> None:
 
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
 def test_kept_figures_equal_the_live_ones(
-    app: Flask, api: ApiClient, clock: FakeClock, demo_hash: str, scenario: str
+    app: Flask, api: ApiClient, clock: FakeClock, scenario: str
 ) -> None:
-    SCENARIOS[scenario](app, api, clock, demo_hash)
+    SCENARIOS[scenario](app, api, clock)
     assert_kept_equal_live(app, clock)
     # idempotent: nothing changed, nothing is written; forced, the same rows again
     assert refresh(app, clock) == 0
