@@ -245,6 +245,7 @@ def _figures(uow: UnitOfWork, campaign_id: int, key: Any, label: Any) -> list[Fi
         )
         .join(Agency, Agency.id == Task.agency_id)
         .group_by(key, label)
+        .order_by(key, label)  # PostgreSQL's hash aggregate has no order of its own
     ).all()
     waits: dict[Any, Counter[int]] = defaultdict(Counter)
     today = local_day(uow.now())
