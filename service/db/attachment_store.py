@@ -122,7 +122,8 @@ class S3Store:
         if found is None:
             return None
         content: bytes = found["Body"].read()
-        if hashlib.sha256(content).hexdigest() != sha256:
+        if hashlib.sha256(content).hexdigest() != sha256:  # changed in the bucket: not served
+            log.error("%s: object %s does not match its hash", self.name, sha256)
             raise StoreUnavailable(self.name, "the stored object does not match its hash")
         return content
 
@@ -153,10 +154,10 @@ def store_for(
     region: str | None = None,
 ) -> AttachmentStore:
     """The store the settings name: "database", "folder" (`folder`) or "s3" (`bucket`)."""
-    if kind == "s3":
-        assert bucket, "APP_S3_BUCKET is checked by the settings"
+    if kind == "s3" and bucket:
         return S3Store(bucket, endpoint, region)
-    if kind == "folder":
-        assert folder is not None, "APP_ATTACHMENTS_DIR is checked by the settings"
+    if kind == "folder" and folder is not None:
         return FolderStore(folder)
-    return DatabaseStore()
+    if kind == "database":
+        return DatabaseStore()
+    raise ValueError(f"storage {kind!r} without its bucket or folder")
