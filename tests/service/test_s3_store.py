@@ -134,7 +134,7 @@ def test_with_the_store_away_the_upload_answers_503_and_the_draft_stays(
     refused = _upload(api, process, png("blue"), "anh.png")
     assert refused.status_code == 503, refused.json
     assert refused.json["error"] == "store_unavailable"
-    assert refused.json["store"] == f"S3 {BUCKET}"
+    assert refused.json["store"] == f"S3 {BUCKET}" and refused.headers["Retry-After"] == "60"
     assert api.get(f"/api/v1/processes/{process}/conversation", FINANCE).json["attachments"] == []
     history = api.get(f"/api/v1/processes/{process}/history", POLICE).json
     assert "file_attached" not in {e["action"] for e in history}
