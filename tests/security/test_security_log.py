@@ -116,6 +116,8 @@ def test_only_administrators_read_the_log_with_filters_and_pages(
     assert '<option value="sneaky" selected>sneaky</option>' in page and 'id="kind-error"' in page
     shown = admin.get(f"/security-log?date={today:%d/%m/%Y}").get_data(as_text=True)
     assert f'name="date" value="{today:%d/%m/%Y}"' in shown and "x2" in shown
+    far = admin.get("/security-log?kind=login_failed&page=999").get_data(as_text=True)
+    assert "Không có gì ở trang 999." in far and 'href="/security-log?kind=login_failed"' in far
     iso = admin.get(f"/security-log?date={today}").get_data(as_text=True)
     assert f'name="date" value="{today:%d/%m/%Y}"' in iso
 
