@@ -290,6 +290,11 @@ class ProcessTaskSchema(Schema):
     deadline_state = fields.String()
 
 
+class IssuingSchema(Schema):
+    issued = fields.Integer(metadata={"description": "units whose process has started"})
+    total = fields.Integer(metadata={"description": "units the plan addressed"})
+
+
 class ProcessSchema(Schema):
     """A process. A unit that a plan above addressed reads that plan as issued only
     (`reading` = issued_plan): id, title, jurisdiction, parent_id, parent, issued_at, issuer,
@@ -330,6 +335,11 @@ class ProcessSchema(Schema):
     deadlines = fields.Dict()
     started_at = fields.DateTime()
     issued_at = fields.DateTime(allow_none=True)
+    issuing = fields.Nested(
+        IssuingSchema,
+        allow_none=True,
+        metadata={"description": "while the worker issues the plan to its units (else null)"},
+    )
     completed_at = fields.DateTime(allow_none=True)
     version = fields.Integer()
     document = fields.Dict()

@@ -79,7 +79,8 @@ class CompleteTask(MethodView):
         a retry of the same request answers as the first attempt did.
         """
         actor = current_actor()
-        keys = current_app.extensions["settings"].key_store()
+        settings = current_app.extensions["settings"]
+        keys = settings.key_store()
         return once(
             actor,
             args,
@@ -92,6 +93,7 @@ class CompleteTask(MethodView):
                 args["data"],
                 key,
                 keys=keys,
+                fanout_inline_max=settings.fanout_inline_max,
             ),
             lambda result: Completed(**result),
         )

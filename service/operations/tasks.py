@@ -19,6 +19,7 @@ from service.documents.keys import KeyStore
 from service.errors import Conflict, Forbidden, Invalid, Message, NotFound
 from service.operations.actors import Actor, Grant
 from service.operations.cascade import (
+    INLINE_MAX,
     engine_deadlines,
     issue_plan,
     release_finished_rounds,
@@ -110,16 +111,21 @@ def complete_task(
     data: dict[str, Any],
     idempotency: Idempotency | None = None,
     keys: KeyStore | None = None,
+    fanout_inline_max: int | None = None,
 ) -> Completed:
     """Complete an open task, advance its process, and record what changed. With `keys`, a
-    signing first checks the certificates its PDF will be signed with.
+    signing first checks the certificates its PDF will be signed with. A plan signed to more
+    units than `fanout_inline_max` (None: cascade.INLINE_MAX) is issued to them by the worker.
 
     :raise Unprocessable: a script of the diagram failed; nothing of the completion is kept,
         and the failure is recorded as an incident (service.operations.incidents).
     :raise Conflict: a certificate that would sign is expired, revoked or untrusted.
     """
     try:
-        return _complete_task(uow, actor, task_id, decision, comment, data, idempotency, keys)
+        inline_max = INLINE_MAX if fanout_inline_max is None else fanout_inline_max
+        return _complete_task(
+            uow, actor, task_id, decision, comment, data, idempotency, keys, inline_max
+        )
     except ScriptIncident as raised:
         raise open_incident(uow, actor, raised) from raised.error
 
@@ -133,6 +139,7 @@ def _complete_task(
     data: dict[str, Any],
     idempotency: Idempotency | None,
     keys: KeyStore | None,
+    inline_max: int,
 ) -> Completed:
     """`complete_task` in its transaction.
 
@@ -252,7 +259,7 @@ def _complete_task(
             # signed: issue it to its units, even when its report deadline has passed already
             # (the engine has then fired the timer, and the standing body consolidates at once)
             if signed and instance.issued_at is None and definition.report_rounds:
-                issue_plan(uow.session, instance, runtime, actor, now)
+                issue_plan(uow.session, instance, runtime, actor, now, inline_max)
             release_finished_rounds(uow.session, instance, runtime, now)
             save_runtime(uow.session, instance, runtime, now)
             if runtime.completed:

@@ -124,8 +124,17 @@ def complete(task_id: int) -> ResponseReturnValue:
         return _render(actor, task, data, {}, comment, proposal_taken=True)
     decision = request.form.get("decision") or ""
     try:
-        keys = current_app.extensions["settings"].key_store()
-        done = complete_task(new_uow(), actor, task_id, decision, comment or None, data, keys=keys)
+        settings = current_app.extensions["settings"]
+        done = complete_task(
+            new_uow(),
+            actor,
+            task_id,
+            decision,
+            comment or None,
+            data,
+            keys=settings.key_store(),
+            fanout_inline_max=settings.fanout_inline_max,
+        )
     except Invalid as err:
         # post-redirect-get: the form and its reasons wait in the draft, so Back and reload
         # never send it again

@@ -34,6 +34,7 @@ from service.operations.definitions import deploy
 from service.operations.delegations import grant_delegation, revoke_delegation
 from service.operations.directory import load_directory
 from service.operations.directory_import import import_agencies
+from service.operations.fanout import issue_batch, issue_pending
 from service.operations.incidents import cancel_incident, retry_incident
 from service.operations.notifications import mark_read
 from service.operations.processes import start_process
@@ -84,9 +85,9 @@ from tests.operations.conftest import (
 from tests.operations.test_operations import BPMN
 
 AUDIT_TABLES = frozenset({"event", "checkpoint", "audit_chain"})
-# The render worker's queue: a job's lease and attempts are bookkeeping, not business; what a job
-# does to its document (rendered, or given up) is recorded.
-QUEUES = frozenset({"render_job"})
+# The render worker's queues: a job's lease and attempts are bookkeeping, not business; what a job
+# does to its document (rendered, or given up) or its plan (units started) is recorded.
+QUEUES = frozenset({"render_job", "fanout_job"})
 BUSINESS = [t for t in Base.metadata.sorted_tables if t.name not in AUDIT_TABLES | QUEUES]
 AWARDS = "thanhhoa.thiduakhenthuong"
 DEMO_SECRET = "NGAYHOITOANDANBAOVEANNINHTOQUOCX"  # noqa: S105  # the README's demo key
@@ -172,6 +173,7 @@ EXEMPT: dict[str, str] = {
     "registers.register_symbols": PURE,
     "registers.resolve_register": PURE,
     "rendering.any_due": READ,
+    "fanout.any_due": READ,
     "rendering.render": PURE + " (the files from a taken job)",
     "rendering.run_job": "render_pending's step: its case checks each of its commits",
     "rendering.store": "render_pending's step: its case checks each of its commits",
@@ -333,6 +335,14 @@ def _email_pending(ops: Ops) -> None:
     with ops.uow() as uow:
         assert email_pending(uow, outbox)
     assert outbox.sent
+
+
+def _issuing(ops: Ops) -> int:
+    """A plan signed to its nine units with the threshold at one: the worker issues it."""
+    process = _at_chairman(ops)
+    (task,) = ops.open_tasks(process)
+    complete_task(ops.uow(), ops.actor(CHAIRMAN), task.id, "approve", None, {}, fanout_inline_max=1)
+    return process
 
 
 def _jobs_due(ops: Ops) -> Callable[[], object]:
@@ -529,6 +539,8 @@ CASES: dict[str, Case] = {
     ),
     "users.seal_second_factors": lambda ops: lambda: seal_second_factors(ops.uow(), SYSTEM),
     "rendering.fail": _job_failing,
+    "fanout.issue_batch": lambda ops: (_issuing(ops), lambda: issue_batch(ops.uow(), 4))[1],
+    "fanout.issue_pending": lambda ops: (_issuing(ops), lambda: issue_pending(ops.uow, size=4))[1],
     "rendering.render_pending": lambda ops: (_issued(ops), lambda: render_pending(ops.uow))[1],
     "rendering.take_jobs": _jobs_due,
     "replay.replay": lambda ops: (p := _start(ops), lambda: replay(ops.uow(False), SYSTEM, p))[1],
