@@ -134,8 +134,9 @@ def issue_plan(
     actor: Actor,
     now: datetime,
     inline_max: int = INLINE_MAX,
-) -> None:
-    """Start one child instance per addressed unit and open the plan's report rounds.
+) -> int:
+    """Start one child instance per addressed unit and open the plan's report rounds; how many
+    units it goes to (started now, or queued for the fan-out job).
 
     Beyond `inline_max` units, a fan-out job takes the units instead, for the worker to start
     in batches; the rounds count every unit from now, so none closes before the last starts.
@@ -171,6 +172,7 @@ def issue_plan(
         role=HEAD_ROLE,
         data={"units": codes, "deadlines": unit_deadlines(instance.document)},
     )
+    return count
 
 
 def start_units(

@@ -37,7 +37,7 @@ from service.operations.directory_import import import_agencies
 from service.operations.fanout import issue_batch, issue_pending
 from service.operations.incidents import cancel_incident, retry_incident
 from service.operations.notifications import mark_read
-from service.operations.processes import start_process
+from service.operations.processes import copy_last_year, start_process
 from service.operations.registers import set_next_number
 from service.operations.rendering import fail, render_pending, take_jobs
 from service.operations.reorganisation import (
@@ -154,6 +154,8 @@ EXEMPT: dict[str, str] = {
     "documents.issuer_choices": READ,
     "documents.plan_grounds": READ + " (what a plan's preamble cites)",
     "documents.cited": PURE,
+    "documents.next_number": READ + " (the number a signing would take, not taken)",
+    "documents.to_sign": READ + " (a signing's preview)",
     "security_log.read": READ,
     "security_log.record": "writes the security log itself (logins, refusals): its own record",
     "sessions.check": SESSIONS,
@@ -252,6 +254,13 @@ class _Outbox:
 def _with_email(ops: Ops) -> None:
     with ops.factory() as session, session.begin():  # preparation, outside the check
         session.execute(update(User).values(email=User.username + "@example.vn"))
+
+
+def _copying(ops: Ops) -> Callable[[], object]:
+    """Last year's plan drafted; a year on, the copy starts this year's."""
+    _complete(ops, _start(ops), POLICE, "submit", PLAN_2023)
+    ops.clock.advance(days=366)
+    return lambda: copy_last_year(ops.uow(), ops.actor(POLICE))
 
 
 # Each case prepares the database and returns the call under test.
@@ -482,6 +491,7 @@ CASES: dict[str, Case] = {
     "deadlines.email_pending": _emailing,
     "directory.load_directory": _new_user,
     "processes.start_process": lambda ops: lambda: _start(ops),
+    "processes.copy_last_year": lambda ops: _copying(ops),
     "registers.set_next_number": lambda ops: (
         lambda: set_next_number(ops.uow(), ops.actor(ADMIN), "thanh-hoa-so-y-te", 2023, "KH", 83)
     ),
