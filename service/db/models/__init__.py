@@ -19,6 +19,7 @@ from service.db.models.idempotency import IdempotencyKey
 from service.db.models.incidents import Incident
 from service.db.models.processes import (
     Event,
+    FanoutJob,
     Notification,
     NotificationRead,
     ProcessDefinition,
@@ -41,6 +42,7 @@ __all__ = [
     "Delegation",
     "Document",
     "Event",
+    "FanoutJob",
     "IdempotencyKey",
     "Incident",
     "LoginSession",

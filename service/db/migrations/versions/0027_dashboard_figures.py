@@ -1,14 +1,14 @@
 """dashboard figures: each campaign's view rows, refreshed by the scheduler
 
 Revision ID: 0027_dashboard_figures
-Revises: 0026_notification_text
+Revises: 0028_fanout_jobs
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0027_dashboard_figures"
-down_revision = "0026_notification_text"
+down_revision = "0028_fanout_jobs"  # main's head at the merge (the lead re-chains)
 branch_labels = None
 depends_on = None
 
