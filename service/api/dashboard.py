@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask.views import MethodView
+from marshmallow import fields, validate
 
 from service.api.blueprint import BEARER, Blueprint
 from service.api.deps import current_actor, new_uow
@@ -23,6 +24,7 @@ from service.api.schemas import (
     UnitArgsSchema,
     UnitProgressSchema,
 )
+from service.db.base import MAX_ID
 from service.queries import dashboard
 
 T = TypeVar("T")
@@ -32,6 +34,24 @@ AS_OF = {
         "schema": {"type": "string", "format": "date-time"},
     }
 }
+
+
+class _First:
+    """`limit`: a view's first rows only (the kept figures read just those)."""
+
+    limit = fields.Integer(
+        load_default=None,
+        validate=validate.Range(1, MAX_ID),
+        metadata={"description": "the first N rows only; default all"},
+    )
+
+
+class _AgencyArgs(_First, AgencyArgsSchema):
+    pass
+
+
+class _UnitArgs(_First, UnitArgsSchema):
+    pass
 
 
 def _dated(campaign_id: int, view: Callable[[], T]) -> tuple[T, dict[str, str]]:
@@ -73,7 +93,7 @@ class Steps(MethodView):
 @blp.route("/agencies")
 class Agencies(MethodView):
     @blp.doc(**BEARER)
-    @blp.arguments(AgencyArgsSchema, location="query")
+    @blp.arguments(_AgencyArgs, location="query")
     @blp.response(200, AgencyFiguresSchema, headers=AS_OF)
     def get(self, args: dict[str, Any]) -> tuple[dashboard.AgencyFigures, dict[str, str]]:
         """The same figures per agency, sorted; the ten longest-waiting open tasks."""
@@ -88,7 +108,7 @@ class Agencies(MethodView):
 @blp.route("/units")
 class Units(MethodView):
     @blp.doc(**BEARER)
-    @blp.arguments(UnitArgsSchema, location="query")
+    @blp.arguments(_UnitArgs, location="query")
     @blp.response(200, UnitProgressSchema(many=True), headers=AS_OF)
     def get(self, args: dict[str, Any]) -> tuple[list[dashboard.UnitProgress], dict[str, str]]:
         """The tree of units, parents first, with progress and counts rolled up per branch."""

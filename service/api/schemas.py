@@ -493,21 +493,11 @@ class AgencyArgsSchema(CampaignArgsSchema):
         load_default="wait_p90",
         metadata={"description": "wait_p90, wait_p50, open, overdue, returns or agency"},
     )
-    limit = fields.Integer(
-        load_default=None,
-        validate=validate.Range(1, MAX_ID),
-        metadata={"description": "the first N agencies only; default all"},
-    )
 
 
 class UnitArgsSchema(CampaignArgsSchema):
     show = fields.String(
         data_key="only", load_default="all", metadata={"description": "all, late or missing"}
-    )
-    limit = fields.Integer(
-        load_default=None,
-        validate=validate.Range(1, MAX_ID),
-        metadata={"description": "the first N units of the tree only; default all"},
     )
 
 
