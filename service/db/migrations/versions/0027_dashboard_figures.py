@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0027_dashboard_figures"
-down_revision = "0028_fanout_jobs"  # main's head at the merge (the lead re-chains)
+down_revision = "0026_notification_text"
 branch_labels = None
 depends_on = None
 
