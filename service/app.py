@@ -19,7 +19,7 @@ from service.db.uow import UnitOfWork
 from service.mail import SmtpMailer
 from service.operations.actors import ActorCache, users_with_password
 from service.operations.users import second_factors_opening
-from service.text_input import refuse_unstorable_text
+from service.text_input import JsonProvider, refuse_unstorable_text
 from workflows.runtime import set_script_budget
 
 
@@ -53,7 +53,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         if settings.smtp_host is None
         else SmtpMailer(settings.smtp_host, settings.smtp_port, settings.smtp_sender)
     )
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Vietnamese as UTF-8, not \u escapes
+    app.json = JsonProvider(app)  # Vietnamese as UTF-8, not \u escapes; no depth a parser fails on
     engine = make_engine(settings.database_url)
     if settings.production:
         _refuse_demo_settings(settings, engine, app)
