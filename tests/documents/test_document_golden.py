@@ -114,6 +114,17 @@ DOCUMENTS = {
     "unit_report": lambda: report_document(
         HEALTH, "Kế hoạch ngành Y tế", 2023, "half_year", REPORT, SIGNED, ["UBND tỉnh"]
     ),
+    # a round without a subject of its own, the default own row, an award kind since retired
+    "other_round": lambda: report_document(
+        HEALTH,
+        "Kế hoạch ngành Y tế",
+        2023,
+        "quarter",
+        {**REPORT, "awards": [{"kind": "bang_khen_bo", "count": 1}]},
+        SIGNED,
+        ["UBND tỉnh"],
+        [UnitFigures("Bệnh viện Đa khoa tỉnh", UNIT_REPORT)],
+    ),
     "decision": lambda: decision_document(
         PEOPLES_COMMITTEE,
         2023,
