@@ -6,9 +6,11 @@ comment and the changed figures). Found missing by a mutation run of service.ope
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
 import pytest
+from babel.messages.pofile import read_po
 from sqlalchemy import select
 
 from service.db.models import Event
@@ -18,6 +20,9 @@ from service.operations.tasks import claim_task, complete_task
 from tests.operations.conftest import COLLEAGUE, FINANCE, PLAN_2023, POLICE, Ops
 
 AWARDS = "thanhhoa.thiduakhenthuong"
+VIETNAMESE = Path(__file__).parents[2] / "service/translations/vi/LC_MESSAGES/messages.po"
+with VIETNAMESE.open("rb") as po:
+    TRANSLATED = {m.id for m in read_po(po) if m.string}
 
 
 def _draft(ops: Ops) -> tuple[int, int]:
@@ -34,7 +39,8 @@ def _events(ops: Ops, process: int, action: str) -> list[Event]:
 
 def _codes(errors: Any, at: str = "") -> dict[str, str]:
     """field path → the code of its first reason."""
-    if isinstance(errors, list):
+    if isinstance(errors, list):  # a reason the pages show in Vietnamese, by its msgid
+        assert errors[0].msgid in TRANSLATED, errors[0].msgid
         return {at: errors[0].code}
     found: dict[str, str] = {}
     for key, value in errors.items():
@@ -117,5 +123,26 @@ def test_approving_the_awards_needs_a_verdict_on_every_nomination(ops: Ops) -> N
     assert _codes(refused.value.errors) == {"data.nominations.1.accepted": "no_verdict"}
     nominations[1]["accepted"] = False
     complete_task(ops.uow(), awards, review.id, "approve", None, {"nominations": nominations})
+    (sign,) = ops.open_tasks(process)
+    assert sign.step == "chairman_sign"
+
+
+def test_a_plan_addresses_only_units_below_its_level(ops: Ops) -> None:
+    _, task = _draft(ops)
+    plan = {**PLAN_2023, "addressed_units": ["thanh-hoa-so-y-te", "bac-giang-cong-an"]}
+    with pytest.raises(Invalid) as refused:
+        complete_task(ops.uow(), ops.actor(POLICE), task, "submit", None, plan)
+    assert _codes(refused.value.errors) == {"data.addressed_units.1": "not_a_unit_here"}
+
+
+def test_a_plan_without_nominations_needs_no_verdict(ops: Ops) -> None:
+    police, finance, awards = ops.actor(POLICE), ops.actor(FINANCE), ops.actor(AWARDS)
+    process, task = _draft(ops)
+    plan = {k: v for k, v in PLAN_2023.items() if k != "nominations"}
+    complete_task(ops.uow(), police, task, "submit", None, plan)
+    (appraisal,) = ops.open_tasks(process)
+    complete_task(ops.uow(), finance, appraisal.id, "approve", None, {})
+    (review,) = ops.open_tasks(process)
+    complete_task(ops.uow(), awards, review.id, "approve", None, {})
     (sign,) = ops.open_tasks(process)
     assert sign.step == "chairman_sign"
