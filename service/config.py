@@ -56,6 +56,10 @@ class Settings:
     # Fernet keys sealing the TOTP seeds, newest first (service.db.sealed); none: the dev key
     totp_keys: tuple[bytes, ...] = ()
 
+    # a plan signed to more units than this is issued to them by the worker, in batches
+    # (None: service.operations.cascade.INLINE_MAX)
+    fanout_inline_max: int | None = None
+
     # what one run of a diagram's script or condition may spend (workflows.budget)
     script_time_ms: int = Budget.time_ms
     script_operations: int = Budget.operations
@@ -82,7 +86,8 @@ class Settings:
         APP_ATTACHMENTS_DIR (attached files in this folder; default: in the database),
         APP_TOTP_KEY (Fernet keys sealing the second factors' seeds, comma-separated, newest
         first; required in production, default elsewhere: the published development key),
-        APP_SCRIPT_TIME_MS,
+        APP_FANOUT_INLINE_MAX (a plan signed to more units is issued to them by the worker;
+        default 200), APP_SCRIPT_TIME_MS,
         APP_SCRIPT_OPERATIONS and APP_SCRIPT_VALUE_BYTES (a diagram script's budget: default
         200 ms, 1,000,000 loop iterations or calls, 1 MB stored)."""
         instance = Path(os.environ.get("APP_INSTANCE_DIR", "instance")).resolve()
@@ -118,6 +123,7 @@ class Settings:
             crl=_path(os.environ.get("APP_CRL")),
             tsa_url=os.environ.get("APP_TSA_URL") or None,
             totp_keys=_totp_keys(os.environ.get("APP_TOTP_KEY", "")),
+            fanout_inline_max=_int(os.environ.get("APP_FANOUT_INLINE_MAX")),
             script_time_ms=int(os.environ.get("APP_SCRIPT_TIME_MS", Budget.time_ms)),
             script_operations=int(os.environ.get("APP_SCRIPT_OPERATIONS", Budget.operations)),
             script_value_bytes=int(os.environ.get("APP_SCRIPT_VALUE_BYTES", Budget.value_bytes)),
@@ -160,6 +166,10 @@ def _totp_keys(value: str) -> tuple[bytes, ...]:
 
 def _path(value: str | None) -> Path | None:
     return Path(value) if value else None
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value else None
 
 
 def _instance_secret(instance: Path) -> str:

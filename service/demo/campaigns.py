@@ -1,11 +1,13 @@
-"""Two years of the Thanh Hóa campaign, played through the service's own operations so that a
-new supervisor sees a meaningful dashboard at once.
+"""Thanh Hóa's campaigns, played through the service's own operations so that a new supervisor
+sees a meaningful dashboard at once, as the country ran: the year-round movement plan of 2025
+(seed 004, service/demo/movement.py) across the reorganisation of 1 July 2025, then two cycles
+of the "Ngày hội" plan addressed to the departments and the new communes.
 
 Last year's cycle is finished: every unit reported (two late) and the province consolidated.
 This year's is in its last stretch: the province plan was returned twice before the Chairman
-signed; some units reported on time, Sở LĐ-TB&XH planned late, Sở TT&TT never acted, Quan Sơn's
-plan waits at its Chairman, xã Nga Liên has not reported. The dates are placed around `today`,
-so the figures read as they would in a live year.
+signed; some units reported on time, xã Nga Sơn planned late and has not reported, Sở KH&CN
+never acted, xã Quan Sơn's plan waits at its Chairman. The cycles' dates are placed around
+`today`, so the figures read as they would in a live year.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from __future__ import annotations
 import heapq
 import itertools
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -27,43 +28,18 @@ from sqlalchemy.orm import Session, sessionmaker
 from service.consolidation import with_units
 from service.db.models import Agency, ProcessInstance, Task, User, UserRole
 from service.db.uow import UnitOfWork
-from service.operations.actors import load_actor
+from service.operations.actors import Actor, load_actor
 from service.operations.cascade import unit_reports
 from service.operations.processes import start_process
 from service.operations.scheduler import tick
 from service.operations.tasks import complete_task
+from service.plan_years import plan_text_for
 from service.states import TaskState
 from service.steps import kind_of
 from workflows.calendar import VIETNAM
 
-PLAN = Path(__file__).parent / "plan_thanh_hoa_2023.json"
+PLAN = Path(__file__).parent / "plan_thanh_hoa_2026.json"
 PROVINCE_POLICE = "thanhhoa.congan"
-
-# The anniversaries a plan celebrates, by the year they count from: the People's Public Security
-# (Công an nhân dân) was founded on 19/8/1945, the day of the August Revolution (Cách mạng Tháng
-# 8), before National Day 2/9/1945; the festival day "Ngày hội toàn dân bảo vệ ANTQ" is held on
-# 19/8 each year since 2005 (Quyết định 521/QĐ-TTg of 13/6/2005).
-FOUNDED = 1945
-FESTIVAL_SINCE = 2005
-_SINCE_FOUNDED = re.compile(
-    r"\d+(?= năm (?:của Công an nhân dân|Ngày truyền thống Công an nhân dân|Cách mạng Tháng 8))"
-)
-_SINCE_FESTIVAL = re.compile(r"\d+(?= năm Ngày hội toàn dân)")
-
-
-def anniversaries(year: int) -> tuple[int, int]:
-    """Years of the Công an nhân dân (and of the August Revolution), and of the Ngày hội, as
-    counted on 19 August of `year`: (78, 18) in 2023."""
-    return year - FOUNDED, year - FESTIVAL_SINCE
-
-
-def plan_text_for(text: str, source_year: int, year: int) -> str:
-    """A plan of `source_year` written for `year`: its anniversaries counted again, then its
-    year replaced ("78 năm ... Công an nhân dân", "18 năm Ngày hội" are not years)."""
-    founded, festival = anniversaries(year)
-    text = _SINCE_FOUNDED.sub(str(founded), text)
-    text = _SINCE_FESTIVAL.sub(str(festival), text)
-    return text.replace(str(source_year), str(year))
 
 
 @dataclass
@@ -78,7 +54,8 @@ class Script:
 
 
 def _cycles(*, this_year: bool) -> Script:
-    """Days from the start: unit plans are due on day 40, reports on day 95."""
+    """Days from the start: unit plans are due on day 40, reports on day 95. A commune's chain
+    has no finance step: its plan goes from its police to its office, then its Chairman."""
     if not this_year:
         return Script(
             0,
@@ -89,24 +66,12 @@ def _cycles(*, this_year: bool) -> Script:
                 "thanh-hoa-so-tai-chinh": Script(33, report_on=88),
                 "thanh-hoa-ban-thi-dua-khen-thuong": Script(35, report_on=90),
                 "thanh-hoa-so-y-te": Script(30, report_on=80),
-                "thanh-hoa-so-lao-dong-tbxh": Script(38, report_on=93),
-                "thanh-hoa-so-tttt": Script(44, report_on=98),
-                "thuong-xuan": Script(
-                    28,
-                    {"finance_appraisal": "Dự toán chưa khớp định mức chi."},
-                    report_on=91,
-                    units={"thuong-xuan-tt-thuong-xuan": Script(50, report_on=86)},
+                "thanh-hoa-so-khcn": Script(44, report_on=98),
+                "thanh-hoa-xa-thuong-xuan": Script(
+                    28, {"award_review": "Bổ sung danh sách đề nghị khen thưởng."}, report_on=91
                 ),
-                "nga-son": Script(
-                    36,
-                    report_on=94,
-                    units={"nga-son-nga-lien": Script(52, report_on=97)},
-                ),
-                "quan-son": Script(
-                    39,
-                    report_on=92,
-                    units={"quan-son-son-ha": Script(55, report_on=89)},
-                ),
+                "thanh-hoa-xa-nga-son": Script(36, report_on=97),
+                "thanh-hoa-xa-quan-son": Script(39, report_on=92),
             },
         )
     return Script(
@@ -120,16 +85,12 @@ def _cycles(*, this_year: bool) -> Script:
             "thanh-hoa-so-tai-chinh": Script(29, report_on=90),
             "thanh-hoa-ban-thi-dua-khen-thuong": Script(31, report_on=93),
             "thanh-hoa-so-y-te": Script(26, report_on=82),
-            "thanh-hoa-so-lao-dong-tbxh": Script(44),
-            "thanh-hoa-so-tttt": Script(None),
-            "thuong-xuan": Script(
-                25,
-                {"finance_appraisal": "Dự toán chưa khớp định mức chi."},
-                report_on=92,
-                units={"thuong-xuan-tt-thuong-xuan": Script(45, report_on=88)},
+            "thanh-hoa-so-khcn": Script(None),
+            "thanh-hoa-xa-thuong-xuan": Script(
+                25, {"award_review": "Bổ sung danh sách đề nghị khen thưởng."}, report_on=92
             ),
-            "nga-son": Script(42, report_on=94, units={"nga-son-nga-lien": Script(55)}),
-            "quan-son": Script(32, stop_at="chairman_sign"),
+            "thanh-hoa-xa-nga-son": Script(44),
+            "thanh-hoa-xa-quan-son": Script(32, stop_at="chairman_sign"),
         },
     )
 
@@ -139,17 +100,30 @@ def play(
     today: date,
     progress: Callable[[str], None] = lambda line: None,
 ) -> None:
-    """Play last year's and this year's cycles around `today`, telling `progress` each year."""
+    """Play the 2025 movement plan across the reorganisation, then last year's and this year's
+    cycles around `today`, in one timeline; tell `progress` each phase."""
+    from service.demo import movement  # it plays on this module's Player
+
     player = Player(session_factory)
+    started = monotonic()
+    movement.MovementPlan(player, progress).schedule()
     for years_back in (1, 0):
         end = _shift_year(today, -years_back)
-        started = monotonic()
-        player.cycle(end - timedelta(days=100), end.year, _cycles(this_year=years_back == 0))
-        progress(f"demo campaign {end.year}: played in {monotonic() - started:.1f} s")
+        start, script = end - timedelta(days=100), _cycles(this_year=years_back == 0)
+        if start <= movement.REORGANISED:
+            raise ValueError(f"the demo's cycles start after 1 July 2025, not on {start}")
+
+        def begin(start: date = start, year: int = end.year, script: Script = script) -> None:
+            progress(f"demo campaign {year}: starts on {start} ({monotonic() - started:.1f} s)")
+            player.begin(start, year, script)
+
+        player.queue(_moment(start, 0), begin)
+    player.run()
     day = player.now.astimezone(VIETNAM).date()
     while day < today:  # the scheduler's daily passes since the last day of work
         day += timedelta(days=1)
         player.at(datetime.combine(day, time(8), VIETNAM))
+    progress(f"demo campaigns of Thanh Hóa: played in {monotonic() - started:.1f} s")
 
 
 def _shift_year(day: date, years: int) -> date:
@@ -165,25 +139,31 @@ class Player:
         self.now = datetime.now(UTC)
         self._actions: list[tuple[datetime, int, Callable[[], None]]] = []  # a heap
         self._queued = itertools.count()  # ties keep their order
+        self._actors: dict[int, Actor] = {}
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self._factory, clock=lambda: self.now)
+
+    def actor(self, user: int) -> Actor:
+        """The user as an actor, loaded once: nobody's roles change within the demo."""
+        if user not in self._actors:
+            self._actors[user] = load_actor(self.uow(), user)
+        return self._actors[user]
 
     def at(self, moment: datetime) -> None:
         """Run the scheduler as of `moment`: timers fire, deadlines move, reminders go out."""
         self.now = moment
         tick(self.uow)
 
-    def cycle(self, start: date, year: int, script: Script) -> None:
-        plan = _province_plan(start, year)
-        self.now = _moment(start, 0)
+    def begin(self, start: date, year: int, script: Script) -> None:
+        """Start the province's plan of `year` on `start`; queue its script."""
+        plan = _province_plan(start, year) | {"addressed_units": list(script.units)}
         with self.uow() as uow:
             police = user_id(uow.session, PROVINCE_POLICE)
         process = start_process(
             self.uow(), load_actor(self.uow(), police), "plan_chain", plan["title"]
         )
         self._schedule(process, start, script, plan, year)
-        self.run()
 
     def run(self) -> None:
         """Do the queued actions in time order; a signed plan queues its units' work."""
@@ -275,7 +255,7 @@ class Act:
             data = {"nominations": [{**n, "accepted": True} for n in nominations]}
         elif decision != "submit":
             data = {}
-        actor = load_actor(self.player.uow(), user)
+        actor = self.player.actor(user)
         complete_task(self.player.uow(), actor, task_id, decision, comment, data)
         if kind.writes_report:  # its head signs it a couple of hours later
             self.player.queue(self.player.now + timedelta(hours=2), self.run)

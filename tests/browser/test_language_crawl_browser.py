@@ -35,7 +35,7 @@ ROLES = {
     "supervisor": "thanhhoa.congan.truongphong",
     "auditor": "thanhhoa.thanhtra",
     "administrator": "admin",
-    "commune": "ngalien.congan",
+    "commune": "xangason.congan",  # a commune of today, after the demo's reorganisation
 }
 # pages every role tries: some answer 403 to some roles, the last ones 404 to everyone
 PROBES = ("/dashboard", "/audit", "/admin/users", "/processes/99999999", "/no-such-page")
