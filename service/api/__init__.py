@@ -29,10 +29,10 @@ from service.api import (
     users,
 )
 from service.api.deps import current_actor
-from service.api.schemas import ErrorSchema, step_data_name
+from service.api.schemas import ErrorSchema
+from service.api.step_schemas import register_step_schemas
 from service.db.sealed import KeyMismatch
 from service.errors import DomainError, Invalid, coded
-from service.steps import KINDS
 
 
 def init_app(app: Flask) -> None:
@@ -64,15 +64,7 @@ def init_app(app: Flask) -> None:
         users,
     ):
         api.register_blueprint(module.blp)
-    first: dict[type, str] = {}  # kinds sharing a schema: the later ones refer to the first
-    for key, kind in KINDS.items():  # what a completion's `data` holds, by the task's form
-        name = step_data_name(key)
-        if type(kind.schema) in first:
-            ref = {"$ref": f"#/components/schemas/{first[type(kind.schema)]}"}
-            api.spec.components.schema(name, component=ref)
-        else:
-            first[type(kind.schema)] = name
-            api.spec.components.schema(name, schema=kind.schema)
+    register_step_schemas(api.spec)  # what a completion's `data` holds, by the task's form
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(Exception, _unexpected_error)
     app.before_request(_authenticate)

@@ -8,7 +8,6 @@ from service import validation as validate
 from service.db.base import MAX_ID
 from service.queries.process_list import FilterSchema
 from service.states import DocumentState, IncidentState, TaskState
-from service.steps import KINDS
 from service.validation import Schema
 
 
@@ -231,25 +230,6 @@ class TaskListArgsSchema(Schema):
         load_default="agency",
         validate=validate.OneOf(["agency", "me"]),
         metadata={"description": "me: the tasks the caller completed (with state=completed)"},
-    )
-
-
-def step_data_name(kind: str) -> str:
-    """The OpenAPI component of a step kind's `data` (service.api.init_app registers them from
-    the step table, service.steps.KINDS)."""
-    return f"StepData_{kind}"
-
-
-class CompleteTaskSchema(Schema):
-    decision = fields.String(required=True, validate=validate.Length(1, 20))
-    comment = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=5000))
-    data = fields.Dict(
-        load_default=dict,
-        metadata={
-            "description": "the fields of the task's step kind (its `form`): the component "
-            "StepData_<form>, checked by the same schema",
-            "anyOf": [{"$ref": f"#/components/schemas/{step_data_name(k)}"} for k in KINDS],
-        },
     )
 
 

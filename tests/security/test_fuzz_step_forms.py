@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis.strategies import one_of
 from schemathesis import GenerationMode
 
-from service.api.schemas import step_data_name
+from service.api.step_schemas import step_data_name
 from service.db.uow import UnitOfWork
 from service.steps import KINDS
 from tests.conftest import ApiClient, FakeClock
