@@ -180,6 +180,7 @@ def init_app(app: Flask) -> None:
         typed=formats.typed,
         vn_date=formats.vn_date,
         vn_datetime=formats.vn_datetime,
+        as_of=formats.as_of,
         money=formats.money,
         number=formats.number,
         last_day=formats.last_day,
