@@ -105,6 +105,7 @@ EXEMPT: dict[str, str] = {
     "actors.authenticate": READ,
     "actors.load_actor": READ,
     "actors.users_with_password": READ,
+    "users.second_factors_opening": READ,
     "audit.checkpoint_view": PURE,
     "audit.latest_checkpoint": READ,
     "audit.verify": READ + " (and every case runs it)",
