@@ -30,7 +30,9 @@ from service.api import (
 )
 from service.api.deps import current_actor
 from service.api.schemas import ErrorSchema
-from service.errors import DomainError, Invalid, coded
+from service.api.step_schemas import register_step_schemas
+from service.db.sealed import KeyMismatch
+from service.errors import DomainError, Invalid, StoreUnavailable, coded
 
 
 def init_app(app: Flask) -> None:
@@ -62,6 +64,7 @@ def init_app(app: Flask) -> None:
         users,
     ):
         api.register_blueprint(module.blp)
+    register_step_schemas(api.spec)  # what a completion's `data` holds, by the task's form
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(Exception, _unexpected_error)
     app.before_request(_authenticate)
@@ -118,16 +121,21 @@ class _Api(Api):  # type: ignore[misc]  # flask_smorest is untyped
         return payload, status, headers
 
 
+MISCONFIGURED = "The service is misconfigured: an administrator must correct its settings."
+
+
 def _body(status: int, **extra: Any) -> dict[str, Any]:
     return {"code": status, "status": HTTPStatus(status).phrase, **extra}
 
 
-def _domain_error(err: DomainError) -> tuple[dict[str, Any], int]:
+def _domain_error(err: DomainError) -> tuple[dict[str, Any], int, dict[str, str]]:
     body = _body(err.status, error=err.code, message=err.message, **err.params)
     if isinstance(err, Invalid):
         body["errors"] = {"json": err.errors}
         body["codes"] = coded(err.errors)
-    return body, err.status
+    # the file store away: a client may retry the same upload once it is back
+    headers = {"Retry-After": "60"} if isinstance(err, StoreUnavailable) else {}
+    return body, err.status, headers
 
 
 def _unexpected_error(err: Exception) -> Any:
@@ -140,5 +148,9 @@ def _unexpected_error(err: Exception) -> Any:
         current_app.logger.warning("database unavailable: %s", err.orig)
         body = _body(503, error="database_unavailable", message="The database is unavailable.")
         return body, 503, {"Retry-After": "1"}
+    if isinstance(err, KeyMismatch):  # the operator's to fix: say how in the log, not a 500
+        current_app.logger.error("service misconfigured: %s", err)
+        body = _body(503, error="service_misconfigured", message=MISCONFIGURED)
+        return body, 503
     current_app.logger.exception("unexpected error")
     return _body(500, message="An unexpected error occurred; it has been logged."), 500

@@ -137,6 +137,19 @@
     form.addEventListener("input", touched);
     form.addEventListener("change", touched);
     form.addEventListener("submit", function () { stopped = true; });
+    /* Another form of the page (a comment, a file) leaves it: what was typed is saved first,
+       by a request that outlives the page (keepalive). */
+    document.addEventListener("submit", function (event) {
+      if (event.target === form || !dirty || stopped) return;
+      dirty = false;
+      fetch(url, {
+        method: "POST",
+        body: new FormData(form),
+        credentials: "same-origin",
+        headers: { "Accept": "application/json" },
+        keepalive: true
+      }).catch(function () {});
+    });
     function save() {
       if (!dirty || busy || stopped) return;
       dirty = false;
