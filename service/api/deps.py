@@ -15,10 +15,11 @@ from service.operations.actors import Actor, ActorCache
 _SALT = "api-token"
 
 
-def new_uow(*, write: bool = True) -> UnitOfWork:
+def new_uow(*, write: bool = True, autocommit: bool = False) -> UnitOfWork:
     return UnitOfWork(
         current_app.extensions["session_factory"],
         write=write,
+        autocommit=autocommit,
         clock=current_app.extensions["clock"],
     )
 
@@ -78,4 +79,5 @@ def _actor_of_token() -> Actor:
     except BadSignature as err:
         raise Unauthorized("token_invalid", "The token is not valid.") from err
     actors: ActorCache = current_app.extensions["actors"]
-    return actors.load(new_uow(write=False), int(claims["u"]), int(claims.get("e", -1)))
+    uow = new_uow(write=False, autocommit=True)  # reads only, no snapshot needed
+    return actors.load(uow, int(claims["u"]), int(claims.get("e", -1)))
