@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Select, and_, case, false, func, or_, select
@@ -155,8 +156,16 @@ def _acting_as(actor: Actor, task: Task) -> ActingAs:
 
 
 def _mine(actor: Actor, state: TaskState) -> Select[Task]:
-    duties = [and_(Task.agency_id == agency, Task.role == role) for agency, role in actor.duties()]
-    return select(Task).where(or_(false(), *duties), Task.state == state)
+    return _of_duties(frozenset(actor.duties()), state)
+
+
+@lru_cache(maxsize=1024)
+def _of_duties(duties: frozenset[tuple[int, str]], state: TaskState) -> Select[Task]:
+    """The tasks of these (agency, role) pairs in `state`, built once per set of duties (a
+    statement is immutable: each request's filters make a copy); building it cost more than
+    running it."""
+    pairs = [and_(Task.agency_id == agency, Task.role == role) for agency, role in sorted(duties)]
+    return select(Task).where(or_(false(), *pairs), Task.state == state)
 
 
 def inbox(
