@@ -77,8 +77,7 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.session.rollback()  # a no-op after commit()
-        self.session.close()
+        self.session.close()  # rolls back whatever was not committed
 
     def record(
         self,
