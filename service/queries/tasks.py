@@ -30,6 +30,11 @@ VIEW_LOADS = (
     joinedload(Task.claimed_by),
     joinedload(Task.on_behalf_of),
 )
+# Built once, as statements' parts are immutable: a row of the inbox names its plan by title
+# (its engine state and document stay unread); a task's view reads the plan but not its
+# engine state (the largest column), which no view shows.
+INBOX_LOADS = (joinedload(Task.instance).load_only(ProcessInstance.title), *VIEW_LOADS)
+DETAIL_LOADS = (joinedload(Task.instance).defer(ProcessInstance.state), *VIEW_LOADS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,8 +219,7 @@ def inbox(
         rows = uow.session.scalars(
             select(Task)
             .where(Task.id.in_(page.scalar_subquery()))
-            # a row names its plan by title: its engine state and document stay unread
-            .options(joinedload(Task.instance).load_only(ProcessInstance.title), *VIEW_LOADS)
+            .options(*INBOX_LOADS)
             .order_by(*order)
         )
         return [inbox_task(t, actor) for t in rows]
@@ -248,9 +252,7 @@ def task_detail(uow: UnitOfWork, actor: Actor, task_id: int) -> TaskDetail:
     :raise NotFound: no such task. :raise Forbidden: another agency's or role's task.
     """
     with uow:
-        # the plan without its engine state (the largest column), which no view shows
-        plan = joinedload(Task.instance).defer(ProcessInstance.state)
-        task = uow.session.get(Task, task_id, options=[plan, *VIEW_LOADS])
+        task = uow.session.get(Task, task_id, options=DETAIL_LOADS)
         if task is None:
             raise NotFound("task_not_found", "No such task.")
         check_can_act(actor, task)
