@@ -11,7 +11,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Date, Engine, bindparam, event, func, select
+from sqlalchemy import Date, Engine, Integer, bindparam, event, func, select
 from sqlalchemy.orm import joinedload
 
 from service.db.models import Agency, Delegation, User, UserRole
@@ -293,7 +293,8 @@ def _fingerprint(actor: Actor) -> tuple[int, int, int]:
 def _live_query() -> Any:
     """`_live`'s statement, built once: SQLAlchemy then keys its compiled form by this object
     (building and keying the statement anew cost more than running it)."""
-    user_id, today = bindparam("user_id"), bindparam("today", type_=Date)
+    user_id = bindparam("user_id", type_=Integer)
+    today = bindparam("today", type_=Date)
     held = (
         Delegation.substitute_id == user_id,
         Delegation.starts <= today,
