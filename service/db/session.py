@@ -15,9 +15,12 @@ IDLE_BEFORE_PING = 1.0
 
 def make_engine(url: str) -> Engine:
     if not url.startswith("sqlite"):
-        # `pool_recycle` retires connections before an idle timeout between us and the server
-        # can cut them
-        engine = create_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800)
+        # LIFO: the same few connections serve a steady load and stay unpinged, the others
+        # idle; `pool_recycle` retires connections before an idle timeout between us and the
+        # server can cut them
+        engine = create_engine(
+            url, pool_size=10, max_overflow=20, pool_recycle=1800, pool_use_lifo=True
+        )
         _ping_when_idle(engine)
         return engine
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
