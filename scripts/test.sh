@@ -20,6 +20,6 @@ fi
 # time, those that restart PostgreSQL or load the machine (fault) and those driving Chromium.
 # Each phase prints its slowest tests: where the suite's time goes.
 exec scripts/with-postgres.sh bash -c 'rc=0
-  pytest -n auto -m "not fault and not browser" --durations=20 || rc=$?
-  pytest -m "fault or browser" --durations=10 || rc=$?
+  pytest -n auto --dist worksteal -m "not fault" --durations=20 || rc=$?
+  pytest -m fault --durations=10 || rc=$?
   exit "$rc"'

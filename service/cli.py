@@ -111,11 +111,12 @@ def _deploy_all(folder: Path) -> None:
 def load_demo(demo_otp: bool) -> None:
     """Migrate the database and deploy the shipped diagrams (as init-db and deploy-diagrams),
     load the demo directory (seeds 000–003) with the README's demo password, and on an
-    empty database two years of the Thanh Hóa campaign (for the supervisors' dashboard) and
-    the Bắc Giang cycle of seeds 002 and 003. The signed documents and the demo signing keys
-    are left to `flask pki demo` and then `flask render-worker`, which scripts/run.sh starts
-    beside the server: the pages say "being prepared" until the worker has rendered and signed
-    them, seconds later."""
+    empty database the story since 2025: Thanh Hóa's movement plan of 2025 (seed 004) across
+    the reorganisation of 1 July 2025, two years of its Ngày hội plan (for the supervisors'
+    dashboard), and Bắc Giang's last cycle (seeds 002 and 003) before it merged into Bắc Ninh.
+    The signed documents and the demo signing keys are left to `flask pki demo` and then
+    `flask render-worker`, which scripts/run.sh starts beside the server: the pages say "being
+    prepared" until the worker has rendered and signed them, seconds later."""
     started = time.monotonic()
 
     def phase(what: str) -> None:  # each phase's time, to see where a slow start goes
@@ -136,7 +137,7 @@ def load_demo(demo_otp: bool) -> None:
     with factory() as session:
         if session.scalar(select(func.count()).select_from(ProcessInstance)):
             return  # the demo campaigns are played once, on an empty database
-    click.echo("demo campaigns: playing two years of the Thanh Hóa plan, ending today…")
+    click.echo("demo campaigns: playing 2025 across the reorganisation, then to today…")
     today = local_day(current_app.extensions["clock"]())
     campaigns.play(factory, today, click.echo)
     bac_giang.play(factory, today, click.echo)

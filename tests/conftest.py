@@ -17,6 +17,8 @@ from typing import Any
 
 import pyotp
 import pytest
+from argon2 import PasswordHasher
+from argon2.profiles import CHEAPEST
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, make_url, select
@@ -31,7 +33,7 @@ from service.db.models import User
 from service.db.session import make_engine, make_session_factory
 from service.db.uow import UnitOfWork
 from service.documents.pades import timestamper
-from service.operations.actors import SYSTEM, password_hasher
+from service.operations.actors import SYSTEM
 from service.operations.definitions import deploy
 from service.operations.directory import load_directory
 from service.operations.rendering import RenderReport, render_pending
@@ -73,7 +75,11 @@ def render_documents(app: Flask, limit: int | None = None) -> RenderReport:
 
 @pytest.fixture(scope="session")
 def demo_hash() -> str:
-    return password_hasher().hash(DEMO_PASSWORD)  # argon2 is slow on purpose: hash once
+    """The demo users' password hash. argon2 verifies with the parameters written in the hash,
+    and the tests log in thousands of times: production's parameters cost a tenth of a second
+    of CPU per login (more on a loaded machine), argon2's cheapest a few microseconds. Users a
+    test creates through the operations get production's parameters."""
+    return PasswordHasher.from_parameters(CHEAPEST).hash(DEMO_PASSWORD)
 
 
 def _postgresql_url() -> str:

@@ -80,7 +80,35 @@ def _authenticate() -> None:
 
 
 class _Api(Api):  # type: ignore[misc]  # flask_smorest is untyped
+    """flask-smorest's Api, with each blueprint's OpenAPI documentation built the first time the
+    spec is read rather than at start-up: building it is most of `create_app`'s time (deep
+    copies and schema walks), and most apps — each test's, a worker until someone fetches
+    /api/v1/openapi.json — never read it."""
+
     ERROR_SCHEMA = ErrorSchema
+
+    def __init__(self, app: Flask, **kwargs: Any) -> None:
+        self._undocumented: list[tuple[Any, str]] = []
+        super().__init__(app, **kwargs)
+
+    @property
+    def spec(self) -> Any:
+        while self._undocumented:
+            blp, name = self._undocumented.pop(0)
+            blp.register_views_in_doc(self, self._app, self._spec, name=name, parameters=None)
+            self._spec.tag({"name": name, "description": blp.description})
+        return self._spec
+
+    @spec.setter
+    def spec(self, value: Any) -> None:
+        self._spec = value
+
+    def register_blueprint(self, blp: Any, **options: Any) -> None:
+        """Api.register_blueprint (flask-smorest 0.45), its documentation step deferred."""
+        name = options.get("name", blp.name)
+        self._app.extensions["flask-smorest"]["blp_name_to_api"][name] = self
+        self._app.register_blueprint(blp, **options)
+        self._undocumented.append((blp, name))
 
     def handle_http_exception(self, error: HTTPException) -> Any:
         """flask-smorest's answer to bad input (its `errors` by location: json, query…), with

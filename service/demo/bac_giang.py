@@ -1,13 +1,16 @@
-"""The Bắc Giang cascade of seed 002 and the Sở Y tế plan of seed 003, played through the
-service's own operations so that a new user can log in as a Bắc Giang user and walk on.
+"""The Bắc Giang cascade of seed 002 and the Sở Y tế plan of seed 003 in 2025, before Bắc Giang
+merged into Bắc Ninh on 1 July 2025, and Bắc Ninh's own cycles of 2025 and 2026, played
+through the service's own operations.
 
 The province's plan (its 14 pilot units, 14 Bằng khen, deadlines 10/5, 20/5 and 22/8) is
-drafted by Công an tỉnh in April, appraised, reviewed and signed by the Chairman, and issued
-to its thirteen units; the Chairman then decides the Bằng khen (QĐ). Sở Y tế continues its
-paper register at 83 and issues its own plan on 22/5, signed “KT. GIÁM ĐỐC / PHÓ GIÁM ĐỐC”
-(83/KH-SYT). Everything after that is left to the people who walk the demo: the districts'
-plans (Sơn Động and its commune Yên Định have users), the units' reports, the consolidation.
-The cycle is the latest one whose May is past, in the seeds' own dates.
+drafted by Công an tỉnh in April 2025, appraised, reviewed and signed by the Chairman, and
+issued to its thirteen units; the Chairman then decides the Bằng khen (QĐ). Sở Y tế continues
+its paper register at 83 and issues its own plan on 22/5, signed “KT. GIÁM ĐỐC / PHÓ GIÁM ĐỐC”
+(83/KH-SYT). On 1 July 2025 the administrator merges Bắc Giang into Bắc Ninh
+(service/demo/reorganisation_2025.toml): Bắc Giang's agencies end, its open work stays in its
+history. Bắc Ninh issued its own 2025 plan in April; its 2026 plan, the merged province's,
+waits at the award review for whoever walks the demo, and its dashboard compares it with both
+provinces' 2025 cycles.
 """
 
 from __future__ import annotations
@@ -23,11 +26,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.db.models import Agency, ProcessInstance
+from service.demo import reorganisation
 from service.demo.campaigns import Act, Player, plan_text_for, user_id
 from service.operations.actors import load_actor
 from service.operations.awards import issue_award_decision
 from service.operations.processes import start_process
 from service.operations.registers import set_next_number
+from service.operations.reorganisation import merge_agency
 from workflows.calendar import VIETNAM
 
 FOLDER = Path(__file__).parent
@@ -39,9 +44,8 @@ HEALTH, HEALTH_DEPUTY = "bac-giang-so-y-te", "bacgiang.soyte.phogiamdoc"
 HEALTH_NEXT_NUMBER = 83  # seed 003: Kế hoạch số 83/KH-SYT
 
 
-def cycle_year(today: date) -> int:
-    """The latest year whose plans of April and May (seeds 002, 003) are already issued."""
-    return today.year if today > date(today.year, 5, 31) else today.year - 1
+YEAR = 2025  # the last year of Bắc Giang: it merged into Bắc Ninh on 1 July 2025
+BAC_NINH_POLICE = "bacninh.congan"
 
 
 def plan_for(path: Path, year: int) -> dict[str, Any]:
@@ -53,31 +57,48 @@ def plan_for(path: Path, year: int) -> dict[str, Any]:
     return plan
 
 
+def bac_ninh_plan(year: int) -> dict[str, Any]:
+    """Bắc Ninh's plan of `year`: its own festival, no units in the demo's directory."""
+    return {
+        "title": f"Kế hoạch tổ chức “Ngày hội toàn dân bảo vệ an ninh Tổ quốc” năm {year} "
+        "trên địa bàn tỉnh Bắc Ninh",
+        "year": year,
+        "window": {"start": f"{year}-07-01", "end": f"{year}-08-19"},
+        "sections": [
+            {
+                "heading": "Tổ chức thực hiện",
+                "body": "Công an tỉnh chủ trì, phối hợp với các sở, ngành và UBND các xã, phường "
+                "tổ chức Ngày hội; báo cáo kết quả về Công an tỉnh trước ngày 22/8.",
+            }
+        ],
+        "deadlines": [{"what": "Báo cáo kết quả", "due": f"{year}-08-22", "kind": "unit_report"}],
+    }
+
+
 def play(
     session_factory: sessionmaker[Session],
     today: date,
     progress: Callable[[str], None] = lambda line: None,
 ) -> None:
-    """Play the Bắc Giang cycle of `cycle_year(today)`, then the scheduler's pass of today.
+    """Play Bắc Giang's 2025 cycle, its merger into Bắc Ninh, Bắc Ninh's cycles of 2025 and
+    2026, then the scheduler's pass of today.
 
-    No scheduler pass runs inside the cycle: it may lie before the days already played for
-    Thanh Hóa, whose tasks' deadlines must not be read as of then."""
+    No scheduler pass runs inside: the story lies before the days already played for Thanh
+    Hóa, whose tasks' deadlines must not be read as of then."""
     started = monotonic()
-    year = cycle_year(today)
+    year = YEAR
     player = Player(session_factory, ticks=False)
 
-    def moment(month: int, day: int, hour: int = 9) -> datetime:
-        return datetime.combine(date(year, month, day), time(hour), VIETNAM).astimezone(UTC)
+    def moment(month: int, day: int, hour: int = 9, in_year: int = year) -> datetime:
+        return datetime.combine(date(in_year, month, day), time(hour), VIETNAM).astimezone(UTC)
+
+    def start(username: str, title: str) -> int:
+        with player.uow() as uow:
+            user = user_id(uow.session, username)
+        return start_process(player.uow(), load_actor(player.uow(), user), "plan_chain", title)
 
     player.now = moment(4, 12)
-    with player.uow() as uow:
-        police = user_id(uow.session, POLICE)
-    province = start_process(
-        player.uow(),
-        load_actor(player.uow(), police),
-        "plan_chain",
-        plan_for(PROVINCE_PLAN, year)["title"],
-    )
+    province = start(POLICE, plan_for(PROVINCE_PLAN, year)["title"])
 
     def decide_awards() -> None:
         with player.uow() as uow:
@@ -113,8 +134,28 @@ def play(
         player.queue(player.now + timedelta(days=1), decide_awards)
         player.queue(moment(5, 20, 8), health_plan)
 
+    def merge() -> None:
+        with player.uow() as uow:
+            admin = user_id(uow.session, ADMIN)
+        (merger,) = reorganisation.load()["province_merger"]
+        merge_agency(
+            player.uow(),
+            load_actor(player.uow(), admin),
+            merger["agency"],
+            into=merger["into"],
+            effective=merger["effective"],
+        )
+
+    def bac_ninh(in_year: int, stop_at: str | None) -> None:
+        process = start(BAC_NINH_POLICE, bac_ninh_plan(in_year)["title"])
+        chain = Act(player, process, bac_ninh_plan(in_year), stop_at=stop_at, signed=lambda: None)
+        player.queue(player.now + timedelta(days=1), chain.run)
+
     chain = Act(player, province, plan_for(PROVINCE_PLAN, year), signed=signed)
     player.queue(moment(4, 14), chain.run)
+    player.queue(moment(4, 13), lambda: bac_ninh(year, None))
+    player.queue(moment(7, 1, 8), merge)
+    player.queue(moment(4, 6, in_year=year + 1), lambda: bac_ninh(year + 1, "award_review"))
     player.run()
     player.at(datetime.combine(today, time(8), VIETNAM))  # the scheduler's pass of today
-    progress(f"demo campaign Bắc Giang {year}: played in {monotonic() - started:.1f} s")
+    progress(f"demo campaigns of Bắc Giang and Bắc Ninh: played in {monotonic() - started:.1f} s")

@@ -1,11 +1,13 @@
-"""Two years of the Thanh Hóa campaign, played through the service's own operations so that a
-new supervisor sees a meaningful dashboard at once.
+"""Thanh Hóa's campaigns, played through the service's own operations so that a new supervisor
+sees a meaningful dashboard at once, as the country ran: the year-round movement plan of 2025
+(seed 004, service/demo/movement.py) across the reorganisation of 1 July 2025, then two cycles
+of the "Ngày hội" plan addressed to the departments and the new communes.
 
 Last year's cycle is finished: every unit reported (two late) and the province consolidated.
 This year's is in its last stretch: the province plan was returned twice before the Chairman
-signed; some units reported on time, Sở LĐ-TB&XH planned late, Sở TT&TT never acted, Quan Sơn's
-plan waits at its Chairman, xã Nga Liên has not reported. The dates are placed around `today`,
-so the figures read as they would in a live year.
+signed; some units reported on time, xã Nga Sơn planned late and has not reported, Sở KH&CN
+never acted, xã Quan Sơn's plan waits at its Chairman. The cycles' dates are placed around
+`today`, so the figures read as they would in a live year.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from service.consolidation import with_units
 from service.db.models import Agency, ProcessInstance, Task, User, UserRole
 from service.db.uow import UnitOfWork
-from service.operations.actors import load_actor
+from service.operations.actors import Actor, load_actor
 from service.operations.cascade import unit_reports
 from service.operations.processes import start_process
 from service.operations.scheduler import tick
@@ -36,7 +38,7 @@ from service.states import TaskState
 from service.steps import kind_of
 from workflows.calendar import VIETNAM
 
-PLAN = Path(__file__).parent / "plan_thanh_hoa_2023.json"
+PLAN = Path(__file__).parent / "plan_thanh_hoa_2026.json"
 PROVINCE_POLICE = "thanhhoa.congan"
 
 # The anniversaries a plan celebrates, by the year they count from: the People's Public Security
@@ -78,7 +80,8 @@ class Script:
 
 
 def _cycles(*, this_year: bool) -> Script:
-    """Days from the start: unit plans are due on day 40, reports on day 95."""
+    """Days from the start: unit plans are due on day 40, reports on day 95. A commune's chain
+    has no finance step: its plan goes from its police to its office, then its Chairman."""
     if not this_year:
         return Script(
             0,
@@ -89,24 +92,12 @@ def _cycles(*, this_year: bool) -> Script:
                 "thanh-hoa-so-tai-chinh": Script(33, report_on=88),
                 "thanh-hoa-ban-thi-dua-khen-thuong": Script(35, report_on=90),
                 "thanh-hoa-so-y-te": Script(30, report_on=80),
-                "thanh-hoa-so-lao-dong-tbxh": Script(38, report_on=93),
-                "thanh-hoa-so-tttt": Script(44, report_on=98),
-                "thuong-xuan": Script(
-                    28,
-                    {"finance_appraisal": "Dự toán chưa khớp định mức chi."},
-                    report_on=91,
-                    units={"thuong-xuan-tt-thuong-xuan": Script(50, report_on=86)},
+                "thanh-hoa-so-khcn": Script(44, report_on=98),
+                "thanh-hoa-xa-thuong-xuan": Script(
+                    28, {"award_review": "Bổ sung danh sách đề nghị khen thưởng."}, report_on=91
                 ),
-                "nga-son": Script(
-                    36,
-                    report_on=94,
-                    units={"nga-son-nga-lien": Script(52, report_on=97)},
-                ),
-                "quan-son": Script(
-                    39,
-                    report_on=92,
-                    units={"quan-son-son-ha": Script(55, report_on=89)},
-                ),
+                "thanh-hoa-xa-nga-son": Script(36, report_on=97),
+                "thanh-hoa-xa-quan-son": Script(39, report_on=92),
             },
         )
     return Script(
@@ -120,16 +111,12 @@ def _cycles(*, this_year: bool) -> Script:
             "thanh-hoa-so-tai-chinh": Script(29, report_on=90),
             "thanh-hoa-ban-thi-dua-khen-thuong": Script(31, report_on=93),
             "thanh-hoa-so-y-te": Script(26, report_on=82),
-            "thanh-hoa-so-lao-dong-tbxh": Script(44),
-            "thanh-hoa-so-tttt": Script(None),
-            "thuong-xuan": Script(
-                25,
-                {"finance_appraisal": "Dự toán chưa khớp định mức chi."},
-                report_on=92,
-                units={"thuong-xuan-tt-thuong-xuan": Script(45, report_on=88)},
+            "thanh-hoa-so-khcn": Script(None),
+            "thanh-hoa-xa-thuong-xuan": Script(
+                25, {"award_review": "Bổ sung danh sách đề nghị khen thưởng."}, report_on=92
             ),
-            "nga-son": Script(42, report_on=94, units={"nga-son-nga-lien": Script(55)}),
-            "quan-son": Script(32, stop_at="chairman_sign"),
+            "thanh-hoa-xa-nga-son": Script(44),
+            "thanh-hoa-xa-quan-son": Script(32, stop_at="chairman_sign"),
         },
     )
 
@@ -139,17 +126,30 @@ def play(
     today: date,
     progress: Callable[[str], None] = lambda line: None,
 ) -> None:
-    """Play last year's and this year's cycles around `today`, telling `progress` each year."""
+    """Play the 2025 movement plan across the reorganisation, then last year's and this year's
+    cycles around `today`, in one timeline; tell `progress` each phase."""
+    from service.demo import movement  # it plays on this module's Player
+
     player = Player(session_factory)
+    started = monotonic()
+    movement.MovementPlan(player, progress).schedule()
     for years_back in (1, 0):
         end = _shift_year(today, -years_back)
-        started = monotonic()
-        player.cycle(end - timedelta(days=100), end.year, _cycles(this_year=years_back == 0))
-        progress(f"demo campaign {end.year}: played in {monotonic() - started:.1f} s")
+        start, script = end - timedelta(days=100), _cycles(this_year=years_back == 0)
+        if start <= movement.REORGANISED:
+            raise ValueError(f"the demo's cycles start after 1 July 2025, not on {start}")
+
+        def begin(start: date = start, year: int = end.year, script: Script = script) -> None:
+            progress(f"demo campaign {year}: starts on {start} ({monotonic() - started:.1f} s)")
+            player.begin(start, year, script)
+
+        player.queue(_moment(start, 0), begin)
+    player.run()
     day = player.now.astimezone(VIETNAM).date()
     while day < today:  # the scheduler's daily passes since the last day of work
         day += timedelta(days=1)
         player.at(datetime.combine(day, time(8), VIETNAM))
+    progress(f"demo campaigns of Thanh Hóa: played in {monotonic() - started:.1f} s")
 
 
 def _shift_year(day: date, years: int) -> date:
@@ -165,25 +165,31 @@ class Player:
         self.now = datetime.now(UTC)
         self._actions: list[tuple[datetime, int, Callable[[], None]]] = []  # a heap
         self._queued = itertools.count()  # ties keep their order
+        self._actors: dict[int, Actor] = {}
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self._factory, clock=lambda: self.now)
+
+    def actor(self, user: int) -> Actor:
+        """The user as an actor, loaded once: nobody's roles change within the demo."""
+        if user not in self._actors:
+            self._actors[user] = load_actor(self.uow(), user)
+        return self._actors[user]
 
     def at(self, moment: datetime) -> None:
         """Run the scheduler as of `moment`: timers fire, deadlines move, reminders go out."""
         self.now = moment
         tick(self.uow)
 
-    def cycle(self, start: date, year: int, script: Script) -> None:
-        plan = _province_plan(start, year)
-        self.now = _moment(start, 0)
+    def begin(self, start: date, year: int, script: Script) -> None:
+        """Start the province's plan of `year` on `start`; queue its script."""
+        plan = _province_plan(start, year) | {"addressed_units": list(script.units)}
         with self.uow() as uow:
             police = user_id(uow.session, PROVINCE_POLICE)
         process = start_process(
             self.uow(), load_actor(self.uow(), police), "plan_chain", plan["title"]
         )
         self._schedule(process, start, script, plan, year)
-        self.run()
 
     def run(self) -> None:
         """Do the queued actions in time order; a signed plan queues its units' work."""
@@ -275,7 +281,7 @@ class Act:
             data = {"nominations": [{**n, "accepted": True} for n in nominations]}
         elif decision != "submit":
             data = {}
-        actor = load_actor(self.player.uow(), user)
+        actor = self.player.actor(user)
         complete_task(self.player.uow(), actor, task_id, decision, comment, data)
         if kind.writes_report:  # its head signs it a couple of hours later
             self.player.queue(self.player.now + timedelta(hours=2), self.run)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+import secrets
 import threading
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -86,6 +87,11 @@ SYSTEM = SystemActor()
 @lru_cache(maxsize=1)
 def password_hasher() -> PasswordHasher:
     return PasswordHasher()
+
+
+@cache
+def _unknown_user_hash() -> str:
+    return password_hasher().hash(secrets.token_urlsafe())
 
 
 def active_user(uow: UnitOfWork, **where: object) -> User | None:
@@ -169,9 +175,13 @@ def authenticate(uow: UnitOfWork, username: str, password: str) -> Actor:
     with uow:
         user = active_user(uow, username=username)
         try:
+            # an unknown name costs the same Argon2 check as a wrong password: the answer's
+            # time must not tell which usernames exist
+            password_hasher().verify(
+                _unknown_user_hash() if user is None else user.password_hash, password
+            )
             if user is None:
                 raise VerificationError
-            password_hasher().verify(user.password_hash, password)
         except (VerificationError, InvalidHashError) as err:
             raise Unauthorized("bad_credentials", "Wrong username or password.") from err
         return actor_of(uow, user)

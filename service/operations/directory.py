@@ -23,7 +23,8 @@ def load_directory(
     """Insert the agencies and users of `directory` not yet present; return how many were new.
 
     `directory` has `agency` entries (code, name, kind, parent, abbreviation, issuer_name,
-    parent_body, head_title, collective, issuers, serves, level_roles) in parent-first order
+    parent_body, head_title, collective, issuers, serves, level_roles, and valid_from: the
+    day it was founded, for an office founded by a reorganisation) in parent-first order
     and `user` entries (username, full_name, title, email, agency, roles). A level is a
     province, district or commune, or an agency with `level_roles`; `serves` binds roles at
     the parent's level.
@@ -52,6 +53,7 @@ def load_directory(
                 head_title=entry.get("head_title"),
                 collective=entry.get("collective"),
                 issuers=entry.get("issuers"),
+                valid_from=entry.get("valid_from"),
             )
             uow.session.add(agency)
             uow.session.flush()

@@ -32,12 +32,12 @@ def test_the_supervisor_finds_the_bottleneck_and_the_late_units(
 
     # at a glance: the step holding the chain, the slowest agency, who is missing
     summary = page.locator(".summary").inner_text()
-    # Sở TT&TT's plan, never drafted, has waited since the province's plan was signed
+    # Sở KH&CN's plan, never drafted, has waited since the province's plan was signed
     assert re.search(
         r"Xây dựng kế hoạch — 1 việc đang mở; 90% số việc đã chờ không quá \d+ ngày làm việc",
         summary,
     )
-    assert "Sở Thông tin và Truyền thông tỉnh Thanh Hóa" in summary
+    assert "Sở Khoa học và Công nghệ tỉnh Thanh Hóa" in summary
     assert page.locator("#steps tr.row-hot th").inner_text() == "Xây dựng kế hoạch"
     assert page.locator("img.chart").evaluate("img => img.complete && img.naturalWidth") > 0
     person.shot("dashboard-1366")
@@ -46,9 +46,7 @@ def test_the_supervisor_finds_the_bottleneck_and_the_late_units(
     page.wait_for_url("**only=late**")
     rows = page.locator("#units tbody th").all_inner_texts()
     assert "Sở Y tế tỉnh Thanh Hóa" not in rows
-    assert {"Sở Thông tin và Truyền thông tỉnh Thanh Hóa", "Xã Nga Liên", "Huyện Quan Sơn"} <= set(
-        rows
-    )
+    assert {"Sở Khoa học và Công nghệ tỉnh Thanh Hóa", "Xã Nga Sơn", "Xã Quan Sơn"} <= set(rows)
 
     with page.expect_download() as download:
         page.locator("#units-title + .downloads a", has_text="Excel").click()
@@ -65,6 +63,6 @@ def test_the_supervisor_finds_the_bottleneck_and_the_late_units(
     ]
     late = {row[0]: row for row in sheet.iter_rows(min_row=2, values_only=True)}
     assert set(late) == set(rows)
-    assert late["Xã Nga Liên"][6:8] == ("Chậm", "Chưa báo cáo")
+    assert late["Xã Nga Sơn"][6:8] == ("Chậm", "Chưa báo cáo")
     person.shot("dashboard-late-1366")
     person.close()

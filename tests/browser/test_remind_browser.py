@@ -16,7 +16,7 @@ from tests.browser.test_chain_browser import PHONE, Person
 pytestmark = pytest.mark.browser
 
 SUPERVISOR = "thanhhoa.congan.truongphong"
-MEDIA = "Sở Thông tin và Truyền thông tỉnh Thanh Hóa"
+MEDIA = "Sở Khoa học và Công nghệ tỉnh Thanh Hóa"  # never drafted its plan
 
 
 def test_a_supervisor_reminds_a_late_unit_and_the_unit_sees_it(
@@ -33,7 +33,7 @@ def test_a_supervisor_reminds_a_late_unit_and_the_unit_sees_it(
     assert page.locator(".flash-success").inner_text() == f"Đã gửi 1 nhắc việc: {MEDIA}."
     supervisor.shot("remind-dashboard-1366")
 
-    clerk = Person(chromium, live_server, "thanhhoa.sotttt")
+    clerk = Person(chromium, live_server, "thanhhoa.sokhcn")
     clerk.page.get_by_role("link", name="Thông báo").click()
     clerk.page.wait_for_url("**/notifications")
     reminder = clerk.page.locator("tbody tr", has_text="Nhắc việc từ Công an tỉnh Thanh Hóa")
@@ -49,7 +49,7 @@ def test_a_supervisor_reminds_a_late_unit_and_the_unit_sees_it(
     assert "nhắc việc" in phone.page.locator(".flash-success").inner_text()
     assert MEDIA in phone.page.locator(".flash-info").inner_text()  # already reminded today
     phone.shot("remind-dashboard-390")
-    phone_clerk = Person(chromium, live_server, "thanhhoa.sotttt", viewport=PHONE)
+    phone_clerk = Person(chromium, live_server, "thanhhoa.sokhcn", viewport=PHONE)
     phone_clerk.goto("/notifications")
     assert phone_clerk.page.get_by_text("Nhắc việc từ Công an tỉnh Thanh Hóa").count() == 1
     phone_clerk.shot("remind-notifications-390")

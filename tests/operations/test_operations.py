@@ -6,11 +6,12 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import select
 
 from service.db.models import Event, ProcessDefinition
-from service.errors import Conflict, Forbidden
-from service.operations.actors import SYSTEM
+from service.errors import Conflict, Forbidden, Unauthorized
+from service.operations.actors import SYSTEM, authenticate
 from service.operations.audit import checkpoint, latest_checkpoint, verify
 from service.operations.audit_export import export
 from service.operations.definitions import deploy
@@ -175,3 +176,24 @@ def test_checkpoint_verify_export_and_replay_check_their_rights(ops: Ops) -> Non
         export(ops.uow(), ops.actor(UNIT), process, ops.key_path, ops.witness_dir)
     with pytest.raises(Forbidden):
         replay(ops.uow(write=False), ops.actor(UNIT), process)
+
+
+@pytest.mark.parametrize(
+    ("username", "password"),
+    [("thanhhoa.congan", "not the password"), ("no.such.user", "not the password")],
+)
+def test_an_unknown_name_costs_the_same_argon2_check_as_a_wrong_password(
+    ops: Ops, monkeypatch: pytest.MonkeyPatch, username: str, password: str
+) -> None:
+    """The 401's time must not tell which usernames exist: both run one Argon2 verification."""
+    checks: list[str] = []
+    verify = PasswordHasher.verify
+
+    def counted(self: PasswordHasher, hashed: str, secret: str) -> bool:
+        checks.append(hashed)
+        return verify(self, hashed, secret)
+
+    monkeypatch.setattr(PasswordHasher, "verify", counted)
+    with pytest.raises(Unauthorized):
+        authenticate(ops.uow(write=False), username, password)
+    assert len(checks) == 1 and checks[0].startswith("$argon2id$")

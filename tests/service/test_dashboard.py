@@ -257,21 +257,24 @@ def test_nearest_rank_percentiles() -> None:
 
 
 def test_the_demo_campaigns_tell_a_story(app: Flask, api: ApiClient, clock: FakeClock) -> None:
-    """`load-demo` plays last year's cycle (finished) and this year's (in its last stretch)."""
+    """`load-demo` plays last year's cycle (finished) and this year's (in its last stretch),
+    after the 2025 movement plan (tests/service/test_demo_story.py)."""
     at(clock, "2026-11-23")
     campaigns.play(app.extensions["session_factory"], date(2026, 11, 23))
-    this, last = dash(api, "campaigns").json
-    assert "năm 2026" in this["title"] and "năm 2025" in last["title"]
+    listed = dash(api, "campaigns").json
+    titles = [c["title"] for c in listed]
+    assert titles[2:] == ["Phong trào toàn dân bảo vệ ANTQ năm 2025"], titles
+    this, last = listed[:2]
+    assert this["title"].endswith("năm 2026 trên địa bàn tỉnh Thanh Hóa")
+    assert last["title"].endswith("năm 2025 trên địa bàn tỉnh Thanh Hóa")
     plan = api.get(f"/api/v1/processes/{this['id']}", POLICE).json["document"]
     assert "81 năm Cách mạng Tháng 8" in plan["sections"][1]["body"]
     assert [s["end"] > s["start"] for s in plan["pilot_sites"]] == [True, True]
     missing = dash(api, "units", campaign=this["id"], only="missing").json
-    assert {u["unit"] for u in missing[1:]} == {
-        "Sở Lao động - Thương binh và Xã hội tỉnh Thanh Hóa",
-        MEDIA,
-        "Huyện Nga Sơn",  # a branch kept for the commune below it
-        "Xã Nga Liên",
-        "Huyện Quan Sơn",
+    assert {u["unit"] for u in missing[1:]} == {  # the departments and new communes only
+        "Sở Khoa học và Công nghệ tỉnh Thanh Hóa",
+        "Xã Nga Sơn",
+        "Xã Quan Sơn",
     }
     assert not dash(api, "units", campaign=last["id"], only="missing").json
     compared = dash(api, "compare", campaign=this["id"]).json

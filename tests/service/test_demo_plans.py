@@ -4,12 +4,13 @@ their own dates."""
 from __future__ import annotations
 
 import json
+import tomllib
 from datetime import date
 from pathlib import Path
 
 from flask import Flask
 
-from service.demo import bac_giang, campaigns
+from service.demo import bac_giang, campaigns, reorganisation
 from service.forms import PlanSchema
 from tests.conftest import DIRECTORY, ApiClient
 from tests.service.audit_walk import audited
@@ -31,11 +32,32 @@ def test_a_later_plan_counts_its_anniversaries() -> None:
     assert campaigns.plan_text_for("80 năm Ngày truyền thống Công an nhân dân", 2023, 2025) == (
         "80 năm Ngày truyền thống Công an nhân dân"
     )
+    earlier = json.dumps(campaigns._province_plan(date(2025, 8, 24), 2025), ensure_ascii=False)
+    assert "20 năm Ngày hội toàn dân bảo vệ ANTQ (19/8/2005 - 19/8/2025)" in earlier
+    assert "chào mừng 80 năm Cách mạng Tháng 8" in earlier and "2026" not in earlier
 
 
 def test_the_source_year_gives_back_the_seed_text() -> None:
     text = campaigns.PLAN.read_text(encoding="utf-8")
-    assert campaigns.plan_text_for(text, 2023, 2023) == text
+    assert campaigns.plan_text_for(text, 2026, 2026) == text
+    seed = (campaigns.PLAN.parent / "plan_thanh_hoa_2023.json").read_text(encoding="utf-8")
+    assert campaigns.plan_text_for(seed, 2023, 2023) == seed
+
+
+def test_the_demo_plan_addresses_the_departments_and_the_new_communes() -> None:
+    """Seed 000's plan as written after 1 July 2025: no district, no merged department."""
+    plan = json.loads(campaigns.PLAN.read_text(encoding="utf-8"))
+    later = tomllib.loads(reorganisation.DATA.read_text(encoding="utf-8"))
+    communes = {c["code"] for c in later["commune"]}
+    ended = {m["agency"] for m in later["merger"]} | {c["district"] for c in later["commune"]}
+    kinds = {a["code"]: a["kind"] for a in DIRECTORY["agency"]}
+    assert communes <= set(plan["addressed_units"])
+    assert {s["agency"] for s in plan["pilot_sites"]} <= communes
+    assert not ended & set(plan["addressed_units"])
+    others = set(plan["addressed_units"]) - communes
+    assert {kinds[code] for code in others} <= {"department", "board", "office"}
+    assert "huyện" not in json.dumps(plan, ensure_ascii=False).lower()
+    PlanSchema().load(plan)
 
 
 def test_pilot_sites_keep_their_ranges_inside_the_window() -> None:
@@ -72,13 +94,13 @@ def test_the_bac_giang_plans_follow_seeds_002_and_003() -> None:
     assert "Nơi nhận" not in json.dumps(department, ensure_ascii=False)
 
 
-def test_the_bac_giang_cycle_is_the_latest_whose_may_is_past() -> None:
-    assert bac_giang.cycle_year(date(2026, 12, 2)) == 2026
-    assert bac_giang.cycle_year(date(2026, 5, 31)) == 2025
-    plan = bac_giang.plan_for(bac_giang.PROVINCE_PLAN, 2026)
-    assert [d["due"] for d in plan["deadlines"]] == ["2026-05-10", "2026-05-20", "2026-08-22"]
+def test_the_bac_giang_cycle_is_its_last_before_the_merger() -> None:
+    assert bac_giang.YEAR == 2025
+    plan = bac_giang.plan_for(bac_giang.PROVINCE_PLAN, 2025)
+    assert [d["due"] for d in plan["deadlines"]] == ["2025-05-10", "2025-05-20", "2025-08-22"]
     assert "2023" not in json.dumps(plan, ensure_ascii=False)
     PlanSchema().load(plan)
+    PlanSchema().load(bac_giang.bac_ninh_plan(2026))
 
 
 def test_load_demo_plays_the_bac_giang_cascade_and_the_health_plan(
@@ -93,8 +115,8 @@ def test_load_demo_plays_the_bac_giang_cascade_and_the_health_plan(
     ]
     documents = api.get(f"/api/v1/processes/{province}/documents", "bacgiang.congan").json
     assert [(d["number_line"], d["signed_at"][:10]) for d in documents] == [
-        ("Số: 1/KH-BCĐ", "2026-04-17"),
-        ("Số: 1/QĐ-UBND", "2026-04-18"),
+        ("Số: 1/KH-BCĐ", "2025-04-17"),
+        ("Số: 1/QĐ-UBND", "2025-04-18"),
     ]
     units = api.get(f"/api/v1/processes/{province}/children", "bacgiang.congan").json
     assert len(units) == 13

@@ -8,20 +8,12 @@ from typing import Any
 
 from flask import Flask
 
-from service.db.uow import UnitOfWork
-from service.operations.directory import load_directory
 from tests.conftest import PLAN_2023, ApiClient, FakeClock
 from tests.service.test_cascade import at
 from tests.service.test_dashboard import act, dash
 from tests.web.conftest import Browser
 
 ADMIN = "admin"
-BAC_NINH_USERS = [
-    {"username": "bacninh.congan", "full_name": "Công an Bắc Ninh", "agency": "bac-ninh-cong-an",
-     "roles": ["standing_body"]},
-    {"username": "bacninh.vanphong", "full_name": "Văn phòng Bắc Ninh",
-     "agency": "bac-ninh-van-phong-ubnd", "roles": ["supervisor"]},
-]  # fmt: skip
 
 
 def plan(year: int) -> dict[str, Any]:
@@ -46,26 +38,10 @@ def start(api: ApiClient, user: str, year: int) -> int:
     return process
 
 
-def agency(api: ApiClient, body: dict[str, Any]) -> None:
-    answer = api.post("/api/v1/agencies", ADMIN, json={"effective": "2025-01-01", **body})
-    assert answer.status_code == 201, answer.json
-
-
 def test_the_merged_province_compares_with_both_provinces_last_year(
-    app: Flask, api: ApiClient, clock: FakeClock, demo_hash: str
+    app: Flask, api: ApiClient, clock: FakeClock
 ) -> None:
-    at(clock, "2025-01-02")
-    agency(api, {"code": "bac-ninh", "name": "Tỉnh Bắc Ninh", "kind": "province", "parent": None,
-                 "admin_code": "27"})  # fmt: skip
-    agency(api, {"code": "bac-ninh-cong-an", "name": "Công an tỉnh Bắc Ninh", "kind": "police",
-                 "parent": "bac-ninh", "serves": ["standing_body"]})  # fmt: skip
-    agency(api, {"code": "bac-ninh-ubnd", "name": "Ủy ban nhân dân tỉnh Bắc Ninh",
-                 "kind": "committee", "parent": "bac-ninh", "serves": ["chairman"]})  # fmt: skip
-    agency(api, {"code": "bac-ninh-van-phong-ubnd", "name": "Văn phòng UBND tỉnh Bắc Ninh",
-                 "kind": "office", "parent": "bac-ninh"})  # fmt: skip
-    load_directory(UnitOfWork(app.extensions["session_factory"]), {"user": BAC_NINH_USERS},
-                   demo_hash)  # fmt: skip
-
+    """Bắc Ninh's province-level bodies and people are in the demo directory."""
     # 2025: each province plans on its own; Bắc Giang's Finance returns its plan once
     at(clock, "2025-03-03")
     bac_giang = start(api, "bacgiang.congan", 2025)

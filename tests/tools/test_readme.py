@@ -12,10 +12,12 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def test_the_demo_users_table_is_the_directory() -> None:
-    names = {a["code"]: a["name"] for a in DIRECTORY["agency"]}
+    """The directory's users, then the new communes' of the demo's reorganisation."""
+    later = tomllib.loads((ROOT / "service/demo/reorganisation_2025.toml").read_text("utf-8"))
+    names = {a["code"]: a["name"] for a in DIRECTORY["agency"] + later["agency"]}
     expected = [
         (u["username"], u["full_name"], names[u["agency"]], ", ".join(u["roles"]))
-        for u in DIRECTORY["user"]
+        for u in DIRECTORY["user"] + later["user"]
     ]
     start = README.index("| username | name | agency | roles |")
     table = README[start : README.index("\n\n", start)].splitlines()[2:]
@@ -25,8 +27,11 @@ def test_the_demo_users_table_is_the_directory() -> None:
 
 def test_staff_draft_and_heads_sign() -> None:
     """Nobody in the demo both drafts plans (standing body) and signs them (chairman)."""
+    later = tomllib.loads((ROOT / "service/demo/reorganisation_2025.toml").read_text("utf-8"))
     both = [
-        u["username"] for u in DIRECTORY["user"] if {"standing_body", "chairman"} <= set(u["roles"])
+        u["username"]
+        for u in DIRECTORY["user"] + later["user"]
+        if {"standing_body", "chairman"} <= set(u["roles"])
     ]
     assert both == []
 
