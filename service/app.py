@@ -61,7 +61,13 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["actors"] = actors = ActorCache(settings.actor_cache_seconds)
     actors.watch(engine)
     app.extensions["settings"] = settings
-    app.extensions["attachments"] = store_for(settings.attachments_dir)
+    app.extensions["attachments"] = store_for(
+        settings.storage,
+        settings.attachments_dir,
+        settings.s3_bucket,
+        settings.s3_endpoint,
+        settings.s3_region,
+    )
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY  # no request body is larger (413)
     app.extensions["clock"] = utcnow  # replaced by tests that move time forward
     app.extensions["session_clock"] = utcnow  # sessions and the security log: real time

@@ -41,6 +41,25 @@ def send_attached(file: AttachedFile, inline: bool) -> Response:
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-cache"
     if inline:
-        response.headers["Content-Security-Policy"] = PREVIEW_CSP
-        response.headers["X-Frame-Options"] = "SAMEORIGIN"
+        _framed(response)
+    return response
+
+
+def send_inline_pdf(name: str, content: bytes, etag: str) -> Response:
+    """A PDF made for the browser to show, in a frame of our own pages (a signing's preview)."""
+    response = send_file(
+        BytesIO(content),
+        mimetype="application/pdf",
+        download_name=name,
+        etag=etag,
+        conditional=True,
+    )
+    response.headers["Cache-Control"] = "private, no-cache"
+    return _framed(response)
+
+
+def _framed(response: Response) -> Response:
+    # the pages forbid framing (frame-ancestors 'none', DENY); a preview is framed by them
+    response.headers["Content-Security-Policy"] = f"{PREVIEW_CSP}; frame-ancestors 'self'"
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
     return response

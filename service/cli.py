@@ -38,6 +38,9 @@ from service.operations.actors import SYSTEM, password_hasher
 from service.operations.audit import checkpoint, checkpoint_due
 from service.operations.definitions import deploy
 from service.operations.directory import load_directory
+from service.operations.fanout import BATCH as FANOUT_BATCH
+from service.operations.fanout import any_due as fanout_due
+from service.operations.fanout import issue_pending
 from service.operations.rendering import LEASE, any_due, render_pending, worker_name
 from service.operations.scheduler import tick
 from service.operations.second_factor import disable_user as disable
@@ -269,16 +272,27 @@ def scheduler(once: bool, interval: int, checkpoint_minutes: int | None) -> None
     show_default=True,
     help="Seconds a job stays with its worker; then another may take it.",
 )
-@click.option("--once", is_flag=True, help="Render every document due now, then exit.")
-def render_worker(processes: int, batch: int, interval: float, lease: int, once: bool) -> None:
-    """Render signed documents (DOCX, PDF) and record their hashes in the audit log.
+@click.option(
+    "--units-per-batch",
+    default=FANOUT_BATCH,
+    show_default=True,
+    help="Units of a plan issued per transaction.",
+)
+@click.option(
+    "--once", is_flag=True, help="Issue every plan and render every document due now, then exit."
+)
+def render_worker(
+    processes: int, batch: int, interval: float, lease: int, units_per_batch: int, once: bool
+) -> None:
+    """Render signed documents (DOCX, PDF) and record their hashes in the audit log; issue
+    plans signed to many units (APP_FANOUT_INLINE_MAX) to them, a batch per transaction.
 
     Several processes (and machines, on PostgreSQL) may run at once: each takes its own jobs.
     A job whose worker was killed is taken again when its lease expires. SIGTERM or SIGINT
     stops after the batch in hand.
     """
     if once or processes <= 1:
-        _render_loop(batch, interval, lease, once)
+        _render_loop(batch, interval, lease, units_per_batch, once)
         return
     app = current_app._get_current_object()  # type: ignore[attr-defined]  # for the children
     app.extensions["db_engine"].dispose()  # no connection crosses the fork
@@ -296,14 +310,18 @@ def render_worker(processes: int, batch: int, interval: float, lease: int, once:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     for _ in range(processes):
-        children.append(context.Process(target=_render_child, args=(app, batch, interval, lease)))
+        children.append(
+            context.Process(
+                target=_render_child, args=(app, batch, interval, lease, units_per_batch)
+            )
+        )
         children[-1].start()
     while not stopping:  # a child that died (killed, out of memory) is replaced
         for index, child in enumerate(children):
             if not child.is_alive() and not stopping:
                 click.echo(f"render worker {child.pid} exited ({child.exitcode}): restarting")
                 children[index] = context.Process(
-                    target=_render_child, args=(app, batch, interval, lease)
+                    target=_render_child, args=(app, batch, interval, lease, units_per_batch)
                 )
                 children[index].start()
         time.sleep(1)
@@ -311,13 +329,13 @@ def render_worker(processes: int, batch: int, interval: float, lease: int, once:
         child.join()
 
 
-def _render_child(app: Flask, batch: int, interval: float, lease: int) -> None:
+def _render_child(app: Flask, batch: int, interval: float, lease: int, units: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which stops us
     with app.app_context():
-        _render_loop(batch, interval, lease, once=False)
+        _render_loop(batch, interval, lease, units, once=False)
 
 
-def _render_loop(batch: int, interval: float, lease: int, once: bool) -> None:
+def _render_loop(batch: int, interval: float, lease: int, units: int, once: bool) -> None:
     stopping = False
 
     def stop(signum: int, frame: FrameType | None) -> None:
@@ -335,6 +353,14 @@ def _render_loop(batch: int, interval: float, lease: int, once: bool) -> None:
         signing += f", timestamped by {settings.tsa_url}"
     click.echo(f"render worker {name}: ready, {signing}")
     while not stopping:
+        issued = 0
+        if fanout_due(_uow(write=False)):
+            # one batch, then the documents get a turn: neither queue starves the other
+            fanout = issue_pending(_uow, limit=1, size=units)
+            issued = fanout.batches + fanout.failed
+            if issued:
+                failed = ", a batch failed (retried later)" if fanout.failed else ""
+                click.echo(f"render worker {name}: issued to {fanout.started} more units{failed}")
         if any_due(_uow(write=False)):
             report = render_pending(
                 _uow,
@@ -352,6 +378,8 @@ def _render_loop(batch: int, interval: float, lease: int, once: bool) -> None:
                 )
             if report.rendered + report.failed + report.dropped:
                 continue  # more may be due: look again at once
+        if issued:
+            continue
         if once:
             return
         time.sleep(interval)

@@ -50,11 +50,21 @@ class Settings:
     pkcs11_token: str = ""
     pkcs11_pin: str = ""
     trust_roots: Path | None = None  # PEM: the CAs whose certificates /documents/check trusts
-    attachments_dir: Path | None = None  # attached files' bytes: None keeps them in the database
+    # where attached files' bytes are (service.db.attachment_store): "database", "folder"
+    # (attachments_dir) or "s3" (s3_bucket at s3_endpoint; boto3 reads the AWS_* credentials)
+    storage: str = "database"
+    attachments_dir: Path | None = None
+    s3_bucket: str | None = None
+    s3_endpoint: str | None = None  # another S3-compatible server than AWS: its URL
+    s3_region: str | None = None
     crl: Path | None = None  # their revocation lists (PEM or DER); default: the demo CA's
     tsa_url: str | None = None  # an RFC 3161 time-stamping authority: signatures carry its time
     # Fernet keys sealing the TOTP seeds, newest first (service.db.sealed); none: the dev key
     totp_keys: tuple[bytes, ...] = ()
+
+    # a plan signed to more units than this is issued to them by the worker, in batches
+    # (None: service.operations.cascade.INLINE_MAX)
+    fanout_inline_max: int | None = None
 
     # what one run of a diagram's script or condition may spend (workflows.budget)
     script_time_ms: int = Budget.time_ms
@@ -79,10 +89,13 @@ class Settings:
         APP_PKCS11_MODULE, APP_PKCS11_TOKEN, APP_PKCS11_PIN, APP_TRUST_ROOTS (a PEM file) and
         APP_CRL (the trust roots' revocation lists, a file kept current by the deployment),
         APP_TSA_URL (an RFC 3161 time-stamping authority; default: none),
-        APP_ATTACHMENTS_DIR (attached files in this folder; default: in the database),
+        APP_STORAGE (database, folder or s3; default: folder if APP_ATTACHMENTS_DIR is set, else
+        database), APP_ATTACHMENTS_DIR (the folder), APP_S3_BUCKET, APP_S3_ENDPOINT and
+        APP_S3_REGION (the bucket; AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY its credentials),
         APP_TOTP_KEY (Fernet keys sealing the second factors' seeds, comma-separated, newest
         first; required in production, default elsewhere: the published development key),
-        APP_SCRIPT_TIME_MS,
+        APP_FANOUT_INLINE_MAX (a plan signed to more units is issued to them by the worker;
+        default 200), APP_SCRIPT_TIME_MS,
         APP_SCRIPT_OPERATIONS and APP_SCRIPT_VALUE_BYTES (a diagram script's budget: default
         200 ms, 1,000,000 loop iterations or calls, 1 MB stored)."""
         instance = Path(os.environ.get("APP_INSTANCE_DIR", "instance")).resolve()
@@ -114,10 +127,11 @@ class Settings:
             pkcs11_token=os.environ.get("APP_PKCS11_TOKEN", ""),
             pkcs11_pin=os.environ.get("APP_PKCS11_PIN", ""),
             trust_roots=_path(os.environ.get("APP_TRUST_ROOTS")),
-            attachments_dir=_path(os.environ.get("APP_ATTACHMENTS_DIR")),
+            **_storage(),
             crl=_path(os.environ.get("APP_CRL")),
             tsa_url=os.environ.get("APP_TSA_URL") or None,
             totp_keys=_totp_keys(os.environ.get("APP_TOTP_KEY", "")),
+            fanout_inline_max=_int(os.environ.get("APP_FANOUT_INLINE_MAX")),
             script_time_ms=int(os.environ.get("APP_SCRIPT_TIME_MS", Budget.time_ms)),
             script_operations=int(os.environ.get("APP_SCRIPT_OPERATIONS", Budget.operations)),
             script_value_bytes=int(os.environ.get("APP_SCRIPT_VALUE_BYTES", Budget.value_bytes)),
@@ -158,8 +172,35 @@ def _totp_keys(value: str) -> tuple[bytes, ...]:
         ) from err
 
 
+STORAGES = ("database", "folder", "s3")
+
+
+def _storage() -> dict[str, Any]:
+    """APP_STORAGE and what the chosen store needs; a store missing its place stops the start."""
+    folder = _path(os.environ.get("APP_ATTACHMENTS_DIR"))
+    kind = os.environ.get("APP_STORAGE") or ("folder" if folder else "database")
+    bucket = os.environ.get("APP_S3_BUCKET") or None
+    if kind not in STORAGES:
+        raise UnsafeConfiguration(f"APP_STORAGE: one of {', '.join(STORAGES)}, not {kind!r}.")
+    if kind == "folder" and folder is None:
+        raise UnsafeConfiguration("APP_STORAGE=folder needs APP_ATTACHMENTS_DIR.")
+    if kind == "s3" and bucket is None:
+        raise UnsafeConfiguration("APP_STORAGE=s3 needs APP_S3_BUCKET.")
+    return {
+        "storage": kind,
+        "attachments_dir": folder,
+        "s3_bucket": bucket,
+        "s3_endpoint": os.environ.get("APP_S3_ENDPOINT") or None,
+        "s3_region": os.environ.get("APP_S3_REGION") or None,
+    }
+
+
 def _path(value: str | None) -> Path | None:
     return Path(value) if value else None
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value else None
 
 
 def _instance_secret(instance: Path) -> str:

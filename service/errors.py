@@ -129,6 +129,21 @@ class Conflict(DomainError):
     status = 409
 
 
+class StoreUnavailable(DomainError):
+    """The attachments' store (service.db.attachment_store) did not answer or refused: 503,
+    naming the store; the operation rolled back, so nothing is half attached."""
+
+    status = 503
+
+    def __init__(self, store: str, reason: str = "") -> None:
+        super().__init__(
+            "store_unavailable",
+            f"The file store ({store}) is not answering; try again in a few minutes.",
+            store=store,
+        )
+        self.reason = reason
+
+
 class Unprocessable(DomainError):
     """The request was well formed, but the process cannot take it (a diagram's script failed)."""
 

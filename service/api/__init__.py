@@ -30,7 +30,7 @@ from service.api import (
 )
 from service.api.deps import TokenClaims, current_actor
 from service.api.schemas import ErrorSchema
-from service.errors import DomainError, Invalid, coded
+from service.errors import DomainError, Invalid, StoreUnavailable, coded
 
 
 def init_app(app: Flask) -> None:
@@ -123,12 +123,14 @@ def _body(status: int, **extra: Any) -> dict[str, Any]:
     return {"code": status, "status": HTTPStatus(status).phrase, **extra}
 
 
-def _domain_error(err: DomainError) -> tuple[dict[str, Any], int]:
+def _domain_error(err: DomainError) -> tuple[dict[str, Any], int, dict[str, str]]:
     body = _body(err.status, error=err.code, message=err.message, **err.params)
     if isinstance(err, Invalid):
         body["errors"] = {"json": err.errors}
         body["codes"] = coded(err.errors)
-    return body, err.status
+    # the file store away: a client may retry the same upload once it is back
+    headers = {"Retry-After": "60"} if isinstance(err, StoreUnavailable) else {}
+    return body, err.status, headers
 
 
 def _unexpected_error(err: Exception) -> Any:

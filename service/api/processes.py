@@ -12,6 +12,7 @@ from service.api.idempotency import DOC, once
 from service.api.schemas import (
     ChildSchema,
     ConsolidatedSchema,
+    CopyLastYearSchema,
     EventSchema,
     MissingUnitSchema,
     ProcessListArgsSchema,
@@ -20,7 +21,7 @@ from service.api.schemas import (
     RoundArgsSchema,
     StartProcessSchema,
 )
-from service.operations.processes import start_process
+from service.operations.processes import copy_last_year, start_process
 from service.queries.process_list import Filters, process_list
 from service.queries.processes import (
     HistoryEvent,
@@ -65,6 +66,28 @@ class Processes(MethodView):
             actor,
             args,
             lambda key: start_process(new_uow(), actor, args["definition"], args["title"], key),
+            lambda result: int(result["id"]),
+        )
+        return process_detail(new_uow(write=False), actor, process_id)
+
+
+@blp.route("/copy-last-year")
+class CopyLastYear(MethodView):
+    @blp.doc(**BEARER, **DOC)
+    @blp.arguments(CopyLastYearSchema)
+    @blp.response(201, ProcessSchema)
+    def post(self, args: dict[str, Any]) -> ProcessDetail | ProcessAsIssued:
+        """Start a plan copied from the caller's agency's plan of the year before (the issued
+        one, else the latest draft): dates moved a year (29/2 to 28/2), the anniversaries and
+        the year in its text counted again, budget lines, units and pilot sites kept, the
+        documents it cited and the nominations left out. The plan to draft is the process's
+        `document`. 403 for those who may not start a plan, 404 `no_plan_to_copy` when there
+        is none. With an Idempotency-Key, a retry copies nothing more."""
+        actor = current_actor()
+        process_id = once(
+            actor,
+            args,
+            lambda key: copy_last_year(new_uow(), actor, args["definition"], key),
             lambda result: int(result["id"]),
         )
         return process_detail(new_uow(write=False), actor, process_id)

@@ -266,6 +266,21 @@ class CompletedSchema(Schema):
     process_id = fields.Integer(attribute="instance_id")
     status = fields.String()
     next_steps = fields.List(fields.String())
+    document_id = fields.Integer(
+        allow_none=True, metadata={"description": "a signing: the document it issued"}
+    )
+    document_number = fields.Integer(
+        allow_none=True, metadata={"description": "its number in the register (12 of 12/KH-BCĐ)"}
+    )
+    document_symbol = fields.String(allow_none=True, metadata={"description": "KH-BCĐ"})
+    units_reached = fields.Integer(
+        allow_none=True,
+        metadata={"description": "a plan: the units it started; a report: 1 when sent up"},
+    )
+
+
+class CopyLastYearSchema(Schema):
+    definition = fields.String(load_default="plan_chain", validate=validate.Length(1, 100))
 
 
 class StartProcessSchema(Schema):
@@ -288,6 +303,11 @@ class ProcessTaskSchema(Schema):
     due_at = _due_at()
     last_day = _last_day()
     deadline_state = fields.String()
+
+
+class IssuingSchema(Schema):
+    issued = fields.Integer(metadata={"description": "units whose process has started"})
+    total = fields.Integer(metadata={"description": "units the plan addressed"})
 
 
 class ProcessSchema(Schema):
@@ -330,6 +350,11 @@ class ProcessSchema(Schema):
     deadlines = fields.Dict()
     started_at = fields.DateTime()
     issued_at = fields.DateTime(allow_none=True)
+    issuing = fields.Nested(
+        IssuingSchema,
+        allow_none=True,
+        metadata={"description": "while the worker issues the plan to its units (else null)"},
+    )
     completed_at = fields.DateTime(allow_none=True)
     version = fields.Integer()
     document = fields.Dict()

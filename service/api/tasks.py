@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
+from flask import Response, current_app
 from flask.views import MethodView
+from flask_babel import gettext
 
 from service.api.blueprint import BEARER, Blueprint
 from service.api.deps import current_actor, new_uow
@@ -22,10 +23,13 @@ from service.api.schemas import (
     TaskListArgsSchema,
     TaskSchema,
 )
+from service.api.signing_schemas import SigningPreviewSchema
+from service.attachment_http import send_inline_pdf
 from service.errors import NotFound
 from service.operations.drafts import Draft, read_draft, save_draft
 from service.operations.supervision import Reminded, assign_task, remind_task
 from service.operations.tasks import Completed, claim_task, complete_task, release_task
+from service.queries.signing import SigningPreview, preview_pdf, signing_preview
 from service.queries.tasks import (
     InboxCounts,
     InboxTask,
@@ -79,7 +83,8 @@ class CompleteTask(MethodView):
         a retry of the same request answers as the first attempt did.
         """
         actor = current_actor()
-        keys = current_app.extensions["settings"].key_store()
+        settings = current_app.extensions["settings"]
+        keys = settings.key_store()
         return once(
             actor,
             args,
@@ -92,9 +97,36 @@ class CompleteTask(MethodView):
                 args["data"],
                 key,
                 keys=keys,
+                fanout_inline_max=settings.fanout_inline_max,
             ),
             lambda result: Completed(**result),
         )
+
+
+@blp.route("/<int:task_id>/signing")
+class SigningPreviewResource(MethodView):
+    @blp.doc(**BEARER)
+    @blp.response(200, SigningPreviewSchema)
+    def get(self, task_id: int) -> SigningPreview:
+        """Before signing an open task (chairman_sign, sign_report): the number the document
+        would take as the register stands now (indicative: another signing of the agency may
+        take it first; nothing is locked or taken) and who would receive it. The document
+        itself: `GET …/signing/preview.pdf`. 409 `not_a_signing` for a task that signs nothing,
+        `no_draft` when nothing is drafted yet."""
+        return signing_preview(new_uow(write=False), current_actor(), task_id)
+
+
+@blp.route("/<int:task_id>/signing/preview.pdf")
+class SigningPreviewPdf(MethodView):
+    @blp.doc(
+        **BEARER,
+        responses={200: {"description": "PDF", "content": {"application/pdf": {}}}},
+    )
+    def get(self, task_id: int) -> Response:
+        """The document signing would issue, unnumbered and unsigned, marked PREVIEW on every
+        page (in the caller's language); its ETag changes with the draft."""
+        file = preview_pdf(new_uow(write=False), current_actor(), task_id, gettext("PREVIEW"))
+        return send_inline_pdf(file.name, file.content, file.sha256)
 
 
 @blp.route("/<int:task_id>/claim")

@@ -27,12 +27,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from service.db.models import Agency, ProcessInstance
 from service.demo import reorganisation
-from service.demo.campaigns import Act, Player, plan_text_for, user_id
+from service.demo.campaigns import Act, Player, user_id
 from service.operations.actors import load_actor
 from service.operations.awards import issue_award_decision
 from service.operations.processes import start_process
 from service.operations.registers import set_next_number
 from service.operations.reorganisation import merge_agency
+from service.plan_years import plan_text_for
 from workflows.calendar import VIETNAM
 
 FOLDER = Path(__file__).parent

@@ -15,7 +15,6 @@ from __future__ import annotations
 import heapq
 import itertools
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -34,38 +33,13 @@ from service.operations.cascade import unit_reports
 from service.operations.processes import start_process
 from service.operations.scheduler import tick
 from service.operations.tasks import complete_task
+from service.plan_years import plan_text_for
 from service.states import TaskState
 from service.steps import kind_of
 from workflows.calendar import VIETNAM
 
 PLAN = Path(__file__).parent / "plan_thanh_hoa_2026.json"
 PROVINCE_POLICE = "thanhhoa.congan"
-
-# The anniversaries a plan celebrates, by the year they count from: the People's Public Security
-# (Công an nhân dân) was founded on 19/8/1945, the day of the August Revolution (Cách mạng Tháng
-# 8), before National Day 2/9/1945; the festival day "Ngày hội toàn dân bảo vệ ANTQ" is held on
-# 19/8 each year since 2005 (Quyết định 521/QĐ-TTg of 13/6/2005).
-FOUNDED = 1945
-FESTIVAL_SINCE = 2005
-_SINCE_FOUNDED = re.compile(
-    r"\d+(?= năm (?:của Công an nhân dân|Ngày truyền thống Công an nhân dân|Cách mạng Tháng 8))"
-)
-_SINCE_FESTIVAL = re.compile(r"\d+(?= năm Ngày hội toàn dân)")
-
-
-def anniversaries(year: int) -> tuple[int, int]:
-    """Years of the Công an nhân dân (and of the August Revolution), and of the Ngày hội, as
-    counted on 19 August of `year`: (78, 18) in 2023."""
-    return year - FOUNDED, year - FESTIVAL_SINCE
-
-
-def plan_text_for(text: str, source_year: int, year: int) -> str:
-    """A plan of `source_year` written for `year`: its anniversaries counted again, then its
-    year replaced ("78 năm ... Công an nhân dân", "18 năm Ngày hội" are not years)."""
-    founded, festival = anniversaries(year)
-    text = _SINCE_FOUNDED.sub(str(founded), text)
-    text = _SINCE_FESTIVAL.sub(str(festival), text)
-    return text.replace(str(source_year), str(year))
 
 
 @dataclass

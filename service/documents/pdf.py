@@ -20,22 +20,30 @@ def _environment() -> Environment:
     return env
 
 
-def html(doc: OfficialDocument, stamps: Sequence[Stamp] = ()) -> str:
-    return _environment().get_template("document.html").render(doc=doc, motto=MOTTO, stamps=stamps)
+def html(doc: OfficialDocument, stamps: Sequence[Stamp] = (), watermark: str = "") -> str:
+    return (
+        _environment()
+        .get_template("document.html")
+        .render(doc=doc, motto=MOTTO, stamps=stamps, watermark=watermark)
+    )
 
 
-def write_pdf(doc: OfficialDocument) -> bytes:
-    return render_pdf(doc)[0]
+def write_pdf(doc: OfficialDocument, watermark: str = "") -> bytes:
+    """The PDF; with a `watermark` ("BẢN XEM TRƯỚC") across every page and atop the first, so
+    that a preview is never taken for the issued document."""
+    return render_pdf(doc, watermark=watermark)[0]
 
 
-def render_pdf(doc: OfficialDocument, stamps: Sequence[Stamp] = ()) -> tuple[bytes, dict[str, Box]]:
+def render_pdf(
+    doc: OfficialDocument, stamps: Sequence[Stamp] = (), watermark: str = ""
+) -> tuple[bytes, dict[str, Box]]:
     """The PDF, with the appearances of the digital signatures to come drawn in the signature
     space, and where each landed (by field, in PDF points) for its signature field."""
     # imported here: WeasyPrint takes seconds to load, which every `flask` command and web
     # process would pay at start while only the render worker and drafts typeset
     from weasyprint import HTML
 
-    document = HTML(string=html(doc, stamps)).render()
+    document = HTML(string=html(doc, stamps, watermark)).render()
     pdf: bytes = document.write_pdf()
     pt = 0.75  # points per CSS px; anchors are CSS px from the top left, PDF's origin bottom left
     boxes = {}

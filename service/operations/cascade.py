@@ -17,7 +17,16 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from service.db.models import Agency, Event, ProcessInstance, ReportRound, RoleBinding, Task
+from service.db.audit_log import Acting
+from service.db.models import (
+    Agency,
+    Event,
+    FanoutJob,
+    ProcessInstance,
+    ReportRound,
+    RoleBinding,
+    Task,
+)
 from service.errors import Conflict
 from service.operations.actors import Actor
 from service.operations.deadlines import schedule
@@ -41,6 +50,9 @@ ROUND_DEADLINES = {
     "annual": "annual_report",
 }
 PLAN_DEADLINE = "unit_plan"
+# A plan signed to more units than this is issued to them by the worker, in batches
+# (service.operations.fanout): the signing answers at once. Settings.fanout_inline_max overrides.
+INLINE_MAX = 200
 # A unit process whose agency ended in a reorganisation: its heir carries on (succession).
 HANDED_OVER = ProcessStatus.HANDED_OVER
 
@@ -116,15 +128,37 @@ def unit_deadlines(document: dict[str, Any]) -> dict[str, str]:
 
 
 def issue_plan(
-    session: Session, instance: ProcessInstance, runtime: Runtime, actor: Actor, now: datetime
-) -> None:
-    """Start one child instance per addressed unit and open the plan's report rounds."""
+    session: Session,
+    instance: ProcessInstance,
+    runtime: Runtime,
+    actor: Actor,
+    now: datetime,
+    inline_max: int = INLINE_MAX,
+) -> int:
+    """Start one child instance per addressed unit and open the plan's report rounds; how many
+    units it goes to (started now, or queued for the fan-out job).
+
+    Beyond `inline_max` units, a fan-out job takes the units instead, for the worker to start
+    in batches; the rounds count every unit from now, so none closes before the last starts.
+    """
     codes: list[str] = instance.document.get("addressed_units", [])
-    by_code = {a.code: a for a in session.scalars(select(Agency).where(Agency.code.in_(codes)))}
-    units = [by_code[code] for code in codes]
-    children = start_units(session, instance, units, actor, now)
+    if len(codes) > inline_max:
+        session.add(
+            FanoutJob(
+                instance_id=instance.id,
+                units=codes,
+                actor_id=actor.user_id,
+                actor_agency_id=actor.agency_id,
+                created_at=now,
+                run_after=now,
+            )
+        )
+        count = len(codes)
+    else:
+        by_code = {a.code: a for a in session.scalars(select(Agency).where(Agency.code.in_(codes)))}
+        count = len(start_units(session, instance, [by_code[code] for code in codes], actor, now))
     session.add_all(
-        ReportRound(instance_id=instance.id, round=r, open=len(children))
+        ReportRound(instance_id=instance.id, round=r, open=count)
         for r in engine_definition(instance.definition).report_rounds
     )
     session.flush()  # release_finished_rounds reads the counters with get(), which never flushes
@@ -138,13 +172,14 @@ def issue_plan(
         role=HEAD_ROLE,
         data={"units": codes, "deadlines": unit_deadlines(instance.document)},
     )
+    return count
 
 
 def start_units(
     session: Session,
     instance: ProcessInstance,
     units: list[Agency],
-    actor: Actor,
+    actor: Acting,
     now: datetime,
 ) -> list[int]:
     """Start the plan's instance for each unit, bound to the agencies of the unit's level
@@ -208,7 +243,7 @@ def _start_children(
     instance: ProcessInstance,
     definition: Definition,
     children: list[tuple[dict[str, int], Agency]],
-    actor: Actor,
+    actor: Acting,
     now: datetime,
     deadlines: dict[str, str],
 ) -> list[int]:

@@ -144,7 +144,7 @@ def attach_file(
             )
         sha256 = hashlib.sha256(content).hexdigest()
         shown = (name or "").replace("\\", "/").rsplit("/", 1)[-1].strip() or sha256[:12]
-        store.put(uow.session, sha256, content)
+        store.put(uow.session, sha256, content, mimetype)
         attachment = Attachment(
             instance_id=instance.id,
             task_id=None if task is None else task.id,

@@ -73,6 +73,39 @@ def take_number(session: Session, agency_id: int, year: int, symbol: str) -> int
     return int(session.execute(statement).scalar_one())
 
 
+def next_number(session: Session, agency_id: int, year: int, symbol: str) -> int:
+    """The number `take_number` would give now, read without locking or taking it: indicative,
+    another signing may take it first."""
+    last = session.scalar(
+        select(Register.last_number).where(
+            Register.agency_id == agency_id, Register.year == year, Register.symbol == symbol
+        )
+    )
+    return (last or 0) + 1
+
+
+def to_sign(
+    session: Session, instance: ProcessInstance, task: Task, now: datetime
+) -> tuple[OfficialDocument, int]:
+    """What a signing task would issue, unnumbered and unsigned, and the number it would take
+    if signed now (`next_number`). A plan (KH), or the report (BC) of the task's round.
+
+    :raise Conflict: `no_draft`, nothing drafted yet to sign.
+    """
+    agency = session.get_one(Agency, task.agency_id)
+    report = None
+    if task.report_round is not None:
+        report = instance.report_drafts.get(task.report_round)
+        if report is None:
+            raise Conflict("no_draft", "Nothing has been drafted yet.")
+    elif "title" not in instance.document:
+        raise Conflict("no_draft", "Nothing has been drafted yet.")
+    unsigned = Signing(None, None, "", None)
+    document = official_document(session, instance, agency, unsigned, report, task.report_round)
+    number = next_number(session, agency.id, local_day(now).year, document.symbol)
+    return document, number
+
+
 CERTIFICATE_PROBLEMS = {
     "expired": "The certificate of {holder} has expired or is not yet valid: it cannot sign.",
     "revoked": "The certificate of {holder} has been revoked: it cannot sign.",

@@ -87,6 +87,7 @@ class _Replay:
         try:
             if event.action == "process_started":
                 self.runtime = Runtime.start(self.definition, sorted(data["bindings"]), now)
+                self.document = data.get("document") or {}  # a plan copied from last year
             elif event.action == "task_completed":
                 self._complete(event)
             elif event.action in (

@@ -19,6 +19,7 @@ from service.documents.keys import KeyStore
 from service.errors import Conflict, Forbidden, Invalid, Message, NotFound
 from service.operations.actors import Actor, Grant
 from service.operations.cascade import (
+    INLINE_MAX,
     engine_deadlines,
     issue_plan,
     release_finished_rounds,
@@ -45,6 +46,12 @@ class Completed:
     instance_id: int
     status: str
     next_steps: list[str]
+    # a signing: the document it issued, its number in the register, and how many units it
+    # reached (a plan: the units it started; a report: 1 when sent to the level above)
+    document_id: int | None = None
+    document_number: int | None = None
+    document_symbol: str | None = None
+    units_reached: int | None = None
 
 
 def check_can_act(actor: Actor, task: Task) -> Grant | None:
@@ -114,16 +121,21 @@ def complete_task(
     data: dict[str, Any],
     idempotency: Idempotency | None = None,
     keys: KeyStore | None = None,
+    fanout_inline_max: int | None = None,
 ) -> Completed:
     """Complete an open task, advance its process, and record what changed. With `keys`, a
-    signing first checks the certificates its PDF will be signed with.
+    signing first checks the certificates its PDF will be signed with. A plan signed to more
+    units than `fanout_inline_max` (None: cascade.INLINE_MAX) is issued to them by the worker.
 
     :raise Unprocessable: a script of the diagram failed; nothing of the completion is kept,
         and the failure is recorded as an incident (service.operations.incidents).
     :raise Conflict: a certificate that would sign is expired, revoked or untrusted.
     """
     try:
-        return _complete_task(uow, actor, task_id, decision, comment, data, idempotency, keys)
+        inline_max = INLINE_MAX if fanout_inline_max is None else fanout_inline_max
+        return _complete_task(
+            uow, actor, task_id, decision, comment, data, idempotency, keys, inline_max
+        )
     except ScriptIncident as raised:
         raise open_incident(uow, actor, raised) from raised.error
 
@@ -137,6 +149,7 @@ def _complete_task(
     data: dict[str, Any],
     idempotency: Idempotency | None,
     keys: KeyStore | None,
+    inline_max: int,
 ) -> Completed:
     """`complete_task` in its transaction.
 
@@ -168,6 +181,8 @@ def _complete_task(
         kind = kind_of(task.form)
         if values.get("addressed_units"):  # none addressed: nothing to look up
             _check_addressed_units(uow, instance, values["addressed_units"])
+        if values.get("pilot_sites"):
+            _check_pilot_units(uow, instance, values["pilot_sites"])
         if values.get("issuer") is not None:
             _check_issuer(uow, instance, values["issuer"])
         prefill: dict[str, Any] | None = None
@@ -249,14 +264,17 @@ def _complete_task(
                 data=event,
             )
             signed = kind.signs_plan and decision == Decision.APPROVE
+            issued = None
+            reached = 0
             if signed:
-                issue_document(uow.session, instance, task, actor, now)
+                issued = issue_document(uow.session, instance, task, actor, now)
             elif report is not None:
-                issue_document(uow.session, instance, task, actor, now, report=report)
+                issued = issue_document(uow.session, instance, task, actor, now, report=report)
+                reached = 1 if instance.parent_id is not None else 0
             # signed: issue it to its units, even when its report deadline has passed already
             # (the engine has then fired the timer, and the standing body consolidates at once)
             if signed and instance.issued_at is None and definition.report_rounds:
-                issue_plan(uow.session, instance, runtime, actor, now)
+                reached = issue_plan(uow.session, instance, runtime, actor, now, inline_max)
             release_finished_rounds(uow.session, instance, runtime, now)
             save_runtime(uow.session, instance, runtime, now)
             if runtime.completed:
@@ -265,7 +283,11 @@ def _complete_task(
                 report_to_parent(uow.session, instance, round_, now)
         _flush_or_conflict(uow)
         completed = Completed(
-            task.id, instance.id, instance.status, [t.name for t in runtime.ready_tasks()]
+            task.id,
+            instance.id,
+            instance.status,
+            [t.name for t in runtime.ready_tasks()],
+            *(() if issued is None else (issued.id, issued.number, issued.symbol, reached)),
         )
         remember(uow.session, idempotency, asdict(completed), now)
         uow.commit()
@@ -303,10 +325,10 @@ def _commit_or_conflict(uow: UnitOfWork) -> None:
         raise Conflict("instance_busy", "The process changed meanwhile; try again.") from err
 
 
-def _check_addressed_units(uow: UnitOfWork, instance: ProcessInstance, codes: list[str]) -> None:
-    """A plan may address only agencies below its own level, each once."""
-    # each addressed agency's ancestors, walked in the database: one round trip, not one per
-    # level of each unit
+def _below_level(uow: UnitOfWork, instance: ProcessInstance, codes: list[str]) -> dict[str, bool]:
+    """Of the agencies `codes` names, which lie below the plan's level (a code not in it:
+    no such agency)."""
+    # each agency's ancestors, walked in the database: one round trip, not one per level
     up = (
         select(Agency.id.label("start"), Agency.parent_id.label("node"))
         .where(Agency.code.in_(codes))
@@ -314,9 +336,29 @@ def _check_addressed_units(uow: UnitOfWork, instance: ProcessInstance, codes: li
     )
     up = up.union_all(select(up.c.start, Agency.parent_id).join(Agency, Agency.id == up.c.node))
     below = Agency.id.in_(select(up.c.start).where(up.c.node == instance.jurisdiction_id))
-    found = dict(
-        uow.session.execute(select(Agency.code, below).where(Agency.code.in_(codes))).all()
-    )
+    return dict(uow.session.execute(select(Agency.code, below).where(Agency.code.in_(codes))).all())
+
+
+def _check_pilot_units(uow: UnitOfWork, instance: ProcessInstance, sites: list[Any]) -> None:
+    """A pilot site's unit, when named, is one of the units the plan may address."""
+    codes = [site["agency"] for site in sites if site.get("agency")]
+    if not codes:
+        return
+    found = _below_level(uow, instance, codes)
+    errors = {
+        index: {"agency": [Message("not_a_unit_here", "Not a unit of this plan's level.")]}
+        if site["agency"] in found
+        else {"agency": [Message("unknown_agency", "Unknown agency code.")]}
+        for index, site in enumerate(sites)
+        if site.get("agency") and not found.get(site["agency"])
+    }
+    if errors:
+        raise Invalid({"data": {"pilot_sites": errors}})
+
+
+def _check_addressed_units(uow: UnitOfWork, instance: ProcessInstance, codes: list[str]) -> None:
+    """A plan may address only agencies below its own level, each once."""
+    found = _below_level(uow, instance, codes)
     errors: dict[int, list[str]] = {}
     seen: set[str] = set()
     for index, code in enumerate(codes):

@@ -10,7 +10,7 @@ from typing import Any, TypedDict
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from service.db.models import Agency, Document, Event, ProcessInstance, Task
+from service.db.models import Agency, Document, Event, FanoutJob, ProcessInstance, Task
 from service.db.uow import UnitOfWork
 from service.forms import budget_total
 from service.operations.actors import Actor
@@ -158,6 +158,24 @@ class DefinitionRef(TypedDict):
 
 
 @dataclass(frozen=True, slots=True)
+class Issuing:
+    """A plan the worker is issuing to its units: how many have their instance so far."""
+
+    issued: int
+    total: int
+
+
+def issuing(session: Session, instance_id: int) -> Issuing | None:
+    """The progress of the plan's fan-out (None: none running: issued inline, or done)."""
+    row = session.execute(
+        select(FanoutJob.issued, FanoutJob.units).where(
+            FanoutJob.instance_id == instance_id, FanoutJob.done_at.is_(None)
+        )
+    ).first()
+    return None if row is None else Issuing(row.issued, len(row.units))
+
+
+@dataclass(frozen=True, slots=True)
 class ProcessDetail:
     """A process in full, for those who take part in it or oversee its level."""
 
@@ -173,6 +191,7 @@ class ProcessDetail:
     deadlines: dict[str, Any]
     started_at: datetime
     issued_at: datetime | None
+    issuing: Issuing | None  # while the worker starts the units' instances
     completed_at: datetime | None
     version: int
     document: dict[str, Any]
@@ -232,6 +251,7 @@ def process_detail(
             deadlines=instance.deadlines,
             started_at=instance.started_at,
             issued_at=instance.issued_at,
+            issuing=None if instance.issued_at is None else issuing(session, instance.id),
             completed_at=instance.completed_at,
             version=instance.version,
             document=document_view(instance.document),

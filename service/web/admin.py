@@ -4,7 +4,6 @@ audited there."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -29,6 +28,7 @@ from service.queries.administration import (
 from service.validation import NOT_A_DATE, REQUIRED
 from service.web.deps import current_actor, new_uow
 from service.web.formats import vn_date
+from service.web.forms import parse_date
 from service.web.labels import translate_errors
 from workflows.calendar import local_day
 
@@ -71,16 +71,15 @@ def import_sheet() -> ResponseReturnValue:
     actor = current_actor()
     require(actor, Right.REORGANISE)  # 403 before the file is read
     upload = request.files.get("file")
-    effective = (request.form.get("effective") or "").strip() or local_day(
-        new_uow(write=False).now()
-    ).isoformat()
+    effective = (request.form.get("effective") or "").strip() or vn_date(
+        local_day(new_uow(write=False).now())
+    )
     try:
         if upload is None or not upload.filename:
             raise Invalid({"file": [REQUIRED]})
-        try:
-            day = date.fromisoformat(effective)
-        except ValueError:
-            raise Invalid({"effective": [NOT_A_DATE]}) from None
+        day = parse_date(effective)  # dd/mm/yyyy as typed (ISO also passes)
+        if day is None:
+            raise Invalid({"effective": [NOT_A_DATE]})
         rows = read_rows(upload.filename, upload.read(5_000_000))
         codes = import_agencies(new_uow(), actor, rows, day)
     except Invalid as err:
@@ -152,10 +151,9 @@ def _apply(actor: Any, form: dict[str, str]) -> dict[str, Any] | scheduling.Sche
     """Apply the form's reorganisation now, or schedule it for its day.
 
     :raise Invalid: a bad value, by field. :raise NotFound: no such agency."""
-    try:
-        effective = date.fromisoformat(form["effective"])
-    except ValueError:
-        raise Invalid({"effective": [NOT_A_DATE]}) from None
+    effective = parse_date(form["effective"])  # dd/mm/yyyy as typed (ISO also passes)
+    if effective is None:
+        raise Invalid({"effective": [NOT_A_DATE]})
     action, uow = form["action"], new_uow()
     takes = scheduling.ACTIONS[action][1]
     arguments: dict[str, Any] = {k: form[k] or None for k in takes if k != "serves"}

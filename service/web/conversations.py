@@ -9,7 +9,7 @@ from flask_babel import gettext
 from flask_login import login_required
 
 from service.attachment_http import read_upload, send_attached
-from service.errors import Invalid
+from service.errors import Invalid, Message, StoreUnavailable
 from service.operations.conversations import add_comment, attach_file
 from service.queries.conversations import attached_file, conversation
 from service.web.auth import safe_next
@@ -17,6 +17,10 @@ from service.web.deps import current_actor, new_uow
 from service.web.labels import translate_errors
 
 bp = Blueprint("conversations", __name__)
+
+STORE_AWAY = (
+    "The file store (%(store)s) is not answering: nothing was attached. Try again in a few minutes."
+)
 
 
 def _task() -> int | None:
@@ -31,8 +35,9 @@ def _back(process_id: int) -> str:
     return safe_next(target) if target else url_for("web.processes.show", process_id=process_id)
 
 
-def _retry(process_id: int, errors: dict[str, object]) -> ResponseReturnValue:
-    """The form again, with what was typed and the reasons: nothing was sent (400)."""
+def _retry(process_id: int, errors: dict[str, object], status: int = 400) -> ResponseReturnValue:
+    """The form again, with what was typed and the reasons: nothing was sent (400, or 503
+    when the file store is away)."""
     actor = current_actor()
     return (
         render_template(
@@ -45,7 +50,7 @@ def _retry(process_id: int, errors: dict[str, object]) -> ResponseReturnValue:
             mentions=request.form.getlist("mentions"),
             errors=translate_errors(errors),
         ),
-        400,
+        status,
     )
 
 
@@ -85,6 +90,9 @@ def attach(process_id: int) -> ResponseReturnValue:
         )
     except Invalid as err:
         return _retry(process_id, err.errors)
+    except StoreUnavailable as err:  # nothing attached; the task's draft is untouched
+        away = Message("store_unavailable", STORE_AWAY, store=err.params["store"])
+        return _retry(process_id, {"file": [away]}, 503)
     flash(gettext("The file is attached."), "success")
     return redirect(_back(process_id) + "#conversation-title", 303)
 

@@ -3,6 +3,7 @@ the trend and last year's cycle; each table downloadable as CSV and Excel, the t
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import (
@@ -18,8 +19,9 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import format_date, gettext, lazy_gettext
 from flask_login import login_required
-from marshmallow import ValidationError, fields
+from marshmallow import fields
 
+from service import validation as validate
 from service.db.uow import UnitOfWork
 from service.errors import Conflict, Invalid
 from service.exports import Table, send_table
@@ -29,6 +31,9 @@ from service.queries import dashboard
 from service.validation import NOT_A_WHOLE_NUMBER, Schema
 from service.web.charts import line_chart
 from service.web.deps import current_actor, new_uow
+from service.web.filters import read_filters
+from service.web.forms import parse_date
+from service.web.labels import translate_errors
 from service.web.reminders import flash_conflict, flash_reminded
 from workflows.calendar import local_day
 
@@ -42,11 +47,23 @@ TREND_SERIES = (
 )
 
 
+class _Day(fields.Date):
+    """A day as every form of the pages takes it: dd/mm/yyyy (an ISO date also passes)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> date:
+        day = parse_date(str(value))
+        if day is None:
+            raise self.make_error("invalid")
+        return day
+
+
 class _Args(Schema):
-    sort = fields.String(load_default="wait_p90")
-    show = fields.String(data_key="only", load_default="all")
-    start = fields.Date(data_key="from", load_default=None)
-    end = fields.Date(data_key="to", load_default=None)
+    sort = fields.String(load_default="wait_p90", validate=validate.OneOf(dashboard.AGENCY_SORTS))
+    show = fields.String(
+        data_key="only", load_default="all", validate=validate.OneOf(dashboard.UNIT_FILTERS)
+    )
+    start = _Day(data_key="from", load_default=None)
+    end = _Day(data_key="to", load_default=None)
 
 
 def _read() -> UnitOfWork:
@@ -54,31 +71,42 @@ def _read() -> UnitOfWork:
 
 
 def _args() -> dict[str, Any]:
-    try:
-        return dict(_Args().load(request.args.to_dict()))
-    except ValidationError as err:
-        raise Invalid(err.messages_dict) from err
+    """The page's choices; a bad one refuses a download or the chart (the page marks it)."""
+    args, _, errors = read_filters(_Args())
+    if errors:
+        raise Invalid(errors)
+    return args
 
 
 @bp.get("/dashboard")
 @login_required
 def index() -> ResponseReturnValue:
     """The campaign chosen in the page's picker (`?campaign=`), else the newest of the
-    supervisor's jurisdiction."""
+    supervisor's jurisdiction; one not among them is marked on the newest's page."""
     found = dashboard.campaigns(_read(), current_actor())
     if not found:
         return render_template("dashboard.html", campaign=None, campaigns=[])
-    chosen = request.args.get("campaign", type=int)
-    ids = [c.id for c in found]
-    return redirect(
-        url_for("web.dashboard.show", campaign_id=chosen if chosen in ids else found[0].id)
-    )
+    chosen = request.args.get("campaign", "")
+    ids = {str(c.id) for c in found}
+    if chosen in ids:
+        return redirect(url_for("web.dashboard.show", campaign_id=int(chosen)))
+    if not chosen:
+        return redirect(url_for("web.dashboard.show", campaign_id=found[0].id))
+    return _page(found[0].id, {"campaign": [gettext("No such campaign.")]})
 
 
 @bp.get("/dashboard/<int:campaign_id>")
 @login_required
 def show(campaign_id: int) -> ResponseReturnValue:
-    actor, args = current_actor(), _args()
+    return _page(campaign_id, {})
+
+
+def _page(campaign_id: int, errors: dict[str, Any]) -> ResponseReturnValue:
+    """The dashboard; a bad filter value is shown as sent with its reason (400), the valid
+    ones still apply."""
+    actor = current_actor()
+    args, raw, bad = read_filters(_Args())
+    errors = errors | bad
     with _read() as read:
         campaign = dashboard.campaign(read, actor, campaign_id)
     steps = dashboard.steps(_read(), actor, campaign_id)
@@ -89,25 +117,38 @@ def show(campaign_id: int) -> ResponseReturnValue:
         if args["show"] == "all"
         else dashboard.units(_read(), actor, campaign_id, args["show"])
     )
-    trend = dashboard.trend(_read(), actor, campaign_id, args["start"], args["end"])
+    try:
+        trend = dashboard.trend(_read(), actor, campaign_id, args["start"], args["end"])
+    except Invalid as err:  # "to" before "from", or too long a range
+        errors |= translate_errors(err.errors)
+        args["start"] = args["end"] = None
+        trend = dashboard.trend(_read(), actor, campaign_id, None, None)
     held = [s for s in steps if s.open]
     # an agency is slow only if a task of it has waited: with every wait 0, none is named
     waited = [a for a in agencies.agencies if a.open and (a.wait_p90 or 0) > 0]
-    return render_template(
-        "dashboard.html",
-        campaign=campaign,
-        campaigns=dashboard.campaigns(_read(), actor),
-        steps=steps,
-        bottleneck=max(held, key=lambda s: (s.wait_p90 or 0, s.open), default=None),
-        agencies=agencies,
-        slowest=max(waited, key=lambda a: (a.wait_p90 or 0, a.open), default=None),
-        units=units,
-        root=every[0],
-        trend=trend,
-        compare=dashboard.compare(_read(), actor, campaign_id),
-        args=args,
-        sorts=dashboard.AGENCY_SORTS,
-        filters=dashboard.UNIT_FILTERS,
+    # the links keep the valid choices only: a download or the chart would refuse the others
+    query = {k: v for k, v in raw.items() if k not in errors}
+    return (
+        render_template(
+            "dashboard.html",
+            campaign=campaign,
+            campaigns=dashboard.campaigns(_read(), actor),
+            steps=steps,
+            bottleneck=max(held, key=lambda s: (s.wait_p90 or 0, s.open), default=None),
+            agencies=agencies,
+            slowest=max(waited, key=lambda a: (a.wait_p90 or 0, a.open), default=None),
+            units=units,
+            root=every[0],
+            trend=trend,
+            compare=dashboard.compare(_read(), actor, campaign_id),
+            args=args,
+            raw=raw | {"campaign": request.args.get("campaign", "")},
+            query=query,
+            errors=errors,
+            sorts=dashboard.AGENCY_SORTS,
+            filters=dashboard.UNIT_FILTERS,
+        ),
+        400 if errors else 200,
     )
 
 

@@ -179,9 +179,13 @@ def _node(
     if one_of is not None:
         node.kind = "choice"
         node.choices = [(str(c), choice_label(str(c))) for c in one_of.choices]
-    elif options.get(name):  # a choice among data (the bodies a plan may be issued as)
+    elif options.get(f"{parent}.{name}") or options.get(name):
+        # a choice among data (the bodies a plan may be issued as, a pilot site's unit), by
+        # `list.field` or by name; a value no longer among them stays, as typed
         node.kind = "choice"
-        node.choices = list(options[name])
+        node.choices = list(options.get(f"{parent}.{name}") or options[name])
+        if node.value and node.value not in {c for c, _ in node.choices}:
+            node.choices.insert(0, (node.value, node.value))
     elif isinstance(f, fields.Boolean):
         node.kind = "boolean"
     elif isinstance(f, fields.Date):

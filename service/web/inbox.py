@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
+from marshmallow import fields
 
+from service import validation as validate
 from service.db.base import MAX_ID
 from service.permissions import Right, may
 from service.queries.notifications import unread_count
 from service.queries.senders import senders
 from service.queries.tasks import inbox, inbox_counts
 from service.states import TaskState
+from service.validation import Schema
 from service.web.deps import current_actor, new_uow
+from service.web.filters import page_number, read_filters
 from service.web.labels import STEPS
 
 bp = Blueprint("inbox", __name__)
@@ -32,12 +36,10 @@ def _counts() -> dict[str, Any]:
     }
 
 
-def _positive(name: str) -> int | None:
-    """A number from the query string; past the database's integers it is bad input."""
-    value = request.args.get(name, type=int)
-    if value is not None and not 0 < value <= MAX_ID:
-        abort(400)
-    return value
+class _Filters(Schema):
+    step = fields.String(load_default=None, validate=validate.OneOf(list(STEPS)))
+    process = fields.Integer(load_default=None, validate=validate.Range(1, MAX_ID))
+    q = fields.String(load_default=None)
 
 
 @bp.get("/inbox")
@@ -49,14 +51,12 @@ def index() -> ResponseReturnValue:
     args = request.args
     done = args.get("tab") == "done"
     by = "me" if done and args.get("by") == "me" else "agency"
-    step = args.get("step") or None
-    process = _positive("process")
+    found, raw, errors = read_filters(_Filters())
+    step, process = found["step"], found["process"]
     overdue = True if args.get("overdue") == "1" else None
-    q = (args.get("q") or "").strip()[:200] or None
+    q = (found["q"] or "").strip()[:200] or None
     size = int(current_app.config["INBOX_PAGE_SIZE"])
-    page = max(1, _positive("page") or 1)
-    if page > MAX_ID // size:
-        abort(400)
+    page = page_number(size, errors)
     rows = inbox(
         new_uow(write=False),
         actor,
@@ -73,7 +73,7 @@ def index() -> ResponseReturnValue:
     sent = senders(new_uow(write=False), actor, [r.id for r in rows])
     filters = {
         "step": step or "",
-        "process": process or "",
+        "process": raw.get("process", "") if "process" in errors else process or "",
         "overdue": overdue,
         "q": q or "",
         "tab": "done" if done else "",
@@ -81,13 +81,15 @@ def index() -> ResponseReturnValue:
     }
     return render_template(
         "inbox.html",
-        rows=rows,
+        rows=[] if errors else rows,
         done=done,
         senders=sent,
         filters=filters,
         steps=list(STEPS),
         page=page,
-        more=more,
-        filtered=bool(step or process or overdue or q),
+        more=more and not errors,
+        filtered=bool(step or process or overdue or q or errors),
         can_start=may(actor, Right.START_PLAN),
-    )
+        errors=errors,
+        raw=raw,
+    ), (400 if errors else 200)

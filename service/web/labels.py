@@ -221,6 +221,9 @@ CHOICES = {
 }
 ERRORS = {
     "attachment_not_found": lazy_gettext("No such file."),
+    "store_unavailable": lazy_gettext(
+        "The file store (%(store)s) is not answering; try again in a few minutes."
+    ),
     "not_your_task": lazy_gettext(
         "This task belongs to another agency or role. If you think it should be yours, ask "
         "the agency it is addressed to."

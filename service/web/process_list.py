@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, render_template
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext, lazy_gettext
 from flask_login import login_required
-from marshmallow import ValidationError
 
-from service.db.base import MAX_ID
+from service.errors import Message
 from service.exports import send_table
 from service.queries.process_list import (
     STATUSES,
@@ -21,7 +20,8 @@ from service.queries.process_list import (
     process_list,
 )
 from service.web.deps import current_actor, new_uow
-from service.web.labels import STEPS, label, translate_errors
+from service.web.filters import page_number, read_filters
+from service.web.labels import STEPS, label, translate_message
 from workflows.calendar import local_day
 
 bp = Blueprint("process_list", __name__)
@@ -45,14 +45,14 @@ HEADERS = (
 )
 
 
-def _filters() -> tuple[Filters, dict[str, Any]]:
-    """The filters from the query string, and each bad one with its reason."""
-    raw = {k: v for k, v in request.args.items() if k in FilterSchema().fields and v != ""}
-    try:
-        return Filters(**FilterSchema().load(raw)), {}
-    except ValidationError as err:
-        valid = {k: v for k, v in raw.items() if k not in err.messages_dict}
-        return Filters(**FilterSchema().load(valid)), translate_errors(err.messages_dict)
+def _filters() -> tuple[Filters, dict[str, str], dict[str, Any]]:
+    """The filters from the query string, the values as sent, and each bad one's reason; a
+    step is one of those the page offers."""
+    found, raw, errors = read_filters(FilterSchema())
+    if found.get("step") is not None and found["step"] not in STEPS:
+        errors["step"] = [translate_message(Message("not_a_choice", "Choose one of the options."))]
+        found["step"] = None
+    return Filters(**found), raw, errors
 
 
 @bp.get("/processes")
@@ -60,12 +60,9 @@ def _filters() -> tuple[Filters, dict[str, Any]]:
 def index() -> ResponseReturnValue:
     """The readable processes matching the filters, newest first, a page at a time."""
     actor = current_actor()
-    filters, errors = _filters()
+    filters, raw, errors = _filters()
     size = int(current_app.config["INBOX_PAGE_SIZE"])
-    page = request.args.get("page", type=int) or 1
-    if not 0 < page <= MAX_ID // size:
-        errors["page"] = [gettext("Not a page number.")]
-        page = 1
+    page = page_number(size, errors)
     rows, offered = list_page(
         new_uow(write=False), actor, filters, limit=size + 1, offset=(page - 1) * size
     )
@@ -76,6 +73,7 @@ def index() -> ResponseReturnValue:
             "process_list.html",
             rows=rows,
             filters=filters,
+            raw=raw,
             errors=errors,
             choices=offered,
             steps=list(STEPS),
@@ -93,7 +91,7 @@ def index() -> ResponseReturnValue:
 @login_required
 def download(fmt: str) -> ResponseReturnValue:
     """Every match (up to EXPORT_LIMIT) as CSV or Excel, with the page's headers."""
-    filters, errors = _filters()
+    filters, _, errors = _filters()
     if errors:
         abort(400)
     rows = process_list(new_uow(write=False), current_actor(), filters, limit=EXPORT_LIMIT)

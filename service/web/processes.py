@@ -21,10 +21,11 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_login import login_required
 
-from service.errors import Invalid
+from service.errors import Invalid, NotFound
 from service.operations.actors import Actor
 from service.operations.awards import issue_award_decision
-from service.operations.processes import start_process
+from service.operations.processes import copy_last_year, start_process
+from service.permissions import Right, may
 from service.queries.awards import award_decision
 from service.queries.conversations import conversation
 from service.queries.definitions import definitions
@@ -35,6 +36,7 @@ from service.queries.processes import ProcessAsIssued, ProcessDetail, history, p
 from service.queries.reports import children
 from service.states import TaskState
 from service.validation import REQUIRED
+from service.web import labels
 from service.web.changes import worded_event
 from service.web.deps import current_actor, new_uow
 from service.web.labels import DIAGRAM_NAMES, ROLES, STEPS, label, translate_errors
@@ -118,15 +120,7 @@ def new() -> ResponseReturnValue:
                 errors = translate_errors(err.errors)
             else:
                 flash(gettext("The plan is started. Draft it now."), "success")
-                started = process_detail(new_uow(write=False), actor, process_id)
-                first = [
-                    t
-                    for t in getattr(started, "tasks", [])  # its starter reads it in full
-                    if t.state == TaskState.OPEN
-                ]
-                if first:
-                    return redirect(url_for("web.tasks.show", task_id=first[0].id))
-                return redirect(url_for("web.processes.show", process_id=process_id))
+                return _to_first_task(actor, process_id)
     status = 422 if errors else 200
     return (
         render_template(
@@ -135,9 +129,40 @@ def new() -> ResponseReturnValue:
             title=title,
             definition=chosen,
             errors=errors,
+            can_start=may(actor, Right.START_PLAN),
         ),
         status,
     )
+
+
+@bp.post("/copy-last-year")
+@login_required
+def copy() -> ResponseReturnValue:
+    """Start a plan copied from the agency's plan of the year before; its draft opens next."""
+    actor = current_actor()
+    try:
+        process_id = copy_last_year(new_uow(), actor)
+    except NotFound as err:  # nothing to copy: say so where the button was
+        flash(labels.error_message(err.code, err.message, err.params), "error")
+        return redirect(url_for("web.processes.new"))
+    flash(
+        gettext("Last year's plan is copied, its dates moved a year. Check it and draft on."),
+        "success",
+    )
+    return _to_first_task(actor, process_id)
+
+
+def _to_first_task(actor: Actor, process_id: int) -> ResponseReturnValue:
+    """The new process's first open task (its starter's draft), else the process."""
+    started = process_detail(new_uow(write=False), actor, process_id)
+    first = [
+        t
+        for t in getattr(started, "tasks", [])  # its starter reads it in full
+        if t.state == TaskState.OPEN
+    ]
+    if first:
+        return redirect(url_for("web.tasks.show", task_id=first[0].id))
+    return redirect(url_for("web.processes.show", process_id=process_id))
 
 
 def unit_names(actor: Actor, process_id: int) -> dict[str, str]:

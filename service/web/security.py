@@ -3,8 +3,6 @@ own: the API's token requests, refused requests (403) and rate-limit hits (429).
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import ngettext
@@ -16,6 +14,8 @@ from service.operations import security_log, sessions
 from service.operations.security_log import Kind
 from service.validation import NOT_A_DATE
 from service.web.deps import current_actor, log_security, new_uow, wall_clock
+from service.web.forms import parse_date
+from service.web.labels import translate_errors
 
 bp = Blueprint("security", __name__)
 
@@ -26,21 +26,27 @@ TOKEN_ENDPOINT = "auth.Token"  # noqa: S105  # the API's login view, not a secre
 def filters(values: dict[str, str]) -> dict[str, object]:
     """The log's filters from a query string (the page and the API alike).
 
-    :raise Invalid: naming the field: an unknown kind, a malformed date, a bad page."""
+    :raise Invalid: naming the field: an unknown kind, a malformed date (dd/mm/yyyy or ISO),
+        a bad page."""
     errors: dict[str, list[str]] = {}
     found: dict[str, object] = {}
     if values.get("kind"):
         try:
             found["kind"] = Kind(values["kind"])
         except ValueError:
-            errors["kind"] = [f"one of {', '.join(k.value for k in Kind)}"]
+            errors["kind"] = [
+                Message(
+                    "not_a_choice", "Choose one of the options.", choices=[k.value for k in Kind]
+                )
+            ]
     if values.get("user"):
         found["username"] = values["user"].strip()[:80]
     if values.get("date"):
-        try:
-            found["day"] = date.fromisoformat(values["date"])
-        except ValueError:
+        day = parse_date(values["date"])
+        if day is None:
             errors["date"] = [NOT_A_DATE]
+        else:
+            found["day"] = day
     page = values.get("page") or "1"
     if not page.isdigit() or not 1 <= int(page) <= 100_000:
         errors["page"] = [Message("too_small", "Must be at least %(min)s.", min=1)]
@@ -67,8 +73,17 @@ def index() -> ResponseReturnValue:
         per_page=PER_PAGE,
         **chosen,  # type: ignore[arg-type]
     )
-    return render_template(
-        "security_log.html", page=page, values=values, errors=errors, kinds=list(Kind)
+    shown = values | ({} if errors.get("date") or not chosen.get("day") else {"date": ""})
+    return (
+        render_template(
+            "security_log.html",
+            page=page,
+            values=shown,
+            day=chosen.get("day"),
+            errors=translate_errors(errors),
+            kinds=list(Kind),
+        ),
+        400 if errors else 200,
     )
 
 

@@ -7,17 +7,19 @@ from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from flask_login import login_required
 from werkzeug.datastructures import MultiDict
 
-from service.errors import DomainError, Forbidden, Invalid
+from service.attachment_http import send_inline_pdf
+from service.errors import Conflict, DomainError, Forbidden, Invalid
 from service.operations.actors import Actor, load_actor
 from service.operations.drafts import Draft, read_draft, save_draft, typed
-from service.operations.tasks import claim_task, complete_task, release_task
+from service.operations.tasks import Completed, claim_task, complete_task, release_task
 from service.queries.conversations import conversation
 from service.queries.directory import addressable_units, plan_issuers
 from service.queries.processes import ProcessDetail, process_detail
+from service.queries.signing import SigningPreview, preview_pdf, signing_preview
 from service.queries.tasks import TaskDetail, task_detail
 from service.states import TaskState
 from service.steps import Decision, StepKind, Writes, button, kind_of
@@ -124,8 +126,17 @@ def complete(task_id: int) -> ResponseReturnValue:
         return _render(actor, task, data, {}, comment, proposal_taken=True)
     decision = request.form.get("decision") or ""
     try:
-        keys = current_app.extensions["settings"].key_store()
-        done = complete_task(new_uow(), actor, task_id, decision, comment or None, data, keys=keys)
+        settings = current_app.extensions["settings"]
+        done = complete_task(
+            new_uow(),
+            actor,
+            task_id,
+            decision,
+            comment or None,
+            data,
+            keys=settings.key_store(),
+            fanout_inline_max=settings.fanout_inline_max,
+        )
     except Invalid as err:
         # post-redirect-get: the form and its reasons wait in the draft, so Back and reload
         # never send it again
@@ -134,8 +145,37 @@ def complete(task_id: int) -> ResponseReturnValue:
         except DomainError:  # cannot keep it (too large, held by a colleague): answer at once
             return _render(actor, task, data, translate_errors(err.errors), comment, status=422)
         return redirect(url_for("web.tasks.show", task_id=task_id), 303)
-    flash(_sent(actor, done.instance_id, decision, done.next_steps), "success")
+    flash(_signed(done) or _sent(actor, done.instance_id, decision, done.next_steps), "success")
     return redirect(url_for("web.inbox.index"))
+
+
+@bp.get("/<int:task_id>/preview.pdf")
+@login_required
+def preview(task_id: int) -> ResponseReturnValue:
+    """The document signing the task would issue, marked as a preview, for the page's frame."""
+    file = preview_pdf(new_uow(write=False), current_actor(), task_id, gettext("PREVIEW"))
+    return send_inline_pdf(file.name, file.content, file.sha256)
+
+
+def _signed(done: Completed) -> str | None:
+    """What a signing issued: its number, and the units it reached (None: no signing)."""
+    if done.document_number is None:
+        return None
+    number = f"{done.document_number}/{done.document_symbol}"
+    if (done.document_symbol or "").partition("-")[0] == "KH":
+        return str(
+            ngettext(
+                "Signed and issued plan no. %(number)s, sent to %(num)d unit.",
+                "Signed and issued plan no. %(number)s, sent to %(num)d units.",
+                done.units_reached or 0,
+                number=number,
+            )
+        )
+    if done.units_reached:
+        return str(
+            gettext("Signed report no. %(number)s and sent it to the level above.", number=number)
+        )
+    return str(gettext("Signed and issued report no. %(number)s.", number=number))
 
 
 def _sent(actor: Actor, process_id: int, decision: str, next_steps: list[str]) -> str:
@@ -185,6 +225,16 @@ def _initial(task: TaskDetail) -> dict[str, Any]:
     return {name: source[name] for name in _kind(task).schema.fields if name in source}
 
 
+def _signing(actor: Actor, task: TaskDetail, kind: StepKind) -> SigningPreview | None:
+    """An open signing task's confirmation (None: not a signing, or nothing drafted to sign)."""
+    if not (kind.signs_plan or kind.signs_report) or task.state != TaskState.OPEN:
+        return None
+    try:
+        return signing_preview(new_uow(write=False), actor, task.id)
+    except Conflict:
+        return None
+
+
 def _take_proposal(task: TaskDetail, data: dict[str, Any], chosen: list[str]) -> Any:
     """The form's values with the proposed changes ticked (by their index) put in."""
     changes = [] if task.proposal is None else task.proposal.changes
@@ -215,8 +265,10 @@ def _render(
 ) -> ResponseReturnValue:
     kind = _kind(task)
     units = addressable_units(new_uow(write=False), task.process_id)
+    unit_choices = [(u["code"], ("— " * (u["depth"] - 1)) + u["name"]) for u in units]
     options = {
-        "addressed_units": [(u["code"], ("— " * (u["depth"] - 1)) + u["name"]) for u in units],
+        "addressed_units": unit_choices,
+        "pilot_sites.agency": unit_choices,
         "issuer": [
             (symbol, f"KH-{symbol} — {name}")
             for symbol, name in plan_issuers(new_uow(write=False), task.process_id)
@@ -230,6 +282,7 @@ def _render(
         hidden=kind.hidden,
     )
     decisions = [(d, gettext(button(kind, d))) for d in kind.decisions]
+    signing = _signing(actor, task, kind)
     try:
         conv = conversation(new_uow(write=False), actor, task.process_id)
     except Forbidden:  # a task of a process the actor does not read in full: no thread
@@ -241,6 +294,7 @@ def _render(
             "task.html",
             task=task,
             conv=conv,
+            signing=signing,
             document=task.document,
             nodes=nodes,
             decisions=decisions,

@@ -19,7 +19,7 @@ def apply(admin: Person, agency: str, action: str, **fields: str) -> None:
     admin.page.get_by_role("link", name=f"Sắp xếp lại {agency}").click()
     admin.page.wait_for_url("**/admin/agencies/reorganise?code=*")
     admin.page.select_option("#action", action)
-    admin.page.fill("#effective", "2025-07-01")
+    admin.page.fill("#effective", "01/07/2025")
     for name, value in fields.items():
         admin.page.fill(f"#{name}", value)
     admin.page.get_by_role("button", name="Áp dụng").click()

@@ -4,13 +4,16 @@ Police see both, told by a notification, on a phone; the audit log holds the has
 from __future__ import annotations
 
 import hashlib
+import socket
+import time
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from service.cli import DEMO_PASSWORD
-from service.db.models import Event, Task
+from service.db.attachment_store import S3Store
+from service.db.models import Event, Task, TaskDraft
 from service.operations.actors import authenticate
 from service.operations.processes import start_process
 from service.operations.tasks import complete_task
@@ -31,6 +34,11 @@ def _at_finance(server: LiveServer) -> int:
         draft = session.scalars(select(Task.id).filter_by(instance_id=process_id)).one()
     complete_task(server.new_uow(), police, draft, "submit", None, PLAN_2023)
     return process_id
+
+
+def _drafts(server: LiveServer) -> int:
+    with server.app.extensions["session_factory"]() as session:
+        return len(session.scalars(select(TaskDraft.task_id)).all())
 
 
 def test_a_comment_and_a_photo_reach_the_police_and_the_audit_log(
@@ -81,3 +89,36 @@ def test_a_comment_and_a_photo_reach_the_police_and_the_audit_log(
     assert events["comment_added"]["sha256"] == hashlib.sha256(QUESTION.encode()).hexdigest()
     assert events["comment_added"]["mentions"] == ["thanh-hoa-cong-an"]
     assert events["file_attached"]["sha256"] == hashlib.sha256(photo).hexdigest()
+
+
+def test_with_the_file_store_away_the_upload_says_so_and_nothing_typed_is_lost(
+    chromium: Any, live_server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "antq")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "antq-secret")
+    with socket.socket() as probe:  # a port where nothing listens: the store is away
+        probe.bind(("127.0.0.1", 0))
+        away = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    live_server.app.extensions["attachments"] = S3Store("antq-attachments", away)
+    _at_finance(live_server)
+    finance = Person(chromium, live_server, "thanhhoa.taichinh")
+    finance.open_task("Ngày hội")
+    page, task_url = finance.page, finance.page.url
+    page.fill("#comment", "Đề nghị bổ sung dự toán chi tiết cho 54 suất quà")  # not yet saved
+    page.set_input_files(
+        "#attach-file",
+        files=[{"name": "du-toan.png", "mimeType": "image/png", "buffer": png("teal")}],
+    )
+    page.get_by_role("button", name="Đính kèm", exact=True).click()
+    page.wait_for_url("**/attachments")
+    error = page.locator("#attach-file-error").inner_text()
+    assert "Kho lưu tệp (S3 antq-attachments) không phản hồi" in error
+    finance.shot("attach-store-away-1366")
+    deadline = time.monotonic() + 10  # the draft's request outlives the page that sent it
+    while not _drafts(live_server) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    finance.goto(task_url.removeprefix(live_server.url))
+    assert (
+        page.locator("#comment").input_value() == "Đề nghị bổ sung dự toán chi tiết cho 54 suất quà"
+    )
+    finance.close()

@@ -65,4 +65,22 @@ def test_the_supervisor_finds_the_bottleneck_and_the_late_units(
     assert set(late) == set(rows)
     assert late["Xã Nga Sơn"][6:8] == ("Chậm", "Chưa báo cáo")
     person.shot("dashboard-late-1366")
+
+    # the trend's range is typed as every date of the pages is, dd/mm/yyyy, and read back so
+    trend = page.locator("form.trend-range")
+    trend.get_by_label("Từ ngày", exact=True).fill("02/11/2026")
+    trend.get_by_label("Đến ngày", exact=True).fill("20/11/2026")
+    trend.get_by_role("button").click()
+    page.wait_for_url("**from=02%2F11%2F2026**")
+    assert page.get_by_label("Từ ngày", exact=True).input_value() == "02/11/2026"
+    assert "02/11/2026" in (page.locator("img.chart").get_attribute("alt") or "")
+    assert page.locator("img.chart").evaluate("img => img.complete && img.naturalWidth") > 0
+    # a day that does not exist: the page again, the value as typed and the field marked
+    page.get_by_label("Từ ngày", exact=True).fill("31/02/2026")
+    page.locator("form.trend-range").get_by_role("button").click()
+    page.wait_for_url("**from=31%2F02%2F2026**")
+    field = page.get_by_label("Từ ngày", exact=True)
+    assert field.input_value() == "31/02/2026" and field.get_attribute("aria-invalid") == "true"
+    assert page.locator("#from-error").inner_text() == "Nhập ngày theo dạng dd/mm/yyyy."
+    person.shot("dashboard-bad-date-1366")
     person.close()

@@ -34,9 +34,10 @@ from service.operations.definitions import deploy
 from service.operations.delegations import grant_delegation, revoke_delegation
 from service.operations.directory import load_directory
 from service.operations.directory_import import import_agencies
+from service.operations.fanout import issue_batch, issue_pending
 from service.operations.incidents import cancel_incident, retry_incident
 from service.operations.notifications import mark_read
-from service.operations.processes import start_process
+from service.operations.processes import copy_last_year, start_process
 from service.operations.registers import set_next_number
 from service.operations.rendering import fail, render_pending, take_jobs
 from service.operations.reorganisation import (
@@ -84,9 +85,9 @@ from tests.operations.conftest import (
 from tests.operations.test_operations import BPMN
 
 AUDIT_TABLES = frozenset({"event", "checkpoint", "audit_chain"})
-# The render worker's queue: a job's lease and attempts are bookkeeping, not business; what a job
-# does to its document (rendered, or given up) is recorded.
-QUEUES = frozenset({"render_job"})
+# The render worker's queues: a job's lease and attempts are bookkeeping, not business; what a job
+# does to its document (rendered, or given up) or its plan (units started) is recorded.
+QUEUES = frozenset({"render_job", "fanout_job"})
 BUSINESS = [t for t in Base.metadata.sorted_tables if t.name not in AUDIT_TABLES | QUEUES]
 AWARDS = "thanhhoa.thiduakhenthuong"
 DEMO_SECRET = "NGAYHOITOANDANBAOVEANNINHTOQUOCX"  # noqa: S105  # the README's demo key
@@ -153,6 +154,8 @@ EXEMPT: dict[str, str] = {
     "documents.issuer_choices": READ,
     "documents.plan_grounds": READ + " (what a plan's preamble cites)",
     "documents.cited": PURE,
+    "documents.next_number": READ + " (the number a signing would take, not taken)",
+    "documents.to_sign": READ + " (a signing's preview)",
     "security_log.read": READ,
     "security_log.record": "writes the security log itself (logins, refusals): its own record",
     "sessions.check": SESSIONS,
@@ -172,6 +175,7 @@ EXEMPT: dict[str, str] = {
     "registers.register_symbols": PURE,
     "registers.resolve_register": PURE,
     "rendering.any_due": READ,
+    "fanout.any_due": READ,
     "rendering.render": PURE + " (the files from a taken job)",
     "rendering.run_job": "render_pending's step: its case checks each of its commits",
     "rendering.store": "render_pending's step: its case checks each of its commits",
@@ -250,6 +254,13 @@ class _Outbox:
 def _with_email(ops: Ops) -> None:
     with ops.factory() as session, session.begin():  # preparation, outside the check
         session.execute(update(User).values(email=User.username + "@example.vn"))
+
+
+def _copying(ops: Ops) -> Callable[[], object]:
+    """Last year's plan drafted; a year on, the copy starts this year's."""
+    _complete(ops, _start(ops), POLICE, "submit", PLAN_2023)
+    ops.clock.advance(days=366)
+    return lambda: copy_last_year(ops.uow(), ops.actor(POLICE))
 
 
 # Each case prepares the database and returns the call under test.
@@ -333,6 +344,14 @@ def _email_pending(ops: Ops) -> None:
     with ops.uow() as uow:
         assert email_pending(uow, outbox)
     assert outbox.sent
+
+
+def _issuing(ops: Ops) -> int:
+    """A plan signed to its nine units with the threshold at one: the worker issues it."""
+    process = _at_chairman(ops)
+    (task,) = ops.open_tasks(process)
+    complete_task(ops.uow(), ops.actor(CHAIRMAN), task.id, "approve", None, {}, fanout_inline_max=1)
+    return process
 
 
 def _jobs_due(ops: Ops) -> Callable[[], object]:
@@ -472,6 +491,7 @@ CASES: dict[str, Case] = {
     "deadlines.email_pending": _emailing,
     "directory.load_directory": _new_user,
     "processes.start_process": lambda ops: lambda: _start(ops),
+    "processes.copy_last_year": lambda ops: _copying(ops),
     "registers.set_next_number": lambda ops: (
         lambda: set_next_number(ops.uow(), ops.actor(ADMIN), "thanh-hoa-so-y-te", 2023, "KH", 83)
     ),
@@ -529,6 +549,8 @@ CASES: dict[str, Case] = {
     ),
     "users.seal_second_factors": lambda ops: lambda: seal_second_factors(ops.uow(), SYSTEM),
     "rendering.fail": _job_failing,
+    "fanout.issue_batch": lambda ops: (_issuing(ops), lambda: issue_batch(ops.uow(), 4))[1],
+    "fanout.issue_pending": lambda ops: (_issuing(ops), lambda: issue_pending(ops.uow, size=4))[1],
     "rendering.render_pending": lambda ops: (_issued(ops), lambda: render_pending(ops.uow))[1],
     "rendering.take_jobs": _jobs_due,
     "replay.replay": lambda ops: (p := _start(ops), lambda: replay(ops.uow(False), SYSTEM, p))[1],

@@ -97,8 +97,12 @@ class Rule:
     ok: int = 200
     denied: int = 403
     anonymous: int | None = None  # default: 401 for /api/, 302 to the login page otherwise
+    # callers let through the access check who then find nothing to act on (404)
+    empty: frozenset[str] = frozenset()
 
     def expect(self, caller: str, api: bool) -> int:
+        if caller in self.empty:
+            return 404
         if caller in self.allowed:
             return self.ok
         if caller == "anonymous":
@@ -177,6 +181,12 @@ TABLE: dict[tuple[str, str], tuple[Request, Rule]] = {
     ("POST", "/api/v1/processes"): (
         _json({"definition": "plan_chain", "title": "Kế hoạch thử quyền"}),
         Rule(STARTERS, ok=201),
+    ),
+    # a standing body copies its plan of the year before: Thanh Hóa's police has one (201),
+    # the other callers who may start a plan have none before 2023 (404)
+    ("POST", "/api/v1/processes/copy-last-year"): (
+        _json({}),
+        Rule(STARTERS, ok=201, empty=STARTERS - {"standing_body"}),
     ),
     ("GET", "/api/v1/processes/<int:process_id>"): (_none, Rule(PLAN_READERS)),
     ("GET", "/api/v1/processes/<int:process_id>/children"): (_none, Rule(PLAN_READERS)),
@@ -330,11 +340,22 @@ TABLE: dict[tuple[str, str], tuple[Request, Rule]] = {
         lambda w: {"data": {"definition": "plan_chain", "title": "Kế hoạch thử quyền"}},
         Rule(STARTERS, ok=302),
     ),
+    ("POST", "/processes/copy-last-year"): (_none, Rule(STARTERS, ok=302)),
     ("GET", "/processes/<int:process_id>"): (_none, Rule(PLAN_READERS)),
     ("GET", "/processes/<int:process_id>/diagram.bpmn"): (_none, Rule(PLAN_READERS)),
     ("GET", "/processes/<int:process_id>/audit-export"): (_none, Rule(PLAN_READERS)),
     ("GET", "/processes/<int:process_id>/replay"): (_none, Rule(PLAN_READERS)),
     ("GET", "/tasks/<int:task_id>"): (_none, Rule(frozenset({"finance"}))),
+    # a signing's preview: the task's own agency and role; Finance's appraisal signs nothing
+    ("GET", "/tasks/<int:task_id>/preview.pdf"): (_none, Rule(frozenset({"finance"}), ok=409)),
+    ("GET", "/api/v1/tasks/<int:task_id>/signing"): (
+        _none,
+        Rule(frozenset({"finance"}), ok=409),
+    ),
+    ("GET", "/api/v1/tasks/<int:task_id>/signing/preview.pdf"): (
+        _none,
+        Rule(frozenset({"finance"}), ok=409),
+    ),
     ("POST", "/tasks/<int:task_id>"): (  # refused: kept as the draft, then back to the page
         lambda w: {"data": {"decision": "no-such-decision"}},
         Rule(frozenset({"finance"}), ok=303),

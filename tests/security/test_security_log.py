@@ -107,7 +107,19 @@ def test_only_administrators_read_the_log_with_filters_and_pages(
     admin.login("admin")
     page = admin.get("/security-log?kind=login_failed").get_data(as_text=True)
     assert "x2" in page and "Đăng nhập không thành công" in page
-    assert admin.get("/security-log?date=nonsense").status_code == 200
+    refused = admin.get("/security-log?date=nonsense&kind=sneaky")
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400  # the page, its fields marked, the values as sent
+    assert (
+        'name="date" value="nonsense"' in page and 'id="date-error"><li>Nhập ngày theo dạng' in page
+    )
+    assert '<option value="sneaky" selected>sneaky</option>' in page and 'id="kind-error"' in page
+    shown = admin.get(f"/security-log?date={today:%d/%m/%Y}").get_data(as_text=True)
+    assert f'name="date" value="{today:%d/%m/%Y}"' in shown and "x2" in shown
+    far = admin.get("/security-log?kind=login_failed&page=999").get_data(as_text=True)
+    assert "Không có gì ở trang 999." in far and 'href="/security-log?kind=login_failed"' in far
+    iso = admin.get(f"/security-log?date={today}").get_data(as_text=True)
+    assert f'name="date" value="{today:%d/%m/%Y}"' in iso
 
 
 def test_password_spraying_from_one_address_is_stopped(app: Flask, browser: Browser) -> None:

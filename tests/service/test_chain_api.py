@@ -151,7 +151,9 @@ def test_whoever_drafted_a_plan_cannot_sign_it(app: Flask, api: ApiClient) -> No
     head = load_actor(new_uow(), api.get("/api/v1/me", "thanhhoa.soyte.giamdoc").json["id"])
     both = replace(head, roles=head.roles | {"standing_body"})
     process = start_process(new_uow(), both, "plan_chain", "Kế hoạch của Sở Y tế")
-    plan = {**PLAN_2023, "addressed_units": [], "nominations": []}
+    # the department's own plan: no units below it, so its pilot sites name none
+    sites = [{**site, "agency": None} for site in PLAN_2023["pilot_sites"]]
+    plan = {**PLAN_2023, "addressed_units": [], "nominations": [], "pilot_sites": sites}
     with new_uow() as uow:
         (draft,) = uow.session.scalars(select(Task.id).filter_by(instance_id=process, state="open"))
     complete_task(new_uow(), both, draft, "submit", None, plan)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from flask import Flask
 
+from service import plan_years
 from service.demo import bac_giang, campaigns, reorganisation
 from service.forms import PlanSchema
 from tests.conftest import DIRECTORY, ApiClient
@@ -17,8 +18,8 @@ from tests.service.audit_walk import audited
 
 
 def test_anniversaries_count_from_1945_and_2005() -> None:
-    assert campaigns.anniversaries(2023) == (78, 18)  # as the 2023 plan (seed 000) says
-    assert campaigns.anniversaries(2026) == (81, 21)
+    assert plan_years.anniversaries(2023) == (78, 18)  # as the 2023 plan (seed 000) says
+    assert plan_years.anniversaries(2026) == (81, 21)
 
 
 def test_a_later_plan_counts_its_anniversaries() -> None:
@@ -29,7 +30,7 @@ def test_a_later_plan_counts_its_anniversaries() -> None:
     assert "21 năm Ngày hội toàn dân bảo vệ ANTQ (19/8/2005 - 19/8/2026)" in body
     assert "78 năm" not in body and "18 năm" not in body and "2023" not in json.dumps(plan)
     assert plan["title"].endswith("năm 2026 trên địa bàn tỉnh Thanh Hóa")
-    assert campaigns.plan_text_for("80 năm Ngày truyền thống Công an nhân dân", 2023, 2025) == (
+    assert plan_years.plan_text_for("80 năm Ngày truyền thống Công an nhân dân", 2023, 2025) == (
         "80 năm Ngày truyền thống Công an nhân dân"
     )
     earlier = json.dumps(campaigns._province_plan(date(2025, 8, 24), 2025), ensure_ascii=False)
@@ -39,9 +40,9 @@ def test_a_later_plan_counts_its_anniversaries() -> None:
 
 def test_the_source_year_gives_back_the_seed_text() -> None:
     text = campaigns.PLAN.read_text(encoding="utf-8")
-    assert campaigns.plan_text_for(text, 2026, 2026) == text
+    assert plan_years.plan_text_for(text, 2026, 2026) == text
     seed = (campaigns.PLAN.parent / "plan_thanh_hoa_2023.json").read_text(encoding="utf-8")
-    assert campaigns.plan_text_for(seed, 2023, 2023) == seed
+    assert plan_years.plan_text_for(seed, 2023, 2023) == seed
 
 
 def test_the_demo_plan_addresses_the_departments_and_the_new_communes() -> None:

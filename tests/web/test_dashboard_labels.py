@@ -42,12 +42,16 @@ def test_the_campaign_picker_moves_on_its_button_not_while_arrowing(
     api: ApiClient, browser: Browser
 ) -> None:
     """A plain GET form: the select changes nothing until "Xem" is pressed (arrowing through
-    a select fires change events); an unknown campaign falls back to the newest."""
+    a select fires change events); an unknown campaign is marked on the newest's page."""
     campaign = api.start_plan(POLICE)
     browser.login(SUPERVISOR)
     page = browser.get(f"/dashboard/{campaign}").get_data(as_text=True)
     assert "data-navigate" not in page
-    assert re.search(r'<select id="campaign" name="campaign">', page)
+    assert re.search(r"<select id=\"campaign\" name=\"campaign\"\s*>", page)
     assert browser.get(f"/dashboard?campaign={campaign}").location == f"/dashboard/{campaign}"
-    assert browser.get("/dashboard?campaign=999999").location == f"/dashboard/{campaign}"
-    assert browser.get("/dashboard?campaign=abc").location == f"/dashboard/{campaign}"
+    for unknown in ("999999", "abc", str(10**26)):
+        marked = browser.get(f"/dashboard?campaign={unknown}")
+        assert marked.status_code == 400
+        page = marked.get_data(as_text=True)
+        assert f'<option value="{unknown}" selected>{unknown}</option>' in page
+        assert 'id="campaign-error"><li>Không có đợt phát động này.' in page

@@ -35,7 +35,7 @@ def test_reorganisations_on_the_page(app: Flask, browser: Browser, clock: FakeCl
     browser.login(ADMIN)
     form = browser.get("/admin/agencies/reorganise?code=thuong-xuan").get_data(as_text=True)
     assert 'value="thuong-xuan"' in form
-    day = {"effective": "2025-07-01"}
+    day = {"effective": "01/07/2025"}
 
     created = reorganise(
         browser, "create", code="thanh-hoa-xa-moi", name="Xã Mới", kind="commune",

@@ -18,6 +18,7 @@ from service.db.models.idempotency import IdempotencyKey
 from service.db.models.incidents import Incident
 from service.db.models.processes import (
     Event,
+    FanoutJob,
     Notification,
     NotificationRead,
     ProcessDefinition,
@@ -38,6 +39,7 @@ __all__ = [
     "Delegation",
     "Document",
     "Event",
+    "FanoutJob",
     "IdempotencyKey",
     "Incident",
     "LoginSession",

@@ -136,6 +136,32 @@ class ReportRound(Base):
     open: Mapped[int]
 
 
+class FanoutJob(Base):
+    """A signed plan's units still to be started, for a worker to start in batches.
+
+    `issued` counts the units of `units` (in the order addressed) that have their instance:
+    each batch reads it and moves it in the transaction that inserts that batch's instances,
+    holding this row's lock, so a batch cut short leaves nothing and no unit is started twice.
+    Takeable while not done and `run_after` has passed (a failed batch backs off).
+    """
+
+    __tablename__ = "fanout_job"
+    __table_args__ = (Index("ix_fanout_job_due", "done_at", "run_after"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), unique=True)
+    units: Mapped[list[str]]  # agency codes, frozen at signing
+    issued: Mapped[int] = mapped_column(default=0)
+    # who signed: the units' `process_started` events name them, as an inline issue does
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    actor_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
+    created_at: Mapped[datetime]
+    run_after: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(default=0)  # failed batches
+    last_error: Mapped[str | None] = mapped_column(Text)
+    done_at: Mapped[datetime | None]
+
+
 class Event(Base):
     """An append-only record of one state change of a process instance or of the directory."""
 

@@ -67,6 +67,7 @@
     holder.innerHTML = html;
     var row = holder.firstElementChild;
     list.appendChild(row);
+    row.querySelectorAll("[data-filter-select]").forEach(function (input) { input.hidden = false; });
     renumber(fieldset);
     var first = row.querySelector("input:not([type=hidden]), select, textarea");
     if (first) first.focus();
@@ -93,6 +94,14 @@
   document.addEventListener("input", function (event) {
     var fieldset = event.target.closest("[data-budget]");
     if (fieldset) updateBudget(fieldset);
+    if (event.target.matches("[data-filter-select]")) {
+      var wanted = fold(event.target.value.trim());
+      var select = document.getElementById(event.target.getAttribute("data-filter-select"));
+      Array.prototype.forEach.call(select.options, function (option) {
+        option.hidden = option.value !== "" && !option.selected && wanted !== "" &&
+          fold(option.textContent).indexOf(wanted) === -1;
+      });
+    }
     if (event.target.matches("[data-filter]")) {
       var needle = fold(event.target.value.trim());
       var list = document.getElementById(event.target.getAttribute("data-filter"));
@@ -128,6 +137,19 @@
     form.addEventListener("input", touched);
     form.addEventListener("change", touched);
     form.addEventListener("submit", function () { stopped = true; });
+    /* Another form of the page (a comment, a file) leaves it: what was typed is saved first,
+       by a request that outlives the page (keepalive). */
+    document.addEventListener("submit", function (event) {
+      if (event.target === form || !dirty || stopped) return;
+      dirty = false;
+      fetch(url, {
+        method: "POST",
+        body: new FormData(form),
+        credentials: "same-origin",
+        headers: { "Accept": "application/json" },
+        keepalive: true
+      }).catch(function () {});
+    });
     function save() {
       if (!dirty || busy || stopped) return;
       dirty = false;
@@ -159,7 +181,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("form[data-autosave]").forEach(autosave);
-    document.querySelectorAll("[data-filter]").forEach(function (input) { input.hidden = false; });
+    document.querySelectorAll("[data-filter], [data-filter-select]").forEach(function (input) { input.hidden = false; });
     document.querySelectorAll("[data-budget]").forEach(updateBudget);
     var errors = document.getElementById("form-errors");
     var form = document.querySelector("[data-focus]");
