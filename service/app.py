@@ -13,12 +13,13 @@ from service.config import MIN_SECRET_KEY, Settings, UnsafeConfiguration
 from service.db.attachment_store import store_for
 from service.db.base import MAX_ID, utcnow
 from service.db.roles import unsafe_role
-from service.db.sealed import DEV_KEY, use_keys
+from service.db.sealed import DEV_KEY, KeyMismatch, use_keys
 from service.db.session import make_engine, make_session_factory
 from service.db.uow import UnitOfWork
 from service.mail import SmtpMailer
 from service.operations.actors import ActorCache, users_with_password
-from service.text_input import refuse_unstorable_text
+from service.operations.users import second_factors_opening
+from service.text_input import JsonProvider, refuse_unstorable_text
 from workflows.runtime import set_script_budget
 
 
@@ -52,10 +53,10 @@ def create_app(settings: Settings | None = None) -> Flask:
         if settings.smtp_host is None
         else SmtpMailer(settings.smtp_host, settings.smtp_port, settings.smtp_sender)
     )
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Vietnamese as UTF-8, not \u escapes
+    app.json = JsonProvider(app)  # Vietnamese as UTF-8, not \u escapes; no depth a parser fails on
     engine = make_engine(settings.database_url)
     if settings.production:
-        _refuse_demo_settings(settings, engine)
+        _refuse_demo_settings(settings, engine, app)
     app.extensions["db_engine"] = engine
     app.extensions["session_factory"] = make_session_factory(engine)
     app.extensions["actors"] = actors = ActorCache(settings.actor_cache_seconds)
@@ -78,8 +79,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     return app
 
 
-def _refuse_demo_settings(settings: Settings, engine: Engine) -> None:
-    """:raise UnsafeConfiguration: no APP_SECRET_KEY or APP_TOTP_KEY of its own, demo passwords
+def _refuse_demo_settings(settings: Settings, engine: Engine, app: Flask) -> None:
+    """:raise UnsafeConfiguration: no APP_SECRET_KEY or APP_TOTP_KEY of its own, or not the
+    key the stored seeds were sealed with, demo passwords
     in use, or a PostgreSQL user that could rewrite the audit log (service.db.roles)."""
     if len(settings.secret_key) < MIN_SECRET_KEY:
         raise UnsafeConfiguration(
@@ -93,6 +95,7 @@ def _refuse_demo_settings(settings: Settings, engine: Engine) -> None:
             "seeds (python3 -c 'from cryptography.fernet import Fernet; "
             "print(Fernet.generate_key().decode())'); keep it apart from the database's backups."
         )
+    _refuse_wrong_totp_key(app, engine)
     demo = users_with_password(UnitOfWork(make_session_factory(engine), write=False), DEMO_PASSWORD)
     engine.dispose()  # gunicorn forks after this (preload_app): no connection crosses the fork
     if demo:
@@ -110,4 +113,21 @@ def _refuse_demo_settings(settings: Settings, engine: Engine) -> None:
             "log's triggers or rewrite it. Run the migrations as the owner, create the "
             "service's role with `flask --app service db create-app-role NAME` and set "
             "APP_DATABASE_URL to that role (README, Production)."
+        )
+
+
+def _refuse_wrong_totp_key(app: Flask, engine: Engine) -> None:
+    """:raise UnsafeConfiguration: seeds are stored and APP_TOTP_KEY opens none of them (every
+    second factor would answer 503); some only: logged, as those users' logins will be."""
+    opened, stored = second_factors_opening(UnitOfWork(make_session_factory(engine), write=False))
+    engine.dispose()  # no connection crosses the fork
+    if stored and not opened:
+        raise UnsafeConfiguration(f"APP_ENV=production refuses to start: {KeyMismatch()}.")
+    if opened < stored:
+        app.logger.error(
+            "%s of %s second factors do not open: %s, or reset theirs with "
+            "`flask users reset-second-factor`",
+            stored - opened,
+            stored,
+            KeyMismatch(),
         )

@@ -36,6 +36,7 @@ from service.documents.pades import timestamper
 from service.errors import NotFound
 from service.operations.actors import SYSTEM, password_hasher
 from service.operations.audit import checkpoint, checkpoint_due
+from service.operations.dashboard_figures import refresh_figures
 from service.operations.definitions import deploy
 from service.operations.directory import load_directory
 from service.operations.fanout import BATCH as FANOUT_BATCH
@@ -45,6 +46,7 @@ from service.operations.rendering import LEASE, any_due, render_pending, worker_
 from service.operations.scheduler import tick
 from service.operations.second_factor import disable_user as disable
 from service.operations.sessions import set_password as change_password
+from service.queries.dashboard import compute_figures
 from service.queries.directory import key_holders
 from service.users_cli import users
 from workflows.calendar import local_day
@@ -145,6 +147,7 @@ def load_demo(demo_otp: bool) -> None:
     campaigns.play(factory, today, click.echo)
     bac_giang.play(factory, today, click.echo)
     phase("demo campaigns: played")
+    phase(f"dashboard figures: {refresh_figures(_uow, compute_figures)} campaigns refreshed")
     with factory() as session:
         waiting = session.scalar(
             select(func.count()).select_from(RenderJob).where(RenderJob.done_at.is_(None))
@@ -237,11 +240,12 @@ def scheduler(once: bool, interval: int, checkpoint_minutes: int | None) -> None
     config = current_app.config
     minutes = config["CHECKPOINT_MINUTES"] if checkpoint_minutes is None else checkpoint_minutes
     for _ in itertools.count(1):
-        report = tick(_uow, current_app.extensions["mailer"])
+        report = tick(_uow, current_app.extensions["mailer"], compute_figures)
         click.echo(
             f"timers fired: {report.timers_fired}, deadline changes: {report.deadline_changes}, "
             f"reminders sent: {report.reminders_sent}, e-mails sent: {report.emails_sent}, "
-            f"reorganisations applied: {report.reorganisations_applied}"
+            f"reorganisations applied: {report.reorganisations_applied}, "
+            f"dashboards refreshed: {report.figures_refreshed}"
         )
         try:
             due = minutes and checkpoint_due(_uow(write=False), timedelta(minutes=minutes))

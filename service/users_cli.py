@@ -8,18 +8,31 @@ Each acts as the command line's SYSTEM actor and is recorded on the directory's 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from service.db.sealed import KeyMismatch
 from service.db.uow import UnitOfWork
 from service.errors import NotFound
 from service.operations.actors import SYSTEM
 from service.operations.users import reset_second_factor, seal_second_factors
 
-# An AppGroup runs its commands inside the app context, also under the test CLI runner.
-users = AppGroup("users", help="Users' second factors, from the command line.")
+
+class _Users(AppGroup):
+    """An AppGroup runs its commands inside the app context, also under the test CLI runner;
+    a wrong APP_TOTP_KEY ends them with its fix and a non-zero status, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyMismatch as err:
+            raise click.ClickException(str(err)) from err
+
+
+users = _Users("users", help="Users' second factors, from the command line.")
 
 
 def _uow() -> UnitOfWork:

@@ -107,6 +107,8 @@ class SqliteTemplates:
 
     def __init__(self, folder: Path, demo_hash: str) -> None:
         self.empty, self.demo = folder / "empty.sqlite3", folder / "demo.sqlite3"
+        if self.demo.exists():  # kept by an earlier session (TEST_SQLITE_TEMPLATES)
+            return
         upgrade(f"sqlite:///{self.empty}")
         shutil.copyfile(self.empty, self.demo)
         load_demo(f"sqlite:///{self.demo}", demo_hash)
@@ -170,7 +172,12 @@ class PostgresqlTemplates:
 
 @pytest.fixture(scope="session")
 def sqlite_templates(tmp_path_factory: pytest.TempPathFactory, demo_hash: str) -> SqliteTemplates:
-    return SqliteTemplates(tmp_path_factory.mktemp("templates"), demo_hash)
+    """Built once per session; with TEST_SQLITE_TEMPLATES (scripts/mutation.sh: hundreds of
+    short sessions on the same code's schema) once into that folder and kept."""
+    kept = os.environ.get("TEST_SQLITE_TEMPLATES")
+    if kept:
+        Path(kept).mkdir(parents=True, exist_ok=True)
+    return SqliteTemplates(Path(kept) if kept else tmp_path_factory.mktemp("templates"), demo_hash)
 
 
 @pytest.fixture(scope="session")

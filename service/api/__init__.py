@@ -30,6 +30,8 @@ from service.api import (
 )
 from service.api.deps import TokenClaims, current_actor
 from service.api.schemas import ErrorSchema
+from service.api.step_schemas import register_step_schemas
+from service.db.sealed import KeyMismatch
 from service.errors import DomainError, Invalid, StoreUnavailable, coded
 
 
@@ -63,6 +65,7 @@ def init_app(app: Flask) -> None:
         users,
     ):
         api.register_blueprint(module.blp)
+    register_step_schemas(api.spec)  # what a completion's `data` holds, by the task's form
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(Exception, _unexpected_error)
     app.before_request(_authenticate)
@@ -119,6 +122,9 @@ class _Api(Api):  # type: ignore[misc]  # flask_smorest is untyped
         return payload, status, headers
 
 
+MISCONFIGURED = "The service is misconfigured: an administrator must correct its settings."
+
+
 def _body(status: int, **extra: Any) -> dict[str, Any]:
     return {"code": status, "status": HTTPStatus(status).phrase, **extra}
 
@@ -143,5 +149,9 @@ def _unexpected_error(err: Exception) -> Any:
         current_app.logger.warning("database unavailable: %s", err.orig)
         body = _body(503, error="database_unavailable", message="The database is unavailable.")
         return body, 503, {"Retry-After": "1"}
+    if isinstance(err, KeyMismatch):  # the operator's to fix: say how in the log, not a 500
+        current_app.logger.error("service misconfigured: %s", err)
+        body = _body(503, error="service_misconfigured", message=MISCONFIGURED)
+        return body, 503
     current_app.logger.exception("unexpected error")
     return _body(500, message="An unexpected error occurred; it has been logged."), 500

@@ -1,10 +1,14 @@
-"""Supervisors' figures for a campaign (a plan and everything that cascaded from it)."""
+"""Supervisors' figures for a campaign (a plan and everything that cascaded from it). Every view
+answers with `Figures-As-Of`: when the figures were computed (the scheduler refreshes them;
+service.operations.dashboard_figures), ISO 8601 in UTC."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask.views import MethodView
+from marshmallow import fields, validate
 
 from service.api.blueprint import BEARER, Blueprint
 from service.api.deps import current_actor, new_uow
@@ -20,7 +24,41 @@ from service.api.schemas import (
     UnitArgsSchema,
     UnitProgressSchema,
 )
+from service.db.base import MAX_ID
 from service.queries import dashboard
+
+T = TypeVar("T")
+AS_OF = {
+    "Figures-As-Of": {
+        "description": "when the figures were computed",
+        "schema": {"type": "string", "format": "date-time"},
+    }
+}
+
+
+class _First:
+    """`limit`: a view's first rows only (the kept figures read just those)."""
+
+    limit = fields.Integer(
+        load_default=None,
+        validate=validate.Range(1, MAX_ID),
+        metadata={"description": "the first N rows only; default all"},
+    )
+
+
+class _AgencyArgs(_First, AgencyArgsSchema):
+    pass
+
+
+class _UnitArgs(_First, UnitArgsSchema):
+    pass
+
+
+def _dated(campaign_id: int, view: Callable[[], T]) -> tuple[T, dict[str, str]]:
+    """The view's figures and when they were computed, as a header (the bodies stay lists)."""
+    as_of = dashboard.as_of(new_uow(write=False), current_actor(), campaign_id)
+    return view(), {"Figures-As-Of": as_of.isoformat()}
+
 
 blp = Blueprint(
     "dashboard",
@@ -43,33 +81,42 @@ class Campaigns(MethodView):
 class Steps(MethodView):
     @blp.doc(**BEARER)
     @blp.arguments(CampaignArgsSchema, location="query")
-    @blp.response(200, FiguresSchema(many=True))
-    def get(self, args: dict[str, Any]) -> list[dashboard.Figures]:
+    @blp.response(200, FiguresSchema(many=True), headers=AS_OF)
+    def get(self, args: dict[str, Any]) -> tuple[list[dashboard.Figures], dict[str, str]]:
         """Per step: open tasks, their wait (median, 90th percentile), overdue, round trips."""
-        return dashboard.steps(new_uow(write=False), current_actor(), args["campaign"])
+        return _dated(
+            args["campaign"],
+            lambda: dashboard.steps(new_uow(write=False), current_actor(), args["campaign"]),
+        )
 
 
 @blp.route("/agencies")
 class Agencies(MethodView):
     @blp.doc(**BEARER)
-    @blp.arguments(AgencyArgsSchema, location="query")
-    @blp.response(200, AgencyFiguresSchema)
-    def get(self, args: dict[str, Any]) -> dashboard.AgencyFigures:
+    @blp.arguments(_AgencyArgs, location="query")
+    @blp.response(200, AgencyFiguresSchema, headers=AS_OF)
+    def get(self, args: dict[str, Any]) -> tuple[dashboard.AgencyFigures, dict[str, str]]:
         """The same figures per agency, sorted; the ten longest-waiting open tasks."""
-        return dashboard.agencies(
-            new_uow(write=False), current_actor(), args["campaign"], args["sort"]
+        return _dated(
+            args["campaign"],
+            lambda: dashboard.agencies(
+                new_uow(write=False), current_actor(), args["campaign"], args["sort"], args["limit"]
+            ),
         )
 
 
 @blp.route("/units")
 class Units(MethodView):
     @blp.doc(**BEARER)
-    @blp.arguments(UnitArgsSchema, location="query")
-    @blp.response(200, UnitProgressSchema(many=True))
-    def get(self, args: dict[str, Any]) -> list[dashboard.UnitProgress]:
+    @blp.arguments(_UnitArgs, location="query")
+    @blp.response(200, UnitProgressSchema(many=True), headers=AS_OF)
+    def get(self, args: dict[str, Any]) -> tuple[list[dashboard.UnitProgress], dict[str, str]]:
         """The tree of units, parents first, with progress and counts rolled up per branch."""
-        return dashboard.units(
-            new_uow(write=False), current_actor(), args["campaign"], args["show"]
+        return _dated(
+            args["campaign"],
+            lambda: dashboard.units(
+                new_uow(write=False), current_actor(), args["campaign"], args["show"], args["limit"]
+            ),
         )
 
 
@@ -77,11 +124,14 @@ class Units(MethodView):
 class Trend(MethodView):
     @blp.doc(**BEARER)
     @blp.arguments(TrendArgsSchema, location="query")
-    @blp.response(200, TrendDaySchema(many=True))
-    def get(self, args: dict[str, Any]) -> list[dashboard.TrendDay]:
+    @blp.response(200, TrendDaySchema(many=True), headers=AS_OF)
+    def get(self, args: dict[str, Any]) -> tuple[list[dashboard.TrendDay], dict[str, str]]:
         """Tasks opened, closed and overdue per day (Vietnam time)."""
-        return dashboard.trend(
-            new_uow(write=False), current_actor(), args["campaign"], args["start"], args["end"]
+        return _dated(
+            args["campaign"],
+            lambda: dashboard.trend(
+                new_uow(write=False), current_actor(), args["campaign"], args["start"], args["end"]
+            ),
         )
 
 
@@ -89,7 +139,10 @@ class Trend(MethodView):
 class Compare(MethodView):
     @blp.doc(**BEARER)
     @blp.arguments(CampaignArgsSchema, location="query")
-    @blp.response(200, CompareSchema)
-    def get(self, args: dict[str, Any]) -> dashboard.Comparison:
+    @blp.response(200, CompareSchema, headers=AS_OF)
+    def get(self, args: dict[str, Any]) -> tuple[dashboard.Comparison, dict[str, str]]:
         """This campaign beside last year's cycle of the same plan at the same level."""
-        return dashboard.compare(new_uow(write=False), current_actor(), args["campaign"])
+        return _dated(
+            args["campaign"],
+            lambda: dashboard.compare(new_uow(write=False), current_actor(), args["campaign"]),
+        )

@@ -233,12 +233,6 @@ class TaskListArgsSchema(Schema):
     )
 
 
-class CompleteTaskSchema(Schema):
-    decision = fields.String(required=True, validate=validate.Length(1, 20))
-    comment = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=5000))
-    data = fields.Dict(load_default=dict)
-
-
 class DraftFieldsSchema(Schema):
     inputs = fields.List(  # `fields` is the schema's own attribute: named so only outside
         fields.Tuple((fields.String(validate=validate.Length(1, 200)), fields.String())),

@@ -15,7 +15,6 @@ from service.api.notice_schemas import RemindedSchema
 from service.api.schemas import (
     AssignTaskSchema,
     CompletedSchema,
-    CompleteTaskSchema,
     DraftFieldsSchema,
     DraftSchema,
     InboxCountsSchema,
@@ -24,6 +23,7 @@ from service.api.schemas import (
     TaskSchema,
 )
 from service.api.signing_schemas import SigningPreviewSchema
+from service.api.step_schemas import CompleteTaskSchema
 from service.attachment_http import send_inline_pdf
 from service.errors import NotFound
 from service.operations.drafts import Draft, read_draft, save_draft

@@ -27,7 +27,16 @@ _CLEAR = re.compile(r"[A-Z2-7]+=*")  # a base32 seed as stored before sealing (0
 
 
 class KeyMismatch(RuntimeError):
-    """No configured key opens a sealed secret: APP_TOTP_KEY lost its old key."""
+    """No configured key opens a sealed secret: APP_TOTP_KEY is not the key the seeds were
+    sealed with, or lost it in a rotation. An operator's error: the API and the pages answer
+    503 and log this message, the commands exit with it."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "APP_TOTP_KEY does not open the stored second factors: set APP_TOTP_KEY to the key "
+            "they were sealed with, or, to rotate keys, list that old key second "
+            "(APP_TOTP_KEY=new,old) and run `flask users encrypt-second-factors`"
+        )
 
 
 _keys = MultiFernet([Fernet(DEV_KEY)])
@@ -61,10 +70,16 @@ def unseal(stored: str) -> str:
     try:
         return _keys.decrypt(stored.encode()).decode()
     except InvalidToken as err:
-        raise KeyMismatch(
-            "APP_TOTP_KEY does not open the stored second factors: list the key they were "
-            "sealed with after the new one (APP_TOTP_KEY=new,old)"
-        ) from err
+        raise KeyMismatch from err
+
+
+def opens(stored: str) -> bool:
+    """Whether the configured keys open `stored` (a clear seed needs none)."""
+    try:
+        unseal(stored)
+    except KeyMismatch:
+        return False
+    return True
 
 
 def reseal(stored: str) -> str:

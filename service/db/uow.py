@@ -60,6 +60,10 @@ class UnitOfWork:
         """The time of this unit's changes; tests inject a clock instead of sleeping."""
         return self._clock()
 
+    def reader(self) -> UnitOfWork:
+        """A read-only unit on the same database and clock: long reads outside the write lock."""
+        return UnitOfWork(self._session_factory, write=False, clock=self._clock)
+
     def __enter__(self) -> Self:
         self._recorded = []
         self.session = self._session_factory()

@@ -127,7 +127,7 @@ def actor_of(uow: UnitOfWork, user: User) -> Actor:
         grants=tuple(grants),
         overseen=frozenset(j for j in (user.agency.jurisdiction_id, above) if j is not None),
         session_epoch=user.session_epoch,
-        otp_enrolled=user.totp_secret is not None,
+        otp_enrolled=user.totp_enrolled,
         delegations=delegations,
     )
 

@@ -1,5 +1,5 @@
 """The scheduler's work: fire due BPMN timers, move deadline states, send reminders, forget
-old idempotency keys.
+old idempotency keys, refresh the dashboard's figures (service.operations.dashboard_figures).
 
 Idempotent and safe to run in several processes at once: timers are taken with
 `SELECT … FOR UPDATE SKIP LOCKED` on PostgreSQL (SQLite has one writer at a time anyway), and
@@ -17,6 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from service.db.models import ProcessInstance
 from service.db.uow import UnitOfWork
 from service.mail import Mailer
+from service.operations.dashboard_figures import Compute, refresh_figures
 from service.operations.deadlines import email_pending, refresh_states, send_reminders
 from service.operations.definitions import engine_definition
 from service.operations.idempotency import forget_old_keys
@@ -37,12 +38,18 @@ class TickReport:
     reminders_sent: int
     emails_sent: int = 0
     reorganisations_applied: int = 0
+    figures_refreshed: int = 0
 
 
-def tick(new_uow: Callable[[], UnitOfWork], mailer: Mailer | None = None) -> TickReport:
+def tick(
+    new_uow: Callable[[], UnitOfWork],
+    mailer: Mailer | None = None,
+    figures: Compute | None = None,
+) -> TickReport:
     """One pass of every scheduled job, each batch in its own transaction; reminders are also
-    e-mailed when a mailer is given. A reorganisation due today goes first: its open work is
-    handed over before the day's reminders."""
+    e-mailed when a mailer is given, and the dashboard's figures refreshed last when their
+    computation is given. A reorganisation due today goes first: its open work is handed over
+    before the day's reminders."""
     reorganised = apply_due(new_uow)
     fired = 0
     for _ in range(MAX_BATCHES):
@@ -50,25 +57,32 @@ def tick(new_uow: Callable[[], UnitOfWork], mailer: Mailer | None = None) -> Tic
         fired += batch
         if batch < BATCH:
             break
+    changes = sent = emailed = 0
     with new_uow() as uow:
-        if not _only_scheduler(uow):
-            return TickReport(fired, 0, 0, reorganisations_applied=reorganised)
-        changes = refresh_states(uow.session, uow.now())
-        reminders = send_reminders(uow.session, uow.now())
-        forgotten = forget_old_keys(uow.session, uow.now())
-        sent = len(reminders)
-        if changes or sent or forgotten:  # one event per pass that changed something
-            uow.session.flush()  # the reminders' ids
-            data = {
-                "deadline_changes": changes,
-                "reminders": [notice.id for notice in reminders],
-                "keys_forgotten": forgotten,
-                "by": "scheduler",
-            }
-            uow.record("deadlines_moved", None, data=data)
-        uow.commit()
-        emailed = 0 if mailer is None else email_pending(uow, mailer)
-    return TickReport(fired, changes, sent, emailed, reorganised)
+        if _only_scheduler(uow):  # else another scheduler is on them: skip them this pass
+            changes, sent, emailed = _deadline_jobs(uow, mailer)
+    # deadline states move tasks alone (no instance version): then every campaign is stale
+    refreshed = 0 if figures is None else refresh_figures(new_uow, figures, force=changes > 0)
+    return TickReport(fired, changes, sent, emailed, reorganised, refreshed)
+
+
+def _deadline_jobs(uow: UnitOfWork, mailer: Mailer | None) -> tuple[int, int, int]:
+    """Move deadline states, record reminders, forget old keys; commit; e-mail the outbox."""
+    changes = refresh_states(uow.session, uow.now())
+    reminders = send_reminders(uow.session, uow.now())
+    forgotten = forget_old_keys(uow.session, uow.now())
+    if changes or reminders or forgotten:  # one event per pass that changed something
+        uow.session.flush()  # the reminders' ids
+        data = {
+            "deadline_changes": changes,
+            "reminders": [notice.id for notice in reminders],
+            "keys_forgotten": forgotten,
+            "by": "scheduler",
+        }
+        uow.record("deadlines_moved", None, data=data)
+    uow.commit()
+    emailed = 0 if mailer is None else email_pending(uow, mailer)
+    return changes, len(reminders), emailed
 
 
 def _only_scheduler(uow: UnitOfWork) -> bool:

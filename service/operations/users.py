@@ -9,10 +9,11 @@ import secrets
 from typing import Any
 
 from sqlalchemy import String, select, type_coerce
+from sqlalchemy.orm import undefer
 from sqlalchemy.orm.attributes import flag_modified
 
 from service.db.models import RecoveryCode, User, UserRole
-from service.db.sealed import is_sealed
+from service.db.sealed import is_sealed, opens
 from service.db.uow import UnitOfWork
 from service.errors import Invalid, Message, NotFound
 from service.operations.actors import Actor, SystemActor, password_hasher
@@ -168,6 +169,16 @@ def reset_second_factor(uow: UnitOfWork, actor: Actor | SystemActor, username: s
         uow.commit()
 
 
+def second_factors_opening(uow: UnitOfWork) -> tuple[int, int]:
+    """How many stored TOTP seeds the configured keys open, of how many: a start-up check that
+    APP_TOTP_KEY is the key they were sealed with (service.app)."""
+    with uow:
+        stored = uow.session.scalars(
+            select(type_coerce(User.totp_secret, String)).where(User.totp_secret.is_not(None))
+        ).all()
+    return sum(opens(seed) for seed in stored), len(stored)
+
+
 def seal_second_factors(uow: UnitOfWork, actor: Actor | SystemActor) -> dict[str, int]:
     """Seal every TOTP seed under the newest key of APP_TOTP_KEY (service.db.sealed): the
     clear ones stored before sealing, and those sealed under an older key (key rotation).
@@ -180,7 +191,10 @@ def seal_second_factors(uow: UnitOfWork, actor: Actor | SystemActor) -> dict[str
             )
         ).all()
         clear = sum(not is_sealed(seed) for _, seed in stored)
-        for user in uow.session.scalars(select(User).where(User.totp_secret.is_not(None))):
+        enrolled = (
+            select(User).where(User.totp_secret.is_not(None)).options(undefer(User.totp_secret))
+        )
+        for user in uow.session.scalars(enrolled):
             flag_modified(user, "totp_secret")  # written again: sealed under the newest key
         counts = {"sealed": clear, "renewed": len(stored) - clear}
         _record(uow, "second_factors_sealed", actor, **counts)

@@ -105,7 +105,7 @@ def users(uow: UnitOfWork, actor: Actor, q: str = "") -> list[UserRow]:
                 u.agency.code,
                 tuple(sorted(r.role for r in u.roles)),
                 u.active,
-                u.totp_secret is not None,
+                u.totp_enrolled,
             )
             for u in uow.session.scalars(select(User).order_by(User.username))
         ]

@@ -7,11 +7,15 @@ and grouped in the database (by day in Vietnam where durations are needed): what
 Python is bounded by steps, agencies and days, not by the number of tasks. Durations are whole
 working days on the Vietnamese calendar (`workflows.calendar.working_days_between`);
 percentiles are nearest-rank, so each is a wait some task really had.
+
+That live computation (`live_*`, `compute_figures`) is the reference; the views themselves read
+the rows the scheduler keeps from it (service.operations.dashboard_figures), so a view at
+10,000 units reads what it shows, not the campaign's tasks, and compute live only for a
+campaign not refreshed yet.
 """
 
 from __future__ import annotations
 
-import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -27,10 +31,23 @@ from service.operations.actors import Actor
 from service.operations.definitions import engine_definition
 from service.operations.supervision import headed, supervises
 from service.permissions import HEAD_ROLE, Right, may, require
+from service.queries import dashboard_figures as kept
+from service.queries.dashboard_figures import (  # the views' rows, named here for callers
+    AgencyFigures as AgencyFigures,
+)
+from service.queries.dashboard_figures import Below as Below
+from service.queries.dashboard_figures import Comparison as Comparison
+from service.queries.dashboard_figures import Counts, CycleName, cycle
+from service.queries.dashboard_figures import Cycle as Cycle
+from service.queries.dashboard_figures import Figures as Figures
+from service.queries.dashboard_figures import TrendDay as TrendDay
+from service.queries.dashboard_figures import UnitProgress as UnitProgress
+from service.queries.dashboard_figures import WaitingTask as WaitingTask
+from service.queries.dashboard_figures import percentile as percentile
 from service.queries.directory import forebears
 from service.queries.processes import last_day_of
 from service.queries.reports import subtree, subtree_ids
-from service.states import LATE, DeadlineState, ProcessStatus, TaskState
+from service.states import LATE, DeadlineState, TaskState
 from service.steps import PLAN_KINDS
 from workflows.calendar import due_before, last_day, local_day, working_days_between
 
@@ -54,119 +71,6 @@ class CampaignRef:
     id: int
     title: str
     started_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class Figures:
-    """A step's or an agency's tasks: open, overdue, returned, done, and the open ones' wait."""
-
-    key: str | int  # the step id or the agency id
-    name: str
-    open: int
-    overdue: int
-    returns: int  # round trips: returned at this step
-    done: int
-    wait_p50: int | None  # working days; None: nothing open
-    wait_p90: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class WaitingTask:
-    task_id: int
-    step_id: str  # the pages label the step by its id
-    step: str  # the step's name in the diagram
-    agency: str
-    process_id: int
-    title: str
-    created_at: datetime
-    waited: int  # working days
-    due_at: datetime | None
-    last_day: date | None
-    deadline_state: DeadlineState
-
-
-@dataclass(frozen=True, slots=True)
-class AgencyFigures:
-    agencies: list[Figures]
-    longest_waiting: list[WaitingTask]
-
-
-@dataclass(frozen=True, slots=True)
-class Below:
-    """How many units below one (at any depth) are so."""
-
-    units: int
-    plan_submitted: int
-    plan_approved: int
-    reported: int
-    late: int
-    missing: int
-
-
-@dataclass(frozen=True, slots=True)
-class UnitProgress:
-    process_id: int
-    parent_id: int | None
-    depth: int
-    unit: str
-    status: ProcessStatus
-    plan_submitted: bool
-    plan_approved: bool
-    reported: bool
-    report_due: str | None  # ISO date, as the plan writes it: before this day
-    report_last_day: date | None
-    late: bool
-    overdue_open: int  # its open tasks past due: what a reminder reaches
-    missing: bool
-    below: Below
-
-
-@dataclass(frozen=True, slots=True)
-class TrendDay:
-    day: date
-    opened: int
-    closed: int
-    overdue: int  # at the day's end
-
-
-@dataclass(frozen=True, slots=True)
-class StepTook:
-    step: str
-    name: str
-    took_p50: int | None  # working days
-    done: int
-
-
-@dataclass(frozen=True, slots=True)
-class CycleName:
-    id: int
-    title: str
-    unit: str
-
-
-@dataclass(frozen=True, slots=True)
-class Cycle:
-    """A campaign's figures, to set beside another year's; `cycles` names the campaigns they
-    sum (last year's of a level and of the levels merged into it since)."""
-
-    id: int
-    title: str
-    year: int
-    units: int
-    plans_approved: int
-    reports: int
-    report_tasks: int
-    returns: int
-    done_late: int
-    overdue: int
-    cycles: list[CycleName]
-    steps: list[StepTook]
-
-
-@dataclass(frozen=True, slots=True)
-class Comparison:
-    campaign: Cycle
-    previous: Cycle | None
 
 
 def campaigns(uow: UnitOfWork, actor: Actor) -> list[CampaignRef]:
@@ -225,65 +129,80 @@ def _tasks(campaign: int | list[int], *columns: Any) -> Select[Any]:
     return select(*columns).join(tree, tree.c.id == Task.instance_id)
 
 
-def percentile(counts: Counter[int], share: float) -> int | None:
-    """Nearest-rank percentile of values given with how often each occurs: the smallest value
-    that at least `share` of them reach."""
-    total = counts.total()
-    if not total:
-        return None
-    rank, seen = max(math.ceil(share * total), 1), 0
-    for value in sorted(counts):
-        seen += counts[value]
-        if seen >= rank:
-            return value
-    raise AssertionError("unreachable: the ranks add up to the total")
-
-
 # ── which step holds the chain, which agency is slow ─────────────────────────────────────
+
+
+def as_of(uow: UnitOfWork, actor: Actor, campaign_id: int) -> datetime:
+    """When the figures the views show were computed: the scheduler's last refresh of the
+    campaign, or now for one it has not refreshed yet (its views compute live)."""
+    with uow:
+        campaign(uow, actor, campaign_id)
+        return kept.as_of(uow, campaign_id) or uow.now()
 
 
 def steps(uow: UnitOfWork, actor: Actor, campaign_id: int) -> list[Figures]:
     """Per step: open tasks, how long they have waited, how many are overdue, round trips."""
     with uow:
         campaign(uow, actor, campaign_id)
-        return _figures(uow, campaign_id, Task.step, Task.name)
+        rows = kept.read(uow, campaign_id, "steps")
+        if rows is not None:
+            return [kept.figures_of(r) for r in rows]
+        return live_steps(uow, campaign_id)
+
+
+def live_steps(uow: UnitOfWork, campaign_id: int) -> list[Figures]:
+    """`steps` computed from the task rows, in an open unit of work."""
+    return _figures(uow, campaign_id, Task.step, Task.name)
 
 
 def agencies(
-    uow: UnitOfWork, actor: Actor, campaign_id: int, sort: str = "wait_p90"
+    uow: UnitOfWork,
+    actor: Actor,
+    campaign_id: int,
+    sort: str = "wait_p90",
+    limit: int | None = None,
 ) -> AgencyFigures:
-    """The same figures per agency, sorted, and the ten open tasks that have waited longest."""
+    """The same figures per agency, sorted (the first `limit`), and the ten open tasks that
+    have waited longest."""
     if sort not in AGENCY_SORTS:
         raise Invalid({"sort": [_one_of(AGENCY_SORTS)]})
     with uow:
         campaign(uow, actor, campaign_id)
-        rows = _figures(uow, campaign_id, Task.agency_id, Agency.name)
-        longest = uow.session.execute(
-            _tasks(
-                campaign_id,
-                Task.id,
-                Task.step,
-                Task.name,
-                Agency.name,
-                ProcessInstance.id,
-                ProcessInstance.title,
-                Task.created_at,
-                Task.due_at,
-                Task.deadline_state,
+        rows = kept.read(uow, campaign_id, f"agencies/{sort}", limit)
+        if rows is not None:
+            return AgencyFigures(
+                [kept.figures_of(r) for r in rows],
+                [kept.waiting_of(r) for r in kept.read(uow, campaign_id, "waiting") or []],
             )
-            .join(Agency, Agency.id == Task.agency_id)
-            .join(ProcessInstance, ProcessInstance.id == Task.instance_id)
-            .where(Task.state == TaskState.OPEN)
-            .order_by(Task.created_at, Task.id)
-            .limit(10)
-        ).all()
+        found = live_agencies(uow, campaign_id, sort)
+    return AgencyFigures(found.agencies[:limit], found.longest_waiting)
+
+
+def live_agencies(uow: UnitOfWork, campaign_id: int, sort: str = "wait_p90") -> AgencyFigures:
+    """`agencies` computed from the task rows, in an open unit of work."""
+    rows = _figures(uow, campaign_id, Task.agency_id, Agency.name)
+    longest = uow.session.execute(
+        _tasks(
+            campaign_id,
+            Task.id,
+            Task.step,
+            Task.name,
+            Agency.name,
+            ProcessInstance.id,
+            ProcessInstance.title,
+            Task.created_at,
+            Task.due_at,
+            Task.deadline_state,
+        )
+        .join(Agency, Agency.id == Task.agency_id)
+        .join(ProcessInstance, ProcessInstance.id == Task.instance_id)
+        .where(Task.state == TaskState.OPEN)
+        .order_by(Task.created_at, Task.id)
+        .limit(10)
+    ).all()
     today = local_day(uow.now())
-    if sort == "agency":
-        rows.sort(key=lambda r: r.name)
-    else:
-        rows.sort(key=lambda r: (-(getattr(r, sort) or 0), r.name))
     return AgencyFigures(
-        agencies=rows,
+        agencies=_sorted(rows, sort),
         longest_waiting=[
             WaitingTask(
                 task_id=task_id,
@@ -303,6 +222,12 @@ def agencies(
     )
 
 
+def _sorted(rows: list[Figures], sort: str) -> list[Figures]:
+    if sort == "agency":
+        return sorted(rows, key=lambda r: r.name)
+    return sorted(rows, key=lambda r: (-(getattr(r, sort) or 0), r.name))
+
+
 def _figures(uow: UnitOfWork, campaign_id: int, key: Any, label: Any) -> list[Figures]:
     """Counts per `key` in SQL; waits from the open tasks' start times (the open ones only,
     so at most a few per unit), in working days up to today."""
@@ -320,6 +245,7 @@ def _figures(uow: UnitOfWork, campaign_id: int, key: Any, label: Any) -> list[Fi
         )
         .join(Agency, Agency.id == Task.agency_id)
         .group_by(key, label)
+        .order_by(key, label)  # PostgreSQL's hash aggregate has no order of its own
     ).all()
     waits: dict[Any, Counter[int]] = defaultdict(Counter)
     today = local_day(uow.now())
@@ -347,9 +273,12 @@ def _figures(uow: UnitOfWork, campaign_id: int, key: Any, label: Any) -> list[Fi
 # ── who has not reported ─────────────────────────────────────────────────────────────────
 
 
-def units(uow: UnitOfWork, actor: Actor, campaign_id: int, only: str = "all") -> list[UnitProgress]:
-    """The campaign's units as a tree, parents first, each with its progress and the counts of
-    the units below it; `only="late"` or `"missing"` keeps those and the branches above them.
+def units(
+    uow: UnitOfWork, actor: Actor, campaign_id: int, only: str = "all", limit: int | None = None
+) -> list[UnitProgress]:
+    """The campaign's units as a tree, parents first (the first `limit`), each with its
+    progress and the counts of the units below it; `only="late"` or `"missing"` keeps those
+    and the branches above them.
 
     A unit is late when a step of its plan or its report was done (or is still open) after its
     due time; it is missing when the report's deadline has passed without one.
@@ -357,28 +286,40 @@ def units(uow: UnitOfWork, actor: Actor, campaign_id: int, only: str = "all") ->
     if only not in UNIT_FILTERS:
         raise Invalid({"only": [_one_of(UNIT_FILTERS)]})
     with uow:
-        round_ = campaign(uow, actor, campaign_id).round
-        instances = subtree(uow, campaign_id)
-        flags = uow.session.execute(
-            _tasks(
-                campaign_id,
-                Task.instance_id,
-                func.count().filter(and_(Task.form.in_(PLAN_KINDS), Task.decision == "submit")),
-                func.count().filter(
-                    and_(Task.report_round.is_(None), Task.deadline_state.in_(LATE))
-                ),
-                func.count().filter(
-                    and_(
-                        Task.report_round == round_,
-                        Task.deadline_state.in_(LATE),
-                    )
-                ),
-                func.count().filter(
-                    and_(Task.state == TaskState.OPEN, Task.deadline_state == DeadlineState.OVERDUE)
-                ),
-            ).group_by(Task.instance_id)
-        ).all()
-        now = uow.now()
+        campaign(uow, actor, campaign_id)
+        rows = kept.read(uow, campaign_id, f"units/{only}", limit)
+        if rows is not None:
+            return [kept.unit_of(r) for r in rows]
+        return _kept_units(_unit_nodes(uow, campaign_id), only)[:limit]
+
+
+def live_units(uow: UnitOfWork, campaign_id: int, only: str = "all") -> list[UnitProgress]:
+    """`units` computed from the task rows, in an open unit of work."""
+    return _kept_units(_unit_nodes(uow, campaign_id), only)
+
+
+def _unit_nodes(uow: UnitOfWork, campaign_id: int) -> dict[int, dict[str, Any]]:
+    """Every unit's progress and the counts below it, parents first, as dicts."""
+    round_ = _found(uow.session.get_one(ProcessInstance, campaign_id)).round
+    instances = subtree(uow, campaign_id)
+    flags = uow.session.execute(
+        _tasks(
+            campaign_id,
+            Task.instance_id,
+            func.count().filter(and_(Task.form.in_(PLAN_KINDS), Task.decision == "submit")),
+            func.count().filter(and_(Task.report_round.is_(None), Task.deadline_state.in_(LATE))),
+            func.count().filter(
+                and_(
+                    Task.report_round == round_,
+                    Task.deadline_state.in_(LATE),
+                )
+            ),
+            func.count().filter(
+                and_(Task.state == TaskState.OPEN, Task.deadline_state == DeadlineState.OVERDUE)
+            ),
+        ).group_by(Task.instance_id)
+    ).all()
+    now = uow.now()
     by_instance = {i: tuple(counts) for i, *counts in flags}
     nodes: dict[int, dict[str, Any]] = {}  # built, rolled up and filtered as dicts; typed last
     for unit in instances:
@@ -413,6 +354,11 @@ def units(uow: UnitOfWork, actor: Actor, campaign_id: int, only: str = "all") ->
         above["below"]["units"] += 1 + node["below"]["units"]
         for flag in ("plan_submitted", "plan_approved", "reported", "late", "missing"):
             above["below"][flag] += node[flag] + node["below"][flag]
+    return nodes
+
+
+def _kept_units(nodes: dict[int, dict[str, Any]], only: str) -> list[UnitProgress]:
+    """The units `only` keeps, and the branches above them, depth first."""
     if only != "all":
         keep = {i for i, n in nodes.items() if n[only]}
         for id_ in list(keep):
@@ -456,32 +402,51 @@ def trend(
         raise Invalid({"to": [Message("to_before_from", "Must not be before “from”.")]})
     with uow:
         found = campaign(uow, actor, campaign_id)
-        late = and_(
-            Task.due_at.is_not(None),
-            or_(Task.completed_at.is_(None), Task.completed_at > Task.due_at),
-        )
-        # a task may open already overdue: it counts from the later of the two
-        overdue_from = case(
-            (late, case((Task.due_at > Task.created_at, Task.due_at), else_=Task.created_at))
-        )
-        groups = [
-            vietnam_day(Task.created_at),
-            vietnam_day(Task.completed_at),
-            vietnam_day(overdue_from),
-        ]
-        rows = uow.session.execute(_tasks(campaign_id, *groups, func.count()).group_by(*groups))
+        days = kept.read_days(uow, campaign_id)
+        if days is None:
+            counts = live_days(uow, campaign_id)
+        else:
+            counts = {day: Counter(row) for day, row in days}
         today = local_day(uow.now())
-        opened: Counter[date] = Counter()
-        closed: Counter[date] = Counter()
-        overdue: Counter[date] = Counter()  # +1 the day a task falls overdue, -1 when it closes
-        for created, completed, late_from, count in rows:
-            opened[created] += count
+    return _trend(found, counts, start, end, today)
+
+
+def live_days(uow: UnitOfWork, campaign_id: int) -> dict[date, Counter[str]]:
+    """Per day something happened on: tasks opened, closed, and the change in tasks overdue
+    (+1 the day a task falls overdue, -1 when it closes), in an open unit of work."""
+    late = and_(
+        Task.due_at.is_not(None),
+        or_(Task.completed_at.is_(None), Task.completed_at > Task.due_at),
+    )
+    # a task may open already overdue: it counts from the later of the two
+    overdue_from = case(
+        (late, case((Task.due_at > Task.created_at, Task.due_at), else_=Task.created_at))
+    )
+    groups = [
+        vietnam_day(Task.created_at),
+        vietnam_day(Task.completed_at),
+        vietnam_day(overdue_from),
+    ]
+    rows = uow.session.execute(_tasks(campaign_id, *groups, func.count()).group_by(*groups))
+    counts: dict[date, Counter[str]] = defaultdict(Counter)
+    for created, completed, late_from, count in rows:
+        counts[created]["opened"] += count
+        if completed is not None:
+            counts[completed]["closed"] += count
+        if late_from is not None:
+            counts[late_from]["overdue"] += count
             if completed is not None:
-                closed[completed] += count
-            if late_from is not None:
-                overdue[late_from] += count
-                if completed is not None:
-                    overdue[completed] -= count
+                counts[completed]["overdue"] -= count
+    return dict(counts)
+
+
+def _trend(
+    found: Campaign,
+    counts: dict[date, Counter[str]],
+    start: date | None,
+    end: date | None,
+    today: date,
+) -> list[TrendDay]:
     start = start or local_day(found.started_at)
     end = end or today
     if end < start:
@@ -496,11 +461,12 @@ def trend(
                 ]
             }
         )
-    days, running = [], sum(n for day, n in overdue.items() if day < start)
-    day = start
+    days, running = [], sum(c["overdue"] for day, c in counts.items() if day < start)
+    day, none = start, Counter[str]()
     while day <= end:
-        running += overdue[day]
-        days.append(TrendDay(day, opened[day], closed[day], overdue=running))
+        of = counts.get(day, none)
+        running += of["overdue"]
+        days.append(TrendDay(day, of["opened"], of["closed"], overdue=running))
         day += timedelta(days=1)
     return days
 
@@ -541,9 +507,18 @@ def compare(uow: UnitOfWork, actor: Actor, campaign_id: int) -> Comparison:
         own = by_level.pop(instance.jurisdiction_id, None)  # the same level's names the figures
         ids = ([] if own is None else [own]) + list(by_level.values())
         cycles = [_found(uow.session.get_one(ProcessInstance, i)) for i in ids]
-        figures = _summary(uow, [this])
-        before = _summary(uow, cycles) if cycles else None
+        figures = _cycle(uow, [this])
+        before = _cycle(uow, cycles) if cycles else None
     return Comparison(figures, before)
+
+
+def _cycle(uow: UnitOfWork, cycles: list[Campaign]) -> Cycle:
+    """Cycles taken together (the first names them), each counted as kept or live."""
+    counts = []
+    for c in cycles:
+        rows = kept.read(uow, c.id, "summary")
+        counts.append(Counts.of(rows[0]) if rows else live_counts(uow, c.id, c.round))
+    return cycle(cycles[0], [CycleName(c.id, c.title, c.unit) for c in cycles], counts)
 
 
 def _found(instance: ProcessInstance) -> Campaign:
@@ -559,11 +534,11 @@ def _found(instance: ProcessInstance) -> Campaign:
     )
 
 
-def _summary(uow: UnitOfWork, cycles: list[Campaign]) -> Cycle:
-    """The figures that say whether a cycle went faster, over one or more cycles taken
-    together (the first names them): per step, the median working days a task took to
-    complete; units, reports, lateness and round trips."""
-    found, ids = cycles[0], [c.id for c in cycles]
+def live_counts(uow: UnitOfWork, campaign_id: int, round_: str) -> Counts:
+    """The figures that say whether a cycle went faster (service.queries.dashboard_figures.
+    cycle sets them side by side): per step, how many working days each task took to
+    complete; units, reports in `round_`, lateness and round trips."""
+    ids = [campaign_id]
     took: dict[str, Counter[int]] = defaultdict(Counter)
     names: dict[str, str] = {}
     days = (vietnam_day(Task.created_at), vietnam_day(Task.completed_at))
@@ -591,16 +566,13 @@ def _summary(uow: UnitOfWork, cycles: list[Campaign]) -> Cycle:
             func.count().filter(Task.deadline_state == DeadlineState.DONE_LATE),
             func.count().filter(Task.deadline_state == DeadlineState.OVERDUE),
             func.count().filter(
-                and_(Task.report_round == found.round, Task.state == TaskState.COMPLETED)
+                and_(Task.report_round == round_, Task.state == TaskState.COMPLETED)
             ),
-            func.sum(case((Task.report_round == found.round, 1), else_=0)),
+            func.sum(case((Task.report_round == round_, 1), else_=0)),
         )
     ).one()
     returns, done_late, overdue, reports, report_tasks = totals
-    return Cycle(
-        id=found.id,
-        title=found.title,
-        year=found.year,
+    return Counts(
         units=units,
         plans_approved=approved,
         reports=reports,
@@ -608,13 +580,37 @@ def _summary(uow: UnitOfWork, cycles: list[Campaign]) -> Cycle:
         returns=returns,
         done_late=done_late,
         overdue=overdue,
-        cycles=[CycleName(c.id, c.title, c.unit) for c in cycles],
-        steps=[
-            # done: tasks, not distinct durations
-            StepTook(step, names[step], took_p50=percentile(days, 0.5), done=days.total())
-            for step, days in sorted(took.items())
-        ],
+        names=names,
+        took=dict(took),
     )
+
+
+# ── what the scheduler keeps ─────────────────────────────────────────────────────────────
+
+
+def compute_figures(uow: UnitOfWork, campaign_id: int) -> list[tuple[str, int, dict[str, Any]]]:
+    """Every view's rows of a campaign as (view, position, row), computed live in an open
+    unit of work: what service.operations.dashboard_figures keeps and the views then read."""
+    found = _found(uow.session.get_one(ProcessInstance, campaign_id))
+    out: list[tuple[str, int, dict[str, Any]]] = []
+
+    def add(view: str, rows: list[Any]) -> None:
+        out.extend((view, i, kept.row(r)) for i, r in enumerate(rows))
+
+    add("steps", live_steps(uow, campaign_id))
+    by_agency = live_agencies(uow, campaign_id)
+    for sort in AGENCY_SORTS:
+        add(f"agencies/{sort}", _sorted(by_agency.agencies, sort))
+    add("waiting", by_agency.longest_waiting)
+    nodes = _unit_nodes(uow, campaign_id)
+    for only in UNIT_FILTERS:
+        add(f"units/{only}", _kept_units(nodes, only))
+    out.extend(
+        ("days", day.toordinal(), dict(counts))
+        for day, counts in sorted(live_days(uow, campaign_id).items())
+    )
+    out.append(("summary", 0, live_counts(uow, campaign_id, found.round).row()))
+    return out
 
 
 def _one_of(choices: Any) -> Message:

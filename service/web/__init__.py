@@ -32,6 +32,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from service.db.sealed import KeyMismatch
 from service.errors import DomainError, Invalid, Unauthorized
 from service.permissions import Right, may
 from service.web import (
@@ -179,6 +180,7 @@ def init_app(app: Flask) -> None:
         typed=formats.typed,
         vn_date=formats.vn_date,
         vn_datetime=formats.vn_datetime,
+        as_of=formats.as_of,
         money=formats.money,
         number=formats.number,
         last_day=formats.last_day,
@@ -277,6 +279,11 @@ ERROR_TEXTS = {
         "The database is not answering (a restart or maintenance). Please try again in a minute."
     ),
 }
+MISCONFIGURED_TITLE = lazy_gettext("The service is misconfigured")
+MISCONFIGURED_TEXT = lazy_gettext(
+    "Second factors cannot be checked until an administrator corrects the server's settings. "
+    "Please try again later or tell your administrator."
+)
 RETRY_AFTER_SECONDS = 30  # a person reloads the page; the API's clients retry sooner
 
 
@@ -286,12 +293,14 @@ def error_page(status: int, message: str | None = None) -> ResponseReturnValue:
     return render_template("error.html", status=status, title=title, message=text), status
 
 
-def unavailable_page() -> ResponseReturnValue:
-    """503 while the database is away (as the API answers). The template is rendered straight
-    from the environment: the context processors and the layout would ask the database for
-    the logged-in user and their counts, and fail again inside the error handler."""
+def unavailable_page(
+    title: Any = ERROR_TITLES[503], message: Any = ERROR_TEXTS[503]
+) -> ResponseReturnValue:
+    """503 while the database is away (as the API answers), or misconfigured. The template is
+    rendered straight from the environment: the context processors and the layout would ask
+    the database for the logged-in user and their counts, and fail again inside the handler."""
     page = current_app.jinja_env.get_template("unavailable.html").render(
-        title=ERROR_TITLES[503], message=ERROR_TEXTS[503], request=request
+        title=title, message=message, request=request
     )
     return page, 503, {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
 
@@ -301,6 +310,9 @@ def _page_error(err: Exception) -> ResponseReturnValue:
     if isinstance(err, OperationalError | InterfaceError):
         current_app.logger.warning("database unavailable: %s", err.orig)
         return unavailable_page()
+    if isinstance(err, KeyMismatch):  # the operator's to fix: the log says how
+        current_app.logger.error("service misconfigured: %s", err)
+        return unavailable_page(MISCONFIGURED_TITLE, MISCONFIGURED_TEXT)
     if isinstance(err, Unauthorized):
         logout_user()
         return redirect(url_for("web.auth.login", next=request.full_path))

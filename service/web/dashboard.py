@@ -40,6 +40,7 @@ from workflows.calendar import local_day
 bp = Blueprint("dashboard", __name__)
 
 FORMATS = {"csv", "xlsx"}
+UNITS_SHOWN = 500
 TREND_SERIES = (
     ("opened", lazy_gettext("Tasks opened")),
     ("closed", lazy_gettext("Tasks completed")),
@@ -109,14 +110,12 @@ def _page(campaign_id: int, errors: dict[str, Any]) -> ResponseReturnValue:
     errors = errors | bad
     with _read() as read:
         campaign = dashboard.campaign(read, actor, campaign_id)
+    as_of = dashboard.as_of(_read(), actor, campaign_id)
     steps = dashboard.steps(_read(), actor, campaign_id)
     agencies = dashboard.agencies(_read(), actor, campaign_id, args["sort"])
-    every = dashboard.units(_read(), actor, campaign_id)
-    units = (
-        every
-        if args["show"] == "all"
-        else dashboard.units(_read(), actor, campaign_id, args["show"])
-    )
+    # the tree's first rows only: the downloads hold every unit
+    (root,) = dashboard.units(_read(), actor, campaign_id, limit=1)
+    units = dashboard.units(_read(), actor, campaign_id, args["show"], UNITS_SHOWN)
     try:
         trend = dashboard.trend(_read(), actor, campaign_id, args["start"], args["end"])
     except Invalid as err:  # "to" before "from", or too long a range
@@ -132,13 +131,15 @@ def _page(campaign_id: int, errors: dict[str, Any]) -> ResponseReturnValue:
         render_template(
             "dashboard.html",
             campaign=campaign,
+            as_of=as_of,
             campaigns=dashboard.campaigns(_read(), actor),
             steps=steps,
             bottleneck=max(held, key=lambda s: (s.wait_p90 or 0, s.open), default=None),
             agencies=agencies,
             slowest=max(waited, key=lambda a: (a.wait_p90 or 0, a.open), default=None),
             units=units,
-            root=every[0],
+            root=root,
+            units_shown=UNITS_SHOWN,
             trend=trend,
             compare=dashboard.compare(_read(), actor, campaign_id),
             args=args,

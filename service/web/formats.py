@@ -77,6 +77,11 @@ def vn_datetime(value: datetime | None) -> str:
     return dates.format_datetime(_local(value), "dd/MM/yyyy HH:mm", locale=_locale())
 
 
+def as_of(value: datetime) -> str:
+    """HH:MM dd/mm/yyyy, Vietnam time: when figures were computed ("Số liệu tính đến …")."""
+    return dates.format_datetime(_local(value), "HH:mm dd/MM/yyyy", locale=_locale())
+
+
 def _today() -> date:
     return calendar.local_day(current_app.extensions["clock"]())
 

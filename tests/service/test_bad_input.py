@@ -158,3 +158,29 @@ def test_an_unexpected_failure_is_a_json_500_without_traceback(
     assert answer.json["code"] == 500
     assert "secret internals" not in answer.get_data(as_text=True)
     assert "Traceback" not in answer.get_data(as_text=True)
+
+
+def _nested(levels: int) -> str:
+    return "[" * levels + "]" * levels
+
+
+@pytest.mark.parametrize(
+    ("levels", "field"),
+    [
+        (30, "data.title"),  # 32 levels with `{` and `data`: checked as usual (not a string)
+        (31, "data.title" + "[0]" * 30),  # one deeper: refused where it passes the limit
+        (5000, "_schema"),  # past what the parser takes: the body as a whole
+    ],
+)
+def test_json_nested_too_deep_is_refused_naming_where(
+    api: ApiClient, draft_task: int, levels: int, field: str
+) -> None:
+    body = '{"decision": "submit", "data": {"title": %s}}' % _nested(levels)  # noqa: UP031
+    answer = api.post(
+        f"/api/v1/tasks/{draft_task}/complete",
+        POLICE,
+        data=body,
+        headers={"Content-Type": "application/json"},
+    )
+    assert answer.status_code == 400, answer.get_data(as_text=True)
+    assert field in [c["field"] for c in answer.json["codes"]]

@@ -38,6 +38,10 @@ def dash(api: ApiClient, view: str, user: str = SUPERVISOR, **args: Any) -> Any:
 
 @pytest.fixture
 def campaign(app: Flask, api: ApiClient, clock: FakeClock) -> dict[str, int]:
+    return play_campaign(app, api, clock)
+
+
+def play_campaign(app: Flask, api: ApiClient, clock: FakeClock) -> dict[str, int]:
     """Mon 17/4/2023: the province drafts; Finance returns it once; the Chairman signs on Mon
     24/4 and it cascades to Sở Y tế, Sở TT&TT and Thường Xuân (plans due before 10/5).
 

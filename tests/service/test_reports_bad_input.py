@@ -11,6 +11,7 @@ from tests.conftest import ApiClient, FakeClock
 from tests.service.test_cascade import at, drive, report, unit_plan
 
 POLICE, HEALTH = "thanhhoa.congan", "thanhhoa.soyte"
+PROVINCE = "Tỉnh Thanh Hóa"  # the plan's own unit: what the units it addresses are under
 
 
 @pytest.fixture
@@ -113,3 +114,48 @@ def test_a_plan_addresses_only_units_below_its_level(api: ApiClient, clock: Fake
     assert errors_of(api.complete(POLICE, task["id"], "submit", data=plan)) == {
         "addressed_units": {"0": ["Not a unit of this plan's level."], "2": ["Addressed twice."]}
     }
+
+
+def test_the_round_reads_whole_before_and_after_a_unit_reports(
+    api: ApiClient, health_report_task: tuple[int, int, int]
+) -> None:
+    """`/children`, `/missing` and `/consolidated` field by field: who stands where, who is
+    missing (and under whom), whether the level signed, and each unit's figures."""
+    province, health, task = health_report_task
+    base = f"/api/v1/processes/{province}"
+    (silent,) = [c for c in api.get(f"{base}/children", POLICE).json if c["process_id"] != health]
+    by_id = {c["process_id"]: c for c in api.get(f"{base}/children", POLICE).json}
+    assert [s["task_id"] for s in by_id[health]["open_steps"]] == [task]
+    assert by_id[health]["open_steps"][0]["name"]  # the step as the diagram names it
+    assert by_id[health]["reported"] == [] and by_id[health]["status"] == "running"
+    missing = [{"process_id": health, "unit": by_id[health]["unit"], "under": PROVINCE}]
+    missing.append({"process_id": silent["process_id"], "unit": silent["unit"], "under": PROVINCE})
+    assert api.get(f"{base}/missing", POLICE).json == sorted(missing, key=lambda m: m["process_id"])
+    assert api.get(f"{base}/missing?round=nope", POLICE).json["codes"][0] == {
+        "code": "not_a_choice",
+        "field": "round",
+        "params": {"choices": ["result"]},
+    }
+
+    assert api.complete(HEALTH, task, "submit", data=report(2, 100, 1_000_000)).status_code == 200
+    (sign,) = api.get("/api/v1/tasks", "thanhhoa.soyte.giamdoc").json
+    assert api.complete("thanhhoa.soyte.giamdoc", sign["id"], "approve").status_code == 200
+
+    after = {c["process_id"]: c for c in api.get(f"{base}/children", POLICE).json}
+    assert after[health]["reported"] == ["result"] and after[health]["open_steps"] == []
+    assert [m["process_id"] for m in api.get(f"{base}/missing", POLICE).json] == [
+        silent["process_id"]
+    ]
+    totals = api.get(f"{base}/consolidated", POLICE).json
+    assert {k: totals[k] for k in ("process_id", "round", "signed", "units", "reported")} == {
+        "process_id": province,
+        "round": "result",
+        "signed": False,
+        "units": 2,
+        "reported": 1,
+    }
+    rows = {u["process_id"]: u for u in totals["by_unit"]}
+    assert (rows[health]["unit"], rows[health]["late"]) == (by_id[health]["unit"], False)
+    assert rows[health]["figures"]["participants"] == 100
+    assert rows[silent["process_id"]]["figures"] is None
+    assert [m["process_id"] for m in totals["missing"]] == [silent["process_id"]]

@@ -2,6 +2,7 @@
 
 from service.db.models.audit import AuditChain, Checkpoint
 from service.db.models.conversations import Attachment, AttachmentBlob, Comment
+from service.db.models.dashboard import DashboardFigure, DashboardRefresh
 from service.db.models.directory import (
     Agency,
     AgencySuccessor,
@@ -36,6 +37,8 @@ __all__ = [
     "AuditChain",
     "Checkpoint",
     "Comment",
+    "DashboardFigure",
+    "DashboardRefresh",
     "Delegation",
     "Document",
     "Event",

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from service.db.base import Base
 from service.db.sealed import Sealed
@@ -111,8 +111,11 @@ class User(Base):
     # Every session and token carries the epoch it was issued in; bumping it (disabling the user,
     # enrolling a second factor) ends them all at their next request.
     session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
-    # the base32 seed, sealed at rest (service.db.sealed); None: not enrolled
-    totp_secret: Mapped[str | None] = mapped_column(Sealed())
+    # the base32 seed, sealed at rest (service.db.sealed); None: not enrolled. Deferred: only
+    # checking a code opens it, so a wrong APP_TOTP_KEY stops second factors, not every page
+    # that loads a user (nor the command that resets a lost one).
+    totp_secret: Mapped[str | None] = mapped_column(Sealed(), deferred=True)
+    totp_enrolled: Mapped[bool] = column_property(totp_secret.is_not(None))
     totp_last_step: Mapped[int | None]  # the last accepted 30-s step: a code works once
 
     agency: Mapped[Agency] = relationship()

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0028_fanout_jobs"
-down_revision = "0026_notification_text"
+down_revision = "0027_dashboard_figures"
 branch_labels = None
 depends_on = None
 
