@@ -75,6 +75,8 @@ class Counter:
 def plan_data(units: list[str]) -> dict[str, Any]:
     plan = copy.deepcopy(PLAN)
     plan.update(year=2030, window=WINDOW, deadlines=DEADLINES, addressed_units=units)
+    if not units:  # a department's own plan: it has no units to pilot in
+        plan["pilot_sites"] = []
     return plan
 
 

@@ -28,7 +28,7 @@ from service.api import (
     tasks,
     users,
 )
-from service.api.deps import current_actor
+from service.api.deps import TokenClaims, current_actor
 from service.api.schemas import ErrorSchema
 from service.api.step_schemas import register_step_schemas
 from service.db.sealed import KeyMismatch
@@ -43,6 +43,7 @@ def init_app(app: Flask) -> None:
         OPENAPI_URL_PREFIX="/api/v1",
         OPENAPI_JSON_PATH="openapi.json",
     )
+    app.extensions["token_claims"] = TokenClaims()
     api = _Api(app, spec_kwargs={"info": {"description": __doc__}})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     for module in (

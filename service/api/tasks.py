@@ -49,7 +49,7 @@ class Tasks(MethodView):
     @blp.response(200, TaskSchema(many=True))
     def get(self, args: dict[str, Any]) -> list[InboxTask]:
         """The inbox: tasks of the caller's agency in the roles they hold."""
-        return inbox(new_uow(write=False), current_actor(), **args)
+        return inbox(new_uow(write=False, autocommit=True), current_actor(), **args)
 
 
 @blp.route("/counts")
@@ -67,7 +67,7 @@ class TaskResource(MethodView):
     @blp.response(200, TaskDetailSchema)
     def get(self, task_id: int) -> TaskDetail:
         """One task with the plan it is about (403 for another agency's or role's task)."""
-        return task_detail(new_uow(write=False), current_actor(), task_id)
+        return task_detail(new_uow(write=False, autocommit=True), current_actor(), task_id)
 
 
 @blp.route("/<int:task_id>/complete")

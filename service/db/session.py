@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
+
+# A pooled PostgreSQL connection idle this long is pinged before use (see `_ping_when_idle`).
+IDLE_BEFORE_PING = 1.0
 
 
 def make_engine(url: str) -> Engine:
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        # LIFO: the same few connections serve a steady load and stay unpinged, the others
+        # idle; `pool_recycle` retires connections before an idle timeout between us and the
+        # server can cut them
+        engine = create_engine(
+            url, pool_size=10, max_overflow=20, pool_recycle=1800, pool_use_lifo=True
+        )
+        _ping_when_idle(engine)
+        return engine
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
     @event.listens_for(engine, "connect")
@@ -22,6 +34,29 @@ def make_engine(url: str) -> Engine:
         cursor.close()
 
     return engine
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """`pool_pre_ping`, for connections that sat in the pool a while only: a ping at every
+    checkout is one more round trip per request under load. A connection the server dropped
+    within the last second fails its first statement instead; SQLAlchemy then invalidates the
+    whole pool (every older connection is replaced at its next checkout) and the request
+    answers 503 with Retry-After (service.api, service.web), which clients retry. The
+    scheduler and the render worker, which sleep between passes, always find theirs pinged."""
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_conn: Any, record: Any) -> None:
+        record.info["checked_in"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        checked_in = record.info.get("checked_in")
+        if checked_in is None or time.monotonic() - checked_in < IDLE_BEFORE_PING:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as err:  # gone: the pool discards it and connects afresh
+            raise DisconnectionError(str(err)) from err
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -12,7 +12,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine, event, func, select
+from sqlalchemy import Date, Engine, Integer, bindparam, event, func, select
 from sqlalchemy.orm import joinedload
 
 from service.db.models import Agency, Delegation, User, UserRole
@@ -300,10 +300,11 @@ def _fingerprint(actor: Actor) -> tuple[int, int, int]:
     return (actor.session_epoch, len(actor.delegations), max(actor.delegations, default=0))
 
 
-def _live(uow: UnitOfWork, user_id: int, today: date) -> tuple[int, int, int] | None:
-    """What must never be stale, in one light read: the user's session epoch (None once
-    disabled), and how many delegations they hold today and the newest (a revocation lowers
-    the one, a new grant raises the other)."""
+def _live_query() -> Any:
+    """`_live`'s statement, built once: SQLAlchemy then keys its compiled form by this object
+    (building and keying the statement anew cost more than running it)."""
+    user_id = bindparam("user_id", type_=Integer)
+    today = bindparam("today", type_=Date)
     held = (
         Delegation.substitute_id == user_id,
         Delegation.starts <= today,
@@ -312,7 +313,20 @@ def _live(uow: UnitOfWork, user_id: int, today: date) -> tuple[int, int, int] | 
     )
     count = select(func.count()).where(*held).scalar_subquery()
     newest = select(func.coalesce(func.max(Delegation.id), 0)).where(*held).scalar_subquery()
-    query = select(User.session_epoch, count, newest).where(User.id == user_id, User.active)
+    return select(User.session_epoch, count, newest).where(User.id == user_id, User.active)
+
+
+_LIVE = _live_query()
+
+
+def _live(uow: UnitOfWork, user_id: int, today: date) -> tuple[int, int, int] | None:
+    """What must never be stale, in one light read: the user's session epoch (None once
+    disabled), and how many delegations they hold today and the newest (a revocation lowers
+    the one, a new grant raises the other)."""
     with uow:  # on the session's connection: a Core row, none of the ORM's work per result
-        row = uow.session.connection().execute(query).one_or_none()
+        row = (
+            uow.session.connection()
+            .execute(_LIVE, {"user_id": user_id, "today": today})
+            .one_or_none()
+        )
     return None if row is None else (row[0], row[1], row[2])

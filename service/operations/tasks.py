@@ -108,6 +108,10 @@ def _open_task(uow: UnitOfWork, actor: Actor, task_id: int) -> Task:
     return task
 
 
+# The task with its plan and the plan's diagram row, in one query (built once: immutable)
+_WITH_PLAN = (joinedload(Task.instance).joinedload(ProcessInstance.definition),)
+
+
 def complete_task(
     uow: UnitOfWork,
     actor: Actor,
@@ -160,7 +164,7 @@ def _complete_task(
         task = uow.session.get(
             Task,
             task_id,
-            options=[joinedload(Task.instance).joinedload(ProcessInstance.definition)],
+            options=_WITH_PLAN,
         )
         if task is None:
             raise NotFound("task_not_found", "No such task.")

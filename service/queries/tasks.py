@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any, TypedDict
 
 from sqlalchemy import Select, and_, case, false, func, or_, select
@@ -29,6 +30,11 @@ VIEW_LOADS = (
     joinedload(Task.claimed_by),
     joinedload(Task.on_behalf_of),
 )
+# Built once, as statements' parts are immutable: a row of the inbox names its plan by title
+# (its engine state and document stay unread); a task's view reads the plan but not its
+# engine state (the largest column), which no view shows.
+INBOX_LOADS = (joinedload(Task.instance).load_only(ProcessInstance.title), *VIEW_LOADS)
+DETAIL_LOADS = (joinedload(Task.instance).defer(ProcessInstance.state), *VIEW_LOADS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,8 +189,16 @@ def _acting_as(actor: Actor, task: Task) -> ActingAs:
 
 
 def _mine(actor: Actor, state: TaskState) -> Select[Task]:
-    duties = [and_(Task.agency_id == agency, Task.role == role) for agency, role in actor.duties()]
-    return select(Task).where(or_(false(), *duties), Task.state == state)
+    return _of_duties(frozenset(actor.duties()), state)
+
+
+@lru_cache(maxsize=1024)
+def _of_duties(duties: frozenset[tuple[int, str]], state: TaskState) -> Select[Task]:
+    """The tasks of these (agency, role) pairs in `state`, built once per set of duties (a
+    statement is immutable: each request's filters make a copy); building it cost more than
+    running it."""
+    pairs = [and_(Task.agency_id == agency, Task.role == role) for agency, role in sorted(duties)]
+    return select(Task).where(or_(false(), *pairs), Task.state == state)
 
 
 def inbox(
@@ -233,8 +247,7 @@ def inbox(
         rows = uow.session.scalars(
             select(Task)
             .where(Task.id.in_(page.scalar_subquery()))
-            # a row names its plan by title: its engine state and document stay unread
-            .options(joinedload(Task.instance).load_only(ProcessInstance.title), *VIEW_LOADS)
+            .options(*INBOX_LOADS)
             .order_by(*order)
         )
         return [inbox_task(t, actor) for t in rows]
@@ -267,9 +280,7 @@ def task_detail(uow: UnitOfWork, actor: Actor, task_id: int) -> TaskDetail:
     :raise NotFound: no such task. :raise Forbidden: another agency's or role's task.
     """
     with uow:
-        # the plan without its engine state (the largest column), which no view shows
-        plan = joinedload(Task.instance).defer(ProcessInstance.state)
-        task = uow.session.get(Task, task_id, options=[plan, *VIEW_LOADS])
+        task = uow.session.get(Task, task_id, options=DETAIL_LOADS)
         if task is None:
             raise NotFound("task_not_found", "No such task.")
         check_can_act(actor, task)

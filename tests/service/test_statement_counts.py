@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
+import pytest
 from flask import Flask
+from psycopg.pq import TransactionStatus
 from sqlalchemy import event
 
-from tests.conftest import ApiClient
+from tests.conftest import PLAN_2023, ApiClient
 
 POLICE = "thanhhoa.congan"
 
@@ -51,3 +54,28 @@ def test_the_inbox_and_a_task_cost_the_same_with_5_or_50_open_tasks(
     assert len(api.get("/api/v1/tasks?limit=100", POLICE).json) >= 50
     assert statements_of(app, api, "/api/v1/tasks?limit=100", POLICE) == few
     assert statements_of(app, api, f"/api/v1/tasks/{task}", POLICE) == opened_few
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_postgresql_reads_of_the_inbox_and_a_task_open_no_transaction(
+    app: Flask, api: ApiClient
+) -> None:
+    """The caller's check, the inbox and a task's view run each statement on its own (no
+    BEGIN, no ROLLBACK: two round trips fewer per read); a completion stays one transaction."""
+    task = api.get(f"/api/v1/tasks?process={api.start_plan(POLICE)}", POLICE).json[0]["id"]
+    seen: list[TransactionStatus] = []
+
+    def status(conn: Any, *_: object) -> None:
+        seen.append(conn.connection.dbapi_connection.info.transaction_status)
+
+    engine = app.extensions["db_engine"]
+    event.listen(engine, "after_cursor_execute", status)
+    try:
+        assert api.get("/api/v1/tasks", POLICE).status_code == 200
+        assert api.get(f"/api/v1/tasks/{task}", POLICE).status_code == 200
+        reads, seen[:] = list(seen), []
+        assert api.complete(POLICE, task, "submit", data=PLAN_2023).status_code == 200
+    finally:
+        event.remove(engine, "after_cursor_execute", status)
+    assert len(reads) >= 3 and set(reads) == {TransactionStatus.IDLE}
+    assert TransactionStatus.INTRANS in seen  # the completion's statements share one
