@@ -84,7 +84,13 @@ def _refusal_problem(status: int, body: Any, sent: Any) -> str | None:
     if status >= 500:
         return f"{status}: {body}"
     codes = body.get("codes") if isinstance(body, dict) else None
-    if not codes or not all(c.get("field") or not isinstance(sent, dict) for c in codes):
+    if not isinstance(sent, dict):
+        return None if codes else f"{status} gives no reason: {body}"
+
+    def named(code: dict[str, Any]) -> bool:  # a key sent as "" is named "", rightly
+        return bool(code.get("field")) or (code.get("field") == "" and "" in sent)
+
+    if not codes or not all(named(c) for c in codes):
         return f"{status} names no field: {body} (sent {str(sent)[:300]})"
     return None
 
