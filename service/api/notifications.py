@@ -17,7 +17,7 @@ from service.api.notice_schemas import (
 )
 from service.operations.notifications import mark_read
 from service.operations.supervision import Reminders, remind_units
-from service.queries.notifications import notifications, unread_count
+from service.queries.notifications import NotificationView, notifications, unread_count
 
 blp = Blueprint(
     "notifications",
@@ -31,7 +31,7 @@ blp = Blueprint(
 class Notifications(MethodView):
     @blp.doc(**BEARER)
     @blp.response(200, NotificationSchema(many=True))
-    def get(self) -> list[dict[str, Any]]:
+    def get(self) -> list[NotificationView]:
         """The newest reminders, escalations and comments mentioning the caller's agency;
         `read` says whether the caller has read each."""
         return notifications(new_uow(write=False), current_actor())

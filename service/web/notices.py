@@ -10,6 +10,7 @@ from typing import Any
 from flask_babel import lazy_gettext
 from markupsafe import Markup, escape
 
+from service.queries.notifications import NotificationView
 from service.web.formats import typed, vn_date
 from service.web.labels import STEPS, label
 
@@ -29,18 +30,18 @@ TEXTS = {
 TYPED = ("agency", "person", "title", "excerpt")
 
 
-def notice_text(row: dict[str, Any]) -> Markup:
+def notice_text(row: NotificationView) -> Markup:
     """The notification's words for this page; its stored text when it has no message id."""
-    text_id, params = row.get("text_id"), row.get("params") or {}
+    text_id, params = row.text_id, row.params or {}
     if text_id == "reminder_from" and params.get("day"):
         text_id = "reminder_from_due"
     found = TEXTS.get(text_id or "")
     if found is None:
-        return typed(row["message"])
+        return typed(row.message)
     values: dict[str, Any] = {key: typed(params.get(key)) for key in TYPED}
     values["step"] = label(STEPS, params.get("step"), params.get("step_name"))
     values["day"] = vn_date(params.get("day"))
     try:
         return escape(str(found)) % values  # the values escaped, typed ones marked
     except (KeyError, ValueError, TypeError):  # a translation with a stray placeholder
-        return typed(row["message"])
+        return typed(row.message)
