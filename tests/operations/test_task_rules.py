@@ -13,13 +13,15 @@ import pytest
 from babel.messages.pofile import read_po
 from sqlalchemy import select
 
-from service.db.models import Event
-from service.errors import Conflict, Invalid, NotFound
+from service.db.models import Event, Incident
+from service.errors import Conflict, Forbidden, Invalid, NotFound, Unprocessable
+from service.operations.definitions import deploy
 from service.operations.processes import start_process
 from service.operations.tasks import claim_task, complete_task
-from tests.operations.conftest import COLLEAGUE, FINANCE, PLAN_2023, POLICE, Ops
+from tests.operations.conftest import ADMIN, COLLEAGUE, FINANCE, PLAN_2023, POLICE, Ops
 
 AWARDS = "thanhhoa.thiduakhenthuong"
+BPMN = Path(__file__).parents[2] / "bpmn"
 VIETNAMESE = Path(__file__).parents[2] / "service/translations/vi/LC_MESSAGES/messages.po"
 with VIETNAMESE.open("rb") as po:
     TRANSLATED = {m.id for m in read_po(po) if m.string}
@@ -146,3 +148,54 @@ def test_a_plan_without_nominations_needs_no_verdict(ops: Ops) -> None:
     complete_task(ops.uow(), awards, review.id, "approve", None, {})
     (sign,) = ops.open_tasks(process)
     assert sign.step == "chairman_sign"
+
+
+def test_another_agencys_task_and_an_unknown_claim_are_refused_by_code(ops: Ops) -> None:
+    _, task = _draft(ops)
+    with pytest.raises(Forbidden) as foreign:
+        complete_task(ops.uow(), ops.actor(FINANCE), task, "submit", None, PLAN_2023)
+    assert foreign.value.code == "not_your_task"
+    with pytest.raises(NotFound) as unknown:
+        claim_task(ops.uow(), ops.actor(POLICE), task + 1000)
+    assert unknown.value.code == "task_not_found"
+
+
+def test_pilot_sites_name_units_of_the_plans_level(ops: Ops) -> None:
+    _, task = _draft(ops)
+    sites = copy.deepcopy(PLAN_2023["pilot_sites"])
+    sites[0]["agency"], sites[1]["agency"] = "no-such-unit", "bac-giang-cong-an"
+    with pytest.raises(Invalid) as refused:
+        complete_task(
+            ops.uow(), ops.actor(POLICE), task, "submit", None, {**PLAN_2023, "pilot_sites": sites}
+        )
+    errors = refused.value.errors["data"]["pilot_sites"]
+    assert [(i, r.code, str(r)) for i, e in errors.items() for r in e["agency"]] == [
+        (0, "unknown_agency", "Unknown agency code."),
+        (1, "not_a_unit_here", "Not a unit of this plan's level."),
+    ]
+
+
+def test_an_issuer_refused_lists_the_choices(ops: Ops) -> None:
+    _, task = _draft(ops)
+    with pytest.raises(Invalid) as refused:
+        complete_task(
+            ops.uow(), ops.actor(POLICE), task, "submit", None, {**PLAN_2023, "issuer": "KH-XYZ"}
+        )
+    (reason,) = refused.value.errors["data"]["issuer"]
+    assert reason.params["choices"] and all(isinstance(c, str) for c in reason.params["choices"])
+    assert "KH-XYZ" not in reason.params["choices"]
+
+
+def test_a_script_failing_at_a_completion_is_an_incident_of_that_completion(ops: Ops) -> None:
+    chain = (BPMN / "plan_chain.bpmn").read_bytes()
+    draft = 'name="Xây dựng kế hoạch">'.encode()
+    script = b"<bpmn:extensionElements><spiffworkflow:postScript>x = 1 // 0"
+    script += b"</spiffworkflow:postScript></bpmn:extensionElements>"
+    deploy(ops.uow(), ops.actor(ADMIN), "plan_chain.bpmn", chain.replace(draft, draft + script, 1))
+    process, task = _draft(ops)
+    with pytest.raises(Unprocessable):
+        complete_task(ops.uow(), ops.actor(POLICE), task, "submit", None, PLAN_2023)
+    with ops.factory() as session:
+        (incident,) = session.scalars(select(Incident).filter_by(instance_id=process))
+        assert (incident.operation, incident.task_id) == ("complete", task)
+        assert incident.engine_data["decision"] == "submit"

@@ -1,0 +1,258 @@
+"""A unit's report round through the operations: the staff drafts, the head signs, the signed
+report goes up to the parent, and the parent's consolidation may not fall below its units' sum
+without a reason; the drafter may not sign, and the events say what changed. Found missing by a
+mutation run of service.operations.tasks (scripts/mutation.sh)."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from service.db.models import Event, ProcessInstance
+from service.errors import Forbidden, Invalid
+from service.operations.processes import start_process
+from service.operations.tasks import Completed, complete_task
+from tests.operations.conftest import CHAIRMAN, FINANCE, PLAN_2023, POLICE, Ops
+
+AWARDS = "thanhhoa.thiduakhenthuong"
+HEALTH, HEALTH_HEAD = "thanhhoa.soyte", "thanhhoa.soyte.giamdoc"
+UNIT_PLAN = {
+    "title": "Kế hoạch ngành Y tế",
+    "year": 2023,
+    "window": {"start": "2023-07-01", "end": "2023-08-19"},
+    "addressed_units": [],
+    "deadlines": [{"what": "Báo cáo kết quả", "due": "2023-08-20", "kind": "unit_report"}],
+}
+
+
+def _report(people: int, festivals: list[tuple[str, str]] | None = None, **extra: Any) -> dict:
+    """A result report: `people` participants, 2 festivals, 3 of 4 schools safe, 1 award."""
+    return {
+        "festivals_held": 2,
+        "festivals": [
+            {"place": "Nhà văn hóa", "start": start, "end": end}
+            for start, end in festivals or [("2023-08-15", "2023-08-15")]
+        ],
+        "participants": people,
+        "safety": {
+            kind: {"total": 4 if kind == "schools" else 0, "meeting": 3 if kind == "schools" else 0}
+            for kind in ("residential_areas", "communes", "agencies", "enterprises", "schools")
+        },
+        "movement": {"total": 0, "meeting": 0},
+        "awards": [{"kind": "giay_khen", "count": 1}],
+        "budget_spent": 1_000_000,
+        "narrative": "Tổ chức Ngày hội an toàn.",
+        **extra,
+    }
+
+
+def _complete(
+    ops: Ops, process: int, username: str, decision: str, data: Any = None, *, actor: Any = None
+) -> Completed:
+    (task,) = ops.open_tasks(process)
+    who = actor or ops.actor(username)
+    comment = "Bổ sung số liệu." if decision == "return" else None  # a return says why
+    return complete_task(ops.uow(), who, task.id, decision, comment, data or {})
+
+
+def _events(ops: Ops, process: int) -> list[dict[str, Any]]:
+    with ops.factory() as session:
+        query = select(Event).filter_by(instance_id=process, action="task_completed")
+        return [e.data for e in session.scalars(query.order_by(Event.seq))]
+
+
+def _instance(ops: Ops, process: int) -> ProcessInstance:
+    with ops.factory() as session:
+        instance = session.get(ProcessInstance, process)
+        assert instance is not None
+        session.expunge(instance)
+        return instance
+
+
+def _health_reporting(ops: Ops) -> tuple[int, int]:
+    """The province plan signed to Sở Y tế alone; its own plan signed: its report is open.
+    Returns (province, health)."""
+    ops.at("2023-04-20")
+    plan = copy.deepcopy(PLAN_2023)
+    plan["addressed_units"] = ["thanh-hoa-so-y-te"]
+    plan["deadlines"] = [
+        {"what": "Kế hoạch của các đơn vị", "due": "2023-05-10", "kind": "unit_plan"},
+        {"what": "Báo cáo kết quả", "due": "2023-08-20", "kind": "unit_report"},
+    ]
+    province = start_process(ops.uow(), ops.actor(POLICE), "plan_chain", plan["title"])
+    _complete(ops, province, POLICE, "submit", plan)
+    _complete(ops, province, FINANCE, "approve")
+    nominations = [{**n, "accepted": True} for n in plan["nominations"]]
+    _complete(ops, province, AWARDS, "approve", {"nominations": nominations})
+    _complete(ops, province, CHAIRMAN, "approve")
+    with ops.factory() as session:
+        (health,) = session.scalars(select(ProcessInstance.id).filter_by(parent_id=province))
+    ops.at("2023-04-25")
+    _complete(ops, health, HEALTH, "submit", UNIT_PLAN)
+    _complete(ops, health, HEALTH_HEAD, "approve")
+    (task,) = ops.open_tasks(health)
+    assert (task.form, task.report_round) == ("consolidate_report", "result")
+    ops.at("2023-08-18")
+    return province, health
+
+
+def test_a_units_report_is_drafted_signed_and_reaches_the_province(ops: Ops) -> None:
+    province, health = _health_reporting(ops)
+    first = _complete(ops, health, HEALTH, "submit", _report(300))
+    assert first.document_id is None  # a draft issues nothing
+    (sign,) = ops.open_tasks(health)
+    assert sign.form == "sign_report"
+    assert _instance(ops, health).report_drafts["result"]["participants"] == 300
+    assert _instance(ops, health).reports == {}
+
+    # the head returns it; the redraft replaces the draft, and its event says what changed
+    _complete(ops, health, HEALTH_HEAD, "return")
+    assert _instance(ops, health).reports == {}
+    _complete(ops, health, HEALTH, "submit", _report(350))
+    signed = _complete(ops, health, HEALTH_HEAD, "approve")
+
+    assert signed.document_id is not None and signed.document_number is not None
+    assert signed.units_reached == 1  # sent to the level above
+    assert _instance(ops, health).reports["result"]["participants"] == 350
+    drafted, returned, redrafted, approved = _events(ops, health)[-4:]
+    assert {k: drafted[k] for k in ("step", "decision", "round", "draft")} == {
+        "step": "consolidate_report",
+        "decision": "submit",
+        "round": "result",
+        "draft": True,
+    }
+    assert {"path": "participants", "old": None, "new": 300} in drafted["changes"]
+    assert "changed_from_units" not in drafted  # no unit below Sở Y tế reported
+    assert (returned["decision"], returned["round"], returned["changes"]) == (
+        "return",
+        "result",
+        [],
+    )
+    assert redrafted["changes"] == [{"path": "participants", "old": 300, "new": 350}]
+    assert (approved["step"], approved["round"], approved["decision"]) == (
+        "sign_report",
+        "result",
+        "approve",
+    )
+    assert {"path": "participants", "old": None, "new": 350} in approved["changes"]
+    assert "draft" not in approved
+
+    # the province's consolidation opens now that its only unit has reported
+    (consolidate,) = ops.open_tasks(province)
+    assert (consolidate.form, consolidate.report_round) == ("consolidate_report", "result")
+    with ops.factory() as session:
+        query = select(Event).filter_by(instance_id=province).order_by(Event.seq.desc())
+        last = session.scalars(query).first()
+        assert last is not None
+        assert (last.action, last.data, last.created_at) == (
+            "units_reported",
+            {"round": "result"},
+            ops.clock(),
+        )
+
+
+def test_the_drafter_of_the_report_may_not_sign_it(ops: Ops) -> None:
+    """The head who also drafts (given both roles) signs what the staff drafted, but not the
+    redraft they made themselves: the latest drafter of the round counts."""
+    _, health = _health_reporting(ops)
+    head = ops.actor(HEALTH_HEAD)
+    both = replace(head, roles=head.roles | {"standing_body"})
+    _complete(ops, health, HEALTH, "submit", _report(300))
+    _complete(ops, health, HEALTH_HEAD, "return", actor=both)  # the staff drafted it: allowed
+    _complete(ops, health, HEALTH_HEAD, "submit", _report(320), actor=both)
+    with pytest.raises(Forbidden) as refused:
+        _complete(ops, health, HEALTH_HEAD, "approve", actor=both)
+    assert refused.value.code == "drafter_cannot_sign"
+    assert _instance(ops, health).reports == {}
+
+
+def _codes(errors: Any, at: str = "") -> dict[str, str]:
+    if isinstance(errors, list):
+        return {at: errors[0].code}
+    found: dict[str, str] = {}
+    for key, value in errors.items():
+        found |= _codes(value, f"{at}.{key}" if at else str(key))
+    return found
+
+
+@pytest.mark.parametrize(
+    ("festival", "refused"),
+    [
+        (("2023-07-01", "2023-07-01"), False),  # the window's first day
+        (("2023-08-19", "2023-08-19"), False),  # its last day
+        (("2023-06-30", "2023-07-01"), True),  # starts a day early
+        (("2023-08-19", "2023-08-20"), True),  # ends a day late
+    ],
+)
+def test_festivals_fall_inside_the_plans_window(
+    ops: Ops, festival: tuple[str, str], refused: bool
+) -> None:
+    _, health = _health_reporting(ops)
+    report = _report(300, [("2023-08-15", "2023-08-15"), festival])
+    if not refused:
+        _complete(ops, health, HEALTH, "submit", report)
+        return
+    with pytest.raises(Invalid) as raised:
+        _complete(ops, health, HEALTH, "submit", report)
+    assert _codes(raised.value.errors) == {"data.festivals.1.start": "outside_window"}
+    (reason,) = raised.value.errors["data"]["festivals"][1]["start"]
+    assert reason.params == {"start": "2023-07-01", "end": "2023-08-19"}
+
+
+def _province_consolidating(ops: Ops) -> int:
+    province, health = _health_reporting(ops)
+    _complete(ops, health, HEALTH, "submit", _report(300))
+    _complete(ops, health, HEALTH_HEAD, "approve")
+    return province
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "units_sum"),
+    [
+        ({"participants": 299}, "data.participants", 300),
+        (
+            {"safety": {**_report(0)["safety"], "schools": {"total": 4, "meeting": 2}}},
+            "data.safety.schools.meeting",
+            3,
+        ),
+        ({"awards": [{"kind": "giay_khen", "count": 0}]}, "data.awards.0.count", 1),
+        # the row of the kind is missing: the reason goes to the list
+        ({"awards": [{"kind": "ky_niem_chuong", "count": 2}]}, "data.awards._schema", 1),
+        ({"participants": 299, "adjustment_reason": "  "}, "data.participants", 300),
+    ],
+)
+def test_a_consolidation_below_its_units_sum_is_refused_at_the_field(
+    ops: Ops, change: dict[str, Any], field: str, units_sum: int
+) -> None:
+    province = _province_consolidating(ops)
+    with pytest.raises(Invalid) as raised:
+        _complete(ops, province, POLICE, "submit", _report(300) | change)
+    assert _codes(raised.value.errors) == {field: "below_units"}
+    (reason,) = _leaves(raised.value.errors)
+    assert (reason.msgid, reason.params) == (
+        "Below what the units reported together (%(sum)s): correct it or give the reason.",
+        {"sum": units_sum},
+    )
+
+
+def _leaves(errors: Any) -> list[Any]:
+    if isinstance(errors, list):
+        return errors
+    return [leaf for value in errors.values() for leaf in _leaves(value)]
+
+
+def test_a_consolidation_records_what_it_changed_of_its_units_sum(ops: Ops) -> None:
+    province = _province_consolidating(ops)
+    lowered = _report(290, adjustment_reason="Sở Y tế đếm trùng 10 người.")
+    _complete(ops, province, POLICE, "submit", lowered)
+    (drafted,) = [e for e in _events(ops, province) if e.get("round") == "result"]
+    changed = {c["path"]: (c["old"], c["new"]) for c in drafted["changed_from_units"]}
+    assert changed["participants"] == (300, 290)
+    assert changed["narrative"] == ("", "Tổ chức Ngày hội an toàn.")
+    signed = _complete(ops, province, CHAIRMAN, "approve")
+    assert signed.units_reached == 0  # the province has no level above
+    assert _instance(ops, province).reports["result"]["participants"] == 290
