@@ -29,7 +29,7 @@ UNIT_PLAN = {
 }
 
 
-def _report(people: int, festivals: list[tuple[str, str]] | None = None, **extra: Any) -> dict:
+def report(people: int, festivals: list[tuple[str, str]] | None = None, **extra: Any) -> dict:
     """A result report: `people` participants, 2 festivals, 3 of 4 schools safe, 1 award."""
     return {
         "festivals_held": 2,
@@ -50,7 +50,7 @@ def _report(people: int, festivals: list[tuple[str, str]] | None = None, **extra
     }
 
 
-def _complete(
+def complete(
     ops: Ops, process: int, username: str, decision: str, data: Any = None, *, actor: Any = None
 ) -> Completed:
     (task,) = ops.open_tasks(process)
@@ -73,9 +73,10 @@ def _instance(ops: Ops, process: int) -> ProcessInstance:
         return instance
 
 
-def _health_reporting(ops: Ops) -> tuple[int, int]:
-    """The province plan signed to Sở Y tế alone; its own plan signed: its report is open.
-    Returns (province, health)."""
+def health_reporting(ops: Ops, sign: bool = True) -> tuple[int, int]:
+    """The province plan (with seed 004's targets) signed to Sở Y tế alone; its own plan
+    (without targets) drafted and, with `sign`, signed: its report is open. Returns
+    (province, health)."""
     ops.at("2023-04-20")
     plan = copy.deepcopy(PLAN_2023)
     plan["addressed_units"] = ["thanh-hoa-so-y-te"]
@@ -83,17 +84,21 @@ def _health_reporting(ops: Ops) -> tuple[int, int]:
         {"what": "Kế hoạch của các đơn vị", "due": "2023-05-10", "kind": "unit_plan"},
         {"what": "Báo cáo kết quả", "due": "2023-08-20", "kind": "unit_report"},
     ]
+    plan["targets"] = {"safety_at_least": 80, "movement_above": 80}  # as seed 004 sets them
     province = start_process(ops.uow(), ops.actor(POLICE), "plan_chain", plan["title"])
-    _complete(ops, province, POLICE, "submit", plan)
-    _complete(ops, province, FINANCE, "approve")
+    complete(ops, province, POLICE, "submit", plan)
+    complete(ops, province, FINANCE, "approve")
     nominations = [{**n, "accepted": True} for n in plan["nominations"]]
-    _complete(ops, province, AWARDS, "approve", {"nominations": nominations})
-    _complete(ops, province, CHAIRMAN, "approve")
+    complete(ops, province, AWARDS, "approve", {"nominations": nominations})
+    complete(ops, province, CHAIRMAN, "approve")
+    assert ops.open_tasks(province) == []  # it waits for its unit's report (due 20/8)
     with ops.factory() as session:
         (health,) = session.scalars(select(ProcessInstance.id).filter_by(parent_id=province))
     ops.at("2023-04-25")
-    _complete(ops, health, HEALTH, "submit", UNIT_PLAN)
-    _complete(ops, health, HEALTH_HEAD, "approve")
+    complete(ops, health, HEALTH, "submit", UNIT_PLAN)
+    if not sign:  # its plan waits for the head's signature
+        return province, health
+    complete(ops, health, HEALTH_HEAD, "approve")
     (task,) = ops.open_tasks(health)
     assert (task.form, task.report_round) == ("consolidate_report", "result")
     ops.at("2023-08-18")
@@ -101,8 +106,8 @@ def _health_reporting(ops: Ops) -> tuple[int, int]:
 
 
 def test_a_units_report_is_drafted_signed_and_reaches_the_province(ops: Ops) -> None:
-    province, health = _health_reporting(ops)
-    first = _complete(ops, health, HEALTH, "submit", _report(300))
+    province, health = health_reporting(ops)
+    first = complete(ops, health, HEALTH, "submit", report(300))
     assert first.document_id is None  # a draft issues nothing
     (sign,) = ops.open_tasks(health)
     assert sign.form == "sign_report"
@@ -110,10 +115,10 @@ def test_a_units_report_is_drafted_signed_and_reaches_the_province(ops: Ops) -> 
     assert _instance(ops, health).reports == {}
 
     # the head returns it; the redraft replaces the draft, and its event says what changed
-    _complete(ops, health, HEALTH_HEAD, "return")
+    complete(ops, health, HEALTH_HEAD, "return")
     assert _instance(ops, health).reports == {}
-    _complete(ops, health, HEALTH, "submit", _report(350))
-    signed = _complete(ops, health, HEALTH_HEAD, "approve")
+    complete(ops, health, HEALTH, "submit", report(350))
+    signed = complete(ops, health, HEALTH_HEAD, "approve")
 
     assert signed.document_id is not None and signed.document_number is not None
     assert signed.units_reached == 1  # sent to the level above
@@ -158,16 +163,30 @@ def test_a_units_report_is_drafted_signed_and_reaches_the_province(ops: Ops) -> 
 def test_the_drafter_of_the_report_may_not_sign_it(ops: Ops) -> None:
     """The head who also drafts (given both roles) signs what the staff drafted, but not the
     redraft they made themselves: the latest drafter of the round counts."""
-    _, health = _health_reporting(ops)
+    _, health = health_reporting(ops)
     head = ops.actor(HEALTH_HEAD)
     both = replace(head, roles=head.roles | {"standing_body"})
-    _complete(ops, health, HEALTH, "submit", _report(300))
-    _complete(ops, health, HEALTH_HEAD, "return", actor=both)  # the staff drafted it: allowed
-    _complete(ops, health, HEALTH_HEAD, "submit", _report(320), actor=both)
+    complete(ops, health, HEALTH, "submit", report(300))
+    complete(ops, health, HEALTH_HEAD, "return", actor=both)  # the staff drafted it: allowed
+    complete(ops, health, HEALTH_HEAD, "submit", report(320), actor=both)
     with pytest.raises(Forbidden) as refused:
-        _complete(ops, health, HEALTH_HEAD, "approve", actor=both)
+        complete(ops, health, HEALTH_HEAD, "approve", actor=both)
     assert refused.value.code == "drafter_cannot_sign"
     assert _instance(ops, health).reports == {}
+
+
+def test_a_drafter_elsewhere_does_not_stop_the_signing(ops: Ops) -> None:
+    """Whoever drafted another plan may sign this one: only this plan's drafter is refused."""
+    province, health = health_reporting(ops, sign=False)
+    head = ops.actor(HEALTH_HEAD)
+    both = replace(head, roles=head.roles | {"standing_body"})
+    own = start_process(ops.uow(), both, "plan_chain", "Kế hoạch riêng của Sở Y tế")
+    complete(ops, own, HEALTH_HEAD, "submit", UNIT_PLAN, actor=both)
+    signed = complete(ops, health, HEALTH_HEAD, "approve", actor=both)
+    assert (signed.document_id is not None, signed.units_reached) == (True, 0)
+    with pytest.raises(Forbidden) as refused:
+        complete(ops, own, HEALTH_HEAD, "approve", actor=both)
+    assert refused.value.code == "drafter_cannot_sign"
 
 
 def _codes(errors: Any, at: str = "") -> dict[str, str]:
@@ -191,22 +210,22 @@ def _codes(errors: Any, at: str = "") -> dict[str, str]:
 def test_festivals_fall_inside_the_plans_window(
     ops: Ops, festival: tuple[str, str], refused: bool
 ) -> None:
-    _, health = _health_reporting(ops)
-    report = _report(300, [("2023-08-15", "2023-08-15"), festival])
+    _, health = health_reporting(ops)
+    figures = report(300, [("2023-08-15", "2023-08-15"), festival])
     if not refused:
-        _complete(ops, health, HEALTH, "submit", report)
+        complete(ops, health, HEALTH, "submit", figures)
         return
     with pytest.raises(Invalid) as raised:
-        _complete(ops, health, HEALTH, "submit", report)
+        complete(ops, health, HEALTH, "submit", figures)
     assert _codes(raised.value.errors) == {"data.festivals.1.start": "outside_window"}
     (reason,) = raised.value.errors["data"]["festivals"][1]["start"]
     assert reason.params == {"start": "2023-07-01", "end": "2023-08-19"}
 
 
-def _province_consolidating(ops: Ops) -> int:
-    province, health = _health_reporting(ops)
-    _complete(ops, health, HEALTH, "submit", _report(300))
-    _complete(ops, health, HEALTH_HEAD, "approve")
+def province_consolidating(ops: Ops) -> int:
+    province, health = health_reporting(ops)
+    complete(ops, health, HEALTH, "submit", report(300))
+    complete(ops, health, HEALTH_HEAD, "approve")
     return province
 
 
@@ -215,7 +234,7 @@ def _province_consolidating(ops: Ops) -> int:
     [
         ({"participants": 299}, "data.participants", 300),
         (
-            {"safety": {**_report(0)["safety"], "schools": {"total": 4, "meeting": 2}}},
+            {"safety": {**report(0)["safety"], "schools": {"total": 4, "meeting": 2}}},
             "data.safety.schools.meeting",
             3,
         ),
@@ -228,9 +247,9 @@ def _province_consolidating(ops: Ops) -> int:
 def test_a_consolidation_below_its_units_sum_is_refused_at_the_field(
     ops: Ops, change: dict[str, Any], field: str, units_sum: int
 ) -> None:
-    province = _province_consolidating(ops)
+    province = province_consolidating(ops)
     with pytest.raises(Invalid) as raised:
-        _complete(ops, province, POLICE, "submit", _report(300) | change)
+        complete(ops, province, POLICE, "submit", report(300) | change)
     assert _codes(raised.value.errors) == {field: "below_units"}
     (reason,) = _leaves(raised.value.errors)
     assert (reason.msgid, reason.params) == (
@@ -246,13 +265,13 @@ def _leaves(errors: Any) -> list[Any]:
 
 
 def test_a_consolidation_records_what_it_changed_of_its_units_sum(ops: Ops) -> None:
-    province = _province_consolidating(ops)
-    lowered = _report(290, adjustment_reason="Sở Y tế đếm trùng 10 người.")
-    _complete(ops, province, POLICE, "submit", lowered)
+    province = province_consolidating(ops)
+    lowered = report(290, adjustment_reason="Sở Y tế đếm trùng 10 người.")
+    complete(ops, province, POLICE, "submit", lowered)
     (drafted,) = [e for e in _events(ops, province) if e.get("round") == "result"]
     changed = {c["path"]: (c["old"], c["new"]) for c in drafted["changed_from_units"]}
     assert changed["participants"] == (300, 290)
     assert changed["narrative"] == ("", "Tổ chức Ngày hội an toàn.")
-    signed = _complete(ops, province, CHAIRMAN, "approve")
+    signed = complete(ops, province, CHAIRMAN, "approve")
     assert signed.units_reached == 0  # the province has no level above
     assert _instance(ops, province).reports["result"]["participants"] == 290

@@ -6,6 +6,7 @@ comment and the changed figures). Found missing by a mutation run of service.ope
 from __future__ import annotations
 
 import copy
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from service.db.models import Event, Incident
 from service.errors import Conflict, Forbidden, Invalid, NotFound, Unprocessable
 from service.operations.definitions import deploy
 from service.operations.processes import start_process
-from service.operations.tasks import claim_task, complete_task
+from service.operations.tasks import _flush_or_conflict, claim_task, complete_task
 from tests.operations.conftest import ADMIN, COLLEAGUE, FINANCE, PLAN_2023, POLICE, Ops
 
 AWARDS = "thanhhoa.thiduakhenthuong"
@@ -199,3 +200,45 @@ def test_a_script_failing_at_a_completion_is_an_incident_of_that_completion(ops:
         (incident,) = session.scalars(select(Incident).filter_by(instance_id=process))
         assert (incident.operation, incident.task_id) == ("complete", task)
         assert incident.engine_data["decision"] == "submit"
+
+
+class _EmptyKeyStore:
+    """A key store holding no key: any check of the signing certificates refuses."""
+
+    def signers(self, labels: Any) -> Any:
+        return nullcontext({})
+
+    def trust_roots(self) -> list[Any]:
+        return []
+
+    def crls(self) -> list[Any]:
+        return []
+
+
+def test_only_a_signing_checks_the_signing_keys(ops: Ops) -> None:
+    police, finance = ops.actor(POLICE), ops.actor(FINANCE)
+    process, task = _draft(ops)
+    complete_task(ops.uow(), police, task, "submit", None, PLAN_2023, keys=_EmptyKeyStore())
+    (appraisal,) = ops.open_tasks(process)
+    complete_task(ops.uow(), finance, appraisal.id, "approve", None, {}, keys=_EmptyKeyStore())
+    (review,) = ops.open_tasks(process)
+    assert review.step == "award_review"
+
+
+def test_a_taken_event_number_is_a_conflict_not_an_error(ops: Ops, database_url: str) -> None:
+    """Two completions of one process at once: the second event's number is taken."""
+    if database_url.startswith("sqlite"):
+        pytest.skip("SQLite queues writers (BEGIN IMMEDIATE): no event number is taken twice")
+    process, _ = _draft(ops)
+    (first,) = _events(ops, process, "process_started")
+    with ops.uow() as uow:
+        taken = Event(
+            **{c.key: getattr(first, c.key) for c in Event.__table__.columns if c.key != "id"}
+        )
+        uow.session.add(taken)
+        with pytest.raises(Conflict) as busy:
+            _flush_or_conflict(uow)
+    assert (busy.value.code, busy.value.message) == (
+        "instance_busy",
+        "The process changed meanwhile; try again.",
+    )
