@@ -59,10 +59,10 @@ def complete(
     return complete_task(ops.uow(), who, task.id, decision, comment, data or {})
 
 
-def _events(ops: Ops, process: int) -> list[dict[str, Any]]:
+def _events(ops: Ops, process: int, action: str = "task_completed") -> list[Event]:
     with ops.factory() as session:
-        query = select(Event).filter_by(instance_id=process, action="task_completed")
-        return [e.data for e in session.scalars(query.order_by(Event.seq))]
+        query = select(Event).filter_by(instance_id=process, action=action)
+        return list(session.scalars(query.order_by(Event.seq)))
 
 
 def _instance(ops: Ops, process: int) -> ProcessInstance:
@@ -101,6 +101,10 @@ def health_reporting(ops: Ops, sign: bool = True) -> tuple[int, int]:
     complete(ops, health, HEALTH_HEAD, "approve")
     (task,) = ops.open_tasks(health)
     assert (task.form, task.report_round) == ("consolidate_report", "result")
+    # it addressed no unit: its round closed as it was signed, and it reports at once
+    (closed,) = _events(ops, health, "units_reported")
+    assert (closed.data, closed.created_at) == ({"round": "result"}, ops.clock())
+    assert task.created_at == ops.clock()
     ops.at("2023-08-18")
     return province, health
 
@@ -123,7 +127,7 @@ def test_a_units_report_is_drafted_signed_and_reaches_the_province(ops: Ops) -> 
     assert signed.document_id is not None and signed.document_number is not None
     assert signed.units_reached == 1  # sent to the level above
     assert _instance(ops, health).reports["result"]["participants"] == 350
-    drafted, returned, redrafted, approved = _events(ops, health)[-4:]
+    drafted, returned, redrafted, approved = [e.data for e in _events(ops, health)[-4:]]
     assert {k: drafted[k] for k in ("step", "decision", "round", "draft")} == {
         "step": "consolidate_report",
         "decision": "submit",
@@ -268,7 +272,7 @@ def test_a_consolidation_records_what_it_changed_of_its_units_sum(ops: Ops) -> N
     province = province_consolidating(ops)
     lowered = report(290, adjustment_reason="Sở Y tế đếm trùng 10 người.")
     complete(ops, province, POLICE, "submit", lowered)
-    (drafted,) = [e for e in _events(ops, province) if e.get("round") == "result"]
+    (drafted,) = [e.data for e in _events(ops, province) if e.data.get("round") == "result"]
     changed = {c["path"]: (c["old"], c["new"]) for c in drafted["changed_from_units"]}
     assert changed["participants"] == (300, 290)
     assert changed["narrative"] == ("", "Tổ chức Ngày hội an toàn.")
