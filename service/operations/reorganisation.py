@@ -15,9 +15,17 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, func, select
 
-from service.db.models import Agency, AgencySuccessor, RoleBinding, ScheduledReorganisation
+from service.db.models import (
+    Agency,
+    AgencySuccessor,
+    ProcessInstance,
+    ReportRound,
+    RoleBinding,
+    ScheduledReorganisation,
+    Task,
+)
 from service.db.uow import UnitOfWork
 from service.errors import Conflict, Invalid, Message
 from service.operations.actors import Actor
@@ -144,6 +152,49 @@ def _subtree(uow: UnitOfWork, root: Agency) -> list[Agency]:
         found += below
         frontier = [a.id for a in below]
     return found
+
+
+def _refuse_open_work_below(uow: UnitOfWork, agency: Agency) -> None:
+    """The agencies below `agency` end with it, but only the agency's own work goes to its
+    heir: refuse while one of them still holds a running process with an open task or a
+    pending report round, which nobody could act on after it ended.
+
+    :raise Invalid: (`agency`) one reason per such agency, with its count of processes."""
+    below = [a for a in _subtree(uow, agency)[1:] if a.valid_to is None]
+    if not below:
+        return
+    has_open_task = exists().where(Task.instance_id == ProcessInstance.id, Task.state == "open")
+    waits_for_reports = exists().where(
+        ReportRound.instance_id == ProcessInstance.id, ReportRound.open > 0
+    )
+    held = dict(
+        uow.session.execute(
+            select(ProcessInstance.jurisdiction_id, func.count(ProcessInstance.id))
+            .where(
+                ProcessInstance.jurisdiction_id.in_([a.id for a in below]),
+                ProcessInstance.status == "running",
+                has_open_task | waits_for_reports,
+            )
+            .group_by(ProcessInstance.jurisdiction_id)
+        ).all()
+    )
+    if held:
+        raise Invalid(
+            {
+                "agency": [
+                    Message(
+                        "open_work_below",
+                        "%(name)s, below it, still holds %(count)s open processes: merge, "
+                        "move or dissolve it first.",
+                        name=a.name,
+                        code=a.code,
+                        count=held[a.id],
+                    )
+                    for a in below
+                    if a.id in held
+                ]
+            }
+        )
 
 
 def _set_jurisdictions(agencies: Iterable[Agency]) -> None:
@@ -298,7 +349,10 @@ def _end(
     scheduled: int | None,
 ) -> dict[str, Any]:
     """End `agency` and all below it on `effective`, link its successors, hand its open work
-    to `heir`, and record it all as one event."""
+    to `heir`, and record it all as one event.
+
+    :raise Invalid: (`agency`) an agency below it still holds open work."""
+    _refuse_open_work_below(uow, agency)
     for below in _subtree(uow, agency):
         if below.valid_to is None:
             below.valid_to = effective
