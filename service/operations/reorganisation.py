@@ -31,7 +31,7 @@ from service.errors import Conflict, Invalid, Message
 from service.operations.actors import Actor
 from service.operations.directory import LEVEL_KINDS
 from service.operations.registers import agency_by_code
-from service.operations.succession import hand_over
+from service.operations.succession import hand_over, rebind_own_plans
 from service.permissions import Right, require
 from workflows.calendar import VIETNAM
 
@@ -353,9 +353,11 @@ def _end(
 
     :raise Invalid: (`agency`) an agency below it still holds open work."""
     _refuse_open_work_below(uow, agency)
+    gone = set()
     for below in _subtree(uow, agency):
         if below.valid_to is None:
             below.valid_to = effective
+            gone.add(below.id)
     for successor in successors:
         uow.session.add(
             AgencySuccessor(
@@ -366,7 +368,10 @@ def _end(
                 takes_open_work=successor is heir,
             )
         )
-    moved = hand_over(uow, actor, agency, heir) if heir is not None else []
+    moved, rebound = [], []
+    if heir is not None:
+        moved = hand_over(uow, actor, agency, heir)
+        rebound = rebind_own_plans(uow, actor, agency, gone, heir)
     _record(
         uow,
         f"agency_{kind}",
@@ -377,6 +382,7 @@ def _end(
         successors=[s.code for s in successors],
         open_work_to=heir.code if heir is not None else None,
         processes=moved,
+        plans=rebound,
     )
     uow.commit()
     return agency_view(agency) | {
