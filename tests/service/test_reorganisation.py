@@ -258,3 +258,27 @@ def test_ending_an_agency_while_a_unit_below_it_holds_open_work_is_refused(
     reorganise(api, "/thuong-xuan-tt-thuong-xuan/move", {"parent": "thanh-hoa"})
     merged = reorganise(api, "/thuong-xuan/merge", {"into": "thuong-xuan-tt-thuong-xuan"})
     assert merged["valid_to"] == JULY
+
+
+def test_an_ended_agency_s_own_plan_goes_on_at_its_heir_s_level(
+    api: ApiClient, clock: FakeClock
+) -> None:
+    """Nobody hands over a plan that no one addressed: the district's own plan, still being
+    drafted by its police, goes on with the commune's police once the district merges into it."""
+    at(clock, "2025-06-20")
+    body = {"definition": "plan_chain", "title": "Kế hoạch của huyện Thường Xuân"}
+    started = api.post("/api/v1/processes", "thuongxuan.congan", json=body)
+    assert started.status_code == 201, started.json
+    plan = started.json["id"]
+    (draft,) = api.get(f"/api/v1/tasks?process={plan}", "thuongxuan.congan").json
+    at(clock, JULY)
+    reorganise(api, "/thuong-xuan-tt-thuong-xuan/move", {"parent": "thanh-hoa"})
+    reorganise(api, "/thuong-xuan/merge", {"into": "thuong-xuan-tt-thuong-xuan"})
+    assert api.get(f"/api/v1/tasks?process={plan}", "thuongxuan.congan").json == []
+    (moved,) = api.get(f"/api/v1/tasks?process={plan}", "ttthuongxuan.congan").json
+    assert (moved["id"], moved["step"]) == (draft["id"], draft["step"])
+    history = api.get(f"/api/v1/processes/{plan}/history", "ttthuongxuan.congan").json
+    assert history[-1]["action"] == "roles_rebound"
+    assert history[-1]["data"]["successor"] == "thuong-xuan-tt-thuong-xuan"
+    verified = api.get("/api/v1/audit/verify", ADMIN).json
+    assert verified["first_broken"] is None, verified
