@@ -184,8 +184,8 @@ def _refuse_open_work_below(uow: UnitOfWork, agency: Agency) -> None:
                 "agency": [
                     Message(
                         "open_work_below",
-                        "%(name)s, below it, still holds %(count)s open processes: merge, "
-                        "move or dissolve it first.",
+                        "%(name)s, below it, still holds open work (processes: %(count)s): "
+                        "merge, move or dissolve it first.",
                         name=a.name,
                         code=a.code,
                         count=held[a.id],

@@ -244,8 +244,8 @@ def test_ending_an_agency_while_a_unit_below_it_holds_open_work_is_refused(
         refused = reorganise(api, path, body, status=400)
         (reason,) = refused["errors"]["json"]["agency"]
         assert reason == (
-            "Thị trấn Thường Xuân, below it, still holds 1 open processes: merge, move or "
-            "dissolve it first."
+            "Thị trấn Thường Xuân, below it, still holds open work (processes: 1): merge, "
+            "move or dissolve it first."
         ), path
         (coded,) = [e for e in refused["codes"] if e["field"] == "agency"]
         assert coded["code"] == "open_work_below"

@@ -122,14 +122,14 @@ def test_a_scheduled_end_that_would_strand_open_work_below_keeps_the_refusal(
     assert refused["applied_at"] is None
     assert refused["refused"] == {
         "agency": [
-            "Thị trấn Thường Xuân, below it, still holds 1 open processes: merge, move or "
-            "dissolve it first."
+            "Thị trấn Thường Xuân, below it, still holds open work (processes: 1): merge, "
+            "move or dissolve it first."
         ]
     }
     page = Browser(app.test_client())
     page.login(ADMIN)
     html = page.get("/admin/agencies").get_data(as_text=True)
     assert (
-        "Thị trấn Thường Xuân, trực thuộc đơn vị này, còn 1 quy trình đang mở: hãy hợp nhất, "
-        "chuyển hoặc giải thể đơn vị đó trước." in html
+        "Thị trấn Thường Xuân, trực thuộc đơn vị này, còn công việc đang mở (số quy trình: 1): "
+        "hãy hợp nhất, chuyển hoặc giải thể đơn vị đó trước." in html
     )

@@ -126,8 +126,8 @@ def test_ending_an_agency_with_open_work_below_is_refused_on_the_page(
     browser.login(ADMIN)
     answer = reorganise(browser, "dissolve", code="thuong-xuan", effective="01/07/2025")
     assert refused(answer, "code") == (
-        "Thị trấn Thường Xuân, trực thuộc đơn vị này, còn 1 quy trình đang mở: hãy hợp nhất, "
-        "chuyển hoặc giải thể đơn vị đó trước."
+        "Thị trấn Thường Xuân, trực thuộc đơn vị này, còn công việc đang mở (số quy trình: 1): "
+        "hãy hợp nhất, chuyển hoặc giải thể đơn vị đó trước."
     )
     with app.extensions["session_factory"]() as session:
         assert session.scalars(select(Agency).where(Agency.valid_to.is_not(None))).all() == []
