@@ -7,10 +7,11 @@ drafted by Công an tỉnh in April 2025, appraised, reviewed and signed by the 
 issued to its thirteen units; the Chairman then decides the Bằng khen (QĐ). Sở Y tế continues
 its paper register at 83 and issues its own plan on 22/5, signed “KT. GIÁM ĐỐC / PHÓ GIÁM ĐỐC”
 (83/KH-SYT). On 1 July 2025 the administrator merges Bắc Giang into Bắc Ninh
-(service/demo/reorganisation_2025.toml): Bắc Giang's agencies end, its open work stays in its
-history. Bắc Ninh issued its own 2025 plan in April; its 2026 plan, the merged province's,
-waits at the award review for whoever walks the demo, and its dashboard compares it with both
-provinces' 2025 cycles.
+(service/demo/reorganisation_2025.toml): first its departments merge into their Bắc Ninh
+counterparts and its districts into their pilot communes, which come under Bắc Ninh, so that
+their open work goes on there; then Bắc Giang's agencies end. Bắc Ninh issued its own 2025
+plan in April; its 2026 plan, the merged province's, waits at the award review for whoever
+walks the demo, and its dashboard compares it with both provinces' 2025 cycles.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from service.operations.actors import load_actor
 from service.operations.awards import issue_award_decision
 from service.operations.processes import start_process
 from service.operations.registers import set_next_number
-from service.operations.reorganisation import merge_agency
+from service.operations.reorganisation import merge_agency, move_agency
 from service.plan_years import plan_text_for
 from workflows.calendar import VIETNAM
 
@@ -139,13 +140,13 @@ def play(
         with player.uow() as uow:
             admin = user_id(uow.session, ADMIN)
         (merger,) = reorganisation.load()["province_merger"]
-        merge_agency(
-            player.uow(),
-            load_actor(player.uow(), admin),
-            merger["agency"],
-            into=merger["into"],
-            effective=merger["effective"],
-        )
+        actor, day = load_actor(player.uow(), admin), merger["effective"]
+        for step in merger["first"]:  # its units with running work, before the province ends
+            if "move" in step:
+                move_agency(player.uow(), actor, step["move"], parent=step["under"], effective=day)
+            else:
+                merge_agency(player.uow(), actor, step["merge"], into=step["into"], effective=day)
+        merge_agency(player.uow(), actor, merger["agency"], into=merger["into"], effective=day)
 
     def bac_ninh(in_year: int, stop_at: str | None) -> None:
         process = start(BAC_NINH_POLICE, bac_ninh_plan(in_year)["title"])

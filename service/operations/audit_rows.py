@@ -96,6 +96,7 @@ class _Said:
         self.cancelled: set[int] = set()  # instances with process_cancelled
         self.moved: dict[int, tuple[int, Record]] = {}  # instance -> last incident_retried
         self.handed_over: set[int] = set()  # unit instances whose agency ended (succession)
+        self.rebound: dict[int, tuple[int, Record]] = {}  # instance -> last roles_rebound
         self.register_sets: list[tuple[int, Record]] = []
         self.comments: dict[int, tuple[int, Record]] = {}  # comment id -> comment_added
         self.attached: dict[int, tuple[int, Record]] = {}  # attachment id -> file_attached
@@ -119,6 +120,8 @@ class _Said:
                 self.moved[instance_id] = (event_id, record)  # now read by a newer diagram
             elif action == "unit_handed_over" and instance_id is not None:
                 self.handed_over.add(instance_id)
+            elif action == "roles_rebound" and instance_id is not None:
+                self.rebound[instance_id] = (event_id, record)  # its agency ended (succession)
             elif action == "register_set" and isinstance(data, dict):
                 self.register_sets.append((event_id, record))
             elif (
@@ -438,7 +441,11 @@ def _instances(session: Session, said: _Said, replay: bool) -> tuple[int, list[B
             )
         check(row.id, "parent_id", row.parent_id, data.get("parent"), event_id)
         bindings = compare.raw(row.id, "bindings", row.bindings, json_object)
-        check(row.id, "bindings", bindings, data.get("bindings"), event_id)
+        said_bindings = data.get("bindings")
+        if row.id in said.rebound:
+            event_id, record = said.rebound[row.id]
+            said_bindings = record["data"]["bindings"]
+        check(row.id, "bindings", bindings, said_bindings, event_id)
         ended = (
             ProcessStatus.CANCELLED
             if row.id in said.cancelled

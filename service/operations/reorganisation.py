@@ -15,15 +15,23 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, func, select
 
-from service.db.models import Agency, AgencySuccessor, RoleBinding, ScheduledReorganisation
+from service.db.models import (
+    Agency,
+    AgencySuccessor,
+    ProcessInstance,
+    ReportRound,
+    RoleBinding,
+    ScheduledReorganisation,
+    Task,
+)
 from service.db.uow import UnitOfWork
 from service.errors import Conflict, Invalid, Message
 from service.operations.actors import Actor
 from service.operations.directory import LEVEL_KINDS
 from service.operations.registers import agency_by_code
-from service.operations.succession import hand_over
+from service.operations.succession import hand_over, rebind_own_plans
 from service.permissions import Right, require
 from workflows.calendar import VIETNAM
 
@@ -144,6 +152,49 @@ def _subtree(uow: UnitOfWork, root: Agency) -> list[Agency]:
         found += below
         frontier = [a.id for a in below]
     return found
+
+
+def _refuse_open_work_below(uow: UnitOfWork, agency: Agency) -> None:
+    """The agencies below `agency` end with it, but only the agency's own work goes to its
+    heir: refuse while one of them still holds a running process with an open task or a
+    pending report round, which nobody could act on after it ended.
+
+    :raise Invalid: (`agency`) one reason per such agency, with its count of processes."""
+    below = [a for a in _subtree(uow, agency)[1:] if a.valid_to is None]
+    if not below:
+        return
+    has_open_task = exists().where(Task.instance_id == ProcessInstance.id, Task.state == "open")
+    waits_for_reports = exists().where(
+        ReportRound.instance_id == ProcessInstance.id, ReportRound.open > 0
+    )
+    held = dict(
+        uow.session.execute(
+            select(ProcessInstance.jurisdiction_id, func.count(ProcessInstance.id))
+            .where(
+                ProcessInstance.jurisdiction_id.in_([a.id for a in below]),
+                ProcessInstance.status == "running",
+                has_open_task | waits_for_reports,
+            )
+            .group_by(ProcessInstance.jurisdiction_id)
+        ).all()
+    )
+    if held:
+        raise Invalid(
+            {
+                "agency": [
+                    Message(
+                        "open_work_below",
+                        "%(name)s, below it, still holds open work (processes: %(count)s): "
+                        "merge, move or dissolve it first.",
+                        name=a.name,
+                        code=a.code,
+                        count=held[a.id],
+                    )
+                    for a in below
+                    if a.id in held
+                ]
+            }
+        )
 
 
 def _set_jurisdictions(agencies: Iterable[Agency]) -> None:
@@ -298,10 +349,15 @@ def _end(
     scheduled: int | None,
 ) -> dict[str, Any]:
     """End `agency` and all below it on `effective`, link its successors, hand its open work
-    to `heir`, and record it all as one event."""
+    to `heir`, and record it all as one event.
+
+    :raise Invalid: (`agency`) an agency below it still holds open work."""
+    _refuse_open_work_below(uow, agency)
+    gone = set()
     for below in _subtree(uow, agency):
         if below.valid_to is None:
             below.valid_to = effective
+            gone.add(below.id)
     for successor in successors:
         uow.session.add(
             AgencySuccessor(
@@ -312,7 +368,10 @@ def _end(
                 takes_open_work=successor is heir,
             )
         )
-    moved = hand_over(uow, actor, agency, heir) if heir is not None else []
+    moved, rebound = [], []
+    if heir is not None:
+        moved = hand_over(uow, actor, agency, heir)
+        rebound = rebind_own_plans(uow, actor, agency, gone, heir)
     _record(
         uow,
         f"agency_{kind}",
@@ -323,6 +382,7 @@ def _end(
         successors=[s.code for s in successors],
         open_work_to=heir.code if heir is not None else None,
         processes=moved,
+        plans=rebound,
     )
     uow.commit()
     return agency_view(agency) | {

@@ -101,8 +101,8 @@ class _Replay:
                 pass  # a failed script changed nothing; a retry changes only the diagram's version
             elif event.action in ("process_cancelled", "unit_handed_over"):
                 self.cancelled = True  # cancelled, or its agency ended: no task stays open
-            elif event.action == "unit_succeeded":
-                pass  # a unit's successor took over: its own instance, rounds counted below
+            elif event.action in ("unit_succeeded", "roles_rebound"):
+                pass  # a successor took over a unit or a role: the engine's lanes stay the same
             elif event.action in ("task_claimed", "task_released", "task_assigned"):
                 pass  # who holds a task in hand: no change of the engine's state
             elif event.action == "task_reminded":

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
-from service.db.models import Agency, ProcessInstance, ReportRound, Task
+from service.db.models import Agency, ProcessInstance, ReportRound, RoleBinding, Task
 from service.db.uow import UnitOfWork
 from service.operations.actors import Actor
 from service.operations.cascade import HANDED_OVER, release_finished_rounds, start_units
@@ -78,3 +78,44 @@ def hand_over(uow: UnitOfWork, actor: Actor, ended: Agency, heir: Agency) -> lis
             save_runtime(session, plan, runtime, now)
         moved.append(child.id)
     return moved
+
+
+def rebind_own_plans(
+    uow: UnitOfWork, actor: Actor, ended: Agency, gone: set[int], heir: Agency
+) -> list[int]:
+    """The ended agency's own running plans (no parent: nobody hands them over) go on at the
+    heir's level: each role filled by an agency that ended (`gone`) is filled by whoever fills
+    it for the heir, and the open tasks follow; return the plans' ids."""
+    session, now = uow.session, uow.now()
+    filled = dict(
+        session.execute(
+            select(RoleBinding.role, RoleBinding.agency_id).where(
+                RoleBinding.jurisdiction_id == heir.jurisdiction_id
+            )
+        ).all()
+    )
+    plans = session.scalars(
+        select(ProcessInstance)
+        .where(
+            ProcessInstance.jurisdiction_id == ended.id,
+            ProcessInstance.status == "running",
+            ProcessInstance.parent_id.is_(None),
+        )
+        .order_by(ProcessInstance.id)
+    ).all()
+    rebound = []
+    for plan in plans:
+        bindings = {
+            role: filled.get(role, heir.id) if agency in gone else agency
+            for role, agency in plan.bindings.items()
+        }
+        if bindings == plan.bindings:
+            continue
+        plan.bindings = bindings
+        for task in session.scalars(select(Task).filter_by(instance_id=plan.id, state="open")):
+            if task.agency_id in gone:
+                task.agency_id = bindings.get(task.role, heir.id)
+        data = {"unit": ended.code, "successor": heir.code, "bindings": bindings}
+        append_event(session, plan, "roles_rebound", actor, now, data=data)
+        rebound.append(plan.id)
+    return rebound

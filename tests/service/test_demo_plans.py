@@ -111,16 +111,18 @@ def test_load_demo_plays_the_bac_giang_cascade_and_the_health_plan(
     bac_giang.play(app.extensions["session_factory"], date(2026, 12, 2))
     (province,) = [
         p["id"]
-        for p in api.get("/api/v1/processes?limit=500", "bacgiang.congan").json
-        if p["parent_id"] is None
+        for p in api.get("/api/v1/processes?limit=500", "bacninh.congan").json
+        if p["parent_id"] is None and "tỉnh Bắc Giang" in p["title"]
     ]
-    documents = api.get(f"/api/v1/processes/{province}/documents", "bacgiang.congan").json
+    documents = api.get(f"/api/v1/processes/{province}/documents", "bacninh.congan").json
     assert [(d["number_line"], d["signed_at"][:10]) for d in documents] == [
         ("Số: 1/KH-BCĐ", "2025-04-17"),
         ("Số: 1/QĐ-UBND", "2025-04-18"),
     ]
-    units = api.get(f"/api/v1/processes/{province}/children", "bacgiang.congan").json
-    assert len(units) == 13
+    units = api.get(f"/api/v1/processes/{province}/children", "bacninh.congan").json
+    # the thirteen it addressed, each handed over on 1 July to the unit that took it over
+    assert len(units) == 26
+    assert sum(u["status"] == "handed_over" for u in units) == 13
     health = next(u["process_id"] for u in units if u["unit"] == "Sở Y tế Bắc Giang")
     (plan,) = api.get(f"/api/v1/processes/{health}/documents", "bacgiang.soyte.tchc").json
     assert (plan["number_line"], plan["signing_mark"]) == (
@@ -130,12 +132,19 @@ def test_load_demo_plays_the_bac_giang_cascade_and_the_health_plan(
     # the unit reads the province's plan and its award decision
     above = api.get(f"/api/v1/processes/{province}", "bacgiang.soyte.tchc").json
     assert above["award_decision"]["number_line"] == "Số: 1/QĐ-UBND"
-    # what is left to walk: Sở Y tế's report, Sơn Động's plan, the province's consolidation
-    for user, step in (
-        ("bacgiang.soyte.tchc", "consolidate_report"),
-        ("sondong.congan", "draft_plan"),
-        ("bacgiang.congan", "consolidate_report"),
+    # what is left to walk, at agencies that exist: Sở Y tế's work went to Bắc Ninh's, which
+    # starts with its own plan, Sơn Động's to Xã Yên Định; Công an tỉnh Bắc Ninh consolidates
+    # Bắc Giang's plan as well as its own
+    for user, steps in (
+        ("bacninh.soyte", [("draft_plan", "Sở Y tế tỉnh Bắc Ninh")]),
+        ("yendinh.congan", [("draft_plan", "Xã Yên Định")]),
+        ("bacgiang.soyte.tchc", []),
+        ("sondong.congan", []),
+        ("bacgiang.congan", []),
     ):
-        assert [t["step"] for t in api.get("/api/v1/tasks", user).json] == [step], user
+        tasks = api.get("/api/v1/tasks", user).json
+        assert [(t["step"], t["process_title"].split(" — ")[-1]) for t in tasks] == steps, user
+    consolidations = api.get("/api/v1/tasks", "bacninh.congan").json
+    assert province in [t["process_id"] for t in consolidations]
     verified = api.get("/api/v1/audit/verify", "thanhhoa.thanhtra").json
     assert verified["first_broken"] is None, verified

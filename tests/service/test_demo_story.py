@@ -38,6 +38,7 @@ def test_load_demo_tells_the_story_of_2025(
     """Played once (it takes seconds), then read from each side."""
     story = played(app, api, clock, tmp_path)
     movement_plan_crosses_the_reorganisation(app, api, story)
+    no_open_task_at_an_ended_agency(app)
     ngay_hoi_plans_address_only_what_exists(app, api, story)
     bac_ninh_compares_with_bac_giang_and_itself_last_year(api)
     audit_log_verifies_and_the_walkthrough_uses_present_users(app, api)
@@ -118,7 +119,51 @@ def movement_plan_crosses_the_reorganisation(
         )
     assert ended["thuong-xuan-cong-an"] == ended["nga-son"] == date(2025, 7, 1)
     assert ended["thanh-hoa-so-tttt"] == ended["thanh-hoa-so-lao-dong-tbxh"] == date(2025, 3, 1)
-    assert ended["bac-giang"] == ended["son-dong-yen-dinh"] == date(2025, 7, 1)
+    assert ended["bac-giang"] == ended["son-dong"] == ended["bac-giang-so-y-te"] == JULY
+    # Bắc Giang's units with running work were reorganised before it ended: its pilot communes
+    # carry on under Bắc Ninh, its departments' work went to their counterparts
+    assert "son-dong-yen-dinh" not in ended
+
+
+JULY = date(2025, 7, 1)
+
+
+def no_open_task_at_an_ended_agency(app: Flask) -> None:
+    """Nobody could act on it: every running process's open tasks are at agencies that exist
+    today."""
+    with app.extensions["session_factory"]() as session:
+        stranded = session.execute(
+            select(ProcessInstance.id, Task.step, Agency.code)
+            .join(Task, Task.instance_id == ProcessInstance.id)
+            .join(Agency, Agency.id == Task.agency_id)
+            .where(
+                ProcessInstance.status == "running",
+                Task.state == TaskState.OPEN,
+                Agency.valid_to.is_not(None),
+                Agency.valid_to <= TODAY,
+            )
+        ).all()
+        # Bắc Giang's own plan stays Bắc Giang's, consolidated by the merged province's police
+        bac_giang_plan = session.execute(
+            select(Task.step, Agency.code)
+            .join(Agency, Agency.id == Task.agency_id)
+            .join(ProcessInstance, ProcessInstance.id == Task.instance_id)
+            .where(
+                ProcessInstance.jurisdiction_id
+                == select(Agency.id).where(Agency.code == "bac-giang").scalar_subquery(),
+                ProcessInstance.parent_id.is_(None),
+                Task.state == TaskState.OPEN,
+            )
+        ).all()
+        running = session.scalars(
+            select(ProcessInstance.id).where(ProcessInstance.status == "running")
+        ).all()
+    assert running  # the check reads something
+    assert stranded == []
+    assert bac_giang_plan == [("consolidate_report", "bac-ninh-cong-an")]
+
+
+TODAY = date(2026, 12, 2)
 
 
 COMMUNE_OF = {

@@ -222,3 +222,63 @@ def test_a_merge_into_a_unit_the_plan_addressed_wakes_the_plan(
     assert api.get(f"/api/v1/processes/{nga_son}", POLICE).json["status"] == "handed_over"
     verified = api.get("/api/v1/audit/verify", ADMIN).json
     assert verified["first_broken"] is None, verified
+
+
+def test_ending_an_agency_while_a_unit_below_it_holds_open_work_is_refused(
+    app: Flask, api: ApiClient, clock: FakeClock
+) -> None:
+    """Only the agency's own work goes to its heir: a commune below the district still running
+    its plan would be stranded at an ended agency, so the district may not end before it."""
+    at(clock, "2025-03-03")
+    body = {"definition": "movement_plan", "title": "Phong trào toàn dân bảo vệ ANTQ năm 2025"}
+    province = api.post("/api/v1/processes", POLICE, json=body).json["id"]
+    assert drive(api, province, CHAIN, movement_plan(["thuong-xuan-tt-thuong-xuan"])) is None
+    at(clock, JULY)
+    before = api.get("/api/v1/audit/verify", ADMIN).json["events_checked"]
+    for path, body in (
+        ("/thuong-xuan/merge", {"into": "nga-son"}),
+        ("/thuong-xuan/split", {"into": ["nga-son"], "open_work_to": "nga-son"}),
+        ("/thuong-xuan/dissolve", {}),
+        ("/thanh-hoa/dissolve", {}),
+    ):
+        refused = reorganise(api, path, body, status=400)
+        (reason,) = refused["errors"]["json"]["agency"]
+        assert reason == (
+            "Thị trấn Thường Xuân, below it, still holds open work (processes: 1): merge, "
+            "move or dissolve it first."
+        ), path
+        (coded,) = [e for e in refused["codes"] if e["field"] == "agency"]
+        assert coded["code"] == "open_work_below"
+        assert coded["params"]["code"] == "thuong-xuan-tt-thuong-xuan"
+    # nothing written: no agency ended, no event recorded
+    with app.extensions["session_factory"]() as session:
+        assert session.scalars(select(Agency).where(Agency.valid_to.is_not(None))).all() == []
+    assert api.get("/api/v1/audit/verify", ADMIN).json["events_checked"] == before
+    # the commune moved out first, the district ends
+    reorganise(api, "/thuong-xuan-tt-thuong-xuan/move", {"parent": "thanh-hoa"})
+    merged = reorganise(api, "/thuong-xuan/merge", {"into": "thuong-xuan-tt-thuong-xuan"})
+    assert merged["valid_to"] == JULY
+
+
+def test_an_ended_agency_s_own_plan_goes_on_at_its_heir_s_level(
+    api: ApiClient, clock: FakeClock
+) -> None:
+    """Nobody hands over a plan that no one addressed: the district's own plan, still being
+    drafted by its police, goes on with the commune's police once the district merges into it."""
+    at(clock, "2025-06-20")
+    body = {"definition": "plan_chain", "title": "Kế hoạch của huyện Thường Xuân"}
+    started = api.post("/api/v1/processes", "thuongxuan.congan", json=body)
+    assert started.status_code == 201, started.json
+    plan = started.json["id"]
+    (draft,) = api.get(f"/api/v1/tasks?process={plan}", "thuongxuan.congan").json
+    at(clock, JULY)
+    reorganise(api, "/thuong-xuan-tt-thuong-xuan/move", {"parent": "thanh-hoa"})
+    reorganise(api, "/thuong-xuan/merge", {"into": "thuong-xuan-tt-thuong-xuan"})
+    assert api.get(f"/api/v1/tasks?process={plan}", "thuongxuan.congan").json == []
+    (moved,) = api.get(f"/api/v1/tasks?process={plan}", "ttthuongxuan.congan").json
+    assert (moved["id"], moved["step"]) == (draft["id"], draft["step"])
+    history = api.get(f"/api/v1/processes/{plan}/history", "ttthuongxuan.congan").json
+    assert history[-1]["action"] == "roles_rebound"
+    assert history[-1]["data"]["successor"] == "thuong-xuan-tt-thuong-xuan"
+    verified = api.get("/api/v1/audit/verify", ADMIN).json
+    assert verified["first_broken"] is None, verified

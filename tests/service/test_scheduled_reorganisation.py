@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from service.db.models import Agency, Event
 from tests.conftest import ApiClient, FakeClock
-from tests.service.test_cascade import at, run_scheduler
+from tests.service.test_cascade import at, drive, run_scheduler
+from tests.service.test_movement_plan import CHAIN, POLICE, movement_plan
 from tests.web.conftest import Browser
 
 ADMIN = "admin"
@@ -103,3 +104,32 @@ def test_a_reorganisation_dated_later_is_applied_by_the_scheduler_on_its_day(
     html = page.get("/admin/agencies").get_data(as_text=True)
     assert "Bị từ chối vào ngày hiệu lực:" in html
     assert "Huyện Nga Sơn đã chấm dứt từ ngày 25/06/2025." in html
+
+
+def test_a_scheduled_end_that_would_strand_open_work_below_keeps_the_refusal(
+    app: Flask, api: ApiClient, clock: FakeClock
+) -> None:
+    at(clock, "2025-03-03")
+    body = {"definition": "movement_plan", "title": "Phong trào toàn dân bảo vệ ANTQ năm 2025"}
+    province = api.post("/api/v1/processes", POLICE, json=body).json["id"]
+    assert drive(api, province, CHAIN, movement_plan(["thuong-xuan-tt-thuong-xuan"])) is None
+    dissolve = {"action": "dissolve", "agency": "thuong-xuan", "effective": "2025-07-01"}
+    assert schedule(api, dissolve).status_code == 201
+    at(clock, "2025-07-01", hour=7)
+    assert run_scheduler(app).reorganisations_applied == 0
+    assert ended(app, "thuong-xuan") is None
+    (refused,) = api.get("/api/v1/agencies/scheduled", ADMIN).json
+    assert refused["applied_at"] is None
+    assert refused["refused"] == {
+        "agency": [
+            "Thị trấn Thường Xuân, below it, still holds open work (processes: 1): merge, "
+            "move or dissolve it first."
+        ]
+    }
+    page = Browser(app.test_client())
+    page.login(ADMIN)
+    html = page.get("/admin/agencies").get_data(as_text=True)
+    assert (
+        "Thị trấn Thường Xuân, trực thuộc đơn vị này, còn công việc đang mở (số quy trình: 1): "
+        "hãy hợp nhất, chuyển hoặc giải thể đơn vị đó trước." in html
+    )

@@ -11,8 +11,9 @@ from flask import Flask
 from sqlalchemy import select
 
 from service.db.models import Agency, Event
-from tests.conftest import FakeClock
-from tests.service.test_cascade import at
+from tests.conftest import ApiClient, FakeClock
+from tests.service.test_cascade import at, drive
+from tests.service.test_movement_plan import CHAIN, POLICE, movement_plan
 from tests.web.conftest import Browser
 
 ADMIN = "admin"
@@ -112,3 +113,21 @@ def test_users_are_imported_and_exported_on_the_users_page(browser: Browser) -> 
     assert "<code>thanhhoa.moi</code>" in good.get_data(as_text=True)
     exported = browser.get("/admin/users/export.csv").get_data().decode("utf-8-sig")
     assert "thanhhoa.moi,Lê Văn Mới,,,thanh-hoa-cong-an,standing_body,1" in exported
+
+
+def test_ending_an_agency_with_open_work_below_is_refused_on_the_page(
+    app: Flask, api: ApiClient, browser: Browser, clock: FakeClock
+) -> None:
+    at(clock, "2025-03-03")
+    body = {"definition": "movement_plan", "title": "Phong trào toàn dân bảo vệ ANTQ năm 2025"}
+    province = api.post("/api/v1/processes", POLICE, json=body).json["id"]
+    assert drive(api, province, CHAIN, movement_plan(["thuong-xuan-tt-thuong-xuan"])) is None
+    at(clock, "2025-07-01")
+    browser.login(ADMIN)
+    answer = reorganise(browser, "dissolve", code="thuong-xuan", effective="01/07/2025")
+    assert refused(answer, "code") == (
+        "Thị trấn Thường Xuân, trực thuộc đơn vị này, còn công việc đang mở (số quy trình: 1): "
+        "hãy hợp nhất, chuyển hoặc giải thể đơn vị đó trước."
+    )
+    with app.extensions["session_factory"]() as session:
+        assert session.scalars(select(Agency).where(Agency.valid_to.is_not(None))).all() == []
