@@ -92,9 +92,10 @@ def close(task: Task, now: datetime) -> None:
     task.deadline_state = DeadlineState.DONE_LATE if late else DeadlineState.DONE
 
 
-def refresh_states(session: Session, now: datetime) -> int:
-    """Move open tasks to due_soon / overdue as time passes; two indexed UPDATEs."""
-    overdue = session.execute(
+def refresh_states(session: Session, now: datetime) -> list[int]:
+    """Move open tasks to due_soon / overdue as time passes; two indexed UPDATEs. Returns the
+    instances of the tasks moved, once per task (the dashboard recounts them)."""
+    overdue = session.scalars(
         update(Task)
         .where(
             Task.state == TaskState.OPEN,
@@ -102,9 +103,10 @@ def refresh_states(session: Session, now: datetime) -> int:
             Task.deadline_state != DeadlineState.OVERDUE,
         )
         .values(deadline_state=DeadlineState.OVERDUE)
+        .returning(Task.instance_id)
         .execution_options(synchronize_session=False)
-    )
-    soon = session.execute(
+    ).all()
+    soon = session.scalars(
         update(Task)
         .where(
             Task.state == TaskState.OPEN,
@@ -113,9 +115,10 @@ def refresh_states(session: Session, now: datetime) -> int:
             Task.deadline_state == DeadlineState.ON_TIME,
         )
         .values(deadline_state=DeadlineState.DUE_SOON)
+        .returning(Task.instance_id)
         .execution_options(synchronize_session=False)
-    )
-    return int(overdue.rowcount) + int(soon.rowcount)  # type: ignore[attr-defined]
+    ).all()
+    return [*overdue, *soon]
 
 
 def send_reminders(session: Session, now: datetime) -> list[Notification]:

@@ -57,18 +57,21 @@ def tick(
         fired += batch
         if batch < BATCH:
             break
-    changes = sent = emailed = 0
+    moved: list[int] = []
+    sent = emailed = 0
     with new_uow() as uow:
         if _only_scheduler(uow):  # else another scheduler is on them: skip them this pass
-            changes, sent, emailed = _deadline_jobs(uow, mailer)
-    # deadline states move tasks alone (no instance version): then every campaign is stale
-    refreshed = 0 if figures is None else refresh_figures(new_uow, figures, force=changes > 0)
-    return TickReport(fired, changes, sent, emailed, reorganised, refreshed)
+            moved, sent, emailed = _deadline_jobs(uow, mailer)
+    # deadline states move tasks alone (no instance version): their instances are recounted
+    refreshed = 0 if figures is None else refresh_figures(new_uow, figures, touched=moved)
+    return TickReport(fired, len(moved), sent, emailed, reorganised, refreshed)
 
 
-def _deadline_jobs(uow: UnitOfWork, mailer: Mailer | None) -> tuple[int, int, int]:
-    """Move deadline states, record reminders, forget old keys; commit; e-mail the outbox."""
-    changes = refresh_states(uow.session, uow.now())
+def _deadline_jobs(uow: UnitOfWork, mailer: Mailer | None) -> tuple[list[int], int, int]:
+    """Move deadline states, record reminders, forget old keys; commit; e-mail the outbox.
+    Returns the instances of the tasks whose state moved (once per task), reminders, e-mails."""
+    moved = refresh_states(uow.session, uow.now())
+    changes = len(moved)
     reminders = send_reminders(uow.session, uow.now())
     forgotten = forget_old_keys(uow.session, uow.now())
     if changes or reminders or forgotten:  # one event per pass that changed something
@@ -82,7 +85,7 @@ def _deadline_jobs(uow: UnitOfWork, mailer: Mailer | None) -> tuple[int, int, in
         uow.record("deadlines_moved", None, data=data)
     uow.commit()
     emailed = 0 if mailer is None else email_pending(uow, mailer)
-    return changes, len(reminders), emailed
+    return moved, len(reminders), emailed
 
 
 def _only_scheduler(uow: UnitOfWork) -> bool:

@@ -28,10 +28,12 @@ from service.db.models import Agency, ProcessDefinition, ProcessInstance, Task
 from service.db.uow import UnitOfWork
 from service.errors import Forbidden, Invalid, Message
 from service.operations.actors import Actor
+from service.operations.dashboard_figures import Patch
 from service.operations.definitions import engine_definition
 from service.operations.supervision import headed, supervises
 from service.permissions import HEAD_ROLE, Right, may, require
 from service.queries import dashboard_figures as kept
+from service.queries import dashboard_parts
 from service.queries.dashboard_figures import (  # the views' rows, named here for callers
     AgencyFigures as AgencyFigures,
 )
@@ -44,8 +46,8 @@ from service.queries.dashboard_figures import TrendDay as TrendDay
 from service.queries.dashboard_figures import UnitProgress as UnitProgress
 from service.queries.dashboard_figures import WaitingTask as WaitingTask
 from service.queries.dashboard_figures import percentile as percentile
+from service.queries.dashboard_parts import longest_waiting
 from service.queries.directory import forebears
-from service.queries.processes import last_day_of
 from service.queries.reports import subtree, subtree_ids
 from service.states import LATE, DeadlineState, TaskState
 from service.steps import PLAN_KINDS
@@ -157,65 +159,29 @@ def agencies(
     campaign_id: int,
     sort: str = "wait_p90",
     limit: int | None = None,
+    offset: int = 0,
 ) -> AgencyFigures:
-    """The same figures per agency, sorted (the first `limit`), and the ten open tasks that
-    have waited longest."""
+    """The same figures per agency, sorted (`limit` of them after the first `offset`: a
+    page), and the ten open tasks that have waited longest."""
     if sort not in AGENCY_SORTS:
         raise Invalid({"sort": [_one_of(AGENCY_SORTS)]})
     with uow:
         campaign(uow, actor, campaign_id)
-        rows = kept.read(uow, campaign_id, f"agencies/{sort}", limit)
+        rows = kept.read_agencies(uow, campaign_id, sort, limit, offset)
         if rows is not None:
             return AgencyFigures(
-                [kept.figures_of(r) for r in rows],
-                [kept.waiting_of(r) for r in kept.read(uow, campaign_id, "waiting") or []],
+                rows, [kept.waiting_of(r) for r in kept.read(uow, campaign_id, "waiting") or []]
             )
         found = live_agencies(uow, campaign_id, sort)
-    return AgencyFigures(found.agencies[:limit], found.longest_waiting)
+    end = None if limit is None else offset + limit
+    return AgencyFigures(found.agencies[offset:end], found.longest_waiting)
 
 
 def live_agencies(uow: UnitOfWork, campaign_id: int, sort: str = "wait_p90") -> AgencyFigures:
     """`agencies` computed from the task rows, in an open unit of work."""
     rows = _figures(uow, campaign_id, Task.agency_id, Agency.name)
-    longest = uow.session.execute(
-        _tasks(
-            campaign_id,
-            Task.id,
-            Task.step,
-            Task.name,
-            Agency.name,
-            ProcessInstance.id,
-            ProcessInstance.title,
-            Task.created_at,
-            Task.due_at,
-            Task.deadline_state,
-        )
-        .join(Agency, Agency.id == Task.agency_id)
-        .join(ProcessInstance, ProcessInstance.id == Task.instance_id)
-        .where(Task.state == TaskState.OPEN)
-        .order_by(Task.created_at, Task.id)
-        .limit(10)
-    ).all()
-    today = local_day(uow.now())
-    return AgencyFigures(
-        agencies=_sorted(rows, sort),
-        longest_waiting=[
-            WaitingTask(
-                task_id=task_id,
-                step_id=step_id,
-                step=step,
-                agency=agency,
-                process_id=process_id,
-                title=title,
-                created_at=created,
-                waited=working_days_between(local_day(created), today),
-                due_at=due,
-                last_day=last_day_of(due),
-                deadline_state=state,
-            )
-            for task_id, step_id, step, agency, process_id, title, created, due, state in longest
-        ],
-    )
+    longest = longest_waiting(uow, _tasks(campaign_id, Task.id))
+    return AgencyFigures(agencies=_sorted(rows, sort), longest_waiting=longest)
 
 
 def _sorted(rows: list[Figures], sort: str) -> list[Figures]:
@@ -270,11 +236,16 @@ def _figures(uow: UnitOfWork, campaign_id: int, key: Any, label: Any) -> list[Fi
 
 
 def units(
-    uow: UnitOfWork, actor: Actor, campaign_id: int, only: str = "all", limit: int | None = None
+    uow: UnitOfWork,
+    actor: Actor,
+    campaign_id: int,
+    only: str = "all",
+    limit: int | None = None,
+    offset: int = 0,
 ) -> list[UnitProgress]:
-    """The campaign's units as a tree, parents first (the first `limit`), each with its
-    progress and the counts of the units below it; `only="late"` or `"missing"` keeps those
-    and the branches above them.
+    """The campaign's units as a tree, parents first (`limit` of them after the first
+    `offset`: a page), each with its progress and the counts of the units below it;
+    `only="late"` or `"missing"` keeps those and the branches above them.
 
     A unit is late when a step of its plan or its report was done (or is still open) after its
     due time; it is missing when the report's deadline has passed without one.
@@ -283,10 +254,11 @@ def units(
         raise Invalid({"only": [_one_of(UNIT_FILTERS)]})
     with uow:
         campaign(uow, actor, campaign_id)
-        rows = kept.read(uow, campaign_id, f"units/{only}", limit)
+        rows = kept.read(uow, campaign_id, f"units/{only}", limit, offset)
         if rows is not None:
             return [kept.unit_of(r) for r in rows]
-        return _kept_units(_unit_nodes(uow, campaign_id), only)[:limit]
+        end = None if limit is None else offset + limit
+        return _kept_units(_unit_nodes(uow, campaign_id), only)[offset:end]
 
 
 def live_units(uow: UnitOfWork, campaign_id: int, only: str = "all") -> list[UnitProgress]:
@@ -584,29 +556,11 @@ def live_counts(uow: UnitOfWork, campaign_id: int, round_: str) -> Counts:
 # ── what the scheduler keeps ─────────────────────────────────────────────────────────────
 
 
-def compute_figures(uow: UnitOfWork, campaign_id: int) -> list[tuple[str, int, dict[str, Any]]]:
-    """Every view's rows of a campaign as (view, position, row), computed live in an open
-    unit of work: what service.operations.dashboard_figures keeps and the views then read."""
-    found = _found(uow.session.get_one(ProcessInstance, campaign_id))
-    out: list[tuple[str, int, dict[str, Any]]] = []
-
-    def add(view: str, rows: list[Any]) -> None:
-        out.extend((view, i, kept.row(r)) for i, r in enumerate(rows))
-
-    add("steps", live_steps(uow, campaign_id))
-    by_agency = live_agencies(uow, campaign_id)
-    for sort in AGENCY_SORTS:
-        add(f"agencies/{sort}", _sorted(by_agency.agencies, sort))
-    add("waiting", by_agency.longest_waiting)
-    nodes = _unit_nodes(uow, campaign_id)
-    for only in UNIT_FILTERS:
-        add(f"units/{only}", _kept_units(nodes, only))
-    out.extend(
-        ("days", day.toordinal(), dict(counts))
-        for day, counts in sorted(live_days(uow, campaign_id).items())
-    )
-    out.append(("summary", 0, live_counts(uow, campaign_id, found.round).row()))
-    return out
+def compute_figures(uow: UnitOfWork, campaign_id: int, changed: set[int] | None) -> Patch:
+    """What service.operations.dashboard_figures keeps of a campaign and the views then read:
+    every view's rows (`changed` None), or the difference the changed instances make
+    (service.queries.dashboard_parts), in an open unit of work."""
+    return dashboard_parts.compute(uow, campaign_id, changed)
 
 
 def _one_of(choices: Any) -> Message:

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from service.db.models import DashboardFigure, DashboardRefresh
+from service.db.models import DashboardAgency, DashboardFigure, DashboardRefresh
 from service.db.uow import UnitOfWork
 from service.states import DeadlineState, ProcessStatus
 
@@ -269,16 +269,52 @@ def read(
     return None
 
 
-def read_days(uow: UnitOfWork, campaign_id: int) -> list[tuple[date, dict[str, int]]] | None:
-    """The trend's kept days (only those something happened on), or None as `read`."""
-    rows = uow.session.execute(
-        select(DashboardFigure.position, DashboardFigure.row)
-        .where(DashboardFigure.campaign_id == campaign_id, DashboardFigure.view == "days")
-        .order_by(DashboardFigure.position)
-    ).all()
+def read_days(
+    uow: UnitOfWork, campaign_id: int, days: list[int] | None = None
+) -> list[tuple[date, dict[str, int]]] | None:
+    """The trend's kept days (only those something happened on; only `days`, ordinals, if
+    given), or None as `read`."""
+    query = select(DashboardFigure.position, DashboardFigure.row).where(
+        DashboardFigure.campaign_id == campaign_id, DashboardFigure.view == "days"
+    )
+    if days is not None:
+        query = query.where(DashboardFigure.position.in_(days))
+    rows = uow.session.execute(query.order_by(DashboardFigure.position)).all()
     if rows or as_of(uow, campaign_id) is not None:
         return [(date.fromordinal(day), counts) for day, counts in rows]
     return None
+
+
+def read_agencies(
+    uow: UnitOfWork, campaign_id: int, sort: str, limit: int | None = None, offset: int = 0
+) -> list[Figures] | None:
+    """The kept agencies in the view's order (a page of them with `limit`: an index range),
+    or None as `read`."""
+    order = [DashboardAgency.name_key, DashboardAgency.agency_id]
+    if sort != "agency":
+        order.insert(0, getattr(DashboardAgency, f"{sort}_key"))
+    rows = uow.session.scalars(
+        select(DashboardAgency)
+        .where(DashboardAgency.campaign_id == campaign_id)
+        .order_by(*order)
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    if not rows and as_of(uow, campaign_id) is None:
+        return None
+    return [
+        Figures(
+            key=r.agency_id,
+            name=r.name,
+            open=r.open,
+            overdue=r.overdue,
+            returns=r.returns,
+            done=r.done,
+            wait_p50=r.wait_p50,
+            wait_p90=r.wait_p90,
+        )
+        for r in rows
+    ]
 
 
 def as_of(uow: UnitOfWork, campaign_id: int) -> datetime | None:

@@ -2,7 +2,12 @@
 
 from service.db.models.audit import AuditChain, Checkpoint
 from service.db.models.conversations import Attachment, AttachmentBlob, Comment
-from service.db.models.dashboard import DashboardFigure, DashboardRefresh
+from service.db.models.dashboard import (
+    DashboardAgency,
+    DashboardFigure,
+    DashboardPart,
+    DashboardRefresh,
+)
 from service.db.models.directory import (
     Agency,
     AgencySuccessor,
@@ -37,7 +42,9 @@ __all__ = [
     "AuditChain",
     "Checkpoint",
     "Comment",
+    "DashboardAgency",
     "DashboardFigure",
+    "DashboardPart",
     "DashboardRefresh",
     "Delegation",
     "Document",
