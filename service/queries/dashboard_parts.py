@@ -299,9 +299,9 @@ class Tally:
         ]
         tally = {
             "steps": [[*k, *self.steps[k]] for k in steps],
-            "step_waits": [
+            "step_waits": sorted(
                 [s, d, n] for s, by in self.step_waits.items() for d, n in by.items() if n
-            ],
+            ),
         }
         took = {s: +by for s, by in self.took.items() if +by}
         counts = Counts(

@@ -11,18 +11,41 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import create_engine, delete, func, select, text
+from sqlalchemy import create_engine, delete, func, select, text, update
 
-from service.db.models import Agency, DashboardFigure, DashboardRefresh, ProcessInstance, User
+from service.db.models import (
+    Agency,
+    DashboardAgency,
+    DashboardFigure,
+    DashboardPart,
+    DashboardRefresh,
+    ProcessInstance,
+    Task,
+    User,
+)
 from service.db.uow import UnitOfWork
 from service.demo import bac_giang, campaigns
 from service.operations.actors import Actor, load_actor
-from service.operations.dashboard_figures import REFRESH_LOCK, refresh_figures, stale_campaigns
+from service.operations.dashboard_figures import (
+    REFRESH_LOCK,
+    Patch,
+    refresh_figures,
+    stale_campaigns,
+)
 from service.operations.scheduler import tick
 from service.queries import dashboard
+from service.queries.reports import subtree_ids
 from tests.conftest import ApiClient, FakeClock
-from tests.service.test_cascade import at, run_scheduler, unit_plan
-from tests.service.test_dashboard import HEALTH, MEDIA, SUPERVISOR, act, dash, play_campaign
+from tests.service.test_cascade import at, report, run_scheduler, unit_plan
+from tests.service.test_dashboard import (
+    DISTRICT,
+    HEALTH,
+    MEDIA,
+    SUPERVISOR,
+    act,
+    dash,
+    play_campaign,
+)
 from tests.service.test_reorganisation import (
     test_the_province_reorganises_while_its_movement_plan_runs as reorganised,
 )
@@ -111,8 +134,8 @@ def every_view(app: Flask, clock: FakeClock) -> dict[tuple[int, str], Any]:
 def forget(app: Flask) -> None:
     """Drop the kept figures: the views compute live again."""
     with app.extensions["session_factory"]() as session:
-        session.execute(delete(DashboardFigure))
-        session.execute(delete(DashboardRefresh))
+        for table in (DashboardFigure, DashboardAgency, DashboardPart, DashboardRefresh):
+            session.execute(delete(table))
         session.commit()
 
 
@@ -203,3 +226,144 @@ def test_two_schedulers_write_a_campaign_once(
         assert refresh(app, clock) == 0  # skipped, not waited for
     other.dispose()
     assert refresh(app, clock) == 1
+
+
+def _recounting(app: Flask, clock: FakeClock) -> list[set[int] | None]:
+    """Refresh with the computation watched: what each campaign was recounted for (None:
+    whole)."""
+    seen: list[set[int] | None] = []
+
+    def compute(uow: UnitOfWork, campaign: int, changed: set[int] | None) -> Any:
+        seen.append(None if changed is None else set(changed))
+        return dashboard.compute_figures(uow, campaign, changed)
+
+    refresh_figures(lambda: _uow(app, clock, write=True), compute)
+    return seen
+
+
+def assert_recount_equals_whole(app: Flask, clock: FakeClock, changed: set[int] | None) -> None:
+    """A refresh recounts `changed` only (in every campaign that holds them; None: a whole
+    recount) and keeps, row for row, what a whole recount would."""
+    seen = _recounting(app, clock)
+    if changed is None:
+        assert None in seen
+    else:
+        assert all(s is not None and s <= changed for s in seen), seen
+        assert set().union(*(s or set() for s in seen)) == changed
+    with _uow(app, clock) as read:
+        for c in campaign_ids(app):
+            whole = _written(dashboard.compute_figures(read, c, None))
+            for kept_, counted in zip(_stored(read, c), whole, strict=True):
+                differ = {
+                    k for k in kept_.keys() | counted.keys() if kept_.get(k) != counted.get(k)
+                }
+                assert not differ, [(k, kept_.get(k), counted.get(k)) for k in differ]
+
+
+PART = ("parent_id", "version", "position", "part")
+
+
+def _stored(read: UnitOfWork, campaign: int) -> tuple[Any, ...]:
+    figures = read.session.execute(
+        select(DashboardFigure.view, DashboardFigure.position, DashboardFigure.row).where(
+            DashboardFigure.campaign_id == campaign
+        )
+    )
+    agencies = read.session.scalars(
+        select(DashboardAgency).where(DashboardAgency.campaign_id == campaign)
+    )
+    parts = read.session.scalars(select(DashboardPart).where(DashboardPart.campaign_id == campaign))
+    columns = [c.key for c in DashboardAgency.__table__.columns if c.key != "campaign_id"]
+    return (
+        {(v, p): row for v, p, row in figures},
+        {a.agency_id: {k: getattr(a, k) for k in columns} for a in agencies},
+        {p.instance_id: tuple(getattr(p, k) for k in PART) for p in parts},
+    )
+
+
+def _written(patch: Patch) -> tuple[Any, ...]:
+    return (
+        {(v, p): row for v, p, row in patch.figures},
+        {a["agency_id"]: a for a in patch.agencies},
+        {
+            p["instance_id"]: (p["parent_id"], p["version"], p["position"], p["part"])
+            for p in patch.parts
+        },
+    )
+
+
+def test_a_refresh_recounts_only_the_units_that_changed(
+    app: Flask, api: ApiClient, clock: FakeClock
+) -> None:
+    units = play_campaign(app, api, clock)
+    assert refresh(app, clock) == 1
+    # 25/5, later that day: Sở TT&TT sends its plan, late (a completion)
+    clock.advance(minutes=10)
+    act(api, "thanhhoa.sotttt", units[MEDIA], "submit", data=unit_plan("Kế hoạch TT&TT"))
+    assert_recount_equals_whole(app, clock, {units[MEDIA]})
+    # its director returns it (a return), and the next pass finds nothing new
+    clock.advance(minutes=10)
+    act(api, "thanhhoa.sotttt.giamdoc", units[MEDIA], "return", comment="Bổ sung dự toán.")
+    assert_recount_equals_whole(app, clock, {units[MEDIA]})
+    assert _recounting(app, clock) == []
+    # a deadline moved by the scheduler changes tasks alone: their instance is recounted
+    clock.advance(minutes=10)
+    with app.extensions["session_factory"]() as session:
+        session.execute(
+            update(Task)
+            .where(Task.instance_id == units[DISTRICT], Task.state == "open")
+            .values(due_at=clock(), deadline_state="on_time")
+        )
+        session.commit()
+    clock.advance(minutes=1)
+    report_ = tick(lambda: _uow(app, clock, write=True), figures=dashboard.compute_figures)
+    assert report_.deadline_changes > 0 and report_.figures_refreshed == 1
+    assert_recount_equals_whole(app, clock, set())  # already recounted by the tick
+    # the district signs: its unit starts, the tree grows, the province is recounted whole
+    clock.advance(minutes=10)
+    act(api, "thuongxuan.chutich", units[DISTRICT], "approve")
+    assert_recount_equals_whole(app, clock, None)
+    # 21/8, a new day (recounted whole): Sở TT&TT's plan goes through, its report comes late
+    at(clock, "2023-08-21")
+    act(api, "thanhhoa.sotttt", units[MEDIA], "submit", data=unit_plan("Kế hoạch TT&TT"))
+    act(api, "thanhhoa.sotttt.giamdoc", units[MEDIA], "approve")
+    assert_recount_equals_whole(app, clock, None)
+    clock.advance(minutes=10)
+    act(api, "thanhhoa.sotttt", units[MEDIA], "submit", data=report(1, 100, 1_000_000))
+    act(api, "thanhhoa.sotttt.giamdoc", units[MEDIA], "approve")
+    assert_recount_equals_whole(app, clock, {units[MEDIA]})
+    with app.extensions["session_factory"]() as session:  # every instance counted once per tree
+        parts = session.scalar(select(func.count()).select_from(DashboardPart))
+        assert parts == sum(
+            session.scalar(select(func.count()).select_from(subtree_ids(c)))
+            for c in campaign_ids(app)
+        )
+    recounted = every_view(app, clock)  # and what the views read is what the live queries give
+    forget(app)
+    assert every_view(app, clock) == recounted
+
+
+def test_a_page_of_agencies_and_units_is_a_range_of_the_whole(
+    app: Flask, api: ApiClient, clock: FakeClock
+) -> None:
+    play_campaign(app, api, clock)
+    at(clock, "2023-08-21")
+    for kept_ in (False, True):  # live, then kept
+        if kept_:
+            refresh(app, clock)
+        actor = _overseer(app, clock)
+        for c in campaign_ids(app):
+            for sort in dashboard.AGENCY_SORTS:
+                whole = dashboard.agencies(_uow(app, clock), actor, c, sort).agencies
+                pages = [
+                    dashboard.agencies(_uow(app, clock), actor, c, sort, 2, offset).agencies
+                    for offset in range(0, len(whole) + 2, 2)
+                ]
+                assert [a for page in pages for a in page] == whole
+            for only in dashboard.UNIT_FILTERS:
+                tree = dashboard.units(_uow(app, clock), actor, c, only)
+                pages = [
+                    dashboard.units(_uow(app, clock), actor, c, only, 2, offset)
+                    for offset in range(0, len(tree) + 2, 2)
+                ]
+                assert [u for page in pages for u in page] == tree
