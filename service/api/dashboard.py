@@ -28,6 +28,7 @@ from service.db.base import MAX_ID
 from service.queries import dashboard
 
 T = TypeVar("T")
+PAGE, MAX_PAGE = 100, 1_000  # a page of agencies or units
 AS_OF = {
     "Figures-As-Of": {
         "description": "when the figures were computed",
@@ -37,12 +38,18 @@ AS_OF = {
 
 
 class _First:
-    """`limit`: a view's first rows only (the kept figures read just those)."""
+    """`limit` and `offset`: a page of a long view (the kept figures read just those rows);
+    every row is in the pages' downloads."""
 
     limit = fields.Integer(
-        load_default=None,
-        validate=validate.Range(1, MAX_ID),
-        metadata={"description": "the first N rows only; default all"},
+        load_default=PAGE,
+        validate=validate.Range(1, MAX_PAGE),
+        metadata={"description": f"rows of the page (default {PAGE}, at most {MAX_PAGE})"},
+    )
+    offset = fields.Integer(
+        load_default=0,
+        validate=validate.Range(0, MAX_ID),
+        metadata={"description": "rows skipped: the page starts after them"},
     )
 
 
@@ -96,11 +103,17 @@ class Agencies(MethodView):
     @blp.arguments(_AgencyArgs, location="query")
     @blp.response(200, AgencyFiguresSchema, headers=AS_OF)
     def get(self, args: dict[str, Any]) -> tuple[dashboard.AgencyFigures, dict[str, str]]:
-        """The same figures per agency, sorted; the ten longest-waiting open tasks."""
+        """The same figures per agency, sorted, a page of them; the ten longest-waiting open
+        tasks."""
         return _dated(
             args["campaign"],
             lambda: dashboard.agencies(
-                new_uow(write=False), current_actor(), args["campaign"], args["sort"], args["limit"]
+                new_uow(write=False),
+                current_actor(),
+                args["campaign"],
+                args["sort"],
+                args["limit"],
+                args["offset"],
             ),
         )
 
@@ -111,11 +124,17 @@ class Units(MethodView):
     @blp.arguments(_UnitArgs, location="query")
     @blp.response(200, UnitProgressSchema(many=True), headers=AS_OF)
     def get(self, args: dict[str, Any]) -> tuple[list[dashboard.UnitProgress], dict[str, str]]:
-        """The tree of units, parents first, with progress and counts rolled up per branch."""
+        """The tree of units, parents first, with progress and counts rolled up per branch; a
+        page of it."""
         return _dated(
             args["campaign"],
             lambda: dashboard.units(
-                new_uow(write=False), current_actor(), args["campaign"], args["show"], args["limit"]
+                new_uow(write=False),
+                current_actor(),
+                args["campaign"],
+                args["show"],
+                args["limit"],
+                args["offset"],
             ),
         )
 

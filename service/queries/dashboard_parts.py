@@ -234,6 +234,8 @@ def _count_tasks(
     ).group_by(Task.instance_id)
     found = {i: rest for i, *rest in session.execute(flags)}
     for i, part in out.items():
+        for what in ("steps", "step_waits", "agencies", "agency_waits"):
+            part[what].sort()  # in one order whatever the database's grouping
         submitted, plan_late, report_late, overdue, *sums = found.get(i, (0,) * 9)
         part["unit"] |= {
             "plan_submitted": submitted > 0,

@@ -3,6 +3,7 @@ the trend and last year's cycle; each table downloadable as CSV and Excel, the t
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -31,7 +32,7 @@ from service.queries import dashboard
 from service.validation import NOT_A_WHOLE_NUMBER, Schema
 from service.web.charts import line_chart
 from service.web.deps import current_actor, new_uow
-from service.web.filters import read_filters
+from service.web.filters import page_number, read_filters
 from service.web.forms import parse_date
 from service.web.labels import translate_errors
 from service.web.reminders import flash_conflict, flash_reminded
@@ -40,7 +41,7 @@ from workflows.calendar import local_day
 bp = Blueprint("dashboard", __name__)
 
 FORMATS = {"csv", "xlsx"}
-UNITS_SHOWN = 500
+PAGE = 100  # rows of the agencies and of the units' tree a page; the downloads hold all
 TREND_SERIES = (
     ("opened", lazy_gettext("Tasks opened")),
     ("closed", lazy_gettext("Tasks completed")),
@@ -108,14 +109,21 @@ def _page(campaign_id: int, errors: dict[str, Any]) -> ResponseReturnValue:
     actor = current_actor()
     args, raw, bad = read_filters(_Args())
     errors = errors | bad
+    page = page_number(PAGE, errors)  # of the units' tree
+    agencies_page = page_number(PAGE, errors, "agencies_page")
     with _read() as read:
         campaign = dashboard.campaign(read, actor, campaign_id)
     as_of = dashboard.as_of(_read(), actor, campaign_id)
     steps = dashboard.steps(_read(), actor, campaign_id)
-    agencies = dashboard.agencies(_read(), actor, campaign_id, args["sort"])
-    # the tree's first rows only: the downloads hold every unit
+    # a page of each long list (one more row: is there a next page?); the downloads hold all
+    agencies = dashboard.agencies(
+        _read(), actor, campaign_id, args["sort"], PAGE + 1, (agencies_page - 1) * PAGE
+    )
+    agencies_more = len(agencies.agencies) > PAGE
+    agencies = replace(agencies, agencies=agencies.agencies[:PAGE])
     (root,) = dashboard.units(_read(), actor, campaign_id, limit=1)
-    units = dashboard.units(_read(), actor, campaign_id, args["show"], UNITS_SHOWN)
+    units = dashboard.units(_read(), actor, campaign_id, args["show"], PAGE + 1, (page - 1) * PAGE)
+    units_more, units = len(units) > PAGE, units[:PAGE]
     try:
         trend = dashboard.trend(_read(), actor, campaign_id, args["start"], args["end"])
     except Invalid as err:  # "to" before "from", or too long a range
@@ -123,8 +131,10 @@ def _page(campaign_id: int, errors: dict[str, Any]) -> ResponseReturnValue:
         args["start"] = args["end"] = None
         trend = dashboard.trend(_read(), actor, campaign_id, None, None)
     held = [s for s in steps if s.open]
-    # an agency is slow only if a task of it has waited: with every wait 0, none is named
-    waited = [a for a in agencies.agencies if a.open and (a.wait_p90 or 0) > 0]
+    # an agency is slow only if a task of it has waited: with every wait 0, none is named;
+    # the slowest are first by their 90th percentile
+    slow = dashboard.agencies(_read(), actor, campaign_id, "wait_p90", PAGE).agencies
+    waited = [a for a in slow if a.open and (a.wait_p90 or 0) > 0]
     # the links keep the valid choices only: a download or the chart would refuse the others
     query = {k: v for k, v in raw.items() if k not in errors}
     return (
@@ -139,7 +149,14 @@ def _page(campaign_id: int, errors: dict[str, Any]) -> ResponseReturnValue:
             slowest=max(waited, key=lambda a: (a.wait_p90 or 0, a.open), default=None),
             units=units,
             root=root,
-            units_shown=UNITS_SHOWN,
+            page_size=PAGE,
+            page=page,
+            units_more=units_more,
+            agencies_page=agencies_page,
+            agencies_more=agencies_more,
+            # each list's pager keeps the other's page
+            units_at={"page": page} if page > 1 else {},
+            agencies_at={"agencies_page": agencies_page} if agencies_page > 1 else {},
             trend=trend,
             compare=dashboard.compare(_read(), actor, campaign_id),
             args=args,

@@ -27,12 +27,13 @@ def read_filters(schema: Schema) -> tuple[dict[str, Any], dict[str, str], dict[s
         return dict(schema.load(valid)), raw, translate_errors(bad)
 
 
-def page_number(size: int, errors: dict[str, Any]) -> int:
-    """`?page=`, from 1; a bad one adds its reason to `errors` and gives the first page."""
-    raw = request.args.get("page", "")
+def page_number(size: int, errors: dict[str, Any], name: str = "page") -> int:
+    """`?page=` (or `name`), from 1; a bad one adds its reason to `errors` and gives the
+    first page."""
+    raw = request.args.get(name, "")
     if raw == "":
         return 1
     if not raw.isdigit() or not 0 < int(raw) <= MAX_ID // size:
-        errors["page"] = [gettext("Not a page number.")]
+        errors[name] = [gettext("Not a page number.")]
         return 1
     return int(raw)
