@@ -11,8 +11,9 @@ import pytest
 from openpyxl import load_workbook
 
 from service.demo import campaigns
+from service.web import dashboard as web_dashboard
 from tests.browser.conftest import ARTIFACTS, LiveServer
-from tests.browser.test_chain_browser import Person
+from tests.browser.test_chain_browser import PHONE, Person
 
 pytestmark = pytest.mark.browser
 
@@ -83,4 +84,38 @@ def test_the_supervisor_finds_the_bottleneck_and_the_late_units(
     assert field.input_value() == "31/02/2026" and field.get_attribute("aria-invalid") == "true"
     assert page.locator("#from-error").inner_text() == "Nhập ngày theo dạng dd/mm/yyyy."
     person.shot("dashboard-bad-date-1366")
+    person.close()
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_the_long_lists_page_on_a_phone(
+    chromium: Any, live_server: LiveServer, monkeypatch: Any, lang: str
+) -> None:
+    """At 390 px the agencies and the units' tree come a page at a time (three rows here),
+    the pager fits the screen, and its next link shows other units."""
+    monkeypatch.setattr(web_dashboard, "PAGE", 3)
+    live_server.clock.now = datetime(2026, 11, 23, 2, tzinfo=UTC)
+    campaigns.play(live_server.app.extensions["session_factory"], live_server.clock.now.date())
+    person = Person(chromium, live_server, SUPERVISOR, viewport=PHONE)
+    page = person.page
+    person.goto("/dashboard")
+    page.wait_for_url("**/dashboard/*")
+    if lang == "en":  # the switch may sit in the phone's menu: pressed as a script would
+        with page.expect_navigation():
+            page.evaluate("document.querySelector('button[name=lang][value=en]').click()")
+        assert page.locator("html").get_attribute("lang") == "en"
+    first = page.locator("#units tbody th").all_inner_texts()
+    assert len(first) == 3 and len(page.locator("#agencies tbody tr").all()) == 3
+    units = page.locator("section[aria-labelledby=units-title]")
+    nxt = units.get_by_role("link", name=re.compile("Trang sau|Next"))
+    nxt.scroll_into_view_if_needed()
+    box = nxt.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= 390
+    person.shot(f"dashboard-units-page-1-390-{lang}")
+    nxt.click()
+    page.wait_for_url("**page=2**")
+    second = page.locator("#units tbody th").all_inner_texts()
+    assert len(second) == 3 and not set(first) & set(second)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    person.shot(f"dashboard-units-page-2-390-{lang}")
     person.close()
