@@ -6,8 +6,12 @@ import time
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+
+# The database is away: restarting, unreachable, or (SQLite) locked past its timeout. Not a bug
+# of ours and retryable: a request answers 503, a background loop waits and tries again.
+DATABASE_AWAY = (OperationalError, InterfaceError)
 
 # A pooled PostgreSQL connection idle this long is pinged before use (see `_ping_when_idle`).
 IDLE_BEFORE_PING = 1.0
