@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
@@ -61,6 +63,20 @@ def _ping_when_idle(engine: Engine) -> None:
             engine.dialect.do_ping(dbapi_conn)
         except Exception as err:  # gone: the pool discards it and connects afresh
             raise DisconnectionError(str(err)) from err
+
+
+_WRITERS: WeakKeyDictionary[Engine, threading.RLock] = WeakKeyDictionary()
+_WRITERS_LOCK = threading.Lock()
+
+
+def sqlite_writer(engine: Engine) -> threading.RLock:
+    """The lock a process's threads take before SQLite's write lock (BEGIN IMMEDIATE). Between
+    processes SQLite's busy handler polls, sleeping 1 … 100 ms between tries, so a writer can
+    wait long after the lock is free; threads of one web worker queue here instead and start
+    the moment the one before them ends. Re-entrant: a thread already writing is left to SQLite,
+    as before."""
+    with _WRITERS_LOCK:
+        return _WRITERS.setdefault(engine, threading.RLock())
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
