@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, text, tuple_
+from sqlalchemy import delete, func, insert, select, text
 
 from service.db.models import (
     DashboardAgency,
@@ -172,19 +172,23 @@ def _changed(
     a new day, an instance started or moved, or much of it changed)."""
     if base is None or not base.fingerprint.startswith(f"{day}:"):
         return None
-    counted = {
-        i: (parent, v)
-        for i, parent, v in read.session.execute(
-            select(DashboardPart.instance_id, DashboardPart.parent_id, DashboardPart.version).where(
-                DashboardPart.campaign_id == campaign_id
-            )
+    counted = read.session.scalar(
+        select(func.count()).where(DashboardPart.campaign_id == campaign_id)
+    )
+    if counted != len(tree.members):
+        return None  # an instance started (or left): positions and branches change
+    # the instances saved since they were counted: the database compares, a few rows come back
+    moved = read.session.execute(
+        select(DashboardPart.instance_id, DashboardPart.parent_id, ProcessInstance.parent_id)
+        .join(ProcessInstance, ProcessInstance.id == DashboardPart.instance_id)
+        .where(
+            DashboardPart.campaign_id == campaign_id,
+            ProcessInstance.version != DashboardPart.version,
         )
-    }
-    if counted.keys() != tree.members.keys():
-        return None
-    changed = {i for i, (parent, v) in tree.members.items() if counted[i] != (parent, v)}
-    if any(counted[i][0] != tree.members[i][0] for i in changed):
+    ).all()
+    if any(i not in tree.members or (was is not None and was != now) for i, was, now in moved):
         return None  # the tree's shape moved: positions and branches change
+    changed = {i for i, _, _ in moved}
     changed |= touched & tree.members.keys()
     return None if len(changed) * WHOLE_SHARE > len(tree.members) else changed
 
@@ -199,13 +203,17 @@ def _write(uow: UnitOfWork, campaign_id: int, patch: Patch, refreshed: Dashboard
             session.execute(
                 delete(DashboardFigure).where(mine, DashboardFigure.view.in_(patch.replaced))
             )
-        gone = patch.dropped + [(v, p) for v, p, _ in patch.figures if v not in patch.replaced]
-        for chunk in _chunks(gone):
-            session.execute(
-                delete(DashboardFigure).where(
-                    mine, tuple_(DashboardFigure.view, DashboardFigure.position).in_(chunk)
+        gone: dict[str, list[int]] = defaultdict(list)  # per view: an index range each
+        for view, position in patch.dropped + [(v, p) for v, p, _ in patch.figures]:
+            if view not in patch.replaced:
+                gone[view].append(position)
+        for view, positions in gone.items():
+            for chunk in _chunks(positions):
+                session.execute(
+                    delete(DashboardFigure).where(
+                        mine, DashboardFigure.view == view, DashboardFigure.position.in_(chunk)
+                    )
                 )
-            )
         ids = [p["instance_id"] for p in patch.parts]
         for chunk in _chunks(ids):
             session.execute(
