@@ -338,20 +338,24 @@ def _informed(session: Session, instance: ProcessInstance, top_level: list[str])
     of the level above, or, at the top, `top_level` ("{<role>}": the agency bound to it)."""
     policy = recipients_policy()
     if instance.parent_id is not None:
-        parent = session.get_one(ProcessInstance, instance.parent_id)
+        # the parent's bindings alone: its engine state and documents are not read for this
+        parent: dict[str, int] = session.scalars(
+            select(ProcessInstance.bindings).where(ProcessInstance.id == instance.parent_id)
+        ).one()
         above = _bound(session, parent, policy["to_parent_role"]) or _bound(
             session, parent, HEAD_ROLE
         )
         return [] if above is None else [f"{above}{policy['for_report']}"]
+    bindings = instance.bindings
     return [
-        f"{_ROLE.sub(lambda m: _bound(session, instance, m[1]) or '', name)}{policy['for_report']}"
+        f"{_ROLE.sub(lambda m: _bound(session, bindings, m[1]) or '', name)}{policy['for_report']}"
         for name in top_level
     ]
 
 
-def _bound(session: Session, instance: ProcessInstance, role: str) -> str | None:
-    """The name of the agency bound to `role` at the instance's level."""
-    agency_id = instance.bindings.get(role)
+def _bound(session: Session, bindings: dict[str, int], role: str) -> str | None:
+    """The name of the agency bound to `role` in an instance's `bindings`."""
+    agency_id = bindings.get(role)
     agency = None if agency_id is None else session.get(Agency, agency_id)
     return None if agency is None else agency.name
 
