@@ -9,7 +9,7 @@ from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from service.db.audit_log import append
-from service.db.models import Event, ProcessInstance, Task
+from service.db.models import ProcessInstance, Task
 from service.errors import Conflict
 from service.operations.actors import Actor
 from service.operations.deadlines import schedule
@@ -93,6 +93,7 @@ def append_event(
     role: str | None = None,
     task: Task | None = None,
     data: dict[str, Any] | None = None,
-) -> Event:
-    """Append the next event of this instance's history (service.db.audit_log.append)."""
+) -> str:
+    """Append the next event of this instance's history (service.db.audit_log.append); its
+    hash."""
     return append(session, instance, action, actor, now, role=role, task=task, data=data)
