@@ -15,9 +15,9 @@ from dataclasses import replace
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -54,23 +54,32 @@ def recipients_policy() -> dict[str, Any]:
 
 def take_number(session: Session, agency_id: int, year: int, symbol: str) -> int:
     """The next number in the agency's register of `symbol` ("KH-BCĐ") for the year, from 1."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = (
-        insert(Register)
+    params = {"p_agency": agency_id, "p_year": year, "p_symbol": symbol}
+    params["p_kind"] = symbol.partition("-")[0]
+    statement = _take_statement(session.get_bind().dialect.name)
+    return int(session.execute(statement, params).scalar_one())
+
+
+@lru_cache(maxsize=2)
+def _take_statement(dialect: str) -> Any:
+    """`take_number`'s upsert for the dialect, built once (statements are immutable)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = cast(Table, Register.__table__)
+    return (
+        insert(table)
         .values(
-            agency_id=agency_id,
-            year=year,
-            symbol=symbol,
-            kind=symbol.partition("-")[0],
+            agency_id=bindparam("p_agency"),
+            year=bindparam("p_year"),
+            symbol=bindparam("p_symbol"),
+            kind=bindparam("p_kind"),
             last_number=1,
         )
         .on_conflict_do_update(
             index_elements=["agency_id", "year", "symbol"],
-            set_={"last_number": Register.last_number + 1},
+            set_={"last_number": table.c.last_number + 1},
         )
-        .returning(Register.last_number)
+        .returning(table.c.last_number)
     )
-    return int(session.execute(statement).scalar_one())
 
 
 def next_number(session: Session, agency_id: int, year: int, symbol: str) -> int:
