@@ -381,8 +381,8 @@ def inbox(
             params[name] = value
     if q:
         params["q"] = f"%{fold(q).translate(_LIKE_ESCAPES)}%"
-    with uow:
-        rows = uow.session.connection().execute(_inbox_query(duties, state, filters), params)
+    with uow.connection() as connection:
+        rows = connection.execute(_inbox_query(duties, state, filters), params)
         return [
             InboxTask(**_fields(row), acting_as=_acting_as(actor, row.agency_id, row.role))
             for row in rows
