@@ -119,6 +119,7 @@ def init_app(app: Flask) -> None:
     }.items():
         app.config.setdefault(key, value)
     compile_catalogs(TRANSLATIONS, app.logger)
+    formats.load_locale_data()  # before gunicorn forks its workers: none loads its own
     babel.init_app(
         app, locale_selector=formats.select_locale, timezone_selector=formats.select_timezone
     )
