@@ -36,69 +36,82 @@ from service.steps import Decision, StepKind, kind_of
 from workflows.text import fold
 
 # The inbox and a task's view read their rows as Core statements of the columns they show,
-# built once per process and run on the session's connection: the ORM's identity map and
-# joined loads cost more than the statements themselves, and a view keeps no object.
-_T = Task.__table__.c
+# built once per process and run on a connection: the ORM's identity map and joined loads
+# cost more than the statements themselves, and a view keeps no object.
+_TASK = Task.__table__
+_T = _TASK.c
 _I = ProcessInstance.__table__
-_COMPLETER, _CLAIMER, _PRINCIPAL = (
-    User.__table__.alias(name) for name in ("completer", "claimer", "principal")
-)
-_AGENCY = Agency.__table__
-# A TaskView's columns, in `_view_fields`' order, and the tables they come from.
-_VIEW_COLUMNS = (
-    _T.id,
-    _T.instance_id,
-    _I.c.title,
-    _T.step,
-    _T.form,
-    _T.report_round,
-    _T.name,
-    _T.role,
-    _T.agency_id,
-    _AGENCY.c.name.label("agency_name"),
-    _T.state,
-    _T.created_at,
-    _T.completed_at,
-    _COMPLETER.c.full_name.label("completed_by"),
-    _T.decision,
-    _T.comment,
-    _T.due_at,
-    _T.deadline_state,
-    _CLAIMER.c.full_name.label("claimed_by"),
-    _T.claimed_by_id,
-    _PRINCIPAL.c.full_name.label("on_behalf_of"),
-    _T.signing_mark,
-)
-_VIEW_FROM = (
-    Task.__table__.join(_I, _I.c.id == _T.instance_id)
-    .join(_AGENCY, _AGENCY.c.id == _T.agency_id)
-    .outerjoin(_COMPLETER, _COMPLETER.c.id == _T.completed_by_id)
-    .outerjoin(_CLAIMER, _CLAIMER.c.id == _T.claimed_by_id)
-    .outerjoin(_PRINCIPAL, _PRINCIPAL.c.id == _T.on_behalf_of_id)
-)
-# one task with what its view shows of the plan (its engine state, the largest column, unread)
-_DETAIL = (
-    select(
-        *_VIEW_COLUMNS,
-        _I.c.parent_id,
-        _I.c.deadlines,
-        _I.c.document,
-        _I.c.reports,
-        _I.c.report_drafts,
+
+
+def _view(task: Any) -> tuple[tuple[Any, ...], Any]:
+    """A TaskView's columns of `task` (the task table or an alias), in `_fields`' order, and
+    what they are read from: the task joined with its agency and the users it names (the
+    plan's title comes from `_I`, joined by the caller)."""
+    agency, completer, claimer, principal = (
+        Agency.__table__.alias(),
+        *(User.__table__.alias() for _ in range(3)),
     )
-    .select_from(_VIEW_FROM)
-    .where(_T.id == bindparam("task_id", type_=Integer))
-)
-# the plan's last completed task: who returned it and why
-_PREVIOUS = (
-    select(*_VIEW_COLUMNS)
-    .select_from(_VIEW_FROM)
-    .where(
-        _T.instance_id == bindparam("instance_id", type_=Integer),
-        _T.state == TaskState.COMPLETED,
+    columns = (
+        task.c.id,
+        task.c.instance_id,
+        _I.c.title,
+        task.c.step,
+        task.c.form,
+        task.c.report_round,
+        task.c.name,
+        task.c.role,
+        task.c.agency_id,
+        agency.c.name,
+        task.c.state,
+        task.c.created_at,
+        task.c.completed_at,
+        completer.c.full_name,
+        task.c.decision,
+        task.c.comment,
+        task.c.due_at,
+        task.c.deadline_state,
+        claimer.c.full_name,
+        task.c.claimed_by_id,
+        principal.c.full_name,
+        task.c.signing_mark,
     )
-    .order_by(_T.completed_at.desc(), _T.id.desc())
+    joins = (
+        (agency, agency.c.id == task.c.agency_id),
+        (completer, completer.c.id == task.c.completed_by_id),
+        (claimer, claimer.c.id == task.c.claimed_by_id),
+        (principal, principal.c.id == task.c.on_behalf_of_id),
+    )
+    return columns, joins
+
+
+def _joined(start: Any, joins: Any, *, outer: bool = False) -> Any:
+    for i, (table, on) in enumerate(joins):
+        start = start.join(table, on, isouter=outer or i > 0)  # a task has an agency
+    return start
+
+
+_VIEW_COLUMNS, _VIEW_JOINS = _view(_TASK)
+_VIEW_FROM = _joined(_TASK.join(_I, _I.c.id == _T.instance_id), _VIEW_JOINS)
+# One task with what its view shows of the plan (its engine state, the largest column,
+# unread), and the plan's last completed task, who returned it and why: one statement.
+_LAST = _TASK.alias("last")
+_LAST_COLUMNS, _LAST_JOINS = _view(_LAST)
+_DONE = _TASK.alias("done")
+_LAST_DONE = (
+    select(_DONE.c.id)
+    .where(_DONE.c.instance_id == _T.instance_id, _DONE.c.state == TaskState.COMPLETED)
+    .order_by(_DONE.c.completed_at.desc(), _DONE.c.id.desc())
     .limit(1)
+    .correlate(_TASK)
+    .scalar_subquery()
+)
+_PLAN_COLUMNS = (_I.c.parent_id, _I.c.deadlines, _I.c.document, _I.c.reports, _I.c.report_drafts)
+_DETAIL = (
+    select(*_VIEW_COLUMNS, *_PLAN_COLUMNS, *_LAST_COLUMNS)
+    .select_from(
+        _joined(_VIEW_FROM.outerjoin(_LAST, _LAST.c.id == _LAST_DONE), _LAST_JOINS, outer=True)
+    )
+    .where(_T.id == bindparam("task_id", type_=Integer))
 )
 _PROPOSED = (
     select(Event.__table__.c.data)
@@ -242,7 +255,7 @@ def _fields(row: Sequence[Any]) -> _TaskFields:
         claimed_by_id,
         on_behalf_of,
         signing_mark,
-    ) = row[: len(_VIEW_COLUMNS)]
+    ) = row[:22]  # `_view`'s columns
     return {
         "id": task_id,
         "process_id": process_id,
@@ -383,10 +396,12 @@ def inbox(
         params["q"] = f"%{fold(q).translate(_LIKE_ESCAPES)}%"
     with uow.connection() as connection:
         rows = connection.execute(_inbox_query(duties, state, filters), params)
-        return [
-            InboxTask(**_fields(row), acting_as=_acting_as(actor, row.agency_id, row.role))
-            for row in rows
-        ]
+        found = []
+        for row in rows:
+            fields = _fields(row)
+            acting_as = _acting_as(actor, fields["agency"].id, fields["role"])
+            found.append(InboxTask(**fields, acting_as=acting_as))
+        return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -421,10 +436,11 @@ def task_detail(uow: UnitOfWork, actor: Actor, task_id: int) -> TaskDetail:
         if row is None:
             raise NotFound("task_not_found", "No such task.")
         fields = _fields(row)
-        acting_as = _acting_as(actor, row.agency_id, row.role)  # 403 before anything else
-        parent_id, deadlines, document, reports, report_drafts = row[len(_VIEW_COLUMNS) :]
-        last = connection.execute(_PREVIOUS, {"instance_id": row.instance_id}).one_or_none()
-        previous = None if last is None else TaskView(**_fields(last))
+        acting_as = _acting_as(actor, fields["agency"].id, fields["role"])  # 403 first
+        plan = len(_VIEW_COLUMNS)
+        last = plan + len(_PLAN_COLUMNS)
+        parent_id, deadlines, document, reports, report_drafts = row[plan:last]
+        previous = None if row[last] is None else TaskView(**_fields(row[last:]))
         parent = None
         if parent_id is not None:
             above = uow.session.get_one(
@@ -433,8 +449,8 @@ def task_detail(uow: UnitOfWork, actor: Actor, task_id: int) -> TaskDetail:
             parent = issued_plan(uow.session, above, deadlines)
         units = (
             []
-            if row.report_round is None
-            else unit_reports(uow.session, row.instance_id, row.report_round)
+            if fields["report_round"] is None
+            else unit_reports(uow.session, fields["process_id"], fields["report_round"])
         )
         reported = [u.report for u in units if u.report is not None]
         return TaskDetail(
