@@ -3,17 +3,21 @@ events the operation recorded, written at its commit in the same transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.db.audit_log import Acting, append, directory_chain
 from service.db.base import utcnow
 from service.db.models import ProcessInstance, Task
+from service.db.session import sqlite_writer
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,7 @@ class UnitOfWork:
         self._autocommit = autocommit
         self._clock = clock
         self._recorded: list[_Recorded] = []
+        self._writer: threading.RLock | None = None  # held from BEGIN IMMEDIATE to the end
 
     def now(self) -> datetime:
         """The time of this unit's changes; tests inject a clock instead of sleeping."""
@@ -64,13 +69,31 @@ class UnitOfWork:
         """A read-only unit on the same database and clock: long reads outside the write lock."""
         return UnitOfWork(self._session_factory, write=False, clock=self._clock)
 
+    @contextmanager
+    def connection(self) -> Iterator[Connection]:
+        """A reading unit's Core statements on a connection of its own, with no Session: for a
+        light read (the actor's live check, an inbox page) a Session's set-up and close cost
+        more than the statement. Autocommit as `__enter__` sets it."""
+        assert not self._write, "a writing unit is one transaction of its Session"
+        engine: Engine = self._session_factory.kw["bind"]
+        with engine.connect() as connection:
+            if self._autocommit and connection.dialect.name == "postgresql":
+                connection.execution_options(isolation_level="AUTOCOMMIT")
+            yield connection
+
     def __enter__(self) -> Self:
         self._recorded = []
         self.session = self._session_factory()
         dialect = self.session.get_bind().dialect.name
         if self._write and dialect == "sqlite":
+            self._writer = sqlite_writer(self.session.get_bind().engine)
+            self._writer.acquire()
             # on the connection itself: the ORM's execute path costs more than the statement
-            self.session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                self.session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+            except BaseException:
+                self._release()
+                raise
         elif self._autocommit and dialect == "postgresql":
             self.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         return self
@@ -81,7 +104,15 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.session.close()  # rolls back whatever was not committed
+        try:
+            self.session.close()  # rolls back whatever was not committed
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        if self._writer is not None:
+            self._writer.release()
+            self._writer = None
 
     def record(
         self,

@@ -28,11 +28,11 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext, lazy_gettext
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from service.db.sealed import KeyMismatch
+from service.db.session import DATABASE_AWAY
 from service.errors import DomainError, Invalid, Unauthorized
 from service.permissions import Right, may
 from service.web import (
@@ -119,6 +119,7 @@ def init_app(app: Flask) -> None:
     }.items():
         app.config.setdefault(key, value)
     compile_catalogs(TRANSLATIONS, app.logger)
+    formats.load_locale_data()  # before gunicorn forks its workers: none loads its own
     babel.init_app(
         app, locale_selector=formats.select_locale, timezone_selector=formats.select_timezone
     )
@@ -138,6 +139,7 @@ def init_app(app: Flask) -> None:
     )
     view: Any = app.view_functions["auth.Token"]
     app.view_functions["auth.Token"] = spray(token(view))
+    _limit_in_views_only(app)
     login_manager.init_app(app)
     login_manager.login_view = "web.auth.login"
     login_manager.login_message = lazy_gettext("Please log in to continue.")
@@ -202,6 +204,23 @@ def init_app(app: Flask) -> None:
         html_lang=formats.html_lang,
         notice_text=notices.notice_text,
     )
+
+
+def _limit_in_views_only(app: Flask) -> None:
+    """Every limit is a view's (the logins and the token request), checked by its decorator
+    when the view runs. flask-limiter's `before_request` hook looks for limits of the whole
+    app or a blueprint in every request (a tenth of an API read's time): dropped unless some
+    are set (RATELIMIT_DEFAULT, RATELIMIT_APPLICATION, RATELIMIT_META, a blueprint's). Its
+    `after_request` stays: it counts a failed login against the address."""
+    manager = limiter.limit_manager
+    if (
+        manager.default_limits
+        or manager.application_limits
+        or app.config.get("RATELIMIT_META")
+        or manager._blueprint_limits  # noqa: SLF001
+    ):
+        return
+    app.before_request_funcs[None].remove(limiter._check_request_limit)  # noqa: SLF001
 
 
 def _expire_session() -> ResponseReturnValue | None:
@@ -307,7 +326,7 @@ def unavailable_page(
 
 def _page_error(err: Exception) -> ResponseReturnValue:
     """Every error on a page becomes a polite page in the user's language."""
-    if isinstance(err, OperationalError | InterfaceError):
+    if isinstance(err, DATABASE_AWAY):
         current_app.logger.warning("database unavailable: %s", err.orig)
         return unavailable_page()
     if isinstance(err, KeyMismatch):  # the operator's to fix: the log says how
