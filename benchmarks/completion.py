@@ -118,7 +118,8 @@ class Client:
         try:
             self.connection.request(method, "/api/v1" + path, body=payload, headers=headers)
             answer = self.connection.getresponse()
-        except http.client.RemoteDisconnected:  # the server closed an idle keep-alive: reopen
+        # the server closed an idle keep-alive (gunicorn's keepalive is 2 s): reopen
+        except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
             self.connection.close()
             self.connection.request(method, "/api/v1" + path, body=payload, headers=headers)
             answer = self.connection.getresponse()

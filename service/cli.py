@@ -11,6 +11,7 @@ import tomllib
 from datetime import timedelta
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
 from flask import Flask, current_app
@@ -22,10 +23,12 @@ from service.db.base import utcnow
 from service.db.migrate import upgrade
 from service.db.models import ProcessInstance, RenderJob
 from service.db.roles import grant_app_role
+from service.db.session import DATABASE_AWAY
 from service.db.uow import UnitOfWork
 from service.demo import bac_giang, campaigns
 from service.documents.keys import (
     CRL_FILE,
+    KeyStore,
     Pkcs12Store,
     agency_label,
     demo_keys,
@@ -50,6 +53,9 @@ from service.queries.dashboard import compute_figures
 from service.queries.directory import key_holders
 from service.users_cli import users
 from workflows.calendar import local_day
+
+if TYPE_CHECKING:
+    from pyhanko.sign.timestamps import TimeStamper
 
 DEMO = Path(__file__).parent / "demo"
 BPMN = Path(__file__).parent.parent / "bpmn"
@@ -239,8 +245,16 @@ def scheduler(once: bool, interval: int, checkpoint_minutes: int | None) -> None
     sign an audit checkpoint every N minutes and at the first pass after a signing."""
     config = current_app.config
     minutes = config["CHECKPOINT_MINUTES"] if checkpoint_minutes is None else checkpoint_minutes
+    pause = 0.0  # while the database is away: seconds waited before the next try
     for _ in itertools.count(1):
-        report = tick(_uow, current_app.extensions["mailer"], compute_figures)
+        try:
+            report = tick(_uow, current_app.extensions["mailer"], compute_figures)
+        except DATABASE_AWAY as err:
+            if once:
+                raise
+            pause = _database_away("scheduler", err, pause)
+            continue
+        pause = 0.0
         click.echo(
             f"timers fired: {report.timers_fired}, deadline changes: {report.deadline_changes}, "
             f"reminders sent: {report.reminders_sent}, e-mails sent: {report.emails_sent}, "
@@ -356,37 +370,68 @@ def _render_loop(batch: int, interval: float, lease: int, units: int, once: bool
     if keys is not None and tsa is not None:
         signing += f", timestamped by {settings.tsa_url}"
     click.echo(f"render worker {name}: ready, {signing}")
+    pause = 0.0  # while the database is away: seconds waited before the next try
     while not stopping:
-        issued = 0
-        if fanout_due(_uow(write=False)):
-            # one batch, then the documents get a turn: neither queue starves the other
-            fanout = issue_pending(_uow, limit=1, size=units)
-            issued = fanout.batches + fanout.failed
-            if issued:
-                failed = ", a batch failed (retried later)" if fanout.failed else ""
-                click.echo(f"render worker {name}: issued to {fanout.started} more units{failed}")
-        if any_due(_uow(write=False)):
-            report = render_pending(
-                _uow,
-                batch,
-                batch=batch,
-                worker=name,
-                lease=timedelta(seconds=lease),
-                keys=keys,
-                tsa=tsa,
-            )
-            if report.rendered or report.failed or report.dropped:
-                click.echo(
-                    f"render worker {name}: rendered {report.rendered}, failed {report.failed}, "
-                    f"dropped {report.dropped}"
-                )
-            if report.rendered + report.failed + report.dropped:
-                continue  # more may be due: look again at once
-        if issued:
+        try:
+            busy = _render_pass(name, batch, lease, units, keys, tsa)
+        except DATABASE_AWAY as err:
+            if once:
+                raise
+            pause = _database_away(f"render worker {name}", err, pause)
             continue
+        pause = 0.0
+        if busy:
+            continue  # more may be due: look again at once
         if once:
             return
         time.sleep(interval)
+
+
+def _render_pass(
+    name: str, batch: int, lease: int, units: int, keys: KeyStore | None, tsa: TimeStamper | None
+) -> bool:
+    """One look at each queue: a batch of units to issue, then documents to render (neither
+    queue starves the other). True when something was done: more may be due."""
+    issued = 0
+    if fanout_due(_uow(write=False)):
+        fanout = issue_pending(_uow, limit=1, size=units)
+        issued = fanout.batches + fanout.failed
+        if issued:
+            failed = ", a batch failed (retried later)" if fanout.failed else ""
+            click.echo(f"render worker {name}: issued to {fanout.started} more units{failed}")
+    if any_due(_uow(write=False)):
+        report = render_pending(
+            _uow,
+            batch,
+            batch=batch,
+            worker=name,
+            lease=timedelta(seconds=lease),
+            keys=keys,
+            tsa=tsa,
+        )
+        if report.rendered or report.failed or report.dropped:
+            click.echo(
+                f"render worker {name}: rendered {report.rendered}, failed {report.failed}, "
+                f"dropped {report.dropped}"
+            )
+        if report.rendered + report.failed + report.dropped:
+            return True
+    return issued > 0
+
+
+# the longest wait between two tries while the database is away: a SIGTERM waits for it
+AWAY_PAUSE_MAX = 8.0
+
+
+def _database_away(loop: str, err: Exception, paused: float) -> float:
+    """A background loop outlives a database that is away (restarting, unreachable, SQLite
+    locked past its timeout): the pool is replaced, the loop waits, longer each time up to
+    AWAY_PAUSE_MAX, and tries again. The seconds it waited."""
+    pause = min(AWAY_PAUSE_MAX, max(0.5, paused * 2))
+    click.echo(f"{loop}: database unavailable ({err}); trying again in {pause:g} s", err=True)
+    current_app.extensions["db_engine"].dispose()
+    time.sleep(pause)
+    return pause
 
 
 @click.group("pki")

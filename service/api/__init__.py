@@ -7,7 +7,6 @@ from typing import Any
 
 from flask import Flask, current_app, request
 from flask_smorest import Api
-from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from service.api import (
@@ -32,6 +31,7 @@ from service.api.deps import TokenClaims, current_actor
 from service.api.schemas import ErrorSchema
 from service.api.step_schemas import register_step_schemas
 from service.db.sealed import KeyMismatch
+from service.db.session import DATABASE_AWAY
 from service.errors import DomainError, Invalid, StoreUnavailable, coded
 
 
@@ -143,7 +143,7 @@ def _unexpected_error(err: Exception) -> Any:
     """Never a traceback to the client: log it and answer 500 in the API's error shape."""
     if isinstance(err, HTTPException):
         return err
-    if isinstance(err, OperationalError | InterfaceError):
+    if isinstance(err, DATABASE_AWAY):
         # the database is restarting or unreachable: not our bug, and retryable. A commit cut
         # off may or may not have landed; a retry with its Idempotency-Key finds out.
         current_app.logger.warning("database unavailable: %s", err.orig)

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+
+# The database is away: restarting, unreachable, or (SQLite) locked past its timeout. Not a bug
+# of ours and retryable: a request answers 503, a background loop waits and tries again.
+DATABASE_AWAY = (OperationalError, InterfaceError)
 
 # A pooled PostgreSQL connection idle this long is pinged before use (see `_ping_when_idle`).
 IDLE_BEFORE_PING = 1.0
@@ -57,6 +63,20 @@ def _ping_when_idle(engine: Engine) -> None:
             engine.dialect.do_ping(dbapi_conn)
         except Exception as err:  # gone: the pool discards it and connects afresh
             raise DisconnectionError(str(err)) from err
+
+
+_WRITERS: WeakKeyDictionary[Engine, threading.RLock] = WeakKeyDictionary()
+_WRITERS_LOCK = threading.Lock()
+
+
+def sqlite_writer(engine: Engine) -> threading.RLock:
+    """The lock a process's threads take before SQLite's write lock (BEGIN IMMEDIATE). Between
+    processes SQLite's busy handler polls, sleeping 1 … 100 ms between tries, so a writer can
+    wait long after the lock is free; threads of one web worker queue here instead and start
+    the moment the one before them ends. Re-entrant: a thread already writing is left to SQLite,
+    as before."""
+    with _WRITERS_LOCK:
+        return _WRITERS.setdefault(engine, threading.RLock())
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

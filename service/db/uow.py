@@ -3,6 +3,7 @@ events the operation recorded, written at its commit in the same transaction."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from service.db.audit_log import Acting, append, directory_chain
 from service.db.base import utcnow
 from service.db.models import ProcessInstance, Task
+from service.db.session import sqlite_writer
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ class UnitOfWork:
         self._autocommit = autocommit
         self._clock = clock
         self._recorded: list[_Recorded] = []
+        self._writer: threading.RLock | None = None  # held from BEGIN IMMEDIATE to the end
 
     def now(self) -> datetime:
         """The time of this unit's changes; tests inject a clock instead of sleeping."""
@@ -69,8 +72,14 @@ class UnitOfWork:
         self.session = self._session_factory()
         dialect = self.session.get_bind().dialect.name
         if self._write and dialect == "sqlite":
+            self._writer = sqlite_writer(self.session.get_bind().engine)
+            self._writer.acquire()
             # on the connection itself: the ORM's execute path costs more than the statement
-            self.session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                self.session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+            except BaseException:
+                self._release()
+                raise
         elif self._autocommit and dialect == "postgresql":
             self.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         return self
@@ -81,7 +90,15 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.session.close()  # rolls back whatever was not committed
+        try:
+            self.session.close()  # rolls back whatever was not committed
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        if self._writer is not None:
+            self._writer.release()
+            self._writer = None
 
     def record(
         self,

@@ -28,11 +28,11 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext, lazy_gettext
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from service.db.sealed import KeyMismatch
+from service.db.session import DATABASE_AWAY
 from service.errors import DomainError, Invalid, Unauthorized
 from service.permissions import Right, may
 from service.web import (
@@ -307,7 +307,7 @@ def unavailable_page(
 
 def _page_error(err: Exception) -> ResponseReturnValue:
     """Every error on a page becomes a polite page in the user's language."""
-    if isinstance(err, OperationalError | InterfaceError):
+    if isinstance(err, DATABASE_AWAY):
         current_app.logger.warning("database unavailable: %s", err.orig)
         return unavailable_page()
     if isinstance(err, KeyMismatch):  # the operator's to fix: the log says how

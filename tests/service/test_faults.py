@@ -8,8 +8,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import shlex
-import subprocess
 import threading
 import time
 from collections import Counter
@@ -27,6 +25,7 @@ from service.operations.actors import SYSTEM
 from service.operations.audit import verify
 from tests.conftest import PLAN_2023, ApiClient
 from tests.gunicorn_server import Gunicorn
+from tests.service.postgres_restart import restart_postgresql
 
 pytestmark = pytest.mark.fault
 
@@ -164,8 +163,7 @@ def test_sigkill_of_the_web_server_mid_load(
 def test_postgresql_restart_mid_load(
     app: Flask, api: ApiClient, server: Gunicorn, drafts: list[int], tmp_path: Path
 ) -> None:
-    pg_ctl = os.environ.get("PG_CTL_DATA")
-    if not pg_ctl:
+    if not os.environ.get("PG_CTL_DATA"):
         pytest.skip("PG_CTL_DATA not set (run under scripts/with-postgres.sh)")
     load = Load(server.port, api.login(POLICE))
     restarted_at: list[int] = []
@@ -174,27 +172,12 @@ def test_postgresql_restart_mid_load(
         with app.extensions["session_factory"]() as session:
             return session.scalar(text("SELECT pg_postmaster_start_time()"))
 
-    def restart_postgresql() -> None:
+    def restart() -> None:
         restarted_at.append(load.answered)
-        subprocess.run(  # noqa: S603  # the test cluster's own pg_ctl
-            [
-                *shlex.split(os.environ.get("PG_RUN_AS", "")),
-                "pg_ctl",
-                "-D",
-                pg_ctl,
-                "-l",
-                os.environ["PG_LOG"],
-                "-w",
-                "restart",
-            ],
-            cwd=Path(pg_ctl).parent,
-            check=True,
-            capture_output=True,
-            timeout=GIVE_UP,
-        )
+        restart_postgresql(GIVE_UP)
 
     before = started()
-    statuses = load.run(drafts, restart_postgresql)
+    statuses = load.run(drafts, restart)
 
     assert started() != before  # the server did restart
     assert FAULT_AFTER <= restarted_at[0] < PLANS  # mid-run
