@@ -107,10 +107,10 @@ def load_demo(database_url: str, demo_hash: str) -> None:
 # campaigns played) is built once per worker and database, like the demo, by a `Build`: a
 # function given an app on a copy of the demo database, a client, the clock and the app's
 # folder, returning what the tests need to know (ids). A test asks for it with
-# `pytest.mark.template.with_args(build)` and gets a copy of the database as the build left it, the
-# clock where it stopped, the client's sign-ins, the files the app wrote (audit key, witness
-# copies) and what the build returned (`built_state`). Changes to the app's configuration
-# made by the build are not kept.
+# `pytest.mark.template.with_args(build)` and gets a copy of the database as the build left
+# it, the clock where it stopped, the client's sign-ins, the files the app wrote (audit key,
+# witness copies) and what the build returned (`built_state`). Changes to the app's
+# configuration made by the build are not kept.
 Build = Callable[[Flask, "ApiClient", "FakeClock", Path], dict[str, Any]]
 BUILT = pytest.StashKey["Built"]()
 START = datetime(2023, 4, 20, 2, 0, tzinfo=UTC)  # 09:00 in Thanh Hóa: every test's clock
@@ -151,6 +151,7 @@ def make_app(database_url: str, clock: FakeClock, folder: Path) -> Flask:
 
 def run_build(build: Build, database_url: str, folder: Path) -> Built:
     """Carry the database at `database_url` (a copy of the demo) as `build` says."""
+    shutil.rmtree(folder, ignore_errors=True)  # what a build that failed left
     folder.mkdir(parents=True)
     clock = FakeClock(START)
     app = make_app(database_url, clock, folder)
@@ -248,7 +249,11 @@ class PostgresqlTemplates:
         database = f"{self.prefix}_{name}"
         if name not in self.built:
             self.create(database, self.demo)
-            self.built[name] = run_build(build, self.url(database), self.scratch / name)
+            try:
+                self.built[name] = run_build(build, self.url(database), self.scratch / name)
+            except BaseException:
+                self.drop(database)
+                raise
         return database, self.built[name]
 
     @contextmanager
