@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask
+from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import Engine
 from werkzeug.routing import IntegerConverter, Map
 
@@ -31,10 +34,26 @@ class DatabaseId(IntegerConverter):
         super().__init__(url_map, fixed_digits, min, MAX_ID)
 
 
+class SessionCookies(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, with the signing serializer built once per key rather
+    than at every request (every request opens the session, an API request too)."""
+
+    def __init__(self) -> None:
+        self._made: tuple[Any, Any] | None = None  # (keys, serializer)
+
+    def get_signing_serializer(self, app: Flask) -> Any:
+        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        made = self._made
+        if made is None or made[0] != keys:
+            made = self._made = (keys, super().get_signing_serializer(app))
+        return made[1]
+
+
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     app = Flask(__name__)
     app.url_map.converters["int"] = DatabaseId  # before any route is added
+    app.session_interface = SessionCookies()
     app.config.update(
         SECRET_KEY=settings.secret_key,
         TOKEN_TTL_SECONDS=settings.token_ttl_seconds,

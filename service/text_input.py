@@ -62,10 +62,15 @@ def _errors(value: Any, depth: int = 0) -> Any:
     return [REASON] if isinstance(value, str) and _unstorable(value) else None
 
 
+FORM_TYPES = frozenset({"multipart/form-data", "application/x-www-form-urlencoded"})
+
+
 def refuse_unstorable_text() -> None:
     """`before_request`: 400 naming each field whose text cannot be stored."""
     found: dict[str, Any] = {}
-    for source in (request.args, request.form):
+    # a form's fields only when a form was sent: reading `request.form` builds it otherwise
+    forms = (request.form,) if request.mimetype in FORM_TYPES else ()
+    for source in (request.args, *forms):
         for key, values in source.lists():
             name = key or ""  # a multipart part may come without a name
             if _unstorable(name) or any(_unstorable(v) for v in values):

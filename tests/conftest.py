@@ -3,14 +3,16 @@ a fresh database copied from a template built once per session."""
 
 from __future__ import annotations
 
+import copy
 import itertools
 import json
 import os
 import shutil
 import threading
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -101,12 +103,81 @@ def load_demo(database_url: str, demo_hash: str) -> None:
     engine.dispose()
 
 
+# A state many tests start from (a history walked through every kind of event, a year of
+# campaigns played) is built once per worker and database, like the demo, by a `Build`: a
+# function given an app on a copy of the demo database, a client, the clock and the app's
+# folder, returning what the tests need to know (ids). A test asks for it with
+# `pytest.mark.template.with_args(build)` and gets a copy of the database as the build left
+# it, the clock where it stopped, the client's sign-ins, the files the app wrote (audit key,
+# witness copies) and what the build returned (`built_state`). Changes to the app's
+# configuration made by the build are not kept.
+Build = Callable[[Flask, "ApiClient", "FakeClock", Path], dict[str, Any]]
+BUILT = pytest.StashKey["Built"]()
+START = datetime(2023, 4, 20, 2, 0, tzinfo=UTC)  # 09:00 in Thanh Hóa: every test's clock
+
+
+@dataclass(frozen=True)
+class Built:
+    """What a build left besides its database."""
+
+    folder: Path  # the files its app wrote
+    now: datetime
+    tokens: dict[str, str]
+    state: dict[str, Any]
+
+
+def template_name(build: Build) -> str:
+    return build.__name__
+
+
+def built_by(request: pytest.FixtureRequest) -> Build | None:
+    marker = request.node.get_closest_marker("template")
+    return None if marker is None else marker.args[0]  # type: ignore[no-any-return]
+
+
+def make_app(database_url: str, clock: FakeClock, folder: Path) -> Flask:
+    """The service on the fake clock; its audit key and witness copies in `folder`, not in
+    the shared instance/."""
+    settings = Settings(
+        database_url=database_url,
+        secret_key="test-secret",
+        audit_key_path=folder / "audit_ed25519.pem",
+        witness_dir=folder / "witness",
+    )
+    app = create_app(settings)
+    app.extensions["clock"] = clock
+    return app
+
+
+def run_build(build: Build, database_url: str, folder: Path) -> Built:
+    """Carry the database at `database_url` (a copy of the demo) as `build` says."""
+    shutil.rmtree(folder, ignore_errors=True)  # what a build that failed left
+    folder.mkdir(parents=True)
+    clock = FakeClock(START)
+    app = make_app(database_url, clock, folder)
+    api = ApiClient(app.test_client())
+    try:
+        state = build(app, api, clock, folder)
+    finally:
+        app.extensions["db_engine"].dispose()
+    return Built(folder, clock.now, dict(api.tokens), state)
+
+
+def restore(built: Built, clock: FakeClock, folder: Path) -> None:
+    """The rest of what a build left, for a test on a copy of its database."""
+    shutil.copytree(built.folder, folder, dirs_exist_ok=True)
+    clock.now = built.now
+
+
 class SqliteTemplates:
     """Two database files built once per session: migrated and empty, and migrated with the
-    demo loaded. Each test gets a copy of one, so nobody migrates or loads per test."""
+    demo loaded; and, the first time a test asks for one, the demo database carried further
+    by a `Build` (`pytest.mark.template`). Each test gets a copy of one, so nobody migrates,
+    loads or walks the same history twice per session."""
 
-    def __init__(self, folder: Path, demo_hash: str) -> None:
+    def __init__(self, folder: Path, demo_hash: str, scratch: Path) -> None:
         self.empty, self.demo = folder / "empty.sqlite3", folder / "demo.sqlite3"
+        self.scratch, self.built = scratch, dict[str, tuple[Path, Built]]()
         if self.demo.exists():  # kept by an earlier session (TEST_SQLITE_TEMPLATES)
             return
         upgrade(f"sqlite:///{self.empty}")
@@ -119,17 +190,32 @@ class SqliteTemplates:
         shutil.copyfile(self.demo if demo else self.empty, target)
         return f"sqlite:///{target}"
 
+    def copy_built(self, build: Build, target: Path) -> tuple[str, Built]:
+        """A copy of the demo database as `build` left it (built on first use), and the rest
+        of what it left."""
+        name = template_name(build)
+        if name not in self.built:
+            database = self.scratch / f"{name}.sqlite3"
+            shutil.copyfile(self.demo, database)
+            built = run_build(build, f"sqlite:///{database}", self.scratch / name)
+            assert not Path(f"{database}-wal").exists(), f"{database} still has a write-ahead log"
+            self.built[name] = database, built
+        database, built = self.built[name]
+        shutil.copyfile(database, target)
+        return f"sqlite:///{target}", built
+
 
 class PostgresqlTemplates:
     """The same two templates as databases on the test server, one pair per xdist worker;
     each test gets a database of its own made from one (CREATE DATABASE … TEMPLATE) and
     dropped afterwards. TEST_POSTGRESQL_URL's own database (app_test) is only connected to."""
 
-    def __init__(self, server_url: str, demo_hash: str) -> None:
+    def __init__(self, server_url: str, demo_hash: str, scratch: Path) -> None:
         self.server_url = make_url(server_url)
         self.prefix = f"t_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
         self.empty, self.demo = f"{self.prefix}_empty", f"{self.prefix}_demo"
         self.made = itertools.count(1)
+        self.scratch, self.built = scratch, dict[str, Built]()
         self.create(self.empty)
         upgrade(self.url(self.empty))
         self.create(self.demo, self.empty)
@@ -156,16 +242,32 @@ class PostgresqlTemplates:
     def drop(self, database: str) -> None:
         self._admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
+    def build(self, build: Build) -> tuple[str, Built]:
+        """The database `build` carried the demo to (on first use: CREATE DATABASE … TEMPLATE
+        needs nobody connected to its template, so the build's engine is disposed first)."""
+        name = template_name(build)
+        database = f"{self.prefix}_{name}"
+        if name not in self.built:
+            self.create(database, self.demo)
+            try:
+                self.built[name] = run_build(build, self.url(database), self.scratch / name)
+            except BaseException:
+                self.drop(database)
+                raise
+        return database, self.built[name]
+
     @contextmanager
-    def fresh(self, demo: bool) -> Iterator[str]:
+    def fresh(self, template: str) -> Iterator[str]:
         database = f"{self.prefix}_{next(self.made)}"
-        self.create(database, self.demo if demo else self.empty)
+        self.create(database, template)
         try:
             yield self.url(database)
         finally:
             self.drop(database)
 
     def close(self) -> None:
+        for name in self.built:
+            self.drop(f"{self.prefix}_{name}")
         self.drop(self.demo)
         self.drop(self.empty)
 
@@ -177,12 +279,16 @@ def sqlite_templates(tmp_path_factory: pytest.TempPathFactory, demo_hash: str) -
     kept = os.environ.get("TEST_SQLITE_TEMPLATES")
     if kept:
         Path(kept).mkdir(parents=True, exist_ok=True)
-    return SqliteTemplates(Path(kept) if kept else tmp_path_factory.mktemp("templates"), demo_hash)
+    folder = Path(kept) if kept else tmp_path_factory.mktemp("templates")
+    return SqliteTemplates(folder, demo_hash, tmp_path_factory.mktemp("built-sqlite"))
 
 
 @pytest.fixture(scope="session")
-def postgresql_templates(demo_hash: str) -> Iterator[PostgresqlTemplates]:
-    templates = PostgresqlTemplates(_postgresql_url(), demo_hash)
+def postgresql_templates(
+    demo_hash: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[PostgresqlTemplates]:
+    scratch = tmp_path_factory.mktemp("built-postgresql")
+    templates = PostgresqlTemplates(_postgresql_url(), demo_hash, scratch)
     yield templates
     templates.close()
 
@@ -191,15 +297,25 @@ def postgresql_templates(demo_hash: str) -> Iterator[PostgresqlTemplates]:
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh database of this test's own, migrated: empty, or, for a test that uses `app` or
     the operations' `session_factory` (tests/operations), with the demo directory and the
-    diagrams already loaded (`load_demo`). A copy of a template built once per session."""
+    diagrams already loaded (`load_demo`); under `pytest.mark.template`, the demo as its build
+    left it. A copy of a template built once per session."""
     demo = not {"app", "session_factory"}.isdisjoint(request.fixturenames)
+    build = built_by(request)
     if request.param == "sqlite":
         templates: SqliteTemplates = request.getfixturevalue("sqlite_templates")
-        yield templates.copy(demo, tmp_path / "test.sqlite3")
+        target = tmp_path / "test.sqlite3"
+        if build is None:
+            yield templates.copy(demo, target)
+        else:
+            url, request.node.stash[BUILT] = templates.copy_built(build, target)
+            yield url
     else:
         _postgresql_url()  # skips (or fails, in CI) before building anything
         server: PostgresqlTemplates = request.getfixturevalue("postgresql_templates")
-        with server.fresh(demo) as url:
+        template = server.demo if demo else server.empty
+        if build is not None:
+            template, request.node.stash[BUILT] = server.build(build)
+        with server.fresh(template) as url:
             yield url
 
 
@@ -218,23 +334,29 @@ class FakeClock:
 
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock(datetime(2023, 4, 20, 2, 0, tzinfo=UTC))  # 09:00 in Thanh Hóa
+    return FakeClock(START)
 
 
 @pytest.fixture
-def app(database_url: str, clock: FakeClock, tmp_path: Path) -> Iterator[Flask]:
+def app(
+    database_url: str, clock: FakeClock, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[Flask]:
     """The service with the demo directory and the shipped diagrams, on the fake clock; its
     audit key and witness copies in the test's own folder, not in the shared instance/."""
-    settings = Settings(
-        database_url=database_url,
-        secret_key="test-secret",
-        audit_key_path=tmp_path / "audit_ed25519.pem",
-        witness_dir=tmp_path / "witness",
-    )
-    app = create_app(settings)
-    app.extensions["clock"] = clock
+    built = request.node.stash.get(BUILT, None)
+    if built is not None:
+        restore(built, clock, tmp_path)
+    app = make_app(database_url, clock, tmp_path)
     yield app
     app.extensions["db_engine"].dispose()
+
+
+@pytest.fixture
+def built_state(app: Flask, request: pytest.FixtureRequest) -> dict[str, Any]:
+    """What the build of the test's template returned (`pytest.mark.template`): a copy."""
+    built = request.node.stash.get(BUILT, None)
+    assert built is not None, "built_state needs @pytest.mark.template(build)"
+    return copy.deepcopy(built.state)
 
 
 class ApiClient:
@@ -293,8 +415,12 @@ class ApiClient:
 
 
 @pytest.fixture
-def api(app: Flask) -> ApiClient:
-    return ApiClient(app.test_client())
+def api(app: Flask, request: pytest.FixtureRequest) -> ApiClient:
+    client = ApiClient(app.test_client())
+    built = request.node.stash.get(BUILT, None)
+    if built is not None:  # signed in as during the build
+        client.tokens.update(built.tokens)
+    return client
 
 
 @pytest.fixture

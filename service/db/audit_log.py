@@ -8,9 +8,9 @@ directory's, its head in `audit_chain`; its events have no instance.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, event, insert, select
 from sqlalchemy.orm import Session
 
 from service.db.models import AuditChain, Event, ProcessInstance, Task
@@ -48,6 +48,11 @@ def event_record(event: Any) -> dict[str, Any]:
     return {name: getattr(event, name) for name in HASHED}
 
 
+# the events appended in a session and not yet written: one multi-row INSERT after its flush
+_PENDING = "audit_events"
+_EVENTS = cast(Table, Event.__table__)
+
+
 def append(
     session: Session,
     head: ProcessInstance | AuditChain,
@@ -58,28 +63,49 @@ def append(
     role: str | None = None,
     task: Task | None = None,
     data: dict[str, Any] | None = None,
-) -> Event:
-    """Append the next event of `head`'s chain; events are never changed afterwards.
+) -> str:
+    """Append the next event of `head`'s chain; events are never changed afterwards. Returns
+    its hash, the chain's new head.
 
     The event is chained to the head's `last_event_hash`, which moves with the seq under the
-    head row's version check: two writers can never both extend the same head.
+    head row's version check: two writers can never both extend the same head. The event is
+    written at the session's next flush, right after the head's version-checked UPDATE (a
+    concurrent writer stops there, before its event), by one INSERT for all the events of the
+    flush, without the ORM.
     """
     head.last_event_seq += 1
-    event = Event(
-        instance_id=head.id if isinstance(head, ProcessInstance) else None,
-        seq=head.last_event_seq,
-        action=action,
-        task_id=None if task is None else task.id,
-        actor_id=None if actor is None else actor.user_id,
-        agency_id=None if actor is None else actor.agency_id,
-        role=role,
-        data=data or {},
-        created_at=now,
-        prev_hash=head.last_event_hash,
+    record = {
+        "instance_id": head.id if isinstance(head, ProcessInstance) else None,
+        "seq": head.last_event_seq,
+        "action": action,
+        "task_id": None if task is None else task.id,
+        "actor_id": None if actor is None else actor.user_id,
+        "agency_id": None if actor is None else actor.agency_id,
+        "role": role,
+        "data": data or {},
+        "created_at": now,
+    }
+    prev_hash = head.last_event_hash
+    head.last_event_hash = event_hash(record, prev_hash)
+    session.info.setdefault(_PENDING, []).append(
+        record | {"prev_hash": prev_hash, "hash": head.last_event_hash}
     )
-    event.hash = head.last_event_hash = event_hash(event_record(event), event.prev_hash)
-    session.add(event)
-    return event
+    return head.last_event_hash
+
+
+@event.listens_for(Session, "after_flush")
+def _write_events(session: Session, _context: Any) -> None:
+    """Insert the events appended since the last flush, after the flush's writes: the head
+    each one moved was updated (and its version checked) in that flush."""
+    rows = session.info.pop(_PENDING, None)
+    if rows:
+        session.connection().execute(insert(_EVENTS), rows)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_events(session: Session) -> None:
+    """Events of a transaction rolled back are never written."""
+    session.info.pop(_PENDING, None)
 
 
 def directory_chain(session: Session) -> AuditChain:

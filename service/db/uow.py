@@ -4,12 +4,14 @@ events the operation recorded, written at its commit in the same transaction."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.db.audit_log import Acting, append, directory_chain
@@ -66,6 +68,18 @@ class UnitOfWork:
     def reader(self) -> UnitOfWork:
         """A read-only unit on the same database and clock: long reads outside the write lock."""
         return UnitOfWork(self._session_factory, write=False, clock=self._clock)
+
+    @contextmanager
+    def connection(self) -> Iterator[Connection]:
+        """A reading unit's Core statements on a connection of its own, with no Session: for a
+        light read (the actor's live check, an inbox page) a Session's set-up and close cost
+        more than the statement. Autocommit as `__enter__` sets it."""
+        assert not self._write, "a writing unit is one transaction of its Session"
+        engine: Engine = self._session_factory.kw["bind"]
+        with engine.connect() as connection:
+            if self._autocommit and connection.dialect.name == "postgresql":
+                connection.execution_options(isolation_level="AUTOCOMMIT")
+            yield connection
 
     def __enter__(self) -> Self:
         self._recorded = []

@@ -323,10 +323,6 @@ def _live(uow: UnitOfWork, user_id: int, today: date) -> tuple[int, int, int] | 
     """What must never be stale, in one light read: the user's session epoch (None once
     disabled), and how many delegations they hold today and the newest (a revocation lowers
     the one, a new grant raises the other)."""
-    with uow:  # on the session's connection: a Core row, none of the ORM's work per result
-        row = (
-            uow.session.connection()
-            .execute(_LIVE, {"user_id": user_id, "today": today})
-            .one_or_none()
-        )
+    with uow.connection() as connection:  # a Core row: no Session, no ORM work per result
+        row = connection.execute(_LIVE, {"user_id": user_id, "today": today}).one_or_none()
     return None if row is None else (row[0], row[1], row[2])

@@ -157,11 +157,12 @@ def issue_plan(
     else:
         by_code = {a.code: a for a in session.scalars(select(Agency).where(Agency.code.in_(codes)))}
         count = len(start_units(session, instance, [by_code[code] for code in codes], actor, now))
-    session.add_all(
-        ReportRound(instance_id=instance.id, round=r, open=count)
+    rounds = [
+        {"instance_id": instance.id, "round": r, "open": count}
         for r in engine_definition(instance.definition).report_rounds
-    )
-    session.flush()  # release_finished_rounds reads the counters with get(), which never flushes
+    ]
+    if rounds:  # inserted at once: release_finished_rounds reads them back, and get() never flushes
+        session.execute(insert(ReportRound), rounds)
     instance.issued_at = now
     append_event(
         session,

@@ -86,10 +86,10 @@ def _open_state(task: Task, now: datetime) -> DeadlineState:
     return DeadlineState.ON_TIME
 
 
-def close(task: Task, now: datetime) -> None:
-    """Record whether a task was done in time."""
+def closed_state(task: Task, now: datetime) -> DeadlineState:
+    """Whether a task completed at `now` was done in time."""
     late = task.due_at is not None and now > task.due_at
-    task.deadline_state = DeadlineState.DONE_LATE if late else DeadlineState.DONE
+    return DeadlineState.DONE_LATE if late else DeadlineState.DONE
 
 
 def refresh_states(session: Session, now: datetime) -> list[int]:

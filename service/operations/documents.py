@@ -15,9 +15,9 @@ from dataclasses import replace
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -54,23 +54,32 @@ def recipients_policy() -> dict[str, Any]:
 
 def take_number(session: Session, agency_id: int, year: int, symbol: str) -> int:
     """The next number in the agency's register of `symbol` ("KH-BCĐ") for the year, from 1."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = (
-        insert(Register)
+    params = {"p_agency": agency_id, "p_year": year, "p_symbol": symbol}
+    params["p_kind"] = symbol.partition("-")[0]
+    statement = _take_statement(session.get_bind().dialect.name)
+    return int(session.execute(statement, params).scalar_one())
+
+
+@lru_cache(maxsize=2)
+def _take_statement(dialect: str) -> Any:
+    """`take_number`'s upsert for the dialect, built once (statements are immutable)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = cast(Table, Register.__table__)
+    return (
+        insert(table)
         .values(
-            agency_id=agency_id,
-            year=year,
-            symbol=symbol,
-            kind=symbol.partition("-")[0],
+            agency_id=bindparam("p_agency"),
+            year=bindparam("p_year"),
+            symbol=bindparam("p_symbol"),
+            kind=bindparam("p_kind"),
             last_number=1,
         )
         .on_conflict_do_update(
             index_elements=["agency_id", "year", "symbol"],
-            set_={"last_number": Register.last_number + 1},
+            set_={"last_number": table.c.last_number + 1},
         )
-        .returning(Register.last_number)
+        .returning(table.c.last_number)
     )
-    return int(session.execute(statement).scalar_one())
 
 
 def next_number(session: Session, agency_id: int, year: int, symbol: str) -> int:
@@ -338,20 +347,24 @@ def _informed(session: Session, instance: ProcessInstance, top_level: list[str])
     of the level above, or, at the top, `top_level` ("{<role>}": the agency bound to it)."""
     policy = recipients_policy()
     if instance.parent_id is not None:
-        parent = session.get_one(ProcessInstance, instance.parent_id)
+        # the parent's bindings alone: its engine state and documents are not read for this
+        parent: dict[str, int] = session.scalars(
+            select(ProcessInstance.bindings).where(ProcessInstance.id == instance.parent_id)
+        ).one()
         above = _bound(session, parent, policy["to_parent_role"]) or _bound(
             session, parent, HEAD_ROLE
         )
         return [] if above is None else [f"{above}{policy['for_report']}"]
+    bindings = instance.bindings
     return [
-        f"{_ROLE.sub(lambda m: _bound(session, instance, m[1]) or '', name)}{policy['for_report']}"
+        f"{_ROLE.sub(lambda m: _bound(session, bindings, m[1]) or '', name)}{policy['for_report']}"
         for name in top_level
     ]
 
 
-def _bound(session: Session, instance: ProcessInstance, role: str) -> str | None:
-    """The name of the agency bound to `role` at the instance's level."""
-    agency_id = instance.bindings.get(role)
+def _bound(session: Session, bindings: dict[str, int], role: str) -> str | None:
+    """The name of the agency bound to `role` in an instance's `bindings`."""
+    agency_id = bindings.get(role)
     agency = None if agency_id is None else session.get(Agency, agency_id)
     return None if agency is None else agency.name
 

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from service.db.audit_log import append
-from service.db.models import Event, ProcessInstance, Task
+from service.db.models import ProcessInstance, Task
 from service.errors import Conflict
 from service.operations.actors import Actor
 from service.operations.deadlines import schedule
 from service.states import ProcessStatus, TaskState
 from workflows.runtime import Runtime
+
+# the open rows of an instance, by id and engine task (built once: statements are immutable)
+_TASKS = cast(Table, Task.__table__)
+_OPEN_ROWS = select(_TASKS.c.id, _TASKS.c.engine_task_id).where(
+    _TASKS.c.instance_id == bindparam("instance"), _TASKS.c.state == TaskState.OPEN
+)
 
 
 def save_runtime(
@@ -30,41 +36,49 @@ def save_runtime(
     Tasks the engine no longer offers (other than the one just completed by the caller) are
     cancelled; new ones are bound to the agency that fills their lane in this instance and get
     their due time. `new` skips looking for open rows of an instance that has none yet.
+
+    The open rows are read as (id, engine task) pairs and the new rows inserted at once, in
+    one multi-row INSERT, without the ORM; the rare row to cancel goes through the ORM and its
+    version check. A caller that completes a task in this transaction claims it first, in the
+    database (service.operations.tasks._claim), so it is no longer open here.
     """
     ready = {t.id: t for t in runtime.ready_tasks()}
-    open_rows = (
-        []
-        if new
-        else session.scalars(
-            select(Task).filter_by(instance_id=instance.id, state=TaskState.OPEN)
-        ).all()
-    )
+    open_rows = [] if new else session.execute(_OPEN_ROWS, {"instance": instance.id}).all()
     instance.state = runtime.dump()
     instance.next_timer_at = runtime.next_timer()
-    for row in open_rows:
-        if row.state != TaskState.OPEN:  # completed by the caller in this unflushed transaction
-            continue
-        if ready.pop(row.engine_task_id, None) is None:
+    gone = [row_id for row_id, engine_id in open_rows if ready.pop(engine_id, None) is None]
+    for row in session.scalars(select(Task).where(Task.id.in_(gone))) if gone else ():
+        if row.state == TaskState.OPEN:  # else completed by the caller, not yet flushed
             row.state, row.completed_at = TaskState.CANCELLED, now
+    rows = []
     for task in ready.values():
         agency_id = instance.bindings.get(task.lane)
         if agency_id is None:
             raise Conflict(
                 "role_unbound", f"No agency fills the role “{task.lane}” here.", role=task.lane
             )
-        row = Task(
-            instance_id=instance.id,
-            engine_task_id=task.id,
-            step=task.step,
-            name=task.name,
-            role=task.lane,
-            agency_id=agency_id,
-            created_at=now,
-            form=task.form,
-            report_round=task.report_round,
+        dated = Task(form=task.form, report_round=task.report_round)  # never added: its due time
+        schedule(dated, instance.deadlines, now)
+        rows.append(
+            {
+                "instance_id": instance.id,
+                "engine_task_id": task.id,
+                "step": task.step,
+                "name": task.name,
+                "role": task.lane,
+                "agency_id": agency_id,
+                "created_at": now,
+                "form": task.form,
+                "report_round": task.report_round,
+                "state": TaskState.OPEN,
+                "due_at": dated.due_at,
+                "due_soon_at": dated.due_soon_at,
+                "deadline_state": dated.deadline_state,
+                "version": 1,
+            }
         )
-        schedule(row, instance.deadlines, now)
-        session.add(row)
+    if rows:
+        session.connection().execute(insert(_TASKS), rows)
     if runtime.completed and instance.status != ProcessStatus.COMPLETED:
         instance.status, instance.completed_at = ProcessStatus.COMPLETED, now
 
@@ -79,6 +93,7 @@ def append_event(
     role: str | None = None,
     task: Task | None = None,
     data: dict[str, Any] | None = None,
-) -> Event:
-    """Append the next event of this instance's history (service.db.audit_log.append)."""
+) -> str:
+    """Append the next event of this instance's history (service.db.audit_log.append); its
+    hash."""
     return append(session, instance, action, actor, now, role=role, task=task, data=data)

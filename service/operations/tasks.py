@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from marshmallow import ValidationError
-from sqlalchemy import and_, delete, select
+from sqlalchemy import Table, and_, bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from service.consolidation import below_units, sum_reports
@@ -26,7 +27,7 @@ from service.operations.cascade import (
     report_to_parent,
     unit_reports,
 )
-from service.operations.deadlines import close
+from service.operations.deadlines import closed_state
 from service.operations.definitions import engine_definition
 from service.operations.documents import check_signing_keys, issue_document, issuer_choices
 from service.operations.idempotency import Idempotency, remember
@@ -190,14 +191,18 @@ def _complete_task(
             assert task.report_round is not None  # deploying checks it
             _check_festival_dates(instance, values)
             prefill = _check_against_units(uow, instance, task.report_round, values)
-        task.state, task.completed_at = TaskState.COMPLETED, now
-        task.completed_by_id = actor.user_id
-        task.decision, task.comment = decision, comment
+        claim: dict[str, Any] = {
+            "state": TaskState.COMPLETED,
+            "completed_at": now,
+            "completed_by_id": actor.user_id,
+            "decision": decision,
+            "comment": comment,
+            "deadline_state": closed_state(task, now),
+        }
         if grant is not None:
-            task.on_behalf_of_id, task.signing_mark = grant.on_behalf_of_id, grant.mark
-        close(task, now)
-        _flush_or_conflict(uow)  # claim the task first: a concurrent loser stops here
-        uow.session.execute(delete(TaskDraft).filter_by(task_id=task.id))  # sent: no draft left
+            claim |= {"on_behalf_of_id": grant.on_behalf_of_id, "signing_mark": grant.mark}
+        _claim(uow, task, claim)  # claim the task first: a concurrent loser stops here
+        uow.session.connection().execute(_NO_DRAFT, {"sent": task.id})  # sent: no draft left
         document = merge(kind, instance.document, values)
         # a return leaves the plan as its drafter submitted it: the reviewer's edits go back
         # with it as a proposal, for the drafter to take or not
@@ -302,6 +307,36 @@ def _proposal(
     if decision != Decision.RETURN or edited is current:
         return None
     return diff(current, edited)
+
+
+_TASKS = cast(Table, Task.__table__)
+_DRAFTS = cast(Table, TaskDraft.__table__)
+_NO_DRAFT = delete(_DRAFTS).where(_DRAFTS.c.task_id == bindparam("sent"))
+# SET takes the columns the parameters name, besides the WHERE's own (built once: immutable)
+_CLAIM = update(_TASKS).where(
+    _TASKS.c.id == bindparam("claimed_id"),
+    _TASKS.c.version == bindparam("claimed_version"),
+    _TASKS.c.state == TaskState.OPEN,
+)
+
+
+def _claim(uow: UnitOfWork, task: Task, values: dict[str, Any]) -> None:
+    """Write `values` to the open task by one UPDATE that checks its version and its state,
+    and keep the loaded row in step without a flush.
+
+    Of two simultaneous completions exactly one matches the row (on PostgreSQL the second
+    UPDATE waits for the first to commit, then finds the version moved); the other is a 409.
+
+    :raise Conflict: `task_not_open`, the task changed meanwhile.
+    """
+    values = values | {"version": task.version + 1}
+    claimed = uow.session.connection().execute(
+        _CLAIM, values | {"claimed_id": task.id, "claimed_version": task.version}
+    )
+    if claimed.rowcount != 1:
+        raise Conflict("task_not_open", "This task or its process changed meanwhile.")
+    for key, value in values.items():
+        set_committed_value(task, key, value)
 
 
 def _flush_or_conflict(uow: UnitOfWork) -> None:

@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
-from typing import Any, TypedDict
+from typing import Any, NamedTuple, TypedDict, cast
 
-from sqlalchemy import Select, and_, case, false, func, or_, select
-from sqlalchemy.orm import defer, joinedload
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    case,
+    false,
+    func,
+    or_,
+    select,
+)
+from sqlalchemy.orm import defer
 
 from service.consolidation import sum_reports
-from service.db.models import Event, ProcessInstance, Task
+from service.db.models import Agency, Event, ProcessInstance, Task, User
 from service.db.uow import UnitOfWork
 from service.errors import NotFound
 from service.operations.actors import Actor
@@ -22,19 +35,93 @@ from service.states import ActingAs, DeadlineState, TaskState
 from service.steps import Decision, StepKind, kind_of
 from workflows.text import fold
 
-# What `task_view` reads of a task besides its columns, in the task's own query: one round
-# trip instead of one per relation.
-VIEW_LOADS = (
-    joinedload(Task.agency),
-    joinedload(Task.completed_by),
-    joinedload(Task.claimed_by),
-    joinedload(Task.on_behalf_of),
+# The inbox and a task's view read their rows as Core statements of the columns they show,
+# built once per process and run on a connection: the ORM's identity map and joined loads
+# cost more than the statements themselves, and a view keeps no object.
+_TASK = Task.__table__
+_T = _TASK.c
+_I = ProcessInstance.__table__
+
+
+def _view(task: Any) -> tuple[tuple[Any, ...], Any]:
+    """A TaskView's columns of `task` (the task table or an alias), in `_fields`' order, and
+    what they are read from: the task joined with its agency and the users it names (the
+    plan's title comes from `_I`, joined by the caller)."""
+    agency, completer, claimer, principal = (
+        Agency.__table__.alias(),
+        *(User.__table__.alias() for _ in range(3)),
+    )
+    columns = (
+        task.c.id,
+        task.c.instance_id,
+        _I.c.title,
+        task.c.step,
+        task.c.form,
+        task.c.report_round,
+        task.c.name,
+        task.c.role,
+        task.c.agency_id,
+        agency.c.name,
+        task.c.state,
+        task.c.created_at,
+        task.c.completed_at,
+        completer.c.full_name,
+        task.c.decision,
+        task.c.comment,
+        task.c.due_at,
+        task.c.deadline_state,
+        claimer.c.full_name,
+        task.c.claimed_by_id,
+        principal.c.full_name,
+        task.c.signing_mark,
+    )
+    joins = (
+        (agency, agency.c.id == task.c.agency_id),
+        (completer, completer.c.id == task.c.completed_by_id),
+        (claimer, claimer.c.id == task.c.claimed_by_id),
+        (principal, principal.c.id == task.c.on_behalf_of_id),
+    )
+    return columns, joins
+
+
+def _joined(start: Any, joins: Any, *, outer: bool = False) -> Any:
+    for i, (table, on) in enumerate(joins):
+        start = start.join(table, on, isouter=outer or i > 0)  # a task has an agency
+    return start
+
+
+_VIEW_COLUMNS, _VIEW_JOINS = _view(_TASK)
+_VIEW_FROM = _joined(_TASK.join(_I, _I.c.id == _T.instance_id), _VIEW_JOINS)
+# One task with what its view shows of the plan (its engine state, the largest column,
+# unread), and the plan's last completed task, who returned it and why: one statement.
+_LAST = _TASK.alias("last")
+_LAST_COLUMNS, _LAST_JOINS = _view(_LAST)
+_DONE = _TASK.alias("done")
+_LAST_DONE = (
+    select(_DONE.c.id)
+    .where(_DONE.c.instance_id == _T.instance_id, _DONE.c.state == TaskState.COMPLETED)
+    .order_by(_DONE.c.completed_at.desc(), _DONE.c.id.desc())
+    .limit(1)
+    .correlate(_TASK)
+    .scalar_subquery()
 )
-# Built once, as statements' parts are immutable: a row of the inbox names its plan by title
-# (its engine state and document stay unread); a task's view reads the plan but not its
-# engine state (the largest column), which no view shows.
-INBOX_LOADS = (joinedload(Task.instance).load_only(ProcessInstance.title), *VIEW_LOADS)
-DETAIL_LOADS = (joinedload(Task.instance).defer(ProcessInstance.state), *VIEW_LOADS)
+_PLAN_COLUMNS = (_I.c.parent_id, _I.c.deadlines, _I.c.document, _I.c.reports, _I.c.report_drafts)
+_DETAIL = (
+    select(*_VIEW_COLUMNS, *_PLAN_COLUMNS, *_LAST_COLUMNS)
+    .select_from(
+        _joined(_VIEW_FROM.outerjoin(_LAST, _LAST.c.id == _LAST_DONE), _LAST_JOINS, outer=True)
+    )
+    .where(_T.id == bindparam("task_id", type_=Integer))
+)
+_PROPOSED = (
+    select(Event.__table__.c.data)
+    .where(
+        Event.__table__.c.task_id == bindparam("task_id", type_=Integer),
+        Event.__table__.c.action == "task_completed",
+    )
+    .order_by(Event.__table__.c.seq.desc())
+    .limit(1)
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,44 +230,67 @@ class _TaskFields(TypedDict):
     signing_mark: str | None
 
 
-def _fields(task: Task) -> _TaskFields:
-    """The TaskView fields of a task row, for each of its dataclasses."""
+def _fields(row: Sequence[Any]) -> _TaskFields:
+    """The TaskView fields of a row of `_VIEW_COLUMNS`, for each of its dataclasses."""
+    (
+        task_id,
+        process_id,
+        process_title,
+        step,
+        form,
+        report_round,
+        name,
+        role,
+        agency_id,
+        agency_name,
+        state,
+        created_at,
+        completed_at,
+        completed_by,
+        decision,
+        comment,
+        due_at,
+        deadline_state,
+        claimed_by,
+        claimed_by_id,
+        on_behalf_of,
+        signing_mark,
+    ) = row[:22]  # `_view`'s columns
     return {
-        "id": task.id,
-        "process_id": task.instance_id,
-        "process_title": task.instance.title,
-        "step": task.step,
-        "form": task.form,
-        "report_round": task.report_round,
-        "name": task.name,
-        "role": task.role,
-        "agency": AgencyRef(task.agency_id, task.agency.name),
-        "state": task.state,
-        "created_at": task.created_at,
-        "completed_at": task.completed_at,
-        "completed_by": None if task.completed_by is None else task.completed_by.full_name,
-        "decision": task.decision,
-        "comment": task.comment,
-        "due_at": task.due_at,
-        "last_day": last_day_of(task.due_at),
-        "deadline_state": task.deadline_state,
-        "claimed_by": None if task.claimed_by is None else task.claimed_by.full_name,
-        "claimed_by_id": task.claimed_by_id,
-        "on_behalf_of": None if task.on_behalf_of is None else task.on_behalf_of.full_name,
-        "signing_mark": task.signing_mark,
+        "id": task_id,
+        "process_id": process_id,
+        "process_title": process_title,
+        "step": step,
+        "form": form,
+        "report_round": report_round,
+        "name": name,
+        "role": role,
+        "agency": AgencyRef(agency_id, agency_name),
+        "state": state,
+        "created_at": created_at,
+        "completed_at": completed_at,
+        "completed_by": completed_by,
+        "decision": decision,
+        "comment": comment,
+        "due_at": due_at,
+        "last_day": last_day_of(due_at),
+        "deadline_state": deadline_state,
+        "claimed_by": claimed_by,
+        "claimed_by_id": claimed_by_id,
+        "on_behalf_of": on_behalf_of,
+        "signing_mark": signing_mark,
     }
 
 
-def task_view(task: Task) -> TaskView:
-    return TaskView(**_fields(task))
+class _Duty(NamedTuple):
+    """What `check_can_act` reads of a task: its agency and role."""
+
+    agency_id: int
+    role: str
 
 
-def inbox_task(task: Task, actor: Actor) -> InboxTask:
-    return InboxTask(**_fields(task), acting_as=_acting_as(actor, task))
-
-
-def _acting_as(actor: Actor, task: Task) -> ActingAs:
-    grant = check_can_act(actor, task)
+def _acting_as(actor: Actor, agency_id: int, role: str) -> ActingAs:
+    grant = check_can_act(actor, cast(Task, _Duty(agency_id, role)))
     if grant is None:
         return ActingAs.SELF
     if grant.on_behalf_of_id is not None:
@@ -197,8 +307,65 @@ def _of_duties(duties: frozenset[tuple[int, str]], state: TaskState) -> Select[T
     """The tasks of these (agency, role) pairs in `state`, built once per set of duties (a
     statement is immutable: each request's filters make a copy); building it cost more than
     running it."""
-    pairs = [and_(Task.agency_id == agency, Task.role == role) for agency, role in sorted(duties)]
-    return select(Task).where(or_(false(), *pairs), Task.state == state)
+    return select(Task).where(_held(duties), Task.state == state)
+
+
+def _held(duties: frozenset[tuple[int, str]]) -> ColumnElement[bool]:
+    pairs = [and_(_T.agency_id == agency, _T.role == role) for agency, role in sorted(duties)]
+    return or_(false(), *pairs)
+
+
+# `q`'s pattern: LIKE with these escaped, as `contains(…, autoescape=True)` would
+_LIKE_ESCAPES = str.maketrans({"/": "//", "%": "/%", "_": "/_"})
+
+
+@lru_cache(maxsize=1024)
+def _inbox_query(
+    duties: frozenset[tuple[int, str]] | None,
+    state: TaskState,
+    filters: tuple[bool, bool, bool, bool],
+) -> Select[Any]:
+    """An inbox page's statement, built once per set of duties (None: the tasks the caller
+    completed), state and which filters are given (process, overdue, step, q); their values,
+    the page's limit and offset are bound at each request. SQLAlchemy keys its compiled form by
+    this object, so a page costs neither building nor compiling."""
+    by_process, by_overdue, by_step, by_q = filters
+    page = select(_T.id).where(
+        _T.state == state,
+        _T.completed_by_id == bindparam("user_id", type_=Integer)
+        if duties is None
+        else _held(duties),
+    )
+    if by_process:
+        page = page.where(_T.instance_id == bindparam("process", type_=Integer))
+    if by_overdue:
+        overdue = bindparam("overdue", type_=Boolean)
+        page = page.where((_T.deadline_state == DeadlineState.OVERDUE) == overdue)
+    if by_step:
+        page = page.where(_T.step == bindparam("step", type_=Task.__table__.c.step.type))
+    if by_q:
+        page = page.join(_I, _I.c.id == _T.instance_id).where(
+            _I.c.title_folded.like(bindparam("q", type_=_I.c.title_folded.type), escape="/")
+        )
+    order = (
+        (_T.due_at.asc().nulls_last(), _T.id)
+        if state == TaskState.OPEN
+        else (_T.completed_at.desc(), _T.id)
+    )
+    # The page's ids first (ix_task_inbox, in due order, stops after `limit`), then those
+    # rows with their plans: joined before the page is cut, every open task of the agency
+    # would be read with its plan and sorted.
+    page = (
+        page.order_by(*order)
+        .limit(bindparam("limit", type_=Integer))
+        .offset(bindparam("offset", type_=Integer))
+    )
+    return (
+        select(*_VIEW_COLUMNS)
+        .select_from(_VIEW_FROM)
+        .where(_T.id.in_(page.scalar_subquery()))
+        .order_by(*order)
+    )
 
 
 def inbox(
@@ -219,38 +386,22 @@ def inbox(
     tasks ("completed") come newest first: those of the actor's agency and roles, or, with
     `by="me"`, those the actor completed, in whatever capacity.
     """
-    with uow:
-        query = (
-            select(Task).where(Task.state == state, Task.completed_by_id == actor.user_id)
-            if by == "me"
-            else _mine(actor, state)
-        )
-        if process is not None:
-            query = query.where(Task.instance_id == process)
-        if overdue is not None:
-            query = query.where((Task.deadline_state == DeadlineState.OVERDUE) == overdue)
-        if step is not None:
-            query = query.where(Task.step == step)
-        if q:
-            query = query.join(ProcessInstance, ProcessInstance.id == Task.instance_id).where(
-                ProcessInstance.title_folded.contains(fold(q), autoescape=True)
-            )
-        order = (
-            (Task.due_at.asc().nulls_last(), Task.id)
-            if state == TaskState.OPEN
-            else (Task.completed_at.desc(), Task.id)
-        )
-        # The page's ids first (ix_task_inbox, in due order, stops after `limit`), then those
-        # rows with their plans: joined before the page is cut, every open task of the agency
-        # would be read with its plan and sorted.
-        page = query.with_only_columns(Task.id).order_by(*order).limit(limit).offset(offset)
-        rows = uow.session.scalars(
-            select(Task)
-            .where(Task.id.in_(page.scalar_subquery()))
-            .options(*INBOX_LOADS)
-            .order_by(*order)
-        )
-        return [inbox_task(t, actor) for t in rows]
+    duties = None if by == "me" else frozenset(actor.duties())
+    filters = (process is not None, overdue is not None, step is not None, bool(q))
+    params: dict[str, Any] = {"user_id": actor.user_id, "limit": limit, "offset": offset}
+    for name, value in (("process", process), ("overdue", overdue), ("step", step)):
+        if value is not None:
+            params[name] = value
+    if q:
+        params["q"] = f"%{fold(q).translate(_LIKE_ESCAPES)}%"
+    with uow.connection() as connection:
+        rows = connection.execute(_inbox_query(duties, state, filters), params)
+        found = []
+        for row in rows:
+            fields = _fields(row)
+            acting_as = _acting_as(actor, fields["agency"].id, fields["role"])
+            found.append(InboxTask(**fields, acting_as=acting_as))
+        return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,56 +431,51 @@ def task_detail(uow: UnitOfWork, actor: Actor, task_id: int) -> TaskDetail:
     :raise NotFound: no such task. :raise Forbidden: another agency's or role's task.
     """
     with uow:
-        task = uow.session.get(Task, task_id, options=DETAIL_LOADS)
-        if task is None:
+        connection = uow.session.connection()
+        row = connection.execute(_DETAIL, {"task_id": task_id}).one_or_none()
+        if row is None:
             raise NotFound("task_not_found", "No such task.")
-        check_can_act(actor, task)
-        previous = uow.session.scalars(
-            select(Task)
-            .options(*VIEW_LOADS)
-            .where(Task.instance_id == task.instance_id, Task.state == TaskState.COMPLETED)
-            .order_by(Task.completed_at.desc(), Task.id.desc())
-            .limit(1)
-        ).one_or_none()
-        instance = task.instance
+        fields = _fields(row)
+        acting_as = _acting_as(actor, fields["agency"].id, fields["role"])  # 403 first
+        plan = len(_VIEW_COLUMNS)
+        last = plan + len(_PLAN_COLUMNS)
+        parent_id, deadlines, document, reports, report_drafts = row[plan:last]
+        previous = None if row[last] is None else TaskView(**_fields(row[last:]))
         parent = None
-        if instance.parent_id is not None:
+        if parent_id is not None:
             above = uow.session.get_one(
-                ProcessInstance, instance.parent_id, options=[defer(ProcessInstance.state)]
+                ProcessInstance, parent_id, options=[defer(ProcessInstance.state)]
             )
-            parent = issued_plan(uow.session, above, instance.deadlines)
+            parent = issued_plan(uow.session, above, deadlines)
         units = (
             []
-            if task.report_round is None
-            else unit_reports(uow.session, task.instance_id, task.report_round)
+            if fields["report_round"] is None
+            else unit_reports(uow.session, fields["process_id"], fields["report_round"])
         )
         reported = [u.report for u in units if u.report is not None]
         return TaskDetail(
-            **_fields(task),
-            acting_as=_acting_as(actor, task),
-            document=document_view(instance.document),
+            **fields,
+            acting_as=acting_as,
+            document=document_view(document),
             parent=parent,
-            reports=instance.reports,
-            report_drafts=instance.report_drafts,
+            reports=reports,
+            report_drafts=report_drafts,
             units=units,
             units_sum=sum_reports(reported) if reported else None,
-            previous=None if previous is None else task_view(previous),
-            proposal=_proposal(uow, task, previous),
+            previous=previous,
+            proposal=_proposal(uow, fields, previous),
         )
 
 
-def _proposal(uow: UnitOfWork, task: Task, previous: Task | None) -> Proposal | None:
+def _proposal(uow: UnitOfWork, task: _TaskFields, previous: TaskView | None) -> Proposal | None:
     """What the step that returned the plan proposed; None when the plan did not come back
     with any."""
-    if task.state != TaskState.OPEN or previous is None or previous.decision != Decision.RETURN:
+    if task["state"] != TaskState.OPEN or previous is None:
         return None
-    data = uow.session.scalar(
-        select(Event.data)
-        .where(Event.task_id == previous.id, Event.action == "task_completed")
-        .order_by(Event.seq.desc())
-        .limit(1)
-    )
-    kind = kind_of(task.form)
+    if previous.decision != Decision.RETURN:
+        return None
+    data = uow.session.connection().execute(_PROPOSED, {"task_id": previous.id}).scalar()
+    kind = kind_of(task["form"])
     changes = [
         ProposedChange(c["path"], c["old"], c["new"])
         for c in (data or {}).get("proposed") or []
@@ -338,7 +484,7 @@ def _proposal(uow: UnitOfWork, task: Task, previous: Task | None) -> Proposal | 
     if not changes:
         return None
     return Proposal(
-        by=None if previous.completed_by is None else previous.completed_by.full_name,
+        by=previous.completed_by,
         agency=previous.agency.name,
         step=previous.step,
         comment=previous.comment,

@@ -119,6 +119,7 @@ def init_app(app: Flask) -> None:
     }.items():
         app.config.setdefault(key, value)
     compile_catalogs(TRANSLATIONS, app.logger)
+    formats.load_locale_data()  # before gunicorn forks its workers: none loads its own
     babel.init_app(
         app, locale_selector=formats.select_locale, timezone_selector=formats.select_timezone
     )
@@ -138,6 +139,7 @@ def init_app(app: Flask) -> None:
     )
     view: Any = app.view_functions["auth.Token"]
     app.view_functions["auth.Token"] = spray(token(view))
+    _limit_in_views_only(app)
     login_manager.init_app(app)
     login_manager.login_view = "web.auth.login"
     login_manager.login_message = lazy_gettext("Please log in to continue.")
@@ -202,6 +204,23 @@ def init_app(app: Flask) -> None:
         html_lang=formats.html_lang,
         notice_text=notices.notice_text,
     )
+
+
+def _limit_in_views_only(app: Flask) -> None:
+    """Every limit is a view's (the logins and the token request), checked by its decorator
+    when the view runs. flask-limiter's `before_request` hook looks for limits of the whole
+    app or a blueprint in every request (a tenth of an API read's time): dropped unless some
+    are set (RATELIMIT_DEFAULT, RATELIMIT_APPLICATION, RATELIMIT_META, a blueprint's). Its
+    `after_request` stays: it counts a failed login against the address."""
+    manager = limiter.limit_manager
+    if (
+        manager.default_limits
+        or manager.application_limits
+        or app.config.get("RATELIMIT_META")
+        or manager._blueprint_limits  # noqa: SLF001
+    ):
+        return
+    app.before_request_funcs[None].remove(limiter._check_request_limit)  # noqa: SLF001
 
 
 def _expire_session() -> ResponseReturnValue | None:

@@ -20,7 +20,7 @@ from werkzeug.serving import make_server
 from service.app import create_app
 from service.config import Settings
 from service.db.uow import UnitOfWork
-from tests.conftest import ROOT, FakeClock, SqliteTemplates
+from tests.conftest import ROOT, FakeClock, SqliteTemplates, built_by, restore
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
@@ -53,11 +53,20 @@ class LiveServer:
 
 @pytest.fixture
 def live_server(
-    tmp_path: Path, sqlite_templates: SqliteTemplates, clock: FakeClock
+    tmp_path: Path,
+    sqlite_templates: SqliteTemplates,
+    clock: FakeClock,
+    request: pytest.FixtureRequest,
 ) -> Iterator[LiveServer]:
-    """The service with the demo directory and diagrams, on SQLite, in a thread."""
+    """The service with the demo directory and diagrams (or, under `pytest.mark.template`,
+    the demo as its build left it), on SQLite, in a thread."""
     _require_chromium()
-    url = sqlite_templates.copy(True, tmp_path / "browser.sqlite3")
+    build = built_by(request)
+    if build is None:
+        url = sqlite_templates.copy(True, tmp_path / "browser.sqlite3")
+    else:
+        url, built = sqlite_templates.copy_built(build, tmp_path / "browser.sqlite3")
+        restore(built, clock, tmp_path)
     settings = Settings(
         database_url=url,
         secret_key="browser-test-secret",

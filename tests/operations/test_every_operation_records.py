@@ -118,7 +118,7 @@ EXEMPT: dict[str, str] = {
     "cascade.release_finished_rounds": IN_CALLER,
     "cascade.start_units": IN_CALLER + ": complete_task's case issues a plan",
     "cascade.report_to_parent": IN_CALLER,
-    "deadlines.close": IN_CALLER,
+    "deadlines.closed_state": PURE,
     "deadlines.schedule": IN_CALLER,
     "deadlines.refresh_states": IN_CALLER + ": scheduler.tick's case",
     "deadlines.send_reminders": IN_CALLER + ": scheduler.tick's case",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
+import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
@@ -78,3 +79,13 @@ def walk(app: Flask, api: ApiClient, clock: FakeClock) -> dict[str, int]:
 def event_count(app: Flask) -> int:
     with app.extensions["session_factory"]() as session:
         return int(session.scalar(select(func.count()).select_from(Event)) or 0)
+
+
+def walked_history(app: Flask, api: ApiClient, clock: FakeClock, folder: Path) -> dict[str, int]:
+    """`walk`, as a template (tests/conftest.py): walked once per worker and database, each
+    test on a copy of its own (`built_state` is what `walk` returned)."""
+    audited(app, folder)
+    return walk(app, api, clock)
+
+
+WALKED = pytest.mark.template.with_args(walked_history)  # (a lone function would be marked)

@@ -17,17 +17,19 @@ from sqlalchemy import text
 from service.db.uow import UnitOfWork
 from service.operations.directory import load_directory
 from service.operations.signing import public_pem
-from tests.conftest import ApiClient, FakeClock
-from tests.service.audit_walk import AUDITOR, POLICE, audited, event_count, walk
+from tests.conftest import ApiClient
+from tests.service.audit_walk import AUDITOR, POLICE, WALKED, audited, event_count
 
 ROOT = Path(__file__).parents[2]
 VERIFIER = ROOT / "tools" / "verify_export.py"
 
+pytestmark = WALKED
+
 
 @pytest.fixture
-def walked(app: Flask, api: ApiClient, clock: FakeClock, tmp_path: Path) -> dict[str, int]:
+def walked(app: Flask, built_state: dict[str, int], tmp_path: Path) -> dict[str, int]:
     audited(app, tmp_path)
-    return walk(app, api, clock)
+    return built_state
 
 
 def test_the_auditor_reads_the_history_verifies_it_and_signs_a_checkpoint(

@@ -13,10 +13,12 @@ from flask import Flask
 from sqlalchemy import select
 
 from service.db.models import Checkpoint, Event
+from tests.service.audit_walk import WALKED
 from tests.service.test_audit_tamper import as_insider, log, report, rewrite_consistently
 from workflows.audit import checkpoint_note, event_leaf, merkle_root, parse_note
 
 __all__ = ["log"]  # the walked history under one signed checkpoint
+pytestmark = WALKED
 
 
 def _forge_checkpoint(app: Flask, signature_of: Callable[[str], str]) -> None:

@@ -10,8 +10,7 @@ from sqlalchemy import select
 
 from service.db.migrate import alembic_config, upgrade
 from service.db.models import Event, ProcessInstance
-from tests.conftest import ApiClient, FakeClock
-from tests.service.audit_walk import audited, walk
+from tests.service.audit_walk import WALKED, audited
 
 
 def chains(app: Flask) -> tuple[list[tuple[int, str, str]], list[tuple[int, str]]]:
@@ -23,11 +22,11 @@ def chains(app: Flask) -> tuple[list[tuple[int, str, str]], list[tuple[int, str]
         return [tuple(e) for e in events], [tuple(h) for h in heads]
 
 
+@WALKED  # the walked history
 def test_the_migration_hashes_existing_events_as_append_event_does(
-    app: Flask, api: ApiClient, clock: FakeClock, tmp_path: Path, database_url: str
+    app: Flask, tmp_path: Path, database_url: str
 ) -> None:
     audited(app, tmp_path)
-    walk(app, api, clock)
     before = chains(app)
     app.extensions["db_engine"].dispose()
     command.downgrade(alembic_config(database_url), "0001")  # the hashes are gone

@@ -20,8 +20,8 @@ from service.db.models import Event
 from service.operations.actors import SYSTEM
 from service.operations.audit import checkpoint, verify_log
 from service.operations.signing import verifying_key
-from tests.conftest import PLAN_2023, ApiClient, FakeClock
-from tests.service.audit_walk import audited, walk
+from tests.conftest import PLAN_2023, ApiClient
+from tests.service.audit_walk import WALKED, audited
 from tests.service.test_audit_tamper import TRIGGERS, _uow, events
 from workflows.audit import GENESIS, event_hash
 
@@ -69,11 +69,12 @@ def _tamper(conn: Connection, kind: str, rows: list[Any], data: st.DataObject) -
     return "inserted", {forged_id}, k
 
 
+@WALKED
 def test_random_single_tamperings_are_all_found_and_located(
-    app: Flask, api: ApiClient, clock: FakeClock, tmp_path: Path
+    app: Flask, api: ApiClient, built_state: dict[str, int], tmp_path: Path
 ) -> None:
     audited(app, tmp_path)
-    ids = walk(app, api, clock)
+    ids = built_state  # the walked history
     for _ in range(2):  # two more plans, drafted and returned ten times: longer chains
         ids[f"plan {len(ids)}"] = plan = api.start_plan()
         for _ in range(10):

@@ -19,7 +19,7 @@ from service.operations.actors import SYSTEM
 from service.operations.audit import checkpoint, checkpoint_due, verify_log
 from service.operations.signing import verifying_key
 from tests.conftest import ApiClient, FakeClock
-from tests.service.audit_walk import AUDITOR, audited, walk
+from tests.service.audit_walk import AUDITOR, WALKED, audited
 from tests.service.test_audit_tamper import as_insider, events
 
 # (what is changed, SQL, the table and field verification must name)
@@ -43,11 +43,13 @@ ROW_TAMPERINGS = [
     ("plan", "UPDATE process_instance SET document = '{}' WHERE id = :province", "process_instance", "document"),
 ]  # fmt: skip
 
+pytestmark = WALKED
+
 
 @pytest.fixture
-def walked(app: Flask, api: ApiClient, clock: FakeClock, tmp_path: Path) -> dict[str, Any]:
+def walked(app: Flask, built_state: dict[str, int], tmp_path: Path) -> dict[str, Any]:
     audited(app, tmp_path)
-    ids: dict[str, Any] = dict(walk(app, api, clock))
+    ids: dict[str, Any] = dict(built_state)
     with app.extensions["session_factory"]() as session:
         doc = session.scalars(select(Document).filter_by(instance_id=ids["province"])).first()
         assert doc is not None

@@ -23,8 +23,8 @@ from service.db.uow import UnitOfWork
 from service.operations.actors import SYSTEM
 from service.operations.audit import CHAIN_COLUMNS, checkpoint, verify
 from service.operations.signing import signing_key, verifying_key
-from tests.conftest import ApiClient, FakeClock
-from tests.service.audit_walk import audited, event_count, walk
+from tests.conftest import ApiClient
+from tests.service.audit_walk import WALKED, audited, event_count
 from workflows.audit import checkpoint_note, event_hash, event_leaf, merkle_root, parse_note
 
 TABLES = ("event", "checkpoint")
@@ -33,12 +33,14 @@ TRIGGERS = {
     "sqlite": [f"DROP TRIGGER IF EXISTS {t}_no_{a}" for t in TABLES for a in ("update", "delete")],
 }
 
+pytestmark = WALKED
+
 
 @pytest.fixture
-def log(app: Flask, api: ApiClient, clock: FakeClock, tmp_path: Path) -> dict[str, int]:
+def log(app: Flask, built_state: dict[str, int], tmp_path: Path) -> dict[str, int]:
     """The walked history, under one signed checkpoint with its witness copy."""
     audited(app, tmp_path)
-    ids = walk(app, api, clock)
+    ids = built_state
     checkpoint(_uow(app), SYSTEM, app.config["AUDIT_KEY_PATH"], app.config["WITNESS_DIR"])
     return ids
 

@@ -7,9 +7,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import io
+import json
 import os
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -61,15 +63,38 @@ def _check(api: ApiClient, pdf: bytes) -> Any:
     return answer.json
 
 
+DemoStore = Callable[[Flask, Path], tuple[Pkcs12Store, list[str]]]
+
+
+@pytest.fixture(scope="session")
+def demo_store(tmp_path_factory: pytest.TempPathFactory) -> DemoStore:
+    """`demo_keys` for everyone the app's directory says needs a key, as of NOW, into the
+    folder given: the store and the labels made. A key pair per agency and signer is most of
+    a test's time, so the keys are made once per test process for the same holders and each
+    test gets a copy of its own."""
+    made: dict[str, tuple[Path, list[str]]] = {}
+
+    def store(app: Flask, folder: Path) -> tuple[Pkcs12Store, list[str]]:
+        holders = key_holders(UnitOfWork(app.extensions["session_factory"]))
+        key = json.dumps(holders, sort_keys=True)
+        if key not in made:
+            first = Pkcs12Store(tmp_path_factory.mktemp("pki"), b"demo")
+            made[key] = first.directory, demo_keys(first, holders, NOW)
+        directory, labels = made[key]
+        shutil.copytree(directory, folder)
+        return Pkcs12Store(folder, b"demo"), list(labels)
+
+    return store
+
+
 def _with_settings(app: Flask, **changes: Any) -> None:
     app.extensions["settings"] = dataclasses.replace(app.extensions["settings"], **changes)
 
 
 def test_the_signed_plan_carries_both_signatures_and_a_changed_byte_is_named(
-    app: Flask, api: ApiClient, tmp_path: Path
+    app: Flask, api: ApiClient, tmp_path: Path, demo_store: DemoStore
 ) -> None:
-    store = Pkcs12Store(tmp_path / "pki", b"demo")
-    made = demo_keys(store, key_holders(UnitOfWork(app.extensions["session_factory"])), NOW)
+    store, made = demo_store(app, tmp_path / "pki")
     assert user_label(CHAIRMAN) in made and agency_label(ISSUER) in made
     _with_settings(app, pki_dir=store.directory)
 
@@ -98,13 +123,12 @@ def _red_pixels(page: Any) -> int:
 
 
 def test_screenshots_of_the_signed_plan_show_both_appearances(
-    app: Flask, api: ApiClient, tmp_path: Path
+    app: Flask, api: ApiClient, tmp_path: Path, demo_store: DemoStore
 ) -> None:
     """test-artifacts/documents/: the signed plan's first page, the page of its signatures (the
     last before its appendices) and its last page, as a reader sees them; the issuer is named
     on /documents/check as the header and the agency's seal name it."""
-    store = Pkcs12Store(tmp_path / "pki", b"demo")
-    demo_keys(store, key_holders(UnitOfWork(app.extensions["session_factory"])), NOW)
+    store, _ = demo_store(app, tmp_path / "pki")
     _with_settings(app, pki_dir=store.directory)
     _, pdf = _sign_plan(api)
 
@@ -139,12 +163,11 @@ def test_screenshots_of_the_signed_plan_show_both_appearances(
 
 
 def test_a_plan_issued_as_the_peoples_committee_is_sealed_in_its_name(
-    app: Flask, api: ApiClient, tmp_path: Path
+    app: Flask, api: ApiClient, tmp_path: Path, demo_store: DemoStore
 ) -> None:
     """The seal is the issuing body's, as the header prints it: KH-UBND by the committee's own
     key (agency:<code>:UBND), not the Steering Committee's the agency issues as by default."""
-    store = Pkcs12Store(tmp_path / "pki", b"demo")
-    made = demo_keys(store, key_holders(UnitOfWork(app.extensions["session_factory"])), NOW)
+    store, made = demo_store(app, tmp_path / "pki")
     assert agency_label(ISSUER, "UBND") in made
     _with_settings(app, pki_dir=store.directory)
     task = to_signature(api, {**PLAN_2023, "issuer": "UBND"})
@@ -181,10 +204,9 @@ def test_a_plan_issued_as_the_peoples_committee_is_sealed_in_its_name(
 
 
 def test_a_certificate_from_another_authority_is_not_trusted(
-    app: Flask, api: ApiClient, tmp_path: Path
+    app: Flask, api: ApiClient, tmp_path: Path, demo_store: DemoStore
 ) -> None:
-    store = Pkcs12Store(tmp_path / "pki", b"demo")
-    demo_keys(store, key_holders(UnitOfWork(app.extensions["session_factory"])), NOW)
+    store, _ = demo_store(app, tmp_path / "pki")
     other = Pkcs12Store(tmp_path / "other", b"demo")
     demo_ca(other.directory, NOW)  # another CA: what /documents/check trusts
     _with_settings(app, pki_dir=store.directory, trust_roots=other.directory / "ca.pem")

@@ -14,12 +14,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
 from flask import Flask
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
-from service.db.models import Event, Task, User
-from tests.conftest import ApiClient
+from service.db.audit_log import append
+from service.db.base import utcnow
+from service.db.models import Event, ProcessInstance, Task, User
+from service.db.uow import UnitOfWork
+from service.operations import tasks
+from service.states import TaskState
+from tests.conftest import PLAN_2023, ApiClient
 
 POLICE, COLLEAGUE = "thanhhoa.congan", "thanhhoa.congan.truongphong"  # same agency and role
 
@@ -69,3 +75,55 @@ def test_a_claim_racing_a_colleagues_is_409_and_writes_nothing(app: Flask, api: 
         claims = session.scalars(select(Event).filter_by(action="task_claimed")).all()
         assert claims == []
     assert api.post(f"/api/v1/tasks/{task['id']}/claim", POLICE).status_code == 204  # retried
+
+
+def test_a_completion_racing_another_is_409_and_writes_nothing(
+    app: Flask, api: ApiClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The completion claims its task by one UPDATE that checks the version it read: another
+    completion's claim landing in between (as a concurrent transaction committed meanwhile
+    would) leaves it no row to claim: 409, and nothing of it is written."""
+    api.start_plan(POLICE)
+    task = api.only_task(POLICE)
+    with app.extensions["session_factory"]() as session:
+        before = task_version(session, task["id"])
+    claim = tasks._claim
+
+    def other_first(uow: UnitOfWork, row: Task, values: dict[str, Any]) -> None:
+        table = Task.__table__
+        uow.session.connection().execute(
+            update(table).where(table.c.id == row.id).values(version=table.c.version + 1)
+        )
+        claim(uow, row, values)
+
+    monkeypatch.setattr(tasks, "_claim", other_first)
+    answer = api.complete(POLICE, task["id"], "submit", data=PLAN_2023)
+    assert (answer.status_code, answer.json["error"]) == (409, "task_not_open")
+    monkeypatch.undo()
+    with app.extensions["session_factory"]() as session:  # the refused completion left nothing
+        row = session.get(Task, task["id"])
+        assert row is not None and row.state == TaskState.OPEN
+        assert row.version == before  # the other claim went with the rollback
+        assert session.scalars(select(Event).filter_by(task_id=task["id"])).all() == []
+        assert session.scalars(select(Task).filter_by(step="finance_appraisal")).all() == []
+    assert api.complete(POLICE, task["id"], "submit", data=PLAN_2023).status_code == 200
+
+
+def task_version(session: Session, task_id: int) -> int:
+    return int(session.scalar(select(Task.version).filter_by(id=task_id)))
+
+
+def test_events_of_a_rolled_back_transaction_are_never_written(app: Flask, api: ApiClient) -> None:
+    """An event appended in a transaction that rolls back is forgotten with it: the session's
+    next flush does not write it."""
+    process = api.start_plan(POLICE)
+    factory = app.extensions["session_factory"]
+    with factory() as session:
+        instance = session.get_one(ProcessInstance, process)
+        append(session, instance, "probe", None, utcnow())
+        session.rollback()
+        instance = session.get_one(ProcessInstance, process)
+        instance.title = instance.title + " (sửa)"
+        session.commit()
+        actions = session.scalars(select(Event.action).filter_by(instance_id=process)).all()
+    assert actions == ["process_started"]
