@@ -135,12 +135,17 @@ def built_by(request: pytest.FixtureRequest) -> Build | None:
     return None if marker is None else marker.args[0]  # type: ignore[no-any-return]
 
 
-def make_app(database_url: str, clock: FakeClock, folder: Path) -> Flask:
+def make_app(
+    database_url: str,
+    clock: FakeClock,
+    folder: Path,
+    secret_key: str = "test-secret",  # noqa: S107  # a test key
+) -> Flask:
     """The service on the fake clock; its audit key and witness copies in `folder`, not in
     the shared instance/."""
     settings = Settings(
         database_url=database_url,
-        secret_key="test-secret",
+        secret_key=secret_key,
         audit_key_path=folder / "audit_ed25519.pem",
         witness_dir=folder / "witness",
     )

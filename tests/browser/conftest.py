@@ -17,10 +17,8 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
-from service.app import create_app
-from service.config import Settings
 from service.db.uow import UnitOfWork
-from tests.conftest import ROOT, FakeClock, SqliteTemplates, built_by, restore
+from tests.conftest import ROOT, FakeClock, SqliteTemplates, built_by, make_app, restore
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
@@ -67,15 +65,8 @@ def live_server(
     else:
         url, built = sqlite_templates.copy_built(build, tmp_path / "browser.sqlite3")
         restore(built, clock, tmp_path)
-    settings = Settings(
-        database_url=url,
-        secret_key="browser-test-secret",
-        audit_key_path=tmp_path / "audit_ed25519.pem",
-        witness_dir=tmp_path / "witness",
-    )
-    app = create_app(settings)
+    app = make_app(url, clock, tmp_path, secret_key="browser-test-secret")
     app.config["LOGIN_RATE_LIMIT"] = "1000 per minute"  # one person logs in as many users
-    app.extensions["clock"] = clock
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
