@@ -80,6 +80,8 @@ class UnitOfWork:
             if self._autocommit and connection.dialect.name == "postgresql":
                 connection.execution_options(isolation_level="AUTOCOMMIT")
             yield connection
+            if connection.in_transaction():
+                connection.commit()  # a read ends in COMMIT: see `__exit__`
 
     def __enter__(self) -> Self:
         self._recorded = []
@@ -105,6 +107,12 @@ class UnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         try:
+            if exc_type is None and not self._write and self.session.in_transaction():
+                # A read ends in COMMIT, which changes nothing: psycopg forgets the connection's
+                # prepared statements at every ROLLBACK (and deallocates them, one more round
+                # trip), so with reads ending in ROLLBACK no statement would stay prepared and
+                # PostgreSQL would parse and plan each one afresh.
+                self.session.commit()
             self.session.close()  # rolls back whatever was not committed
         finally:
             self._release()

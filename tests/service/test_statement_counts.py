@@ -79,3 +79,20 @@ def test_postgresql_reads_of_the_inbox_and_a_task_open_no_transaction(
         event.remove(engine, "after_cursor_execute", status)
     assert len(reads) >= 3 and set(reads) == {TransactionStatus.IDLE}
     assert TransactionStatus.INTRANS in seen  # the completion's statements share one
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_postgresql_keeps_the_statements_of_reads_prepared(app: Flask, api: ApiClient) -> None:
+    """A read ends its transaction in COMMIT, not ROLLBACK: psycopg forgets (and deallocates)
+    a connection's prepared statements at every ROLLBACK, so with it PostgreSQL would parse and
+    plan every statement again. After a few views of a process (a read in a transaction, as the
+    process page makes it) its statements stay prepared on the connection that served them."""
+    process = api.start_plan(POLICE)
+    for _ in range(8):  # psycopg prepares a statement at its sixth run on a connection
+        assert api.get(f"/api/v1/processes/{process}", POLICE).status_code == 200
+    engine = app.extensions["db_engine"]
+    with engine.connect() as connection:  # the pool is LIFO: the one the views used
+        prepared = connection.exec_driver_sql(
+            "SELECT statement FROM pg_prepared_statements"
+        ).scalars()
+        assert any("FROM process_instance" in statement for statement in prepared)
