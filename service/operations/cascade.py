@@ -70,27 +70,33 @@ class UnitReport:
 def unit_reports(session: Session, instance_id: int, round_: str) -> list[UnitReport]:
     """The plan's direct units in the order addressed, with their reports for `round_`: each
     already holds its own units' figures, so nothing below them is added again."""
+    connection = session.connection()
     rows = [
         row
-        for row in session.execute(
-            select(ProcessInstance.id, Agency.name, ProcessInstance.reports, ProcessInstance.status)
-            .join(Agency, Agency.id == ProcessInstance.jurisdiction_id)
-            .where(ProcessInstance.parent_id == instance_id)
-            .order_by(ProcessInstance.id)
-        )
+        for row in connection.execute(_UNITS, {"parent": instance_id})
         # a unit that handed over before reporting: its heir stands for it
         if not (row.status == HANDED_OVER and round_ not in row.reports)
     ]
-    late = set(
-        session.scalars(
-            select(Task.instance_id).where(
-                Task.instance_id.in_([r.id for r in rows]),
-                Task.report_round == round_,
-                Task.deadline_state == DeadlineState.DONE_LATE,
-            )
-        )
+    late = (
+        set(connection.execute(_LATE, {"units": [r.id for r in rows], "round": round_}).scalars())
+        if rows
+        else set()
     )
     return [UnitReport(i, name, reports.get(round_), i in late) for i, name, reports, _ in rows]
+
+
+# built once (statements are immutable)
+_UNITS = (
+    select(ProcessInstance.id, Agency.name, ProcessInstance.reports, ProcessInstance.status)
+    .join(Agency, Agency.id == ProcessInstance.jurisdiction_id)
+    .where(ProcessInstance.parent_id == bindparam("parent"))
+    .order_by(ProcessInstance.id)
+)
+_LATE = select(Task.instance_id).where(
+    Task.instance_id.in_(bindparam("units", expanding=True)),
+    Task.report_round == bindparam("round"),
+    Task.deadline_state == DeadlineState.DONE_LATE,
+)
 
 
 def message(round_: str) -> str:

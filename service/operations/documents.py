@@ -247,12 +247,7 @@ def official_document(
         signing = replace(signing, position=signer_position(agency, issuer, signing.mark))
     if report is None:
         units = plan.get("addressed_units", [])
-        names = {
-            code: name
-            for code, name in session.execute(
-                select(Agency.code, Agency.name).where(Agency.code.in_(units))
-            )
-        }
+        names = dict(session.connection().execute(_NAMES, {"codes": units}).all()) if units else {}
         recipients = plan_recipients(session, instance, [names[c] for c in units if c in names])
         return plan_document(issuer, plan, signing, recipients, plan_grounds(session, instance))
     round_ = round_ or "result"
@@ -290,25 +285,50 @@ def plan_grounds(session: Session, instance: ProcessInstance) -> list[str]:
     if written:
         return written
     if instance.parent_id is not None:
-        above = session.scalars(
-            select(Document)
-            .where(Document.instance_id == instance.parent_id, Document.kind == "KH")
-            .order_by(Document.id)
-        ).first()
-        return [] if above is None else [cited(above)]
+        above = session.connection().execute(_PARENT_PLAN, {"parent": instance.parent_id}).first()
+        return [] if above is None else [cited(*above)]
     policy = grounds_policy()
     year = str(plan.get("year", local_day(instance.started_at).year))
     return [*policy["every_year"], *policy["years"].get(year, [])]
 
 
-def cited(document: Document) -> str:
+# built once (statements are immutable)
+_NAMES = select(Agency.code, Agency.name).where(Agency.code.in_(bindparam("codes", expanding=True)))
+# the parent's first plan (KH) with what a citation of it needs, in one statement
+_PARENT_PLAN = (
+    select(
+        Document.kind,
+        Document.number,
+        Document.symbol,
+        Document.signed_at,
+        Document.subject,
+        Document.content,
+        Agency.name,
+    )
+    .join(Agency, Agency.id == Document.agency_id)
+    .where(Document.instance_id == bindparam("parent"), Document.kind == "KH")
+    .order_by(Document.id)
+    .limit(1)
+)
+
+
+def cited(
+    kind: str,
+    number: int,
+    symbol: str,
+    signed_at: datetime,
+    subject: str,
+    content: dict[str, Any] | None,
+    agency_name: str,
+) -> str:
     """An issued document as another cites it: "Kế hoạch số 1/KH-BCĐ ngày 13/7/2023 của BAN CHỈ
-    ĐẠO 138 về …", its issuer as its own header names it."""
-    day = local_day(document.signed_at)
-    issuer = (document.content or {}).get("issuer") or document.agency.name  # older: no content
-    subject = document.subject[:1].lower() + document.subject[1:]
+    ĐẠO 138 về …", its issuer as its own header names it (older documents have no content:
+    their agency's name)."""
+    day = local_day(signed_at)
+    issuer = (content or {}).get("issuer") or agency_name
+    subject = subject[:1].lower() + subject[1:]
     return (
-        f"{KINDS[document.kind].capitalize()} số {document.number}/{document.symbol} ngày "
+        f"{KINDS[kind].capitalize()} số {number}/{symbol} ngày "
         f"{day.day}/{day.month}/{day.year} của {issuer} về {subject}"
     )
 

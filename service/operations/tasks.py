@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from marshmallow import ValidationError
-from sqlalchemy import Table, and_, bindparam, delete, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -475,19 +475,35 @@ def _check_not_drafter(
 ) -> None:
     """:raise Forbidden: the actor submitted what the task signs, as it now stands: the plan,
     or the report of the task's round."""
-    drafted = (
-        Task.form.in_(PLAN_KINDS)
+    statement, params = (
+        (_PLAN_DRAFTER, {"instance": instance.id})
         if task.report_round is None
-        else and_(Task.form.in_(REPORT_KINDS), Task.report_round == task.report_round)
+        else (_REPORT_DRAFTER, {"instance": instance.id, "round": task.report_round})
     )
-    drafter = uow.session.scalar(
-        select(Task.completed_by_id)
-        .where(Task.instance_id == instance.id, drafted, Task.state == TaskState.COMPLETED)
-        .order_by(Task.completed_at.desc(), Task.id.desc())
-        .limit(1)
-    )
+    drafter = uow.session.connection().execute(statement, params).scalar()
     if drafter == actor.user_id:
         raise Forbidden("drafter_cannot_sign", "Whoever drafted a plan or report may not sign it.")
+
+
+def _last_drafter(*drafted: Any) -> Any:
+    """Who completed the latest of the instance's tasks that `drafted` selects."""
+    return (
+        select(_TASKS.c.completed_by_id)
+        .where(
+            _TASKS.c.instance_id == bindparam("instance"),
+            *drafted,
+            _TASKS.c.state == TaskState.COMPLETED,
+        )
+        .order_by(_TASKS.c.completed_at.desc(), _TASKS.c.id.desc())
+        .limit(1)
+    )
+
+
+# built once (statements are immutable): a signing runs one of them
+_PLAN_DRAFTER = _last_drafter(_TASKS.c.form.in_(PLAN_KINDS))
+_REPORT_DRAFTER = _last_drafter(
+    _TASKS.c.form.in_(REPORT_KINDS), _TASKS.c.report_round == bindparam("round")
+)
 
 
 def _check_festival_dates(instance: ProcessInstance, report: dict[str, Any]) -> None:
