@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import sqlite3
 import threading
 import time
 from typing import Any
@@ -18,6 +21,9 @@ DATABASE_AWAY = (OperationalError, InterfaceError)
 # A pooled PostgreSQL connection idle this long is pinged before use (see `_ping_when_idle`).
 IDLE_BEFORE_PING = 1.0
 
+# How long a SQLite writer waits for its turn (SqliteWriter), and SQLite's own busy timeout.
+WRITER_WAIT = 30.0
+
 
 def make_engine(url: str) -> Engine:
     if not url.startswith("sqlite"):
@@ -29,7 +35,7 @@ def make_engine(url: str) -> Engine:
         )
         _ping_when_idle(engine)
         return engine
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": WRITER_WAIT})
 
     @event.listens_for(engine, "connect")
     def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -65,18 +71,77 @@ def _ping_when_idle(engine: Engine) -> None:
             raise DisconnectionError(str(err)) from err
 
 
-_WRITERS: WeakKeyDictionary[Engine, threading.RLock] = WeakKeyDictionary()
+class SqliteWriter:
+    """The turn to write to one SQLite database, taken before SQLite's own write lock (BEGIN
+    IMMEDIATE) and held to the end of the transaction.
+
+    SQLite's busy handler makes a writer that finds the lock taken sleep 1 … 100 ms between
+    tries, so it can wait long after the lock is free and lose the race several times in a row:
+    with the web's threads, the scheduler and the render worker all writing, a few completions
+    took ten times the usual. Here the threads of a process queue on a lock and start the
+    moment the one before them ends; between processes (several web workers, the scheduler, the
+    render worker) the turn is a lock on a file beside the database, tried every 0.5 … 5 ms.
+    Re-entrant in a thread; a database in memory has only the thread lock."""
+
+    def __init__(self, database: str | None) -> None:
+        self._threads = threading.RLock()
+        self._depth = 0  # the holding thread's nesting; the file is locked at the outermost
+        self._path = None if database in (None, "", ":memory:") else f"{database}.writer"
+        self._file: int | None = None
+        self._opened_by = 0  # the process that opened it
+
+    def acquire(self, within: float = WRITER_WAIT) -> None:
+        """:raise OperationalError: the turn did not come `within` seconds (a 503, as SQLite's
+        own "database is locked")."""
+        if not self._threads.acquire(timeout=within):
+            raise _locked()
+        if self._depth == 0 and self._path is not None:
+            try:
+                self._lock_file(time.monotonic() + within)
+            except BaseException:
+                self._threads.release()
+                raise
+        self._depth += 1
+
+    def release(self) -> None:
+        self._depth -= 1
+        if self._depth == 0 and self._file is not None:
+            fcntl.flock(self._file, fcntl.LOCK_UN)
+        self._threads.release()
+
+    def _lock_file(self, deadline: float) -> None:
+        # kept open, and opened anew after a fork (gunicorn preloads the app): a lock belongs
+        # to the open file, which a forked child shares with its parent and its siblings
+        if self._file is None or self._opened_by != os.getpid():
+            self._file = os.open(self._path or "", os.O_RDWR | os.O_CREAT, 0o600)
+            self._opened_by = os.getpid()
+        pause = 0.0005
+        while True:
+            try:
+                fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise _locked() from None
+                time.sleep(pause)
+                pause = min(pause * 2, 0.005)
+
+
+def _locked() -> OperationalError:
+    return OperationalError("BEGIN IMMEDIATE", {}, sqlite3.OperationalError("database is locked"))
+
+
+_WRITERS: WeakKeyDictionary[Engine, SqliteWriter] = WeakKeyDictionary()
 _WRITERS_LOCK = threading.Lock()
 
 
-def sqlite_writer(engine: Engine) -> threading.RLock:
-    """The lock a process's threads take before SQLite's write lock (BEGIN IMMEDIATE). Between
-    processes SQLite's busy handler polls, sleeping 1 … 100 ms between tries, so a writer can
-    wait long after the lock is free; threads of one web worker queue here instead and start
-    the moment the one before them ends. Re-entrant: a thread already writing is left to SQLite,
-    as before."""
+def sqlite_writer(engine: Engine) -> SqliteWriter:
+    """The writers' turn on `engine`'s database (one per engine and process)."""
     with _WRITERS_LOCK:
-        return _WRITERS.setdefault(engine, threading.RLock())
+        writer = _WRITERS.get(engine)
+        if writer is None:
+            writer = _WRITERS[engine] = SqliteWriter(engine.url.database)
+        return writer
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

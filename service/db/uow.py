@@ -3,7 +3,6 @@ events the operation recorded, written at its commit in the same transaction."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from service.db.audit_log import Acting, append, directory_chain
 from service.db.base import utcnow
 from service.db.models import ProcessInstance, Task
-from service.db.session import sqlite_writer
+from service.db.session import SqliteWriter, sqlite_writer
 
 
 @dataclass(frozen=True)
@@ -59,7 +58,7 @@ class UnitOfWork:
         self._autocommit = autocommit
         self._clock = clock
         self._recorded: list[_Recorded] = []
-        self._writer: threading.RLock | None = None  # held from BEGIN IMMEDIATE to the end
+        self._writer: SqliteWriter | None = None  # held from BEGIN IMMEDIATE to the end
 
     def now(self) -> datetime:
         """The time of this unit's changes; tests inject a clock instead of sleeping."""
