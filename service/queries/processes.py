@@ -266,12 +266,16 @@ def issued_plan(session: Session, plan: ProcessInstance, deadlines: dict[str, st
     signed documents (KH), its award decision (QĐ khen thưởng) once issued and, as
     `unit_deadlines`, the `deadlines` given (a unit's, keyed by what they hold it to: "plan"
     or a report round), each with the last day to act on it."""
-    signed = signed_plans(session, plan.id)
-    decision = session.scalars(
-        select(Document)
-        .where(Document.instance_id == plan.id, Document.kind == DECISION_KIND)
-        .options(joinedload(Document.signed_by))
-    ).first()
+    issued = list(  # its plans and its award decision, in one statement
+        session.scalars(
+            select(Document)
+            .where(Document.instance_id == plan.id, Document.kind.in_(ISSUED_KINDS))
+            .options(joinedload(Document.agency), joinedload(Document.signed_by))
+            .order_by(Document.id)
+        )
+    )
+    signed = [d for d in issued if d.kind == PLAN_KIND]
+    decision = next((d for d in issued if d.kind == DECISION_KIND), None)
     whats = {d.get("kind"): d.get("what") for d in plan.document.get("deadlines", [])}
     binding = []
     for key, due in sorted(deadlines.items(), key=lambda item: item[1]):
