@@ -180,10 +180,13 @@ def _complete_task(
             raise Invalid(err.messages_dict) from err
         instance = task.instance
         kind = kind_of(task.form)
-        if values.get("addressed_units"):  # none addressed: nothing to look up
-            _check_addressed_units(uow, instance, values["addressed_units"])
-        if values.get("pilot_sites"):
-            _check_pilot_units(uow, instance, values["pilot_sites"])
+        addressed = values.get("addressed_units") or []
+        sites = values.get("pilot_sites") or []
+        named = [*addressed, *(site["agency"] for site in sites if site.get("agency"))]
+        if named:  # none named: nothing to look up; else one look for both checks
+            found = _below_level(uow, instance, named)
+            _check_addressed_units(found, addressed)
+            _check_pilot_units(found, sites)
         if values.get("issuer") is not None:
             _check_issuer(uow, instance, values["issuer"])
         prefill: dict[str, Any] | None = None
@@ -363,23 +366,30 @@ def _commit_or_conflict(uow: UnitOfWork) -> None:
 def _below_level(uow: UnitOfWork, instance: ProcessInstance, codes: list[str]) -> dict[str, bool]:
     """Of the agencies `codes` names, which lie below the plan's level (a code not in it:
     no such agency)."""
+    rows = uow.session.connection().execute(
+        _BELOW_LEVEL, {"codes": codes, "level": instance.jurisdiction_id}
+    )
+    return {code: bool(below) for code, below in rows}
+
+
+def _below_level_statement() -> Any:
     # each agency's ancestors, walked in the database: one round trip, not one per level
     up = (
         select(Agency.id.label("start"), Agency.parent_id.label("node"))
-        .where(Agency.code.in_(codes))
+        .where(Agency.code.in_(bindparam("codes", expanding=True)))
         .cte("up", recursive=True)
     )
     up = up.union_all(select(up.c.start, Agency.parent_id).join(Agency, Agency.id == up.c.node))
-    below = Agency.id.in_(select(up.c.start).where(up.c.node == instance.jurisdiction_id))
-    return dict(uow.session.execute(select(Agency.code, below).where(Agency.code.in_(codes))).all())
+    below = Agency.id.in_(select(up.c.start).where(up.c.node == bindparam("level")))
+    return select(Agency.code, below).where(Agency.code.in_(bindparam("codes", expanding=True)))
 
 
-def _check_pilot_units(uow: UnitOfWork, instance: ProcessInstance, sites: list[Any]) -> None:
-    """A pilot site's unit, when named, is one of the units the plan may address."""
-    codes = [site["agency"] for site in sites if site.get("agency")]
-    if not codes:
-        return
-    found = _below_level(uow, instance, codes)
+_BELOW_LEVEL = _below_level_statement()  # built once: statements are immutable
+
+
+def _check_pilot_units(found: dict[str, bool], sites: list[Any]) -> None:
+    """A pilot site's unit, when named, is one of the units the plan may address (`found`:
+    `_below_level` of the codes named)."""
     errors = {
         index: {"agency": [Message("not_a_unit_here", "Not a unit of this plan's level.")]}
         if site["agency"] in found
@@ -391,9 +401,9 @@ def _check_pilot_units(uow: UnitOfWork, instance: ProcessInstance, sites: list[A
         raise Invalid({"data": {"pilot_sites": errors}})
 
 
-def _check_addressed_units(uow: UnitOfWork, instance: ProcessInstance, codes: list[str]) -> None:
-    """A plan may address only agencies below its own level, each once."""
-    found = _below_level(uow, instance, codes)
+def _check_addressed_units(found: dict[str, bool], codes: list[str]) -> None:
+    """A plan may address only agencies below its own level, each once (`found`:
+    `_below_level` of the codes named)."""
     errors: dict[int, list[str]] = {}
     seen: set[str] = set()
     for index, code in enumerate(codes):
