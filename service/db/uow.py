@@ -79,7 +79,7 @@ class UnitOfWork:
             if self._autocommit and connection.dialect.name == "postgresql":
                 connection.execution_options(isolation_level="AUTOCOMMIT")
             yield connection
-            if connection.in_transaction():
+            if connection.in_transaction() and connection.dialect.name == "postgresql":
                 connection.commit()  # a read ends in COMMIT: see `__exit__`
 
     def __enter__(self) -> Self:
@@ -106,15 +106,25 @@ class UnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         try:
-            if exc_type is None and not self._write and self.session.in_transaction():
-                # A read ends in COMMIT, which changes nothing: psycopg forgets the connection's
-                # prepared statements at every ROLLBACK (and deallocates them, one more round
-                # trip), so with reads ending in ROLLBACK no statement would stay prepared and
-                # PostgreSQL would parse and plan each one afresh.
+            if exc_type is None and self._read_ends_in_commit():
                 self.session.commit()
             self.session.close()  # rolls back whatever was not committed
         finally:
             self._release()
+
+    def _read_ends_in_commit(self) -> bool:
+        """A read on PostgreSQL ends in COMMIT, which changes nothing: psycopg forgets the
+        connection's prepared statements at every ROLLBACK (and deallocates them, one more
+        round trip), so with reads ending in ROLLBACK no statement would stay prepared and
+        PostgreSQL would parse and plan each one afresh. A read that changed an object it
+        loaded still rolls back: what it changed is not saved."""
+        session = self.session
+        return (
+            not self._write
+            and session.in_transaction()
+            and session.get_bind().dialect.name == "postgresql"
+            and not (session.new or session.dirty or session.deleted)
+        )
 
     def _release(self) -> None:
         if self._writer is not None:

@@ -10,11 +10,14 @@ from typing import Any
 import pytest
 from flask import Flask
 from psycopg.pq import TransactionStatus
-from sqlalchemy import event
+from sqlalchemy import event, select
 
+from service.db.models import Agency
+from service.db.uow import UnitOfWork
 from tests.conftest import PLAN_2023, ApiClient
 
 POLICE = "thanhhoa.congan"
+POLICE_AGENCY = "thanh-hoa-cong-an"
 
 
 @contextmanager
@@ -96,3 +99,18 @@ def test_postgresql_keeps_the_statements_of_reads_prepared(app: Flask, api: ApiC
             "SELECT statement FROM pg_prepared_statements"
         ).scalars()
         assert any("FROM process_instance" in statement for statement in prepared)
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_read_that_changed_what_it_loaded_still_rolls_back(app: Flask) -> None:
+    """A read ends in COMMIT only when it changed nothing: an object it loaded and changed
+    (in memory, say for a view) is not saved."""
+    factory = app.extensions["session_factory"]
+    with UnitOfWork(factory, write=False) as uow:
+        agency = uow.session.scalars(select(Agency).where(Agency.code == POLICE_AGENCY)).one()
+        named = agency.name
+        agency.name = "changed by a read"
+    with factory() as session:
+        assert (
+            session.scalars(select(Agency.name).where(Agency.code == POLICE_AGENCY)).one() == named
+        )
