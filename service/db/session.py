@@ -97,7 +97,7 @@ class SqliteWriter:
             raise _locked()
         if self._depth == 0 and self._path is not None:
             try:
-                self._lock_file(time.monotonic() + within)
+                self._lock_file(self._path, time.monotonic() + within)
             except BaseException:
                 self._threads.release()
                 raise
@@ -109,11 +109,11 @@ class SqliteWriter:
             fcntl.flock(self._file, fcntl.LOCK_UN)
         self._threads.release()
 
-    def _lock_file(self, deadline: float) -> None:
+    def _lock_file(self, path: str, deadline: float) -> None:
         # kept open, and opened anew after a fork (gunicorn preloads the app): a lock belongs
         # to the open file, which a forked child shares with its parent and its siblings
         if self._file is None or self._opened_by != os.getpid():
-            self._file = os.open(self._path or "", os.O_RDWR | os.O_CREAT, 0o600)
+            self._file = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
             self._opened_by = os.getpid()
         pause = 0.0005
         while True:
