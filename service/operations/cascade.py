@@ -10,6 +10,7 @@ the deadline, whichever comes first.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, cast
@@ -167,7 +168,7 @@ def issue_plan(
         {"instance_id": instance.id, "round": r, "open": count}
         for r in engine_definition(instance.definition).report_rounds
     ]
-    if rounds:  # inserted at once: release_finished_rounds reads them back, and get() never flushes
+    if rounds:  # inserted at once: a later completion's release_finished_rounds reads them back
         session.execute(insert(ReportRound), rounds)
     instance.issued_at = now
     append_event(
@@ -349,16 +350,26 @@ def _start_children(
 
 
 def release_finished_rounds(
-    session: Session, instance: ProcessInstance, runtime: Runtime, now: datetime
+    session: Session,
+    instance: ProcessInstance,
+    runtime: Runtime,
+    now: datetime,
+    known: Mapping[str, int] | None = None,
 ) -> None:
-    """Stop waiting for any round in which no unit is left to report (or none was addressed)."""
+    """Stop waiting for any round in which no unit is left to report (or none was addressed).
+    `known`: how many units each of these rounds still waits for, as this transaction has just
+    written them (issue_plan, report_to_parent): not read back."""
     if instance.issued_at is None:
         return
     for round_ in engine_definition(instance.definition).report_rounds:
         if not runtime.awaits(message(round_)):
             continue
-        left = session.get(ReportRound, (instance.id, round_), populate_existing=True)
-        if left is None or left.open == 0:
+        if known is not None and round_ in known:
+            left: int | None = known[round_]
+        else:
+            row = session.get(ReportRound, (instance.id, round_), populate_existing=True)
+            left = None if row is None else row.open
+        if not left:  # none open, or the round was never opened
             runtime.deliver(message(round_), now)
             append_event(session, instance, "units_reported", None, now, data={"round": round_})
 
@@ -381,5 +392,5 @@ def report_to_parent(session: Session, child: ProcessInstance, round_: str, now:
     runtime = Runtime.restore(engine_definition(parent.definition), parent.state)
     if not runtime.awaits(message(round_)):  # the deadline passed first
         return
-    release_finished_rounds(session, parent, runtime, now)
+    release_finished_rounds(session, parent, runtime, now, {round_: remaining})
     save_runtime(session, parent, runtime, now)

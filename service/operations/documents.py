@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import Table, bindparam, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -188,7 +188,18 @@ def issue_document(
     change a signed document.
     """
     kind = "KH" if report is None else "BC"
-    agency = session.get_one(Agency, task.agency_id)
+    # the agencies the document names from this plan (signer, level, drafter, bound bodies,
+    # and the levels above them) in one statement: held here, the lookups by id below find
+    # them in the session instead of reading them one by one
+    named = {task.agency_id, instance.jurisdiction_id, *instance.bindings.values()}
+    above = select(Agency.parent_id).where(Agency.id.in_(named))
+    held = {
+        a.id: a
+        for a in session.scalars(
+            select(Agency).where(or_(Agency.id.in_(named), Agency.id.in_(above)))
+        )
+    }
+    agency = held[task.agency_id]
     day = local_day(now)
     issuer = _issuer(agency, instance.document.get("issuer") if report is None else None)
     number = take_number(session, agency.id, day.year, issuer.symbol(kind))

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from marshmallow import ValidationError
-from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy import Table, bindparam, delete, exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -109,8 +109,13 @@ def _open_task(uow: UnitOfWork, actor: Actor, task_id: int) -> Task:
     return task
 
 
-# The task with its plan and the plan's diagram row, in one query (built once: immutable)
-_WITH_PLAN = (joinedload(Task.instance).joinedload(ProcessInstance.definition),)
+# The task with its plan and the plan's diagram row, and whether a draft of it is saved (a
+# completion without one has none to delete): one query, built once (statements are immutable)
+_TASK_TO_COMPLETE = (
+    select(Task, exists().where(TaskDraft.task_id == Task.id))
+    .options(joinedload(Task.instance).joinedload(ProcessInstance.definition))
+    .where(Task.id == bindparam("task_id"))
+)
 
 
 def complete_task(
@@ -162,13 +167,10 @@ def _complete_task(
     """
     with uow:
         now = uow.now()
-        task = uow.session.get(
-            Task,
-            task_id,
-            options=_WITH_PLAN,
-        )
-        if task is None:
+        loaded = uow.session.execute(_TASK_TO_COMPLETE, {"task_id": task_id}).first()
+        if loaded is None:
             raise NotFound("task_not_found", "No such task.")
+        task, drafted = loaded
         grant = check_can_act(actor, task)
         if task.state != TaskState.OPEN:
             raise Conflict("task_not_open", f"This task is already {task.state}.", state=task.state)
@@ -205,7 +207,8 @@ def _complete_task(
         if grant is not None:
             claim |= {"on_behalf_of_id": grant.on_behalf_of_id, "signing_mark": grant.mark}
         _claim(uow, task, claim)  # claim the task first: a concurrent loser stops here
-        uow.session.connection().execute(_NO_DRAFT, {"sent": task.id})  # sent: no draft left
+        if drafted:  # sent: no draft left
+            uow.session.connection().execute(_NO_DRAFT, {"sent": task.id})
         document = merge(kind, instance.document, values)
         # a return leaves the plan as its drafter submitted it: the reviewer's edits go back
         # with it as a proposal, for the drafter to take or not
@@ -281,9 +284,11 @@ def _complete_task(
                 reached = 1 if instance.parent_id is not None else 0
             # signed: issue it to its units, even when its report deadline has passed already
             # (the engine has then fired the timer, and the standing body consolidates at once)
+            opened = None  # the rounds opened now, and how many units each waits for
             if signed and instance.issued_at is None and definition.report_rounds:
                 reached = issue_plan(uow.session, instance, runtime, actor, now, inline_max)
-            release_finished_rounds(uow.session, instance, runtime, now)
+                opened = dict.fromkeys(definition.report_rounds, reached)
+            release_finished_rounds(uow.session, instance, runtime, now, opened)
             save_runtime(uow.session, instance, runtime, now)
             if runtime.completed:
                 append_event(uow.session, instance, "process_completed", None, now)
