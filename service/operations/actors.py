@@ -16,6 +16,7 @@ from sqlalchemy import Date, Engine, Integer, bindparam, event, func, select
 from sqlalchemy.orm import joinedload
 
 from service.db.models import Agency, Delegation, User, UserRole
+from service.db.notices import DirectoryNotices
 from service.db.uow import UnitOfWork
 from service.errors import Unauthorized
 from service.permissions import HEAD_ROLE, Right, Role, may
@@ -230,19 +231,23 @@ class ActorCache:
     """Actors by (user, session epoch, day), kept `ttl` seconds so that a client's run of
     requests loads its actor once (two statements and most of a short request's Python).
 
-    Every request still reads, in one light statement, the user's session epoch (gone once
-    disabled) and the delegations they hold today (how many, the newest): disabling a user,
-    ending their sessions (logout, new roles, a new password) and giving or revoking a
-    delegation take effect at the next request in every process. What only the cache holds
-    (names, the roles of whoever delegated, an office chief's standing right after a
-    reorganisation) is forgotten at once when this process commits a write to the
-    directory's tables, by other processes after `ttl` seconds. `ttl` 0: no cache."""
+    Disabling a user, ending their sessions (logout, new roles, a new password) and giving or
+    revoking a delegation take effect at the next request in every process:
+    - this process forgets every actor when it commits a write to the directory's tables;
+    - on PostgreSQL, so do the others, when that commit's notice reaches them
+      (service.db.notices): a request reads its connection's socket, not the database;
+    - on SQLite, every request reads, in one light statement, the user's session epoch (gone
+      once disabled) and the delegations they hold today (how many, the newest).
+    Whatever the notices miss (a pooler that does not pass them on) is forgotten after `ttl`
+    seconds, as is what the light read does not see (names, the roles of whoever delegated, an
+    office chief's standing right after a reorganisation). `ttl` 0: no cache."""
 
     def __init__(self, ttl: float) -> None:
         self.ttl = ttl
         self._actors: dict[tuple[int, int | None, date], tuple[datetime, Actor]] = {}
         self._lock = threading.Lock()
         self._generation = 0  # moves on every clear: an actor read before it is not kept
+        self._notices: DirectoryNotices | None = None  # PostgreSQL's, once watching
 
     def watch(self, engine: Engine) -> None:
         """Forget every actor when a transaction on `engine` that wrote the directory commits
@@ -266,6 +271,8 @@ class ActorCache:
         event.listen(engine, "after_cursor_execute", seen)
         event.listen(engine, "commit", committed)
         event.listen(engine, "rollback", rolled_back)
+        if engine.dialect.name == "postgresql":
+            self._notices = DirectoryNotices(engine, self.clear)
 
     def clear(self) -> None:
         with self._lock:
@@ -282,7 +289,8 @@ class ActorCache:
         key = (user_id, session_epoch, day)  # delegations run by the day
         kept = self._actors.get(key)
         if kept is not None and timedelta(0) <= now - kept[0] < timedelta(seconds=self.ttl):
-            if _live(uow, user_id, day) == _fingerprint(kept[1]):
+            # a notice heard empties the cache: then `kept` is no longer there
+            if self._unchanged(uow, user_id, day, kept[1]) and self._actors.get(key) is kept:
                 return kept[1]
         generation = self._generation
         actor = load_actor(uow, user_id, session_epoch)  # 401s are never kept
@@ -293,6 +301,15 @@ class ActorCache:
                 self._actors.clear()
             self._actors[key] = (now, actor)
         return actor
+
+    def _unchanged(self, uow: UnitOfWork, user_id: int, day: date, actor: Actor) -> bool:
+        """Whether what `actor` was read from may still hold: the notices that have come in
+        are handled (PostgreSQL), else the light read agrees with it."""
+        if self._notices is not None:
+            with uow.connection() as connection:
+                if self._notices.heard(connection):
+                    return True
+        return _live(uow, user_id, day) == _fingerprint(actor)
 
 
 def _fingerprint(actor: Actor) -> tuple[int, int, int]:
