@@ -4,10 +4,10 @@
 
 PostgreSQL sends a notice to each listening connection; it waits in that connection's socket
 until read. A request reads its connection's socket before trusting a cached actor (a system
-call, not a round trip), so a change committed anywhere reaches every worker's next request,
-once its notice has crossed the socket (microseconds; the committing request has not even
-answered yet). A connection opened later missed the notices before it: opening one is heard
-as a change too.
+call, not a round trip), so a change committed anywhere reaches every worker's next request
+once its notice has crossed the socket: PostgreSQL signals the listeners as the commit ends,
+and here requests sent right after the committing statement returned were already refused.
+A connection opened later missed the notices before it: opening one is heard as a change too.
 """
 
 from __future__ import annotations
