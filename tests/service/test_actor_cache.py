@@ -51,14 +51,7 @@ def test_a_user_disabled_by_another_process_is_refused_at_once(
     write, and still refuses the token at the next request (on PostgreSQL, once the commit's
     notice has reached the connection: it is sent at the commit, before the writer answers)."""
     assert api.get("/api/v1/me", FINANCE).status_code == 200
-    other = create_engine(database_url)
-    try:
-        with other.begin() as conn:
-            conn.execute(
-                text("UPDATE user_account SET active = false WHERE username = :u"), {"u": FINANCE}
-            )
-    finally:
-        other.dispose()
+    _write_elsewhere(database_url, _DISABLE)
     _notice_arrived(app)
     answer = api.get("/api/v1/me", FINANCE)
     assert (answer.status_code, answer.json["error"]) == (401, "user_inactive")
@@ -73,14 +66,7 @@ def test_a_connection_opened_after_a_change_does_not_keep_a_stale_actor(
         pytest.skip("PostgreSQL's notices")
     assert api.get("/api/v1/me", FINANCE).status_code == 200
     app.extensions["db_engine"].dispose()  # the pool's connections, and the notices they hold
-    other = create_engine(database_url)
-    try:
-        with other.begin() as conn:
-            conn.execute(
-                text("UPDATE user_account SET active = false WHERE username = :u"), {"u": FINANCE}
-            )
-    finally:
-        other.dispose()
+    _write_elsewhere(database_url, _DISABLE)
     answer = api.get("/api/v1/me", FINANCE)
     assert (answer.status_code, answer.json["error"]) == (401, "user_inactive")
 
@@ -90,21 +76,25 @@ def test_sessions_ended_by_another_process_end_at_once(
 ) -> None:
     """Ending a user's sessions elsewhere (a new password, new roles) refuses their token."""
     assert api.get("/api/v1/me", FINANCE).status_code == 200
-    other = create_engine(database_url)
-    try:
-        with other.begin() as conn:
-            conn.execute(
-                text(_END_SESSIONS),
-                {"u": FINANCE},
-            )
-    finally:
-        other.dispose()
+    _write_elsewhere(database_url, _END_SESSIONS)
     _notice_arrived(app)
     answer = api.get("/api/v1/me", FINANCE)
     assert (answer.status_code, answer.json["error"]) == (401, "session_ended")
 
 
+_DISABLE = "UPDATE user_account SET active = false WHERE username = :u"
 _END_SESSIONS = "UPDATE user_account SET session_epoch = session_epoch + 1 WHERE username = :u"
+
+
+def _write_elsewhere(database_url: str, statement: str) -> None:
+    """`statement` for FINANCE through an engine of its own, as another worker or the command
+    line would write: this app's engine never sees it."""
+    other = create_engine(database_url)
+    try:
+        with other.begin() as conn:
+            conn.execute(text(statement), {"u": FINANCE})
+    finally:
+        other.dispose()
 
 
 def _postgresql(app: Flask) -> bool:
