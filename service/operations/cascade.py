@@ -169,7 +169,7 @@ def issue_plan(
         for r in engine_definition(instance.definition).report_rounds
     ]
     if rounds:  # inserted at once: a later completion's release_finished_rounds reads them back
-        session.execute(insert(ReportRound), rounds)
+        session.connection().execute(insert(_ROUNDS), rounds)
     instance.issued_at = now
     append_event(
         session,
@@ -295,9 +295,8 @@ def _start_children(
         )
     if not rows:
         return []
-    ids = session.scalars(
-        insert(ProcessInstance).returning(ProcessInstance.id, sort_by_parameter_order=True), rows
-    ).all()
+    connection = session.connection()  # Core inserts: the ORM's bulk path costs more than them
+    ids = connection.execute(_NEW_INSTANCES, rows).scalars().all()
     tasks, events, heads = [], [], []
     diagram = instance.definition
     for child_id, (bindings, unit), (shape, ready, title) in zip(
@@ -336,17 +335,23 @@ def _start_children(
         head = event_hash(event, GENESIS)
         events.append(event | {"prev_hash": GENESIS, "hash": head})
         heads.append({"child": child_id, "head": head})
-    session.execute(insert(Task), tasks)
-    session.execute(insert(Event), events)
-    # one executemany of the chain heads, by id, on rows this transaction just inserted
-    table = cast(Table, ProcessInstance.__table__)
-    session.execute(
-        update(table)
-        .where(table.c.id == bindparam("child"))
-        .values(last_event_hash=bindparam("head")),
-        heads,
-    )
+    connection.execute(insert(_TASKS), tasks)
+    connection.execute(insert(_EVENTS), events)
+    connection.execute(_CHAIN_HEADS, heads)  # one executemany, on rows just inserted
     return list(ids)
+
+
+# The tables a fan-out writes, and its statements, built once (statements are immutable)
+_INSTANCES = cast(Table, ProcessInstance.__table__)
+_TASKS = cast(Table, Task.__table__)
+_EVENTS = cast(Table, Event.__table__)
+_ROUNDS = cast(Table, ReportRound.__table__)
+_NEW_INSTANCES = insert(_INSTANCES).returning(_INSTANCES.c.id, sort_by_parameter_order=True)
+_CHAIN_HEADS = (
+    update(_INSTANCES)
+    .where(_INSTANCES.c.id == bindparam("child"))
+    .values(last_event_hash=bindparam("head"))
+)
 
 
 def release_finished_rounds(
