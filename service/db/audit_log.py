@@ -97,6 +97,12 @@ def append(
 def _write_events(session: Session, _context: Any) -> None:
     """Insert the events appended since the last flush, after the flush's writes: the head
     each one moved was updated (and its version checked) in that flush."""
+    write_pending(session)
+
+
+def write_pending(session: Session) -> None:
+    """Insert the events appended and not yet written, by one INSERT: after the UPDATEs of the
+    heads they moved (a flush, or service.operations.instances.write_instance)."""
     rows = session.info.pop(_PENDING, None)
     if rows:
         session.connection().execute(insert(_EVENTS), rows)

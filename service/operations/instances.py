@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select
+from sqlalchemy import Table, bindparam, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
 from service.db.audit_log import append
@@ -21,6 +21,13 @@ _TASKS = cast(Table, Task.__table__)
 _OPEN_ROWS = select(_TASKS.c.id, _TASKS.c.engine_task_id).where(
     _TASKS.c.instance_id == bindparam("instance"), _TASKS.c.state == TaskState.OPEN
 )
+_INSTANCES = cast(Table, ProcessInstance.__table__)
+# SET takes the columns the parameters name, besides the WHERE's own
+_WRITE = update(_INSTANCES).where(
+    _INSTANCES.c.id == bindparam("written_id"),
+    _INSTANCES.c.version == bindparam("written_version"),
+)
+_WRITABLE = frozenset(_INSTANCES.c.keys()) - {"id", "version"}
 
 
 def save_runtime(
@@ -97,3 +104,30 @@ def append_event(
     """Append the next event of this instance's history (service.db.audit_log.append); its
     hash."""
     return append(session, instance, action, actor, now, role=role, task=task, data=data)
+
+
+def write_instance(session: Session, instance: ProcessInstance) -> None:
+    """Write what changed of `instance` by one version-checked UPDATE, and expire the session's
+    copy (the row is as written). Its events are not written yet: they follow at the flush
+    (service.db.audit_log.write_pending), after the UPDATE of every head they moved.
+
+    The ORM's flush sends the same UPDATE, but on every completion its unit of work cost
+    several times the statement. Of two completions of one process at once, the second
+    matches no row (on PostgreSQL it waits for the first to commit, then finds the version
+    moved): a 409, as the flush's version check gave.
+
+    :raise Conflict: `task_not_open`, the instance changed meanwhile.
+    """
+    state = inspect(instance)
+    values = {
+        key: state.dict[key]
+        for key in _WRITABLE.difference(state.unmodified)
+        if state.attrs[key].history.has_changes()  # set again to what it was: nothing to write
+    }
+    if values:
+        version = instance.version
+        where = {"written_id": instance.id, "written_version": version}
+        written = session.connection().execute(_WRITE, values | {"version": version + 1} | where)
+        if written.rowcount != 1:
+            raise Conflict("task_not_open", "This task or its process changed meanwhile.")
+    session.expire(instance)  # nothing left for a flush to write; read afresh if read again

@@ -14,6 +14,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from service.consolidation import below_units, sum_reports
+from service.db.audit_log import write_pending
 from service.db.models import Agency, ProcessInstance, Task, TaskDraft
 from service.db.uow import UnitOfWork
 from service.documents.keys import KeyStore
@@ -32,7 +33,7 @@ from service.operations.definitions import engine_definition
 from service.operations.documents import check_signing_keys, issue_document, issuer_choices
 from service.operations.idempotency import Idempotency, remember
 from service.operations.incidents import Failure, ScriptIncident, open_incident
-from service.operations.instances import append_event, save_runtime
+from service.operations.instances import append_event, save_runtime, write_instance
 from service.permissions import HEAD_ROLE
 from service.states import TaskState
 from service.steps import PLAN_KINDS, REPORT_KINDS, Decision, kind_of, merge, validate_step
@@ -294,11 +295,13 @@ def _complete_task(
                 append_event(uow.session, instance, "process_completed", None, now)
             if report is not None and round_ is not None and instance.parent_id is not None:
                 report_to_parent(uow.session, instance, round_, now)
-        _flush_or_conflict(uow)
+        status = instance.status
+        write_instance(uow.session, instance)
+        _flush_or_conflict(uow)  # the rest (a document, a parent woken), then the events
         completed = Completed(
             task.id,
-            instance.id,
-            instance.status,
+            task.instance_id,
+            status,
             [t.name for t in runtime.ready_tasks()],
             *(() if issued is None else (issued.id, issued.number, issued.symbol, reached)),
         )
@@ -348,9 +351,11 @@ def _claim(uow: UnitOfWork, task: Task, values: dict[str, Any]) -> None:
 
 
 def _flush_or_conflict(uow: UnitOfWork) -> None:
-    """Flush; a version mismatch or a taken event number means another completion came first."""
+    """Flush, and write the events appended (a flush with nothing else to write does not);
+    a version mismatch or a taken event number means another completion came first."""
     try:
         uow.session.flush()
+        write_pending(uow.session)
     except StaleDataError as err:
         raise Conflict("task_not_open", "This task or its process changed meanwhile.") from err
     except IntegrityError as err:

@@ -173,6 +173,7 @@ EXEMPT: dict[str, str] = {
     "idempotency.remember": IN_CALLER,
     "instances.append_event": IN_CALLER,
     "instances.save_runtime": IN_CALLER,
+    "instances.write_instance": IN_CALLER,
     "reading.readable_instance": READ,
     "reading.visible_instance": READ,
     "reading.readable_processes": READ,

@@ -109,6 +109,45 @@ def test_a_completion_racing_another_is_409_and_writes_nothing(
     assert api.complete(POLICE, task["id"], "submit", data=PLAN_2023).status_code == 200
 
 
+def test_a_completion_whose_process_moved_meanwhile_is_409_and_writes_nothing(
+    app: Flask, api: ApiClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The process row is written by one UPDATE that checks the version the completion read:
+    another completion of the same process landing in between (another of its tasks, a timer)
+    leaves it no row to write: 409, and nothing of the completion is kept."""
+    process = api.start_plan(POLICE)
+    task = api.only_task(POLICE)
+    with app.extensions["session_factory"]() as session:
+        before = session.get_one(ProcessInstance, process)
+        version, seq = before.version, before.last_event_seq
+    write = tasks.write_instance
+
+    def other_first(session: Session, instance: ProcessInstance) -> None:
+        table = ProcessInstance.__table__
+        session.connection().execute(
+            update(table).where(table.c.id == instance.id).values(version=table.c.version + 1)
+        )
+        write(session, instance)
+
+    monkeypatch.setattr(tasks, "write_instance", other_first)
+    answer = api.complete(POLICE, task["id"], "submit", data=PLAN_2023)
+    assert (answer.status_code, answer.json["error"]) == (409, "task_not_open")
+    monkeypatch.undo()
+    with app.extensions["session_factory"]() as session:  # the refused completion left nothing
+        row = session.get_one(Task, task["id"])
+        assert row.state == TaskState.OPEN
+        instance = session.get_one(ProcessInstance, process)
+        assert (instance.version, instance.last_event_seq, instance.document) == (version, seq, {})
+        assert session.scalars(select(Event).filter_by(task_id=task["id"])).all() == []
+    assert api.complete(POLICE, task["id"], "submit", data=PLAN_2023).status_code == 200
+    with app.extensions["session_factory"]() as session:  # and the retry wrote it all
+        instance = session.get_one(ProcessInstance, process)
+        assert instance.version == version + 1
+        assert instance.document["title"] == PLAN_2023["title"]
+        actions = session.scalars(select(Event.action).filter_by(instance_id=process)).all()
+        assert actions == ["process_started", "task_completed"]
+
+
 def task_version(session: Session, task_id: int) -> int:
     return int(session.scalar(select(Task.version).filter_by(id=task_id)))
 
