@@ -8,12 +8,13 @@ directory's, its head in `audit_chain`; its events have no instance.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
-from sqlalchemy import Table, event, insert, select
+from sqlalchemy import event, insert, select
 from sqlalchemy.orm import Session
 
-from service.db.models import AuditChain, Event, ProcessInstance, Task
+from service.db.models import AuditChain, ProcessInstance, Task
+from service.db.tables import EVENTS
 from workflows.audit import event_hash
 
 DIRECTORY_CHAIN = "directory"
@@ -50,7 +51,6 @@ def event_record(event: Any) -> dict[str, Any]:
 
 # the events appended in a session and not yet written: one multi-row INSERT after its flush
 _PENDING = "audit_events"
-_EVENTS = cast(Table, Event.__table__)
 
 
 def append(
@@ -105,7 +105,7 @@ def write_pending(session: Session) -> None:
     heads they moved (a flush, or service.operations.instances.write_instance)."""
     rows = session.info.pop(_PENDING, None)
     if rows:
-        session.connection().execute(insert(_EVENTS), rows)
+        session.connection().execute(insert(EVENTS), rows)
 
 
 @event.listens_for(Session, "after_rollback")

@@ -13,21 +13,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from service.db.audit_log import Acting
 from service.db.models import (
     Agency,
-    Event,
     FanoutJob,
     ProcessInstance,
     ReportRound,
     RoleBinding,
     Task,
 )
+from service.db.tables import EVENTS, INSTANCES, REPORT_ROUNDS, TASKS
 from service.errors import Conflict
 from service.operations.actors import Actor
 from service.operations.deadlines import schedule
@@ -169,7 +169,7 @@ def issue_plan(
         for r in engine_definition(instance.definition).report_rounds
     ]
     if rounds:  # inserted at once: a later completion's release_finished_rounds reads them back
-        session.connection().execute(insert(_ROUNDS), rounds)
+        session.connection().execute(insert(REPORT_ROUNDS), rounds)
     instance.issued_at = now
     append_event(
         session,
@@ -335,21 +335,17 @@ def _start_children(
         head = event_hash(event, GENESIS)
         events.append(event | {"prev_hash": GENESIS, "hash": head})
         heads.append({"child": child_id, "head": head})
-    connection.execute(insert(_TASKS), tasks)
-    connection.execute(insert(_EVENTS), events)
+    connection.execute(insert(TASKS), tasks)
+    connection.execute(insert(EVENTS), events)
     connection.execute(_CHAIN_HEADS, heads)  # one executemany, on rows just inserted
     return list(ids)
 
 
-# The tables a fan-out writes, and its statements, built once (statements are immutable)
-_INSTANCES = cast(Table, ProcessInstance.__table__)
-_TASKS = cast(Table, Task.__table__)
-_EVENTS = cast(Table, Event.__table__)
-_ROUNDS = cast(Table, ReportRound.__table__)
-_NEW_INSTANCES = insert(_INSTANCES).returning(_INSTANCES.c.id, sort_by_parameter_order=True)
+# a fan-out's statements, built once (statements are immutable)
+_NEW_INSTANCES = insert(INSTANCES).returning(INSTANCES.c.id, sort_by_parameter_order=True)
 _CHAIN_HEADS = (
-    update(_INSTANCES)
-    .where(_INSTANCES.c.id == bindparam("child"))
+    update(INSTANCES)
+    .where(INSTANCES.c.id == bindparam("child"))
     .values(last_event_hash=bindparam("head"))
 )
 

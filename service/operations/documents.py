@@ -21,7 +21,8 @@ from sqlalchemy import Table, bindparam, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from service.db.models import Agency, Document, ProcessInstance, Register, RenderJob, Task
+from service.db.models import Agency, Document, ProcessInstance, Register, Task
+from service.db.tables import DOCUMENTS, RENDER_JOBS
 from service.documents.content import (
     Issuer,
     Signing,
@@ -254,9 +255,8 @@ class Issued:
     symbol: str
 
 
-_DOCUMENTS = cast(Table, Document.__table__)
-_NEW_DOCUMENT = insert(_DOCUMENTS).returning(_DOCUMENTS.c.id)
-_NEW_JOB = insert(cast(Table, RenderJob.__table__))
+_NEW_DOCUMENT = insert(DOCUMENTS).returning(DOCUMENTS.c.id)
+_NEW_JOB = insert(RENDER_JOBS)
 
 
 def official_document(

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, inspect, select, update
+from sqlalchemy import bindparam, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
 from service.db.audit_log import append
 from service.db.models import ProcessInstance, Task
+from service.db.tables import INSTANCES, TASKS
 from service.errors import Conflict
 from service.operations.actors import Actor
 from service.operations.deadlines import schedule
@@ -17,17 +18,15 @@ from service.states import ProcessStatus, TaskState
 from workflows.runtime import Runtime
 
 # the open rows of an instance, by id and engine task (built once: statements are immutable)
-_TASKS = cast(Table, Task.__table__)
-_OPEN_ROWS = select(_TASKS.c.id, _TASKS.c.engine_task_id).where(
-    _TASKS.c.instance_id == bindparam("instance"), _TASKS.c.state == TaskState.OPEN
+_OPEN_ROWS = select(TASKS.c.id, TASKS.c.engine_task_id).where(
+    TASKS.c.instance_id == bindparam("instance"), TASKS.c.state == TaskState.OPEN
 )
-_INSTANCES = cast(Table, ProcessInstance.__table__)
 # SET takes the columns the parameters name, besides the WHERE's own
-_WRITE = update(_INSTANCES).where(
-    _INSTANCES.c.id == bindparam("written_id"),
-    _INSTANCES.c.version == bindparam("written_version"),
+_WRITE = update(INSTANCES).where(
+    INSTANCES.c.id == bindparam("written_id"),
+    INSTANCES.c.version == bindparam("written_version"),
 )
-_WRITABLE = frozenset(_INSTANCES.c.keys()) - {"id", "version"}
+_WRITABLE = frozenset(INSTANCES.c.keys()) - {"id", "version"}
 
 
 def save_runtime(
@@ -85,7 +84,7 @@ def save_runtime(
             }
         )
     if rows:
-        session.connection().execute(insert(_TASKS), rows)
+        session.connection().execute(insert(TASKS), rows)
     if runtime.completed and instance.status != ProcessStatus.COMPLETED:
         instance.status, instance.completed_at = ProcessStatus.COMPLETED, now
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import Table, bindparam, delete, exists, select, update
+from sqlalchemy import bindparam, delete, exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -16,6 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from service.consolidation import below_units, sum_reports
 from service.db.audit_log import write_pending
 from service.db.models import Agency, ProcessInstance, Task, TaskDraft
+from service.db.tables import TASK_DRAFTS, TASKS
 from service.db.uow import UnitOfWork
 from service.documents.keys import KeyStore
 from service.errors import Conflict, Forbidden, Invalid, Message, NotFound
@@ -320,14 +321,12 @@ def _proposal(
     return diff(current, edited)
 
 
-_TASKS = cast(Table, Task.__table__)
-_DRAFTS = cast(Table, TaskDraft.__table__)
-_NO_DRAFT = delete(_DRAFTS).where(_DRAFTS.c.task_id == bindparam("sent"))
+_NO_DRAFT = delete(TASK_DRAFTS).where(TASK_DRAFTS.c.task_id == bindparam("sent"))
 # SET takes the columns the parameters name, besides the WHERE's own (built once: immutable)
-_CLAIM = update(_TASKS).where(
-    _TASKS.c.id == bindparam("claimed_id"),
-    _TASKS.c.version == bindparam("claimed_version"),
-    _TASKS.c.state == TaskState.OPEN,
+_CLAIM = update(TASKS).where(
+    TASKS.c.id == bindparam("claimed_id"),
+    TASKS.c.version == bindparam("claimed_version"),
+    TASKS.c.state == TaskState.OPEN,
 )
 
 
@@ -508,21 +507,21 @@ def _check_not_drafter(
 def _last_drafter(*drafted: Any) -> Any:
     """Who completed the latest of the instance's tasks that `drafted` selects."""
     return (
-        select(_TASKS.c.completed_by_id)
+        select(TASKS.c.completed_by_id)
         .where(
-            _TASKS.c.instance_id == bindparam("instance"),
+            TASKS.c.instance_id == bindparam("instance"),
             *drafted,
-            _TASKS.c.state == TaskState.COMPLETED,
+            TASKS.c.state == TaskState.COMPLETED,
         )
-        .order_by(_TASKS.c.completed_at.desc(), _TASKS.c.id.desc())
+        .order_by(TASKS.c.completed_at.desc(), TASKS.c.id.desc())
         .limit(1)
     )
 
 
 # built once (statements are immutable): a signing runs one of them
-_PLAN_DRAFTER = _last_drafter(_TASKS.c.form.in_(PLAN_KINDS))
+_PLAN_DRAFTER = _last_drafter(TASKS.c.form.in_(PLAN_KINDS))
 _REPORT_DRAFTER = _last_drafter(
-    _TASKS.c.form.in_(REPORT_KINDS), _TASKS.c.report_round == bindparam("round")
+    TASKS.c.form.in_(REPORT_KINDS), TASKS.c.report_round == bindparam("round")
 )
 
 
