@@ -12,6 +12,7 @@ from babel.numbers import format_percent
 
 from service.consolidation import own_part, sum_reports
 from service.documents.layout import (
+    VI,
     Appendix,
     Block,
     Heading,
@@ -434,8 +435,8 @@ def _paragraphs(text: str) -> list[Block]:
 
 
 def _day(iso: str) -> str:
-    return format_date(date.fromisoformat(iso), "dd/MM/yyyy", locale="vi")
+    return format_date(date.fromisoformat(iso), "dd/MM/yyyy", locale=VI)
 
 
 def _share(part: int, whole: int) -> str:
-    return format_percent(part / whole, "0.0%", locale="vi") if whole > 0 else "—"
+    return format_percent(part / whole, "0.0%", locale=VI) if whole > 0 else "—"

@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, or_, select
+from sqlalchemy import BindParameter, Table, bindparam, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -192,14 +192,8 @@ def issue_document(
     # the agencies the document names from this plan (signer, level, drafter, bound bodies,
     # and the levels above them) in one statement: held here, the lookups by id below find
     # them in the session instead of reading them one by one
-    named = {task.agency_id, instance.jurisdiction_id, *instance.bindings.values()}
-    above = select(Agency.parent_id).where(Agency.id.in_(named))
-    held = {
-        a.id: a
-        for a in session.scalars(
-            select(Agency).where(or_(Agency.id.in_(named), Agency.id.in_(above)))
-        )
-    }
+    named = [task.agency_id, instance.jurisdiction_id, *instance.bindings.values()]
+    held = {a.id: a for a in session.scalars(_NAMED_AND_ABOVE, {"named": named})}
     agency = held[task.agency_id]
     day = local_day(now)
     issuer = _issuer(agency, instance.document.get("issuer") if report is None else None)
@@ -256,6 +250,12 @@ class Issued:
 
 
 _NEW_DOCUMENT = insert(DOCUMENTS).returning(DOCUMENTS.c.id)
+# the agencies `named` and the levels above them (built once: statements are immutable)
+_NAMED: BindParameter[list[int]] = bindparam("named", expanding=True)
+_NAMED_AND_ABOVE = select(Agency).where(
+    or_(Agency.id.in_(_NAMED), Agency.id.in_(select(Agency.parent_id).where(Agency.id.in_(_NAMED))))
+)
+_PARENT_BINDINGS = select(ProcessInstance.bindings).where(ProcessInstance.id == bindparam("parent"))
 _NEW_JOB = insert(RENDER_JOBS)
 
 
@@ -396,7 +396,7 @@ def _informed(session: Session, instance: ProcessInstance, top_level: list[str])
     if instance.parent_id is not None:
         # the parent's bindings alone: its engine state and documents are not read for this
         parent: dict[str, int] = session.scalars(
-            select(ProcessInstance.bindings).where(ProcessInstance.id == instance.parent_id)
+            _PARENT_BINDINGS, {"parent": instance.parent_id}
         ).one()
         above = _bound(session, parent, policy["to_parent_role"]) or _bound(
             session, parent, HEAD_ROLE
