@@ -18,12 +18,21 @@ p50/p95/p99 of one list → open → submit and the p99's ratio to the p50, the 
 same chain's completions by SpiffWorkflow alone (its own serializer, spec embedded: load →
 complete → save, nothing else) and the p50's ratio to it, and the load average. Figures, not
 tests: nothing is asserted.
+
+    .venv/bin/python -m benchmarks.peer --in-process [--chains 20] [--database-url URL]
+
+The same walk through Flask's test client in this process, no server: completions/s, the
+process's CPU time per completion, and each request kind's median and share per completion.
+On this machine, whose speed drifts by a third within minutes, the CPU time per completion
+of two versions run alternately is the steadier comparison.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import os
+import pstats
 import statistics
 import tempfile
 import threading
@@ -102,18 +111,33 @@ def spiff_alone(repeat: int) -> tuple[float, int]:
 
 
 class PeerWalker(Walker):
-    """The statements benchmark's walk, over one HTTP connection to a server, timed."""
+    """The statements benchmark's walk, over one HTTP connection to a server, timed; without a
+    port, through the app's test client in this process, each request timed by its kind."""
 
-    def __init__(self, app: Any, port: int, keys: dict[tuple[int, str], str]) -> None:
+    def __init__(self, app: Any, port: int | None, keys: dict[tuple[int, str], str]) -> None:
         super().__init__(app, Counter(app.extensions["db_engine"]), [])
         self.keys = keys  # shared by the clients: one token per (agency, role)
-        self.connection = Client(port)
+        self.connection = None if port is None else Client(port)
         self.cycles: list[float] = []  # ms of each list → open → submit
         self.starts: list[float] = []  # ms of each POST /processes
+        self.kinds: dict[str, list[float]] = {}  # in process: ms of each request, by its kind
+        self.profile: cProfile.Profile | None = None  # in process: counts the requests' calls
         self.aside = 0.0  # seconds spent finding whose turn: the harness's, not the peer's
 
     def call(self, method: str, path: str, key: str, body: Any = None) -> Any:
-        return self.connection.call(method, path, key, body)
+        if self.connection is not None:
+            return self.connection.call(method, path, key, body)
+        if self.profile is not None:
+            self.profile.enable()
+            try:
+                return super().call(method, path, key, body)
+            finally:
+                self.profile.disable()
+        began = time.perf_counter()
+        answer = super().call(method, path, key, body)
+        took = (time.perf_counter() - began) * 1000
+        self.kinds.setdefault(_kind(method, path), []).append(took)
+        return answer
 
     def whose_turn(self, process_id: int) -> tuple[int, int, str] | None:
         """The open task of the process (id, agency, role), read outside the timing."""
@@ -156,6 +180,50 @@ class PeerWalker(Walker):
         return time.perf_counter() - began - self.aside
 
 
+def _kind(method: str, path: str) -> str:
+    """The kind of a request: "POST /tasks/{id}/complete" for "POST /tasks/12/complete"."""
+    parts = path.split("?")[0].split("/")
+    return " ".join((method, "/".join("{id}" if p.isdigit() else p for p in parts)))
+
+
+def in_process(chains: int, database_url: str | None) -> None:
+    """Walk `chains` chains through the test client after one untimed, and print the figures
+    of the module's second form."""
+    load_before = os.getloadavg()
+    with tempfile.TemporaryDirectory() as tmp:
+        url = database_url or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
+        app, _factory, police = make_service(url)
+        walker = PeerWalker(app, None, {})
+        walker.chains(1, police)
+        walker.cycles.clear()
+        walker.kinds.clear()
+        cpu = time.process_time()
+        seconds = walker.chains(chains, police)
+        cpu = time.process_time() - cpu
+        done = len(walker.cycles)
+        # the calls of the requests (not the harness's), over as many chains again: a count
+        # that the machine's speed does not move
+        walker.profile = cProfile.Profile()
+        walker.chains(chains, police)
+        calls = pstats.Stats(walker.profile).total_calls  # type: ignore[attr-defined]
+        app.extensions["db_engine"].dispose()
+    print(
+        f"database: {url.split(':')[0]}; in process, {chains} whole chains; load average "
+        f"(1 min) {load_before[0]:.1f} before, {os.getloadavg()[0]:.1f} after, on "
+        f"{os.cpu_count()} cores"
+    )
+    print(
+        f"{done / seconds:.1f} completions/s; CPU {cpu * 1000 / done:.2f} ms per completion "
+        f"(the look at whose turn included); {calls / done:,.0f} Python function calls per "
+        "completion (cProfile, the requests only)"
+    )
+    for kind, samples in sorted(walker.kinds.items(), key=lambda item: -sum(item[1])):
+        print(
+            f"    {kind:32s} p50 {statistics.median(samples):6.2f} ms, "
+            f"{sum(samples) / done:5.2f} ms per completion"
+        )
+
+
 # whose turn: one plain statement, so the harness's own look costs little beside the requests
 _OPEN_TASK = (
     select(Task.id, Task.agency_id, Task.role)
@@ -194,7 +262,11 @@ def main() -> None:
     parser.add_argument("--database-url")
     parser.add_argument("--clients", type=int, nargs="*", default=list(CLIENTS))
     parser.add_argument("--workers", type=int, nargs="*", default=list(WORKERS))
+    parser.add_argument("--in-process", action="store_true", help="no server: the test client")
     args = parser.parse_args()
+    if args.in_process:
+        in_process(args.chains, args.database_url)
+        return
     load_before = os.getloadavg()
     spiff_ms, steps = spiff_alone(repeat=20)
     runs = {}
