@@ -26,7 +26,12 @@ _WRITE = update(INSTANCES).where(
     INSTANCES.c.id == bindparam("written_id"),
     INSTANCES.c.version == bindparam("written_version"),
 )
-_WRITABLE = frozenset(INSTANCES.c.keys()) - {"id", "version"}
+# the attributes write_instance may write, by the column each one maps
+_WRITABLE = {
+    attribute.key: attribute.columns[0].key
+    for attribute in inspect(ProcessInstance).column_attrs
+    if attribute.key not in ("id", "version")
+}
 
 
 def save_runtime(
@@ -119,8 +124,8 @@ def write_instance(session: Session, instance: ProcessInstance) -> None:
     """
     state = inspect(instance)
     values = {
-        key: state.dict[key]
-        for key in _WRITABLE.difference(state.unmodified)
+        _WRITABLE[key]: state.dict[key]
+        for key in _WRITABLE.keys() - state.unmodified
         if state.attrs[key].history.has_changes()  # set again to what it was: nothing to write
     }
     if values:
