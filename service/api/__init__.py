@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
@@ -65,7 +66,7 @@ def init_app(app: Flask) -> None:
         users,
     ):
         api.register_blueprint(module.blp)
-    register_step_schemas(api.spec)  # what a completion's `data` holds, by the task's form
+    api.document_later(register_step_schemas)  # what a completion's `data` holds, by form
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(Exception, _unexpected_error)
     app.before_request(_authenticate)
@@ -92,6 +93,7 @@ class _Api(Api):  # type: ignore[misc]  # flask_smorest is untyped
 
     def __init__(self, app: Flask, **kwargs: Any) -> None:
         self._undocumented: list[tuple[Any, str]] = []
+        self._later: list[Callable[[Any], None]] = []  # after the blueprints, in this order
         super().__init__(app, **kwargs)
 
     @property
@@ -100,11 +102,18 @@ class _Api(Api):  # type: ignore[misc]  # flask_smorest is untyped
             blp, name = self._undocumented.pop(0)
             blp.register_views_in_doc(self, self._app, self._spec, name=name, parameters=None)
             self._spec.tag({"name": name, "description": blp.description})
+        while self._later:
+            self._later.pop(0)(self._spec)
         return self._spec
 
     @spec.setter
     def spec(self, value: Any) -> None:
         self._spec = value
+
+    def document_later(self, add: Callable[[Any], None]) -> None:
+        """Have `add` put its part into the spec when the spec is first read, after the
+        blueprints' documentation (reading the spec now would build all of it)."""
+        self._later.append(add)
 
     def register_blueprint(self, blp: Any, **options: Any) -> None:
         """Api.register_blueprint (flask-smorest 0.45), its documentation step deferred."""
