@@ -4,14 +4,10 @@ a USB token or an HSM would be); anyone can check a PDF in hand, and a changed b
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
 import io
-import json
 import os
 import shutil
 import subprocess
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,15 +22,14 @@ from service.documents.keys import (
     Pkcs12Store,
     agency_label,
     demo_ca,
-    demo_keys,
     issue_certificate,
     user_label,
 )
 from service.queries.directory import key_holders
 from tests.conftest import PLAN_2023, ROOT, ApiClient, render_documents
+from tests.service.conftest import STARTED, DemoStore, with_settings
 from tests.service.test_documents import CHAIRMAN, documents, download, to_signature
 
-NOW = dt.datetime(2026, 12, 2, tzinfo=dt.UTC)
 SOFTHSM = Path("/usr/lib/softhsm/libsofthsm2.so")
 SCREENSHOTS = ROOT / "test-artifacts" / "documents"
 ISSUER = "thanh-hoa-ubnd"  # the agency whose register numbers the plan (as BCĐ 138)
@@ -63,40 +58,12 @@ def _check(api: ApiClient, pdf: bytes) -> Any:
     return answer.json
 
 
-DemoStore = Callable[[Flask, Path], tuple[Pkcs12Store, list[str]]]
-
-
-@pytest.fixture(scope="session")
-def demo_store(tmp_path_factory: pytest.TempPathFactory) -> DemoStore:
-    """`demo_keys` for everyone the app's directory says needs a key, as of NOW, into the
-    folder given: the store and the labels made. A key pair per agency and signer is most of
-    a test's time, so the keys are made once per test process for the same holders and each
-    test gets a copy of its own."""
-    made: dict[str, tuple[Path, list[str]]] = {}
-
-    def store(app: Flask, folder: Path) -> tuple[Pkcs12Store, list[str]]:
-        holders = key_holders(UnitOfWork(app.extensions["session_factory"]))
-        key = json.dumps(holders, sort_keys=True)
-        if key not in made:
-            first = Pkcs12Store(tmp_path_factory.mktemp("pki"), b"demo")
-            made[key] = first.directory, demo_keys(first, holders, NOW)
-        directory, labels = made[key]
-        shutil.copytree(directory, folder)
-        return Pkcs12Store(folder, b"demo"), list(labels)
-
-    return store
-
-
-def _with_settings(app: Flask, **changes: Any) -> None:
-    app.extensions["settings"] = dataclasses.replace(app.extensions["settings"], **changes)
-
-
 def test_the_signed_plan_carries_both_signatures_and_a_changed_byte_is_named(
     app: Flask, api: ApiClient, tmp_path: Path, demo_store: DemoStore
 ) -> None:
-    store, made = demo_store(app, tmp_path / "pki")
+    store, made = demo_store(app, tmp_path / "pki", STARTED)
     assert user_label(CHAIRMAN) in made and agency_label(ISSUER) in made
-    _with_settings(app, pki_dir=store.directory)
+    with_settings(app, pki_dir=store.directory)
 
     _, pdf = _sign_plan(api)
     checks = pades.check(pdf, store.trust_roots())
@@ -128,8 +95,8 @@ def test_screenshots_of_the_signed_plan_show_both_appearances(
     """test-artifacts/documents/: the signed plan's first page, the page of its signatures (the
     last before its appendices) and its last page, as a reader sees them; the issuer is named
     on /documents/check as the header and the agency's seal name it."""
-    store, _ = demo_store(app, tmp_path / "pki")
-    _with_settings(app, pki_dir=store.directory)
+    store, _ = demo_store(app, tmp_path / "pki", STARTED)
+    with_settings(app, pki_dir=store.directory)
     _, pdf = _sign_plan(api)
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -167,9 +134,9 @@ def test_a_plan_issued_as_the_peoples_committee_is_sealed_in_its_name(
 ) -> None:
     """The seal is the issuing body's, as the header prints it: KH-UBND by the committee's own
     key (agency:<code>:UBND), not the Steering Committee's the agency issues as by default."""
-    store, made = demo_store(app, tmp_path / "pki")
+    store, made = demo_store(app, tmp_path / "pki", STARTED)
     assert agency_label(ISSUER, "UBND") in made
-    _with_settings(app, pki_dir=store.directory)
+    with_settings(app, pki_dir=store.directory)
     task = to_signature(api, {**PLAN_2023, "issuer": "UBND"})
     assert api.complete(CHAIRMAN, task, "approve").status_code == 200
     process_id = api.get(f"/api/v1/tasks/{task}", CHAIRMAN).json["process_id"]
@@ -206,10 +173,10 @@ def test_a_plan_issued_as_the_peoples_committee_is_sealed_in_its_name(
 def test_a_certificate_from_another_authority_is_not_trusted(
     app: Flask, api: ApiClient, tmp_path: Path, demo_store: DemoStore
 ) -> None:
-    store, _ = demo_store(app, tmp_path / "pki")
+    store, _ = demo_store(app, tmp_path / "pki", STARTED)
     other = Pkcs12Store(tmp_path / "other", b"demo")
-    demo_ca(other.directory, NOW)  # another CA: what /documents/check trusts
-    _with_settings(app, pki_dir=store.directory, trust_roots=other.directory / "ca.pem")
+    demo_ca(other.directory, STARTED)  # another CA: what /documents/check trusts
+    with_settings(app, pki_dir=store.directory, trust_roots=other.directory / "ca.pem")
 
     _, pdf = _sign_plan(api)
     answer = _check(api, pdf)
@@ -248,7 +215,7 @@ def test_signing_through_a_pkcs11_token(
     from asn1crypto import x509 as asn1_x509
     from cryptography import x509
 
-    ca = demo_ca(tmp_path / "ca", NOW)
+    ca = demo_ca(tmp_path / "ca", STARTED)
     holders = key_holders(UnitOfWork(app.extensions["session_factory"]))
     labels = [user_label(CHAIRMAN), agency_label(ISSUER)]
     token = pkcs11.lib(str(SOFTHSM)).get_token(token_label=softhsm)
@@ -260,13 +227,13 @@ def test_signing_through_a_pkcs11_token(
             public, _ = session.generate_keypair(pkcs11.KeyType.RSA, 2048, label=label, store=True)
             der = pkcs11.util.rsa.encode_rsa_public_key(public)
             key = serialization.load_der_public_key(der)
-            cert = issue_certificate(ca, key, *holders[label], NOW)  # type: ignore[arg-type]
+            cert = issue_certificate(ca, key, *holders[label], STARTED)  # type: ignore[arg-type]
             parsed = asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
             session.create_object(pkcs11.util.x509.decode_x509_certificate(parsed.dump()) | {
                 pkcs11.Attribute.LABEL: label, pkcs11.Attribute.TOKEN: True,
             })  # fmt: skip
     assert isinstance(ca[1], x509.Certificate)
-    _with_settings(
+    with_settings(
         app,
         pkcs11_module=str(SOFTHSM),
         pkcs11_token="ngayhoi",

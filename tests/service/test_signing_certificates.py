@@ -4,7 +4,6 @@ reported as not valid by /documents/check (the demo CA's revocation list)."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import io
 from pathlib import Path
@@ -20,6 +19,7 @@ from service.documents.keys import Pkcs12Store, demo_ca, demo_keys, issue_certif
 from service.documents.keys import user_label as user
 from service.queries.directory import key_holders
 from tests.conftest import ApiClient
+from tests.service.conftest import STARTED, DemoStore, with_settings
 from tests.service.test_documents import CHAIRMAN, documents, to_signature
 from tests.web.conftest import Browser
 
@@ -31,11 +31,9 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _demo_store(app: Flask, tmp_path: Path) -> Pkcs12Store:
-    store = Pkcs12Store(tmp_path / "pki", b"demo")
-    demo_keys(store, key_holders(UnitOfWork(app.extensions["session_factory"])), _now())
-    settings = app.extensions["settings"]
-    app.extensions["settings"] = dataclasses.replace(settings, pki_dir=store.directory)
+def _demo_store(app: Flask, tmp_path: Path, demo_store: DemoStore) -> Pkcs12Store:
+    store, _ = demo_store(app, tmp_path / "pki", STARTED)
+    with_settings(app, pki_dir=store.directory)
     return store
 
 
@@ -52,9 +50,9 @@ def _task_state(api: ApiClient, task: int) -> str:
 
 
 def test_a_revoked_signer_cannot_sign_and_what_they_signed_is_no_longer_valid(
-    app: Flask, api: ApiClient, tmp_path: Path
+    app: Flask, api: ApiClient, tmp_path: Path, demo_store: DemoStore
 ) -> None:
-    store = _demo_store(app, tmp_path)
+    store = _demo_store(app, tmp_path, demo_store)
     first = to_signature(api)
     assert api.complete(CHAIRMAN, first, "approve").status_code == 200
     process_id = api.get(f"/api/v1/tasks/{first}", CHAIRMAN).json["process_id"]
@@ -77,9 +75,9 @@ def test_a_revoked_signer_cannot_sign_and_what_they_signed_is_no_longer_valid(
 
 
 def test_an_expired_certificate_cannot_sign_and_no_number_is_taken(
-    app: Flask, api: ApiClient, tmp_path: Path
+    app: Flask, api: ApiClient, tmp_path: Path, demo_store: DemoStore
 ) -> None:
-    store = _demo_store(app, tmp_path)
+    store = _demo_store(app, tmp_path, demo_store)
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     long_ago = _now() - dt.timedelta(days=800)
     old = issue_certificate(
@@ -105,9 +103,9 @@ def test_an_expired_certificate_cannot_sign_and_no_number_is_taken(
 
 
 def test_the_page_names_whose_certificate_was_revoked(
-    app: Flask, api: ApiClient, tmp_path: Path
+    app: Flask, api: ApiClient, tmp_path: Path, demo_store: DemoStore
 ) -> None:
-    store = _demo_store(app, tmp_path)
+    store = _demo_store(app, tmp_path, demo_store)
     assert revoke(store, user(CHAIRMAN), _now())
     task = to_signature(api)
     browser = Browser(app.test_client())
@@ -119,9 +117,9 @@ def test_the_page_names_whose_certificate_was_revoked(
 
 
 def test_a_signer_without_a_key_cannot_sign_and_no_number_is_taken(
-    app: Flask, api: ApiClient, tmp_path: Path
+    app: Flask, api: ApiClient, tmp_path: Path, demo_store: DemoStore
 ) -> None:
-    store = _demo_store(app, tmp_path)
+    store = _demo_store(app, tmp_path, demo_store)
     store.path(user(CHAIRMAN)).unlink()  # keys for everyone else, none for the Chairman
     task = to_signature(api)
     answer = api.complete(CHAIRMAN, task, "approve")

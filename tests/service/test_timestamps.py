@@ -22,10 +22,9 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from flask import Flask
 from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 
-from service.db.uow import UnitOfWork
-from service.documents.keys import Pkcs12Store, demo_ca, demo_keys
-from service.queries.directory import key_holders
+from service.documents.keys import Pkcs12Store, demo_ca
 from tests.conftest import ApiClient, render_documents
+from tests.service.conftest import STARTED, DemoStore, with_settings
 from tests.service.test_documents import CHAIRMAN, documents, to_signature
 
 
@@ -56,8 +55,15 @@ def _tsa_certificate(directory: Path) -> tuple[rsa.RSAPrivateKey, x509.Certifica
 
 
 @pytest.fixture
-def local_tsa(tmp_path: Path) -> Iterator[LocalTsa]:
-    key, cert = _tsa_certificate(tmp_path / "pki")
+def signing_keys(app: Flask, tmp_path: Path, demo_store: DemoStore) -> Pkcs12Store:
+    """The demo's keys, in this test's folder."""
+    store, _ = demo_store(app, tmp_path / "pki", STARTED)
+    return store
+
+
+@pytest.fixture
+def local_tsa(signing_keys: Pkcs12Store) -> Iterator[LocalTsa]:
+    key, cert = _tsa_certificate(signing_keys.directory)  # from the signers' CA
     authority = DummyTimeStamper(
         tsa_cert=asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER)),
         tsa_key=keys.PrivateKeyInfo.load(
@@ -94,20 +100,14 @@ def local_tsa(tmp_path: Path) -> Iterator[LocalTsa]:
     thread.join()
 
 
-def _configure(app: Flask, tmp_path: Path, tsa_url: str) -> None:
-    store = Pkcs12Store(tmp_path / "pki", b"demo")
-    holders = key_holders(UnitOfWork(app.extensions["session_factory"]))
-    demo_keys(store, holders, dt.datetime.now(dt.UTC))
-    settings = app.extensions["settings"]
-    app.extensions["settings"] = dataclasses.replace(
-        settings, pki_dir=store.directory, tsa_url=tsa_url
-    )
+def _configure(app: Flask, store: Pkcs12Store, tsa_url: str) -> None:
+    with_settings(app, pki_dir=store.directory, tsa_url=tsa_url)
 
 
 def test_each_signature_carries_the_authoritys_timestamp(
-    app: Flask, api: ApiClient, tmp_path: Path, local_tsa: LocalTsa
+    app: Flask, api: ApiClient, signing_keys: Pkcs12Store, local_tsa: LocalTsa
 ) -> None:
-    _configure(app, tmp_path, local_tsa.url)
+    _configure(app, signing_keys, local_tsa.url)
     task = to_signature(api)
     assert api.complete(CHAIRMAN, task, "approve").status_code == 200
     process_id = api.get(f"/api/v1/tasks/{task}", CHAIRMAN).json["process_id"]
@@ -129,9 +129,10 @@ def test_each_signature_carries_the_authoritys_timestamp(
 
 
 def test_an_authority_that_does_not_answer_leaves_the_job_for_a_retry(
-    app: Flask, api: ApiClient, tmp_path: Path
+    app: Flask, api: ApiClient, signing_keys: Pkcs12Store
 ) -> None:
-    _configure(app, tmp_path, "http://127.0.0.1:9/tsa")  # the discard port: nobody listens
+    nobody = "http://127.0.0.1:9/tsa"  # the discard port: nobody listens
+    _configure(app, signing_keys, nobody)
     task = to_signature(api)
     assert api.complete(CHAIRMAN, task, "approve").status_code == 200
     report = render_documents(app)
