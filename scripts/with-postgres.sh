@@ -13,6 +13,7 @@
 # runs CMD, then always stops the server and deletes everything it created.
 # Exits with CMD's exit code. A test can restart the server with:
 #   $PG_RUN_AS pg_ctl -D "$PG_CTL_DATA" -l "$PG_LOG" -w restart
+# The cluster lives in /dev/shm when that is a tmpfs with room (PG_TMPDIR=DIR: in DIR).
 #
 # If initdb cannot be found, CMD runs without a server (PostgreSQL tests skip).
 set -euo pipefail
@@ -67,6 +68,16 @@ if [[ "$(id -u)" -eq 0 ]]; then
     fi
     # root's TMPDIR may be unreadable for that user; /tmp is always traversable.
     tmp_parent=/tmp
+fi
+
+# A throwaway cluster is best in memory: on this project's ext4 disks each CREATE DATABASE
+# (one per PostgreSQL test) costs 0.3 s of CPU, on tmpfs 13 ms. /dev/shm when it is a
+# writable tmpfs with 2 GB free (PG_TMPDIR chooses another place).
+if [[ -n "${PG_TMPDIR:-}" ]]; then
+    tmp_parent="$PG_TMPDIR"
+elif [[ "$(stat -f -c %T /dev/shm 2>/dev/null)" == tmpfs && -w /dev/shm ]] &&
+    (( $(df -Pk /dev/shm | awk 'NR == 2 { print $4 }') > 2 * 1024 * 1024 )); then
+    tmp_parent=/dev/shm  # world-writable and traversable, as /tmp is
 fi
 
 # --- temp dir and cleanup -------------------------------------------------
