@@ -51,6 +51,7 @@ from benchmarks.completion import Client, make_service, percentile
 from benchmarks.statements import UNIT, Counter, Walker, data_for
 from service.cli import BPMN
 from service.db.models import Task
+from service.db.uow import UnitOfWork
 from service.operations.cascade import REQUIRED_ROLES, message
 from tests.gunicorn_server import Gunicorn
 from workflows.runtime import Runtime
@@ -142,8 +143,10 @@ class PeerWalker(Walker):
     def whose_turn(self, process_id: int) -> tuple[int, int, str] | None:
         """The open task of the process (id, agency, role), read outside the timing."""
         began = time.perf_counter()
-        with self.factory() as session:
-            row = session.execute(_OPEN_TASK, {"instance": process_id}).first()
+        # a read ending in COMMIT, as the service's: in process it shares the service's pool,
+        # and a ROLLBACK makes psycopg forget the connection's prepared statements
+        with UnitOfWork(self.factory, write=False).connection() as connection:
+            row = connection.execute(_OPEN_TASK, {"instance": process_id}).first()
         found = None if row is None else (row.id, row.agency_id, row.role)
         key = None if found is None else self.token(found[1], found[2])
         self.aside += time.perf_counter() - began
