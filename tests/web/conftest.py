@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from itsdangerous import URLSafeTimedSerializer
 from werkzeug.datastructures import MultiDict
 from werkzeug.test import TestResponse
 
@@ -16,6 +17,19 @@ from service.cli import DEMO_PASSWORD
 from tests.conftest import SECOND_FACTOR_USERS, fresh_code
 
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def form_token(page: str) -> str | None:
+    """The CSRF token of the first form on `page`."""
+    found = _TOKEN.search(page)
+    return None if found is None else found.group(1)
+
+
+def token_secret(app: Flask, token: str) -> str:
+    """What a form token stands for: the session's CSRF secret. The token's text also carries
+    the second it was signed in, so two pages of one session may show different texts."""
+    key = app.config.get("WTF_CSRF_SECRET_KEY") or app.secret_key
+    return str(URLSafeTimedSerializer(key, salt="wtf-csrf-token").loads(token))
 
 
 def flatten(data: Any, prefix: str = "data") -> MultiDict[str, str]:

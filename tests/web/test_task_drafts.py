@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from service.db.models import TaskDraft
 from tests.conftest import PLAN_2023, ApiClient, FakeClock
-from tests.web.conftest import Browser, flatten
+from tests.web.conftest import Browser, flatten, form_token, token_secret
 
 POLICE, COLLEAGUE, FINANCE = (
     "thanhhoa.congan",
@@ -194,5 +194,8 @@ def test_a_form_whose_token_expired_comes_back_typed_and_unsaved(
     page = _text(answer)
     assert "Biểu mẫu đã hết hạn nên chưa có gì được gửi hay lưu" in page
     assert 'value="ba mươi"' in page  # as typed
-    assert f'value="{browser.token}"' in page and browser.token != stale  # a token that works
+    offered = form_token(page)  # a token that works: this session's, not the stale one's
+    assert offered is not None
+    assert token_secret(app, offered) == token_secret(app, browser.token)
+    assert token_secret(app, offered) != token_secret(app, stale)
     assert _drafts(app) == [] and api.only_task(POLICE)["id"] == task  # nothing changed
