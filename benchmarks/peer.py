@@ -19,6 +19,12 @@ same chain's completions by SpiffWorkflow alone (its own serializer, spec embedd
 complete → save, nothing else) and the p50's ratio to it, and the load average. Figures, not
 tests: nothing is asserted.
 
+    .venv/bin/python -m benchmarks.peer --plan-only [...]
+
+The province's plan only, the four-step chain the issue compared with SpiffArena's: draft,
+appraisal, award review and the signature (which numbers the plan, queues its documents and
+issues it to its one department, whose chain is not walked): four completions per chain.
+
     .venv/bin/python -m benchmarks.peer --in-process [--chains 20] [--database-url URL]
 
 The same walk through Flask's test client in this process, no server: completions/s, the
@@ -63,7 +69,7 @@ CLIENTS = (1, 4)
 DEADLINES = {"deadline_result": "2030-08-21T00:00:00+07:00"}
 
 
-def spiff_alone(repeat: int) -> tuple[float, int]:
+def spiff_alone(repeat: int, plan_only: bool = False) -> tuple[float, int]:
     """Median ms of SpiffWorkflow's load → complete → save over the chain's completions, and
     how many completions a chain has. The walk itself runs on `Runtime`; each step is timed on
     a copy dumped with SpiffWorkflow's own serializer (the engine's plain cost, as in
@@ -100,6 +106,8 @@ def spiff_alone(repeat: int) -> tuple[float, int]:
     for _ in range(repeat):
         province = Runtime.start(definition, list(definition.roles), now)
         walk(province)  # to the signature, which issues the plan
+        if plan_only:
+            continue
         unit = Runtime.start(definition, list(REQUIRED_ROLES), now)
         walk(unit)  # the department's plan and signature; it addresses nobody
         release(unit)
@@ -115,8 +123,15 @@ class PeerWalker(Walker):
     """The statements benchmark's walk, over one HTTP connection to a server, timed; without a
     port, through the app's test client in this process, each request timed by its kind."""
 
-    def __init__(self, app: Any, port: int | None, keys: dict[tuple[int, str], str]) -> None:
+    def __init__(
+        self,
+        app: Any,
+        port: int | None,
+        keys: dict[tuple[int, str], str],
+        plan_only: bool = False,
+    ) -> None:
         super().__init__(app, Counter(app.extensions["db_engine"]), [])
+        self.plan_only = plan_only  # the province's four steps only, not the units' chain
         self.keys = keys  # shared by the clients: one token per (agency, role)
         self.connection = None if port is None else Client(port)
         self.cycles: list[float] = []  # ms of each list → open → submit
@@ -177,10 +192,16 @@ class PeerWalker(Walker):
             province = self.call("POST", "/processes", province_key, body)["id"]
             self.starts.append((time.perf_counter() - start) * 1000)
             self.walk(province, [UNIT])
+            if self.plan_only:  # signed and issued: the four-step chain ends here
+                continue
             (unit,) = self.call("GET", f"/processes/{province}/children", province_key)
             self.walk(unit["process_id"], [])
             self.walk(province, [])
         return time.perf_counter() - began - self.aside
+
+
+def _shape(plan_only: bool) -> str:
+    return "four-step plan chains" if plan_only else "whole chains"
 
 
 def _kind(method: str, path: str) -> str:
@@ -189,14 +210,14 @@ def _kind(method: str, path: str) -> str:
     return " ".join((method, "/".join("{id}" if p.isdigit() else p for p in parts)))
 
 
-def in_process(chains: int, database_url: str | None) -> None:
+def in_process(chains: int, database_url: str | None, plan_only: bool = False) -> None:
     """Walk `chains` chains through the test client after one untimed, and print the figures
     of the module's second form."""
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
         url = database_url or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
         app, _factory, police = make_service(url)
-        walker = PeerWalker(app, None, {})
+        walker = PeerWalker(app, None, {}, plan_only)
         walker.chains(1, police)
         walker.cycles.clear()
         walker.kinds.clear()
@@ -211,7 +232,7 @@ def in_process(chains: int, database_url: str | None) -> None:
         calls = pstats.Stats(walker.profile).total_calls  # type: ignore[attr-defined]
         app.extensions["db_engine"].dispose()
     print(
-        f"database: {url.split(':')[0]}; in process, {chains} whole chains; load average "
+        f"database: {url.split(':')[0]}; in process, {chains} {_shape(plan_only)}; load average "
         f"(1 min) {load_before[0]:.1f} before, {os.getloadavg()[0]:.1f} after, on "
         f"{os.cpu_count()} cores"
     )
@@ -236,12 +257,18 @@ _OPEN_TASK = (
 
 
 def run_clients(
-    app: Any, port: int, clients: int, count: int, police: Any, keys: dict[tuple[int, str], str]
+    app: Any,
+    port: int,
+    clients: int,
+    count: int,
+    police: Any,
+    keys: dict[tuple[int, str], str],
+    plan_only: bool = False,
 ) -> tuple[float, list[float], list[float]]:
     """`clients` peers at once, each on its own connection walking `count` chains after one
     untimed chain (a worker's first requests load what it caches: not what a peer waits for
     day to day). Completions/s over all of them, every cycle's ms, every start's ms."""
-    walkers = [PeerWalker(app, port, keys) for _ in range(clients)]
+    walkers = [PeerWalker(app, port, keys, plan_only) for _ in range(clients)]
     for walker in walkers:  # the warm-up: every client's connection, so every worker it reaches
         walker.chains(1, police)
         walker.cycles.clear()
@@ -266,12 +293,17 @@ def main() -> None:
     parser.add_argument("--clients", type=int, nargs="*", default=list(CLIENTS))
     parser.add_argument("--workers", type=int, nargs="*", default=list(WORKERS))
     parser.add_argument("--in-process", action="store_true", help="no server: the test client")
+    parser.add_argument(
+        "--plan-only",
+        action="store_true",
+        help="the province's plan only: draft, appraisal, award review, signature",
+    )
     args = parser.parse_args()
     if args.in_process:
-        in_process(args.chains, args.database_url)
+        in_process(args.chains, args.database_url, args.plan_only)
         return
     load_before = os.getloadavg()
-    spiff_ms, steps = spiff_alone(repeat=20)
+    spiff_ms, steps = spiff_alone(repeat=20, plan_only=args.plan_only)
     runs = {}
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
@@ -283,14 +315,15 @@ def main() -> None:
             try:
                 for clients in args.clients:
                     runs[workers, clients] = run_clients(
-                        app, server.port, clients, args.chains, police, keys
+                        app, server.port, clients, args.chains, police, keys, args.plan_only
                     )
             finally:
                 server.stop()
         app.extensions["db_engine"].dispose()
     load_after = os.getloadavg()
     print(
-        f"database: {url.split(':')[0]}; {args.chains} whole chains of {steps} completions per "
+        f"database: {url.split(':')[0]}; {args.chains} {_shape(args.plan_only)} of {steps} "
+        "completions per "
         f"client, after one untimed; load average (1 min) {load_before[0]:.1f} before, "
         f"{load_after[0]:.1f} after, on {os.cpu_count()} cores"
     )
