@@ -46,9 +46,9 @@ _I = ProcessInstance.__table__
 def _view(task: Any) -> tuple[Any, ...]:
     """A TaskView's columns of `task` (the task table or an alias), in `_fields`' order (the
     plan's title comes from `_I`, joined by the caller). The names of its agency and of the
-    users it names are subqueries, not joins: PostgreSQL plans a statement of 11 joined
-    tables in 2.4 ms (a task's view with its plan's last task, when not prepared), of 5 in
-    a fraction of that, and each subquery is one primary-key lookup."""
+    users it names are subqueries, not joins: PostgreSQL planned the task view with its
+    plan's last task, 11 joined tables, in 2.5 ms whenever it had no generic plan for it; with
+    3 joined tables it plans it in 0.7 ms, and each subquery is one primary-key lookup."""
     return (
         task.c.id,
         task.c.instance_id,
