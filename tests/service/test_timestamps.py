@@ -100,14 +100,10 @@ def local_tsa(signing_keys: Pkcs12Store) -> Iterator[LocalTsa]:
     thread.join()
 
 
-def _configure(app: Flask, store: Pkcs12Store, tsa_url: str) -> None:
-    with_settings(app, pki_dir=store.directory, tsa_url=tsa_url)
-
-
 def test_each_signature_carries_the_authoritys_timestamp(
     app: Flask, api: ApiClient, signing_keys: Pkcs12Store, local_tsa: LocalTsa
 ) -> None:
-    _configure(app, signing_keys, local_tsa.url)
+    with_settings(app, pki_dir=signing_keys.directory, tsa_url=local_tsa.url)
     task = to_signature(api)
     assert api.complete(CHAIRMAN, task, "approve").status_code == 200
     process_id = api.get(f"/api/v1/tasks/{task}", CHAIRMAN).json["process_id"]
@@ -132,7 +128,7 @@ def test_an_authority_that_does_not_answer_leaves_the_job_for_a_retry(
     app: Flask, api: ApiClient, signing_keys: Pkcs12Store
 ) -> None:
     nobody = "http://127.0.0.1:9/tsa"  # the discard port: nobody listens
-    _configure(app, signing_keys, nobody)
+    with_settings(app, pki_dir=signing_keys.directory, tsa_url=nobody)
     task = to_signature(api)
     assert api.complete(CHAIRMAN, task, "approve").status_code == 200
     report = render_documents(app)
