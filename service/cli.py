@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import multiprocessing
+import os
 import signal
 import time
 import tomllib
@@ -297,10 +298,22 @@ def scheduler(once: bool, interval: int, checkpoint_minutes: int | None) -> None
     help="Units of a plan issued per transaction.",
 )
 @click.option(
+    "--nice",
+    default=10,
+    show_default=True,
+    help="How much lower than the web server's the workers' CPU priority is (0: the same).",
+)
+@click.option(
     "--once", is_flag=True, help="Issue every plan and render every document due now, then exit."
 )
 def render_worker(
-    processes: int, batch: int, interval: float, lease: int, units_per_batch: int, once: bool
+    processes: int,
+    batch: int,
+    interval: float,
+    lease: int,
+    units_per_batch: int,
+    nice: int,
+    once: bool,
 ) -> None:
     """Render signed documents (DOCX, PDF) and record their hashes in the audit log; issue
     plans signed to many units (APP_FANOUT_INLINE_MAX) to them, a batch per transaction.
@@ -308,7 +321,13 @@ def render_worker(
     Several processes (and machines, on PostgreSQL) may run at once: each takes its own jobs.
     A job whose worker was killed is taken again when its lease expires. SIGTERM or SIGINT
     stops after the batch in hand.
+
+    A document takes about half a second of CPU to render and nobody waits on it; a request
+    does, so the workers yield the CPU to the web server's (children inherit the priority).
+    `--once` keeps the caller's priority: it is a drain the caller waits on.
     """
+    if not once:
+        os.nice(max(nice, 0))  # a process may lower its priority, not raise it
     if once or processes <= 1:
         _render_loop(batch, interval, lease, units_per_batch, once)
         return
