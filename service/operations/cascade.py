@@ -134,22 +134,36 @@ def unit_deadlines(document: dict[str, Any]) -> dict[str, str]:
     }
 
 
+def addressed_agencies(
+    session: Session, instance: ProcessInstance, inline_max: int = INLINE_MAX
+) -> dict[str, Agency] | None:
+    """The units a plan is addressed to, by code, read once for its signing: its document names
+    them and `issue_plan` starts them. None beyond `inline_max` units: the fan-out job reads
+    them in batches (and the document only their names)."""
+    codes: list[str] = instance.document.get("addressed_units", [])
+    if len(codes) > inline_max:
+        return None
+    if not codes:
+        return {}
+    return {a.code: a for a in session.scalars(select(Agency).where(Agency.code.in_(codes)))}
+
+
 def issue_plan(
     session: Session,
     instance: ProcessInstance,
-    runtime: Runtime,
     actor: Actor,
     now: datetime,
-    inline_max: int = INLINE_MAX,
+    units: Mapping[str, Agency] | None,
 ) -> int:
     """Start one child instance per addressed unit and open the plan's report rounds; how many
     units it goes to (started now, or queued for the fan-out job).
 
-    Beyond `inline_max` units, a fan-out job takes the units instead, for the worker to start
-    in batches; the rounds count every unit from now, so none closes before the last starts.
+    `units` are `addressed_agencies`; None: a fan-out job takes the units instead, for the
+    worker to start in batches. The rounds count every unit from now, so none closes before the
+    last starts.
     """
     codes: list[str] = instance.document.get("addressed_units", [])
-    if len(codes) > inline_max:
+    if units is None:
         session.add(
             FanoutJob(
                 instance_id=instance.id,
@@ -162,8 +176,7 @@ def issue_plan(
         )
         count = len(codes)
     else:
-        by_code = {a.code: a for a in session.scalars(select(Agency).where(Agency.code.in_(codes)))}
-        count = len(start_units(session, instance, [by_code[code] for code in codes], actor, now))
+        count = len(start_units(session, instance, [units[code] for code in codes], actor, now))
     rounds = [
         {"instance_id": instance.id, "round": r, "open": count}
         for r in engine_definition(instance.definition).report_rounds

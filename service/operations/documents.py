@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
@@ -181,12 +182,14 @@ def issue_document(
     actor: Actor,
     now: datetime,
     report: dict[str, Any] | None = None,
+    units: Mapping[str, Agency] | None = None,
 ) -> Issued:
     """Number the document a signing completes, freeze its content, and queue its rendering.
 
     A plan (KH) when `report` is None, else the report (BC) of the task's round. The content is
     what the files will show, taken from the directory now: renaming an agency later does not
-    change a signed document.
+    change a signed document. `units`: the plan's addressed units, if the caller has read them
+    (cascade.addressed_agencies), else the document reads their names.
     """
     kind = "KH" if report is None else "BC"
     # the agencies the document names from this plan (signer, level, drafter, bound bodies,
@@ -199,7 +202,10 @@ def issue_document(
     issuer = _issuer(agency, instance.document.get("issuer") if report is None else None)
     number = take_number(session, agency.id, day.year, issuer.symbol(kind))
     signing = Signing(number, day, actor.full_name, task.signing_mark)
-    document = official_document(session, instance, agency, signing, report, task.report_round)
+    names = None if units is None else {code: unit.name for code, unit in units.items()}
+    document = official_document(
+        session, instance, agency, signing, report, task.report_round, names
+    )
     row = {
         "instance_id": instance.id,
         "task_id": task.id,
@@ -266,15 +272,19 @@ def official_document(
     signing: Signing,
     report: dict[str, Any] | None = None,
     round_: str | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> OfficialDocument:
-    """The plan (or, given a report, the report) as `agency` issues it; a draft has no number."""
+    """The plan (or, given a report, the report) as `agency` issues it; a draft has no number.
+    `names`: the addressed units' names by code, if the caller has them."""
     plan = instance.document
     issuer = _issuer(agency, plan.get("issuer") if report is None else None)
     if signing.signer:
         signing = replace(signing, position=signer_position(agency, issuer, signing.mark))
     if report is None:
         units = plan.get("addressed_units", [])
-        names = dict(session.connection().execute(_NAMES, {"codes": units}).all()) if units else {}
+        if names is None:
+            found = session.connection().execute(_NAMES, {"codes": units}) if units else ()
+            names = {code: name for code, name in found}
         recipients = plan_recipients(session, instance, [names[c] for c in units if c in names])
         return plan_document(issuer, plan, signing, recipients, plan_grounds(session, instance))
     round_ = round_ or "result"

@@ -23,6 +23,7 @@ from service.errors import Conflict, Forbidden, Invalid, Message, NotFound
 from service.operations.actors import Actor, Grant
 from service.operations.cascade import (
     INLINE_MAX,
+    addressed_agencies,
     engine_deadlines,
     issue_plan,
     release_finished_rounds,
@@ -279,16 +280,18 @@ def _complete_task(
             signed = kind.signs_plan and decision == Decision.APPROVE
             issued = None
             reached = 0
+            issuing = signed and instance.issued_at is None and definition.report_rounds
+            units = addressed_agencies(uow.session, instance, inline_max) if issuing else None
             if signed:
-                issued = issue_document(uow.session, instance, task, actor, now)
+                issued = issue_document(uow.session, instance, task, actor, now, units=units)
             elif report is not None:
                 issued = issue_document(uow.session, instance, task, actor, now, report=report)
                 reached = 1 if instance.parent_id is not None else 0
             # signed: issue it to its units, even when its report deadline has passed already
             # (the engine has then fired the timer, and the standing body consolidates at once)
             opened = None  # the rounds opened now, and how many units each waits for
-            if signed and instance.issued_at is None and definition.report_rounds:
-                reached = issue_plan(uow.session, instance, runtime, actor, now, inline_max)
+            if issuing:
+                reached = issue_plan(uow.session, instance, actor, now, units)
                 opened = dict.fromkeys(definition.report_rounds, reached)
             release_finished_rounds(uow.session, instance, runtime, now, opened)
             save_runtime(uow.session, instance, runtime, now)

@@ -110,6 +110,7 @@ EXEMPT: dict[str, str] = {
     "audit.latest_checkpoint": READ,
     "audit.verify": READ + " (and every case runs it)",
     "audit.verify_log": READ,
+    "cascade.addressed_agencies": READ,
     "cascade.engine_deadlines": PURE,
     "cascade.message": PURE,
     "cascade.unit_deadlines": PURE,
