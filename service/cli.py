@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import itertools
 import json
 import multiprocessing
-import os
 import signal
 import time
 import tomllib
@@ -24,7 +24,7 @@ from service.db.base import utcnow
 from service.db.migrate import upgrade
 from service.db.models import ProcessInstance, RenderJob
 from service.db.roles import grant_app_role
-from service.db.session import DATABASE_AWAY
+from service.db.session import DATABASE_AWAY, checkpoint_wal
 from service.db.uow import UnitOfWork
 from service.demo import bac_giang, campaigns
 from service.documents.keys import (
@@ -247,9 +247,11 @@ def scheduler(once: bool, interval: int, checkpoint_minutes: int | None) -> None
     config = current_app.config
     minutes = config["CHECKPOINT_MINUTES"] if checkpoint_minutes is None else checkpoint_minutes
     pause = 0.0  # while the database is away: seconds waited before the next try
+    gc.freeze()  # what is loaded now stays: see the render worker's
     for _ in itertools.count(1):
         try:
             report = tick(_uow, current_app.extensions["mailer"], compute_figures)
+            checkpoint_wal(current_app.extensions["db_engine"])
         except DATABASE_AWAY as err:
             if once:
                 raise
@@ -301,7 +303,7 @@ def scheduler(once: bool, interval: int, checkpoint_minutes: int | None) -> None
     "--nice",
     default=10,
     show_default=True,
-    help="How much lower than the web server's the workers' CPU priority is (0: the same).",
+    help="How much lower than the web server's the renderings' CPU priority is (0: the same).",
 )
 @click.option(
     "--once", is_flag=True, help="Issue every plan and render every document due now, then exit."
@@ -323,13 +325,13 @@ def render_worker(
     stops after the batch in hand.
 
     A document takes about half a second of CPU to render and nobody waits on it; a request
-    does, so the workers yield the CPU to the web server's (children inherit the priority).
-    `--once` keeps the caller's priority: it is a drain the caller waits on.
+    does, so the renderings yield the CPU to the web server's (`--nice`; not the transactions,
+    which hold the database's write turn). `--once` keeps the caller's priority: it is a drain
+    the caller waits on.
     """
-    if not once:
-        os.nice(max(nice, 0))  # a process may lower its priority, not raise it
+    nice = 0 if once else max(nice, 0)  # a thread may lower its priority, not raise it
     if once or processes <= 1:
-        _render_loop(batch, interval, lease, units_per_batch, once)
+        _render_loop(batch, interval, lease, units_per_batch, nice, once)
         return
     app = current_app._get_current_object()  # type: ignore[attr-defined]  # for the children
     app.extensions["db_engine"].dispose()  # no connection crosses the fork
@@ -349,7 +351,7 @@ def render_worker(
     for _ in range(processes):
         children.append(
             context.Process(
-                target=_render_child, args=(app, batch, interval, lease, units_per_batch)
+                target=_render_child, args=(app, batch, interval, lease, units_per_batch, nice)
             )
         )
         children[-1].start()
@@ -358,7 +360,7 @@ def render_worker(
             if not child.is_alive() and not stopping:
                 click.echo(f"render worker {child.pid} exited ({child.exitcode}): restarting")
                 children[index] = context.Process(
-                    target=_render_child, args=(app, batch, interval, lease, units_per_batch)
+                    target=_render_child, args=(app, batch, interval, lease, units_per_batch, nice)
                 )
                 children[index].start()
         time.sleep(1)
@@ -366,13 +368,17 @@ def render_worker(
         child.join()
 
 
-def _render_child(app: Flask, batch: int, interval: float, lease: int, units: int) -> None:
+def _render_child(
+    app: Flask, batch: int, interval: float, lease: int, units: int, nice: int
+) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which stops us
     with app.app_context():
-        _render_loop(batch, interval, lease, units, once=False)
+        _render_loop(batch, interval, lease, units, nice, once=False)
 
 
-def _render_loop(batch: int, interval: float, lease: int, units: int, once: bool) -> None:
+def _render_loop(
+    batch: int, interval: float, lease: int, units: int, nice: int, once: bool
+) -> None:
     stopping = False
 
     def stop(signum: int, frame: FrameType | None) -> None:
@@ -389,10 +395,14 @@ def _render_loop(batch: int, interval: float, lease: int, units: int, once: bool
     if keys is not None and tsa is not None:
         signing += f", timestamped by {settings.tsa_url}"
     click.echo(f"render worker {name}: ready, {signing}")
+    # what is loaded now stays: full collections would walk it each time, 150 ms with the
+    # database's write turn possibly held (see gunicorn.conf.py's pre_fork)
+    gc.freeze()
     pause = 0.0  # while the database is away: seconds waited before the next try
     while not stopping:
         try:
-            busy = _render_pass(name, batch, lease, units, keys, tsa)
+            busy = _render_pass(name, batch, lease, units, keys, tsa, nice)
+            checkpoint_wal(current_app.extensions["db_engine"])  # a pass takes 1–2 s at most
         except DATABASE_AWAY as err:
             if once:
                 raise
@@ -407,7 +417,13 @@ def _render_loop(batch: int, interval: float, lease: int, units: int, once: bool
 
 
 def _render_pass(
-    name: str, batch: int, lease: int, units: int, keys: KeyStore | None, tsa: TimeStamper | None
+    name: str,
+    batch: int,
+    lease: int,
+    units: int,
+    keys: KeyStore | None,
+    tsa: TimeStamper | None,
+    nice: int,
 ) -> bool:
     """One look at each queue: a batch of units to issue, then documents to render (neither
     queue starves the other). True when something was done: more may be due."""
@@ -427,6 +443,7 @@ def _render_pass(
             lease=timedelta(seconds=lease),
             keys=keys,
             tsa=tsa,
+            nice=nice,
         )
         if report.rendered or report.failed or report.dropped:
             click.echo(

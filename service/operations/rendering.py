@@ -19,6 +19,7 @@ import socket
 import traceback
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -252,17 +253,40 @@ def run_job(
     taken: Taken,
     keys: KeyStore | None = None,
     tsa: TimeStamper | None = None,
+    nice: int = 0,
 ) -> RenderReport:
     """Render one taken job and store it, or record why it failed (a time-stamping authority
-    that does not answer too: the job is retried later)."""
+    that does not answer too: the job is retried later). With `nice`, the rendering runs in a
+    thread of that much lower CPU priority (see `_rendered`)."""
     try:
-        files = render(taken, keys, tsa=tsa)
+        files = _rendered(nice, taken, keys, tsa)
     except Exception:  # any error of the layout or the libraries: retried later
         fail(new_uow(), taken, traceback.format_exc())
         return RenderReport(failed=1)
     if store(new_uow, taken, files):
         return RenderReport(rendered=1)
     return RenderReport(dropped=1)
+
+
+def _rendered(nice: int, taken: Taken, keys: KeyStore | None, tsa: TimeStamper | None) -> Files:
+    """`render`, in a thread `nice` steps lower in CPU priority when `nice` is positive.
+
+    A document costs about half a second of CPU and nobody waits on it, while a request has
+    someone waiting: the rendering yields the CPU to the web server's workers. Only the
+    rendering: taking and storing a job hold the database's write turn (on SQLite, for every
+    process), and a low-priority holder would keep the requests waiting for it. Linux gives
+    each thread its own priority (nice(2) applies to the calling thread), so the transactions,
+    in the calling thread, keep theirs.
+    """
+    if nice <= 0:
+        return render(taken, keys, tsa=tsa)
+
+    def lowered() -> Files:
+        os.nice(nice)
+        return render(taken, keys, tsa=tsa)
+
+    with ThreadPoolExecutor(1, thread_name_prefix="render") as pool:
+        return pool.submit(lowered).result()
 
 
 def render_pending(
@@ -274,8 +298,10 @@ def render_pending(
     lease: timedelta = LEASE,
     keys: KeyStore | None = None,
     tsa: TimeStamper | None = None,
+    nice: int = 0,
 ) -> RenderReport:
-    """Render due jobs, `batch` taken at a time, until none is due or `limit` were taken.
+    """Render due jobs, `batch` taken at a time, until none is due or `limit` were taken;
+    each rendering `nice` steps lower in CPU priority (`_rendered`).
 
     What the worker processes run in a loop; tests call it to run pending jobs in process.
     """
@@ -286,7 +312,7 @@ def render_pending(
         if not taken:
             break
         for job in taken:
-            report = run_job(new_uow, job, keys, tsa)
+            report = run_job(new_uow, job, keys, tsa, nice)
             rendered += report.rendered
             failed += report.failed
             dropped += report.dropped

@@ -233,7 +233,7 @@ def test_the_worker_process_survives_a_sigkill(
         "APP_INSTANCE_DIR": str(tmp_path),
     }
     command = [sys.executable, "-m", "flask", "--app", "service", "render-worker"]
-    # the suite keeps both cores busy: at its default lower priority the worker would crawl
+    # the suite keeps both cores busy: at their default lower priority renderings would crawl
     command += ["--interval", "0.05", "--units-per-batch", "1", "--nice", "0"]
     log = (tmp_path / "worker.log").open("w")
     first = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=log)  # noqa: S603

@@ -132,6 +132,33 @@ def test_a_signing_answers_before_its_documents_exist_and_the_worker_makes_them(
     assert actions.index("document_issued") < actions.index("document_rendered") == len(actions) - 1
 
 
+def test_documents_render_at_a_lower_priority_and_their_jobs_are_stored_at_ours(
+    app: Flask, api: ApiClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker's rendering yields the CPU to requests; taking and storing the job, which
+    hold the database's write turn, keep the caller's priority (Linux: per thread)."""
+    sign(api)
+    ours = os.getpriority(os.PRIO_PROCESS, 0)  # this thread's
+    seen: dict[str, int] = {}
+    real_render, real_store = rendering.render, rendering.store
+
+    def render(*args: Any, **kwargs: Any) -> rendering.Files:
+        seen["render"] = os.getpriority(os.PRIO_PROCESS, 0)
+        return real_render(*args, **kwargs)
+
+    def store(*args: Any, **kwargs: Any) -> bool:
+        seen["store"] = os.getpriority(os.PRIO_PROCESS, 0)
+        return real_store(*args, **kwargs)
+
+    monkeypatch.setattr(rendering, "render", render)
+    monkeypatch.setattr(rendering, "store", store)
+    assert render_pending(uows(app), nice=5) == rendering.RenderReport(rendered=1)
+    assert seen == {"render": min(ours + 5, 19), "store": ours}
+    assert os.getpriority(os.PRIO_PROCESS, 0) == ours
+    ((document, _job),) = rows(app)
+    assert document.state == "ready" and document.pdf is not None
+
+
 def test_the_content_is_frozen_at_signing(app: Flask, api: ApiClient) -> None:
     """Renaming the issuer after the signing does not change the signed document."""
     sign(api)
@@ -257,7 +284,7 @@ def test_the_worker_process_survives_a_sigkill(
         "APP_INSTANCE_DIR": str(tmp_path),
     }
     command = [sys.executable, "-m", "flask", "--app", "service", "render-worker"]
-    # the suite keeps both cores busy: at its default lower priority the worker would crawl
+    # the suite keeps both cores busy: at their default lower priority renderings would crawl
     command += ["--interval", "0.1", "--lease", "1", "--nice", "0"]
 
     def job() -> RenderJob:
