@@ -11,13 +11,17 @@ head's signature), then the province's report and its signature: ten completions
 completion the client lists the process's tasks (`GET /tasks?process=`), opens the task and
 submits it. Who acts next is read from the database, and that look is left out of the time, as
 a peer would know whose turn it is. Each client first walks one chain untimed: a worker's first
-requests load what it then keeps (locale data, parsed diagrams, statement caches).
+requests load what it then keeps (locale data, parsed diagrams, statement caches). The render
+worker runs beside the server, as scripts/run.sh and serve.sh start it (its lower CPU priority
+included), rendering the signed documents on the same cores; `--without-renderer` leaves it out.
 
 Printed: completions/s over the walks (starting each plan and reading its unit included),
 p50/p95/p99 of one list → open → submit and the p99's ratio to the p50, the p50 of a start, the
 same chain's completions by SpiffWorkflow alone (its own serializer, spec embedded: load →
-complete → save, nothing else) and the p50's ratio to it, and the load average. Figures, not
-tests: nothing is asserted.
+complete → save, nothing else) and the p50's ratio to it, and the load average; then the
+signings' p50 (the steps that number a document: a plan's, a report's) against the other
+steps', both of the whole cycle and of the submit alone. Figures, not tests: nothing is
+asserted.
 
     .venv/bin/python -m benchmarks.peer --plan-only [...]
 
@@ -44,6 +48,7 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -53,12 +58,13 @@ from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from sqlalchemy import bindparam, select
 
-from benchmarks.completion import Client, make_service, percentile
+from benchmarks.completion import Client, RenderWorker, make_service, percentile
 from benchmarks.statements import UNIT, Counter, Walker, data_for
 from service.cli import BPMN
 from service.db.models import Task
 from service.db.uow import UnitOfWork
 from service.operations.cascade import REQUIRED_ROLES, message
+from service.steps import kind_of
 from tests.gunicorn_server import Gunicorn
 from workflows.runtime import Runtime
 from workflows.specs import load_definition
@@ -135,10 +141,18 @@ class PeerWalker(Walker):
         self.keys = keys  # shared by the clients: one token per (agency, role)
         self.connection = None if port is None else Client(port)
         self.cycles: list[float] = []  # ms of each list → open → submit
+        self.posts: list[float] = []  # ms of each submit alone
+        self.signing: list[bool] = []  # whether each cycle was a signing (numbers a document)
         self.starts: list[float] = []  # ms of each POST /processes
         self.kinds: dict[str, list[float]] = {}  # in process: ms of each request, by its kind
         self.profile: cProfile.Profile | None = None  # in process: counts the requests' calls
         self.aside = 0.0  # seconds spent finding whose turn: the harness's, not the peer's
+
+    def reset(self) -> None:
+        """Forget what was timed (after the untimed warm-up)."""
+        for timed in (self.cycles, self.posts, self.signing, self.starts):
+            timed.clear()
+        self.kinds.clear()
 
     def call(self, method: str, path: str, key: str, body: Any = None) -> Any:
         if self.connection is not None:
@@ -177,8 +191,13 @@ class PeerWalker(Walker):
             opened = self.call("GET", f"/tasks/{task_id}", key)
             decision, data = data_for(opened["form"], opened["document"], units)
             body = {"decision": decision, "data": data}
+            posted = time.perf_counter()
             self.call("POST", f"/tasks/{task_id}/complete", key, body)
-            self.cycles.append((time.perf_counter() - began) * 1000)
+            done = time.perf_counter()
+            self.cycles.append((done - began) * 1000)
+            self.posts.append((done - posted) * 1000)
+            kind = kind_of(opened["form"])
+            self.signing.append(kind.signs_plan or kind.signs_report)
 
     def chains(self, count: int, police: Any) -> float:
         """Walk `count` whole chains as Công an tỉnh starts them; seconds taken (each start
@@ -219,8 +238,7 @@ def in_process(chains: int, database_url: str | None, plan_only: bool = False) -
         app, _factory, police = make_service(url)
         walker = PeerWalker(app, None, {}, plan_only)
         walker.chains(1, police)
-        walker.cycles.clear()
-        walker.kinds.clear()
+        walker.reset()
         cpu = time.process_time()
         seconds = walker.chains(chains, police)
         cpu = time.process_time() - cpu
@@ -264,15 +282,14 @@ def run_clients(
     police: Any,
     keys: dict[tuple[int, str], str],
     plan_only: bool = False,
-) -> tuple[float, list[float], list[float]]:
+) -> Run:
     """`clients` peers at once, each on its own connection walking `count` chains after one
     untimed chain (a worker's first requests load what it caches: not what a peer waits for
     day to day). Completions/s over all of them, every cycle's ms, every start's ms."""
     walkers = [PeerWalker(app, port, keys, plan_only) for _ in range(clients)]
     for walker in walkers:  # the warm-up: every client's connection, so every worker it reaches
         walker.chains(1, police)
-        walker.cycles.clear()
-        walker.starts.clear()
+        walker.reset()
     ready = threading.Barrier(clients)
 
     def run(walker: PeerWalker) -> float:
@@ -282,8 +299,40 @@ def run_clients(
     with ThreadPoolExecutor(clients) as pool:
         seconds = list(pool.map(run, walkers))  # a client's failure is raised here
     cycles = [c for w in walkers for c in w.cycles]
-    starts = [s for w in walkers for s in w.starts]
-    return len(cycles) / max(seconds), cycles, starts
+    return Run(
+        len(cycles) / max(seconds),
+        cycles,
+        [s for w in walkers for s in w.starts],
+        [p for w in walkers for p in w.posts],
+        [s for w in walkers for s in w.signing],
+    )
+
+
+@dataclass(frozen=True)
+class Run:
+    """What one set-up printed: completions/s and the ms of every cycle, start and submit."""
+
+    per_second: float
+    cycles: list[float]
+    starts: list[float]
+    posts: list[float]
+    signing: list[bool]  # whether each cycle (and submit) was a signing
+
+    def signing_line(self) -> str:
+        """The signings' p50 against the other steps', as cycles and as submits alone."""
+
+        def ratio(samples: list[float]) -> str:
+            signed = [t for t, s in zip(samples, self.signing, strict=True) if s]
+            other = [t for t, s in zip(samples, self.signing, strict=True) if not s]
+            signed_p50, other_p50 = statistics.median(signed), statistics.median(other)
+            return (
+                f"{signed_p50:.1f} ms against {other_p50:.1f} ms for the other steps "
+                f"({signed_p50 / other_p50:.1f}x)"
+            )
+
+        return f"    signings: list → open → submit p50 {ratio(self.cycles)}; submit p50 " + (
+            ratio(self.posts)
+        )
 
 
 def main() -> None:
@@ -297,6 +346,11 @@ def main() -> None:
         "--plan-only",
         action="store_true",
         help="the province's plan only: draft, appraisal, award review, signature",
+    )
+    parser.add_argument(
+        "--without-renderer",
+        action="store_true",
+        help="no render worker beside the server (signed documents stay unrendered)",
     )
     args = parser.parse_args()
     if args.in_process:
@@ -312,33 +366,39 @@ def main() -> None:
         for workers in args.workers:
             server = Gunicorn(url, "bench", Path(tmp), workers=workers)
             server.start()
+            renderer = None if args.without_renderer else RenderWorker(url, Path(tmp))
             try:
                 for clients in args.clients:
                     runs[workers, clients] = run_clients(
                         app, server.port, clients, args.chains, police, keys, args.plan_only
                     )
             finally:
+                if renderer is not None:
+                    renderer.stop()
                 server.stop()
         app.extensions["db_engine"].dispose()
     load_after = os.getloadavg()
     print(
         f"database: {url.split(':')[0]}; {args.chains} {_shape(args.plan_only)} of {steps} "
         "completions per "
-        f"client, after one untimed; load average (1 min) {load_before[0]:.1f} before, "
+        f"client, after one untimed; "
+        + ("no render worker" if args.without_renderer else "the render worker beside (nice 10)")
+        + f"; load average (1 min) {load_before[0]:.1f} before, "
         f"{load_after[0]:.1f} after, on {os.cpu_count()} cores"
     )
     print(
         f"SpiffWorkflow alone, load → complete → save per completion: {spiff_ms:.2f} ms (median)"
         f" = {1000 / spiff_ms:.0f} completions/s"
     )
-    for (workers, clients), (per_second, cycles, starts) in runs.items():
-        p50, p95, p99 = (percentile(cycles, q) for q in (0.50, 0.95, 0.99))
+    for (workers, clients), run in runs.items():
+        p50, p95, p99 = (percentile(run.cycles, q) for q in (0.50, 0.95, 0.99))
         print(
-            f"gunicorn {workers} worker(s), {clients} client(s): {per_second:5.1f} completions/s;"
-            f" list → open → submit p50 {p50:.1f} ms, p95 {p95:.1f} ms, p99 {p99:.1f} ms"
-            f" (p99 = {p99 / p50:.1f}x p50); p50 = {p50 / spiff_ms:.0f}x SpiffWorkflow alone;"
-            f" start p50 {percentile(starts, 0.50):.1f} ms"
+            f"gunicorn {workers} worker(s), {clients} client(s): {run.per_second:5.1f} "
+            f"completions/s; list → open → submit p50 {p50:.1f} ms, p95 {p95:.1f} ms, p99 "
+            f"{p99:.1f} ms (p99 = {p99 / p50:.1f}x p50); p50 = {p50 / spiff_ms:.0f}x "
+            f"SpiffWorkflow alone; start p50 {percentile(run.starts, 0.50):.1f} ms"
         )
+        print(run.signing_line())
 
 
 if __name__ == "__main__":
