@@ -247,7 +247,8 @@ def scheduler(once: bool, interval: int, checkpoint_minutes: int | None) -> None
     config = current_app.config
     minutes = config["CHECKPOINT_MINUTES"] if checkpoint_minutes is None else checkpoint_minutes
     pause = 0.0  # while the database is away: seconds waited before the next try
-    gc.freeze()  # what is loaded now stays: see the render worker's
+    if not once:  # what is loaded now stays for the process's life: see the render worker's
+        gc.freeze()
     for _ in itertools.count(1):
         try:
             report = tick(_uow, current_app.extensions["mailer"], compute_figures)
@@ -395,14 +396,16 @@ def _render_loop(
     if keys is not None and tsa is not None:
         signing += f", timestamped by {settings.tsa_url}"
     click.echo(f"render worker {name}: ready, {signing}")
-    # what is loaded now stays: full collections would walk it each time, 150 ms with the
-    # database's write turn possibly held (see gunicorn.conf.py's pre_fork)
-    gc.freeze()
+    if not once:
+        # what is loaded now stays for the process's life: full collections would walk it
+        # each time, 150 ms with the database's write turn possibly held (see
+        # gunicorn.conf.py's pre_fork)
+        gc.freeze()
     pause = 0.0  # while the database is away: seconds waited before the next try
     while not stopping:
         try:
             busy = _render_pass(name, batch, lease, units, keys, tsa, nice)
-            checkpoint_wal(current_app.extensions["db_engine"])  # a pass takes 1–2 s at most
+            checkpoint_wal(current_app.extensions["db_engine"])  # a pass: a few documents
         except DATABASE_AWAY as err:
             if once:
                 raise
