@@ -16,7 +16,7 @@ accesslog = os.environ.get("APP_ACCESS_LOG")  # "-" for standard output
 def pre_fork(server, worker):  # noqa: ARG001  # gunicorn's hook signature
     """Before each fork: what the master has loaded (modules, the app, its definitions) stays
     for the worker's life, so its garbage collector is told to leave it alone. Without this,
-    each full collection walked some 250,000 objects: 120–160 ms during which every request of
+    each full collection walked some 270,000 objects: 120–140 ms during which every request of
     the worker stood still (the tail of the latencies under load). The pages also stay shared
     with the master instead of being copied when the collector touches them."""
     gc.freeze()

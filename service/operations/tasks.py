@@ -280,7 +280,7 @@ def _complete_task(
             signed = kind.signs_plan and decision == Decision.APPROVE
             issued = None
             reached = 0
-            issuing = signed and instance.issued_at is None and definition.report_rounds
+            issuing = signed and instance.issued_at is None and bool(definition.report_rounds)
             units = addressed_agencies(uow.session, instance, inline_max) if issuing else None
             if signed:
                 issued = issue_document(uow.session, instance, task, actor, now, units=units)
