@@ -378,12 +378,11 @@ def main() -> None:
                 server.stop()
         app.extensions["db_engine"].dispose()
     load_after = os.getloadavg()
+    beside = "no render worker" if args.without_renderer else "the render worker beside"
     print(
         f"database: {url.split(':')[0]}; {args.chains} {_shape(args.plan_only)} of {steps} "
-        "completions per "
-        f"client, after one untimed; "
-        + ("no render worker" if args.without_renderer else "the render worker beside")
-        + f"; load average (1 min) {load_before[0]:.1f} before, "
+        f"completions per client, after one untimed; {beside}; "
+        f"load average (1 min) {load_before[0]:.1f} before, "
         f"{load_after[0]:.1f} after, on {os.cpu_count()} cores"
     )
     print(

@@ -303,6 +303,7 @@ def scheduler(once: bool, interval: int, checkpoint_minutes: int | None) -> None
 @click.option(
     "--nice",
     default=10,
+    type=click.IntRange(min=0),  # a thread may lower its priority, not raise it
     show_default=True,
     help="How much lower than the web server's the renderings' CPU priority is (0: the same).",
 )
@@ -330,7 +331,7 @@ def render_worker(
     which hold the database's write turn). `--once` keeps the caller's priority: it is a drain
     the caller waits on.
     """
-    nice = 0 if once else max(nice, 0)  # a thread may lower its priority, not raise it
+    nice = 0 if once else nice
     if once or processes <= 1:
         _render_loop(batch, interval, lease, units_per_batch, nice, once)
         return

@@ -283,8 +283,9 @@ def official_document(
     if report is None:
         units = plan.get("addressed_units", [])
         if names is None:
-            found = session.connection().execute(_NAMES, {"codes": units}) if units else ()
-            names = {code: name for code, name in found}
+            names = (
+                dict(session.connection().execute(_NAMES, {"codes": units}).all()) if units else {}
+            )
         recipients = plan_recipients(session, instance, [names[c] for c in units if c in names])
         return plan_document(issuer, plan, signing, recipients, plan_grounds(session, instance))
     round_ = round_ or "result"

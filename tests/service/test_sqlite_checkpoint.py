@@ -12,7 +12,6 @@ from sqlalchemy import Engine
 
 from service.db.session import checkpoint_wal, make_engine
 
-PAGE = 4096
 ROWS, ROW_BYTES = 30, 200_000  # about 1,500 pages of log: past SQLite's default of 1000
 
 
