@@ -27,7 +27,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext, lazy_gettext
 from flask_login import current_user, logout_user
-from flask_wtf.csrf import CSRFError
+from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
@@ -62,7 +62,6 @@ from service.web.deps import load_user
 from service.web.extensions import (
     address_limit,
     babel,
-    csrf,
     failed,
     limiter,
     login_key,
@@ -123,7 +122,9 @@ def init_app(app: Flask) -> None:
     babel.init_app(
         app, locale_selector=formats.select_locale, timezone_selector=formats.select_timezone
     )
-    csrf.init_app(app)
+    # One per app: its exemptions hold blueprints, and the API's docs blueprint holds its app,
+    # so a module-level one kept every app a process made alive (each test's).
+    csrf = CSRFProtect(app)
     for blueprint in list(app.blueprints.values()):  # the JSON API: bearer tokens, no cookies
         if (blueprint.url_prefix or "").startswith("/api/"):
             csrf.exempt(blueprint)

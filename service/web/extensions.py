@@ -7,10 +7,8 @@ from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
-from flask_wtf.csrf import CSRFProtect
 
 babel = Babel()
-csrf = CSRFProtect()
 login_manager = LoginManager()
 limiter = Limiter(get_remote_address)  # storage: config RATELIMIT_STORAGE_URI
 
