@@ -29,6 +29,15 @@ The province's plan only, the four-step chain the issue compared with SpiffArena
 appraisal, award review and the signature (which numbers the plan, queues its documents and
 issues it to its one department, whose chain is not walked): four completions per chain.
 
+    scripts/with-postgres.sh bash -c '.venv/bin/python -m benchmarks.peer --plan-only \
+        --against-postgresql "$TEST_POSTGRESQL_URL" [--rounds 4] [--chains 10]'
+
+SQLite and PostgreSQL in turns, one round each after the other (the order swapped every
+round), each round on a server started afresh with the render worker beside, which then
+finishes the round's documents untimed: PostgreSQL's completions/s as a ratio to SQLite's,
+round by round, and their median. On this machine, whose speed moves by half within minutes,
+only figures taken in the same minutes divide; runs minutes apart did not.
+
     .venv/bin/python -m benchmarks.peer --in-process [--chains 20] [--database-url URL]
 
 The same walk through Flask's test client in this process, no server: completions/s, the
@@ -335,6 +344,90 @@ class Run:
         )
 
 
+def serve_and_walk(
+    url: str,
+    folder: Path,
+    service: tuple[Any, Any, Any],
+    keys: dict[tuple[int, str], str],
+    args: argparse.Namespace,
+    drain: bool = False,
+) -> tuple[dict[tuple[int, int], Run], float]:
+    """Every workers × clients set-up of `args` against gunicorn on `url`, the render worker
+    beside unless `args.without_renderer`; with `drain`, the worker then renders what is left
+    before it stops (untimed: what follows starts with no backlog), and the seconds it took
+    are returned (summed over the workers' set-ups)."""
+    app, factory, police = service
+    runs, drained = {}, 0.0
+    for workers in args.workers:
+        server = Gunicorn(url, "bench", folder, workers=workers)
+        server.start()
+        renderer = None if args.without_renderer else RenderWorker(url, folder)
+        try:
+            for clients in args.clients:
+                runs[workers, clients] = run_clients(
+                    app, server.port, clients, args.chains, police, keys, args.plan_only
+                )
+            if renderer is not None and drain:
+                drained += renderer.wait_idle(factory)
+        finally:
+            if renderer is not None:
+                renderer.stop()
+            server.stop()
+    return runs, drained
+
+
+def against_postgresql(args: argparse.Namespace) -> None:
+    """SQLite and PostgreSQL (`args.against_postgresql`) in turns, `args.rounds` rounds; print
+    each set-up's PostgreSQL ÷ SQLite completions/s, round by round, and the median."""
+    load_before = os.getloadavg()
+    spiff_ms, steps = spiff_alone(repeat=20, plan_only=args.plan_only)
+    names = ("SQLite", "PostgreSQL")
+    per_second: dict[tuple[int, int], dict[str, list[float]]] = {}
+    drained: dict[str, list[float]] = {n: [] for n in names}
+    with tempfile.TemporaryDirectory() as tmp:
+        urls = (f"sqlite:///{Path(tmp) / 'bench.sqlite3'}", args.against_postgresql)
+        services = [make_service(url) for url in urls]
+        keys: list[dict[tuple[int, str], str]] = [{}, {}]
+        for round_ in range(args.rounds):
+            order = (0, 1) if round_ % 2 == 0 else (1, 0)
+            for which in order:
+                folder = Path(tmp) / names[which]
+                folder.mkdir(exist_ok=True)
+                runs, seconds = serve_and_walk(
+                    urls[which], folder, services[which], keys[which], args, drain=True
+                )
+                drained[names[which]].append(seconds)
+                for setup, run in runs.items():
+                    per_second.setdefault(setup, {n: [] for n in names})[names[which]].append(
+                        run.per_second
+                    )
+        for app, _factory, _police in services:
+            app.extensions["db_engine"].dispose()
+    beside = "no render worker" if args.without_renderer else "the render worker beside"
+    print(
+        f"SQLite and PostgreSQL in turns, {args.rounds} rounds; {args.chains} "
+        f"{_shape(args.plan_only)} of {steps} completions per client, after one untimed; "
+        f"{beside}; SpiffWorkflow alone {spiff_ms:.2f} ms per completion; load average (1 min) "
+        f"{load_before[0]:.1f} before, {os.getloadavg()[0]:.1f} after, on {os.cpu_count()} cores"
+    )
+    for (workers, clients), figures in per_second.items():
+        ratios = [p / s for s, p in zip(figures["SQLite"], figures["PostgreSQL"], strict=True)]
+        rounds = ", ".join(
+            f"{s:.1f} / {p:.1f} = {r:.2f}"
+            for s, p, r in zip(figures["SQLite"], figures["PostgreSQL"], ratios, strict=True)
+        )
+        print(
+            f"gunicorn {workers} worker(s), {clients} client(s): completions/s SQLite / "
+            f"PostgreSQL by round {rounds}; PostgreSQL ÷ SQLite median "
+            f"{statistics.median(ratios):.2f}"
+        )
+    if not args.without_renderer:
+        print(
+            "documents left to render after each round's walks, done in (s): "
+            + "; ".join(f"{n} " + ", ".join(f"{s:.1f}" for s in drained[n]) for n in names)
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--chains", type=int, default=20, help="whole chains per client")
@@ -352,31 +445,26 @@ def main() -> None:
         action="store_true",
         help="no render worker beside the server (signed documents stay unrendered)",
     )
+    parser.add_argument(
+        "--against-postgresql",
+        metavar="URL",
+        help="SQLite and this PostgreSQL database in turns: PostgreSQL ÷ SQLite by round",
+    )
+    parser.add_argument("--rounds", type=int, default=4, help="with --against-postgresql")
     args = parser.parse_args()
+    if args.against_postgresql:
+        against_postgresql(args)
+        return
     if args.in_process:
         in_process(args.chains, args.database_url, args.plan_only)
         return
     load_before = os.getloadavg()
     spiff_ms, steps = spiff_alone(repeat=20, plan_only=args.plan_only)
-    runs = {}
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
-        app, _factory, police = make_service(url)
-        keys: dict[tuple[int, str], str] = {}
-        for workers in args.workers:
-            server = Gunicorn(url, "bench", Path(tmp), workers=workers)
-            server.start()
-            renderer = None if args.without_renderer else RenderWorker(url, Path(tmp))
-            try:
-                for clients in args.clients:
-                    runs[workers, clients] = run_clients(
-                        app, server.port, clients, args.chains, police, keys, args.plan_only
-                    )
-            finally:
-                if renderer is not None:
-                    renderer.stop()
-                server.stop()
-        app.extensions["db_engine"].dispose()
+        service = make_service(url)
+        runs, _ = serve_and_walk(url, Path(tmp), service, {}, args)
+        service[0].extensions["db_engine"].dispose()
     load_after = os.getloadavg()
     beside = "no render worker" if args.without_renderer else "the render worker beside"
     print(
