@@ -33,5 +33,11 @@ scheduler=$!
 # the demo signing keys first (seconds of RSA), so that every PDF it renders is signed
 { flask pki demo; exec flask render-worker; } > "$instance/render-worker.log" 2>&1 &
 renderer=$!
-trap 'kill "$scheduler" "$renderer" 2>/dev/null || true' EXIT
-flask run --host "$host" --port "$port"
+flask run --host "$host" --port "$port" &
+web=$!
+trap 'kill "$scheduler" "$renderer" "$web" 2>/dev/null || true' EXIT
+# Ctrl-C, or SIGTERM to this script alone (a service manager's stop), ends all three: with the
+# web server in the foreground, bash would wait for it before running the EXIT trap
+trap 'exit 130' INT
+trap 'exit 143' TERM
+wait "$web"
