@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -17,8 +18,8 @@ from service.operations.deadlines import schedule
 from service.states import ProcessStatus, TaskState
 from workflows.runtime import Runtime
 
-# the open rows of an instance, by id and engine task (built once: statements are immutable)
-_OPEN_ROWS = select(TASKS.c.id, TASKS.c.engine_task_id).where(
+# the engine tasks of an instance's open rows (built once: statements are immutable)
+_OPEN_ROWS = select(TASKS.c.engine_task_id).where(
     TASKS.c.instance_id == bindparam("instance"), TASKS.c.state == TaskState.OPEN
 )
 # SET takes the columns the parameters name, besides the WHERE's own
@@ -41,24 +42,29 @@ def save_runtime(
     now: datetime,
     *,
     new: bool = False,
+    open_tasks: Iterable[str] | None = None,
 ) -> None:
     """Store the engine state and project its ready human tasks onto task rows.
 
     Tasks the engine no longer offers (other than the one just completed by the caller) are
     cancelled; new ones are bound to the agency that fills their lane in this instance and get
-    their due time. `new` skips looking for open rows of an instance that has none yet.
+    their due time. `new` skips looking for open rows of an instance that has none yet;
+    `open_tasks` are the engine tasks of its open rows as the caller read them, in this
+    transaction, besides the one it completes (service.operations.tasks reads them with the
+    task: a round trip fewer).
 
-    The open rows are read as (id, engine task) pairs and the new rows inserted at once, in
-    one multi-row INSERT, without the ORM; the rare row to cancel goes through the ORM and its
+    The open rows are read by their engine task and the new rows inserted at once, in one
+    multi-row INSERT, without the ORM; the rare row to cancel goes through the ORM and its
     version check. A caller that completes a task in this transaction claims it first, in the
     database (service.operations.tasks._claim), so it is no longer open here.
     """
     ready = {t.id: t for t in runtime.ready_tasks()}
-    open_rows = [] if new else session.execute(_OPEN_ROWS, {"instance": instance.id}).all()
+    if open_tasks is None:
+        open_tasks = () if new else list(session.scalars(_OPEN_ROWS, {"instance": instance.id}))
     instance.state = runtime.dump()
     instance.next_timer_at = runtime.next_timer()
-    gone = [row_id for row_id, engine_id in open_rows if ready.pop(engine_id, None) is None]
-    for row in session.scalars(select(Task).where(Task.id.in_(gone))) if gone else ():
+    gone = [engine_id for engine_id in open_tasks if ready.pop(engine_id, None) is None]
+    for row in session.scalars(select(Task).where(Task.engine_task_id.in_(gone))) if gone else ():
         if row.state == TaskState.OPEN:  # else completed by the caller, not yet flushed
             row.state, row.completed_at = TaskState.CANCELLED, now
     rows = []

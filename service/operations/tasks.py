@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import and_, bindparam, delete, exists, or_, select, update
+from sqlalchemy import and_, bindparam, delete, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -131,11 +131,25 @@ _LAST_DRAFTER = (
     .correlate(Task)
     .scalar_subquery()
 )
+# The engine tasks of the instance's other open rows, comma-separated: what save_runtime would
+# read after the engine ran. Whatever opens or cancels a task writes its instance too, so a
+# change to them in between moves the version, and the completion's checked write then fails.
+_OPEN = TASKS.alias("open")
+_OPEN_OTHERS = (
+    select(func.aggregate_strings(_OPEN.c.engine_task_id, ","))
+    .where(
+        _OPEN.c.instance_id == Task.instance_id,
+        _OPEN.c.state == TaskState.OPEN,
+        _OPEN.c.id != Task.id,
+    )
+    .correlate(Task)
+    .scalar_subquery()
+)
 # The task with its plan and the plan's diagram row, whether a draft of it is saved (a
-# completion without one has none to delete) and its last drafter: one query, built once
-# (statements are immutable)
+# completion without one has none to delete), its last drafter and the other open tasks: one
+# query, built once (statements are immutable)
 _TASK_TO_COMPLETE = (
-    select(Task, exists().where(TaskDraft.task_id == Task.id), _LAST_DRAFTER)
+    select(Task, exists().where(TaskDraft.task_id == Task.id), _LAST_DRAFTER, _OPEN_OTHERS)
     .options(joinedload(Task.instance).joinedload(ProcessInstance.definition))
     .where(Task.id == bindparam("task_id"))
 )
@@ -193,7 +207,7 @@ def _complete_task(
         loaded = uow.session.execute(_TASK_TO_COMPLETE, {"task_id": task_id}).first()
         if loaded is None:
             raise NotFound("task_not_found", "No such task.")
-        task, drafted, drafter = loaded
+        task, drafted, drafter, open_others = loaded
         grant = check_can_act(actor, task)
         if task.state != TaskState.OPEN:
             raise Conflict("task_not_open", f"This task is already {task.state}.", state=task.state)
@@ -316,7 +330,8 @@ def _complete_task(
                 reached = issue_plan(uow.session, instance, actor, now, units)
                 opened = dict.fromkeys(definition.report_rounds, reached)
             release_finished_rounds(uow.session, instance, runtime, now, opened)
-            save_runtime(uow.session, instance, runtime, now)
+            open_tasks = open_others.split(",") if open_others else []
+            save_runtime(uow.session, instance, runtime, now, open_tasks=open_tasks)
             if runtime.completed:
                 append_event(uow.session, instance, "process_completed", None, now)
             if report is not None and round_ is not None and instance.parent_id is not None:
