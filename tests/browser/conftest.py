@@ -79,17 +79,50 @@ def live_server(
         app.extensions["db_engine"].dispose()
 
 
-@pytest.fixture
-def chromium(live_server: LiveServer) -> Iterator[Any]:
+class _Chromium:
+    """Debian's Chromium under Playwright, launched again if it went away (a crash fails the
+    test it happened in, not every test after it)."""
+
+    def __init__(self, playwright: Any) -> None:
+        self._playwright = playwright
+        self._browser: Any = None
+
+    def browser(self) -> Any:
+        if self._browser is None or not self._browser.is_connected():
+            self._browser = self._playwright.chromium.launch(
+                executable_path=str(CHROMIUM),
+                args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+            )
+        return self._browser
+
+    def close(self) -> None:
+        if self._browser is not None and self._browser.is_connected():
+            self._browser.close()
+
+
+@pytest.fixture(scope="module")
+def _chromium_process() -> Iterator[_Chromium]:
+    """Playwright and Chromium, started once for a module's browser tests: a launch costs
+    about a second, a context of its own for each test a few milliseconds. Not for longer:
+    while Playwright's synchronous API runs, its event loop runs in this thread, and the
+    tests of other modules call `asyncio.run` here (a certificate's validation)."""
+    _require_chromium()
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
-        )
+        process = _Chromium(playwright)
         try:
-            yield browser
+            yield process
         finally:
-            browser.close()
+            process.close()
+
+
+@pytest.fixture
+def chromium(live_server: LiveServer, _chromium_process: _Chromium) -> Iterator[Any]:
+    """The module's Chromium. A test sees only the contexts it opens, each with its own
+    cookies, storage and cache; those it leaves open are closed after it."""
+    browser = _chromium_process.browser()
+    yield browser
+    for context in browser.contexts:
+        context.close()
