@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, TypeAlias, TypedDict
+from typing import Any, Protocol, TypeAlias, TypedDict
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
@@ -261,7 +261,23 @@ def process_detail(
         )
 
 
-def issued_plan(session: Session, plan: ProcessInstance, deadlines: dict[str, str]) -> IssuedPlan:
+class PlanAbove(Protocol):
+    """What `issued_plan` reads of a plan: a `ProcessInstance`, or the columns a task's view
+    reads with the task (service.queries.tasks)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def issued_at(self) -> datetime | None: ...
+    @property
+    def document(self) -> dict[str, Any]: ...
+    @property
+    def bindings(self) -> dict[str, int]: ...
+
+
+def issued_plan(session: Session, plan: PlanAbove, deadlines: dict[str, str]) -> IssuedPlan:
     """An issued plan in brief, as a unit it addressed reads it: who issued and signed it, its
     signed documents (KH), its award decision (QĐ khen thưởng) once issued and, as
     `unit_deadlines`, the `deadlines` given (a unit's, keyed by what they hold it to: "plan"
@@ -321,9 +337,7 @@ def signed_plans(session: Session, plan_id: int) -> list[Document]:
     )
 
 
-def plan_issuer(
-    session: Session, plan: ProcessInstance, signed: list[Document] | None = None
-) -> Issuer:
+def plan_issuer(session: Session, plan: PlanAbove, signed: list[Document] | None = None) -> Issuer:
     """Who issued a plan: the agency of its signed document and the signer, with the mark they
     signed under; without a document, the agency whose head signs the plan, signer unknown."""
     signed = signed_plans(session, plan.id) if signed is None else signed

@@ -21,7 +21,6 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.orm import defer
 
 from service.consolidation import sum_reports
 from service.db.models import Agency, Event, ProcessInstance, Task, User
@@ -97,11 +96,36 @@ _LAST_DONE = (
     .scalar_subquery()
 )
 _PLAN_COLUMNS = (_I.c.parent_id, _I.c.deadlines, _I.c.document, _I.c.reports, _I.c.report_drafts)
+# a unit's task: the plan above it, as `issued_plan` reads it
+_ABOVE = _I.alias("above")
+_ABOVE_COLUMNS = (
+    _ABOVE.c.id,
+    _ABOVE.c.title,
+    _ABOVE.c.issued_at,
+    _ABOVE.c.document,
+    _ABOVE.c.bindings,
+)
 _DETAIL = (
-    select(*_VIEW_COLUMNS, *_PLAN_COLUMNS, *_LAST_COLUMNS)
-    .select_from(_VIEW_FROM.outerjoin(_LAST, _LAST.c.id == _LAST_DONE))
+    select(*_VIEW_COLUMNS, *_PLAN_COLUMNS, *_LAST_COLUMNS, *_ABOVE_COLUMNS)
+    .select_from(
+        _VIEW_FROM.outerjoin(_LAST, _LAST.c.id == _LAST_DONE).outerjoin(
+            _ABOVE, _ABOVE.c.id == _I.c.parent_id
+        )
+    )
     .where(_T.id == bindparam("task_id", type_=Integer))
 )
+
+
+class _Above(NamedTuple):
+    """The plan above a unit's task (processes.PlanAbove), read with the task."""
+
+    id: int
+    title: str
+    issued_at: datetime | None
+    document: dict[str, Any]
+    bindings: dict[str, int]
+
+
 _PROPOSED = (
     select(Event.__table__.c.data)
     .where(
@@ -428,14 +452,12 @@ def task_detail(uow: UnitOfWork, actor: Actor, task_id: int) -> TaskDetail:
         acting_as = _acting_as(actor, fields["agency"].id, fields["role"])  # 403 first
         plan = len(_VIEW_COLUMNS)
         last = plan + len(_PLAN_COLUMNS)
+        above = last + len(_LAST_COLUMNS)
         parent_id, deadlines, document, reports, report_drafts = row[plan:last]
-        previous = None if row[last] is None else TaskView(**_fields(row[last:]))
+        previous = None if row[last] is None else TaskView(**_fields(row[last:above]))
         parent = None
         if parent_id is not None:
-            above = uow.session.get_one(
-                ProcessInstance, parent_id, options=[defer(ProcessInstance.state)]
-            )
-            parent = issued_plan(uow.session, above, deadlines)
+            parent = issued_plan(uow.session, _Above(*row[above:]), deadlines)
         units = (
             []
             if fields["report_round"] is None
