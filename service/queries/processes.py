@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Protocol, TypeAlias, TypedDict
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, defer, joinedload
 
 from service.db.models import Agency, Document, Event, FanoutJob, ProcessInstance, Task
 from service.db.uow import UnitOfWork
@@ -212,7 +212,9 @@ def process_detail(
         # in it, or in a process below, or oversee its level (readable_instance).
         parent = None
         if instance.parent_id is not None:
-            above = session.get_one(ProcessInstance, instance.parent_id)
+            above = session.get_one(
+                ProcessInstance, instance.parent_id, options=[defer(ProcessInstance.state)]
+            )
             parent = issued_plan(session, above, instance.deadlines)
         if reading is Reading.ISSUED_PLAN:
             plan = issued_plan(session, instance, unit_deadlines(instance.document))
