@@ -150,7 +150,7 @@ def _start(
         )
         uow.session.add(instance)
         uow.session.flush()
-        save_runtime(uow.session, instance, runtime, now)
+        save_runtime(uow.session, instance, runtime, now, new=True)
         append_event(
             uow.session,
             instance,
