@@ -97,6 +97,11 @@ class UnitOfWork:
                 raise
         elif self._autocommit and dialect == "postgresql":
             self.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        if not self._write:
+            # what a read changes in memory (for a view, say) is never flushed: a flush before
+            # its next query would write it, and the read's COMMIT (see `__exit__`), or in
+            # autocommit the statement itself, would keep it
+            self.session.autoflush = False
         return self
 
     def __exit__(

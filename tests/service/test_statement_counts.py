@@ -102,15 +102,18 @@ def test_postgresql_keeps_the_statements_of_reads_prepared(app: Flask, api: ApiC
         assert any("FROM process_instance" in statement for statement in prepared)
 
 
+@pytest.mark.parametrize("autocommit", [False, True], ids=["transaction", "autocommit"])
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
-def test_a_read_that_changed_what_it_loaded_still_rolls_back(app: Flask) -> None:
+def test_a_read_that_changed_what_it_loaded_still_rolls_back(app: Flask, autocommit: bool) -> None:
     """A read ends in COMMIT only when it changed nothing: an object it loaded and changed
-    (in memory, say for a view) is not saved."""
+    (in memory, say for a view) is not saved, nor by a query after the change (in autocommit
+    each statement commits itself: the change must not be flushed before it)."""
     factory = app.extensions["session_factory"]
-    with UnitOfWork(factory, write=False) as uow:
+    with UnitOfWork(factory, write=False, autocommit=autocommit) as uow:
         agency = uow.session.scalars(select(Agency).where(Agency.code == POLICE_AGENCY)).one()
         named = agency.name
         agency.name = "changed by a read"
+        uow.session.scalars(select(Agency.id).where(Agency.code == POLICE_AGENCY)).one()
     with factory() as session:
         assert (
             session.scalars(select(Agency.name).where(Agency.code == POLICE_AGENCY)).one() == named
