@@ -24,6 +24,14 @@ def new_uow(*, write: bool = True, autocommit: bool = False) -> UnitOfWork:
     )
 
 
+def new_view() -> UnitOfWork:
+    """A unit for a view of service.queries (which never locks, writes or asks for one
+    snapshot): on PostgreSQL it reads in autocommit, with no BEGIN or COMMIT. At READ COMMITTED
+    a transaction would give its statements no common snapshot anyway, and a read flushes
+    nothing it changed in memory (service.db.uow)."""
+    return new_uow(write=False, autocommit=True)
+
+
 def _signer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
 
@@ -79,5 +87,4 @@ def _actor_of_token() -> Actor:
     except BadSignature as err:
         raise Unauthorized("token_invalid", "The token is not valid.") from err
     actors: ActorCache = current_app.extensions["actors"]
-    uow = new_uow(write=False, autocommit=True)  # reads only, no snapshot needed
-    return actors.load(uow, int(claims["u"]), int(claims.get("e", -1)))
+    return actors.load(new_view(), int(claims["u"]), int(claims.get("e", -1)))

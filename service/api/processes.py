@@ -7,7 +7,7 @@ from typing import Any
 from flask.views import MethodView
 
 from service.api.blueprint import BEARER, Blueprint
-from service.api.deps import current_actor, new_uow
+from service.api.deps import current_actor, new_uow, new_view
 from service.api.idempotency import DOC, once
 from service.api.schemas import (
     ChildSchema,
@@ -21,7 +21,6 @@ from service.api.schemas import (
     RoundArgsSchema,
     StartProcessSchema,
 )
-from service.db.uow import UnitOfWork
 from service.operations.processes import copy_last_year, start_process
 from service.queries.process_list import Filters, ProcessRow, process_list
 from service.queries.processes import (
@@ -38,12 +37,6 @@ blp = Blueprint(
 )
 
 
-def _reader() -> UnitOfWork:
-    """A process's view reads in autocommit: at READ COMMITTED a transaction would give its
-    statements no common snapshot anyway, and on PostgreSQL costs a BEGIN and a COMMIT."""
-    return new_uow(write=False, autocommit=True)
-
-
 @blp.route("")
 class Processes(MethodView):
     @blp.doc(**BEARER)
@@ -56,7 +49,7 @@ class Processes(MethodView):
         the caller reads (`issued_plan`: the plan alone, so no open steps)."""
         limit, offset = args.pop("limit"), args.pop("offset")
         return process_list(
-            new_uow(write=False), current_actor(), Filters(**args), limit=limit, offset=offset
+            new_view(), current_actor(), Filters(**args), limit=limit, offset=offset
         )
 
     @blp.doc(**BEARER, **DOC)
@@ -75,7 +68,7 @@ class Processes(MethodView):
             lambda key: start_process(new_uow(), actor, args["definition"], args["title"], key),
             lambda result: int(result["id"]),
         )
-        return process_detail(_reader(), actor, process_id)
+        return process_detail(new_view(), actor, process_id)
 
 
 @blp.route("/copy-last-year")
@@ -97,7 +90,7 @@ class CopyLastYear(MethodView):
             lambda key: copy_last_year(new_uow(), actor, args["definition"], key),
             lambda result: int(result["id"]),
         )
-        return process_detail(_reader(), actor, process_id)
+        return process_detail(new_view(), actor, process_id)
 
 
 @blp.route("/<int:process_id>")
@@ -106,7 +99,7 @@ class ProcessResource(MethodView):
     @blp.response(200, ProcessSchema)
     def get(self, process_id: int) -> ProcessDetail | ProcessAsIssued:
         """A process with its plan and every task so far."""
-        return process_detail(_reader(), current_actor(), process_id)
+        return process_detail(new_view(), current_actor(), process_id)
 
 
 @blp.route("/<int:process_id>/history")
@@ -115,7 +108,7 @@ class ProcessHistory(MethodView):
     @blp.response(200, EventSchema(many=True))
     def get(self, process_id: int) -> list[HistoryEvent]:
         """Every event of the process, in order."""
-        return history(new_uow(write=False), current_actor(), process_id)
+        return history(new_view(), current_actor(), process_id)
 
 
 @blp.route("/<int:process_id>/children")
@@ -124,7 +117,7 @@ class ProcessChildren(MethodView):
     @blp.response(200, ChildSchema(many=True))
     def get(self, process_id: int) -> list[Child]:
         """The units this plan was issued to, each with its status and open steps."""
-        return children(new_uow(write=False), current_actor(), process_id)
+        return children(new_view(), current_actor(), process_id)
 
 
 @blp.route("/<int:process_id>/missing")
@@ -134,7 +127,7 @@ class ProcessMissing(MethodView):
     @blp.response(200, MissingUnitSchema(many=True))
     def get(self, args: dict[str, Any], process_id: int) -> list[MissingUnit]:
         """Every unit below this plan, at any depth, that has not reported in the round."""
-        return missing(new_uow(write=False), current_actor(), process_id, args["round"])
+        return missing(new_view(), current_actor(), process_id, args["round"])
 
 
 @blp.route("/<int:process_id>/consolidated")
@@ -144,4 +137,4 @@ class ProcessConsolidated(MethodView):
     @blp.response(200, ConsolidatedSchema)
     def get(self, args: dict[str, Any], process_id: int) -> dict[str, Any]:
         """A round's reported figures of the whole tree below this plan, with targets missed."""
-        return consolidated(new_uow(write=False), current_actor(), process_id, args["round"])
+        return consolidated(new_view(), current_actor(), process_id, args["round"])

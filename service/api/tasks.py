@@ -9,7 +9,7 @@ from flask.views import MethodView
 from flask_babel import gettext
 
 from service.api.blueprint import BEARER, Blueprint
-from service.api.deps import current_actor, new_uow
+from service.api.deps import current_actor, new_uow, new_view
 from service.api.idempotency import DOC, once
 from service.api.notice_schemas import RemindedSchema
 from service.api.schemas import (
@@ -49,7 +49,7 @@ class Tasks(MethodView):
     @blp.response(200, TaskSchema(many=True))
     def get(self, args: dict[str, Any]) -> list[InboxTask]:
         """The inbox: tasks of the caller's agency in the roles they hold."""
-        return inbox(new_uow(write=False, autocommit=True), current_actor(), **args)
+        return inbox(new_view(), current_actor(), **args)
 
 
 @blp.route("/counts")
@@ -58,7 +58,7 @@ class TaskCounts(MethodView):
     @blp.response(200, InboxCountsSchema)
     def get(self) -> InboxCounts:
         """How many open tasks wait for the caller, and how many are overdue."""
-        return inbox_counts(new_uow(write=False), current_actor())
+        return inbox_counts(new_view(), current_actor())
 
 
 @blp.route("/<int:task_id>")
@@ -67,7 +67,7 @@ class TaskResource(MethodView):
     @blp.response(200, TaskDetailSchema)
     def get(self, task_id: int) -> TaskDetail:
         """One task with the plan it is about (403 for another agency's or role's task)."""
-        return task_detail(new_uow(write=False, autocommit=True), current_actor(), task_id)
+        return task_detail(new_view(), current_actor(), task_id)
 
 
 @blp.route("/<int:task_id>/complete")
@@ -113,7 +113,7 @@ class SigningPreviewResource(MethodView):
         take it first; nothing is locked or taken) and who would receive it. The document
         itself: `GET …/signing/preview.pdf`. 409 `not_a_signing` for a task that signs nothing,
         `no_draft` when nothing is drafted yet."""
-        return signing_preview(new_uow(write=False), current_actor(), task_id)
+        return signing_preview(new_view(), current_actor(), task_id)
 
 
 @blp.route("/<int:task_id>/signing/preview.pdf")
