@@ -28,6 +28,7 @@ POLICE, COLLEAGUE = "thanhhoa.congan", "thanhhoa.congan.truongphong"
 FINANCE, CHAIRMAN = "thanhhoa.taichinh", "thanhhoa.chutich"
 SUBSTITUTE = "thanhhoa.vanphong.chanhvanphong"  # Chánh Văn phòng UBND tỉnh: may stand in
 AUDITOR, ADMIN, UNIT = "thanhhoa.thanhtra", "admin", "thanhhoa.soyte"
+AWARDS = "thanhhoa.thiduakhenthuong"  # Sở Nội vụ (Ban Thi đua - Khen thưởng): the award review
 
 
 class Clock(Protocol):  # tests/conftest.py's FakeClock, without importing that Flask module

@@ -73,6 +73,7 @@ from service.operations.users_import import import_users
 from tests.operations.conftest import (
     ADMIN,
     AUDITOR,
+    AWARDS,
     CHAIRMAN,
     COLLEAGUE,
     FINANCE,
@@ -92,7 +93,6 @@ QUEUES = frozenset({"render_job", "fanout_job"})
 # their refresh), so refreshing them changes no business state.
 FIGURES = frozenset({"dashboard_refresh", "dashboard_figure"})
 BUSINESS = [t for t in Base.metadata.sorted_tables if t.name not in AUDIT_TABLES | QUEUES | FIGURES]
-AWARDS = "thanhhoa.thiduakhenthuong"
 DEMO_SECRET = "NGAYHOITOANDANBAOVEANNINHTOQUOCX"  # noqa: S105  # the README's demo key
 
 IN_CALLER = "a step inside its caller's transaction (takes a Session, never commits)"

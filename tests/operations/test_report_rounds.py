@@ -16,9 +16,8 @@ from service.db.models import Event, ProcessInstance
 from service.errors import Forbidden, Invalid
 from service.operations.processes import start_process
 from service.operations.tasks import Completed, complete_task
-from tests.operations.conftest import CHAIRMAN, FINANCE, PLAN_2023, POLICE, Ops
+from tests.operations.conftest import AWARDS, CHAIRMAN, FINANCE, PLAN_2023, POLICE, Ops
 
-AWARDS = "thanhhoa.thiduakhenthuong"
 HEALTH, HEALTH_HEAD = "thanhhoa.soyte", "thanhhoa.soyte.giamdoc"
 UNIT_PLAN = {
     "title": "Kế hoạch ngành Y tế",

@@ -13,7 +13,7 @@ from service.operations.instances import save_runtime, write_instance
 from service.operations.processes import start_process
 from service.operations.tasks import complete_task
 from service.states import ProcessStatus, TaskState
-from tests.operations.conftest import ADMIN, FINANCE, PLAN_2023, POLICE, Ops
+from tests.operations.conftest import ADMIN, AWARDS, FINANCE, PLAN_2023, POLICE, Ops
 from workflows.runtime import Runtime
 
 
@@ -76,7 +76,6 @@ _FLOWS = [
     ("award_review", "join"),
     ("join", "end"),
 ]
-AWARDS = "thanhhoa.thiduakhenthuong"
 
 
 def _side_by_side() -> bytes:

@@ -19,9 +19,8 @@ from service.errors import Conflict, Forbidden, Invalid, NotFound, Unprocessable
 from service.operations.definitions import deploy
 from service.operations.processes import start_process
 from service.operations.tasks import _flush_or_conflict, claim_task, complete_task
-from tests.operations.conftest import ADMIN, COLLEAGUE, FINANCE, PLAN_2023, POLICE, Ops
+from tests.operations.conftest import ADMIN, AWARDS, COLLEAGUE, FINANCE, PLAN_2023, POLICE, Ops
 
-AWARDS = "thanhhoa.thiduakhenthuong"
 BPMN = Path(__file__).parents[2] / "bpmn"
 VIETNAMESE = Path(__file__).parents[2] / "service/translations/vi/LC_MESSAGES/messages.po"
 with VIETNAMESE.open("rb") as po:
