@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from sqlalchemy import event, insert, select
 from sqlalchemy.orm import Session
 
+from service.db.batch import Batch
 from service.db.models import AuditChain, ProcessInstance, Task
 from service.db.tables import EVENTS
 from workflows.audit import event_hash
@@ -100,12 +101,18 @@ def _write_events(session: Session, _context: Any) -> None:
     write_pending(session)
 
 
-def write_pending(session: Session) -> None:
+_INSERT = insert(EVENTS)
+
+
+def write_pending(session: Session, batch: Batch | None = None) -> None:
     """Insert the events appended and not yet written, by one INSERT: after the UPDATEs of the
-    heads they moved (a flush, or service.operations.instances.write_instance)."""
+    heads they moved (a flush, or service.operations.instances.write_instance), or with them
+    (`batch`, sent as one statement)."""
     rows = session.info.pop(_PENDING, None)
-    if rows:
-        session.connection().execute(insert(EVENTS), rows)
+    if batch is not None:
+        batch.add(_INSERT, rows or [])
+    elif rows:
+        session.connection().execute(_INSERT, rows)
 
 
 @event.listens_for(Session, "after_rollback")

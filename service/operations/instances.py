@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
 from service.db.audit_log import append
+from service.db.batch import Batch
 from service.db.models import ProcessInstance, Task
 from service.db.tables import INSTANCES, TASKS
 from service.errors import Conflict
@@ -22,6 +23,7 @@ from workflows.runtime import Runtime
 _OPEN_ROWS = select(TASKS.c.engine_task_id).where(
     TASKS.c.instance_id == bindparam("instance"), TASKS.c.state == TaskState.OPEN
 )
+_NEW_ROWS = insert(TASKS)
 # SET takes the columns the parameters name, besides the WHERE's own
 _WRITE = update(INSTANCES).where(
     INSTANCES.c.id == bindparam("written_id"),
@@ -43,6 +45,7 @@ def save_runtime(
     *,
     new: bool = False,
     open_tasks: Iterable[str] | None = None,
+    batch: Batch | None = None,
 ) -> None:
     """Store the engine state and project its ready human tasks onto task rows.
 
@@ -54,9 +57,9 @@ def save_runtime(
     task: a round trip fewer).
 
     The open rows are read by their engine task and the new rows inserted at once, in one
-    multi-row INSERT, without the ORM; the rare row to cancel goes through the ORM and its
-    version check. A caller that completes a task in this transaction claims it first, in the
-    database (service.operations.tasks._claim), so it is no longer open here.
+    multi-row INSERT, without the ORM (with `batch`: added to it); the rare row to cancel goes
+    through the ORM and its version check. A caller that completes a task in this transaction
+    claims it first, in the database (service.operations.tasks._claim): it is no longer open.
     """
     ready = {t.id: t for t in runtime.ready_tasks()}
     if open_tasks is None:
@@ -94,8 +97,10 @@ def save_runtime(
                 "version": 1,
             }
         )
-    if rows:
-        session.connection().execute(insert(TASKS), rows)
+    if batch is not None:
+        batch.add(_NEW_ROWS, rows)
+    elif rows:
+        session.connection().execute(_NEW_ROWS, rows)
     if runtime.completed and instance.status != ProcessStatus.COMPLETED:
         instance.status, instance.completed_at = ProcessStatus.COMPLETED, now
 
@@ -116,7 +121,7 @@ def append_event(
     return append(session, instance, action, actor, now, role=role, task=task, data=data)
 
 
-def write_instance(session: Session, instance: ProcessInstance) -> None:
+def write_instance(session: Session, instance: ProcessInstance, batch: Batch | None = None) -> None:
     """Write what changed of `instance` by one version-checked UPDATE, and expire the session's
     copy (the row is as written). Its events are not written yet: they follow at the flush
     (service.db.audit_log.write_pending), after the UPDATE of every head they moved.
@@ -124,7 +129,8 @@ def write_instance(session: Session, instance: ProcessInstance) -> None:
     The ORM's flush sends the same UPDATE, but on every completion its unit of work cost
     several times the statement. Of two completions of one process at once, the second
     matches no row (on PostgreSQL it waits for the first to commit, then finds the version
-    moved): a 409, as the flush's version check gave.
+    moved): a 409, as the flush's version check gave. With `batch`, the UPDATE is added to it,
+    and the 409 comes when it is sent.
 
     :raise Conflict: `task_not_open`, the instance changed meanwhile.
     """
@@ -137,7 +143,12 @@ def write_instance(session: Session, instance: ProcessInstance) -> None:
     if values:
         version = instance.version
         where = {"written_id": instance.id, "written_version": version}
-        written = session.connection().execute(_WRITE, values | {"version": version + 1} | where)
-        if written.rowcount != 1:
-            raise Conflict("task_not_open", "This task or its process changed meanwhile.")
+        sent = Batch() if batch is None else batch
+        sent.add(_WRITE, values | {"version": version + 1} | where, expect=1, conflict=_moved)
+        if batch is None:
+            sent.send(session.connection())
     session.expire(instance)  # nothing left for a flush to write; read afresh if read again
+
+
+def _moved() -> Conflict:
+    return Conflict("task_not_open", "This task or its process changed meanwhile.")

@@ -15,6 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from service.consolidation import below_units, sum_reports
 from service.db.audit_log import write_pending
+from service.db.batch import Batch
 from service.db.models import Agency, ProcessInstance, Task, TaskDraft
 from service.db.tables import TASK_DRAFTS, TASKS
 from service.db.uow import UnitOfWork
@@ -244,8 +245,9 @@ def _complete_task(
         if grant is not None:
             claim |= {"on_behalf_of_id": grant.on_behalf_of_id, "signing_mark": grant.mark}
         _claim(uow, task, claim)  # claim the task first: a concurrent loser stops here
+        batch = Batch()  # what follows from it, sent at the end as one statement (PostgreSQL)
         if drafted:  # sent: no draft left
-            uow.session.connection().execute(_NO_DRAFT, {"sent": task.id})
+            batch.add(_NO_DRAFT, {"sent": task.id})
         document = merge(kind, instance.document, values)
         # a return leaves the plan as its drafter submitted it: the reviewer's edits go back
         # with it as a proposal, for the drafter to take or not
@@ -331,14 +333,14 @@ def _complete_task(
                 opened = dict.fromkeys(definition.report_rounds, reached)
             release_finished_rounds(uow.session, instance, runtime, now, opened)
             open_tasks = open_others.split(",") if open_others else []
-            save_runtime(uow.session, instance, runtime, now, open_tasks=open_tasks)
+            save_runtime(uow.session, instance, runtime, now, open_tasks=open_tasks, batch=batch)
             if runtime.completed:
                 append_event(uow.session, instance, "process_completed", None, now)
             if report is not None and round_ is not None and instance.parent_id is not None:
                 report_to_parent(uow.session, instance, round_, now)
         status = instance.status
-        write_instance(uow.session, instance)
-        _flush_or_conflict(uow)  # the rest (a document, a parent woken), then the events
+        write_instance(uow.session, instance, batch)
+        _flush_or_conflict(uow, batch)  # the rest (a document, a parent woken), then the batch
         completed = Completed(
             task.id,
             task.instance_id,
@@ -389,12 +391,15 @@ def _claim(uow: UnitOfWork, task: Task, values: dict[str, Any]) -> None:
         set_committed_value(task, key, value)
 
 
-def _flush_or_conflict(uow: UnitOfWork) -> None:
-    """Flush, and write the events appended (a flush with nothing else to write does not);
-    a version mismatch or a taken event number means another completion came first."""
+def _flush_or_conflict(uow: UnitOfWork, batch: Batch | None = None) -> None:
+    """Flush, and write the events appended (a flush with nothing else to write does not),
+    with the `batch`; a version mismatch or a taken event number means another completion
+    came first."""
     try:
         uow.session.flush()
-        write_pending(uow.session)
+        write_pending(uow.session, batch)
+        if batch is not None:
+            batch.send(uow.session.connection())
     except StaleDataError as err:
         raise Conflict("task_not_open", "This task or its process changed meanwhile.") from err
     except IntegrityError as err:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from service.db.audit_log import append
 from service.db.base import utcnow
+from service.db.batch import Batch
 from service.db.models import Event, ProcessInstance, Task, User
 from service.db.uow import UnitOfWork
 from service.operations import tasks
@@ -122,12 +123,12 @@ def test_a_completion_whose_process_moved_meanwhile_is_409_and_writes_nothing(
         version, seq = before.version, before.last_event_seq
     write = tasks.write_instance
 
-    def other_first(session: Session, instance: ProcessInstance) -> None:
+    def other_first(session: Session, instance: ProcessInstance, batch: Batch) -> None:
         table = ProcessInstance.__table__
         session.connection().execute(
             update(table).where(table.c.id == instance.id).values(version=table.c.version + 1)
         )
-        write(session, instance)
+        write(session, instance, batch)
 
     monkeypatch.setattr(tasks, "write_instance", other_first)
     answer = api.complete(POLICE, task["id"], "submit", data=PLAN_2023)

@@ -1,0 +1,121 @@
+"""Writes sent together: the rows a completion writes once its engine has run.
+
+On PostgreSQL every statement is a round trip, which costs more than most statements do; a
+batch sends its writes as one statement, each one a data-modifying WITH query whose rows it
+counts, so each write's row count is checked as if it had been sent alone. The statement
+commits or fails as a whole, like the writes of one transaction. SQLite is in process: there,
+the writes run one by one, in the order added.
+
+The writes are prebuilt statements (module constants, so that each shape of batch is built
+once): an INSERT, an UPDATE or a DELETE whose WHERE names its parameters by `bindparam`, and
+whose other parameters are the columns to write, as `Connection.execute` takes them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, cast
+
+from sqlalchemy import BindParameter, Connection, Select, bindparam, func, literal_column, select
+from sqlalchemy.sql.dml import Delete, Insert, Update, ValuesBase
+from sqlalchemy.sql.visitors import iterate, replacement_traverse
+
+Write = Insert | Update | Delete
+
+
+@dataclass(frozen=True, slots=True)
+class _Part:
+    statement: Write
+    rows: Sequence[dict[str, Any]]
+    expect: int | None
+    conflict: Callable[[], Exception] | None
+
+
+class Batch:
+    """Writes to send at once (`send`), in one transaction's connection."""
+
+    __slots__ = ("_parts",)
+
+    def __init__(self) -> None:
+        self._parts: list[_Part] = []
+
+    def add(
+        self,
+        statement: Write,
+        rows: dict[str, Any] | Sequence[dict[str, Any]],
+        *,
+        expect: int | None = None,
+        conflict: Callable[[], Exception] | None = None,
+    ) -> None:
+        """Write `rows` (one set of parameters, or several for an INSERT) with `statement`;
+        when it matches other than `expect` rows, `send` raises `conflict()`."""
+        many = rows if isinstance(rows, Sequence) else [rows]
+        if many:
+            self._parts.append(_Part(statement, many, expect, conflict))
+
+    def send(self, connection: Connection) -> None:
+        """Send the writes, then forget them.
+
+        :raise: the `conflict()` of the first write whose row count is not the one expected.
+        """
+        parts, self._parts = self._parts, []
+        if not parts:
+            return
+        if connection.dialect.name != "postgresql" or len(parts) == 1 and len(parts[0].rows) == 1:
+            for part in parts:
+                result = connection.execute(part.statement, list(part.rows))
+                _check(part, result.rowcount)
+            return
+        shape = tuple((part.statement, tuple(tuple(row) for row in part.rows)) for part in parts)
+        params = {
+            f"w{n}_{r}_{key}": value
+            for n, part in enumerate(parts)
+            for r, row in enumerate(part.rows)
+            for key, value in row.items()
+        }
+        counts = connection.execute(_combined(shape), params).one()
+        for part, count in zip(parts, counts, strict=True):
+            _check(part, count)
+
+
+def _check(part: _Part, count: int) -> None:
+    if part.expect is not None and count != part.expect:
+        assert part.conflict is not None, "a write that expects a row count names its conflict"
+        raise part.conflict()
+
+
+@lru_cache(maxsize=128)
+def _combined(shape: tuple[tuple[Write, tuple[tuple[str, ...], ...]], ...]) -> Select[Any]:
+    """One SELECT of each write's row count, its rows sent as data-modifying WITH queries, one
+    per row: parameter `key` of row r of write n is named `w{n}_{r}_{key}` (a write's statement
+    and its rows' keys are the shape: built once, then cached by SQLAlchemy as any statement)."""
+    counts = []
+    for n, (statement, rows) in enumerate(shape):
+        per_row = [
+            select(func.count())
+            .select_from(_renamed(statement, f"w{n}_{r}_", keys).cte(f"w{n}_{r}"))
+            .scalar_subquery()
+            for r, keys in enumerate(rows)
+        ]
+        counts.append(sum(per_row[1:], per_row[0]))
+    return select(*counts)
+
+
+def _renamed(statement: Write, prefix: str, keys: tuple[str, ...]) -> Write:
+    """`statement` writing one row, its parameters named `prefix + key`, returning a 1 per row
+    written: the WHERE's own parameters renamed, the columns to write bound to new ones."""
+    named = {b.key for b in iterate(statement) if isinstance(b, BindParameter) and not b.unique}
+
+    def rename(element: Any, **_: Any) -> Any:
+        if isinstance(element, BindParameter) and element.key in named:
+            return bindparam(prefix + element.key, type_=element.type)
+        return None
+
+    renamed = cast(Write, replacement_traverse(cast(Any, statement), {}, rename))
+    if isinstance(renamed, ValuesBase):
+        columns = renamed.table.c
+        written = [key for key in keys if key not in named]
+        renamed = renamed.values({k: bindparam(prefix + k, type_=columns[k].type) for k in written})
+    return renamed.returning(literal_column("1"))
