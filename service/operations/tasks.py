@@ -198,10 +198,12 @@ def _complete_task(
     """`complete_task` in its transaction.
 
     Everything happens in one transaction, the idempotency key's result included. The task row
-    is claimed first, by a version-checked UPDATE: of two simultaneous completions exactly one
-    commits and the other gets 409 (on PostgreSQL the second UPDATE waits for the first commit,
-    then matches no row). The instance carries a version too, for completions of two different
-    tasks of one instance.
+    is claimed by a version-checked UPDATE: of two simultaneous completions exactly one commits
+    and the other gets 409 (on PostgreSQL the second UPDATE waits for the first commit, then
+    matches no row). The instance carries a version too, for completions of two different
+    tasks of one instance. The claim goes with the completion's other writes, in one statement
+    on PostgreSQL (service.db.batch); a signing claims at once, before it numbers a document
+    (one per task): a concurrent loser stops there.
     """
     with uow:
         now = uow.now()
@@ -244,8 +246,10 @@ def _complete_task(
         }
         if grant is not None:
             claim |= {"on_behalf_of_id": grant.on_behalf_of_id, "signing_mark": grant.mark}
-        _claim(uow, task, claim)  # claim the task first: a concurrent loser stops here
-        batch = Batch()  # what follows from it, sent at the end as one statement (PostgreSQL)
+        batch = Batch()  # the writes, sent at the end as one statement (PostgreSQL)
+        _claim(batch, task, claim)
+        if kind.signs_plan or kind.signs_report:
+            batch.send(uow.session.connection())  # before its document: a loser stops here
         if drafted:  # sent: no draft left
             batch.add(_NO_DRAFT, {"sent": task.id})
         document = merge(kind, instance.document, values)
@@ -372,40 +376,46 @@ _CLAIM = update(TASKS).where(
 )
 
 
-def _claim(uow: UnitOfWork, task: Task, values: dict[str, Any]) -> None:
-    """Write `values` to the open task by one UPDATE that checks its version and its state,
-    and keep the loaded row in step without a flush.
+def _claim(batch: Batch, task: Task, values: dict[str, Any]) -> None:
+    """Write `values` to the open task by one UPDATE, in `batch`, that checks its version and
+    its state, and keep the loaded row in step without a flush.
 
     Of two simultaneous completions exactly one matches the row (on PostgreSQL the second
-    UPDATE waits for the first to commit, then finds the version moved); the other is a 409.
-
-    :raise Conflict: `task_not_open`, the task changed meanwhile.
+    UPDATE waits for the first to commit, then finds the version moved); the other is a 409,
+    `task_not_open`, when the batch is sent.
     """
     values = values | {"version": task.version + 1}
-    claimed = uow.session.connection().execute(
-        _CLAIM, values | {"claimed_id": task.id, "claimed_version": task.version}
-    )
-    if claimed.rowcount != 1:
-        raise Conflict("task_not_open", "This task or its process changed meanwhile.")
+    claimed = values | {"claimed_id": task.id, "claimed_version": task.version}
+    batch.add(_CLAIM, claimed, expect=1, conflict=_not_open)
     for key, value in values.items():
         set_committed_value(task, key, value)
 
 
+def _not_open() -> Conflict:
+    return Conflict("task_not_open", "This task or its process changed meanwhile.")
+
+
 def _flush_or_conflict(uow: UnitOfWork, batch: Batch | None = None) -> None:
     """Flush, and write the events appended (a flush with nothing else to write does not),
-    with the `batch`; a version mismatch or a taken event number means another completion
-    came first."""
+    with the `batch`; a version mismatch, a taken event number or a task opened already means
+    another completion came first."""
     try:
         uow.session.flush()
         write_pending(uow.session, batch)
         if batch is not None:
             batch.send(uow.session.connection())
     except StaleDataError as err:
-        raise Conflict("task_not_open", "This task or its process changed meanwhile.") from err
+        raise _not_open() from err
     except IntegrityError as err:
-        if "uq_event_instance_id_seq" not in str(err.orig):
+        if not any(name in str(err.orig) for name in _TAKEN_FIRST):
             raise
         raise Conflict("instance_busy", "The process changed meanwhile; try again.") from err
+
+
+# what a concurrent completion of the same process writes first (PostgreSQL names them; SQLite
+# has one writer at a time): the next event number, or the task both open (the engine names
+# it ahead, in the state both read)
+_TAKEN_FIRST = ("uq_event_instance_id_seq", "uq_task_engine_task_id")
 
 
 def _commit_or_conflict(uow: UnitOfWork) -> None:

@@ -266,3 +266,34 @@ def test_twenty_plans_signed_at_once_get_numbers_1_to_20(
         last = session.scalar(select(Register.last_number))
     assert numbers == list(range(1, 21))
     assert last == 20
+
+
+@pytest.mark.postgresql
+def test_one_plan_signed_at_once_by_several_numbers_one_document(
+    app: Flask, api: ApiClient, base_url: str, database_url: str
+) -> None:
+    """A signing claims its task before it numbers the document (one per task): of signings
+    of one plan at once, one is 200 and the rest 409, and one number is taken."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("row locks under real concurrency: PostgreSQL")
+    small = {**PLAN_2023, "addressed_units": [], "sections": PLAN_2023["sections"][:1]}
+    task_id = to_signature(api, small)
+    token = api.login(CHAIRMAN)
+    start = threading.Barrier(6)
+    answers: list[tuple[int, dict[str, Any]]] = []
+
+    def sign() -> None:
+        start.wait()
+        answers.append(_sign(f"{base_url}/api/v1/tasks/{task_id}/complete", token))
+
+    threads = [threading.Thread(target=sign) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(status for status, _ in answers) == [200] + [409] * 5, answers
+    with app.extensions["session_factory"]() as session:
+        numbers = session.scalars(select(Document.number)).all()
+        last = session.scalar(select(Register.last_number))
+    assert (numbers, last) == ([1], 1)

@@ -16,14 +16,13 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import event, select, update
+from sqlalchemy import Connection, event, select, update
 from sqlalchemy.orm import Session
 
 from service.db.audit_log import append
 from service.db.base import utcnow
 from service.db.batch import Batch
 from service.db.models import Event, ProcessInstance, Task, User
-from service.db.uow import UnitOfWork
 from service.operations import tasks
 from service.states import TaskState
 from tests.conftest import PLAN_2023, ApiClient
@@ -88,16 +87,16 @@ def test_a_completion_racing_another_is_409_and_writes_nothing(
     task = api.only_task(POLICE)
     with app.extensions["session_factory"]() as session:
         before = task_version(session, task["id"])
-    claim = tasks._claim
 
-    def other_first(uow: UnitOfWork, row: Task, values: dict[str, Any]) -> None:
-        table = Task.__table__
-        uow.session.connection().execute(
-            update(table).where(table.c.id == row.id).values(version=table.c.version + 1)
-        )
-        claim(uow, row, values)
+    class OtherFirst(Batch):
+        def send(self, connection: Connection) -> None:
+            table = Task.__table__
+            connection.execute(
+                update(table).where(table.c.id == task["id"]).values(version=table.c.version + 1)
+            )
+            super().send(connection)
 
-    monkeypatch.setattr(tasks, "_claim", other_first)
+    monkeypatch.setattr(tasks, "Batch", OtherFirst)
     answer = api.complete(POLICE, task["id"], "submit", data=PLAN_2023)
     assert (answer.status_code, answer.json["error"]) == (409, "task_not_open")
     monkeypatch.undo()
