@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import Engine
-from werkzeug.routing import IntegerConverter, Map
+from werkzeug.routing import IntegerConverter, Map, Rule
 
 from service import api, cli, web
 from service.attachment_http import MAX_BODY
@@ -34,6 +34,24 @@ class DatabaseId(IntegerConverter):
         super().__init__(url_map, fixed_digits, min, MAX_ID)
 
 
+class LazyRule(Rule):
+    """A route whose URL builders are compiled at their first use. Werkzeug compiles both
+    builders of every route as it is added (Python source built and compiled, twice per
+    route): about two thirds of making the app, though a worker builds URLs for a few of its
+    routes only. Each builder replaces itself with the compiled one the first time it runs;
+    two threads doing so at once compile the same function twice, harmlessly."""
+
+    def _compile_builder(self, append_unknown: bool = True) -> Any:
+        name = "_build_unknown" if append_unknown else "_build"
+
+        def first_build(rule: Rule, **values: Any) -> Any:
+            compiled = Rule._compile_builder(rule, append_unknown).__get__(rule, None)
+            setattr(rule, name, compiled)
+            return compiled(**values)
+
+        return first_build
+
+
 class SessionCookies(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, with the signing serializer built once per key rather
     than at every request (every request opens the session, an API request too)."""
@@ -52,7 +70,8 @@ class SessionCookies(SecureCookieSessionInterface):
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     app = Flask(__name__)
-    app.url_map.converters["int"] = DatabaseId  # before any route is added
+    app.url_rule_class = LazyRule  # before any route is added, as the converter
+    app.url_map.converters["int"] = DatabaseId
     app.session_interface = SessionCookies()
     app.config.update(
         SECRET_KEY=settings.secret_key,
