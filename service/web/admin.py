@@ -26,7 +26,7 @@ from service.queries.administration import (
     users_sheet,
 )
 from service.validation import NOT_A_DATE, REQUIRED
-from service.web.deps import current_actor, new_uow
+from service.web.deps import current_actor, new_uow, new_view
 from service.web.formats import vn_date
 from service.web.forms import parse_date
 from service.web.labels import translate_errors
@@ -46,10 +46,8 @@ def agencies() -> ResponseReturnValue:
     """The agency tree, or the agencies matching `q` with those above them; the
     reorganisations scheduled ahead that are not applied yet, with any refusal."""
     actor = current_actor()
-    rows = agency_tree(new_uow(write=False), actor, _q())
-    waiting = [
-        s for s in scheduled_reorganisations(new_uow(write=False), actor) if s.applied_at is None
-    ]
+    rows = agency_tree(new_view(), actor, _q())
+    waiting = [s for s in scheduled_reorganisations(new_view(), actor) if s.applied_at is None]
     refusals = {s.id: translate_errors(s.refused) for s in waiting if s.refused}
     return render_template(
         "admin_agencies.html", rows=rows, q=_q(), scheduled=waiting, refusals=refusals
@@ -170,7 +168,7 @@ def _apply(actor: Any, form: dict[str, str]) -> dict[str, Any] | scheduling.Sche
 
 
 def _users_page(form: dict[str, str], errors: Any, status: int = 200) -> ResponseReturnValue:
-    rows = users(new_uow(write=False), current_actor(), _q())
+    rows = users(new_view(), current_actor(), _q())
     page = render_template(
         "admin_users.html",
         rows=rows,

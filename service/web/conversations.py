@@ -13,7 +13,7 @@ from service.errors import Invalid, Message, StoreUnavailable
 from service.operations.conversations import add_comment, attach_file
 from service.queries.conversations import attached_file, conversation
 from service.web.auth import safe_next
-from service.web.deps import current_actor, new_uow
+from service.web.deps import current_actor, new_uow, new_view
 from service.web.labels import translate_errors
 
 bp = Blueprint("conversations", __name__)
@@ -43,7 +43,7 @@ def _retry(process_id: int, errors: dict[str, object], status: int = 400) -> Res
         render_template(
             "conversation_retry.html",
             process_id=process_id,
-            conv=conversation(new_uow(write=False), actor, process_id),
+            conv=conversation(new_view(), actor, process_id),
             task_id=_task(),
             back=_back(process_id),
             body=request.form.get("body", ""),
@@ -101,7 +101,7 @@ def attach(process_id: int) -> ResponseReturnValue:
 @login_required
 def download(attachment_id: int) -> ResponseReturnValue:
     store = current_app.extensions["attachments"]
-    file = attached_file(new_uow(write=False), store, current_actor(), attachment_id)
+    file = attached_file(new_view(), store, current_actor(), attachment_id)
     return send_attached(file, inline=False)
 
 
@@ -110,5 +110,5 @@ def download(attachment_id: int) -> ResponseReturnValue:
 def preview(attachment_id: int) -> ResponseReturnValue:
     """A PDF or an image shown by the browser; other types are downloaded."""
     store = current_app.extensions["attachments"]
-    file = attached_file(new_uow(write=False), store, current_actor(), attachment_id)
+    file = attached_file(new_view(), store, current_actor(), attachment_id)
     return send_attached(file, inline=True)

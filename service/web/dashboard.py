@@ -31,7 +31,7 @@ from service.permissions import Right, require
 from service.queries import dashboard
 from service.validation import NOT_A_WHOLE_NUMBER, Schema
 from service.web.charts import line_chart
-from service.web.deps import current_actor, new_uow
+from service.web.deps import current_actor, new_uow, new_view
 from service.web.filters import page_number, read_filters
 from service.web.forms import parse_date
 from service.web.labels import translate_errors
@@ -69,7 +69,7 @@ class _Args(Schema):
 
 
 def _read() -> UnitOfWork:
-    return new_uow(write=False)
+    return new_view()
 
 
 def _args() -> dict[str, Any]:

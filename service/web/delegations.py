@@ -16,7 +16,7 @@ from service.permissions import Right, may
 from service.queries.delegations import delegations
 from service.queries.directory import Colleague, colleagues
 from service.validation import NOT_A_DATE, REQUIRED
-from service.web.deps import current_actor, new_uow
+from service.web.deps import current_actor, new_uow, new_view
 from service.web.forms import parse_date
 from service.web.labels import translate_errors
 
@@ -70,9 +70,9 @@ def _render(
     return (
         render_template(
             "delegations.html",
-            rows=delegations(new_uow(write=False), actor),
+            rows=delegations(new_view(), actor),
             leader=leader,
-            people=_by_agency(colleagues(new_uow(write=False), actor)) if leader else [],
+            people=_by_agency(colleagues(new_view(), actor)) if leader else [],
             kinds=KINDS,
             form=form,
             errors=errors,

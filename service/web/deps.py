@@ -18,12 +18,20 @@ from service.operations import security_log, sessions
 from service.operations.actors import Actor
 
 
-def new_uow(*, write: bool = True) -> UnitOfWork:
+def new_uow(*, write: bool = True, autocommit: bool = False) -> UnitOfWork:
     return UnitOfWork(
         current_app.extensions["session_factory"],
         write=write,
+        autocommit=autocommit,
         clock=current_app.extensions["clock"],
     )
+
+
+def new_view() -> UnitOfWork:
+    """A unit for a read that takes no lock, writes nothing and needs no one snapshot (a view
+    of service.queries, a draft, the caller's session), in autocommit on PostgreSQL: no BEGIN
+    and no COMMIT, as the API's views (service.api.deps.new_view says why that is safe)."""
+    return new_uow(write=False, autocommit=True)
 
 
 def wall_clock() -> datetime:
@@ -54,7 +62,7 @@ def load_user(user_id: str) -> SessionUser | None:
     config = current_app.config
     try:
         live = sessions.check(
-            new_uow(write=False),
+            new_view(),  # one statement; the session's last use is written by the other unit
             new_uow(),
             token,
             wall_clock(),
@@ -64,7 +72,7 @@ def load_user(user_id: str) -> SessionUser | None:
         if str(live.user_id) != user_id:
             return None
         actors = current_app.extensions["actors"]
-        return SessionUser(actors.load(new_uow(write=False), live.user_id, live.epoch), live.id)
+        return SessionUser(actors.load(new_view(), live.user_id, live.epoch), live.id)
     except Unauthorized as err:
         g.session_expired = err.code == "session_expired"
         if g.session_expired:  # once only: the session has ended now (web.tasks.keep_expired)

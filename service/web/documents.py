@@ -16,7 +16,7 @@ from service.queries.documents import (
     document_file,
     draft_file,
 )
-from service.web.deps import current_actor, new_uow
+from service.web.deps import current_actor, new_uow, new_view
 
 bp = Blueprint("documents", __name__)
 
@@ -33,7 +33,7 @@ def _send(file: File) -> ResponseReturnValue:
 @login_required
 def download(document_id: int, fmt: str) -> ResponseReturnValue:
     """The file as signed; while it is being prepared, the process page, which says so."""
-    file = document_file(new_uow(write=False), current_actor(), document_id, fmt)
+    file = document_file(new_view(), current_actor(), document_id, fmt)
     if isinstance(file, Pending):
         target = url_for("web.processes.show", process_id=file.process_id)
         return redirect(f"{target}#documents-title", 303)
@@ -43,7 +43,7 @@ def download(document_id: int, fmt: str) -> ResponseReturnValue:
 @bp.get("/processes/<int:process_id>/draft/<any(docx, pdf):fmt>")
 @login_required
 def draft(process_id: int, fmt: str) -> ResponseReturnValue:
-    return _send(draft_file(new_uow(write=False), current_actor(), process_id, fmt))
+    return _send(draft_file(new_view(), current_actor(), process_id, fmt))
 
 
 @bp.route("/documents/check", methods=["GET", "POST"])

@@ -17,7 +17,7 @@ from service.queries.senders import senders
 from service.queries.tasks import inbox, inbox_counts
 from service.states import TaskState
 from service.validation import Schema
-from service.web.deps import current_actor, new_uow
+from service.web.deps import current_actor, new_view
 from service.web.filters import page_number, read_filters
 from service.web.labels import STEPS
 
@@ -31,8 +31,8 @@ def _counts() -> dict[str, Any]:
         return {}
     actor = current_actor()
     return {
-        "counts": inbox_counts(new_uow(write=False), actor),
-        "unread": unread_count(new_uow(write=False), actor),
+        "counts": inbox_counts(new_view(), actor),
+        "unread": unread_count(new_view(), actor),
     }
 
 
@@ -58,7 +58,7 @@ def index() -> ResponseReturnValue:
     size = int(current_app.config["INBOX_PAGE_SIZE"])
     page = page_number(size, errors)
     rows = inbox(
-        new_uow(write=False),
+        new_view(),
         actor,
         state=TaskState.COMPLETED if done else TaskState.OPEN,
         by=by,
@@ -70,7 +70,7 @@ def index() -> ResponseReturnValue:
         offset=(page - 1) * size,
     )
     more, rows = len(rows) > size, rows[:size]
-    sent = senders(new_uow(write=False), actor, [r.id for r in rows])
+    sent = senders(new_view(), actor, [r.id for r in rows])
     filters = {
         "step": step or "",
         "process": raw.get("process", "") if "process" in errors else process or "",

@@ -9,7 +9,7 @@ from flask_login import login_required
 
 from service.operations.notifications import mark_read
 from service.queries.notifications import notifications
-from service.web.deps import current_actor, new_uow
+from service.web.deps import current_actor, new_uow, new_view
 
 bp = Blueprint("notifications", __name__)
 
@@ -19,7 +19,7 @@ bp = Blueprint("notifications", __name__)
 def index() -> ResponseReturnValue:
     """Newest first; `?unread=1`: only those the user has not read."""
     unread = request.args.get("unread") == "1"
-    rows = notifications(new_uow(write=False), current_actor(), unread=unread)
+    rows = notifications(new_view(), current_actor(), unread=unread)
     return render_template("notifications.html", rows=rows, unread_only=unread)
 
 

@@ -19,7 +19,7 @@ from service.queries.process_list import (
     list_page,
     process_list,
 )
-from service.web.deps import current_actor, new_uow
+from service.web.deps import current_actor, new_uow, new_view
 from service.web.filters import page_number, read_filters
 from service.web.labels import STEPS, label, translate_message
 from workflows.calendar import local_day
@@ -63,9 +63,7 @@ def index() -> ResponseReturnValue:
     filters, raw, errors = _filters()
     size = int(current_app.config["INBOX_PAGE_SIZE"])
     page = page_number(size, errors)
-    rows, offered = list_page(
-        new_uow(write=False), actor, filters, limit=size + 1, offset=(page - 1) * size
-    )
+    rows, offered = list_page(new_view(), actor, filters, limit=size + 1, offset=(page - 1) * size)
     rows = [] if errors else rows
     more, rows = len(rows) > size, rows[:size]
     return (
@@ -94,7 +92,7 @@ def download(fmt: str) -> ResponseReturnValue:
     filters, _, errors = _filters()
     if errors:
         abort(400)
-    rows = process_list(new_uow(write=False), current_actor(), filters, limit=EXPORT_LIMIT)
+    rows = process_list(new_view(), current_actor(), filters, limit=EXPORT_LIMIT)
     table = (
         [str(h) for h in HEADERS],
         [

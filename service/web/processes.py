@@ -37,7 +37,7 @@ from service.states import TaskState
 from service.validation import REQUIRED
 from service.web import labels
 from service.web.changes import worded_event
-from service.web.deps import current_actor, new_uow
+from service.web.deps import current_actor, new_uow, new_view
 from service.web.labels import DIAGRAM_NAMES, ROLES, STEPS, label, translate_errors
 
 bp = Blueprint("processes", __name__, url_prefix="/processes")
@@ -47,21 +47,21 @@ bp = Blueprint("processes", __name__, url_prefix="/processes")
 @login_required
 def show(process_id: int) -> ResponseReturnValue:
     actor = current_actor()
-    process = process_detail(new_uow(write=False), actor, process_id)
+    process = process_detail(new_view(), actor, process_id)
     if isinstance(process, ProcessAsIssued):  # a unit it addressed: the plan alone
         return render_template(
             "issued_plan.html",
             process=process,
             document=process.document,
             unit_names=unit_names(actor, process_id),
-            awards=award_decision(new_uow(write=False), actor, process_id),
+            awards=award_decision(new_view(), actor, process_id),
         )
-    events = history(new_uow(write=False), actor, process_id)
-    where = diagram(new_uow(write=False), actor, process_id)
+    events = history(new_view(), actor, process_id)
+    where = diagram(new_view(), actor, process_id)
     diagram_steps = _diagram_steps(where)
     steps = {t.step: t.name for t in process.tasks}
     open_tasks = [t for t in process.tasks if t.state == TaskState.OPEN]
-    conv = conversation(new_uow(write=False), actor, process_id)
+    conv = conversation(new_view(), actor, process_id)
     return render_template(
         "process.html",
         conv=conv,
@@ -78,12 +78,12 @@ def show(process_id: int) -> ResponseReturnValue:
             "names": {name: str(text) for name, text in DIAGRAM_NAMES.items()},
         },
         open_tasks=open_tasks,
-        assignees=assignees(new_uow(write=False), actor, [t.id for t in open_tasks]),
+        assignees=assignees(new_view(), actor, [t.id for t in open_tasks]),
         unit_names=unit_names(actor, process_id),
         lanes=_lanes(process),
-        units=children(new_uow(write=False), actor, process_id) if process.issued_at else [],
-        documents=process_documents(new_uow(write=False), actor, process_id),
-        awards=award_decision(new_uow(write=False), actor, process_id),
+        units=children(new_view(), actor, process_id) if process.issued_at else [],
+        documents=process_documents(new_view(), actor, process_id),
+        awards=award_decision(new_view(), actor, process_id),
     )
 
 
@@ -104,7 +104,7 @@ def new() -> ResponseReturnValue:
     """Start a plan at the actor's level; its first task, the draft, opens next."""
     actor = current_actor()
     latest: dict[str, DefinitionView] = {}
-    for row in definitions(new_uow(write=False)):  # newest version first
+    for row in definitions(new_view()):  # newest version first
         latest.setdefault(row.process_id, row)
     title = (request.form.get("title") or "").strip()
     chosen = request.form.get("definition") or "plan_chain"
@@ -153,7 +153,7 @@ def copy() -> ResponseReturnValue:
 
 def _to_first_task(actor: Actor, process_id: int) -> ResponseReturnValue:
     """The new process's first open task (its starter's draft), else the process."""
-    started = process_detail(new_uow(write=False), actor, process_id)
+    started = process_detail(new_view(), actor, process_id)
     first = [
         t
         for t in getattr(started, "tasks", [])  # its starter reads it in full
@@ -166,7 +166,7 @@ def _to_first_task(actor: Actor, process_id: int) -> ResponseReturnValue:
 
 def unit_names(actor: Actor, process_id: int) -> dict[str, str]:
     """Agency codes of the units below a plan, with their names."""
-    return {u.code: u.name for u in addressable_units(new_uow(write=False), process_id)}
+    return {u.code: u.name for u in addressable_units(new_view(), process_id)}
 
 
 @bp.get("/<int:process_id>/diagram.bpmn")
@@ -174,7 +174,7 @@ def unit_names(actor: Actor, process_id: int) -> dict[str, str]:
 def diagram_bpmn(process_id: int) -> ResponseReturnValue:
     """The BPMN XML the process runs on (its deployed version), for the page's viewer or to
     save; for those who read the process in full."""
-    where = diagram(new_uow(write=False), current_actor(), process_id)
+    where = diagram(new_view(), current_actor(), process_id)
     response = Response(where.bpmn, mimetype="application/xml")
     response.headers["Content-Disposition"] = f'inline; filename="process-{process_id}.bpmn"'
     response.headers["Cache-Control"] = "private, no-store"

@@ -17,7 +17,7 @@ from service.permissions import Right, may, require
 from service.queries.registers import RegisterView, register, register_agencies
 from service.states import DocumentState
 from service.validation import NOT_A_WHOLE_NUMBER
-from service.web.deps import current_actor, new_uow
+from service.web.deps import current_actor, new_uow, new_view
 from service.web.formats import vn_date
 from service.web.labels import translate_errors
 from workflows.calendar import local_day
@@ -50,7 +50,7 @@ def _this_year() -> int:
 @login_required
 def index() -> ResponseReturnValue:
     """The agencies whose registers the user reads: their own; an overseer's levels'."""
-    agencies = register_agencies(new_uow(write=False), current_actor())
+    agencies = register_agencies(new_view(), current_actor())
     return render_template("registers.html", agencies=agencies, year=_this_year())
 
 
@@ -84,7 +84,7 @@ def download(agency_code: str, year: int, fmt: str) -> ResponseReturnValue:
     """The register as CSV (UTF-8 with BOM) or Excel, with Vietnamese headers."""
     if fmt not in ("csv", "xlsx"):
         abort(404)
-    found = register(new_uow(write=False), current_actor(), agency_code, year)
+    found = register(new_view(), current_actor(), agency_code, year)
     table = _table(found)
     name = f"so-dang-ky-{agency_code}-{year}.{fmt}"
     return send_table(fmt, f"{TITLE} {year}", table, name)
@@ -111,7 +111,7 @@ def _render(
     agency_code: str, year: int, form: dict[str, str], errors: dict[str, Any], status: int = 200
 ) -> ResponseReturnValue:
     actor = current_actor()
-    found = register(new_uow(write=False), actor, agency_code, year)
+    found = register(new_view(), actor, agency_code, year)
     return (
         render_template(
             "register.html",

@@ -26,7 +26,7 @@ from service.steps import Decision, StepKind, Writes, button, kind_of
 from service.web import forms
 from service.web.auth import safe_next
 from service.web.changes import worded
-from service.web.deps import current_actor, new_uow
+from service.web.deps import current_actor, new_uow, new_view
 from service.web.formats import vn_datetime
 from service.web.labels import STEPS, label, translate_errors
 from workflows.diff import patch
@@ -39,10 +39,8 @@ bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 def show(task_id: int) -> ResponseReturnValue:
     """The plan, what came back with it, and the step's form filled with the plan as it is."""
     actor = current_actor()
-    task = task_detail(new_uow(write=False), actor, task_id)
-    draft = (
-        read_draft(new_uow(write=False), actor, task_id) if task.state == TaskState.OPEN else None
-    )
+    task = task_detail(new_view(), actor, task_id)
+    draft = read_draft(new_view(), actor, task_id) if task.state == TaskState.OPEN else None
     if draft is None:
         return _render(actor, task, _initial(task), {}, comment="")
     form = MultiDict(draft.fields)
@@ -90,7 +88,7 @@ def resend(task_id: int) -> ResponseReturnValue:
     request without a valid token changes nothing, so nothing is saved, but the page comes
     back with what was typed and a fresh token, to send again."""
     actor = current_actor()
-    task = task_detail(new_uow(write=False), actor, task_id)
+    task = task_detail(new_view(), actor, task_id)
     if task.state != TaskState.OPEN:
         return redirect(url_for("web.tasks.show", task_id=task_id))
     form = MultiDict(typed(request.form.items(multi=True)))
@@ -111,7 +109,7 @@ def _saved_text(at: datetime) -> str:
 def complete(task_id: int) -> ResponseReturnValue:
     """Complete the task from its form; on bad input the form comes back with the reasons."""
     actor = current_actor()
-    task = task_detail(new_uow(write=False), actor, task_id)
+    task = task_detail(new_view(), actor, task_id)
     kind = _kind(task)
     data = forms.parse(kind.schema, request.form, hidden=kind.hidden)
     comment = (request.form.get("comment") or "").strip()
@@ -153,7 +151,7 @@ def complete(task_id: int) -> ResponseReturnValue:
 @login_required
 def preview(task_id: int) -> ResponseReturnValue:
     """The document signing the task would issue, marked as a preview, for the page's frame."""
-    file = preview_pdf(new_uow(write=False), current_actor(), task_id, gettext("PREVIEW"))
+    file = preview_pdf(new_view(), current_actor(), task_id, gettext("PREVIEW"))
     return send_inline_pdf(file.name, file.content, file.sha256)
 
 
@@ -183,7 +181,7 @@ def _sent(actor: Actor, process_id: int, decision: str, next_steps: list[str]) -
     page's language (the engine names them in Vietnamese)."""
     if not next_steps:
         return str(gettext("Done. Nothing more is waiting on this step."))
-    process = process_detail(new_uow(write=False), actor, process_id)
+    process = process_detail(new_view(), actor, process_id)
     tasks = process.tasks if isinstance(process, ProcessDetail) else []  # else: a plan from above
     open_tasks = [t for t in tasks if t.state == TaskState.OPEN]
     if decision == Decision.RETURN and open_tasks:
@@ -230,7 +228,7 @@ def _signing(actor: Actor, task: TaskDetail, kind: StepKind) -> SigningPreview |
     if not (kind.signs_plan or kind.signs_report) or task.state != TaskState.OPEN:
         return None
     try:
-        return signing_preview(new_uow(write=False), actor, task.id)
+        return signing_preview(new_view(), actor, task.id)
     except Conflict:
         return None
 
@@ -264,14 +262,14 @@ def _render(
     resend: bool = False,
 ) -> ResponseReturnValue:
     kind = _kind(task)
-    units = addressable_units(new_uow(write=False), task.process_id)
+    units = addressable_units(new_view(), task.process_id)
     unit_choices = [(u.code, ("— " * (u.depth - 1)) + u.name) for u in units]
     options = {
         "addressed_units": unit_choices,
         "pilot_sites.agency": unit_choices,
         "issuer": [
             (symbol, f"KH-{symbol} — {name}")
-            for symbol, name in plan_issuers(new_uow(write=False), task.process_id)
+            for symbol, name in plan_issuers(new_view(), task.process_id)
         ],
     }
     nodes = forms.build(
@@ -284,7 +282,7 @@ def _render(
     decisions = [(d, gettext(button(kind, d))) for d in kind.decisions]
     signing = _signing(actor, task, kind)
     try:
-        conv = conversation(new_uow(write=False), actor, task.process_id)
+        conv = conversation(new_view(), actor, task.process_id)
     except Forbidden:  # a task of a process the actor does not read in full: no thread
         conv = None
     data_errors = errors.get("data")
