@@ -12,7 +12,7 @@ from marshmallow import fields
 
 from service import validation as validate
 from service.api.blueprint import BEARER, Blueprint, multipart
-from service.api.deps import current_actor, new_uow
+from service.api.deps import current_actor, new_uow, new_view
 from service.errors import Invalid, Message
 from service.imports import read_rows
 from service.operations import reorganisation
@@ -247,7 +247,7 @@ class ScheduledReorganisations(MethodView):
     @blp.response(200, ScheduledSchema(many=True))
     def get(self) -> list[Scheduled]:
         """The reorganisations scheduled ahead, by day: pending, applied or refused."""
-        return scheduled_reorganisations(new_uow(write=False), current_actor())
+        return scheduled_reorganisations(new_view(), current_actor())
 
     @blp.doc(**BEARER)
     @blp.arguments(ScheduleSchema)

@@ -10,7 +10,7 @@ from marshmallow import fields
 
 from service import validation as validate
 from service.api.blueprint import BEARER, Blueprint, multipart
-from service.api.deps import current_actor, new_uow
+from service.api.deps import current_actor, new_uow, new_view
 from service.attachment_http import read_upload, send_attached
 from service.db.base import MAX_ID
 from service.errors import Invalid
@@ -98,7 +98,7 @@ class Conversation(MethodView):
     def get(self, process_id: int) -> ConversationView:
         """The process's comments and attached files, oldest first, and whom a comment may
         mention."""
-        return conversation(new_uow(write=False), current_actor(), process_id)
+        return conversation(new_view(), current_actor(), process_id)
 
 
 @blp.route("/processes/<int:process_id>/comments")
@@ -118,7 +118,7 @@ class Comments(MethodView):
             task_id=args["task"],
             mentions=args["mentions"],
         )
-        return _item(conversation(new_uow(write=False), actor, process_id).comments, comment_id)
+        return _item(conversation(new_view(), actor, process_id).comments, comment_id)
 
 
 @blp.route("/processes/<int:process_id>/attachments")
@@ -143,7 +143,7 @@ class Attachments(MethodView):
             content,
             task_id=None if task is None else int(task),
         )
-        rows = conversation(new_uow(write=False), actor, process_id).attachments
+        rows = conversation(new_view(), actor, process_id).attachments
         return _item(rows, attachment_id)
 
 
@@ -154,5 +154,5 @@ class AttachmentFile(MethodView):
     def get(self, args: dict[str, Any], attachment_id: int) -> Response:
         """The file as attached; `inline=true` shows a PDF or an image in the browser."""
         store = current_app.extensions["attachments"]
-        file = attached_file(new_uow(write=False), store, current_actor(), attachment_id)
+        file = attached_file(new_view(), store, current_actor(), attachment_id)
         return send_attached(file, args["inline"])

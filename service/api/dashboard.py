@@ -11,7 +11,7 @@ from flask.views import MethodView
 from marshmallow import fields, validate
 
 from service.api.blueprint import BEARER, Blueprint
-from service.api.deps import current_actor, new_uow
+from service.api.deps import current_actor, new_view
 from service.api.schemas import (
     AgencyArgsSchema,
     AgencyFiguresSchema,
@@ -63,7 +63,7 @@ class _UnitArgs(_First, UnitArgsSchema):
 
 def _dated(campaign_id: int, view: Callable[[], T]) -> tuple[T, dict[str, str]]:
     """The view's figures and when they were computed, as a header (the bodies stay lists)."""
-    as_of = dashboard.as_of(new_uow(write=False), current_actor(), campaign_id)
+    as_of = dashboard.as_of(new_view(), current_actor(), campaign_id)
     return view(), {"Figures-As-Of": as_of.isoformat()}
 
 
@@ -81,7 +81,7 @@ class Campaigns(MethodView):
     @blp.response(200, CampaignSchema(many=True))
     def get(self) -> list[dashboard.CampaignRef]:
         """The plans of the supervisor's jurisdiction, newest first."""
-        return dashboard.campaigns(new_uow(write=False), current_actor())
+        return dashboard.campaigns(new_view(), current_actor())
 
 
 @blp.route("/steps")
@@ -93,7 +93,7 @@ class Steps(MethodView):
         """Per step: open tasks, their wait (median, 90th percentile), overdue, round trips."""
         return _dated(
             args["campaign"],
-            lambda: dashboard.steps(new_uow(write=False), current_actor(), args["campaign"]),
+            lambda: dashboard.steps(new_view(), current_actor(), args["campaign"]),
         )
 
 
@@ -108,7 +108,7 @@ class Agencies(MethodView):
         return _dated(
             args["campaign"],
             lambda: dashboard.agencies(
-                new_uow(write=False),
+                new_view(),
                 current_actor(),
                 args["campaign"],
                 args["sort"],
@@ -129,7 +129,7 @@ class Units(MethodView):
         return _dated(
             args["campaign"],
             lambda: dashboard.units(
-                new_uow(write=False),
+                new_view(),
                 current_actor(),
                 args["campaign"],
                 args["show"],
@@ -149,7 +149,7 @@ class Trend(MethodView):
         return _dated(
             args["campaign"],
             lambda: dashboard.trend(
-                new_uow(write=False), current_actor(), args["campaign"], args["start"], args["end"]
+                new_view(), current_actor(), args["campaign"], args["start"], args["end"]
             ),
         )
 
@@ -163,5 +163,5 @@ class Compare(MethodView):
         """This campaign beside last year's cycle of the same plan at the same level."""
         return _dated(
             args["campaign"],
-            lambda: dashboard.compare(new_uow(write=False), current_actor(), args["campaign"]),
+            lambda: dashboard.compare(new_view(), current_actor(), args["campaign"]),
         )

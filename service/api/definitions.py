@@ -6,7 +6,7 @@ from flask import request
 from flask.views import MethodView
 
 from service.api.blueprint import BEARER, Blueprint, multipart
-from service.api.deps import current_actor, new_uow
+from service.api.deps import current_actor, new_uow, new_view
 from service.api.schemas import DefinitionSchema
 from service.errors import Invalid, Message
 from service.operations.definitions import DefinitionView, deploy
@@ -29,7 +29,7 @@ class Definitions(MethodView):
     def get(self) -> list[DefinitionView]:
         """Every deployed version."""
         current_actor()
-        return definitions(new_uow(write=False))
+        return definitions(new_view())
 
     @blp.doc(
         **BEARER,

@@ -7,7 +7,7 @@ from typing import Any
 from flask.views import MethodView
 
 from service.api.blueprint import BEARER, Blueprint
-from service.api.deps import current_actor, new_uow
+from service.api.deps import current_actor, new_uow, new_view
 from service.api.schemas import DelegationRequestSchema, DelegationSchema
 from service.operations.delegations import grant_delegation, revoke_delegation
 from service.queries.delegations import DelegationView, delegations
@@ -26,7 +26,7 @@ class Delegations(MethodView):
     @blp.response(200, DelegationSchema(many=True))
     def get(self) -> list[DelegationView]:
         """Delegations granted by and to the caller."""
-        return delegations(new_uow(write=False), current_actor())
+        return delegations(new_view(), current_actor())
 
     @blp.doc(**BEARER)
     @blp.arguments(DelegationRequestSchema)
@@ -37,7 +37,7 @@ class Delegations(MethodView):
         grant_id = grant_delegation(
             new_uow(), actor, args["substitute"], args["starts"], args["ends"], args["kind"]
         )
-        return next(d for d in delegations(new_uow(write=False), actor) if d.id == grant_id)
+        return next(d for d in delegations(new_view(), actor) if d.id == grant_id)
 
 
 @blp.route("/<int:delegation_id>")

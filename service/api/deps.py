@@ -26,9 +26,10 @@ def new_uow(*, write: bool = True, autocommit: bool = False) -> UnitOfWork:
 
 def new_view() -> UnitOfWork:
     """A unit for a view of service.queries (which never locks, writes or asks for one
-    snapshot): on PostgreSQL it reads in autocommit, with no BEGIN or COMMIT. At READ COMMITTED
-    a transaction would give its statements no common snapshot anyway, and a read flushes
-    nothing it changed in memory (service.db.uow)."""
+    snapshot), or another such read (a draft, a stored result of an Idempotency-Key): on
+    PostgreSQL it reads in autocommit, with no BEGIN or COMMIT. At READ COMMITTED a transaction
+    would give its statements no common snapshot anyway, and a read flushes nothing it changed
+    in memory (service.db.uow)."""
     return new_uow(write=False, autocommit=True)
 
 

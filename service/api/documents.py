@@ -9,7 +9,7 @@ from flask import Response, current_app, jsonify, request, send_file
 from flask.views import MethodView
 
 from service.api.blueprint import BEARER, Blueprint, multipart
-from service.api.deps import current_actor, new_uow
+from service.api.deps import current_actor, new_uow, new_view
 from service.api.schemas import (
     AwardDecisionSchema,
     DocumentCheckSchema,
@@ -81,7 +81,7 @@ class ProcessDocuments(MethodView):
     def get(self, process_id: int) -> list[SignedDocument]:
         """The documents the process issued: the signed plan (KH), its award decision (QĐ),
         its reports (BC). A unit the plan addressed reads the plan and the decision."""
-        return process_documents(new_uow(write=False), current_actor(), process_id)
+        return process_documents(new_view(), current_actor(), process_id)
 
 
 @blp.route("/processes/<int:process_id>/award-decision")
@@ -93,7 +93,7 @@ class AwardDecision(MethodView):
         signing head decides, those decided elsewhere (Kỷ niệm chương: forwarded to the
         Ministry), the decision once issued, and whether the caller may issue it. The units
         the plan addressed read it too (never may_issue)."""
-        return award_decision(new_uow(write=False), current_actor(), process_id)
+        return award_decision(new_view(), current_actor(), process_id)
 
     @blp.doc(**BEARER)
     @blp.response(201, DocumentSchema)
@@ -104,7 +104,7 @@ class AwardDecision(MethodView):
         actor = current_actor()
         keys = current_app.extensions["settings"].key_store()
         document_id = issue_award_decision(new_uow(), actor, process_id, keys)
-        rows = process_documents(new_uow(write=False), actor, process_id)
+        rows = process_documents(new_view(), actor, process_id)
         return next(row for row in rows if row.id == document_id)
 
 
@@ -115,7 +115,7 @@ class DocumentFile(MethodView):
         """Download a signed document as DOCX or PDF; its SHA-256 is the one in the audit log.
 
         Until the worker has rendered it (seconds after the signing): 202 and `Retry-After`."""
-        return send(document_file(new_uow(write=False), current_actor(), document_id, fmt))
+        return send(document_file(new_view(), current_actor(), document_id, fmt))
 
 
 @blp.route("/processes/<int:process_id>/draft/<any(docx, pdf):fmt>")
@@ -123,7 +123,7 @@ class DraftFile(MethodView):
     @blp.doc(**BEARER, **_file_doc("The unnumbered draft (Số:    /KH-…)"))
     def get(self, process_id: int, fmt: str) -> Response:
         """The plan as it stands, laid out as it will be issued but without number or date."""
-        return send(draft_file(new_uow(write=False), current_actor(), process_id, fmt))
+        return send(draft_file(new_view(), current_actor(), process_id, fmt))
 
 
 @blp.route("/documents/check")

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from flask import request
 
-from service.api.deps import new_uow
+from service.api.deps import new_view
 from service.errors import Conflict, Invalid, Message
 from service.operations.actors import Actor
 from service.operations.idempotency import Idempotency, recall
@@ -53,12 +53,12 @@ def once(
     key = _key(actor, args)
     if key is None:
         return run(None)
-    result = recall(new_uow(write=False), key)
+    result = recall(new_view(), key)
     if result is None:
         try:
             return run(key)
         except Conflict:  # perhaps an earlier attempt with this key just committed
-            result = recall(new_uow(write=False), key)
+            result = recall(new_view(), key)
             if result is None:
                 raise
     return stored(result)

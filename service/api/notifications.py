@@ -7,7 +7,7 @@ from typing import Any
 from flask.views import MethodView
 
 from service.api.blueprint import BEARER, Blueprint
-from service.api.deps import current_actor, new_uow
+from service.api.deps import current_actor, new_uow, new_view
 from service.api.notice_schemas import (
     MarkedSchema,
     NotificationSchema,
@@ -34,7 +34,7 @@ class Notifications(MethodView):
     def get(self) -> list[NotificationView]:
         """The newest reminders, escalations and comments mentioning the caller's agency;
         `read` says whether the caller has read each."""
-        return notifications(new_uow(write=False), current_actor())
+        return notifications(new_view(), current_actor())
 
 
 @blp.route("/reminders")
@@ -55,7 +55,7 @@ class Unread(MethodView):
     @blp.response(200, UnreadCountSchema)
     def get(self) -> dict[str, int]:
         """How many of them the caller has not read."""
-        return {"unread": unread_count(new_uow(write=False), current_actor())}
+        return {"unread": unread_count(new_view(), current_actor())}
 
 
 @blp.route("/read")

@@ -8,7 +8,7 @@ from flask.views import MethodView
 from marshmallow import Schema, fields
 
 from service.api.blueprint import BEARER, Blueprint
-from service.api.deps import current_actor, new_uow
+from service.api.deps import current_actor, new_uow, new_view
 from service.operations.registers import set_next_number
 from service.queries.registers import RegisterView, register
 from service.states import DocumentState
@@ -93,7 +93,7 @@ class AgencyRegister(MethodView):
         """The documents the agency issued in the year, by kind and number, and the next
         number of each register (one per number symbol). The agency's own users and those
         who oversee its level."""
-        return register(new_uow(write=False), current_actor(), agency_code, year)
+        return register(new_view(), current_actor(), agency_code, year)
 
 
 @blp.route("/<agency_code>/<int:year>/<kind>")

@@ -125,7 +125,7 @@ class SigningPreviewPdf(MethodView):
     def get(self, task_id: int) -> Response:
         """The document signing would issue, unnumbered and unsigned, marked PREVIEW on every
         page (in the caller's language); its ETag changes with the draft."""
-        file = preview_pdf(new_uow(write=False), current_actor(), task_id, gettext("PREVIEW"))
+        file = preview_pdf(new_view(), current_actor(), task_id, gettext("PREVIEW"))
         return send_inline_pdf(file.name, file.content, file.sha256)
 
 
@@ -174,7 +174,7 @@ class TaskDraftResource(MethodView):
     def get(self, task_id: int) -> Draft:
         """The task's draft: its form as last saved and not yet sent (404 when there is none,
         403 for another agency's or role's task)."""
-        draft = read_draft(new_uow(write=False), current_actor(), task_id)
+        draft = read_draft(new_view(), current_actor(), task_id)
         if draft is None:
             raise NotFound("draft_not_found", "This task has no draft.")
         return draft
