@@ -8,7 +8,10 @@ the writes run one by one, in the order added.
 
 The writes are prebuilt statements (module constants, so that each shape of batch is built
 once): an INSERT, an UPDATE or a DELETE whose WHERE names its parameters by `bindparam`, and
-whose other parameters are the columns to write, as `Connection.execute` takes them.
+whose other parameters are the columns to write, as `Connection.execute` takes them. On
+PostgreSQL the writes of one statement all see the rows as they were before it, so no two
+writes of a batch may touch the same row (only one would apply), nor one depend on another's
+row; writes in a batch are independent, as a completion's are.
 """
 
 from __future__ import annotations
