@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pyhanko.sign.timestamps import TimeStamper
-from sqlalchemy import select
+from sqlalchemy import case, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -92,13 +92,19 @@ def any_due(uow: UnitOfWork) -> bool:
 def take_jobs(
     uow: UnitOfWork, limit: int, worker: str | None = None, lease: timedelta = LEASE
 ) -> list[Taken]:
-    """Take up to `limit` due jobs for one lease, oldest first."""
+    """Take up to `limit` due jobs for one lease: jobs never taken before first, the newest of
+    them first (whoever signed last is the likeliest to be waiting for the file: a backlog,
+    such as the demo's documents at start, does not hold up a signing made now), then those
+    taken before and left unfinished (their worker stopped, or they failed), oldest first."""
     with uow:
         now, session = uow.now(), uow.session
         jobs = session.scalars(
             select(RenderJob)
             .where(*_due(now))
-            .order_by(RenderJob.run_after, RenderJob.id)
+            .order_by(
+                RenderJob.attempts > 0,
+                case((RenderJob.attempts == 0, RenderJob.id), else_=-RenderJob.id).desc(),
+            )
             .limit(limit)
             .with_for_update(skip_locked=True)
         ).all()

@@ -314,3 +314,18 @@ def test_the_worker_process_survives_a_sigkill(
     # killed before it stored: taken again after the lease; killed after: done at once
     assert done.attempts == (1 if taken.done_at is not None else 2)
     assert len(rendered_events(app)) == 1
+
+
+def test_the_newest_signing_renders_first_and_a_job_taken_before_after_the_fresh_ones(
+    app: Flask, api: ApiClient, clock: FakeClock
+) -> None:
+    """A backlog (the demo's documents at start) does not hold up the file of a signing made
+    now; a job whose worker stopped comes after the fresh ones, the oldest of them first."""
+    for _ in range(3):
+        sign(api)
+        clock.advance(minutes=1)
+    (first, second, third) = [job.id for _, job in rows(app)]
+    (taken,) = take_jobs(uows(app)(), 1, worker="stops:1")
+    assert taken.job_id == third  # the newest
+    clock.advance(seconds=LEASE.total_seconds() + 1)  # its lease expires: due again
+    assert [t.job_id for t in take_jobs(uows(app)(), 3)] == [second, first, third]
