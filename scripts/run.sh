@@ -11,6 +11,9 @@ export FLASK_APP=service
 host="${HOST:-127.0.0.1}" port="${PORT:-5000}"
 step "database, diagrams, demo agencies, users and campaigns (their documents: the render worker)"
 flask load-demo --demo-otp  # migrates and deploys too: one process start, not three
+# before the server: a signing finds its keys checked (409 signing_key_missing without them)
+step "demo signing keys (made once, for the render worker to sign every PDF)"
+flask pki demo
 step "ready"
 cat <<MSG
 
@@ -30,8 +33,7 @@ MSG
 instance="${APP_INSTANCE_DIR:-instance}"
 flask scheduler --interval "${SCHEDULER_INTERVAL:-60}" > "$instance/scheduler.log" 2>&1 &
 scheduler=$!
-# the demo signing keys first (seconds of RSA), so that every PDF it renders is signed
-{ flask pki demo; exec flask render-worker; } > "$instance/render-worker.log" 2>&1 &
+flask render-worker > "$instance/render-worker.log" 2>&1 &
 renderer=$!
 flask run --host "$host" --port "$port" &
 web=$!
