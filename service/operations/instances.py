@@ -58,8 +58,9 @@ def save_runtime(
 
     The open rows are read by their engine task and the new rows inserted at once, in one
     multi-row INSERT, without the ORM (with `batch`: added to it); the rare row to cancel goes
-    through the ORM and its version check. A caller that completes a task in this transaction
-    claims it first, in the database (service.operations.tasks._claim): it is no longer open.
+    through the ORM and its version check. A caller that completes a task leaves it out of
+    `open_tasks` (service.operations.tasks, whose claim may be sent later, in its batch), so
+    it is never cancelled here.
     """
     ready = {t.id: t for t in runtime.ready_tasks()}
     if open_tasks is None:
