@@ -3,7 +3,7 @@
 On PostgreSQL every statement is a round trip, which costs more than most statements do; a
 batch sends its writes as one statement, each one a data-modifying WITH query whose rows it
 counts, so each write's row count is checked as if it had been sent alone. The statement
-commits or fails as a whole, like the writes of one transaction. SQLite is in process: there,
+applies or fails as a whole. SQLite is in process: there,
 the writes run one by one, in the order added.
 
 The writes are prebuilt statements (module constants, so that each shape of batch is built
