@@ -145,11 +145,14 @@ def write_instance(session: Session, instance: ProcessInstance, batch: Batch | N
         version = instance.version
         where = {"written_id": instance.id, "written_version": version}
         sent = Batch() if batch is None else batch
-        sent.add(_WRITE, values | {"version": version + 1} | where, expect=1, conflict=_moved)
+        sent.add(
+            _WRITE, values | {"version": version + 1} | where, expect=1, conflict=changed_meanwhile
+        )
         if batch is None:
             sent.send(session.connection())
     session.expire(instance)  # nothing left for a flush to write; read afresh if read again
 
 
-def _moved() -> Conflict:
+def changed_meanwhile() -> Conflict:
+    """The 409 of a version-checked write of a task or its instance that matched no row."""
     return Conflict("task_not_open", "This task or its process changed meanwhile.")

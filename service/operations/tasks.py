@@ -36,7 +36,12 @@ from service.operations.definitions import engine_definition
 from service.operations.documents import check_signing_keys, issue_document, issuer_choices
 from service.operations.idempotency import Idempotency, remember
 from service.operations.incidents import Failure, ScriptIncident, open_incident
-from service.operations.instances import append_event, save_runtime, write_instance
+from service.operations.instances import (
+    append_event,
+    changed_meanwhile,
+    save_runtime,
+    write_instance,
+)
 from service.permissions import HEAD_ROLE
 from service.states import TaskState
 from service.steps import PLAN_KINDS, REPORT_KINDS, Decision, kind_of, merge, validate_step
@@ -386,13 +391,9 @@ def _claim(batch: Batch, task: Task, values: dict[str, Any]) -> None:
     """
     values = values | {"version": task.version + 1}
     claimed = values | {"claimed_id": task.id, "claimed_version": task.version}
-    batch.add(_CLAIM, claimed, expect=1, conflict=_not_open)
+    batch.add(_CLAIM, claimed, expect=1, conflict=changed_meanwhile)
     for key, value in values.items():
         set_committed_value(task, key, value)
-
-
-def _not_open() -> Conflict:
-    return Conflict("task_not_open", "This task or its process changed meanwhile.")
 
 
 def _flush_or_conflict(uow: UnitOfWork, batch: Batch | None = None) -> None:
@@ -405,7 +406,7 @@ def _flush_or_conflict(uow: UnitOfWork, batch: Batch | None = None) -> None:
         if batch is not None:
             batch.send(uow.session.connection())
     except StaleDataError as err:
-        raise _not_open() from err
+        raise changed_meanwhile() from err
     except IntegrityError as err:
         if not any(name in str(err.orig) for name in _TAKEN_FIRST):
             raise

@@ -96,24 +96,6 @@ _LAST_DONE = (
     .scalar_subquery()
 )
 _PLAN_COLUMNS = (_I.c.parent_id, _I.c.deadlines, _I.c.document, _I.c.reports, _I.c.report_drafts)
-# a unit's task: the plan above it, as `issued_plan` reads it
-_ABOVE = _I.alias("above")
-_ABOVE_COLUMNS = (
-    _ABOVE.c.id,
-    _ABOVE.c.title,
-    _ABOVE.c.issued_at,
-    _ABOVE.c.document,
-    _ABOVE.c.bindings,
-)
-_DETAIL = (
-    select(*_VIEW_COLUMNS, *_PLAN_COLUMNS, *_LAST_COLUMNS, *_ABOVE_COLUMNS)
-    .select_from(
-        _VIEW_FROM.outerjoin(_LAST, _LAST.c.id == _LAST_DONE).outerjoin(
-            _ABOVE, _ABOVE.c.id == _I.c.parent_id
-        )
-    )
-    .where(_T.id == bindparam("task_id", type_=Integer))
-)
 
 
 class _Above(NamedTuple):
@@ -125,6 +107,19 @@ class _Above(NamedTuple):
     document: dict[str, Any]
     bindings: dict[str, int]
 
+
+# a unit's task: the plan above it, the columns `_Above` names
+_ABOVE = _I.alias("above")
+_ABOVE_COLUMNS = tuple(_ABOVE.c[name] for name in _Above._fields)
+_DETAIL = (
+    select(*_VIEW_COLUMNS, *_PLAN_COLUMNS, *_LAST_COLUMNS, *_ABOVE_COLUMNS)
+    .select_from(
+        _VIEW_FROM.outerjoin(_LAST, _LAST.c.id == _LAST_DONE).outerjoin(
+            _ABOVE, _ABOVE.c.id == _I.c.parent_id
+        )
+    )
+    .where(_T.id == bindparam("task_id", type_=Integer))
+)
 
 _PROPOSED = (
     select(Event.__table__.c.data)

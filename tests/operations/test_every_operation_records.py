@@ -173,6 +173,7 @@ EXEMPT: dict[str, str] = {
     "sessions.open_session": SESSIONS,
     "idempotency.remember": IN_CALLER,
     "instances.append_event": IN_CALLER,
+    "instances.changed_meanwhile": PURE,
     "instances.save_runtime": IN_CALLER,
     "instances.write_instance": IN_CALLER,
     "reading.readable_instance": READ,
