@@ -89,7 +89,7 @@ class CompleteTask(MethodView):
             actor,
             args,
             lambda key: complete_task(
-                new_uow(),
+                new_uow(autocommit=True),  # no BEGIN before its first write (service.db.uow)
                 actor,
                 task_id,
                 args["decision"],

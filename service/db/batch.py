@@ -3,12 +3,14 @@
 On PostgreSQL every statement is a round trip, which costs more than most statements do; a
 batch sends its writes as one statement, each one a data-modifying WITH query whose rows it
 counts, so each write's row count is checked as if it had been sent alone. The statement
-applies or fails as a whole. SQLite is in process: there,
-the writes run one by one, in the order added.
+applies or fails as a whole: a write that matches other than the rows it expects fails it in
+the database, so that sent alone, a transaction of its own (service.db.uow), it applies
+nothing. SQLite is in process: there, the writes run one by one, in the order added.
 
 The writes are prebuilt statements (module constants, so that each shape of batch is built
 once): an INSERT, an UPDATE or a DELETE whose WHERE names its parameters by `bindparam`, and
-whose other parameters are the columns to write, as `Connection.execute` takes them. On
+whose other parameters are the columns to write, as `Connection.execute` takes them, every
+one of them (a batch applies no column's Python-side default). On
 PostgreSQL the writes of one statement all see the rows as they were before it, so no two
 writes of a batch may touch the same row (only one would apply), nor one depend on another's
 row; writes in a batch are independent, as a completion's are.
@@ -21,11 +23,32 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import BindParameter, Connection, Select, bindparam, func, literal_column, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Connection,
+    Integer,
+    Select,
+    Text,
+    bindparam,
+    case,
+    func,
+    literal,
+    literal_column,
+    select,
+)
+from sqlalchemy import cast as sql_cast
+from sqlalchemy.exc import DataError
 from sqlalchemy.sql.dml import Delete, Insert, Update, ValuesBase
 from sqlalchemy.sql.visitors import iterate, replacement_traverse
 
 Write = Insert | Update | Delete
+
+# what a write that matched other rows than expected fails its batch's statement with
+_MISMATCH = "batch_write_mismatch:"
+# the execution option a batch's statement carries: a connection that begins its transaction
+# at the first write (service.db.session) reads a batch as one, unless it is the unit's last
+AS_BATCH = "batch"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,27 +81,39 @@ class Batch:
         if many:
             self._parts.append(_Part(statement, many, expect, conflict))
 
-    def send(self, connection: Connection) -> None:
-        """Send the writes, then forget them.
+    def send(self, connection: Connection, *, last: bool = False) -> None:
+        """Send the writes, then forget them. `last`: the unit's last write, sent as it
+        commits (UnitOfWork.commit), which may then go alone, without BEGIN or COMMIT.
 
         :raise: the `conflict()` of the first write whose row count is not the one expected.
         """
         parts, self._parts = self._parts, []
         if not parts:
             return
-        if connection.dialect.name != "postgresql" or len(parts) == 1 and len(parts[0].rows) == 1:
+        if connection.dialect.name != "postgresql":
             for part in parts:
                 result = connection.execute(part.statement, list(part.rows))
                 _check(part, result.rowcount)
             return
-        shape = tuple((part.statement, tuple(tuple(row) for row in part.rows)) for part in parts)
+        shape = tuple(
+            (part.statement, tuple(tuple(row) for row in part.rows), part.expect) for part in parts
+        )
         params = {
             f"w{n}_{r}_{key}": value
             for n, part in enumerate(parts)
             for r, row in enumerate(part.rows)
             for key, value in row.items()
         }
-        counts = connection.execute(_combined(shape), params).one()
+        options = {AS_BATCH: "last" if last else "write"}
+        try:
+            counts = connection.execute(_combined(shape), params, execution_options=options).one()
+        except DataError as err:
+            failed = str(err.orig).partition(_MISMATCH)[2].partition('"')[0]
+            if not failed.isdigit():
+                raise
+            conflict = parts[int(failed)].conflict
+            assert conflict is not None, "a write that expects a row count names its conflict"
+            raise conflict() from err
         for part, count in zip(parts, counts, strict=True):
             _check(part, count)
 
@@ -90,20 +125,32 @@ def _check(part: _Part, count: int) -> None:
 
 
 @lru_cache(maxsize=128)
-def _combined(shape: tuple[tuple[Write, tuple[tuple[str, ...], ...]], ...]) -> Select[Any]:
+def _combined(
+    shape: tuple[tuple[Write, tuple[tuple[str, ...], ...], int | None], ...],
+) -> Select[Any]:
     """One SELECT of each write's row count, its rows sent as data-modifying WITH queries, one
-    per row: parameter `key` of row r of write n is named `w{n}_{r}_{key}` (a write's statement
-    and its rows' keys are the shape: built once, then cached by SQLAlchemy as any statement)."""
+    per row: parameter `key` of row r of write n is named `w{n}_{r}_{key}` (a write's statement,
+    its rows' keys and the count it expects are the shape: built once, then cached by
+    SQLAlchemy as any statement)."""
     counts = []
-    for n, (statement, rows) in enumerate(shape):
+    for n, (statement, rows, expect) in enumerate(shape):
         per_row = [
             select(func.count())
             .select_from(_renamed(statement, f"w{n}_{r}_", keys).cte(f"w{n}_{r}"))
             .scalar_subquery()
             for r, keys in enumerate(rows)
         ]
-        counts.append(sum(per_row[1:], per_row[0]))
+        count = sum(per_row[1:], per_row[0])
+        counts.append(count if expect is None else _asserted(count, expect, n))
     return select(*counts)
+
+
+def _asserted(count: ColumnElement[Any], expect: int, n: int) -> ColumnElement[Any]:
+    """`count`, or an error that fails the statement when it is not `expect`: PostgreSQL has
+    no assertion, but casting to a number a text that is none raises, and only at run time
+    here (the CASE depends on the rows written, so the planner cannot fold it)."""
+    text = case((count == expect, sql_cast(count, Text)), else_=literal(f"{_MISMATCH}{n}"))
+    return sql_cast(text, Integer)
 
 
 def _renamed(statement: Write, prefix: str, keys: tuple[str, ...]) -> Write:

@@ -10,9 +10,13 @@ import time
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Engine, create_engine, event
+from psycopg import pq
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine.interfaces import ExecutionContext
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+
+from service.db.batch import AS_BATCH
 
 # The database is away: restarting, unreachable, or (SQLite) locked past its timeout. Not a bug
 # of ours and retryable: a request answers 503, a background loop waits and tries again.
@@ -32,6 +36,10 @@ WRITER_WAIT = 30.0
 # a hundred a second the log stays under this bound (16 MB), which holds when neither runs.
 WAL_AUTOCHECKPOINT = 4_000
 
+# The execution option of a PostgreSQL connection in autocommit that begins its transaction
+# before its first write (a writing unit's reads: service.db.uow); see `_begin_at_first_write`.
+BEGIN_AT_FIRST_WRITE = "begin_at_first_write"
+
 
 def make_engine(url: str) -> Engine:
     if not url.startswith("sqlite"):
@@ -42,6 +50,7 @@ def make_engine(url: str) -> Engine:
             url, pool_size=10, max_overflow=20, pool_recycle=1800, pool_use_lifo=True
         )
         _ping_when_idle(engine)
+        _begin_at_first_write(engine)
         return engine
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": WRITER_WAIT})
 
@@ -55,6 +64,49 @@ def make_engine(url: str) -> Engine:
         cursor.close()
 
     return engine
+
+
+def begin_now(connection: Connection) -> None:
+    """BEGIN, on a connection with BEGIN_AT_FIRST_WRITE that has not begun its transaction.
+    psycopg commits and rolls back by the server's transaction state, autocommit or not."""
+    if not connection.get_execution_options().get(BEGIN_AT_FIRST_WRITE):
+        return
+    driver = connection.connection.driver_connection
+    if driver.info.transaction_status == pq.TransactionStatus.IDLE:  # type: ignore[union-attr]
+        driver.execute("BEGIN", prepare=False)  # type: ignore[union-attr]
+
+
+def _begin_at_first_write(engine: Engine) -> None:
+    """Before a write on a connection with BEGIN_AT_FIRST_WRITE, begin: an INSERT, UPDATE or
+    DELETE, a SELECT that locks, a batch of writes (service.db.batch), or text SQL. Only a
+    batch sent as its unit's last write goes alone, a transaction of its own."""
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _before_write(
+        connection: Connection,
+        _cursor: Any,
+        _statement: str,
+        _parameters: Any,
+        context: ExecutionContext | None,
+        _many: bool,
+    ) -> None:
+        options = (
+            connection.get_execution_options() if context is None else context.execution_options
+        )
+        if not options.get(BEGIN_AT_FIRST_WRITE) or options.get(AS_BATCH) == "last":
+            return
+        if context is None or not _reads(context, options):
+            begin_now(connection)
+
+
+def _reads(context: ExecutionContext, options: Any) -> bool:
+    """Whether a statement only reads: a SELECT that locks no row and is no batch of writes."""
+    compiled = getattr(context, "compiled", None)
+    if compiled is None or AS_BATCH in options:
+        return False
+    if context.isinsert or context.isupdate or context.isdelete:  # type: ignore[attr-defined]
+        return False
+    return getattr(compiled.statement, "_for_update_arg", None) is None
 
 
 def checkpoint_wal(engine: Engine) -> None:

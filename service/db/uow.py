@@ -13,10 +13,11 @@ from typing import Any, Self
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.db.audit_log import Acting, append, directory_chain
+from service.db.audit_log import Acting, append, directory_chain, write_pending
 from service.db.base import utcnow
+from service.db.batch import Batch
 from service.db.models import ProcessInstance, Task
-from service.db.session import SqliteWriter, sqlite_writer
+from service.db.session import BEGIN_AT_FIRST_WRITE, SqliteWriter, begin_now, sqlite_writer
 
 
 @dataclass(frozen=True)
@@ -38,8 +39,15 @@ class UnitOfWork:
 
     A reading unit with `autocommit` runs each statement on its own on PostgreSQL: no BEGIN
     and no ROLLBACK, two round trips fewer. At READ COMMITTED a transaction gives a reader
-    nothing more (each statement sees its own snapshot); a unit that needs one snapshot, takes
-    locks or writes must not ask for it.
+    nothing more (each statement sees its own snapshot); a unit that needs one snapshot must
+    not ask for it.
+
+    A writing unit with `autocommit` reads so too on PostgreSQL, and begins its transaction
+    at its first write (a lock taken by SELECT ... FOR UPDATE counts as one), or at `begin()`.
+    When its only write is the batch it commits with (`commit(batch)`), that one statement
+    is a transaction of its own: no BEGIN and no COMMIT, two round trips fewer. Its reads took
+    no lock, so whatever they found must be checked by its writes (versions, as a completion's
+    are), which a transaction at READ COMMITTED would not give either.
     """
 
     session: Session
@@ -52,7 +60,6 @@ class UnitOfWork:
         autocommit: bool = False,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        assert not (write and autocommit), "a writing unit is one transaction"
         self._session_factory = session_factory
         self._write = write
         self._autocommit = autocommit
@@ -96,7 +103,10 @@ class UnitOfWork:
                 self._release()
                 raise
         elif self._autocommit and dialect == "postgresql":
-            self.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+            options: dict[str, Any] = {"isolation_level": "AUTOCOMMIT"}
+            if self._write:
+                options[BEGIN_AT_FIRST_WRITE] = True
+            self.session.connection(execution_options=options)
         if not self._write:
             # what a read changes in memory (for a view, say) is never flushed: a flush before
             # its next query would write it, and the read's COMMIT (see `__exit__`), or in
@@ -150,8 +160,23 @@ class UnitOfWork:
         instance, the directory's) when the unit commits, in the same transaction."""
         self._recorded.append(_Recorded(action, actor, instance, role, task, data))
 
-    def commit(self) -> None:
-        assert not self._autocommit, "a unit of single statements has nothing to commit"
+    def begin(self) -> None:
+        """Begin the transaction now, if it has not begun: for a write whose row lock must
+        hold until the commit while others follow (in a unit with `autocommit`, a batch sent
+        before the last counts as the first write too)."""
+        if self._write and self._autocommit:
+            begin_now(self.session.connection())
+
+    def commit(self, batch: Batch | None = None) -> None:
+        """`write_all(batch)`, and commit."""
+        self.write_all(batch)
+        self.session.commit()
+
+    def write_all(self, batch: Batch | None = None) -> None:
+        """Write what is left: the events recorded, then `batch` (service.db.batch) with the
+        events appended, as the last write (alone, if it is the only one and the unit has
+        `autocommit`)."""
+        assert self._write or not self._autocommit, "a unit of single reads writes nothing"
         if self._recorded:
             self.session.flush()  # the ids the events refer to
             for r in self._recorded:
@@ -167,4 +192,7 @@ class UnitOfWork:
                     data=r.data,
                 )
             self._recorded = []
-        self.session.commit()
+        if batch is not None:
+            self.session.flush()
+            write_pending(self.session, batch)
+            batch.send(self.session.connection(), last=True)

@@ -22,6 +22,7 @@ from sqlalchemy import BindParameter, Table, bindparam, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from service.db.batch import Batch
 from service.db.models import Agency, Document, ProcessInstance, Register, Task
 from service.db.tables import DOCUMENTS, RENDER_JOBS
 from service.documents.content import (
@@ -181,10 +182,12 @@ def issue_document(
     task: Task,
     actor: Actor,
     now: datetime,
+    batch: Batch,
     report: dict[str, Any] | None = None,
     units: Mapping[str, Agency] | None = None,
 ) -> Issued:
-    """Number the document a signing completes, freeze its content, and queue its rendering.
+    """Number the document a signing completes, freeze its content, and queue its rendering
+    (the job goes with the completion's `batch`).
 
     A plan (KH) when `report` is None, else the report (BC) of the task's round. The content is
     what the files will show, taken from the directory now: renaming an agency later does not
@@ -221,10 +224,11 @@ def issue_document(
         "state": DocumentState.RENDERING,
         "content": to_data(document),
     }
-    # Core inserts: the ORM's unit of work for the two rows cost more than the statements
-    connection = session.connection()
-    issued = Issued(connection.execute(_NEW_DOCUMENT, row).scalar_one(), number, document.symbol)
-    connection.execute(_NEW_JOB, {"document_id": issued.id, "created_at": now, "run_after": now})
+    # a Core insert: the ORM's unit of work for the row cost more than the statement
+    document_id = session.connection().execute(_NEW_DOCUMENT, row).scalar_one()
+    issued = Issued(document_id, number, document.symbol)
+    job = {"document_id": issued.id, "created_at": now, "run_after": now, "attempts": 0}
+    batch.add(_NEW_JOB, job)
     append_event(
         session,
         instance,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -254,6 +256,7 @@ def _complete_task(
         batch = Batch()  # the writes, sent at the end as one statement (PostgreSQL)
         _claim(batch, task, claim)
         if kind.signs_plan or kind.signs_report:
+            uow.begin()  # the claim's row lock holds until the commit
             batch.send(uow.session.connection())  # before its document: a loser stops here
         if drafted:  # sent: no draft left
             batch.add(_NO_DRAFT, {"sent": task.id})
@@ -330,9 +333,11 @@ def _complete_task(
             issuing = signed and instance.issued_at is None and bool(definition.report_rounds)
             units = addressed_agencies(uow.session, instance, inline_max) if issuing else None
             if signed:
-                issued = issue_document(uow.session, instance, task, actor, now, units=units)
+                issued = issue_document(uow.session, instance, task, actor, now, batch, units=units)
             elif report is not None:
-                issued = issue_document(uow.session, instance, task, actor, now, report=report)
+                issued = issue_document(
+                    uow.session, instance, task, actor, now, batch, report=report
+                )
                 reached = 1 if instance.parent_id is not None else 0
             # signed: issue it to its units, even when its report deadline has passed already
             # (the engine has then fired the timer, and the standing body consolidates at once)
@@ -349,7 +354,8 @@ def _complete_task(
                 report_to_parent(uow.session, instance, round_, now)
         status = instance.status
         write_instance(uow.session, instance, batch)
-        _flush_or_conflict(uow, batch)  # the rest (a document, a parent woken), then the batch
+        _flush_or_conflict(uow)  # the rest, if any (a document, a parent woken)
+        write_pending(uow.session, batch)  # the events go with the batch, whatever flushes next
         completed = Completed(
             task.id,
             task.instance_id,
@@ -358,7 +364,7 @@ def _complete_task(
             *(() if issued is None else (issued.id, issued.number, issued.symbol, reached)),
         )
         remember(uow.session, idempotency, asdict(completed), now)
-        uow.commit()
+        _commit_or_conflict(uow, batch)  # alone, when nothing else was written
         return completed
 
 
@@ -396,36 +402,44 @@ def _claim(batch: Batch, task: Task, values: dict[str, Any]) -> None:
         set_committed_value(task, key, value)
 
 
-def _flush_or_conflict(uow: UnitOfWork, batch: Batch | None = None) -> None:
-    """Flush, and write the events appended (a flush with nothing else to write does not),
-    with the `batch`; a version mismatch, a taken event number or a task opened already means
-    another completion came first."""
-    try:
+def _flush_or_conflict(uow: UnitOfWork) -> None:
+    """Flush, and with it the events appended (a flush with nothing to write writes none: a
+    completion's go with its batch); a version mismatch or a taken event number means another
+    completion came first."""
+    with _conflicts(changed_meanwhile):
         uow.session.flush()
-        write_pending(uow.session, batch)
-        if batch is not None:
-            batch.send(uow.session.connection())
+
+
+def _commit_or_conflict(uow: UnitOfWork, batch: Batch | None = None) -> None:
+    """Commit, `batch` last (UnitOfWork.commit); the recorded events move the instance's chain
+    head, so a completion of the same process at the same moment is a conflict, not a lost
+    event."""
+    with _conflicts(_busy):
+        uow.commit(batch)
+
+
+@contextmanager
+def _conflicts(stale: Callable[[], Conflict]) -> Iterator[None]:
+    """A version mismatch (`stale`), a taken event number or a task opened already (`_busy`),
+    as a 409: another completion came first."""
+    try:
+        yield
     except StaleDataError as err:
-        raise changed_meanwhile() from err
+        raise stale() from err
     except IntegrityError as err:
         if not any(name in str(err.orig) for name in _TAKEN_FIRST):
             raise
-        raise Conflict("instance_busy", "The process changed meanwhile; try again.") from err
+        raise _busy() from err
+
+
+def _busy() -> Conflict:
+    return Conflict("instance_busy", "The process changed meanwhile; try again.")
 
 
 # what a concurrent completion of the same process writes first (PostgreSQL names them; SQLite
 # has one writer at a time): the next event number, or the task both open (the engine names
 # it ahead, in the state both read)
 _TAKEN_FIRST = ("uq_event_instance_id_seq", "uq_task_engine_task_id")
-
-
-def _commit_or_conflict(uow: UnitOfWork) -> None:
-    """Commit; the recorded events move the instance's chain head, so a completion of the same
-    process at the same moment is a conflict, not a lost event."""
-    try:
-        uow.commit()
-    except StaleDataError as err:
-        raise Conflict("instance_busy", "The process changed meanwhile; try again.") from err
 
 
 def _below_level(uow: UnitOfWork, instance: ProcessInstance, codes: list[str]) -> dict[str, bool]:

@@ -126,7 +126,7 @@ def complete(task_id: int) -> ResponseReturnValue:
     try:
         settings = current_app.extensions["settings"]
         done = complete_task(
-            new_uow(),
+            new_uow(autocommit=True),  # no BEGIN before its first write (service.db.uow)
             actor,
             task_id,
             decision,

@@ -623,6 +623,10 @@ def test_every_operation_is_classified() -> None:
 # --- the check -----------------------------------------------------------------------------------
 
 _WRITE = re.compile(r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.IGNORECASE)
+# each write of a batch (service.db.batch: on PostgreSQL, one statement of WITH queries)
+_BATCHED = re.compile(
+    r'\bAS\s*\(\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.IGNORECASE
+)
 
 
 @contextmanager
@@ -634,17 +638,24 @@ def _commits(engine: Engine) -> Iterator[list[tuple[set[str], bool]]]:
 
     def executed(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         match = _WRITE.match(statement)
-        # an INSERT … RETURNING reports no rowcount before its rows are read: count it
-        if match is None or (
-            cursor.rowcount == 0 and not statement.lstrip()[:6].upper() == "INSERT"
-        ):
+        # a batch applies each of its writes or none (its row counts are checked); an INSERT
+        # … RETURNING reports no rowcount before its rows are read: count it
+        written = (
+            _BATCHED.findall(statement)
+            if statement.lstrip()[:4].upper() == "WITH"
+            else []
+            if match is None
+            or (cursor.rowcount == 0 and not statement.lstrip()[:6].upper() == "INSERT")
+            else [match.group(1)]
+        )
+        if not written:
             return
         tables, wrote = pending.setdefault(id(conn), (set(), [False]))
-        table = match.group(1).lower()
-        if table == "event":
-            wrote[0] = True
-        elif table not in AUDIT_TABLES | QUEUES:
-            tables.add(table)
+        for table in (name.lower() for name in written):
+            if table == "event":
+                wrote[0] = True
+            elif table not in AUDIT_TABLES | QUEUES:
+                tables.add(table)
 
     def committed(conn: Any) -> None:
         tables, wrote = pending.pop(id(conn), (set(), [False]))

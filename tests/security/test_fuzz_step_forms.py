@@ -25,6 +25,7 @@ from hypothesis.strategies import one_of
 from schemathesis import GenerationMode
 
 from service.api.step_schemas import step_data_name
+from service.db.batch import Batch
 from service.db.uow import UnitOfWork
 from service.steps import KINDS
 from tests.conftest import ApiClient, FakeClock
@@ -95,8 +96,10 @@ def _refusal_problem(status: int, body: Any, sent: Any) -> str | None:
     return None
 
 
-def _rolled_back(self: UnitOfWork) -> None:
-    self.session.rollback()  # everything up to here ran; nothing is kept
+def _rolled_back(self: UnitOfWork, batch: Batch | None = None) -> None:
+    self.begin()  # in one transaction, even a batch that would go alone
+    self.write_all(batch)
+    self.session.rollback()  # everything ran; nothing is kept
 
 
 class Fuzzer:

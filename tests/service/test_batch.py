@@ -146,3 +146,20 @@ def test_an_empty_batch_sends_nothing_and_a_lone_write_goes_as_it_is(engine: Eng
     batch.add(_DROP, {"dropped": "kept"})
     assert _sent(engine, batch) == 1
     assert [state for _, state, _, _ in _items(engine)] == ["open", "old"]
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_batch_sent_alone_in_autocommit_applies_nothing_when_a_write_mismatches(
+    engine: Engine,
+) -> None:
+    """Sent as a unit's last write, with no transaction around it (service.db.uow), the
+    batch's own statement must fail as a whole: its row counts are checked in the database,
+    not after it committed."""
+    with engine.connect() as connection:
+        connection.execution_options(isolation_level="AUTOCOMMIT")
+        with pytest.raises(Conflict) as moved:
+            _batch("late", seen=7).send(connection, last=True)  # the item is at version 1
+        assert moved.value.code == "moved"
+        _batch("fine", seen=1).send(connection, last=True)
+    # no transaction to roll back: the first batch's INSERTs and DELETE were never applied
+    assert [state for _, state, _, _ in _items(engine)] == ["fine", "kept", "fine-1", "fine-2"]

@@ -62,20 +62,15 @@ def test_the_inbox_and_a_task_cost_the_same_with_5_or_50_open_tasks(
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_postgresql_reads_of_the_api_open_no_transaction(app: Flask, api: ApiClient) -> None:
     """The API's reads run each statement on its own (no BEGIN, no COMMIT: two round trips
-    fewer per read; the caller's check sends none, service.db.notices); a completion stays one
-    transaction."""
+    fewer per read; the caller's check sends none, service.db.notices); so does an ordinary
+    completion, whose writes are one statement (service.db.uow)."""
     process = api.start_plan(POLICE)
     task = api.get(f"/api/v1/tasks?process={process}", POLICE).json[0]["id"]
     saved = api.call("PUT", f"/api/v1/tasks/{task}/draft", POLICE, json={"fields": [["x", "1"]]})
     assert saved.status_code == 200, saved.json
-    seen: list[TransactionStatus] = []
-
-    def status(conn: Any, *_: object) -> None:
-        seen.append(conn.connection.dbapi_connection.info.transaction_status)
-
+    seen: list[tuple[str, TransactionStatus]] = []
     engine = app.extensions["db_engine"]
-    event.listen(engine, "after_cursor_execute", status)
-    try:
+    with watching(engine, seen):
         for path in (  # the views, a draft and the notifications: none in a transaction
             "/api/v1/tasks",
             f"/api/v1/tasks/{task}",
@@ -88,10 +83,57 @@ def test_postgresql_reads_of_the_api_open_no_transaction(app: Flask, api: ApiCli
             assert api.get(path, POLICE).status_code == 200, path
         reads, seen[:] = list(seen), []
         assert api.complete(POLICE, task, "submit", data=PLAN_2023).status_code == 200
+    assert len(reads) >= 2 and {state for _, state in reads} == {TransactionStatus.IDLE}
+    # its reads, then its writes as one statement (the task, the next one, the process, its
+    # event, the draft), each on its own
+    assert {state for _, state in seen} == {TransactionStatus.IDLE}
+    assert [kind for kind, _ in seen if kind != "read"] == ["batch"]
+    assert seen[-1][0] == "batch"
+
+
+@contextmanager
+def watching(engine: Any, seen: list[tuple[str, TransactionStatus]]) -> Iterator[None]:
+    """Note each statement's kind (a read, a write, a batch of writes) and the transaction
+    state it left its connection in."""
+
+    def status(conn: Any, _cursor: object, statement: str, *_: object) -> None:
+        head = " ".join(statement.split()[:2])
+        kind = (
+            "batch"
+            if head.startswith("WITH w0_0")
+            else "write"
+            if head.split()[0] in ("INSERT", "UPDATE", "DELETE")
+            else "read"
+        )
+        seen.append((kind, conn.connection.dbapi_connection.info.transaction_status))
+
+    event.listen(engine, "after_cursor_execute", status)
+    try:
+        yield
     finally:
         event.remove(engine, "after_cursor_execute", status)
-    assert len(reads) >= 2 and set(reads) == {TransactionStatus.IDLE}
-    assert TransactionStatus.INTRANS in seen  # the completion's statements share one
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_postgresql_completion_writing_more_than_its_batch_is_one_transaction(
+    app: Flask, api: ApiClient
+) -> None:
+    """A completion that writes more than its one statement (here the Idempotency-Key's
+    stored answer) begins at its first write: every write and the batch after it share one
+    transaction, and commit together."""
+    process = api.start_plan(POLICE)
+    task = api.get(f"/api/v1/tasks?process={process}", POLICE).json[0]["id"]
+    seen: list[tuple[str, TransactionStatus]] = []
+    with watching(app.extensions["db_engine"], seen):
+        body = {"decision": "submit", "comment": None, "data": PLAN_2023}
+        headers = {"Idempotency-Key": "one-transaction"}
+        answer = api.post(f"/api/v1/tasks/{task}/complete", POLICE, json=body, headers=headers)
+    assert answer.status_code == 200, answer.json
+    first = next(i for i, (kind, _) in enumerate(seen) if kind != "read")
+    assert [kind for kind, _ in seen[first:]] == ["write", "batch"]  # the key, then the rest
+    assert {state for _, state in seen[first:]} == {TransactionStatus.INTRANS}
+    again = api.post(f"/api/v1/tasks/{task}/complete", POLICE, json=body, headers=headers)
+    assert again.json == answer.json  # the key was stored with the completion
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
