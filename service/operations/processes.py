@@ -6,6 +6,8 @@ from typing import Any
 
 from sqlalchemy import exists, select
 
+from service.db.audit_log import write_pending
+from service.db.batch import Batch
 from service.db.models import Document, ProcessDefinition, ProcessInstance, RoleBinding
 from service.db.uow import UnitOfWork
 from service.errors import Forbidden, NotFound
@@ -13,7 +15,7 @@ from service.operations.actors import Actor
 from service.operations.definitions import engine_definition, latest
 from service.operations.idempotency import Idempotency, remember
 from service.operations.incidents import Failure, ScriptIncident, open_incident
-from service.operations.instances import append_event, save_runtime
+from service.operations.instances import append_event, save_runtime, write_instance
 from service.permissions import Right, require
 from service.plan_years import plan_for_year
 from service.states import ProcessStatus
@@ -150,7 +152,9 @@ def _start(
         )
         uow.session.add(instance)
         uow.session.flush()
-        save_runtime(uow.session, instance, runtime, now, new=True)
+        started = instance.id
+        batch = Batch()  # what follows the new row: one statement on PostgreSQL
+        save_runtime(uow.session, instance, runtime, now, new=True, batch=batch)
         append_event(
             uow.session,
             instance,
@@ -167,6 +171,8 @@ def _start(
                 **copied,  # the plan it starts with, which replay starts from too
             },
         )
-        remember(uow.session, idempotency, {"id": instance.id}, now)
-        uow.commit()
-        return instance.id
+        write_instance(uow.session, instance, batch)
+        write_pending(uow.session, batch)  # the event goes with the batch, whatever flushes next
+        remember(uow.session, idempotency, {"id": started}, now)
+        uow.commit(batch)
+        return started
