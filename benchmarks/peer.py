@@ -36,7 +36,9 @@ SQLite and PostgreSQL in turns, one round each after the other (the order swappe
 round), each round on a server started afresh with the render worker beside, which then
 finishes the round's documents untimed: PostgreSQL's completions/s as a ratio to SQLite's,
 round by round, and their median. On this machine, whose speed moves by half within minutes,
-only figures taken in the same minutes divide; runs minutes apart did not.
+only figures taken in the same minutes divide; runs minutes apart did not. Also printed: one
+round trip to PostgreSQL (a prepared SELECT 1 by psycopg alone), before and after: what each
+statement, BEGIN and COMMIT costs before any work.
 
     .venv/bin/python -m benchmarks.peer --in-process [--chains 20] [--database-url URL]
 
@@ -63,6 +65,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import psycopg
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from sqlalchemy import bindparam, select
@@ -376,10 +379,24 @@ def serve_and_walk(
     return runs, drained
 
 
+def round_trip_us(url: str, repeat: int = 2000) -> float:
+    """The p50 of one round trip to PostgreSQL at `url`, in µs: a prepared `SELECT 1` in
+    autocommit, psycopg alone. What each statement, BEGIN or COMMIT costs before any work: on
+    this VM it is mostly the wake-up of a process on the other vCPU."""
+    with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as connection:
+        took = []
+        for _ in range(repeat):
+            began = time.perf_counter()
+            connection.execute("SELECT 1", prepare=True).fetchall()
+            took.append(time.perf_counter() - began)
+    return statistics.median(took) * 1e6
+
+
 def against_postgresql(args: argparse.Namespace) -> None:
     """SQLite and PostgreSQL (`args.against_postgresql`) in turns, `args.rounds` rounds; print
     each set-up's PostgreSQL ÷ SQLite completions/s, round by round, and the median."""
     load_before = os.getloadavg()
+    trip_before = round_trip_us(args.against_postgresql)
     spiff_ms, steps = spiff_alone(repeat=20, plan_only=args.plan_only)
     names = ("SQLite", "PostgreSQL")
     per_second: dict[tuple[int, int], dict[str, list[float]]] = {}
@@ -421,6 +438,10 @@ def against_postgresql(args: argparse.Namespace) -> None:
             f"PostgreSQL by round {rounds}; PostgreSQL ÷ SQLite median "
             f"{statistics.median(ratios):.2f}"
         )
+    print(
+        f"a round trip to PostgreSQL (prepared SELECT 1, psycopg alone): p50 {trip_before:.0f} µs "
+        f"before, {round_trip_us(args.against_postgresql):.0f} µs after"
+    )
     if not args.without_renderer:
         print(
             "documents left to render after each round's walks, done in (s): "

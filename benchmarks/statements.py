@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from psycopg.pq import TransactionStatus
 from sqlalchemy import event, select
 
 from benchmarks.completion import PLAN, make_service
@@ -50,22 +51,52 @@ REPORT = {
 
 
 class Counter:
-    """Counts the statements the engine sends (SQLAlchemy's before_cursor_execute)."""
+    """Counts the statements the engine sends (SQLAlchemy's before_cursor_execute) and, on
+    PostgreSQL, its round trips: each statement, and each BEGIN, COMMIT and ROLLBACK that
+    psycopg or the service sends beside them (a change of the connection's transaction state:
+    psycopg sends them only when it changes)."""
 
     def __init__(self, engine: Any) -> None:
         self.count = 0
+        self.trips = 0
         self.statements: list[str] = []
+        self._state: dict[int, Any] = {}  # each connection's transaction state, as last seen
         event.listen(engine, "before_cursor_execute", self._seen)
+        if engine.dialect.name == "postgresql":
+            event.listen(engine, "after_cursor_execute", self._sent)
+            for ending in ("commit", "rollback"):
+                event.listen(engine, ending, self._ended)
+            event.listen(engine, "reset", self._reset)  # the pool's, at check-in
 
     def _seen(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         self.count += 1
+        self.trips += 1
         self.statements.append(statement)
 
+    def _sent(self, conn: Any, *_args: Any) -> None:
+        driver = conn.connection.driver_connection
+        now = driver.info.transaction_status
+        if self._state.get(id(driver), TransactionStatus.IDLE) == TransactionStatus.IDLE != now:
+            self.trips += 1  # a BEGIN went before it
+        self._state[id(driver)] = now
+
+    def _ended(self, conn: Any) -> None:
+        self._reset(conn.connection.driver_connection)
+
+    def _reset(self, driver: Any, *_args: Any) -> None:
+        if driver.info.transaction_status != TransactionStatus.IDLE:
+            self.trips += 1  # a COMMIT or ROLLBACK
+        self._state[id(driver)] = TransactionStatus.IDLE
+
     @contextmanager
-    def measure(self, into: list[int], show: str | None = None) -> Iterator[None]:
-        before = self.count
+    def measure(
+        self, into: list[int], show: str | None = None, trips: list[int] | None = None
+    ) -> Iterator[None]:
+        before, trips_before = self.count, self.trips
         yield
         into.append(self.count - before)
+        if trips is not None:
+            trips.append(self.trips - trips_before)
         if show is not None:
             print(f"-- {show}: {self.count - before} statements")
             for statement in self.statements[before:]:
@@ -98,7 +129,8 @@ class Walker:
         self.client = app.test_client()
         self.factory = app.extensions["session_factory"]
         self.keys: dict[tuple[int, str], str] = {}
-        self.rows: list[tuple[str, int, int, int]] = []  # step kind, list, open, submit
+        # step kind, statements of list, open and submit, and the submit's round trips
+        self.rows: list[tuple[str, int, int, int, int]] = []
 
     def token(self, agency_id: int, role: str) -> str:
         """A bearer token of someone holding `role` at `agency_id` (one per pair)."""
@@ -134,17 +166,18 @@ class Walker:
                 return
             key = self.token(task.agency_id, task.role)
             counts: list[int] = []
+            trips: list[int] = []
             show = task.form if task.form in self.show else None
             with self.counter.measure(counts, show and f"list before {show}"):
                 self.call("GET", f"/tasks?process={process_id}", key)
             with self.counter.measure(counts, show and f"open {show}"):
                 document = self.call("GET", f"/tasks/{task.id}", key)["document"]
             decision, data = data_for(task.form, document, units)
-            with self.counter.measure(counts, show and f"submit {show}"):
+            with self.counter.measure(counts, show and f"submit {show}", trips):
                 self.call(
                     "POST", f"/tasks/{task.id}/complete", key, {"decision": decision, "data": data}
                 )
-            self.rows.append((task.form, *counts))
+            self.rows.append((task.form, *counts, *trips))
 
 
 def inbox_statements(walker: Walker, agency_id: int, sizes: list[int]) -> list[int]:
@@ -161,7 +194,9 @@ def inbox_statements(walker: Walker, agency_id: int, sizes: list[int]) -> list[i
     return counts
 
 
-def run(database_url: str, show: list[str]) -> tuple[list[tuple[str, int, int, int]], list[int]]:
+def run(
+    database_url: str, show: list[str]
+) -> tuple[list[tuple[str, int, int, int, int]], list[int]]:
     app, factory, police = make_service(database_url)
     counter = Counter(app.extensions["db_engine"])
     walker = Walker(app, counter, show)
@@ -187,18 +222,30 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
         rows, inbox = run(url, args.show)
-    print(f"database: {url.split(':')[0]}; SQL statements per request (list / open / submit)")
-    print(f"{'step kind':<22} {'list':>5} {'open':>5} {'submit':>7}")
-    for form, listed, opened, submitted in rows:
-        print(f"{form:<22} {listed:>5} {opened:>5} {submitted:>7}")
-    total = [sum(r[i] for r in rows) for i in (1, 2, 3)]
-    print(f"{'whole chain':<22} {total[0]:>5} {total[1]:>5} {total[2]:>7}  ({len(rows)} steps)")
+    postgresql = url.startswith("postgresql")
+    print(
+        f"database: {url.split(':')[0]}; SQL statements per request (list / open / submit)"
+        + ("; a submit's round trips (its statements, BEGIN, COMMIT)" if postgresql else "")
+    )
+    trips_head = f" {'trips':>6}" if postgresql else ""
+    print(f"{'step kind':<22} {'list':>5} {'open':>5} {'submit':>7}{trips_head}")
+    for form, listed, opened, submitted, trips in [*rows, ("whole chain", *_totals(rows))]:
+        print(
+            f"{form:<22} {listed:>5} {opened:>5} {submitted:>7}"
+            + (f" {trips:>6}" if postgresql else "")
+            + (f"  ({len(rows)} steps)" if form == "whole chain" else "")
+        )
     print(
         "inbox page: "
         + ", ".join(
             f"{n} statements with {s} open tasks" for n, s in zip(inbox, INBOX_SIZES, strict=True)
         )
     )
+
+
+def _totals(rows: list[tuple[str, int, int, int, int]]) -> tuple[int, int, int, int]:
+    listed, opened, submitted, trips = (sum(row[i] for row in rows) for i in (1, 2, 3, 4))
+    return listed, opened, submitted, trips
 
 
 if __name__ == "__main__":
