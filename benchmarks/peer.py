@@ -43,7 +43,8 @@ statement, BEGIN and COMMIT costs before any work.
     .venv/bin/python -m benchmarks.peer --in-process [--chains 20] [--database-url URL]
 
 The same walk through Flask's test client in this process, no server: completions/s, the
-process's CPU time per completion, and each request kind's median and share per completion.
+process's CPU time per completion (and, with PostgreSQL on this machine, its processes'), and
+each request kind's median and share per completion.
 On this machine, whose speed drifts by a third within minutes, the CPU time per completion
 of two versions run alternately is the steadier comparison.
 """
@@ -251,9 +252,9 @@ def in_process(chains: int, database_url: str | None, plan_only: bool = False) -
         walker = PeerWalker(app, None, {}, plan_only)
         walker.chains(1, police)
         walker.reset()
-        cpu = time.process_time()
+        cpu, server = time.process_time(), server_cpu()
         seconds = walker.chains(chains, police)
-        cpu = time.process_time() - cpu
+        cpu, server = time.process_time() - cpu, server_cpu() - server
         done = len(walker.cycles)
         # the calls of the requests (not the harness's), over as many chains again: a count
         # that the machine's speed does not move
@@ -268,8 +269,10 @@ def in_process(chains: int, database_url: str | None, plan_only: bool = False) -
     )
     print(
         f"{done / seconds:.1f} completions/s; CPU {cpu * 1000 / done:.2f} ms per completion "
-        f"(the look at whose turn included); {calls / done:,.0f} Python function calls per "
-        "completion (cProfile, the requests only)"
+        f"(the look at whose turn included)"
+        + (f", PostgreSQL's processes {server * 1000 / done:.2f} ms" if server else "")
+        + f"; {calls / done:,.0f} Python function calls per completion (cProfile, the "
+        "requests only)"
     )
     for kind, samples in sorted(walker.kinds.items(), key=lambda item: -sum(item[1])):
         print(
@@ -377,6 +380,22 @@ def serve_and_walk(
                 renderer.stop()
             server.stop()
     return runs, drained
+
+
+def server_cpu() -> float:
+    """Seconds of CPU (user and system) of this machine's PostgreSQL processes so far, from
+    /proc: 0 where there are none (SQLite, a server elsewhere)."""
+    ticks = 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:  # ended meanwhile
+            continue
+        name, fields = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2 :]
+        if name.startswith("postgres"):
+            utime, stime = fields.split()[11:13]
+            ticks += int(utime) + int(stime)
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def round_trip_us(url: str, repeat: int = 2000) -> float:
