@@ -185,9 +185,10 @@ class PeerWalker(Walker):
     def whose_turn(self, process_id: int) -> tuple[int, int, str] | None:
         """The open task of the process (id, agency, role), read outside the timing."""
         began = time.perf_counter()
-        # a read ending in COMMIT, as the service's: in process it shares the service's pool,
-        # and a ROLLBACK makes psycopg forget the connection's prepared statements
-        with UnitOfWork(self.factory, write=False).connection() as connection:
+        # in autocommit, as the service's views: one round trip on PostgreSQL (its CPU, on the
+        # cores the server shares, is not counted but slows the other clients), and no
+        # ROLLBACK to make psycopg forget a pooled connection's prepared statements
+        with UnitOfWork(self.factory, write=False, autocommit=True).connection() as connection:
             row = connection.execute(_OPEN_TASK, {"instance": process_id}).first()
         found = None if row is None else (row.id, row.agency_id, row.role)
         key = None if found is None else self.token(found[1], found[2])
