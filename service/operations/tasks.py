@@ -210,7 +210,9 @@ def _complete_task(
     matches no row). The instance carries a version too, for completions of two different
     tasks of one instance. The claim goes with the completion's other writes, in one statement
     on PostgreSQL (service.db.batch); a signing claims at once, before it numbers a document
-    (one per task): a concurrent loser stops there.
+    (one per task): a concurrent loser stops there. With a unit in autocommit
+    (service.db.uow), the reads go without a transaction, which begins at the first write; an
+    ordinary step's only write is its batch, which is then a transaction of its own.
     """
     with uow:
         now = uow.now()
