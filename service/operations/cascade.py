@@ -19,6 +19,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from service.db.audit_log import Acting
+from service.db.batch import Batch
 from service.db.models import (
     Agency,
     FanoutJob,
@@ -154,9 +155,11 @@ def issue_plan(
     actor: Actor,
     now: datetime,
     units: Mapping[str, Agency] | None,
+    batch: Batch,
 ) -> int:
-    """Start one child instance per addressed unit and open the plan's report rounds; how many
-    units it goes to (started now, or queued for the fan-out job).
+    """Start one child instance per addressed unit and open the plan's report rounds (their
+    rows go with the signing's `batch`); how many units it goes to (started now, or queued for
+    the fan-out job).
 
     `units` are `addressed_agencies`; None: a fan-out job takes the units instead, for the
     worker to start in batches. The rounds count every unit from now, so none closes before the
@@ -181,8 +184,8 @@ def issue_plan(
         {"instance_id": instance.id, "round": r, "open": count}
         for r in engine_definition(instance.definition).report_rounds
     ]
-    if rounds:  # inserted at once: a later completion's release_finished_rounds reads them back
-        session.connection().execute(insert(REPORT_ROUNDS), rounds)
+    # read back by later completions only (release_finished_rounds is given the counts here)
+    batch.add(_NEW_ROUNDS, rounds)
     instance.issued_at = now
     append_event(
         session,
@@ -355,6 +358,7 @@ def _start_children(
 
 
 # a fan-out's statements, built once (statements are immutable)
+_NEW_ROUNDS = insert(REPORT_ROUNDS)
 _NEW_INSTANCES = insert(INSTANCES).returning(INSTANCES.c.id, sort_by_parameter_order=True)
 _CHAIN_HEADS = (
     update(INSTANCES)

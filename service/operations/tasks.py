@@ -345,7 +345,7 @@ def _complete_task(
             # (the engine has then fired the timer, and the standing body consolidates at once)
             opened = None  # the rounds opened now, and how many units each waits for
             if issuing:
-                reached = issue_plan(uow.session, instance, actor, now, units)
+                reached = issue_plan(uow.session, instance, actor, now, units, batch)
                 opened = dict.fromkeys(definition.report_rounds, reached)
             release_finished_rounds(uow.session, instance, runtime, now, opened)
             open_tasks = open_others.split(",") if open_others else []
