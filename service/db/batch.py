@@ -5,7 +5,8 @@ batch sends its writes as one statement, each one a data-modifying WITH query wh
 counts, so each write's row count is checked as if it had been sent alone. The statement
 applies or fails as a whole: a write that matches other than the rows it expects fails it in
 the database, so that sent alone, a transaction of its own (service.db.uow), it applies
-nothing. SQLite is in process: there, the writes run one by one, in the order added.
+nothing. SQLite is in process: there, the writes run one by one, in the order added, and so
+they do on PostgreSQL for a batch of more than MAX_PARAMETERS values.
 
 The writes are prebuilt statements (module constants, so that each shape of batch is built
 once): an INSERT, an UPDATE or a DELETE whose WHERE names its parameters by `bindparam`, and
@@ -49,6 +50,9 @@ _MISMATCH = "batch_write_mismatch:"
 # the execution option a batch's statement carries: a connection that begins its transaction
 # at the first write (service.db.session) reads a batch as one, unless it is the unit's last
 AS_BATCH = "batch"
+# PostgreSQL takes at most 65,535 parameters in a statement; a batch with more values (a plan
+# issued inline to thousands of units) sends its writes one by one, in its transaction
+MAX_PARAMETERS = 30_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +94,7 @@ class Batch:
         parts, self._parts = self._parts, []
         if not parts:
             return
-        if connection.dialect.name != "postgresql":
+        if connection.dialect.name != "postgresql" or _values(parts) > MAX_PARAMETERS:
             for part in parts:
                 result = connection.execute(part.statement, list(part.rows))
                 _check(part, result.rowcount)
@@ -118,6 +122,10 @@ class Batch:
             _check(part, count)
 
 
+def _values(parts: list[_Part]) -> int:
+    return sum(len(row) for part in parts for row in part.rows)
+
+
 def _check(part: _Part, count: int) -> None:
     if part.expect is not None and count != part.expect:
         assert part.conflict is not None, "a write that expects a row count names its conflict"
@@ -128,21 +136,45 @@ def _check(part: _Part, count: int) -> None:
 def _combined(
     shape: tuple[tuple[Write, tuple[tuple[str, ...], ...], int | None], ...],
 ) -> Select[Any]:
-    """One SELECT of each write's row count, its rows sent as data-modifying WITH queries, one
-    per row: parameter `key` of row r of write n is named `w{n}_{r}_{key}` (a write's statement,
-    its rows' keys and the count it expects are the shape: built once, then cached by
-    SQLAlchemy as any statement)."""
+    """One SELECT of each write's row count, its rows sent as data-modifying WITH queries: an
+    INSERT of rows alike as one (a multi-row VALUES), any other write one per row. Parameter
+    `key` of row r of write n is named `w{n}_{r}_{key}` (a write's statement, its rows' keys
+    and the count it expects are the shape: built once, then cached by SQLAlchemy as any
+    statement)."""
     counts = []
     for n, (statement, rows, expect) in enumerate(shape):
-        per_row = [
-            select(func.count())
-            .select_from(_renamed(statement, f"w{n}_{r}_", keys).cte(f"w{n}_{r}"))
-            .scalar_subquery()
-            for r, keys in enumerate(rows)
-        ]
-        count = sum(per_row[1:], per_row[0])
+        if _alike_inserts(statement, rows):
+            written = [_inserted(cast(Insert, statement), f"w{n}_", rows).cte(f"w{n}")]
+        else:
+            written = [
+                _renamed(statement, f"w{n}_{r}_", keys).cte(f"w{n}_{r}")
+                for r, keys in enumerate(rows)
+            ]
+        per_query = [select(func.count()).select_from(w).scalar_subquery() for w in written]
+        count = sum(per_query[1:], per_query[0])
         counts.append(count if expect is None else _asserted(count, expect, n))
     return select(*counts)
+
+
+def _alike_inserts(statement: Write, rows: tuple[tuple[str, ...], ...]) -> bool:
+    """Whether `rows` are several rows of one plain INSERT, each of the same columns."""
+    return (
+        isinstance(statement, Insert)
+        and len(rows) > 1
+        and len(set(rows)) == 1
+        and not any(isinstance(b, BindParameter) for b in iterate(statement))
+    )
+
+
+def _inserted(statement: Insert, prefix: str, rows: tuple[tuple[str, ...], ...]) -> Insert:
+    """`statement` inserting `rows` by one multi-row VALUES, row r's `key` bound to
+    `prefix + f"{r}_{key}"`, returning a 1 per row written."""
+    columns = statement.table.c
+    values = [
+        {key: bindparam(f"{prefix}{r}_{key}", type_=columns[key].type) for key in keys}
+        for r, keys in enumerate(rows)
+    ]
+    return statement.values(values).returning(literal_column("1"))
 
 
 def _asserted(count: ColumnElement[Any], expect: int, n: int) -> ColumnElement[Any]:

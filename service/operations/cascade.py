@@ -55,6 +55,10 @@ PLAN_DEADLINE = "unit_plan"
 # A plan signed to more units than this is issued to them by the worker, in batches
 # (service.operations.fanout): the signing answers at once. Settings.fanout_inline_max overrides.
 INLINE_MAX = 200
+# Units whose first tasks and events go with the signing's batch (service.db.batch) when it
+# issues the plan: its statement grows with the rows, and each count is built and compiled
+# once per worker (200 units: 0.1 s), so more go as statements of their own.
+BATCHED_UNITS = 10
 # A unit process whose agency ended in a reorganisation: its heir carries on (succession).
 HANDED_OVER = ProcessStatus.HANDED_OVER
 
@@ -179,7 +183,8 @@ def issue_plan(
         )
         count = len(codes)
     else:
-        count = len(start_units(session, instance, [units[code] for code in codes], actor, now))
+        addressed = [units[code] for code in codes]
+        count = len(start_units(session, instance, addressed, actor, now, batch))
     rounds = [
         {"instance_id": instance.id, "round": r, "open": count}
         for r in engine_definition(instance.definition).report_rounds
@@ -205,9 +210,11 @@ def start_units(
     units: list[Agency],
     actor: Acting,
     now: datetime,
+    batch: Batch | None = None,
 ) -> list[int]:
     """Start the plan's instance for each unit, bound to the agencies of the unit's level
-    (at issue, and for a unit that takes over from one that ended: succession); their ids."""
+    (at issue, and for a unit that takes over from one that ended: succession); their ids.
+    With `batch`, their first tasks and events go with it."""
     definition = engine_definition(instance.definition)
     bound: dict[int, dict[str, int]] = {unit.id: {} for unit in units}
     for binding in session.scalars(
@@ -219,7 +226,7 @@ def start_units(
     children = [
         ({role: unit.id for role in REQUIRED_ROLES} | bound[unit.id], unit) for unit in units
     ]
-    return _start_children(session, instance, definition, children, actor, now, deadlines)
+    return _start_children(session, instance, definition, children, actor, now, deadlines, batch)
 
 
 @dataclass(frozen=True)
@@ -270,8 +277,10 @@ def _start_children(
     actor: Acting,
     now: datetime,
     deadlines: dict[str, str],
+    batch: Batch | None,
 ) -> list[int]:
     """Insert the units' instances, first tasks and `process_started` events in bulk; their ids.
+    With `batch`, the tasks and events go with it.
 
     Units bound to the same roles start alike, so the engine starts once per set of roles and
     each unit gets a copy with fresh task ids; rows go in as multi-row INSERTs. What each unit
@@ -351,14 +360,20 @@ def _start_children(
         head = event_hash(event, GENESIS)
         events.append(event | {"prev_hash": GENESIS, "hash": head})
         heads.append({"child": child_id, "head": head})
-    connection.execute(insert(TASKS), tasks)
-    connection.execute(insert(EVENTS), events)
+    if batch is not None and len(children) <= BATCHED_UNITS:
+        batch.add(_NEW_TASKS, tasks)
+        batch.add(_NEW_EVENTS, events)
+    else:  # statements of their own, of any size
+        connection.execute(_NEW_TASKS, tasks)
+        connection.execute(_NEW_EVENTS, events)
     connection.execute(_CHAIN_HEADS, heads)  # one executemany, on rows just inserted
     return list(ids)
 
 
 # a fan-out's statements, built once (statements are immutable)
 _NEW_ROUNDS = insert(REPORT_ROUNDS)
+_NEW_TASKS = insert(TASKS)
+_NEW_EVENTS = insert(EVENTS)
 _NEW_INSTANCES = insert(INSTANCES).returning(INSTANCES.c.id, sort_by_parameter_order=True)
 _CHAIN_HEADS = (
     update(INSTANCES)

@@ -11,6 +11,7 @@ import pytest
 from psycopg.pq import TransactionStatus
 from sqlalchemy import Column, Connection, Engine, Integer, MetaData, Table, insert, select, update
 
+from service.db import batch as batch_module
 from service.db.batch import Batch
 from service.db.session import BEGIN_AT_FIRST_WRITE, make_engine
 
@@ -94,3 +95,16 @@ def test_after_a_write_began_it_the_last_batch_joins_the_transaction(
     assert _rows(engine) == []  # neither is committed yet
     connection.commit()
     assert _rows(engine) == [1, 2]
+
+
+def test_a_batch_too_large_for_one_statement_goes_write_by_write_in_a_transaction(
+    engine: Engine, connection: Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(batch_module, "MAX_PARAMETERS", 2)  # PostgreSQL's bound, made small
+    last = Batch()
+    last.add(insert(_ROWS), [{"id": 1}, {"id": 2}, {"id": 3}])
+    last.send(connection, last=True)
+    assert _state(connection) == TransactionStatus.INTRANS  # began: it applies as a whole
+    assert _rows(engine) == []
+    connection.commit()
+    assert _rows(engine) == [1, 2, 3]

@@ -22,9 +22,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from service.db.models import Agency, Event, FanoutJob, ProcessInstance, ReportRound
+from service.db.models import Agency, Event, FanoutJob, ProcessInstance, ReportRound, Task
 from service.db.uow import UnitOfWork
-from service.operations import fanout
+from service.operations import cascade, fanout
 from service.operations.fanout import BACKOFF, FanoutReport, issue_batch, issue_pending
 from tests.conftest import PLAN_2023, ROOT, ApiClient, FakeClock
 from tests.service.audit_walk import AUDITOR, audited
@@ -148,6 +148,31 @@ def test_under_the_threshold_the_signing_issues_inline(app: Flask, api: ApiClien
     assert api.get(f"/api/v1/processes/{plan}", POLICE).json["issuing"] is None
     with app.extensions["session_factory"]() as session:
         assert session.scalar(select(func.count()).select_from(FanoutJob)) == 0
+
+
+@pytest.mark.parametrize("batched", [UNITS, 2], ids=["with the batch", "statements apart"])
+def test_an_inline_issue_starts_each_unit_once_its_rows_with_the_batch_or_apart(
+    app: Flask, api: ApiClient, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, batched: int
+) -> None:
+    """A few units' first tasks and events go with the signing's one statement, more as
+    statements of their own (cascade.BATCHED_UNITS): either way each unit starts once, with
+    its task, and its history verifies and replays."""
+    audited(app, tmp_path)
+    settings = app.extensions["settings"]
+    app.extensions["settings"] = dataclasses.replace(settings, fanout_inline_max=UNITS)
+    monkeypatch.setattr(cascade, "BATCHED_UNITS", batched)
+    plan = sign(api)
+    assert started(app, plan) == Counter(PLAN_2023["addressed_units"])
+    assert unit_events(app, plan) == UNITS
+    children = api.get(f"/api/v1/processes/{plan}/children", POLICE).json
+    with app.extensions["session_factory"]() as session:
+        for child in children:
+            (step,) = session.scalars(select(Task.step).filter_by(instance_id=child["process_id"]))
+            assert step == "draft_plan"
+    verified = api.get("/api/v1/audit/verify", AUDITOR).json
+    assert verified["first_broken"] is None, verified
+    replayed = api.get(f"/api/v1/processes/{children[-1]['process_id']}/replay", AUDITOR).json
+    assert replayed["matches"], replayed
 
 
 class Killed(BaseException):
