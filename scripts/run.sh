@@ -14,19 +14,6 @@ flask load-demo --demo-otp  # migrates and deploys too: one process start, not t
 # before the server: a signing finds its keys checked (409 signing_key_missing without them)
 step "demo signing keys (made once, for the render worker to sign every PDF)"
 flask pki demo
-step "ready"
-cat <<MSG
-
-  Web:     http://$host:$port/          (log in as a demo user, e.g. thanhhoa.congan / demo-2023)
-  API:     http://$host:$port/api/v1    (OpenAPI: http://$host:$port/api/v1/openapi.json)
-  Log in:  curl -s -X POST http://$host:$port/api/v1/auth/token \\
-             -H 'Content-Type: application/json' \\
-             -d '{"username": "thanhhoa.congan", "password": "demo-2023"}'
-  Demo users (password demo-2023) are listed in README.md.
-  The scheduler runs alongside (log: ${APP_INSTANCE_DIR:-instance}/scheduler.log),
-  and the render worker, which prepares signed documents (log: …/render-worker.log).
-
-MSG
 # The scheduler (timers, deadline states, reminders) and the render worker (the DOCX and PDF of
 # each signed document, seconds after the signing) run beside the web server, each as its own
 # process, and stop with it.
@@ -42,4 +29,24 @@ trap 'kill "$scheduler" "$renderer" "$web" 2>/dev/null || true' EXIT
 # web server in the foreground, bash would wait for it before running the EXIT trap
 trap 'exit 130' INT
 trap 'exit 143' TERM
+# ready once the web server takes connections: loading the app takes it a few seconds
+for _ in $(seq 1 240); do
+    (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null && break
+    kill -0 "$web" 2>/dev/null || break  # it failed: its error is above
+    sleep 0.25
+done
+kill -0 "$web" 2>/dev/null || exit 1
+step "ready"
+cat <<MSG
+
+  Web:     http://$host:$port/          (log in as a demo user, e.g. thanhhoa.congan / demo-2023)
+  API:     http://$host:$port/api/v1    (OpenAPI: http://$host:$port/api/v1/openapi.json)
+  Log in:  curl -s -X POST http://$host:$port/api/v1/auth/token \\
+             -H 'Content-Type: application/json' \\
+             -d '{"username": "thanhhoa.congan", "password": "demo-2023"}'
+  Demo users (password demo-2023) are listed in README.md.
+  The scheduler runs alongside (log: ${APP_INSTANCE_DIR:-instance}/scheduler.log),
+  and the render worker, which prepares signed documents (log: …/render-worker.log).
+
+MSG
 wait "$web"
