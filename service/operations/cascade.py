@@ -33,7 +33,7 @@ from service.errors import Conflict
 from service.operations.actors import Actor
 from service.operations.deadlines import schedule
 from service.operations.definitions import engine_definition
-from service.operations.instances import append_event, save_runtime
+from service.operations.instances import append_event, save_runtime, write_instance
 from service.permissions import HEAD_ROLE, Role
 from service.states import DeadlineState, ProcessStatus
 from workflows.audit import GENESIS, event_hash
@@ -407,8 +407,11 @@ def release_finished_rounds(
             append_event(session, instance, "units_reported", None, now, data={"round": round_})
 
 
-def report_to_parent(session: Session, child: ProcessInstance, round_: str, now: datetime) -> None:
-    """Count a unit's report off its parent's round; the last one wakes the parent."""
+def report_to_parent(
+    session: Session, child: ProcessInstance, round_: str, now: datetime, batch: Batch
+) -> None:
+    """Count a unit's report off its parent's round; the last one wakes the parent (its new
+    tasks and its version-checked row go with the signing's `batch`)."""
     assert child.parent_id is not None
     remaining = session.execute(  # row-locks the counter: of two last reports, one sees 0
         update(ReportRound)
@@ -426,4 +429,5 @@ def report_to_parent(session: Session, child: ProcessInstance, round_: str, now:
     if not runtime.awaits(message(round_)):  # the deadline passed first
         return
     release_finished_rounds(session, parent, runtime, now, {round_: remaining})
-    save_runtime(session, parent, runtime, now)
+    save_runtime(session, parent, runtime, now, batch=batch)
+    write_instance(session, parent, batch)

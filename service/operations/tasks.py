@@ -353,7 +353,7 @@ def _complete_task(
             if runtime.completed:
                 append_event(uow.session, instance, "process_completed", None, now)
             if report is not None and round_ is not None and instance.parent_id is not None:
-                report_to_parent(uow.session, instance, round_, now)
+                report_to_parent(uow.session, instance, round_, now, batch)
         status = instance.status
         write_instance(uow.session, instance, batch)
         _flush_or_conflict(uow)  # the rest, if any (a document, a parent woken)
