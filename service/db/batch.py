@@ -115,9 +115,7 @@ class Batch:
             failed = str(err.orig).partition(_MISMATCH)[2].partition('"')[0]
             if not failed.isdigit():
                 raise
-            conflict = parts[int(failed)].conflict
-            assert conflict is not None, "a write that expects a row count names its conflict"
-            raise conflict() from err
+            raise _refused(parts[int(failed)]) from err
         for part, count in zip(parts, counts, strict=True):
             _check(part, count)
 
@@ -128,8 +126,13 @@ def _values(parts: list[_Part]) -> int:
 
 def _check(part: _Part, count: int) -> None:
     if part.expect is not None and count != part.expect:
-        assert part.conflict is not None, "a write that expects a row count names its conflict"
-        raise part.conflict()
+        raise _refused(part)
+
+
+def _refused(part: _Part) -> Exception:
+    """The conflict of a write whose row count was not the one it expects."""
+    assert part.conflict is not None, "a write that expects a row count names its conflict"
+    return part.conflict()
 
 
 @lru_cache(maxsize=128)
