@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import LiveServer
 from tests.browser.test_chain_browser import Person
@@ -32,7 +33,7 @@ def test_a_sheet_with_a_bad_row_is_refused_by_row(
     admin.page.set_input_files("#file", str(bad))
     admin.page.get_by_role("button", name="Kiểm tra và nhập").click()
     refused = admin.page.locator("#import-report tr.import-error")
-    assert refused.count() == 1
+    expect(refused).to_have_count(1)  # once the answer to the upload is on the page
     assert refused.locator("td").all_inner_texts()[:2] == ["3", "parent"]
     admin.shot("admin-import-refused")
     admin.goto("/admin/agencies?q=xa moi")

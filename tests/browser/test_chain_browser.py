@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from service.cli import DEMO_PASSWORD
 from service.operations.scheduler import tick
@@ -96,7 +97,7 @@ def test_the_chain_with_a_return_a_budget_change_and_a_deputys_signature(
     # the draft: wrong input first, then the plan with its budget lines
     page.fill("#f-data-year", "hai nghìn")
     page.get_by_role("button", name="Trình thẩm định").click()
-    assert page.locator("#form-errors").is_visible()
+    expect(page.locator("#form-errors")).to_be_visible()
     assert "Nhập số nguyên" in page.locator("#f-data-year-error").inner_text()
     assert page.input_value("#f-data-year") == "hai nghìn"  # kept as typed
     page.fill("#f-data-year", "2023")
@@ -136,10 +137,10 @@ def test_the_chain_with_a_return_a_budget_change_and_a_deputys_signature(
     finance.shot("inbox-1366")
     fpage.fill("#q", "ngay hoi toan dan")  # no diacritics
     fpage.get_by_role("button", name="Lọc").click()
-    assert fpage.locator("table.table-inbox tbody tr").count() == 1
+    expect(fpage.locator("table.table-inbox tbody tr")).to_have_count(1)  # once the page is back
     fpage.fill("#q", "khong co")
     fpage.get_by_role("button", name="Lọc").click()
-    assert "Không có công việc nào phù hợp" in fpage.inner_text("main")
+    expect(fpage.locator("main")).to_contain_text("Không có công việc nào phù hợp")
     finance.open_task("Ngày hội")
     assert "165.000.000 đ" in fpage.inner_text(".table-budget tfoot")
     fpage.fill("#comment", "Đề nghị làm rõ số suất quà cấp xã.")

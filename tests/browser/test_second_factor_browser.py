@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pyotp
 import pytest
+from playwright.sync_api import expect
 
 from service.cli import DEMO_PASSWORD
 from service.operations.directory import load_directory
@@ -44,6 +45,8 @@ def test_a_new_vice_chairman_enrols_and_keeps_the_recovery_codes(
     secret = parse_qs(urlsplit(uri).query)["secret"][0]
     page.fill("#code", pyotp.TOTP(secret).at(live_server.clock()))
     page.get_by_role("button", name="Xác nhận").click()
+    # the click returns once the POST has left, not once its answer is drawn
+    expect(page.locator(".recovery-codes code")).to_have_count(10)
     codes = page.locator(".recovery-codes code").all_inner_texts()
     assert len(codes) == 10 and all(re.fullmatch(r"[0-9a-f]{6}-[0-9a-f]{6}", c) for c in codes)
     page.screenshot(path=str(ARTIFACTS / "second-factor-recovery-codes-1366.png"), full_page=True)
