@@ -37,6 +37,7 @@ from sqlalchemy import (
     literal,
     literal_column,
     select,
+    union_all,
 )
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.exc import DataError
@@ -140,7 +141,7 @@ def _combined(
     shape: tuple[tuple[Write, tuple[tuple[str, ...], ...], int | None], ...],
 ) -> Select[Any]:
     """One SELECT of each write's row count, its rows sent as data-modifying WITH queries: an
-    INSERT of rows alike as one (a multi-row VALUES), any other write one per row. Parameter
+    INSERT of rows alike as one (one INSERT … SELECT), any other write one per row. Parameter
     `key` of row r of write n is named `w{n}_{r}_{key}` (a write's statement, its rows' keys
     and the count it expects are the shape: built once, then cached by SQLAlchemy as any
     statement)."""
@@ -170,14 +171,16 @@ def _alike_inserts(statement: Write, rows: tuple[tuple[str, ...], ...]) -> bool:
 
 
 def _inserted(statement: Insert, prefix: str, rows: tuple[tuple[str, ...], ...]) -> Insert:
-    """`statement` inserting `rows` by one multi-row VALUES, row r's `key` bound to
-    `prefix + f"{r}_{key}"`, returning a 1 per row written."""
+    """`statement` inserting `rows` from one SELECT of each row's values (UNION ALL), row r's
+    `key` bound to `prefix + f"{r}_{key}"`, returning a 1 per row written. Not a multi-row
+    VALUES: SQLAlchemy caches no statement holding one, so each would be compiled anew."""
     columns = statement.table.c
-    values = [
-        {key: bindparam(f"{prefix}{r}_{key}", type_=columns[key].type) for key in keys}
-        for r, keys in enumerate(rows)
+    keys = rows[0]
+    selects = [
+        select(*(bindparam(f"{prefix}{r}_{key}", type_=columns[key].type) for key in keys))
+        for r in range(len(rows))
     ]
-    return statement.values(values).returning(literal_column("1"))
+    return statement.from_select(list(keys), union_all(*selects)).returning(literal_column("1"))
 
 
 def _asserted(count: ColumnElement[Any], expect: int, n: int) -> ColumnElement[Any]:

@@ -23,6 +23,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.engine.default import CACHE_HIT, CACHE_MISS
 
 from service.db.batch import Batch
 from service.errors import Conflict
@@ -128,6 +129,25 @@ def test_a_batch_of_the_same_shape_again_writes_its_own_values(engine: Engine) -
         (6, "second-1", 1),
         (7, "second-2", 1),
     ]
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_batch_of_a_shape_seen_before_is_not_compiled_again(engine: Engine) -> None:
+    """Its statement has a cache key, several rows of one INSERT included: SQLAlchemy caches
+    no multi-row VALUES, and compiling a signing's batch anew cost more than sending it."""
+    seen: list[Any] = []
+
+    def look(_conn: Any, _cursor: Any, _sql: Any, _params: Any, context: Any, _many: Any) -> None:
+        seen.append(context.cache_hit)
+
+    event.listen(engine, "before_cursor_execute", look)
+    try:
+        for state, version in (("first", 1), ("second", 2)):
+            with engine.begin() as connection:
+                _batch(state, seen=version).send(connection)
+    finally:
+        event.remove(engine, "before_cursor_execute", look)
+    assert seen == [CACHE_MISS, CACHE_HIT]
 
 
 def test_a_write_that_matches_no_row_raises_its_conflict_and_nothing_is_kept(
