@@ -80,8 +80,8 @@ class Batch:
         expect: int | None = None,
         conflict: Callable[[], Exception] | None = None,
     ) -> None:
-        """Write `rows` (one set of parameters, or several for an INSERT) with `statement`;
-        when it matches other than `expect` rows, `send` raises `conflict()`."""
+        """Write `rows` with `statement`: one set of parameters, or several, each a write of
+        its own. When it matches other than `expect` rows, `send` raises `conflict()`."""
         many = rows if isinstance(rows, Sequence) else [rows]
         if many:
             self._parts.append(_Part(statement, many, expect, conflict))
@@ -202,8 +202,8 @@ def _renamed(statement: Write, prefix: str, keys: tuple[str, ...]) -> Write:
         return None
 
     renamed = cast(Write, replacement_traverse(cast(Any, statement), {}, rename))
-    if isinstance(renamed, ValuesBase):
+    written = [key for key in keys if key not in named]
+    if isinstance(renamed, ValuesBase) and written:  # not when its values are all named
         columns = renamed.table.c
-        written = [key for key in keys if key not in named]
         renamed = renamed.values({k: bindparam(prefix + k, type_=columns[k].type) for k in written})
     return renamed.returning(literal_column("1"))

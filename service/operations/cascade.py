@@ -363,10 +363,11 @@ def _start_children(
     if batch is not None and len(children) <= BATCHED_UNITS:
         batch.add(_NEW_TASKS, tasks)
         batch.add(_NEW_EVENTS, events)
+        batch.add(_CHAIN_HEADS, heads)  # rows inserted before the batch: no other write's
     else:  # statements of their own, of any size
         connection.execute(_NEW_TASKS, tasks)
         connection.execute(_NEW_EVENTS, events)
-    connection.execute(_CHAIN_HEADS, heads)  # one executemany, on rows just inserted
+        connection.execute(_CHAIN_HEADS, heads)  # one executemany, on rows just inserted
     return list(ids)
 
 

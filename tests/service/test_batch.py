@@ -150,6 +150,16 @@ def test_a_batch_of_a_shape_seen_before_is_not_compiled_again(engine: Engine) ->
     assert seen == [CACHE_MISS, CACHE_HIT]
 
 
+def test_an_update_named_through_and_through_writes_each_of_its_rows(engine: Engine) -> None:
+    """Several rows of an UPDATE whose values are all named parameters, as the units' chain
+    heads are written: each row its own write, its own values."""
+    renamed = update(_ITEMS).where(_ITEMS.c.id == bindparam("item")).values(state=bindparam("to"))
+    batch = Batch()
+    batch.add(renamed, [{"item": 1, "to": "one"}, {"item": 3, "to": "three"}])
+    assert _sent(engine, batch) == 1  # on SQLite, one executemany
+    assert [state for _, state, _, _ in _items(engine)] == ["one", "old", "three"]
+
+
 def test_a_write_that_matches_no_row_raises_its_conflict_and_nothing_is_kept(
     engine: Engine,
 ) -> None:
