@@ -215,6 +215,8 @@ def start_units(
     """Start the plan's instance for each unit, bound to the agencies of the unit's level
     (at issue, and for a unit that takes over from one that ended: succession); their ids.
     With `batch`, their first tasks and events go with it."""
+    if not units:  # a plan addressed to nobody (a commune's, a department's): nothing to read
+        return []
     definition = engine_definition(instance.definition)
     bound: dict[int, dict[str, int]] = {unit.id: {} for unit in units}
     for binding in session.scalars(
