@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, exists, insert, select, update
 from sqlalchemy.orm import Session
 
 from service.db.audit_log import Acting
@@ -76,32 +76,33 @@ class UnitReport:
 def unit_reports(session: Session, instance_id: int, round_: str) -> list[UnitReport]:
     """The plan's direct units in the order addressed, with their reports for `round_`: each
     already holds its own units' figures, so nothing below them is added again."""
-    connection = session.connection()
-    rows = [
-        row
-        for row in connection.execute(_UNITS, {"parent": instance_id})
+    rows = session.connection().execute(_UNITS, {"parent": instance_id, "round": round_})
+    return [
+        UnitReport(i, name, reports.get(round_), late)
+        for i, name, reports, status, late in rows
         # a unit that handed over before reporting: its heir stands for it
-        if not (row.status == HANDED_OVER and round_ not in row.reports)
+        if not (status == HANDED_OVER and round_ not in reports)
     ]
-    late = (
-        set(connection.execute(_LATE, {"units": [r.id for r in rows], "round": round_}).scalars())
-        if rows
-        else set()
-    )
-    return [UnitReport(i, name, reports.get(round_), i in late) for i, name, reports, _ in rows]
 
 
 # built once (statements are immutable)
 _UNITS = (
-    select(ProcessInstance.id, Agency.name, ProcessInstance.reports, ProcessInstance.status)
+    select(
+        ProcessInstance.id,
+        Agency.name,
+        ProcessInstance.reports,
+        ProcessInstance.status,
+        exists()  # whether the unit's report for the round came in after its deadline
+        .where(
+            Task.instance_id == ProcessInstance.id,
+            Task.report_round == bindparam("round"),
+            Task.deadline_state == DeadlineState.DONE_LATE,
+        )
+        .label("late"),
+    )
     .join(Agency, Agency.id == ProcessInstance.jurisdiction_id)
     .where(ProcessInstance.parent_id == bindparam("parent"))
     .order_by(ProcessInstance.id)
-)
-_LATE = select(Task.instance_id).where(
-    Task.instance_id.in_(bindparam("units", expanding=True)),
-    Task.report_round == bindparam("round"),
-    Task.deadline_state == DeadlineState.DONE_LATE,
 )
 
 
