@@ -256,7 +256,9 @@ class Act:
             data = self.data
             nominations = task.instance.document.get("nominations", [])
             if kind.writes_report and task.report_round is not None:  # own + its units' figures
-                units = unit_reports(uow.session, self.process, task.report_round)
+                units = unit_reports(
+                    uow.session, self.process, task.report_round, task.instance.document
+                )
                 data = with_units(self.data, [u.report for u in units if u.report is not None])
         if kind.key == self.stop_at:
             return

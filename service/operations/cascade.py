@@ -73,9 +73,14 @@ class UnitReport:
     late: bool
 
 
-def unit_reports(session: Session, instance_id: int, round_: str) -> list[UnitReport]:
+def unit_reports(
+    session: Session, instance_id: int, round_: str, plan: Mapping[str, Any]
+) -> list[UnitReport]:
     """The plan's direct units in the order addressed, with their reports for `round_`: each
-    already holds its own units' figures, so nothing below them is added again."""
+    already holds its own units' figures, so nothing below them is added again. `plan`: its
+    document; one addressed to no unit (a commune's, a department's) has none, unread."""
+    if not plan.get("addressed_units"):
+        return []
     rows = session.connection().execute(_UNITS, {"parent": instance_id, "round": round_})
     return [
         UnitReport(i, name, reports.get(round_), late)

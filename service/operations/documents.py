@@ -294,7 +294,8 @@ def official_document(
         return plan_document(issuer, plan, signing, recipients, plan_grounds(session, instance))
     round_ = round_ or "result"
     units = [
-        UnitFigures(u.unit, u.report, u.late) for u in unit_reports(session, instance.id, round_)
+        UnitFigures(u.unit, u.report, u.late)
+        for u in unit_reports(session, instance.id, round_, plan)
     ]
     return report_document(
         issuer,

@@ -517,7 +517,11 @@ def _check_against_units(
 
     :raise Invalid: a figure below the units' sum, with no reason given.
     """
-    reported = [u.report for u in unit_reports(uow.session, instance.id, round_) if u.report]
+    reported = [
+        u.report
+        for u in unit_reports(uow.session, instance.id, round_, instance.document)
+        if u.report
+    ]
     if not reported:
         return None
     sums = sum_reports(reported)

@@ -172,7 +172,7 @@ def consolidated(
     with uow:
         instance = visible_instance(uow, actor, process_id)
         round_ = _round(instance, round_)
-        units = unit_reports(uow.session, process_id, round_)
+        units = unit_reports(uow.session, process_id, round_, instance.document)
         tree = subtree(uow, process_id)
         targets = _targets(uow, instance)
         own = instance.reports.get(round_)

@@ -456,7 +456,7 @@ def task_detail(uow: UnitOfWork, actor: Actor, task_id: int) -> TaskDetail:
         units = (
             []
             if fields["report_round"] is None
-            else unit_reports(uow.session, fields["process_id"], fields["report_round"])
+            else unit_reports(uow.session, fields["process_id"], fields["report_round"], document)
         )
         reported = [u.report for u in units if u.report is not None]
         return TaskDetail(
