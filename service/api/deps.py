@@ -1,4 +1,5 @@
-"""The only place the API touches Flask globals: the unit of work and the calling actor."""
+"""The only place the API touches Flask globals: the calling actor, and the units of work
+(service.request_units, shared with the pages)."""
 
 from __future__ import annotations
 
@@ -8,29 +9,12 @@ from typing import Any
 from flask import current_app, g, request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from service.db.uow import UnitOfWork
 from service.errors import Unauthorized
 from service.operations.actors import Actor, ActorCache
+from service.request_units import new_uow as new_uow  # one home, handed on
+from service.request_units import new_view as new_view
 
 _SALT = "api-token"
-
-
-def new_uow(*, write: bool = True, autocommit: bool = False) -> UnitOfWork:
-    return UnitOfWork(
-        current_app.extensions["session_factory"],
-        write=write,
-        autocommit=autocommit,
-        clock=current_app.extensions["clock"],
-    )
-
-
-def new_view() -> UnitOfWork:
-    """A unit for a view of service.queries (which never locks, writes or asks for one
-    snapshot), or another such read (a draft, a stored result of an Idempotency-Key): on
-    PostgreSQL it reads in autocommit, with no BEGIN or COMMIT. At READ COMMITTED a transaction
-    would give its statements no common snapshot anyway, and a read flushes nothing it changed
-    in memory (service.db.uow)."""
-    return new_uow(write=False, autocommit=True)
 
 
 def _signer() -> URLSafeTimedSerializer:

@@ -1,4 +1,5 @@
-"""The only place the pages touch Flask globals for the service: the unit of work and the actor.
+"""The only place the pages touch Flask globals for the service: the actor, and the units of
+work (service.request_units, shared with the API).
 
 Mirrors `service.api.deps`, with the actor taken from the Flask-Login session instead of a
 bearer token.
@@ -12,26 +13,11 @@ from flask import current_app, g, request, session
 from flask_login import UserMixin, current_user
 from sqlalchemy.exc import SQLAlchemyError
 
-from service.db.uow import UnitOfWork
 from service.errors import Unauthorized
 from service.operations import security_log, sessions
 from service.operations.actors import Actor
-
-
-def new_uow(*, write: bool = True, autocommit: bool = False) -> UnitOfWork:
-    return UnitOfWork(
-        current_app.extensions["session_factory"],
-        write=write,
-        autocommit=autocommit,
-        clock=current_app.extensions["clock"],
-    )
-
-
-def new_view() -> UnitOfWork:
-    """A unit for a read that takes no lock, writes nothing and needs no one snapshot (a view
-    of service.queries, a draft, the caller's session), in autocommit on PostgreSQL: no BEGIN
-    and no COMMIT, as the API's views (service.api.deps.new_view says why that is safe)."""
-    return new_uow(write=False, autocommit=True)
+from service.request_units import new_uow as new_uow  # one home, handed on
+from service.request_units import new_view as new_view
 
 
 def wall_clock() -> datetime:
