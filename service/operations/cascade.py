@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, exists, func, insert, select, update
+from sqlalchemy import bindparam, exists, insert, select, update
 from sqlalchemy.orm import Session
 
 from service.db.audit_log import Acting
@@ -33,9 +33,15 @@ from service.errors import Conflict
 from service.operations.actors import Actor
 from service.operations.deadlines import schedule
 from service.operations.definitions import engine_definition
-from service.operations.instances import append_event, save_runtime, write_instance
+from service.operations.instances import (
+    append_event,
+    open_task_ids,
+    open_tasks_of,
+    save_runtime,
+    write_instance,
+)
 from service.permissions import HEAD_ROLE, Role
-from service.states import DeadlineState, ProcessStatus, TaskState
+from service.states import DeadlineState, ProcessStatus
 from workflows.audit import GENESIS, event_hash
 from workflows.calendar import due_before
 from workflows.runtime import Copies, Runtime
@@ -438,21 +444,14 @@ def report_to_parent(
     if not runtime.awaits(message(round_)):  # the deadline passed first
         return
     release_finished_rounds(session, parent, runtime, now, {round_: remaining})
-    open_rows = open_tasks.split(",") if open_tasks else []
-    save_runtime(session, parent, runtime, now, open_tasks=open_rows, batch=batch)
+    save_runtime(session, parent, runtime, now, open_tasks=open_task_ids(open_tasks), batch=batch)
     write_instance(session, parent, batch)
 
 
 # the parent, read afresh once the counter is locked, with its open tasks' engine ids (as
 # save_runtime takes them): one round trip
 _PARENT = (
-    select(
-        ProcessInstance,
-        select(func.aggregate_strings(TASKS.c.engine_task_id, ","))
-        .where(TASKS.c.instance_id == ProcessInstance.id, TASKS.c.state == TaskState.OPEN)
-        .correlate(ProcessInstance)
-        .scalar_subquery(),
-    )
+    select(ProcessInstance, open_tasks_of(ProcessInstance.id))
     .where(ProcessInstance.id == bindparam("parent"))
     .execution_options(populate_existing=True)
 )

@@ -6,8 +6,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, inspect, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ScalarSelect, bindparam, func, insert, inspect, select, update
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from service.db.audit_log import append
 from service.db.batch import Batch
@@ -24,6 +24,27 @@ _OPEN_ROWS = select(TASKS.c.engine_task_id).where(
     TASKS.c.instance_id == bindparam("instance"), TASKS.c.state == TaskState.OPEN
 )
 _NEW_ROWS = insert(TASKS)
+
+
+def open_tasks_of(
+    instance_id: QueryableAttribute[int], besides: QueryableAttribute[int] | None = None
+) -> ScalarSelect[Any]:
+    """The engine tasks of an instance's open rows (`besides` one), comma-separated, as a
+    column of the caller's own query: what save_runtime would read after the engine ran, a
+    round trip fewer (`open_task_ids` splits it for `open_tasks`)."""
+    rows = TASKS.alias("open")
+    where = [rows.c.instance_id == instance_id, rows.c.state == TaskState.OPEN]
+    if besides is not None:
+        where.append(rows.c.id != besides)
+    joined = select(func.aggregate_strings(rows.c.engine_task_id, ",")).where(*where)
+    return joined.correlate_except(rows).scalar_subquery()
+
+
+def open_task_ids(joined: str | None) -> list[str]:
+    """`open_tasks_of`'s column, as save_runtime's `open_tasks`."""
+    return joined.split(",") if joined else []
+
+
 # SET takes the columns the parameters name, besides the WHERE's own
 _WRITE = update(INSTANCES).where(
     INSTANCES.c.id == bindparam("written_id"),

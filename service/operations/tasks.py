@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import and_, bindparam, delete, exists, func, or_, select, update
+from sqlalchemy import and_, bindparam, delete, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -41,6 +41,8 @@ from service.operations.incidents import Failure, ScriptIncident, open_incident
 from service.operations.instances import (
     append_event,
     changed_meanwhile,
+    open_task_ids,
+    open_tasks_of,
     save_runtime,
     write_instance,
 )
@@ -142,17 +144,7 @@ _LAST_DRAFTER = (
 # The engine tasks of the instance's other open rows, comma-separated: what save_runtime would
 # read after the engine ran. Whatever opens or cancels a task writes its instance too, so a
 # change to them in between moves the version, and the completion's checked write then fails.
-_OPEN = TASKS.alias("open")
-_OPEN_OTHERS = (
-    select(func.aggregate_strings(_OPEN.c.engine_task_id, ","))
-    .where(
-        _OPEN.c.instance_id == Task.instance_id,
-        _OPEN.c.state == TaskState.OPEN,
-        _OPEN.c.id != Task.id,
-    )
-    .correlate(Task)
-    .scalar_subquery()
-)
+_OPEN_OTHERS = open_tasks_of(Task.instance_id, besides=Task.id)
 # The task with its plan and the plan's diagram row, whether a draft of it is saved (a
 # completion without one has none to delete), its last drafter and the other open tasks: one
 # query, built once (statements are immutable)
@@ -348,7 +340,7 @@ def _complete_task(
                 reached = issue_plan(uow.session, instance, actor, now, units, batch)
                 opened = dict.fromkeys(definition.report_rounds, reached)
             release_finished_rounds(uow.session, instance, runtime, now, opened)
-            open_tasks = open_others.split(",") if open_others else []
+            open_tasks = open_task_ids(open_others)
             save_runtime(uow.session, instance, runtime, now, open_tasks=open_tasks, batch=batch)
             if runtime.completed:
                 append_event(uow.session, instance, "process_completed", None, now)

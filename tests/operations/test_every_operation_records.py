@@ -174,6 +174,8 @@ EXEMPT: dict[str, str] = {
     "idempotency.remember": IN_CALLER,
     "instances.append_event": IN_CALLER,
     "instances.changed_meanwhile": PURE,
+    "instances.open_task_ids": PURE,
+    "instances.open_tasks_of": PURE,  # a column for the caller's query
     "instances.save_runtime": IN_CALLER,
     "instances.write_instance": IN_CALLER,
     "reading.readable_instance": READ,
