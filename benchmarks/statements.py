@@ -26,6 +26,7 @@ from sqlalchemy import event, select
 from benchmarks.completion import PLAN, make_service
 from service.api.deps import issue_token
 from service.db.models import Task, User, UserRole
+from service.db.session import PIPELINED
 from service.db.uow import UnitOfWork
 from service.operations.actors import load_actor
 
@@ -54,7 +55,8 @@ class Counter:
     """Counts the statements the engine sends (SQLAlchemy's before_cursor_execute) and, on
     PostgreSQL, its round trips: each statement, and each BEGIN, COMMIT and ROLLBACK that
     psycopg or the service sends beside them (a change of the connection's transaction state:
-    psycopg sends them only when it changes)."""
+    psycopg sends them only when it changes), unless it went with a statement, in its round
+    trip (service.db.session's PIPELINED)."""
 
     def __init__(self, engine: Any) -> None:
         self.count = 0
@@ -76,7 +78,9 @@ class Counter:
     def _sent(self, conn: Any, *_args: Any) -> None:
         driver = conn.connection.driver_connection
         now = driver.info.transaction_status
-        if self._state.get(id(driver), TransactionStatus.IDLE) == TransactionStatus.IDLE != now:
+        began, _committed = conn.info.pop(PIPELINED, (False, False))  # went with it
+        was = self._state.get(id(driver), TransactionStatus.IDLE)
+        if was == TransactionStatus.IDLE != now and not began:
             self.trips += 1  # a BEGIN went before it
         self._state[id(driver)] = now
 

@@ -51,6 +51,9 @@ _MISMATCH = "batch_write_mismatch:"
 # the execution option a batch's statement carries: a connection that begins its transaction
 # at the first write (service.db.session) reads a batch as one, unless it is the unit's last
 AS_BATCH = "batch"
+# and the execution option of the batch its unit commits with (UnitOfWork.commit): once the
+# transaction has begun, its COMMIT goes with the batch, in the same round trip
+COMMITS = "commits"
 # PostgreSQL takes at most 65,535 parameters in a statement; a batch with more values (a plan
 # issued inline to thousands of units) sends its writes one by one, in its transaction
 MAX_PARAMETERS = 30_000
@@ -86,9 +89,11 @@ class Batch:
         if many:
             self._parts.append(_Part(statement, many, expect, conflict))
 
-    def send(self, connection: Connection, *, last: bool = False) -> None:
-        """Send the writes, then forget them. `last`: the unit's last write, sent as it
-        commits (UnitOfWork.commit), which may then go alone, without BEGIN or COMMIT.
+    def send(self, connection: Connection, *, last: bool = False, commits: bool = False) -> None:
+        """Send the writes, then forget them. `last`: the unit's last write, which may then go
+        alone, without BEGIN or COMMIT. `commits`: the last, sent as the unit commits
+        (UnitOfWork.commit), with the COMMIT once its transaction has begun
+        (service.db.session).
 
         :raise: the `conflict()` of the first write whose row count is not the one expected.
         """
@@ -109,7 +114,7 @@ class Batch:
             for r, row in enumerate(part.rows)
             for key, value in row.items()
         }
-        options = {AS_BATCH: "last" if last else "write"}
+        options = {AS_BATCH: "last" if last or commits else "write", COMMITS: commits}
         try:
             counts = connection.execute(_combined(shape), params, execution_options=options).one()
         except DataError as err:

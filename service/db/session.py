@@ -16,7 +16,7 @@ from sqlalchemy.engine.interfaces import ExecutionContext
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.db.batch import AS_BATCH
+from service.db.batch import AS_BATCH, COMMITS
 
 # The database is away: restarting, unreachable, or (SQLite) locked past its timeout. Not a bug
 # of ours and retryable: a request answers 503, a background loop waits and tries again.
@@ -39,6 +39,9 @@ WAL_AUTOCHECKPOINT = 4_000
 # The execution option of a PostgreSQL connection in autocommit that begins its transaction
 # before its first write (a writing unit's reads: service.db.uow); see `_begin_at_first_write`.
 BEGIN_AT_FIRST_WRITE = "begin_at_first_write"
+# What the last statement sent on a connection with BEGIN_AT_FIRST_WRITE carried with it, in
+# the connection's `info`: (BEGIN, COMMIT), for counting round trips (benchmarks.statements)
+PIPELINED = "pipelined"
 
 
 def make_engine(url: str) -> Engine:
@@ -79,24 +82,59 @@ def begin_now(connection: Connection) -> None:
 def _begin_at_first_write(engine: Engine) -> None:
     """Before a write on a connection with BEGIN_AT_FIRST_WRITE, begin: an INSERT, UPDATE or
     DELETE, a SELECT that locks, a batch of writes (service.db.batch), or text SQL. Only a
-    batch sent as its unit's last write goes alone, a transaction of its own."""
+    batch sent as its unit's last write goes alone, a transaction of its own.
+
+    BEGIN goes with the write that needs it, and COMMIT with the batch a begun transaction
+    commits with (Batch.send's `commits`: UnitOfWork.commit), in one exchange each: psycopg's
+    pipeline sends them together and waits once. A signing, which begins at its claim, so
+    costs two round trips fewer. If the write fails, the COMMIT behind it does not run: the
+    transaction is left failed, for the rollback that follows."""
 
     @event.listens_for(engine, "before_cursor_execute")
     def _before_write(
         connection: Connection,
         _cursor: Any,
         _statement: str,
-        _parameters: Any,
+        parameters: Any,
         context: ExecutionContext | None,
-        _many: bool,
+        many: bool,
     ) -> None:
+        if context is not None and not many and (parameters or not context.no_parameters):
+            return  # SQLAlchemy's `do_execute`: `_with_begin_and_commit` sends BEGIN with it
         options = (
             connection.get_execution_options() if context is None else context.execution_options
         )
-        if not options.get(BEGIN_AT_FIRST_WRITE) or options.get(AS_BATCH) == "last":
-            return
-        if context is None or not _reads(context, options):
+        if _begins(options, context):
             begin_now(connection)
+
+    @event.listens_for(engine, "do_execute")
+    def _with_begin_and_commit(
+        cursor: Any, statement: str, parameters: Any, context: ExecutionContext
+    ) -> bool:
+        options = context.execution_options
+        if not options.get(BEGIN_AT_FIRST_WRITE) or context.executemany:
+            return False
+        driver = cursor.connection
+        state = driver.info.transaction_status
+        begin = state == pq.TransactionStatus.IDLE and _begins(options, context)
+        commit = state == pq.TransactionStatus.INTRANS and bool(options.get(COMMITS))
+        if not (begin or commit):
+            return False  # SQLAlchemy executes it as usual
+        with driver.pipeline():  # sent together; the results are read at the block's end
+            if begin:
+                driver.execute("BEGIN", prepare=False)
+            cursor.execute(statement, parameters)
+            if commit:
+                driver.execute("COMMIT", prepare=False)
+        context.root_connection.info[PIPELINED] = (begin, commit)  # for benchmarks.statements
+        return True
+
+
+def _begins(options: Any, context: ExecutionContext | None) -> bool:
+    """Whether a statement on a connection that has not begun must begin its transaction."""
+    if not options.get(BEGIN_AT_FIRST_WRITE) or options.get(AS_BATCH) == "last":
+        return False
+    return context is None or not _reads(context, options)
 
 
 def _reads(context: ExecutionContext, options: Any) -> bool:

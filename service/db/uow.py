@@ -17,7 +17,7 @@ from service.db.audit_log import Acting, append, directory_chain, write_pending
 from service.db.base import utcnow
 from service.db.batch import Batch
 from service.db.models import ProcessInstance, Task
-from service.db.session import BEGIN_AT_FIRST_WRITE, SqliteWriter, begin_now, sqlite_writer
+from service.db.session import BEGIN_AT_FIRST_WRITE, SqliteWriter, sqlite_writer
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,9 @@ class UnitOfWork:
     not ask for it.
 
     A writing unit with `autocommit` reads so too on PostgreSQL, and begins its transaction
-    at its first write (a lock taken by SELECT ... FOR UPDATE counts as one), or at `begin()`.
+    at its first write (a lock taken by SELECT ... FOR UPDATE, or a batch sent before the last,
+    counts as one), in the same round trip, as it commits with its last batch
+    (service.db.session).
     When its only write is the batch it commits with (`commit(batch)`), that one statement
     is a transaction of its own: no BEGIN and no COMMIT, two round trips fewer. Its reads took
     no lock, so whatever they found must be checked by its writes (versions, as a completion's
@@ -160,22 +162,15 @@ class UnitOfWork:
         instance, the directory's) when the unit commits, in the same transaction."""
         self._recorded.append(_Recorded(action, actor, instance, role, task, data))
 
-    def begin(self) -> None:
-        """Begin the transaction now, if it has not begun: for a write whose row lock must
-        hold until the commit while others follow (in a unit with `autocommit`, a batch sent
-        before the last counts as the first write too)."""
-        if self._write and self._autocommit:
-            begin_now(self.session.connection())
-
     def commit(self, batch: Batch | None = None) -> None:
-        """`write_all(batch)`, and commit."""
-        self.write_all(batch)
+        """`write_all(batch)`, and commit (on PostgreSQL, with the batch: Batch.send)."""
+        self.write_all(batch, commits=True)
         self.session.commit()
 
-    def write_all(self, batch: Batch | None = None) -> None:
+    def write_all(self, batch: Batch | None = None, *, commits: bool = False) -> None:
         """Write what is left: the events recorded, then `batch` (service.db.batch) with the
         events appended, as the last write (alone, if it is the only one and the unit has
-        `autocommit`)."""
+        `autocommit`). `commits`: the unit commits as it sends the batch."""
         assert self._write or not self._autocommit, "a unit of single reads writes nothing"
         if self._recorded:
             self.session.flush()  # the ids the events refer to
@@ -195,4 +190,4 @@ class UnitOfWork:
         if batch is not None:
             self.session.flush()
             write_pending(self.session, batch)
-            batch.send(self.session.connection(), last=True)
+            batch.send(self.session.connection(), last=True, commits=commits)

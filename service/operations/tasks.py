@@ -250,8 +250,9 @@ def _complete_task(
         batch = Batch()  # the writes, sent at the end as one statement (PostgreSQL)
         _claim(batch, task, claim)
         if kind.signs_plan or kind.signs_report:
-            uow.begin()  # the claim's row lock holds until the commit
-            batch.send(uow.session.connection())  # before its document: a loser stops here
+            # before its document: a loser stops here; it begins the transaction, so the
+            # claim's row lock holds until the commit
+            batch.send(uow.session.connection())
         if drafted:  # sent: no draft left
             batch.add(_NO_DRAFT, {"sent": task.id})
         document = merge(kind, instance.document, values)

@@ -26,6 +26,7 @@ from schemathesis import GenerationMode
 
 from service.api.step_schemas import step_data_name
 from service.db.batch import Batch
+from service.db.session import begin_now
 from service.db.uow import UnitOfWork
 from service.steps import KINDS
 from tests.conftest import ApiClient, FakeClock
@@ -97,7 +98,7 @@ def _refusal_problem(status: int, body: Any, sent: Any) -> str | None:
 
 
 def _rolled_back(self: UnitOfWork, batch: Batch | None = None) -> None:
-    self.begin()  # in one transaction, even a batch that would go alone
+    begin_now(self.session.connection())  # in one transaction, even a batch that would go alone
     self.write_all(batch)
     self.session.rollback()  # everything ran; nothing is kept
 

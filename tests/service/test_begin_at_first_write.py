@@ -9,7 +9,19 @@ from typing import Any
 
 import pytest
 from psycopg.pq import TransactionStatus
-from sqlalchemy import Column, Connection, Engine, Integer, MetaData, Table, insert, select, update
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    Integer,
+    MetaData,
+    Table,
+    bindparam,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
 
 from service.db import batch as batch_module
 from service.db.batch import Batch
@@ -85,16 +97,58 @@ def test_a_batch_begins_unless_it_is_the_units_last_write(
     assert _rows(engine) == [1]
 
 
-def test_after_a_write_began_it_the_last_batch_joins_the_transaction(
+def test_after_a_write_began_it_the_last_batch_commits_with_its_transaction(
+    engine: Engine, connection: Connection
+) -> None:
+    connection.execute(insert(_ROWS).values(id=1))
+    assert _rows(engine) == []  # begun, not committed
+    last = Batch()
+    last.add(insert(_ROWS), {"id": 2})
+    last.send(connection, commits=True)  # the unit commits as it sends it: COMMIT goes with it
+    assert _state(connection) == TransactionStatus.IDLE
+    assert _rows(engine) == [1, 2]
+    connection.commit()  # the unit's own commit then finds nothing to do
+    assert _rows(engine) == [1, 2]
+
+
+def test_a_last_batch_sent_without_committing_leaves_its_transaction_open(
     engine: Engine, connection: Connection
 ) -> None:
     connection.execute(insert(_ROWS).values(id=1))
     last = Batch()
     last.add(insert(_ROWS), {"id": 2})
-    last.send(connection, last=True)
-    assert _rows(engine) == []  # neither is committed yet
-    connection.commit()
-    assert _rows(engine) == [1, 2]
+    last.send(connection, last=True)  # the unit's last write, before it decides to commit
+    assert _state(connection) == TransactionStatus.INTRANS
+    connection.rollback()
+    assert _rows(engine) == []
+
+
+def test_a_last_batch_that_fails_commits_nothing_of_its_transaction(
+    engine: Engine, connection: Connection
+) -> None:
+    connection.execute(insert(_ROWS).values(id=1))
+    last = Batch()
+    last.add(insert(_ROWS), {"id": 2})
+    gone = update(_ROWS).where(_ROWS.c.id == bindparam("gone")).values(id=_ROWS.c.id)
+    last.add(gone, {"gone": 9}, expect=1, conflict=lambda: LookupError("no row 9"))
+    with pytest.raises(LookupError):
+        last.send(connection, commits=True)
+    assert _state(connection) == TransactionStatus.INERROR  # the COMMIT behind it never ran
+    connection.rollback()
+    assert _rows(engine) == []
+
+
+def test_a_write_that_fails_in_the_round_trip_of_its_begin_leaves_the_transaction_failed(
+    engine: Engine, connection: Connection
+) -> None:
+    with engine.begin() as other:
+        other.execute(insert(_ROWS).values(id=1))
+    with pytest.raises(IntegrityError):
+        connection.execute(insert(_ROWS).values(id=1))  # its BEGIN ran, then it was refused
+    assert _state(connection) == TransactionStatus.INERROR
+    connection.rollback()
+    assert _state(connection) == TransactionStatus.IDLE
+    assert _rows(engine) == [1]
 
 
 def test_a_batch_too_large_for_one_statement_goes_write_by_write_in_a_transaction(

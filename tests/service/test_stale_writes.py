@@ -89,12 +89,12 @@ def test_a_completion_racing_another_is_409_and_writes_nothing(
         before = task_version(session, task["id"])
 
     class OtherFirst(Batch):
-        def send(self, connection: Connection, *, last: bool = False) -> None:
+        def send(self, connection: Connection, **how: bool) -> None:
             table = Task.__table__
             connection.execute(
                 update(table).where(table.c.id == task["id"]).values(version=table.c.version + 1)
             )
-            super().send(connection, last=last)
+            super().send(connection, **how)
 
     monkeypatch.setattr(tasks, "Batch", OtherFirst)
     answer = api.complete(POLICE, task["id"], "submit", data=PLAN_2023)

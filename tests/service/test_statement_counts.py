@@ -120,7 +120,7 @@ def test_postgresql_completion_writing_more_than_its_batch_is_one_transaction(
 ) -> None:
     """A completion that writes more than its one statement (here the Idempotency-Key's
     stored answer) begins at its first write: every write and the batch after it share one
-    transaction, and commit together."""
+    transaction, and commit together, the COMMIT sent with the batch."""
     process = api.start_plan(POLICE)
     task = api.get(f"/api/v1/tasks?process={process}", POLICE).json[0]["id"]
     seen: list[tuple[str, TransactionStatus]] = []
@@ -131,7 +131,8 @@ def test_postgresql_completion_writing_more_than_its_batch_is_one_transaction(
     assert answer.status_code == 200, answer.json
     first = next(i for i, (kind, _) in enumerate(seen) if kind != "read")
     assert [kind for kind, _ in seen[first:]] == ["write", "batch"]  # the key, then the rest
-    assert {state for _, state in seen[first:]} == {TransactionStatus.INTRANS}
+    states = [state for _, state in seen[first:]]
+    assert states == [TransactionStatus.INTRANS, TransactionStatus.IDLE]  # begun; committed
     again = api.post(f"/api/v1/tasks/{task}/complete", POLICE, json=body, headers=headers)
     assert again.json == answer.json  # the key was stored with the completion
 
