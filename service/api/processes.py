@@ -65,7 +65,9 @@ class Processes(MethodView):
         process_id = once(
             actor,
             args,
-            lambda key: start_process(new_uow(), actor, args["definition"], args["title"], key),
+            lambda key: start_process(
+                new_uow(autocommit=True), actor, args["definition"], args["title"], key
+            ),
             lambda result: int(result["id"]),
         )
         return process_detail(new_view(), actor, process_id)
@@ -87,7 +89,7 @@ class CopyLastYear(MethodView):
         process_id = once(
             actor,
             args,
-            lambda key: copy_last_year(new_uow(), actor, args["definition"], key),
+            lambda key: copy_last_year(new_uow(autocommit=True), actor, args["definition"], key),
             lambda result: int(result["id"]),
         )
         return process_detail(new_view(), actor, process_id)

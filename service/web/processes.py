@@ -114,7 +114,7 @@ def new() -> ResponseReturnValue:
             errors = translate_errors({"title": [REQUIRED]})
         elif chosen in latest:
             try:
-                process_id = start_process(new_uow(), actor, chosen, title[:500])
+                process_id = start_process(new_uow(autocommit=True), actor, chosen, title[:500])
             except Invalid as err:
                 errors = translate_errors(err.errors)
             else:
@@ -140,7 +140,7 @@ def copy() -> ResponseReturnValue:
     """Start a plan copied from the agency's plan of the year before; its draft opens next."""
     actor = current_actor()
     try:
-        process_id = copy_last_year(new_uow(), actor)
+        process_id = copy_last_year(new_uow(autocommit=True), actor)
     except NotFound as err:  # nothing to copy: say so where the button was
         flash(labels.error_message(err.code, err.message, err.params), "error")
         return redirect(url_for("web.processes.new"))

@@ -138,6 +138,26 @@ def test_postgresql_completion_writing_more_than_its_batch_is_one_transaction(
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_postgresql_start_reads_outside_its_transaction_and_commits_with_its_batch(
+    app: Flask, api: ApiClient
+) -> None:
+    """A start reads its definition and the bindings without a transaction; the new row
+    begins one (BEGIN sent with it), and the batch of its first tasks and event commits it
+    (COMMIT sent with it)."""
+    api.login(POLICE)  # its own statements are not the start's
+    seen: list[tuple[str, TransactionStatus]] = []
+    with watching(app.extensions["db_engine"], seen):
+        process = api.start_plan(POLICE)
+    first = next(i for i, (kind, _) in enumerate(seen) if kind != "read")
+    assert seen[first - 1] == ("read", TransactionStatus.IDLE)  # the bindings: no BEGIN yet
+    assert seen[first : first + 2] == [
+        ("write", TransactionStatus.INTRANS),  # the instance's row: begun
+        ("batch", TransactionStatus.IDLE),  # the rest: committed
+    ]
+    assert api.get(f"/api/v1/processes/{process}", POLICE).json["status"] == "running"
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_postgresql_keeps_the_statements_of_reads_prepared(app: Flask, api: ApiClient) -> None:
     """A read ends its transaction in COMMIT, not ROLLBACK: psycopg forgets (and deallocates)
     a connection's prepared statements at every ROLLBACK, so with it PostgreSQL would parse and
