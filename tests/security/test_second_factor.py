@@ -9,10 +9,16 @@ from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pyotp
+import pytest
+from argon2 import PasswordHasher
 from flask import Flask
+from sqlalchemy import select
 
 from service.cli import DEMO_PASSWORD, DEMO_TOTP_SECRET
+from service.db.models import User
 from service.db.uow import UnitOfWork
+from service.operations import second_factor
+from service.operations.actors import password_hasher
 from service.operations.directory import load_directory
 from tests.conftest import ApiClient, fresh_code
 from tests.web.conftest import Browser
@@ -122,6 +128,52 @@ def test_a_recovery_code_logs_in_once(app: Flask, demo_hash: str, new_browser: o
     person.get(answer.location)
     assert person.post("/login/code", {"code": codes[3].upper()}).status_code == 401
     assert person.post("/login/code", {"code": f" {codes[7].upper()} "}).status_code == 302
+
+
+def test_a_recovery_code_hashed_at_the_password_cost_before_still_logs_in(
+    app: Flask, demo_hash: str, new_browser: object
+) -> None:
+    """Codes made before they had their own, lower cost keep working: Argon2 reads the cost
+    from the hash."""
+    _add_newcomer(app, demo_hash)
+    _, codes = _enrol(app, new_browser())  # type: ignore[operator]
+    with app.extensions["session_factory"].begin() as session:
+        user = session.scalars(select(User).filter_by(username=NEWCOMER)).one()
+        rows = sorted(user.recovery_codes, key=lambda row: row.id)
+        assert all("m=8192,t=1,p=1" in row.code_hash for row in rows)  # hashed at their cost
+        rows[0].code_hash = password_hasher().hash(codes[0])  # as enrolment used to
+    login = {"username": NEWCOMER, "password": DEMO_PASSWORD, "otp": codes[0]}
+    client = app.test_client()
+    assert client.post("/api/v1/auth/token", json=login).status_code == 200
+    assert client.post("/api/v1/auth/token", json=login).status_code == 401  # spent
+
+
+def test_a_mistyped_six_digit_code_tries_no_recovery_code(
+    app: Flask, demo_hash: str, new_browser: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A wrong 6-digit code cannot be a recovery code: it is refused without hashing it
+    against each of them."""
+    _add_newcomer(app, demo_hash)
+    _, codes = _enrol(app, new_browser())  # type: ignore[operator]
+    tried: list[str] = []
+    hasher = second_factor.recovery_hasher()
+    monkeypatch.setattr(second_factor, "recovery_hasher", lambda: _Spy(hasher, tried))
+    login = {"username": NEWCOMER, "password": DEMO_PASSWORD}
+    client = app.test_client()
+    answer = client.post("/api/v1/auth/token", json={**login, "otp": "000000"})
+    assert answer.status_code == 401 and answer.json["error"] == "otp_invalid"
+    assert tried == []
+    assert client.post("/api/v1/auth/token", json={**login, "otp": codes[9]}).status_code == 200
+    assert tried  # a recovery code is checked against the hashes
+
+
+class _Spy:
+    def __init__(self, hasher: PasswordHasher, tried: list[str]) -> None:
+        self._hasher, self._tried = hasher, tried
+
+    def verify(self, hashed: str, code: str) -> bool:
+        self._tried.append(code)
+        return self._hasher.verify(hashed, code)
 
 
 def test_wrong_codes_are_rate_limited_per_user(browser: Browser, api: ApiClient) -> None:
