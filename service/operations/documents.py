@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import BindParameter, Table, bindparam, insert, or_, select
+from sqlalchemy import BindParameter, Select, Table, bindparam, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -265,7 +265,6 @@ _NAMED: BindParameter[list[int]] = bindparam("named", expanding=True)
 _NAMED_AND_ABOVE = select(Agency).where(
     or_(Agency.id.in_(_NAMED), Agency.id.in_(select(Agency.parent_id).where(Agency.id.in_(_NAMED))))
 )
-_PARENT_BINDINGS = select(ProcessInstance.bindings).where(ProcessInstance.id == bindparam("parent"))
 _NEW_JOB = insert(RENDER_JOBS)
 
 
@@ -410,19 +409,30 @@ def _informed(session: Session, instance: ProcessInstance, top_level: list[str])
     of the level above, or, at the top, `top_level` ("{<role>}": the agency bound to it)."""
     policy = recipients_policy()
     if instance.parent_id is not None:
-        # the parent's bindings alone: its engine state and documents are not read for this
-        parent: dict[str, int] = session.scalars(
-            _PARENT_BINDINGS, {"parent": instance.parent_id}
-        ).one()
-        above = _bound(session, parent, policy["to_parent_role"]) or _bound(
-            session, parent, HEAD_ROLE
-        )
+        roles = (policy["to_parent_role"], HEAD_ROLE)
+        names = session.execute(_bound_above(roles), {"parent": instance.parent_id}).one()
+        above = next((name for name in names if name), None)
         return [] if above is None else [f"{above}{policy['for_report']}"]
     bindings = instance.bindings
     return [
         f"{_ROLE.sub(lambda m: _bound(session, bindings, m[1]) or '', name)}{policy['for_report']}"
         for name in top_level
     ]
+
+
+@lru_cache(maxsize=4)
+def _bound_above(roles: tuple[str, ...]) -> Select[Any]:
+    """The names of the agencies bound to `roles` in the instance `parent`, as one row, read
+    from its bindings in the database: one round trip, and its engine state and documents
+    are not read."""
+    return select(
+        *(
+            select(Agency.name)
+            .where(Agency.id == ProcessInstance.bindings[role].as_integer())
+            .scalar_subquery()
+            for role in roles
+        )
+    ).where(ProcessInstance.id == bindparam("parent"))
 
 
 def _bound(session: Session, bindings: dict[str, int], role: str) -> str | None:
