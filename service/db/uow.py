@@ -44,7 +44,7 @@ class UnitOfWork:
 
     A writing unit with `autocommit` reads so too on PostgreSQL, and begins its transaction
     at its first write (a lock taken by SELECT ... FOR UPDATE, or a batch sent before the last,
-    counts as one), in the same round trip, as it commits with its last batch
+    counts as one); BEGIN goes in that write's round trip, and COMMIT in its last batch's
     (service.db.session).
     When its only write is the batch it commits with (`commit(batch)`), that one statement
     is a transaction of its own: no BEGIN and no COMMIT, two round trips fewer. Its reads took
