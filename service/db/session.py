@@ -17,6 +17,7 @@ from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.db.batch import AS_BATCH, COMMITS
+from service.db.cursors import DescribedWhenRead
 
 # The database is away: restarting, unreachable, or (SQLite) locked past its timeout. Not a bug
 # of ours and retryable: a request answers 503, a background loop waits and tries again.
@@ -54,6 +55,11 @@ def make_engine(url: str) -> Engine:
         )
         _ping_when_idle(engine)
         _begin_at_first_write(engine)
+
+        @event.listens_for(engine, "connect")
+        def _cursor_factory(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.cursor_factory = DescribedWhenRead  # see service.db.cursors
+
         return engine
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": WRITER_WAIT})
 
