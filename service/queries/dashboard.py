@@ -519,10 +519,13 @@ def live_counts(uow: UnitOfWork, campaign_id: int, round_: str) -> Counts:
         names[step] = name
         took[step][working_days_between(created, completed)] += count
     tree = subtree_ids(*ids)
-    units, approved = uow.session.execute(
+    # a report is received once signed: the unit's process then holds it (as the units'
+    # view says); its tasks are two or more (drafted, signed, returned between)
+    units, approved, reports = uow.session.execute(
         select(
             func.count(),
             func.count().filter(ProcessInstance.issued_at.is_not(None)),
+            func.count().filter(ProcessInstance.reports[round_].as_string().is_not(None)),
         )
         .select_from(ProcessInstance)
         .join(tree, tree.c.id == ProcessInstance.id)
@@ -533,13 +536,10 @@ def live_counts(uow: UnitOfWork, campaign_id: int, round_: str) -> Counts:
             func.count().filter(Task.decision == "return"),
             func.count().filter(Task.deadline_state == DeadlineState.DONE_LATE),
             func.count().filter(Task.deadline_state == DeadlineState.OVERDUE),
-            func.count().filter(
-                and_(Task.report_round == round_, Task.state == TaskState.COMPLETED)
-            ),
             func.sum(case((Task.report_round == round_, 1), else_=0)),
         )
     ).one()
-    returns, done_late, overdue, reports, report_tasks = totals
+    returns, done_late, overdue, report_tasks = totals
     return Counts(
         units=units,
         plans_approved=approved,

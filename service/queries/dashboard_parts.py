@@ -140,7 +140,13 @@ def parts(
             "agency_waits": [],
             "days": [],
             "took": [],
-            "sums": {"units": 1, "plans_approved": int(issued is not None)},
+            # a report is received once signed, which puts it in the process (its tasks are
+            # two or more: drafted, signed, returned between)
+            "sums": {
+                "units": 1,
+                "plans_approved": int(issued is not None),
+                "reports": int(reported),
+            },
             "unit": {
                 "unit": unit,
                 "status": ProcessStatus(status).value,
@@ -229,20 +235,19 @@ def _count_tasks(
         func.count().filter(Task.decision == "return"),
         func.count().filter(Task.deadline_state == DeadlineState.DONE_LATE),
         func.count().filter(Task.deadline_state == DeadlineState.OVERDUE),
-        func.count().filter(and_(Task.report_round == round_, Task.state == TaskState.COMPLETED)),
         func.count().filter(Task.report_round == round_),
     ).group_by(Task.instance_id)
     found = {i: rest for i, *rest in session.execute(flags)}
     for i, part in out.items():
         for what in ("steps", "step_waits", "agencies", "agency_waits"):
             part[what].sort()  # in one order whatever the database's grouping
-        submitted, plan_late, report_late, overdue, *sums = found.get(i, (0,) * 9)
+        submitted, plan_late, report_late, overdue, *sums = found.get(i, (0,) * 8)
         part["unit"] |= {
             "plan_submitted": submitted > 0,
             "late": bool(plan_late or report_late),
             "overdue_open": overdue,
         }
-        part["sums"] |= dict(zip(SUMS[2:], (sums[3], sums[4], *sums[:3]), strict=True))
+        part["sums"] |= dict(zip(SUMS[3:], (sums[3], *sums[:3]), strict=True))
 
 
 # ── rolled up ────────────────────────────────────────────────────────────────────────────

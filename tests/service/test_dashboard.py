@@ -206,6 +206,10 @@ def test_this_year_against_last_year(
 ) -> None:
     alone = dash(api, "compare", campaign=campaign["province"]).json
     assert alone["previous"] is None
+    # one report received, Sở Y tế's: drafted and signed, two tasks, one report
+    assert alone["campaign"]["reports"] == 1
+    units = dash(api, "units", campaign=campaign["province"]).json
+    assert [u["unit"] for u in units if u["reported"]] == [HEALTH]
     # the 2024 cycle of the same plan, drafted and approved without a return
     at(clock, "2024-04-15")
     plan = copy.deepcopy(PLAN_2023) | {"year": 2024, "addressed_units": []}
@@ -283,4 +287,8 @@ def test_the_demo_campaigns_tell_a_story(app: Flask, api: ApiClient, clock: Fake
     assert not dash(api, "units", campaign=last["id"], only="missing").json
     compared = dash(api, "compare", campaign=this["id"]).json
     assert compared["previous"]["id"] == last["id"]
+    for cycle in ("campaign", "previous"):  # reports received: the units' view's, once each
+        units = dash(api, "units", campaign=compared[cycle]["id"]).json
+        reported = sum(u["reported"] for u in units)
+        assert compared[cycle]["reports"] == reported > 0, (cycle, compared[cycle])
     assert compared["campaign"]["returns"] == 3 and compared["previous"]["returns"] == 2
