@@ -43,6 +43,7 @@ class CommentArgsSchema(Schema):
 class CommentSchema(Schema):
     id = fields.Integer()
     task_id = fields.Integer(allow_none=True)
+    step = fields.String(allow_none=True, metadata={"description": "the task's step, by name"})
     author = fields.String()
     agency = fields.String()
     body = fields.String()
@@ -53,6 +54,7 @@ class CommentSchema(Schema):
 class AttachmentSchema(Schema):
     id = fields.Integer()
     task_id = fields.Integer(allow_none=True)
+    step = fields.String(allow_none=True, metadata={"description": "the task's step, by name"})
     name = fields.String()
     mimetype = fields.String(metadata={"description": "from the content, never the name"})
     size = fields.Integer()

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from service.db.attachment_store import AttachmentStore
-from service.db.models import Agency, Attachment, Comment
+from service.db.models import Agency, Attachment, Comment, Task
 from service.db.uow import UnitOfWork
 from service.errors import NotFound
 from service.operations.actors import Actor
@@ -29,6 +29,7 @@ class AttachedFile:
 class CommentView:
     id: int
     task_id: int | None
+    step: str | None  # the name of the task's step, if on a task
     author: str
     agency: str
     body: str
@@ -40,6 +41,7 @@ class CommentView:
 class AttachmentView:
     id: int
     task_id: int | None
+    step: str | None  # the name of the task's step, if on a task
     name: str
     mimetype: str
     size: int
@@ -63,26 +65,28 @@ class ConversationView:
 
 
 def conversation(uow: UnitOfWork, actor: Actor, process_id: int) -> ConversationView:
-    """The process's comments and files, oldest first (each names its task, if any), and the
-    agencies a comment may mention."""
+    """The process's comments and files, oldest first (each names its task and step, if
+    any), and the agencies a comment may mention."""
     with uow:
         instance = visible_instance(uow, actor, process_id)
         agencies = mentionable(uow, instance)
-        comments = uow.session.scalars(
-            select(Comment)
+        comments = uow.session.execute(
+            select(Comment, Task.name)
+            .outerjoin(Task, Task.id == Comment.task_id)
             .where(Comment.instance_id == instance.id)
             .options(joinedload(Comment.author), joinedload(Comment.agency))
             .order_by(Comment.id)
         ).all()
-        mentioned = {m for c in comments for m in c.mentions}
+        mentioned = {m for c, _step in comments for m in c.mentions}
         names = {
             row.id: row.name
             for row in uow.session.execute(
                 select(Agency.id, Agency.name).where(Agency.id.in_(mentioned))
             )
         }
-        files = uow.session.scalars(
-            select(Attachment)
+        files = uow.session.execute(
+            select(Attachment, Task.name)
+            .outerjoin(Task, Task.id == Attachment.task_id)
             .where(Attachment.instance_id == instance.id)
             .options(joinedload(Attachment.uploaded_by), joinedload(Attachment.agency))
             .order_by(Attachment.id)
@@ -92,18 +96,20 @@ def conversation(uow: UnitOfWork, actor: Actor, process_id: int) -> Conversation
                 CommentView(
                     id=c.id,
                     task_id=c.task_id,
+                    step=step,
                     author=c.author.full_name,
                     agency=c.agency.name,
                     body=c.body,
                     mentions=[names[m] for m in c.mentions if m in names],
                     created_at=c.created_at,
                 )
-                for c in comments
+                for c, step in comments
             ],
             attachments=[
                 AttachmentView(
                     id=a.id,
                     task_id=a.task_id,
+                    step=step,
                     name=a.name,
                     mimetype=a.mimetype,
                     size=a.size,
@@ -112,7 +118,7 @@ def conversation(uow: UnitOfWork, actor: Actor, process_id: int) -> Conversation
                     agency=a.agency.name,
                     created_at=a.created_at,
                 )
-                for a in files
+                for a, step in files
             ],
             mentionable=[Mentionable(a.code, a.name) for a in agencies],
         )

@@ -64,6 +64,50 @@ def test_a_question_from_the_task_page_reaches_the_police(api: ApiClient, browse
     assert download.headers["Content-Disposition"].startswith("attachment")
 
 
+def test_the_next_step_reads_what_was_asked_and_sent_at_the_one_before(
+    api: ApiClient, browser: Browser
+) -> None:
+    """Finance asks, attaches and returns the plan: the Police's returned task shows both,
+    named by the step they were written at; what the Police then write shows on their own
+    step without one."""
+    process, task = _at_finance(api)
+    asked = api.post(
+        f"/api/v1/processes/{process}/comments",
+        FINANCE,
+        json={"body": "Đề nghị làm rõ số suất quà.", "task": task},
+    )
+    assert asked.status_code == 201, asked.json
+    sent = api.post(
+        f"/api/v1/processes/{process}/attachments",
+        FINANCE,
+        data={"file": (BytesIO(PDF), "du-toan.pdf"), "task": str(task)},
+    )
+    assert sent.status_code == 201, sent.json
+    returned = api.complete(FINANCE, task, "return", comment="Xem ý kiến.")
+    assert returned.status_code == 200, returned.json
+    redraft = api.only_task(POLICE)["id"]
+    api.post(
+        f"/api/v1/processes/{process}/comments",
+        POLICE,
+        json={"body": "Đã làm rõ.", "task": redraft},
+    )
+    browser.login(POLICE)
+    page = browser.get(f"/tasks/{redraft}").get_data(as_text=True)
+    question = page.index("Đề nghị làm rõ số suất quà.")
+    answer = page.index("Đã làm rõ.")
+    step = api.get(f"/api/v1/tasks/{task}", FINANCE).json["name"]
+    badge = f'Tại bước: <span lang="vi">{step}</span>'
+    assert page.count(badge) == 2  # the question and the file, at Finance's step
+    assert page.index(badge) < question < answer  # the question's, above it; none on the answer
+    assert "du-toan.pdf" in page
+    thread = api.get(f"/api/v1/processes/{process}/conversation", POLICE).json
+    assert [(c["body"], c["step"]) for c in thread["comments"]] == [
+        ("Đề nghị làm rõ số suất quà.", step),
+        ("Đã làm rõ.", api.get(f"/api/v1/tasks/{redraft}", POLICE).json["name"]),
+    ]
+    assert [f["step"] for f in thread["attachments"]] == [step]
+
+
 def test_bad_files_answer_400_at_the_file_field(api: ApiClient, browser: Browser) -> None:
     process, _ = _at_finance(api)
     browser.login(FINANCE)
