@@ -8,7 +8,7 @@ from typing import Any
 from flask_babel import gettext
 
 from service.queries.processes import HistoryEvent
-from service.web.formats import money, number, vn_date
+from service.web.formats import money, number, typed, vn_date
 from service.web.labels import field_label
 
 
@@ -64,4 +64,4 @@ def shown(path: str, value: Any) -> str:
     if isinstance(value, dict | list):
         return str(gettext("(%(count)s items)", count=len(value)))
     text = str(value)
-    return text if len(text) <= 300 else text[:299] + "…"
+    return typed(text if len(text) <= 300 else text[:299] + "…")  # what someone typed

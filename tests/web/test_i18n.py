@@ -13,7 +13,7 @@ from service.errors import Message
 from service.validation import NOT_A_DATE
 from service.web.formats import money, vn_date, vn_datetime
 from service.web.labels import translate_errors
-from tests.conftest import ApiClient
+from tests.conftest import PLAN_2023, ApiClient
 from tests.web.conftest import Browser
 
 ROOT = Path(__file__).parents[2]
@@ -117,3 +117,25 @@ def test_every_refusal_of_the_rights_table_is_in_both_catalogs() -> None:
     for lang in ("vi", "en"):
         missing = sorted({m for _, m in _REFUSALS.values()} - set(_catalog(lang)))
         assert missing == [], lang
+
+
+def test_what_users_typed_is_marked_vietnamese_on_an_english_process_page(
+    browser: Browser, api: ApiClient
+) -> None:
+    """A return's comment and a changed title in the history are Vietnamese on an English
+    page, and marked so (screen readers switch voice; the language crawl leaves them out)."""
+    process = api.start_plan("thanhhoa.congan")
+    draft = api.only_task("thanhhoa.congan")["id"]
+    assert api.complete("thanhhoa.congan", draft, "submit", data=PLAN_2023).status_code == 200
+    appraisal = api.only_task("thanhhoa.taichinh")["id"]
+    returned = api.complete("thanhhoa.taichinh", appraisal, "return", comment="Làm rõ dự toán.")
+    assert returned.status_code == 200
+    redraft = api.only_task("thanhhoa.congan")["id"]
+    renamed = PLAN_2023 | {"title": "Kế hoạch đã sửa tên"}
+    assert api.complete("thanhhoa.congan", redraft, "submit", data=renamed).status_code == 200
+    browser.login("thanhhoa.congan")
+    browser.post("/language", {"lang": "en", "next": "/inbox"})
+    page = browser.get(f"/processes/{process}").get_data(as_text=True)
+    assert '<html lang="en">' in page
+    assert '<blockquote class="comment" lang="vi">Làm rõ dự toán.</blockquote>' in page
+    assert '<td class="new"><span lang="vi">Kế hoạch đã sửa tên</span></td>' in page
