@@ -222,7 +222,7 @@ class TaskListArgsSchema(Schema):
     q = fields.String(
         load_default=None,
         validate=validate.Length(1, 200),
-        metadata={"description": "search plan titles, ignoring diacritics"},
+        metadata={"description": "plan titles holding every word, ignoring diacritics"},
     )
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
     offset = fields.Integer(load_default=0, validate=validate.Range(0, MAX_ID))

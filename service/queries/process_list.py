@@ -28,7 +28,7 @@ from service.permissions import Reading
 from service.queries.processes import PLAN_KIND, AgencyBrief
 from service.states import DeadlineState, ProcessStatus, TaskState
 from service.validation import Schema
-from workflows.text import fold
+from workflows.text import fold, search_words
 
 STATUSES = (ProcessStatus.RUNNING, ProcessStatus.COMPLETED, ProcessStatus.CANCELLED)
 # the plan's own year, else the year (in Vietnam) it was started
@@ -207,7 +207,7 @@ def _candidates(
             if filters.agency == r.jurisdiction_id or filters.agency in r.bindings.values()
         }
     if filters.q:
-        ids &= _matching(uow, readable, rows, fold(filters.q))
+        ids &= _matching(uow, readable, rows, search_words(filters.q))
     return ids
 
 
@@ -217,11 +217,12 @@ def _root(parents: dict[int, int | None], process_id: int) -> int:
     return process_id
 
 
-def _matching(uow: UnitOfWork, readable: dict[int, Reading], rows: Any, needle: str) -> set[int]:
-    """Processes where each word of `needle` is in the title, the unit or a bound agency's
-    name, or the number of a document the actor reads ("83/KH-SYT"; an issued plan's reader
-    reads its KH only): "ngay hoi 2026" finds "Ngày hội toàn dân … năm 2026"."""
-    words = needle.split()
+def _matching(
+    uow: UnitOfWork, readable: dict[int, Reading], rows: Any, words: list[str]
+) -> set[int]:
+    """Processes where each of the folded `words` is in the title, the unit or a bound
+    agency's name, or the number of a document the actor reads ("83/KH-SYT"; an issued plan's
+    reader reads its KH only): "ngay hoi 2026" finds "Ngày hội toàn dân … năm 2026"."""
     names = {
         agency_id: fold(name)
         for agency_id, name in uow.session.execute(select(Agency.id, Agency.name)).all()

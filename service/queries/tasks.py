@@ -32,7 +32,7 @@ from service.operations.tasks import check_can_act
 from service.queries.processes import Body, IssuedPlan, document_view, issued_plan, last_day_of
 from service.states import ActingAs, DeadlineState, TaskState
 from service.steps import Decision, StepKind, kind_of
-from workflows.text import fold
+from workflows.text import search_words
 
 # The inbox and a task's view read their rows as Core statements of the columns they show,
 # built once per process and run on a connection: the ORM's identity map and joined loads
@@ -323,7 +323,7 @@ def _held(duties: frozenset[tuple[int, str]]) -> ColumnElement[bool]:
     return or_(false(), *pairs)
 
 
-# `q`'s pattern: LIKE with these escaped, as `contains(…, autoescape=True)` would
+# each word of `q`: LIKE with these escaped, as `contains(…, autoescape=True)` would
 _LIKE_ESCAPES = str.maketrans({"/": "//", "%": "/%", "_": "/_"})
 
 
@@ -331,13 +331,13 @@ _LIKE_ESCAPES = str.maketrans({"/": "//", "%": "/%", "_": "/_"})
 def _inbox_query(
     duties: frozenset[tuple[int, str]] | None,
     state: TaskState,
-    filters: tuple[bool, bool, bool, bool],
+    filters: tuple[bool, bool, bool, int],
 ) -> Select[Any]:
     """An inbox page's statement, built once per set of duties (None: the tasks the caller
-    completed), state and which filters are given (process, overdue, step, q); their values,
-    the page's limit and offset are bound at each request. SQLAlchemy keys its compiled form by
-    this object, so a page costs neither building nor compiling."""
-    by_process, by_overdue, by_step, by_q = filters
+    completed), state and which filters are given (process, overdue, step, and how many words
+    `q` has); their values, the page's limit and offset are bound at each request. SQLAlchemy
+    keys its compiled form by this object, so a page costs neither building nor compiling."""
+    by_process, by_overdue, by_step, words = filters
     page = select(_T.id).where(
         _T.state == state,
         _T.completed_by_id == bindparam("user_id", type_=Integer)
@@ -351,9 +351,10 @@ def _inbox_query(
         page = page.where((_T.deadline_state == DeadlineState.OVERDUE) == overdue)
     if by_step:
         page = page.where(_T.step == bindparam("step", type_=Task.__table__.c.step.type))
-    if by_q:
+    if words:  # every word of `q`, in any order, as the process list searches
+        title = _I.c.title_folded
         page = page.join(_I, _I.c.id == _T.instance_id).where(
-            _I.c.title_folded.like(bindparam("q", type_=_I.c.title_folded.type), escape="/")
+            *(title.like(bindparam(f"q{i}", type_=title.type), escape="/") for i in range(words))
         )
     order = (
         (_T.due_at.asc().nulls_last(), _T.id)
@@ -390,18 +391,20 @@ def inbox(
 ) -> list[InboxTask]:
     """Tasks the actor may act on (own agency and roles, deputy rights, delegations).
 
-    Open tasks come soonest-due first; `q` searches plan titles ignoring diacritics. Done
-    tasks ("completed") come newest first: those of the actor's agency and roles, or, with
-    `by="me"`, those the actor completed, in whatever capacity.
+    Open tasks come soonest-due first; `q` finds plan titles holding each of its words, in any
+    order, ignoring diacritics. Done tasks ("completed") come newest first: those of the
+    actor's agency and roles, or, with `by="me"`, those the actor completed, in whatever
+    capacity.
     """
     duties = None if by == "me" else frozenset(actor.duties())
-    filters = (process is not None, overdue is not None, step is not None, bool(q))
+    words = search_words(q or "")
+    filters = (process is not None, overdue is not None, step is not None, len(words))
     params: dict[str, Any] = {"user_id": actor.user_id, "limit": limit, "offset": offset}
     for name, value in (("process", process), ("overdue", overdue), ("step", step)):
         if value is not None:
             params[name] = value
-    if q:
-        params["q"] = f"%{fold(q).translate(_LIKE_ESCAPES)}%"
+    for i, word in enumerate(words):
+        params[f"q{i}"] = f"%{word.translate(_LIKE_ESCAPES)}%"
     with uow.connection() as connection:
         rows = connection.execute(_inbox_query(duties, state, filters), params)
         found = []

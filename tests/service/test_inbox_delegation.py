@@ -14,6 +14,10 @@ def test_search_ignores_diacritics_and_filters_narrow(api: ApiClient, clock: Fak
     api.start_plan(POLICE)
     assert len(api.get("/api/v1/tasks?q=ngay hoi toan dan", POLICE).json) == 1
     assert len(api.get("/api/v1/tasks?q=NGÀY HỘI", POLICE).json) == 1
+    # every word, in any order, not the words in sequence: "Ngày hội … năm 2023 … Thanh Hóa"
+    assert len(api.get("/api/v1/tasks?q=ngay hoi 2023", POLICE).json) == 1
+    assert len(api.get("/api/v1/tasks?q=Thanh Hóa  ngày hội", POLICE).json) == 1
+    assert api.get("/api/v1/tasks?q=ngay hoi 2024", POLICE).json == []
     assert api.get("/api/v1/tasks?q=Bắc Giang", POLICE).json == []
     assert len(api.get("/api/v1/tasks?step=draft_plan", POLICE).json) == 1
     assert api.get("/api/v1/tasks?step=chairman_sign", POLICE).json == []

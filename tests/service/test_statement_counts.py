@@ -59,6 +59,14 @@ def test_the_inbox_and_a_task_cost_the_same_with_5_or_50_open_tasks(
     assert statements_of(app, api, f"/api/v1/tasks/{task}", POLICE) == opened_few
 
 
+def test_an_inbox_search_of_many_words_costs_what_one_word_does(app: Flask, api: ApiClient) -> None:
+    api.start_plan(POLICE)
+    one = statements_of(app, api, "/api/v1/tasks?q=ngay", POLICE)
+    many = "/api/v1/tasks?q=ngay hoi toan dan 2023 thanh hoa"
+    assert len(api.get(many, POLICE).json) == 1
+    assert statements_of(app, api, many, POLICE) == one
+
+
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_postgresql_reads_of_the_api_open_no_transaction(app: Flask, api: ApiClient) -> None:
     """The API's reads run each statement on its own (no BEGIN, no COMMIT: two round trips

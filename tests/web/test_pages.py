@@ -32,6 +32,9 @@ def test_inbox_search_ignores_diacritics_and_filters_and_pages(
     page = browser.get("/inbox").get_data(as_text=True)
     assert _rows(page) == 2 and '<span class="count"' in page
     assert _rows(browser.get("/inbox?q=ngay+hoi").get_data(as_text=True)) == 1
+    assert _rows(browser.get("/inbox?q=Ng%C3%A0y+h%E1%BB%99i+2023").get_data(as_text=True)) == 1
+    assert _rows(browser.get("/inbox?q=2023+ngay+hoi").get_data(as_text=True)) == 1
+    assert _rows(browser.get("/inbox?q=ngay+hoi+2024").get_data(as_text=True)) == 0
     assert _rows(browser.get("/inbox?q=SO+KET").get_data(as_text=True)) == 1
     assert _rows(browser.get(f"/inbox?process={first}").get_data(as_text=True)) == 1
     assert _rows(browser.get("/inbox?step=finance_appraisal").get_data(as_text=True)) == 0
