@@ -53,7 +53,6 @@ from service.operations.sessions import set_password as change_password
 from service.queries.dashboard import compute_figures
 from service.queries.directory import key_holders
 from service.users_cli import users
-from workflows.calendar import local_day
 
 if TYPE_CHECKING:
     from pyhanko.sign.timestamps import TimeStamper
@@ -150,9 +149,13 @@ def load_demo(demo_otp: bool) -> None:
         if session.scalar(select(func.count()).select_from(ProcessInstance)):
             return  # the demo campaigns are played once, on an empty database
     click.echo("demo campaigns: playing 2025 across the reorganisation, then to today…")
-    today = local_day(current_app.extensions["clock"]())
-    campaigns.play(factory, today, click.echo)
-    bac_giang.play(factory, today, click.echo)
+    # one timeline, so that each audit chain is written in time order, up to now
+    campaigns.play(
+        factory,
+        current_app.extensions["clock"](),
+        click.echo,
+        stories=[lambda player: bac_giang.schedule(player, click.echo)],
+    )
     phase("demo campaigns: played")
     phase(f"dashboard figures: {refresh_figures(_uow, compute_figures)} campaigns refreshed")
     with factory() as session:

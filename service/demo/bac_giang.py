@@ -35,7 +35,7 @@ from service.operations.processes import start_process
 from service.operations.registers import set_next_number
 from service.operations.reorganisation import merge_agency, move_agency
 from service.plan_years import plan_text_for
-from workflows.calendar import VIETNAM
+from workflows.calendar import VIETNAM, local_day
 
 FOLDER = Path(__file__).parent
 PROVINCE_PLAN = FOLDER / "plan_bac_giang_2023.json"
@@ -79,17 +79,25 @@ def bac_ninh_plan(year: int) -> dict[str, Any]:
 
 def play(
     session_factory: sessionmaker[Session],
-    today: date,
+    now: datetime,
     progress: Callable[[str], None] = lambda line: None,
 ) -> None:
-    """Play Bắc Giang's 2025 cycle, its merger into Bắc Ninh, Bắc Ninh's cycles of 2025 and
-    2026, then the scheduler's pass of today.
-
-    No scheduler pass runs inside: the story lies before the days already played for Thanh
-    Hóa, whose tasks' deadlines must not be read as of then."""
+    """Bắc Giang's story alone (`schedule`), then the scheduler's pass of today: at 08:00, or
+    at `now` if that comes first. No scheduler pass runs inside: `load-demo` plays the story
+    on Thanh Hóa's timeline instead (`campaigns.play`), where the daily passes are."""
     started = monotonic()
+    player = Player(session_factory, until=now, ticks=False)
+    schedule(player, progress)
+    player.run()
+    player.at(min(datetime.combine(local_day(now), time(8), VIETNAM), now))
+    progress(f"demo campaigns of Bắc Giang and Bắc Ninh: played in {monotonic() - started:.1f} s")
+
+
+def schedule(player: Player, progress: Callable[[str], None] = lambda line: None) -> None:
+    """Queue on `player` Bắc Giang's 2025 cycle, its merger into Bắc Ninh, and Bắc Ninh's
+    cycles of 2025 and 2026."""
     year = YEAR
-    player = Player(session_factory, ticks=False)
+    province = 0  # its process, once started
 
     def moment(month: int, day: int, hour: int = 9, in_year: int = year) -> datetime:
         return datetime.combine(date(in_year, month, day), time(hour), VIETNAM).astimezone(UTC)
@@ -99,8 +107,12 @@ def play(
             user = user_id(uow.session, username)
         return start_process(player.uow(), load_actor(player.uow(), user), "plan_chain", title)
 
-    player.now = moment(4, 12)
-    province = start(POLICE, plan_for(PROVINCE_PLAN, year)["title"])
+    def begin() -> None:
+        nonlocal province
+        progress(f"demo campaign of Bắc Giang {year}: starts on {player.now.date()}")
+        province = start(POLICE, plan_for(PROVINCE_PLAN, year)["title"])
+        chain = Act(player, province, plan_for(PROVINCE_PLAN, year), signed=signed)
+        player.queue(moment(4, 14), chain.run)
 
     def decide_awards() -> None:
         with player.uow() as uow:
@@ -153,11 +165,7 @@ def play(
         chain = Act(player, process, bac_ninh_plan(in_year), stop_at=stop_at, signed=lambda: None)
         player.queue(player.now + timedelta(days=1), chain.run)
 
-    chain = Act(player, province, plan_for(PROVINCE_PLAN, year), signed=signed)
-    player.queue(moment(4, 14), chain.run)
+    player.queue(moment(4, 12), begin)
     player.queue(moment(4, 13), lambda: bac_ninh(year, None))
     player.queue(moment(7, 1, 8), merge)
     player.queue(moment(4, 6, in_year=year + 1), lambda: bac_ninh(year + 1, AWARD_REVIEW))
-    player.run()
-    player.at(datetime.combine(today, time(8), VIETNAM))  # the scheduler's pass of today
-    progress(f"demo campaigns of Bắc Giang and Bắc Ninh: played in {monotonic() - started:.1f} s")

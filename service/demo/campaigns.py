@@ -15,7 +15,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -36,7 +36,7 @@ from service.operations.tasks import complete_task
 from service.plan_years import plan_text_for
 from service.states import TaskState
 from service.steps import KINDS, StepKind, Writes, kind_of
-from workflows.calendar import VIETNAM
+from workflows.calendar import VIETNAM, local_day
 
 PLAN = Path(__file__).parent / "plan_thanh_hoa_2026.json"
 PROVINCE_POLICE = "thanhhoa.congan"
@@ -109,14 +109,18 @@ def _cycles(*, this_year: bool) -> Script:
 
 def play(
     session_factory: sessionmaker[Session],
-    today: date,
+    now: datetime,
     progress: Callable[[str], None] = lambda line: None,
+    stories: Sequence[Callable[[Player], None]] = (),
 ) -> None:
     """Play the 2025 movement plan across the reorganisation, then last year's and this year's
-    cycles around `today`, in one timeline; tell `progress` each phase."""
+    cycles around today (`now`'s day in Vietnam), with the `stories` that queue more work on
+    the same timeline, so that every audit chain is written in time order; tell `progress`
+    each phase. Nothing is dated after `now`."""
     from service.demo import movement  # it plays on this module's Player
 
-    player = Player(session_factory)
+    today = local_day(now)
+    player = Player(session_factory, until=now)
     started = monotonic()
     movement.MovementPlan(player, progress).schedule()
     for years_back in (1, 0):
@@ -130,12 +134,11 @@ def play(
             player.begin(start, year, script)
 
         player.queue(_moment(start, 0), begin)
+    for story in stories:
+        story(player)
     player.run()
-    day = player.now.astimezone(VIETNAM).date()
-    while day < today:  # the scheduler's daily passes since the last day of work
-        day += timedelta(days=1)
-        player.at(datetime.combine(day, time(8), VIETNAM))
-    progress(f"demo campaigns of Thanh Hóa: played in {monotonic() - started:.1f} s")
+    player.catch_up()
+    progress(f"demo timeline: played up to now in {monotonic() - started:.1f} s")
 
 
 def _shift_year(day: date, years: int) -> date:
@@ -145,10 +148,16 @@ def _shift_year(day: date, years: int) -> date:
 
 
 class Player:
-    def __init__(self, session_factory: sessionmaker[Session], ticks: bool = True) -> None:
+    """Plays queued actions in time order on its own clock, up to `until` (the real now): an
+    action queued later is refused, since the demo must not write what has not happened."""
+
+    def __init__(
+        self, session_factory: sessionmaker[Session], until: datetime, ticks: bool = True
+    ) -> None:
         self._factory = session_factory
         self._ticks = ticks  # the scheduler's pass at the start of each day of work
-        self.now = datetime.now(UTC)
+        self.until = until
+        self.now = until
         self._actions: list[tuple[datetime, int, Callable[[], None]]] = []  # a heap
         self._queued = itertools.count()  # ties keep their order
         self._actors: dict[int, Actor] = {}
@@ -164,8 +173,17 @@ class Player:
 
     def at(self, moment: datetime) -> None:
         """Run the scheduler as of `moment`: timers fire, deadlines move, reminders go out."""
+        self._check(moment)
         self.now = moment
         tick(self.uow)
+
+    def catch_up(self) -> None:
+        """The scheduler's daily passes since the last day of work, at 08:00 in Vietnam, and
+        today's at `until` when that comes before 08:00."""
+        day, today = local_day(self.now), local_day(self.until)
+        while day < today:
+            day += timedelta(days=1)
+            self.at(min(datetime.combine(day, time(8), VIETNAM), self.until))
 
     def begin(self, start: date, year: int, script: Script) -> None:
         """Start the province's plan of `year` on `start`; queue its script."""
@@ -187,7 +205,12 @@ class Player:
             action()
 
     def queue(self, moment: datetime, action: Callable[[], None]) -> None:
+        self._check(moment)
         heapq.heappush(self._actions, (moment, next(self._queued), action))
+
+    def _check(self, moment: datetime) -> None:
+        if moment > self.until:
+            raise ValueError(f"the demo would act on {moment.isoformat()}, after now")
 
     def _schedule(
         self, process: int, start: date, script: Script, plan: dict[str, Any], year: int

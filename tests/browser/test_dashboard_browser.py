@@ -24,7 +24,7 @@ def test_the_supervisor_finds_the_bottleneck_and_the_late_units(
     chromium: Any, live_server: LiveServer
 ) -> None:
     live_server.clock.now = datetime(2026, 11, 23, 2, tzinfo=UTC)  # 09:00 in Thanh Hóa
-    campaigns.play(live_server.app.extensions["session_factory"], live_server.clock.now.date())
+    campaigns.play(live_server.app.extensions["session_factory"], live_server.clock.now)
     person = Person(chromium, live_server, SUPERVISOR)
     page = person.page
     page.get_by_role("link", name="Bảng theo dõi").click()
@@ -95,7 +95,7 @@ def test_the_long_lists_page_on_a_phone(
     the pager fits the screen, and its next link shows other units."""
     monkeypatch.setattr(web_dashboard, "PAGE", 3)
     live_server.clock.now = datetime(2026, 11, 23, 2, tzinfo=UTC)
-    campaigns.play(live_server.app.extensions["session_factory"], live_server.clock.now.date())
+    campaigns.play(live_server.app.extensions["session_factory"], live_server.clock.now)
     person = Person(chromium, live_server, SUPERVISOR, viewport=PHONE)
     page = person.page
     person.goto("/dashboard")

@@ -180,7 +180,7 @@ def played(app: Flask, api: ApiClient, clock: FakeClock, folder: Path) -> dict[s
     """The demo's campaigns played up to 23 November 2026, 09:00 in Thanh Hóa: a template
     (tests/conftest.py), played once per worker, each test on a copy of its own."""
     clock.now = datetime(2026, 11, 23, 2, tzinfo=UTC)
-    campaigns.play(app.extensions["session_factory"], clock.now.date())
+    campaigns.play(app.extensions["session_factory"], clock.now)
     return {}
 
 

@@ -43,7 +43,7 @@ def test_the_auditor_finds_a_plan_without_accents_and_opens_its_history(
     chromium: Any, live_server: LiveServer
 ) -> None:
     live_server.clock.now = datetime(2026, 11, 23, 2, tzinfo=UTC)  # 09:00 in Thanh Hóa
-    campaigns.play(live_server.app.extensions["session_factory"], live_server.clock.now.date())
+    campaigns.play(live_server.app.extensions["session_factory"], live_server.clock.now)
     for viewport, suffix in ((DESKTOP, "1366"), (PHONE, "390")):
         context, page = _auditor(chromium, live_server, viewport)
         page.fill("#q", "ngay hoi 2026")

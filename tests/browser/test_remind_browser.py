@@ -23,7 +23,7 @@ def test_a_supervisor_reminds_a_late_unit_and_the_unit_sees_it(
     chromium: Any, live_server: LiveServer
 ) -> None:
     live_server.clock.now = datetime(2026, 11, 23, 2, tzinfo=UTC)  # 09:00 in Thanh Hóa
-    campaigns.play(live_server.app.extensions["session_factory"], live_server.clock.now.date())
+    campaigns.play(live_server.app.extensions["session_factory"], live_server.clock.now)
     supervisor = Person(chromium, live_server, SUPERVISOR)
     page = supervisor.page
     page.get_by_role("link", name="Bảng theo dõi").click()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 from collections import Counter
-from datetime import date
 from typing import Any
 
 import pytest
@@ -268,7 +267,7 @@ def test_the_demo_campaigns_tell_a_story(app: Flask, api: ApiClient, clock: Fake
     """`load-demo` plays last year's cycle (finished) and this year's (in its last stretch),
     after the 2025 movement plan (tests/service/test_demo_story.py)."""
     at(clock, "2026-11-23")
-    campaigns.play(app.extensions["session_factory"], date(2026, 11, 23))
+    campaigns.play(app.extensions["session_factory"], clock.now)
     listed = dash(api, "campaigns").json
     titles = [c["title"] for c in listed]
     assert titles[2:] == ["Phong trào toàn dân bảo vệ ANTQ năm 2025"], titles

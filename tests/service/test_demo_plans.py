@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import tomllib
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from flask import Flask
@@ -108,7 +108,7 @@ def test_load_demo_plays_the_bac_giang_cascade_and_the_health_plan(
     app: Flask, api: ApiClient, tmp_path: Path
 ) -> None:
     audited(app, tmp_path)
-    bac_giang.play(app.extensions["session_factory"], date(2026, 12, 2))
+    bac_giang.play(app.extensions["session_factory"], datetime(2026, 12, 2, 2, tzinfo=UTC))
     (province,) = [
         p["id"]
         for p in api.get("/api/v1/processes?limit=500", "bacninh.congan").json

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from itertools import groupby
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from service.db.models import Agency, ProcessInstance, Task, User
+from service.db.models import Agency, Event, Notification, ProcessInstance, Task, User
 from service.demo import bac_giang, campaigns, movement
 from service.states import TaskState
 from tests.conftest import ROOT, ApiClient, FakeClock
@@ -44,13 +45,42 @@ def test_load_demo_tells_the_story_of_2025(
     audit_log_verifies_and_the_walkthrough_uses_present_users(app, api)
 
 
+def test_load_demo_before_eight_in_the_morning_dates_nothing_after_now(
+    app: Flask, clock: FakeClock, tmp_path: Path
+) -> None:
+    """Run at 07:19 in Thanh Hóa, `load-demo` dates nothing later (today's scheduler pass is
+    not played at 08:00) and writes each audit chain in time order (Bắc Giang's story is
+    played on Thanh Hóa's timeline, not after it)."""
+    audited(app, tmp_path)
+    at(clock, "2026-12-02", hour=7)
+    clock.advance(minutes=19)
+    factory = app.extensions["session_factory"]
+    with factory() as session:  # the template's own: its directory and diagrams, as of its day
+        loaded = session.scalar(select(func.max(Event.id)))
+    with app.app_context():  # as `flask --app service load-demo` runs it
+        result = app.test_cli_runner().invoke(args=["load-demo"])
+    assert result.exit_code == 0, result.output
+    with factory() as session:
+        events = session.execute(
+            select(Event.instance_id, Event.seq, Event.action, Event.created_at)
+            .where(Event.id > loaded)
+            .order_by(Event.instance_id, Event.seq)
+        ).all()
+        sent = session.scalars(select(Notification.sent_at)).all()
+    assert len(events) > 400 and len(sent) > 100  # the whole story was played
+    assert [e for e in events if e.created_at > clock.now] == []
+    assert [s for s in sent if s > clock.now] == []
+    for chain, rows in groupby(events, key=lambda e: e.instance_id):  # None: the directory's
+        in_chain = list(rows)
+        assert in_chain == sorted(in_chain, key=lambda e: e.created_at), chain
+
+
 def played(app: Flask, api: ApiClient, clock: FakeClock, tmp_path: Path) -> dict[str, int]:
     """The demo played to 2/12/2026; the root processes by title."""
     audited(app, tmp_path)
     at(clock, "2026-12-02")
     factory = app.extensions["session_factory"]
-    campaigns.play(factory, date(2026, 12, 2))
-    bac_giang.play(factory, date(2026, 12, 2))
+    campaigns.play(factory, clock.now, stories=[bac_giang.schedule])
     roots = api.get("/api/v1/processes?limit=500", AUDITOR).json
     return {p["title"]: p["id"] for p in roots if p["parent_id"] is None}
 
