@@ -8,6 +8,8 @@ translate them by message id instead of reading marshmallow's English.
 
 from __future__ import annotations
 
+import re
+from datetime import date
 from typing import Any
 
 import marshmallow
@@ -18,6 +20,8 @@ from service.errors import Message
 REQUIRED = Message("required", "Please fill in this field.")
 NOT_A_WHOLE_NUMBER = Message("not_a_whole_number", "Enter a whole number.")
 NOT_A_DATE = Message("not_a_date", "Enter a date as dd/mm/yyyy.")
+NO_SUCH_DATE = Message("no_such_date", "This date does not exist.")  # 31/02/2026
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 # marshmallow's own messages, by field class and key (a field's class and its bases are looked
 # up, the nearest first)
 _FIELD_MESSAGES: dict[type, dict[str, Message]] = {
@@ -49,6 +53,19 @@ def code_field(field: fields.Field[Any]) -> None:
     inner = getattr(field, "inner", None)
     if isinstance(inner, fields.Field):
         code_field(inner)
+
+
+class Date(fields.Date):
+    """An ISO date; one written so that the calendar lacks (2026-02-31) is refused as such
+    (`no_such_date`), not as a malformed date."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> date:
+        try:
+            return super()._deserialize(value, attr, data, **kwargs)
+        except ValidationError:
+            if isinstance(value, str) and ISO_DAY.fullmatch(value):
+                raise ValidationError(NO_SUCH_DATE) from None
+            raise
 
 
 class Schema(marshmallow.Schema):

@@ -496,8 +496,8 @@ class UnitArgsSchema(CampaignArgsSchema):
 
 
 class TrendArgsSchema(CampaignArgsSchema):
-    start = fields.Date(data_key="from", load_default=None)
-    end = fields.Date(data_key="to", load_default=None)
+    start = validate.Date(data_key="from", load_default=None)
+    end = validate.Date(data_key="to", load_default=None)
 
 
 class CampaignSchema(Schema):

@@ -21,7 +21,7 @@ blp = Blueprint("security", __name__, url_prefix="/api/v1", description="Securit
 class SecurityLogArgsSchema(Schema):
     kind = fields.Enum(Kind, load_default=None, by_value=True)
     user = fields.String(load_default=None, validate=validate.Length(1, 80))
-    date = fields.Date(load_default=None, metadata={"description": "a day, Vietnam time"})
+    date = validate.Date(load_default=None, metadata={"description": "a day, Vietnam time"})
     page = fields.Integer(load_default=1, validate=validate.Range(1, 100_000))
     per_page = fields.Integer(load_default=50, validate=validate.Range(1, 500))
 

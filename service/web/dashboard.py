@@ -20,7 +20,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import format_date, gettext, lazy_gettext
 from flask_login import login_required
-from marshmallow import fields
+from marshmallow import ValidationError, fields
 
 from service import validation as validate
 from service.db.uow import UnitOfWork
@@ -33,7 +33,7 @@ from service.validation import NOT_A_WHOLE_NUMBER, Schema
 from service.web.charts import line_chart
 from service.web.deps import current_actor, new_uow, new_view
 from service.web.filters import page_number, read_filters
-from service.web.forms import parse_date
+from service.web.forms import date_reason, parse_date
 from service.web.labels import translate_errors
 from service.web.reminders import flash_conflict, flash_reminded
 from workflows.calendar import local_day
@@ -55,7 +55,7 @@ class _Day(fields.Date):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> date:
         day = parse_date(str(value))
         if day is None:
-            raise self.make_error("invalid")
+            raise ValidationError(date_reason(str(value)))
         return day
 
 

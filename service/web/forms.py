@@ -20,6 +20,8 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 from werkzeug.datastructures import MultiDict
 
+from service.errors import Message
+from service.validation import ISO_DAY, NO_SUCH_DATE, NOT_A_DATE
 from service.web.formats import number, vn_date
 from service.web.labels import ROWS, choice_label, field_label, label
 
@@ -336,6 +338,13 @@ def _convert(f: fields.Field[Any], raw: str) -> Any:
         parsed = parse_date(raw) if match else None
         return raw if parsed is None else parsed.isoformat()
     return raw
+
+
+def date_reason(raw: str) -> Message:
+    """Why `parse_date` refused `raw`: written as a date (31/02/2026, 2026-02-31) but not in
+    the calendar, the date does not exist; else it is not written as a date."""
+    raw = raw.strip()
+    return NO_SUCH_DATE if _DMY.match(raw) or ISO_DAY.fullmatch(raw) else NOT_A_DATE
 
 
 def parse_date(raw: str) -> date | None:

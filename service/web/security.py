@@ -12,9 +12,8 @@ from werkzeug.wrappers import Response
 from service.errors import Invalid, Message
 from service.operations import security_log, sessions
 from service.operations.security_log import Kind
-from service.validation import NOT_A_DATE
 from service.web.deps import current_actor, log_security, new_uow, wall_clock
-from service.web.forms import parse_date
+from service.web.forms import date_reason, parse_date
 from service.web.labels import translate_errors
 
 bp = Blueprint("security", __name__)
@@ -26,8 +25,8 @@ TOKEN_ENDPOINT = "auth.Token"  # noqa: S105  # the API's login view, not a secre
 def filters(values: dict[str, str]) -> dict[str, object]:
     """The log's filters from a query string (the page and the API alike).
 
-    :raise Invalid: naming the field: an unknown kind, a malformed date (dd/mm/yyyy or ISO),
-        a bad page."""
+    :raise Invalid: naming the field: an unknown kind, a malformed date (dd/mm/yyyy or ISO)
+        or one not in the calendar, a bad page."""
     errors: dict[str, list[str]] = {}
     found: dict[str, object] = {}
     if values.get("kind"):
@@ -44,7 +43,7 @@ def filters(values: dict[str, str]) -> dict[str, object]:
     if values.get("date"):
         day = parse_date(values["date"])
         if day is None:
-            errors["date"] = [NOT_A_DATE]
+            errors["date"] = [date_reason(values["date"])]
         else:
             found["day"] = day
     page = values.get("page") or "1"

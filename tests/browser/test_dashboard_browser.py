@@ -82,7 +82,7 @@ def test_the_supervisor_finds_the_bottleneck_and_the_late_units(
     page.wait_for_url("**from=31%2F02%2F2026**")
     field = page.get_by_label("Từ ngày", exact=True)
     assert field.input_value() == "31/02/2026" and field.get_attribute("aria-invalid") == "true"
-    assert page.locator("#from-error").inner_text() == "Nhập ngày theo dạng dd/mm/yyyy."
+    assert page.locator("#from-error").inner_text() == "Ngày này không tồn tại."
     person.shot("dashboard-bad-date-1366")
     person.close()
 

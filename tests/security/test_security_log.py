@@ -114,6 +114,10 @@ def test_only_administrators_read_the_log_with_filters_and_pages(
         'name="date" value="nonsense"' in page and 'id="date-error"><li>Nhập ngày theo dạng' in page
     )
     assert '<option value="sneaky" selected>sneaky</option>' in page and 'id="kind-error"' in page
+    page = admin.get("/security-log?date=30/02/2026").get_data(as_text=True)
+    assert 'id="date-error"><li>Ngày này không tồn tại.' in page  # written right, no such day
+    no_such = api.get("/api/v1/security-log?date=2026-02-30", "admin")
+    assert (no_such.status_code, no_such.json["codes"][0]["code"]) == (400, "no_such_date")
     shown = admin.get(f"/security-log?date={today:%d/%m/%Y}").get_data(as_text=True)
     assert f'name="date" value="{today:%d/%m/%Y}"' in shown and "x2" in shown
     far = admin.get("/security-log?kind=login_failed&page=999").get_data(as_text=True)

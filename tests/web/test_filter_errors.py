@@ -48,7 +48,7 @@ def test_the_dashboard_dates_are_dd_mm_yyyy_and_a_bad_one_is_marked(
     page = bad.get_data(as_text=True)
     assert bad.status_code == 400 and "<h1>Bảng theo dõi</h1>" in page  # the page itself
     assert 'name="from" value="31/02/2023"' in page
-    assert _marked(page, "from") == "Nhập ngày theo dạng dd/mm/yyyy."
+    assert _marked(page, "from") == "Ngày này không tồn tại."  # written right, not in the calendar
     assert 'name="to" value="12/05/2023"' in page and 'id="to-error"' not in page
     assert 'id="sort-error"' in page and "<code>speed</code>" in page
     assert 'id="only-error"' in page and "<code>x</code>" in page
@@ -62,8 +62,19 @@ def test_the_dashboard_dates_are_dd_mm_yyyy_and_a_bad_one_is_marked(
     assert backwards.status_code == 400 and _marked(page, "to") == "Không được trước ngày “từ”."
 
     browser.post("/language", {"lang": "en", "next": "/inbox"})
-    english = browser.get(f"/dashboard/{campaign}?from=abc").get_data(as_text=True)
+    english = browser.get(f"/dashboard/{campaign}?from=abc&to=2026-02-29").get_data(as_text=True)
     assert _marked(english, "from") == "Enter a date as dd/mm/yyyy."
+    assert _marked(english, "to") == "This date does not exist."
+    page = browser.get(f"/dashboard/{campaign}?from=12/5/2023").get_data(as_text=True)
+    assert 'id="from-error"' not in page  # a day written without its leading zero is one
+
+    # the API's equivalent, ISO dates: 400 naming the field, coded
+    answer = api.get(f"/api/v1/dashboard/trend?campaign={campaign}&from=2026-02-31", SUPERVISOR)
+    assert answer.status_code == 400
+    assert answer.json["errors"]["query"]["from"] == ["This date does not exist."]
+    assert answer.json["codes"] == [{"field": "from", "code": "no_such_date", "params": {}}]
+    answer = api.get(f"/api/v1/dashboard/trend?campaign={campaign}&to=31/01/2026", SUPERVISOR)
+    assert [c["code"] for c in answer.json["codes"]] == ["not_a_date"]  # not ISO: malformed
 
 
 def test_the_inbox_marks_a_bad_filter_and_says_when_a_page_is_empty(
