@@ -32,8 +32,8 @@ def _check_window(data: dict[str, Any]) -> None:
 
 
 class WindowSchema(Schema):
-    start = fields.Date(required=True)
-    end = fields.Date(required=True)
+    start = validate.Date(required=True)
+    end = validate.Date(required=True)
 
     @validates_schema
     def _ordered(self, data: dict[str, Any], **_: Any) -> None:
@@ -74,7 +74,7 @@ DEADLINE_KINDS = {
 
 class DeadlineSchema(Schema):
     what = fields.String(required=True, validate=_text)
-    due = fields.Date(required=True)
+    due = validate.Date(required=True)
     # what the addressed units are held to; other deadlines are informative
     kind = fields.String(load_default=None, validate=validate.OneOf(list(DEADLINE_KINDS)))
 

@@ -22,6 +22,7 @@ NOT_A_WHOLE_NUMBER = Message("not_a_whole_number", "Enter a whole number.")
 NOT_A_DATE = Message("not_a_date", "Enter a date as dd/mm/yyyy.")
 NO_SUCH_DATE = Message("no_such_date", "This date does not exist.")  # 31/02/2026
 ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+DMY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")  # as typed in a form: 31/12/2026
 # marshmallow's own messages, by field class and key (a field's class and its bases are looked
 # up, the nearest first)
 _FIELD_MESSAGES: dict[type, dict[str, Message]] = {
@@ -56,16 +57,34 @@ def code_field(field: fields.Field[Any]) -> None:
 
 
 class Date(fields.Date):
-    """An ISO date; one written so that the calendar lacks (2026-02-31) is refused as such
-    (`no_such_date`), not as a malformed date."""
+    """An ISO date; one written so that the calendar lacks (2026-02-31, or 31/02/2026 as a
+    form passes it on) is refused as such (`no_such_date`), not as a malformed date."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> date:
         try:
             return super()._deserialize(value, attr, data, **kwargs)
         except ValidationError:
-            if isinstance(value, str) and ISO_DAY.fullmatch(value):
+            if isinstance(value, str) and date_reason(value) is NO_SUCH_DATE:
                 raise ValidationError(NO_SUCH_DATE) from None
             raise
+
+
+def date_reason(raw: str) -> Message:
+    """Why `raw` was refused as a date: written as one (31/02/2026, 2026-02-31) but not in the
+    calendar, the date does not exist; else it is not written as the field takes it (an API
+    takes 2026-01-31 only, a form 31/01/2026 too)."""
+    raw = raw.strip()
+    if found := DMY.match(raw):
+        day, month, year = (int(part) for part in found.groups())
+    elif ISO_DAY.fullmatch(raw):
+        year, month, day = (int(part) for part in raw.split("-"))
+    else:
+        return NOT_A_DATE
+    try:
+        date(year, month, day)
+    except ValueError:
+        return NO_SUCH_DATE
+    return NOT_A_DATE  # a real day, written as this field does not take it
 
 
 class Schema(marshmallow.Schema):

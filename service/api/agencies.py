@@ -24,7 +24,7 @@ from service.operations.scheduled_reorganisation import (
 )
 from service.permissions import Right, require
 from service.queries.administration import scheduled_reorganisations
-from service.validation import NOT_A_DATE, REQUIRED, Schema
+from service.validation import REQUIRED, Schema, date_reason
 
 blp = Blueprint(
     "agencies",
@@ -38,8 +38,8 @@ def _code(**kwargs: Any) -> fields.String:
     return fields.String(validate=validate.Length(1, 80), **kwargs)
 
 
-def _effective() -> fields.Date:
-    return fields.Date(
+def _effective() -> validate.Date:
+    return validate.Date(
         required=True,
         metadata={
             "description": "the day it takes effect (Vietnam); today or earlier: the open "
@@ -113,8 +113,8 @@ class AgencySchema(Schema):
     kind = fields.String()
     parent = fields.String(allow_none=True)
     admin_code = fields.String(allow_none=True)
-    valid_from = fields.Date(allow_none=True)
-    valid_to = fields.Date(allow_none=True)
+    valid_from = validate.Date(allow_none=True)
+    valid_to = validate.Date(allow_none=True)
     successors = fields.List(fields.String())
     moved_processes = fields.List(
         fields.Integer(), metadata={"description": "its unit processes handed to the successor"}
@@ -153,10 +153,11 @@ class Import(MethodView):
         upload = request.files.get("file")
         if upload is None or not upload.filename:
             raise Invalid({"file": [REQUIRED]})
+        raw = request.form.get("effective", "")
         try:
-            effective = date.fromisoformat(request.form.get("effective", ""))
+            effective = date.fromisoformat(raw)
         except ValueError:
-            raise Invalid({"effective": [NOT_A_DATE]}) from None
+            raise Invalid({"effective": [date_reason(raw)]}) from None
         rows = read_rows(upload.filename, upload.read(5_000_000))
         return {"agencies": import_agencies(new_uow(), actor, rows, effective)}
 
@@ -224,7 +225,7 @@ class ScheduleSchema(Schema):
             "example": {"into": "bac-ninh"},
         },
     )
-    effective = fields.Date(
+    effective = validate.Date(
         required=True, metadata={"description": "a day after today", "example": "2025-07-01"}
     )
 
@@ -234,7 +235,7 @@ class ScheduledSchema(Schema):
     action = fields.String()
     agency = fields.String()
     arguments = fields.Dict()
-    effective = fields.Date()
+    effective = validate.Date()
     applied_at = fields.DateTime(allow_none=True)
     refused = fields.Dict(
         allow_none=True, metadata={"description": "why its day refused it: field → reasons"}

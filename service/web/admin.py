@@ -25,7 +25,7 @@ from service.queries.administration import (
     users,
     users_sheet,
 )
-from service.validation import NOT_A_DATE, REQUIRED
+from service.validation import REQUIRED, date_reason
 from service.web.deps import current_actor, new_uow, new_view
 from service.web.formats import vn_date
 from service.web.forms import parse_date
@@ -77,7 +77,7 @@ def import_sheet() -> ResponseReturnValue:
             raise Invalid({"file": [REQUIRED]})
         day = parse_date(effective)  # dd/mm/yyyy as typed (ISO also passes)
         if day is None:
-            raise Invalid({"effective": [NOT_A_DATE]})
+            raise Invalid({"effective": [date_reason(effective)]})
         rows = read_rows(upload.filename, upload.read(5_000_000))
         codes = import_agencies(new_uow(), actor, rows, day)
     except Invalid as err:
@@ -151,7 +151,7 @@ def _apply(actor: Any, form: dict[str, str]) -> dict[str, Any] | scheduling.Sche
     :raise Invalid: a bad value, by field. :raise NotFound: no such agency."""
     effective = parse_date(form["effective"])  # dd/mm/yyyy as typed (ISO also passes)
     if effective is None:
-        raise Invalid({"effective": [NOT_A_DATE]})
+        raise Invalid({"effective": [date_reason(form["effective"])]})
     action, uow = form["action"], new_uow()
     takes = scheduling.ACTIONS[action][1]
     arguments: dict[str, Any] = {k: form[k] or None for k in takes if k != "serves"}

@@ -29,11 +29,11 @@ from service.exports import Table, send_table
 from service.operations.supervision import remind_units
 from service.permissions import Right, require
 from service.queries import dashboard
-from service.validation import NOT_A_WHOLE_NUMBER, Schema
+from service.validation import NOT_A_WHOLE_NUMBER, Schema, date_reason
 from service.web.charts import line_chart
 from service.web.deps import current_actor, new_uow, new_view
 from service.web.filters import page_number, read_filters
-from service.web.forms import date_reason, parse_date
+from service.web.forms import parse_date
 from service.web.labels import translate_errors
 from service.web.reminders import flash_conflict, flash_reminded
 from workflows.calendar import local_day

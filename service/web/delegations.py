@@ -15,7 +15,7 @@ from service.operations.delegations import KINDS, grant_delegation, revoke_deleg
 from service.permissions import Right, may
 from service.queries.delegations import delegations
 from service.queries.directory import Colleague, colleagues
-from service.validation import NOT_A_DATE, REQUIRED
+from service.validation import REQUIRED, date_reason
 from service.web.deps import current_actor, new_uow, new_view
 from service.web.forms import parse_date
 from service.web.labels import translate_errors
@@ -41,7 +41,7 @@ def grant() -> ResponseReturnValue:
     starts, ends = parse_date(form["starts"]), parse_date(form["ends"])
     for key, value in (("starts", starts), ("ends", ends)):
         if value is None:
-            errors[key] = [NOT_A_DATE]
+            errors[key] = [date_reason(form[key])]
     if not form["substitute"]:
         errors["substitute"] = [REQUIRED]
     if errors:

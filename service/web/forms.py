@@ -20,8 +20,7 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 from werkzeug.datastructures import MultiDict
 
-from service.errors import Message
-from service.validation import ISO_DAY, NO_SUCH_DATE, NOT_A_DATE
+from service.validation import DMY
 from service.web.formats import number, vn_date
 from service.web.labels import ROWS, choice_label, field_label, label
 
@@ -31,7 +30,6 @@ ROW = "__index__"  # the row number in a row template, replaced by the script
 PRESENT = "__present__"  # marks a list as shown, so that removing every row empties it
 # 1.000.000, or 1,000,000 in English; a minus kept, so that the schema says "cannot be negative"
 _GROUPED = re.compile(r"^-?\d{1,3}([., \u00a0]\d{3})+$")
-_DMY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 
 
 @dataclass
@@ -334,22 +332,15 @@ def _convert(f: fields.Field[Any], raw: str) -> Any:
             return int(re.sub(r"[^\d-]", "", raw))
         return raw
     if isinstance(f, fields.Date):
-        match = _DMY.match(raw)
+        match = DMY.match(raw)
         parsed = parse_date(raw) if match else None
         return raw if parsed is None else parsed.isoformat()
     return raw
 
 
-def date_reason(raw: str) -> Message:
-    """Why `parse_date` refused `raw`: written as a date (31/02/2026, 2026-02-31) but not in
-    the calendar, the date does not exist; else it is not written as a date."""
-    raw = raw.strip()
-    return NO_SUCH_DATE if _DMY.match(raw) or ISO_DAY.fullmatch(raw) else NOT_A_DATE
-
-
 def parse_date(raw: str) -> date | None:
     """dd/mm/yyyy (or an ISO date) as a date; None when it is neither."""
-    match = _DMY.match(raw.strip())
+    match = DMY.match(raw.strip())
     try:
         if match:
             day, month, year = (int(g) for g in match.groups())

@@ -12,8 +12,9 @@ from werkzeug.wrappers import Response
 from service.errors import Invalid, Message
 from service.operations import security_log, sessions
 from service.operations.security_log import Kind
+from service.validation import date_reason
 from service.web.deps import current_actor, log_security, new_uow, wall_clock
-from service.web.forms import date_reason, parse_date
+from service.web.forms import parse_date
 from service.web.labels import translate_errors
 
 bp = Blueprint("security", __name__)

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import re
 
-from tests.conftest import ApiClient
-from tests.web.conftest import Browser
+from tests.conftest import PLAN_2023, ApiClient
+from tests.web.conftest import Browser, flatten
 
 POLICE, SUPERVISOR = "thanhhoa.congan", "thanhhoa.congan.truongphong"
 HUGE = str(10**26)
@@ -115,3 +115,43 @@ def test_the_process_list_shows_the_refused_values(api: ApiClient, browser: Brow
 
     api_answer = api.get("/api/v1/processes?year=abc", POLICE)
     assert api_answer.status_code == 400 and "year" in api_answer.json["errors"]["query"]
+
+
+def test_a_date_not_in_the_calendar_is_named_so_in_every_form(
+    api: ApiClient, browser: Browser
+) -> None:
+    """31/02 is written as a date: the plan's form, its API and the delegation form say it
+    does not exist, where a malformed one is asked for as dd/mm/yyyy."""
+    api.start_plan(POLICE)
+    task = api.only_task(POLICE)["id"]
+    plan = PLAN_2023 | {"window": {"start": "2023-07-01", "end": "2023-02-31"}}
+    answer = api.complete(POLICE, task, "submit", data=plan)
+    assert answer.status_code == 400
+    assert {"field": "data.window.end", "code": "no_such_date", "params": {}} in answer.json[
+        "codes"
+    ], answer.json["codes"]
+    browser.login(POLICE)
+    browser.get(f"/tasks/{task}")
+    form = flatten(PLAN_2023)
+    form["data.window.end"] = "31/02/2023"
+    form["decision"] = "submit"
+    sent = browser.post(f"/tasks/{task}", form)  # back to the task, the form as typed
+    assert sent.status_code == 303 and api.only_task(POLICE)["state"] == "open"
+    page = browser.get(sent.location).get_data(as_text=True)
+    assert _marked(page, "f-data-window-end") == "Ngày này không tồn tại."
+    assert 'value="31/02/2023"' in page  # kept as typed
+    form["data.window.end"] = "cuối tháng"
+    page = browser.get(browser.post(f"/tasks/{task}", form).location).get_data(as_text=True)
+    assert _marked(page, "f-data-window-end") == "Nhập ngày theo dạng dd/mm/yyyy."
+
+    chairman = Browser(browser.client.application.test_client())
+    chairman.login("thanhhoa.chutich")
+    chairman.get("/delegations")
+    bad = chairman.post(
+        "/delegations",
+        {"substitute": "thanhhoa.phochutich", "starts": "31/02/2023", "ends": "x", "kind": "TUQ"},
+    )
+    assert bad.status_code == 422
+    shown = bad.get_data(as_text=True)
+    assert _marked(shown, "starts") == "Ngày này không tồn tại."
+    assert _marked(shown, "ends") == "Nhập ngày theo dạng dd/mm/yyyy."
