@@ -1,6 +1,7 @@
 """Pages that scrolled sideways on a phone (390 px wide). Each is now as wide as the screen
 (`Person.shot`), and what overflowed is still there to use: the award review's verdicts (three
-options in a row, 405 px), which wrap."""
+options in a row, 405 px), which wrap, and the audit page's signed root and key fingerprint (64
+characters unbroken, 609 px), which break."""
 
 from __future__ import annotations
 
@@ -57,3 +58,19 @@ def test_the_award_verdicts_fit_a_phone(chromium: Any, live_server: LiveServer) 
     assert verdicts.locator("input:checked").get_attribute("value") == "false"
     awards.shot("award-review-phone")  # no sideways scrolling
     awards.close()
+
+
+def test_the_signed_root_wraps_on_a_phone(chromium: Any, live_server: LiveServer) -> None:
+    auditor = Person(chromium, live_server, "thanhhoa.thanhtra", viewport=PHONE)
+    page = auditor.page
+    auditor.goto("/audit")
+    page.get_by_role("button", name="Ký điểm kiểm tra").click()
+    codes = page.locator("dl.facts dd > code")
+    codes.first.wait_for()
+    assert codes.count() == 2  # the root and the key's fingerprint
+    for i in range(2):
+        code = codes.nth(i)
+        assert len(code.inner_text().replace("\n", "")) == 64
+        assert _inside_the_screen(code.bounding_box())
+    auditor.shot("audit-phone")
+    auditor.close()
