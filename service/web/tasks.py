@@ -120,8 +120,9 @@ def complete(task_id: int) -> ResponseReturnValue:
         forms.remove_row(data, request.form["_remove"])
         return _render(actor, task, data, {}, comment)
     if request.form.get("_apply_proposal"):  # fill the form with the ticked proposed values
-        data = _take_proposal(task, data, request.form.getlist("_proposal"))
-        return _render(actor, task, data, {}, comment, proposal_taken=True)
+        chosen = request.form.getlist("_proposal")
+        data = _take_proposal(task, data, chosen)
+        return _render(actor, task, data, {}, comment, proposal_taken=bool(chosen))
     decision = request.form.get("decision") or ""
     try:
         settings = current_app.extensions["settings"]

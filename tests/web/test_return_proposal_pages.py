@@ -12,6 +12,8 @@ from tests.web.conftest import Browser, flatten
 POLICE, FINANCE = "thanhhoa.congan", "thanhhoa.taichinh"
 COMMENT = "Đề nghị giảm mức quà cấp xã xuống 400.000 đ."
 AMOUNT = 'name="data.budget_lines.1.unit_amount"'
+NOT_APPLIED = "Chưa áp dụng: biểu mẫu dưới đây giữ nguyên kế hoạch"
+APPLIED = "Các giá trị đề xuất đã đánh dấu đã được đưa vào biểu mẫu dưới đây."
 
 
 def _text(answer: object) -> str:
@@ -51,6 +53,7 @@ def test_the_task_page_highlights_the_proposal_and_applies_it(
         and "Trần Thị Mai" in proposal
     )
     assert "500.000 đ" in proposal and "<mark>400.000 đ</mark>" in proposal
+    assert NOT_APPLIED in proposal and APPLIED not in page
     assert _amount(page) == "500.000"  # the form starts with what the drafter submitted
     submitted = page[page.index("Kế hoạch đã trình lần gần nhất") :]
     assert "165.000.000 đ" in submitted and "138.000.000 đ" not in submitted
@@ -59,12 +62,15 @@ def test_the_task_page_highlights_the_proposal_and_applies_it(
     form.update({"_proposal": "0", "_apply_proposal": "1", "comment": ""})
     page = _text(browser.post(f"/tasks/{redraft}", form))
     assert _amount(page) == "400.000"
-    assert "Chưa gửi gì." in page
+    assert APPLIED in page and "Chưa gửi gì." in page
+    assert NOT_APPLIED not in page  # no longer true: the box says only what was done
     assert api.only_task(POLICE)["id"] == redraft  # nothing was sent
 
     form = flatten(PLAN_2023)
     form.update({"_apply_proposal": "1"})  # nothing ticked: the form stays as it was
-    assert _amount(_text(browser.post(f"/tasks/{redraft}", form))) == "500.000"
+    page = _text(browser.post(f"/tasks/{redraft}", form))
+    assert _amount(page) == "500.000"
+    assert NOT_APPLIED in page and APPLIED not in page
 
     history = _text(browser.get(f"/processes/{process_id}"))
     assert "1 thay đổi được đề xuất, chưa áp dụng" in history
