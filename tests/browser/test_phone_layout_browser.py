@@ -2,10 +2,12 @@
 options in a row, 405 px), the audit page's signed root and key fingerprint (64 characters
 unbroken, 609 px) and the agencies' table, whose visually hidden column header escaped the
 table's scroller (595 px). Each page is now as wide as the screen (`Person.shot`), and what
-overflowed is still there to use."""
+overflowed is still there to use. A returned plan's proposed changes are stacked, so the
+proposed value shows without a swipe inside the table."""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
@@ -16,7 +18,7 @@ from service.db.models import Task
 from service.operations.actors import authenticate
 from service.operations.tasks import complete_task
 from tests.browser.conftest import LiveServer
-from tests.browser.test_chain_browser import AWARDS, FINANCE, PHONE, Person
+from tests.browser.test_chain_browser import AWARDS, FINANCE, PHONE, POLICE, Person
 from tests.browser.test_diagram_browser import _at_finance
 from tests.conftest import PLAN_2023
 
@@ -27,20 +29,20 @@ def _inside_the_screen(box: Any) -> bool:
     return box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
 
 
+def _open_task(server: LiveServer, process_id: int) -> int:
+    with server.app.extensions["session_factory"]() as session:
+        return session.scalars(
+            select(Task.id).filter_by(instance_id=process_id, state="open")
+        ).one()
+
+
 def _at_award_review(server: LiveServer) -> int:
     """The demo plan (with its nomination) submitted and its budget approved: the award
     review waits for Ban Thi đua - Khen thưởng."""
     process_id = _at_finance(server)
-    with server.app.extensions["session_factory"]() as session:
-        appraisal = session.scalars(
-            select(Task.id).filter_by(instance_id=process_id, state="open")
-        ).one()
     finance = authenticate(server.new_uow(), FINANCE, DEMO_PASSWORD)
-    complete_task(server.new_uow(), finance, appraisal, "approve", None, {})
-    with server.app.extensions["session_factory"]() as session:
-        return session.scalars(
-            select(Task.id).filter_by(instance_id=process_id, state="open", form="award_review")
-        ).one()
+    complete_task(server.new_uow(), finance, _open_task(server, process_id), "approve", None, {})
+    return _open_task(server, process_id)
 
 
 def test_the_award_verdicts_fit_a_phone(chromium: Any, live_server: LiveServer) -> None:
@@ -89,3 +91,39 @@ def test_the_agencies_table_scrolls_in_its_box_on_a_phone(
     assert hidden.count() == 1  # the column's name is still there for screen readers
     admin.shot("admin-agencies-phone")
     admin.close()
+
+
+def test_a_returned_plans_proposed_value_shows_on_a_phone(
+    chromium: Any, live_server: LiveServer
+) -> None:
+    process_id = _at_finance(live_server)
+    lines = copy.deepcopy(PLAN_2023["budget_lines"])
+    lines[1]["unit_amount"] = 400_000
+    finance = authenticate(live_server.new_uow(), FINANCE, DEMO_PASSWORD)
+    appraisal = _open_task(live_server, process_id)
+    complete_task(
+        live_server.new_uow(),
+        finance,
+        appraisal,
+        "return",
+        "Giảm mức quà.",
+        {"budget_lines": lines},
+    )
+    police = Person(chromium, live_server, POLICE, viewport=PHONE)
+    page = police.page
+    police.goto(f"/tasks/{_open_task(live_server, process_id)}")
+    proposal = page.locator("[data-proposal]")
+    value = proposal.locator("mark", has_text="400.000 đ")
+    assert _inside_the_screen(proposal.locator(".old", has_text="500.000 đ").bounding_box())
+    assert _inside_the_screen(value.bounding_box())  # no swipe inside the table
+    assert proposal.locator(".table-wrap").evaluate("el => el.scrollWidth <= el.clientWidth")
+    label = value.locator("xpath=ancestor::td").evaluate(
+        "td => getComputedStyle(td, '::before').content"
+    )
+    assert label == '"Đề xuất"'  # the column's name above the value, as the table is stacked
+    page.get_by_role("button", name="Áp dụng đề xuất").click()
+    page.get_by_text("Các giá trị đề xuất đã đánh dấu đã được đưa vào biểu mẫu").wait_for()
+    assert page.input_value("#f-data-budget_lines-1-unit_amount") == "400.000"
+    assert "Chưa áp dụng" not in proposal.inner_text()
+    police.shot("return-proposal-phone")
+    police.close()
