@@ -186,6 +186,7 @@ def init_app(app: Flask) -> None:
         as_of=formats.as_of,
         money=formats.money,
         number=formats.number,
+        file_size=formats.file_size,
         last_day=formats.last_day,
         days_left=formats.days_left,
         waited=formats.waited,

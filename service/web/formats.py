@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
 from typing import Any
 
 from babel import dates, numbers
@@ -39,6 +40,13 @@ def money(value: int | None) -> str:
     if value is None:
         return ""
     return f"{number(value)} {'VND' if _locale() == 'en' else 'đ'}"
+
+
+def file_size(size: int) -> str:
+    """Bytes as kilobytes to one decimal, the page's way: 8192 → "8,0 KB", 2100000 →
+    "2.050,8 KB" (English pages: "8.0 KB", "2,050.8 KB")."""
+    kilobytes = Decimal(size) / 1024
+    return f"{numbers.format_decimal(kilobytes, format='#,##0.0', locale=_locale())} KB"
 
 
 def typed(value: Any) -> Markup:

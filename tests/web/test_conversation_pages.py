@@ -165,3 +165,19 @@ def test_comments_and_file_names_are_shown_as_text(api: ApiClient, browser: Brow
     police = Browser(browser.client.application.test_client())
     police.login(POLICE)
     assert _dangers(police.get("/notifications").get_data(as_text=True)) == []
+
+
+def test_file_sizes_are_written_the_pages_way(api: ApiClient, browser: Browser) -> None:
+    """Kilobytes with the page's decimal comma or point, and grouped: not "2050.8 KB"."""
+    process, _ = _at_finance(api)
+    for size in (8192, 2_100_000):
+        content = PDF + b"\0" * (size - len(PDF))  # built here: the client would spool it
+        sent = multipart(content, f"du-toan-{size}.pdf")
+        attached = api.post(f"/api/v1/processes/{process}/attachments", FINANCE, **sent)
+        assert attached.status_code == 201, attached.json
+    browser.login(FINANCE)
+    page = browser.get(f"/processes/{process}").get_data(as_text=True)
+    assert "8,0 KB" in page and "2.050,8 KB" in page and "8.0 KB" not in page
+    browser.post("/language", {"lang": "en", "next": f"/processes/{process}"})
+    page = browser.get(f"/processes/{process}").get_data(as_text=True)
+    assert "8.0 KB" in page and "2,050.8 KB" in page and "2.050,8 KB" not in page

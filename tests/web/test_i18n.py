@@ -7,11 +7,11 @@ from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
-from flask import Flask
+from flask import Flask, session
 
 from service.errors import Message
 from service.validation import NOT_A_DATE
-from service.web.formats import money, vn_date, vn_datetime
+from service.web.formats import file_size, money, vn_date, vn_datetime
 from service.web.labels import translate_errors
 from tests.conftest import PLAN_2023, ApiClient
 from tests.web.conftest import Browser
@@ -60,6 +60,15 @@ def test_vietnamese_dates_times_and_money() -> None:
     assert vn_date(date(2023, 8, 20)) == "20/08/2023" and vn_date("2023-07-01") == "01/07/2023"
     late = datetime(2023, 8, 19, 17, 30, tzinfo=UTC)  # 00:30 the next day in Vietnam
     assert vn_datetime(late) == "20/08/2023 00:30" and vn_date(late) == "20/08/2023"
+
+
+def test_file_sizes_in_the_pages_language(app: Flask) -> None:
+    """Kilobytes to one decimal, grouped (Babel): the attached files' sizes."""
+    assert file_size(8192) == "8,0 KB" and file_size(100) == "0,1 KB"
+    assert file_size(2_100_000) == "2.050,8 KB" and file_size(20 * 1024 * 1024) == "20.480,0 KB"
+    with app.test_request_context():
+        session["lang"] = "en"
+        assert file_size(8192) == "8.0 KB" and file_size(2_100_000) == "2,050.8 KB"
 
 
 def test_field_errors_are_translated_by_code_with_vietnamese_numbers(app: Flask) -> None:
