@@ -21,6 +21,7 @@ from service.db.session import make_engine, make_session_factory
 from service.db.uow import UnitOfWork
 from service.mail import SmtpMailer
 from service.operations.actors import ActorCache, users_with_password
+from service.operations.agency_cache import keep_agencies
 from service.operations.users import second_factors_opening
 from service.text_input import JsonProvider, refuse_unstorable_text
 from workflows.runtime import set_script_budget
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["session_factory"] = make_session_factory(engine)
     app.extensions["actors"] = actors = ActorCache(settings.actor_cache_seconds)
     actors.watch(engine)
+    keep_agencies(engine, actors)  # for the signings: forgotten with the actors
     app.extensions["settings"] = settings
     app.extensions["attachments"] = store_for(
         settings.storage,

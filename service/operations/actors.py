@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache, lru_cache
@@ -12,7 +13,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Date, Engine, Integer, bindparam, event, func, select
+from sqlalchemy import Connection, Date, Engine, Integer, bindparam, event, func, select
 from sqlalchemy.orm import joinedload
 
 from service.db.models import Agency, Delegation, User, UserRole
@@ -248,6 +249,7 @@ class ActorCache:
         self._lock = threading.Lock()
         self._generation = 0  # moves on every clear: an actor read before it is not kept
         self._notices: DirectoryNotices | None = None  # PostgreSQL's, once watching
+        self.cleared: list[Callable[[], None]] = []  # what else forgets with it (agency_cache)
 
     def watch(self, engine: Engine) -> None:
         """Forget every actor when a transaction on `engine` that wrote the directory commits
@@ -278,6 +280,13 @@ class ActorCache:
         with self._lock:
             self._actors.clear()
             self._generation += 1
+        for also in self.cleared:
+            also()
+
+    def heard(self, connection: Connection) -> bool:
+        """Whatever the directory's notices that reached `connection` said is forgotten; False
+        where there are none to hear (SQLite, no cache): the directory must be read."""
+        return self.ttl > 0 and self._notices is not None and self._notices.heard(connection)
 
     def load(self, uow: UnitOfWork, user_id: int, session_epoch: int | None) -> Actor:
         """`load_actor`, from the cache while it is fresh (by the unit's clock: tests that hold

@@ -31,6 +31,7 @@ from service.db.models import (
 from service.db.tables import EVENTS, INSTANCES, REPORT_ROUNDS, TASKS
 from service.errors import Conflict
 from service.operations.actors import Actor
+from service.operations.agency_cache import agencies_by_code
 from service.operations.deadlines import schedule
 from service.operations.definitions import engine_definition
 from service.operations.instances import (
@@ -162,7 +163,7 @@ def addressed_agencies(
         return None
     if not codes:
         return {}
-    return {a.code: a for a in session.scalars(select(Agency).where(Agency.code.in_(codes)))}
+    return agencies_by_code(session, codes)
 
 
 def issue_plan(

@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import BindParameter, Select, Table, bindparam, insert, or_, select
+from sqlalchemy import Select, Table, bindparam, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -36,6 +36,7 @@ from service.documents.keys import KeyStore, certificate_problem, seal_label, us
 from service.documents.layout import KINDS, OfficialDocument, to_data
 from service.errors import Conflict
 from service.operations.actors import HEAD_TITLES, OTHER_HEAD, Actor
+from service.operations.agency_cache import agencies_with_parents
 from service.operations.cascade import unit_reports
 from service.operations.directory import LEVEL_KINDS
 from service.operations.instances import append_event
@@ -199,7 +200,7 @@ def issue_document(
     # and the levels above them) in one statement: held here, the lookups by id below find
     # them in the session instead of reading them one by one
     named = [task.agency_id, instance.jurisdiction_id, *instance.bindings.values()]
-    held = {a.id: a for a in session.scalars(_NAMED_AND_ABOVE, {"named": named})}
+    held = agencies_with_parents(session, named)
     agency = held[task.agency_id]
     day = local_day(now)
     issuer = _issuer(agency, instance.document.get("issuer") if report is None else None)
@@ -260,11 +261,6 @@ class Issued:
 
 
 _NEW_DOCUMENT = insert(DOCUMENTS).returning(DOCUMENTS.c.id)
-# the agencies `named` and the levels above them (built once: statements are immutable)
-_NAMED: BindParameter[list[int]] = bindparam("named", expanding=True)
-_NAMED_AND_ABOVE = select(Agency).where(
-    or_(Agency.id.in_(_NAMED), Agency.id.in_(select(Agency.parent_id).where(Agency.id.in_(_NAMED))))
-)
 _NEW_JOB = insert(RENDER_JOBS)
 
 
