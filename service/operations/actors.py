@@ -266,9 +266,10 @@ class ActorCache:
 
         def rolled_back(conn: Any) -> None:
             # an invalidated connection (the database went away) has nothing to forget, and
-            # reading its info would try to reconnect inside the rollback: a 500, not a 503
-            if not conn.invalidated:
-                conn.info.pop("directory_written", None)
+            # reading its info would try to reconnect inside the rollback: a 500, not a 503;
+            # what was read after the write, in its transaction, is forgotten with it
+            if not conn.invalidated and conn.info.pop("directory_written", False):
+                self.clear()
 
         event.listen(engine, "after_cursor_execute", seen)
         event.listen(engine, "commit", committed)

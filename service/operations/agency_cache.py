@@ -49,43 +49,49 @@ class AgencyCache:
         actors.cleared.append(self.clear)
 
     def clear(self) -> None:
-        with self._lock:
-            self._rows.clear()
-            self._ids.clear()
+        with self._lock:  # new dicts: a signing that took the old ones reads them whole
+            self._rows, self._ids = {}, {}
             self._generation += 1
 
     def with_parents(self, session: Session, ids: Collection[int]) -> dict[int, Agency]:
         """The agencies `ids` and the levels directly above them, in `session`."""
         kept = self._kept(session)
-        rows = [kept[i] for i in ids if i in kept] if kept is not None else []
-        above = {r["parent_id"] for r in rows if r["parent_id"] is not None}
-        if kept is None or len(rows) < len(set(ids)) or not above <= kept.keys():
-            return self._read(session, _WITH_PARENTS, {"ids": list(ids)})
-        return {i: _merged(session, kept[i]) for i in {*ids, *above}}
+        rows = {} if kept is None else kept[0]
+        named = set(ids)
+        above = {rows[i]["parent_id"] for i in named if i in rows} - {None}
+        if not named <= rows.keys() or not above <= rows.keys():
+            return self._read(session, _WITH_PARENTS, {"ids": list(named)}, kept is not None)
+        return {i: _merged(session, rows[i]) for i in named | above}
 
     def by_code(self, session: Session, codes: Collection[str]) -> dict[str, Agency]:
         """The agencies of `codes` (those that exist), in `session`."""
         kept = self._kept(session)
-        found = [self._ids[c] for c in codes if c in self._ids] if kept is not None else []
-        if kept is None or len(found) < len(set(codes)):
-            read = self._read(session, _BY_CODE, {"codes": list(codes)})
+        rows, ids = ({}, {}) if kept is None else kept
+        wanted = set(codes)
+        if not wanted <= ids.keys():
+            read = self._read(session, _BY_CODE, {"codes": list(wanted)}, kept is not None)
             return {a.code: a for a in read.values()}
-        return {kept[i]["code"]: _merged(session, kept[i]) for i in found}
+        return {code: _merged(session, rows[ids[code]]) for code in wanted}
 
-    def _kept(self, session: Session) -> dict[int, dict[str, Any]] | None:
-        """The rows kept, once the notices that reached the session's connection are handled;
-        None when they cannot be trusted (no notices here, or too old)."""
+    def _kept(self, session: Session) -> tuple[dict[int, dict[str, Any]], dict[str, int]] | None:
+        """The rows kept by id, and their ids by code, once the notices that reached the
+        session's connection are handled (none kept when read too long ago); None when nothing
+        kept can be trusted here (no notices: SQLite, or the cache is off)."""
         if not self._actors.heard(session.connection()):
             return None
         if time.monotonic() - self._read_at > self._actors.ttl:
             self.clear()
-        return self._rows
+        with self._lock:
+            return self._rows, self._ids
 
-    def _read(self, session: Session, statement: Any, params: dict[str, Any]) -> dict[int, Agency]:
+    def _read(
+        self, session: Session, statement: Any, params: dict[str, Any], keep: bool
+    ) -> dict[int, Agency]:
         generation = self._generation
         read = {a.id: a for a in session.scalars(statement, params)}
         with self._lock:
-            if generation == self._generation:  # the directory did not change meanwhile
+            # kept unless the directory changed meanwhile, or is not heard from here
+            if keep and generation == self._generation:
                 if not self._rows:
                     self._read_at = time.monotonic()
                 for agency in read.values():
