@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from flask import Flask
 from sqlalchemy import create_engine, event, text
 
+from service.operations.agency_cache import agencies_by_code, agencies_with_parents
 from tests.conftest import ApiClient, render_documents
 from tests.service.documents_read import docx_text
 from tests.service.test_actor_cache import _notice_arrived, _postgresql
@@ -87,3 +88,20 @@ def test_a_rename_through_this_engine_names_the_next_document(app: Flask, api: A
         conn.execute(_RENAME, {"board": AWARDS_BOARD, "health": HEALTH})
     second = _names(api, _sign(api))
     assert f"{AWARDS_BOARD} (mới)" in second and f"{HEALTH} (mới)" in second
+
+
+def test_what_a_rolled_back_rename_let_be_read_is_forgotten(app: Flask, api: ApiClient) -> None:
+    """Read after a rename in its own transaction, then rolled back: the next reader gets the
+    name as committed, not the one the rolled-back transaction saw."""
+    factory = app.extensions["session_factory"]
+    with factory() as session:
+        (board,) = agencies_by_code(session, ["thanh-hoa-ban-thi-dua-khen-thuong"]).values()
+        session.expunge_all()  # what it reads next comes from the cache or the database
+        session.execute(
+            text("UPDATE agency SET name = name || ' (nháp)' WHERE id = :id"), {"id": board.id}
+        )
+        seen = agencies_with_parents(session, [board.id])[board.id]
+        assert seen.name.endswith("(nháp)")  # its own write, in its transaction
+        session.rollback()
+    with factory() as session:
+        assert agencies_with_parents(session, [board.id])[board.id].name == AWARDS_BOARD
