@@ -113,8 +113,8 @@ class AgencySchema(Schema):
     kind = fields.String()
     parent = fields.String(allow_none=True)
     admin_code = fields.String(allow_none=True)
-    valid_from = validate.Date(allow_none=True)
-    valid_to = validate.Date(allow_none=True)
+    valid_from = fields.Date(allow_none=True)
+    valid_to = fields.Date(allow_none=True)
     successors = fields.List(fields.String())
     moved_processes = fields.List(
         fields.Integer(), metadata={"description": "its unit processes handed to the successor"}
@@ -235,7 +235,7 @@ class ScheduledSchema(Schema):
     action = fields.String()
     agency = fields.String()
     arguments = fields.Dict()
-    effective = validate.Date()
+    effective = fields.Date()
     applied_at = fields.DateTime(allow_none=True)
     refused = fields.Dict(
         allow_none=True, metadata={"description": "why its day refused it: field → reasons"}

@@ -21,8 +21,8 @@ def _due_at() -> fields.DateTime:
     )
 
 
-def _last_day() -> validate.Date:
-    return validate.Date(
+def _last_day() -> fields.Date:
+    return fields.Date(
         allow_none=True,
         metadata={
             "description": "the last day to act, Vietnam time: the day before `due_at`'s day "
@@ -105,7 +105,7 @@ class AwardDecisionRefSchema(DocumentRefSchema):
     """A plan's award decision (QĐ khen thưởng), as the units the plan addressed read it."""
 
     subject = fields.String(metadata={"description": "trích yếu"})
-    signed_on = validate.Date()
+    signed_on = fields.Date()
     signer = fields.String()
     signing_mark = fields.String(allow_none=True, metadata={"example": "KT. CHỦ TỊCH"})
     state = fields.String(metadata={"enum": ["rendering", "ready", "failed"]})
@@ -470,8 +470,8 @@ class DelegationSchema(Schema):
     substitute = fields.String()
     substitute_username = fields.String()
     kind = fields.String()
-    starts = validate.Date()
-    ends = validate.Date()
+    starts = fields.Date()
+    ends = fields.Date()
     created_at = fields.DateTime()
     revoked_at = fields.DateTime(allow_none=True)
     active = fields.Boolean()
@@ -568,7 +568,7 @@ class UnitProgressSchema(Schema):
 
 
 class TrendDaySchema(Schema):
-    day = validate.Date()
+    day = fields.Date()
     opened = fields.Integer()
     closed = fields.Integer()
     overdue = fields.Integer()
