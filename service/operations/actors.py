@@ -317,7 +317,7 @@ class ActorCache:
         are handled (PostgreSQL), else the light read agrees with it."""
         if self._notices is not None:
             with uow.connection() as connection:
-                if self._notices.heard(connection):
+                if self.heard(connection):
                     return True
         return _live(uow, user_id, day) == _fingerprint(actor)
 

@@ -60,7 +60,9 @@ class AgencyCache:
         named = set(ids)
         above = {rows[i]["parent_id"] for i in named if i in rows} - {None}
         if not named <= rows.keys() or not above <= rows.keys():
-            return self._read(session, _WITH_PARENTS, {"ids": list(named)}, kept is not None)
+            return self._read_and_keep(
+                session, _WITH_PARENTS, {"ids": list(named)}, kept is not None
+            )
         return {i: _merged(session, rows[i]) for i in named | above}
 
     def by_code(self, session: Session, codes: Collection[str]) -> dict[str, Agency]:
@@ -69,7 +71,7 @@ class AgencyCache:
         rows, ids = ({}, {}) if kept is None else kept
         wanted = set(codes)
         if not wanted <= ids.keys():
-            read = self._read(session, _BY_CODE, {"codes": list(wanted)}, kept is not None)
+            read = self._read_and_keep(session, _BY_CODE, {"codes": list(wanted)}, kept is not None)
             return {a.code: a for a in read.values()}
         return {code: _merged(session, rows[ids[code]]) for code in wanted}
 
@@ -79,16 +81,16 @@ class AgencyCache:
         kept can be trusted here (no notices: SQLite, or the cache is off)."""
         if not self._actors.heard(session.connection()):
             return None
-        if time.monotonic() - self._read_at > self._actors.ttl:
-            self.clear()
+        if self._rows and time.monotonic() - self._read_at > self._actors.ttl:
+            self.clear()  # (an empty one has nothing to forget: a read under way is kept)
         with self._lock:
             return self._rows, self._ids
 
-    def _read(
+    def _read_and_keep(
         self, session: Session, statement: Any, params: dict[str, Any], keep: bool
     ) -> dict[int, Agency]:
         generation = self._generation
-        read = {a.id: a for a in session.scalars(statement, params)}
+        read = _read(session, statement, params)
         with self._lock:
             # kept unless the directory changed meanwhile, or is not heard from here
             if keep and generation == self._generation:
@@ -111,6 +113,10 @@ def _merged(session: Session, row: dict[str, Any]) -> Agency:
     return session.merge(agency, load=False)
 
 
+def _read(session: Session, statement: Any, params: dict[str, Any]) -> dict[int, Agency]:
+    return {a.id: a for a in session.scalars(statement, params)}
+
+
 _CACHES: WeakKeyDictionary[Engine, AgencyCache] = WeakKeyDictionary()
 
 
@@ -123,7 +129,7 @@ def agencies_with_parents(session: Session, ids: Collection[int]) -> dict[int, A
     """The agencies `ids` and the levels directly above them: kept, or read in one statement."""
     cache = _CACHES.get(session.get_bind())  # type: ignore[arg-type]
     if cache is None:
-        return {a.id: a for a in session.scalars(_WITH_PARENTS, {"ids": list(ids)})}
+        return _read(session, _WITH_PARENTS, {"ids": list(ids)})
     return cache.with_parents(session, ids)
 
 
@@ -131,5 +137,5 @@ def agencies_by_code(session: Session, codes: Collection[str]) -> dict[str, Agen
     """The agencies of `codes` that exist: kept, or read in one statement."""
     cache = _CACHES.get(session.get_bind())  # type: ignore[arg-type]
     if cache is None:
-        return {a.code: a for a in session.scalars(_BY_CODE, {"codes": list(codes)})}
+        return {a.code: a for a in _read(session, _BY_CODE, {"codes": list(codes)}).values()}
     return cache.by_code(session, codes)
