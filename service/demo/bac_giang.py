@@ -89,7 +89,7 @@ def play(
     player = Player(session_factory, until=now, ticks=False)
     schedule(player, progress)
     player.run()
-    player.at(min(datetime.combine(local_day(now), time(8), VIETNAM), now))
+    player.at(player.morning(local_day(now)))
     progress(f"demo campaigns of Bắc Giang and Bắc Ninh: played in {monotonic() - started:.1f} s")
 
 

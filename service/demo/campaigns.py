@@ -183,7 +183,11 @@ class Player:
         day, today = local_day(self.now), local_day(self.until)
         while day < today:
             day += timedelta(days=1)
-            self.at(min(datetime.combine(day, time(8), VIETNAM), self.until))
+            self.at(self.morning(day))
+
+    def morning(self, day: date) -> datetime:
+        """When the scheduler passes on `day`: 08:00 in Vietnam, or now if that comes first."""
+        return min(datetime.combine(day, time(8), VIETNAM), self.until)
 
     def begin(self, start: date, year: int, script: Script) -> None:
         """Start the province's plan of `year` on `start`; queue its script."""
