@@ -13,8 +13,10 @@ once): an INSERT, an UPDATE or a DELETE whose WHERE names its parameters by `bin
 whose other parameters are the columns to write, as `Connection.execute` takes them, every
 one of them (a batch applies no column's Python-side default). On
 PostgreSQL the writes of one statement all see the rows as they were before it, so no two
-writes of a batch may touch the same row (only one would apply), nor one depend on another's
-row; writes in a batch are independent, as a completion's are.
+writes of a batch may touch the same row (only one would apply), nor one read another's
+row; writes in a batch are independent, as a completion's are. A row may reference one
+inserted before it in the batch (a render job its document): foreign keys are checked at the
+end of the statement.
 """
 
 from __future__ import annotations

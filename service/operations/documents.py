@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, bindparam, insert, select
+from sqlalchemy import Select, Table, bindparam, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -58,17 +58,32 @@ def recipients_policy() -> dict[str, Any]:
 
 def take_number(session: Session, agency_id: int, year: int, symbol: str) -> int:
     """The next number in the agency's register of `symbol` ("KH-BCĐ") for the year, from 1."""
+    return _take(session, agency_id, year, symbol, with_id=False)[0]
+
+
+def _take(
+    session: Session, agency_id: int, year: int, symbol: str, *, with_id: bool
+) -> tuple[int, int | None]:
+    """`take_number`'s number, and `with_id` on PostgreSQL the id the document will have (its
+    sequence's next value, in the same round trip), so that the document's row can go with
+    the completion's batch; None on SQLite, where the insert gives the id."""
     params = {"p_agency": agency_id, "p_year": year, "p_symbol": symbol}
     params["p_kind"] = symbol.partition("-")[0]
-    statement = _take_statement(session.get_bind().dialect.name)
-    return int(session.execute(statement, params).scalar_one())
+    dialect = session.get_bind().dialect.name
+    reserve = with_id and dialect == "postgresql"
+    row = session.execute(_take_statement(dialect, reserve), params).one()
+    return int(row[0]), (int(row[1]) if reserve else None)
 
 
-@lru_cache(maxsize=2)
-def _take_statement(dialect: str) -> Any:
-    """`take_number`'s upsert for the dialect, built once (statements are immutable)."""
+@lru_cache(maxsize=4)
+def _take_statement(dialect: str, reserve: bool) -> Any:
+    """`take_number`'s upsert for the dialect, built once (statements are immutable);
+    `reserve`: returning the next document id as well (PostgreSQL)."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = cast(Table, Register.__table__)
+    returned: list[Any] = [table.c.last_number]
+    if reserve:
+        returned.append(func.nextval(func.pg_get_serial_sequence(DOCUMENTS.name, "id")))
     return (
         insert(table)
         .values(
@@ -82,7 +97,7 @@ def _take_statement(dialect: str) -> Any:
             index_elements=["agency_id", "year", "symbol"],
             set_={"last_number": table.c.last_number + 1},
         )
-        .returning(table.c.last_number)
+        .returning(*returned)
     )
 
 
@@ -204,7 +219,7 @@ def issue_document(
     agency = held[task.agency_id]
     day = local_day(now)
     issuer = _issuer(agency, instance.document.get("issuer") if report is None else None)
-    number = take_number(session, agency.id, day.year, issuer.symbol(kind))
+    number, reserved = _take(session, agency.id, day.year, issuer.symbol(kind), with_id=True)
     signing = Signing(number, day, actor.full_name, task.signing_mark)
     names = None if units is None else {code: unit.name for code, unit in units.items()}
     document = official_document(
@@ -225,8 +240,12 @@ def issue_document(
         "state": DocumentState.RENDERING,
         "content": to_data(document),
     }
-    # a Core insert: the ORM's unit of work for the row cost more than the statement
-    document_id = session.connection().execute(_NEW_DOCUMENT, row).scalar_one()
+    if reserved is None:
+        # a Core insert: the ORM's unit of work for the row cost more than the statement
+        document_id = session.connection().execute(_NEW_DOCUMENT, row).scalar_one()
+    else:  # its id reserved with the number: the row goes with the batch, ahead of its job
+        document_id = reserved
+        batch.add(_DOCUMENT_ROW, row | {"id": reserved})
     issued = Issued(document_id, number, document.symbol)
     job = {"document_id": issued.id, "created_at": now, "run_after": now, "attempts": 0}
     batch.add(_NEW_JOB, job)
@@ -261,6 +280,7 @@ class Issued:
 
 
 _NEW_DOCUMENT = insert(DOCUMENTS).returning(DOCUMENTS.c.id)
+_DOCUMENT_ROW = insert(DOCUMENTS)
 _NEW_JOB = insert(RENDER_JOBS)
 
 

@@ -201,8 +201,9 @@ def _complete_task(
     and the other gets 409 (on PostgreSQL the second UPDATE waits for the first commit, then
     matches no row). The instance carries a version too, for completions of two different
     tasks of one instance. The claim goes with the completion's other writes, in one statement
-    on PostgreSQL (service.db.batch); a signing claims at once, before it numbers a document
-    (one per task): a concurrent loser stops there. With a unit in autocommit
+    on PostgreSQL (service.db.batch), a signing's too: a concurrent loser numbers a document
+    once the winner has committed (the register row is held until then), then finds the task
+    claimed and rolls back, its number with it. With a unit in autocommit
     (service.db.uow), the reads go without a transaction, which begins at the first write; an
     ordinary step's only write is its batch, which is then a transaction of its own.
     """
@@ -249,10 +250,6 @@ def _complete_task(
             claim |= {"on_behalf_of_id": grant.on_behalf_of_id, "signing_mark": grant.mark}
         batch = Batch()  # the writes, sent at the end as one statement (PostgreSQL)
         _claim(batch, task, claim)
-        if kind.signs_plan or kind.signs_report:
-            # before its document: a loser stops here; it begins the transaction, so the
-            # claim's row lock holds until the commit
-            batch.send(uow.session.connection())
         if drafted:  # sent: no draft left
             batch.add(_NO_DRAFT, {"sent": task.id})
         document = merge(kind, instance.document, values)

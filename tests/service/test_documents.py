@@ -272,8 +272,9 @@ def test_twenty_plans_signed_at_once_get_numbers_1_to_20(
 def test_one_plan_signed_at_once_by_several_numbers_one_document(
     app: Flask, api: ApiClient, base_url: str, database_url: str
 ) -> None:
-    """A signing claims its task before it numbers the document (one per task): of signings
-    of one plan at once, one is 200 and the rest 409, and one number is taken."""
+    """Of signings of one plan at once, one is 200 and the rest 409, and one number is taken:
+    a loser waits for the register row, then finds its task claimed and rolls back, its number
+    and its document with it."""
     if not database_url.startswith("postgresql"):
         pytest.skip("row locks under real concurrency: PostgreSQL")
     small = {**PLAN_2023, "addressed_units": [], "sections": PLAN_2023["sections"][:1]}

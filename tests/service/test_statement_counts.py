@@ -15,6 +15,8 @@ from sqlalchemy import event, select
 from service.db.models import Agency
 from service.db.uow import UnitOfWork
 from tests.conftest import PLAN_2023, ApiClient
+from tests.service.test_documents import CHAIRMAN, to_signature
+from tests.service.test_render_jobs import SMALL
 
 POLICE = "thanhhoa.congan"
 POLICE_AGENCY = "thanh-hoa-cong-an"
@@ -163,6 +165,36 @@ def test_postgresql_start_reads_outside_its_transaction_and_commits_with_its_bat
         ("batch", TransactionStatus.IDLE),  # the rest: committed
     ]
     assert api.get(f"/api/v1/processes/{process}", POLICE).json["status"] == "running"
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_postgresql_signing_writes_its_number_then_one_batch(app: Flask, api: ApiClient) -> None:
+    """A signing's first write takes the register's number and its document's id together;
+    the claim, the document's row and its render job then go in the one batch that commits.
+    A signing that claimed first, or inserted its document alone, made two more round trips."""
+    task = to_signature(api, SMALL)
+    seen: list[tuple[str, TransactionStatus]] = []
+    statements: list[str] = []
+
+    def keep(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(" ".join(statement.split()))
+
+    engine = app.extensions["db_engine"]
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        with watching(engine, seen):
+            answer = api.complete(CHAIRMAN, task, "approve")
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    assert answer.status_code == 200, answer.json
+    kinds = [kind for kind, _ in seen]
+    writes = [pair for pair in zip(kinds, statements, strict=True) if pair[0] != "read"]
+    assert [kind for kind, _ in writes] == ["write", "batch"]
+    assert writes[0][1].startswith("INSERT INTO register") and "nextval" in writes[0][1]
+    assert "INSERT INTO document " in writes[1][1] and "INSERT INTO render_job" in writes[1][1]
+    assert "UPDATE task SET state" in writes[1][1]  # the claim
+    document = api.get(f"/api/v1/processes/{answer.json['process_id']}/documents", CHAIRMAN)
+    assert [d["id"] for d in document.json] == [answer.json["document_id"]]
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
