@@ -22,7 +22,7 @@ from service.operations.actors import Actor
 from service.operations.documents import official_document
 from service.operations.reading import readable_instance, visible_instance
 from service.permissions import HEAD_ROLE, Reading
-from service.queries.processes import ISSUED_KINDS
+from service.queries.issued import ISSUED_KINDS
 from service.states import DocumentState
 
 RETRY_AFTER = 2  # seconds: a document is rendered within a few after its signing

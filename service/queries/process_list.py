@@ -25,7 +25,8 @@ from service.db.uow import UnitOfWork
 from service.operations.actors import Actor
 from service.operations.reading import readable_processes
 from service.permissions import Reading
-from service.queries.processes import PLAN_KIND, AgencyBrief
+from service.queries.issued import PLAN_KIND
+from service.queries.processes import AgencyBrief
 from service.states import DeadlineState, ProcessStatus, TaskState
 from service.validation import Schema
 from workflows.text import fold, search_words

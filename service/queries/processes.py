@@ -10,21 +10,22 @@ from typing import Any, Protocol, TypeAlias, TypedDict
 from sqlalchemy import select
 from sqlalchemy.orm import Session, defer, joinedload
 
-from service.db.models import Agency, Document, Event, FanoutJob, ProcessInstance, Task
+from service.db.models import Agency, Event, FanoutJob, ProcessInstance, Task
 from service.db.uow import UnitOfWork
 from service.forms import budget_total
 from service.operations.actors import Actor
 from service.operations.cascade import PLAN_DEADLINE, ROUND_DEADLINES, unit_deadlines
 from service.operations.reading import readable_instance, visible_instance
 from service.permissions import HEAD_ROLE, Reading
+from service.queries.issued import (
+    DECISION_KIND,
+    PLAN_KIND,
+    IssuedDocument,
+    issued_documents,
+)
 from service.states import DeadlineState, DocumentState, ProcessStatus, TaskState
 from workflows.calendar import due_before, last_day, local_day
 
-PLAN_KIND = "KH"  # the kind a signed plan is issued as (service.operations.documents)
-DECISION_KIND = "QĐ"  # its award decision (service.operations.awards)
-# What the units a plan addressed read of its documents: the plan and its award decision,
-# never the reports its issuer sends up.
-ISSUED_KINDS = (PLAN_KIND, DECISION_KIND)
 # A unit's deadlines are kept by what they hold it to ("plan", or a report round); the plan
 # that set them names each by its kind ("unit_plan", "unit_report"…).
 _DEADLINE_KINDS = {"plan": PLAN_DEADLINE} | ROUND_DEADLINES
@@ -279,19 +280,18 @@ class PlanAbove(Protocol):
     def bindings(self) -> dict[str, int]: ...
 
 
-def issued_plan(session: Session, plan: PlanAbove, deadlines: dict[str, str]) -> IssuedPlan:
+def issued_plan(
+    session: Session,
+    plan: PlanAbove,
+    deadlines: dict[str, str],
+    issued: list[IssuedDocument] | None = None,
+) -> IssuedPlan:
     """An issued plan in brief, as a unit it addressed reads it: who issued and signed it, its
     signed documents (KH), its award decision (QĐ khen thưởng) once issued and, as
     `unit_deadlines`, the `deadlines` given (a unit's, keyed by what they hold it to: "plan"
-    or a report round), each with the last day to act on it."""
-    issued = list(  # its plans and its award decision, in one statement
-        session.scalars(
-            select(Document)
-            .where(Document.instance_id == plan.id, Document.kind.in_(ISSUED_KINDS))
-            .options(joinedload(Document.agency), joinedload(Document.signed_by))
-            .order_by(Document.id)
-        )
-    )
+    or a report round), each with the last day to act on it. `issued`: the plan's documents
+    (service.queries.issued), if the caller has read them."""
+    issued = issued_documents(session, plan.id) if issued is None else issued
     signed = [d for d in issued if d.kind == PLAN_KIND]
     decision = next((d for d in issued if d.kind == DECISION_KIND), None)
     whats = {d.get("kind"): d.get("what") for d in plan.document.get("deadlines", [])}
@@ -319,33 +319,23 @@ def issued_plan(session: Session, plan: PlanAbove, deadlines: dict[str, str]) ->
             decision.year,
             subject=decision.subject,
             signed_on=local_day(decision.signed_at),
-            signer=decision.signed_by.full_name,
+            signer=decision.signer,
             signing_mark=decision.signing_mark,
-            state=DocumentState(decision.state),
+            state=decision.state,
         ),
         unit_deadlines=binding,
     )
 
 
-def signed_plans(session: Session, plan_id: int) -> list[Document]:
-    """The plan's signed documents (KH), oldest first."""
-    return list(
-        session.scalars(
-            select(Document)
-            .where(Document.instance_id == plan_id, Document.kind == PLAN_KIND)
-            .options(joinedload(Document.agency), joinedload(Document.signed_by))
-            .order_by(Document.id)
-        )
-    )
-
-
-def plan_issuer(session: Session, plan: PlanAbove, signed: list[Document] | None = None) -> Issuer:
+def plan_issuer(
+    session: Session, plan: PlanAbove, signed: list[IssuedDocument] | None = None
+) -> Issuer:
     """Who issued a plan: the agency of its signed document and the signer, with the mark they
     signed under; without a document, the agency whose head signs the plan, signer unknown."""
-    signed = signed_plans(session, plan.id) if signed is None else signed
+    signed = issued_documents(session, plan.id, (PLAN_KIND,)) if signed is None else signed
     if signed:
         last = signed[-1]
-        return Issuer(last.agency.name, last.signed_by.full_name, last.signing_mark)
+        return Issuer(last.agency, last.signer, last.signing_mark)
     head = session.get(Agency, plan.bindings.get(HEAD_ROLE, 0))
     return Issuer(None if head is None else head.name, None, None)
 

@@ -29,6 +29,7 @@ from service.errors import NotFound
 from service.operations.actors import Actor
 from service.operations.cascade import UnitReport, unit_reports
 from service.operations.tasks import check_can_act
+from service.queries.issued import from_column, issued_column
 from service.queries.processes import Body, IssuedPlan, document_view, issued_plan, last_day_of
 from service.states import ActingAs, DeadlineState, TaskState
 from service.steps import Decision, StepKind, kind_of
@@ -111,15 +112,28 @@ class _Above(NamedTuple):
 # a unit's task: the plan above it, the columns `_Above` names
 _ABOVE = _I.alias("above")
 _ABOVE_COLUMNS = tuple(_ABOVE.c[name] for name in _Above._fields)
-_DETAIL = (
-    select(*_VIEW_COLUMNS, *_PLAN_COLUMNS, *_LAST_COLUMNS, *_ABOVE_COLUMNS)
-    .select_from(
-        _VIEW_FROM.outerjoin(_LAST, _LAST.c.id == _LAST_DONE).outerjoin(
-            _ABOVE, _ABOVE.c.id == _I.c.parent_id
+
+
+@lru_cache(maxsize=2)
+def _detail(dialect: str) -> Select[Any]:
+    """The task view's statement, built once per dialect: the plan above's documents come as
+    one JSON column, which each database builds its own way."""
+    return (
+        select(
+            *_VIEW_COLUMNS,
+            *_PLAN_COLUMNS,
+            *_LAST_COLUMNS,
+            *_ABOVE_COLUMNS,
+            issued_column(dialect, _ABOVE.c.id),
         )
+        .select_from(
+            _VIEW_FROM.outerjoin(_LAST, _LAST.c.id == _LAST_DONE).outerjoin(
+                _ABOVE, _ABOVE.c.id == _I.c.parent_id
+            )
+        )
+        .where(_T.id == bindparam("task_id", type_=Integer))
     )
-    .where(_T.id == bindparam("task_id", type_=Integer))
-)
+
 
 _PROPOSED = (
     select(Event.__table__.c.data)
@@ -443,7 +457,8 @@ def task_detail(uow: UnitOfWork, actor: Actor, task_id: int) -> TaskDetail:
     """
     with uow:
         connection = uow.session.connection()
-        row = connection.execute(_DETAIL, {"task_id": task_id}).one_or_none()
+        statement = _detail(connection.dialect.name)
+        row = connection.execute(statement, {"task_id": task_id}).one_or_none()
         if row is None:
             raise NotFound("task_not_found", "No such task.")
         fields = _fields(row)
@@ -455,7 +470,8 @@ def task_detail(uow: UnitOfWork, actor: Actor, task_id: int) -> TaskDetail:
         previous = None if row[last] is None else TaskView(**_fields(row[last:above]))
         parent = None
         if parent_id is not None:
-            parent = issued_plan(uow.session, _Above(*row[above:]), deadlines)
+            above_plan = _Above(*row[above:-1])
+            parent = issued_plan(uow.session, above_plan, deadlines, from_column(row[-1]))
         units = (
             []
             if fields["report_round"] is None

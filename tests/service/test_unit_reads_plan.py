@@ -24,6 +24,7 @@ from tests.service.test_cascade import (
     report,
     unit_plan,
 )
+from tests.service.test_statement_counts import statements_of
 from tests.web.conftest import Browser
 
 __all__ = ["province"]  # the fixture: the Thanh Hóa 2023 plan issued to five units
@@ -248,6 +249,14 @@ def test_a_unit_reads_the_award_decision_of_the_plan_above(
         assert outline["awardees"]
     own = get(api, f"/api/v1/processes/{district}", DISTRICT_USER).json
     assert own["parent"]["award_decision"]["number_line"] == "Số: 1/QĐ-UBND"
+    # the unit's task shows the same plan above, read with the task in one statement
+    (task,) = get(api, f"/api/v1/tasks?process={district}", DISTRICT_CHAIN[0]).json
+    opened = get(api, f"/api/v1/tasks/{task['id']}", DISTRICT_CHAIN[0]).json
+    assert opened["parent"] == own["parent"]
+    (top,) = get(api, f"/api/v1/tasks?process={province}&state=completed&limit=1", POLICE).json
+    assert statements_of(app, api, f"/api/v1/tasks/{task['id']}", DISTRICT_CHAIN[0]) == (
+        statements_of(app, api, f"/api/v1/tasks/{top['id']}", POLICE)
+    )
     for user in NOT_ADDRESSED:
         get(api, f"/api/v1/documents/{decision_id}/pdf", user, 403)
         get(api, decision_url, user, 403)
