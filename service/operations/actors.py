@@ -221,9 +221,12 @@ def load_actor(uow: UnitOfWork, user_id: int, session_epoch: int | None = None) 
         return actor_of(uow, user)
 
 
-# A write to one of these tables may change an actor: their user, roles, agency or grants.
+# A write to one of these tables may change an actor (their user, roles, agency or grants) or
+# what is kept with them (service.operations.agency_cache: agencies, the roles each fills);
+# on PostgreSQL each notifies the other processes (migrations 0030, 0033).
 _DIRECTORY_WRITE = re.compile(
-    r"^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+\"?(?:user_account|user_role|agency|delegation)\b",
+    r"^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+\"?"
+    r"(?:user_account|user_role|agency|delegation|role_binding)\b",
     re.IGNORECASE,
 )
 
