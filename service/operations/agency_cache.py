@@ -1,7 +1,8 @@
-"""The directory's agencies, kept by a web worker on PostgreSQL between changes to them, for the
-signings: a document names its signer's agency, the levels and bodies it is issued for and
-above, and the units it addresses, and each signing read them (a round trip or two of the
-eight or nine a signing makes).
+"""The directory's agencies, and who fills which role at each level, kept by a web worker on
+PostgreSQL between changes to them. A signing names its signer's agency, the levels and bodies
+it is issued for and above, and the units it addresses; a start binds its diagram's roles to
+the agencies that fill them at the starter's level, and a plan's issuing those of each unit's
+level: each read was a round trip of the handful such a request makes.
 
 They are forgotten with the worker's actors (service.operations.actors.ActorCache): when this
 process writes the directory, when a change committed anywhere is heard (PostgreSQL's
@@ -16,90 +17,128 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Collection
-from typing import Any
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import BindParameter, Engine, bindparam, or_, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 
-from service.db.models import Agency
+from service.db.models import Agency, RoleBinding
 from service.operations.actors import ActorCache
 
 _COLUMNS = tuple(c.key for c in Agency.__mapper__.column_attrs)
 _IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
 _CODES: BindParameter[list[str]] = bindparam("codes", expanding=True)
+_LEVELS: BindParameter[list[int]] = bindparam("levels", expanding=True)
 # the agencies named and the levels above them (built once: statements are immutable)
 _WITH_PARENTS = select(Agency).where(
     or_(Agency.id.in_(_IDS), Agency.id.in_(select(Agency.parent_id).where(Agency.id.in_(_IDS))))
 )
 _BY_CODE = select(Agency).where(Agency.code.in_(_CODES))
+_BINDINGS = select(RoleBinding.jurisdiction_id, RoleBinding.role, RoleBinding.agency_id).where(
+    RoleBinding.jurisdiction_id.in_(_LEVELS)
+)
+
+_T = TypeVar("_T")
+
+
+@dataclass
+class _Kept:
+    """What is kept between two clears. A clear swaps in a new one: a request that took the
+    old one reads it whole."""
+
+    rows: dict[int, dict[str, Any]] = field(default_factory=dict)  # agencies' rows by id
+    ids: dict[str, int] = field(default_factory=dict)  # their ids by code
+    bindings: dict[int, dict[str, int]] = field(default_factory=dict)  # by level: role → agency
+
+    def empty(self) -> bool:
+        return not self.rows and not self.bindings
+
+    def add_agencies(self, agencies: Mapping[int, Agency]) -> None:
+        for agency in agencies.values():
+            self.rows[agency.id] = {k: getattr(agency, k) for k in _COLUMNS}
+            self.ids[agency.code] = agency.id
+
+    def add_bindings(self, bindings: Mapping[int, dict[str, int]]) -> None:
+        self.bindings.update(bindings)
 
 
 class AgencyCache:
-    """Agencies' rows by id (and code), as read; see the module."""
+    """Agencies' rows by id (and code), and the roles filled at each level, as read; see the
+    module."""
 
     def __init__(self, actors: ActorCache) -> None:
         self._actors = actors
-        self._rows: dict[int, dict[str, Any]] = {}
-        self._ids: dict[str, int] = {}  # by code
-        self._read_at = 0.0  # monotonic: the oldest row kept
-        self._generation = 0  # moves on every clear: a row read before it is not kept
+        self._kept = _Kept()
+        self._read_at = 0.0  # monotonic: the oldest thing kept
+        self._generation = 0  # moves on every clear: what was read before it is not kept
         self._lock = threading.Lock()
         actors.cleared.append(self.clear)
 
     def clear(self) -> None:
-        with self._lock:  # new dicts: a signing that took the old ones reads them whole
-            self._rows, self._ids = {}, {}
+        with self._lock:
+            self._kept = _Kept()
             self._generation += 1
 
     def with_parents(self, session: Session, ids: Collection[int]) -> dict[int, Agency]:
         """The agencies `ids` and the levels directly above them, in `session`."""
-        kept = self._kept(session)
-        rows = {} if kept is None else kept[0]
+        kept = self._trusted(session)
+        rows = {} if kept is None else kept.rows
         named = set(ids)
         above = {rows[i]["parent_id"] for i in named if i in rows} - {None}
         if not named <= rows.keys() or not above <= rows.keys():
-            return self._read_and_keep(
-                session, _WITH_PARENTS, {"ids": list(named)}, kept is not None
-            )
+            read = partial(_agencies, session, _WITH_PARENTS, {"ids": list(named)})
+            return self._read_and_keep(read, _Kept.add_agencies, kept is not None)
         return {i: _merged(session, rows[i]) for i in named | above}
 
     def by_code(self, session: Session, codes: Collection[str]) -> dict[str, Agency]:
         """The agencies of `codes` (those that exist), in `session`."""
-        kept = self._kept(session)
-        rows, ids = ({}, {}) if kept is None else kept
+        kept = self._trusted(session)
+        rows, ids = ({}, {}) if kept is None else (kept.rows, kept.ids)
         wanted = set(codes)
         if not wanted <= ids.keys():
-            read = self._read_and_keep(session, _BY_CODE, {"codes": list(wanted)}, kept is not None)
-            return {a.code: a for a in read.values()}
+            read = partial(_agencies, session, _BY_CODE, {"codes": list(wanted)})
+            found = self._read_and_keep(read, _Kept.add_agencies, kept is not None)
+            return {a.code: a for a in found.values()}
         return {code: _merged(session, rows[ids[code]]) for code in wanted}
 
-    def _kept(self, session: Session) -> tuple[dict[int, dict[str, Any]], dict[str, int]] | None:
-        """The rows kept by id, and their ids by code, once the notices that reached the
-        session's connection are handled (none kept when read too long ago); None when nothing
-        kept can be trusted here (no notices: SQLite, or the cache is off)."""
+    def bindings(
+        self, session: Session, levels: Collection[int]
+    ) -> Mapping[int, Mapping[str, int]]:
+        """Who fills which role at each of `levels` (what is kept: not to be changed)."""
+        kept = self._trusted(session)
+        wanted = set(levels)
+        if kept is None or not wanted <= kept.bindings.keys():
+            read = partial(_bindings, session, wanted)
+            return self._read_and_keep(read, _Kept.add_bindings, kept is not None)
+        return {level: kept.bindings[level] for level in wanted}
+
+    def _trusted(self, session: Session) -> _Kept | None:
+        """What is kept, once the notices that reached the session's connection are handled
+        (nothing, when read too long ago); None when nothing kept can be trusted here (no
+        notices: SQLite, or the cache is off)."""
         if not self._actors.heard(session.connection()):
             return None
-        if self._rows and time.monotonic() - self._read_at > self._actors.ttl:
+        if not self._kept.empty() and time.monotonic() - self._read_at > self._actors.ttl:
             self.clear()  # (an empty one has nothing to forget: a read under way is kept)
         with self._lock:
-            return self._rows, self._ids
+            return self._kept
 
     def _read_and_keep(
-        self, session: Session, statement: Any, params: dict[str, Any], keep: bool
-    ) -> dict[int, Agency]:
+        self, read: Callable[[], _T], keep: Callable[[_Kept, _T], None], trusted: bool
+    ) -> _T:
         generation = self._generation
-        read = _read(session, statement, params)
+        found = read()
         with self._lock:
             # kept unless the directory changed meanwhile, or is not heard from here
-            if keep and generation == self._generation:
-                if not self._rows:
+            if trusted and generation == self._generation:
+                if self._kept.empty():
                     self._read_at = time.monotonic()
-                for agency in read.values():
-                    self._rows[agency.id] = {k: getattr(agency, k) for k in _COLUMNS}
-                    self._ids[agency.code] = agency.id
-        return read
+                keep(self._kept, found)
+        return found
 
 
 def _merged(session: Session, row: dict[str, Any]) -> Agency:
@@ -113,15 +152,24 @@ def _merged(session: Session, row: dict[str, Any]) -> Agency:
     return session.merge(agency, load=False)
 
 
-def _read(session: Session, statement: Any, params: dict[str, Any]) -> dict[int, Agency]:
+def _agencies(session: Session, statement: Any, params: dict[str, Any]) -> dict[int, Agency]:
     return {a.id: a for a in session.scalars(statement, params)}
+
+
+def _bindings(session: Session, levels: Collection[int]) -> dict[int, dict[str, int]]:
+    """Who fills which role at each of `levels` (none bound at a level: no roles)."""
+    found: dict[int, dict[str, int]] = {level: {} for level in levels}
+    for level, role, agency_id in session.execute(_BINDINGS, {"levels": list(levels)}):
+        found[level][role] = agency_id
+    return found
 
 
 _CACHES: WeakKeyDictionary[Engine, AgencyCache] = WeakKeyDictionary()
 
 
 def keep_agencies(engine: Engine, actors: ActorCache) -> None:
-    """Keep `engine`'s agencies in this process, forgotten with `actors` (a web worker)."""
+    """Keep `engine`'s agencies and their roles in this process, forgotten with `actors` (a web
+    worker)."""
     _CACHES[engine] = AgencyCache(actors)
 
 
@@ -129,7 +177,7 @@ def agencies_with_parents(session: Session, ids: Collection[int]) -> dict[int, A
     """The agencies `ids` and the levels directly above them: kept, or read in one statement."""
     cache = _CACHES.get(session.get_bind())  # type: ignore[arg-type]
     if cache is None:
-        return _read(session, _WITH_PARENTS, {"ids": list(ids)})
+        return _agencies(session, _WITH_PARENTS, {"ids": list(ids)})
     return cache.with_parents(session, ids)
 
 
@@ -137,5 +185,18 @@ def agencies_by_code(session: Session, codes: Collection[str]) -> dict[str, Agen
     """The agencies of `codes` that exist: kept, or read in one statement."""
     cache = _CACHES.get(session.get_bind())  # type: ignore[arg-type]
     if cache is None:
-        return {a.code: a for a in _read(session, _BY_CODE, {"codes": list(codes)}).values()}
+        return {a.code: a for a in _agencies(session, _BY_CODE, {"codes": list(codes)}).values()}
     return cache.by_code(session, codes)
+
+
+def role_bindings(
+    session: Session, levels: Collection[int], roles: Collection[str]
+) -> dict[int, dict[str, int]]:
+    """The agency that fills each of `roles` at each of `levels` (jurisdictions), where one
+    does: kept, or read in one statement."""
+    cache = _CACHES.get(session.get_bind())  # type: ignore[arg-type]
+    filled = _bindings(session, levels) if cache is None else cache.bindings(session, levels)
+    return {
+        level: {role: agency for role, agency in bound.items() if role in roles}
+        for level, bound in filled.items()
+    }

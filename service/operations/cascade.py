@@ -25,13 +25,12 @@ from service.db.models import (
     FanoutJob,
     ProcessInstance,
     ReportRound,
-    RoleBinding,
     Task,
 )
 from service.db.tables import EVENTS, INSTANCES, REPORT_ROUNDS, TASKS
 from service.errors import Conflict
 from service.operations.actors import Actor
-from service.operations.agency_cache import agencies_by_code
+from service.operations.agency_cache import agencies_by_code, role_bindings
 from service.operations.deadlines import schedule
 from service.operations.definitions import engine_definition
 from service.operations.instances import (
@@ -231,15 +230,10 @@ def start_units(
     if not units:  # a plan addressed to nobody (a commune's, a department's): nothing to read
         return []
     definition = engine_definition(instance.definition)
-    bound: dict[int, dict[str, int]] = {unit.id: {} for unit in units}
-    for binding in session.scalars(
-        select(RoleBinding).where(RoleBinding.jurisdiction_id.in_(list(bound)))
-    ):
-        if binding.role in definition.roles:
-            bound[binding.jurisdiction_id][binding.role] = binding.agency_id
+    filled = role_bindings(session, [unit.id for unit in units], definition.roles)
     deadlines = unit_deadlines(instance.document)
     children = [
-        ({role: unit.id for role in REQUIRED_ROLES} | bound[unit.id], unit) for unit in units
+        ({role: unit.id for role in REQUIRED_ROLES} | filled[unit.id], unit) for unit in units
     ]
     return _start_children(session, instance, definition, children, actor, now, deadlines, batch)
 

@@ -8,10 +8,11 @@ from sqlalchemy import exists, select
 
 from service.db.audit_log import write_pending
 from service.db.batch import Batch
-from service.db.models import Document, ProcessDefinition, ProcessInstance, RoleBinding
+from service.db.models import Document, ProcessDefinition, ProcessInstance
 from service.db.uow import UnitOfWork
 from service.errors import Forbidden, NotFound
 from service.operations.actors import Actor
+from service.operations.agency_cache import role_bindings
 from service.operations.definitions import engine_definition, latest
 from service.operations.idempotency import Idempotency, remember
 from service.operations.incidents import Failure, ScriptIncident, open_incident
@@ -119,13 +120,10 @@ def _start(
             copied = {"copied_from": source, "document": document}
         row = latest(uow, process_id)
         definition = engine_definition(row)
-        bindings = {
-            b.role: b.agency_id
-            for b in uow.session.scalars(
-                select(RoleBinding).filter_by(jurisdiction_id=actor.jurisdiction_id)
-            )
-            if b.role in definition.roles
-        }
+        level = actor.jurisdiction_id
+        bindings = (
+            {} if level is None else role_bindings(uow.session, [level], definition.roles)[level]
+        )
         try:
             runtime = Runtime.start(definition, sorted(bindings), now)
         except ScriptFailed as err:

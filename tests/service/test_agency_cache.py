@@ -1,16 +1,18 @@
-"""A web worker keeps the agencies its signings name, on PostgreSQL, and forgets them when the
-directory changes, here or elsewhere (service.operations.agency_cache); on SQLite a signing
-reads them each time."""
+"""A web worker keeps the agencies its signings name, and who fills which role at the levels it
+starts and issues plans for, on PostgreSQL, and forgets them when the directory changes, here
+or elsewhere (service.operations.agency_cache); on SQLite each use reads them."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 from flask import Flask
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, select, text
 
-from service.operations.agency_cache import agencies_by_code, agencies_with_parents
+from service.db.models import Agency, ProcessInstance
+from service.operations.agency_cache import agencies_by_code, agencies_with_parents, role_bindings
 from tests.conftest import ApiClient, render_documents
 from tests.service.documents_read import docx_text
 from tests.service.test_actor_cache import _notice_arrived, _postgresql
@@ -22,12 +24,12 @@ AWARDS_BOARD, HEALTH = "Ban Thi đua - Khen thưởng tỉnh Thanh Hóa", "Sở 
 
 
 @contextmanager
-def agency_reads(app: Flask) -> Iterator[list[str]]:
-    """The statements sent while the block runs that read the agency table itself."""
+def reads_of(app: Flask, table: str) -> Iterator[list[str]]:
+    """The statements sent while the block runs that read `table` itself."""
     seen: list[str] = []
 
     def read(_conn: object, _cursor: object, statement: str, *_: object) -> None:
-        if statement.lstrip().startswith("SELECT agency."):
+        if statement.lstrip().startswith(f"SELECT {table}."):
             seen.append(statement)
 
     engine = app.extensions["db_engine"]
@@ -58,7 +60,7 @@ _RENAME = text("UPDATE agency SET name = name || ' (mới)' WHERE name IN (:boar
 def test_a_second_signing_reads_no_agency_on_postgresql(app: Flask, api: ApiClient) -> None:
     _sign(api)
     task = to_signature(api)
-    with agency_reads(app) as reads:
+    with reads_of(app, "agency") as reads:
         assert api.complete(CHAIRMAN, task, "approve").status_code == 200
     assert (len(reads) == 0) is _postgresql(app), reads
 
@@ -105,3 +107,76 @@ def test_what_a_rolled_back_rename_let_be_read_is_forgotten(app: Flask, api: Api
         session.rollback()
     with factory() as session:
         assert agencies_with_parents(session, [board.id])[board.id].name == AWARDS_BOARD
+
+
+# Who fills finance in Thường Xuân, one of the units the province's plan addresses: its own
+# starts bind it, and so does the province's issuing for its unit there.
+DISTRICT, DISTRICT_POLICE = "thuong-xuan", "thuongxuan.congan"
+BEFORE, AFTER = "thuong-xuan-tai-chinh-ke-hoach", "thuong-xuan-noi-vu"
+_REBIND = text(
+    "UPDATE role_binding SET agency_id = (SELECT id FROM agency WHERE code = :to)"
+    " WHERE role = 'finance' AND jurisdiction_id = (SELECT id FROM agency WHERE code = :level)"
+)
+
+
+def _finance(app: Flask, process_id: int) -> str:
+    """The agency bound to finance in Thường Xuân by a district's plan, or by the unit there
+    of the province's."""
+    with app.extensions["session_factory"]() as session:
+        (bindings,) = session.scalars(
+            select(ProcessInstance.bindings)
+            .join(Agency, Agency.id == ProcessInstance.jurisdiction_id)
+            .where((ProcessInstance.id == process_id) | (ProcessInstance.parent_id == process_id))
+            .where(Agency.code == DISTRICT)
+        )
+        return session.get_one(Agency, bindings["finance"]).code
+
+
+def test_a_second_start_and_issuing_read_no_role_binding_on_postgresql(
+    app: Flask, api: ApiClient
+) -> None:
+    api.login(CHAIRMAN)  # (a second factor's login writes the user: a directory write)
+    _sign(api)  # a start and an issuing: the province's roles and its units'
+    with reads_of(app, "role_binding") as reads:
+        _sign(api)
+    assert len(reads) == (0 if _postgresql(app) else 2), reads
+
+
+@pytest.mark.parametrize("where", ["here", "elsewhere"])
+def test_a_binding_changed_binds_the_next_start_and_issuing(
+    app: Flask, api: ApiClient, database_url: str, where: str
+) -> None:
+    """Finance rebound by this worker's engine, or by another worker's (on PostgreSQL once
+    the commit's notice has reached this one, as it has by the next request): the district's
+    next start binds the new one, and so does the province's next issuing."""
+    assert _finance(app, api.start_plan(DISTRICT_POLICE)) == BEFORE
+    assert _finance(app, _sign(api)) == BEFORE
+    rebind = {"level": DISTRICT, "to": AFTER}
+    if where == "here":
+        with app.extensions["db_engine"].begin() as conn:
+            conn.execute(_REBIND, rebind)
+    else:
+        other = create_engine(database_url)
+        try:
+            with other.begin() as conn:
+                conn.execute(_REBIND, rebind)
+        finally:
+            other.dispose()
+        _notice_arrived(app)
+    assert _finance(app, api.start_plan(DISTRICT_POLICE)) == AFTER
+    assert _finance(app, _sign(api)) == AFTER
+
+
+def test_a_binding_a_rolled_back_rebinding_let_be_read_is_forgotten(app: Flask) -> None:
+    """Read after a rebinding in its own transaction, then rolled back: the next reader gets
+    the binding as committed, not the one the rolled-back transaction saw."""
+    factory = app.extensions["session_factory"]
+    with factory() as session:
+        ids = {a.code: a.id for a in session.scalars(select(Agency))}
+        level = ids[DISTRICT]
+        session.execute(_REBIND, {"level": DISTRICT, "to": AFTER})
+        seen = role_bindings(session, [level], ["finance"])[level]
+        assert seen == {"finance": ids[AFTER]}  # its own write, in its transaction
+        session.rollback()
+    with factory() as session:
+        assert role_bindings(session, [level], ["finance"])[level] == {"finance": ids[BEFORE]}
