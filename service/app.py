@@ -100,7 +100,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["session_factory"] = make_session_factory(engine)
     app.extensions["actors"] = actors = ActorCache(settings.actor_cache_seconds)
     actors.watch(engine)
-    keep_agencies(engine, actors)  # for the signings: forgotten with the actors
+    keep_agencies(engine, actors)  # for signings, starts, issuings: forgotten with the actors
     app.extensions["settings"] = settings
     app.extensions["attachments"] = store_for(
         settings.storage,
