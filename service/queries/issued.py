@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import JSON, ColumnElement, bindparam, func, select
+from sqlalchemy import JSON, ColumnElement, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from service.db.models import Agency, Document, User
@@ -54,9 +54,11 @@ _COLUMNS = (
 )
 
 
-def _of(plan: ColumnElement[Any], kinds: tuple[str, ...]) -> Any:
+def _of(plan: ColumnElement[Any], kinds: tuple[str, ...], *columns: Any) -> Select[Any]:
+    """`columns` of the documents of `kinds` of the plan whose id is `plan`."""
     return (
-        select(*_COLUMNS)
+        select(*columns)
+        .select_from(Document)
         .join(Agency, Agency.id == Document.agency_id)
         .join(User, User.id == Document.signed_by_id)
         .where(Document.instance_id == plan, Document.kind.in_(kinds))
@@ -64,8 +66,8 @@ def _of(plan: ColumnElement[Any], kinds: tuple[str, ...]) -> Any:
 
 
 # built once (statements are immutable)
-_READ: dict[tuple[str, ...], Any] = {
-    kinds: _of(bindparam("plan"), kinds).order_by(Document.id)
+_READ: dict[tuple[str, ...], Select[Any]] = {
+    kinds: _of(bindparam("plan"), kinds, *_COLUMNS).order_by(Document.id)
     for kinds in (ISSUED_KINDS, (PLAN_KIND,))
 }
 
@@ -82,12 +84,13 @@ def issued_documents(
 def issued_column(dialect: str, plan: ColumnElement[Any]) -> ColumnElement[Any]:
     """The documents `issued_documents` reads for the plan whose id is `plan` (a column of
     the enclosing statement), as one JSON array of rows in no order: for `from_column`."""
-    rows = _of(plan, ISSUED_KINDS).subquery()
+    # an aggregate of the documents themselves, not of a subquery of them: a subquery in
+    # FROM would not see the enclosing statement's plan, and read every plan's documents
     if dialect == "postgresql":
-        packed = func.json_agg(func.json_build_array(*rows.c), type_=JSON)
+        packed = func.json_agg(func.json_build_array(*_COLUMNS), type_=JSON)
     else:
-        packed = func.json_group_array(func.json_array(*rows.c), type_=JSON)
-    return select(packed).select_from(rows).scalar_subquery().label("issued")
+        packed = func.json_group_array(func.json_array(*_COLUMNS), type_=JSON)
+    return _of(plan, ISSUED_KINDS, packed).scalar_subquery().label("issued")
 
 
 def from_column(value: list[list[Any]] | None) -> list[IssuedDocument]:

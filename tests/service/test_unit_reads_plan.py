@@ -187,6 +187,9 @@ def test_a_commune_reads_its_district_plan_once_issued_and_the_province_plan_abo
     own = get(api, f"/api/v1/processes/{commune['process_id']}", commune_user).json
     assert own["parent"]["id"] == district
     assert own["parent"]["documents"][0]["symbol"].startswith("KH-")
+    # its task shows the same: the district's documents, none of the province's
+    (task,) = get(api, f"/api/v1/tasks?process={commune['process_id']}", commune_user).json
+    assert get(api, f"/api/v1/tasks/{task['id']}", commune_user).json["parent"] == own["parent"]
     # the district still reads its commune's process in full, as before
     full = get(api, f"/api/v1/processes/{commune['process_id']}", DISTRICT_USER).json
     assert full["reading"] == "full"
