@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from itertools import groupby
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Integer, Row, bindparam, select
 from sqlalchemy.orm import aliased
 
 from service.consolidation import sum_reports, summary
@@ -89,43 +90,56 @@ class MissingUnit:
     under: str | None  # the unit whose plan addressed it
 
 
+# A plan's units with their open steps, in one statement: a unit's row repeats for each open
+# step it has, and comes once, its step columns None, when it has none.
+_UNITS_AND_OPEN_STEPS = (
+    select(
+        ProcessInstance.id,
+        Agency.name.label("unit"),
+        ProcessInstance.status,
+        ProcessInstance.reports,
+        Task.id.label("task_id"),
+        Task.step,
+        Task.name.label("step_name"),
+        Task.due_at,
+        Task.deadline_state,
+    )
+    .join(Agency, Agency.id == ProcessInstance.jurisdiction_id)
+    .outerjoin(Task, (Task.instance_id == ProcessInstance.id) & (Task.state == TaskState.OPEN))
+    .where(ProcessInstance.parent_id == bindparam("process_id", type_=Integer))
+    .order_by(ProcessInstance.id, Task.id)
+)
+
+
 def children(uow: UnitOfWork, actor: Actor, process_id: int) -> list[Child]:
     """The units a plan was issued to, with where each one stands."""
     with uow:
         visible_instance(uow, actor, process_id)
-        rows = uow.session.execute(
-            select(ProcessInstance, Agency.name)
-            .join(Agency, Agency.id == ProcessInstance.jurisdiction_id)
-            .where(ProcessInstance.parent_id == process_id)
-            .order_by(ProcessInstance.id)
-        ).all()
-        open_tasks: dict[int, list[Task]] = {}
-        for task in uow.session.scalars(
-            select(Task).where(
-                Task.instance_id.in_([c.id for c, _ in rows]), Task.state == TaskState.OPEN
+        rows = uow.session.execute(_UNITS_AND_OPEN_STEPS, {"process_id": process_id}).all()
+    return [_child(list(unit_rows)) for _, unit_rows in groupby(rows, key=lambda row: row.id)]
+
+
+def _child(rows: list[Row[Any]]) -> Child:
+    """A unit from its rows in `_UNITS_AND_OPEN_STEPS`: one per open step, or one alone."""
+    unit = rows[0]
+    return Child(
+        process_id=unit.id,
+        unit=unit.unit,
+        status=unit.status,
+        reported=list(unit.reports),
+        open_steps=[
+            OpenStep(
+                task_id=row.task_id,
+                step=row.step,
+                name=row.step_name,
+                due_at=row.due_at,
+                last_day=last_day_of(row.due_at),
+                deadline_state=row.deadline_state,
             )
-        ):
-            open_tasks.setdefault(task.instance_id, []).append(task)
-        return [
-            Child(
-                process_id=child.id,
-                unit=name,
-                status=child.status,
-                reported=list(child.reports),
-                open_steps=[
-                    OpenStep(
-                        task_id=t.id,
-                        step=t.step,
-                        name=t.name,
-                        due_at=t.due_at,
-                        last_day=last_day_of(t.due_at),
-                        deadline_state=t.deadline_state,
-                    )
-                    for t in open_tasks.get(child.id, [])
-                ],
-            )
-            for child, name in rows
-        ]
+            for row in rows
+            if row.task_id is not None
+        ],
+    )
 
 
 def missing(

@@ -14,7 +14,8 @@ from sqlalchemy import event, select
 
 from service.db.models import Agency
 from service.db.uow import UnitOfWork
-from tests.conftest import PLAN_2023, ApiClient
+from tests.conftest import PLAN_2023, ApiClient, FakeClock
+from tests.service.test_cascade import at, drive, unit_plan
 from tests.service.test_documents import CHAIRMAN, to_signature
 from tests.service.test_render_jobs import SMALL
 
@@ -230,3 +231,29 @@ def test_a_read_that_changed_what_it_loaded_still_rolls_back(app: Flask, autocom
         assert (
             session.scalars(select(Agency.name).where(Agency.code == POLICE_AGENCY)).one() == named
         )
+
+
+def answer_and_statements(app: Flask, api: ApiClient, path: str, user: str) -> tuple[Any, int]:
+    with counting(app) as seen:
+        answer = api.get(path, user)
+        assert answer.status_code == 200, answer.json
+        return answer.json, seen()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_postgresql_the_units_of_a_plan_are_two_statements(
+    app: Flask, api: ApiClient, clock: FakeClock
+) -> None:
+    """The units a plan was issued to, with their open steps, cost the plan's check and one
+    statement for all of them."""
+    at(clock, "2023-04-20")
+    province = api.start_plan(POLICE)
+    plan = unit_plan("Kế hoạch tỉnh", ["thanh-hoa-so-y-te", "thanh-hoa-so-tttt"])
+    signers = [POLICE, "thanhhoa.taichinh", "thanhhoa.thiduakhenthuong", "thanhhoa.chutich"]
+    assert drive(api, province, signers, plan) is None
+    units, statements = answer_and_statements(
+        app, api, f"/api/v1/processes/{province}/children", POLICE
+    )
+    assert statements == 2
+    assert len(units) == 2 and all(len(unit["open_steps"]) == 1 for unit in units)
+    assert [unit["process_id"] for unit in units] == sorted(u["process_id"] for u in units)
