@@ -10,8 +10,10 @@ from babel import Locale
 from babel.numbers import format_decimal
 
 MOTTO = ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc")
-# The document kinds a register numbers, with the name printed above the subject.
-KINDS = {"KH": "KẾ HOẠCH", "BC": "BÁO CÁO", "QĐ": "QUYẾT ĐỊNH"}
+# The document kinds a register numbers (a signed plan, a report, an award decision), with the
+# name printed above the subject.
+PLAN_KIND, REPORT_KIND, DECISION_KIND = "KH", "BC", "QĐ"
+KINDS = {PLAN_KIND: "KẾ HOẠCH", REPORT_KIND: "BÁO CÁO", DECISION_KIND: "QUYẾT ĐỊNH"}
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from service.db.models import Agency, Document, ProcessInstance, RenderJob
 from service.db.uow import UnitOfWork
 from service.documents.content import Awardee, Signing, decision_document
 from service.documents.keys import KeyStore
-from service.documents.layout import to_data
+from service.documents.layout import DECISION_KIND, PLAN_KIND, to_data
 from service.errors import Conflict, Forbidden, NotFound
 from service.operations.actors import Actor
 from service.operations.documents import (
@@ -36,8 +36,6 @@ from service.permissions import HEAD_ROLE, Right, Role, require
 from service.states import DocumentState
 from workflows.calendar import local_day
 
-DECISION_KIND = "QĐ"
-PLAN_KIND = "KH"
 # Per award kind, the levels (by the kind of the plan's jurisdiction) whose head decides it:
 # only those listed, or all but those; a kind absent here is never decided locally.
 DECIDERS: dict[str, tuple[str, frozenset[str]]] = {

@@ -33,7 +33,7 @@ from service.documents.content import (
     report_document,
 )
 from service.documents.keys import KeyStore, certificate_problem, seal_label, user_label
-from service.documents.layout import KINDS, OfficialDocument, to_data
+from service.documents.layout import KINDS, PLAN_KIND, REPORT_KIND, OfficialDocument, to_data
 from service.errors import Conflict
 from service.operations.actors import HEAD_TITLES, OTHER_HEAD, Actor
 from service.operations.agency_cache import agencies_with_parents
@@ -210,7 +210,7 @@ def issue_document(
     change a signed document. `units`: the plan's addressed units, if the caller has read them
     (cascade.addressed_agencies), else the document reads their names.
     """
-    kind = "KH" if report is None else "BC"
+    kind = PLAN_KIND if report is None else REPORT_KIND
     # the agencies the document names from this plan (signer, level, drafter, bound bodies,
     # and the levels above them) in one statement: held here, the lookups by id below find
     # them in the session instead of reading them one by one
@@ -364,7 +364,7 @@ _PARENT_PLAN = (
         Agency.name,
     )
     .join(Agency, Agency.id == Document.agency_id)
-    .where(Document.instance_id == bindparam("parent"), Document.kind == "KH")
+    .where(Document.instance_id == bindparam("parent"), Document.kind == PLAN_KIND)
     .order_by(Document.id)
     .limit(1)
 )

@@ -16,10 +16,9 @@ from sqlalchemy import JSON, ColumnElement, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from service.db.models import Agency, Document, User
+from service.documents.layout import DECISION_KIND, PLAN_KIND
 from service.states import DocumentState
 
-PLAN_KIND = "KH"  # the kind a signed plan is issued as (service.operations.documents)
-DECISION_KIND = "QĐ"  # its award decision (service.operations.awards)
 # What the units a plan addressed read of its documents: the plan and its award decision,
 # never the reports its issuer sends up.
 ISSUED_KINDS = (PLAN_KIND, DECISION_KIND)

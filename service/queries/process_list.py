@@ -22,10 +22,10 @@ from service.db.base import MAX_ID
 from service.db.functions import vietnam_day
 from service.db.models import Agency, Document, ProcessInstance, Task
 from service.db.uow import UnitOfWork
+from service.documents.layout import PLAN_KIND
 from service.operations.actors import Actor
 from service.operations.reading import readable_processes
 from service.permissions import Reading
-from service.queries.issued import PLAN_KIND
 from service.queries.processes import AgencyBrief
 from service.states import DeadlineState, ProcessStatus, TaskState
 from service.validation import Schema

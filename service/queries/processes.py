@@ -12,17 +12,13 @@ from sqlalchemy.orm import Session, defer, joinedload
 
 from service.db.models import Agency, Event, FanoutJob, ProcessInstance, Task
 from service.db.uow import UnitOfWork
+from service.documents.layout import DECISION_KIND, PLAN_KIND
 from service.forms import budget_total
 from service.operations.actors import Actor
 from service.operations.cascade import PLAN_DEADLINE, ROUND_DEADLINES, unit_deadlines
 from service.operations.reading import readable_instance, visible_instance
 from service.permissions import HEAD_ROLE, Reading
-from service.queries.issued import (
-    DECISION_KIND,
-    PLAN_KIND,
-    IssuedDocument,
-    issued_documents,
-)
+from service.queries.issued import IssuedDocument, issued_documents
 from service.states import DeadlineState, DocumentState, ProcessStatus, TaskState
 from workflows.calendar import due_before, last_day, local_day
 
