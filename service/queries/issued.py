@@ -9,7 +9,6 @@ with them in one statement, a round trip fewer on PostgreSQL.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import JSON, ColumnElement, Select, bindparam, func, select
@@ -79,10 +78,10 @@ def issued_documents(
     return [IssuedDocument(*row) for row in rows]
 
 
-@lru_cache(maxsize=4)
 def issued_column(dialect: str, plan: ColumnElement[Any]) -> ColumnElement[Any]:
     """The documents `issued_documents` reads for the plan whose id is `plan` (a column of
-    the enclosing statement), as one JSON array of rows in no order: for `from_column`."""
+    the enclosing statement), as one JSON array of rows in no order: for `from_column`. Built
+    into the enclosing statement, which its caller builds once."""
     # an aggregate of the documents themselves, not of a subquery of them: a subquery in
     # FROM would not see the enclosing statement's plan, and read every plan's documents
     if dialect == "postgresql":
