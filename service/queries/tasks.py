@@ -20,6 +20,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    true,
 )
 
 from service.consolidation import sum_reports
@@ -86,16 +87,30 @@ _VIEW_FROM = _TASK.join(_I, _I.c.id == _T.instance_id)
 # One task with what its view shows of the plan (its engine state, the largest column,
 # unread), and the plan's last completed task, who returned it and why: one statement.
 _LAST = _TASK.alias("last")
-_LAST_COLUMNS = _view(_LAST)
+_LAST_COLUMNS = _view(_LAST)  # a TaskView's columns, however the last task is read
 _DONE = _TASK.alias("done")
-_LAST_DONE = (
-    select(_DONE.c.id)
-    .where(_DONE.c.instance_id == _T.instance_id, _DONE.c.state == TaskState.COMPLETED)
-    .order_by(_DONE.c.completed_at.desc(), _DONE.c.id.desc())
-    .limit(1)
-    .correlate(_TASK)
-    .scalar_subquery()
-)
+
+
+def _last_done(dialect: str) -> tuple[Any, Any]:
+    """The plan's last completed task, as the task view joins it, and the join's condition.
+    PostgreSQL reads it in a LATERAL subquery, through the plan's tasks (ix_task_instance_id):
+    joined on `id = (that task's id)`, a plan made while the table was small (a fresh
+    database, a server's first minutes) hashed every task of every plan for each view, and
+    kept doing so as the table grew. SQLite has no LATERAL; it looks the id up by its key."""
+
+    def last(*columns: Any) -> Select[Any]:
+        return (
+            select(*columns)
+            .where(_DONE.c.instance_id == _T.instance_id, _DONE.c.state == TaskState.COMPLETED)
+            .order_by(_DONE.c.completed_at.desc(), _DONE.c.id.desc())
+            .limit(1)
+        )
+
+    if dialect == "postgresql":
+        return last(_DONE).lateral("last"), true()
+    return _LAST, _LAST.c.id == last(_DONE.c.id).correlate(_TASK).scalar_subquery()
+
+
 _PLAN_COLUMNS = (_I.c.parent_id, _I.c.deadlines, _I.c.document, _I.c.reports, _I.c.report_drafts)
 
 
@@ -118,18 +133,17 @@ _ABOVE_COLUMNS = tuple(_ABOVE.c[name] for name in _Above._fields)
 def _detail(dialect: str) -> Select[Any]:
     """The task view's statement, built once per dialect: the plan above's documents come as
     one JSON column, which each database builds its own way."""
+    last, on = _last_done(dialect)
     return (
         select(
             *_VIEW_COLUMNS,
             *_PLAN_COLUMNS,
-            *_LAST_COLUMNS,
+            *_view(last),
             *_ABOVE_COLUMNS,
             issued_column(dialect, _ABOVE.c.id),
         )
         .select_from(
-            _VIEW_FROM.outerjoin(_LAST, _LAST.c.id == _LAST_DONE).outerjoin(
-                _ABOVE, _ABOVE.c.id == _I.c.parent_id
-            )
+            _VIEW_FROM.outerjoin(last, on).outerjoin(_ABOVE, _ABOVE.c.id == _I.c.parent_id)
         )
         .where(_T.id == bindparam("task_id", type_=Integer))
     )
