@@ -1,8 +1,9 @@
 """The directory's agencies, and who fills which role at each level, kept by a web worker on
 PostgreSQL between changes to them. A signing names its signer's agency, the levels and bodies
-it is issued for and above, and the units it addresses; a start binds its diagram's roles to
-the agencies that fill them at the starter's level, and a plan's issuing those of each unit's
-level: each read was a round trip of the handful such a request makes.
+it is issued for and above, and the units it addresses; a drafted plan's units must lie below
+its level; a start binds its diagram's roles to the agencies that fill them at the starter's
+level, and a plan's issuing those of each unit's level: each read was a round trip of the
+handful such a request makes.
 
 They are forgotten with the worker's actors (service.operations.actors.ActorCache): when this
 process writes the directory, when a change committed anywhere is heard (PostgreSQL's
@@ -20,10 +21,10 @@ import time
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import BindParameter, Engine, bindparam, or_, select
+from sqlalchemy import BindParameter, Engine, Select, bindparam, or_, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from service.db.models import Agency, RoleBinding
@@ -38,11 +39,31 @@ _WITH_PARENTS = select(Agency).where(
     or_(Agency.id.in_(_IDS), Agency.id.in_(select(Agency.parent_id).where(Agency.id.in_(_IDS))))
 )
 _BY_CODE = select(Agency).where(Agency.code.in_(_CODES))
+
+
+def _with_ancestors(*columns: Any) -> Select[Any]:
+    # the agencies named and every level above them, walked in the database: one round trip
+    up = select(Agency.id).where(Agency.code.in_(_CODES)).cte("up", recursive=True)
+    up = up.union_all(
+        select(Agency.parent_id).join(up, Agency.id == up.c.id).where(Agency.parent_id.is_not(None))
+    )
+    return select(*columns).where(Agency.id.in_(select(up.c.id)))
+
+
+_WITH_ANCESTORS = _with_ancestors(Agency)  # whole rows, to keep
+_ANCESTRY = _with_ancestors(Agency.id, Agency.code, Agency.parent_id)  # where none are kept
 _BINDINGS = select(RoleBinding.jurisdiction_id, RoleBinding.role, RoleBinding.agency_id).where(
     RoleBinding.jurisdiction_id.in_(_LEVELS)
 )
 
 _T = TypeVar("_T")
+
+
+class _Link(NamedTuple):
+    """An agency as a walk up the directory reads it."""
+
+    code: str
+    parent_id: int | None
 
 
 @dataclass
@@ -105,6 +126,16 @@ class AgencyCache:
             return {a.code: a for a in found.values()}
         return {code: _merged(session, rows[ids[code]]) for code in wanted}
 
+    def ancestry(self, session: Session, codes: Collection[str]) -> dict[int, _Link]:
+        """The agencies of `codes` (those that exist) and every level above them."""
+        kept = self._trusted(session)
+        links = None if kept is None else _walk_up(kept, codes)
+        if links is None:
+            read = partial(_agencies, session, _WITH_ANCESTORS, {"codes": list(codes)})
+            found = self._read_and_keep(read, _Kept.add_agencies, kept is not None)
+            links = {a.id: _Link(a.code, a.parent_id) for a in found.values()}
+        return links
+
     def bindings(
         self, session: Session, levels: Collection[int]
     ) -> Mapping[int, Mapping[str, int]]:
@@ -139,6 +170,22 @@ class AgencyCache:
                     self._read_at = time.monotonic()
                 keep(self._kept, found)
         return found
+
+
+def _walk_up(kept: _Kept, codes: Collection[str]) -> dict[int, _Link] | None:
+    """The kept agencies of `codes` and every level above them; None when one is not kept."""
+    links: dict[int, _Link] = {}
+    for code in codes:
+        node = kept.ids.get(code)
+        if node is None:
+            return None
+        while node is not None and node not in links:
+            row = kept.rows.get(node)
+            if row is None:
+                return None
+            links[node] = _Link(row["code"], row["parent_id"])
+            node = row["parent_id"]
+    return links
 
 
 def _merged(session: Session, row: dict[str, Any]) -> Agency:
@@ -200,3 +247,25 @@ def role_bindings(
         level: {role: agency for role, agency in bound.items() if role in roles}
         for level, bound in filled.items()
     }
+
+
+def below_level(session: Session, codes: Collection[str], level: int) -> dict[str, bool]:
+    """Of the agencies `codes` names, which lie below `level` (a code not in it: no such
+    agency): the directory above them kept, or read in one statement."""
+    cache = _CACHES.get(session.get_bind())  # type: ignore[arg-type]
+    named = set(codes)
+    if cache is None:
+        read = session.execute(_ANCESTRY, {"codes": list(named)})
+        links = {id_: _Link(code, parent_id) for id_, code, parent_id in read}
+    else:
+        links = cache.ancestry(session, named)
+    below = {}
+    for agency in links.values():
+        if agency.code not in named:
+            continue
+        node, seen = agency.parent_id, set()
+        while node is not None and node != level and node in links and node not in seen:
+            seen.add(node)
+            node = links[node].parent_id
+        below[agency.code] = node == level
+    return below

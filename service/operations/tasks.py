@@ -24,6 +24,7 @@ from service.db.uow import UnitOfWork
 from service.documents.keys import KeyStore
 from service.errors import Conflict, Forbidden, Invalid, Message, NotFound
 from service.operations.actors import Actor, Grant
+from service.operations.agency_cache import below_level
 from service.operations.cascade import (
     INLINE_MAX,
     addressed_agencies,
@@ -228,7 +229,7 @@ def _complete_task(
         sites = values.get("pilot_sites") or []
         named = [*addressed, *(site["agency"] for site in sites if site.get("agency"))]
         if named:  # none named: nothing to look up; else one look for both checks
-            found = _below_level(uow, instance, named)
+            found = below_level(uow.session, named, instance.jurisdiction_id)
             _check_addressed_units(found, addressed)
             _check_pilot_units(found, sites)
         if values.get("issuer") is not None:
@@ -434,33 +435,9 @@ def _busy() -> Conflict:
 _TAKEN_FIRST = ("uq_event_instance_id_seq", "uq_task_engine_task_id")
 
 
-def _below_level(uow: UnitOfWork, instance: ProcessInstance, codes: list[str]) -> dict[str, bool]:
-    """Of the agencies `codes` names, which lie below the plan's level (a code not in it:
-    no such agency)."""
-    rows = uow.session.connection().execute(
-        _BELOW_LEVEL, {"codes": codes, "level": instance.jurisdiction_id}
-    )
-    return {code: bool(below) for code, below in rows}
-
-
-def _below_level_statement() -> Any:
-    # each agency's ancestors, walked in the database: one round trip, not one per level
-    up = (
-        select(Agency.id.label("start"), Agency.parent_id.label("node"))
-        .where(Agency.code.in_(bindparam("codes", expanding=True)))
-        .cte("up", recursive=True)
-    )
-    up = up.union_all(select(up.c.start, Agency.parent_id).join(Agency, Agency.id == up.c.node))
-    below = Agency.id.in_(select(up.c.start).where(up.c.node == bindparam("level")))
-    return select(Agency.code, below).where(Agency.code.in_(bindparam("codes", expanding=True)))
-
-
-_BELOW_LEVEL = _below_level_statement()  # built once: statements are immutable
-
-
 def _check_pilot_units(found: dict[str, bool], sites: list[Any]) -> None:
     """A pilot site's unit, when named, is one of the units the plan may address (`found`:
-    `_below_level` of the codes named)."""
+    `below_level` of the codes named)."""
     errors = {
         index: {"agency": [Message("not_a_unit_here", "Not a unit of this plan's level.")]}
         if site["agency"] in found
@@ -474,7 +451,7 @@ def _check_pilot_units(found: dict[str, bool], sites: list[Any]) -> None:
 
 def _check_addressed_units(found: dict[str, bool], codes: list[str]) -> None:
     """A plan may address only agencies below its own level, each once (`found`:
-    `_below_level` of the codes named)."""
+    `below_level` of the codes named)."""
     errors: dict[int, list[str]] = {}
     seen: set[str] = set()
     for index, code in enumerate(codes):

@@ -6,14 +6,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pytest
 from flask import Flask
 from sqlalchemy import create_engine, event, select, text
 
 from service.db.models import Agency, ProcessInstance
-from service.operations.agency_cache import agencies_by_code, agencies_with_parents, role_bindings
-from tests.conftest import ApiClient, render_documents
+from service.operations.agency_cache import (
+    agencies_by_code,
+    agencies_with_parents,
+    below_level,
+    role_bindings,
+)
+from tests.conftest import PLAN_2023, ApiClient, render_documents
 from tests.service.documents_read import docx_text
 from tests.service.test_actor_cache import _notice_arrived, _postgresql
 from tests.service.test_documents import CHAIRMAN, POLICE, download, to_signature
@@ -24,12 +30,15 @@ AWARDS_BOARD, HEALTH = "Ban Thi đua - Khen thưởng tỉnh Thanh Hóa", "Sở 
 
 
 @contextmanager
-def reads_of(app: Flask, table: str) -> Iterator[list[str]]:
-    """The statements sent while the block runs that read `table` itself."""
+def reads_of(app: Flask, table: str, joined: bool = False) -> Iterator[list[str]]:
+    """The statements sent while the block runs that read `table` itself (`joined`: or read
+    from it at all, in a subquery or a join)."""
     seen: list[str] = []
 
     def read(_conn: object, _cursor: object, statement: str, *_: object) -> None:
-        if statement.lstrip().startswith(f"SELECT {table}."):
+        if statement.lstrip().startswith(f"SELECT {table}.") or (
+            joined and f"FROM {table}" in statement
+        ):
             seen.append(statement)
 
     engine = app.extensions["db_engine"]
@@ -180,3 +189,79 @@ def test_a_binding_a_rolled_back_rebinding_let_be_read_is_forgotten(app: Flask) 
         session.rollback()
     with factory() as session:
         assert role_bindings(session, [level], ["finance"])[level] == {"finance": ids[BEFORE]}
+
+
+# A police force of another province: not a unit a plan of Thanh Hóa may address, until the
+# directory moves it there.
+ELSEWHERE = "bac-giang-cong-an"
+_MOVE = text(
+    "UPDATE agency SET parent_id = (SELECT id FROM agency WHERE code = 'thanh-hoa')"
+    " WHERE code = :code"
+)
+
+
+def _draft(api: ApiClient) -> int:
+    process = api.start_plan(POLICE)
+    (draft,) = api.get(f"/api/v1/tasks?process={process}", POLICE).json
+    return int(draft["id"])
+
+
+def _submit(api: ApiClient, draft: int, units: list[str]) -> Any:
+    return api.complete(POLICE, draft, "submit", data={**PLAN_2023, "addressed_units": units})
+
+
+def test_a_second_draft_reads_no_agency_to_check_its_units_on_postgresql(
+    app: Flask, api: ApiClient
+) -> None:
+    units = PLAN_2023["addressed_units"]
+    assert _submit(api, _draft(api), units).status_code == 200
+    draft = _draft(api)
+    with reads_of(app, "agency", joined=True) as reads:
+        assert _submit(api, draft, units).status_code == 200
+    assert (len(reads) == 0) is _postgresql(app), reads
+
+
+@pytest.mark.parametrize("where", ["here", "elsewhere"])
+def test_an_agency_moved_below_the_plan_is_a_unit_of_the_next_draft(
+    app: Flask, api: ApiClient, database_url: str, where: str
+) -> None:
+    """A directory move made by this worker's engine or another's (on PostgreSQL once the
+    commit's notice has reached this one): the next draft's check of its units sees it."""
+    units = [*PLAN_2023["addressed_units"], ELSEWHERE]
+    draft = _draft(api)
+    refused = _submit(api, draft, units)
+    assert refused.status_code == 400
+    assert refused.json["codes"] == [
+        {
+            "code": "not_a_unit_here",
+            "field": f"data.addressed_units[{len(units) - 1}]",
+            "params": {},
+        }
+    ]
+    engine = app.extensions["db_engine"] if where == "here" else create_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(_MOVE, {"code": ELSEWHERE})
+    finally:
+        if where != "here":
+            engine.dispose()
+            _notice_arrived(app)
+    answer = _submit(api, draft, units)
+    assert answer.status_code == 200, answer.json
+
+
+def test_below_a_level_is_at_any_depth_and_an_unknown_code_is_no_agency(app: Flask) -> None:
+    """A commune's office (three levels under the province) and a district lie below the
+    province; the province itself, a police force of another province and a made-up code do
+    not, the last not being an agency at all. Asked twice: kept on PostgreSQL, read on SQLite."""
+    codes = ["thuong-xuan-tt-thuong-xuan-ubnd", "thuong-xuan", "thanh-hoa", ELSEWHERE, "no-such"]
+    factory = app.extensions["session_factory"]
+    for _ in range(2):
+        with factory() as session:
+            province = session.scalars(select(Agency.id).where(Agency.code == "thanh-hoa")).one()
+            assert below_level(session, codes, province) == {
+                "thuong-xuan-tt-thuong-xuan-ubnd": True,
+                "thuong-xuan": True,
+                "thanh-hoa": False,
+                ELSEWHERE: False,
+            }
