@@ -28,7 +28,7 @@ from service.db.models import Agency, Event, ProcessInstance, Task, User
 from service.db.uow import UnitOfWork
 from service.errors import NotFound
 from service.operations.actors import Actor
-from service.operations.cascade import UnitReport, unit_reports
+from service.operations.cascade import UnitReport, unit_reports_column, unit_reports_from
 from service.operations.tasks import check_can_act
 from service.queries.issued import from_column, issued_column
 from service.queries.processes import Body, IssuedPlan, document_view, issued_plan, last_day_of
@@ -131,8 +131,9 @@ _ABOVE_COLUMNS = tuple(_ABOVE.c[name] for name in _Above._fields)
 
 @lru_cache(maxsize=2)
 def _detail(dialect: str) -> Select[Any]:
-    """The task view's statement, built once per dialect: the plan above's documents come as
-    one JSON column, which each database builds its own way."""
+    """The task view's statement, built once per dialect: the plan above's documents, and the
+    plan's units with their reports for the task's round, come as JSON columns, which each
+    database builds its own way."""
     last, on = _last_done(dialect)
     return (
         select(
@@ -141,6 +142,7 @@ def _detail(dialect: str) -> Select[Any]:
             *_view(last),
             *_ABOVE_COLUMNS,
             issued_column(dialect, _ABOVE.c.id),
+            unit_reports_column(dialect, _T.instance_id, _T.report_round),
         )
         .select_from(
             _VIEW_FROM.outerjoin(last, on).outerjoin(_ABOVE, _ABOVE.c.id == _I.c.parent_id)
@@ -484,13 +486,9 @@ def task_detail(uow: UnitOfWork, actor: Actor, task_id: int) -> TaskDetail:
         previous = None if row[last] is None else TaskView(**_fields(row[last:above]))
         parent = None
         if parent_id is not None:
-            above_plan = _Above(*row[above:-1])
-            parent = issued_plan(uow.session, above_plan, deadlines, from_column(row[-1]))
-        units = (
-            []
-            if fields["report_round"] is None
-            else unit_reports(uow.session, fields["process_id"], fields["report_round"], document)
-        )
+            above_plan = _Above(*row[above:-2])
+            parent = issued_plan(uow.session, above_plan, deadlines, from_column(row[-2]))
+        units = [] if fields["report_round"] is None else unit_reports_from(row[-1], document)
         reported = [u.report for u in units if u.report is not None]
         return TaskDetail(
             **fields,

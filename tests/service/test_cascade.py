@@ -400,6 +400,11 @@ def test_units_plan_report_and_the_province_consolidates(
 
     # the province consolidates from the prefilled sums plus its own, and its plan is done
     opened = api.get(f"/api/v1/tasks/{consolidation['id']}", POLICE).json
+    # its units as the consolidated figures list them: in the order addressed, late or not
+    assert [(u["unit"], bool(u["report"]), u["late"]) for u in opened["units"]] == [
+        (u["unit"], bool(u["figures"]), u["late"]) for u in figures["by_unit"]
+    ]
+    assert sum(bool(u["report"]) for u in opened["units"]) == 3
     own = {**opened["units_sum"], "narrative": "Tổng hợp toàn tỉnh."}
     own["festivals_held"] += 2
     own["participants"] += 5000
