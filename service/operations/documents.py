@@ -37,7 +37,7 @@ from service.documents.layout import KINDS, PLAN_KIND, REPORT_KIND, OfficialDocu
 from service.errors import Conflict
 from service.operations.actors import HEAD_TITLES, OTHER_HEAD, Actor
 from service.operations.agency_cache import agencies_with_parents
-from service.operations.cascade import unit_reports
+from service.operations.cascade import UnitReport, unit_reports
 from service.operations.directory import LEVEL_KINDS
 from service.operations.instances import append_event
 from service.permissions import HEAD_ROLE, Role
@@ -201,6 +201,7 @@ def issue_document(
     batch: Batch,
     report: dict[str, Any] | None = None,
     units: Mapping[str, Agency] | None = None,
+    reported: list[UnitReport] | None = None,
 ) -> Issued:
     """Number the document a signing completes, freeze its content, and queue its rendering
     (the job goes with the completion's `batch`).
@@ -208,7 +209,8 @@ def issue_document(
     A plan (KH) when `report` is None, else the report (BC) of the task's round. The content is
     what the files will show, taken from the directory now: renaming an agency later does not
     change a signed document. `units`: the plan's addressed units, if the caller has read them
-    (cascade.addressed_agencies), else the document reads their names.
+    (cascade.addressed_agencies), else the document reads their names; `reported`: for a
+    report, its units' reports, if the caller has read them (cascade.unit_reports_from).
     """
     kind = PLAN_KIND if report is None else REPORT_KIND
     # the agencies the document names from this plan (signer, level, drafter, bound bodies,
@@ -223,7 +225,7 @@ def issue_document(
     signing = Signing(number, day, actor.full_name, task.signing_mark)
     names = None if units is None else {code: unit.name for code, unit in units.items()}
     document = official_document(
-        session, instance, agency, signing, report, task.report_round, names
+        session, instance, agency, signing, report, task.report_round, names, reported
     )
     row = {
         "instance_id": instance.id,
@@ -292,9 +294,11 @@ def official_document(
     report: dict[str, Any] | None = None,
     round_: str | None = None,
     names: Mapping[str, str] | None = None,
+    reported: list[UnitReport] | None = None,
 ) -> OfficialDocument:
     """The plan (or, given a report, the report) as `agency` issues it; a draft has no number.
-    `names`: the addressed units' names by code, if the caller has them."""
+    `names`: the addressed units' names by code, `reported`: the units' reports for the
+    round, if the caller has them."""
     plan = instance.document
     issuer = _issuer(agency, plan.get("issuer") if report is None else None)
     if signing.signer:
@@ -308,10 +312,9 @@ def official_document(
         recipients = plan_recipients(session, instance, [names[c] for c in units if c in names])
         return plan_document(issuer, plan, signing, recipients, plan_grounds(session, instance))
     round_ = round_ or "result"
-    units = [
-        UnitFigures(u.unit, u.report, u.late)
-        for u in unit_reports(session, instance.id, round_, plan)
-    ]
+    if reported is None:
+        reported = unit_reports(session, instance.id, round_, plan)
+    units = [UnitFigures(u.unit, u.report, u.late) for u in reported]
     return report_document(
         issuer,
         plan.get("title", instance.title),

@@ -6,10 +6,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import and_, bindparam, delete, exists, or_, select, update
+from sqlalchemy import Select, and_, bindparam, delete, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -27,12 +28,14 @@ from service.operations.actors import Actor, Grant
 from service.operations.agency_cache import below_level
 from service.operations.cascade import (
     INLINE_MAX,
+    UnitReport,
     addressed_agencies,
     engine_deadlines,
     issue_plan,
     release_finished_rounds,
     report_to_parent,
-    unit_reports,
+    unit_reports_column,
+    unit_reports_from,
 )
 from service.operations.deadlines import closed_state
 from service.operations.definitions import engine_definition
@@ -146,14 +149,25 @@ _LAST_DRAFTER = (
 # read after the engine ran. Whatever opens or cancels a task writes its instance too, so a
 # change to them in between moves the version, and the completion's checked write then fails.
 _OPEN_OTHERS = open_tasks_of(Task.instance_id, besides=Task.id)
-# The task with its plan and the plan's diagram row, whether a draft of it is saved (a
-# completion without one has none to delete), its last drafter and the other open tasks: one
-# query, built once (statements are immutable)
-_TASK_TO_COMPLETE = (
-    select(Task, exists().where(TaskDraft.task_id == Task.id), _LAST_DRAFTER, _OPEN_OTHERS)
-    .options(joinedload(Task.instance).joinedload(ProcessInstance.definition))
-    .where(Task.id == bindparam("task_id"))
-)
+
+
+@lru_cache(maxsize=2)
+def _task_to_complete(dialect: str) -> Select[Any]:
+    """The task with its plan and the plan's diagram row, whether a draft of it is saved (a
+    completion without one has none to delete), its last drafter, the other open tasks and
+    the plan's units with their reports for the task's round (what a consolidation is checked
+    against and a report's signature prints): one query, built once per dialect."""
+    return (
+        select(
+            Task,
+            exists().where(TaskDraft.task_id == Task.id),
+            _LAST_DRAFTER,
+            _OPEN_OTHERS,
+            unit_reports_column(dialect, Task.instance_id, Task.report_round),
+        )
+        .options(joinedload(Task.instance).joinedload(ProcessInstance.definition))
+        .where(Task.id == bindparam("task_id"))
+    )
 
 
 def complete_task(
@@ -210,10 +224,11 @@ def _complete_task(
     """
     with uow:
         now = uow.now()
-        loaded = uow.session.execute(_TASK_TO_COMPLETE, {"task_id": task_id}).first()
+        statement = _task_to_complete(uow.session.get_bind().dialect.name)
+        loaded = uow.session.execute(statement, {"task_id": task_id}).first()
         if loaded is None:
             raise NotFound("task_not_found", "No such task.")
-        task, drafted, drafter, open_others = loaded
+        task, drafted, drafter, open_others, units_read = loaded
         grant = check_can_act(actor, task)
         if task.state != TaskState.OPEN:
             raise Conflict("task_not_open", f"This task is already {task.state}.", state=task.state)
@@ -225,6 +240,7 @@ def _complete_task(
             raise Invalid(err.messages_dict) from err
         instance = task.instance
         kind = kind_of(task.form)
+        reported = unit_reports_from(units_read, instance.document) if task.report_round else []
         addressed = values.get("addressed_units") or []
         sites = values.get("pilot_sites") or []
         named = [*addressed, *(site["agency"] for site in sites if site.get("agency"))]
@@ -238,7 +254,7 @@ def _complete_task(
         if kind.writes_report:
             assert task.report_round is not None  # deploying checks it
             _check_festival_dates(instance, values)
-            prefill = _check_against_units(uow, instance, task.report_round, values)
+            prefill = _check_against_units(reported, values)
         claim: dict[str, Any] = {
             "state": TaskState.COMPLETED,
             "completed_at": now,
@@ -329,7 +345,7 @@ def _complete_task(
                 issued = issue_document(uow.session, instance, task, actor, now, batch, units=units)
             elif report is not None:
                 issued = issue_document(
-                    uow.session, instance, task, actor, now, batch, report=report
+                    uow.session, instance, task, actor, now, batch, report=report, reported=reported
                 )
                 reached = 1 if instance.parent_id is not None else 0
             # signed: issue it to its units, even when its report deadline has passed already
@@ -476,19 +492,13 @@ def _check_issuer(uow: UnitOfWork, instance: ProcessInstance, symbol: str) -> No
         raise Invalid({"data": {"issuer": [reason]}})
 
 
-def _check_against_units(
-    uow: UnitOfWork, instance: ProcessInstance, round_: str, report: dict[str, Any]
-) -> dict[str, Any] | None:
-    """A consolidated report holds at least what its units reported together, unless it says
-    why; returns those sums (None: no unit has reported).
+def _check_against_units(units: list[UnitReport], report: dict[str, Any]) -> dict[str, Any] | None:
+    """A consolidated report holds at least what its `units` reported together, unless it
+    says why; returns those sums (None: no unit has reported).
 
     :raise Invalid: a figure below the units' sum, with no reason given.
     """
-    reported = [
-        u.report
-        for u in unit_reports(uow.session, instance.id, round_, instance.document)
-        if u.report
-    ]
+    reported = [u.report for u in units if u.report]
     if not reported:
         return None
     sums = sum_reports(reported)
