@@ -1,6 +1,6 @@
 """Directory changes heard on PostgreSQL without asking: every pooled connection LISTENs on
 `directory_changed`, which a write to the tables an actor, or what is kept with it, is read
-from notifies at its commit (migrations 0030, 0033), in whichever process it ran.
+from notifies at its commit (migrations 0030, 0033, 0034), in whichever process it ran.
 
 PostgreSQL sends a notice to each listening connection; it waits in that connection's socket
 until read. A request reads its connection's socket before trusting a cached actor (a system

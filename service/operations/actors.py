@@ -222,11 +222,12 @@ def load_actor(uow: UnitOfWork, user_id: int, session_epoch: int | None = None) 
 
 
 # A write to one of these tables may change an actor (their user, roles, agency or grants) or
-# what is kept with them (service.operations.agency_cache: agencies, the roles each fills);
-# on PostgreSQL each notifies the other processes (migrations 0030, 0033).
+# what is kept with them (service.operations.agency_cache: agencies, the roles each fills, the
+# newest version of each process); on PostgreSQL each notifies the other processes
+# (migrations 0030, 0033, 0034).
 _DIRECTORY_WRITE = re.compile(
     r"^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+\"?"
-    r"(?:user_account|user_role|agency|delegation|role_binding)\b",
+    r"(?:user_account|user_role|agency|delegation|role_binding|process_definition)\b",
     re.IGNORECASE,
 )
 
