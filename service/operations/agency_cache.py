@@ -1,17 +1,19 @@
-"""The directory's agencies, and who fills which role at each level, kept by a web worker on
-PostgreSQL between changes to them. A signing names its signer's agency, the levels and bodies
-it is issued for and above, and the units it addresses; a drafted plan's units must lie below
-its level; a start binds its diagram's roles to the agencies that fill them at the starter's
-level, and a plan's issuing those of each unit's level: each read was a round trip of the
-handful such a request makes.
+"""The directory's agencies, who fills which role at each level, and the newest deployed
+version of each process, kept by a web worker on PostgreSQL between changes to them. A signing
+names its signer's agency, the levels and bodies it is issued for and above, and the units it
+addresses; a drafted plan's units must lie below its level; a start binds its diagram's roles
+to the agencies that fill them at the starter's level, on the process's newest version, and a
+plan's issuing those of each unit's level: each read was a round trip of the handful such a
+request makes.
 
 They are forgotten with the worker's actors (service.operations.actors.ActorCache): when this
 process writes the directory, when a change committed anywhere is heard (PostgreSQL's
 `directory_changed` notices, read from the connection's socket before each use, no round
-trip), and `ttl` seconds after they were read, for whatever the notices miss. Where there are
-no notices (SQLite, in process: a read costs little) or no cache, every use reads the
-database, as before. The agencies are handed to the session as its own rows (`merge`, no
-statement), so that what reads them by id later in the unit finds them there.
+trip), and `ttl` seconds after they were read, for whatever the notices miss; a deploy writes
+process_definition, so it is heard as a change too. Where there are no notices (SQLite, in
+process: a read costs little) or no cache, every use reads the database, as before. The
+agencies and definitions are handed to the session as its own rows (`merge`, no statement),
+so that what reads them by id later in the unit (an instance's `definition`) finds them there.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ from weakref import WeakKeyDictionary
 from sqlalchemy import BindParameter, Engine, Select, bindparam, or_, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 
-from service.db.models import Agency, RoleBinding
+from service.db.base import Base
+from service.db.models import Agency, ProcessDefinition, RoleBinding
 from service.operations.actors import ActorCache
 
 _COLUMNS = tuple(c.key for c in Agency.__mapper__.column_attrs)
@@ -55,8 +58,19 @@ _ANCESTRY = _with_ancestors(Agency.id, Agency.code, Agency.parent_id)  # where n
 _BINDINGS = select(RoleBinding.jurisdiction_id, RoleBinding.role, RoleBinding.agency_id).where(
     RoleBinding.jurisdiction_id.in_(_LEVELS)
 )
+# a definition's row as read, without the diagram's text (deferred: loaded if ever needed)
+_DEFINITION_COLUMNS = tuple(
+    c.key for c in ProcessDefinition.__mapper__.column_attrs if not c.deferred
+)
+_NEWEST = (
+    select(ProcessDefinition)
+    .where(ProcessDefinition.process_id == bindparam("process_id"))
+    .order_by(ProcessDefinition.version.desc())
+    .limit(1)
+)
 
 _T = TypeVar("_T")
+_Row = TypeVar("_Row", bound=Base)
 
 
 class _Link(NamedTuple):
@@ -74,9 +88,10 @@ class _Kept:
     rows: dict[int, dict[str, Any]] = field(default_factory=dict)  # agencies' rows by id
     ids: dict[str, int] = field(default_factory=dict)  # their ids by code
     bindings: dict[int, dict[str, int]] = field(default_factory=dict)  # by level: role → agency
+    newest: dict[str, dict[str, Any]] = field(default_factory=dict)  # definitions' by process
 
     def empty(self) -> bool:
-        return not self.rows and not self.bindings
+        return not self.rows and not self.bindings and not self.newest
 
     def add_agencies(self, agencies: Mapping[int, Agency]) -> None:
         for agency in agencies.values():
@@ -86,10 +101,14 @@ class _Kept:
     def add_bindings(self, bindings: Mapping[int, dict[str, int]]) -> None:
         self.bindings.update(bindings)
 
+    def add_newest(self, row: ProcessDefinition | None) -> None:
+        if row is not None:  # (none deployed: a refusal, read again each time)
+            self.newest[row.process_id] = {k: getattr(row, k) for k in _DEFINITION_COLUMNS}
+
 
 class AgencyCache:
-    """Agencies' rows by id (and code), and the roles filled at each level, as read; see the
-    module."""
+    """Agencies' rows by id (and code), the roles filled at each level, and each process's
+    newest definition, as read; see the module."""
 
     def __init__(self, actors: ActorCache) -> None:
         self._actors = actors
@@ -113,7 +132,7 @@ class AgencyCache:
         if not named <= rows.keys() or not above <= rows.keys():
             read = partial(_agencies, session, _WITH_PARENTS, {"ids": list(named)})
             return self._read_and_keep(read, _Kept.add_agencies, kept is not None)
-        return {i: _merged(session, rows[i]) for i in named | above}
+        return {i: _merged(session, Agency, rows[i]) for i in named | above}
 
     def by_code(self, session: Session, codes: Collection[str]) -> dict[str, Agency]:
         """The agencies of `codes` (those that exist), in `session`."""
@@ -124,7 +143,7 @@ class AgencyCache:
             read = partial(_agencies, session, _BY_CODE, {"codes": list(wanted)})
             found = self._read_and_keep(read, _Kept.add_agencies, kept is not None)
             return {a.code: a for a in found.values()}
-        return {code: _merged(session, rows[ids[code]]) for code in wanted}
+        return {code: _merged(session, Agency, rows[ids[code]]) for code in wanted}
 
     def ancestry(self, session: Session, codes: Collection[str]) -> dict[int, _Link]:
         """The agencies of `codes` (those that exist) and every level above them."""
@@ -146,6 +165,15 @@ class AgencyCache:
             read = partial(_bindings, session, wanted)
             return self._read_and_keep(read, _Kept.add_bindings, kept is not None)
         return {level: kept.bindings[level] for level in wanted}
+
+    def newest(self, session: Session, process_id: str) -> ProcessDefinition | None:
+        """The newest deployed version of `process_id`, in `session`."""
+        kept = self._trusted(session)
+        row = None if kept is None else kept.newest.get(process_id)
+        if row is None:
+            read = partial(_newest, session, process_id)
+            return self._read_and_keep(read, _Kept.add_newest, kept is not None)
+        return _merged(session, ProcessDefinition, row)
 
     def _trusted(self, session: Session) -> _Kept | None:
         """What is kept, once the notices that reached the session's connection are handled
@@ -188,19 +216,23 @@ def _walk_up(kept: _Kept, codes: Collection[str]) -> dict[int, _Link] | None:
     return links
 
 
-def _merged(session: Session, row: dict[str, Any]) -> Agency:
-    """The agency of `row` as the session's own, without a statement: the one it holds, or a
+def _merged(session: Session, model: type[_Row], row: dict[str, Any]) -> _Row:
+    """The `model` of `row` as the session's own, without a statement: the one it holds, or a
     copy of the row taken in as if read."""
-    held = session.identity_map.get(session.identity_key(Agency, row["id"]))
+    held = session.identity_map.get(session.identity_key(model, row["id"]))
     if held is not None:
         return held  # type: ignore[no-any-return]
-    agency = Agency(**row)
-    make_transient_to_detached(agency)
-    return session.merge(agency, load=False)
+    copy = model(**row)
+    make_transient_to_detached(copy)
+    return session.merge(copy, load=False)
 
 
 def _agencies(session: Session, statement: Any, params: dict[str, Any]) -> dict[int, Agency]:
     return {a.id: a for a in session.scalars(statement, params)}
+
+
+def _newest(session: Session, process_id: str) -> ProcessDefinition | None:
+    return session.scalars(_NEWEST, {"process_id": process_id}).one_or_none()
 
 
 def _bindings(session: Session, levels: Collection[int]) -> dict[int, dict[str, int]]:
@@ -215,8 +247,8 @@ _CACHES: WeakKeyDictionary[Engine, AgencyCache] = WeakKeyDictionary()
 
 
 def keep_agencies(engine: Engine, actors: ActorCache) -> None:
-    """Keep `engine`'s agencies and their roles in this process, forgotten with `actors` (a web
-    worker)."""
+    """Keep `engine`'s agencies, their roles and the newest definitions in this process,
+    forgotten with `actors` (a web worker)."""
     _CACHES[engine] = AgencyCache(actors)
 
 
@@ -247,6 +279,13 @@ def role_bindings(
         level: {role: agency for role, agency in bound.items() if role in roles}
         for level, bound in filled.items()
     }
+
+
+def newest_definition(session: Session, process_id: str) -> ProcessDefinition | None:
+    """The newest deployed version of `process_id` (None: none is): kept, or read in one
+    statement."""
+    cache = _CACHES.get(session.get_bind())  # type: ignore[arg-type]
+    return _newest(session, process_id) if cache is None else cache.newest(session, process_id)
 
 
 def below_level(session: Session, codes: Collection[str], level: int) -> dict[str, bool]:

@@ -12,6 +12,7 @@ from service.db.models import ProcessDefinition
 from service.db.uow import UnitOfWork
 from service.errors import Invalid
 from service.operations.actors import Actor, SystemActor
+from service.operations.agency_cache import newest_definition
 from service.permissions import Right, require
 from service.steps import KINDS
 from workflows.errors import DiagramInvalid
@@ -150,13 +151,9 @@ def _unknown_kinds(definition: Definition) -> list[dict[str, Any]]:
 
 
 def latest(uow: UnitOfWork, process_id: str) -> ProcessDefinition:
-    """The newest version of a process; new instances start on it."""
-    row = uow.session.scalars(
-        select(ProcessDefinition)
-        .filter_by(process_id=process_id)
-        .order_by(ProcessDefinition.version.desc())
-        .limit(1)
-    ).one_or_none()
+    """The newest version of a process; new instances start on it. A web worker on PostgreSQL
+    keeps it until the next deploy (service.operations.agency_cache)."""
+    row = newest_definition(uow.session, process_id)
     if row is None:
         raise Invalid({"definition": [f"No process “{process_id}” is deployed."]})
     return row

@@ -109,6 +109,7 @@ EXEMPT: dict[str, str] = {
     "agency_cache.agencies_with_parents": READ + " (or keeps what it read, in this process)",
     "agency_cache.below_level": READ + " (or keeps what it read, in this process)",
     "agency_cache.keep_agencies": "sets up a process's cache; no database",
+    "agency_cache.newest_definition": READ + " (or keeps what it read, in this process)",
     "agency_cache.role_bindings": READ + " (or keeps what it read, in this process)",
     "users.second_factors_opening": READ,
     "audit.checkpoint_view": PURE,

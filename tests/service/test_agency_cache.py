@@ -1,6 +1,7 @@
-"""A web worker keeps the agencies its signings name, and who fills which role at the levels it
-starts and issues plans for, on PostgreSQL, and forgets them when the directory changes, here
-or elsewhere (service.operations.agency_cache); on SQLite each use reads them."""
+"""A web worker keeps the agencies its signings name, who fills which role at the levels it
+starts and issues plans for, and the newest version of the processes it starts, on PostgreSQL,
+and forgets them when the directory changes or a version is deployed, here or elsewhere
+(service.operations.agency_cache); on SQLite each use reads them."""
 
 from __future__ import annotations
 
@@ -12,14 +13,19 @@ import pytest
 from flask import Flask
 from sqlalchemy import create_engine, event, select, text
 
-from service.db.models import Agency, ProcessInstance
+from service.db.models import Agency, ProcessDefinition, ProcessInstance
+from service.db.session import make_engine, make_session_factory
+from service.db.uow import UnitOfWork
+from service.operations.actors import SYSTEM
 from service.operations.agency_cache import (
     agencies_by_code,
     agencies_with_parents,
     below_level,
+    newest_definition,
     role_bindings,
 )
-from tests.conftest import PLAN_2023, ApiClient, render_documents
+from service.operations.definitions import deploy
+from tests.conftest import PLAN_2023, ROOT, ApiClient, render_documents
 from tests.service.documents_read import docx_text
 from tests.service.test_actor_cache import _notice_arrived, _postgresql
 from tests.service.test_documents import CHAIRMAN, POLICE, download, to_signature
@@ -265,3 +271,79 @@ def test_below_a_level_is_at_any_depth_and_an_unknown_code_is_no_agency(app: Fla
                 "thanh-hoa": False,
                 ELSEWHERE: False,
             }
+
+
+# the shipped chain with its first step renamed: a second version of plan_chain
+NEW_CHAIN = (
+    (ROOT / "bpmn" / "plan_chain.bpmn")
+    .read_bytes()
+    .replace("Xây dựng kế hoạch".encode(), "Dự thảo kế hoạch".encode())
+)
+POLICE_LOGIN = "thanhhoa.congan"
+
+
+def _version(api: ApiClient, process_id: int) -> int:
+    answer = api.get(f"/api/v1/processes/{process_id}", POLICE_LOGIN)
+    return int(answer.json["definition"]["version"])
+
+
+def test_a_second_start_reads_no_definition_on_postgresql(app: Flask, api: ApiClient) -> None:
+    api.login(POLICE_LOGIN)
+    api.start_plan(POLICE_LOGIN)
+    with reads_of(app, "process_definition") as reads:
+        process = api.start_plan(POLICE_LOGIN)
+    assert len(reads) == (0 if _postgresql(app) else 1), reads
+    assert _version(api, process) == 1
+    # the kept row, taken in by a session that holds none: its own, the diagram read on demand
+    with app.extensions["session_factory"]() as session:
+        row = newest_definition(session, "plan_chain")
+        assert row is not None and session.get(ProcessDefinition, row.id) is row
+        assert row.bpmn.startswith("<?xml")
+
+
+@pytest.mark.parametrize("where", ["here", "elsewhere"])
+def test_a_deploy_starts_the_next_process_on_the_new_version(
+    app: Flask, api: ApiClient, database_url: str, where: str
+) -> None:
+    """A new version deployed through this worker, or by another (the command line, another
+    engine; on PostgreSQL once the commit's notice has reached this one, as it has by the
+    next request): the next start is on it."""
+    assert _version(api, api.start_plan(POLICE_LOGIN)) == 1
+    if where == "here":
+        answer = api.post(
+            "/api/v1/definitions?filename=plan_chain.bpmn",
+            "admin",
+            data=NEW_CHAIN,
+            content_type="application/xml",
+        )
+        assert answer.status_code == 201, answer.json
+    else:
+        other = make_engine(database_url)
+        try:
+            deploy(UnitOfWork(make_session_factory(other)), SYSTEM, "plan_chain.bpmn", NEW_CHAIN)
+        finally:
+            other.dispose()
+        _notice_arrived(app)
+    assert _version(api, api.start_plan(POLICE_LOGIN)) == 2
+
+
+_DEPLOY_COPY = text(
+    "INSERT INTO process_definition"
+    " (process_id, version, name, filename, sha256, bpmn, roles, deployed_at)"
+    " SELECT process_id, version + 1, name, filename, 'rolled back', bpmn, roles, deployed_at"
+    " FROM process_definition WHERE process_id = 'plan_chain'"
+)
+
+
+def test_a_definition_a_rolled_back_deploy_let_be_read_is_forgotten(app: Flask) -> None:
+    """Read after a deploy in its own transaction, then rolled back: the next reader gets the
+    version as committed, not the one the rolled-back transaction saw."""
+    factory = app.extensions["session_factory"]
+    with factory() as session:
+        session.execute(_DEPLOY_COPY)
+        seen = newest_definition(session, "plan_chain")
+        assert seen is not None and seen.version == 2  # its own write, in its transaction
+        session.rollback()
+    with factory() as session:
+        newest = newest_definition(session, "plan_chain")
+        assert newest is not None and newest.version == 1
