@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine.interfaces import ExecutionContext
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.dml import UpdateBase
 
 from service.db.batch import AS_BATCH, COMMITS
 from service.db.cursors import DescribedWhenRead
@@ -87,8 +88,8 @@ def begin_now(connection: Connection) -> None:
 
 def _begin_at_first_write(engine: Engine) -> None:
     """Before a write on a connection with BEGIN_AT_FIRST_WRITE, begin: an INSERT, UPDATE or
-    DELETE, a SELECT that locks, a batch of writes (service.db.batch), or text SQL. Only a
-    batch sent as its unit's last write goes alone, a transaction of its own.
+    DELETE, a SELECT that locks or whose WITH writes, a batch of writes (service.db.batch), or
+    text SQL. Only a batch sent as its unit's last write goes alone, a transaction of its own.
 
     BEGIN goes with the write that needs it, and COMMIT with the batch a begun transaction
     commits with (Batch.send's `commits`: UnitOfWork.commit), in one exchange each: psycopg's
@@ -144,11 +145,14 @@ def _begins(options: Any, context: ExecutionContext | None) -> bool:
 
 
 def _reads(context: ExecutionContext, options: Any) -> bool:
-    """Whether a statement only reads: a SELECT that locks no row and is no batch of writes."""
+    """Whether a statement only reads: a SELECT that locks no row, is no batch of writes and
+    writes nothing in its WITH (an UPDATE … RETURNING read with what it returns)."""
     compiled = getattr(context, "compiled", None)
     if compiled is None or AS_BATCH in options:
         return False
     if context.isinsert or context.isupdate or context.isdelete:  # type: ignore[attr-defined]
+        return False
+    if any(isinstance(cte.element, UpdateBase) for cte in compiled.ctes or ()):
         return False
     return getattr(compiled.statement, "_for_update_arg", None) is None
 

@@ -31,6 +31,7 @@ pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=Tr
 
 _METADATA = MetaData()
 _ROWS = Table("first_write_row", _METADATA, Column("id", Integer, primary_key=True))
+_WRITTEN = insert(_ROWS).values(id=1).returning(_ROWS.c.id).cte("written")
 
 
 @pytest.fixture
@@ -69,8 +70,9 @@ def test_reads_open_no_transaction(connection: Connection) -> None:
         insert(_ROWS).values(id=1),
         update(_ROWS).values(id=_ROWS.c.id),
         select(_ROWS).with_for_update(),  # its row locks must hold until the commit
+        select(_WRITTEN.c.id),  # a SELECT of what its WITH writes
     ],
-    ids=["insert", "update", "select for update"],
+    ids=["insert", "update", "select for update", "select of a write"],
 )
 def test_a_write_begins_the_transaction_before_it(
     engine: Engine, connection: Connection, write: Any
