@@ -20,7 +20,7 @@ from typing import Any, cast
 
 from sqlalchemy import Select, Table, bindparam, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from service.db.batch import Batch
 from service.db.models import Agency, Document, ProcessInstance, Register, Task
@@ -303,14 +303,22 @@ def official_document(
     issuer = _issuer(agency, plan.get("issuer") if report is None else None)
     if signing.signer:
         signing = replace(signing, position=signer_position(agency, issuer, signing.mark))
+    # a unit's: what it takes from the process above, asked once for the recipients and the
+    # preamble (the plan above only when the preamble cites it)
+    above = None
+    if instance.parent_id is not None:
+        cite = report is None and not _written_grounds(plan)
+        above = _read_above(session, instance.parent_id, cite=cite)
     if report is None:
         units = plan.get("addressed_units", [])
         if names is None:
             names = (
                 dict(session.connection().execute(_NAMES, {"codes": units}).all()) if units else {}
             )
-        recipients = plan_recipients(session, instance, [names[c] for c in units if c in names])
-        return plan_document(issuer, plan, signing, recipients, plan_grounds(session, instance))
+        addressed = [names[c] for c in units if c in names]
+        recipients = plan_recipients(session, instance, addressed, above)
+        grounds = plan_grounds(session, instance, above)
+        return plan_document(issuer, plan, signing, recipients, grounds)
     round_ = round_ or "result"
     if reported is None:
         reported = unit_reports(session, instance.id, round_, plan)
@@ -322,7 +330,7 @@ def official_document(
         round_,
         report,
         signing,
-        report_recipients(session, instance, agency),
+        report_recipients(session, instance, agency, above),
         units,
         own_label=f"{session.get_one(Agency, instance.jurisdiction_id).name} (trực tiếp tổ chức)",
     )
@@ -337,40 +345,33 @@ def grounds_policy() -> dict[str, Any]:
     return tomllib.loads(GROUNDS_FILE.read_text(encoding="utf-8"))
 
 
-def plan_grounds(session: Session, instance: ProcessInstance) -> list[str]:
+def plan_grounds(
+    session: Session, instance: ProcessInstance, above: Above | None = None
+) -> list[str]:
     """What the plan's preamble cites: the drafter's `grounds`; else, for a unit's plan, the
     plan of the level above as issued (seeds 001, 003), at the top the campaign's documents for
-    the plan's year (service/plan_grounds.toml: seeds 000, 002, 004)."""
+    the plan's year (service/plan_grounds.toml: seeds 000, 002, 004). `above`: what the caller
+    has read of the process above, if it has."""
     plan = instance.document
-    written = [g["text"] for g in plan.get("grounds") or []]
+    written = _written_grounds(plan)
     if written:
         return written
     if instance.parent_id is not None:
-        above = session.connection().execute(_PARENT_PLAN, {"parent": instance.parent_id}).first()
-        return [] if above is None else [cited(*above)]
+        if above is None or above.grounds is None:
+            above = _read_above(session, instance.parent_id, cite=True)
+        return list(above.grounds or ())
     policy = grounds_policy()
     year = str(plan.get("year", local_day(instance.started_at).year))
     return [*policy["every_year"], *policy["years"].get(year, [])]
 
 
+def _written_grounds(plan: Mapping[str, Any]) -> list[str]:
+    """The documents the plan's drafter wrote that it cites (none: the default ones)."""
+    return [g["text"] for g in plan.get("grounds") or []]
+
+
 # built once (statements are immutable)
 _NAMES = select(Agency.code, Agency.name).where(Agency.code.in_(bindparam("codes", expanding=True)))
-# the parent's first plan (KH) with what a citation of it needs, in one statement
-_PARENT_PLAN = (
-    select(
-        Document.kind,
-        Document.number,
-        Document.symbol,
-        Document.signed_at,
-        Document.subject,
-        Document.content,
-        Agency.name,
-    )
-    .join(Agency, Agency.id == Document.agency_id)
-    .where(Document.instance_id == bindparam("parent"), Document.kind == PLAN_KIND)
-    .order_by(Document.id)
-    .limit(1)
-)
 
 
 def cited(
@@ -394,12 +395,15 @@ def cited(
     )
 
 
-def report_recipients(session: Session, instance: ProcessInstance, agency: Agency) -> list[str]:
+def report_recipients(
+    session: Session, instance: ProcessInstance, agency: Agency, above: Above | None = None
+) -> list[str]:
     """Nơi nhận of the report `agency` issues for `instance`: the standing body of the level
     that asked for it, or, at the top, the policy's (the People's Committee, the Ministry),
-    each "(để b/c)"; then the agency's leadership and "Lưu: VT, …"."""
+    each "(để b/c)"; then the agency's leadership and "Lưu: VT, …". `above`: what the caller
+    has read of the process above, if it has."""
     policy = recipients_policy()
-    named = _informed(session, instance, policy["top_level"])
+    named = _informed(session, instance, policy["top_level"], above)
     leadership = (
         policy["leadership"].format(abbreviation=agency.abbreviation)
         if agency.abbreviation
@@ -412,26 +416,30 @@ def report_recipients(session: Session, instance: ProcessInstance, agency: Agenc
     ]
 
 
-def plan_recipients(session: Session, instance: ProcessInstance, units: list[str]) -> list[str]:
+def plan_recipients(
+    session: Session, instance: ProcessInstance, units: list[str], above: Above | None = None
+) -> list[str]:
     """Nơi nhận of a plan: the level above, "(để b/c)" (at the top, the policy's bodies), the
-    units it addresses, "(để t/h)", then "Lưu: VT, …" (seed 000)."""
+    units it addresses, "(để t/h)", then "Lưu: VT, …" (seed 000). `above`: what the caller has
+    read of the process above, if it has."""
     policy = recipients_policy()
     return [
-        *_informed(session, instance, policy["plan"]["top_level"]),
+        *_informed(session, instance, policy["plan"]["top_level"], above),
         *(f"{unit}{policy['plan']['for_action']}" for unit in units),
         archive_line(session, instance),
     ]
 
 
-def _informed(session: Session, instance: ProcessInstance, top_level: list[str]) -> list[str]:
+def _informed(
+    session: Session, instance: ProcessInstance, top_level: list[str], above: Above | None
+) -> list[str]:
     """Who is sent a document for information, "(để b/c)": the standing body (else the head)
     of the level above, or, at the top, `top_level` ("{<role>}": the agency bound to it)."""
     policy = recipients_policy()
     if instance.parent_id is not None:
-        roles = (policy["to_parent_role"], HEAD_ROLE)
-        names = session.execute(_bound_above(roles), {"parent": instance.parent_id}).one()
-        above = next((name for name in names if name), None)
-        return [] if above is None else [f"{above}{policy['for_report']}"]
+        if above is None:
+            above = _read_above(session, instance.parent_id, cite=False)
+        return [] if above.informed is None else [f"{above.informed}{policy['for_report']}"]
     bindings = instance.bindings
     return [
         f"{_ROLE.sub(lambda m: _bound(session, bindings, m[1]) or '', name)}{policy['for_report']}"
@@ -439,19 +447,71 @@ def _informed(session: Session, instance: ProcessInstance, top_level: list[str])
     ]
 
 
+@dataclass(frozen=True, slots=True)
+class Above:
+    """What a unit's document takes from the process above it (its parent)."""
+
+    informed: str | None  # the agency sent it for information: the standing body, else the head
+    grounds: tuple[str, ...] | None  # a plan's preamble: the plan above cited; None: not read
+
+
+def _read_above(session: Session, parent_id: int, *, cite: bool) -> Above:
+    """What a unit's document takes from the process `parent_id`, in one round trip; with
+    `cite`, the plan above as well (a plan whose preamble cites it)."""
+    roles = _informed_roles()
+    row = session.connection().execute(_above(roles, cite), {"parent": parent_id}).one()
+    informed = next((name for name in row[: len(roles)] if name), None)
+    if not cite:
+        return Above(informed, None)
+    plan = row[len(roles) :]
+    return Above(informed, () if plan[0] is None else (cited(*plan),))
+
+
+def _informed_roles() -> tuple[str, ...]:
+    """The roles whose agency, in the process above, a unit's document is sent to for
+    information, in order of preference."""
+    return (recipients_policy()["to_parent_role"], HEAD_ROLE)
+
+
 @lru_cache(maxsize=4)
-def _bound_above(roles: tuple[str, ...]) -> Select[Any]:
-    """The names of the agencies bound to `roles` in the instance `parent`, as one row, read
-    from its bindings in the database: one round trip, and its engine state and documents
-    are not read."""
-    return select(
-        *(
-            select(Agency.name)
-            .where(Agency.id == ProcessInstance.bindings[role].as_integer())
-            .scalar_subquery()
-            for role in roles
+def _above(roles: tuple[str, ...], cite: bool) -> Select[Any]:
+    """What `_read_above` reads of the instance `parent`, as one row: the names of the agencies
+    bound to `roles` there (from its bindings in the database; its engine state is not read),
+    then, with `cite`, its first plan (KH) with what a citation of it needs (NULLs: none)."""
+    names = [
+        select(Agency.name)
+        .where(Agency.id == ProcessInstance.bindings[role].as_integer())
+        .scalar_subquery()
+        for role in roles
+    ]
+    parent = ProcessInstance.id == bindparam("parent")
+    if not cite:
+        return select(*names).where(parent)
+    first = (
+        select(Document.id)
+        .where(Document.instance_id == bindparam("parent"), Document.kind == PLAN_KIND)
+        .order_by(Document.id)
+        .limit(1)
+        .correlate(None)  # not the joined document below
+        .scalar_subquery()
+    )
+    issuer = aliased(Agency)  # not the bound agencies' table, which their subqueries read
+    return (
+        select(
+            *names,
+            Document.kind,
+            Document.number,
+            Document.symbol,
+            Document.signed_at,
+            Document.subject,
+            Document.content,
+            issuer.name,
         )
-    ).where(ProcessInstance.id == bindparam("parent"))
+        .select_from(ProcessInstance)
+        .outerjoin(Document, Document.id == first)
+        .outerjoin(issuer, issuer.id == Document.agency_id)
+        .where(parent)
+    )
 
 
 def _bound(session: Session, bindings: dict[str, int], role: str) -> str | None:

@@ -22,7 +22,7 @@ from tests.service.test_cascade import (
     drive,
     unit_plan,
 )
-from tests.service.test_report_document import signed_report
+from tests.service.test_report_document import recipients, signed_report
 
 GUIDANCE = (
     "Hướng dẫn số 21/HD-BCĐ ngày 04/11/2022 của Ban Chỉ đạo thực hiện phong trào toàn dân bảo "
@@ -115,3 +115,22 @@ def test_the_drafter_writes_the_preamble_and_a_unit_cites_the_plan_above(
     for text in (unit["docx"], unit["pdf"]):
         assert above in text
         assert "Phụ lục" not in text  # no budget, no units of its own: no appendix
+    assert recipients(unit["docx"]) == ["Công an tỉnh Thanh Hóa (để b/c)", "Lưu: VT, CAH"]
+
+
+def test_a_units_drafter_may_cite_its_own_grounds_instead_of_the_plan_above(
+    app: Flask, api: ApiClient, clock: FakeClock
+) -> None:
+    at(clock, "2023-04-20")
+    province = api.start_plan(POLICE)
+    assert drive(api, province, PROVINCE_CHAIN, _plan()) is None
+    (district,) = children(api, province).values()
+    at(clock, "2023-05-05")
+    plan = unit_plan("Kế hoạch tổ chức Ngày hội huyện Thường Xuân")
+    plan["grounds"] = [{"text": DECISION_521}]
+    assert drive(api, district["process_id"], DISTRICT_CHAIN, plan) is not None
+    unit = signed_report(api, district["process_id"], DISTRICT_CHAIN[0], kind="KH")
+    for text in (unit["docx"], unit["pdf"]):
+        assert f"Thực hiện {DECISION_521}." in text
+        assert "Thực hiện Kế hoạch số" not in text
+    assert recipients(unit["docx"]) == ["Công an tỉnh Thanh Hóa (để b/c)", "Lưu: VT, CAH"]

@@ -15,7 +15,14 @@ from sqlalchemy import event, select
 from service.db.models import Agency
 from service.db.uow import UnitOfWork
 from tests.conftest import PLAN_2023, ApiClient, FakeClock
-from tests.service.test_cascade import at, drive, unit_plan
+from tests.service.test_cascade import (
+    DISTRICT_CHAIN,
+    PROVINCE_CHAIN,
+    at,
+    children,
+    drive,
+    unit_plan,
+)
 from tests.service.test_documents import CHAIRMAN, to_signature
 from tests.service.test_render_jobs import SMALL
 
@@ -257,3 +264,42 @@ def test_postgresql_the_units_of_a_plan_are_two_statements(
     assert statements == 2
     assert len(units) == 2 and all(len(unit["open_steps"]) == 1 for unit in units)
     assert [unit["process_id"] for unit in units] == sorted(u["process_id"] for u in units)
+
+
+def signing_statements(app: Flask, api: ApiClient, user: str, process: int) -> list[str]:
+    """The statements of `user`'s approval of the process's one open task (a signing), from
+    its first write (the register's number) on."""
+    (task,) = api.get(f"/api/v1/tasks?process={process}", user).json
+    statements: list[str] = []
+
+    def keep(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(" ".join(statement.split()))
+
+    engine = app.extensions["db_engine"]
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        answer = api.complete(user, task["id"], "approve")
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    assert answer.status_code == 200, answer.json
+    first = next(i for i, s in enumerate(statements) if "INSERT INTO register" in s)
+    assert not any("process_instance" in s for s in statements[1:first])  # nothing above yet
+    return statements[first:]
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_postgresql_a_units_plan_signing_reads_the_process_above_once(
+    app: Flask, api: ApiClient, clock: FakeClock
+) -> None:
+    """A unit's plan is sent to the standing body above it and cites the plan above: both read
+    in one statement after its number, then its batch. Read apart they were two."""
+    at(clock, "2023-04-20")
+    province = api.start_plan(POLICE)
+    assert drive(api, province, PROVINCE_CHAIN, unit_plan("Tỉnh", ["thuong-xuan"])) is None
+    (district,) = [c["process_id"] for c in children(api, province).values()]
+    at(clock, "2023-05-05")
+    assert drive(api, district, DISTRICT_CHAIN[:-1], unit_plan("Huyện")) is None
+    register, above, batch = signing_statements(app, api, DISTRICT_CHAIN[-1], district)
+    assert register.startswith("INSERT INTO register")
+    assert above.startswith("SELECT") and "FROM process_instance LEFT OUTER JOIN document" in above
+    assert batch.startswith("WITH w0_0")
