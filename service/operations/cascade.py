@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Select, bindparam, exists, func, insert, select, update
+from sqlalchemy import JSON, Select, and_, bindparam, exists, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from service.db.audit_log import Acting
@@ -463,30 +463,78 @@ def report_to_parent(
     """Count a unit's report off its parent's round; the last one wakes the parent (its new
     tasks and its version-checked row go with the signing's `batch`)."""
     assert child.parent_id is not None
-    remaining = session.execute(  # row-locks the counter: of two last reports, one sees 0
-        update(ReportRound)
-        .where(ReportRound.instance_id == child.parent_id, ReportRound.round == round_)
-        .values(open=ReportRound.open - 1)
-        .returning(ReportRound.open)
-        .execution_options(synchronize_session=False)
-    ).scalar_one_or_none()
+    params = {"parent": child.parent_id, "of_round": round_}
+    remaining, read = _count_off(session, params)
     if remaining != 0:
         return
-    parent, open_tasks = session.execute(_PARENT, {"parent": child.parent_id}).one()
-    if parent.status != "running":  # handed over to a successor, which reports instead
-        return
-    runtime = Runtime.restore(engine_definition(parent.definition), parent.state)
-    if not runtime.awaits(message(round_)):  # the deadline passed first
+    parent, open_tasks = read if read is not None else session.execute(_PARENT, params).one()
+    runtime = _waiting(parent, round_)
+    if runtime is None and read is not None and parent.status == ProcessStatus.RUNNING:
+        # read as the count's statement began: it may have begun to wait since
+        parent, open_tasks = session.execute(_PARENT, params).one()
+        runtime = _waiting(parent, round_)
+    if runtime is None:
         return
     release_finished_rounds(session, parent, runtime, now, {round_: remaining})
     save_runtime(session, parent, runtime, now, open_tasks=open_task_ids(open_tasks), batch=batch)
     write_instance(session, parent, batch)
 
 
+def _count_off(
+    session: Session, params: dict[str, Any]
+) -> tuple[int | None, tuple[ProcessInstance, str | None] | None]:
+    """How many reports the parent's round still waits for once this one is counted off (None:
+    no such round), and on PostgreSQL, when none, the parent with its open tasks' engine ids,
+    read in the same round trip (_COUNT_OFF_AND_PARENT); else the caller reads it (_PARENT)."""
+    if session.get_bind().dialect.name != "postgresql":  # SQLite: no UPDATE in a WITH
+        return session.connection().execute(_COUNT_OFF, params).scalar_one_or_none(), None
+    row = session.execute(_COUNT_OFF_AND_PARENT, params).first()
+    if row is None:
+        return None, None
+    remaining, parent, open_tasks = row
+    return remaining, (None if parent is None else (parent, open_tasks))
+
+
+def _waiting(parent: ProcessInstance, round_: str) -> Runtime | None:
+    """The parent's engine, if the parent waits for the round's reports."""
+    if parent.status != ProcessStatus.RUNNING:  # handed over to a successor, which reports
+        return None
+    runtime = Runtime.restore(engine_definition(parent.definition), parent.state)
+    return runtime if runtime.awaits(message(round_)) else None  # else the deadline came first
+
+
+# the counter, row-locked until the commit: of two last reports, one sees 0
+_COUNT_OFF = (
+    update(REPORT_ROUNDS)
+    .where(
+        REPORT_ROUNDS.c.instance_id == bindparam("parent"),
+        REPORT_ROUNDS.c.round == bindparam("of_round"),  # not "round": SET would take it
+    )
+    .values(open=REPORT_ROUNDS.c.open - 1)
+    .returning(REPORT_ROUNDS.c.open)
+)
 # the parent, read afresh once the counter is locked, with its open tasks' engine ids (as
 # save_runtime takes them): one round trip
 _PARENT = (
     select(ProcessInstance, open_tasks_of(ProcessInstance.id))
     .where(ProcessInstance.id == bindparam("parent"))
+    .execution_options(populate_existing=True)
+)
+# PostgreSQL: both in one round trip; the parent (with its open tasks) only when the count
+# reached 0, so a report that is not the last reads nothing more. The count is the locked
+# row's latest, but the parent is as the statement began (READ COMMITTED), perhaps before a
+# change committed while the UPDATE waited for the lock. Still correct: the parent is written
+# version-checked with the signing's batch, so one changed meanwhile makes the signing a 409,
+# not a lost update; one no longer running never runs again; only one not yet waiting for
+# the round may have begun to (the movement plan, for its annual reports, once it has signed
+# its half-year report): report_to_parent reads that one again, afresh.
+_COUNTED = _COUNT_OFF.cte("counted")
+_COUNT_OFF_AND_PARENT = (
+    select(_COUNTED.c.open, ProcessInstance, open_tasks_of(ProcessInstance.id))
+    .select_from(_COUNTED)
+    .outerjoin(
+        ProcessInstance,
+        and_(ProcessInstance.id == bindparam("parent"), _COUNTED.c.open == 0),
+    )
     .execution_options(populate_existing=True)
 )

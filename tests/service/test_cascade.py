@@ -150,6 +150,32 @@ def with_units(api: ApiClient, user: str, process_id: int, own: dict[str, Any]) 
     return add_units(own, [] if units is None else [units])
 
 
+def drafted(api: ApiClient, user: str, process_id: int, figures: dict[str, Any]) -> None:
+    """Submit the process's one open task of `user`'s (a report, drafted) with `figures`."""
+    (task,) = api.get(f"/api/v1/tasks?process={process_id}", user).json
+    answer = api.complete(user, task["id"], "submit", data=figures)
+    assert answer.status_code == 200, answer.json
+
+
+def two_units(api: ApiClient, clock: FakeClock) -> tuple[int, list[int]]:
+    """A province's plan issued to Sở Y tế and Sở LĐ-TB&XH, whose reports, drafted, await
+    their directors' signatures (HEADS); the plan's id and theirs."""
+    at(clock, "2023-04-20")
+    province = api.start_plan(POLICE)
+    units = ["thanh-hoa-so-y-te", "thanh-hoa-so-lao-dong-tbxh"]
+    assert drive(api, province, PROVINCE_CHAIN, unit_plan("Kế hoạch tỉnh", units)) is None
+    at(clock, "2023-05-05")
+    processes = [c["process_id"] for c in children(api, province).values()]
+    staff = ["thanhhoa.soyte", "thanhhoa.soldtbxh"]
+    for process, user in zip(processes, staff, strict=True):
+        assert drive(api, process, [user, HEADS[user]], unit_plan("Kế hoạch")) is not None
+    at(clock, "2023-08-16")
+    figures = report(1, 100, 1_000_000, agencies=(10, 9), movement=(10, 9))
+    for process, user in zip(processes, staff, strict=True):
+        drafted(api, user, process, figures)
+    return province, processes
+
+
 def children(api: ApiClient, process_id: int, user: str = POLICE) -> dict[str, dict[str, Any]]:
     answer = api.get(f"/api/v1/processes/{process_id}/children", user)
     assert answer.status_code == 200, answer.json
@@ -462,3 +488,18 @@ def test_a_plan_signed_after_its_report_deadline_still_reaches_its_units(
     units = children(api, process_id)
     assert set(units) == {"Sở Y tế tỉnh Thanh Hóa", "Huyện Nga Sơn"}
     assert all(u["open_steps"][0]["name"] == "Xây dựng kế hoạch" for u in units.values())
+
+
+def test_only_the_last_units_report_wakes_the_plan(
+    app: Flask, api: ApiClient, clock: FakeClock
+) -> None:
+    province, (health, labour) = two_units(api, clock)
+    signed = api.get(f"/api/v1/tasks?process={labour}", HEADS["thanhhoa.soldtbxh"]).json
+    assert api.complete(HEADS["thanhhoa.soldtbxh"], signed[0]["id"], "approve").status_code == 200
+    assert api.get(f"/api/v1/tasks?process={province}", POLICE).json == []  # one still to come
+    signed = api.get(f"/api/v1/tasks?process={health}", HEADS["thanhhoa.soyte"]).json
+    assert api.complete(HEADS["thanhhoa.soyte"], signed[0]["id"], "approve").status_code == 200
+    (woken,) = api.get(f"/api/v1/tasks?process={province}", POLICE).json
+    assert woken["step"] == "consolidate_report"
+    units = children(api, province)
+    assert all(unit["reported"] for unit in units.values())

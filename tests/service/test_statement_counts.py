@@ -17,10 +17,12 @@ from service.db.uow import UnitOfWork
 from tests.conftest import PLAN_2023, ApiClient, FakeClock
 from tests.service.test_cascade import (
     DISTRICT_CHAIN,
+    HEADS,
     PROVINCE_CHAIN,
     at,
     children,
     drive,
+    two_units,
     unit_plan,
 )
 from tests.service.test_documents import CHAIRMAN, to_signature
@@ -303,3 +305,25 @@ def test_postgresql_a_units_plan_signing_reads_the_process_above_once(
     assert register.startswith("INSERT INTO register")
     assert above.startswith("SELECT") and "FROM process_instance LEFT OUTER JOIN document" in above
     assert batch.startswith("WITH w0_0")
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_postgresql_a_units_report_counts_off_its_round_and_wakes_the_plan_in_one_statement(
+    app: Flask, api: ApiClient, clock: FakeClock
+) -> None:
+    """A unit's report, after its number and the names above it, counts itself off the plan's
+    round by one statement, which, for the last report only, also reads the plan it wakes.
+    The count and the plan read apart were two for the last."""
+    province, (health, labour) = two_units(api, clock)
+    for head, unit, woken in (
+        (HEADS["thanhhoa.soldtbxh"], labour, []),
+        (HEADS["thanhhoa.soyte"], health, ["consolidate_report"]),
+    ):
+        register, above, counted, batch = signing_statements(app, api, head, unit)
+        assert register.startswith("INSERT INTO register")
+        assert above.startswith("SELECT") and "FROM process_instance" in above
+        assert counted.startswith("WITH counted AS (UPDATE report_round")
+        assert "LEFT OUTER JOIN process_instance" in counted
+        assert batch.startswith("WITH w0_0")
+        steps = [t["step"] for t in api.get(f"/api/v1/tasks?process={province}", POLICE).json]
+        assert steps == woken
