@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, bindparam, func, insert, select
+from sqlalchemy import Select, Table, bindparam, func, insert, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
@@ -62,29 +62,47 @@ def take_number(session: Session, agency_id: int, year: int, symbol: str) -> int
 
 
 def _take(
-    session: Session, agency_id: int, year: int, symbol: str, *, with_id: bool
-) -> tuple[int, int | None]:
+    session: Session,
+    agency_id: int,
+    year: int,
+    symbol: str,
+    *,
+    with_id: bool,
+    above: tuple[int, bool] | None = None,
+) -> tuple[int, int | None, Above | None]:
     """`take_number`'s number, and `with_id` on PostgreSQL the id the document will have (its
     sequence's next value, in the same round trip), so that the document's row can go with
-    the completion's batch; None on SQLite, where the insert gives the id."""
-    params = {"p_agency": agency_id, "p_year": year, "p_symbol": symbol}
+    the completion's batch; None on SQLite, where the insert gives the id. `above`: the
+    parent's id and whether the document cites its plan; on PostgreSQL, with `with_id`, what
+    the document takes from it (_read_above's) comes in the same round trip, else None."""
+    params: dict[str, Any] = {"p_agency": agency_id, "p_year": year, "p_symbol": symbol}
     params["p_kind"] = symbol.partition("-")[0]
     dialect = session.get_bind().dialect.name
     reserve = with_id and dialect == "postgresql"
-    row = session.execute(_take_statement(dialect, reserve), params).one()
-    return int(row[0]), (int(row[1]) if reserve else None)
+    joined = above if reserve else None  # SQLite: no INSERT in a WITH
+    asked = None
+    if joined is not None:
+        params["parent"], cite = joined
+        asked = (_informed_roles(), cite)
+    row = session.execute(_take_statement(dialect, reserve, asked), params).one()
+    facts = None if joined is None else _above_of(row[2:], joined[1])
+    return int(row[0]), (int(row[1]) if reserve else None), facts
 
 
-@lru_cache(maxsize=4)
-def _take_statement(dialect: str, reserve: bool) -> Any:
+@lru_cache(maxsize=8)
+def _take_statement(
+    dialect: str, reserve: bool, above: tuple[tuple[str, ...], bool] | None = None
+) -> Any:
     """`take_number`'s upsert for the dialect, built once (statements are immutable);
-    `reserve`: returning the next document id as well (PostgreSQL)."""
+    `reserve`: returning the next document id as well (PostgreSQL); `above`: and `_above`'s
+    row (its arguments), the upsert then in a WITH (PostgreSQL)."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = cast(Table, Register.__table__)
     returned: list[Any] = [table.c.last_number]
     if reserve:
-        returned.append(func.nextval(func.pg_get_serial_sequence(DOCUMENTS.name, "id")))
-    return (
+        document_id = func.nextval(func.pg_get_serial_sequence(DOCUMENTS.name, "id"))
+        returned.append(document_id.label("document_id"))
+    upsert = (
         insert(table)
         .values(
             agency_id=bindparam("p_agency"),
@@ -99,6 +117,12 @@ def _take_statement(dialect: str, reserve: bool) -> Any:
         )
         .returning(*returned)
     )
+    if above is None:
+        return upsert
+    # its snapshot may predate the register's lock: what it reads of the process above
+    # (the directory's names, a plan issued long before) is as it was a moment earlier
+    taken, facts = upsert.cte("taken"), _above(*above).subquery("above")
+    return select(taken, facts).select_from(taken.join(facts, true()))  # a row each
 
 
 def next_number(session: Session, agency_id: int, year: int, symbol: str) -> int:
@@ -221,11 +245,15 @@ def issue_document(
     agency = held[task.agency_id]
     day = local_day(now)
     issuer = _issuer(agency, instance.document.get("issuer") if report is None else None)
-    number, reserved = _take(session, agency.id, day.year, issuer.symbol(kind), with_id=True)
+    parent = instance.parent_id
+    asked = None if parent is None else (parent, _cites_above(instance.document, report))
+    number, reserved, above = _take(
+        session, agency.id, day.year, issuer.symbol(kind), with_id=True, above=asked
+    )
     signing = Signing(number, day, actor.full_name, task.signing_mark)
     names = None if units is None else {code: unit.name for code, unit in units.items()}
     document = official_document(
-        session, instance, agency, signing, report, task.report_round, names, reported
+        session, instance, agency, signing, report, task.report_round, names, above, reported
     )
     row = {
         "instance_id": instance.id,
@@ -294,21 +322,20 @@ def official_document(
     report: dict[str, Any] | None = None,
     round_: str | None = None,
     names: Mapping[str, str] | None = None,
+    above: Above | None = None,
     reported: list[UnitReport] | None = None,
 ) -> OfficialDocument:
     """The plan (or, given a report, the report) as `agency` issues it; a draft has no number.
-    `names`: the addressed units' names by code, `reported`: the units' reports for the
-    round, if the caller has them."""
+    `names`: the addressed units' names by code, `above`: what a unit's document takes from
+    the process above, `reported`: the units' reports for the round, if the caller has them."""
     plan = instance.document
     issuer = _issuer(agency, plan.get("issuer") if report is None else None)
     if signing.signer:
         signing = replace(signing, position=signer_position(agency, issuer, signing.mark))
     # a unit's: what it takes from the process above, asked once for the recipients and the
     # preamble (the plan above only when the preamble cites it)
-    above = None
-    if instance.parent_id is not None:
-        cite = report is None and not _written_grounds(plan)
-        above = _read_above(session, instance.parent_id, cite=cite)
+    if instance.parent_id is not None and above is None:
+        above = _read_above(session, instance.parent_id, cite=_cites_above(plan, report))
     if report is None:
         units = plan.get("addressed_units", [])
         if names is None:
@@ -368,6 +395,11 @@ def plan_grounds(
 def _written_grounds(plan: Mapping[str, Any]) -> list[str]:
     """The documents the plan's drafter wrote that it cites (none: the default ones)."""
     return [g["text"] for g in plan.get("grounds") or []]
+
+
+def _cites_above(plan: Mapping[str, Any], report: dict[str, Any] | None) -> bool:
+    """Whether a unit's document cites the plan above: a plan whose drafter wrote no grounds."""
+    return report is None and not _written_grounds(plan)
 
 
 # built once (statements are immutable)
@@ -458,12 +490,17 @@ class Above:
 def _read_above(session: Session, parent_id: int, *, cite: bool) -> Above:
     """What a unit's document takes from the process `parent_id`, in one round trip; with
     `cite`, the plan above as well (a plan whose preamble cites it)."""
-    roles = _informed_roles()
-    row = session.connection().execute(_above(roles, cite), {"parent": parent_id}).one()
-    informed = next((name for name in row[: len(roles)] if name), None)
+    row = session.connection().execute(_above(_informed_roles(), cite), {"parent": parent_id})
+    return _above_of(row.one(), cite)
+
+
+def _above_of(row: Sequence[Any], cite: bool) -> Above:
+    """`_above`'s row, as what the document takes."""
+    roles = len(_informed_roles())
+    informed = next((name for name in row[:roles] if name), None)
     if not cite:
         return Above(informed, None)
-    plan = row[len(roles) :]
+    plan = row[roles:]
     return Above(informed, () if plan[0] is None else (cited(*plan),))
 
 

@@ -268,62 +268,72 @@ def test_postgresql_the_units_of_a_plan_are_two_statements(
     assert [unit["process_id"] for unit in units] == sorted(u["process_id"] for u in units)
 
 
-def signing_statements(app: Flask, api: ApiClient, user: str, process: int) -> list[str]:
+def signing_statements(
+    app: Flask, api: ApiClient, user: str, process: int
+) -> list[tuple[str, TransactionStatus]]:
     """The statements of `user`'s approval of the process's one open task (a signing), from
-    its first write (the register's number) on."""
+    its first write (the register's number) on, each with the transaction state it left."""
     (task,) = api.get(f"/api/v1/tasks?process={process}", user).json
-    statements: list[str] = []
+    seen: list[tuple[str, TransactionStatus]] = []
 
-    def keep(_conn: object, _cursor: object, statement: str, *_: object) -> None:
-        statements.append(" ".join(statement.split()))
+    def keep(conn: Any, _cursor: object, statement: str, *_: object) -> None:
+        state = conn.connection.dbapi_connection.info.transaction_status
+        seen.append((" ".join(statement.split()), state))
 
     engine = app.extensions["db_engine"]
-    event.listen(engine, "before_cursor_execute", keep)
+    event.listen(engine, "after_cursor_execute", keep)
     try:
         answer = api.complete(user, task["id"], "approve")
     finally:
-        event.remove(engine, "before_cursor_execute", keep)
+        event.remove(engine, "after_cursor_execute", keep)
     assert answer.status_code == 200, answer.json
-    first = next(i for i, s in enumerate(statements) if "INSERT INTO register" in s)
-    assert not any("process_instance" in s for s in statements[1:first])  # nothing above yet
-    return statements[first:]
+    first = next(i for i, (s, _) in enumerate(seen) if "INSERT INTO register" in s)
+    assert not any("process_instance" in s for s, _ in seen[1:first])  # nothing above yet
+    return seen[first:]
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
-def test_postgresql_a_units_plan_signing_reads_the_process_above_once(
+def test_postgresql_a_units_plan_signing_reads_the_process_above_with_its_number(
     app: Flask, api: ApiClient, clock: FakeClock
 ) -> None:
     """A unit's plan is sent to the standing body above it and cites the plan above: both read
-    in one statement after its number, then its batch. Read apart they were two."""
+    by the statement that takes its number (which begins the transaction), then its batch.
+    Read apart they were two statements more, read together one."""
     at(clock, "2023-04-20")
     province = api.start_plan(POLICE)
     assert drive(api, province, PROVINCE_CHAIN, unit_plan("Tỉnh", ["thuong-xuan"])) is None
     (district,) = [c["process_id"] for c in children(api, province).values()]
     at(clock, "2023-05-05")
     assert drive(api, district, DISTRICT_CHAIN[:-1], unit_plan("Huyện")) is None
-    register, above, batch = signing_statements(app, api, DISTRICT_CHAIN[-1], district)
-    assert register.startswith("INSERT INTO register")
-    assert above.startswith("SELECT") and "FROM process_instance LEFT OUTER JOIN document" in above
+    (register, begun), (batch, committed) = signing_statements(
+        app, api, DISTRICT_CHAIN[-1], district
+    )
+    assert register.startswith("WITH taken AS (INSERT INTO register")
+    assert "FROM process_instance LEFT OUTER JOIN document" in register  # the plan above
     assert batch.startswith("WITH w0_0")
+    assert (begun, committed) == (TransactionStatus.INTRANS, TransactionStatus.IDLE)
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_postgresql_a_units_report_counts_off_its_round_and_wakes_the_plan_in_one_statement(
     app: Flask, api: ApiClient, clock: FakeClock
 ) -> None:
-    """A unit's report, after its number and the names above it, counts itself off the plan's
-    round by one statement, which, for the last report only, also reads the plan it wakes.
-    The count and the plan read apart were two for the last."""
+    """A unit's report reads the names above it with its number, then counts itself off the
+    plan's round by one statement, which, for the last report only, also reads the plan it
+    wakes. The names, and for the last the plan, read apart were two statements more."""
     province, (health, labour) = two_units(api, clock)
     for head, unit, woken in (
         (HEADS["thanhhoa.soldtbxh"], labour, []),
         (HEADS["thanhhoa.soyte"], health, ["consolidate_report"]),
     ):
-        register, above, counted, batch = signing_statements(app, api, head, unit)
-        assert register.startswith("INSERT INTO register")
-        assert above.startswith("SELECT") and "FROM process_instance" in above
+        (register, begun), (counted, _), (batch, committed) = signing_statements(
+            app, api, head, unit
+        )
+        assert register.startswith("WITH taken AS (INSERT INTO register")
+        assert "FROM process_instance" in register and "JOIN document" not in register
         assert counted.startswith("WITH counted AS (UPDATE report_round")
         assert "LEFT OUTER JOIN process_instance" in counted
         assert batch.startswith("WITH w0_0")
+        assert (begun, committed) == (TransactionStatus.INTRANS, TransactionStatus.IDLE)
         steps = [t["step"] for t in api.get(f"/api/v1/tasks?process={province}", POLICE).json]
         assert steps == woken
