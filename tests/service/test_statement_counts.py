@@ -211,10 +211,12 @@ def test_postgresql_signing_writes_its_number_then_one_batch(app: Flask, api: Ap
 def test_postgresql_keeps_the_statements_of_reads_prepared(app: Flask, api: ApiClient) -> None:
     """A read ends its transaction in COMMIT, not ROLLBACK: psycopg forgets (and deallocates)
     a connection's prepared statements at every ROLLBACK, so with it PostgreSQL would parse and
-    plan every statement again. After a few views of a process (a read in a transaction, as the
-    process page makes it) its statements stay prepared on the connection that served them."""
+    plan every statement again. After two views of a process (a read in a transaction, as the
+    process page makes it) its statements stay prepared on the connection that served them:
+    psycopg prepares a statement at its second run on a connection (PREPARE_AT), not its
+    sixth."""
     process = api.start_plan(POLICE)
-    for _ in range(8):  # psycopg prepares a statement at its sixth run on a connection
+    for _ in range(2):
         assert api.get(f"/api/v1/processes/{process}", POLICE).status_code == 200
     engine = app.extensions["db_engine"]
     with engine.connect() as connection:  # the pool is LIFO: the one the views used
