@@ -46,23 +46,25 @@ def year_report(people: int, safe: int) -> dict[str, Any]:
     return figures
 
 
-def test_two_report_rounds_with_their_deadlines(
-    app: Flask, api: ApiClient, clock: FakeClock
-) -> None:
-    at(clock, "2025-03-03")
+def issue_movement_plan(api: ApiClient, units: list[str]) -> int:
+    """Start the province's movement plan as Công an tỉnh and take it through its chain, issued
+    to `units`; its id."""
     started = api.post(
         "/api/v1/processes",
         POLICE,
         json={"definition": "movement_plan", "title": "Phong trào toàn dân bảo vệ ANTQ năm 2025"},
     )
     assert started.status_code == 201, started.json
-    province = started.json["id"]
-    assert (
-        drive(
-            api, province, CHAIN, movement_plan(["thanh-hoa-so-y-te", "thanh-hoa-so-lao-dong-tbxh"])
-        )
-        is None
-    )
+    province = int(started.json["id"])
+    assert drive(api, province, CHAIN, movement_plan(units)) is None
+    return province
+
+
+def test_two_report_rounds_with_their_deadlines(
+    app: Flask, api: ApiClient, clock: FakeClock
+) -> None:
+    at(clock, "2025-03-03")
+    province = issue_movement_plan(api, ["thanh-hoa-so-y-te", "thanh-hoa-so-lao-dong-tbxh"])
     units = {c["unit"]: c for c in api.get(f"/api/v1/processes/{province}/children", POLICE).json}
     health = units["Sở Y tế tỉnh Thanh Hóa"]["process_id"]
     labour = units["Sở Lao động - Thương binh và Xã hội tỉnh Thanh Hóa"]["process_id"]

@@ -13,7 +13,14 @@ from sqlalchemy import select
 from service.db.models import Agency
 from tests.conftest import ApiClient, FakeClock
 from tests.service.test_cascade import DISTRICT_CHAIN, at, drive, run_scheduler, with_units
-from tests.service.test_movement_plan import CHAIN, POLICE, movement_plan, unit_plan, year_report
+from tests.service.test_movement_plan import (
+    CHAIN,
+    POLICE,
+    issue_movement_plan,
+    movement_plan,
+    unit_plan,
+    year_report,
+)
 
 ADMIN = "admin"
 NGA_SON_CHAIN = ["ngason.congan", "ngason.taichinh", "ngason.noivu", "ngason.chutich"]
@@ -37,13 +44,7 @@ def test_the_province_reorganises_while_its_movement_plan_runs(
     app: Flask, api: ApiClient, clock: FakeClock
 ) -> None:
     at(clock, "2025-03-03")
-    started = api.post(
-        "/api/v1/processes",
-        POLICE,
-        json={"definition": "movement_plan", "title": "Phong trào toàn dân bảo vệ ANTQ năm 2025"},
-    )
-    province = started.json["id"]
-    assert drive(api, province, CHAIN, movement_plan(["thuong-xuan", "nga-son"])) is None
+    province = issue_movement_plan(api, ["thuong-xuan", "nga-son"])
     units = {
         c["unit"]: c["process_id"]
         for c in api.get(f"/api/v1/processes/{province}/children", POLICE).json

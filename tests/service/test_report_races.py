@@ -32,7 +32,7 @@ from tests.service.test_movement_plan import (
     HEADS,
     HEALTH,
     LABOUR,
-    movement_plan,
+    issue_movement_plan,
     year_report,
 )
 from tests.service.test_movement_plan import unit_plan as movement_unit_plan
@@ -143,13 +143,7 @@ def test_a_plan_that_began_to_wait_while_its_last_report_waited_is_woken(
     report's statement began, the plan did not wait yet, so the report reads it again, afresh,
     and wakes it (the plan's signing saw the round still open)."""
     at(clock, "2025-03-03")
-    started = api.post(
-        "/api/v1/processes",
-        POLICE,
-        json={"definition": "movement_plan", "title": "Phong trào năm 2025"},
-    )
-    province = started.json["id"]
-    assert drive(api, province, CHAIN, movement_plan(["thanh-hoa-so-y-te"])) is None
+    province = issue_movement_plan(api, ["thanh-hoa-so-y-te"])
     ((_, unit),) = children(api, province).items()
     health = unit["process_id"]
     at(clock, "2025-03-20")

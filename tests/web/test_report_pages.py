@@ -5,11 +5,10 @@ from __future__ import annotations
 from tests.conftest import ApiClient, FakeClock
 from tests.service.test_cascade import at, drive
 from tests.service.test_movement_plan import (
-    CHAIN,
     HEADS,
     HEALTH,
     POLICE,
-    movement_plan,
+    issue_movement_plan,
     unit_plan,
 )
 from tests.service.test_movement_plan import year_report as figures
@@ -20,13 +19,7 @@ def test_a_unit_sends_its_half_year_report_from_the_page(
     api: ApiClient, browser: Browser, clock: FakeClock
 ) -> None:
     at(clock, "2025-03-03")
-    started = api.post(
-        "/api/v1/processes",
-        POLICE,
-        json={"definition": "movement_plan", "title": "Phong trào toàn dân bảo vệ ANTQ năm 2025"},
-    )
-    province = started.json["id"]
-    assert drive(api, province, CHAIN, movement_plan(["thanh-hoa-so-y-te"])) is None
+    province = issue_movement_plan(api, ["thanh-hoa-so-y-te"])
     (unit,) = api.get(f"/api/v1/processes/{province}/children", POLICE).json
     at(clock, "2025-03-20")
     assert drive(
