@@ -87,7 +87,6 @@ _VIEW_FROM = _TASK.join(_I, _I.c.id == _T.instance_id)
 # One task with what its view shows of the plan (its engine state, the largest column,
 # unread), and the plan's last completed task, who returned it and why: one statement.
 _LAST = _TASK.alias("last")
-_LAST_COLUMNS = _view(_LAST)  # a TaskView's columns, however the last task is read
 _DONE = _TASK.alias("done")
 
 
@@ -481,7 +480,7 @@ def task_detail(uow: UnitOfWork, actor: Actor, task_id: int) -> TaskDetail:
         acting_as = _acting_as(actor, fields["agency"].id, fields["role"])  # 403 first
         plan = len(_VIEW_COLUMNS)
         last = plan + len(_PLAN_COLUMNS)
-        above = last + len(_LAST_COLUMNS)
+        above = last + len(_VIEW_COLUMNS)  # the last task's view: as many columns
         parent_id, deadlines, document, reports, report_drafts = row[plan:last]
         previous = None if row[last] is None else TaskView(**_fields(row[last:above]))
         parent = None
