@@ -138,11 +138,17 @@ def _units(plan: Any, *columns: Any) -> Select[Any]:
 
 
 def _late(round_: Any) -> Any:
-    """Whether the unit's report for the round came in after its deadline."""
-    return exists().where(
-        _UNIT_TASK.c.instance_id == _UNIT.c.id,
-        _UNIT_TASK.c.report_round == round_,
-        _UNIT_TASK.c.deadline_state == DeadlineState.DONE_LATE,
+    """Whether the unit's report for the round came in after its deadline. `round_` may be a
+    column two levels up (the task of a view): SQLAlchemy correlates only the enclosing
+    statement by itself, and would read that column's table anew, every task of every plan."""
+    return (
+        exists()
+        .where(
+            _UNIT_TASK.c.instance_id == _UNIT.c.id,
+            _UNIT_TASK.c.report_round == round_,
+            _UNIT_TASK.c.deadline_state == DeadlineState.DONE_LATE,
+        )
+        .correlate_except(_UNIT_TASK)
     )
 
 

@@ -109,6 +109,13 @@ def test_two_report_rounds_with_their_deadlines(
     (annual,) = api.get(f"/api/v1/tasks?process={province}", POLICE).json
     assert annual["step"] == "report_annual"
     year = api.get(f"/api/v1/processes/{province}/consolidated?round=annual", POLICE).json
+    # late for the half-year is not late for the year: the consolidation opens with each unit
+    # late or not in its own round, as the consolidated figures say
+    opened = api.get(f"/api/v1/tasks/{annual['id']}", POLICE).json
+    assert [(u["unit"], u["late"]) for u in opened["units"]] == [
+        (u["unit"], u["late"]) for u in year["by_unit"]
+    ]
+    assert [u["late"] for u in opened["units"]] == [False, False]
     assert (year["reported"], year["participants"], year["missing"]) == (2, 650, [])
     assert year["safety"]["agencies"] == {"total": 20, "meeting": 17, "share": 0.85}
     assert (
