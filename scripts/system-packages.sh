@@ -2,8 +2,10 @@
 # Install the Debian packages the service needs, when they are missing; sourced by run.sh and
 # .ci/run. Usage: source scripts/system-packages.sh [PACKAGE…]   (extra packages, e.g. chromium)
 # Signed documents: WeasyPrint needs Pango; fonts-liberation2 (not fonts-liberation 1.07) has
-# every Vietnamese letter in Liberation Serif, the PDFs' Times-metric font.
-_wanted=(libpango-1.0-0 libpangoft2-1.0-0 fonts-liberation2 "$@")
+# every Vietnamese letter in Liberation Serif, the PDFs' Times-metric font. WeasyPrint 70 warns
+# (an error under the tests' warning filter) without HarfBuzz's subsetter, which it embeds
+# fonts with.
+_wanted=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-liberation2 "$@")
 # npm fetches the diagram viewer (bpmn-js); any npm will do, e.g. one from nodesource
 command -v npm > /dev/null || _wanted+=(npm)
 _missing=()
