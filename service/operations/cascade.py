@@ -456,7 +456,13 @@ def release_finished_rounds(
         if known is not None and round_ in known:
             left: int | None = known[round_]
         else:
-            row = session.get(ReportRound, (instance.id, round_), populate_existing=True)
+            # shared-locked until the commit: a last report counting it off meanwhile waits,
+            # then finds this plan waiting and wakes it (read unlocked, it would find the plan
+            # not yet waiting, and this plan would wait for the deadline with none left)
+            key = (instance.id, round_)
+            row = session.get(
+                ReportRound, key, populate_existing=True, with_for_update={"read": True}
+            )
             left = None if row is None else row.open
         if not left:  # none open, or the round was never opened
             runtime.deliver(message(round_), now)
