@@ -40,6 +40,17 @@ only figures taken in the same minutes divide; runs minutes apart did not. Also 
 round trip to PostgreSQL (a prepared SELECT 1 by psycopg alone), before and after: what each
 statement, BEGIN and COMMIT costs before any work.
 
+    scripts/with-postgres.sh bash -c '.venv/bin/python -m benchmarks.peer \
+        --side-by-side "$TEST_POSTGRESQL_URL" [--rounds 20] [--chains 3] [--clients 1 4]'
+
+SQLite and PostgreSQL served at once (one gunicorn worker and a render worker each) and walked
+in alternate blocks of `--chains` chains per client, `--rounds` pairs of blocks, the order
+swapped every pair: a pair's two blocks are a second or so apart, where the rounds above are
+minutes apart, so the machine's drift divides out of the ratio. Printed: each database's
+completions/s over all its blocks and their ratio, and the median, quartiles and count below
+0.80 of the pairs' ratios. Both render workers run all along, so the machine is busier than
+in the rounds above (load average 4 after a run).
+
     .venv/bin/python -m benchmarks.peer --in-process [--chains 20] [--database-url URL]
 
 The same walk through Flask's test client in this process, no server: completions/s, the
@@ -469,6 +480,90 @@ def against_postgresql(args: argparse.Namespace) -> None:
         )
 
 
+class Peers:
+    """`clients` peers of one server, each on its own connection, warmed once (one untimed
+    chain each), then walking blocks of chains all at once."""
+
+    def __init__(self, service: tuple[Any, Any, Any], port: int, clients: int) -> None:
+        app, _factory, self.police = service
+        keys: dict[tuple[int, str], str] = {}
+        self.walkers = [PeerWalker(app, port, keys) for _ in range(clients)]
+        for walker in self.walkers:
+            walker.chains(1, self.police)
+
+    def block(self, chains: int) -> tuple[int, float]:
+        """Each peer walks `chains` chains, all at once: (completions, seconds)."""
+        for walker in self.walkers:
+            walker.reset()
+        ready = threading.Barrier(len(self.walkers))
+
+        def run(walker: PeerWalker) -> float:
+            ready.wait()
+            return walker.chains(chains, self.police)
+
+        with ThreadPoolExecutor(len(self.walkers)) as pool:
+            seconds = max(pool.map(run, self.walkers))
+        return sum(len(w.cycles) for w in self.walkers), seconds
+
+
+def side_by_side(args: argparse.Namespace) -> None:
+    """SQLite and PostgreSQL (`args.side_by_side`) served at once, one gunicorn worker and a
+    render worker each, walked in alternate blocks of `args.chains` chains per client,
+    `args.rounds` pairs of blocks, the order swapped every pair: a pair's blocks are seconds
+    apart, so the machine's drift divides out. Prints PostgreSQL ÷ SQLite over all blocks
+    (completions over time, each database's) and the median and quartiles of the pairs'."""
+    load_before = os.getloadavg()
+    names = ("SQLite", "PostgreSQL")
+    with tempfile.TemporaryDirectory() as tmp:
+        urls = (f"sqlite:///{Path(tmp) / 'bench.sqlite3'}", args.side_by_side)
+        services = [make_service(url) for url in urls]
+        servers, renderers = [], []
+        try:
+            for name, url in zip(names, urls, strict=True):
+                folder = Path(tmp) / name
+                folder.mkdir()
+                servers.append(Gunicorn(url, "bench", folder, workers=1))
+                servers[-1].start()
+                if not args.without_renderer:
+                    renderers.append(RenderWorker(url, folder))
+            lines = []
+            for clients in args.clients:
+                peers = [Peers(services[i], servers[i].port, clients) for i in (0, 1)]
+                done, took, pairs = [0, 0], [0.0, 0.0], []
+                for pair in range(args.rounds):
+                    rates = [0.0, 0.0]
+                    for which in (0, 1) if pair % 2 == 0 else (1, 0):
+                        completions, seconds = peers[which].block(args.chains)
+                        done[which] += completions
+                        took[which] += seconds
+                        rates[which] = completions / seconds
+                    pairs.append(rates[1] / rates[0])
+                overall = [d / t for d, t in zip(done, took, strict=True)]
+                low, _, high = statistics.quantiles(pairs, n=4)
+                below = sum(r < 0.8 for r in pairs)
+                lines.append(
+                    f"gunicorn 1 worker, {clients} client(s): completions/s SQLite "
+                    f"{overall[0]:.1f}, PostgreSQL {overall[1]:.1f}: PostgreSQL ÷ SQLite "
+                    f"{overall[1] / overall[0]:.2f}; by pair median "
+                    f"{statistics.median(pairs):.2f}, quartiles {low:.2f}–{high:.2f}, {below} of "
+                    f"{len(pairs)} below 0.80"
+                )
+        finally:
+            for renderer in renderers:
+                renderer.stop()
+            for server in servers:
+                server.stop()
+            for app, _factory, _police in services:
+                app.extensions["db_engine"].dispose()
+    beside = "no render worker" if args.without_renderer else "a render worker each"
+    print(
+        f"SQLite and PostgreSQL side by side, {beside}; {args.rounds} pairs of blocks of "
+        f"{args.chains} whole chains per client, after one untimed; load average (1 min) "
+        f"{load_before[0]:.1f} before, {os.getloadavg()[0]:.1f} after, on {os.cpu_count()} cores"
+    )
+    print("\n".join(lines))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--chains", type=int, default=20, help="whole chains per client")
@@ -491,8 +586,18 @@ def main() -> None:
         metavar="URL",
         help="SQLite and this PostgreSQL database in turns: PostgreSQL ÷ SQLite by round",
     )
-    parser.add_argument("--rounds", type=int, default=4, help="with --against-postgresql")
+    parser.add_argument(
+        "--side-by-side",
+        metavar="URL",
+        help="SQLite and this PostgreSQL database served at once, walked in alternate blocks",
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=4, help="rounds, or pairs of blocks with --side-by-side"
+    )
     args = parser.parse_args()
+    if args.side_by_side:
+        side_by_side(args)
+        return
     if args.against_postgresql:
         against_postgresql(args)
         return
