@@ -13,7 +13,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from benchmarks.completion import CHAIN, http_figures, make_service
+from benchmarks.completion import CHAIN, http_figures, make_service, tokens
 from tests.gunicorn_server import Gunicorn
 
 BATCH = 1000
@@ -35,6 +35,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
         app, _, _ = make_service(url)
+        keys = tokens(app)  # the chain's users' tokens, asked for once (a code works once)
         app.extensions["db_engine"].dispose()
         server = Gunicorn(url, "bench", Path(tmp), workers=1)
         server.start()
@@ -45,7 +46,7 @@ def main() -> None:
                 f"{rss_mb(worker):.1f} MB"
             )
             for done in range(BATCH, args.completions + 1, BATCH):
-                run = http_figures(server.port, BATCH // len(CHAIN), args.clients)
+                run = http_figures(server.port, BATCH // len(CHAIN), args.clients, keys)
                 print(
                     f"after {done:6,} completions: {rss_mb(worker):6.1f} MB"
                     f"  ({run['per_second']:.0f} completions/s, p95 {run['p95']:.0f} ms)"
