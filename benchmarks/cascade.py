@@ -96,7 +96,10 @@ def run(n: int, database_url: str, inline: bool = False) -> dict[str, float]:
         "addressed_units": codes,
         "deadlines": [{"what": "Báo cáo", "due": "2030-08-20", "kind": "unit_report"}],
     }
-    uow = lambda: UnitOfWork(factory)  # noqa: E731
+
+    def uow() -> UnitOfWork:
+        return UnitOfWork(factory)
+
     process = start_process(uow(), police, "plan_chain", "bench")
 
     def complete_open(user: str, data: dict[str, Any], decision: str = "approve") -> float:

@@ -53,6 +53,7 @@ def main() -> None:
     env = RestrictedEnvironment()
     plain_script = compile_restricted_exec(SCRIPT).code
     plain_condition = compile_restricted_eval(CONDITION).code
+    assert plain_script is not None and plain_condition is not None  # both compile
     figures = {
         "script, plain": _median_us(lambda: exec(plain_script, {**PLAIN, **DATA}), runs),  # noqa: S102
         "script, budgeted": _median_us(lambda: env.execute(SCRIPT, dict(DATA)), runs),

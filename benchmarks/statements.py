@@ -108,7 +108,7 @@ class Counter:
 
 
 def plan_data(units: list[str]) -> dict[str, Any]:
-    plan = copy.deepcopy(PLAN)
+    plan: dict[str, Any] = copy.deepcopy(PLAN)
     plan.update(year=2030, window=WINDOW, deadlines=DEADLINES, addressed_units=units)
     if not units:  # a department's own plan: it has no units to pilot in
         plan["pilot_sites"] = []
@@ -248,8 +248,12 @@ def main() -> None:
 
 
 def _totals(rows: list[tuple[str, int, int, int, int]]) -> tuple[int, int, int, int]:
-    listed, opened, submitted, trips = (sum(row[i] for row in rows) for i in (1, 2, 3, 4))
-    return listed, opened, submitted, trips
+    return (
+        sum(row[1] for row in rows),
+        sum(row[2] for row in rows),
+        sum(row[3] for row in rows),
+        sum(row[4] for row in rows),
+    )
 
 
 if __name__ == "__main__":
