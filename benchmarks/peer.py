@@ -41,7 +41,7 @@ round trip to PostgreSQL (a prepared SELECT 1 by psycopg alone), before and afte
 statement, BEGIN and COMMIT costs before any work.
 
     scripts/with-postgres.sh bash -c '.venv/bin/python -m benchmarks.peer \
-        --side-by-side "$TEST_POSTGRESQL_URL" [--rounds 20] [--chains 3] [--clients 1 4]'
+        --side-by-side "$TEST_POSTGRESQL_URL" --rounds 16 --chains 5 [--clients 1 4]'
 
 SQLite and PostgreSQL served at once (one gunicorn worker and a render worker each) and walked
 in alternate blocks of `--chains` chains per client, `--rounds` pairs of blocks, the order
@@ -596,6 +596,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.side_by_side:
+        if args.rounds < 2:
+            parser.error("--side-by-side needs --rounds 2 or more (pairs of blocks)")
         side_by_side(args)
         return
     if args.against_postgresql:
