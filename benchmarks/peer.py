@@ -301,6 +301,44 @@ _OPEN_TASK = (
 )
 
 
+class Peers:
+    """`clients` peers of one server, each on its own keep-alive connection, each warmed by one
+    untimed chain (a worker's first requests load what it caches: not what a peer waits for
+    day to day), then walking chains all at once."""
+
+    def __init__(
+        self,
+        app: Any,
+        port: int,
+        clients: int,
+        police: Any,
+        keys: dict[tuple[int, str], str],
+        plan_only: bool = False,
+    ) -> None:
+        self.police = police
+        self.walkers = [PeerWalker(app, port, keys, plan_only) for _ in range(clients)]
+        for walker in self.walkers:  # the warm-up: every client's connection, so every worker
+            walker.chains(1, police)
+
+    def walk(self, chains: int) -> float:
+        """Each peer forgets what it timed and walks `chains` chains, all starting together;
+        the seconds of the slowest (a client's failure is raised here)."""
+        for walker in self.walkers:
+            walker.reset()
+        ready = threading.Barrier(len(self.walkers))
+
+        def run(walker: PeerWalker) -> float:
+            ready.wait()
+            return walker.chains(chains, self.police)
+
+        with ThreadPoolExecutor(len(self.walkers)) as pool:
+            return max(pool.map(run, self.walkers))
+
+    def completions(self) -> int:
+        """The completions of the last walk, over every peer."""
+        return sum(len(walker.cycles) for walker in self.walkers)
+
+
 def run_clients(
     app: Any,
     port: int,
@@ -310,25 +348,14 @@ def run_clients(
     keys: dict[tuple[int, str], str],
     plan_only: bool = False,
 ) -> Run:
-    """`clients` peers at once, each on its own connection walking `count` chains after one
-    untimed chain (a worker's first requests load what it caches: not what a peer waits for
-    day to day). Completions/s over all of them, every cycle's ms, every start's ms."""
-    walkers = [PeerWalker(app, port, keys, plan_only) for _ in range(clients)]
-    for walker in walkers:  # the warm-up: every client's connection, so every worker it reaches
-        walker.chains(1, police)
-        walker.reset()
-    ready = threading.Barrier(clients)
-
-    def run(walker: PeerWalker) -> float:
-        ready.wait()
-        return walker.chains(count, police)
-
-    with ThreadPoolExecutor(clients) as pool:
-        seconds = list(pool.map(run, walkers))  # a client's failure is raised here
-    cycles = [c for w in walkers for c in w.cycles]
+    """`clients` peers at once (Peers), each walking `count` chains after one untimed.
+    Completions/s over all of them, every cycle's ms, every start's ms."""
+    peers = Peers(app, port, clients, police, keys, plan_only)
+    seconds = peers.walk(count)
+    walkers = peers.walkers
     return Run(
-        len(cycles) / max(seconds),
-        cycles,
+        peers.completions() / seconds,
+        [c for w in walkers for c in w.cycles],
         [s for w in walkers for s in w.starts],
         [p for w in walkers for p in w.posts],
         [s for w in walkers for s in w.signing],
@@ -480,32 +507,6 @@ def against_postgresql(args: argparse.Namespace) -> None:
         )
 
 
-class Peers:
-    """`clients` peers of one server, each on its own connection, warmed once (one untimed
-    chain each), then walking blocks of chains all at once."""
-
-    def __init__(self, service: tuple[Any, Any, Any], port: int, clients: int) -> None:
-        app, _factory, self.police = service
-        keys: dict[tuple[int, str], str] = {}
-        self.walkers = [PeerWalker(app, port, keys) for _ in range(clients)]
-        for walker in self.walkers:
-            walker.chains(1, self.police)
-
-    def block(self, chains: int) -> tuple[int, float]:
-        """Each peer walks `chains` chains, all at once: (completions, seconds)."""
-        for walker in self.walkers:
-            walker.reset()
-        ready = threading.Barrier(len(self.walkers))
-
-        def run(walker: PeerWalker) -> float:
-            ready.wait()
-            return walker.chains(chains, self.police)
-
-        with ThreadPoolExecutor(len(self.walkers)) as pool:
-            seconds = max(pool.map(run, self.walkers))
-        return sum(len(w.cycles) for w in self.walkers), seconds
-
-
 def side_by_side(args: argparse.Namespace) -> None:
     """SQLite and PostgreSQL (`args.side_by_side`) served at once, one gunicorn worker and a
     render worker each, walked in alternate blocks of `args.chains` chains per client,
@@ -528,12 +529,16 @@ def side_by_side(args: argparse.Namespace) -> None:
                     renderers.append(RenderWorker(url, folder))
             lines = []
             for clients in args.clients:
-                peers = [Peers(services[i], servers[i].port, clients) for i in (0, 1)]
+                peers = [
+                    Peers(services[i][0], servers[i].port, clients, services[i][2], {})
+                    for i in (0, 1)
+                ]
                 done, took, pairs = [0, 0], [0.0, 0.0], []
                 for pair in range(args.rounds):
                     rates = [0.0, 0.0]
                     for which in (0, 1) if pair % 2 == 0 else (1, 0):
-                        completions, seconds = peers[which].block(args.chains)
+                        seconds = peers[which].walk(args.chains)
+                        completions = peers[which].completions()
                         done[which] += completions
                         took[which] += seconds
                         rates[which] = completions / seconds
